@@ -1,0 +1,500 @@
+"""How many tokens a video costs MiMo, step by step, as the vendor's page defines it.
+
+The hosted API turns a video into tokens in five steps. This module follows them in order, one
+small function each, so it can be read top to bottom beside the spec:
+
+1. **Frames.** ``ceil(duration * fps)`` frames, at most 2048, rounded up to an even number
+   (frames travel in pairs, a *temporal patch*), and at least 2.
+2. **Pixel budget per frame.** The whole video may use 131072 tokens' worth of pixels, shared by
+   all frames (a pair shares one token grid, hence ``* 2``). Under ``media_resolution="default"``
+   a frame is further capped at 300 tokens. The budget is kept within [8192, 8388608] pixels.
+3. **Resize.** Each side becomes a multiple of 32 px (one token covers a 32x32 cell), scaled down
+   to fit the budget or up to reach the minimum.
+4. **Count.** Each pair of frames (a *grid*) costs ``(h/16) * (w/16) / 4`` vision tokens, plus a
+   timestamp written as text (5 tokens when fps > 2, else 3) and 2 special tokens; the video adds
+   2 more special tokens.
+5. **Audio.** Unless the video is silent, about 6.25 tokens per second of sound.
+
+>>> estimate_video_tokens(60, 1920, 1080)            # the spec page's first example
+>>> explain_video_tokens(60, 1920, 1080, fps=5)      # every intermediate, as a table
+
+The estimate is the vendor's; the truth is the ``usage`` of the response. Everything here is pure
+arithmetic: no I/O, numpy only, and :func:`estimate_video_tokens_array` does the same arithmetic
+over arrays, exactly equal element by element.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from .errors import LimitError
+
+__all__ = [
+    "MediaResolution",
+    "MEDIA_RESOLUTIONS",
+    "FPS_MIN",
+    "FPS_MAX",
+    "FPS_DEFAULT",
+    "PATCH",
+    "MERGE",
+    "SPATIAL",
+    "PIXELS_PER_TOKEN",
+    "TEMPORAL_PATCH",
+    "MAX_TOTAL_TOKENS",
+    "MIN_FRAME_PIXELS",
+    "MAX_FRAME_PIXELS",
+    "MAX_FRAMES",
+    "DEFAULT_MAX_FRAME_TOKENS",
+    "SamplingPlan",
+    "TokenBreakdown",
+    "validate_fps",
+    "validate_media_resolution",
+    "frame_count",
+    "frame_pixel_budget",
+    "model_frame_size",
+    "sample_indices",
+    "plan_sampling",
+    "estimate_audio_tokens",
+    "explain_video_tokens",
+    "estimate_video_tokens",
+    "explain_video_tokens_array",
+    "estimate_video_tokens_array",
+]
+
+MediaResolution = Literal["default", "max"]
+MEDIA_RESOLUTIONS: tuple[str, ...] = ("default", "max")
+
+# ---- The constants of the spec --------------------------------------------------------------
+
+FPS_MIN, FPS_MAX, FPS_DEFAULT = 0.1, 10.0, 2.0
+PATCH = 16  # the vision encoder's patch side, in pixels
+MERGE = 2  # 2x2 patches merge into one token
+SPATIAL = PATCH * MERGE  # 32: one token covers a 32x32 pixel cell
+PIXELS_PER_TOKEN = SPATIAL**2  # 1024
+TEMPORAL_PATCH = 2  # frames are encoded in pairs
+MAX_TOTAL_TOKENS = 131072  # the vision budget of one video
+TOTAL_MAX_PIXELS = MAX_TOTAL_TOKENS * PIXELS_PER_TOKEN
+MIN_FRAME_PIXELS, MAX_FRAME_PIXELS = 8192, 8388608
+MAX_FRAMES = 2048
+DEFAULT_MAX_FRAME_TOKENS = 300  # the per-frame cap under media_resolution="default"
+
+AUDIO_SAMPLE_RATE = 24000  # the audio encoder's sampling rate
+AUDIO_HOP = 240  # samples per mel frame: 100 mel frames per second
+AUDIO_SPECIAL_TOKENS = 2
+
+
+# ---- Validation: one place for each knob ----------------------------------------------------
+
+
+def validate_fps(fps: float) -> float:
+    """Return ``fps`` as a float, or raise :class:`LimitError` if outside [0.1, 10]."""
+    try:
+        value = float(fps)
+    except (TypeError, ValueError):
+        raise LimitError(f"fps must be a number in [{FPS_MIN}, {FPS_MAX}], got {fps!r}.") from None
+    if not FPS_MIN <= value <= FPS_MAX:
+        raise LimitError(
+            f"fps={fps!r} is outside the range MiMo accepts, [{FPS_MIN}, {FPS_MAX}] frames per "
+            "second. Pick a value in that range (2 is the API's default)."
+        )
+    return value
+
+
+def validate_media_resolution(media_resolution: str) -> MediaResolution:
+    """Return ``media_resolution``, or raise :class:`LimitError` unless it is default or max."""
+    if media_resolution not in MEDIA_RESOLUTIONS:
+        raise LimitError(
+            f"media_resolution={media_resolution!r} is not one MiMo knows; use 'default' "
+            "(balanced) or 'max' (finer detail, more tokens)."
+        )
+    return media_resolution  # type: ignore[return-value]
+
+
+def _validate_positive(name: str, value: float) -> None:
+    if not (isinstance(value, (int, float, np.integer, np.floating)) and value > 0):
+        raise LimitError(f"{name} must be a positive number, got {value!r}.")
+    if not math.isfinite(value):
+        raise LimitError(f"{name} must be finite, got {value!r}.")
+
+
+def _validate_video_args(duration: float, width: int, height: int, fps: float, media_resolution: str) -> float:
+    _validate_positive("duration", duration)
+    _validate_positive("width", width)
+    _validate_positive("height", height)
+    validate_media_resolution(media_resolution)
+    return validate_fps(fps)
+
+
+# ---- Step 1: how many frames ----------------------------------------------------------------
+
+
+def frame_count(duration: float, fps: float) -> int:
+    """Frames the model samples: ceil(duration * fps), capped at 2048, even, at least 2."""
+    frames = min(math.ceil(duration * fps), MAX_FRAMES)
+    return max(math.ceil(frames / TEMPORAL_PATCH) * TEMPORAL_PATCH, TEMPORAL_PATCH)
+
+
+# ---- Step 2: how many pixels each frame may keep --------------------------------------------
+
+
+def frame_pixel_budget(frames: int, media_resolution: str = "default") -> int:
+    """The most pixels one frame may keep, given how many frames share the video's budget."""
+    budget = TOTAL_MAX_PIXELS * TEMPORAL_PATCH // frames
+    if media_resolution != "max":
+        budget = min(budget, DEFAULT_MAX_FRAME_TOKENS * PIXELS_PER_TOKEN)
+    return max(MIN_FRAME_PIXELS, min(budget, MAX_FRAME_PIXELS))
+
+
+# ---- Step 3: the size the model sees each frame at ------------------------------------------
+
+
+def model_frame_size(width: int, height: int, max_pixels: int) -> tuple[int, int]:
+    """Resize a ``width`` x ``height`` frame as the model does; returns ``(width, height)``.
+
+    Sides become multiples of 32. A side under 32 px is first scaled up to 32, keeping the
+    aspect ratio; a frame over ``max_pixels`` is scaled down (sides floored to multiples of 32),
+    one under the minimum is scaled up (sides ceiled). Very thin frames can floor to a zero
+    side; the spec's arithmetic then counts zero vision tokens, and so do we.
+    """
+    h, w = height, width
+    if min(h, w) < SPATIAL:  # too thin: stretch the short side to one cell
+        if h < w:
+            w, h = int(w * SPATIAL / h), SPATIAL
+        else:
+            h, w = int(h * SPATIAL / w), SPATIAL
+    h_bar = round(h / SPATIAL) * SPATIAL  # Python's round: halves go to the even neighbour
+    w_bar = round(w / SPATIAL) * SPATIAL
+    if h_bar * w_bar > max_pixels:
+        beta = math.sqrt(h * w / max_pixels)
+        h_bar = math.floor(h / beta / SPATIAL) * SPATIAL
+        w_bar = math.floor(w / beta / SPATIAL) * SPATIAL
+    elif h_bar * w_bar < MIN_FRAME_PIXELS:
+        beta = math.sqrt(MIN_FRAME_PIXELS / (h * w))
+        h_bar = math.ceil(h * beta / SPATIAL) * SPATIAL
+        w_bar = math.ceil(w * beta / SPATIAL) * SPATIAL
+    return w_bar, h_bar
+
+
+# ---- Which frames: the sampling plan --------------------------------------------------------
+
+
+def sample_indices(total_frames: int, count: int) -> npt.NDArray[np.int64]:
+    """Indices of ``count`` frames spread evenly over a clip of ``total_frames`` frames.
+
+    ``linspace(0, total_frames - 1, count)`` rounded half to even, as Qwen-style processors
+    pick frames. When ``count`` exceeds ``total_frames`` some indices repeat.
+    """
+    if total_frames < 1:
+        raise LimitError(f"a video needs at least one frame to sample from, got {total_frames}.")
+    return np.round(np.linspace(0, total_frames - 1, count)).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class SamplingPlan:
+    """What the model will look at: how many frames, and at what size.
+
+    ``indices(total_frames)`` maps the plan onto a real file's frames.
+    """
+
+    duration: float
+    fps: float
+    media_resolution: MediaResolution
+    frames: int
+    width: int
+    height: int
+    source_width: int
+    source_height: int
+
+    @property
+    def timestamps(self) -> npt.NDArray[np.float64]:
+        """Nominal times (s) of the sampled frames, spread over the clip like the indices."""
+        return np.linspace(0.0, self.duration, self.frames, endpoint=False)
+
+    def indices(self, total_frames: int) -> npt.NDArray[np.int64]:
+        """The frame indices to decode from a file holding ``total_frames`` frames."""
+        return sample_indices(total_frames, self.frames)
+
+
+def plan_sampling(
+    duration: float,
+    width: int,
+    height: int,
+    fps: float = FPS_DEFAULT,
+    media_resolution: str = "default",
+) -> SamplingPlan:
+    """The frame count and model frame size for a video, validated once, from the formula."""
+    fps = _validate_video_args(duration, width, height, fps, media_resolution)
+    frames = frame_count(duration, fps)
+    model_w, model_h = model_frame_size(width, height, frame_pixel_budget(frames, media_resolution))
+    return SamplingPlan(
+        duration=float(duration),
+        fps=fps,
+        media_resolution=media_resolution,  # type: ignore[arg-type]
+        frames=frames,
+        width=model_w,
+        height=model_h,
+        source_width=int(width),
+        source_height=int(height),
+    )
+
+
+# ---- Step 5: audio --------------------------------------------------------------------------
+
+
+def estimate_audio_tokens(duration: float) -> int:
+    """Audio tokens for ``duration`` seconds of sound, including the 2 special tokens.
+
+    The audio encoder sees 100 mel frames per second, halves them twice (rounding up), and
+    packs 4 into a token: about 6.25 tokens per second.
+    """
+    _validate_positive("duration", duration)
+    mel_frames = int(duration * AUDIO_SAMPLE_RATE) // AUDIO_HOP + 1
+    halved = (mel_frames - 1) // 2 + 1
+    halved = halved // 2 + int(halved % 2 != 0)
+    return math.ceil(halved / 4) + AUDIO_SPECIAL_TOKENS
+
+
+# ---- Step 4 and the whole count -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TokenBreakdown:
+    """Every intermediate of the token estimate, for a teacher to show and a test to check.
+
+    ``total`` is what :func:`estimate_video_tokens` returns. ``vision`` is what the API reports
+    as ``usage.prompt_tokens_details.video_tokens``; ``audio - 2`` as ``audio_tokens`` (our
+    reading of the spec's example; the vendor does not state the mapping).
+    """
+
+    duration: float
+    source_width: int
+    source_height: int
+    fps: float
+    media_resolution: MediaResolution
+    mute: bool
+    frames: int
+    grids: int
+    pixel_budget: int
+    width: int
+    height: int
+    tokens_per_grid: int
+    vision: int
+    timestamps: int
+    special: int
+    audio: int
+    total: int
+
+    @property
+    def tokens_per_frame(self) -> float:
+        """Vision tokens per sampled frame (a grid holds two frames)."""
+        return self.tokens_per_grid / TEMPORAL_PATCH
+
+    @property
+    def video_tokens(self) -> int:
+        """The part the API reports as ``video_tokens``: vision tokens alone."""
+        return self.vision
+
+    @property
+    def audio_tokens(self) -> int:
+        """The part the API reports as ``audio_tokens``: audio without its 2 special tokens."""
+        return max(self.audio - AUDIO_SPECIAL_TOKENS, 0)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The fields as a plain dict (for tables, JSON and DataFrames)."""
+        return asdict(self)
+
+    def _repr_html_(self) -> str:
+        from .render import breakdown_html  # display code stays out of the core's imports
+
+        return breakdown_html(self)
+
+    def __str__(self) -> str:
+        from .render import breakdown_text
+
+        return breakdown_text(self)
+
+
+def _timestamp_tokens_per_grid(fps: float) -> int:
+    return 5 if fps > 2 else 3  # a finer clock needs a longer timestamp
+
+
+def explain_video_tokens(
+    duration: float,
+    width: int,
+    height: int,
+    fps: float = FPS_DEFAULT,
+    media_resolution: str = "default",
+    mute: bool = False,
+) -> TokenBreakdown:
+    """The token estimate for one video with every step shown.
+
+    Args:
+        duration: length in seconds.
+        width, height: frame size in pixels, as displayed (after rotation).
+        fps: frames sampled per second, in [0.1, 10].
+        media_resolution: ``"default"`` or ``"max"``.
+        mute: True when the video has no audio (no audio tokens).
+
+    >>> explain_video_tokens(60, 1920, 1080).total
+    """
+    plan = plan_sampling(duration, width, height, fps, media_resolution)
+    grids = plan.frames // TEMPORAL_PATCH
+    tokens_per_grid = (plan.height // PATCH) * (plan.width // PATCH) // (MERGE**2)
+    vision = grids * tokens_per_grid
+    timestamps = grids * _timestamp_tokens_per_grid(plan.fps)
+    special = grids * 2 + 2
+    audio = 0 if mute else estimate_audio_tokens(duration)
+    return TokenBreakdown(
+        duration=plan.duration,
+        source_width=plan.source_width,
+        source_height=plan.source_height,
+        fps=plan.fps,
+        media_resolution=plan.media_resolution,
+        mute=bool(mute),
+        frames=plan.frames,
+        grids=grids,
+        pixel_budget=frame_pixel_budget(plan.frames, plan.media_resolution),
+        width=plan.width,
+        height=plan.height,
+        tokens_per_grid=tokens_per_grid,
+        vision=vision,
+        timestamps=timestamps,
+        special=special,
+        audio=audio,
+        total=vision + timestamps + special + audio,
+    )
+
+
+def estimate_video_tokens(
+    duration: float,
+    width: int,
+    height: int,
+    fps: float = FPS_DEFAULT,
+    media_resolution: str = "default",
+    mute: bool = False,
+) -> int:
+    """Estimated prompt tokens for one video (vision, timestamps, special and audio).
+
+    >>> estimate_video_tokens(60, 1920, 1080, fps=2)
+    """
+    return explain_video_tokens(duration, width, height, fps, media_resolution, mute).total
+
+
+# ---- The same arithmetic over arrays, for plots and sweeps ----------------------------------
+
+
+def _check_array_args(duration: np.ndarray, width: np.ndarray, height: np.ndarray, fps: np.ndarray, is_max: np.ndarray, media_resolution: Any) -> None:
+    if not np.all(np.isfinite(duration) & (duration > 0)):
+        raise LimitError("every duration must be a positive, finite number of seconds.")
+    if not (np.all(width > 0) and np.all(height > 0)):
+        raise LimitError("every width and height must be a positive number of pixels.")
+    if not np.all((fps >= FPS_MIN) & (fps <= FPS_MAX)):
+        raise LimitError(f"every fps must lie in [{FPS_MIN}, {FPS_MAX}].")
+    if not np.all(np.isin(np.asarray(media_resolution), MEDIA_RESOLUTIONS)):
+        raise LimitError("every media_resolution must be 'default' or 'max'.")
+
+
+def _ceil_to_multiple(x: np.ndarray, m: int) -> np.ndarray:
+    return -(-x // m) * m
+
+
+def explain_video_tokens_array(
+    duration: npt.ArrayLike,
+    width: npt.ArrayLike,
+    height: npt.ArrayLike,
+    fps: npt.ArrayLike = FPS_DEFAULT,
+    media_resolution: npt.ArrayLike = "default",
+    mute: npt.ArrayLike = False,
+) -> dict[str, npt.NDArray[np.int64]]:
+    """The breakdown's integer fields as broadcast arrays (frames, width, height, vision, ...).
+
+    Arguments broadcast like numpy's, so ``duration[:, None]`` against ``fps[None, :]`` gives a
+    duration x fps table. Each element equals :func:`explain_video_tokens` on the same inputs.
+    """
+    d = np.asarray(duration, dtype=np.float64)
+    w0 = np.asarray(width, dtype=np.int64)
+    h0 = np.asarray(height, dtype=np.int64)
+    f = np.asarray(fps, dtype=np.float64)
+    is_max = np.asarray(media_resolution) == "max"
+    muted = np.asarray(mute, dtype=bool)
+    _check_array_args(d, w0, h0, f, is_max, media_resolution)
+    d, w0, h0, f, is_max, muted = np.broadcast_arrays(d, w0, h0, f, is_max, muted)
+
+    # Step 1: frames. ceil of the float product, exactly as the scalar code does.
+    frames = np.minimum(np.ceil(d * f).astype(np.int64), MAX_FRAMES)
+    frames = np.maximum(_ceil_to_multiple(frames, TEMPORAL_PATCH), TEMPORAL_PATCH)
+
+    # Step 2: pixel budget.
+    budget = TOTAL_MAX_PIXELS * TEMPORAL_PATCH // frames
+    budget = np.where(is_max, budget, np.minimum(budget, DEFAULT_MAX_FRAME_TOKENS * PIXELS_PER_TOKEN))
+    budget = np.clip(budget, MIN_FRAME_PIXELS, MAX_FRAME_PIXELS)
+
+    # Step 3: resize. Thin frames first get their short side stretched to 32 px.
+    h, w = h0, w0
+    thin = np.minimum(h, w) < SPATIAL
+    if thin.any():
+        wide = thin & (h < w)
+        tall = thin & ~(h < w)
+        new_w = np.where(wide, (w * SPATIAL / h).astype(np.int64), np.where(tall, SPATIAL, w))
+        new_h = np.where(wide, SPATIAL, np.where(tall, (h * SPATIAL / w).astype(np.int64), h))
+        h, w = new_h, new_w
+    h_bar = np.round(h / SPATIAL).astype(np.int64) * SPATIAL
+    w_bar = np.round(w / SPATIAL).astype(np.int64) * SPATIAL
+    area = h_bar * w_bar
+    over = area > budget
+    under = ~over & (area < MIN_FRAME_PIXELS)
+    if over.any():
+        beta = np.sqrt(h * w / budget)
+        h_bar = np.where(over, np.floor(h / beta / SPATIAL).astype(np.int64) * SPATIAL, h_bar)
+        w_bar = np.where(over, np.floor(w / beta / SPATIAL).astype(np.int64) * SPATIAL, w_bar)
+    if under.any():
+        beta = np.sqrt(MIN_FRAME_PIXELS / (h * w))
+        h_bar = np.where(under, np.ceil(h * beta / SPATIAL).astype(np.int64) * SPATIAL, h_bar)
+        w_bar = np.where(under, np.ceil(w * beta / SPATIAL).astype(np.int64) * SPATIAL, w_bar)
+
+    # Step 4: count.
+    grids = frames // TEMPORAL_PATCH
+    tokens_per_grid = (h_bar // PATCH) * (w_bar // PATCH) // (MERGE**2)
+    vision = grids * tokens_per_grid
+    timestamps = grids * np.where(f > 2, 5, 3)
+    special = grids * 2 + 2
+
+    # Step 5: audio.
+    mel_frames = np.floor(d * AUDIO_SAMPLE_RATE).astype(np.int64) // AUDIO_HOP + 1
+    halved = (mel_frames - 1) // 2 + 1
+    halved = halved // 2 + (halved % 2 != 0)
+    audio = np.where(muted, 0, -(-halved // 4) + AUDIO_SPECIAL_TOKENS)
+
+    return {
+        "frames": frames,
+        "grids": grids,
+        "pixel_budget": budget,
+        "width": w_bar,
+        "height": h_bar,
+        "tokens_per_grid": tokens_per_grid,
+        "vision": vision,
+        "timestamps": timestamps,
+        "special": special,
+        "audio": audio,
+        "total": vision + timestamps + special + audio,
+    }
+
+
+def estimate_video_tokens_array(
+    duration: npt.ArrayLike,
+    width: npt.ArrayLike,
+    height: npt.ArrayLike,
+    fps: npt.ArrayLike = FPS_DEFAULT,
+    media_resolution: npt.ArrayLike = "default",
+    mute: npt.ArrayLike = False,
+) -> npt.NDArray[np.int64]:
+    """:func:`estimate_video_tokens` over broadcast numpy arrays, exactly equal per element.
+
+    >>> estimate_video_tokens_array([10, 60], 1920, 1080, fps=[[1], [2]])  # 2x2 table
+    """
+    return explain_video_tokens_array(duration, width, height, fps, media_resolution, mute)["total"]
