@@ -388,19 +388,25 @@ def estimate_video_tokens(
 # ---- The same arithmetic over arrays, for plots and sweeps ----------------------------------
 
 
-def _check_array_args(duration: np.ndarray, width: np.ndarray, height: np.ndarray, fps: np.ndarray, is_max: np.ndarray, media_resolution: Any) -> None:
+def _check_array_args(duration: np.ndarray, width: np.ndarray, height: np.ndarray, fps: np.ndarray, resolution: np.ndarray) -> np.ndarray:
+    """Validate broadcastable inputs; return the boolean array "media_resolution is max"."""
     if not np.all(np.isfinite(duration) & (duration > 0)):
         raise LimitError("every duration must be a positive, finite number of seconds.")
     if not (np.all(width > 0) and np.all(height > 0)):
         raise LimitError("every width and height must be a positive number of pixels.")
     if not np.all((fps >= FPS_MIN) & (fps <= FPS_MAX)):
         raise LimitError(f"every fps must lie in [{FPS_MIN}, {FPS_MAX}].")
-    if not np.all(np.isin(np.asarray(media_resolution), MEDIA_RESOLUTIONS)):
+    is_max = resolution == "max"
+    if not np.all(is_max | (resolution == "default")):
         raise LimitError("every media_resolution must be 'default' or 'max'.")
+    return is_max
 
 
-def _ceil_to_multiple(x: np.ndarray, m: int) -> np.ndarray:
-    return -(-x // m) * m
+# Step 2 depends only on the frame count (2..2048) and the resolution, so the array version looks
+# the budget up in two small tables instead of dividing a million times.
+_FRAME_COUNTS = np.arange(MAX_FRAMES + 1)
+_BUDGET_DEFAULT = np.array([frame_pixel_budget(max(n, 1), "default") for n in _FRAME_COUNTS], dtype=np.int64)
+_BUDGET_MAX = np.array([frame_pixel_budget(max(n, 1), "max") for n in _FRAME_COUNTS], dtype=np.int64)
 
 
 def explain_video_tokens_array(
@@ -420,29 +426,27 @@ def explain_video_tokens_array(
     w0 = np.asarray(width, dtype=np.int64)
     h0 = np.asarray(height, dtype=np.int64)
     f = np.asarray(fps, dtype=np.float64)
-    is_max = np.asarray(media_resolution) == "max"
+    is_max = _check_array_args(d, w0, h0, f, np.asarray(media_resolution))
     muted = np.asarray(mute, dtype=bool)
-    _check_array_args(d, w0, h0, f, is_max, media_resolution)
     d, w0, h0, f, is_max, muted = np.broadcast_arrays(d, w0, h0, f, is_max, muted)
 
     # Step 1: frames. ceil of the float product, exactly as the scalar code does.
     frames = np.minimum(np.ceil(d * f).astype(np.int64), MAX_FRAMES)
-    frames = np.maximum(_ceil_to_multiple(frames, TEMPORAL_PATCH), TEMPORAL_PATCH)
+    frames = np.maximum((frames + 1) & ~1, TEMPORAL_PATCH)  # round up to even, at least 2
 
     # Step 2: pixel budget.
-    budget = TOTAL_MAX_PIXELS * TEMPORAL_PATCH // frames
-    budget = np.where(is_max, budget, np.minimum(budget, DEFAULT_MAX_FRAME_TOKENS * PIXELS_PER_TOKEN))
-    budget = np.clip(budget, MIN_FRAME_PIXELS, MAX_FRAME_PIXELS)
+    budget = np.where(is_max, _BUDGET_MAX[frames], _BUDGET_DEFAULT[frames])
 
     # Step 3: resize. Thin frames first get their short side stretched to 32 px.
     h, w = h0, w0
-    thin = np.minimum(h, w) < SPATIAL
-    if thin.any():
-        wide = thin & (h < w)
-        tall = thin & ~(h < w)
-        new_w = np.where(wide, (w * SPATIAL / h).astype(np.int64), np.where(tall, SPATIAL, w))
-        new_h = np.where(wide, SPATIAL, np.where(tall, (h * SPATIAL / w).astype(np.int64), h))
-        h, w = new_h, new_w
+    thin = np.flatnonzero(np.minimum(h, w) < SPATIAL)  # rare: fix those elements only
+    if thin.size:
+        h, w = h.flatten(), w.flatten()
+        th, tw = h[thin], w[thin]
+        wide = th < tw
+        h[thin] = np.where(wide, SPATIAL, (th * SPATIAL / tw).astype(np.int64))
+        w[thin] = np.where(wide, (tw * SPATIAL / th).astype(np.int64), SPATIAL)
+        h, w = h.reshape(h0.shape), w.reshape(w0.shape)
     h_bar = np.round(h / SPATIAL).astype(np.int64) * SPATIAL
     w_bar = np.round(w / SPATIAL).astype(np.int64) * SPATIAL
     area = h_bar * w_bar
@@ -458,17 +462,17 @@ def explain_video_tokens_array(
         w_bar = np.where(under, np.ceil(w * beta / SPATIAL).astype(np.int64) * SPATIAL, w_bar)
 
     # Step 4: count.
-    grids = frames // TEMPORAL_PATCH
-    tokens_per_grid = (h_bar // PATCH) * (w_bar // PATCH) // (MERGE**2)
+    grids = frames >> 1  # // TEMPORAL_PATCH; shifts are exact here (non-negative) and vectorise
+    tokens_per_grid = ((h_bar >> 4) * (w_bar >> 4)) >> 2  # (h/PATCH) * (w/PATCH) // MERGE**2
     vision = grids * tokens_per_grid
     timestamps = grids * np.where(f > 2, 5, 3)
-    special = grids * 2 + 2
+    special = (grids << 1) + 2
 
     # Step 5: audio.
     mel_frames = np.floor(d * AUDIO_SAMPLE_RATE).astype(np.int64) // AUDIO_HOP + 1
-    halved = (mel_frames - 1) // 2 + 1
-    halved = halved // 2 + (halved % 2 != 0)
-    audio = np.where(muted, 0, -(-halved // 4) + AUDIO_SPECIAL_TOKENS)
+    halved = ((mel_frames - 1) >> 1) + 1  # halve, rounding up
+    halved = (halved + 1) >> 1  # and again
+    audio = np.where(muted, 0, ((halved + 3) >> 2) + AUDIO_SPECIAL_TOKENS)  # ceil(/4) + 2
 
     return {
         "frames": frames,
