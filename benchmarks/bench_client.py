@@ -1,0 +1,118 @@
+"""Client benchmarks, printed as ratios (goals from issue 4; run: python benchmarks/bench_client.py).
+
+(a) Building and producing the request body for a 37 MB video: peak memory as a multiple of
+    the file size, for mimo_nb's streamed body and for the naive read + b64encode + json.dumps.
+    Each variant runs in its own subprocess; peak = ru_maxrss minus the RSS before the work.
+    Goal: at most 2.5x the file size.
+(b) 200 requests to a local server that answers after 50 ms, concurrency 16, via amap: wall
+    time as a multiple of the ideal 200 / 16 x 50 ms. Goal: within 1.15x.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+FILE_MB = 37
+REQUESTS, CONCURRENCY, DELAY = 200, 16, 0.050
+
+
+def _rss_bytes() -> int:
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def _variant(name: str, path: str) -> None:
+    """Run one body-building variant and print its peak memory above the starting RSS."""
+    import base64
+    import hashlib
+    import json
+
+    from mimo_nb.request import file_part, prepare_request
+
+    prompt = "please describe the content of the video"
+    before = _rss_bytes()
+    if name == "naive":
+        data = open(path, "rb").read()
+        uri = "data:video/mp4;base64," + base64.b64encode(data).decode("ascii")
+        body = json.dumps({"model": "mimo-v2.5", "messages": [{"role": "user", "content": [
+            {"type": "video_url", "video_url": {"url": uri}, "fps": 2, "media_resolution": "default"},
+            {"type": "text", "text": prompt}]}], "max_completion_tokens": 1024}).encode("utf-8")
+        size = len(body)
+    elif name == "streamed":  # what MimoClient sends: chunks, straight to the socket
+        prepared = prepare_request([file_part(path)], prompt)
+        digest = hashlib.sha256()
+        size = 0
+        for chunk in prepared.iter_body():
+            digest.update(chunk)
+            size += len(chunk)
+        assert size == prepared.content_length
+    elif name == "one_bytes_object":  # PreparedRequest.body_bytes(): the whole body in memory
+        body = prepare_request([file_part(path)], prompt).body_bytes()
+        size = len(body)
+    else:
+        raise SystemExit(f"unknown variant {name}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
+    print(f"{max(peak - before, 0)} {size}")
+
+
+def bench_memory() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "random.mp4"  # random bytes: the body builder does not probe the file
+        with open(path, "wb") as handle:
+            for _ in range(FILE_MB):
+                handle.write(os.urandom(2**20))
+        file_size = path.stat().st_size
+        print(f"(a) request body for a {FILE_MB} MB file ({file_size:,} bytes; base64 "
+              f"{4 * ((file_size + 2) // 3) / 2**20:.1f} MB)")
+        for name in ("naive", "streamed", "one_bytes_object"):
+            out = subprocess.run([sys.executable, __file__, "--variant", name, str(path)], check=True,
+                                 capture_output=True, text=True).stdout.split()
+            peak, size = int(out[0]), int(out[1])
+            print(f"    {name:<17} peak {peak / 2**20:7.1f} MB = {peak / file_size:5.2f}x file size "
+                  f"(body {size / 2**20:.1f} MB)")
+        print("    goal: streamed <= 2.5x")
+
+
+def bench_throughput() -> None:
+    from mimo_nb.client import AsyncMimoClient
+
+    ideal = REQUESTS / CONCURRENCY * DELAY
+    # the server runs in its own process, as a real endpoint would: it must not share our GIL
+    server = subprocess.Popen([sys.executable, "-m", "mimo_nb.testserver", "--api-key", "bench",
+                               "--delay", str(DELAY)], stdout=subprocess.PIPE, text=True)
+    try:
+        base_url = (server.stdout.readline() if server.stdout else "").strip()
+        url = base_url.rsplit("/v1", 1)[0] + "/clip.mp4"  # answers HEAD with a size
+
+        async def run(n: int) -> tuple[float, int]:
+            async with AsyncMimoClient("bench", base_url=base_url, timeout=30) as client:
+                await client.amap([url] * CONCURRENCY, prompt="p", concurrency=CONCURRENCY, progress=False)  # warm up
+                start = time.perf_counter()
+                result = await client.amap([url] * n, prompt="p", concurrency=CONCURRENCY, progress=False)
+                return time.perf_counter() - start, len(result.errors)
+
+        wall, failed = asyncio.run(run(REQUESTS))
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    print(f"(b) {REQUESTS} requests (each a HEAD size probe + a POST), server delay {DELAY * 1000:.0f} ms, "
+          f"concurrency {CONCURRENCY}: {wall:.3f} s vs ideal {ideal:.3f} s = {wall / ideal:.2f}x ideal "
+          f"({failed} failed); goal <= 1.15x")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--variant":
+        _variant(sys.argv[2], sys.argv[3])
+    else:
+        print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs (shared machine: numbers are noisy)")
+        bench_memory()
+        bench_throughput()

@@ -1,0 +1,441 @@
+"""The request body, exactly as the spec shapes it, checked against the API's limits before sending.
+
+A video travels as a ``video_url`` content part with ``fps`` and ``media_resolution`` *beside*
+``video_url``; a public URL is sent as the URL, a local file as ``data:{MIME};base64,...``::
+
+    {"type": "video_url", "video_url": {"url": "data:video/mp4;base64,AAAA..."},
+     "fps": 2, "media_resolution": "default"}
+
+This module builds that body and does no network I/O. For a local file the base64 text is
+never held in memory whole: :class:`PreparedRequest` keeps the body as a JSON template with a
+marker where each file goes, and :meth:`PreparedRequest.iter_body` streams the file through
+the base64 encoder in small chunks, with the exact ``Content-Length`` known in advance.
+
+>>> part = url_part("https://example.com/clip.mp4", fps=2)
+>>> req = prepare_request([part], "please describe the content of the video")
+>>> req.json["messages"][0]["content"][0]["fps"]
+2
+>>> print(req)            # the body as JSON, with base64 elided
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+import html
+import json
+import os
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, AsyncIterator, Callable, Iterable, Iterator, Literal, Mapping
+
+from .errors import LimitError, VideoError
+from .pricing import ContextCheck, check_context, estimate_text_tokens
+from .response import RequestEstimate
+from .tokens import TokenBreakdown, validate_fps, validate_media_resolution
+
+__all__ = [
+    "MIME_TYPES",
+    "BASE64_LIMIT_BYTES",
+    "URL_LIMIT_BYTES",
+    "CHUNK_BYTES",
+    "base64_length",
+    "max_base64_file_bytes",
+    "mime_type_for",
+    "is_url",
+    "VideoPart",
+    "url_part",
+    "file_part",
+    "PreparedRequest",
+    "prepare_request",
+    "check_request_args",
+    "file_sha256",
+]
+
+# ---- The spec's limits and formats ----------------------------------------------------------
+
+MIME_TYPES: dict[str, str] = {
+    "mp4": "video/mp4",
+    "mov": "video/quicktime",
+    "avi": "video/x-msvideo",
+    "wmv": "video/x-ms-wmv",
+}
+BASE64_LIMIT_BYTES = 50 * 2**20  # the base64 string of one video, as the page states it
+URL_LIMIT_BYTES = 300 * 2**20  # one video file passed by URL
+CHUNK_BYTES = 3 * 2**18  # 768 KiB: a multiple of 3, so chunks encode to base64 independently
+
+
+def base64_length(size_bytes: int) -> int:
+    """Length of the base64 text of ``size_bytes`` bytes (with padding).
+
+    >>> base64_length(3), base64_length(4)
+    (4, 8)
+    """
+    return 4 * ((size_bytes + 2) // 3)
+
+
+def max_base64_file_bytes(limit: int = BASE64_LIMIT_BYTES) -> int:
+    """The largest file whose base64 text fits in ``limit`` characters."""
+    return limit // 4 * 3
+
+
+def mime_type_for(name_or_format: str | os.PathLike[str]) -> str:
+    """The MIME type of an MP4/MOV/AVI/WMV file, from its format name or file name.
+
+    >>> mime_type_for("clip.MOV")
+    'video/quicktime'
+    """
+    text = str(name_or_format).lower()
+    fmt = text.rsplit(".", 1)[-1]
+    if fmt in MIME_TYPES:
+        return MIME_TYPES[fmt]
+    raise LimitError(
+        f"cannot tell the video format of {str(name_or_format)!r}: MiMo accepts MP4, MOV, AVI and "
+        "WMV. Convert the file to MP4, or open it with Video.open(...), which probes the format."
+    )
+
+
+def is_url(source: Any) -> bool:
+    """True for an ``http://`` or ``https://`` URL string."""
+    return isinstance(source, str) and source.split("://", 1)[0].lower() in ("http", "https") and "://" in source
+
+
+# ---- One video as a content part ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VideoPart:
+    """One video of a request, ready to become a ``video_url`` content part.
+
+    ``kind`` is ``"url"`` (sent as the URL) or ``"data"`` (a local file sent as a data URI).
+    ``estimate`` is the token breakdown when the video was probed, else None.
+    """
+
+    kind: Literal["url", "data"]
+    fps: float
+    media_resolution: str
+    url: str | None = None
+    path: Path | None = None
+    mime_type: str | None = None
+    size_bytes: int | None = None
+    estimate: TokenBreakdown | None = None
+    name: str = ""
+    sha256_fn: Callable[[], str] | None = field(default=None, compare=False, repr=False)
+
+    def sha256(self) -> str:
+        """Hex sha256 of the file's bytes (data parts only), computed by streaming the file."""
+        if self.path is None:
+            raise LimitError("only a local video has bytes to hash; this part is a URL.")
+        return self.sha256_fn() if self.sha256_fn else file_sha256(self.path)
+
+
+def _json_number(value: float) -> int | float:
+    """2.0 -> 2, so the body reads like the spec's (``"fps": 2``)."""
+    return int(value) if float(value).is_integer() else float(value)
+
+
+def _check_knobs(fps: float, media_resolution: str) -> float:
+    validate_media_resolution(media_resolution)
+    return validate_fps(fps)
+
+
+def url_part(
+    url: str,
+    *,
+    fps: float = 2,
+    media_resolution: str = "default",
+    size_bytes: int | None = None,
+    estimate: TokenBreakdown | None = None,
+) -> VideoPart:
+    """A video passed by public URL; ``size_bytes`` (when known) must be at most 300 MB.
+
+    >>> url_part("https://example.com/a.mp4").kind
+    'url'
+    """
+    if not is_url(url):
+        raise LimitError(f"{url!r} is not an http(s) URL; pass a public URL, a local path or a Video.")
+    fps = _check_knobs(fps, media_resolution)
+    if size_bytes is not None and size_bytes > URL_LIMIT_BYTES:
+        raise LimitError(
+            f"the video at {url} is {size_bytes / 2**20:.1f} MB; MiMo accepts at most 300 MB per video "
+            "by URL. Shrink it with Video.open(url).fit(...) and send the result, or cut it into parts."
+        )
+    return VideoPart("url", fps, media_resolution, url=url, size_bytes=size_bytes, estimate=estimate,
+                     name=url.rsplit("/", 1)[-1] or url)
+
+
+def file_part(
+    path: str | os.PathLike[str],
+    mime_type: str | None = None,
+    *,
+    fps: float = 2,
+    media_resolution: str = "default",
+    size_bytes: int | None = None,
+    estimate: TokenBreakdown | None = None,
+    name: str | None = None,
+    sha256_fn: Callable[[], str] | None = None,
+) -> VideoPart:
+    """A local file to send as a base64 data URI; its base64 must be at most 50 MB.
+
+    ``mime_type`` defaults to the one of the file's suffix. No probing happens here: pass the
+    ``estimate`` of a probed :class:`~mimo_nb.video.Video` to keep it beside the request.
+    """
+    path = Path(path)
+    fps = _check_knobs(fps, media_resolution)
+    mime_type = mime_type or mime_type_for(path)
+    if size_bytes is None:
+        try:
+            size_bytes = path.stat().st_size
+        except OSError as exc:
+            raise VideoError(f"cannot read {path}: {exc.strerror or exc}. Check the path.",
+                             reason="not_found", source=str(path)) from None
+    encoded = base64_length(size_bytes)
+    if encoded > BASE64_LIMIT_BYTES:
+        raise LimitError(
+            f"{path.name} is {size_bytes / 2**20:.1f} MB, so its base64 text would be "
+            f"{encoded / 2**20:.1f} MB: over MiMo's 50 MB limit for a base64 video (files up to "
+            f"{max_base64_file_bytes() / 2**20:.1f} MB fit). Shrink it first with "
+            f"Video.open({str(path)!r}).fit(fps={_json_number(fps)!r}, "
+            f"media_resolution={media_resolution!r}), or host it at a public URL (up to 300 MB)."
+        )
+    return VideoPart("data", fps, media_resolution, path=path, mime_type=mime_type, size_bytes=size_bytes,
+                     estimate=estimate, name=name or path.name, sha256_fn=sha256_fn)
+
+
+def file_sha256(path: str | os.PathLike[str], chunk_bytes: int = 2**20) -> str:
+    """Hex sha256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(chunk_bytes), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _iter_base64(path: Path, expected_bytes: int, chunk_bytes: int = CHUNK_BYTES) -> Iterator[bytes]:
+    """The base64 of a file in chunks; raises if the file changed size since it was measured."""
+    chunk_bytes = max(3, chunk_bytes // 3 * 3)
+    seen = 0
+    carry = b""
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk_bytes):
+            seen += len(block)
+            if carry:
+                block, carry = carry + block, b""
+            cut = len(block) // 3 * 3  # a short read must not put padding mid-stream
+            if cut < len(block):
+                block, carry = block[:cut], block[cut:]
+            if block:
+                yield base64.b64encode(block)
+    if carry:
+        yield base64.b64encode(carry)
+    if seen != expected_bytes:
+        raise VideoError(
+            f"{path.name} changed size while it was being sent ({expected_bytes} bytes expected, "
+            f"{seen} read). Wait until the file is fully written, then ask again.",
+            reason="truncated", source=str(path),
+        )
+
+
+# ---- The whole request ----------------------------------------------------------------------
+
+
+@dataclass
+class PreparedRequest:
+    """A request ready to send: the JSON body (videos as markers until sent), its estimate and checks.
+
+    ``json`` is the exact body as a dict (reading every local file, so it is large for large
+    files); ``elided_json()`` the same with base64 shortened for display; ``iter_body()`` the
+    exact bytes to send, streamed, ``content_length`` long.
+    """
+
+    template: dict[str, Any]
+    parts: tuple[VideoPart, ...]
+    estimate: RequestEstimate
+    context: ContextCheck | None = None
+    markers: dict[str, VideoPart] = field(default_factory=dict, repr=False)
+
+    # -- views of the body --
+
+    def _replace_markers(self, value_for: Callable[[VideoPart], Any]) -> dict[str, Any]:
+        body = copy.deepcopy(self.template)
+        for message in body.get("messages", []):
+            content = message.get("content")
+            if not isinstance(content, list):
+                continue
+            for item in content:
+                url = item.get("video_url", {}).get("url") if isinstance(item, dict) else None
+                if url in self.markers:
+                    item["video_url"]["url"] = value_for(self.markers[url])
+        return body
+
+    @property
+    def json(self) -> dict[str, Any]:
+        """The exact body that would be sent, as a dict (local files read and base64-encoded)."""
+        def data_uri(part: VideoPart) -> str:
+            assert part.path is not None and part.size_bytes is not None
+            encoded = b"".join(_iter_base64(part.path, part.size_bytes)).decode("ascii")
+            return f"data:{part.mime_type};base64,{encoded}"
+        return self._replace_markers(data_uri)
+
+    def elided_json(self) -> dict[str, Any]:
+        """The body with each data URI's base64 replaced by a short note (for display)."""
+        def note(part: VideoPart) -> str:
+            size = base64_length(part.size_bytes or 0)
+            return f"data:{part.mime_type};base64,<{size:,} base64 characters of {part.name} elided>"
+        return self._replace_markers(note)
+
+    def cache_material(self) -> dict[str, Any]:
+        """The canonical request for the cache key: each local video replaced by its sha256.
+
+        Streaming flags are left out (a streamed and a plain answer are the same answer).
+        """
+        body = self._replace_markers(lambda part: {"sha256": part.sha256(), "mime_type": part.mime_type})
+        body.pop("stream", None)
+        body.pop("stream_options", None)
+        return body
+
+    # -- the bytes on the wire --
+
+    def _segments(self) -> list[bytes | VideoPart]:
+        """The body as literal byte runs and the videos between them."""
+        text = json.dumps(self.template, ensure_ascii=False, separators=(",", ":"))
+        out: list[bytes | VideoPart] = []
+        for marker, part in self.markers.items():
+            head, _, text = text.partition(json.dumps(marker))
+            out += [head.encode("utf-8"), part]
+        out.append(text.encode("utf-8"))
+        return out
+
+    @property
+    def content_length(self) -> int:
+        """The exact length in bytes of the body :meth:`iter_body` yields."""
+        total = 0
+        for seg in self._segments():
+            if isinstance(seg, bytes):
+                total += len(seg)
+            else:
+                total += len(self._data_prefix(seg)) + base64_length(seg.size_bytes or 0) + 1
+        return total
+
+    @staticmethod
+    def _data_prefix(part: VideoPart) -> bytes:
+        return f'"data:{part.mime_type};base64,'.encode("ascii")
+
+    def iter_body(self, chunk_bytes: int = CHUNK_BYTES) -> Iterator[bytes]:
+        """Yield the exact JSON body in chunks; a file is never in memory whole.
+
+        Base64 text needs no JSON escaping, so it is written between the template's pieces as
+        it is encoded.
+        """
+        for seg in self._segments():
+            if isinstance(seg, bytes):
+                yield seg
+                continue
+            assert seg.path is not None and seg.size_bytes is not None
+            yield self._data_prefix(seg)
+            yield from _iter_base64(seg.path, seg.size_bytes, chunk_bytes)
+            yield b'"'
+
+    async def aiter_body(self, chunk_bytes: int = CHUNK_BYTES) -> AsyncIterator[bytes]:
+        """:meth:`iter_body` for async clients (file reads are short, chunked and blocking)."""
+        for chunk in self.iter_body(chunk_bytes):
+            yield chunk
+
+    def body_bytes(self) -> bytes:
+        """The whole body as one bytes object (for small requests and tests)."""
+        return b"".join(self.iter_body())
+
+    # -- display --
+
+    def __str__(self) -> str:
+        return json.dumps(self.elided_json(), ensure_ascii=False, indent=2)
+
+    def __repr__(self) -> str:
+        videos = ", ".join(f"{p.kind}:{p.name}" for p in self.parts)
+        return (f"PreparedRequest(model={self.template.get('model')!r}, videos=[{videos}], "
+                f"estimated_prompt_tokens={self.estimate.prompt_tokens}, bytes={self.content_length:,})")
+
+    def _repr_html_(self) -> str:
+        est = self.estimate
+        known = "" if est.complete else " (some videos not probed: not counted)"
+        context = f"<div>context: {html.escape(str(self.context))}</div>" if self.context else ""
+        return (
+            "<div class='mimo-request'><div><b>Dry run</b>: nothing was sent. Estimated prompt tokens: "
+            f"{est.prompt_tokens:,}{html.escape(known)}; body {self.content_length:,} bytes.</div>{context}"
+            f"<pre style='white-space:pre-wrap'>{html.escape(str(self))}</pre></div>"
+        )
+
+
+def check_request_args(prompt: str, system: str | None = None, max_completion_tokens: int = 1024,
+                       extra: Mapping[str, Any] | None = None) -> None:
+    """Raise :class:`LimitError` for a bad prompt, system, token budget or extra field."""
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise LimitError("prompt must be a non-empty string: the question to ask about the video(s).")
+    if system is not None and not isinstance(system, str):
+        raise LimitError(f"system must be a string or None, got {type(system).__name__}.")
+    if not isinstance(max_completion_tokens, int) or isinstance(max_completion_tokens, bool) or max_completion_tokens < 1:
+        raise LimitError(f"max_completion_tokens must be a positive integer, got {max_completion_tokens!r}.")
+    clash = [k for k in _RESERVED if k in (extra or {})]
+    if clash:
+        raise LimitError(f"{clash} are set by ask() itself; pass the videos and prompt instead of raw {clash}.")
+
+
+_RESERVED = ("messages",)
+
+
+def prepare_request(
+    parts: Iterable[VideoPart],
+    prompt: str,
+    *,
+    model: str = "mimo-v2.5",
+    system: str | None = None,
+    max_completion_tokens: int = 1024,
+    stream: bool = False,
+    extra: Mapping[str, Any] | None = None,
+    context_lengths: Mapping[str, int] | None = None,
+) -> PreparedRequest:
+    """Build the body of a chat completion about ``parts``, as the spec's examples do.
+
+    The message order follows the spec: an optional system message, then one user message whose
+    content is the videos followed by the text. ``extra`` adds top-level fields (for example
+    ``temperature`` or ``thinking``). Raises :class:`~mimo_nb.errors.ContextLengthError` when
+    the estimate does not fit the model's context (known only for some models).
+    """
+    parts = tuple(parts)
+    extra = dict(extra or {})
+    check_request_args(prompt, system, max_completion_tokens, extra)
+
+    markers: dict[str, VideoPart] = {}
+    content: list[dict[str, Any]] = []
+    for part in parts:
+        if part.kind == "url":
+            url: str = part.url or ""
+        else:
+            url = f"mimo-nb-video-{uuid.uuid4().hex}"  # replaced by the data URI when sent
+            markers[url] = part
+        content.append({"type": "video_url", "video_url": {"url": url},
+                        "fps": _json_number(part.fps), "media_resolution": part.media_resolution})
+    content.append({"type": "text", "text": prompt})
+
+    messages: list[dict[str, Any]] = []
+    if system is not None:
+        messages.append({"role": "system", "content": system})
+    messages.append({"role": "user", "content": content})
+    body: dict[str, Any] = {"model": model, "messages": messages, "max_completion_tokens": max_completion_tokens}
+    if stream:
+        body["stream"] = True
+        body["stream_options"] = {"include_usage": True}  # usage arrives in the final chunk
+    for key, value in extra.items():  # None removes a field (e.g. stream_options=None)
+        if value is None:
+            body.pop(key, None)
+        else:
+            body[key] = value
+
+    text = (system or "") + prompt
+    estimate = RequestEstimate(videos=tuple(p.estimate for p in parts), text_tokens=estimate_text_tokens(text))
+    context = check_context([p.estimate for p in parts if p.estimate is not None], text=text, model=model,
+                            output_tokens=max_completion_tokens, context_lengths=context_lengths)
+    context.raise_if_over()
+    return PreparedRequest(template=body, parts=parts, estimate=estimate, context=context, markers=markers)

@@ -1,0 +1,443 @@
+"""A local stand-in for the MiMo endpoint, for tests, demos and benchmarks (127.0.0.1 only).
+
+It checks the ``api-key`` header (or ``Authorization: Bearer``, as the OpenAI SDK sends),
+validates the payload's shape against the spec, and answers with the spec page's recorded
+example response, as JSON or as server-sent events. It can inject faults on demand, records
+every request it receives, and can answer after a fixed delay.
+
+>>> with MockMimoServer(api_key="test-key") as server:
+...     server.script("503", "503")               # fail twice, then answer
+...     client = MimoClient("test-key", base_url=server.base_url, retry_base_delay=0.01)
+...     client.ask("https://example.com/a.mp4", "describe").origin
+'live'
+
+Faults (strings, or :class:`Fault` for parameters): ``"ok"``, ``"400"``, ``"401"``, ``"403"``,
+``"429"`` (with ``Retry-After``), ``"500"``, ``"503"``, ``"cut_stream"`` (a stream that stops
+half-way), ``"slow"`` (answers after ``Fault.delay`` seconds), ``"malformed_json"``,
+``"disconnect"`` (closes the connection without answering).
+
+The answer is always the vendor page's recorded example: it is no model and says nothing about
+the video sent.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import socket
+import sys
+import threading
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from .response import spec_example_json
+
+__all__ = ["Fault", "RecordedRequest", "MockMimoServer", "validate_payload"]
+
+FAULT_KINDS = ("ok", "400", "401", "403", "429", "500", "503", "cut_stream", "slow", "malformed_json", "disconnect")
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One scripted behaviour of the server for one request."""
+
+    kind: str = "ok"
+    retry_after: float | None = 0.0  # for 429 and 503: the Retry-After header, seconds (None: no header)
+    delay: float = 2.0  # for "slow": seconds before answering
+
+    def __post_init__(self) -> None:
+        if self.kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault {self.kind!r}; known: {FAULT_KINDS}")
+
+
+@dataclass
+class RecordedRequest:
+    """What the server received. The key itself is not kept: only how it was sent and if it matched."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: Any
+    body_bytes: int
+    auth_scheme: str | None
+    auth_ok: bool
+    fault: str
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def stream(self) -> bool:
+        return isinstance(self.body, dict) and bool(self.body.get("stream"))
+
+
+# ---- Payload validation (the spec's shape) --------------------------------------------------
+
+
+def _check_video_part(part: dict[str, Any], where: str) -> list[str]:
+    problems: list[str] = []
+    video = part.get("video_url")
+    if not isinstance(video, dict) or not isinstance(video.get("url"), str):
+        return [f"{where}: video_url must be an object with a string 'url'"]
+    if "fps" in video or "media_resolution" in video:
+        problems.append(f"{where}: fps and media_resolution belong beside video_url, not inside it")
+    url = video["url"]
+    if url.startswith("data:"):
+        head, sep, data = url.partition(",")
+        if not sep or not head.endswith(";base64") or not head[5:].startswith("video/"):
+            problems.append(f"{where}: a data URI must look like data:video/...;base64,...")
+        elif len(data) > 50 * 2**20:
+            problems.append(f"{where}: the base64 string is over 50 MB")
+        else:
+            try:
+                base64.b64decode(data, validate=True)
+            except (binascii.Error, ValueError):
+                problems.append(f"{where}: the base64 data is not valid base64")
+    elif not url.startswith(("http://", "https://")):
+        problems.append(f"{where}: url must be a public http(s) URL or a data URI")
+    fps = part.get("fps", 2)
+    if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not 0.1 <= fps <= 10:
+        problems.append(f"{where}: fps must be a number in [0.1, 10]")
+    if part.get("media_resolution", "default") not in ("default", "max"):
+        problems.append(f"{where}: media_resolution must be 'default' or 'max'")
+    return problems
+
+
+def validate_payload(body: Any) -> list[str]:
+    """Problems with a chat-completions body, judged by the spec's shape; empty when fine."""
+    if not isinstance(body, dict):
+        return ["the body must be a JSON object"]
+    problems: list[str] = []
+    if not isinstance(body.get("model"), str):
+        problems.append("model must be a string")
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        return problems + ["messages must be a non-empty list"]
+    for i, message in enumerate(messages):
+        if not isinstance(message, dict) or message.get("role") not in ("system", "user", "assistant"):
+            problems.append(f"messages[{i}] needs a role of system, user or assistant")
+            continue
+        content = message.get("content")
+        if isinstance(content, str):
+            continue
+        if not isinstance(content, list):
+            problems.append(f"messages[{i}].content must be a string or a list of parts")
+            continue
+        for j, part in enumerate(content):
+            where = f"messages[{i}].content[{j}]"
+            kind = part.get("type") if isinstance(part, dict) else None
+            if kind == "video_url":
+                problems += _check_video_part(part, where)
+            elif kind == "text":
+                if not isinstance(part.get("text"), str):
+                    problems.append(f"{where}: text must be a string")
+            else:
+                problems.append(f"{where}: unknown part type {kind!r}")
+    mct = body.get("max_completion_tokens", 1)
+    if isinstance(mct, bool) or not isinstance(mct, int) or mct < 1:
+        problems.append("max_completion_tokens must be a positive integer")
+    return problems
+
+
+# ---- Answers --------------------------------------------------------------------------------
+
+
+def _pieces(text: str, n: int) -> list[str]:
+    """``text`` split into about ``n`` pieces that join back to it exactly."""
+    if not text:
+        return []
+    size = max(1, -(-len(text) // n))
+    return [text[i : i + size] for i in range(0, len(text), size)]
+
+
+def sse_chunks(response: dict[str, Any], pieces: int = 8) -> list[dict[str, Any]]:
+    """The example response as OpenAI-style stream chunks: reasoning, then content, then usage."""
+    message = response["choices"][0]["message"]
+    base = {"id": response["id"], "object": "chat.completion.chunk", "created": response["created"],
+            "model": response["model"]}
+
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+        return {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+
+    out = [chunk({"role": "assistant", "content": ""})]
+    out += [chunk({"reasoning_content": p}) for p in _pieces(message.get("reasoning_content") or "", pieces)]
+    out += [chunk({"content": p}) for p in _pieces(message.get("content") or "", pieces)]
+    out.append(chunk({}, response["choices"][0]["finish_reason"]))
+    out.append({**base, "choices": [], "usage": response["usage"]})  # usage rides in the final chunk
+    return out
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, like a real API front end
+    disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stall
+    server: "_Server"
+
+    def log_message(self, format: str, *args: Any) -> None:  # silence the default stderr log
+        pass
+
+    # -- reading --
+
+    def _read_body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            data = bytearray()
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    self.rfile.readline()
+                    return bytes(data)
+                data += self.rfile.read(size)
+                self.rfile.readline()
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+    def _auth(self) -> tuple[str | None, bool]:
+        owner = self.server.owner
+        if "api-key" in self.headers:
+            return "api-key", self.headers["api-key"] == owner.api_key
+        auth = self.headers.get("Authorization", "")
+        if auth.lower().startswith("bearer "):
+            return "bearer", auth[7:].strip() == owner.api_key
+        return None, False
+
+    # -- writing --
+
+    def _send_json(self, status: int, payload: Any, extra_headers: dict[str, str] | None = None) -> None:
+        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("x-request-id", self._request_id)
+        for key, value in (extra_headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _send_error(self, status: int, message: str, kind: str, extra_headers: dict[str, str] | None = None) -> None:
+        self._send_json(status, {"error": {"message": message, "type": kind, "code": str(status)}}, extra_headers)
+
+    def _write_chunk(self, data: bytes) -> None:
+        self.wfile.write(f"{len(data):X}\r\n".encode("ascii") + data + b"\r\n")
+        self.wfile.flush()
+
+    def _send_stream(self, response: dict[str, Any], cut: bool) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.send_header("x-request-id", self._request_id)
+        self.end_headers()
+        events = [f"data: {json.dumps(c)}\n\n".encode("utf-8") for c in sse_chunks(response)]
+        events.append(b"data: [DONE]\n\n")
+        if cut:
+            for event in events[: len(events) // 2]:
+                self._write_chunk(event)
+            self._drop_connection()  # no terminating chunk: the client sees a broken body
+            return
+        for event in events:
+            self._write_chunk(event)
+        self.wfile.write(b"0\r\n\r\n")
+
+    def _drop_connection(self) -> None:
+        self.wfile.flush()
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    # -- the endpoint --
+
+    def do_HEAD(self) -> None:  # noqa: N802  (for the client's URL size probe in tests)
+        size = self.server.owner.head_sizes.get(self.path)
+        self.send_response(200 if size is not None else 404)
+        self.send_header("Content-Length", str(size or 0))
+        self.end_headers()
+
+    def do_POST(self) -> None:  # noqa: N802  (http.server's naming)
+        owner = self.server.owner
+        self._request_id = f"req-{uuid.uuid4().hex[:12]}"
+        raw = self._read_body()
+        fault = owner._next_fault()
+        scheme, auth_ok = self._auth()
+        try:
+            body: Any = json.loads(raw)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            body = None
+        problems = validate_payload(body) if body is not None else ["the body is not valid JSON"]
+        owner._record(RecordedRequest(
+            method="POST", path=self.path,
+            headers={k.lower(): ("<redacted>" if k.lower() in ("api-key", "authorization") else v)
+                     for k, v in self.headers.items()},
+            body=body, body_bytes=len(raw), auth_scheme=scheme, auth_ok=auth_ok, fault=fault.kind,
+            problems=problems,
+        ))
+        owner._enter()
+        try:
+            if owner.delay:
+                time.sleep(owner.delay)
+            self._answer(fault, auth_ok, problems, body)
+        finally:
+            owner._leave()
+
+    def _answer(self, fault: Fault, auth_ok: bool, problems: list[str], body: Any) -> None:
+        retry = {} if fault.retry_after is None else {"Retry-After": f"{fault.retry_after:g}"}
+        if not self.path.rstrip("/").endswith("/chat/completions"):
+            return self._send_error(404, f"no route {self.path}", "not_found")
+        if fault.kind == "disconnect":
+            return self._drop_connection()
+        if fault.kind in ("401", "403") or not auth_ok:
+            status = 403 if fault.kind == "403" else 401
+            return self._send_error(status, "Invalid API key: check the api-key header.", "authentication_error")
+        if fault.kind == "429":
+            return self._send_error(429, "Rate limit reached; slow down.", "rate_limit_error", retry)
+        if fault.kind in ("500", "503"):
+            headers = retry if fault.kind == "503" else {}
+            return self._send_error(int(fault.kind), "The server had an error; try again.", "server_error", headers)
+        if fault.kind == "400" or problems:
+            message = "; ".join(problems) or "The video could not be read."
+            return self._send_error(400, message, "invalid_request_error")
+        if fault.kind == "slow":
+            time.sleep(fault.delay)
+        response = self.server.owner.response
+        if fault.kind == "malformed_json":
+            return self._send_json(200, json.dumps(response).encode("utf-8")[:40])
+        if isinstance(body, dict) and body.get("stream"):
+            return self._send_stream(response, cut=fault.kind == "cut_stream")
+        return self._send_json(200, response)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True  # a slow handler never blocks shutdown
+    allow_reuse_address = True
+    owner: "MockMimoServer"
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gave up (timeout tests) closes the socket under a slow answer: expected.
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
+
+
+class MockMimoServer:
+    """A MiMo-like chat-completions endpoint on 127.0.0.1, in a background thread.
+
+    Args:
+        api_key: the key the server accepts (in ``api-key`` or ``Authorization: Bearer``).
+        delay: seconds to wait before every answer (for benchmarks).
+        response: the JSON answer; defaults to the spec page's recorded example.
+    """
+
+    def __init__(self, api_key: str = "test-key", *, delay: float = 0.0, response: dict[str, Any] | None = None,
+                 port: int = 0) -> None:
+        self.api_key = api_key
+        self.delay = delay
+        self.response = response or spec_example_json()
+        self.head_sizes: dict[str, int] = {}  # path -> Content-Length answered to HEAD
+        self.requests: list[RecordedRequest] = []
+        self._faults: deque[Fault] = deque()
+        self.in_flight = 0
+        self.max_in_flight = 0  # the most requests answered at once (to check client concurrency)
+        self._lock = threading.Lock()
+        self._port = port
+        self._httpd: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def __repr__(self) -> str:  # never shows the key
+        return f"MockMimoServer(base_url={self.base_url if self._httpd else None!r}, requests={len(self.requests)})"
+
+    # -- lifecycle --
+
+    def start(self) -> "MockMimoServer":
+        self._httpd = _Server(("127.0.0.1", self._port), _Handler)
+        self._httpd.owner = self
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="mimo-nb-testserver", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+
+    def __enter__(self) -> "MockMimoServer":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        assert self._httpd is not None, "start the server first"
+        return int(self._httpd.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        """The ``base_url`` to give a client: ``http://127.0.0.1:{port}/v1``."""
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def url(self, path: str) -> str:
+        """An absolute URL on this server, e.g. for HEAD size probes."""
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    # -- faults and records --
+
+    def script(self, *faults: str | Fault) -> None:
+        """Queue behaviours for the next requests, one each; then answers normally.
+
+        >>> server.script("429", "500")      # fail twice, then succeed
+        """
+        with self._lock:
+            self._faults.extend(f if isinstance(f, Fault) else Fault(f) for f in faults)
+
+    def reset(self) -> None:
+        """Forget queued faults and recorded requests."""
+        with self._lock:
+            self._faults.clear()
+            self.requests.clear()
+            self.max_in_flight = 0
+
+    def _next_fault(self) -> Fault:
+        with self._lock:
+            return self._faults.popleft() if self._faults else Fault("ok")
+
+    def _enter(self) -> None:
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def _leave(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
+
+    def _record(self, request: RecordedRequest) -> None:
+        with self._lock:
+            self.requests.append(request)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve until interrupted: ``python -m mimo_nb.testserver --api-key KEY --delay 0.05``.
+
+    Prints the ``base_url`` on the first line of stdout, for a client in another process.
+    """
+    import argparse
+
+    parser = argparse.ArgumentParser(description="A local MiMo stand-in answering with the spec's example.")
+    parser.add_argument("--api-key", default="test-key")
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds before every answer")
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args(argv)
+    with MockMimoServer(api_key=args.api_key, delay=args.delay, port=args.port) as server:
+        server.head_sizes["/clip.mp4"] = 1000
+        print(server.base_url, flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,264 @@
+"""MimoClient and AsyncMimoClient against a real HTTP server on 127.0.0.1 that acts like MiMo."""
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import socket
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from mimo_nb.client import AsyncMimoClient, MimoClient
+from mimo_nb.errors import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    RateLimitError,
+    ServerError,
+)
+from mimo_nb.response import spec_example_completion
+from mimo_nb.testserver import Fault, MockMimoServer
+
+KEY = "sk-test-0123456789abcdef"
+URL = "https://example.com/clip.mp4"
+
+
+@pytest.fixture(scope="module")
+def server():
+    with MockMimoServer(api_key=KEY) as srv:
+        yield srv
+
+
+@pytest.fixture()
+def srv(server: MockMimoServer) -> MockMimoServer:
+    server.reset()
+    server.head_sizes.clear()
+    return server
+
+
+def make(srv: MockMimoServer, **kwargs) -> MimoClient:
+    kwargs.setdefault("retry_base_delay", 0.001)
+    kwargs.setdefault("timeout", 5.0)
+    return MimoClient(kwargs.pop("api_key", KEY), base_url=srv.base_url, **kwargs)
+
+
+# ---- The happy path -------------------------------------------------------------------------
+
+
+def test_ask_returns_the_servers_answer_and_sends_the_api_key_header(srv):
+    done = make(srv).ask(URL, "please describe the content of the video", system="You are MiMo.")
+    expected = spec_example_completion()
+    assert (done.content, done.reasoning_content, done.usage) == (expected.content, expected.reasoning_content,
+                                                                  expected.usage)
+    assert done.origin == "live" and done.request_id.startswith("req-")
+    assert done.estimate is not None and done.estimate.videos == (None,)
+    (req,) = srv.requests
+    assert req.auth_scheme == "api-key" and req.auth_ok and req.problems == []
+    assert req.path == "/v1/chat/completions"
+    assert req.body["messages"][0] == {"role": "system", "content": "You are MiMo."}
+
+
+def test_api_key_comes_from_the_environment(srv, monkeypatch):
+    monkeypatch.setenv("MIMO_API_KEY", KEY)
+    client = MimoClient(base_url=srv.base_url)
+    assert client.ask(URL, "q").usage.video_tokens == 1144
+
+
+def test_local_file_travels_as_a_data_uri(srv, tmp_path: Path):
+    from mimo_nb.request import file_part, prepare_request
+
+    data = bytes(range(256)) * 40
+    path = tmp_path / "clip.avi"
+    path.write_bytes(data)
+    make(srv).send(prepare_request([file_part(path)], "q"))
+    url = srv.requests[0].body["messages"][0]["content"][0]["video_url"]["url"]
+    assert url == "data:video/x-msvideo;base64," + base64.b64encode(data).decode()
+    assert srv.requests[0].problems == []
+    headers = srv.requests[0].headers  # streamed from the file, yet with an exact length
+    assert "transfer-encoding" not in headers and int(headers["content-length"]) == srv.requests[0].body_bytes
+
+
+def test_url_size_is_probed_with_head_on_the_server(srv):
+    srv.head_sizes["/big.mp4"] = 301 * 2**20
+    srv.head_sizes["/ok.mp4"] = 1000
+    client = make(srv)
+    from mimo_nb.errors import LimitError
+
+    with pytest.raises(LimitError, match="300 MB"):
+        client.ask(srv.url("/big.mp4"), "q")
+    assert client.build_request(srv.url("/ok.mp4"), "q").parts[0].size_bytes == 1000
+    assert client.build_request(srv.url("/unknown.mp4"), "q").parts[0].size_bytes is None
+    assert srv.requests == []  # nothing was POSTed
+
+
+# ---- Faults: each ends in the documented error or a successful retry --------------------------
+
+
+def test_missing_key_raises_before_sending(srv):
+    client = make(srv, api_key=None)
+    with pytest.raises(AuthenticationError, match="MIMO_API_KEY"):
+        client.ask(URL, "q")
+    assert srv.requests == []
+
+
+@pytest.mark.parametrize("fault,status", [("401", 401), ("403", 403)])
+def test_auth_errors_are_not_retried(srv, fault, status):
+    srv.script(fault)
+    with pytest.raises(AuthenticationError) as info:
+        make(srv).ask(URL, "q")
+    assert info.value.status_code == status and info.value.request_id.startswith("req-")
+    assert len(srv.requests) == 1
+
+
+def test_wrong_key_is_rejected_and_never_echoed(srv):
+    with pytest.raises(AuthenticationError) as info:
+        make(srv, api_key="sk-wrong-key-42").ask(URL, "q")
+    assert "sk-wrong-key-42" not in str(info.value) and "sk-wrong-key-42" not in repr(info.value)
+
+
+def test_bad_request_is_not_retried(srv):
+    srv.script("400")
+    with pytest.raises(BadRequestError, match="could not be read") as info:
+        make(srv).ask(URL, "q")
+    assert info.value.status_code == 400 and len(srv.requests) == 1
+
+
+@pytest.mark.parametrize("faults", [("500", "500"), ("503", "429"), ("disconnect",), ("slow",)])
+def test_transient_faults_are_retried_to_success(srv, faults):
+    srv.script(*[Fault(f, delay=1.5) for f in faults])
+    done = make(srv, max_retries=2, timeout=0.5).ask(URL, "q")
+    assert done.usage.video_tokens == 1144
+    assert [r.fault for r in srv.requests] == [*faults, "ok"]
+
+
+def test_server_error_after_the_last_retry(srv):
+    srv.script("500", "503", "500")
+    with pytest.raises(ServerError) as info:
+        make(srv, max_retries=2).ask(URL, "q")
+    assert info.value.status_code == 500 and len(srv.requests) == 3
+
+
+def test_rate_limit_honours_retry_after(srv):
+    srv.script(Fault("429", retry_after=0.4))
+    start = time.monotonic()
+    make(srv, max_retries=1, retry_base_delay=0.001).ask(URL, "q")
+    assert time.monotonic() - start >= 0.4
+    srv.script(Fault("429", retry_after=0.0), Fault("429", retry_after=0.0))
+    with pytest.raises(RateLimitError) as info:
+        make(srv, max_retries=1).ask(URL, "q")
+    assert info.value.retry_after == 0.0 and info.value.status_code == 429
+
+
+def test_slow_answer_past_the_timeout(srv):
+    srv.script(Fault("slow", delay=1.0))
+    start = time.monotonic()
+    with pytest.raises(APITimeoutError, match="timeout"):
+        make(srv, max_retries=0, timeout=0.2).ask(URL, "q")
+    assert time.monotonic() - start < 1.0
+
+
+def test_malformed_json_is_an_api_error(srv):
+    srv.script("malformed_json")
+    with pytest.raises(APIError, match="not a chat completion") as info:
+        make(srv).ask(URL, "q")
+    assert type(info.value) is APIError and info.value.status_code == 200
+
+
+def test_unreachable_server_is_a_connection_error():
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    client = MimoClient(KEY, base_url=f"http://127.0.0.1:{port}/v1", max_retries=1, retry_base_delay=0.001)
+    with pytest.raises(APIConnectionError, match="connection failed"):
+        client.ask(URL, "q")
+
+
+def test_no_retry_on_other_4xx():
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.method)
+        if request.method == "HEAD":  # the size probe goes to the video's host: never with the key
+            assert "api-key" not in request.headers and "authorization" not in request.headers
+        return httpx.Response(404, json={"error": {"message": "no such model"}})
+
+    client = MimoClient(KEY, transport=httpx.MockTransport(handler), max_retries=3, retry_base_delay=0.001)
+    with pytest.raises(APIError, match="404: no such model"):
+        client.ask("https://example.com/a.mp4", "q")
+    assert calls == ["HEAD", "POST"]
+
+
+# ---- Secrets --------------------------------------------------------------------------------
+
+
+def test_key_never_in_repr_errors_or_logs(srv, caplog):
+    caplog.set_level(logging.DEBUG)
+    client = make(srv)
+    assert KEY not in repr(client) and KEY not in str(client)
+    srv.script("500", "500", "500")
+    with pytest.raises(ServerError) as info:
+        client.ask(URL, "q")
+    assert KEY not in str(info.value) and KEY not in repr(info.value) and KEY not in str(info.value.body)
+    assert "retry" in caplog.text and KEY not in caplog.text
+    prepared = client.build_request(URL, "q")
+    assert KEY not in repr(prepared) and KEY not in str(prepared)
+
+
+def test_a_server_echoing_the_key_is_redacted():
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "HEAD":
+            return httpx.Response(405)
+        return httpx.Response(401, json={"error": {"message": f"key {request.headers['api-key']} is invalid"}})
+
+    client = MimoClient(KEY, transport=httpx.MockTransport(handler))
+    with pytest.raises(AuthenticationError) as info:
+        client.ask("https://example.com/a.mp4", "q")
+    assert KEY not in str(info.value) and "***" in str(info.value)
+
+
+# ---- Async ----------------------------------------------------------------------------------
+
+
+def test_async_ask_and_faults(srv):
+    async def main():
+        async with AsyncMimoClient(KEY, base_url=srv.base_url, retry_base_delay=0.001, timeout=5) as client:
+            done = await client.ask(URL, "q")
+            srv.script("503", "disconnect")
+            again = await client.ask(URL, "q")
+            srv.script("401")
+            with pytest.raises(AuthenticationError):
+                await client.ask(URL, "q")
+            return done, again
+
+    done, again = asyncio.run(main())
+    assert done.usage == again.usage == spec_example_completion().usage
+    assert [r.fault for r in srv.requests] == ["ok", "503", "disconnect", "ok", "401"]
+
+
+def test_async_timeout(srv):
+    async def main():
+        client = AsyncMimoClient(KEY, base_url=srv.base_url, max_retries=0, timeout=0.2)
+        try:
+            await client.ask(URL, "q")
+        finally:
+            await client.aclose()
+
+    srv.script(Fault("slow", delay=1.0))
+    with pytest.raises(APITimeoutError):
+        asyncio.run(main())
+
+
+def test_sample_video_end_to_end(srv, tmp_path: Path):
+    samples = pytest.importorskip("mimo_nb.samples")
+    pytest.importorskip("mimo_nb.video")
+    clip = samples.sample_video(tmp_path / "clip.mp4", seconds=1, width=160, height=120)
+    done = make(srv).ask(clip, "What is the number on screen?", fps=4)
+    assert done.estimate.complete and done.estimate.videos[0].fps == 4
+    part = srv.requests[0].body["messages"][0]["content"][0]
+    assert part["fps"] == 4 and part["video_url"]["url"].startswith("data:video/mp4;base64,")
+    assert srv.requests[0].problems == []
