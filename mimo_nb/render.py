@@ -1,12 +1,54 @@
-"""HTML and text renderings of mimo_nb's values (placeholder; grown by the UI work)."""
+"""HTML and text renderings of mimo_nb's values: breakdowns, costs and model answers.
+
+Everything a model wrote is untrusted. :func:`markdown_html` renders it as Markdown with raw HTML
+switched off (a ``<script>`` in an answer shows up as text) and then passes the result through
+``nh3`` with a short allow-list of tags, attributes and URL schemes, so nothing in it can run,
+load or restyle the page. The only images this module ever emits are PNGs we draw ourselves
+(:func:`figure_html`); model text cannot produce a ``data:`` URL or an ``<img>``.
+
+>>> from mimo_nb.response import spec_example_completion
+>>> html = completion_html(spec_example_completion())   # answer, reasoning, usage, origin badge
+>>> text = completion_text(spec_example_completion())    # the same as plain text
+"""
 from __future__ import annotations
 
+import base64
 import html
+import io
 from typing import Any
+
+import nh3
+from markdown_it import MarkdownIt
+
+__all__ = [
+    "breakdown_rows",
+    "breakdown_text",
+    "breakdown_html",
+    "cost_html",
+    "markdown_html",
+    "origin_label",
+    "origin_badge_html",
+    "usage_rows",
+    "usage_table_html",
+    "comparison_rows",
+    "comparison_html",
+    "completion_html",
+    "completion_text",
+    "streaming_html",
+    "figure_png",
+    "figure_html",
+]
+
+# ---- Token breakdowns and costs -------------------------------------------------------------
 
 
 def breakdown_rows(b: Any) -> list[tuple[str, str, str]]:
-    """(step, value, explanation) rows of a TokenBreakdown, in the spec's order."""
+    """(step, value, explanation) rows of a TokenBreakdown, in the spec's order.
+
+    >>> from mimo_nb.tokens import explain_video_tokens
+    >>> breakdown_rows(explain_video_tokens(60, 1920, 1080))[0][:2]
+    ('frames', '120')
+    """
     return [
         ("frames", f"{b.frames}", f"ceil({b.duration:g} s x {b.fps:g} fps), capped at 2048, even, >= 2"),
         ("grids", f"{b.grids}", "frames / 2 (frames are encoded in pairs)"),
@@ -22,6 +64,7 @@ def breakdown_rows(b: Any) -> list[tuple[str, str, str]]:
 
 
 def breakdown_text(b: Any) -> str:
+    """The breakdown as an aligned plain-text table."""
     rows = breakdown_rows(b)
     width = max(len(r[0]) for r in rows)
     vwidth = max(len(r[1]) for r in rows)
@@ -29,6 +72,7 @@ def breakdown_text(b: Any) -> str:
 
 
 def breakdown_html(b: Any) -> str:
+    """The breakdown as an HTML table (every cell escaped)."""
     body = "".join(
         f"<tr><th style='text-align:left'>{html.escape(k)}</th><td style='text-align:right'>"
         f"{html.escape(v)}</td><td style='color:#666'>{html.escape(why)}</td></tr>"
@@ -38,6 +82,7 @@ def breakdown_html(b: Any) -> str:
 
 
 def cost_html(cost: Any) -> str:
+    """A :class:`~mimo_nb.pricing.Cost` as a table by rate, with the prices' citation under it."""
     p = cost.prices
     rows = [
         ("input", cost.input_tokens, p.input, cost.input),
@@ -55,3 +100,241 @@ def cost_html(cost: Any) -> str:
         f"<td style='text-align:right'><b>{cost.total:.6f}</b></td></tr></table>"
         f"<div style='color:#666;font-size:smaller'>{html.escape(p.citation)}</div>"
     )
+
+
+# ---- Untrusted text: Markdown, then a strict sanitiser ----------------------------------------
+
+# What an answer may contain after sanitising: structure and emphasis, links to http(s)/mailto.
+# No img (a remote image would let model text make the browser fetch a URL), no style, no class.
+_ALLOWED_TAGS = {
+    "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "b", "i", "s", "del",
+    "code", "pre", "blockquote", "ul", "ol", "li", "a", "table", "thead", "tbody", "tr", "th",
+    "td", "sup", "sub",
+}
+_ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
+_ALLOWED_SCHEMES = {"http", "https", "mailto"}
+
+
+def _render_image_as_link(self: Any, tokens: list, idx: int, options: Any, env: Any) -> str:
+    """Markdown images from model text become a plain link: the browser fetches nothing."""
+    token = tokens[idx]
+    alt = self.renderInlineAsText(token.children or [], options, env) or "image"
+    src = token.attrGet("src") or ""
+    return f'<a href="{html.escape(src)}">[image: {html.escape(alt)}]</a>'
+
+
+def _markdown() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False}).enable("table").enable("strikethrough")
+    md.add_render_rule("image", _render_image_as_link)
+    return md
+
+
+_MD = _markdown()
+
+
+def markdown_html(text: str | None) -> str:
+    """Render untrusted Markdown to HTML that cannot run, load or restyle anything.
+
+    Raw HTML in ``text`` is shown as text; links keep only http, https and mailto URLs.
+
+    >>> markdown_html("**hi** <script>alert(1)</script>")
+    '<p><strong>hi</strong> &lt;script&gt;alert(1)&lt;/script&gt;</p>\\n'
+    """
+    rendered = _MD.render(text or "")
+    return nh3.clean(
+        rendered,
+        tags=_ALLOWED_TAGS,
+        clean_content_tags={"script", "style"},
+        attributes=_ALLOWED_ATTRIBUTES,
+        url_schemes=_ALLOWED_SCHEMES,
+        url_relative="deny",  # a relative link could hide a scheme behind escapes; drop it
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+    )
+
+
+# ---- Completion: origin, usage, estimate against actual -------------------------------------
+
+_ORIGINS = {
+    "live": ("live response", "#1a7f37"),
+    "cache": ("replayed from cache", "#9a6700"),
+    "recorded": ("recorded response", "#6639ba"),
+}
+
+
+def origin_label(origin: str | None) -> str:
+    """Words for where a completion came from: live, replayed from cache, or recorded.
+
+    >>> origin_label("cache")
+    'replayed from cache'
+    """
+    return _ORIGINS.get(origin or "live", (f"origin: {origin}", "#666"))[0]
+
+
+def origin_badge_html(origin: str | None) -> str:
+    """A small coloured badge naming the completion's origin."""
+    label, colour = _ORIGINS.get(origin or "live", (f"origin: {origin}", "#666"))
+    return (
+        f"<span class='mimo-origin' style='border:1px solid {colour};color:{colour};"
+        f"border-radius:4px;padding:0 4px;font-size:smaller'>{html.escape(label)}</span>"
+    )
+
+
+def usage_rows(usage: Any) -> list[tuple[str, int]]:
+    """(name, tokens) rows of a Usage: video, audio, text, cached, reasoning, completion, total."""
+    return [
+        ("video", usage.video_tokens),
+        ("audio", usage.audio_tokens),
+        ("text", usage.text_tokens),
+        ("cached (of prompt)", usage.cached_tokens),
+        ("prompt", usage.prompt_tokens),
+        ("reasoning (of completion)", usage.reasoning_tokens),
+        ("completion", usage.completion_tokens),
+        ("total", usage.total_tokens),
+    ]
+
+
+def usage_table_html(completion: Any) -> str:
+    """The completion's usage as an HTML table; a note when the server sent none."""
+    usage = getattr(completion, "usage", None)
+    if usage is None:
+        return "<div class='mimo-usage' style='color:#666'>no usage reported</div>"
+    body = "".join(
+        f"<tr><th style='text-align:left'>{html.escape(k)}</th><td style='text-align:right'>{int(v):,}</td></tr>"
+        for k, v in usage_rows(usage)
+    )
+    return f"<table class='mimo-usage'><tr><th>usage</th><th>tokens</th></tr>{body}</table>"
+
+
+def _percent(estimated: int | None, actual: int | None) -> float | None:
+    """How far the estimate is from the truth, in percent of the truth."""
+    if estimated is None or actual is None or actual == 0:
+        return None
+    return (estimated - actual) / actual * 100.0
+
+
+def comparison_rows(completion: Any) -> list[tuple[str, int | None, int | None, float | None]]:
+    """(field, estimated, actual, difference in % of actual) from ``completion.comparison()``.
+
+    >>> from mimo_nb.response import spec_example_completion
+    >>> comparison_rows(spec_example_completion())[0]
+    ('video', None, 1144, None)
+    """
+    return [(name, est, act, _percent(est, act)) for name, est, act in completion.comparison()]
+
+
+def _fmt(value: int | None) -> str:
+    return "–" if value is None else f"{value:,}"
+
+
+def comparison_html(completion: Any) -> str:
+    """Estimate against actual, field by field, with the inferred mapping in small print."""
+    rows = comparison_rows(completion)
+    if all(est is None for _, est, _, _ in rows):
+        return ("<div class='mimo-comparison' style='color:#666;font-size:smaller'>no estimate to "
+                "compare with (the request was not estimated, or a video URL was not probed)</div>")
+    body = "".join(
+        f"<tr><th style='text-align:left'>{html.escape(name)}</th><td style='text-align:right'>{_fmt(est)}</td>"
+        f"<td style='text-align:right'>{_fmt(act)}</td><td style='text-align:right'>"
+        f"{'–' if pct is None else f'{pct:+.1f}%'}</td></tr>"
+        for name, est, act, pct in rows
+    )
+    return (
+        "<table class='mimo-comparison'><tr><th></th><th>estimated</th><th>actual</th><th>difference</th></tr>"
+        f"{body}</table><div style='color:#666;font-size:smaller'>video = the estimate's vision tokens, "
+        "audio = its audio tokens minus 2 special tokens; this mapping onto <code>usage</code> is "
+        "inferred from the spec page's example, not stated by the vendor. The prompt total also "
+        "holds timestamps, special and text tokens.</div>"
+    )
+
+
+def _cost_section(completion: Any) -> str:
+    cost = getattr(completion, "cost", None)
+    if cost is None:
+        return ("<div class='mimo-cost' style='color:#666;font-size:smaller'>cost: no prices given "
+                "(pass prices=load_prices(...) to the client)</div>")
+    return cost_html(cost)
+
+
+def _header_html(completion: Any) -> str:
+    parts = [html.escape(str(getattr(completion, "model", None) or "model?")),
+             html.escape(str(getattr(completion, "finish_reason", None) or "unfinished"))]
+    return (f"<div class='mimo-header' style='color:#666;font-size:smaller'>{' · '.join(parts)} "
+            f"{origin_badge_html(getattr(completion, 'origin', 'live'))}</div>")
+
+
+def _reasoning_html(reasoning: str | None, *, open_: bool = False) -> str:
+    if not reasoning:
+        return ""
+    return (f"<details class='mimo-reasoning'{' open' if open_ else ''}><summary>reasoning</summary>"
+            f"<div style='color:#555'>{markdown_html(reasoning)}</div></details>")
+
+
+def completion_html(completion: Any) -> str:
+    """A Completion as HTML: origin, answer (sanitised Markdown), reasoning, usage, estimate, cost.
+
+    >>> from mimo_nb.response import spec_example_completion
+    >>> "recorded response" in completion_html(spec_example_completion())
+    True
+    """
+    tables = (f"<div style='display:flex;gap:2em;flex-wrap:wrap;align-items:flex-start'>"
+              f"<div>{usage_table_html(completion)}</div><div>{comparison_html(completion)}</div>"
+              f"<div>{_cost_section(completion)}</div></div>")
+    return (
+        "<div class='mimo-completion'>"
+        f"{_header_html(completion)}"
+        f"<div class='mimo-answer'>{markdown_html(completion.content)}</div>"
+        f"{_reasoning_html(getattr(completion, 'reasoning_content', None))}"
+        f"<details class='mimo-details'><summary>tokens and cost</summary>{tables}</details>"
+        "</div>"
+    )
+
+
+def completion_text(completion: Any) -> str:
+    """A Completion as plain text: header, reasoning (shortened), answer, usage, estimate, cost."""
+    lines = [f"{getattr(completion, 'model', None) or 'model?'} · "
+             f"{getattr(completion, 'finish_reason', None) or 'unfinished'} · "
+             f"{origin_label(getattr(completion, 'origin', 'live'))}"]
+    reasoning = getattr(completion, "reasoning_content", None)
+    if reasoning:
+        short = reasoning if len(reasoning) <= 600 else reasoning[:599].rstrip() + "…"
+        lines += ["", "[reasoning]", short]
+    lines += ["", completion.content or ""]
+    usage = getattr(completion, "usage", None)
+    if usage is not None:
+        lines += ["", "usage: " + ", ".join(f"{k} {int(v):,}" for k, v in usage_rows(usage))]
+    rows = comparison_rows(completion)
+    if any(est is not None for _, est, _, _ in rows):
+        lines.append("estimate vs actual (mapping inferred from the spec's example): " + "; ".join(
+            f"{n} {_fmt(e)} vs {_fmt(a)}" + ("" if p is None else f" ({p:+.1f}%)") for n, e, a, p in rows))
+    cost = getattr(completion, "cost", None)
+    if cost is not None:
+        lines.append(f"cost: {cost.total:.6f} {cost.currency} ({cost.prices.citation})")
+    return "\n".join(lines)
+
+
+def streaming_html(content: str, reasoning: str, *, note: str = "streaming…") -> str:
+    """A partial answer while it streams: reasoning (open) and the answer so far, sanitised."""
+    return (
+        "<div class='mimo-completion mimo-streaming'>"
+        f"<div style='color:#666;font-size:smaller'>{html.escape(note)}</div>"
+        f"{_reasoning_html(reasoning, open_=not content)}"
+        f"<div class='mimo-answer'>{markdown_html(content)}</div></div>"
+    )
+
+
+# ---- Our own pictures -----------------------------------------------------------------------
+
+
+def figure_png(fig: Any, *, dpi: int = 100) -> bytes:
+    """A matplotlib Figure as PNG bytes, with no timestamp or software tag (stable across runs)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None}, bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def figure_html(fig: Any, *, dpi: int = 100, alt: str = "plot") -> str:
+    """An ``<img>`` holding the figure as an inline PNG that we drew (never from model text)."""
+    data = base64.b64encode(figure_png(fig, dpi=dpi)).decode("ascii")
+    return f"<img alt='{html.escape(alt)}' src='data:image/png;base64,{data}'/>"
+

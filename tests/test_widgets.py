@@ -1,0 +1,302 @@
+"""Widgets driven in-process: move a control, check the grid, count, size, tokens and cost follow."""
+from __future__ import annotations
+
+import asyncio
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pytest
+
+from mimo_nb import render, widgets
+from mimo_nb.client import CompletionStream, StreamDelta
+from mimo_nb.errors import StreamInterruptedError, VideoError
+from mimo_nb.pricing import Prices, estimate_cost, load_prices
+from mimo_nb.response import spec_example_completion
+from mimo_nb.samples import sample_video
+from mimo_nb.tokens import explain_video_tokens
+from mimo_nb.video import Video
+
+
+@pytest.fixture(scope="session")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """6 s, 320x240, 10 fps, with a tone: 60 native frames."""
+    return sample_video(tmp_path_factory.mktemp("ui") / "clip.mp4", seconds=6, width=320, height=240, fps=10)
+
+
+@pytest.fixture(scope="session")
+def hd_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """1 s of 1280x720 without audio: big enough for default and max to differ."""
+    return sample_video(tmp_path_factory.mktemp("ui") / "hd.mp4", seconds=1, width=1280, height=720, fps=10,
+                        audio=False, preset="ultrafast")
+
+
+def images(html: str) -> list[dict[str, str | None]]:
+    found: list[dict[str, str | None]] = []
+
+    class P(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            if tag == "img":
+                found.append(dict(attrs))
+
+    P().feed(html)
+    return found
+
+
+def numbers(text: str) -> list[int]:
+    return [int(n.replace(",", "")) for n in re.findall(r"<b>([\d,]+)</b>", text)]
+
+
+def expected(video: Video, fps: float, resolution: str = "default"):
+    return explain_video_tokens(video.duration, video.width, video.height, fps, resolution, mute=not video.has_audio)
+
+
+def check_state(explorer: widgets.FrameExplorer, video: Video, fps: float, resolution: str) -> None:
+    b = expected(video, fps, resolution)
+    assert numbers(explorer.count.value)[0] == b.frames
+    assert f"<b>{b.width} x {b.height}</b>" in explorer.model_size.value
+    assert render.breakdown_html(b) == explorer.breakdown.value
+    assert len(images(explorer.grid.value)) == b.frames  # one thumbnail per sampled frame
+    frames = explorer.frames()
+    assert len(frames) == b.frames
+    if explorer.size.value == "model":
+        assert frames.array.shape[1:3] == (b.height, b.width)
+    cost = estimate_cost(b, load_prices()).total
+    assert f"{cost:.6f}" in explorer.cost.value
+
+
+def test_frame_explorer_follows_the_fps_slider(clip: Path) -> None:
+    video = Video.open(clip)
+    explorer = widgets.FrameExplorer(video, debounce=0)
+    check_state(explorer, video, 2.0, "default")
+    for fps in (0.5, 4.0, 10.0, 0.1):
+        explorer.fps.value = fps
+        check_state(explorer, video, fps, "default")
+    assert expected(video, 10.0).frames == 60 and explorer.decodes == 5
+
+
+def test_frame_explorer_resolution_and_size_toggles(hd_clip: Path) -> None:
+    video = Video.open(hd_clip)
+    explorer = widgets.FrameExplorer(video, debounce=0)
+    check_state(explorer, video, 2.0, "default")
+    default_size = explorer.frames().array.shape
+    explorer.resolution.value = "max"
+    check_state(explorer, video, 2.0, "max")
+    assert explorer.frames().array.shape != default_size  # 720p is over the 300-token cap
+    explorer.size.value = "native"
+    assert explorer.frames().array.shape[1:3] == (720, 1280)
+    assert numbers(explorer.count.value)[0] == expected(video, 2.0, "max").frames
+
+
+def test_moving_back_does_not_decode_again(clip: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    video = Video.open(clip)
+    explorer = widgets.FrameExplorer(video, debounce=0)
+    explorer.fps.value = 5.0
+    explorer.resolution.value = "max"
+    explorer.resolution.value = "default"
+    decodes = explorer.decodes
+    grid_at_5 = explorer.grid.value
+    monkeypatch.setattr(video, "sample", lambda *a, **k: pytest.fail("decoded again"))
+    explorer.fps.value = 2.0
+    explorer.fps.value = 5.0
+    assert explorer.decodes == decodes and explorer.grid.value == grid_at_5
+
+
+def test_cache_is_bounded(clip: Path) -> None:
+    explorer = widgets.FrameExplorer(Video.open(clip), debounce=0, cache_size=2)
+    for fps in (1.0, 3.0, 4.0):
+        explorer.fps.value = fps
+    assert len(explorer._cache) == 2 and (2.0, "default", "model") not in explorer._cache
+
+
+def test_debounce_decodes_once_after_dragging(clip: Path) -> None:
+    video = Video.open(clip)
+
+    async def drag() -> tuple[int, int, str]:
+        explorer = widgets.FrameExplorer(video, debounce=0.05)
+        start = explorer.decodes
+        for fps in (2.5, 3.0, 3.5, 4.0):  # a drag: four changes in quick succession
+            explorer.fps.value = fps
+        during = explorer.decodes
+        # numbers follow at once, the grid waits
+        assert numbers(explorer.count.value)[0] == expected(video, 4.0).frames
+        await asyncio.sleep(0.3)
+        return during - start, explorer.decodes - start, explorer.grid.value
+
+    during, after, grid = asyncio.run(drag())
+    assert during == 0 and after == 1
+    assert len(images(grid)) == expected(video, 4.0).frames
+
+
+def test_flush_runs_a_pending_decode(clip: Path) -> None:
+    async def go() -> int:
+        explorer = widgets.FrameExplorer(Video.open(clip), debounce=10)
+        explorer.fps.value = 3.0
+        assert explorer._debouncer.pending
+        explorer.flush()
+        return len(images(explorer.grid.value))
+
+    assert asyncio.run(go()) == expected(Video.open(clip), 3.0).frames
+
+
+def test_progress_appears_only_for_slow_decodes(clip: Path) -> None:
+    seen: list[int] = []
+    explorer = widgets.FrameExplorer(Video.open(clip), debounce=0, progress_after=3600)
+    explorer.progress.observe(lambda c: seen.append(c["new"]), names="value")
+    explorer.fps.value = 3.0
+    assert seen == []  # fast decode: no bar
+    explorer.progress_after = 0.0
+    explorer.fps.value = 6.0
+    assert seen and seen[-1] == explorer.progress.max  # counted up to the end
+    assert explorer.progress.layout.visibility == "hidden"  # and hidden again
+
+
+def test_decode_errors_show_in_the_grid(clip: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    video = Video.open(clip)
+    explorer = widgets.FrameExplorer(video, debounce=0)
+
+    def broken(*args, **kwargs):
+        raise VideoError("the file is truncated; re-encode it", reason="truncated")
+
+    monkeypatch.setattr(video, "sample", broken)
+    explorer.fps.value = 7.0
+    assert "VideoError" in explorer.grid.value and "truncated" in explorer.grid.value
+    assert numbers(explorer.count.value)[0] == expected(video, 7.0).frames  # numbers still right
+
+
+def test_static_snapshot_in_the_mimebundle(clip: Path) -> None:
+    explorer = widgets.FrameExplorer(Video.open(clip), debounce=0, fps=3.0)
+    bundle = explorer._repr_mimebundle_()
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == explorer.model_id
+    assert "text/plain" in bundle
+    snapshot = bundle["text/html"]
+    assert len(images(snapshot)) == expected(Video.open(clip), 3.0).frames
+    assert explorer.breakdown.value in snapshot and "static snapshot" in snapshot
+
+
+def test_token_cost_explorer_follows_its_controls() -> None:
+    explorer = widgets.TokenCostExplorer(debounce=0)
+    assert numbers(explorer.total.value)[0] == explain_video_tokens(60, 1920, 1080).total == 17240
+    drawn = explorer.plots_drawn
+    explorer.duration.value = 600
+    explorer.fps.value = 5.0
+    explorer.preset.value = "720p portrait"
+    assert explorer.frame_size() == (720, 1280) and explorer.width.disabled
+    explorer.mode.value = "max"
+    explorer.mute.value = True
+    b = explain_video_tokens(600, 720, 1280, 5.0, "max", mute=True)
+    assert b.audio == 0
+    assert numbers(explorer.total.value)[0] == b.total
+    assert render.breakdown_html(b) == explorer.breakdown.value
+    assert explorer.plots_drawn > drawn
+    (img,) = images(explorer.plot.value)
+    assert img["src"].startswith("data:image/png;base64,")
+
+
+def test_token_cost_explorer_custom_size_and_prices() -> None:
+    prices = Prices(input=3, cached_input=1, output=6, currency="EUR", source="my quote")
+    explorer = widgets.TokenCostExplorer(debounce=0, prices=prices)
+    explorer.preset.value = widgets.CUSTOM
+    assert not explorer.width.disabled
+    explorer.width.value, explorer.height.value = 1000, 50
+    b = explain_video_tokens(60, 1000, 50)
+    assert numbers(explorer.total.value)[0] == b.total
+    assert f"{estimate_cost(b, prices).total:.6f} EUR" in explorer.cost.value and "my quote" in explorer.cost.value
+    assert "text/html" in explorer._repr_mimebundle_()
+
+
+def test_presets_cover_360p_to_4k_both_ways() -> None:
+    presets = widgets.resolution_presets()
+    assert presets["360p landscape"] == (640, 360) and presets["4K portrait"] == (2160, 3840)
+    assert len(presets) == 12
+
+
+class FakeHandle:
+    def __init__(self) -> None:
+        self.updates: list[dict[str, str]] = []
+
+    def update(self, obj, **kwargs) -> None:
+        assert kwargs.get("raw") is True
+        self.updates.append(obj)
+
+
+class WordStream:
+    """A stream that hands out its completion word by word, as the server would."""
+
+    def __init__(self, completion, fail_after: int | None = None) -> None:
+        self._done = completion
+        self._fail_after = fail_after
+        self.completion = None
+
+    def __iter__(self):
+        pieces = [StreamDelta("reasoning", w + " ") for w in self._done.reasoning_content.split()[:20]]
+        pieces += [StreamDelta("content", w + " ") for w in self._done.content.split()]
+        for n, piece in enumerate(pieces):
+            if self._fail_after is not None and n == self._fail_after:
+                raise StreamInterruptedError("connection lost", partial=None)
+            yield piece
+        self.completion = self._done
+
+
+@pytest.fixture
+def notebook(monkeypatch: pytest.MonkeyPatch) -> list[FakeHandle]:
+    handles: list[FakeHandle] = []
+
+    def fake_open(bundle):
+        assert "text/html" in bundle and "text/plain" in bundle
+        handles.append(FakeHandle())
+        return handles[-1]
+
+    monkeypatch.setattr(widgets, "_open_area", fake_open)
+    return handles
+
+
+def test_display_stream_updates_one_area_then_shows_the_completion(notebook: list[FakeHandle]) -> None:
+    done = spec_example_completion()
+    result = widgets.display_stream(WordStream(done), min_interval=0)
+    assert result is done and len(notebook) == 1
+    updates = notebook[0].updates
+    assert len(updates) > 20  # one area, updated as tokens arrived
+    words = done.content.split()
+    assert words[0] in updates[21]["text/plain"] and words[5] not in updates[21]["text/plain"]
+    assert updates[-1] == {"text/html": render.completion_html(done), "text/plain": render.completion_text(done)}
+
+
+def test_display_stream_with_a_replayed_stream(notebook: list[FakeHandle]) -> None:
+    done = spec_example_completion()
+    result = widgets.display_stream(CompletionStream.from_completion(done), min_interval=0)
+    assert result is done and notebook[0].updates[-1]["text/html"] == render.completion_html(done)
+
+
+def test_display_stream_keeps_the_partial_answer_when_broken(notebook: list[FakeHandle]) -> None:
+    with pytest.raises(StreamInterruptedError):
+        widgets.display_stream(WordStream(spec_example_completion(), fail_after=25), min_interval=3600)
+    last = notebook[0].updates[-1]
+    assert "the stream broke off" in last["text/html"] and "The video" in last["text/plain"]
+
+
+def test_display_stream_outside_a_notebook_prints(capsys: pytest.CaptureFixture[str]) -> None:
+    done = spec_example_completion()
+    assert widgets.display_stream(WordStream(done)) is done  # IPython not running: prints instead
+    out = capsys.readouterr().out
+    assert "[answer]" in out and "kitten" in out and "text/html" not in out and "<div" not in out
+
+
+def test_display_stream_in_a_real_ipython_shell(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Through IPython's own display machinery: one display_id, then updates of that id."""
+    from IPython.core import display_functions
+    from IPython.core.interactiveshell import InteractiveShell
+
+    published: list[dict] = []
+    monkeypatch.setattr(display_functions, "publish_display_data",
+                        lambda data, metadata=None, **kw: published.append({"data": data, **kw}))
+    monkeypatch.setattr(InteractiveShell, "initialized", classmethod(lambda cls: True))
+    done = spec_example_completion()
+    assert widgets.display_stream(WordStream(done), min_interval=0) is done
+    ids = {p["transient"]["display_id"] for p in published}
+    assert len(ids) == 1 and not published[0].get("update") and all(p.get("update") for p in published[1:])
+    assert published[-1]["data"]["text/html"] == render.completion_html(done)
