@@ -1,0 +1,136 @@
+"""Pictures for people: PNG/JPEG data URIs, contact sheets, and the HTML of frame grids and video cards.
+
+Pure functions over numpy arrays and strings; every string that reaches HTML is escaped here.
+
+>>> import numpy as np
+>>> png_data_uri(np.zeros((8, 8, 3), np.uint8)).startswith("data:image/png;base64,")
+True
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+from PIL import Image, ImageDraw
+
+__all__ = [
+    "encode_png",
+    "encode_jpeg",
+    "png_data_uri",
+    "jpeg_data_uri",
+    "thumbnail",
+    "contact_sheet",
+    "frame_grid_html",
+    "video_card_html",
+    "format_time",
+]
+
+Array = npt.NDArray[np.uint8]
+
+
+def encode_png(array: Array) -> bytes:
+    """PNG bytes of an (H, W, 3) uint8 array."""
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="PNG", optimize=False)
+    return buffer.getvalue()
+
+
+def encode_jpeg(array: Array, quality: int = 85) -> bytes:
+    """JPEG bytes of an (H, W, 3) uint8 array."""
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="JPEG", quality=quality)
+    return buffer.getvalue()
+
+
+def png_data_uri(array: Array) -> str:
+    """A ``data:image/png;base64,...`` URI for an image array."""
+    return "data:image/png;base64," + base64.b64encode(encode_png(array)).decode("ascii")
+
+
+def jpeg_data_uri(array: Array, quality: int = 85) -> str:
+    """A ``data:image/jpeg;base64,...`` URI for an image array."""
+    return "data:image/jpeg;base64," + base64.b64encode(encode_jpeg(array, quality)).decode("ascii")
+
+
+def thumbnail(array: Array, max_width: int = 192) -> Array:
+    """The image shrunk (never enlarged) to at most ``max_width`` pixels wide, aspect kept."""
+    height, width = array.shape[:2]
+    if width <= max_width:
+        return array
+    new_height = max(1, round(height * max_width / width))
+    return np.asarray(Image.fromarray(array).resize((max_width, new_height), Image.BILINEAR))
+
+
+def format_time(seconds: float) -> str:
+    """``12.50 s`` under a minute, else ``m:ss.ss``."""
+    if seconds < 60:
+        return f"{seconds:.2f} s"
+    minutes, rest = divmod(seconds, 60)
+    return f"{int(minutes)}:{rest:05.2f}"
+
+
+def contact_sheet(images: Sequence[Array] | Array, labels: Sequence[str], columns: int = 6, max_width: int = 320) -> Image.Image:
+    """One picture of all ``images`` in a grid, each with its label underneath.
+
+    >>> contact_sheet(np.zeros((2, 32, 48, 3), np.uint8), ["0.00 s", "0.50 s"]).size[0] > 0
+    True
+    """
+    tiles = [thumbnail(np.asarray(image), max_width) for image in images]
+    if not tiles:
+        return Image.new("RGB", (1, 1), "white")
+    columns = max(1, min(columns, len(tiles)))
+    cell_w = max(t.shape[1] for t in tiles)
+    cell_h = max(t.shape[0] for t in tiles)
+    label_h, pad = 16, 4
+    rows = -(-len(tiles) // columns)
+    sheet = Image.new("RGB", (columns * (cell_w + pad) + pad, rows * (cell_h + label_h + pad) + pad), "white")
+    draw = ImageDraw.Draw(sheet)
+    for k, (tile, label) in enumerate(zip(tiles, labels)):
+        x = pad + (k % columns) * (cell_w + pad)
+        y = pad + (k // columns) * (cell_h + label_h + pad)
+        sheet.paste(Image.fromarray(tile), (x, y))
+        draw.text((x + 2, y + tile.shape[0] + 2), str(label), fill=(40, 40, 40))
+    return sheet
+
+
+def frame_grid_html(images: Sequence[Array] | Array, captions: Sequence[str], columns: int = 6, note: str = "", max_width: int = 192) -> str:
+    """An HTML grid of inline JPEG thumbnails with a caption under each; ``note`` above it."""
+    cells = []
+    for image, caption in zip(images, captions):
+        uri = jpeg_data_uri(thumbnail(np.asarray(image), max_width))
+        cells.append(
+            "<figure style='margin:0;text-align:center'>"
+            f"<img src='{uri}' style='max-width:100%;image-rendering:auto' alt='{html.escape(caption, quote=True)}'/>"
+            f"<figcaption style='font:11px monospace;color:#444'>{html.escape(caption)}</figcaption></figure>"
+        )
+    head = f"<div style='color:#555;margin:2px 0'>{html.escape(note)}</div>" if note else ""
+    grid = (
+        f"<div class='mimo-frames' style='display:grid;grid-template-columns:repeat({int(columns)},minmax(0,1fr));"
+        f"gap:4px;max-width:{int(columns) * (max_width + 8)}px'>" + "".join(cells) + "</div>"
+    )
+    return f"<div>{head}{grid}</div>"
+
+
+def video_card_html(title: str, rows: Sequence[tuple[str, str]], strip: Sequence[Array] | Array = (), captions: Sequence[str] = (), note: str = "") -> str:
+    """A small card: the title, a strip of thumbnails, and a two-column metadata table."""
+    thumbs = "".join(
+        f"<figure style='margin:0 2px;text-align:center'><img src='{jpeg_data_uri(thumbnail(np.asarray(img), 128))}' "
+        f"style='height:72px'/><figcaption style='font:10px monospace;color:#666'>{html.escape(cap)}</figcaption></figure>"
+        for img, cap in zip(strip, captions)
+    )
+    table = "".join(
+        f"<tr><th style='text-align:left;padding-right:12px'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
+        for k, v in rows
+    )
+    extra = f"<div style='color:#a60'>{html.escape(note)}</div>" if note else ""
+    return (
+        "<div class='mimo-video' style='border:1px solid #ddd;border-radius:6px;padding:8px;display:inline-block'>"
+        f"<div style='font-weight:bold;margin-bottom:4px'>{html.escape(title)}</div>"
+        f"<div style='display:flex;overflow-x:auto'>{thumbs}</div>"
+        f"<table style='font-size:12px;margin-top:4px'>{table}</table>{extra}</div>"
+    )

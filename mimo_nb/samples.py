@@ -1,0 +1,258 @@
+"""Deterministic test clips: moving shapes, a frame counter you can read back, and a tone.
+
+Tests, notebooks and benchmarks never download media; they make it here with PyAV. Every frame
+carries its own number twice: as a row of 16 black/white blocks across the top band (machine
+readable, survives compression and resizing; read it with :func:`read_frame_counter`) and as
+large digits a person can read in a thumbnail.
+
+>>> from mimo_nb.samples import sample_video, read_frame_counter
+>>> path = sample_video("clip.mp4", seconds=2, width=160, height=120)
+>>> # read_frame_counter(frames.array[0]) == frames.indices[0]
+
+The pictures are deterministic; the encoded bytes may differ by a few bits between runs (x264's
+first frame varies here), so compare decoded frames, not files.
+
+Formats follow the file suffix: ``.mp4`` and ``.mov`` (H.264 + AAC), ``.avi`` (MPEG-4 part 2 +
+PCM), ``.wmv`` (WMV2 + WMA2).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from .errors import LimitError
+
+__all__ = ["sample_video", "draw_frame", "read_frame_counter", "COUNTER_BITS", "SAMPLE_FORMATS"]
+
+COUNTER_BITS = 16  # frame numbers up to 65535: over 36 minutes at 30 fps
+AUDIO_RATE = 48000
+TONE_HZ = 440.0
+
+# suffix -> (container format, video codec, audio codec)
+SAMPLE_FORMATS: dict[str, tuple[str, str, str]] = {
+    ".mp4": ("mp4", "libx264", "aac"),
+    ".mov": ("mov", "libx264", "aac"),
+    ".avi": ("avi", "mpeg4", "pcm_s16le"),
+    ".wmv": ("asf", "wmv2", "wmav2"),
+}
+
+_GLYPHS = {  # 3x5 digits, row by row
+    "0": "111101101101111", "1": "010110010010111", "2": "111001111100111",
+    "3": "111001111001111", "4": "101101111001001", "5": "111100111001111",
+    "6": "111100111101111", "7": "111001001001001", "8": "111101111101111",
+    "9": "111101111001111",
+}
+_GLYPH_MASKS = {d: np.array([int(c) for c in bits], dtype=bool).reshape(5, 3) for d, bits in _GLYPHS.items()}
+
+
+# ---- Pure drawing: one frame as a numpy array ----------------------------------------------
+
+
+def _band_height(height: int) -> int:
+    return max(2, height // 5)
+
+
+def _cell_edges(width: int) -> npt.NDArray[np.int64]:
+    return np.round(np.linspace(0, width, COUNTER_BITS + 1)).astype(np.int64)
+
+
+def _draw_digits(img: npt.NDArray[np.uint8], text: str, top: int, left: int, scale: int) -> None:
+    for k, digit in enumerate(text):
+        glyph = np.kron(_GLYPH_MASKS[digit], np.ones((scale, scale), dtype=bool))
+        x = left + k * 4 * scale
+        region = img[top : top + glyph.shape[0], x : x + glyph.shape[1]]
+        if region.shape[:2] != glyph.shape:
+            return  # no room left: the block counter still carries the number
+        region[glyph] = 255
+
+
+@functools.lru_cache(maxsize=4)
+def _ground(width: int, height: int) -> npt.NDArray[np.uint8]:
+    """The dark blue background, far from both block colours (cached: filling is the slow part)."""
+    img = np.empty((height, width, 3), dtype=np.uint8)
+    img[...] = (20, 30, 70)
+    img.setflags(write=False)
+    return img
+
+
+def draw_frame(index: int, width: int, height: int, fps: float = 30.0) -> npt.NDArray[np.uint8]:
+    """Frame ``index`` of a sample clip, as an upright (height, width, 3) uint8 RGB array.
+
+    >>> draw_frame(7, 160, 120).shape
+    (120, 160, 3)
+    """
+    img = _ground(width, height).copy()
+    band = _band_height(height)
+    edges = _cell_edges(width)
+    for bit in range(COUNTER_BITS):  # most significant bit on the left
+        on = (index >> (COUNTER_BITS - 1 - bit)) & 1
+        img[:band, edges[bit] : edges[bit + 1]] = 255 if on else 0
+    free = height - band
+    scale = max(1, free // 14)
+    _draw_digits(img, str(index), band + scale, scale, scale)
+    # Two shapes moving at different speeds, kept below the band and the digits.
+    t = index / fps
+    side = max(2, min(width, free) // 5)
+    x = int((width - side) * (0.5 + 0.5 * math.sin(2 * math.pi * t / 3.0)))
+    y = height - side - max(1, free // 10)
+    img[y : y + side, x : x + side] = (220, 40, 40)
+    cy = band + free // 2
+    cx = int((width - side) * ((t / 4.0) % 1.0)) + side // 2
+    r = side // 2
+    top, left = max(band, cy - r), max(0, cx - r)  # only the disc's bounding box: big frames stay fast
+    yy, xx = np.ogrid[top : min(height, cy + r + 1), left : min(width, cx + r + 1)]
+    img[top : top + yy.shape[0], left : left + xx.shape[1]][(yy - cy) ** 2 + (xx - cx) ** 2 <= r**2] = (40, 200, 60)
+    return img
+
+
+def read_frame_counter(frame: npt.NDArray[np.uint8]) -> int:
+    """Read back the frame number drawn by :func:`draw_frame`, at any size the frame was resized to.
+
+    Samples the centre of each block of the top band and thresholds its brightness.
+    """
+    height, width = frame.shape[:2]
+    band = max(1, round(height * _band_height(1000) / 1000))
+    edges = np.linspace(0, width, COUNTER_BITS + 1)
+    gray = frame[..., :3].astype(np.float32).mean(axis=-1)
+    y0, y1 = max(0, band // 4), max(1, band - band // 4)
+    value = 0
+    for bit in range(COUNTER_BITS):
+        span = edges[bit + 1] - edges[bit]
+        x0 = int(edges[bit] + span * 0.3)
+        x1 = max(x0 + 1, int(edges[bit] + span * 0.7))
+        value = (value << 1) | int(gray[y0:y1, x0:x1].mean() > 127)
+    return value
+
+
+def _tone(seconds: float, rate: int = AUDIO_RATE) -> npt.NDArray[np.float32]:
+    t = np.arange(int(round(seconds * rate))) / rate
+    return (0.3 * np.sin(2 * math.pi * TONE_HZ * t)).astype(np.float32)
+
+
+# ---- The shell: encode with PyAV ------------------------------------------------------------
+
+
+def _check_args(suffix: str, seconds: float, width: int, height: int, fps: float, rotation: int) -> None:
+    if suffix not in SAMPLE_FORMATS:
+        raise LimitError(f"sample_video writes {', '.join(SAMPLE_FORMATS)}; got a {suffix or 'suffix-less'} path.")
+    if not (seconds > 0 and fps > 0):
+        raise LimitError(f"seconds and fps must be positive, got seconds={seconds!r}, fps={fps!r}.")
+    if width < 2 or height < 2 or width % 2 or height % 2:
+        raise LimitError(f"width and height must be even numbers of at least 2 px (YUV 4:2:0), got {width}x{height}.")
+    if rotation % 90:
+        raise LimitError(f"rotation must be a multiple of 90 degrees, got {rotation!r}.")
+
+
+def _add_video_stream(container, codec: str, width: int, height: int, rate: Fraction, gop: int | None, preset: str):  # type: ignore[no-untyped-def]
+    options: dict[str, str] = {}
+    if codec == "libx264":
+        options = {"preset": preset, "crf": "20"}
+        if gop:  # a fixed GOP: no extra keyframes at scene cuts
+            options["x264-params"] = f"keyint={gop}:min-keyint={gop}:scenecut=0"
+    stream = container.add_stream(codec, rate=rate, options=options)
+    stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+    if codec != "libx264":
+        stream.bit_rate = int(max(400_000, width * height * float(rate) * 0.6))
+        if gop:
+            stream.codec_context.gop_size = gop
+    return stream
+
+
+def _encode_audio(container, stream, seconds: float) -> None:  # type: ignore[no-untyped-def]
+    import av
+
+    samples = _tone(seconds, stream.rate)
+    fmt = stream.codec_context.format.name
+    chunk = stream.codec_context.frame_size or 1024
+    for start in range(0, len(samples), chunk):
+        piece = samples[start : start + chunk]
+        data = (piece * 32767).astype(np.int16) if fmt.startswith("s16") else piece
+        frame = av.AudioFrame.from_ndarray(data.reshape(1, -1), format=fmt, layout="mono")
+        frame.rate, frame.pts, frame.time_base = stream.rate, start, Fraction(1, stream.rate)
+        for packet in stream.encode(frame):
+            container.mux(packet)
+    for packet in stream.encode():
+        container.mux(packet)
+
+
+def _vfr_pts(count: int) -> list[int]:
+    """Irregular timestamps in quarter-frame units: gaps of 2, 6, 4, 4 (mean 4 = one frame)."""
+    gaps = [2, 6, 4, 4]
+    pts, now = [], 0
+    for i in range(count):
+        pts.append(now)
+        now += gaps[i % len(gaps)]
+    return pts
+
+
+def sample_video(
+    path: str | os.PathLike[str],
+    seconds: float = 3.0,
+    width: int = 320,
+    height: int = 240,
+    fps: float = 30,
+    audio: bool = True,
+    *,
+    video: bool = True,
+    rotation: int = 0,
+    gop: int | None = None,
+    vfr: bool = False,
+    preset: str = "veryfast",
+) -> Path:
+    """Write a deterministic clip and return its path; the suffix picks the format.
+
+    Args:
+        path: where to write; ``.mp4``, ``.mov``, ``.avi`` or ``.wmv``.
+        seconds, width, height, fps: length and the *displayed* frame size (even numbers).
+        audio: add a 440 Hz tone track.
+        video: False writes an audio-only file (a broken input for tests).
+        rotation: counter-clockwise display rotation (degrees, a multiple of 90) stored in the
+            container's display matrix, as phones do; the pixels are stored turned the other
+            way so the clip *displays* upright with ``width`` x ``height``.
+        gop: keyframe interval in frames (None: the encoder's default).
+        vfr: irregular frame timestamps (variable frame rate, MP4/MOV only).
+        preset: x264 preset (``"ultrafast"`` for long clips; it has no B-frames).
+
+    >>> sample_video("clip.wmv", seconds=1, width=160, height=120).suffix
+    '.wmv'
+    """
+    import av
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    _check_args(suffix, seconds, width, height, fps, rotation)
+    fmt, vcodec, acodec = SAMPLE_FORMATS[suffix]
+    rate = Fraction(fps).limit_denominator(1001)
+    turns = (rotation // 90) % 4
+    stored_w, stored_h = (height, width) if turns % 2 else (width, height)
+    count = max(1, round(seconds * float(rate)))
+    with av.open(str(path), "w", format=fmt) as container:
+        vstream = _add_video_stream(container, vcodec, stored_w, stored_h, rate, gop, preset) if video else None
+        if vstream is not None and turns:
+            vstream.set_display_rotation(rotation % 360)
+        astream = container.add_stream(acodec, rate=AUDIO_RATE, layout="mono") if (audio or not video) else None
+        if astream is not None and acodec != "pcm_s16le":
+            astream.bit_rate = 64000  # wmav2 refuses to open without one
+        if vstream is not None:
+            tick = Fraction(1, 4) / rate if vfr else 1 / rate
+            vstream.codec_context.time_base = tick  # else the encoder rounds VFR times to the grid
+            pts = _vfr_pts(count) if vfr else list(range(count))
+            for i in range(count):
+                upright = draw_frame(i, width, height, float(rate))
+                stored = np.ascontiguousarray(np.rot90(upright, k=-turns)) if turns else upright
+                frame = av.VideoFrame.from_ndarray(stored, format="rgb24")
+                frame.pts, frame.time_base = pts[i], tick
+                for packet in vstream.encode(frame):
+                    container.mux(packet)
+            for packet in vstream.encode():
+                container.mux(packet)
+        if astream is not None:
+            _encode_audio(container, astream, count / float(rate))
+    return path

@@ -1,0 +1,98 @@
+"""The sample clips: every format encodes, and the frame counter reads back exactly."""
+from __future__ import annotations
+
+import av
+import numpy as np
+import pytest
+from PIL import Image
+
+from mimo_nb.errors import LimitError
+from mimo_nb.samples import COUNTER_BITS, draw_frame, read_frame_counter, sample_video
+from video_fixtures import clip_dir, clips, counters  # noqa: F401  (fixtures)
+
+
+@pytest.mark.parametrize("number", [0, 1, 2, 255, 1234, 4097, 18029, 2**COUNTER_BITS - 1])
+@pytest.mark.parametrize("size", [(160, 120), (320, 240), (4000, 100), (64, 48)])
+def test_counter_round_trip_through_resize(number, size):
+    frame = draw_frame(number, *size)
+    assert frame.shape == (size[1], size[0], 3) and frame.dtype == np.uint8
+    assert read_frame_counter(frame) == number
+    # the model's sizes are different aspect ratios and resolutions: the counter must survive
+    for target in [(size[0] // 2 + 2, size[1] // 2 + 2), (size[0] * 2, size[1] * 2), (160, 128)]:
+        resized = np.asarray(Image.fromarray(frame).resize(target, Image.BILINEAR))
+        assert read_frame_counter(resized) == number
+
+
+def test_frames_differ_and_drawing_is_deterministic():
+    assert np.array_equal(draw_frame(5, 160, 120), draw_frame(5, 160, 120))
+    assert not np.array_equal(draw_frame(5, 160, 120), draw_frame(6, 160, 120))
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(
+    "suffix, demuxer, vcodec, acodec",
+    [
+        (".mp4", "mov,mp4,m4a,3gp,3g2,mj2", "h264", "aac"),
+        (".mov", "mov,mp4,m4a,3gp,3g2,mj2", "h264", "aac"),
+        (".avi", "avi", "mpeg4", "pcm_s16le"),
+        (".wmv", "asf", "wmv2", "wmav2"),
+    ],
+)
+def test_each_format_encodes_with_counter_on_every_frame(clips, suffix, demuxer, vcodec, acodec):
+    path = clips(f"fmt{suffix}")
+    with av.open(str(path)) as container:
+        assert container.format.name == demuxer
+        assert container.streams.video[0].codec_context.name == vcodec
+        assert container.streams.audio[0].codec_context.name == acodec
+        decoded = [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
+    assert len(decoded) == 60  # 2 s at 30 fps
+    assert [read_frame_counter(f) for f in decoded] == list(range(60))
+
+
+def test_tone_is_a_440_hz_sine(clips):
+    path = clips("tone.mp4", seconds=1.0)
+    with av.open(str(path)) as container:
+        samples = np.concatenate([f.to_ndarray().reshape(-1) for f in container.decode(audio=0)])
+    spectrum = np.abs(np.fft.rfft(samples[:48000]))
+    assert abs(np.argmax(spectrum) * 48000 / len(samples[:48000]) - 440) < 2
+
+
+def test_options_rotation_gop_audio(clip_dir):
+    rotated = sample_video(clip_dir / "opt_rot.mp4", seconds=0.5, width=160, height=120, rotation=90, audio=False)
+    with av.open(str(rotated)) as container:
+        assert not container.streams.audio
+        frame = next(container.decode(video=0))
+    assert (frame.width, frame.height) == (120, 160)  # stored sideways, as phones do
+    assert frame.rotation == 90
+    assert read_frame_counter(np.rot90(frame.to_ndarray(format="rgb24"), k=1)) == 0
+    gop = sample_video(clip_dir / "opt_gop.mp4", seconds=2, width=64, height=48, gop=15, preset="ultrafast")
+    with av.open(str(gop)) as container:
+        keys = [i for i, p in enumerate(container.demux(video=0)) if p.is_keyframe and p.size]
+    assert keys == [0, 15, 30, 45]
+    audio_only = sample_video(clip_dir / "opt_audio.mp4", seconds=0.5, video=False)
+    with av.open(str(audio_only)) as container:
+        assert [s.type for s in container.streams] == ["audio"]
+
+
+def _decode_all(path):
+    with av.open(str(path)) as container:
+        return np.stack([f.to_ndarray(format="rgb24") for f in container.decode(video=0)]).astype(np.int16)
+
+
+def test_same_arguments_same_pictures(clip_dir):
+    # x264 does not promise identical bytes run to run here; the pictures must agree closely.
+    a = _decode_all(sample_video(clip_dir / "det_a.mp4", seconds=0.5, width=64, height=48))
+    b = _decode_all(sample_video(clip_dir / "det_b.mp4", seconds=0.5, width=64, height=48))
+    assert a.shape == b.shape
+    assert np.abs(a - b).mean() < 2.0
+    assert counters(a.astype(np.uint8)) == counters(b.astype(np.uint8)) == list(range(15))
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [dict(path="x.mkv"), dict(width=161), dict(seconds=0), dict(fps=-1), dict(rotation=45)],
+)
+def test_bad_arguments_raise_limit_error(clip_dir, kwargs):
+    path = clip_dir / kwargs.pop("path", "bad.mp4")
+    with pytest.raises(LimitError):
+        sample_video(path, **{"seconds": 1, "width": 64, "height": 48, **kwargs})
