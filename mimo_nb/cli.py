@@ -1,12 +1,27 @@
-"""The ``mimo-nb`` command: token estimates from the shell (more commands come with the report)."""
+"""The ``mimo-nb`` command: token estimates, HTML reports and a demo, from the shell.
+
+    mimo-nb estimate --duration 60 --width 1920 --height 1080      # the spec's 17,240 tokens
+    mimo-nb report clip.mp4 -o report.html --fps 1                  # one self-contained HTML file
+    mimo-nb demo --out demo-output                                  # a generated clip and its report
+
+Every mimo_nb error ends the command with its message on stderr and exit status 2, never a
+traceback. ``report`` asks the model only when ``MIMO_API_KEY`` is set; otherwise the report
+shows the exact request, labelled "dry run: not sent".
+"""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
 from typing import Sequence
 
 from .errors import MimoError
-from .tokens import explain_video_tokens
+from .tokens import MEDIA_RESOLUTIONS, explain_video_tokens, validate_fps, validate_media_resolution
+
+DEMO_CLIP = "sample.mp4"
+DEMO_REPORT = "report.html"
+DEMO_SECONDS = 4.0  # short: the demo runs in seconds on a laptop
 
 
 def _estimate(args: argparse.Namespace) -> int:
@@ -15,27 +30,94 @@ def _estimate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _mode() -> str:
+    return "asking the model (MIMO_API_KEY is set)" if os.environ.get("MIMO_API_KEY") else \
+        "dry run: not sent (no MIMO_API_KEY)"
+
+
+def _write(video: str | Path, out: Path, args: argparse.Namespace) -> int:
+    from .report import collect_report, render_report
+
+    data = collect_report(video, fps=args.fps, media_resolution=args.resolution, prompt=args.prompt,
+                          max_completion_tokens=args.max_completion_tokens)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render_report(data), encoding="utf-8")
+    b = data.breakdown
+    print(f"{b.total:,} estimated video tokens ({b.frames} frames at {b.width}x{b.height}); "
+          f"estimated cost up to {data.cost.total:.6f} {data.cost.currency}")
+    if data.error:
+        print(f"mimo-nb: the model was not reached: {data.error}", file=sys.stderr)
+    print(f"report written to {out.resolve()}")
+    return 1 if data.error else 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    validate_fps(args.fps)  # fail on a bad knob before decoding anything
+    validate_media_resolution(args.resolution)
+    print(_mode())
+    return _write(args.video, Path(args.output), args)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from .samples import sample_video
+
+    validate_fps(args.fps)
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    clip = sample_video(out_dir / DEMO_CLIP, seconds=DEMO_SECONDS, width=320, height=240)
+    print(f"generated a {DEMO_SECONDS:g} s sample clip: {clip.resolve()}")
+    print(_mode())
+    return _write(clip, out_dir / DEMO_REPORT, args)
+
+
+def _add_knobs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--fps", type=float, default=2.0, help="frames sampled per second, 0.1-10 (default 2)")
+    parser.add_argument("--resolution", choices=MEDIA_RESOLUTIONS, default="default", help="media_resolution")
+    parser.add_argument("--prompt", default=None, help="the question to ask about the video")
+    parser.add_argument("--max-completion-tokens", type=int, default=1024,
+                        help="the answer's budget, reasoning included (default 1024)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mimo-nb", description="MiMo video tokens, frames and costs.")
     sub = parser.add_subparsers(dest="command", required=True)
+
     est = sub.add_parser("estimate", help="print the token breakdown of a video of given size and length")
     est.add_argument("--duration", type=float, required=True, help="seconds")
     est.add_argument("--width", type=int, required=True, help="pixels")
     est.add_argument("--height", type=int, required=True, help="pixels")
     est.add_argument("--fps", type=float, default=2.0, help="frames sampled per second, 0.1-10 (default 2)")
-    est.add_argument("--resolution", choices=["default", "max"], default="default", help="media_resolution")
+    est.add_argument("--resolution", choices=MEDIA_RESOLUTIONS, default="default", help="media_resolution")
     est.add_argument("--mute", action="store_true", help="the video has no audio")
     est.set_defaults(run=_estimate)
+
+    rep = sub.add_parser("report", help="write a self-contained HTML report about one video")
+    rep.add_argument("video", help="a local video file (MP4, MOV, AVI, WMV) or an http(s) URL")
+    rep.add_argument("-o", "--output", default="report.html", help="where to write the HTML (default report.html)")
+    _add_knobs(rep)
+    rep.set_defaults(run=_report)
+
+    demo = sub.add_parser("demo", help="generate a sample clip and write its report")
+    demo.add_argument("--out", default="demo-output", help="directory for the clip and report.html")
+    _add_knobs(demo)
+    demo.set_defaults(run=_demo)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if getattr(args, "prompt", "") is None:
+        from .report import DEFAULT_PROMPT
+
+        args.prompt = DEFAULT_PROMPT
     try:
         return args.run(args)
     except MimoError as exc:
         print(f"mimo-nb: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("mimo-nb: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -1,0 +1,304 @@
+"""One self-contained HTML report about one video: what MiMo sees, what it costs, what it said.
+
+The report is a single file you can mail or hand in: every image is an inline base64 PNG or
+JPEG, there is no script, no external stylesheet or font, and a Content-Security-Policy in the
+page forbids loading anything else. Its sections, in order:
+
+1. **video**: the file's card (format, duration, size, frame rate, audio, bytes, sha256);
+2. **frames**: the frames the model sees at the chosen ``fps`` and ``media_resolution``;
+3. **tokens**: the spec's formula step by step (:func:`mimo_nb.tokens.explain_video_tokens`);
+4. **curves**: tokens against fps and resolution, cost against duration, this video marked;
+5. **cost**: the request's estimated cost, with the prices' citation;
+6. **answer**: the model's answer when an API key is set, else the exact request, labelled
+   "dry run: not sent".
+
+Building is split in two: :func:`collect_report` does the I/O (opens and decodes the video, asks
+the model) and returns a :class:`ReportData`; :func:`render_report` turns that into HTML and is
+pure, so the same inputs give the same bytes (no clock unless you pass ``generated_at``).
+
+>>> path = write_report("clip.mp4", "report.html", fps=1)      # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import base64
+import html
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from .errors import MimoError
+from .pricing import Cost, Prices, estimate_cost, load_prices
+from .render import breakdown_html, completion_html, cost_html, figure_png
+from .tokens import TokenBreakdown, validate_fps, validate_media_resolution
+
+__all__ = [
+    "DEFAULT_PROMPT",
+    "DRY_RUN_LABEL",
+    "ReportFigure",
+    "ReportData",
+    "collect_report",
+    "render_report",
+    "build_report",
+    "write_report",
+]
+
+DEFAULT_PROMPT = "please describe the content of the video"  # the spec page's example question
+DRY_RUN_LABEL = "dry run: not sent"
+MAX_FRAMES_SHOWN = 60  # a 10-minute clip at fps 2 has 1200 frames; the grid shows the first ones
+FIGURE_DPI = 80  # small PNGs: the report stays a few hundred kB
+
+# The page may show inline styles and data: images, and nothing else: no script, no fetch.
+_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+_STYLE = """
+body { font: 14px/1.45 system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 24px auto; max-width: 1180px;
+       padding: 0 16px; color: #1f2328; }
+h1 { font-size: 22px; margin-bottom: 4px; } h2 { font-size: 17px; border-bottom: 1px solid #ddd; padding-bottom: 3px; }
+section { margin: 20px 0 28px; } table { border-collapse: collapse; } th, td { padding: 2px 8px; vertical-align: top; }
+.muted { color: #666; font-size: smaller; } .figures { display: flex; flex-wrap: wrap; gap: 16px; }
+.figures figure { margin: 0; } .figures img { max-width: 100%; border: 1px solid #eee; }
+.label { display: inline-block; border: 1px solid #9a6700; color: #9a6700; border-radius: 4px; padding: 0 6px; }
+.error { border: 1px solid #cf222e; color: #cf222e; border-radius: 4px; padding: 4px 8px; }
+pre { background: #f6f8fa; padding: 8px; white-space: pre-wrap; word-break: break-all; font-size: 12px; }
+"""
+
+
+@dataclass(frozen=True)
+class ReportFigure:
+    """One plot of the report: a caption and the PNG we drew."""
+
+    caption: str
+    png: bytes
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything the report shows, gathered once; :func:`render_report` only formats it.
+
+    ``video_card`` and ``frames_grid`` are HTML made by :mod:`mimo_nb.video` (strings in them
+    are escaped there); every other string here is escaped when rendered.
+    """
+
+    title: str
+    video_name: str
+    sha256: str
+    video_card: str
+    frames_grid: str
+    breakdown: TokenBreakdown
+    prompt: str
+    request_text: str
+    estimated_prompt_tokens: int
+    cost: Cost
+    max_completion_tokens: int
+    figures: tuple[ReportFigure, ...]
+    completion: Any = None  # a mimo_nb.response.Completion when the model was asked
+    error: str | None = None  # why asking failed, when it did
+    generated_at: str | None = None
+    settings: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+
+    @property
+    def sent(self) -> bool:
+        """True when the report holds a model answer (live or replayed), not a dry run."""
+        return self.completion is not None
+
+
+# ---- Collecting: the I/O --------------------------------------------------------------------
+
+
+def _figures(video: Any, breakdown: TokenBreakdown, prices: Prices) -> tuple[ReportFigure, ...]:
+    """Token and cost curves around this video, each with the video's own setting marked."""
+    from . import plots  # matplotlib is imported only when a report is drawn
+
+    mute = not video.has_audio
+    res = breakdown.media_resolution
+    by_fps = plots.plot_tokens_vs_fps(video.duration, video.width, video.height, mute=mute, current=breakdown.fps)
+    portrait = video.height > video.width
+    short, long_ = sorted((video.width, video.height))
+    by_res = plots.plot_tokens_vs_resolution(video.duration, breakdown.fps, aspect=long_ / short, portrait=portrait,
+                                             max_short_side=max(2160, short), mute=mute)
+    by_res.axes[0].axvline(short, color="black", linewidth=1, gid="current")
+    cost_fps = sorted({1.0, 2.0, float(breakdown.fps)})
+    by_cost = plots.plot_cost(video.width, video.height, fps=cost_fps, media_resolution=res,
+                              max_duration=max(600.0, video.duration), prices=prices, mute=mute)
+    by_cost.axes[0].axvline(video.duration, color="black", linewidth=1, gid="current")
+    return (
+        ReportFigure(f"Tokens against fps for this video ({video.duration:g} s, {video.width}x{video.height}); "
+               f"the vertical line is fps {breakdown.fps:g}.", figure_png(by_fps, dpi=FIGURE_DPI)),
+        ReportFigure(f"Tokens against frame size at fps {breakdown.fps:g}; the vertical line is this video's "
+               f"short side ({short} px).", figure_png(by_res, dpi=FIGURE_DPI)),
+        ReportFigure(f"Prompt cost against duration at {video.width}x{video.height}, media_resolution={res}; "
+               f"the vertical line is this video ({video.duration:g} s).", figure_png(by_cost, dpi=FIGURE_DPI)),
+    )
+
+
+def _video_card(video: Any) -> str:
+    """The video's own card: a thumbnail strip and its metadata (escaped by mimo_nb.video)."""
+    return video._repr_html_()
+
+
+def collect_report(
+    source: Any,
+    *,
+    fps: float = 2.0,
+    media_resolution: str = "default",
+    prompt: str = DEFAULT_PROMPT,
+    client: Any = None,
+    send: bool | None = None,
+    prices: Prices | None = None,
+    max_completion_tokens: int = 1024,
+    max_frames: int = MAX_FRAMES_SHOWN,
+    generated_at: str | None = None,
+    title: str | None = None,
+) -> ReportData:
+    """Open ``source``, sample it, estimate, draw the curves and (with a key) ask the model.
+
+    Args:
+        source: a :class:`~mimo_nb.video.Video`, a local path, bytes or an http(s) URL.
+        fps, media_resolution: the sampling the request asks for.
+        prompt: the question sent with the video.
+        client: a :class:`~mimo_nb.client.MimoClient`; one is made from the environment if None.
+        send: ask the model; default: only when ``MIMO_API_KEY`` is set. Without sending, the
+            report shows the exact request instead, labelled as a dry run.
+        prices: prices for the cost (default: the shipped, cited CNY prices).
+        max_completion_tokens: the answer's budget; the cost counts it as the output, an upper bound.
+        max_frames: how many frames the grid shows at most.
+        generated_at: a date/time string to print in the header; none by default, so the same
+            inputs give the same file.
+        title: the report's heading (default: the video's file name).
+    """
+    fps = validate_fps(fps)  # cheap checks first: a bad knob fails before any decoding
+    validate_media_resolution(media_resolution)
+    from .client import MimoClient
+    from .video import Video
+
+    prices = prices or load_prices()
+    video = source if isinstance(source, Video) else Video.open(source)
+    client = client if client is not None else MimoClient(prices=prices)
+    send = bool(os.environ.get("MIMO_API_KEY")) if send is None else send
+
+    breakdown = video.estimate(fps=fps, media_resolution=media_resolution)
+    frames = video.sample(fps=fps, media_resolution=media_resolution)
+    request = client.build_request(video, prompt, fps=fps, media_resolution=media_resolution,
+                                   max_completion_tokens=max_completion_tokens)
+    completion, error = None, None
+    if send:
+        try:
+            completion = client.send(request)
+        except MimoError as exc:  # the report still shows everything else, and why asking failed
+            error = f"{type(exc).__name__}: {exc}"
+    return ReportData(
+        title=title or video.name,
+        video_name=video.name,
+        sha256=video.sha256(),
+        video_card=_video_card(video),
+        frames_grid=frames.to_html(columns=6, max_frames=max_frames),
+        breakdown=breakdown,
+        prompt=prompt,
+        request_text=str(request),
+        estimated_prompt_tokens=request.estimate.prompt_tokens,
+        cost=estimate_cost(request.estimate.prompt_tokens, prices, output_tokens=max_completion_tokens),
+        max_completion_tokens=max_completion_tokens,
+        figures=_figures(video, breakdown, prices),
+        completion=completion,
+        error=error,
+        generated_at=generated_at,
+        settings=(("fps", f"{fps:g}"), ("media_resolution", media_resolution),
+                  ("model", str(getattr(client, "model", "?"))),
+                  ("max_completion_tokens", f"{max_completion_tokens:,}")),
+    )
+
+
+# ---- Rendering: pure -------------------------------------------------------------------------
+
+
+def _e(text: Any) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _section(ident: str, heading: str, body: str) -> str:
+    return f"<section id='{ident}'><h2>{_e(heading)}</h2>{body}</section>"
+
+
+def _figures_html(figures: Sequence[ReportFigure]) -> str:
+    items = "".join(
+        f"<figure><img class='plot' alt='{_e(f.caption)}' src='data:image/png;base64,"
+        f"{base64.b64encode(f.png).decode('ascii')}'/><figcaption class='muted'>{_e(f.caption)}</figcaption></figure>"
+        for f in figures
+    )
+    return f"<div class='figures'>{items}</div>"
+
+
+def _cost_body(data: ReportData) -> str:
+    return (
+        f"<p>Estimated prompt: <b>{data.estimated_prompt_tokens:,}</b> tokens (the video's "
+        f"{data.breakdown.total:,} plus about {data.estimated_prompt_tokens - data.breakdown.total:,} of text). "
+        f"Output counted at max_completion_tokens = {data.max_completion_tokens:,}, the most the answer may "
+        "use (reasoning included): an upper bound. Nothing assumed cached.</p>"
+        f"{cost_html(data.cost)}"  # cost_html prints the prices' citation under the table
+    )
+
+
+def _answer_body(data: ReportData) -> str:
+    question = f"<p>Question: <q>{_e(data.prompt)}</q></p>"
+    if data.completion is not None:
+        origin = getattr(data.completion, "origin", "live")
+        how = {"live": "The model was asked; its answer:", "cache": "Replayed from the response cache:",
+               "recorded": "A recorded response:"}.get(origin, f"Answer ({origin}):")
+        return f"{question}<p>{_e(how)}</p>{completion_html(data.completion)}"
+    if data.error is not None:
+        why = f"<p class='error'>The request failed, so there is no answer: {_e(data.error)}</p>"
+    else:
+        why = ("<p>No <code>MIMO_API_KEY</code> is set, so nothing was sent. This is the exact request "
+               "that would be sent (the video's base64 elided):</p>")
+    return (f"{question}{why}<p><span class='label'>{_e(DRY_RUN_LABEL)}</span></p>"
+            f"<pre class='request'>{_e(data.request_text)}</pre>")
+
+
+def render_report(data: ReportData) -> str:
+    """The report as one HTML document: same data, same bytes.
+
+    >>> render_report(collect_report("clip.mp4")).startswith("<!DOCTYPE html>")   # doctest: +SKIP
+    True
+    """
+    settings = " · ".join(f"{_e(k)} {_e(v)}" for k, v in data.settings)
+    when = f" · generated {_e(data.generated_at)}" if data.generated_at else ""
+    mode = "answered" if data.sent else DRY_RUN_LABEL
+    b = data.breakdown
+    sections = [
+        _section("video", "Video", f"{data.video_card}<p class='muted'>sha256 {_e(data.sha256)}</p>"),
+        _section("frames", "Frames the model sees", data.frames_grid),
+        _section("tokens", "Tokens",
+                 f"<p>Estimated for this video: <b>{b.total:,}</b> tokens ({b.frames} frames at "
+                 f"{b.width}x{b.height}); the response's usage is the truth.</p>{breakdown_html(b)}"),
+        _section("curves", "Curves", _figures_html(data.figures)),
+        _section("cost", "Cost", _cost_body(data)),
+        _section("answer", "Answer" if data.sent else f"Request ({DRY_RUN_LABEL})", _answer_body(data)),
+    ]
+    return (
+        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'/>"
+        f"<meta http-equiv='Content-Security-Policy' content=\"{_CSP}\"/>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'/>"
+        f"<title>mimo_nb report: {_e(data.title)}</title><style>{_STYLE}</style></head><body>"
+        f"<h1>mimo_nb report: {_e(data.title)}</h1>"
+        f"<p class='muted'>{settings} · {_e(mode)}{when}</p>"
+        + "".join(sections)
+        + "<footer class='muted'>Made by mimo_nb. Token counts follow the vendor's published formula; "
+        "the API's usage is the bill.</footer></body></html>\n"
+    )
+
+
+def build_report(source: Any, **kwargs: Any) -> str:
+    """:func:`collect_report` then :func:`render_report`: the report as an HTML string."""
+    return render_report(collect_report(source, **kwargs))
+
+
+def write_report(source: Any, out: str | os.PathLike[str], **kwargs: Any) -> Path:
+    """Write the report for ``source`` to ``out`` (UTF-8) and return its path.
+
+    Keyword arguments are those of :func:`collect_report`.
+    """
+    html_text = build_report(source, **kwargs)
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(html_text, encoding="utf-8")
+    return path
