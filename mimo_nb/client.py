@@ -28,7 +28,6 @@ import random
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, AsyncIterator, Callable, Iterable, Iterator, Literal, Sequence
 
 import httpx
@@ -227,8 +226,14 @@ class _Assembler:
 
 
 class _StreamBase:
-    def __init__(self, *, estimate: RequestEstimate | None, prices: Prices | None, request_id: str | None,
+    """What the sync and async streams share: assembling chunks, replay, the final Completion."""
+
+    def __init__(self, response: httpx.Response | None, *, timeout: float | None = None,
+                 estimate: RequestEstimate | None, prices: Prices | None, request_id: str | None,
                  on_complete: Callable[[Completion], None] | None) -> None:
+        self._response = response
+        self._timeout = timeout
+        self._replay: Completion | None = None
         self._assembler = _Assembler()
         self._estimate = estimate
         self._prices = prices
@@ -237,6 +242,14 @@ class _StreamBase:
         self._done = False
         self.completion: Completion | None = None
         """The assembled :class:`Completion`, once the stream has finished."""
+
+    @classmethod
+    def from_completion(cls, completion: Completion) -> Any:
+        """A stream replaying a finished completion (from the cache) as two deltas."""
+        stream = cls(None, estimate=completion.estimate, prices=completion.prices,
+                     request_id=completion.request_id, on_complete=None)
+        stream._replay = completion
+        return stream
 
     @property
     def text(self) -> str:
@@ -293,21 +306,8 @@ class CompletionStream(_StreamBase):
     >>> stream.completion.usage
     """
 
-    def __init__(self, response: httpx.Response | None, *, timeout: float | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._response = response
-        self._timeout = timeout
-
-    @classmethod
-    def from_completion(cls, completion: Completion) -> "CompletionStream":
-        """A stream replaying a finished completion (from the cache) as two deltas."""
-        stream = cls(None, estimate=completion.estimate, prices=completion.prices,
-                     request_id=completion.request_id, on_complete=None)
-        stream._replay = completion  # type: ignore[attr-defined]
-        return stream
-
     def __iter__(self) -> Iterator[StreamDelta]:
-        replay: Completion | None = getattr(self, "_replay", None)
+        replay = self._replay
         if replay is not None:
             yield from _replay_deltas(replay)
             self.completion, self._done = replay, True
@@ -353,20 +353,8 @@ class CompletionStream(_StreamBase):
 class AsyncCompletionStream(_StreamBase):
     """The async twin of :class:`CompletionStream`: ``async for delta in stream``."""
 
-    def __init__(self, response: httpx.Response | None, *, timeout: float | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._response = response
-        self._timeout = timeout
-
-    @classmethod
-    def from_completion(cls, completion: Completion) -> "AsyncCompletionStream":
-        stream = cls(None, estimate=completion.estimate, prices=completion.prices,
-                     request_id=completion.request_id, on_complete=None)
-        stream._replay = completion  # type: ignore[attr-defined]
-        return stream
-
     async def __aiter__(self) -> AsyncIterator[StreamDelta]:
-        replay: Completion | None = getattr(self, "_replay", None)
+        replay = self._replay
         if replay is not None:
             for delta in _replay_deltas(replay):
                 yield delta

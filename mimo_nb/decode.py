@@ -35,16 +35,10 @@ import numpy as np
 import numpy.typing as npt
 
 from .errors import VideoError
+from .limits import MIME_TYPES, SUPPORTED_FORMATS
 
 __all__ = ["Probe", "probe", "read_frames", "backend", "SUPPORTED_FORMATS", "MIME_TYPES"]
 
-MIME_TYPES: dict[str, str] = {
-    "mp4": "video/mp4",
-    "mov": "video/quicktime",
-    "avi": "video/x-msvideo",
-    "wmv": "video/x-ms-wmv",
-}
-SUPPORTED_FORMATS: tuple[str, ...] = tuple(MIME_TYPES)
 # decord returned wrong frames for WMV here (asked for frame 17, got 5; tests/test_decode.py),
 # as its tracker reports for other containers (#195, #365): WMV always decodes with PyAV.
 DECORD_FORMATS = frozenset({"mp4", "mov", "avi"})

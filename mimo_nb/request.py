@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, AsyncIterator, Callable, Iterable, Iterator, Literal, Mapping
 
 from .errors import LimitError, VideoError
+from .limits import BASE64_LIMIT_BYTES, MIME_TYPES, URL_LIMIT_BYTES, base64_length, max_base64_file_bytes
 from .pricing import ContextCheck, check_context, estimate_text_tokens
 from .response import RequestEstimate
 from .tokens import TokenBreakdown, validate_fps, validate_media_resolution
@@ -54,31 +55,9 @@ __all__ = [
     "file_sha256",
 ]
 
-# ---- The spec's limits and formats ----------------------------------------------------------
+# ---- The spec's limits and formats (the numbers live in limits.py) ---------------------------
 
-MIME_TYPES: dict[str, str] = {
-    "mp4": "video/mp4",
-    "mov": "video/quicktime",
-    "avi": "video/x-msvideo",
-    "wmv": "video/x-ms-wmv",
-}
-BASE64_LIMIT_BYTES = 50 * 2**20  # the base64 string of one video, as the page states it
-URL_LIMIT_BYTES = 300 * 2**20  # one video file passed by URL
 CHUNK_BYTES = 3 * 2**18  # 768 KiB: a multiple of 3, so chunks encode to base64 independently
-
-
-def base64_length(size_bytes: int) -> int:
-    """Length of the base64 text of ``size_bytes`` bytes (with padding).
-
-    >>> base64_length(3), base64_length(4)
-    (4, 8)
-    """
-    return 4 * ((size_bytes + 2) // 3)
-
-
-def max_base64_file_bytes(limit: int = BASE64_LIMIT_BYTES) -> int:
-    """The largest file whose base64 text fits in ``limit`` characters."""
-    return limit // 4 * 3
 
 
 def mime_type_for(name_or_format: str | os.PathLike[str]) -> str:

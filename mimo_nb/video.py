@@ -15,7 +15,6 @@ Which frames: ``tokens.plan_sampling`` gives the count and size from the spec's 
 from __future__ import annotations
 
 import hashlib
-import math
 import os
 import tempfile
 import time
@@ -32,23 +31,12 @@ import numpy.typing as npt
 
 from . import _imaging, decode
 from .errors import LimitError, VideoError
+from .limits import BASE64_LIMIT_BYTES, URL_LIMIT_BYTES, base64_length
 from .tokens import FPS_DEFAULT, SamplingPlan, TokenBreakdown, explain_video_tokens, plan_sampling
 
-__all__ = ["Video", "Frames", "MAX_URL_BYTES", "MAX_BASE64_BYTES", "base64_length"]
+__all__ = ["Video", "Frames"]
 
-MAX_URL_BYTES = 300 * 2**20  # the spec's limit for a video given by URL
-MAX_BASE64_BYTES = 50 * 2**20  # the spec's limit for the base64 string of an inline video
 ProgressArg = Callable[[int, int], None] | bool | None
-
-
-def base64_length(n_bytes: int) -> int:
-    """Length of the base64 text of ``n_bytes`` bytes (padding included).
-
-    >>> base64_length(3), base64_length(4)
-    (4, 8)
-    """
-    return 4 * math.ceil(n_bytes / 3)
-
 
 # ---- Frames ---------------------------------------------------------------------------------
 
@@ -132,7 +120,7 @@ def _download(url: str, timeout: float) -> Path:
             if response.status_code >= 400:
                 raise VideoError(f"Downloading {url} failed: HTTP {response.status_code}. Check the URL.", reason="download", source=url)
             declared = int(response.headers.get("content-length") or 0)
-            if declared > MAX_URL_BYTES:
+            if declared > URL_LIMIT_BYTES:
                 raise VideoError(
                     f"{url} is {declared / 2**20:.0f} MB; MiMo accepts videos up to 300 MB by URL. Trim or re-encode it first.",
                     reason="too_large", source=url,
@@ -141,7 +129,7 @@ def _download(url: str, timeout: float) -> Path:
             with open(target, "wb") as out, tqdm(total=declared or None, unit="B", unit_scale=True, desc="download", leave=False) as bar:
                 for chunk in response.iter_bytes():
                     received += len(chunk)
-                    if received > MAX_URL_BYTES:
+                    if received > URL_LIMIT_BYTES:
                         raise VideoError(f"{url} is over 300 MB, the limit for video URLs.", reason="too_large", source=url)
                     out.write(chunk)
                     bar.update(len(chunk))
@@ -403,7 +391,7 @@ class Video:
         self,
         fps: float = FPS_DEFAULT,
         media_resolution: str = "default",
-        max_bytes: int = MAX_BASE64_BYTES,
+        max_bytes: int = BASE64_LIMIT_BYTES,
         *,
         path: str | os.PathLike[str] | None = None,
         timeout: float = 600.0,

@@ -12,22 +12,8 @@ from mimo_nb.cache import ResponseCache, offline_from_env, request_key
 from mimo_nb.client import AsyncMimoClient, MimoClient
 from mimo_nb.errors import CacheError, CacheMissError
 from mimo_nb.request import file_part, prepare_request
-from mimo_nb.testserver import MockMimoServer
 
-KEY = "sk-cache-secret-987654321"
-URL = "https://example.com/clip.mp4"
-
-
-@pytest.fixture(scope="module")
-def server():
-    with MockMimoServer(api_key=KEY) as srv:
-        yield srv
-
-
-@pytest.fixture()
-def srv(server):
-    server.reset()
-    return server
+from server_fixtures import KEY, URL, server, srv  # noqa: F401  (pytest fixtures)
 
 
 def client_for(srv, cache, **kw) -> MimoClient:

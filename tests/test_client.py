@@ -24,21 +24,7 @@ from mimo_nb.errors import (
 from mimo_nb.response import spec_example_completion
 from mimo_nb.testserver import Fault, MockMimoServer
 
-KEY = "sk-test-0123456789abcdef"
-URL = "https://example.com/clip.mp4"
-
-
-@pytest.fixture(scope="module")
-def server():
-    with MockMimoServer(api_key=KEY) as srv:
-        yield srv
-
-
-@pytest.fixture()
-def srv(server: MockMimoServer) -> MockMimoServer:
-    server.reset()
-    server.head_sizes.clear()
-    return server
+from server_fixtures import KEY, URL, server, srv  # noqa: F401  (pytest fixtures)
 
 
 def make(srv: MockMimoServer, **kwargs) -> MimoClient:

@@ -10,22 +10,9 @@ import pytest
 from mimo_nb.client import AsyncMimoClient, CompletionStream, MimoClient, StreamDelta
 from mimo_nb.errors import AuthenticationError, StreamInterruptedError
 from mimo_nb.response import spec_example_completion
-from mimo_nb.testserver import MockMimoServer, sse_chunks
+from mimo_nb.testserver import sse_chunks
 
-KEY = "stream-key"
-URL = "https://example.com/clip.mp4"
-
-
-@pytest.fixture(scope="module")
-def server():
-    with MockMimoServer(api_key=KEY) as srv:
-        yield srv
-
-
-@pytest.fixture()
-def srv(server):
-    server.reset()
-    return server
+from server_fixtures import KEY, URL, server, srv  # noqa: F401  (pytest fixtures)
 
 
 def client_for(srv, **kw) -> MimoClient:
