@@ -5,9 +5,20 @@ See the frames the model sees, what they cost, and ask the model about them from
 >>> import mimo_nb as mn
 >>> mn.explain_video_tokens(60, 1920, 1080, fps=2)          # the spec's formula, step by step
 >>> mn.estimate_cost(17240, mn.load_prices("mimo-v2.5", "CNY"), output_tokens=800)
+>>> video = mn.Video.open(mn.sample_video("clip.mp4", seconds=4))
+>>> video.sample(fps=1)                                    # the frames the model sees
+>>> mn.FrameExplorer(video)                                # sliders over fps and resolution
+>>> mn.MimoClient().build_request(video, "Describe it.")  # the exact request, sent nowhere
+
+The pure core (tokens, pricing, limits, errors) is imported at once; the rest (video, client,
+plots, widgets, report) is imported on first use, so ``import mimo_nb`` stays quick and does
+not pull in matplotlib or ipywidgets until they are needed.
 """
 
 from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from .errors import (
     APIConnectionError,
@@ -51,7 +62,82 @@ from .tokens import (
     plan_sampling,
 )
 
+from .limits import BASE64_LIMIT_BYTES, MIME_TYPES, SUPPORTED_FORMATS, URL_LIMIT_BYTES
+
 __version__ = "0.1.0"
+
+# Public names that live in modules with heavier imports: name -> module, loaded on first use.
+_LAZY: dict[str, str] = {
+    "Video": "video",
+    "Frames": "video",
+    "backend": "decode",
+    "sample_video": "samples",
+    "MimoClient": "client",
+    "AsyncMimoClient": "client",
+    "CompletionStream": "client",
+    "AsyncCompletionStream": "client",
+    "StreamDelta": "client",
+    "BatchItem": "client",
+    "BatchResult": "client",
+    "PreparedRequest": "request",
+    "Completion": "response",
+    "Usage": "response",
+    "RequestEstimate": "response",
+    "spec_example_completion": "response",
+    "ResponseCache": "cache",
+    "plot_tokens_vs_fps": "plots",
+    "plot_tokens_vs_duration": "plots",
+    "plot_tokens_vs_resolution": "plots",
+    "plot_cost": "plots",
+    "plot_estimate_vs_actual": "plots",
+    "cap_points": "plots",
+    "FrameExplorer": "widgets",
+    "TokenCostExplorer": "widgets",
+    "display_stream": "widgets",
+    "build_report": "report",
+    "write_report": "report",
+}
+
+if TYPE_CHECKING:  # what static checkers and IDEs see; at run time __getattr__ imports on demand
+    from .cache import ResponseCache
+    from .client import (
+        AsyncCompletionStream,
+        AsyncMimoClient,
+        BatchItem,
+        BatchResult,
+        CompletionStream,
+        MimoClient,
+        StreamDelta,
+    )
+    from .decode import backend
+    from .plots import (
+        cap_points,
+        plot_cost,
+        plot_estimate_vs_actual,
+        plot_tokens_vs_duration,
+        plot_tokens_vs_fps,
+        plot_tokens_vs_resolution,
+    )
+    from .report import build_report, write_report
+    from .request import PreparedRequest
+    from .response import Completion, RequestEstimate, Usage, spec_example_completion
+    from .samples import sample_video
+    from .video import Frames, Video
+    from .widgets import FrameExplorer, TokenCostExplorer, display_stream
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mimo_nb' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "__version__",
@@ -66,4 +152,8 @@ __all__ = [
     # pricing
     "Prices", "Cost", "ContextCheck", "load_prices", "estimate_cost", "cost_from_usage",
     "context_length", "check_context", "estimate_text_tokens",
+    # limits
+    "MIME_TYPES", "SUPPORTED_FORMATS", "BASE64_LIMIT_BYTES", "URL_LIMIT_BYTES",
+    # loaded on first use
+    *_LAZY,
 ]
