@@ -534,6 +534,17 @@ class _ClientBase:
         self.context_lengths = context_lengths
         self._prices = prices
         self._transport = transport
+        # A URL's size is asked for once per client (HEAD), then remembered: a batch over one clip
+        # with several prompts or settings need not probe it again and again.
+        self._url_sizes: dict[str, int] = {}
+
+    def _remember_size(self, url: str, response: httpx.Response) -> int | None:
+        """The Content-Length of a HEAD answer (None when the server does not say), remembered."""
+        length = response.headers.get("Content-Length")
+        if not (response.is_success and length and length.isdigit()):
+            return None
+        self._url_sizes[url] = int(length)
+        return int(length)
 
     def __repr__(self) -> str:
         key = "set" if self._api_key else "missing"
@@ -695,13 +706,14 @@ class MimoClient(_ClientBase):
 
     def _head_size(self, url: str) -> int | None:
         """The Content-Length a HEAD request reports, or None when the server does not say."""
+        if url in self._url_sizes:
+            return self._url_sizes[url]
         try:
             response = self._http.head(url, timeout=min(HEAD_TIMEOUT, self.timeout), follow_redirects=True)
         except httpx.HTTPError as exc:
             logger.debug("HEAD %s failed (%s); size unknown", url, type(exc).__name__)
             return None
-        length = response.headers.get("Content-Length")
-        return int(length) if response.is_success and length and length.isdigit() else None
+        return self._remember_size(url, response)
 
     def _parts(self, videos: Any, fps: float, media_resolution: str) -> list[VideoPart]:
         parts = []
@@ -843,13 +855,14 @@ class AsyncMimoClient(_ClientBase):
         await self.aclose()
 
     async def _head_size(self, url: str) -> int | None:
+        if url in self._url_sizes:
+            return self._url_sizes[url]
         try:
             response = await self._http.head(url, timeout=min(HEAD_TIMEOUT, self.timeout), follow_redirects=True)
         except httpx.HTTPError as exc:
             logger.debug("HEAD %s failed (%s); size unknown", url, type(exc).__name__)
             return None
-        length = response.headers.get("Content-Length")
-        return int(length) if response.is_success and length and length.isdigit() else None
+        return self._remember_size(url, response)
 
     async def build_request(self, videos: Any, prompt: str, *, fps: float = 2, media_resolution: str = "default",
                             system: str | None = None, max_completion_tokens: int = 1024, stream: bool = False,

@@ -311,6 +311,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True  # a slow handler never blocks shutdown
     allow_reuse_address = True
+    request_queue_size = 128  # socketserver's default backlog of 5 resets bursts of concurrent connects
     owner: "MockMimoServer"
 
     def handle_error(self, request: Any, client_address: Any) -> None:

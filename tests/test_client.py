@@ -82,6 +82,27 @@ def test_url_size_is_probed_with_head_on_the_server(srv):
     assert srv.requests == []  # nothing was POSTed
 
 
+def test_a_urls_size_is_probed_once_per_client_and_unknown_sizes_are_asked_again():
+    heads = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "HEAD":
+            heads.append(str(request.url))
+            known = request.url.path == "/a.mp4"
+            return httpx.Response(200 if known else 404, headers={"Content-Length": "1000"} if known else {})
+        return httpx.Response(200, json=spec_example_completion().raw)
+
+    client = MimoClient(KEY, transport=httpx.MockTransport(handler))
+    for _ in range(3):
+        assert client.build_request("https://example.com/a.mp4", "q").parts[0].size_bytes == 1000
+        assert client.build_request("https://example.com/b.mp4", "q").parts[0].size_bytes is None
+    assert heads.count("https://example.com/a.mp4") == 1
+    assert heads.count("https://example.com/b.mp4") == 3
+    assert MimoClient(KEY, transport=httpx.MockTransport(handler)).build_request(
+        "https://example.com/a.mp4", "q").parts[0].size_bytes == 1000
+    assert heads.count("https://example.com/a.mp4") == 2  # a new client asks again
+
+
 # ---- Faults: each ends in the documented error or a successful retry --------------------------
 
 
