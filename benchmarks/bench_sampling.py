@@ -10,8 +10,7 @@ Clips (generated with mimo_nb.samples, cached in $TMPDIR/mimo_nb_bench):
 For fps 0.5, 2 and 10 each case runs in its own process (so peak memory is its own) and returns
 the formula's frames at the formula's size, in one of three ways:
   mimo_nb   Video.open(path).sample(fps): decode at the target size, keep only the planned frames
-            (default backend: decord where importable); "mimo_nb[pyav]" the same with
-            MIMO_NB_BACKEND=pyav
+            (default backend: PyAV); "mimo_nb[decord]" the same with MIMO_NB_BACKEND=decord
   pyav_all  (a) decode every frame with PyAV; convert the planned ones to RGB; Pillow resize
   decord    (b) decord VideoReader(path).get_batch(indices) at native size; Pillow resize
 Each run checks the frame counters drawn into the clip. Peak memory is the child's ru_maxrss
@@ -35,7 +34,7 @@ CLIPS = {
     "A 60s 1080p30 gop250": dict(name="bench_1080p_60s_gop250.mp4", seconds=60, width=1920, height=1080, fps=30, gop=250, preset="veryfast"),
     "B 10min 720p30": dict(name="bench_720p_600s.mp4", seconds=600, width=1280, height=720, fps=30, preset="ultrafast"),
 }
-METHODS = ("mimo_nb", "mimo_nb_pyav", "pyav_all", "decord")
+METHODS = ("mimo_nb", "mimo_nb_decord", "pyav_all", "decord")
 
 
 def cache_dir() -> Path:
@@ -92,7 +91,7 @@ def child(method: str, path: str, fps: float) -> None:
         import decord  # noqa: F401
     before = _rss_mb()
     start = time.perf_counter()
-    if method in ("mimo_nb", "mimo_nb_pyav"):
+    if method in ("mimo_nb", "mimo_nb_decord"):
         out = video.sample(fps).array
     elif method == "pyav_all":
         wanted = {int(i) for i in indices}
@@ -118,8 +117,9 @@ def child(method: str, path: str, fps: float) -> None:
 
 def run_case(method: str, path: Path, fps: float, timeout: float) -> dict:
     env = dict(os.environ)
-    if method == "mimo_nb_pyav":
-        env["MIMO_NB_BACKEND"] = "pyav"
+    env.pop("MIMO_NB_BACKEND", None)
+    if method == "mimo_nb_decord":
+        env["MIMO_NB_BACKEND"] = "decord"
     cmd = [sys.executable, __file__, "--child", method, str(path), str(fps)]
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
@@ -142,7 +142,7 @@ def main() -> None:
     from mimo_nb.decode import backend
 
     print(f"mimo_nb backend: {backend()}; {os.cpu_count()} CPUs; clips cached in {cache_dir()}", flush=True)
-    header = (f"{'clip':<22} {'fps':>4} {'frames':>6} {'size':>9} | {'mimo_nb':>14} | {'mimo_nb[pyav]':>14} | "
+    header = (f"{'clip':<22} {'fps':>4} {'frames':>6} {'size':>9} | {'mimo_nb':>14} | {'mimo_nb[decord]':>15} | "
               f"{'(a) pyav_all':>20} | {'(b) decord':>20} | ok")
     rows = []
     for label, spec in CLIPS.items():
@@ -163,7 +163,7 @@ def main() -> None:
 
             ok = all(r.get("correct") for r in results.values())
             row = (f"{label:<22} {fps:>4g} {ours.get('frames', '?'):>6} {ours.get('size', '?'):>9} | {cell(ours, False):>14} | "
-                   f"{cell(results['mimo_nb_pyav'], False):>14} | "
+                   f"{cell(results['mimo_nb_decord'], False):>15} | "
                    f"{cell(results['pyav_all'], True):>20} | {cell(results['decord'], True):>20} | {'yes' if ok else 'NO'}")
             rows.append(row)
             if len(rows) == 1:

@@ -1,6 +1,8 @@
 """Probing and decoding: both backends return the frames asked for, at the size asked for."""
 from __future__ import annotations
 
+import sys
+
 import dataclasses
 import time
 
@@ -14,16 +16,23 @@ from video_fixtures import clip_dir, clips, counters  # noqa: F401  (fixtures)
 pytestmark = pytest.mark.timeout(60)
 
 
-def test_backend_is_decord_here_and_env_forces_pyav(monkeypatch):
+def test_backend_is_pyav_by_default_and_env_asks_for_decord(monkeypatch):
     pytest.importorskip("decord")
     monkeypatch.delenv("MIMO_NB_BACKEND", raising=False)
-    assert decode.backend() == "decord"
-    monkeypatch.setenv("MIMO_NB_BACKEND", "pyav")
     assert decode.backend() == "pyav"
     monkeypatch.setenv("MIMO_NB_BACKEND", "decord")
     assert decode.backend() == "decord"
+    monkeypatch.setenv("MIMO_NB_BACKEND", "auto")
+    assert decode.backend() == "pyav"
     monkeypatch.setenv("MIMO_NB_BACKEND", "opencv")
-    with pytest.raises(LimitError):
+    with pytest.raises(LimitError, match="not a backend"):
+        decode.backend()
+
+
+def test_asking_for_decord_without_it_says_how_to_install(monkeypatch):
+    monkeypatch.setenv("MIMO_NB_BACKEND", "decord")
+    monkeypatch.setitem(sys.modules, "decord", None)  # import decord now raises ImportError
+    with pytest.raises(LimitError, match=r"mimo_nb\[decord\]"):
         decode.backend()
 
 
@@ -140,6 +149,6 @@ def test_decord_failure_falls_back_to_pyav(clips, monkeypatch):
         def VideoReader(self, *args, **kwargs):
             raise RuntimeError("decord exploded")
 
-    monkeypatch.setattr(decode, "_decord_module", lambda: Broken())
+    monkeypatch.setattr(decode, "_decord_module", lambda prefer=None: Broken())
     info = decode.probe(clips("fmt.mp4"))
     assert counters(decode.read_frames(info, [3, 4], size=(64, 48))) == [3, 4]
