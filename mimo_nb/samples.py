@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from ._x264 import x264_params
 from .errors import LimitError
 
 __all__ = ["sample_video", "draw_frame", "read_frame_counter", "COUNTER_BITS", "SAMPLE_FORMATS"]
@@ -154,8 +155,8 @@ def _add_video_stream(container, codec: str, width: int, height: int, rate: Frac
     options: dict[str, str] = {}
     if codec == "libx264":
         options = {"preset": preset, "crf": "20"}
-        if gop:  # a fixed GOP: no extra keyframes at scene cuts
-            options["x264-params"] = f"keyint={gop}:min-keyint={gop}:scenecut=0"
+        if params := x264_params(gop):
+            options["x264-params"] = params
     stream = container.add_stream(codec, rate=rate, options=options)
     stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
     if codec != "libx264":

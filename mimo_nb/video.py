@@ -30,6 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _imaging, decode
+from ._x264 import x264_params
 from .errors import LimitError, VideoError
 from .limits import BASE64_LIMIT_BYTES, URL_LIMIT_BYTES, base64_length
 from .tokens import FPS_DEFAULT, SamplingPlan, TokenBreakdown, explain_video_tokens, plan_sampling
@@ -487,7 +488,10 @@ def _write_mp4(out: Path, frames: Frames, rate: Fraction, crf: int, audio_from: 
     import av
 
     with av.open(str(out), "w", format="mp4") as container:
-        stream = container.add_stream("libx264", rate=rate, options={"crf": str(crf), "preset": "veryfast"})
+        options = {"crf": str(crf), "preset": "veryfast"}
+        if params := x264_params():
+            options["x264-params"] = params  # repeatable bytes: a fitted clip keys the cache
+        stream = container.add_stream("libx264", rate=rate, options=options)
         stream.height, stream.width = frames.array.shape[1:3]
         stream.pix_fmt = "yuv420p"
         stream.codec_context.time_base = 1 / rate  # one tick per frame: the duration comes out exact

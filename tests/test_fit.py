@@ -80,3 +80,11 @@ def test_fit_to_a_temp_file_without_audio(clips):
     fitted = video.fit(fps=2)
     assert not fitted.has_audio and fitted.path.exists()
     assert same_cost(fitted.estimate(), video.estimate())
+
+
+def test_fit_is_repeatable_byte_for_byte(clips, clip_dir):
+    """A fitted clip keys the response cache by its bytes: fitting twice must give the same file."""
+    video = Video.open(clips("fit_again.mp4", seconds=3.0, width=320, height=240))
+    # fps 10 gives x264's lookahead enough frames to show its AVX-512 nondeterminism (see _x264.py)
+    hashes = {video.fit(fps=10, path=clip_dir / f"again_{i}.mp4").sha256() for i in range(5)}
+    assert len(hashes) == 1

@@ -1,6 +1,11 @@
 """The sample clips: every format encodes, and the frame counter reads back exactly."""
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import av
 import numpy as np
 import pytest
@@ -80,12 +85,62 @@ def _decode_all(path):
 
 
 def test_same_arguments_same_pictures(clip_dir):
-    # x264 does not promise identical bytes run to run here; the pictures must agree closely.
+    # the bytes are identical too (see test_same_arguments_same_bytes_across_processes); the
+    # pictures must in any case agree closely.
     a = _decode_all(sample_video(clip_dir / "det_a.mp4", seconds=0.5, width=64, height=48))
     b = _decode_all(sample_video(clip_dir / "det_b.mp4", seconds=0.5, width=64, height=48))
     assert a.shape == b.shape
     assert np.abs(a - b).mean() < 2.0
     assert counters(a.astype(np.uint8)) == counters(b.astype(np.uint8)) == list(range(15))
+
+
+# one small clip per format and per option that changes the encoding; the response cache keys
+# videos by sha256 of their bytes, so each must come out byte-identical in any process.
+_DETERMINISM_CASES = [
+    ("plain.mp4", {}),
+    ("silent.mp4", {"audio": False}),
+    ("plain.mov", {}),
+    ("plain.avi", {}),
+    ("silent.avi", {"audio": False}),
+    ("plain.wmv", {}),
+    ("rot90.mp4", {"rotation": 90}),
+    ("vfr.mp4", {"vfr": True}),
+    ("gop5.mp4", {"gop": 5}),
+    ("gop_vfr_rot.mov", {"gop": 10, "vfr": True, "rotation": 270}),
+    ("gop5.avi", {"gop": 5}),
+    ("ultrafast.mp4", {"preset": "ultrafast"}),
+    ("audio_only.mp4", {"video": False}),
+]
+
+_DETERMINISM_SCRIPT = """
+import hashlib, json, sys
+from pathlib import Path
+from mimo_nb.samples import sample_video
+out, cases = Path(sys.argv[1]), json.loads(sys.argv[2])
+hashes = {}
+for name, kwargs in cases:
+    for attempt in range(2):  # again in the same process, after other encoders used the heap
+        path = sample_video(out / f"{attempt}_{name}", **{"seconds": 1, "width": 160, "height": 120, **kwargs})
+        hashes.setdefault(name, []).append(hashlib.sha256(path.read_bytes()).hexdigest())
+print(json.dumps(hashes))
+"""
+
+
+@pytest.mark.timeout(120)
+def test_same_arguments_same_bytes_across_processes(tmp_path):
+    root = Path(__file__).resolve().parents[1]
+    runs = []
+    for run, cases in enumerate([_DETERMINISM_CASES, _DETERMINISM_CASES[::-1]]):  # two processes, two orders
+        out = tmp_path / f"run{run}"
+        out.mkdir()
+        done = subprocess.run(
+            [sys.executable, "-c", _DETERMINISM_SCRIPT, str(out), json.dumps(cases)],
+            cwd=root, capture_output=True, text=True, timeout=100, check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    for name, _ in _DETERMINISM_CASES:
+        assert len(set(runs[0][name] + runs[1][name])) == 1, (name, runs[0][name], runs[1][name])
 
 
 @pytest.mark.parametrize(
