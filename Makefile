@@ -30,6 +30,7 @@ demo: $(STAMP)
 
 # The key is removed so the committed dry-run outputs of the notebooks compare under nbval.
 test: $(STAMP)
+	$(PY) -m mypy mimo_nb
 	env -u MIMO_API_KEY -u MIMO_NB_OFFLINE $(PY) -m pytest tests $(if $(NOTEBOOKS),--nbval $(NOTEBOOKS) --nbval-sanitize-with notebooks/sanitize.cfg)
 
 test-fast: $(STAMP)

@@ -63,7 +63,7 @@ def thumbnail(array: Array, max_width: int = 192) -> Array:
     if width <= max_width:
         return array
     new_height = max(1, round(height * max_width / width))
-    return np.asarray(Image.fromarray(array).resize((max_width, new_height), Image.BILINEAR))
+    return np.asarray(Image.fromarray(array).resize((max_width, new_height), Image.Resampling.BILINEAR))
 
 
 def format_time(seconds: float) -> str:

@@ -5,6 +5,7 @@ Used by the sample clips (whose bytes key the response cache) and by ``Video.fit
 from __future__ import annotations
 
 import functools
+import importlib
 
 __all__ = ["x264_params"]
 
@@ -13,13 +14,13 @@ __all__ = ["x264_params"]
 def _cpu_has_avx512() -> bool:
     """Whether x264 would pick its AVX-512 kernels here (it wants AVX-512 F/CD/BW/DQ/VL and AVX2)."""
     need = ("AVX2", "AVX512F", "AVX512CD", "AVX512BW", "AVX512DQ", "AVX512VL")
-    try:  # numpy's runtime dispatch table: the CPU's and the OS's support, on any platform
-        from numpy._core._multiarray_umath import __cpu_features__ as features
-    except ImportError:
-        try:  # numpy < 2
-            from numpy.core._multiarray_umath import __cpu_features__ as features
-        except ImportError:
-            features = None
+    features: object = None
+    for module in ("numpy._core._multiarray_umath", "numpy.core._multiarray_umath"):  # numpy 2, then 1
+        try:  # numpy's runtime dispatch table: the CPU's and the OS's support, on any platform
+            features = importlib.import_module(module).__cpu_features__
+            break
+        except (ImportError, AttributeError):
+            continue
     if isinstance(features, dict) and "AVX512F" in features:
         return all(features.get(name) for name in need)
     try:  # Linux without numpy's table

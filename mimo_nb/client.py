@@ -617,7 +617,7 @@ class _ClientBase:
                 return file_part(source, fps=fps, media_resolution=media_resolution)
             video = Video.open(bytes(source) if isinstance(source, bytearray) else source)
         estimate = video.estimate(fps=fps, media_resolution=media_resolution)
-        if getattr(video, "url", None):
+        if video.url:
             return url_part(video.url, fps=fps, media_resolution=media_resolution,
                             size_bytes=video.size_bytes, estimate=estimate)
         return file_part(video.path, video.mime_type, fps=fps, media_resolution=media_resolution,

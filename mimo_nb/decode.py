@@ -319,7 +319,7 @@ def _pyav_read(info: Probe, targets: Sequence[int], size: tuple[int, int] | None
     with av.open(str(info.path), metadata_errors="ignore") as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
-        start, time_base = stream.start_time or 0, stream.time_base
+        start, time_base = stream.start_time or 0, stream.time_base or Fraction(1, 90000)
         k, position, last, sought = 0, -1, None, -1
         while k < len(targets):
             if targets[k] - position > gap and targets[k] != sought:  # far ahead: jump to its keyframe

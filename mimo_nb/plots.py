@@ -190,8 +190,8 @@ def _curves(ax: Axes, x: np.ndarray, resolutions: list[str], mark: bool, **kw: A
     top = 0
     for resolution in resolutions:
         total = np.broadcast_to(explain_video_tokens_array(media_resolution=resolution, **kw)["total"], x.shape)
-        ax.plot(x, total, label=f"media_resolution={resolution!r}", gid=f"curve:{resolution}",
-                **_CURVE_STYLE.get(resolution, {}))
+        style: dict[str, Any] = dict(_CURVE_STYLE.get(resolution, {}))
+        ax.plot(x, total, label=f"media_resolution={resolution!r}", gid=f"curve:{resolution}", **style)
         top = max(top, int(total.max()))
         if mark:
             points = cap_points(x, media_resolution=resolution, duration=kw["duration"], width=kw["width"],

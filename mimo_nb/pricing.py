@@ -119,7 +119,7 @@ def cost_from_usage(usage: Any, prices: Prices) -> Cost:
     Cached prompt tokens are billed at the cached rate and the rest of the prompt at the input
     rate; completion tokens (reasoning included) at the output rate.
     """
-    def get(obj: Any, name: str, default: int = 0) -> Any:
+    def get(obj: Any, name: str, default: Any = 0) -> Any:
         if obj is None:
             return default
         value = obj.get(name, default) if isinstance(obj, Mapping) else getattr(obj, name, default)

@@ -157,9 +157,9 @@ class Completion:
         est = self.estimate if self.estimate is not None and self.estimate.complete else None
         use = self.usage
         return [
-            ("video", est and est.video_tokens, use and use.video_tokens),
-            ("audio", est and est.audio_tokens, use and use.audio_tokens),
-            ("prompt total", est and est.prompt_tokens, use and use.prompt_tokens),
+            ("video", est.video_tokens if est else None, use.video_tokens if use else None),
+            ("audio", est.audio_tokens if est else None, use.audio_tokens if use else None),
+            ("prompt total", est.prompt_tokens if est else None, use.prompt_tokens if use else None),
         ]
 
     def to_dict(self) -> dict[str, Any]:

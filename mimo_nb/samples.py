@@ -238,7 +238,9 @@ def sample_video(
         vstream = _add_video_stream(container, vcodec, stored_w, stored_h, rate, gop, preset) if video else None
         if vstream is not None and turns:
             vstream.set_display_rotation(rotation % 360)
-        astream = container.add_stream(acodec, rate=AUDIO_RATE, layout="mono") if (audio or not video) else None
+        astream: av.audio.stream.AudioStream | None = (
+            container.add_stream(acodec, rate=AUDIO_RATE, layout="mono") if (audio or not video) else None  # type: ignore[assignment]
+        )
         if astream is not None and acodec != "pcm_s16le":
             astream.bit_rate = 64000  # wmav2 refuses to open without one
         if vstream is not None:

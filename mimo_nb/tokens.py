@@ -404,7 +404,7 @@ def _check_array_args(duration: np.ndarray, width: np.ndarray, height: np.ndarra
 
 # Step 2 depends only on the frame count (2..2048) and the resolution, so the array version looks
 # the budget up in two small tables instead of dividing a million times.
-_FRAME_COUNTS = np.arange(MAX_FRAMES + 1)
+_FRAME_COUNTS = range(MAX_FRAMES + 1)
 _BUDGET_DEFAULT = np.array([frame_pixel_budget(max(n, 1), "default") for n in _FRAME_COUNTS], dtype=np.int64)
 _BUDGET_MAX = np.array([frame_pixel_budget(max(n, 1), "max") for n in _FRAME_COUNTS], dtype=np.int64)
 
