@@ -285,7 +285,7 @@ def completion_html(completion: Any) -> str:
         f"{_header_html(completion)}"
         f"<div class='mimo-answer'>{markdown_html(completion.content)}</div>"
         f"{_reasoning_html(getattr(completion, 'reasoning_content', None))}"
-        f"<details class='mimo-details'><summary>tokens and cost</summary>{tables}</details>"
+        f"<details class='mimo-details' open><summary>tokens and cost</summary>{tables}</details>"
         "</div>"
     )
 

@@ -73,6 +73,8 @@ def test_spec_example_renders_answer_reasoning_usage_and_origin() -> None:
     assert render.usage_table_html(done) in html
     reasoning = [d for d in cells(html).details if d.get("class") == "mimo-reasoning"]
     assert len(reasoning) == 1 and "open" not in reasoning[0]  # collapsed
+    usage = [d for d in cells(html).details if d.get("class") == "mimo-details"]
+    assert len(usage) == 1 and "open" in usage[0]  # usage, estimate vs actual and cost show inline
     assert row(html, "video")[1] == "1,144"
     assert row(html, "audio")[1] == "19"
     assert row(html, "text")[1] == f"{done.usage.text_tokens:,}"
