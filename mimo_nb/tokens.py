@@ -409,6 +409,47 @@ _BUDGET_DEFAULT = np.array([frame_pixel_budget(max(n, 1), "default") for n in _F
 _BUDGET_MAX = np.array([frame_pixel_budget(max(n, 1), "max") for n in _FRAME_COUNTS], dtype=np.int64)
 
 
+def _frame_count_array(d: np.ndarray, f: np.ndarray) -> np.ndarray:
+    """Step 1 over arrays: ceil of the float product, exactly as :func:`frame_count` does."""
+    frames = np.minimum(np.ceil(d * f).astype(np.int64), MAX_FRAMES)
+    return np.maximum((frames + 1) & ~1, TEMPORAL_PATCH)  # round up to even, at least 2
+
+
+def _model_frame_size_array(w: np.ndarray, h: np.ndarray, budget: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Step 3 over arrays, as :func:`model_frame_size`; returns ``(width, height)``."""
+    shape = h.shape
+    thin = np.flatnonzero(np.minimum(h, w) < SPATIAL)  # rare: fix those elements only
+    if thin.size:
+        h, w = h.flatten(), w.flatten()
+        th, tw = h[thin], w[thin]
+        wide = th < tw
+        h[thin] = np.where(wide, SPATIAL, (th * SPATIAL / tw).astype(np.int64))
+        w[thin] = np.where(wide, (tw * SPATIAL / th).astype(np.int64), SPATIAL)
+        h, w = h.reshape(shape), w.reshape(shape)
+    h_bar = np.round(h / SPATIAL).astype(np.int64) * SPATIAL
+    w_bar = np.round(w / SPATIAL).astype(np.int64) * SPATIAL
+    area = h_bar * w_bar
+    over = area > budget
+    under = ~over & (area < MIN_FRAME_PIXELS)
+    if over.any():
+        beta = np.sqrt(h * w / budget)
+        h_bar = np.where(over, np.floor(h / beta / SPATIAL).astype(np.int64) * SPATIAL, h_bar)
+        w_bar = np.where(over, np.floor(w / beta / SPATIAL).astype(np.int64) * SPATIAL, w_bar)
+    if under.any():
+        beta = np.sqrt(MIN_FRAME_PIXELS / (h * w))
+        h_bar = np.where(under, np.ceil(h * beta / SPATIAL).astype(np.int64) * SPATIAL, h_bar)
+        w_bar = np.where(under, np.ceil(w * beta / SPATIAL).astype(np.int64) * SPATIAL, w_bar)
+    return w_bar, h_bar
+
+
+def _audio_tokens_array(d: np.ndarray, muted: np.ndarray) -> np.ndarray:
+    """Step 5 over arrays, as :func:`estimate_audio_tokens` (0 where muted)."""
+    mel_frames = np.floor(d * AUDIO_SAMPLE_RATE).astype(np.int64) // AUDIO_HOP + 1
+    halved = ((mel_frames - 1) >> 1) + 1  # halve, rounding up
+    halved = (halved + 1) >> 1  # and again
+    return np.where(muted, 0, ((halved + 3) >> 2) + AUDIO_SPECIAL_TOKENS)  # ceil(/4) + 2
+
+
 def explain_video_tokens_array(
     duration: npt.ArrayLike,
     width: npt.ArrayLike,
@@ -430,36 +471,9 @@ def explain_video_tokens_array(
     muted = np.asarray(mute, dtype=bool)
     d, w0, h0, f, is_max, muted = np.broadcast_arrays(d, w0, h0, f, is_max, muted)
 
-    # Step 1: frames. ceil of the float product, exactly as the scalar code does.
-    frames = np.minimum(np.ceil(d * f).astype(np.int64), MAX_FRAMES)
-    frames = np.maximum((frames + 1) & ~1, TEMPORAL_PATCH)  # round up to even, at least 2
-
-    # Step 2: pixel budget.
+    frames = _frame_count_array(d, f)
     budget = np.where(is_max, _BUDGET_MAX[frames], _BUDGET_DEFAULT[frames])
-
-    # Step 3: resize. Thin frames first get their short side stretched to 32 px.
-    h, w = h0, w0
-    thin = np.flatnonzero(np.minimum(h, w) < SPATIAL)  # rare: fix those elements only
-    if thin.size:
-        h, w = h.flatten(), w.flatten()
-        th, tw = h[thin], w[thin]
-        wide = th < tw
-        h[thin] = np.where(wide, SPATIAL, (th * SPATIAL / tw).astype(np.int64))
-        w[thin] = np.where(wide, (tw * SPATIAL / th).astype(np.int64), SPATIAL)
-        h, w = h.reshape(h0.shape), w.reshape(w0.shape)
-    h_bar = np.round(h / SPATIAL).astype(np.int64) * SPATIAL
-    w_bar = np.round(w / SPATIAL).astype(np.int64) * SPATIAL
-    area = h_bar * w_bar
-    over = area > budget
-    under = ~over & (area < MIN_FRAME_PIXELS)
-    if over.any():
-        beta = np.sqrt(h * w / budget)
-        h_bar = np.where(over, np.floor(h / beta / SPATIAL).astype(np.int64) * SPATIAL, h_bar)
-        w_bar = np.where(over, np.floor(w / beta / SPATIAL).astype(np.int64) * SPATIAL, w_bar)
-    if under.any():
-        beta = np.sqrt(MIN_FRAME_PIXELS / (h * w))
-        h_bar = np.where(under, np.ceil(h * beta / SPATIAL).astype(np.int64) * SPATIAL, h_bar)
-        w_bar = np.where(under, np.ceil(w * beta / SPATIAL).astype(np.int64) * SPATIAL, w_bar)
+    w_bar, h_bar = _model_frame_size_array(w0, h0, budget)
 
     # Step 4: count.
     grids = frames >> 1  # // TEMPORAL_PATCH; shifts are exact here (non-negative) and vectorise
@@ -467,12 +481,7 @@ def explain_video_tokens_array(
     vision = grids * tokens_per_grid
     timestamps = grids * np.where(f > 2, 5, 3)
     special = (grids << 1) + 2
-
-    # Step 5: audio.
-    mel_frames = np.floor(d * AUDIO_SAMPLE_RATE).astype(np.int64) // AUDIO_HOP + 1
-    halved = ((mel_frames - 1) >> 1) + 1  # halve, rounding up
-    halved = (halved + 1) >> 1  # and again
-    audio = np.where(muted, 0, ((halved + 3) >> 2) + AUDIO_SPECIAL_TOKENS)  # ceil(/4) + 2
+    audio = _audio_tokens_array(d, muted)
 
     return {
         "frames": frames,
