@@ -135,18 +135,16 @@ def _status_error(response: httpx.Response, secret: str | None) -> APIError:
     request_id = response.headers.get("x-request-id") or response.headers.get("request-id")
     advice = _ADVICE.get(status, "The server failed: it was retried; try again later." if status >= 500 else "")
     text = f"MiMo answered {status}: {message}. {advice}".strip()
-    kwargs = {"status_code": status, "request_id": request_id, "body": body}
-    retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
+    kwargs = {"status_code": status, "request_id": request_id, "body": body,
+              "retry_after": _retry_after_seconds(response.headers.get("Retry-After"))}
     if status == 400:
         return BadRequestError(text, **kwargs)
     if status in (401, 403):
         return AuthenticationError(text, **kwargs)
     if status == 429:
-        return RateLimitError(text, retry_after=retry_after, **kwargs)
+        return RateLimitError(text, **kwargs)
     if status >= 500:
-        error = ServerError(text, **kwargs)
-        error.retry_after = retry_after  # type: ignore[attr-defined]  # 503 may carry it too
-        return error
+        return ServerError(text, **kwargs)  # a 503 may carry Retry-After too
     return APIError(text, **kwargs)
 
 
@@ -573,9 +571,9 @@ class _ClientBase:
     def _wait(self, state: RetryCallState) -> float:
         """Backoff before the next try: the server's Retry-After, else exponential with jitter."""
         exc = state.outcome.exception() if state.outcome else None
-        retry_after = getattr(exc, "retry_after", None)
+        retry_after = exc.retry_after if isinstance(exc, APIError) else None
         if retry_after is not None:
-            delay = min(float(retry_after), MAX_RETRY_AFTER)
+            delay = min(retry_after, MAX_RETRY_AFTER)
         else:
             ceiling = min(self.retry_max_delay, self.retry_base_delay * 2 ** (state.attempt_number - 1))
             delay = ceiling * (0.5 + random.random() / 2)  # "equal jitter": spread the herd, keep a floor

@@ -83,7 +83,8 @@ class VideoError(MimoError):
 
 
 class APIError(MimoError):
-    """The server answered with an error status. Carries status, message, request id, body."""
+    """The server answered with an error status. Carries status, message, request id, body, and
+    ``retry_after``: the server's Retry-After advice in seconds, if it gave one (429, 503)."""
 
     def __init__(
         self,
@@ -92,12 +93,14 @@ class APIError(MimoError):
         status_code: int | None = None,
         request_id: str | None = None,
         body: Any = None,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.status_code = status_code
         self.request_id = request_id
         self.body = body
+        self.retry_after = retry_after
 
 
 class BadRequestError(APIError):
@@ -110,10 +113,6 @@ class AuthenticationError(APIError):
 
 class RateLimitError(APIError):
     """429: too many requests; ``retry_after`` is the server's advice in seconds, if any."""
-
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
-        self.retry_after = retry_after
 
 
 class ServerError(APIError):

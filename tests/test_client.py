@@ -161,6 +161,17 @@ def test_rate_limit_honours_retry_after(srv):
     assert info.value.retry_after == 0.0 and info.value.status_code == 429
 
 
+def test_a_503_retry_after_is_honoured_too(srv):
+    srv.script(Fault("503", retry_after=0.4))
+    start = time.monotonic()
+    make(srv, max_retries=1).ask(URL, "q")
+    assert time.monotonic() - start >= 0.4
+    srv.script(Fault("503", retry_after=0.0), Fault("503", retry_after=0.0))
+    with pytest.raises(ServerError) as info:
+        make(srv, max_retries=1).ask(URL, "q")
+    assert info.value.retry_after == 0.0 and info.value.status_code == 503
+
+
 def test_slow_answer_past_the_timeout(srv):
     srv.script(Fault("slow", delay=1.0))
     start = time.monotonic()
