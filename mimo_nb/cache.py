@@ -27,7 +27,7 @@ from typing import Any, Mapping
 
 from .errors import CacheError
 
-__all__ = ["ResponseCache", "request_key", "offline_from_env", "CACHE_FORMAT"]
+__all__ = ["ResponseCache", "request_key", "file_sha256", "offline_from_env", "CACHE_FORMAT"]
 
 CACHE_FORMAT = 1
 
@@ -35,6 +35,15 @@ CACHE_FORMAT = 1
 def canonical_json(value: Any) -> str:
     """One spelling of a JSON value: sorted keys, no spaces, UTF-8 kept."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def file_sha256(path: str | os.PathLike[str], chunk_bytes: int = 2**20) -> str:
+    """Hex sha256 of a file's bytes, read in chunks: how a local video enters a cache key."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(chunk_bytes), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def request_key(material: Mapping[str, Any]) -> str:

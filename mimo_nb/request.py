@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import base64
 import copy
-import hashlib
 import html
 import json
 import os
@@ -31,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, AsyncIterator, Callable, Iterable, Iterator, Literal, Mapping
 
+from .cache import file_sha256
 from .errors import LimitError, VideoError
 from .limits import BASE64_LIMIT_BYTES, MIME_TYPES, URL_LIMIT_BYTES, base64_length, max_base64_file_bytes
 from .pricing import ContextCheck, check_context, estimate_text_tokens
@@ -52,7 +52,6 @@ __all__ = [
     "PreparedRequest",
     "prepare_request",
     "check_request_args",
-    "file_sha256",
 ]
 
 # ---- The spec's limits and formats (the numbers live in limits.py) ---------------------------
@@ -181,15 +180,6 @@ def file_part(
         )
     return VideoPart("data", fps, media_resolution, path=path, mime_type=mime_type, size_bytes=size_bytes,
                      estimate=estimate, name=name or path.name, sha256_fn=sha256_fn)
-
-
-def file_sha256(path: str | os.PathLike[str], chunk_bytes: int = 2**20) -> str:
-    """Hex sha256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(chunk_bytes), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _iter_base64(path: Path, expected_bytes: int, chunk_bytes: int = CHUNK_BYTES) -> Iterator[bytes]:

@@ -14,7 +14,6 @@ Which frames: ``tokens.plan_sampling`` gives the count and size from the spec's 
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tempfile
 import time
@@ -31,6 +30,7 @@ import numpy.typing as npt
 
 from . import _imaging, decode
 from ._x264 import x264_params
+from .cache import file_sha256
 from .errors import LimitError, VideoError
 from .limits import BASE64_LIMIT_BYTES, URL_LIMIT_BYTES, base64_length
 from .tokens import FPS_DEFAULT, SamplingPlan, TokenBreakdown, explain_video_tokens, plan_sampling
@@ -263,11 +263,7 @@ class Video:
     def sha256(self) -> str:
         """Hex SHA-256 of the file's bytes (streamed, computed once)."""
         if self._sha256 is None:
-            digest = hashlib.sha256()
-            with open(self.path, "rb") as fh:
-                for block in iter(lambda: fh.read(1 << 20), b""):
-                    digest.update(block)
-            self._sha256 = digest.hexdigest()
+            self._sha256 = file_sha256(self.path)
         return self._sha256
 
     # ---- what the model sees -----------------------------------------------------------------
