@@ -31,8 +31,8 @@ from pathlib import Path
 
 FPS_VALUES = (0.5, 2, 10)
 CLIPS = {
-    "A 60s 1080p30 gop250": dict(name="bench_1080p_60s_gop250.mp4", seconds=60, width=1920, height=1080, fps=30, gop=250, preset="veryfast"),
-    "B 10min 720p30": dict(name="bench_720p_600s.mp4", seconds=600, width=1280, height=720, fps=30, preset="ultrafast"),
+    "A 60s 1080p30 gop250": dict(name="bench_1080p_60s_gop250.mp4", duration=60, width=1920, height=1080, fps=30, gop=250, preset="veryfast"),
+    "B 10min 720p30": dict(name="bench_720p_600s.mp4", duration=600, width=1280, height=720, fps=30, preset="ultrafast"),
 }
 METHODS = ("mimo_nb", "mimo_nb_decord", "pyav_all", "decord")
 
@@ -44,14 +44,14 @@ def cache_dir() -> Path:
 
 
 def ensure_clip(spec: dict) -> Path:
-    from mimo_nb.samples import sample_video
+    from mimo_nb.samples import generate_clip
 
     spec = dict(spec)
     path = cache_dir() / spec.pop("name")
     if not path.exists():
         start = time.perf_counter()
         partial = path.with_suffix(".part.mp4")
-        sample_video(partial, **spec)
+        generate_clip(partial, **spec)
         partial.rename(path)
         print(f"  generated {path.name} in {time.perf_counter() - start:.1f} s", flush=True)
     return path
@@ -83,7 +83,7 @@ def child(method: str, path: str, fps: float) -> None:
 
     video = Video.open(path)
     plan = video.plan(fps)
-    indices = plan.indices(video.frame_count)
+    indices = plan.indices(video.native_frame_count)
     size = (plan.width, plan.height)
     import av  # noqa: F401  (imported before the baseline RSS, like decord below)
 
@@ -139,9 +139,9 @@ def main() -> None:
     if args.child:
         child(args.child[0], args.child[1], float(args.child[2]))
         return
-    from mimo_nb.decode import backend
+    from mimo_nb.decode import decode_backend
 
-    print(f"mimo_nb backend: {backend()}; {os.cpu_count()} CPUs; clips cached in {cache_dir()}", flush=True)
+    print(f"mimo_nb backend: {decode_backend()}; {os.cpu_count()} CPUs; clips cached in {cache_dir()}", flush=True)
     header = (f"{'clip':<22} {'fps':>4} {'frames':>6} {'size':>9} | {'mimo_nb':>14} | {'mimo_nb[decord]':>15} | "
               f"{'(a) pyav_all':>20} | {'(b) decord':>20} | ok")
     rows = []

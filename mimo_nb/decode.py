@@ -1,8 +1,8 @@
 """Probe a video file and decode chosen frames at a chosen size, over decord or PyAV.
 
-Two backends sit behind one function, :func:`read_frames`: decord (the maintained ``decord2``
-fork, imported as ``decord``) when it can be imported, PyAV otherwise or when the environment
-variable ``MIMO_NB_BACKEND=pyav`` says so. :func:`backend` reports the choice. Probing always
+Two backends sit behind one function, :func:`read_frames`: PyAV by default, and decord (the
+maintained ``decord2`` fork, imported as ``decord``) only when ``MIMO_NB_BACKEND=decord`` asks for
+it (PyAV measured faster everywhere; see the README). :func:`decode_backend` reports the choice. Probing always
 uses PyAV, since decord exposes neither the display rotation nor the audio track.
 
 Both backends produce frames *directly at the target size* (decord's ``VideoReader(width=,
@@ -37,7 +37,7 @@ import numpy.typing as npt
 from .errors import LimitError, VideoError
 from .limits import MIME_TYPES, SUPPORTED_FORMATS
 
-__all__ = ["Probe", "probe", "read_frames", "backend", "SUPPORTED_FORMATS", "MIME_TYPES"]
+__all__ = ["Probe", "probe", "read_frames", "decode_backend", "SUPPORTED_FORMATS", "MIME_TYPES"]
 
 # decord returned wrong frames for WMV here (asked for frame 17, got 5; tests/test_decode.py),
 # as its tracker reports for other containers (#195, #365): WMV always decodes with PyAV.
@@ -68,7 +68,7 @@ def _decord_module(prefer: str | None = None) -> Any | None:
     return _import_decord() if choice == "decord" else None
 
 
-def backend() -> str:
+def decode_backend() -> str:
     """The decoder used for frames: ``"pyav"`` unless ``MIMO_NB_BACKEND=decord`` asks for decord.
 
     PyAV is the default because it measured faster than decord on every case of
@@ -76,7 +76,7 @@ def backend() -> str:
     lower memory peak; decord also returned wrong frames for WMV here. Both decode at the model's
     frame size and return the same frames (tests compare the frame counters drawn into clips).
 
-    >>> backend()
+    >>> decode_backend()
     'pyav'
     """
     return "decord" if _decord_module() is not None else "pyav"
@@ -404,7 +404,7 @@ def read_frames(
         size: ``(width, height)`` to produce, as displayed; None for native size.
         timeout: seconds for the whole decode; past it, :class:`VideoError` ``timeout``.
         progress: called with (frames done, frames wanted) as decoding advances.
-        prefer: ``"decord"`` or ``"pyav"`` to pick a backend; None follows :func:`backend`.
+        prefer: ``"decord"`` or ``"pyav"`` to pick a backend; None follows :func:`decode_backend`.
 
     >>> read_frames(probe("clip.mp4"), [0, 0, 5], size=(64, 48)).shape
     (3, 48, 64, 3)

@@ -226,7 +226,7 @@ class Video:
         return self._info.native_fps
 
     @property
-    def frame_count(self) -> int:
+    def native_frame_count(self) -> int:
         """Frames in the video stream."""
         return self._info.frame_count
 
@@ -308,14 +308,14 @@ class Video:
                 f"At {self.width}x{self.height} the formula sizes frames to {plan.width}x{plan.height}: the model would see "
                 "no pixels. Pad or crop the video to a less extreme aspect ratio."
             )
-        indices = plan.indices(self.frame_count)
+        indices = plan.indices(self.native_frame_count)
         target = (plan.width, plan.height) if size == "model" else None
         array = self._read(indices, target, progress, timeout)
         repeated = len(np.unique(indices)) < len(indices)
         note = ""
         if repeated:
             note = (
-                f"fps={plan.fps:g} asks for {plan.frames} frames but the file has {self.frame_count} "
+                f"fps={plan.fps:g} asks for {plan.frames} frames but the file has {self.native_frame_count} "
                 f"(native {self.native_fps:g} fps), so some frames repeat, as they will for the model."
             )
         return Frames(
@@ -343,7 +343,7 @@ class Video:
 
     def _thumbnail_strip(self, count: int = 6) -> tuple[npt.NDArray[np.uint8], list[str]]:
         if self._strip is None:
-            indices = np.unique(np.round(np.linspace(0, self.frame_count - 1, min(count, self.frame_count))).astype(np.int64))
+            indices = np.unique(np.round(np.linspace(0, self.native_frame_count - 1, min(count, self.native_frame_count))).astype(np.int64))
             height = 72
             width = max(2, round(self.width * height / self.height / 2) * 2)
             if width > 4 * height:
@@ -358,7 +358,7 @@ class Video:
             ("format", f"{self.format.upper()} ({self.mime_type}), {self.codec}"),
             ("duration", f"{self.duration:.3f} s"),
             ("size", f"{self.width} x {self.height}" + (f" (rotated {self.rotation}°)" if self.rotation else "")),
-            ("frame rate", f"{self.native_fps:.3f} fps, {self.frame_count} frames"),
+            ("frame rate", f"{self.native_fps:.3f} fps, {self.native_frame_count} frames"),
             ("audio", "yes" if self.has_audio else "no (mute: no audio tokens)"),
             ("file size", f"{self.size_bytes / 2**20:.2f} MB, base64 {base64_length(self.size_bytes) / 2**20:.2f} MB"),
         ]
@@ -417,7 +417,7 @@ class Video:
         fitted = Video(decode.probe(out, timeout=timeout), name=f"{Path(self.name).stem} (fit).mp4", temporary=path is None)
         size = out.stat().st_size
         fitted.fit_note = (
-            f"re-encoded {self.frame_count} frames at {self.width}x{self.height} to the {plan.frames} sampled frames at "
+            f"re-encoded {self.native_frame_count} frames at {self.width}x{self.height} to the {plan.frames} sampled frames at "
             f"{plan.width}x{plan.height} (fps={plan.fps:g}, {plan.media_resolution}), {self.duration:.3f} s kept, "
             f"{'audio kept' if self.has_audio else 'no audio'}; H.264 {quality}; "
             f"{self.size_bytes / 2**20:.2f} MB -> {size / 2**20:.2f} MB (base64 {base64_length(size) / 2**20:.2f} MB "

@@ -19,21 +19,21 @@ pytestmark = pytest.mark.timeout(60)
 def test_backend_is_pyav_by_default_and_env_asks_for_decord(monkeypatch):
     pytest.importorskip("decord")
     monkeypatch.delenv("MIMO_NB_BACKEND", raising=False)
-    assert decode.backend() == "pyav"
+    assert decode.decode_backend() == "pyav"
     monkeypatch.setenv("MIMO_NB_BACKEND", "decord")
-    assert decode.backend() == "decord"
+    assert decode.decode_backend() == "decord"
     monkeypatch.setenv("MIMO_NB_BACKEND", "auto")
-    assert decode.backend() == "pyav"
+    assert decode.decode_backend() == "pyav"
     monkeypatch.setenv("MIMO_NB_BACKEND", "opencv")
     with pytest.raises(LimitError, match="not a backend"):
-        decode.backend()
+        decode.decode_backend()
 
 
 def test_asking_for_decord_without_it_says_how_to_install(monkeypatch):
     monkeypatch.setenv("MIMO_NB_BACKEND", "decord")
     monkeypatch.setitem(sys.modules, "decord", None)  # import decord now raises ImportError
     with pytest.raises(LimitError, match=r"mimo_nb\[decord\]"):
-        decode.backend()
+        decode.decode_backend()
 
 
 @pytest.mark.parametrize(
@@ -71,7 +71,7 @@ def test_backends_return_the_frames_asked_for(clips, suffix, prefer):
 @pytest.mark.parametrize("suffix", [".mp4", ".avi"])
 def test_backends_agree_on_a_longer_clip_with_random_indices(clips, suffix):
     pytest.importorskip("decord")
-    info = decode.probe(clips(f"long{suffix}", seconds=12, width=96, height=64, gop=24))
+    info = decode.probe(clips(f"long{suffix}", duration=12, width=96, height=64, gop=24))
     indices = np.sort(np.random.default_rng(1).choice(info.frame_count, 40, replace=False))
     by_decord = decode.read_frames(info, indices, size=(128, 96), prefer="decord")
     by_pyav = decode.read_frames(info, indices, size=(128, 96), prefer="pyav")
@@ -79,7 +79,7 @@ def test_backends_agree_on_a_longer_clip_with_random_indices(clips, suffix):
 
 
 def test_pyav_seeks_over_long_gaps_and_stays_exact(clips):
-    info = decode.probe(clips("gop10.mp4", seconds=20, width=64, height=48, gop=10, preset="ultrafast"))
+    info = decode.probe(clips("gop10.mp4", duration=20, width=64, height=48, gop=10, preset="ultrafast"))
     assert info.keyframe_interval == 10
     indices = [5, 150, 151, 420, 599]
     frames = decode.read_frames(info, indices, size=(64, 48), prefer="pyav")
@@ -87,7 +87,7 @@ def test_pyav_seeks_over_long_gaps_and_stays_exact(clips):
 
 
 def test_pyav_decodes_fewer_frames_when_it_seeks(clips, monkeypatch):
-    info = decode.probe(clips("gop10.mp4", seconds=20, width=64, height=48, gop=10, preset="ultrafast"))
+    info = decode.probe(clips("gop10.mp4", duration=20, width=64, height=48, gop=10, preset="ultrafast"))
     seen = 0
     real_index = decode._frame_index
 
@@ -103,7 +103,7 @@ def test_pyav_decodes_fewer_frames_when_it_seeks(clips, monkeypatch):
 
 @pytest.mark.parametrize("rotation", [90, 180, 270])
 def test_rotation_gives_display_size_and_upright_frames(clips, rotation):
-    info = decode.probe(clips(f"rot{rotation}.mp4", seconds=1, rotation=rotation))
+    info = decode.probe(clips(f"rot{rotation}.mp4", duration=1, rotation=rotation))
     assert info.rotation == rotation
     assert (info.width, info.height) == (160, 120)
     for prefer in ("decord", "pyav"):
