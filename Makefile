@@ -1,25 +1,46 @@
 # mimo_nb: `make demo` writes a report for a generated clip; `make test` runs every check.
-# Both create .venv with the Python found below and install what they need into it.
+# Both create a venv ($(VENV), default .venv) with $(PYTHON) and install what they need into it.
+#
+#   make test                                  the default Python (3.11 when present), in .venv
+#   make test PYTHON_VERSION=3.13              Python 3.13 (found on PATH or in pyenv), in .venv-3.13
+#   make test PYTHON=/path/to/python VENV=.v   any interpreter, in any venv
+#   make test-lowest                           Python 3.10, every direct dependency at its lower bound
 
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
-VENV   := .venv
+ifdef PYTHON_VERSION
+PYTHON ?= $(shell scripts/find-python $(PYTHON_VERSION))
+VENV   ?= .venv-$(PYTHON_VERSION)
+endif
+PYTHON ?= $(shell scripts/find-python 3.11 2>/dev/null || command -v python3)
+VENV   ?= .venv
+# LOWEST=1: install with every direct dependency pinned to the lower bound pyproject.toml declares.
+LOWEST ?=
+LOWEST_PYTHON_VERSION ?= 3.10
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 NOTEBOOKS := $(wildcard notebooks/*.ipynb)
 DEMO_DIR  := demo-output
 
-.PHONY: help setup demo test test-fast notebooks bench clean
+.PHONY: help setup demo test test-lowest test-fast notebooks bench clean
 
 help:
 	@echo "make demo   set up .venv, generate a sample clip and write an HTML report"
 	@echo "make test   set up .venv and run the tests and the notebooks (nbval)"
+	@echo "make test PYTHON_VERSION=3.13   the same on another Python, in .venv-3.13"
+	@echo "make test-lowest   the same on Python 3.10 with every direct dependency at its lower bound"
 	@echo "make notebooks  re-execute the notebooks with deterministic outputs"
 	@echo "make bench  run the benchmarks (speed and memory, printed as ratios)"
 
 $(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "no Python found (set PYTHON= or PYTHON_VERSION=)" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+ifeq ($(LOWEST),)
 	$(PY) -m pip install --quiet -e '.[dev]'
+else
+	$(PY) scripts/lowest_constraints.py > $(VENV)/lowest-constraints.txt
+	$(PY) -m pip install --quiet -e '.[dev]' -c $(VENV)/lowest-constraints.txt
+	$(PY) scripts/lowest_constraints.py --check
+endif
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $@
 
@@ -33,6 +54,11 @@ test: $(STAMP)
 	$(PY) -m mypy mimo_nb
 	env -u MIMO_API_KEY -u MIMO_NB_OFFLINE $(PY) -m pytest tests $(if $(NOTEBOOKS),--nbval $(NOTEBOOKS) --nbval-sanitize-with notebooks/sanitize.cfg)
 
+# The oldest Python we support, each direct dependency (runtime and dev) at its declared lower
+# bound and everything else at the newest release that fits: proves the ">=" in pyproject.toml.
+test-lowest:
+	$(MAKE) test PYTHON_VERSION=$(LOWEST_PYTHON_VERSION) VENV=.venv-lowest LOWEST=1
+
 test-fast: $(STAMP)
 	$(PY) -m pytest tests -x -q
 
@@ -43,4 +69,4 @@ bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache build *.egg-info
+	rm -rf .venv .venv-* $(DEMO_DIR) .pytest_cache build *.egg-info

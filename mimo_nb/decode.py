@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from ._pyav import open_input
 from .errors import LimitError, VideoError
 from .limits import MIME_TYPES, SUPPORTED_FORMATS
 
@@ -135,7 +136,7 @@ def _open_container(path: Path, timeout: float):  # type: ignore[no-untyped-def]
     import av
 
     try:
-        return av.open(str(path), metadata_errors="ignore", timeout=timeout)
+        return open_input(str(path), timeout=timeout)
     except av.error.FileNotFoundError:
         raise _fail("not_found", "No such video file; check the path", path) from None
     except (av.error.FFmpegError, UnicodeDecodeError, OSError) as exc:
@@ -312,11 +313,9 @@ class _Sink:
 
 def _pyav_read(info: Probe, targets: Sequence[int], size: tuple[int, int] | None, clock: _Clock, progress: Progress | None, sink: _Sink) -> None:
     """Decode forward, keeping only ``targets`` (sorted, unique); seek over long gaps."""
-    import av
-
     stored = _stored_size(info, size)
     gap = 2 * info.keyframe_interval if info.constant_rate else float("inf")
-    with av.open(str(info.path), metadata_errors="ignore") as container:
+    with open_input(str(info.path)) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         start, time_base = stream.start_time or 0, stream.time_base or Fraction(1, 90000)

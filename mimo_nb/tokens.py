@@ -213,7 +213,7 @@ class SamplingPlan:
     @property
     def timestamps(self) -> npt.NDArray[np.float64]:
         """Nominal times (s) of the sampled frames, spread over the clip like the indices."""
-        return np.linspace(0.0, self.duration, self.frames, endpoint=False)
+        return np.linspace(0.0, self.duration, self.frames, endpoint=False, dtype=np.float64)
 
     def indices(self, total_frames: int) -> npt.NDArray[np.int64]:
         """The frame indices to decode from a file holding ``total_frames`` frames."""

@@ -29,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _imaging, decode
+from ._pyav import open_input
 from ._x264 import x264_params
 from .cache import file_sha256
 from .errors import LimitError, VideoError
@@ -440,9 +441,7 @@ _QUALITY_LADDER = ((20, 96_000), (26, 64_000), (32, 48_000), (38, 32_000), (46, 
 
 def _add_audio_stream(source: Path, container: Any, bit_rate: int) -> Any | None:
     """An AAC stream matching the source's first audio track's channels (None without one)."""
-    import av
-
-    with av.open(str(source), metadata_errors="ignore") as src:
+    with open_input(str(source)) as src:
         if not src.streams.audio:
             return None
         layout = "mono" if src.streams.audio[0].channels == 1 else "stereo"
@@ -467,7 +466,7 @@ def _copy_audio(source: Path, container: Any, stream: Any, seconds: Fraction, de
             for packet in stream.encode(chunk):
                 container.mux(packet)
 
-    with av.open(str(source), metadata_errors="ignore") as src:
+    with open_input(str(source)) as src:
         for frame in src.decode(src.streams.audio[0]):
             frame.pts = None  # the resampler re-times from zero
             feed(frame)
