@@ -338,3 +338,66 @@ def figure_html(fig: Any, *, dpi: int = 100, alt: str = "plot") -> str:
     data = base64.b64encode(figure_png(fig, dpi=dpi)).decode("ascii")
     return f"<img alt='{html.escape(alt)}' src='data:image/png;base64,{data}'/>"
 
+
+
+# ---- Server profiles, the budget planner, profiles side by side ----------------------------
+
+
+def _table_html(rows: list[tuple[str, str, str]], css: str) -> str:
+    body = "".join(
+        f"<tr><th style='text-align:left'>{html.escape(k)}</th><td style='text-align:right'>"
+        f"{html.escape(v)}</td><td style='color:#666'>{html.escape(why)}</td></tr>"
+        for k, v, why in rows
+    )
+    return f"<table class='{css}'>{body}</table>"
+
+
+def _shorten(texts: Any, keep: int = 4) -> str:
+    texts = list(texts)
+    if len(texts) <= 2 * keep:
+        return ", ".join(texts)
+    return ", ".join(texts[:keep]) + f", … ({len(texts) - 2 * keep} more), " + ", ".join(texts[-keep:])
+
+
+def server_breakdown_rows(b: Any) -> list[tuple[str, str, str]]:
+    """(step, value, explanation) rows of a :class:`~mimo_nb.profiles.ServerTokenBreakdown`."""
+    return [
+        ("profile", b.profile, b.source),
+        ("file", f"{b.native_frame_count} frames at {b.native_fps:g} fps", f"{b.duration:g} s, {b.source_width} x {b.source_height}"),
+        ("frames", f"{b.frames}", f"at fps={b.fps:g}, by the server's rules (pairs complete)"),
+        ("indices", _shorten(str(i) for i in b.indices), "file frames the server decodes"),
+        ("model frame size", f"{b.width} x {b.height}", "by the server's resize rule"),
+        ("tokens / grid", f"{b.tokens_per_grid}", "one grid = a pair of frames"),
+        ("vision", f"{b.vision:,}", "grids x tokens per grid"),
+        ("special", f"{b.special:,}", "start/end tokens the source writes"),
+        ("timestamp text", _shorten(b.timestamp_texts) or "none", "tokenized by the model's tokenizer: not counted"),
+        ("counted", f"{b.counted:,}", "vision + special; timestamps and audio not counted"),
+    ]
+
+
+def server_breakdown_text(b: Any) -> str:
+    """A server breakdown as aligned plain text, with its notes."""
+    rows = server_breakdown_rows(b)
+    width = max(len(r[0]) for r in rows)
+    lines = [f"{k:<{width}}  {v}  ({why})" for k, v, why in rows]
+    return "\n".join(lines + [f"note: {n}" for n in b.notes])
+
+
+def server_breakdown_html(b: Any) -> str:
+    """A server breakdown as an HTML table (every cell escaped), notes underneath."""
+    notes = "".join(f"<li>{html.escape(n)}</li>" for n in b.notes)
+    return _table_html(server_breakdown_rows(b), "mimo-breakdown mimo-server") + (
+        f"<ul style='color:#666;font-size:smaller'>{notes}</ul>" if notes else ""
+    )
+
+
+def profile_html(profile: Any) -> str:
+    """One sampling profile: what it is, where its rules come from, what it leaves out."""
+    fields = {k: v for k, v in vars(profile).items() if k not in ("name", "title", "source", "summary", "notes")}
+    rows = [("source", profile.source, ""), ("rules", profile.summary, "")]
+    rows += [(k, f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else str(v), "") for k, v in fields.items()]
+    notes = "".join(f"<li>{html.escape(n)}</li>" for n in profile.notes)
+    return (
+        f"<div class='mimo-profile'><b>{html.escape(profile.name)}</b>: {html.escape(profile.title)}"
+        f"{_table_html(rows, 'mimo-profile-table')}<ul style='color:#666;font-size:smaller'>{notes}</ul></div>"
+    )

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 from urllib.parse import unquote, urlparse
 
 import numpy as np
@@ -33,6 +33,7 @@ from ._x264 import x264_params
 from .cache import file_sha256
 from .errors import LimitError, VideoError
 from .limits import BASE64_LIMIT_BYTES, URL_LIMIT_BYTES, base64_length
+from .profiles import Profile, ServerTokenBreakdown, explain_profile_tokens
 from .tokens import FPS_DEFAULT, SamplingPlan, TokenBreakdown, explain_video_tokens, plan_sampling
 
 __all__ = ["Video", "Frames"]
@@ -73,6 +74,7 @@ class Frames:
         head = (
             f"{len(self)} frames at {self.array.shape[2]}x{self.array.shape[1]} ({self.size} size), "
             f"fps={self.plan.fps:g}, media_resolution={self.plan.media_resolution}"
+            + ("" if self.plan.profile == "mimo-api" else f", profile={self.plan.profile}")
         )
         if shown < len(self):
             head += f"; showing the first {shown}"
@@ -268,16 +270,36 @@ class Video:
 
     # ---- what the model sees -----------------------------------------------------------------
 
-    def plan(self, fps: float = FPS_DEFAULT, media_resolution: str = "default") -> SamplingPlan:
-        """Frame count and model frame size for this video (validated by the token core)."""
-        return plan_sampling(self.duration, self.width, self.height, fps, media_resolution)
+    def plan(self, fps: float = FPS_DEFAULT, media_resolution: str = "default", *, profile: str | Profile = "mimo-api") -> SamplingPlan:
+        """Frame count, indices and model frame size for this video (validated by the token core).
 
-    def estimate(self, fps: float = FPS_DEFAULT, media_resolution: str = "default") -> TokenBreakdown:
-        """The spec's token estimate for this file, every step shown; mute without an audio track.
+        ``profile`` picks whose rules: the hosted API's formula by default, or a self-hosted
+        server's (:mod:`mimo_nb.profiles`), which count from the probe's frame count and rate.
+        """
+        if profile == "mimo-api":
+            return plan_sampling(self.duration, self.width, self.height, fps, media_resolution)
+        return plan_sampling(self.duration, self.width, self.height, fps, media_resolution, profile=profile,
+                             native_fps=self.native_fps, native_frame_count=self.native_frame_count)
+
+    @overload
+    def estimate(self, fps: float = ..., media_resolution: str = ..., *, profile: Literal["mimo-api"] = ...) -> TokenBreakdown: ...
+    @overload
+    def estimate(self, fps: float = ..., media_resolution: str = ..., *, profile: str | Profile) -> TokenBreakdown | ServerTokenBreakdown: ...
+
+    def estimate(
+        self, fps: float = FPS_DEFAULT, media_resolution: str = "default", *, profile: str | Profile = "mimo-api"
+    ) -> TokenBreakdown | ServerTokenBreakdown:
+        """The token estimate for this file, every step shown; mute without an audio track.
+
+        The API's :class:`TokenBreakdown` by default; a server's :class:`ServerTokenBreakdown`
+        (vision and special tokens, timestamps as text) for another ``profile``.
 
         >>> Video.open("clip.mp4").estimate(fps=2).total
         """
-        return explain_video_tokens(self.duration, self.width, self.height, fps, media_resolution, mute=not self.has_audio)
+        if profile == "mimo-api":
+            return explain_video_tokens(self.duration, self.width, self.height, fps, media_resolution, mute=not self.has_audio)
+        return explain_profile_tokens(self.duration, self.width, self.height, fps, media_resolution, mute=not self.has_audio,
+                                      profile=profile, native_fps=self.native_fps, native_frame_count=self.native_frame_count)
 
     def sample(
         self,
@@ -287,11 +309,13 @@ class Video:
         progress: ProgressArg = None,
         *,
         timeout: float = 300.0,
+        profile: str | Profile = "mimo-api",
     ) -> Frames:
         """Decode the frames the model sees: the formula's count, spread over the clip.
 
         Args:
             fps, media_resolution: as sent to the API.
+            profile: whose sampling rules (``"mimo-api"``, or a server's: :mod:`mimo_nb.profiles`).
             size: ``"model"`` (the formula's width x height) or ``"native"`` (displayed size).
             progress: True for a tqdm bar, or a callable ``(done, total)``.
             timeout: seconds for the whole decode.
@@ -300,7 +324,7 @@ class Video:
         >>> len(frames) == Video.open("clip.mp4").plan(fps=2).frames
         True
         """
-        plan = self.plan(fps, media_resolution)
+        plan = self.plan(fps, media_resolution, profile=profile)
         if size not in ("model", "native"):
             raise LimitError(f"size must be 'model' or 'native', got {size!r}.")
         if size == "model" and (plan.width == 0 or plan.height == 0):
