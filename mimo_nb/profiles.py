@@ -215,6 +215,14 @@ def sglang_smart_resize(height: int, width: int, factor: int, min_pixels: int, m
     return int(h_bar), int(w_bar)
 
 
+def _check_sides(height: int, width: int, source_h: int, source_w: int, profile: str) -> None:
+    if height == 0 or width == 0:  # the resize that follows (torch) refuses an empty output
+        raise LimitError(
+            f"{profile}'s resize turns {source_w}x{source_h} into {width}x{height}: no pixels, so the server's "
+            "resize would fail. Crop or pad the video to a less extreme aspect ratio."
+        )
+
+
 def qwen3vl_frame_count(total_frames: int, native_fps: float, fps: float, min_frames: int = 4, max_frames: int = 768) -> int:
     """Qwen3-VL's sampled frame count: ``int(total / native_fps * fps)`` within ``[min, max]`` and ``total``.
 
@@ -543,6 +551,7 @@ class MiMoVLProfile(Profile):
                                     max_frames=None, default_max_frames=self.max_frames)
         indices = torch_linspace_round(0, native_frame_count - 1, frames)
         h, w = qwen25_smart_resize(height, width, self.factor, self.min_pixels, self._frame_max_pixels(frames))
+        _check_sides(h, w, height, width, self.name)
         per_grid = (h // self.factor) * (w // self.factor)
         grids = frames // TEMPORAL_PATCH
         # Qwen2.5-VL writes no timestamp text (time enters through MRoPE) and wraps the video in
@@ -564,6 +573,7 @@ class MiMoVLProfile(Profile):
         max_px = np.maximum(np.minimum(self.max_pixels, self.total_pixels / safe * 2), int(self.min_pixels * 1.05))
         bad |= np.maximum(h0, w0) / np.minimum(h0, w0) > MAX_ASPECT_RATIO
         hb, wb = _qwen_resize_array(h0, w0, self.factor, self.min_pixels, max_px, at_least_factor=True)
+        bad |= (hb == 0) | (wb == 0)
         tokens = (safe // 2) * (hb // self.factor) * (wb // self.factor) + 2
         return {"frames": frames, "width": wb, "height": hb, "tokens": np.where(bad, -1, tokens)}
 
@@ -622,6 +632,7 @@ class SGLangMiMoV2Profile(Profile):
         # smart_resize_video: the clip's total budget over the decoded (unique) frames, x2 per pair
         per_frame = self.total_max_pixels * TEMPORAL_PATCH // len(unique)
         h, w = sglang_smart_resize(height, width, self.factor, self.min_pixels, max(self.min_pixels, min(per_frame, self.max_pixels)))
+        _check_sides(h, w, height, width, self.name)
         indices = pad_to_pairs(unique)
         # timestamps are float32 in the source (torch.float32 indices / native fps)
         seconds = indices.astype(np.float32) / np.float32(native_fps)
@@ -658,6 +669,7 @@ class SGLangMiMoV2Profile(Profile):
         h1 = np.where(thin, _round_half_even(h0 * scale), h0)
         w1 = np.where(thin, _round_half_even(w0 * scale), w0)
         hb, wb = _qwen_resize_array(h1, w1, fct, self.min_pixels, per_frame, at_least_factor=False)
+        bad |= (hb == 0) | (wb == 0)
         per_grid = (hb // self.patch_size) * (wb // self.patch_size) // self.merge_size**2
         grids = safe // 2
         tokens = grids * per_grid + self._special(grids, muted)
