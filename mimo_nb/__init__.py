@@ -62,6 +62,9 @@ from .tokens import (
     plan_sampling,
 )
 
+from .profiles import PROFILES, Profile, ServerTokenBreakdown, explain_profile_tokens, get_profile
+from .budget import BudgetPlan, BudgetSetting, BudgetTable, plan_budget, plan_budget_many
+
 from .limits import BASE64_LIMIT_BYTES, MIME_TYPES, SUPPORTED_FORMATS, URL_LIMIT_BYTES
 
 __version__ = "0.1.0"
@@ -152,6 +155,9 @@ __all__ = [
     # pricing
     "Prices", "Cost", "ContextCheck", "load_prices", "estimate_cost", "cost_from_usage",
     "context_length", "check_context", "estimate_text_tokens",
+    # profiles and the budget planner
+    "PROFILES", "Profile", "ServerTokenBreakdown", "explain_profile_tokens", "get_profile",
+    "BudgetPlan", "BudgetSetting", "BudgetTable", "plan_budget", "plan_budget_many",
     # limits
     "MIME_TYPES", "SUPPORTED_FORMATS", "BASE64_LIMIT_BYTES", "URL_LIMIT_BYTES",
     # loaded on first use

@@ -401,3 +401,63 @@ def profile_html(profile: Any) -> str:
         f"<div class='mimo-profile'><b>{html.escape(profile.name)}</b>: {html.escape(profile.title)}"
         f"{_table_html(rows, 'mimo-profile-table')}<ul style='color:#666;font-size:smaller'>{notes}</ul></div>"
     )
+
+
+def _setting_cells(s: Any) -> str:
+    cost = "" if s.cost is None else f"{s.cost:.6f}"
+    return (
+        f"<td style='text-align:right'>{s.fps:g}</td><td>{html.escape(str(s.media_resolution or '—'))}</td>"
+        f"<td style='text-align:right'>{s.frames}</td><td style='text-align:right'>{s.width} x {s.height}</td>"
+        f"<td style='text-align:right'>{s.pixels_per_frame:,}</td><td style='text-align:right'>{s.tokens:,}</td>"
+        f"<td style='text-align:right'>{cost}</td>"
+    )
+
+
+def budget_html(plan: Any) -> str:
+    """A :class:`~mimo_nb.budget.BudgetPlan`: the verdict, the rule, and the frontier as a table."""
+    currency = "" if plan.prices is None else html.escape(plan.prices.currency)
+    head = (f"<tr><th></th><th>fps</th><th>media_resolution</th><th>frames</th><th>frame size</th>"
+            f"<th>pixels/frame</th><th>tokens</th><th>{currency or 'cost'}</th></tr>")
+    best_style = " style='font-weight:bold;background:#eef6ee'"
+    rows = "".join(
+        f"<tr{best_style if s == plan.best else ''}><td>{'best' if s == plan.best else ''}</td>{_setting_cells(s)}</tr>"
+        for s in plan.frontier
+    )
+    if plan.best is None:
+        need = "" if plan.cheapest is None else (
+            f" The cheapest setting (fps {plan.cheapest.fps:g}, {plan.cheapest.media_resolution or 'no media_resolution'}) "
+            f"needs {plan.cheapest.tokens:,} tokens.")
+        verdict = f"<b>Nothing fits</b> {html.escape(plan.budget_text)}.{html.escape(need)}"
+    else:
+        b = plan.best
+        verdict = (f"<b>Best: fps={b.fps:g}, media_resolution={html.escape(str(b.media_resolution))}</b>: {b.frames} frames "
+                   f"at {b.width} x {b.height}, {b.tokens:,} tokens")
+    citation = "" if plan.prices is None else f"<div style='color:#666;font-size:smaller'>{html.escape(plan.prices.citation)}</div>"
+    return (
+        f"<div class='mimo-budget'><div>{html.escape(plan.profile)}: {plan.duration:g} s, {plan.width} x {plan.height}"
+        f"{', muted' if plan.mute else ''}; budget {html.escape(plan.budget_text)}. "
+        f"{len(plan.settings)} of {plan.grid_size} settings fit ({html.escape(plan.grid_note)}).</div>"
+        f"<div>{verdict}</div><div style='color:#666'>Rule: {html.escape(plan.rule)}. Frontier (frames against "
+        f"pixels per frame; nothing that fits beats these on both):</div>"
+        f"<table class='mimo-budget-frontier'>{head}{rows}</table>{citation}</div>"
+    )
+
+
+def budget_table_html(table: Any, max_rows: int = 20) -> str:
+    """A :class:`~mimo_nb.budget.BudgetTable`: the best setting per video (first ``max_rows``)."""
+    n = len(table)
+    head = ("<tr><th>#</th><th>fps</th><th>media_resolution</th><th>frames</th><th>frame size</th><th>tokens</th>"
+            + ("<th>cost</th>" if table.cost is not None else "") + "</tr>")
+    rows = []
+    for i in range(min(n, max_rows)):
+        s = table.setting(i)
+        if s is None:
+            rows.append(f"<tr><td>{i}</td><td colspan='6'>nothing fits</td></tr>")
+            continue
+        cost = "" if s.cost is None else f"<td style='text-align:right'>{s.cost:.6f}</td>"
+        rows.append(f"<tr><td>{i}</td><td style='text-align:right'>{s.fps:g}</td><td>{html.escape(str(s.media_resolution or '—'))}</td>"
+                    f"<td style='text-align:right'>{s.frames}</td><td style='text-align:right'>{s.width} x {s.height}</td>"
+                    f"<td style='text-align:right'>{s.tokens:,}</td>{cost}</tr>")
+    more = f"<div style='color:#666'>… {n - max_rows:,} more (to_pandas() has all)</div>" if n > max_rows else ""
+    return (f"<div class='mimo-budget-table'><div>{html.escape(table.profile)}: best setting for {n:,} videos "
+            f"({int(table.fits.sum()):,} fit); rule: {html.escape(table.rule)}</div><table>{head}{''.join(rows)}</table>{more}</div>")
