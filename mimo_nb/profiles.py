@@ -454,10 +454,11 @@ class Profile:
         native_fps: npt.ArrayLike | None = None,
         native_frame_count: npt.ArrayLike | None = None,
     ) -> dict[str, npt.NDArray[np.int64]]:
-        """``frames``, ``width``, ``height`` and ``tokens`` over broadcast arrays, as :meth:`plan` per element.
+        """``frames``, ``width``, ``height``, ``vision`` and ``tokens`` over broadcast arrays, as :meth:`plan` per element.
 
         ``tokens`` is what a budget is checked against: the API's total, a server's ``counted``.
-        Elements a server would reject (fewer than 2 frames, over 200:1) get ``tokens = -1``.
+        Elements a server would reject (fewer than 2 frames, over 200:1, no pixels) get
+        ``vision = tokens = -1``.
         """
         raise NotImplementedError
 
@@ -519,7 +520,8 @@ class ApiProfile(Profile):
                      media_resolution: npt.ArrayLike = "default", mute: npt.ArrayLike = False,
                      native_fps: npt.ArrayLike | None = None, native_frame_count: npt.ArrayLike | None = None) -> dict[str, np.ndarray]:
         out = explain_video_tokens_array(duration, width, height, fps, media_resolution, mute)
-        return {"frames": out["frames"], "width": out["width"], "height": out["height"], "tokens": out["total"]}
+        return {"frames": out["frames"], "width": out["width"], "height": out["height"], "vision": out["vision"],
+                "tokens": out["total"]}
 
 
 @dataclass(frozen=True)
@@ -574,8 +576,9 @@ class MiMoVLProfile(Profile):
         bad |= np.maximum(h0, w0) / np.minimum(h0, w0) > MAX_ASPECT_RATIO
         hb, wb = _qwen_resize_array(h0, w0, self.factor, self.min_pixels, max_px, at_least_factor=True)
         bad |= (hb == 0) | (wb == 0)
-        tokens = (safe // 2) * (hb // self.factor) * (wb // self.factor) + 2
-        return {"frames": frames, "width": wb, "height": hb, "tokens": np.where(bad, -1, tokens)}
+        vision = (safe // 2) * (hb // self.factor) * (wb // self.factor)
+        return {"frames": frames, "width": wb, "height": hb, "vision": np.where(bad, -1, vision),
+                "tokens": np.where(bad, -1, vision + 2)}
 
 
 def _qwen_resize_array(h: np.ndarray, w: np.ndarray, factor: int, min_pixels: Any, max_pixels: Any,
@@ -672,8 +675,9 @@ class SGLangMiMoV2Profile(Profile):
         bad |= (hb == 0) | (wb == 0)
         per_grid = (hb // self.patch_size) * (wb // self.patch_size) // self.merge_size**2
         grids = safe // 2
-        tokens = grids * per_grid + self._special(grids, muted)
-        return {"frames": frames, "width": wb, "height": hb, "tokens": np.where(bad, -1, tokens)}
+        vision = grids * per_grid
+        return {"frames": frames, "width": wb, "height": hb, "vision": np.where(bad, -1, vision),
+                "tokens": np.where(bad, -1, vision + self._special(grids, muted))}
 
 
 @dataclass(frozen=True)
@@ -760,7 +764,7 @@ class Qwen3VLProfile(Profile):
         per_grid = (hb // self.patch_size) * (wb // self.patch_size) // self.merge_size**2
         frames = grids * self.temporal_patch_size
         return {"frames": np.where(bad, sampled, frames), "width": wb, "height": hb,
-                "tokens": np.where(bad, -1, grids * per_grid + 2 * grids)}
+                "vision": np.where(bad, -1, grids * per_grid), "tokens": np.where(bad, -1, grids * per_grid + 2 * grids)}
 
 
 # ---- The registry ----------------------------------------------------------------------------

@@ -461,3 +461,40 @@ def budget_table_html(table: Any, max_rows: int = 20) -> str:
     more = f"<div style='color:#666'>… {n - max_rows:,} more (to_pandas() has all)</div>" if n > max_rows else ""
     return (f"<div class='mimo-budget-table'><div>{html.escape(table.profile)}: best setting for {n:,} videos "
             f"({int(table.fits.sum()):,} fit); rule: {html.escape(table.rule)}</div><table>{head}{''.join(rows)}</table>{more}</div>")
+
+
+def profile_comparison_html(comparison: Any, max_thumbnails: int = 48) -> str:
+    """Profiles side by side: per profile a strip of its frames (index, time), size and tokens.
+
+    Frames the hosted API would not pick at the same settings get an orange border.
+    """
+    from ._imaging import jpeg_data_uri, format_time
+
+    c = comparison
+    parts = [
+        f"<div class='mimo-profiles'><div><b>{html.escape(c.video_name)}</b>: {c.duration:.2f} s, {c.width} x {c.height}, "
+        f"{c.native_frame_count} frames at {c.native_fps:g} fps; fps={c.fps:g}, media_resolution={html.escape(c.media_resolution)} "
+        "(API only). <span style='border:2px solid #e67e00;padding:0 3px'>orange</span>: a frame the API does not pick.</div>"
+    ]
+    for v in c.views:
+        head = f"<b>{html.escape(v.profile)}</b> <span style='color:#666'>{html.escape(v.title)} · {html.escape(v.source)}</span>"
+        if v.error:
+            parts.append(f"<div style='margin-top:8px'>{head}<div style='color:#a60'>refuses this video: {html.escape(v.error)}</div></div>")
+            continue
+        summary = (f"{v.frames} frames at {v.width} x {v.height}; {v.vision:,} vision tokens, {v.tokens:,} "
+                   f"({v.tokens_label}); {v.changed} of {v.frames} frames differ from the API's")
+        cells = []
+        for k, index in enumerate(v.indices[:max_thumbnails]):
+            border = "2px solid #e67e00" if v.differs[k] else "2px solid transparent"
+            caption = f"#{index} · {format_time(v.timestamps[k])}"
+            image = (f"<img src='{jpeg_data_uri(v.thumbnails[k])}' style='display:block' alt='{html.escape(caption, quote=True)}'/>"
+                     if k < len(v.thumbnails) else "")
+            cells.append(f"<figure style='margin:0 2px;text-align:center;border:{border}'>{image}"
+                         f"<figcaption style='font:10px monospace;color:#444'>{html.escape(caption)}</figcaption></figure>")
+        more = (f"<div style='color:#666;font-size:smaller'>… {len(v.indices) - max_thumbnails} more frames</div>"
+                if len(v.indices) > max_thumbnails else "")
+        texts = (f"<div style='color:#666;font-size:smaller'>timestamp text: {html.escape(_shorten(v.timestamp_texts))}</div>"
+                 if v.timestamp_texts else "")
+        parts.append(f"<div style='margin-top:8px'>{head}<div>{html.escape(summary)}</div>{texts}"
+                     f"<div style='display:flex;overflow-x:auto'>{''.join(cells)}</div>{more}</div>")
+    return "".join(parts) + "</div>"

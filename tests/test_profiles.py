@@ -344,8 +344,9 @@ def test_tokens_array_equals_plan(name, seconds, rate, jitter, width, height, te
     try:
         p = prof.plan(seconds, width, height, fps, media_resolution, native_fps=rate, native_frame_count=count, mute=mute)
     except LimitError:
-        assert out["tokens"] == -1
+        assert out["tokens"] == -1 and out["vision"] == -1
         return
+    assert int(out["vision"]) == p.vision
     expected = tokens.estimate_video_tokens(seconds, width, height, fps, media_resolution, mute) if name == "mimo-api" \
         else p.vision + p.special
     assert (int(out["frames"]), int(out["width"]), int(out["height"]), int(out["tokens"])) == (p.frames, p.width, p.height, expected)
@@ -391,3 +392,60 @@ def test_custom_profile_object_is_accepted():
     p = mn.plan_sampling(4, 320, 240, fps=2, profile=coarse, native_fps=12.5, native_frame_count=50)
     assert p.profile == "sglang-patch16" and p.width % 32 == 0 and p.height % 32 == 0
     assert "sglang" in PROFILES["sglang-mimo-v2"]._repr_html_()
+
+
+# ---- Side by side, and the plot --------------------------------------------------------------
+
+
+def test_compare_profiles_marks_frames_the_api_does_not_pick(clips):
+    from mimo_nb.compare import compare_profiles
+
+    video = Video.open(clips("profiles_cmp.mp4", duration=3, fps=30))  # 90 frames
+    comparison = compare_profiles(video, fps=2)
+    api = set(video.plan(fps=2).indices(90).tolist())
+    assert [v.profile for v in comparison.views] == list(PROFILES)
+    for view in comparison.views:
+        plan_ = video.plan(fps=2, profile=view.profile)
+        assert list(view.indices) == plan_.indices(90).tolist() and len(view.thumbnails) == view.frames == plan_.frames
+        assert list(view.differs) == [i not in api for i in view.indices]
+    # SGLang's minimum of 8 frames (3 s at fps 2 asks for 6) picks frames the API does not: 12, 25, 38, ...
+    sglang = comparison.view("sglang-mimo-v2")
+    assert sglang.frames == 8 and sglang.changed == 6 and comparison.view("mimo-api").changed == 0
+    page = comparison._repr_html_()
+    assert page.count("text-align:center;border:2px solid #e67e00") == 6 and "#12 · 0.40 s" in page and "00:00, 00:00, 00:01, 00:02" in page
+    assert comparison.to_pandas().set_index("profile").loc["sglang-mimo-v2", "changed_vs_api"] == 6
+
+
+def test_compare_profiles_shows_a_refusal(clips):
+    from mimo_nb.compare import compare_profiles
+
+    video = Video.open(clips("profiles_one.mp4", duration=0.04, fps=25))  # a single frame
+    assert video.native_frame_count == 1
+    comparison = compare_profiles(video, fps=1, thumbnails=False)
+    assert comparison.view("mimo-api").error is None and comparison.view("mimo-api").frames == 2
+    assert all(comparison.view(n).error for n in ("mimo-vl", "sglang-mimo-v2", "qwen3-vl"))
+    assert "refuses this video" in comparison._repr_html_()
+
+
+def test_plot_tokens_vs_fps_by_profile_draws_each_profile_from_the_arrays():
+    from matplotlib.figure import Figure
+
+    from mimo_nb.plots import plot_tokens_vs_fps, plot_tokens_vs_fps_by_profile
+
+    fig = plot_tokens_vs_fps_by_profile(duration=60, width=1920, height=1080, native_fps=30)
+    assert isinstance(fig, Figure)
+    ax = fig.axes[0]
+    lines = {line.get_gid(): line for line in ax.get_lines()}
+    assert set(lines) == {f"profile:{name}" for name in PROFILES}
+    x = lines["profile:mimo-vl"].get_xdata()
+    at2 = int(np.flatnonzero(np.isclose(x, 2.0))[0])
+    assert lines["profile:mimo-vl"].get_ydata()[at2] == 43200  # clip A by hand
+    assert lines["profile:sglang-mimo-v2"].get_ydata()[at2] == 15840
+    assert lines["profile:mimo-api"].get_ydata()[at2] == 16560
+    other = Figure().add_subplot()
+    assert plot_tokens_vs_fps_by_profile(duration=10, width=640, height=360, ax=other, profiles=["qwen3-vl"]) is other
+    fig = plot_tokens_vs_fps(60, 1920, 1080, profile="qwen3-vl", native_fps=30)
+    (line,) = [l for l in fig.axes[0].get_lines() if l.get_gid() == "profile:qwen3-vl"]
+    assert line.get_ydata()[at2] == 11400 + 120  # vision + special, clip A
+    with pytest.raises(LimitError, match="native_fps"):
+        plot_tokens_vs_fps(60, 1920, 1080, profile="qwen3-vl")
