@@ -94,6 +94,9 @@ _LAZY: dict[str, str] = {
     "plot_cost": "plots",
     "plot_estimate_vs_actual": "plots",
     "cap_points": "plots",
+    "plot_tokens_vs_fps_by_profile": "plots",
+    "compare_profiles": "compare",
+    "ProfileComparison": "compare",
     "FrameExplorer": "widgets",
     "TokenCostExplorer": "widgets",
     "display_stream": "widgets",
@@ -113,12 +116,14 @@ if TYPE_CHECKING:  # what static checkers and IDEs see; at run time __getattr__ 
         StreamDelta,
     )
     from .decode import decode_backend
+    from .compare import ProfileComparison, compare_profiles
     from .plots import (
         cap_points,
         plot_cost,
         plot_estimate_vs_actual,
         plot_tokens_vs_duration,
         plot_tokens_vs_fps,
+        plot_tokens_vs_fps_by_profile,
         plot_tokens_vs_frame_size,
     )
     from .report import build_report, write_report
