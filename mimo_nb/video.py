@@ -28,8 +28,7 @@ from urllib.parse import unquote, urlparse
 import numpy as np
 import numpy.typing as npt
 
-from . import _imaging, decode
-from ._x264 import x264_params
+from . import _encode, _imaging, decode
 from .cache import file_sha256
 from .errors import LimitError, VideoError
 from .limits import BASE64_LIMIT_BYTES, URL_LIMIT_BYTES, base64_length
@@ -438,85 +437,17 @@ def _exact_duration(video: Video) -> Fraction:
 _QUALITY_LADDER = ((20, 96_000), (26, 64_000), (32, 48_000), (38, 32_000), (46, 24_000))
 
 
-def _add_audio_stream(source: Path, container: Any, bit_rate: int) -> Any | None:
-    """An AAC stream matching the source's first audio track's channels (None without one)."""
-    import av
-
-    with av.open(str(source), metadata_errors="ignore") as src:
-        if not src.streams.audio:
-            return None
-        layout = "mono" if src.streams.audio[0].channels == 1 else "stereo"
-    stream = container.add_stream("aac", rate=48000, layout=layout)
-    stream.bit_rate = bit_rate
-    return stream
-
-
-def _copy_audio(source: Path, container: Any, stream: Any, seconds: Fraction, deadline: float) -> None:
-    """Decode the source's first audio track and re-encode it into ``stream``, cut at ``seconds``."""
-    import av
-
-    resampler = av.AudioResampler(format="fltp", layout=stream.layout.name, rate=48000, frame_size=1024)
-    limit, written = int(seconds * 48000), 0
-
-    def feed(frame: Any) -> None:
-        nonlocal written
-        for chunk in resampler.resample(frame):
-            if written >= limit:
-                return
-            chunk.pts, written = written, written + chunk.samples
-            for packet in stream.encode(chunk):
-                container.mux(packet)
-
-    with av.open(str(source), metadata_errors="ignore") as src:
-        for frame in src.decode(src.streams.audio[0]):
-            frame.pts = None  # the resampler re-times from zero
-            feed(frame)
-            if written >= limit:
-                break
-            if time.monotonic() > deadline:
-                raise VideoError("Re-encoding the audio took too long.", reason="timeout", source=str(source))
-    feed(None)
-    for packet in stream.encode(None):
-        container.mux(packet)
-
-
-def _write_mp4(out: Path, frames: Frames, rate: Fraction, crf: int, audio_from: Path | None, bit_rate: int, seconds: Fraction, deadline: float) -> None:
-    import av
-
-    with av.open(str(out), "w", format="mp4") as container:
-        options = {"crf": str(crf), "preset": "veryfast"}
-        if params := x264_params():
-            options["x264-params"] = params  # repeatable bytes: a fitted clip keys the cache
-        stream = container.add_stream("libx264", rate=rate, options=options)
-        stream.height, stream.width = frames.array.shape[1:3]
-        stream.pix_fmt = "yuv420p"
-        stream.codec_context.time_base = 1 / rate  # one tick per frame: the duration comes out exact
-        audio = _add_audio_stream(audio_from, container, bit_rate) if audio_from is not None else None
-        for i, pixels in enumerate(frames.array):
-            frame = av.VideoFrame.from_ndarray(pixels, format="rgb24")
-            frame.pts, frame.time_base = i, 1 / rate
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode(None):
-            container.mux(packet)
-        if audio is not None and audio_from is not None:
-            _copy_audio(audio_from, container, audio, seconds, deadline)
-
-
 def _encode_fitted(video: Video, frames: Frames, out: Path, max_bytes: int, timeout: float) -> str:
     """Write ``frames`` as an MP4 lasting as long as ``video``; return the quality used."""
-    import av
-
     seconds = _exact_duration(video)
     rate = Fraction(len(frames)) / seconds
     if rate.denominator > 1_000_000:  # keep the muxer's time scale within 32 bits
         rate = rate.limit_denominator(1_000_000)
     deadline = time.monotonic() + timeout
     for crf, bit_rate in _QUALITY_LADDER:
-        try:
-            _write_mp4(out, frames, rate, crf, video.path if video.has_audio else None, bit_rate, seconds, deadline)
-        except av.error.FFmpegError as exc:
-            raise VideoError(f"Re-encoding failed ({exc}).", reason="unsupported_codec", source=str(video.path)) from None
+        # one tick per frame, so the duration comes out exact; repeatable bytes: a fitted clip keys the cache
+        sound = _encode.AudioCopy(video.path, seconds, bit_rate) if video.has_audio else None
+        _encode.write_video(out, frames.array, rate=rate, crf=crf, preset="veryfast", audio=sound, deadline=deadline)
         if base64_length(out.stat().st_size) <= max_bytes:
             audio = f", AAC {bit_rate // 1000} kb/s" if video.has_audio else ""
             return f"CRF {crf}{audio}"
