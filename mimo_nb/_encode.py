@@ -47,6 +47,9 @@ __all__ = [
     "Tone",
     "AudioCopy",
     "output_suffix",
+    "output_path",
+    "path_argument",
+    "short_repr",
     "write_video",
     "write_gif",
     "x264_params",
@@ -134,6 +137,45 @@ def x264_params(gop: int | None = None) -> str:
 
 
 # ---- Arguments and errors -------------------------------------------------------------------
+
+
+def short_repr(value: object, limit: int = 60) -> str:
+    """``repr(value)``, cut to ``limit`` characters for an error message."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def path_argument(path: object, what: str) -> str:
+    """A path argument as text, or a :class:`LimitError` saying what was wrong with it."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise LimitError(f"{what} takes a file path (a str or pathlib.Path); got {type(path).__name__} {short_repr(path)}.")
+    text = os.fspath(path)
+    text = os.fsdecode(text) if isinstance(text, bytes) else text
+    if not text.strip():
+        raise LimitError(f"{what} got an empty path; give the file's name, e.g. 'clip.mp4'.")
+    if "\x00" in text:
+        raise LimitError(f"{what} got a path containing a NUL character ({short_repr(text)}); no file can have one. Check how the path was built.")
+    return text
+
+
+def output_path(path: object, allowed: Iterable[str], what: str) -> Path:
+    """Where ``what`` may write: a suffix among ``allowed``, not a folder, in a folder that exists and we may write.
+
+    Checked before any work is done, so a long encode never ends in a path error.
+    """
+    text = path_argument(path, what)
+    if os.path.isdir(text):
+        raise VideoError(f"{text!r} is a folder; give a file name inside it.", reason="unwritable", source=text)
+    output_suffix(text, allowed, what)
+    folder = os.path.dirname(os.path.abspath(text))
+    if not os.path.isdir(folder):
+        raise VideoError(f"Cannot write {text!r}: the folder {folder!r} does not exist. Create it first.", reason="unwritable", source=text)
+    if not os.access(folder, os.W_OK):
+        raise VideoError(f"Cannot write {text!r}: the folder {folder!r} is not writable. Pick another place.", reason="unwritable", source=text)
+    longest = max(len(part) for part in Path(text).parts)
+    if longest > 255:  # the limit of every common file system
+        raise LimitError(f"{what} got a file or folder name of {longest} characters; file systems allow 255. Use a shorter name.")
+    return Path(text)
 
 
 def output_suffix(path: str | os.PathLike[str], allowed: Iterable[str], what: str) -> str:
@@ -329,8 +371,8 @@ def write_video(
     """
     import av
 
-    path = Path(path)
-    fmt = VIDEO_FORMATS[output_suffix(path, VIDEO_FORMATS, "The encoder")]
+    path = output_path(path, VIDEO_FORMATS, "The encoder")
+    fmt = VIDEO_FORMATS[path.suffix.lower()]
     if not rate > 0:
         raise LimitError(f"The frame rate must be positive, got {rate!r}.")
     iterator = iter(frames) if frames is not None else None
@@ -347,10 +389,10 @@ def write_video(
             _write_streams(container, fmt, iterator, first, rate, time_base, pts, rotation, gop, crf, preset, audio, clock)
     except BaseException as exc:
         path.unlink(missing_ok=True)  # half a file is no use to anyone
+        if isinstance(exc, OSError):  # PyAV's file errors too: the muxer opens the file late
+            raise _unwritable(path, exc) from None
         if isinstance(exc, av.error.FFmpegError):
             raise VideoError(f"Encoding {path.name} failed ({exc}).", reason="encode", source=str(path)) from None
-        if isinstance(exc, OSError):
-            raise _unwritable(path, exc) from None
         raise
     return path
 
@@ -398,8 +440,7 @@ def write_gif(path: str | os.PathLike[str], frames: Sequence[Any] | npt.NDArray[
     """
     from PIL import Image
 
-    path = Path(path)
-    output_suffix(path, [GIF_SUFFIX], "write_gif")
+    path = output_path(path, [GIF_SUFFIX], "write_gif")
     if not (isinstance(fps, (int, float)) and math.isfinite(fps) and 0 < fps <= 50):
         raise LimitError(f"A GIF plays at most 50 frames a second (browsers slow faster ones down); got fps={fps!r}.")
     images = [Image.fromarray(_check_frame(frame, None)) for frame in frames]

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from ._encode import AUDIO_RATE, VIDEO_FORMATS, Tone, output_suffix, write_video
+from ._encode import AUDIO_RATE, VIDEO_FORMATS, Tone, output_path, write_video
 from .errors import LimitError
 
 __all__ = ["generate_clip", "draw_frame", "read_frame_counter", "COUNTER_BITS", "SAMPLE_FORMATS"]
@@ -158,9 +158,8 @@ def _number(name: str, value: object) -> float:
     return number
 
 
-def _check_args(suffix: str, duration: float, width: int, height: int, fps: float, rotation: int, gop: int | None) -> int:
+def _check_args(duration: float, width: int, height: int, fps: float, rotation: int, gop: int | None) -> int:
     """Validate generate_clip's arguments; return the number of frames to draw."""
-    output_suffix(f"clip{suffix}", SAMPLE_FORMATS, "generate_clip")
     duration, fps = _number("duration", duration), _number("fps", fps)
     for name, side in (("width", width), ("height", height)):
         if isinstance(side, bool) or not isinstance(side, (int, np.integer)):
@@ -216,10 +215,8 @@ def generate_clip(
     >>> generate_clip("clip.wmv", duration=1, width=160, height=120).suffix
     '.wmv'
     """
-    if not isinstance(path, (str, os.PathLike)):
-        raise LimitError(f"path must be a file path (str or pathlib.Path), got {type(path).__name__}.")
-    path = Path(path)
-    count = _check_args(path.suffix.lower(), duration, width, height, fps, rotation, gop)
+    path = output_path(path, SAMPLE_FORMATS, "generate_clip")
+    count = _check_args(duration, width, height, fps, rotation, gop)
     if preset not in X264_PRESETS:
         raise LimitError(f"preset must be one of x264's presets ({', '.join(X264_PRESETS)}), got {preset!r}.")
     rate = Fraction(fps).limit_denominator(1001)
