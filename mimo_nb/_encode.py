@@ -13,10 +13,13 @@ Formats, by suffix: ``.mp4`` and ``.mov`` (H.264 + AAC), ``.avi`` (MPEG-4 part 2
 H.264 output is repeatable: the same frames give the same bytes on a given machine, run after
 run (:func:`x264_params`). That matters because the response cache keys videos by their bytes.
 
->>> import numpy as np
->>> frames = np.zeros((4, 64, 96, 3), np.uint8)
->>> write_video("four.mp4", frames, rate=Fraction(2)).suffix
-'.mp4'
+>>> import tempfile
+>>> folder = tempfile.mkdtemp()
+>>> black = np.zeros((4, 64, 96, 3), np.uint8)   # four frames, two a second
+>>> write_video(f"{folder}/black.mp4", black, rate=Fraction(2)).name
+'black.mp4'
+>>> write_gif(f"{folder}/black.gif", black, fps=2).name
+'black.gif'
 """
 
 from __future__ import annotations
