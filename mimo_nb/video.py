@@ -6,10 +6,20 @@
 >>> frames = video.sample(fps=2)               # the frames, at the size the model sees them
 >>> frames.save_contact_sheet("sheet.png")
 >>> small = video.fit(fps=2)                   # re-encoded to travel as base64 under 50 MB
+>>> video.play()                               # an inline <video> player in a notebook
+>>> frames.play()                              # the sampled frames at the model's rate
+>>> frames.save("sampled.mp4")                 # ... or as a clip (.mp4) or an animated .gif
+>>> np.asarray(frames).shape, frames[0].shape  # Frames behave as a (frames, h, w, 3) array
 
 Which frames: ``tokens.plan_sampling`` gives the count and size from the spec's formula,
 ``tokens.sample_indices`` spreads them over the whole clip (a rounded ``linspace``), and
-:mod:`mimo_nb.decode` reads them. Timestamps are ``index / native_fps``.
+:mod:`mimo_nb.decode` reads them. Timestamps are ``index / native_fps``. Writing video (``fit``,
+``Frames.save``/``play``) goes through :mod:`mimo_nb._encode`; the HTML comes from :mod:`mimo_nb.render`.
+
+A ``Video`` remembers its file's size, modification time and inode from ``open``: if the file is
+rewritten afterwards, ``plan``/``estimate``/``sample``/``fit``/``play`` raise ``VideoError``
+(``reason="changed"``) rather than describe bytes that are gone, and ``sha256()`` hashes the
+current bytes.
 """
 
 from __future__ import annotations
@@ -140,10 +150,11 @@ class Frames:
             return self.array[key]
         if isinstance(key, (int, np.integer)) and not isinstance(key, (bool, np.bool_)):
             return self.array[key]
-        picked = np.arange(len(self))[key]
-        return self._subset(np.atleast_1d(picked))
+        if isinstance(key, slice):  # a view, as numpy slicing gives
+            return self._subset(key)
+        return self._subset(np.atleast_1d(np.arange(len(self))[key]))
 
-    def _subset(self, picked: npt.NDArray[np.int64]) -> Frames:
+    def _subset(self, picked: slice | npt.NDArray[np.int64]) -> Frames:
         indices = self.indices[picked]
         repeated = len(np.unique(indices)) < len(indices)
         return replace(self, array=self.array[picked], indices=indices, timestamps=self.timestamps[picked],
