@@ -3,13 +3,17 @@
 >>> import mimo_nb as mn
 >>> video = mn.Video.open("clip.mp4")          # a path, bytes, or an http(s) URL
 >>> video.estimate(fps=2).total                # the spec's token formula for this file
+187
 >>> frames = video.sample(fps=2)               # the frames, at the size the model sees them
->>> frames.save_contact_sheet("sheet.png")
->>> small = video.fit(fps=2)                   # re-encoded to travel as base64 under 50 MB
->>> video.play()                               # an inline <video> player in a notebook
->>> frames.play()                              # the sampled frames at the model's rate
->>> frames.save("sampled.mp4")                 # ... or as a clip (.mp4) or an animated .gif
 >>> np.asarray(frames).shape, frames[0].shape  # Frames behave as a (frames, h, w, 3) array
+((4, 256, 320, 3), (256, 320, 3))
+>>> frames.save_contact_sheet("sheet.png").name
+'sheet.png'
+>>> small = video.fit(fps=2)                   # re-encoded to travel as base64 under 50 MB
+>>> player = video.play()                      # an inline <video> player in a notebook
+>>> player = frames.play()                     # the sampled frames at the model's rate
+>>> frames.save("sampled.gif").name            # ... or as a clip: .mp4, or an animated .gif
+'sampled.gif'
 
 Which frames: ``tokens.plan_sampling`` gives the count and size from the spec's formula,
 ``tokens.sample_indices`` spreads them over the whole clip (a rounded ``linspace``), and
@@ -104,10 +108,11 @@ class Frames:
     frame, ``frames[2:5]`` a :class:`Frames` of three, and ``len``, iteration and ``.shape`` work,
     so numpy code and ``mediapy.show_images(frames)`` take it as it is.
 
-    >>> frames = video.sample(fps=2)
-    >>> frames.shape, frames.timestamps[:2], frames.repeated
-    >>> frames.play()                      # the frames at the model's rate, inline
-    >>> frames.save("sampled.gif")         # or .mp4
+    >>> frames = Video.open("clip.mp4").sample(fps=2)
+    >>> frames.shape, frames.indices.tolist(), frames.repeated
+    ((4, 256, 320, 3), [0, 20, 39, 59], False)
+    >>> frames[1:3].indices.tolist(), frames[0].shape
+    ([20, 39], (256, 320, 3))
     """
 
     array: npt.NDArray[np.uint8]
@@ -222,8 +227,9 @@ class Frames:
         forever), or ``.mov``, ``.avi``, ``.wmv``. Played at the sampling fps the clip lasts as long
         as the video, and shows exactly what the model sees, repeats included.
 
-        >>> frames.save("sampled.mp4")
-        PosixPath('sampled.mp4')
+        >>> frames = Video.open("clip.mp4").sample(fps=2)
+        >>> Video.open(frames.save("sampled.mp4")).native_frame_count
+        4
         """
         path = _encode.output_path(path, [*_encode.VIDEO_FORMATS, _encode.GIF_SUFFIX], "Frames.save")
         suffix = path.suffix.lower()
@@ -240,7 +246,8 @@ class Frames:
         ``format="mp4"`` makes an H.264 clip in a ``<video>`` with controls; ``"gif"`` an animated
         GIF that plays by itself. Past ``max_bytes`` the player is a note saying how to save it.
 
-        >>> video.sample(fps=2).play()
+        >>> Video.open("clip.mp4").sample(fps=2).play(format="gif")  # doctest: +ELLIPSIS
+        <Player 4 frames at 320x256 as GIF, 2 fps, ... KB inline>
         """
         if format not in ("mp4", "gif"):
             raise LimitError(f"format must be 'mp4' or 'gif', got {format!r}.")
@@ -389,6 +396,7 @@ class Video:
 
     >>> video = Video.open("clip.mp4")
     >>> video.duration, video.width, video.height, video.native_fps, video.has_audio
+    (2.0, 320, 240, 30.0, True)
     """
 
     def __init__(
@@ -576,6 +584,7 @@ class Video:
         Raises :class:`VideoError` ``changed`` if the file was rewritten since :meth:`open`.
 
         >>> Video.open("clip.mp4").estimate(fps=2).total
+        187
         """
         self.check_unchanged()
         return explain_video_tokens(self.duration, self.width, self.height, fps, media_resolution, mute=not self.has_audio)
@@ -663,7 +672,8 @@ class Video:
         and AV1), the player is a note saying how to watch instead: ``video.sample(fps).play()``
         shows exactly what the model sees.
 
-        >>> Video.open("clip.mp4").play()
+        >>> Video.open("clip.mp4").play()  # doctest: +ELLIPSIS
+        <Player clip.mp4: MP4 h264, 320x240, 2.0 s, ... KB, inline>
         """
         limit = _check_max_bytes(max_bytes)
         self.check_unchanged()
@@ -742,8 +752,9 @@ class Video:
 
         Raises :class:`LimitError` if even the lowest quality does not fit ``max_bytes``.
 
-        >>> small = Video.open("big.mp4").fit(fps=2)
-        >>> small.fit_note
+        >>> small = Video.open("clip.mp4").fit(fps=2)
+        >>> small.fit_note.split(";")[0]
+        're-encoded 60 frames at 320x240 to the 4 sampled frames at 320x256 (fps=2, default), 2.000 s kept, audio kept'
         """
         max_bytes, timeout = _check_max_bytes(max_bytes), _check_timeout(timeout)
         if path is not None:
