@@ -216,12 +216,12 @@ def test_a_big_file_is_linked_or_explained(video):
 
 
 def test_players_display_in_ipython_and_survive_nbconvert(frames, video):
-    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.core.formatters import DisplayFormatter  # no shell: a global one would fool other tests
 
     nbformat = pytest.importorskip("nbformat")
     nbconvert = pytest.importorskip("nbconvert")
     players = [video.play(), frames.play(), frames.play(format="gif")]
-    formatter = InteractiveShell.instance().display_formatter
+    formatter = DisplayFormatter()
     notebook = nbformat.v4.new_notebook()
     for player in players:
         bundle, _ = formatter.format(player)
