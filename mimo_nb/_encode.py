@@ -297,6 +297,8 @@ def _video_frames(frames: Iterable[Any], first: Array, pts: Sequence[int] | None
 
     for i, upright in enumerate(itertools.chain([first], frames)):
         upright = _check_frame(upright, first.shape)
+        if pts is not None and i >= len(pts):
+            raise LimitError(f"There are more frames than timestamps (pts has {len(pts)}); give one per frame.")
         stored = np.ascontiguousarray(np.rot90(upright, k=-turns)) if turns else upright
         frame = av.VideoFrame.from_ndarray(_even(stored), format="rgb24")
         frame.pts, frame.time_base = (pts[i] if pts is not None else i), time_base
@@ -439,14 +441,16 @@ def write_gif(path: str | os.PathLike[str], frames: Sequence[Any] | npt.NDArray[
     """Write an endlessly looping animated GIF, one frame every ``1 / fps`` seconds.
 
     Pillow does this better than FFmpeg's GIF encoder, which would need a palette filter graph:
-    Pillow picks an adaptive 256-colour palette for each frame.
+    Pillow picks a 256-colour palette for each frame. GIFs are big and slow for large frames
+    (about 0.1 s per 1920x1088 frame here); MP4 is the better clip, GIF the one that plays anywhere.
     """
     from PIL import Image
 
     path = output_path(path, [GIF_SUFFIX], "write_gif")
     if not (isinstance(fps, (int, float)) and math.isfinite(fps) and 0 < fps <= 50):
         raise LimitError(f"A GIF plays at most 50 frames a second (browsers slow faster ones down); got fps={fps!r}.")
-    images = [Image.fromarray(_check_frame(frame, None)) for frame in frames]
+    # fast octree: about twice as fast as Pillow's default median cut, with the same frame counters
+    images = [Image.fromarray(_check_frame(frame, None)).quantize(256, method=Image.Quantize.FASTOCTREE) for frame in frames]
     if not images:
         raise LimitError("Nothing to write: there are no frames.")
     try:

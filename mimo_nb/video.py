@@ -500,8 +500,8 @@ class Video:
 
     @property
     def size_bytes(self) -> int:
-        """File size in bytes."""
-        return self.path.stat().st_size
+        """File size in bytes, now (a :class:`VideoError` ``changed`` if the file is gone)."""
+        return self._current_state().size
 
     @property
     def format(self) -> str:
@@ -709,7 +709,7 @@ class Video:
             ("size", f"{self.width} x {self.height}" + (f" (rotated {self.rotation}°)" if self.rotation else "")),
             ("frame rate", f"{self.native_fps:.3f} fps, {self.native_frame_count} frames"),
             ("audio", "yes" if self.has_audio else "no (mute: no audio tokens)"),
-            ("file size", f"{self.size_bytes / 2**20:.2f} MB, base64 {base64_length(self.size_bytes) / 2**20:.2f} MB"),
+            ("file size", f"{self._state.size / 2**20:.2f} MB, base64 {base64_length(self._state.size) / 2**20:.2f} MB"),
         ]
         if self.url:
             rows.append(("url", self.url))

@@ -110,3 +110,9 @@ def test_gif_timing_is_whole_centiseconds_without_drift():
         delays = _encode.gif_durations(21, fps)
         assert all(d % 10 == 0 and d >= 20 for d in delays)
         assert sum(delays) == pytest.approx(21 * 1000 / fps, abs=10)
+
+
+def test_timestamps_must_cover_every_frame(tmp_path):
+    with pytest.raises(LimitError, match="more frames than timestamps"):
+        _encode.write_video(tmp_path / "short.mp4", _pictures(3), rate=Fraction(3), pts=[0, 1])
+    assert not (tmp_path / "short.mp4").exists()

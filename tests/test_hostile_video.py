@@ -220,7 +220,8 @@ def test_a_replaced_or_removed_file_is_refused(rewritable, tmp_path):
         video.sample(fps=2)
     gone = Video.open(path)
     path.unlink()
-    for call in (lambda: gone.sample(fps=2), gone.sha256):
+    assert "thumbnails unavailable" in gone._repr_html_() and "deleted or moved" in gone._repr_html_()
+    for call in (lambda: gone.sample(fps=2), gone.sha256, lambda: gone.size_bytes):
         with pytest.raises(VideoError, match="deleted or moved") as caught:
             call()
         assert caught.value.reason == "changed"
