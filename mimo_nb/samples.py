@@ -21,8 +21,10 @@ from __future__ import annotations
 import functools
 import math
 import os
+from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -183,6 +185,23 @@ def _encode_audio(container, stream, seconds: float) -> None:  # type: ignore[no
         container.mux(packet)
 
 
+@functools.lru_cache(maxsize=2)
+def _noise_pool(width: int, height: int, amplitude: int) -> npt.NDArray[np.int16]:
+    """Sixteen fixed fields of pixel noise (seeded): costly to encode and decode, like camera footage."""
+    rng = np.random.default_rng(20240611)
+    pool = rng.integers(-amplitude, amplitude + 1, size=(16, height, width, 1), dtype=np.int16)
+    pool.setflags(write=False)
+    return pool
+
+
+def _add_noise(img: npt.NDArray[np.uint8], index: int, amplitude: int) -> npt.NDArray[np.uint8]:
+    """Noise below the counter band (the band stays clean so the counter reads back exactly)."""
+    band = _band_height(img.shape[0])
+    below = img[band:].astype(np.int16) + _noise_pool(img.shape[1], img.shape[0] - band, amplitude)[(index * 7) % 16]
+    img[band:] = np.clip(below, 0, 255).astype(np.uint8)
+    return img
+
+
 def _vfr_pts(count: int) -> list[int]:
     """Irregular timestamps in quarter-frame units: gaps of 2, 6, 4, 4 (mean 4 = one frame)."""
     gaps = [2, 6, 4, 4]
@@ -191,6 +210,37 @@ def _vfr_pts(count: int) -> list[int]:
         pts.append(now)
         now += gaps[i % len(gaps)]
     return pts
+
+
+def _frame_pts(count: int, rate: Fraction, vfr: bool, frame_times: Sequence[float] | None) -> tuple[list[int], Fraction]:
+    """Presentation times in ticks, and the tick: one frame, a quarter frame (vfr) or 1/90000 s."""
+    if frame_times is not None:
+        tick = Fraction(1, 90000)
+        return [round(t * 90000) for t in frame_times], tick
+    if vfr:
+        return _vfr_pts(count), Fraction(1, 4) / rate
+    return list(range(count)), 1 / rate
+
+
+def _mux(container, stream, packets) -> None:  # type: ignore[no-untyped-def]
+    for packet in packets:
+        packet.stream = stream  # packets of a second encoder join the one video stream
+        container.mux(packet)
+
+
+def _flush(container, stream, encoder) -> None:  # type: ignore[no-untyped-def]
+    _mux(container, stream, encoder.encode(None))
+
+
+def _second_encoder(codec: str, size: tuple[int, int], rate: Fraction, tick: Fraction, preset: str):  # type: ignore[no-untyped-def]
+    """An encoder for the frames after a size change: its keyframe carries new parameter sets in-band."""
+    import av
+
+    encoder: Any = av.CodecContext.create(codec, "w")
+    encoder.width, encoder.height, encoder.pix_fmt = size[0], size[1], "yuv420p"
+    encoder.time_base, encoder.framerate = tick, rate
+    encoder.options = {"preset": preset, "crf": "20", **({"x264-params": p} if (p := x264_params()) else {})}
+    return encoder
 
 
 def sample_video(
@@ -205,6 +255,9 @@ def sample_video(
     rotation: int = 0,
     gop: int | None = None,
     vfr: bool = False,
+    frame_times: Sequence[float] | None = None,
+    size_change: tuple[float, int, int] | None = None,
+    noise: int = 0,
     preset: str = "veryfast",
 ) -> Path:
     """Write a deterministic clip and return its path; the suffix picks the format.
@@ -219,6 +272,14 @@ def sample_video(
             way so the clip *displays* upright with ``width`` x ``height``.
         gop: keyframe interval in frames (None: the encoder's default).
         vfr: irregular frame timestamps (variable frame rate, MP4/MOV only).
+        frame_times: explicit presentation times in seconds, one per frame (variable frame
+            rate; MP4/MOV only); replaces ``seconds`` for the frame count. E.g. 30 fps for a
+            second then 1 fps: ``[i / 30 for i in range(30)] + [1.0 + i for i in range(10)]``.
+        size_change: ``(at_seconds, width, height)``: frames from that time on are encoded at
+            the new size, in the same stream (new in-band parameter sets; MP4/MOV only), as
+            when recordings are joined or a phone switches camera.
+        noise: amplitude (0-127) of fixed pixel noise added below the counter band; makes the
+            clip as costly to encode and decode as camera footage (benchmarks).
         preset: x264 preset (``"ultrafast"`` for long clips; it has no B-frames).
 
     >>> sample_video("clip.wmv", seconds=1, width=160, height=120).suffix
@@ -233,7 +294,15 @@ def sample_video(
     rate = Fraction(fps).limit_denominator(1001)
     turns = (rotation // 90) % 4
     stored_w, stored_h = (height, width) if turns % 2 else (width, height)
-    count = max(1, round(seconds * float(rate)))
+    count = len(frame_times) if frame_times is not None else max(1, round(seconds * float(rate)))
+    if (frame_times is not None or size_change is not None or vfr) and fmt not in ("mp4", "mov"):
+        raise LimitError("frame_times, size_change and vfr are written to MP4 or MOV files only.")
+    if frame_times is not None and (count < 1 or any(b <= a for a, b in zip(frame_times, frame_times[1:])) or frame_times[0] < 0):
+        raise LimitError("frame_times must be increasing times in seconds, starting at 0 or later.")
+    if size_change is not None and (size_change[1] < 2 or size_change[2] < 2 or size_change[1] % 2 or size_change[2] % 2):
+        raise LimitError(f"size_change needs an even width and height of at least 2 px, got {size_change[1:]}.")
+    if not 0 <= noise <= 127:
+        raise LimitError(f"noise is an amplitude from 0 to 127, got {noise!r}.")
     with av.open(str(path), "w", format=fmt) as container:
         vstream = _add_video_stream(container, vcodec, stored_w, stored_h, rate, gop, preset) if video else None
         if vstream is not None and turns:
@@ -244,18 +313,25 @@ def sample_video(
         if astream is not None and acodec != "pcm_s16le":
             astream.bit_rate = 64000  # wmav2 refuses to open without one
         if vstream is not None:
-            tick = Fraction(1, 4) / rate if vfr else 1 / rate
+            pts, tick = _frame_pts(count, rate, vfr, frame_times)
             vstream.codec_context.time_base = tick  # else the encoder rounds VFR times to the grid
-            pts = _vfr_pts(count) if vfr else list(range(count))
-            for i in range(count):
-                upright = draw_frame(i, width, height, float(rate))
+            switch, encoder = len(pts), vstream  # the stream's own encoder, then maybe a second
+            if size_change is not None:
+                switch = sum(1 for p in pts if p * tick < Fraction(size_change[0]).limit_denominator(10**6))
+            for i, when in enumerate(pts):
+                w, h = (width, height) if i < switch or size_change is None else size_change[1:]
+                if i == switch and size_change is not None:
+                    _flush(container, vstream, encoder)
+                    encoder = _second_encoder(vcodec, (h, w) if turns % 2 else (w, h), rate, tick, preset)
+                upright = draw_frame(i, w, h, float(rate))
+                if noise:
+                    upright = _add_noise(upright, i, noise)
                 stored = np.ascontiguousarray(np.rot90(upright, k=-turns)) if turns else upright
                 frame = av.VideoFrame.from_ndarray(stored, format="rgb24")
-                frame.pts, frame.time_base = pts[i], tick
-                for packet in vstream.encode(frame):
-                    container.mux(packet)
-            for packet in vstream.encode():
-                container.mux(packet)
+                frame.pts, frame.time_base = when, tick
+                _mux(container, vstream, encoder.encode(frame))
+            _flush(container, vstream, encoder)
         if astream is not None:
-            _encode_audio(container, astream, count / float(rate))
+            length = (frame_times[-1] + 1 / float(rate)) if frame_times is not None else count / float(rate)
+            _encode_audio(container, astream, length)
     return path

@@ -7,18 +7,21 @@
 >>> frames.save_contact_sheet("sheet.png")
 >>> small = video.fit(fps=2)                   # re-encoded to travel as base64 under 50 MB
 
-Which frames: ``tokens.plan_sampling`` gives the count and size from the spec's formula,
-``tokens.sample_indices`` spreads them over the whole clip (a rounded ``linspace``), and
-:mod:`mimo_nb.decode` reads them. Timestamps are ``index / native_fps``.
+Which frames: ``tokens.plan_sampling`` gives the count and size from the spec's formula, and
+``tokens.sample_indices_by_time`` spreads them evenly over the clip's *time*: target times from
+the first to the last frame's presentation time, each taking the frame nearest to it (for a
+constant-rate file exactly the rounded ``linspace`` over frame numbers, ``tokens.sample_indices``).
+:mod:`mimo_nb.decode` reads them; timestamps are the frames' real presentation times.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -33,9 +36,9 @@ from ._x264 import x264_params
 from .cache import file_sha256
 from .errors import LimitError, VideoError
 from .limits import BASE64_LIMIT_BYTES, URL_LIMIT_BYTES, base64_length
-from .tokens import FPS_DEFAULT, SamplingPlan, TokenBreakdown, explain_video_tokens, plan_sampling
+from .tokens import FPS_DEFAULT, SamplingPlan, TokenBreakdown, explain_video_tokens, plan_sampling, sample_indices_by_time
 
-__all__ = ["Video", "Frames"]
+__all__ = ["Video", "Frames", "SampledFrame"]
 
 ProgressArg = Callable[[int, int], None] | bool | None
 
@@ -98,6 +101,42 @@ class Frames:
         path = Path(path)
         self.contact_sheet(columns).save(path, format="PNG")
         return path
+
+
+@dataclass(frozen=True)
+class SampledFrame:
+    """One decoded frame from :meth:`Video.iter_sample`.
+
+    ``positions``: where it goes in the sampled order (more than one when frames repeat);
+    ``index``: its frame number in the file; ``timestamp``: its presentation time (s);
+    ``source``: the frame really shown (``== index`` unless the file could not give it).
+    """
+
+    positions: tuple[int, ...]
+    index: int
+    timestamp: float
+    array: npt.NDArray[np.uint8]
+    source: int
+
+
+def _ranges(numbers: list[int]) -> str:
+    """``[3, 4, 5, 9]`` as ``"3-5, 9"``."""
+    spans: list[list[int]] = []
+    for n in numbers:
+        if spans and spans[-1][1] == n - 1:
+            spans[-1][1] = n
+        else:
+            spans.append([n, n])
+    return ", ".join(f"{a}-{b}" if a != b else f"{a}" for a, b in spans)
+
+
+def _substitute_note(substitutes: dict[int, int], info: decode.Probe) -> str:
+    """Which wanted frames the file could not give, and what stands in for them."""
+    missing = sorted(substitutes)
+    shown = sorted(set(substitutes.values()))
+    cut = f" (the file holds {info.readable_frames} of the {info.frame_count} frames it lists: it was cut short)" if info.readable_frames < info.frame_count else " (damaged data)"
+    return (f"{len(missing)} sampled frame(s) could not be decoded{cut}: frames {_ranges(missing)} "
+            f"repeat frame(s) {_ranges(shown)} instead.")
 
 
 # ---- Opening: path, bytes or URL ------------------------------------------------------------
@@ -300,6 +339,89 @@ class Video:
         >>> len(frames) == Video.open("clip.mp4").plan(fps=2).frames
         True
         """
+        plan, target = self._checked_plan(fps, media_resolution, size)
+        indices = self.sample_indices(plan.frames)
+        decoded = self._read(indices, target, progress, timeout)
+        return self._frames(plan, size, indices, decoded.array, decoded.substitutes)
+
+    def sample_indices(self, count: int) -> npt.NDArray[np.int64]:
+        """Frame numbers of ``count`` frames spread evenly over the clip's time (see the module doc)."""
+        table = self._info.frame_table()
+        return sample_indices_by_time(table.pts[: self.frame_count], count)
+
+    def timestamps(self, indices: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        """Presentation times (s, from the first frame) of frames ``indices``, as the file gives them."""
+        return self._info.frame_table().seconds[np.asarray(indices, dtype=np.int64)]
+
+    def _frames(self, plan: SamplingPlan, size: str, indices: npt.NDArray[np.int64], array: npt.NDArray[np.uint8],
+                substitutes: dict[int, int]) -> Frames:
+        """Frames with the repeats said out loud: more frames asked than the file has, or frames it cannot give."""
+        notes = []
+        if len(np.unique(indices)) < len(indices):
+            notes.append(
+                f"fps={plan.fps:g} asks for {plan.frames} frames but the file has {self.frame_count} "
+                f"(native {self.native_fps:g} fps), so some frames repeat, as they will for the model."
+            )
+        if substitutes:
+            notes.append(_substitute_note(substitutes, self._info))
+        return Frames(
+            array=array,
+            indices=indices,
+            timestamps=self.timestamps(indices),
+            plan=plan,
+            repeated=bool(notes),
+            size=size,
+            native_fps=self.native_fps,
+            note=" ".join(notes),
+            source_name=self.name,
+        )
+
+    def iter_sample(
+        self,
+        fps: float = FPS_DEFAULT,
+        media_resolution: str = "default",
+        size: str = "model",
+        *,
+        timeout: float = 300.0,
+        cancel: threading.Event | None = None,
+    ) -> Iterator[SampledFrame]:
+        """The frames :meth:`sample` returns, yielded one by one as they are decoded.
+
+        Each distinct frame comes once, with every position it takes in the sampled order (a
+        frame repeats when fps asks for more frames than the file has). Set ``cancel`` (a
+        ``threading.Event``, from any thread) or close the iterator to stop the decoding.
+
+        >>> for item in video.iter_sample(fps=2):
+        ...     grid[item.positions] = item.array
+        """
+        plan, target = self._checked_plan(fps, media_resolution, size)
+        indices = self.sample_indices(plan.frames)
+        positions: dict[int, list[int]] = {}
+        for position, index in enumerate(indices.tolist()):
+            positions.setdefault(index, []).append(position)
+        seconds = self._info.frame_table().seconds
+        for item in decode.iter_frames(self._info, indices, target, timeout=timeout, cancel=cancel):
+            yield SampledFrame(tuple(positions[item.index]), item.index, float(seconds[item.index]), item.array, item.source)
+
+    def preview(self, fps: float = FPS_DEFAULT, media_resolution: str = "default", size: str = "model", *,
+                max_keyframes: int = 24, timeout: float = 30.0) -> Frames:
+        """A quick stand-in for :meth:`sample`: each sampled frame shown by a nearby keyframe.
+
+        Decodes at most ``max_keyframes`` keyframes (seeking to each, nothing else decoded), so it
+        costs a fraction of a second even for long videos. ``repeated`` is True and the note
+        says these are not the exact frames; the ``indices`` and ``timestamps`` are the exact
+        frames' (what :meth:`sample` will show).
+        """
+        plan, target = self._checked_plan(fps, media_resolution, size)
+        indices = self.sample_indices(plan.frames)
+        array, sources = decode.read_keyframes(self._info, indices, target, max_keyframes=max_keyframes, timeout=timeout)
+        frames = self._frames(plan, size, indices, array, {})
+        frames.repeated = True
+        frames.note = (f"preview: nearby keyframes (frames {_ranges(sorted(set(sources.tolist())))}) stand in for the "
+                       f"{plan.frames} sampled frames; sample() gives the exact ones. " + frames.note).strip()
+        return frames
+
+    def _checked_plan(self, fps: float, media_resolution: str, size: str) -> tuple[SamplingPlan, tuple[int, int] | None]:
         plan = self.plan(fps, media_resolution)
         if size not in ("model", "native"):
             raise LimitError(f"size must be 'model' or 'native', got {size!r}.")
@@ -308,36 +430,16 @@ class Video:
                 f"At {self.width}x{self.height} the formula sizes frames to {plan.width}x{plan.height}: the model would see "
                 "no pixels. Pad or crop the video to a less extreme aspect ratio."
             )
-        indices = plan.indices(self.frame_count)
-        target = (plan.width, plan.height) if size == "model" else None
-        array = self._read(indices, target, progress, timeout)
-        repeated = len(np.unique(indices)) < len(indices)
-        note = ""
-        if repeated:
-            note = (
-                f"fps={plan.fps:g} asks for {plan.frames} frames but the file has {self.frame_count} "
-                f"(native {self.native_fps:g} fps), so some frames repeat, as they will for the model."
-            )
-        return Frames(
-            array=array,
-            indices=indices,
-            timestamps=indices.astype(np.float64) / self.native_fps,
-            plan=plan,
-            repeated=bool(repeated),
-            size=size,
-            native_fps=self.native_fps,
-            note=note,
-            source_name=self.name,
-        )
+        return plan, ((plan.width, plan.height) if size == "model" else None)
 
-    def _read(self, indices: npt.NDArray[np.int64], size: tuple[int, int] | None, progress: ProgressArg, timeout: float) -> npt.NDArray[np.uint8]:
+    def _read(self, indices: npt.NDArray[np.int64], size: tuple[int, int] | None, progress: ProgressArg, timeout: float) -> decode.Decoded:
         if progress is True:
             from tqdm.auto import tqdm
 
             unique = len(np.unique(indices))
             with tqdm(total=unique, desc="frames", leave=False) as bar:
-                return decode.read_frames(self._info, indices, size, timeout=timeout, progress=lambda done, _: bar.update(done - bar.n))
-        return decode.read_frames(self._info, indices, size, timeout=timeout, progress=progress or None)
+                return decode.decode_frames(self._info, indices, size, timeout=timeout, progress=lambda done, _: bar.update(done - bar.n))
+        return decode.decode_frames(self._info, indices, size, timeout=timeout, progress=progress or None)
 
     # ---- display -----------------------------------------------------------------------------
 
@@ -349,7 +451,7 @@ class Video:
             if width > 4 * height:
                 width, height = 4 * height, max(2, round(self.height * 4 * height / self.width))
             array = decode.read_frames(self._info, indices, (width, height), timeout=30.0)
-            self._strip = (array, [_imaging.format_time(i / self.native_fps) for i in indices])
+            self._strip = (array, [_imaging.format_time(t) for t in self.timestamps(indices)])
         return self._strip
 
     def metadata_rows(self) -> list[tuple[str, str]]:
@@ -442,7 +544,7 @@ def _add_audio_stream(source: Path, container: Any, bit_rate: int) -> Any | None
     """An AAC stream matching the source's first audio track's channels (None without one)."""
     import av
 
-    with av.open(str(source), metadata_errors="ignore") as src:
+    with decode.open_input(source) as src:
         if not src.streams.audio:
             return None
         layout = "mono" if src.streams.audio[0].channels == 1 else "stereo"
@@ -467,7 +569,7 @@ def _copy_audio(source: Path, container: Any, stream: Any, seconds: Fraction, de
             for packet in stream.encode(chunk):
                 container.mux(packet)
 
-    with av.open(str(source), metadata_errors="ignore") as src:
+    with decode.open_input(source) as src:
         for frame in src.decode(src.streams.audio[0]):
             frame.pts = None  # the resampler re-times from zero
             feed(frame)
