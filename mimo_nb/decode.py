@@ -494,6 +494,39 @@ def _convert(frame: Any, stored: tuple[int, int], rotation: int) -> npt.NDArray[
     return _to_display(array, rotation)
 
 
+class _Converter:
+    """Scale in the decoder's YUV, then turn the small picture to RGB, in one thread of our own.
+
+    Scaling the 4:2:0 planes and converting the small result costs about 40% less CPU than
+    one YUV-to-RGB pass that scales (same picture to within a level or so), and on a machine
+    whose cores the decoder's threads already fill, CPU is what conversion takes from the decoder.
+    Reformatters are kept, so swscale's contexts are set up once per size.
+    """
+
+    def __init__(self, stored: tuple[int, int], rotation: int) -> None:
+        from av.video.reformatter import VideoReformatter
+
+        self.stored, self.rotation = stored, rotation
+        self.scale, self.to_rgb = VideoReformatter(), VideoReformatter()
+        self.options: dict[str, Any] = {"threads": 1}  # PyAV >= 15 spreads swscale over threads by default
+
+    def _reformat(self, reformatter: Any, frame: Any, **kwargs: Any) -> Any:
+        try:
+            return reformatter.reformat(frame, **kwargs, **self.options)
+        except TypeError:  # an older PyAV: no threads option
+            self.options = {}
+            return reformatter.reformat(frame, **kwargs)
+
+    def __call__(self, frame: Any) -> npt.NDArray[np.uint8]:
+        width, height = self.stored
+        if frame.format.name in ("yuv420p", "yuvj420p") and (frame.width, frame.height) != self.stored:
+            small = self._reformat(self.scale, frame, width=width, height=height, format=frame.format.name, interpolation="BILINEAR")
+            array = self._reformat(self.to_rgb, small, format="rgb24").to_ndarray()
+        else:
+            array = self._reformat(self.to_rgb, frame, width=width, height=height, format="rgb24").to_ndarray()
+        return _to_display(array, self.rotation)
+
+
 class _Clock:
     """A deadline shared by every step of one decode, and the caller's cancel flag."""
 
@@ -680,6 +713,7 @@ def _converted(frames: Iterator[tuple[int, Any]], stored: tuple[int, int], rotat
     """Convert in a worker thread while the decoder goes on (swscale and the decoder release the GIL);
     a wanted frame the file could not give is stood in for by the nearest frame before it."""
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mimo_nb-convert")
+    convert = _Converter(stored, rotation)
     ahead: deque[tuple[int, int, Future[npt.NDArray[np.uint8]]]] = deque()
     last: tuple[int, Future[npt.NDArray[np.uint8]]] | None = None
     early: list[int] = []  # wanted frames missing before any frame was decoded
@@ -691,7 +725,7 @@ def _converted(frames: Iterator[tuple[int, Any]], stored: tuple[int, int], rotat
                     continue
                 ahead.append((index, last[0], last[1]))
             else:
-                job = pool.submit(_convert, frame, stored, rotation)
+                job = pool.submit(convert, frame)
                 last = (index, job)
                 for missing in early:  # nothing before them: the first frame there is stands in
                     ahead.append((missing, index, job))
