@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/mimo-nb demo --out $(DEMO_DIR)
+	$(VENV)/bin/mimo-nb demo --output $(DEMO_DIR)
 
 # The key is removed so the committed dry-run outputs of the notebooks compare under nbval.
 test: $(STAMP)

@@ -4,7 +4,7 @@
     the file size, for mimo_nb's streamed body and for the naive read + b64encode + json.dumps.
     Each variant runs in its own subprocess; peak = ru_maxrss minus the RSS before the work.
     Goal: at most 2.5x the file size.
-(b) 200 requests to a local server that answers after 50 ms, concurrency 16, via amap: wall
+(b) 200 requests to a local server that answers after 50 ms, concurrency 16, via map: wall
     time as a multiple of the ideal 200 / 16 x 50 ms. Goal: within 1.15x.
 """
 from __future__ import annotations
@@ -87,7 +87,7 @@ def bench_throughput() -> None:
 
     ideal = REQUESTS / CONCURRENCY * DELAY
     # the server runs in its own process, as a real endpoint would: it must not share our GIL
-    server = subprocess.Popen([sys.executable, "-m", "mimo_nb.testserver", "--api-key", "bench",
+    server = subprocess.Popen([sys.executable, "-m", "mimo_nb.testing", "--api-key", "bench",
                                "--delay", str(DELAY)], stdout=subprocess.PIPE, text=True)
     try:
         base_url = (server.stdout.readline() if server.stdout else "").strip()
@@ -95,9 +95,9 @@ def bench_throughput() -> None:
 
         async def run(n: int) -> tuple[float, int]:
             async with AsyncMimoClient("bench", base_url=base_url, timeout=30) as client:
-                await client.amap([url] * CONCURRENCY, prompt="p", concurrency=CONCURRENCY, progress=False)  # warm up
+                await client.map([url] * CONCURRENCY, prompt="p", concurrency=CONCURRENCY, progress=False)  # warm up
                 start = time.perf_counter()
-                result = await client.amap([url] * n, prompt="p", concurrency=CONCURRENCY, progress=False)
+                result = await client.map([url] * n, prompt="p", concurrency=CONCURRENCY, progress=False)
                 return time.perf_counter() - start, len(result.errors)
 
         async def run_plain_httpx(n: int) -> float:

@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from mimo_nb.samples import sample_video
+from mimo_nb.samples import generate_clip
 from mimo_nb.video import Video
 from mimo_nb.widgets import FrameExplorer
 
@@ -42,7 +42,7 @@ def timed_change_and_send(explorer: FrameExplorer, fps: float) -> float:
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        clip = sample_video(Path(tmp) / "bench.mp4", seconds=30, width=640, height=360, fps=30, preset="ultrafast")
+        clip = generate_clip(Path(tmp) / "bench.mp4", duration=30, width=640, height=360, fps=30, preset="ultrafast")
         video = Video.open(clip)
         frames_at_2 = video.plan(fps=2.0).frames
         assert frames_at_2 == 60, frames_at_2

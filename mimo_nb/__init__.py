@@ -5,7 +5,7 @@ See the frames the model sees, what they cost, and ask the model about them from
 >>> import mimo_nb as mn
 >>> mn.explain_video_tokens(60, 1920, 1080, fps=2)          # the spec's formula, step by step
 >>> mn.estimate_cost(17240, mn.load_prices("mimo-v2.5", "CNY"), output_tokens=800)
->>> video = mn.Video.open(mn.sample_video("clip.mp4", seconds=4))
+>>> video = mn.Video.open(mn.generate_clip("clip.mp4", duration=4))
 >>> video.sample(fps=1)                                    # the frames the model sees
 >>> mn.FrameExplorer(video)                                # sliders over fps and resolution
 >>> mn.MimoClient().build_request(video, "Describe it.")  # the exact request, sent nowhere
@@ -70,8 +70,8 @@ __version__ = "0.1.0"
 _LAZY: dict[str, str] = {
     "Video": "video",
     "Frames": "video",
-    "backend": "decode",
-    "sample_video": "samples",
+    "decode_backend": "decode",
+    "generate_clip": "samples",
     "MimoClient": "client",
     "AsyncMimoClient": "client",
     "CompletionStream": "client",
@@ -82,12 +82,12 @@ _LAZY: dict[str, str] = {
     "PreparedRequest": "request",
     "Completion": "response",
     "Usage": "response",
-    "RequestEstimate": "response",
+    "RequestEstimate": "request",
     "spec_example_completion": "response",
     "ResponseCache": "cache",
     "plot_tokens_vs_fps": "plots",
     "plot_tokens_vs_duration": "plots",
-    "plot_tokens_vs_resolution": "plots",
+    "plot_tokens_vs_frame_size": "plots",
     "plot_cost": "plots",
     "plot_estimate_vs_actual": "plots",
     "cap_points": "plots",
@@ -109,19 +109,19 @@ if TYPE_CHECKING:  # what static checkers and IDEs see; at run time __getattr__ 
         MimoClient,
         StreamDelta,
     )
-    from .decode import backend
+    from .decode import decode_backend
     from .plots import (
         cap_points,
         plot_cost,
         plot_estimate_vs_actual,
         plot_tokens_vs_duration,
         plot_tokens_vs_fps,
-        plot_tokens_vs_resolution,
+        plot_tokens_vs_frame_size,
     )
     from .report import build_report, write_report
-    from .request import PreparedRequest
-    from .response import Completion, RequestEstimate, Usage, spec_example_completion
-    from .samples import sample_video
+    from .request import PreparedRequest, RequestEstimate
+    from .response import Completion, Usage, spec_example_completion
+    from .samples import generate_clip
     from .video import Frames, Video
     from .widgets import FrameExplorer, TokenCostExplorer, display_stream
 

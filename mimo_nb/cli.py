@@ -2,7 +2,7 @@
 
     mimo-nb estimate --duration 60 --width 1920 --height 1080      # the spec's 17,240 tokens
     mimo-nb report clip.mp4 -o report.html --fps 1                  # one self-contained HTML file
-    mimo-nb demo --out demo-output                                  # a generated clip and its report
+    mimo-nb demo --output demo-output                               # a generated clip and its report
 
 Every mimo_nb error ends the command with its message on stderr and exit status 2, never a
 traceback. ``report`` asks the model only when ``MIMO_API_KEY`` is set; otherwise the report
@@ -25,7 +25,7 @@ DEMO_SECONDS = 4.0  # short: the demo runs in seconds on a laptop
 
 
 def _estimate(args: argparse.Namespace) -> int:
-    breakdown = explain_video_tokens(args.duration, args.width, args.height, args.fps, args.resolution, args.mute)
+    breakdown = explain_video_tokens(args.duration, args.width, args.height, args.fps, args.media_resolution, args.mute)
     print(breakdown)
     return 0
 
@@ -38,7 +38,7 @@ def _mode() -> str:
 def _write(video: str | Path, out: Path, args: argparse.Namespace) -> int:
     from .report import collect_report, render_report
 
-    data = collect_report(video, fps=args.fps, media_resolution=args.resolution, prompt=args.prompt,
+    data = collect_report(video, fps=args.fps, media_resolution=args.media_resolution, prompt=args.prompt,
                           max_completion_tokens=args.max_completion_tokens)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render_report(data), encoding="utf-8")
@@ -53,18 +53,18 @@ def _write(video: str | Path, out: Path, args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     validate_fps(args.fps)  # fail on a bad knob before decoding anything
-    validate_media_resolution(args.resolution)
+    validate_media_resolution(args.media_resolution)
     print(_mode())
     return _write(args.video, Path(args.output), args)
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from .samples import sample_video
+    from .samples import generate_clip
 
     validate_fps(args.fps)
-    out_dir = Path(args.out)
+    out_dir = Path(args.output)
     out_dir.mkdir(parents=True, exist_ok=True)
-    clip = sample_video(out_dir / DEMO_CLIP, seconds=DEMO_SECONDS, width=320, height=240)
+    clip = generate_clip(out_dir / DEMO_CLIP, duration=DEMO_SECONDS, width=320, height=240)
     print(f"generated a {DEMO_SECONDS:g} s sample clip: {clip.resolve()}")
     print(_mode())
     return _write(clip, out_dir / DEMO_REPORT, args)
@@ -72,7 +72,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _add_knobs(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fps", type=float, default=2.0, help="frames sampled per second, 0.1-10 (default 2)")
-    parser.add_argument("--resolution", choices=MEDIA_RESOLUTIONS, default="default", help="media_resolution")
+    parser.add_argument("--media-resolution", choices=MEDIA_RESOLUTIONS, default="default", help="default or max (default: default)")
     parser.add_argument("--prompt", default=None, help="the question to ask about the video")
     parser.add_argument("--max-completion-tokens", type=int, default=1024,
                         help="the answer's budget, reasoning included (default 1024)")
@@ -87,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     est.add_argument("--width", type=int, required=True, help="pixels")
     est.add_argument("--height", type=int, required=True, help="pixels")
     est.add_argument("--fps", type=float, default=2.0, help="frames sampled per second, 0.1-10 (default 2)")
-    est.add_argument("--resolution", choices=MEDIA_RESOLUTIONS, default="default", help="media_resolution")
+    est.add_argument("--media-resolution", choices=MEDIA_RESOLUTIONS, default="default", help="default or max (default: default)")
     est.add_argument("--mute", action="store_true", help="the video has no audio")
     est.set_defaults(run=_estimate)
 
@@ -98,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.set_defaults(run=_report)
 
     demo = sub.add_parser("demo", help="generate a sample clip and write its report")
-    demo.add_argument("--out", default="demo-output", help="directory for the clip and report.html")
+    demo.add_argument("-o", "--output", default="demo-output", help="directory for the clip and report.html")
     _add_knobs(demo)
     demo.set_defaults(run=_demo)
     return parser

@@ -51,7 +51,8 @@ from .errors import (
 )
 from .pricing import Prices, load_prices
 from .request import PreparedRequest, VideoPart, check_request_args, file_part, is_url, prepare_request, url_part
-from .response import Completion, RequestEstimate, completion_from_json
+from .request import RequestEstimate
+from .response import Completion, completion_from_json
 from .tokens import validate_fps, validate_media_resolution
 
 __all__ = [
@@ -614,12 +615,12 @@ class _ClientBase:
                     raise LimitError("bytes need mimo_nb.video to be probed; save them to a file first.") from None
                 return file_part(source, fps=fps, media_resolution=media_resolution)
             video = Video.open(bytes(source) if isinstance(source, bytearray) else source)
-        estimate = video.estimate(fps=fps, media_resolution=media_resolution)
+        breakdown = video.estimate(fps=fps, media_resolution=media_resolution)
         if video.url:
             return url_part(video.url, fps=fps, media_resolution=media_resolution,
-                            size_bytes=video.size_bytes, estimate=estimate)
+                            size_bytes=video.size_bytes, breakdown=breakdown)
         return file_part(video.path, video.mime_type, fps=fps, media_resolution=media_resolution,
-                         size_bytes=video.size_bytes, estimate=estimate, name=video.name, sha256_fn=video.sha256)
+                         size_bytes=video.size_bytes, breakdown=breakdown, name=video.name, sha256_fn=video.sha256)
 
     def _prepare(self, parts: list[VideoPart], prompt: str, *, system: str | None, max_completion_tokens: int,
                  stream: bool, extra: dict[str, Any]) -> PreparedRequest:
@@ -832,7 +833,7 @@ class MimoClient(_ClientBase):
 
 
 class AsyncMimoClient(_ClientBase):
-    """The async twin of :class:`MimoClient`: ``await aclient.ask(...)``, ``await aclient.amap(...)``.
+    """The async twin of :class:`MimoClient`: ``await aclient.ask(...)``, ``await aclient.map(...)``.
 
     Takes the same arguments; ``transport`` is an ``httpx.AsyncBaseTransport``.
     """
@@ -926,7 +927,7 @@ class AsyncMimoClient(_ClientBase):
             store(completion)
         return completion
 
-    async def amap(self, items: Iterable[Any], *, concurrency: int = 4, progress: bool = True,
+    async def map(self, items: Iterable[Any], *, concurrency: int = 4, progress: bool = True,
                    **common: Any) -> BatchResult:
         """Like :meth:`MimoClient.map`, on the event loop, ``concurrency`` requests at a time."""
         items = list(items)

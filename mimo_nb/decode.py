@@ -9,7 +9,8 @@ frames whether to seek to the keyframe before the next one or to decode through,
 keyframe positions and a measured cost (:func:`plan_runs`).
 
 Two backends sit behind :func:`read_frames` / :func:`iter_frames`: PyAV (the default) and
-decord (the maintained ``decord2`` fork, when ``MIMO_NB_BACKEND=decord`` asks for it). Both
+decord (the maintained ``decord2`` fork, when ``MIMO_NB_BACKEND=decord`` asks for it;
+:func:`decode_backend` reports the choice). Probing always uses PyAV. Both
 produce frames *directly at the target size*: nothing is held at native size except the frames
 being converted. Every call is bounded by a deadline. decord is known to hang in ``get_batch``
 when a container over-reports its frame count (dmlc/decord #373) and to mishandle rotated
@@ -52,7 +53,7 @@ from .limits import MIME_TYPES, SUPPORTED_FORMATS
 
 __all__ = [
     "Probe", "FrameTable", "DecodedFrame", "Decoded", "probe", "read_frames", "decode_frames", "iter_frames", "read_keyframes",
-    "plan_runs", "open_input", "backend", "SUPPORTED_FORMATS", "MIME_TYPES",
+    "plan_runs", "open_input", "decode_backend", "SUPPORTED_FORMATS", "MIME_TYPES",
 ]
 
 # decord returned wrong frames for WMV here (asked for frame 17, got 5; tests/test_decode.py),
@@ -90,7 +91,7 @@ def _decord_module(prefer: str | None = None) -> Any | None:
     return _import_decord() if choice == "decord" else None
 
 
-def backend() -> str:
+def decode_backend() -> str:
     """The decoder used for frames: ``"pyav"`` unless ``MIMO_NB_BACKEND=decord`` asks for decord.
 
     PyAV is the default because it measured faster than decord on every case of
@@ -98,7 +99,7 @@ def backend() -> str:
     for WMV here. Both decode at the model's frame size and return the same frames (tests compare
     the frame counters drawn into clips).
 
-    >>> backend()
+    >>> decode_backend()
     'pyav'
     """
     return "decord" if _decord_module() is not None else "pyav"
@@ -452,7 +453,9 @@ def plan_runs(table: FrameTable, targets: Sequence[int], seek_cost: float = SEEK
     skips every frame between, at the price of one seek (``seek_cost`` frames). Pure: the plan can
     be tested without a file.
 
-    >>> plan_runs(table_with_keys_every_30_of_600, [5, 10, 300])
+    >>> keys = np.arange(0, 600, 30)  # a keyframe every 30 frames
+    >>> table = FrameTable(pts=np.arange(600) * 512, time_base=Fraction(1, 15360), keys=keys, seek_ts=keys * 512, readable=600)
+    >>> plan_runs(table, [5, 10, 300])
     [Run(key=None, targets=(5, 10)), Run(key=10, targets=(300,))]
     """
     runs: list[Run] = []
@@ -822,6 +825,9 @@ def iter_frames(
 
     >>> for frame in iter_frames(probe("clip.mp4"), [0, 30, 59], size=(64, 48)):
     ...     print(frame.index, frame.array.shape)
+    0 (48, 64, 3)
+    30 (48, 64, 3)
+    59 (48, 64, 3)
     """
     if info.frame_count < 1:
         return
@@ -961,7 +967,7 @@ def read_frames(
         size: ``(width, height)`` to produce, as displayed; None for native size.
         timeout: seconds for the whole decode; past it, :class:`VideoError` ``timeout``.
         progress: called with (frames done, frames wanted) as decoding advances.
-        prefer: ``"decord"`` or ``"pyav"`` to pick a backend; None follows :func:`backend`.
+        prefer: ``"decord"`` or ``"pyav"`` to pick a backend; None follows :func:`decode_backend`.
 
     A frame the file cannot give is replaced by its nearest decoded neighbour;
     :func:`decode_frames` says which.

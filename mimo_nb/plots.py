@@ -9,7 +9,7 @@ Each function takes ``ax=None`` (draw into your axes, or a new figure), returns 
 never calls ``plt.show()``. New figures are not registered with pyplot, so a figure returned as
 the last value of a cell shows exactly once, and they render without pyplot imported.
 
->>> fig = plot_tokens_vs_resolution(duration=60, fps=2)     # default against max, caps marked
+>>> fig = plot_tokens_vs_frame_size(duration=60, fps=2)     # default against max, caps marked
 >>> fig.savefig("tokens.png")
 """
 from __future__ import annotations
@@ -41,7 +41,7 @@ __all__ = [
     "cap_points",
     "plot_tokens_vs_fps",
     "plot_tokens_vs_duration",
-    "plot_tokens_vs_resolution",
+    "plot_tokens_vs_frame_size",
     "plot_cost",
     "plot_estimate_vs_actual",
 ]
@@ -260,7 +260,7 @@ def plot_tokens_vs_duration(
     return fig
 
 
-def plot_tokens_vs_resolution(
+def plot_tokens_vs_frame_size(
     duration: float = 60.0,
     fps: float = 2.0,
     *,
@@ -278,7 +278,7 @@ def plot_tokens_vs_resolution(
     bind; the 2048-frame cap depends on duration x fps, not size, so it is marked from the left
     edge when it binds at all (and on the duration and fps plots).
 
-    >>> plot_tokens_vs_resolution(duration=600, fps=2)
+    >>> plot_tokens_vs_frame_size(duration=600, fps=2)
     """
     if not 32 < max_short_side <= 8192:
         raise LimitError(f"max_short_side must be in (32, 8192] pixels, got {max_short_side!r}.")

@@ -114,7 +114,7 @@ def _figures(video: Any, breakdown: TokenBreakdown, prices: Prices) -> tuple[Rep
     by_fps = plots.plot_tokens_vs_fps(video.duration, video.width, video.height, mute=mute, current=breakdown.fps)
     portrait = video.height > video.width
     short, long_ = sorted((video.width, video.height))
-    by_res = plots.plot_tokens_vs_resolution(video.duration, breakdown.fps, aspect=long_ / short, portrait=portrait,
+    by_res = plots.plot_tokens_vs_frame_size(video.duration, breakdown.fps, aspect=long_ / short, portrait=portrait,
                                              max_short_side=max(2160, short), mute=mute)
     by_res.axes[0].axvline(short, color="black", linewidth=1, gid="current")
     cost_fps = sorted({1.0, 2.0, float(breakdown.fps)})

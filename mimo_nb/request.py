@@ -34,7 +34,6 @@ from .cache import file_sha256
 from .errors import LimitError, VideoError
 from .limits import BASE64_LIMIT_BYTES, MIME_TYPES, URL_LIMIT_BYTES, base64_length, max_base64_file_bytes
 from .pricing import ContextCheck, check_context, estimate_text_tokens
-from .response import RequestEstimate
 from .tokens import TokenBreakdown, validate_fps, validate_media_resolution
 
 __all__ = [
@@ -47,6 +46,7 @@ __all__ = [
     "mime_type_for",
     "is_url",
     "VideoPart",
+    "RequestEstimate",
     "url_part",
     "file_part",
     "PreparedRequest",
@@ -88,7 +88,7 @@ class VideoPart:
     """One video of a request, ready to become a ``video_url`` content part.
 
     ``kind`` is ``"url"`` (sent as the URL) or ``"data"`` (a local file sent as a data URI).
-    ``estimate`` is the token breakdown when the video was probed, else None.
+    ``breakdown`` is the token breakdown when the video was probed, else None.
     """
 
     kind: Literal["url", "data"]
@@ -98,7 +98,7 @@ class VideoPart:
     path: Path | None = None
     mime_type: str | None = None
     size_bytes: int | None = None
-    estimate: TokenBreakdown | None = None
+    breakdown: TokenBreakdown | None = None
     name: str = ""
     sha256_fn: Callable[[], str] | None = field(default=None, compare=False, repr=False)
 
@@ -107,6 +107,50 @@ class VideoPart:
         if self.path is None:
             raise LimitError("only a local video has bytes to hash; this part is a URL.")
         return self.sha256_fn() if self.sha256_fn else file_sha256(self.path)
+
+
+@dataclass(frozen=True)
+class RequestEstimate:
+    """The token estimate of a whole request, made before sending it.
+
+    ``videos`` holds one :class:`TokenBreakdown` per video, or None for a URL that was not probed
+    (its tokens are then unknown and the sums below leave it out; see :attr:`complete`).
+    ``text_tokens`` is a rough count of the system prompt and question (4 bytes per token).
+    """
+
+    videos: tuple[TokenBreakdown | None, ...]
+    text_tokens: int = 0
+
+    @property
+    def complete(self) -> bool:
+        """True when every video has an estimate."""
+        return all(v is not None for v in self.videos)
+
+    @property
+    def video_tokens(self) -> int:
+        """Estimated vision tokens: what the API reports as ``video_tokens``."""
+        return sum(v.video_tokens for v in self.videos if v is not None)
+
+    @property
+    def audio_tokens(self) -> int:
+        """Estimated audio tokens without their special tokens: the API's ``audio_tokens``."""
+        return sum(v.audio_tokens for v in self.videos if v is not None)
+
+    @property
+    def prompt_tokens(self) -> int:
+        """Estimated prompt tokens: every video's total plus the text."""
+        return sum(v.total for v in self.videos if v is not None) + self.text_tokens
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "videos": [None if v is None else v.to_dict() for v in self.videos],
+            "text_tokens": self.text_tokens,
+            "video_tokens": self.video_tokens,
+            "audio_tokens": self.audio_tokens,
+            "prompt_tokens": self.prompt_tokens,
+            "complete": self.complete,
+        }
+
 
 
 def _json_number(value: float) -> int | float:
@@ -125,7 +169,7 @@ def url_part(
     fps: float = 2,
     media_resolution: str = "default",
     size_bytes: int | None = None,
-    estimate: TokenBreakdown | None = None,
+    breakdown: TokenBreakdown | None = None,
 ) -> VideoPart:
     """A video passed by public URL; ``size_bytes`` (when known) must be at most 300 MB.
 
@@ -140,7 +184,7 @@ def url_part(
             f"the video at {url} is {size_bytes / 2**20:.1f} MB; MiMo accepts at most 300 MB per video "
             "by URL. Shrink it with Video.open(url).fit(...) and send the result, or cut it into parts."
         )
-    return VideoPart("url", fps, media_resolution, url=url, size_bytes=size_bytes, estimate=estimate,
+    return VideoPart("url", fps, media_resolution, url=url, size_bytes=size_bytes, breakdown=breakdown,
                      name=url.rsplit("/", 1)[-1] or url)
 
 
@@ -151,14 +195,14 @@ def file_part(
     fps: float = 2,
     media_resolution: str = "default",
     size_bytes: int | None = None,
-    estimate: TokenBreakdown | None = None,
+    breakdown: TokenBreakdown | None = None,
     name: str | None = None,
     sha256_fn: Callable[[], str] | None = None,
 ) -> VideoPart:
     """A local file to send as a base64 data URI; its base64 must be at most 50 MB.
 
     ``mime_type`` defaults to the one of the file's suffix. No probing happens here: pass the
-    ``estimate`` of a probed :class:`~mimo_nb.video.Video` to keep it beside the request.
+    ``breakdown`` of a probed :class:`~mimo_nb.video.Video` to keep it beside the request.
     """
     path = Path(path)
     fps = _check_knobs(fps, media_resolution)
@@ -179,7 +223,7 @@ def file_part(
             f"media_resolution={media_resolution!r}), or host it at a public URL (up to 300 MB)."
         )
     return VideoPart("data", fps, media_resolution, path=path, mime_type=mime_type, size_bytes=size_bytes,
-                     estimate=estimate, name=name or path.name, sha256_fn=sha256_fn)
+                     breakdown=breakdown, name=name or path.name, sha256_fn=sha256_fn)
 
 
 def _iter_base64(path: Path, expected_bytes: int, chunk_bytes: int = CHUNK_BYTES) -> Iterator[bytes]:
@@ -403,8 +447,8 @@ def prepare_request(
             body[key] = value
 
     text = (system or "") + prompt
-    estimate = RequestEstimate(videos=tuple(p.estimate for p in parts), text_tokens=estimate_text_tokens(text))
-    context = check_context([p.estimate for p in parts if p.estimate is not None], text=text, model=model,
+    estimate = RequestEstimate(videos=tuple(p.breakdown for p in parts), text_tokens=estimate_text_tokens(text))
+    context = check_context([p.breakdown for p in parts if p.breakdown is not None], text=text, model=model,
                             output_tokens=max_completion_tokens, context_lengths=context_lengths)
     context.raise_if_over()
     return PreparedRequest(template=body, parts=parts, estimate=estimate, context=context, markers=markers)

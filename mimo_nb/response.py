@@ -22,9 +22,9 @@ from importlib import resources
 from typing import Any, Literal, Mapping
 
 from .pricing import Cost, Prices, cost_from_usage
-from .tokens import TokenBreakdown
+from .request import RequestEstimate
 
-__all__ = ["Usage", "RequestEstimate", "Completion", "completion_from_json", "spec_example_completion"]
+__all__ = ["Usage", "Completion", "completion_from_json", "spec_example_completion"]
 
 Origin = Literal["live", "cache", "recorded"]
 
@@ -77,49 +77,6 @@ class Usage:
     def to_dict(self) -> dict[str, int]:
         """The flat fields as a dict."""
         return asdict(self)
-
-
-@dataclass(frozen=True)
-class RequestEstimate:
-    """The token estimate of a whole request, made before sending it.
-
-    ``videos`` holds one :class:`TokenBreakdown` per video, or None for a URL that was not probed
-    (its tokens are then unknown and the sums below leave it out; see :attr:`complete`).
-    ``text_tokens`` is a rough count of the system prompt and question (4 bytes per token).
-    """
-
-    videos: tuple[TokenBreakdown | None, ...]
-    text_tokens: int = 0
-
-    @property
-    def complete(self) -> bool:
-        """True when every video has an estimate."""
-        return all(v is not None for v in self.videos)
-
-    @property
-    def video_tokens(self) -> int:
-        """Estimated vision tokens: what the API reports as ``video_tokens``."""
-        return sum(v.video_tokens for v in self.videos if v is not None)
-
-    @property
-    def audio_tokens(self) -> int:
-        """Estimated audio tokens without their special tokens: the API's ``audio_tokens``."""
-        return sum(v.audio_tokens for v in self.videos if v is not None)
-
-    @property
-    def prompt_tokens(self) -> int:
-        """Estimated prompt tokens: every video's total plus the text."""
-        return sum(v.total for v in self.videos if v is not None) + self.text_tokens
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "videos": [None if v is None else v.as_dict() for v in self.videos],
-            "text_tokens": self.text_tokens,
-            "video_tokens": self.video_tokens,
-            "audio_tokens": self.audio_tokens,
-            "prompt_tokens": self.prompt_tokens,
-            "complete": self.complete,
-        }
 
 
 @dataclass

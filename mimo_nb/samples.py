@@ -5,12 +5,13 @@ carries its own number twice: as a row of 16 black/white blocks across the top b
 readable, survives compression and resizing; read it with :func:`read_frame_counter`) and as
 large digits a person can read in a thumbnail.
 
->>> from mimo_nb.samples import sample_video, read_frame_counter
->>> path = sample_video("clip.mp4", seconds=2, width=160, height=120)
+>>> from mimo_nb.samples import generate_clip, read_frame_counter
+>>> path = generate_clip("clip.mp4", duration=2, width=160, height=120)
 >>> # read_frame_counter(frames.array[0]) == frames.indices[0]
 
-The pictures are deterministic; the encoded bytes may differ by a few bits between runs (x264's
-first frame varies here), so compare decoded frames, not files.
+The pictures are deterministic, and so are the encoded bytes on a given machine: x264's AVX-512
+kernels read uninitialised memory, so on AVX-512 CPUs we ask x264 for its AVX2 code (``_x264``).
+Bytes may differ between machines (AVX2 and plain C give different, each repeatable, output).
 
 Formats follow the file suffix: ``.mp4`` and ``.mov`` (H.264 + AAC), ``.avi`` (MPEG-4 part 2 +
 PCM), ``.wmv`` (WMV2 + WMA2).
@@ -32,7 +33,7 @@ import numpy.typing as npt
 from ._x264 import x264_params
 from .errors import LimitError
 
-__all__ = ["sample_video", "draw_frame", "read_frame_counter", "COUNTER_BITS", "SAMPLE_FORMATS"]
+__all__ = ["generate_clip", "draw_frame", "read_frame_counter", "COUNTER_BITS", "SAMPLE_FORMATS"]
 
 COUNTER_BITS = 16  # frame numbers up to 65535: over 36 minutes at 30 fps
 AUDIO_RATE = 48000
@@ -142,11 +143,11 @@ def _tone(seconds: float, rate: int = AUDIO_RATE) -> npt.NDArray[np.float32]:
 # ---- The shell: encode with PyAV ------------------------------------------------------------
 
 
-def _check_args(suffix: str, seconds: float, width: int, height: int, fps: float, rotation: int) -> None:
+def _check_args(suffix: str, duration: float, width: int, height: int, fps: float, rotation: int) -> None:
     if suffix not in SAMPLE_FORMATS:
-        raise LimitError(f"sample_video writes {', '.join(SAMPLE_FORMATS)}; got a {suffix or 'suffix-less'} path.")
-    if not (seconds > 0 and fps > 0):
-        raise LimitError(f"seconds and fps must be positive, got seconds={seconds!r}, fps={fps!r}.")
+        raise LimitError(f"generate_clip writes {', '.join(SAMPLE_FORMATS)}; got a {suffix or 'suffix-less'} path.")
+    if not (duration > 0 and fps > 0):
+        raise LimitError(f"duration and fps must be positive, got duration={duration!r}, fps={fps!r}.")
     if width < 2 or height < 2 or width % 2 or height % 2:
         raise LimitError(f"width and height must be even numbers of at least 2 px (YUV 4:2:0), got {width}x{height}.")
     if rotation % 90:
@@ -243,9 +244,9 @@ def _second_encoder(codec: str, size: tuple[int, int], rate: Fraction, tick: Fra
     return encoder
 
 
-def sample_video(
+def generate_clip(
     path: str | os.PathLike[str],
-    seconds: float = 3.0,
+    duration: float = 3.0,
     width: int = 320,
     height: int = 240,
     fps: float = 30,
@@ -264,7 +265,7 @@ def sample_video(
 
     Args:
         path: where to write; ``.mp4``, ``.mov``, ``.avi`` or ``.wmv``.
-        seconds, width, height, fps: length and the *displayed* frame size (even numbers).
+        duration, width, height, fps: length in seconds and the *displayed* frame size (even numbers).
         audio: add a 440 Hz tone track.
         video: False writes an audio-only file (a broken input for tests).
         rotation: counter-clockwise display rotation (degrees, a multiple of 90) stored in the
@@ -273,7 +274,7 @@ def sample_video(
         gop: keyframe interval in frames (None: the encoder's default).
         vfr: irregular frame timestamps (variable frame rate, MP4/MOV only).
         frame_times: explicit presentation times in seconds, one per frame (variable frame
-            rate; MP4/MOV only); replaces ``seconds`` for the frame count. E.g. 30 fps for a
+            rate; MP4/MOV only); replaces ``duration`` for the frame count. E.g. 30 fps for a
             second then 1 fps: ``[i / 30 for i in range(30)] + [1.0 + i for i in range(10)]``.
         size_change: ``(at_seconds, width, height)``: frames from that time on are encoded at
             the new size, in the same stream (new in-band parameter sets; MP4/MOV only), as
@@ -282,19 +283,19 @@ def sample_video(
             clip as costly to encode and decode as camera footage (benchmarks).
         preset: x264 preset (``"ultrafast"`` for long clips; it has no B-frames).
 
-    >>> sample_video("clip.wmv", seconds=1, width=160, height=120).suffix
+    >>> generate_clip("clip.wmv", duration=1, width=160, height=120).suffix
     '.wmv'
     """
     import av
 
     path = Path(path)
     suffix = path.suffix.lower()
-    _check_args(suffix, seconds, width, height, fps, rotation)
+    _check_args(suffix, duration, width, height, fps, rotation)
     fmt, vcodec, acodec = SAMPLE_FORMATS[suffix]
     rate = Fraction(fps).limit_denominator(1001)
     turns = (rotation // 90) % 4
     stored_w, stored_h = (height, width) if turns % 2 else (width, height)
-    count = len(frame_times) if frame_times is not None else max(1, round(seconds * float(rate)))
+    count = len(frame_times) if frame_times is not None else max(1, round(duration * float(rate)))
     if (frame_times is not None or size_change is not None or vfr) and fmt not in ("mp4", "mov"):
         raise LimitError("frame_times, size_change and vfr are written to MP4 or MOV files only.")
     if frame_times is not None and (count < 1 or any(b <= a for a, b in zip(frame_times, frame_times[1:])) or frame_times[0] < 0):

@@ -54,7 +54,7 @@ __all__ = [
     "TokenBreakdown",
     "validate_fps",
     "validate_media_resolution",
-    "frame_count",
+    "sampled_frame_count",
     "sample_indices_by_time",
     "frame_pixel_budget",
     "model_frame_size",
@@ -134,7 +134,7 @@ def _validate_video_args(duration: float, width: int, height: int, fps: float, m
 # ---- Step 1: how many frames ----------------------------------------------------------------
 
 
-def frame_count(duration: float, fps: float) -> int:
+def sampled_frame_count(duration: float, fps: float) -> int:
     """Frames the model samples: ceil(duration * fps), capped at 2048, even, at least 2."""
     frames = min(math.ceil(duration * fps), MAX_FRAMES)
     return max(math.ceil(frames / TEMPORAL_PATCH) * TEMPORAL_PATCH, TEMPORAL_PATCH)
@@ -259,7 +259,7 @@ def plan_sampling(
 ) -> SamplingPlan:
     """The frame count and model frame size for a video, validated once, from the formula."""
     fps = _validate_video_args(duration, width, height, fps, media_resolution)
-    frames = frame_count(duration, fps)
+    frames = sampled_frame_count(duration, fps)
     model_w, model_h = model_frame_size(width, height, frame_pixel_budget(frames, media_resolution))
     return SamplingPlan(
         duration=float(duration),
@@ -334,7 +334,7 @@ class TokenBreakdown:
         """The part the API reports as ``audio_tokens``: audio without its 2 special tokens."""
         return max(self.audio - AUDIO_SPECIAL_TOKENS, 0)
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         """The fields as a plain dict (for tables, JSON and DataFrames)."""
         return asdict(self)
 
@@ -418,7 +418,7 @@ def estimate_video_tokens(
 # ---- The same arithmetic over arrays, for plots and sweeps ----------------------------------
 
 
-def _check_array_args(duration: np.ndarray, width: np.ndarray, height: np.ndarray, fps: np.ndarray, resolution: np.ndarray) -> np.ndarray:
+def _check_array_args(duration: np.ndarray, width: np.ndarray, height: np.ndarray, fps: np.ndarray, media_resolution: np.ndarray) -> np.ndarray:
     """Validate broadcastable inputs; return the boolean array "media_resolution is max"."""
     if not np.all(np.isfinite(duration) & (duration > 0)):
         raise LimitError("every duration must be a positive, finite number of seconds.")
@@ -426,21 +426,21 @@ def _check_array_args(duration: np.ndarray, width: np.ndarray, height: np.ndarra
         raise LimitError("every width and height must be a positive number of pixels.")
     if not np.all((fps >= FPS_MIN) & (fps <= FPS_MAX)):
         raise LimitError(f"every fps must lie in [{FPS_MIN}, {FPS_MAX}].")
-    is_max = resolution == "max"
-    if not np.all(is_max | (resolution == "default")):
+    is_max = media_resolution == "max"
+    if not np.all(is_max | (media_resolution == "default")):
         raise LimitError("every media_resolution must be 'default' or 'max'.")
     return is_max
 
 
-# Step 2 depends only on the frame count (2..2048) and the resolution, so the array version looks
+# Step 2 depends only on the frame count (2..2048) and media_resolution, so the array version looks
 # the budget up in two small tables instead of dividing a million times.
 _FRAME_COUNTS = range(MAX_FRAMES + 1)
 _BUDGET_DEFAULT = np.array([frame_pixel_budget(max(n, 1), "default") for n in _FRAME_COUNTS], dtype=np.int64)
 _BUDGET_MAX = np.array([frame_pixel_budget(max(n, 1), "max") for n in _FRAME_COUNTS], dtype=np.int64)
 
 
-def _frame_count_array(d: np.ndarray, f: np.ndarray) -> np.ndarray:
-    """Step 1 over arrays: ceil of the float product, exactly as :func:`frame_count` does."""
+def _sampled_frame_count_array(d: np.ndarray, f: np.ndarray) -> np.ndarray:
+    """Step 1 over arrays: ceil of the float product, exactly as :func:`sampled_frame_count` does."""
     frames = np.minimum(np.ceil(d * f).astype(np.int64), MAX_FRAMES)
     return np.maximum((frames + 1) & ~1, TEMPORAL_PATCH)  # round up to even, at least 2
 
@@ -501,7 +501,7 @@ def explain_video_tokens_array(
     muted = np.asarray(mute, dtype=bool)
     d, w0, h0, f, is_max, muted = np.broadcast_arrays(d, w0, h0, f, is_max, muted)
 
-    frames = _frame_count_array(d, f)
+    frames = _sampled_frame_count_array(d, f)
     budget = np.where(is_max, _BUDGET_MAX[frames], _BUDGET_DEFAULT[frames])
     w_bar, h_bar = _model_frame_size_array(w0, h0, budget)
 

@@ -265,7 +265,7 @@ class Video:
         return self._info.native_fps
 
     @property
-    def frame_count(self) -> int:
+    def native_frame_count(self) -> int:
         """Frames in the video stream."""
         return self._info.frame_count
 
@@ -347,7 +347,7 @@ class Video:
     def sample_indices(self, count: int) -> npt.NDArray[np.int64]:
         """Frame numbers of ``count`` frames spread evenly over the clip's time (see the module doc)."""
         table = self._info.frame_table()
-        return sample_indices_by_time(table.pts[: self.frame_count], count)
+        return sample_indices_by_time(table.pts[: self.native_frame_count], count)
 
     def timestamps(self, indices: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
         """Presentation times (s, from the first frame) of frames ``indices``, as the file gives them."""
@@ -359,7 +359,7 @@ class Video:
         notes = []
         if len(np.unique(indices)) < len(indices):
             notes.append(
-                f"fps={plan.fps:g} asks for {plan.frames} frames but the file has {self.frame_count} "
+                f"fps={plan.fps:g} asks for {plan.frames} frames but the file has {self.native_frame_count} "
                 f"(native {self.native_fps:g} fps), so some frames repeat, as they will for the model."
             )
         if substitutes:
@@ -391,8 +391,15 @@ class Video:
         frame repeats when fps asks for more frames than the file has). Set ``cancel`` (a
         ``threading.Event``, from any thread) or close the iterator to stop the decoding.
 
-        >>> for item in video.iter_sample(fps=2):
-        ...     grid[item.positions] = item.array
+        >>> video = Video.open("clip.mp4")
+        >>> plan = video.plan(fps=2)
+        >>> grid = np.zeros((plan.frames, plan.height, plan.width, 3), np.uint8)
+        >>> for item in video.iter_sample(fps=2, size="model"):
+        ...     grid[list(item.positions)] = item.array
+        >>> [item.index for item in video.iter_sample(fps=2)]
+        [0, 20, 39, 59]
+        >>> bool((grid == video.sample(fps=2).array).all())
+        True
         """
         plan, target = self._checked_plan(fps, media_resolution, size)
         indices = self.sample_indices(plan.frames)
@@ -445,7 +452,7 @@ class Video:
 
     def _thumbnail_strip(self, count: int = 6) -> tuple[npt.NDArray[np.uint8], list[str]]:
         if self._strip is None:
-            indices = np.unique(np.round(np.linspace(0, self.frame_count - 1, min(count, self.frame_count))).astype(np.int64))
+            indices = np.unique(np.round(np.linspace(0, self.native_frame_count - 1, min(count, self.native_frame_count))).astype(np.int64))
             height = 72
             width = max(2, round(self.width * height / self.height / 2) * 2)
             if width > 4 * height:
@@ -460,7 +467,7 @@ class Video:
             ("format", f"{self.format.upper()} ({self.mime_type}), {self.codec}"),
             ("duration", f"{self.duration:.3f} s"),
             ("size", f"{self.width} x {self.height}" + (f" (rotated {self.rotation}°)" if self.rotation else "")),
-            ("frame rate", f"{self.native_fps:.3f} fps, {self.frame_count} frames"),
+            ("frame rate", f"{self.native_fps:.3f} fps, {self.native_frame_count} frames"),
             ("audio", "yes" if self.has_audio else "no (mute: no audio tokens)"),
             ("file size", f"{self.size_bytes / 2**20:.2f} MB, base64 {base64_length(self.size_bytes) / 2**20:.2f} MB"),
         ]
@@ -519,7 +526,7 @@ class Video:
         fitted = Video(decode.probe(out, timeout=timeout), name=f"{Path(self.name).stem} (fit).mp4", temporary=path is None)
         size = out.stat().st_size
         fitted.fit_note = (
-            f"re-encoded {self.frame_count} frames at {self.width}x{self.height} to the {plan.frames} sampled frames at "
+            f"re-encoded {self.native_frame_count} frames at {self.width}x{self.height} to the {plan.frames} sampled frames at "
             f"{plan.width}x{plan.height} (fps={plan.fps:g}, {plan.media_resolution}), {self.duration:.3f} s kept, "
             f"{'audio kept' if self.has_audio else 'no audio'}; H.264 {quality}; "
             f"{self.size_bytes / 2**20:.2f} MB -> {size / 2**20:.2f} MB (base64 {base64_length(size) / 2**20:.2f} MB "

@@ -34,7 +34,7 @@ from .plots import RESOLUTION_PRESETS, plot_tokens_vs_fps
 from .pricing import Prices, estimate_cost, load_prices
 from .tokens import FPS_DEFAULT, FPS_MAX, FPS_MIN, TokenBreakdown, explain_video_tokens
 
-__all__ = ["FrameExplorer", "TokenCostExplorer", "display_stream", "resolution_presets"]
+__all__ = ["FrameExplorer", "TokenCostExplorer", "display_stream", "frame_size_presets"]
 
 
 
@@ -172,8 +172,8 @@ class FrameExplorer(_SnapshotMixin, w.VBox):
 
         self.fps = w.FloatSlider(value=fps, min=FPS_MIN, max=FPS_MAX, step=0.1, description="fps",
                                  readout_format=".1f", continuous_update=True)
-        self.resolution = w.ToggleButtons(options=["default", "max"], value=media_resolution,
-                                          description="resolution", style={"button_width": "70px"})
+        self.media_resolution = w.ToggleButtons(options=["default", "max"], value=media_resolution,
+                                          description="media_resolution", style={"button_width": "70px"})
         self.size = w.ToggleButtons(options=[("model view", "model"), ("native", "native")], value=size,
                                     description="show", style={"button_width": "90px"})
         self.progress = w.IntProgress(value=0, min=0, max=1, description="decoding",
@@ -184,13 +184,13 @@ class FrameExplorer(_SnapshotMixin, w.VBox):
         self.cost = w.HTML()
         self.grid = w.HTML()
         self.status = w.HTML()
-        controls = w.VBox([self.fps, self.resolution, self.size, self.progress, self.count, self.model_size,
+        controls = w.VBox([self.fps, self.media_resolution, self.size, self.progress, self.count, self.model_size,
                            self.cost, self.breakdown], layout=w.Layout(min_width="360px"))
         header = w.HTML(f"<b>{html.escape(str(getattr(video, 'name', '') or 'video'))}</b>")
         super().__init__([header, w.HBox([controls, w.VBox([self.status, self.grid])])])
 
         self._debouncer = _Debouncer(debounce, self._refresh_grid)
-        for control in (self.fps, self.resolution, self.size):
+        for control in (self.fps, self.media_resolution, self.size):
             control.observe(self._on_change, names="value")
         self._refresh_numbers()
         self._refresh_grid()
@@ -199,11 +199,11 @@ class FrameExplorer(_SnapshotMixin, w.VBox):
 
     def key(self) -> tuple[float, str, str]:
         """The cache key of the current controls: (fps, media_resolution, size)."""
-        return (round(float(self.fps.value), 6), self.resolution.value, self.size.value)
+        return (round(float(self.fps.value), 6), self.media_resolution.value, self.size.value)
 
     def estimate(self) -> TokenBreakdown:
         """The token breakdown for the current controls."""
-        return self.video.estimate(float(self.fps.value), self.resolution.value)
+        return self.video.estimate(float(self.fps.value), self.media_resolution.value)
 
     # -- reacting
 
@@ -240,7 +240,7 @@ class FrameExplorer(_SnapshotMixin, w.VBox):
         if key in self._cache:
             self._cache.move_to_end(key)
             return self._cache[key]
-        fps, resolution, size = key
+        fps, media_resolution, size = key
         started = time.monotonic()
 
         def progress(done: int, total: int) -> None:
@@ -250,7 +250,7 @@ class FrameExplorer(_SnapshotMixin, w.VBox):
                 self.progress.layout.visibility = "visible"
 
         try:
-            frames = self.video.sample(fps, resolution, size=size, progress=progress)
+            frames = self.video.sample(fps, media_resolution, size=size, progress=progress)
         finally:
             self.progress.layout.visibility = "hidden"
         self.decodes += 1
@@ -273,8 +273,8 @@ class FrameExplorer(_SnapshotMixin, w.VBox):
 
     def snapshot_html(self) -> str:
         """The current state as plain HTML: settings, numbers, breakdown, cost and the frames."""
-        fps, resolution, size = self.key()
-        settings = f"fps={fps:g}, media_resolution={resolution}, showing {size} size"
+        fps, media_resolution, size = self.key()
+        settings = f"fps={fps:g}, media_resolution={media_resolution}, showing {size} size"
         return (
             f"<div><b>{html.escape(str(getattr(self.video, 'name', '') or 'video'))}</b> · {html.escape(settings)}</div>"
             "<div style='display:flex;gap:1.5em;align-items:flex-start'>"
@@ -286,10 +286,10 @@ class FrameExplorer(_SnapshotMixin, w.VBox):
 # ---- TokenCostExplorer ----------------------------------------------------------------------
 
 
-def resolution_presets() -> dict[str, tuple[int, int]]:
+def frame_size_presets() -> dict[str, tuple[int, int]]:
     """Preset names to (width, height): 360p to 4K, landscape and portrait.
 
-    >>> resolution_presets()["1080p portrait"]
+    >>> frame_size_presets()["1080p portrait"]
     (1080, 1920)
     """
     presets: dict[str, tuple[int, int]] = {}
@@ -306,7 +306,7 @@ class TokenCostExplorer(_SnapshotMixin, w.VBox):
     """Teach the formula: duration, fps, resolution, default/max and mute against tokens and cost.
 
     >>> explorer = TokenCostExplorer()
-    >>> explorer.preset.value = "4K landscape"; explorer.mode.value = "max"
+    >>> explorer.preset.value = "4K landscape"; explorer.media_resolution.value = "max"
     """
 
     def __init__(
@@ -323,7 +323,7 @@ class TokenCostExplorer(_SnapshotMixin, w.VBox):
     ) -> None:
         self.prices = prices or load_prices()
         self.output_tokens = int(output_tokens)
-        self.presets = resolution_presets()
+        self.presets = frame_size_presets()
         self.duration = w.FloatLogSlider(value=duration, base=10, min=0, max=4, step=0.01,
                                          description="duration (s)", readout_format=".1f")
         self.fps = w.FloatSlider(value=fps, min=FPS_MIN, max=FPS_MAX, step=0.1, description="fps",
@@ -332,20 +332,20 @@ class TokenCostExplorer(_SnapshotMixin, w.VBox):
         width, height = self.presets.get(preset, (1920, 1080))
         self.width = w.BoundedIntText(value=width, min=1, max=16384, description="width", disabled=preset != CUSTOM)
         self.height = w.BoundedIntText(value=height, min=1, max=16384, description="height", disabled=preset != CUSTOM)
-        self.mode = w.ToggleButtons(options=["default", "max"], value=media_resolution, description="resolution",
+        self.media_resolution = w.ToggleButtons(options=["default", "max"], value=media_resolution, description="media_resolution",
                                     style={"button_width": "70px"})
         self.mute = w.Checkbox(value=mute, description="mute (no audio track)")
         self.total = w.HTML()
         self.breakdown = w.HTML()
         self.cost = w.HTML()
         self.plot = w.HTML()
-        controls = w.VBox([self.duration, self.fps, self.preset, w.HBox([self.width, self.height]), self.mode,
+        controls = w.VBox([self.duration, self.fps, self.preset, w.HBox([self.width, self.height]), self.media_resolution,
                            self.mute, self.total, self.cost, self.breakdown], layout=w.Layout(min_width="380px"))
         super().__init__([w.HBox([controls, self.plot])])
         self.plots_drawn = 0
         self._debouncer = _Debouncer(debounce, self._refresh_plot)
         self.preset.observe(self._on_preset, names="value")
-        for control in (self.duration, self.fps, self.width, self.height, self.mode, self.mute):
+        for control in (self.duration, self.fps, self.width, self.height, self.media_resolution, self.mute):
             control.observe(self._on_change, names="value")
         self._refresh_numbers()
         self._refresh_plot()
@@ -358,7 +358,7 @@ class TokenCostExplorer(_SnapshotMixin, w.VBox):
         """The token breakdown for the current controls."""
         width, height = self.frame_size()
         return explain_video_tokens(float(self.duration.value), width, height, float(self.fps.value),
-                                    self.mode.value, mute=bool(self.mute.value))
+                                    self.media_resolution.value, mute=bool(self.mute.value))
 
     def _on_preset(self, change: Any) -> None:
         custom = change["new"] == CUSTOM
@@ -401,7 +401,7 @@ class TokenCostExplorer(_SnapshotMixin, w.VBox):
     def snapshot_html(self) -> str:
         width, height = self.frame_size()
         settings = (f"{float(self.duration.value):.1f} s, fps={float(self.fps.value):g}, {width}x{height}, "
-                    f"media_resolution={self.mode.value}{', muted' if self.mute.value else ''}")
+                    f"media_resolution={self.media_resolution.value}{', muted' if self.mute.value else ''}")
         return (
             f"<div>{html.escape(settings)}</div><div style='display:flex;gap:1.5em;align-items:flex-start'>"
             f"<div>{self.total.value}{self.cost.value}{self.breakdown.value}</div><div>{self.plot.value}</div></div>"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from mimo_nb.testserver import MockMimoServer
+from mimo_nb.testing import MockMimoServer
 
 KEY = "sk-test-0123456789abcdef"  # a fake key: tests check it never leaks
 URL = "https://example.com/clip.mp4"

@@ -7,7 +7,7 @@ import pytest
 
 from mimo_nb.client import AsyncMimoClient, BatchResult, MimoClient
 from mimo_nb.errors import LimitError
-from mimo_nb.testserver import MockMimoServer
+from mimo_nb.testing import MockMimoServer
 
 KEY = "batch-key"
 
@@ -57,7 +57,7 @@ def test_map_collects_errors_and_keeps_order(srv):
 def test_amap_collects_errors_and_respects_the_limit(srv):
     async def main():
         async with AsyncMimoClient(KEY, base_url=srv.base_url) as client:
-            return await client.amap(items_with_one_bad() * 2, prompt="p", concurrency=4, progress=False)
+            return await client.map(items_with_one_bad() * 2, prompt="p", concurrency=4, progress=False)
 
     result = asyncio.run(main())
     assert len(result) == 10 and len(result.errors) == 2

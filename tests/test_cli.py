@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mimo_nb.cli import main
-from mimo_nb.samples import sample_video
+from mimo_nb.samples import generate_clip
 
 SECTIONS = ["video", "frames", "tokens", "curves", "cost", "answer"]
 
@@ -22,7 +22,7 @@ def _run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str
 
 @pytest.fixture(scope="session")
 def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return sample_video(tmp_path_factory.mktemp("cli") / "clip.mp4", seconds=2.0, width=160, height=120)
+    return generate_clip(tmp_path_factory.mktemp("cli") / "clip.mp4", duration=2.0, width=160, height=120)
 
 
 def test_estimate_prints_the_spec_figure() -> None:
@@ -76,7 +76,7 @@ def test_report_writes_every_section(clip: Path, tmp_path: Path, capsys: pytest.
 
 
 def test_demo_generates_a_clip_and_its_report(tmp_path: Path) -> None:
-    done = _run("demo", "--out", "demo-output", cwd=tmp_path)
+    done = _run("demo", "--output", "demo-output", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     report = tmp_path / "demo-output" / "report.html"
     assert (tmp_path / "demo-output" / "sample.mp4").stat().st_size > 0

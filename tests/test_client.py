@@ -22,7 +22,7 @@ from mimo_nb.errors import (
     ServerError,
 )
 from mimo_nb.response import spec_example_completion
-from mimo_nb.testserver import Fault, MockMimoServer
+from mimo_nb.testing import Fault, MockMimoServer
 
 from server_fixtures import KEY, URL, server, srv  # noqa: F401  (pytest fixtures)
 
@@ -274,7 +274,7 @@ def test_async_timeout(srv):
 def test_sample_video_end_to_end(srv, tmp_path: Path):
     samples = pytest.importorskip("mimo_nb.samples")
     pytest.importorskip("mimo_nb.video")
-    clip = samples.sample_video(tmp_path / "clip.mp4", seconds=1, width=160, height=120)
+    clip = samples.generate_clip(tmp_path / "clip.mp4", duration=1, width=160, height=120)
     done = make(srv).ask(clip, "What is the number on screen?", fps=4)
     assert done.estimate.complete and done.estimate.videos[0].fps == 4
     part = srv.requests[0].body["messages"][0]["content"][0]

@@ -28,21 +28,21 @@ def _has_decord() -> bool:
 def test_backend_is_pyav_by_default_and_env_asks_for_decord(monkeypatch):
     pytest.importorskip("decord")
     monkeypatch.delenv("MIMO_NB_BACKEND", raising=False)
-    assert decode.backend() == "pyav"
+    assert decode.decode_backend() == "pyav"
     monkeypatch.setenv("MIMO_NB_BACKEND", "decord")
-    assert decode.backend() == "decord"
+    assert decode.decode_backend() == "decord"
     monkeypatch.setenv("MIMO_NB_BACKEND", "auto")
-    assert decode.backend() == "pyav"
+    assert decode.decode_backend() == "pyav"
     monkeypatch.setenv("MIMO_NB_BACKEND", "opencv")
     with pytest.raises(LimitError, match="not a backend"):
-        decode.backend()
+        decode.decode_backend()
 
 
 def test_asking_for_decord_without_it_says_how_to_install(monkeypatch):
     monkeypatch.setenv("MIMO_NB_BACKEND", "decord")
     monkeypatch.setitem(sys.modules, "decord", None)  # import decord now raises ImportError
     with pytest.raises(LimitError, match=r"mimo_nb\[decord\]"):
-        decode.backend()
+        decode.decode_backend()
 
 
 @pytest.mark.parametrize(
@@ -80,7 +80,7 @@ def test_backends_return_the_frames_asked_for(clips, suffix, prefer):
 @pytest.mark.parametrize("suffix", [".mp4", ".avi"])
 def test_backends_agree_on_a_longer_clip_with_random_indices(clips, suffix):
     pytest.importorskip("decord")
-    info = decode.probe(clips(f"long{suffix}", seconds=12, width=96, height=64, gop=24))
+    info = decode.probe(clips(f"long{suffix}", duration=12, width=96, height=64, gop=24))
     indices = np.sort(np.random.default_rng(1).choice(info.frame_count, 40, replace=False))
     by_decord = decode.read_frames(info, indices, size=(128, 96), prefer="decord")
     by_pyav = decode.read_frames(info, indices, size=(128, 96), prefer="pyav")
@@ -88,7 +88,7 @@ def test_backends_agree_on_a_longer_clip_with_random_indices(clips, suffix):
 
 
 def test_pyav_seeks_over_long_gaps_and_stays_exact(clips):
-    info = decode.probe(clips("gop10.mp4", seconds=20, width=64, height=48, gop=10, preset="ultrafast"))
+    info = decode.probe(clips("gop10.mp4", duration=20, width=64, height=48, gop=10, preset="ultrafast"))
     assert info.keyframe_interval == 10
     indices = [5, 150, 151, 420, 599]
     frames = decode.read_frames(info, indices, size=(64, 48), prefer="pyav")
@@ -96,7 +96,7 @@ def test_pyav_seeks_over_long_gaps_and_stays_exact(clips):
 
 
 def test_pyav_decodes_fewer_frames_when_it_seeks(clips):
-    info = decode.probe(clips("gop10.mp4", seconds=20, width=64, height=48, gop=10, preset="ultrafast"))
+    info = decode.probe(clips("gop10.mp4", duration=20, width=64, height=48, gop=10, preset="ultrafast"))
     stats: dict[str, int] = {}
     items = list(decode.iter_frames(info, [0, 300, 599], size=(64, 48), prefer="pyav", stats=stats))
     assert [item.index for item in items] == [0, 300, 599] and counters(np.stack([i.array for i in items])) == [0, 300, 599]
@@ -105,7 +105,7 @@ def test_pyav_decodes_fewer_frames_when_it_seeks(clips):
 
 @pytest.mark.parametrize("rotation", [90, 180, 270])
 def test_rotation_gives_display_size_and_upright_frames(clips, rotation):
-    info = decode.probe(clips(f"rot{rotation}.mp4", seconds=1, rotation=rotation))
+    info = decode.probe(clips(f"rot{rotation}.mp4", duration=1, rotation=rotation))
     assert info.rotation == rotation
     assert (info.width, info.height) == (160, 120)
     for prefer in ("decord", "pyav") if _has_decord() else ("pyav",):
@@ -187,7 +187,7 @@ def _gop_clip(clips, vfr):
     if vfr:  # 30 fps for 2 s, then 5 fps for 4 s: 80 frames, a keyframe every 10
         times = [i / 30 for i in range(60)] + [2 + i / 5 for i in range(20)]
         return clips("gop10_vfr.mp4", frame_times=times, width=96, height=64, gop=10)
-    return clips("gop10_cfr.mp4", seconds=4, width=96, height=64, gop=10)
+    return clips("gop10_cfr.mp4", duration=4, width=96, height=64, gop=10)
 
 
 @pytest.mark.parametrize("vfr", [False, True], ids=["cfr", "vfr"])
@@ -230,7 +230,7 @@ def test_plan_seeks_only_where_it_skips_more_than_a_seek_costs():
 def test_cancel_stops_the_decoder_early(clips):
     import threading
 
-    info = decode.probe(clips("gop10.mp4", seconds=20, width=64, height=48, gop=10, preset="ultrafast"))
+    info = decode.probe(clips("gop10.mp4", duration=20, width=64, height=48, gop=10, preset="ultrafast"))
     cancel = threading.Event()
     stats: dict[str, int] = {}
     got = []
@@ -242,7 +242,7 @@ def test_cancel_stops_the_decoder_early(clips):
 
 
 def test_keyframe_preview_is_cheap_and_says_which_frames_it_shows(clips):
-    info = decode.probe(clips("gop10.mp4", seconds=20, width=64, height=48, gop=10, preset="ultrafast"))
+    info = decode.probe(clips("gop10.mp4", duration=20, width=64, height=48, gop=10, preset="ultrafast"))
     wanted = np.arange(5, 600, 20)
     array, sources = decode.read_keyframes(info, wanted, size=(64, 48), max_keyframes=8)
     assert array.shape == (len(wanted), 48, 64, 3)

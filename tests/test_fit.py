@@ -15,19 +15,19 @@ pytestmark = pytest.mark.timeout(60)
 def same_cost(a, b):
     """Every field of two TokenBreakdowns but the source size (fit stores frames at model size)."""
     drop = {"source_width", "source_height"}
-    left = {k: v for k, v in a.as_dict().items() if k not in drop}
-    right = {k: v for k, v in b.as_dict().items() if k not in drop}
+    left = {k: v for k, v in a.to_dict().items() if k not in drop}
+    right = {k: v for k, v in b.to_dict().items() if k not in drop}
     return left == right and a.total == b.total
 
 
 @pytest.mark.parametrize(
     "name, kwargs",
     [
-        ("fit3s.mp4", dict(seconds=3.0)),  # fps x duration lands exactly on whole frames
-        ("fit_odd.avi", dict(seconds=91 / 30)),
-        ("fit.wmv", dict(seconds=2.5, fps=24)),
-        ("fit_vfr.mov", dict(seconds=2, vfr=True)),
-        ("fit_rot.mp4", dict(seconds=1.5, rotation=90)),
+        ("fit3s.mp4", dict(duration=3.0)),  # fps x duration lands exactly on whole frames
+        ("fit_odd.avi", dict(duration=91 / 30)),
+        ("fit.wmv", dict(duration=2.5, fps=24)),
+        ("fit_vfr.mov", dict(duration=2, vfr=True)),
+        ("fit_rot.mp4", dict(duration=1.5, rotation=90)),
     ],
 )
 @pytest.mark.parametrize("fps, resolution", [(2, "default"), (0.5, "default"), (10, "max")])
@@ -49,7 +49,7 @@ def test_fit_keeps_the_estimate_and_the_frames(clips, clip_dir, name, kwargs, fp
 
 
 def test_fit_keeps_the_audio(clips, clip_dir):
-    video = Video.open(clips("fit3s.mp4", seconds=3.0))
+    video = Video.open(clips("fit3s.mp4", duration=3.0))
     fitted = video.fit(fps=2, path=clip_dir / "audio_kept.mp4")
     with av.open(str(fitted.path)) as container:
         audio = container.streams.audio[0]
@@ -59,14 +59,14 @@ def test_fit_keeps_the_audio(clips, clip_dir):
 
 
 def test_fit_refuses_when_nothing_fits(clips):
-    video = Video.open(clips("fit3s.mp4", seconds=3.0))
+    video = Video.open(clips("fit3s.mp4", duration=3.0))
     with pytest.raises(LimitError) as caught:
         video.fit(fps=2, max_bytes=1000)
     assert "URL" in str(caught.value)
 
 
 def test_fit_lowers_quality_to_fit(clips, clip_dir):
-    video = Video.open(clips("fitbig.mp4", seconds=2, width=640, height=480))
+    video = Video.open(clips("fitbig.mp4", duration=2, width=640, height=480))
     best = video.fit(fps=10, path=clip_dir / "best.mp4")
     budget = base64_length(best.size_bytes) - 1  # just too small for the best quality
     smaller = video.fit(fps=10, max_bytes=budget, path=clip_dir / "smaller.mp4")
@@ -84,7 +84,7 @@ def test_fit_to_a_temp_file_without_audio(clips):
 
 def test_fit_is_repeatable_byte_for_byte(clips, clip_dir):
     """A fitted clip keys the response cache by its bytes: fitting twice must give the same file."""
-    video = Video.open(clips("fit_again.mp4", seconds=3.0, width=320, height=240))
+    video = Video.open(clips("fit_again.mp4", duration=3.0, width=320, height=240))
     # fps 10 gives x264's lookahead enough frames to show its AVX-512 nondeterminism (see _x264.py)
     hashes = {video.fit(fps=10, path=clip_dir / f"again_{i}.mp4").sha256() for i in range(5)}
     assert len(hashes) == 1

@@ -5,7 +5,7 @@ import pytest
 
 from mimo_nb.client import MimoClient
 from mimo_nb.response import Usage
-from mimo_nb.testserver import MockMimoServer
+from mimo_nb.testing import MockMimoServer
 
 openai = pytest.importorskip("openai")
 

@@ -13,7 +13,8 @@ from matplotlib.figure import Figure
 from mimo_nb import plots
 from mimo_nb.pricing import Prices, estimate_cost, load_prices
 from mimo_nb.render import figure_png
-from mimo_nb.response import RequestEstimate, spec_example_completion
+from mimo_nb.request import RequestEstimate
+from mimo_nb.response import spec_example_completion
 from mimo_nb.tokens import (
     DEFAULT_MAX_FRAME_TOKENS,
     MAX_FRAMES,
@@ -86,7 +87,7 @@ def test_duration_plot_marks_each_limit_where_it_starts_to_bind() -> None:
 
 
 def test_resolution_plot_marks_default_cap_and_total_budget() -> None:
-    fig = plots.plot_tokens_vs_resolution(duration=60, fps=2)
+    fig = plots.plot_tokens_vs_frame_size(duration=60, fps=2)
     png(fig)
     found = marks(fig)
     assert set(found) == {(plots.FRAME_TOKEN_CAP, "default"), (plots.TOTAL_BUDGET, "max")}
@@ -103,7 +104,7 @@ def test_resolution_plot_marks_default_cap_and_total_budget() -> None:
 
 
 def test_resolution_plot_marks_frame_cap_when_duration_times_fps_exceeds_it() -> None:
-    found = marks(plots.plot_tokens_vs_resolution(duration=1200, fps=2, portrait=True, max_short_side=1080))
+    found = marks(plots.plot_tokens_vs_frame_size(duration=1200, fps=2, portrait=True, max_short_side=1080))
     assert (plots.FRAME_CAP, "default") in found and found[(plots.FRAME_CAP, "default")][0] == 32
 
 
@@ -156,8 +157,8 @@ def test_figures_are_deterministic_and_never_shown(monkeypatch: pytest.MonkeyPat
 
     monkeypatch.setattr(plt, "show", lambda *a, **k: pytest.fail("plt.show() was called"))
     before = plt.get_fignums()
-    a = figure_png(plots.plot_tokens_vs_resolution(duration=30))
-    b = figure_png(plots.plot_tokens_vs_resolution(duration=30))
+    a = figure_png(plots.plot_tokens_vs_frame_size(duration=30))
+    b = figure_png(plots.plot_tokens_vs_frame_size(duration=30))
     assert a == b
     assert plt.get_fignums() == before  # not registered with pyplot: shows once when returned
     assert plots.plot_tokens_vs_fps()._repr_png_().startswith(b"\x89PNG")

@@ -8,7 +8,8 @@ import pytest
 
 from mimo_nb import render
 from mimo_nb.pricing import Prices, cost_from_usage, load_prices
-from mimo_nb.response import Completion, RequestEstimate, Usage, spec_example_completion
+from mimo_nb.request import RequestEstimate
+from mimo_nb.response import Completion, Usage, spec_example_completion
 from mimo_nb.tokens import explain_video_tokens
 
 

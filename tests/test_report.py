@@ -14,15 +14,15 @@ from mimo_nb.errors import LimitError, VideoError
 from mimo_nb.pricing import load_prices
 from mimo_nb.report import DRY_RUN_LABEL, build_report, collect_report, render_report, write_report
 from mimo_nb.response import spec_example_json
-from mimo_nb.samples import sample_video
-from mimo_nb.testserver import MockMimoServer
+from mimo_nb.samples import generate_clip
+from mimo_nb.testing import MockMimoServer
 
 SECTIONS = ["video", "frames", "tokens", "curves", "cost", "answer"]
 
 
 @pytest.fixture(scope="session")
 def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return sample_video(tmp_path_factory.mktemp("report") / "clip.mp4", seconds=2.0, width=192, height=144)
+    return generate_clip(tmp_path_factory.mktemp("report") / "clip.mp4", duration=2.0, width=192, height=144)
 
 
 @pytest.fixture(scope="session")
@@ -147,7 +147,7 @@ def test_bad_knobs_fail_before_opening_the_file(tmp_path: Path) -> None:
 
 
 def test_long_video_grid_is_bounded(tmp_path: Path) -> None:
-    clip = sample_video(tmp_path / "long.mp4", seconds=8.0, width=96, height=64, fps=10, audio=False)
+    clip = generate_clip(tmp_path / "long.mp4", duration=8.0, width=96, height=64, fps=10, audio=False)
     text = build_report(clip, fps=10, send=False, max_frames=12)
     frames = text.split("<section id='frames'>")[1].split("</section>")[0]
     assert "80 frames" in frames and "showing the first 12" in frames

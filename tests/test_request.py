@@ -190,7 +190,7 @@ def test_empty_prompt_and_no_videos_are_refused():
 
 def test_context_check_of_the_core_is_applied():
     big = explain_video_tokens(600, 1920, 1080, fps=10, media_resolution="max")
-    part = url_part("https://example.com/a.mp4", estimate=big)
+    part = url_part("https://example.com/a.mp4", breakdown=big)
     with pytest.raises(ContextLengthError) as info:
         prepare_request([part], "q", context_lengths={"mimo-v2.5": 100_000})
     assert info.value.needed > info.value.limit == 100_000
@@ -228,7 +228,7 @@ def test_dry_run_needs_no_key_but_sending_does(tiny_file: Path):
 @pytest.fixture(scope="module")
 def sample_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     samples = pytest.importorskip("mimo_nb.samples")
-    return samples.sample_video(tmp_path_factory.mktemp("req") / "clip.mov", seconds=1, width=160, height=120)
+    return samples.generate_clip(tmp_path_factory.mktemp("req") / "clip.mov", duration=1, width=160, height=120)
 
 
 def test_local_path_is_probed_and_estimated(sample_clip: Path):

@@ -9,7 +9,8 @@ import pytest
 
 from mimo_nb import render
 from mimo_nb.pricing import Prices, load_prices
-from mimo_nb.response import Completion, RequestEstimate, Usage, completion_from_json, spec_example_completion
+from mimo_nb.request import RequestEstimate
+from mimo_nb.response import Completion, Usage, completion_from_json, spec_example_completion
 from mimo_nb.tokens import explain_video_tokens
 
 def test_shipped_example_is_the_page_example_with_escapes_decoded(spec_page_text):

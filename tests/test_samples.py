@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from mimo_nb.errors import LimitError
-from mimo_nb.samples import COUNTER_BITS, draw_frame, read_frame_counter, sample_video
+from mimo_nb.samples import COUNTER_BITS, draw_frame, read_frame_counter, generate_clip
 from video_fixtures import clip_dir, clips, counters  # noqa: F401  (fixtures)
 
 
@@ -55,7 +55,7 @@ def test_each_format_encodes_with_counter_on_every_frame(clips, suffix, demuxer,
 
 
 def test_tone_is_a_440_hz_sine(clips):
-    path = clips("tone.mp4", seconds=1.0)
+    path = clips("tone.mp4", duration=1.0)
     with av.open(str(path)) as container:
         samples = np.concatenate([f.to_ndarray().reshape(-1) for f in container.decode(audio=0)])
     spectrum = np.abs(np.fft.rfft(samples[:48000]))
@@ -63,18 +63,18 @@ def test_tone_is_a_440_hz_sine(clips):
 
 
 def test_options_rotation_gop_audio(clip_dir):
-    rotated = sample_video(clip_dir / "opt_rot.mp4", seconds=0.5, width=160, height=120, rotation=90, audio=False)
+    rotated = generate_clip(clip_dir / "opt_rot.mp4", duration=0.5, width=160, height=120, rotation=90, audio=False)
     with av.open(str(rotated)) as container:
         assert not container.streams.audio
         frame = next(container.decode(video=0))
     assert (frame.width, frame.height) == (120, 160)  # stored sideways, as phones do
     assert frame.rotation == 90
     assert read_frame_counter(np.rot90(frame.to_ndarray(format="rgb24"), k=1)) == 0
-    gop = sample_video(clip_dir / "opt_gop.mp4", seconds=2, width=64, height=48, gop=15, preset="ultrafast")
+    gop = generate_clip(clip_dir / "opt_gop.mp4", duration=2, width=64, height=48, gop=15, preset="ultrafast")
     with av.open(str(gop)) as container:
         keys = [i for i, p in enumerate(container.demux(video=0)) if p.is_keyframe and p.size]
     assert keys == [0, 15, 30, 45]
-    audio_only = sample_video(clip_dir / "opt_audio.mp4", seconds=0.5, video=False)
+    audio_only = generate_clip(clip_dir / "opt_audio.mp4", duration=0.5, video=False)
     with av.open(str(audio_only)) as container:
         assert [s.type for s in container.streams] == ["audio"]
 
@@ -87,8 +87,8 @@ def _decode_all(path):
 def test_same_arguments_same_pictures(clip_dir):
     # the bytes are identical too (see test_same_arguments_same_bytes_across_processes); the
     # pictures must in any case agree closely.
-    a = _decode_all(sample_video(clip_dir / "det_a.mp4", seconds=0.5, width=64, height=48))
-    b = _decode_all(sample_video(clip_dir / "det_b.mp4", seconds=0.5, width=64, height=48))
+    a = _decode_all(generate_clip(clip_dir / "det_a.mp4", duration=0.5, width=64, height=48))
+    b = _decode_all(generate_clip(clip_dir / "det_b.mp4", duration=0.5, width=64, height=48))
     assert a.shape == b.shape
     assert np.abs(a - b).mean() < 2.0
     assert counters(a.astype(np.uint8)) == counters(b.astype(np.uint8)) == list(range(15))
@@ -115,12 +115,12 @@ _DETERMINISM_CASES = [
 _DETERMINISM_SCRIPT = """
 import hashlib, json, sys
 from pathlib import Path
-from mimo_nb.samples import sample_video
+from mimo_nb.samples import generate_clip
 out, cases = Path(sys.argv[1]), json.loads(sys.argv[2])
 hashes = {}
 for name, kwargs in cases:
     for attempt in range(2):  # again in the same process, after other encoders used the heap
-        path = sample_video(out / f"{attempt}_{name}", **{"seconds": 1, "width": 160, "height": 120, **kwargs})
+        path = generate_clip(out / f"{attempt}_{name}", **{"duration": 1, "width": 160, "height": 120, **kwargs})
         hashes.setdefault(name, []).append(hashlib.sha256(path.read_bytes()).hexdigest())
 print(json.dumps(hashes))
 """
@@ -145,9 +145,9 @@ def test_same_arguments_same_bytes_across_processes(tmp_path):
 
 @pytest.mark.parametrize(
     "kwargs",
-    [dict(path="x.mkv"), dict(width=161), dict(seconds=0), dict(fps=-1), dict(rotation=45)],
+    [dict(path="x.mkv"), dict(width=161), dict(duration=0), dict(fps=-1), dict(rotation=45)],
 )
 def test_bad_arguments_raise_limit_error(clip_dir, kwargs):
     path = clip_dir / kwargs.pop("path", "bad.mp4")
     with pytest.raises(LimitError):
-        sample_video(path, **{"seconds": 1, "width": 64, "height": 48, **kwargs})
+        generate_clip(path, **{"duration": 1, "width": 64, "height": 48, **kwargs})

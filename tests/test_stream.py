@@ -10,7 +10,7 @@ import pytest
 from mimo_nb.client import AsyncMimoClient, CompletionStream, MimoClient, StreamDelta
 from mimo_nb.errors import AuthenticationError, StreamInterruptedError
 from mimo_nb.response import spec_example_completion
-from mimo_nb.testserver import sse_chunks
+from mimo_nb.testing import sse_chunks
 
 from server_fixtures import KEY, URL, server, srv  # noqa: F401  (pytest fixtures)
 

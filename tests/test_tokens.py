@@ -75,9 +75,9 @@ def test_edge_cases_match_oracle(case):
 
 
 def test_frame_cap_and_even_rounding():
-    assert tokens.frame_count(300, 10) == 2048
-    assert tokens.frame_count(1.0, 3) == 4  # 3 rounds up to an even 4
-    assert tokens.frame_count(0.01, 0.1) == 2
+    assert tokens.sampled_frame_count(300, 10) == 2048
+    assert tokens.sampled_frame_count(1.0, 3) == 4  # 3 rounds up to an even 4
+    assert tokens.sampled_frame_count(0.01, 0.1) == 2
 
 
 def test_fps_over_two_costs_five_timestamp_tokens():

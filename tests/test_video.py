@@ -25,16 +25,16 @@ FPS = [0.1, 0.5, 1, 2, 3.3, 10]
 
 @pytest.mark.parametrize("seconds, native", CLIPS)
 def test_sample_matches_the_token_formula(clips, seconds, native):
-    video = Video.open(clips(f"dur{seconds}_{native}.mp4", seconds=seconds, fps=native, width=96, height=64))
-    assert video.frame_count == round(seconds * native)
-    assert video.duration == pytest.approx(video.frame_count / native)
+    video = Video.open(clips(f"dur{seconds}_{native}.mp4", duration=seconds, fps=native, width=96, height=64))
+    assert video.native_frame_count == round(seconds * native)
+    assert video.duration == pytest.approx(video.native_frame_count / native)
     for fps in FPS:
         breakdown = video.estimate(fps=fps)
         plan = video.plan(fps=fps)
         frames = video.sample(fps=fps)
-        assert len(frames) == plan.frames == breakdown.frames == tokens.frame_count(video.duration, fps)
+        assert len(frames) == plan.frames == breakdown.frames == tokens.sampled_frame_count(video.duration, fps)
         assert frames.array.shape == (plan.frames, breakdown.height, breakdown.width, 3)
-        expected = np.round(np.linspace(0, video.frame_count - 1, plan.frames)).astype(np.int64)
+        expected = np.round(np.linspace(0, video.native_frame_count - 1, plan.frames)).astype(np.int64)
         assert np.array_equal(frames.indices, expected)
         assert counters(frames.array) == expected.tolist()  # the pixels are those frames
         assert np.allclose(frames.timestamps, expected / native)
@@ -43,8 +43,8 @@ def test_sample_matches_the_token_formula(clips, seconds, native):
 
 def test_backends_agree_through_video_sample(clips, monkeypatch):
     pytest.importorskip("decord")
-    video = Video.open(clips("agree.mov", seconds=3))
-    assert decode.backend() == "pyav"
+    video = Video.open(clips("agree.mov", duration=3))
+    assert decode.decode_backend() == "pyav"
     by_pyav = video.sample(fps=3.3)
     monkeypatch.setenv("MIMO_NB_BACKEND", "decord")
     by_decord = Video.open(video.path).sample(fps=3.3)
@@ -53,7 +53,7 @@ def test_backends_agree_through_video_sample(clips, monkeypatch):
 
 
 def test_fps_above_native_repeats_frames_and_says_so(clips):
-    video = Video.open(clips("slow.mp4", seconds=2, fps=4))  # 8 frames
+    video = Video.open(clips("slow.mp4", duration=2, fps=4))  # 8 frames
     frames = video.sample(fps=10)
     assert len(frames) == 20 == video.estimate(fps=10).frames
     assert frames.repeated
@@ -79,7 +79,7 @@ def test_no_audio_means_mute_estimate(clips):
 
 
 def test_native_size_and_rotation(clips):
-    video = Video.open(clips("rot90.mp4", seconds=1, rotation=90))
+    video = Video.open(clips("rot90.mp4", duration=1, rotation=90))
     assert (video.width, video.height, video.rotation) == (160, 120, 90)
     native = video.sample(fps=2, size="native")
     assert native.array.shape[1:] == (120, 160, 3) and native.size == "native"
@@ -100,7 +100,7 @@ def test_limits_come_from_the_core(clips):
 def test_open_bytes(clips):
     data = clips("fmt.mov").read_bytes()
     video = Video.open(data)
-    assert video.format == "mov" and video.frame_count == 60
+    assert video.format == "mov" and video.native_frame_count == 60
     temp = video.path
     assert temp.exists()
     del video
@@ -153,7 +153,7 @@ def server(clips):
 def test_open_url(server):
     video = Video.open(f"{server.base}/clip.mp4", timeout=10)
     assert video.url == f"{server.base}/clip.mp4" and video.name == "clip.mp4"
-    assert video.frame_count == 60 and video.path.exists()
+    assert video.native_frame_count == 60 and video.path.exists()
 
 
 @pytest.mark.parametrize("path, reason", [("/huge.mp4", "too_large"), ("/missing.mp4", "download")])

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from mimo_nb.errors import VideoError
-from mimo_nb.samples import sample_video
+from mimo_nb.samples import generate_clip
 from mimo_nb.video import Video
 from video_fixtures import clip_dir, clips, counters  # noqa: F401  (fixtures)
 
@@ -70,13 +70,13 @@ def test_truncated_avi_reads_what_is_there(clips, clip_dir):
     path = clip_dir / "half.avi"
     path.write_bytes(data[: len(data) // 2])
     video = Video.open(path)
-    assert 0 < video.frame_count < 60  # counted from the packets present, not the header's 60
+    assert 0 < video.native_frame_count < 60  # counted from the packets present, not the header's 60
     frames = video.sample(fps=2)
     assert counters(frames.array) == frames.indices.tolist()
 
 
 def test_audio_only(clip_dir):
-    path = sample_video(clip_dir / "voice.mp4", seconds=1, video=False)
+    path = generate_clip(clip_dir / "voice.mp4", duration=1, video=False)
     _expect(path, "no_video_stream")
 
 
@@ -95,7 +95,7 @@ def test_unknown_codec(clips, clip_dir):
 
 
 def test_tiny_16x16(clips):
-    video = Video.open(clips("tiny.mp4", width=16, height=16, seconds=1))
+    video = Video.open(clips("tiny.mp4", width=16, height=16, duration=1))
     frames = video.sample(fps=2)
     plan = video.plan(fps=2)
     assert (video.width, video.height) == (16, 16)
@@ -103,7 +103,7 @@ def test_tiny_16x16(clips):
 
 
 def test_wide_4000x100(clips):
-    video = Video.open(clips("wide.mp4", width=4000, height=100, seconds=0.5, preset="ultrafast"))
+    video = Video.open(clips("wide.mp4", width=4000, height=100, duration=0.5, preset="ultrafast"))
     frames = video.sample(fps=2)
     assert frames.array.shape == (2, 64, 3488, 3)
     assert counters(frames.array) == frames.indices.tolist()
@@ -138,7 +138,7 @@ def test_index_first_mp4_cut_short_flags_every_repeated_frame(clips, clip_dir, m
     path = clip_dir / "faststart_80.mp4"
     path.write_bytes(data[: len(data) * 8 // 10])
     video = Video.open(path)
-    assert video.frame_count == 60 and 30 < video.probe_info.readable_frames < 60
+    assert video.native_frame_count == 60 and 30 < video.probe_info.readable_frames < 60
     assert video.duration == pytest.approx(2.0)
     frames = video.sample(fps=6)
     seen = counters(frames.array)
@@ -171,7 +171,7 @@ def test_variable_frame_rate_is_sampled_by_time(clips):
     # 30 fps for one second, then 1 fps for a minute: 90 frames over 61 s
     times = [i / 30 for i in range(30)] + [1.0 + i for i in range(60)]
     video = Video.open(clips("vfr_30_then_1.mp4", frame_times=times, width=160, height=120))
-    assert not video.probe_info.constant_rate and video.frame_count == 90
+    assert not video.probe_info.constant_rate and video.native_frame_count == 90
     assert video.duration == pytest.approx(61.0, abs=1.01)
     frames = video.sample(fps=1)
     shown = counters(frames.array)
@@ -184,7 +184,7 @@ def test_variable_frame_rate_is_sampled_by_time(clips):
 
 
 def test_frame_size_changing_mid_stream_gives_one_array(clips):
-    video = Video.open(clips("resized.mp4", seconds=2, width=160, height=120, size_change=(1.0, 96, 64)))
+    video = Video.open(clips("resized.mp4", duration=2, width=160, height=120, size_change=(1.0, 96, 64)))
     for size in ("model", "native"):
         frames = video.sample(fps=6, size=size)
         plan = video.plan(fps=6)
@@ -195,17 +195,17 @@ def test_frame_size_changing_mid_stream_gives_one_array(clips):
 
 
 def test_variable_frame_rate(clips):
-    video = Video.open(clips("vfr.mp4", seconds=2, vfr=True))
+    video = Video.open(clips("vfr.mp4", duration=2, vfr=True))
     assert not video.probe_info.constant_rate
-    assert video.frame_count == 60
+    assert video.native_frame_count == 60
     frames = video.sample(fps=5)
     assert len(frames) == video.estimate(fps=5).frames
     assert counters(frames.array) == frames.indices.tolist()
 
 
 def test_one_frame_video(clips):
-    video = Video.open(clips("single.mp4", seconds=1 / 30))
-    assert video.frame_count == 1
+    video = Video.open(clips("single.mp4", duration=1 / 30))
+    assert video.native_frame_count == 1
     frames = video.sample(fps=2)
     assert len(frames) == 2 and frames.repeated
     assert frames.indices.tolist() == [0, 0] and counters(frames.array) == [0, 0]
@@ -213,10 +213,10 @@ def test_one_frame_video(clips):
 
 @pytest.mark.timeout(90)
 def test_very_long_video(clips):
-    path = clips("long10min.mp4", seconds=610, fps=10, width=64, height=48, preset="ultrafast", audio=False)
+    path = clips("long10min.mp4", duration=610, fps=10, width=64, height=48, preset="ultrafast", audio=False)
     start = time.monotonic()
     video = Video.open(path)
-    assert video.frame_count == 6100 and video.duration == pytest.approx(610)
+    assert video.native_frame_count == 6100 and video.duration == pytest.approx(610)
     frames = video.sample(fps=0.1)
     assert len(frames) == 62
     assert counters(frames.array) == frames.indices.tolist()
@@ -224,15 +224,15 @@ def test_very_long_video(clips):
 
 
 def test_fps_above_native_rate(clips):
-    video = Video.open(clips("fps2.mp4", seconds=3, fps=2))
+    video = Video.open(clips("fps2.mp4", duration=3, fps=2))
     frames = video.sample(fps=10)
-    assert len(frames) == 30 and video.frame_count == 6 and frames.repeated
+    assert len(frames) == 30 and video.native_frame_count == 6 and frames.repeated
     assert counters(frames.array) == frames.indices.tolist()
 
 
 @pytest.mark.parametrize("rotation", [90, 270])
 def test_rotated_phone_clip(clips, rotation):
-    video = Video.open(clips(f"phone{rotation}.mov", width=120, height=160, seconds=1, rotation=rotation))
+    video = Video.open(clips(f"phone{rotation}.mov", width=120, height=160, duration=1, rotation=rotation))
     assert (video.width, video.height) == (120, 160)
     frames = video.sample(fps=2)
     assert frames.array.shape[1:3] == (video.plan().height, video.plan().width)

@@ -17,7 +17,7 @@ from mimo_nb.client import CompletionStream, StreamDelta
 from mimo_nb.errors import StreamInterruptedError, VideoError
 from mimo_nb.pricing import Prices, estimate_cost, load_prices
 from mimo_nb.response import spec_example_completion
-from mimo_nb.samples import sample_video
+from mimo_nb.samples import generate_clip
 from mimo_nb.tokens import explain_video_tokens
 from mimo_nb.video import Video
 
@@ -25,13 +25,13 @@ from mimo_nb.video import Video
 @pytest.fixture(scope="session")
 def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """6 s, 320x240, 10 fps, with a tone: 60 native frames."""
-    return sample_video(tmp_path_factory.mktemp("ui") / "clip.mp4", seconds=6, width=320, height=240, fps=10)
+    return generate_clip(tmp_path_factory.mktemp("ui") / "clip.mp4", duration=6, width=320, height=240, fps=10)
 
 
 @pytest.fixture(scope="session")
 def hd_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """1 s of 1280x720 without audio: big enough for default and max to differ."""
-    return sample_video(tmp_path_factory.mktemp("ui") / "hd.mp4", seconds=1, width=1280, height=720, fps=10,
+    return generate_clip(tmp_path_factory.mktemp("ui") / "hd.mp4", duration=1, width=1280, height=720, fps=10,
                         audio=False, preset="ultrafast")
 
 
@@ -84,7 +84,7 @@ def test_frame_explorer_resolution_and_size_toggles(hd_clip: Path) -> None:
     explorer = widgets.FrameExplorer(video, debounce=0)
     check_state(explorer, video, 2.0, "default")
     default_size = explorer.frames().array.shape
-    explorer.resolution.value = "max"
+    explorer.media_resolution.value = "max"
     check_state(explorer, video, 2.0, "max")
     assert explorer.frames().array.shape != default_size  # 720p is over the 300-token cap
     explorer.size.value = "native"
@@ -96,8 +96,8 @@ def test_moving_back_does_not_decode_again(clip: Path, monkeypatch: pytest.Monke
     video = Video.open(clip)
     explorer = widgets.FrameExplorer(video, debounce=0)
     explorer.fps.value = 5.0
-    explorer.resolution.value = "max"
-    explorer.resolution.value = "default"
+    explorer.media_resolution.value = "max"
+    explorer.media_resolution.value = "default"
     decodes = explorer.decodes
     grid_at_5 = explorer.grid.value
     monkeypatch.setattr(video, "sample", lambda *a, **k: pytest.fail("decoded again"))
@@ -186,7 +186,7 @@ def test_token_cost_explorer_follows_its_controls() -> None:
     explorer.fps.value = 5.0
     explorer.preset.value = "720p portrait"
     assert explorer.frame_size() == (720, 1280) and explorer.width.disabled
-    explorer.mode.value = "max"
+    explorer.media_resolution.value = "max"
     explorer.mute.value = True
     b = explain_video_tokens(600, 720, 1280, 5.0, "max", mute=True)
     assert b.audio == 0
@@ -210,7 +210,7 @@ def test_token_cost_explorer_custom_size_and_prices() -> None:
 
 
 def test_presets_cover_360p_to_4k_both_ways() -> None:
-    presets = widgets.resolution_presets()
+    presets = widgets.frame_size_presets()
     assert presets["360p landscape"] == (640, 360) and presets["4K portrait"] == (2160, 3840)
     assert len(presets) == 12
 

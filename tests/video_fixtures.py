@@ -1,7 +1,7 @@
 """Sample clips for the video tests, generated once per session (never downloaded).
 
 Import the fixtures you use explicitly, e.g. ``from video_fixtures import clips, clip_dir``.
-``clips(name, **kwargs)`` writes ``name`` with :func:`mimo_nb.samples.sample_video` the first time
+``clips(name, **kwargs)`` writes ``name`` with :func:`mimo_nb.samples.generate_clip` the first time
 and returns the cached path afterwards, so tests in several files share the work.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from mimo_nb.samples import read_frame_counter, sample_video
+from mimo_nb.samples import read_frame_counter, generate_clip
 
 # Small by default: the whole video suite runs on a shared 2-core machine.
 SMALL = dict(width=160, height=120)
@@ -31,8 +31,8 @@ def clips(clip_dir: Path) -> MakeClip:
 
     def make(name: str, **kwargs: Any) -> Path:
         if name not in made:
-            options = {**SMALL, "seconds": 2.0, **kwargs}
-            made[name] = sample_video(clip_dir / name, **options)
+            options = {**SMALL, "duration": 2.0, **kwargs}
+            made[name] = generate_clip(clip_dir / name, **options)
         return made[name]
 
     return make

@@ -354,7 +354,7 @@ class MockMimoServer:
         self._httpd = _Server(("127.0.0.1", self._port), _Handler)
         self._httpd.owner = self
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="mimo-nb-testserver", daemon=True)
+                                        name="mimo-nb-testing", daemon=True)
         self._thread.start()
         return self
 
@@ -420,7 +420,7 @@ class MockMimoServer:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Serve until interrupted: ``python -m mimo_nb.testserver --api-key KEY --delay 0.05``.
+    """Serve until interrupted: ``python -m mimo_nb.testing --api-key KEY --delay 0.05``.
 
     Prints the ``base_url`` on the first line of stdout, for a client in another process.
     """
