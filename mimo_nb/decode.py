@@ -925,10 +925,13 @@ def decode_frames(
     progress: Progress | None = None,
     prefer: str | None = None,
     cancel: threading.Event | None = None,
+    on_frame: Callable[[DecodedFrame], None] | None = None,
 ) -> Decoded:
     """Decode the frames at ``indices`` as a (N, H, W, 3) uint8 array, with the stand-ins named.
 
-    Peak memory is the output array plus the few frames converting. See :func:`iter_frames`.
+    Peak memory is the output array plus the few frames converting. See :func:`iter_frames`;
+    ``on_frame`` is called with each frame as it arrives. If ``cancel`` is set before the end,
+    :class:`VideoError` ``cancelled`` is raised.
     """
     wanted = np.clip(np.asarray(indices, dtype=np.int64).reshape(-1), 0, max(0, info.frame_count - 1))
     width, height = size if size is not None else (info.width, info.height)
@@ -945,8 +948,12 @@ def decode_frames(
         if item.source != item.index:
             substitutes[item.index] = item.source
         done += 1
+        if on_frame:
+            on_frame(item)
         if progress:
             progress(done, len(slots))
+    if done < len(slots) and cancel is not None and cancel.is_set():
+        raise _fail("cancelled", f"Decoding was cancelled after {done} of {len(slots)} frames", info.path)
     return Decoded(array, substitutes)
 
 

@@ -326,6 +326,8 @@ class Video:
         progress: ProgressArg = None,
         *,
         timeout: float = 300.0,
+        cancel: threading.Event | None = None,
+        on_frame: Callable[[SampledFrame], None] | None = None,
     ) -> Frames:
         """Decode the frames the model sees: the formula's count, spread over the clip.
 
@@ -334,6 +336,10 @@ class Video:
             size: ``"model"`` (the formula's width x height) or ``"native"`` (displayed size).
             progress: True for a tqdm bar, or a callable ``(done, total)``.
             timeout: seconds for the whole decode.
+            cancel: a ``threading.Event``; set it from another thread to stop decoding
+                (:class:`VideoError` with ``reason="cancelled"``).
+            on_frame: called with each :class:`SampledFrame` as soon as it is decoded, for
+                progressive display (see also :meth:`iter_sample`).
 
         >>> frames = Video.open("clip.mp4").sample(fps=2)
         >>> len(frames) == Video.open("clip.mp4").plan(fps=2).frames
@@ -341,7 +347,7 @@ class Video:
         """
         plan, target = self._checked_plan(fps, media_resolution, size)
         indices = self.sample_indices(plan.frames)
-        decoded = self._read(indices, target, progress, timeout)
+        decoded = self._read(indices, target, progress, timeout, cancel, self._frame_callback(indices, on_frame))
         return self._frames(plan, size, indices, decoded.array, decoded.substitutes)
 
     def sample_indices(self, count: int) -> npt.NDArray[np.int64]:
@@ -439,14 +445,30 @@ class Video:
             )
         return plan, ((plan.width, plan.height) if size == "model" else None)
 
-    def _read(self, indices: npt.NDArray[np.int64], size: tuple[int, int] | None, progress: ProgressArg, timeout: float) -> decode.Decoded:
+    def _frame_callback(self, indices: npt.NDArray[np.int64], on_frame: Callable[[SampledFrame], None] | None
+                        ) -> Callable[[decode.DecodedFrame], None] | None:
+        if on_frame is None:
+            return None
+        positions: dict[int, list[int]] = {}
+        for position, index in enumerate(indices.tolist()):
+            positions.setdefault(index, []).append(position)
+        seconds = self._info.frame_table().seconds
+
+        def call(item: decode.DecodedFrame) -> None:
+            on_frame(SampledFrame(tuple(positions[item.index]), item.index, float(seconds[item.index]), item.array, item.source))
+
+        return call
+
+    def _read(self, indices: npt.NDArray[np.int64], size: tuple[int, int] | None, progress: ProgressArg, timeout: float,
+              cancel: threading.Event | None = None, on_frame: Callable[[decode.DecodedFrame], None] | None = None) -> decode.Decoded:
+        options: dict[str, Any] = dict(timeout=timeout, cancel=cancel, on_frame=on_frame)
         if progress is True:
             from tqdm.auto import tqdm
 
             unique = len(np.unique(indices))
             with tqdm(total=unique, desc="frames", leave=False) as bar:
-                return decode.decode_frames(self._info, indices, size, timeout=timeout, progress=lambda done, _: bar.update(done - bar.n))
-        return decode.decode_frames(self._info, indices, size, timeout=timeout, progress=progress or None)
+                return decode.decode_frames(self._info, indices, size, progress=lambda done, _: bar.update(done - bar.n), **options)
+        return decode.decode_frames(self._info, indices, size, progress=progress or None, **options)
 
     # ---- display -----------------------------------------------------------------------------
 
