@@ -37,6 +37,10 @@ __all__ = [
     "streaming_html",
     "figure_png",
     "figure_html",
+    "media_data_uri",
+    "video_player_html",
+    "animation_html",
+    "player_note_html",
 ]
 
 # ---- Token breakdowns and costs -------------------------------------------------------------
@@ -338,3 +342,53 @@ def figure_html(fig: Any, *, dpi: int = 100, alt: str = "plot") -> str:
     data = base64.b64encode(figure_png(fig, dpi=dpi)).decode("ascii")
     return f"<img alt='{html.escape(alt)}' src='data:image/png;base64,{data}'/>"
 
+
+# ---- Players: a video or the sampled frames, watched in the notebook --------------------------
+# The media are ours (a file the user opened, or frames we encoded); every text is escaped and a
+# src is either a data: URI we built or the video's own http(s) URL. Plain HTML, no script: it
+# plays in JupyterLab, in an nbconvert export, and in a notebook opened offline.
+
+
+def media_data_uri(data: bytes, mime: str) -> str:
+    """A ``data:<mime>;base64,...`` URI for media bytes we made or the user opened.
+
+    >>> media_data_uri(b"GIF89a", "image/gif")
+    'data:image/gif;base64,R0lGODlh'
+    """
+    return f"data:{mime};base64," + base64.b64encode(data).decode("ascii")
+
+
+def _player_frame(title: str, body: str, caption: str) -> str:
+    head = f"<div style='font-weight:bold;margin-bottom:4px'>{html.escape(title)}</div>" if title else ""
+    foot = f"<div style='font:12px sans-serif;color:#555;margin-top:2px'>{html.escape(caption)}</div>" if caption else ""
+    return f"<div class='mimo-player' style='display:inline-block;max-width:100%'>{head}{body}{foot}</div>"
+
+
+def video_player_html(src: str, *, mime: str = "video/mp4", width: int | None = None, title: str = "", caption: str = "", loop: bool = False) -> str:
+    """An HTML5 ``<video>`` with controls for ``src`` (a data: URI or an http(s) URL).
+
+    >>> "<video" in video_player_html("https://example.com/clip.mp4", width=320)
+    True
+    """
+    if not src.startswith(("data:video/", "http://", "https://")):
+        raise ValueError(f"a player plays data:video URIs and http(s) URLs, not {src[:20]!r}")
+    size = f" width='{int(width)}'" if width else ""
+    return _player_frame(
+        title,
+        f"<video controls preload='metadata' playsinline{' loop' if loop else ''}{size} style='max-width:100%;display:block'>"
+        f"<source src='{html.escape(src, quote=True)}' type='{html.escape(mime, quote=True)}'/>"
+        "This browser cannot play the video here.</video>",
+        caption,
+    )
+
+
+def animation_html(data: bytes, *, mime: str = "image/gif", width: int | None = None, title: str = "", caption: str = "") -> str:
+    """An animated image (a GIF we encoded) as an inline ``<img>``."""
+    size = f" width='{int(width)}'" if width else ""
+    alt = html.escape(caption or title or "animation", quote=True)
+    return _player_frame(title, f"<img src='{media_data_uri(data, mime)}'{size} alt='{alt}' style='max-width:100%;display:block'/>", caption)
+
+
+def player_note_html(title: str, note: str) -> str:
+    """Why there is no player here, and what to do instead."""
+    return _player_frame(title, f"<div class='mimo-player-note' style='color:#a60'>{html.escape(note)}</div>", "")

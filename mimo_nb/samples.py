@@ -10,8 +10,9 @@ large digits a person can read in a thumbnail.
 >>> # read_frame_counter(frames.array[0]) == frames.indices[0]
 
 The pictures are deterministic, and so are the encoded bytes on a given machine: x264's AVX-512
-kernels read uninitialised memory, so on AVX-512 CPUs we ask x264 for its AVX2 code (``_x264``).
-Bytes may differ between machines (AVX2 and plain C give different, each repeatable, output).
+kernels read uninitialised memory, so on AVX-512 CPUs we ask x264 for its AVX2 code
+(:func:`mimo_nb._encode.x264_params`). Bytes may differ between machines (AVX2 and plain C give
+different, each repeatable, output). Encoding itself lives in :mod:`mimo_nb._encode`.
 
 Formats follow the file suffix: ``.mp4`` and ``.mov`` (H.264 + AAC), ``.avi`` (MPEG-4 part 2 +
 PCM), ``.wmv`` (WMV2 + WMA2).
@@ -30,22 +31,16 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ._x264 import x264_params
+from ._encode import AUDIO_RATE, VIDEO_FORMATS, Tone, output_path, write_video
 from .errors import LimitError
 
 __all__ = ["generate_clip", "draw_frame", "read_frame_counter", "COUNTER_BITS", "SAMPLE_FORMATS"]
 
 COUNTER_BITS = 16  # frame numbers up to 65535: over 36 minutes at 30 fps
-AUDIO_RATE = 48000
 TONE_HZ = 440.0
 
-# suffix -> (container format, video codec, audio codec)
-SAMPLE_FORMATS: dict[str, tuple[str, str, str]] = {
-    ".mp4": ("mp4", "libx264", "aac"),
-    ".mov": ("mov", "libx264", "aac"),
-    ".avi": ("avi", "mpeg4", "pcm_s16le"),
-    ".wmv": ("asf", "wmv2", "wmav2"),
-}
+SAMPLE_FORMATS = tuple(VIDEO_FORMATS)  # the suffixes generate_clip writes: MiMo's formats
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo")
 
 _GLYPHS = {  # 3x5 digits, row by row
     "0": "111101101101111", "1": "010110010010111", "2": "111001111100111",
@@ -140,52 +135,6 @@ def _tone(seconds: float, rate: int = AUDIO_RATE) -> npt.NDArray[np.float32]:
     return (0.3 * np.sin(2 * math.pi * TONE_HZ * t)).astype(np.float32)
 
 
-# ---- The shell: encode with PyAV ------------------------------------------------------------
-
-
-def _check_args(suffix: str, duration: float, width: int, height: int, fps: float, rotation: int) -> None:
-    if suffix not in SAMPLE_FORMATS:
-        raise LimitError(f"generate_clip writes {', '.join(SAMPLE_FORMATS)}; got a {suffix or 'suffix-less'} path.")
-    if not (duration > 0 and fps > 0):
-        raise LimitError(f"duration and fps must be positive, got duration={duration!r}, fps={fps!r}.")
-    if width < 2 or height < 2 or width % 2 or height % 2:
-        raise LimitError(f"width and height must be even numbers of at least 2 px (YUV 4:2:0), got {width}x{height}.")
-    if rotation % 90:
-        raise LimitError(f"rotation must be a multiple of 90 degrees, got {rotation!r}.")
-
-
-def _add_video_stream(container, codec: str, width: int, height: int, rate: Fraction, gop: int | None, preset: str):  # type: ignore[no-untyped-def]
-    options: dict[str, str] = {}
-    if codec == "libx264":
-        options = {"preset": preset, "crf": "20"}
-        if params := x264_params(gop):
-            options["x264-params"] = params
-    stream = container.add_stream(codec, rate=rate, options=options)
-    stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-    if codec != "libx264":
-        stream.bit_rate = int(max(400_000, width * height * float(rate) * 0.6))
-        if gop:
-            stream.codec_context.gop_size = gop
-    return stream
-
-
-def _encode_audio(container, stream, seconds: float) -> None:  # type: ignore[no-untyped-def]
-    import av
-
-    samples = _tone(seconds, stream.rate)
-    fmt = stream.codec_context.format.name
-    chunk = stream.codec_context.frame_size or 1024
-    for start in range(0, len(samples), chunk):
-        piece = samples[start : start + chunk]
-        data = (piece * 32767).astype(np.int16) if fmt.startswith("s16") else piece
-        frame = av.AudioFrame.from_ndarray(data.reshape(1, -1), format=fmt, layout="mono")
-        frame.rate, frame.pts, frame.time_base = stream.rate, start, Fraction(1, stream.rate)
-        for packet in stream.encode(frame):
-            container.mux(packet)
-    for packet in stream.encode():
-        container.mux(packet)
-
-
 @functools.lru_cache(maxsize=2)
 def _noise_pool(width: int, height: int, amplitude: int) -> npt.NDArray[np.int16]:
     """Sixteen fixed fields of pixel noise (seeded): costly to encode and decode, like camera footage."""
@@ -203,6 +152,39 @@ def _add_noise(img: npt.NDArray[np.uint8], index: int, amplitude: int) -> npt.ND
     return img
 
 
+def _write_size_change(path: Path, count: int, rate: Fraction, width: int, height: int,
+                       change: tuple[float, int, int], preset: str) -> Path:
+    """An H.264 MP4/MOV whose frame size changes at ``change[0]`` s: a second encoder's keyframe
+    carries the new parameter sets in-band, in the same stream (as when recordings are joined)."""
+    import av
+
+    switch = min(count, max(0, round(change[0] * float(rate))))
+    with av.open(str(path), "w", format="mov" if path.suffix.lower() == ".mov" else "mp4") as container:
+        stream = container.add_stream("libx264", rate=rate, options={"preset": preset, "crf": "20"})
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.codec_context.time_base = 1 / rate
+        encoder: Any = stream
+        for i in range(count):
+            w, h = (width, height) if i < switch else change[1:]
+            if i == switch:
+                for packet in encoder.encode(None):
+                    packet.stream = stream
+                    container.mux(packet)
+                encoder = av.CodecContext.create("libx264", "w")
+                encoder.width, encoder.height, encoder.pix_fmt = w, h, "yuv420p"
+                encoder.time_base, encoder.framerate = 1 / rate, rate
+                encoder.options = {"preset": preset, "crf": "20"}
+            frame = av.VideoFrame.from_ndarray(draw_frame(i, w, h, float(rate)), format="rgb24")
+            frame.pts, frame.time_base = i, 1 / rate
+            for packet in encoder.encode(frame):
+                packet.stream = stream
+                container.mux(packet)
+        for packet in encoder.encode(None):
+            packet.stream = stream
+            container.mux(packet)
+    return path
+
+
 def _vfr_pts(count: int) -> list[int]:
     """Irregular timestamps in quarter-frame units: gaps of 2, 6, 4, 4 (mean 4 = one frame)."""
     gaps = [2, 6, 4, 4]
@@ -213,35 +195,42 @@ def _vfr_pts(count: int) -> list[int]:
     return pts
 
 
-def _frame_pts(count: int, rate: Fraction, vfr: bool, frame_times: Sequence[float] | None) -> tuple[list[int], Fraction]:
-    """Presentation times in ticks, and the tick: one frame, a quarter frame (vfr) or 1/90000 s."""
-    if frame_times is not None:
-        tick = Fraction(1, 90000)
-        return [round(t * 90000) for t in frame_times], tick
-    if vfr:
-        return _vfr_pts(count), Fraction(1, 4) / rate
-    return list(range(count)), 1 / rate
+# ---- Arguments ------------------------------------------------------------------------------
+
+MAX_SIDE = 8192  # px: beyond this x264 and the decoders here get slow or refuse
 
 
-def _mux(container, stream, packets) -> None:  # type: ignore[no-untyped-def]
-    for packet in packets:
-        packet.stream = stream  # packets of a second encoder join the one video stream
-        container.mux(packet)
+def _number(name: str, value: object) -> float:
+    """``value`` as a positive finite float, or a LimitError that says what was wrong."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, Fraction, np.integer, np.floating)):
+        raise LimitError(f"{name} must be a number, got {value!r} ({type(value).__name__}).")
+    number = float(value)
+    if not (math.isfinite(number) and number > 0):
+        raise LimitError(f"{name} must be a positive, finite number, got {value!r}.")
+    return number
 
 
-def _flush(container, stream, encoder) -> None:  # type: ignore[no-untyped-def]
-    _mux(container, stream, encoder.encode(None))
-
-
-def _second_encoder(codec: str, size: tuple[int, int], rate: Fraction, tick: Fraction, preset: str):  # type: ignore[no-untyped-def]
-    """An encoder for the frames after a size change: its keyframe carries new parameter sets in-band."""
-    import av
-
-    encoder: Any = av.CodecContext.create(codec, "w")
-    encoder.width, encoder.height, encoder.pix_fmt = size[0], size[1], "yuv420p"
-    encoder.time_base, encoder.framerate = tick, rate
-    encoder.options = {"preset": preset, "crf": "20", **({"x264-params": p} if (p := x264_params()) else {})}
-    return encoder
+def _check_args(duration: float, width: int, height: int, fps: float, rotation: int, gop: int | None) -> int:
+    """Validate generate_clip's arguments; return the number of frames to draw."""
+    duration, fps = _number("duration", duration), _number("fps", fps)
+    for name, side in (("width", width), ("height", height)):
+        if isinstance(side, bool) or not isinstance(side, (int, np.integer)):
+            raise LimitError(f"{name} must be a whole number of pixels, got {side!r}.")
+    if width < 2 or height < 2 or width % 2 or height % 2 or max(width, height) > MAX_SIDE:
+        raise LimitError(
+            f"width and height must be even numbers from 2 to {MAX_SIDE} px (YUV 4:2:0), got {width}x{height}."
+        )
+    if isinstance(rotation, bool) or not isinstance(rotation, (int, np.integer)) or rotation % 90:
+        raise LimitError(f"rotation must be a multiple of 90 degrees, got {rotation!r}.")
+    if gop is not None and (isinstance(gop, bool) or not isinstance(gop, (int, np.integer)) or gop < 1):
+        raise LimitError(f"gop must be a whole number of frames of at least 1 (or None), got {gop!r}.")
+    count = max(1, round(duration * float(Fraction(fps).limit_denominator(1001))))
+    if count > 2**COUNTER_BITS:
+        raise LimitError(
+            f"duration={duration:g} s at fps={fps:g} is {count} frames; the frame counter holds {2**COUNTER_BITS}. "
+            "Ask for a shorter clip or a lower fps."
+        )
+    return count
 
 
 def generate_clip(
@@ -274,65 +263,42 @@ def generate_clip(
         gop: keyframe interval in frames (None: the encoder's default).
         vfr: irregular frame timestamps (variable frame rate, MP4/MOV only).
         frame_times: explicit presentation times in seconds, one per frame (variable frame
-            rate; MP4/MOV only); replaces ``duration`` for the frame count. E.g. 30 fps for a
-            second then 1 fps: ``[i / 30 for i in range(30)] + [1.0 + i for i in range(10)]``.
-        size_change: ``(at_seconds, width, height)``: frames from that time on are encoded at
-            the new size, in the same stream (new in-band parameter sets; MP4/MOV only), as
-            when recordings are joined or a phone switches camera.
-        noise: amplitude (0-127) of fixed pixel noise added below the counter band; makes the
-            clip as costly to encode and decode as camera footage (benchmarks).
+            rate); replaces ``duration`` for the frame count. E.g. 30 fps for a second then
+            1 fps: ``[i / 30 for i in range(30)] + [1.0 + i for i in range(10)]``.
+        size_change: ``(at_seconds, width, height)``: frames from then on are encoded at the
+            new size in the same stream (MP4/MOV, no audio, no rotation).
+        noise: amplitude (0-127) of fixed pixel noise below the counter band; makes the clip
+            as costly to encode and decode as camera footage (benchmarks).
         preset: x264 preset (``"ultrafast"`` for long clips; it has no B-frames).
+
+    Raises :class:`LimitError` for a bad argument and :class:`VideoError` (``unwritable``)
+    when ``path`` cannot be written.
 
     >>> generate_clip("clip.wmv", duration=1, width=160, height=120).suffix
     '.wmv'
     """
-    import av
-
-    path = Path(path)
-    suffix = path.suffix.lower()
-    _check_args(suffix, duration, width, height, fps, rotation)
-    fmt, vcodec, acodec = SAMPLE_FORMATS[suffix]
+    path = output_path(path, SAMPLE_FORMATS, "generate_clip")
+    count = _check_args(duration, width, height, fps, rotation, gop)
+    if preset not in X264_PRESETS:
+        raise LimitError(f"preset must be one of x264's presets ({', '.join(X264_PRESETS)}), got {preset!r}.")
     rate = Fraction(fps).limit_denominator(1001)
-    turns = (rotation // 90) % 4
-    stored_w, stored_h = (height, width) if turns % 2 else (width, height)
-    count = len(frame_times) if frame_times is not None else max(1, round(duration * float(rate)))
-    if (frame_times is not None or size_change is not None or vfr) and fmt not in ("mp4", "mov"):
-        raise LimitError("frame_times, size_change and vfr are written to MP4 or MOV files only.")
-    if frame_times is not None and (count < 1 or any(b <= a for a, b in zip(frame_times, frame_times[1:])) or frame_times[0] < 0):
-        raise LimitError("frame_times must be increasing times in seconds, starting at 0 or later.")
-    if size_change is not None and (size_change[1] < 2 or size_change[2] < 2 or size_change[1] % 2 or size_change[2] % 2):
-        raise LimitError(f"size_change needs an even width and height of at least 2 px, got {size_change[1:]}.")
     if not 0 <= noise <= 127:
         raise LimitError(f"noise is an amplitude from 0 to 127, got {noise!r}.")
-    with av.open(str(path), "w", format=fmt) as container:
-        vstream = _add_video_stream(container, vcodec, stored_w, stored_h, rate, gop, preset) if video else None
-        if vstream is not None and turns:
-            vstream.set_display_rotation(rotation % 360)
-        astream: av.audio.stream.AudioStream | None = (
-            container.add_stream(acodec, rate=AUDIO_RATE, layout="mono") if (audio or not video) else None  # type: ignore[assignment]
-        )
-        if astream is not None and acodec != "pcm_s16le":
-            astream.bit_rate = 64000  # wmav2 refuses to open without one
-        if vstream is not None:
-            pts, tick = _frame_pts(count, rate, vfr, frame_times)
-            vstream.codec_context.time_base = tick  # else the encoder rounds VFR times to the grid
-            switch, encoder = len(pts), vstream  # the stream's own encoder, then maybe a second
-            if size_change is not None:
-                switch = sum(1 for p in pts if p * tick < Fraction(size_change[0]).limit_denominator(10**6))
-            for i, when in enumerate(pts):
-                w, h = (width, height) if i < switch or size_change is None else size_change[1:]
-                if i == switch and size_change is not None:
-                    _flush(container, vstream, encoder)
-                    encoder = _second_encoder(vcodec, (h, w) if turns % 2 else (w, h), rate, tick, preset)
-                upright = draw_frame(i, w, h, float(rate))
-                if noise:
-                    upright = _add_noise(upright, i, noise)
-                stored = np.ascontiguousarray(np.rot90(upright, k=-turns)) if turns else upright
-                frame = av.VideoFrame.from_ndarray(stored, format="rgb24")
-                frame.pts, frame.time_base = when, tick
-                _mux(container, vstream, encoder.encode(frame))
-            _flush(container, vstream, encoder)
-        if astream is not None:
-            length = (frame_times[-1] + 1 / float(rate)) if frame_times is not None else count / float(rate)
-            _encode_audio(container, astream, length)
-    return path
+    if size_change is not None:
+        if path.suffix.lower() not in (".mp4", ".mov") or size_change[1] < 2 or size_change[2] < 2 or size_change[1] % 2 or size_change[2] % 2:
+            raise LimitError("size_change is (seconds, even width, even height), written to MP4 or MOV files.")
+        return _write_size_change(path, count, rate, width, height, size_change, preset)
+    tick = Fraction(1, 4) / rate if vfr else 1 / rate  # VFR times fall on a quarter-frame grid
+    pts = _vfr_pts(count) if vfr else None
+    if frame_times is not None:
+        if len(frame_times) < 1 or frame_times[0] < 0 or any(b <= a for a, b in zip(frame_times, frame_times[1:])):
+            raise LimitError("frame_times must be increasing times in seconds, starting at 0 or later.")
+        count, tick, pts = len(frame_times), Fraction(1, 90000), [round(t * 90000) for t in frame_times]
+    pictures = (_add_noise(draw_frame(i, width, height, float(rate)), i, noise) if noise else draw_frame(i, width, height, float(rate))
+                for i in range(count))
+    length = (frame_times[-1] + 1 / float(rate)) if frame_times is not None else count / float(rate)
+    sound = Tone(_tone(length)) if (audio or not video) else None
+    return write_video(
+        path, pictures if video else None, rate=rate, time_base=tick, pts=pts,
+        rotation=rotation, gop=gop, preset=preset, audio=sound,
+    )

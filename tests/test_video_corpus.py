@@ -42,7 +42,7 @@ def test_missing_file(clip_dir):
 
 
 def test_directory_is_not_a_file(clip_dir):
-    _expect(clip_dir, "not_found")
+    assert "folder" in str(_expect(clip_dir, "not_a_video"))
 
 
 def test_zero_bytes(clip_dir):
