@@ -251,9 +251,7 @@ def _open_source(path: Path) -> Any:
     import av
 
     try:
-        from .decode import open_input  # the PyAV 12..19+ shim
-
-        return open_input(path)
+        return av.open(str(path), metadata_errors="ignore")
     except TypeError:  # PyAV 19 dropped the argument
         return av.open(str(path))
 
