@@ -23,8 +23,10 @@ from __future__ import annotations
 import functools
 import math
 import os
+from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -133,6 +135,56 @@ def _tone(seconds: float, rate: int = AUDIO_RATE) -> npt.NDArray[np.float32]:
     return (0.3 * np.sin(2 * math.pi * TONE_HZ * t)).astype(np.float32)
 
 
+@functools.lru_cache(maxsize=2)
+def _noise_pool(width: int, height: int, amplitude: int) -> npt.NDArray[np.int16]:
+    """Sixteen fixed fields of pixel noise (seeded): costly to encode and decode, like camera footage."""
+    rng = np.random.default_rng(20240611)
+    pool = rng.integers(-amplitude, amplitude + 1, size=(16, height, width, 1), dtype=np.int16)
+    pool.setflags(write=False)
+    return pool
+
+
+def _add_noise(img: npt.NDArray[np.uint8], index: int, amplitude: int) -> npt.NDArray[np.uint8]:
+    """Noise below the counter band (the band stays clean so the counter reads back exactly)."""
+    band = _band_height(img.shape[0])
+    below = img[band:].astype(np.int16) + _noise_pool(img.shape[1], img.shape[0] - band, amplitude)[(index * 7) % 16]
+    img[band:] = np.clip(below, 0, 255).astype(np.uint8)
+    return img
+
+
+def _write_size_change(path: Path, count: int, rate: Fraction, width: int, height: int,
+                       change: tuple[float, int, int], preset: str) -> Path:
+    """An H.264 MP4/MOV whose frame size changes at ``change[0]`` s: a second encoder's keyframe
+    carries the new parameter sets in-band, in the same stream (as when recordings are joined)."""
+    import av
+
+    switch = min(count, max(0, round(change[0] * float(rate))))
+    with av.open(str(path), "w", format="mov" if path.suffix.lower() == ".mov" else "mp4") as container:
+        stream = container.add_stream("libx264", rate=rate, options={"preset": preset, "crf": "20"})
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.codec_context.time_base = 1 / rate
+        encoder: Any = stream
+        for i in range(count):
+            w, h = (width, height) if i < switch else change[1:]
+            if i == switch:
+                for packet in encoder.encode(None):
+                    packet.stream = stream
+                    container.mux(packet)
+                encoder = av.CodecContext.create("libx264", "w")
+                encoder.width, encoder.height, encoder.pix_fmt = w, h, "yuv420p"
+                encoder.time_base, encoder.framerate = 1 / rate, rate
+                encoder.options = {"preset": preset, "crf": "20"}
+            frame = av.VideoFrame.from_ndarray(draw_frame(i, w, h, float(rate)), format="rgb24")
+            frame.pts, frame.time_base = i, 1 / rate
+            for packet in encoder.encode(frame):
+                packet.stream = stream
+                container.mux(packet)
+        for packet in encoder.encode(None):
+            packet.stream = stream
+            container.mux(packet)
+    return path
+
+
 def _vfr_pts(count: int) -> list[int]:
     """Irregular timestamps in quarter-frame units: gaps of 2, 6, 4, 4 (mean 4 = one frame)."""
     gaps = [2, 6, 4, 4]
@@ -193,6 +245,9 @@ def generate_clip(
     rotation: int = 0,
     gop: int | None = None,
     vfr: bool = False,
+    frame_times: Sequence[float] | None = None,
+    size_change: tuple[float, int, int] | None = None,
+    noise: int = 0,
     preset: str = "veryfast",
 ) -> Path:
     """Write a deterministic clip and return its path; the suffix picks the format.
@@ -207,6 +262,13 @@ def generate_clip(
             way so the clip *displays* upright with ``width`` x ``height``.
         gop: keyframe interval in frames (None: the encoder's default).
         vfr: irregular frame timestamps (variable frame rate, MP4/MOV only).
+        frame_times: explicit presentation times in seconds, one per frame (variable frame
+            rate); replaces ``duration`` for the frame count. E.g. 30 fps for a second then
+            1 fps: ``[i / 30 for i in range(30)] + [1.0 + i for i in range(10)]``.
+        size_change: ``(at_seconds, width, height)``: frames from then on are encoded at the
+            new size in the same stream (MP4/MOV, no audio, no rotation).
+        noise: amplitude (0-127) of fixed pixel noise below the counter band; makes the clip
+            as costly to encode and decode as camera footage (benchmarks).
         preset: x264 preset (``"ultrafast"`` for long clips; it has no B-frames).
 
     Raises :class:`LimitError` for a bad argument and :class:`VideoError` (``unwritable``)
@@ -220,10 +282,23 @@ def generate_clip(
     if preset not in X264_PRESETS:
         raise LimitError(f"preset must be one of x264's presets ({', '.join(X264_PRESETS)}), got {preset!r}.")
     rate = Fraction(fps).limit_denominator(1001)
+    if not 0 <= noise <= 127:
+        raise LimitError(f"noise is an amplitude from 0 to 127, got {noise!r}.")
+    if size_change is not None:
+        if path.suffix.lower() not in (".mp4", ".mov") or size_change[1] < 2 or size_change[2] < 2 or size_change[1] % 2 or size_change[2] % 2:
+            raise LimitError("size_change is (seconds, even width, even height), written to MP4 or MOV files.")
+        return _write_size_change(path, count, rate, width, height, size_change, preset)
     tick = Fraction(1, 4) / rate if vfr else 1 / rate  # VFR times fall on a quarter-frame grid
-    pictures = (draw_frame(i, width, height, float(rate)) for i in range(count))
-    sound = Tone(_tone(count / float(rate))) if (audio or not video) else None
+    pts = _vfr_pts(count) if vfr else None
+    if frame_times is not None:
+        if len(frame_times) < 1 or frame_times[0] < 0 or any(b <= a for a, b in zip(frame_times, frame_times[1:])):
+            raise LimitError("frame_times must be increasing times in seconds, starting at 0 or later.")
+        count, tick, pts = len(frame_times), Fraction(1, 90000), [round(t * 90000) for t in frame_times]
+    pictures = (_add_noise(draw_frame(i, width, height, float(rate)), i, noise) if noise else draw_frame(i, width, height, float(rate))
+                for i in range(count))
+    length = (frame_times[-1] + 1 / float(rate)) if frame_times is not None else count / float(rate)
+    sound = Tone(_tone(length)) if (audio or not video) else None
     return write_video(
-        path, pictures if video else None, rate=rate, time_base=tick, pts=_vfr_pts(count) if vfr else None,
+        path, pictures if video else None, rate=rate, time_base=tick, pts=pts,
         rotation=rotation, gop=gop, preset=preset, audio=sound,
     )

@@ -55,6 +55,7 @@ __all__ = [
     "validate_fps",
     "validate_media_resolution",
     "sampled_frame_count",
+    "sample_indices_by_time",
     "frame_pixel_budget",
     "model_frame_size",
     "sample_indices",
@@ -192,6 +193,35 @@ def sample_indices(total_frames: int, count: int) -> npt.NDArray[np.int64]:
     if total_frames < 1:
         raise LimitError(f"a video needs at least one frame to sample from, got {total_frames}.")
     return np.round(np.linspace(0, total_frames - 1, count)).astype(np.int64)
+
+
+def sample_indices_by_time(pts: npt.ArrayLike, count: int, tolerance: float = 1) -> npt.NDArray[np.int64]:
+    """Indices of ``count`` frames spread evenly over the clip's *time*, given each frame's time.
+
+    The rule: target times ``T_k`` are spread evenly from the first to the last presentation
+    time (``linspace(pts[0], pts[-1], count)``); frame ``k`` is the frame whose position,
+    interpolated linearly between the times of its neighbours, is nearest:
+    ``round(interp(T_k, pts, arange(n)))``, half to even. For a constant-rate file (times evenly
+    spaced, to ``tolerance`` units of timestamp rounding) interpolation is the identity, and
+    the result is exactly :func:`sample_indices` ``(n, count)``. For a variable-rate file the
+    frames follow the clock, not the frame count: a second at 30 fps then a minute at 1 fps
+    gives a second's share of the frames to that second.
+
+    ``pts`` must be sorted (presentation order), in any unit.
+
+    >>> sample_indices_by_time([0, 1, 2, 3, 10, 20, 30], 4).tolist()
+    [0, 4, 5, 6]
+    """
+    times = np.asarray(pts, dtype=np.float64).reshape(-1)
+    if len(times) < 1:
+        raise LimitError("a video needs at least one frame to sample from, got 0.")
+    steps = np.diff(times)
+    if len(steps) == 0 or steps.max() - steps.min() <= tolerance:
+        return sample_indices(len(times), count)
+    if np.any(steps < 0):
+        raise LimitError("frame times must be sorted in presentation order.")
+    targets = np.linspace(times[0], times[-1], count)
+    return np.round(np.interp(targets, times, np.arange(len(times), dtype=np.float64))).astype(np.int64)
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,11 @@
 >>> frames.save("sampled.gif").name            # ... or as a clip: .mp4, or an animated .gif
 'sampled.gif'
 
-Which frames: ``tokens.plan_sampling`` gives the count and size from the spec's formula,
-``tokens.sample_indices`` spreads them over the whole clip (a rounded ``linspace``), and
-:mod:`mimo_nb.decode` reads them. Timestamps are ``index / native_fps``. Writing video (``fit``,
+Which frames: ``tokens.plan_sampling`` gives the count and size from the spec's formula, and
+``tokens.sample_indices_by_time`` spreads them evenly over the clip's *time*: target times from
+the first to the last frame's presentation time, each taking the frame nearest to it (for a
+constant-rate file exactly the rounded ``linspace`` over frame numbers, ``tokens.sample_indices``).
+:mod:`mimo_nb.decode` reads them; timestamps are the frames' real presentation times. Writing video (``fit``,
 ``Frames.save``/``play``) goes through :mod:`mimo_nb._encode`; the HTML comes from :mod:`mimo_nb.render`.
 
 A ``Video`` remembers its file's size, modification time and inode from ``open``: if the file is
@@ -34,6 +36,7 @@ import os
 import re
 import stat
 import tempfile
+import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator, Sequence
@@ -51,9 +54,9 @@ from .cache import file_sha256
 from .errors import LimitError, VideoError
 from .limits import BASE64_LIMIT_BYTES, URL_LIMIT_BYTES, base64_length
 from .profiles import Profile, ServerTokenBreakdown, explain_profile_tokens
-from .tokens import FPS_DEFAULT, SamplingPlan, TokenBreakdown, explain_video_tokens, plan_sampling
+from .tokens import FPS_DEFAULT, SamplingPlan, TokenBreakdown, explain_video_tokens, plan_sampling, sample_indices_by_time
 
-__all__ = ["Video", "Frames", "Player"]
+__all__ = ["Video", "Frames", "Player", "SampledFrame"]
 
 ProgressArg = Callable[[int, int], None] | bool | None
 
@@ -273,6 +276,42 @@ class Frames:
         else:
             html = render.video_player_html(render.media_data_uri(data, "video/mp4"), width=width, title=title, caption=caption, loop=True)
         return Player(html, f"{shown} as {format.upper()}, {rate:g} fps, {_megabytes(len(data))} inline", len(data))
+
+
+@dataclass(frozen=True)
+class SampledFrame:
+    """One decoded frame from :meth:`Video.iter_sample`.
+
+    ``positions``: where it goes in the sampled order (more than one when frames repeat);
+    ``index``: its frame number in the file; ``timestamp``: its presentation time (s);
+    ``source``: the frame really shown (``== index`` unless the file could not give it).
+    """
+
+    positions: tuple[int, ...]
+    index: int
+    timestamp: float
+    array: npt.NDArray[np.uint8]
+    source: int
+
+
+def _ranges(numbers: list[int]) -> str:
+    """``[3, 4, 5, 9]`` as ``"3-5, 9"``."""
+    spans: list[list[int]] = []
+    for n in numbers:
+        if spans and spans[-1][1] == n - 1:
+            spans[-1][1] = n
+        else:
+            spans.append([n, n])
+    return ", ".join(f"{a}-{b}" if a != b else f"{a}" for a, b in spans)
+
+
+def _substitute_note(substitutes: dict[int, int], info: decode.Probe) -> str:
+    """Which wanted frames the file could not give, and what stands in for them."""
+    missing = sorted(substitutes)
+    shown = sorted(set(substitutes.values()))
+    cut = f" (the file holds {info.readable_frames} of the {info.frame_count} frames it lists: it was cut short)" if info.readable_frames < info.frame_count else " (damaged data)"
+    return (f"{len(missing)} sampled frame(s) could not be decoded{cut}: frames {_ranges(missing)} "
+            f"repeat frame(s) {_ranges(shown)} instead.")
 
 
 # ---- Opening: path, bytes or URL ------------------------------------------------------------
@@ -619,6 +658,8 @@ class Video:
         *,
         timeout: float = 300.0,
         profile: str | Profile = "mimo-api",
+        cancel: threading.Event | None = None,
+        on_frame: Callable[[SampledFrame], None] | None = None,
     ) -> Frames:
         """Decode the frames the model sees: the formula's count, spread over the clip.
 
@@ -628,12 +669,114 @@ class Video:
             size: ``"model"`` (the formula's width x height) or ``"native"`` (displayed size).
             progress: True for a tqdm bar, or a callable ``(done, total)``.
             timeout: seconds for the whole decode.
+            cancel: a ``threading.Event``; set it from another thread to stop decoding
+                (:class:`VideoError` with ``reason="cancelled"``).
+            on_frame: called with each :class:`SampledFrame` as soon as it is decoded, for
+                progressive display (see also :meth:`iter_sample`).
 
         >>> frames = Video.open("clip.mp4").sample(fps=2)
         >>> len(frames) == Video.open("clip.mp4").plan(fps=2).frames
         True
         """
         timeout = _check_sample_args(progress, timeout)
+        plan, target = self._checked_plan(fps, media_resolution, size, profile)
+        indices = self._plan_indices(plan)
+        decoded = self._read(indices, target, progress, timeout, cancel, self._frame_callback(indices, on_frame))
+        return self._frames(plan, size, indices, decoded.array, decoded.substitutes)
+
+    def _plan_indices(self, plan: SamplingPlan) -> npt.NDArray[np.int64]:
+        """The API picks frames by time (below); a server profile by its own index rule."""
+        if plan.profile == "mimo-api":
+            return self.sample_indices(plan.frames)
+        return plan.indices(self.native_frame_count)
+
+    def sample_indices(self, count: int) -> npt.NDArray[np.int64]:
+        """Frame numbers of ``count`` frames spread evenly over the clip's time (see the module doc)."""
+        table = self._info.frame_table()
+        return sample_indices_by_time(table.pts[: self.native_frame_count], count)
+
+    def timestamps(self, indices: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        """Presentation times (s, from the first frame) of frames ``indices``, as the file gives them."""
+        return self._info.frame_table().seconds[np.asarray(indices, dtype=np.int64)]
+
+    def _frames(self, plan: SamplingPlan, size: str, indices: npt.NDArray[np.int64], array: npt.NDArray[np.uint8],
+                substitutes: dict[int, int]) -> Frames:
+        """Frames with the repeats said out loud: more frames asked than the file has, or frames it cannot give."""
+        notes = []
+        if len(np.unique(indices)) < len(indices):
+            notes.append(
+                f"fps={plan.fps:g} asks for {plan.frames} frames but the file has {self.native_frame_count} "
+                f"(native {self.native_fps:g} fps), so some frames repeat, as they will for the model."
+            )
+        if substitutes:
+            notes.append(_substitute_note(substitutes, self._info))
+        return Frames(
+            array=array,
+            indices=indices,
+            timestamps=self.timestamps(indices),
+            plan=plan,
+            repeated=bool(notes),
+            size=size,
+            native_fps=self.native_fps,
+            note=" ".join(notes),
+            source_name=self.name,
+        )
+
+    def iter_sample(
+        self,
+        fps: float = FPS_DEFAULT,
+        media_resolution: str = "default",
+        size: str = "model",
+        *,
+        timeout: float = 300.0,
+        cancel: threading.Event | None = None,
+        profile: str | Profile = "mimo-api",
+    ) -> Iterator[SampledFrame]:
+        """The frames :meth:`sample` returns, yielded one by one as they are decoded.
+
+        Each distinct frame comes once, with every position it takes in the sampled order (a
+        frame repeats when fps asks for more frames than the file has). Set ``cancel`` (a
+        ``threading.Event``, from any thread) or close the iterator to stop the decoding.
+
+        >>> video = Video.open("clip.mp4")
+        >>> plan = video.plan(fps=2)
+        >>> grid = np.zeros((plan.frames, plan.height, plan.width, 3), np.uint8)
+        >>> for item in video.iter_sample(fps=2, size="model"):
+        ...     grid[list(item.positions)] = item.array
+        >>> [item.index for item in video.iter_sample(fps=2)]
+        [0, 20, 39, 59]
+        >>> bool((grid == video.sample(fps=2).array).all())
+        True
+        """
+        plan, target = self._checked_plan(fps, media_resolution, size, profile)
+        indices = self._plan_indices(plan)
+        positions: dict[int, list[int]] = {}
+        for position, index in enumerate(indices.tolist()):
+            positions.setdefault(index, []).append(position)
+        seconds = self._info.frame_table().seconds
+        for item in decode.iter_frames(self._info, indices, target, timeout=timeout, cancel=cancel):
+            yield SampledFrame(tuple(positions[item.index]), item.index, float(seconds[item.index]), item.array, item.source)
+
+    def preview(self, fps: float = FPS_DEFAULT, media_resolution: str = "default", size: str = "model", *,
+                max_keyframes: int = 24, timeout: float = 30.0, profile: str | Profile = "mimo-api") -> Frames:
+        """A quick stand-in for :meth:`sample`: each sampled frame shown by a nearby keyframe.
+
+        Decodes at most ``max_keyframes`` keyframes (seeking to each, nothing else decoded), so it
+        costs a fraction of a second even for long videos. ``repeated`` is True and the note
+        says these are not the exact frames; the ``indices`` and ``timestamps`` are the exact
+        frames' (what :meth:`sample` will show).
+        """
+        plan, target = self._checked_plan(fps, media_resolution, size, profile)
+        indices = self._plan_indices(plan)
+        array, sources = decode.read_keyframes(self._info, indices, target, max_keyframes=max_keyframes, timeout=timeout)
+        frames = self._frames(plan, size, indices, array, {})
+        frames.repeated = True
+        frames.note = (f"preview: nearby keyframes (frames {_ranges(sorted(set(sources.tolist())))}) stand in for the "
+                       f"{plan.frames} sampled frames; sample() gives the exact ones. " + frames.note).strip()
+        return frames
+
+    def _checked_plan(self, fps: float, media_resolution: str, size: str, profile: str | Profile = "mimo-api"
+                      ) -> tuple[SamplingPlan, tuple[int, int] | None]:
         plan = self.plan(fps, media_resolution, profile=profile)
         if size not in ("model", "native"):
             raise LimitError(f"size must be 'model' or 'native', got {size!r}.")
@@ -642,36 +785,32 @@ class Video:
                 f"At {self.width}x{self.height} the formula sizes frames to {plan.width}x{plan.height}: the model would see "
                 "no pixels. Pad or crop the video to a less extreme aspect ratio."
             )
-        indices = plan.indices(self.native_frame_count)
-        target = (plan.width, plan.height) if size == "model" else None
-        array = self._read(indices, target, progress, timeout)
-        repeated = len(np.unique(indices)) < len(indices)
-        note = ""
-        if repeated:
-            note = (
-                f"fps={plan.fps:g} asks for {plan.frames} frames but the file has {self.native_frame_count} "
-                f"(native {self.native_fps:g} fps), so some frames repeat, as they will for the model."
-            )
-        return Frames(
-            array=array,
-            indices=indices,
-            timestamps=indices.astype(np.float64) / self.native_fps,
-            plan=plan,
-            repeated=bool(repeated),
-            size=size,
-            native_fps=self.native_fps,
-            note=note,
-            source_name=self.name,
-        )
+        return plan, ((plan.width, plan.height) if size == "model" else None)
 
-    def _read(self, indices: npt.NDArray[np.int64], size: tuple[int, int] | None, progress: ProgressArg, timeout: float) -> npt.NDArray[np.uint8]:
+    def _frame_callback(self, indices: npt.NDArray[np.int64], on_frame: Callable[[SampledFrame], None] | None
+                        ) -> Callable[[decode.DecodedFrame], None] | None:
+        if on_frame is None:
+            return None
+        positions: dict[int, list[int]] = {}
+        for position, index in enumerate(indices.tolist()):
+            positions.setdefault(index, []).append(position)
+        seconds = self._info.frame_table().seconds
+
+        def call(item: decode.DecodedFrame) -> None:
+            on_frame(SampledFrame(tuple(positions[item.index]), item.index, float(seconds[item.index]), item.array, item.source))
+
+        return call
+
+    def _read(self, indices: npt.NDArray[np.int64], size: tuple[int, int] | None, progress: ProgressArg, timeout: float,
+              cancel: threading.Event | None = None, on_frame: Callable[[decode.DecodedFrame], None] | None = None) -> decode.Decoded:
+        options: dict[str, Any] = dict(timeout=timeout, cancel=cancel, on_frame=on_frame)
         if progress is True:
             from tqdm.auto import tqdm
 
             unique = len(np.unique(indices))
             with tqdm(total=unique, desc="frames", leave=False) as bar:
-                return decode.read_frames(self._info, indices, size, timeout=timeout, progress=lambda done, _: bar.update(done - bar.n))
-        return decode.read_frames(self._info, indices, size, timeout=timeout, progress=progress or None)
+                return decode.decode_frames(self._info, indices, size, progress=lambda done, _: bar.update(done - bar.n), **options)
+        return decode.decode_frames(self._info, indices, size, progress=progress or None, **options)
 
     # ---- display -----------------------------------------------------------------------------
 
@@ -683,7 +822,7 @@ class Video:
             if width > 4 * height:
                 width, height = 4 * height, max(2, round(self.height * 4 * height / self.width))
             array = decode.read_frames(self._info, indices, (width, height), timeout=30.0)
-            self._strip = (array, [_imaging.format_time(i / self.native_fps) for i in indices])
+            self._strip = (array, [_imaging.format_time(t) for t in self.timestamps(indices)])
         return self._strip
 
     def play(self, *, max_bytes: int = PLAYER_MAX_BYTES, width: int | None = None) -> Player:
