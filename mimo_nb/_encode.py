@@ -425,6 +425,44 @@ def _write_streams(
         _encode_into(container, sound, chunks, clock)
 
 
+def write_h264_size_change(path: Path, frames: Iterable[Array], *, rate: Fraction, preset: str = "veryfast") -> Path:
+    """An H.264 MP4/MOV whose frames may change size mid-stream, as when recordings are joined.
+
+    Each change of size starts a fresh encoder whose keyframe carries the new parameter sets
+    in-band, muxed into the one stream the container declared for the first size (a test input:
+    decoders must cope with it, and mimo_nb's must give one consistent array).
+    """
+    import av
+
+    with av.open(str(path), "w", format="mov" if path.suffix.lower() == ".mov" else "mp4") as container:
+        stream: Any = None
+        encoder: Any = None
+
+        def drain(frame: Any) -> None:
+            for packet in encoder.encode(frame):
+                packet.stream = stream
+                container.mux(packet)
+
+        for i, array in enumerate(frames):
+            h, w = array.shape[:2]
+            if stream is None:
+                stream = encoder = container.add_stream("libx264", rate=rate, options={"preset": preset, "crf": "20"})
+                stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+                stream.codec_context.time_base = 1 / rate
+            elif (w, h) != (encoder.width, encoder.height):
+                drain(None)
+                encoder = av.CodecContext.create("libx264", "w")
+                encoder.width, encoder.height, encoder.pix_fmt = w, h, "yuv420p"
+                encoder.time_base, encoder.framerate = 1 / rate, rate
+                encoder.options = {"preset": preset, "crf": "20"}
+            frame = av.VideoFrame.from_ndarray(array, format="rgb24")
+            frame.pts, frame.time_base = i, 1 / rate
+            drain(frame)
+        if encoder is not None:
+            drain(None)
+    return path
+
+
 def gif_durations(count: int, fps: float) -> list[int]:
     """Per-frame delays in ms, whole centiseconds (GIF's unit), summing to the clip's length.
 

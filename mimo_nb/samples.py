@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ._encode import AUDIO_RATE, VIDEO_FORMATS, Tone, output_path, write_video
+from ._encode import AUDIO_RATE, VIDEO_FORMATS, Tone, output_path, write_h264_size_change, write_video
 from .errors import LimitError
 
 __all__ = ["generate_clip", "draw_frame", "read_frame_counter", "COUNTER_BITS", "SAMPLE_FORMATS"]
@@ -152,39 +152,6 @@ def _add_noise(img: npt.NDArray[np.uint8], index: int, amplitude: int) -> npt.ND
     return img
 
 
-def _write_size_change(path: Path, count: int, rate: Fraction, width: int, height: int,
-                       change: tuple[float, int, int], preset: str) -> Path:
-    """An H.264 MP4/MOV whose frame size changes at ``change[0]`` s: a second encoder's keyframe
-    carries the new parameter sets in-band, in the same stream (as when recordings are joined)."""
-    import av
-
-    switch = min(count, max(0, round(change[0] * float(rate))))
-    with av.open(str(path), "w", format="mov" if path.suffix.lower() == ".mov" else "mp4") as container:
-        stream = container.add_stream("libx264", rate=rate, options={"preset": preset, "crf": "20"})
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.codec_context.time_base = 1 / rate
-        encoder: Any = stream
-        for i in range(count):
-            w, h = (width, height) if i < switch else change[1:]
-            if i == switch:
-                for packet in encoder.encode(None):
-                    packet.stream = stream
-                    container.mux(packet)
-                encoder = av.CodecContext.create("libx264", "w")
-                encoder.width, encoder.height, encoder.pix_fmt = w, h, "yuv420p"
-                encoder.time_base, encoder.framerate = 1 / rate, rate
-                encoder.options = {"preset": preset, "crf": "20"}
-            frame = av.VideoFrame.from_ndarray(draw_frame(i, w, h, float(rate)), format="rgb24")
-            frame.pts, frame.time_base = i, 1 / rate
-            for packet in encoder.encode(frame):
-                packet.stream = stream
-                container.mux(packet)
-        for packet in encoder.encode(None):
-            packet.stream = stream
-            container.mux(packet)
-    return path
-
-
 def _vfr_pts(count: int) -> list[int]:
     """Irregular timestamps in quarter-frame units: gaps of 2, 6, 4, 4 (mean 4 = one frame)."""
     gaps = [2, 6, 4, 4]
@@ -287,7 +254,10 @@ def generate_clip(
     if size_change is not None:
         if path.suffix.lower() not in (".mp4", ".mov") or size_change[1] < 2 or size_change[2] < 2 or size_change[1] % 2 or size_change[2] % 2:
             raise LimitError("size_change is (seconds, even width, even height), written to MP4 or MOV files.")
-        return _write_size_change(path, count, rate, width, height, size_change, preset)
+        switch = min(count, max(0, round(size_change[0] * float(rate))))
+        sizes = [(width, height) if i < switch else size_change[1:] for i in range(count)]
+        return write_h264_size_change(path, (draw_frame(i, w, h, float(rate)) for i, (w, h) in enumerate(sizes)),
+                                      rate=rate, preset=preset)
     tick = Fraction(1, 4) / rate if vfr else 1 / rate  # VFR times fall on a quarter-frame grid
     pts = _vfr_pts(count) if vfr else None
     if frame_times is not None:
