@@ -6,7 +6,7 @@ from pathlib import Path
 import av
 import pytest
 
-from mimo_nb._pyav import open_input
+from mimo_nb.decode import open_input
 from mimo_nb.samples import generate_clip
 from mimo_nb.video import Video
 from video_fixtures import counters
