@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from .decode import open_input
 from .errors import LimitError, VideoError
 
 __all__ = [
@@ -248,12 +249,7 @@ def _add_video_stream(container: Any, fmt: EncodeFormat, size: tuple[int, int], 
 
 def _open_source(path: Path) -> Any:
     """Open a file we read sound from (already probed, so it opens)."""
-    import av
-
-    try:
-        return av.open(str(path), metadata_errors="ignore")
-    except TypeError:  # PyAV 19 dropped the argument
-        return av.open(str(path))
+    return open_input(path)  # decode's: tags that are not UTF-8 open on every PyAV, 19 included
 
 
 def _add_audio_stream(container: Any, fmt: EncodeFormat, track: AudioTrack) -> Any | None:

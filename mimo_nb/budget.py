@@ -410,7 +410,7 @@ def plan_budget_many(
     return BudgetTable(
         profile=prof.name,
         fps=np.where(any_fit, grid.fps[col], np.nan),
-        media_resolution=np.asarray(np.where(any_fit, resolutions, None), dtype=object),
+        media_resolution=np.where(any_fit, resolutions, np.array(None, dtype=np.object_)),  # object dtype from both
         frames=pick(out["frames"]), width=pick(out["width"]), height=pick(out["height"]), tokens=pick(out["tokens"]),
         cost=None if cost is None else np.where(any_fit, cost[rows, col], np.nan),
         fits=any_fit,
