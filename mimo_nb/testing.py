@@ -1,23 +1,49 @@
-"""A local stand-in for the MiMo endpoint, for tests, demos and benchmarks (127.0.0.1 only).
+"""A local stand-in for the MiMo endpoint, for your own tests, demos and benchmarks (127.0.0.1 only).
 
-It checks the ``api-key`` header (or ``Authorization: Bearer``, as the OpenAI SDK sends),
-validates the payload's shape against the spec, and answers with the spec page's recorded
-example response, as JSON or as server-sent events. It can inject faults on demand, records
-every request it receives, and can answer after a fixed delay.
+What ``httpx.MockTransport`` is for one request, :class:`MockMimoServer` is for a whole MiMo
+deployment: a real HTTP server in a background thread that checks the ``api-key`` header (or
+``Authorization: Bearer``, as the OpenAI SDK sends), validates each payload against the spec's
+shape, and answers with the spec page's recorded example response, as JSON or as server-sent
+events. Scripted faults make every failure a client must survive reproducible; every request is
+recorded (without the key).
 
+>>> from mimo_nb import MimoClient
 >>> with MockMimoServer(api_key="test-key") as server:
 ...     server.script("503", "503")               # fail twice, then answer
 ...     client = MimoClient("test-key", base_url=server.base_url, retry_base_delay=0.01)
 ...     client.ask("https://example.com/a.mp4", "describe").origin
 'live'
 
-Faults (strings, or :class:`Fault` for parameters): ``"ok"``, ``"400"``, ``"401"``, ``"403"``,
-``"429"`` (with ``Retry-After``), ``"500"``, ``"503"``, ``"cut_stream"`` (a stream that stops
-half-way), ``"slow"`` (answers after ``Fault.delay`` seconds), ``"malformed_json"``,
-``"disconnect"`` (closes the connection without answering).
+Faults, one per POST, in the order scripted (strings, or :class:`Fault` for parameters):
 
-The answer is always the vendor page's recorded example: it is no model and says nothing about
-the video sent.
+================  ================================================================================
+``"ok"``          answer normally
+``"400"`` ...     answer with that status and an OpenAI-style error body: 400, 401, 403, 404, 422,
+                  429 and 503 (with ``Retry-After: Fault.retry_after``), 500, 502
+``"slow"``        answer after ``Fault.delay`` seconds
+``"trickle"``     send the answer ``Fault.chunk`` bytes at a time, one piece every ``Fault.interval`` s
+``"ping"``        for ``Fault.delay`` seconds send keep-alives every ``Fault.interval`` s (SSE
+                  comments in a stream, spaces before a JSON body), then the answer
+``"cut_stream"``  a stream that stops half-way, without its terminating chunk
+``"disconnect"``  close the connection without answering
+``"malformed_json"`` a 200 whose body is cut JSON
+``"body"``        a 200 whose body is ``Fault.body`` (JSON-encoded unless bytes)
+``"events"``      a stream of ``data: {item}`` events, one per item of ``Fault.body``, as given
+                  (add ``"[DONE]"`` yourself)
+``"huge"``        a 200 with ``Fault.size`` bytes of content (chunked, no Content-Length), or in a
+                  stream one endless-looking ``data:`` line of that size
+``"echo_key"``    a 401 that repeats the key it received in its message (long enough that a cut at
+                  500 characters falls inside the key), nested in its body, and in two headers
+================  ================================================================================
+
+Files for ``Video.open(url)`` and the client's HEAD size probe: ``server.files[path] = data``
+serves ``data`` to GET and HEAD at ``server.url(path)``; ``server.file_faults[path]`` applies a
+``"slow"``, ``"trickle"`` or ``"ping"``-free ``Fault`` to every request for that path.
+``server.head_sizes[path] = n`` answers a HEAD with ``Content-Length: n`` and no file. GET and
+HEAD requests are recorded in ``server.probes`` as ``(method, path)``.
+
+The answer is always the vendor page's recorded example (or what a fault says): it is no model
+and says nothing about the video sent.
 """
 
 from __future__ import annotations
@@ -37,18 +63,24 @@ from typing import Any
 
 from .response import spec_example_json
 
-__all__ = ["Fault", "RecordedRequest", "MockMimoServer", "validate_payload"]
+__all__ = ["Fault", "RecordedRequest", "MockMimoServer", "validate_payload", "sse_chunks", "FAULT_KINDS"]
 
-FAULT_KINDS = ("ok", "400", "401", "403", "429", "500", "503", "cut_stream", "slow", "malformed_json", "disconnect")
+STATUS_FAULTS = ("400", "401", "403", "404", "422", "429", "500", "502", "503")
+FAULT_KINDS = ("ok", *STATUS_FAULTS, "slow", "trickle", "ping", "cut_stream", "disconnect", "malformed_json",
+               "body", "events", "huge", "echo_key")
 
 
 @dataclass(frozen=True)
 class Fault:
-    """One scripted behaviour of the server for one request."""
+    """One scripted behaviour of the server for one request (see the module's table)."""
 
     kind: str = "ok"
-    retry_after: float | None = 0.0  # for 429 and 503: the Retry-After header, seconds (None: no header)
-    delay: float = 2.0  # for "slow": seconds before answering
+    retry_after: float | None = 0.0  # 429 and 503: the Retry-After header, seconds (None: no header)
+    delay: float = 2.0  # "slow": seconds before answering; "ping": seconds of keep-alives
+    interval: float = 0.25  # "trickle" and "ping": seconds between pieces
+    chunk: int = 1  # "trickle": bytes per piece
+    size: int = 20 * 2**20  # "huge": bytes of content
+    body: Any = None  # "body": the answer; "events": the data of each event
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
@@ -221,23 +253,72 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(f"{len(data):X}\r\n".encode("ascii") + data + b"\r\n")
         self.wfile.flush()
 
-    def _send_stream(self, response: dict[str, Any], cut: bool) -> None:
+    def _start_chunked(self, content_type: str) -> None:
         self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Content-Type", content_type)
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Transfer-Encoding", "chunked")
         self.send_header("x-request-id", self._request_id)
         self.end_headers()
+
+    def _send_chunked(self, content_type: str, data: bytes, fault: Fault) -> None:
+        """``data`` as a chunked body, paced as the fault says (trickled, or after keep-alives)."""
+        self._start_chunked(content_type)
+        if fault.kind == "ping":
+            keep_alive = b": ping\n\n" if content_type == "text/event-stream" else b" "
+            end = time.monotonic() + fault.delay
+            while time.monotonic() < end:
+                self._write_chunk(keep_alive)
+                time.sleep(fault.interval)
+        if fault.kind == "trickle":
+            for i in range(0, len(data), max(1, fault.chunk)):
+                self._write_chunk(data[i : i + max(1, fault.chunk)])
+                time.sleep(fault.interval)
+        elif data:
+            self._write_chunk(data)
+        self.wfile.write(b"0\r\n\r\n")
+
+    def _send_stream(self, response: dict[str, Any], fault: Fault) -> None:
         events = [f"data: {json.dumps(c)}\n\n".encode("utf-8") for c in sse_chunks(response)]
         events.append(b"data: [DONE]\n\n")
-        if cut:
+        if fault.kind == "cut_stream":
+            self._start_chunked("text/event-stream")
             for event in events[: len(events) // 2]:
                 self._write_chunk(event)
             self._drop_connection()  # no terminating chunk: the client sees a broken body
             return
+        if fault.kind in ("trickle", "ping"):
+            return self._send_chunked("text/event-stream", b"".join(events), fault)
+        self._start_chunked("text/event-stream")
         for event in events:
             self._write_chunk(event)
         self.wfile.write(b"0\r\n\r\n")
+
+    def _send_huge(self, stream: bool, size: int) -> None:
+        """``size`` bytes of content in 64 KiB chunks, never whole in memory on this side either."""
+        piece = b"x" * 2**16
+        if stream:
+            self._start_chunked("text/event-stream")
+            self._write_chunk(b'data: {"choices": [{"delta": {"content": "')
+        else:
+            self._start_chunked("application/json")
+            self._write_chunk(b'{"choices": [{"message": {"content": "')
+        try:
+            for _ in range(size // len(piece) + 1):
+                self._write_chunk(piece)
+        except (BrokenPipeError, ConnectionResetError):
+            return  # the client gave up, as it should
+        self._write_chunk(b'"}}]}\n\n' if stream else b'"}}]}')
+        self.wfile.write(b"0\r\n\r\n")
+
+    def _echo_key(self) -> None:
+        """A 401 that repeats the key it was sent, as a careless server might."""
+        key = self.headers.get("api-key") or self.headers.get("Authorization", "")[7:]
+        pad = "x" * (500 - len("Incorrect API key provided: ") - max(1, len(key) // 2))
+        message = f"Incorrect API key provided: {pad}{key} (key {key} is invalid)"
+        body = {"error": {"message": message, "type": "authentication_error", "code": "401",
+                          "param": [key, {"received": key, key: "as a key"}]}}
+        self._send_json(401, body, {"x-request-id": f"req-{key}", "www-authenticate": f"Bearer realm={key}"})
 
     def _drop_connection(self) -> None:
         self.wfile.flush()
@@ -249,11 +330,35 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- the endpoint --
 
-    def do_HEAD(self) -> None:  # noqa: N802  (for the client's URL size probe in tests)
-        size = self.server.owner.head_sizes.get(self.path)
-        self.send_response(200 if size is not None else 404)
-        self.send_header("Content-Length", str(size or 0))
-        self.end_headers()
+    def _file(self, head: bool) -> None:
+        owner = self.server.owner
+        owner._probe(self.command, self.path)
+        data = owner.files.get(self.path)
+        fault = owner.file_faults.get(self.path, Fault("ok"))
+        if fault.kind == "slow":
+            time.sleep(fault.delay)
+        if data is None:
+            size = owner.head_sizes.get(self.path) if head else None
+            self.send_response(200 if size is not None else 404)
+            self.send_header("Content-Length", str(size or 0))
+            self.end_headers()
+            return
+        if head or fault.kind != "trickle":
+            self.send_response(200)
+            self.send_header("Content-Type", "video/mp4")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            if not head:
+                self.wfile.write(data)
+            return
+        self._request_id = "file"
+        self._send_chunked("video/mp4", data, fault)
+
+    def do_HEAD(self) -> None:  # noqa: N802  (for the client's URL size probe)
+        self._file(head=True)
+
+    def do_GET(self) -> None:  # noqa: N802  (for Video.open(url) downloads)
+        self._file(head=False)
 
     def do_POST(self) -> None:  # noqa: N802  (http.server's naming)
         owner = self.server.owner
@@ -278,23 +383,30 @@ class _Handler(BaseHTTPRequestHandler):
             if owner.delay:
                 time.sleep(owner.delay)
             self._answer(fault, auth_ok, problems, body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (a timeout test): nothing to answer
         finally:
             owner._leave()
 
     def _answer(self, fault: Fault, auth_ok: bool, problems: list[str], body: Any) -> None:
         retry = {} if fault.retry_after is None else {"Retry-After": f"{fault.retry_after:g}"}
+        stream = isinstance(body, dict) and bool(body.get("stream"))
         if not self.path.rstrip("/").endswith("/chat/completions"):
             return self._send_error(404, f"no route {self.path}", "not_found")
         if fault.kind == "disconnect":
             return self._drop_connection()
+        if fault.kind == "echo_key":
+            return self._echo_key()
         if fault.kind in ("401", "403") or not auth_ok:
             status = 403 if fault.kind == "403" else 401
             return self._send_error(status, "Invalid API key: check the api-key header.", "authentication_error")
-        if fault.kind == "429":
-            return self._send_error(429, "Rate limit reached; slow down.", "rate_limit_error", retry)
-        if fault.kind in ("500", "503"):
-            headers = retry if fault.kind == "503" else {}
-            return self._send_error(int(fault.kind), "The server had an error; try again.", "server_error", headers)
+        if fault.kind in STATUS_FAULTS and fault.kind != "400":
+            status = int(fault.kind)
+            headers = retry if status in (429, 503) else {}
+            kind = {404: "not_found", 422: "invalid_request_error", 429: "rate_limit_error"}.get(status, "server_error")
+            message = {404: "The model does not exist.", 422: "The body could not be validated.",
+                       429: "Rate limit reached; slow down."}.get(status, "The server had an error; try again.")
+            return self._send_error(status, message, kind, headers)
         if fault.kind == "400" or problems:
             message = "; ".join(problems) or "The video could not be read."
             return self._send_error(400, message, "invalid_request_error")
@@ -303,8 +415,18 @@ class _Handler(BaseHTTPRequestHandler):
         response = self.server.owner.response
         if fault.kind == "malformed_json":
             return self._send_json(200, json.dumps(response).encode("utf-8")[:40])
-        if isinstance(body, dict) and body.get("stream"):
-            return self._send_stream(response, cut=fault.kind == "cut_stream")
+        if fault.kind == "body":
+            data = fault.body if isinstance(fault.body, bytes) else json.dumps(fault.body).encode("utf-8")
+            return self._send_json(200, data)
+        if fault.kind == "events":
+            events = b"".join(f"data: {item}\n\n".encode("utf-8") for item in fault.body or [])
+            return self._send_chunked("text/event-stream", events, Fault("ok"))
+        if fault.kind == "huge":
+            return self._send_huge(stream, fault.size)
+        if stream:
+            return self._send_stream(response, fault)
+        if fault.kind in ("trickle", "ping"):
+            return self._send_chunked("application/json", json.dumps(response).encode("utf-8"), fault)
         return self._send_json(200, response)
 
 
@@ -336,7 +458,10 @@ class MockMimoServer:
         self.delay = delay
         self.response = response or spec_example_json()
         self.head_sizes: dict[str, int] = {}  # path -> Content-Length answered to HEAD
+        self.files: dict[str, bytes] = {}  # path -> bytes served to GET (and sized for HEAD)
+        self.file_faults: dict[str, Fault] = {}  # path -> how GET/HEAD of it behave, every time
         self.requests: list[RecordedRequest] = []
+        self.probes: list[tuple[str, str]] = []  # (method, path) of every GET and HEAD
         self._faults: deque[Fault] = deque()
         self.in_flight = 0
         self.max_in_flight = 0  # the most requests answered at once (to check client concurrency)
@@ -395,10 +520,11 @@ class MockMimoServer:
             self._faults.extend(f if isinstance(f, Fault) else Fault(f) for f in faults)
 
     def reset(self) -> None:
-        """Forget queued faults and recorded requests."""
+        """Forget queued faults, recorded requests and probes (files and sizes stay)."""
         with self._lock:
             self._faults.clear()
             self.requests.clear()
+            self.probes.clear()
             self.max_in_flight = 0
 
     def _next_fault(self) -> Fault:
@@ -417,6 +543,10 @@ class MockMimoServer:
     def _record(self, request: RecordedRequest) -> None:
         with self._lock:
             self.requests.append(request)
+
+    def _probe(self, method: str, path: str) -> None:
+        with self._lock:
+            self.probes.append((method, path))
 
 
 def main(argv: list[str] | None = None) -> None:
