@@ -634,7 +634,8 @@ class _StreamBase:
             chunk = self._secrets.redact(json.loads(data))  # redacted before anything shows it
         except (ValueError, RecursionError):
             problem = f"an event is not JSON: {self._secrets.text(data, 120)!r}"
-            raise self._interrupted(problem, APIResponseValidationError(problem, problem=problem)) from None
+            cause = APIResponseValidationError(problem, problem=problem)
+            raise self._interrupted(problem, cause) from cause
         if isinstance(chunk, dict) and chunk.get("error") is not None:
             error = chunk["error"]
             said = error.get("message") if isinstance(error, dict) else error
@@ -642,7 +643,7 @@ class _StreamBase:
         try:
             return self._assembler.add(chunk)
         except APIResponseValidationError as exc:
-            raise self._interrupted(f"an event is not a chat-completion chunk: {exc.problem}", exc) from None
+            raise self._interrupted(f"an event is not a chat-completion chunk: {exc.problem}", exc) from exc
 
     def _interrupted(self, why: str, cause: BaseException | None = None) -> StreamInterruptedError:
         partial = self._build()
@@ -651,7 +652,8 @@ class _StreamBase:
             "(in .partial); ask again (or without stream=True) for the whole answer.",
             partial=partial, request_id=self._request_id,
         )
-        error.__cause__ = cause
+        error.__cause__ = cause  # also when raised "from" a cause: the error behind the break
+        error.__suppress_context__ = True
         return error
 
     def _failure(self, exc: BaseException) -> StreamInterruptedError:
@@ -660,7 +662,8 @@ class _StreamBase:
             return exc
         if isinstance(exc, DeadlineExceeded):
             timeout = _deadline_error("reading the stream", self._deadline)
-            return self._interrupted(f"the deadline of {self._deadline.seconds:g} s passed (stream_timeout)", timeout)
+            return self._interrupted(f"no complete answer within the deadline of {self._deadline.seconds:g} s "
+                                     "(stream_timeout, or this call's timeout)", timeout)
         if isinstance(exc, APIResponseValidationError):
             return self._interrupted(exc.problem, exc)
         if isinstance(exc, SSEError):
@@ -762,7 +765,8 @@ class CompletionStream(_StreamBase):
                         break
                     yield from deltas
             except (DeadlineExceeded, APIResponseValidationError, SSEError, httpx.HTTPError) as exc:
-                raise self._failure(exc) from None
+                failure = self._failure(exc)
+                raise failure from failure.__cause__
             finally:
                 self.close()
             self._finish(saw_done)
@@ -819,7 +823,8 @@ class AsyncCompletionStream(_StreamBase):
                     for delta in deltas:
                         yield delta
             except (DeadlineExceeded, APIResponseValidationError, SSEError, httpx.HTTPError) as exc:
-                raise self._failure(exc) from None
+                failure = self._failure(exc)
+                raise failure from failure.__cause__
             finally:
                 await events.aclose()
                 await self.aclose()
