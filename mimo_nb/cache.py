@@ -7,9 +7,13 @@ file, then ``os.replace``); an entry that cannot be read is reported with a warn
 as missing.
 
 >>> cache = ResponseCache("responses/")
->>> cache.get(request) is None          # a miss
+>>> material = {"model": "mimo-v2.5", "messages": []}   # PreparedRequest.cache_material()
+>>> cache.get(material) is None         # a miss
 True
->>> cache.put(request, raw_response)    # -> the entry's path
+>>> cache.put(material, {"choices": []}).name[:12]   # the entry's file is named by the key
+'5501505824ac'
+>>> cache.get(material)
+{'choices': []}
 
 Offline mode (``MIMO_NB_OFFLINE=1`` or ``MimoClient(offline=True)``) answers from the cache
 only and raises :class:`~mimo_nb.errors.CacheMissError` for anything not recorded.
@@ -85,6 +89,7 @@ def request_key(material: Mapping[str, Any]) -> str:
     """The cache key of a request's canonical material (see ``PreparedRequest.cache_material``).
 
     >>> request_key({"model": "mimo-v2.5", "messages": []})[:12]
+    '5501505824ac'
     """
     return hashlib.sha256(canonical_json(material).encode("utf-8")).hexdigest()
 

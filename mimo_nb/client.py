@@ -603,7 +603,7 @@ class _StreamBase:
         """The assembled :class:`Completion`, once the stream has finished."""
 
     @classmethod
-    def _replaying(cls, completion: Completion) -> Any:
+    def from_completion(cls, completion: Completion) -> Any:
         """A stream replaying a finished completion (from the cache) as two deltas."""
         stream = cls(None, estimate=completion.estimate, prices=completion.prices,
                      request_id=completion.request_id, on_complete=None)
@@ -1538,7 +1538,7 @@ offline=False)
         prepared.check_files()
         cached, material = self._cached(prepared)
         if cached is not None:
-            return CompletionStream._replaying(cached) if call.stream else cached
+            return CompletionStream.from_completion(cached) if call.stream else cached
         self._headers(call, prepared)  # no key: fail before any connection
         sent = None
         for attempt in Retrying(**self._retry_policy(call.deadline)):
@@ -1814,7 +1814,7 @@ class AsyncMimoClient(_ClientBase):
         else:
             cached, material = self._cached(prepared)
         if cached is not None:
-            return AsyncCompletionStream._replaying(cached) if call.stream else cached
+            return AsyncCompletionStream.from_completion(cached) if call.stream else cached
         self._headers(call, prepared)  # no key: fail before any connection
         sent = None
         async for attempt in AsyncRetrying(**self._retry_policy(call.deadline)):

@@ -15,7 +15,11 @@ the base64 encoder in small chunks, with the exact ``Content-Length`` known in a
 >>> req = prepare_request([part], "please describe the content of the video")
 >>> req.json["messages"][0]["content"][0]["fps"]
 2
->>> print(req)            # the body as JSON, with base64 elided
+>>> print(req)            # doctest: +ELLIPSIS
+{
+  "model": "mimo-v2.5",
+  "messages": [
+...
 """
 
 from __future__ import annotations

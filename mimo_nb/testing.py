@@ -38,7 +38,7 @@ Faults, one per POST, in the order scripted (strings, or :class:`Fault` for para
 
 Files for ``Video.open(url)`` and the client's HEAD size probe: ``server.files[path] = data``
 serves ``data`` to GET and HEAD at ``server.url(path)``; ``server.file_faults[path]`` applies a
-``"slow"``, ``"trickle"`` or ``"ping"``-free ``Fault`` to every request for that path.
+``"slow"`` or ``"trickle"`` :class:`Fault` to every request for that path.
 ``server.head_sizes[path] = n`` answers a HEAD with ``Content-Length: n`` and no file. GET and
 HEAD requests are recorded in ``server.probes`` as ``(method, path)``.
 
@@ -514,7 +514,10 @@ class MockMimoServer:
     def script(self, *faults: str | Fault) -> None:
         """Queue behaviours for the next requests, one each; then answers normally.
 
-        >>> server.script("429", "500")      # fail twice, then succeed
+        >>> with MockMimoServer() as server:
+        ...     server.script("429", Fault("slow", delay=0.1))   # fail, then answer late, then normally
+        ...     [f.kind for f in server._faults]
+        ['429', 'slow']
         """
         with self._lock:
             self._faults.extend(f if isinstance(f, Fault) else Fault(f) for f in faults)
