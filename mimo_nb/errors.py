@@ -8,7 +8,7 @@ Each message says what was wrong and what to do about it.
     ├── LimitError (also ValueError)      an argument or a file is outside what the API accepts
     │   ├── ContextLengthError            the request does not fit the model's context
     │   └── ConfigurationError            a client option or environment variable is unusable
-    ├── VideoError                        a video could not be opened, probed, decoded or sent
+    ├── VideoError                        a video could not be opened, probed, decoded, written or sent
     ├── APIError                          talking to the API failed: .message, .body, .request_id
     │   ├── APIStatusError                the server answered 4xx/5xx: .status_code, .retry_after
     │   │   ├── BadRequestError           400: e.g. the server could not read the video
@@ -97,12 +97,14 @@ class ConfigurationError(LimitError):
 
 
 class VideoError(MimoError):
-    """A video could not be opened, probed, decoded or sent.
+    """A video could not be opened, probed, decoded, written or sent.
 
-    ``reason`` is a short machine-readable word: ``not_found``, ``empty``, ``not_a_video``,
-    ``no_video_stream``, ``truncated``, ``unsupported_format``, ``unsupported_codec``,
-    ``too_large``, ``timeout``, ``download``, ``offline`` or ``changed`` (the file changed
-    between building a request and sending it).
+    ``reason`` is a short machine-readable word: ``not_found``, ``unreadable``, ``empty``,
+    ``not_a_video``, ``no_video_stream``, ``truncated``, ``unsupported_format``,
+    ``unsupported_codec``, ``too_large``, ``timeout``, ``download``, ``offline`` (offline mode
+    refused a download), ``changed`` (the file was rewritten, replaced or removed after
+    ``Video.open``, or between building a request and sending it), ``unwritable`` (an output
+    path) or ``encode`` (the encoder failed).
     """
 
     def __init__(self, message: str, *, reason: str, source: str | None = None) -> None:
