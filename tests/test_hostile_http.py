@@ -407,7 +407,16 @@ def test_a_video_rewritten_after_open_is_never_answered_from_the_old_files_cache
     client = make(srv, cache=tmp_path / "cache")
     assert client.ask(video, "q").origin == "live"
     assert client.ask(video, "q").origin == "cache"
-    _flip(path)  # same size, other bytes, same Video object
+    stat = path.stat()
+    old = _flip(path)  # same size, other bytes, same Video object: refused (the probe is stale)
+    with pytest.raises(VideoError) as info:
+        client.ask(video, "q")
+    assert info.value.reason == "changed"
+    path.write_bytes(old)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert client.ask(video, "q").origin == "cache"
+    _flip(path)  # a rewrite that keeps size and mtime: only the bytes tell, and they are hashed
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     assert client.ask(video, "q").origin == "live"
     assert len(srv.requests) == 2
 
