@@ -17,7 +17,8 @@ import contextvars
 import math
 import threading
 import time
-from typing import Callable, Generic, TypeVar
+from collections.abc import Callable
+from typing import Generic, TypeVar
 
 __all__ = ["Deadline", "DeadlineExceeded", "call_before"]
 
@@ -25,7 +26,7 @@ T = TypeVar("T")
 
 
 class DeadlineExceeded(Exception):
-    """The deadline passed; callers translate it into the right :class:`~mimo_nb.errors.MimoError`."""
+    """The deadline passed; callers turn it into the right :class:`~mimo_nb.errors.MimoError`."""
 
 
 class Deadline:
@@ -97,8 +98,13 @@ class _Outcome(Generic[T]):
             return True
 
 
-def call_before(deadline: Deadline, work: Callable[[], T], *, discard: Callable[[T], object] | None = None,
-                name: str = "mimo-nb-call") -> T:
+def call_before(
+    deadline: Deadline,
+    work: Callable[[], T],
+    *,
+    discard: Callable[[T], object] | None = None,
+    name: str = "mimo-nb-call",
+) -> T:
     """``work()``, or :class:`DeadlineExceeded` when it has not returned by ``deadline``.
 
     Without a deadline the work runs on the calling thread. Otherwise it runs on a daemon thread

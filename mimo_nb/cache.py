@@ -29,8 +29,9 @@ import threading
 import time
 import warnings
 from collections import OrderedDict
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from .errors import CacheError
 
@@ -66,7 +67,13 @@ def file_sha256(path: str | os.PathLike[str], chunk_bytes: int = 2**20) -> str:
     """
     with open(path, "rb") as handle:
         before = os.fstat(handle.fileno())
-        identity = (before.st_dev, before.st_ino, before.st_size, before.st_mtime_ns, before.st_ctime_ns)
+        identity = (
+            before.st_dev,
+            before.st_ino,
+            before.st_size,
+            before.st_mtime_ns,
+            before.st_ctime_ns,
+        )
         with _memo_lock:
             known = _memo.get(identity)
         if known is not None:
@@ -125,13 +132,19 @@ class ResponseCache:
         except FileNotFoundError:
             return None
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            warnings.warn(f"ignoring unreadable cache entry {path} ({exc}); it will be overwritten.",
-                          RuntimeWarning, stacklevel=2)
+            warnings.warn(
+                f"ignoring unreadable cache entry {path} ({exc}); it will be overwritten.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
             return None
         response = entry.get("response") if isinstance(entry, dict) else None
         if not isinstance(response, dict) or entry.get("key") != key:
-            warnings.warn(f"ignoring malformed cache entry {path}; it will be overwritten.", RuntimeWarning,
-                          stacklevel=2)
+            warnings.warn(
+                f"ignoring malformed cache entry {path}; it will be overwritten.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
             return None
         return response
 
@@ -152,8 +165,10 @@ class ResponseCache:
                 Path(tmp).unlink(missing_ok=True)
                 raise
         except OSError as exc:
-            raise CacheError(f"cannot write the response cache at {self.root}: {exc.strerror or exc}. "
-                             "Check the directory's permissions and free space, or pass cache=None.") from None
+            raise CacheError(
+                f"cannot write the response cache at {self.root}: {exc.strerror or exc}. "
+                "Check the directory's permissions and free space, or pass cache=None."
+            ) from None
         return path
 
     def __len__(self) -> int:

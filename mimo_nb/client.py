@@ -1,4 +1,4 @@
-"""Ask MiMo about videos from a notebook: sync and async clients, streaming, retries, cache, batches.
+"""Ask MiMo about videos from a notebook: sync and async clients, retries, cache, batches.
 
 >>> from mimo_nb.testing import MockMimoServer
 >>> server = MockMimoServer(api_key="test-key").start()      # a local stand-in for the API
@@ -23,7 +23,7 @@ network operation by its fields (e.g. ``httpx.Timeout(60, connect=5)``: 60 s for
 to connect) and the call by the largest of them. ``None`` waits for ever.
 
 All HTTP goes through httpx, and httpx's exceptions are translated in one place
-(:func:`_httpx_errors`) into the :mod:`mimo_nb.errors` tree. Retries (tenacity) cover 429,
+(:func:`httpx_errors`) into the :mod:`mimo_nb.errors` tree. Retries (tenacity) cover 429,
 5xx, connection errors and timeouts, with exponential backoff and jitter, honouring
 ``Retry-After``, while the deadline leaves time; other 4xx are never retried. The API key is
 sent as the ``api-key`` header, like the spec's curl; it is checked when the client is built,
@@ -35,75 +35,73 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import email.utils
 import hashlib
 import inspect
-import json
 import logging
 import math
 import os
-import queue
 import random
-import threading
-import time
-from collections.abc import Awaitable
+from collections.abc import (
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import (
     TYPE_CHECKING,
     Any,
-    AsyncIterator,
-    Callable,
-    Iterable,
-    Iterator,
     Literal,
-    Mapping,
-    Sequence,
     TypeVar,
-    Union,
     overload,
 )
-from urllib.parse import quote
 
 import httpx
-from httpx_sse import EventSource, SSEError
 from tenacity import AsyncRetrying, RetryCallState, Retrying, retry_if_exception
 
 from ._deadline import Deadline, DeadlineExceeded, call_before
+from ._http import (
+    ERROR_BODY_BYTES,
+    SECRET_HEADERS,
+    CappedStream,
+    Secrets,
+    TimeoutArg,
+    aread_capped,
+    check_declared,
+    deadline_error,
+    httpx_errors,
+    is_retryable,
+    overall_seconds,
+    parse_completion,
+    per_operation,
+    read_capped,
+    request_id_of,
+    status_error,
+    within,
+)
 from .cache import ResponseCache, offline_from_env, request_key
 from .errors import (
-    APIConnectionError,
-    APIError,
     APIResponseValidationError,
     APIStatusError,
-    APITimeoutError,
-    AuthenticationError,
-    BadRequestError,
     CacheError,
     CacheMissError,
     ConfigurationError,
-    InternalServerError,
     LimitError,
     MimoError,
-    NotFoundError,
-    PermissionDeniedError,
-    RateLimitError,
-    StreamInterruptedError,
-    UnprocessableEntityError,
-    redact,
-    shorten,
 )
 from .pricing import Prices, load_prices
 from .request import (
     PreparedRequest,
-    RequestEstimate,
     VideoPart,
     checked_file_part,
     checked_url_part,
     is_url,
     prepare_request,
 )
-from .response import Completion, chunk_pieces, completion_from_json
+from .response import Completion, completion_from_json
+from .streaming import AsyncCompletionStream, CompletionStream, StreamDelta, _StreamBase
 from .tokens import validate_fps, validate_media_resolution
 
 if TYPE_CHECKING:
@@ -132,24 +130,23 @@ __all__ = [
 
 DEFAULT_BASE_URL = "https://api.xiaomimimo.com/v1"
 DEFAULT_MODEL = "mimo-v2.5"
-DEFAULT_TIMEOUT = 120.0  # seconds for a whole call; a long video can take a while to be read and answered
-DEFAULT_STREAM_TIMEOUT = 600.0  # seconds for a whole streamed answer, reasoning included
+# Seconds for a whole call: a long video can take a while to be read and answered.
+DEFAULT_TIMEOUT = 120.0
+# Seconds for a whole streamed answer, reasoning included.
+DEFAULT_STREAM_TIMEOUT = 600.0
 DEFAULT_MAX_RETRIES = 2
-DEFAULT_MAX_RESPONSE_BYTES = 16 * 2**20  # a chat completion is kilobytes; this bounds memory, not answers
+# A chat completion is kilobytes; this bounds memory, not answers.
+DEFAULT_MAX_RESPONSE_BYTES = 16 * 2**20
 HEAD_TIMEOUT = 10.0  # the URL size probe must never hold up a request for long
 PROBE_TIMEOUT = 60.0  # opening a local video inside ask(), as Video.open
 MAX_RETRY_AFTER = 60.0  # we honour Retry-After, but not beyond a minute
-ERROR_BODY_BYTES = 64 * 2**10  # of an error answer, what we read and keep
-MESSAGE_CHARS = 500  # of the server's message, what an exception repeats
-BODY_CHARS = 2000  # of a body that is not JSON, what an exception keeps
 
 logger = logging.getLogger("mimo_nb.client")
 
 if TYPE_CHECKING:
     VideoInput: TypeAlias = "Video | str | os.PathLike[str] | bytes"
-    """One video: a :class:`~mimo_nb.video.Video`, a local path, a file's bytes, or an http(s) URL."""
+    """A :class:`~mimo_nb.video.Video`, a local path, a file's bytes, or an http(s) URL."""
     Videos: TypeAlias = "VideoInput | Sequence[VideoInput]"
-TimeoutArg = Union[float, httpx.Timeout, None]
 
 
 class NotGiven:
@@ -190,26 +187,41 @@ def _read_api_key(api_key: Any) -> str | None:
         raise ConfigurationError(f"api_key must be a string, got a {type(api_key).__name__}.")
     key = api_key.strip()
     if not key:
-        raise ConfigurationError(f"{source} is empty (only whitespace). Pass the key from the MiMo console, "
-                                 "or None to read MIMO_API_KEY.")
+        raise ConfigurationError(
+            f"{source} is empty (only whitespace). Pass the key from the MiMo console, "
+            "or None to read MIMO_API_KEY."
+        )
     for position, char in enumerate(key, start=1):
         code = ord(char)
         if 0x21 <= code <= 0x7E:
             continue
-        kind = ("a space" if char == " " else "a control character" if code < 0x20 or code == 0x7F
-                else "whitespace" if char.isspace() else "a non-ASCII character")
+        kind = (
+            "a space"
+            if char == " "
+            else "a control character"
+            if code < 0x20 or code == 0x7F
+            else "whitespace"
+            if char.isspace()
+            else "a non-ASCII character"
+        )
         raise ConfigurationError(
-            f"{source} contains {kind} (U+{code:04X}) at position {position} of {len(key)}: an API key is one "
-            "word of printable ASCII. Copy it again from the MiMo console, without quotes, 'Bearer ' or line "
-            "breaks. (The key itself is not shown here.)"
+            f"{source} contains {kind} (U+{code:04X}) at position {position} of {len(key)}: an "
+            "API key is one word of printable ASCII. Copy it again from the MiMo console, "
+            "without quotes, 'Bearer ' or line breaks. (The key itself is not shown here.)"
         )
     return key
 
 
 def _seconds(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-        raise ConfigurationError(f"{name} must be a positive number of seconds (or None for no limit), "
-                                 f"got {value!r}.")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise ConfigurationError(
+            f"{name} must be a positive number of seconds (or None for no limit), got {value!r}."
+        )
     return float(value)
 
 
@@ -225,21 +237,6 @@ def _check_timeout(value: Any, name: str) -> TimeoutArg:
     return _seconds(value, name)
 
 
-def _overall(timeout: TimeoutArg) -> float | None:
-    """The deadline of a call for this ``timeout``: the float, or the largest field of an httpx.Timeout."""
-    if isinstance(timeout, httpx.Timeout):
-        fields = [t for t in (timeout.connect, timeout.read, timeout.write, timeout.pool) if t is not None]
-        return max(fields) if fields else None
-    return timeout
-
-
-def _per_operation(timeout: TimeoutArg, deadline: Deadline) -> httpx.Timeout:
-    """httpx's per-operation timeouts for this call: as configured, none beyond the deadline."""
-    given = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
-    return httpx.Timeout(connect=deadline.cap(given.connect), read=deadline.cap(given.read),
-                         write=deadline.cap(given.write), pool=deadline.cap(given.pool))
-
-
 def _check_count(value: Any, name: str, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ConfigurationError(f"{name} must be an integer of at least {minimum}, got {value!r}.")
@@ -247,7 +244,12 @@ def _check_count(value: Any, name: str, minimum: int) -> int:
 
 
 def _check_delay(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value < 0
+    ):
         raise ConfigurationError(f"{name} must be a number of seconds >= 0, got {value!r}.")
     return float(value)
 
@@ -256,15 +258,19 @@ def _check_base_url(value: Any) -> str:
     if value is None:
         value = os.environ.get("MIMO_BASE_URL") or DEFAULT_BASE_URL
     if not isinstance(value, (str, httpx.URL)):
-        raise ConfigurationError(f"base_url must be a string such as {DEFAULT_BASE_URL!r}, got {value!r}.")
+        raise ConfigurationError(
+            f"base_url must be a string such as {DEFAULT_BASE_URL!r}, got {value!r}."
+        )
     text = str(value).strip().rstrip("/")
     try:
         url = httpx.URL(text)
     except (httpx.InvalidURL, TypeError, ValueError):
         url = None
     if url is None or url.scheme not in ("http", "https") or not url.host:
-        raise ConfigurationError(f"base_url must be an http(s) URL such as {DEFAULT_BASE_URL!r}, got {text!r} "
-                                 "(MIMO_BASE_URL sets it too).")
+        raise ConfigurationError(
+            f"base_url must be an http(s) URL such as {DEFAULT_BASE_URL!r}, got {text!r} "
+            "(MIMO_BASE_URL sets it too)."
+        )
     return text
 
 
@@ -273,588 +279,27 @@ def _check_headers(headers: Any, name: str) -> dict[str, str]:
     if headers is None:
         return {}
     if not isinstance(headers, Mapping):
-        raise LimitError(f"{name} must be a dict of header names to values, got {type(headers).__name__}.")
+        raise LimitError(
+            f"{name} must be a dict of header names to values, got {type(headers).__name__}."
+        )
     out = {}
     for key, value in headers.items():
-        if not isinstance(key, str) or not key or not all(0x21 <= ord(c) <= 0x7E and c != ":" for c in key):
-            raise LimitError(f"{name} has a header name that is not a token of printable ASCII: {key!r}.")
-        if not isinstance(value, str) or any(ord(c) < 0x20 or ord(c) == 0x7F for c in value if c != "\t"):
-            raise LimitError(f"{name}[{key!r}] must be a string without line breaks or control characters.")
+        if (
+            not isinstance(key, str)
+            or not key
+            or not all(0x21 <= ord(c) <= 0x7E and c != ":" for c in key)
+        ):
+            raise LimitError(
+                f"{name} has a header name that is not a token of printable ASCII: {key!r}."
+            )
+        if not isinstance(value, str) or any(
+            ord(c) < 0x20 or ord(c) == 0x7F for c in value if c != "\t"
+        ):
+            raise LimitError(
+                f"{name}[{key!r}] must be a string without line breaks or control characters."
+            )
         out[key] = value
     return out
-
-
-_SECRET_HEADERS = ("api-key", "authorization", "proxy-authorization", "x-api-key")
-
-
-class _Secrets:
-    """The strings to keep out of errors, logs and the cache: the key, as sent and as echoed back."""
-
-    def __init__(self, *secrets: str | None) -> None:
-        variants = set()
-        for secret in secrets:
-            if secret and len(secret) >= 4:  # a very short "secret" would redact half the text
-                variants.update({secret, secret.replace("/", "\\/"), quote(secret, safe="")})
-        self.values = tuple(sorted(variants, key=len, reverse=True))
-
-    def redact(self, value: Any) -> Any:
-        return redact(value, self.values)
-
-    def text(self, value: Any, limit: int) -> str:
-        """``value`` as text, redacted, then shortened (in that order: no prefix of a key survives)."""
-        return shorten(self.redact(str(value)), limit)
-
-    def scrub(self, exc: BaseException) -> None:
-        """Redact, in place, every string a MimoError carries (message, body, request id, partial)."""
-        if not self.values or not isinstance(exc, MimoError):
-            return
-        exc.args = self.redact(exc.args)
-        for name in ("message", "body", "request_id", "problem", "source"):
-            if hasattr(exc, name):
-                setattr(exc, name, self.redact(getattr(exc, name)))
-        partial = getattr(exc, "partial", None)
-        if isinstance(partial, Completion):
-            partial.content = self.redact(partial.content)
-            partial.reasoning_content = self.redact(partial.reasoning_content)
-            partial.raw = self.redact(partial.raw)
-        if exc.__cause__ is not None:
-            self.scrub(exc.__cause__)
-
-
-# ---- The one border with httpx --------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def _httpx_errors(what: str, secrets: _Secrets, timeout: TimeoutArg = None) -> Iterator[None]:
-    """Translate httpx's exceptions raised inside the block into mimo_nb's error tree."""
-    try:
-        yield
-    except httpx.TimeoutException as exc:
-        raise APITimeoutError(
-            f"{what}: the server went quiet for longer than the per-operation timeout ({type(exc).__name__}; "
-            f"timeout={timeout!r}). The server may be busy or the video long: raise timeout=..., or try again later."
-        ) from None
-    except httpx.HTTPError as exc:  # ConnectError, RemoteProtocolError, ReadError, ...
-        raise APIConnectionError(
-            f"{what}: the connection failed ({type(exc).__name__}: {secrets.text(exc, 300)}). "
-            "Check the network and base_url."
-        ) from None
-
-
-def _deadline_error(what: str, deadline: Deadline) -> APITimeoutError:
-    return APITimeoutError(
-        f"{what}: no complete answer within the call's deadline of {deadline.seconds:g} s. The server may be "
-        "busy or the video long: raise timeout=... (stream_timeout=... for a streamed answer), or try again later."
-    )
-
-
-def _retry_after_seconds(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (a number or an HTTP date); None if absent or unreadable."""
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        pass
-    else:
-        return max(0.0, seconds) if math.isfinite(seconds) else None
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-_STATUS_ERRORS: dict[int, type[APIStatusError]] = {
-    400: BadRequestError,
-    401: AuthenticationError,
-    403: PermissionDeniedError,
-    404: NotFoundError,
-    422: UnprocessableEntityError,
-    429: RateLimitError,
-}
-
-_ADVICE = {
-    400: "The request was rejected: check the video (format MP4/MOV/AVI/WMV, not corrupt) and the fields.",
-    401: "Set MIMO_API_KEY or pass api_key= with a valid key.",
-    403: "The key may not do this: check the key's permissions, quota and the model name.",
-    404: "Check base_url (it ends in /v1) and the model name.",
-    422: "The server could not validate the body: check the extra_body fields.",
-    429: "Too many requests: they were retried; lower the batch concurrency or wait.",
-}
-
-
-def _request_id(headers: httpx.Headers, secrets: _Secrets) -> str | None:
-    value = headers.get("x-request-id") or headers.get("request-id")
-    return secrets.text(value, 200) if value else None
-
-
-def _decoded_body(data: bytes, secrets: _Secrets) -> Any:
-    """An error body as JSON (redacted) when it is JSON, else as text (redacted, then shortened)."""
-    try:
-        return secrets.redact(json.loads(data))
-    except (ValueError, RecursionError):
-        return secrets.text(data.decode("utf-8", "replace"), BODY_CHARS)
-
-
-def _status_error(response: httpx.Response, data: bytes, secrets: _Secrets) -> APIStatusError:
-    """The :class:`APIStatusError` subclass for an error answer, every string redacted first."""
-    status = response.status_code
-    body = _decoded_body(data, secrets)
-    detail = body.get("error", body) if isinstance(body, dict) else body
-    message = detail.get("message") if isinstance(detail, dict) else detail
-    if not isinstance(message, str) or not message.strip():
-        message = response.reason_phrase or "no message"
-    cls = _STATUS_ERRORS.get(status) or (InternalServerError if status >= 500 else APIStatusError)
-    advice = _ADVICE.get(status, "The server failed: it was retried; try again later." if status >= 500 else "")
-    text = f"MiMo answered {status}: {secrets.text(message, MESSAGE_CHARS).rstrip('.')}. {advice}".strip()
-    return cls(text, status_code=status, request_id=_request_id(response.headers, secrets), body=body,
-               retry_after=_retry_after_seconds(response.headers.get("Retry-After")))
-
-
-def _is_retryable(exc: BaseException) -> bool:
-    """429, 5xx, connection errors and timeouts are worth another try; nothing else is."""
-    return isinstance(exc, (RateLimitError, InternalServerError, APIConnectionError))
-
-
-def _too_large(limit: int, declared: int | None = None) -> APIResponseValidationError:
-    size = f"declares {declared:,} bytes" if declared is not None else "goes on past that"
-    return APIResponseValidationError(
-        f"the answer is larger than max_response_bytes={limit:,} bytes (it {size}); it was not read "
-        "further. A chat completion is usually kilobytes: check base_url, or raise max_response_bytes.",
-        problem=f"the answer {size}, over max_response_bytes={limit:,}",
-    )
-
-
-def _declared_length(response: httpx.Response) -> int | None:
-    value = response.headers.get("content-length", "")
-    return int(value) if value.isdigit() else None
-
-
-def _check_declared(response: httpx.Response, limit: int) -> None:
-    declared = _declared_length(response)
-    if declared is not None and declared > limit:
-        raise _too_large(limit, declared)
-
-
-def _read_capped(response: httpx.Response, limit: int, deadline: Deadline, *, keep_head: bool = False) -> bytes:
-    """The body, decoded, at most ``limit`` bytes: over it, the head (``keep_head``) or an error."""
-    if not keep_head:
-        _check_declared(response, limit)
-    data = bytearray()
-    for chunk in response.iter_bytes():
-        data += chunk
-        if len(data) > limit:
-            if keep_head:
-                return bytes(data[:limit])
-            raise _too_large(limit)
-        deadline.check()
-    return bytes(data)
-
-
-async def _aread_capped(response: httpx.Response, limit: int, *, keep_head: bool = False) -> bytes:
-    """:func:`_read_capped` for the async client (its deadline is enforced by asyncio)."""
-    if not keep_head:
-        _check_declared(response, limit)
-    data = bytearray()
-    async for chunk in response.aiter_bytes():
-        data += chunk
-        if len(data) > limit:
-            if keep_head:
-                return bytes(data[:limit])
-            raise _too_large(limit)
-    return bytes(data)
-
-
-class _CappedStream(httpx.SyncByteStream, httpx.AsyncByteStream):
-    """A response's raw byte stream that stops with an error past ``limit`` bytes.
-
-    Put in place of ``response.stream`` for an event stream, so that even one endless line
-    (which the SSE decoder would buffer whole) cannot grow past the cap.
-    """
-
-    def __init__(self, inner: Any, limit: int) -> None:
-        self._inner = inner
-        self._limit = limit
-        self._seen = 0
-
-    def _count(self, chunk: bytes) -> bytes:
-        self._seen += len(chunk)
-        if self._seen > self._limit:
-            raise _too_large(self._limit)
-        return chunk
-
-    def __iter__(self) -> Iterator[bytes]:
-        for chunk in self._inner:
-            yield self._count(chunk)
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self._inner:
-            yield self._count(chunk)
-
-    def close(self) -> None:
-        self._inner.close()
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-
-def _parse_completion(data: bytes, response: httpx.Response, secrets: _Secrets, *,
-                      estimate: RequestEstimate, prices: Prices | None) -> Completion:
-    """A Completion from a 2xx body, or an :class:`APIResponseValidationError` naming what is wrong."""
-    request_id = _request_id(response.headers, secrets)
-    status = response.status_code
-    try:
-        raw = secrets.redact(json.loads(data))  # redacted before anything shows or shortens it
-    except (ValueError, RecursionError) as exc:
-        snippet = secrets.text(data[:4096].decode("utf-8", "replace"), 200)
-        raise APIResponseValidationError(
-            f"MiMo answered {status} but the body is not a chat completion: it is not JSON "
-            f"({type(exc).__name__}): {snippet!r}. Check base_url points at a chat-completions endpoint; try again.",
-            problem="the body is not JSON", status_code=status, request_id=request_id, body=snippet,
-        ) from None
-    try:
-        return completion_from_json(raw, estimate=estimate, prices=prices, request_id=request_id)
-    except APIResponseValidationError as exc:
-        exc.status_code, exc.request_id, exc.body = status, request_id, raw
-        raise
-
-
-async def _within(deadline: Deadline, awaitable: Awaitable[Any]) -> Any:
-    """Await ``awaitable``, or raise :class:`DeadlineExceeded` (cancelling it) at the deadline."""
-    left = deadline.remaining()
-    if left is None:
-        return await awaitable
-    try:
-        return await asyncio.wait_for(awaitable, left)
-    except asyncio.TimeoutError:
-        raise DeadlineExceeded from None
-
-
-# ---- Streaming ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StreamDelta:
-    """A piece of a streamed answer: ``kind`` is "content" or "reasoning"."""
-
-    kind: Literal["content", "reasoning"]
-    text: str
-
-
-class _Assembler:
-    """Collects stream chunks (checked against the schema) into a chat completion's shape."""
-
-    def __init__(self) -> None:
-        self.meta: dict[str, Any] = {}
-        self.content: list[str] = []
-        self.reasoning: list[str] = []
-        self.finish_reason: str | None = None
-        self.usage: dict[str, Any] | None = None
-
-    def add(self, chunk: Any) -> list[StreamDelta]:
-        meta, usage, pieces = chunk_pieces(chunk)  # raises APIResponseValidationError
-        for key, value in meta.items():
-            if value is not None:
-                self.meta.setdefault(key, value)
-        if usage is not None:
-            self.usage = usage
-        deltas = []
-        for piece in pieces:
-            if piece.reasoning:
-                self.reasoning.append(piece.reasoning)
-                deltas.append(StreamDelta("reasoning", piece.reasoning))
-            if piece.content:
-                self.content.append(piece.content)
-                deltas.append(StreamDelta("content", piece.content))
-            if piece.finish_reason:
-                self.finish_reason = piece.finish_reason
-        return deltas
-
-    def raw(self) -> dict[str, Any]:
-        """A chat.completion dict assembled from the chunks (what ``Completion.raw`` holds)."""
-        message = {"role": "assistant", "content": "".join(self.content),
-                   "reasoning_content": "".join(self.reasoning) if self.reasoning else None}
-        raw: dict[str, Any] = {**self.meta, "object": "chat.completion",
-                               "choices": [{"index": 0, "message": message, "finish_reason": self.finish_reason}]}
-        if self.usage is not None:
-            raw["usage"] = self.usage
-        return raw
-
-
-class _StreamBase:
-    """What the sync and async streams share: assembling chunks, replay, the final Completion."""
-
-    def __init__(self, response: httpx.Response | None, *, deadline: Deadline | None = None,
-                 secrets: _Secrets | None = None, estimate: RequestEstimate | None,
-                 prices: Prices | None, request_id: str | None,
-                 on_complete: Callable[[Completion], None] | None) -> None:
-        self._response = response
-        self._deadline = deadline or Deadline(None)
-        self._secrets = secrets or _Secrets()
-        self._replay: Completion | None = None
-        self._assembler = _Assembler()
-        self._estimate = estimate
-        self._prices = prices
-        self._request_id = request_id
-        self._on_complete = on_complete
-        self._done = False
-        self.completion: Completion | None = None
-        """The assembled :class:`Completion`, once the stream has finished."""
-
-    @classmethod
-    def from_completion(cls, completion: Completion) -> Any:
-        """A stream replaying a finished completion (from the cache) as two deltas."""
-        stream = cls(None, estimate=completion.estimate, prices=completion.prices,
-                     request_id=completion.request_id, on_complete=None)
-        stream._replay = completion
-        return stream
-
-    @property
-    def text(self) -> str:
-        """The content received so far."""
-        return "".join(self._assembler.content)
-
-    @property
-    def reasoning(self) -> str:
-        """The reasoning received so far."""
-        return "".join(self._assembler.reasoning)
-
-    def _build(self) -> Completion:
-        return completion_from_json(self._assembler.raw(), estimate=self._estimate, prices=self._prices,
-                                    request_id=self._request_id)
-
-    def _handle_event(self, data: str) -> list[StreamDelta] | None:
-        """Deltas of one SSE data field; None at ``[DONE]``. Raises StreamInterruptedError."""
-        if not data.strip():
-            return []  # an empty event is a keep-alive
-        if data.strip() == "[DONE]":
-            return None
-        try:
-            chunk = self._secrets.redact(json.loads(data))  # redacted before anything shows it
-        except (ValueError, RecursionError):
-            problem = f"an event is not JSON: {self._secrets.text(data, 120)!r}"
-            cause = APIResponseValidationError(problem, problem=problem)
-            raise self._interrupted(problem, cause) from cause
-        if isinstance(chunk, dict) and chunk.get("error") is not None:
-            error = chunk["error"]
-            said = error.get("message") if isinstance(error, dict) else error
-            raise self._interrupted(f"the server reported an error mid-stream: {shorten(str(said), MESSAGE_CHARS)}")
-        try:
-            return self._assembler.add(chunk)
-        except APIResponseValidationError as exc:
-            raise self._interrupted(f"an event is not a chat-completion chunk: {exc.problem}", exc) from exc
-
-    def _interrupted(self, why: str, cause: BaseException | None = None) -> StreamInterruptedError:
-        partial = self._build()
-        error = StreamInterruptedError(
-            f"the streamed answer broke off: {why}. {len(partial.content):,} characters of content arrived "
-            "(in .partial); ask again (or without stream=True) for the whole answer.",
-            partial=partial, request_id=self._request_id,
-        )
-        error.__cause__ = cause  # also when raised "from" a cause: the error behind the break
-        error.__suppress_context__ = True
-        return error
-
-    def _failure(self, exc: BaseException) -> StreamInterruptedError:
-        """The interruption for an error met while reading the stream."""
-        if isinstance(exc, StreamInterruptedError):
-            return exc
-        if isinstance(exc, DeadlineExceeded):
-            timeout = _deadline_error("reading the stream", self._deadline)
-            return self._interrupted(f"no complete answer within the deadline of {self._deadline.seconds:g} s "
-                                     "(stream_timeout, or this call's timeout)", timeout)
-        if isinstance(exc, APIResponseValidationError):
-            return self._interrupted(exc.problem, exc)
-        if isinstance(exc, SSEError):
-            return self._interrupted(f"the answer is not an event stream ({self._secrets.text(exc, 200)})")
-        if isinstance(exc, httpx.TimeoutException):
-            return self._interrupted(f"the server went quiet past the read timeout ({type(exc).__name__})")
-        if isinstance(exc, httpx.HTTPError):
-            return self._interrupted(f"the connection broke ({type(exc).__name__})")
-        raise exc
-
-    def _finish(self, saw_done: bool) -> Completion:
-        if not saw_done and self._assembler.finish_reason is None:
-            raise self._interrupted("the stream ended without [DONE] or a finish reason")
-        self._done = True
-        self.completion = self._build()
-        if self._on_complete is not None:
-            self._on_complete(self.completion)
-        return self.completion
-
-
-class _EventPump:
-    """Reads a response's SSE events on a worker thread, so the reader can stop at its deadline.
-
-    A blocking socket read cannot be interrupted from outside; the reader waits on a queue with
-    the time left instead, and a pump that outlives its reader closes the response itself.
-    """
-
-    def __init__(self, response: httpx.Response, deadline: Deadline) -> None:
-        self._response = response
-        self._deadline = deadline
-        self._events: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
-        self._stopped = threading.Event()
-        threading.Thread(target=self._run, name="mimo-nb-stream", daemon=True).start()
-
-    def _run(self) -> None:
-        try:
-            for sse in EventSource(self._response).iter_sse():
-                if self._stopped.is_set():
-                    return
-                self._events.put(("data", sse.data))
-            self._events.put(("end", None))
-        except BaseException as exc:  # noqa: BLE001  (handed to the reader)
-            self._events.put(("error", exc))
-        finally:
-            self._response.close()
-
-    def __iter__(self) -> Iterator[str]:
-        while True:
-            try:
-                kind, value = self._events.get(timeout=self._deadline.remaining())
-            except queue.Empty:
-                raise DeadlineExceeded from None
-            if kind == "end":
-                return
-            if kind == "error":
-                raise value
-            yield value
-
-    def close(self) -> None:
-        self._stopped.set()
-
-
-class CompletionStream(_StreamBase):
-    """A streamed answer: iterate for :class:`StreamDelta` pieces; ``.completion`` at the end.
-
-    Raises :class:`~mimo_nb.errors.StreamInterruptedError` (with ``.partial``) if the answer
-    breaks off, is malformed, or is not complete within the stream's deadline.
-
-    >>> with client.ask("clip.mp4", "Describe it.", stream=True) as stream:  # doctest: +SKIP
-    ...     for delta in stream:
-    ...         print(delta.text, end="")
-    >>> stream.completion.usage  # doctest: +SKIP
-    """
-
-    _pump: _EventPump | None = None
-
-    def _events(self) -> Iterator[str]:
-        assert self._response is not None
-        if self._deadline.at is None:
-            return (sse.data for sse in EventSource(self._response).iter_sse())
-        self._pump = _EventPump(self._response, self._deadline)
-        return iter(self._pump)
-
-    def __iter__(self) -> Iterator[StreamDelta]:
-        replay = self._replay
-        if replay is not None:
-            yield from _replay_deltas(replay)
-            self.completion, self._done = replay, True
-            return
-        if self._done or self._response is None:
-            return
-        saw_done = False
-        try:
-            try:
-                for data in self._events():
-                    deltas = self._handle_event(data)
-                    if deltas is None:
-                        saw_done = True
-                        break
-                    yield from deltas
-            except (DeadlineExceeded, APIResponseValidationError, SSEError, httpx.HTTPError) as exc:
-                failure = self._failure(exc)
-                raise failure from failure.__cause__
-            finally:
-                self.close()
-            self._finish(saw_done)
-        except MimoError as exc:
-            self._secrets.scrub(exc)
-            raise
-
-    def until_done(self) -> Completion:
-        """Read the rest of the stream and return the assembled :class:`Completion`."""
-        for _ in self:
-            pass
-        assert self.completion is not None
-        return self.completion
-
-    def close(self) -> None:
-        """Stop reading and release the connection."""
-        if self._pump is not None:
-            self._pump.close()  # the pump's thread closes the response it reads
-        elif self._response is not None:
-            self._response.close()
-
-    def __enter__(self) -> CompletionStream:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-
-class AsyncCompletionStream(_StreamBase):
-    """The async twin of :class:`CompletionStream`: ``async for delta in stream``."""
-
-    async def __aiter__(self) -> AsyncIterator[StreamDelta]:
-        replay = self._replay
-        if replay is not None:
-            for delta in _replay_deltas(replay):
-                yield delta
-            self.completion, self._done = replay, True
-            return
-        if self._done or self._response is None:
-            return
-        saw_done = False
-        events = EventSource(self._response).aiter_sse()
-        try:
-            try:
-                while True:
-                    try:
-                        sse = await _within(self._deadline, events.__anext__())
-                    except StopAsyncIteration:
-                        break
-                    deltas = self._handle_event(sse.data)
-                    if deltas is None:
-                        saw_done = True
-                        break
-                    for delta in deltas:
-                        yield delta
-            except (DeadlineExceeded, APIResponseValidationError, SSEError, httpx.HTTPError) as exc:
-                failure = self._failure(exc)
-                raise failure from failure.__cause__
-            finally:
-                await events.aclose()
-                await self.aclose()
-            self._finish(saw_done)
-        except MimoError as exc:
-            self._secrets.scrub(exc)
-            raise
-
-    async def until_done(self) -> Completion:
-        async for _ in self:
-            pass
-        assert self.completion is not None
-        return self.completion
-
-    async def aclose(self) -> None:
-        if self._response is not None:
-            await self._response.aclose()
-
-    async def __aenter__(self) -> AsyncCompletionStream:
-        return self
-
-    async def __aexit__(self, *exc: Any) -> None:
-        await self.aclose()
-
-
-def _replay_deltas(completion: Completion) -> Iterator[StreamDelta]:
-    if completion.reasoning_content:
-        yield StreamDelta("reasoning", completion.reasoning_content)
-    if completion.content:
-        yield StreamDelta("content", completion.content)
 
 
 # ---- Batches --------------------------------------------------------------------------------
@@ -874,9 +319,13 @@ class BatchItem:
         return self.error is None and self.completion is not None
 
     def to_record(self) -> dict[str, Any]:
-        record: dict[str, Any] = {"index": self.index, "video": self.label, "ok": self.ok,
-                                  "error_type": type(self.error).__name__ if self.error else None,
-                                  "error": str(self.error) if self.error else None}
+        record: dict[str, Any] = {
+            "index": self.index,
+            "video": self.label,
+            "ok": self.ok,
+            "error_type": type(self.error).__name__ if self.error else None,
+            "error": str(self.error) if self.error else None,
+        }
         if self.completion is not None:
             record.update(self.completion.to_dict())
         return record
@@ -912,22 +361,28 @@ class BatchResult(Sequence[BatchItem]):
         try:
             import pandas as pd
         except ImportError:
-            raise MimoError("to_dataframe() needs pandas: pip install pandas (or use to_records()).") from None
+            raise MimoError(
+                "to_dataframe() needs pandas: pip install pandas (or use to_records())."
+            ) from None
         return pd.DataFrame.from_records(self.to_records())
 
     def __repr__(self) -> str:
         return f"BatchResult({len(self.items)} items, {len(self.errors)} failed)"
 
 
-def _check_batch_options(ask: Callable[..., Any], common: Mapping[str, Any], concurrency: Any) -> None:
-    """Unknown ask() arguments are a TypeError before anything runs, as a direct call would raise."""
+def _check_batch_options(
+    ask: Callable[..., Any], common: Mapping[str, Any], concurrency: Any
+) -> None:
+    """Unknown ask() arguments are a TypeError before anything runs, as in a direct call."""
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise LimitError(f"concurrency must be an integer of at least 1, got {concurrency!r}.")
     known = set(inspect.signature(ask).parameters)
     unknown = sorted(set(common) - known)
     if unknown:
-        raise TypeError(f"map() got unexpected keyword arguments {unknown}; it takes ask()'s: {sorted(known)}. "
-                        "Put extra body fields in extra_body={...}.")
+        raise TypeError(
+            f"map() got unexpected keyword arguments {unknown}; it takes ask()'s: {sorted(known)}. "
+            "Put extra body fields in extra_body={...}."
+        )
 
 
 def _batch_call(item: Any, common: Mapping[str, Any]) -> dict[str, Any]:
@@ -939,8 +394,10 @@ def _batch_call(item: Any, common: Mapping[str, Any]) -> dict[str, Any]:
     else:
         kwargs = {**common, "videos": item}
     if "prompt" not in kwargs or "videos" not in kwargs:
-        raise LimitError("each batch item needs videos and a prompt: pass prompt=... to map(), "
-                         "or items as dicts {'videos': ..., 'prompt': ...} or (videos, prompt) pairs.")
+        raise LimitError(
+            "each batch item needs videos and a prompt: pass prompt=... to map(), "
+            "or items as dicts {'videos': ..., 'prompt': ...} or (videos, prompt) pairs."
+        )
     kwargs["stream"] = False
     return kwargs
 
@@ -988,8 +445,13 @@ class _RetryPolicy:
                 delay = min(retry_after, MAX_RETRY_AFTER)
             else:
                 client = self._client
-                ceiling = min(client.retry_max_delay, client.retry_base_delay * 2 ** (state.attempt_number - 1))
-                delay = ceiling * (0.5 + random.random() / 2)  # "equal jitter": spread the herd, keep a floor
+                ceiling = min(
+                    client.retry_max_delay,
+                    client.retry_base_delay * 2 ** (state.attempt_number - 1),
+                )
+                delay = ceiling * (
+                    0.5 + random.random() / 2
+                )  # "equal jitter": spread the herd, keep a floor
             self._delays[state.attempt_number] = delay
         return self._delays[state.attempt_number]
 
@@ -1001,12 +463,22 @@ class _RetryPolicy:
 
     def before_sleep(self, state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
-        logger.warning("MiMo request failed (%s); retry %d of %d in %.2f s", type(exc).__name__,
-                       state.attempt_number, self._client.max_retries, self.delay(state))
+        logger.warning(
+            "MiMo request failed (%s); retry %d of %d in %.2f s",
+            type(exc).__name__,
+            state.attempt_number,
+            self._client.max_retries,
+            self.delay(state),
+        )
 
     def options(self) -> dict[str, Any]:
-        return {"stop": self.stop, "wait": self.delay, "retry": retry_if_exception(_is_retryable),
-                "before_sleep": self.before_sleep, "reraise": True}
+        return {
+            "stop": self.stop,
+            "wait": self.delay,
+            "retry": retry_if_exception(is_retryable),
+            "before_sleep": self.before_sleep,
+            "reraise": True,
+        }
 
 
 # ---- The clients ----------------------------------------------------------------------------
@@ -1023,9 +495,12 @@ class _Call:
 
 
 class _Sent:
-    """What one attempt brought back: the response (open for a stream), the body, the sent bytes' hashes."""
+    """What an attempt brought back: the response (open for a stream), the body, the hashes
+    of the bytes sent."""
 
-    def __init__(self, response: httpx.Response, data: bytes | None, digests: dict[str, str]) -> None:
+    def __init__(
+        self, response: httpx.Response, data: bytes | None, digests: dict[str, str]
+    ) -> None:
         self.response = response
         self.data = data
         self.digests = digests
@@ -1038,7 +513,11 @@ class _BodyHasher:
     """Hashes each local video's bytes as they are sent (for the cache) and watches the deadline."""
 
     def __init__(self, prepared: PreparedRequest, deadline: Deadline, enabled: bool) -> None:
-        self._expected = {marker: part.size_bytes for marker, part in prepared.markers.items()} if enabled else {}
+        self._expected = (
+            {marker: part.size_bytes for marker, part in prepared.markers.items()}
+            if enabled
+            else {}
+        )
         self._hashes = {marker: hashlib.sha256() for marker in self._expected}
         self._seen = dict.fromkeys(self._expected, 0)
         self._deadline = deadline
@@ -1051,7 +530,9 @@ class _BodyHasher:
 
     def digests(self) -> dict[str, str]:
         """Hex digests of the videos sent whole (a part cut short has none)."""
-        return {m: h.hexdigest() for m, h in self._hashes.items() if self._seen[m] == self._expected[m]}
+        return {
+            m: h.hexdigest() for m, h in self._hashes.items() if self._seen[m] == self._expected[m]
+        }
 
 
 C = TypeVar("C", bound="_ClientBase")
@@ -1084,48 +565,77 @@ class _ClientBase:
         self._api_key = _read_api_key(api_key)
         self.base_url = _check_base_url(base_url)
         if not isinstance(model, str) or not model.strip():
-            raise ConfigurationError(f"model must be a model name such as {DEFAULT_MODEL!r}, got {model!r}.")
+            raise ConfigurationError(
+                f"model must be a model name such as {DEFAULT_MODEL!r}, got {model!r}."
+            )
         self.model = model
         self.timeout = _check_timeout(timeout, "timeout")
-        self.stream_timeout = None if stream_timeout is None else _seconds(stream_timeout, "stream_timeout")
+        self.stream_timeout = (
+            None if stream_timeout is None else _seconds(stream_timeout, "stream_timeout")
+        )
         self.max_retries = _check_count(max_retries, "max_retries", 0)
         self.retry_base_delay = _check_delay(retry_base_delay, "retry_base_delay")
         self.retry_max_delay = _check_delay(retry_max_delay, "retry_max_delay")
         self.max_response_bytes = _check_count(max_response_bytes, "max_response_bytes", 1024)
         if cache is not None and not isinstance(cache, (str, os.PathLike, ResponseCache)):
-            raise ConfigurationError(f"cache must be a directory or a ResponseCache, got {type(cache).__name__}.")
-        self.cache = cache if isinstance(cache, ResponseCache) or cache is None else ResponseCache(cache)
+            raise ConfigurationError(
+                f"cache must be a directory or a ResponseCache, got {type(cache).__name__}."
+            )
+        self.cache = (
+            cache if isinstance(cache, ResponseCache) or cache is None else ResponseCache(cache)
+        )
         if offline is not None and not isinstance(offline, bool):
-            raise ConfigurationError(f"offline must be True, False or None (read MIMO_NB_OFFLINE), got {offline!r}.")
+            raise ConfigurationError(
+                f"offline must be True, False or None (read MIMO_NB_OFFLINE), got {offline!r}."
+            )
         self.offline = offline_from_env() if offline is None else offline
         if prices is not None and not isinstance(prices, Prices):
-            raise ConfigurationError(f"prices must be a mimo_nb.Prices, got {type(prices).__name__}.")
+            raise ConfigurationError(
+                f"prices must be a mimo_nb.Prices, got {type(prices).__name__}."
+            )
         if context_lengths is not None and not (
             isinstance(context_lengths, Mapping)
-            and all(isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) and v > 0
-                    for k, v in context_lengths.items())):
-            raise ConfigurationError("context_lengths must map model names to positive token counts, "
-                                     "e.g. {'mimo-v2.5': 262144}.")
+            and all(
+                isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) and v > 0
+                for k, v in context_lengths.items()
+            )
+        ):
+            raise ConfigurationError(
+                "context_lengths must map model names to positive token counts, "
+                "e.g. {'mimo-v2.5': 262144}."
+            )
         self.context_lengths = dict(context_lengths) if context_lengths is not None else None
         try:
             self.default_headers = _check_headers(default_headers, "default_headers")
         except LimitError as exc:
             raise ConfigurationError(str(exc)) from None
         self._prices = prices
-        self._secrets = _Secrets(self._api_key, *(v for k, v in self.default_headers.items()
-                                                  if k.lower() in _SECRET_HEADERS))
+        self._secrets = Secrets(
+            self._api_key,
+            *(v for k, v in self.default_headers.items() if k.lower() in SECRET_HEADERS),
+        )
         # A URL's size is asked for once per client (HEAD), then remembered: a batch over one clip
         # with several prompts or settings need not probe it again and again.
         self._url_sizes: dict[str, int] = {}
 
     def _options(self) -> dict[str, Any]:
         """The constructor's arguments that rebuild this client (for :meth:`with_options`)."""
-        return {"api_key": self._api_key, "base_url": self.base_url, "model": self.model, "timeout": self.timeout,
-                "stream_timeout": self.stream_timeout, "max_retries": self.max_retries,
-                "retry_base_delay": self.retry_base_delay, "retry_max_delay": self.retry_max_delay,
-                "max_response_bytes": self.max_response_bytes, "cache": self.cache, "offline": self.offline,
-                "prices": self._prices, "context_lengths": self.context_lengths,
-                "default_headers": self.default_headers}
+        return {
+            "api_key": self._api_key,
+            "base_url": self.base_url,
+            "model": self.model,
+            "timeout": self.timeout,
+            "stream_timeout": self.stream_timeout,
+            "max_retries": self.max_retries,
+            "retry_base_delay": self.retry_base_delay,
+            "retry_max_delay": self.retry_max_delay,
+            "max_response_bytes": self.max_response_bytes,
+            "cache": self.cache,
+            "offline": self.offline,
+            "prices": self._prices,
+            "context_lengths": self.context_lengths,
+            "default_headers": self.default_headers,
+        }
 
     def with_options(
         self: C,
@@ -1145,17 +655,32 @@ class _ClientBase:
         context_lengths: Mapping[str, int] | None | NotGiven = NOT_GIVEN,
         default_headers: Mapping[str, str] | None | NotGiven = NOT_GIVEN,
     ) -> C:
-        """A copy of this client with some options changed; the rest, and the connections, are shared.
+        """A copy of this client with some options changed; the rest, and the connections, shared.
 
         >>> quick = MimoClient("test-key").with_options(timeout=10, max_retries=0)
         >>> quick.timeout, quick.max_retries
         (10.0, 0)
         """
-        given = dict(api_key=api_key, base_url=base_url, model=model, timeout=timeout, stream_timeout=stream_timeout,
-                     max_retries=max_retries, retry_base_delay=retry_base_delay, retry_max_delay=retry_max_delay,
-                     max_response_bytes=max_response_bytes, cache=cache, offline=offline, prices=prices,
-                     context_lengths=context_lengths, default_headers=default_headers)
-        options = {**self._options(), **{k: v for k, v in given.items() if not isinstance(v, NotGiven)}}
+        given = dict(
+            api_key=api_key,
+            base_url=base_url,
+            model=model,
+            timeout=timeout,
+            stream_timeout=stream_timeout,
+            max_retries=max_retries,
+            retry_base_delay=retry_base_delay,
+            retry_max_delay=retry_max_delay,
+            max_response_bytes=max_response_bytes,
+            cache=cache,
+            offline=offline,
+            prices=prices,
+            context_lengths=context_lengths,
+            default_headers=default_headers,
+        )
+        options = {
+            **self._options(),
+            **{k: v for k, v in given.items() if not isinstance(v, NotGiven)},
+        }
         copy = object.__new__(type(self))
         copy._configure(**options)
         copy._http, copy._owns_http = self._http, False  # the connections stay with this client
@@ -1166,13 +691,15 @@ class _ClientBase:
 
     def __repr__(self) -> str:
         key = "set" if self._api_key else "missing"
-        return (f"{type(self).__name__}(base_url={self.base_url!r}, model={self.model!r}, api_key=<{key}>, "
-                f"timeout={self.timeout!r}, cache={str(self.cache.root) if self.cache else None!r}, "
-                f"offline={self.offline})")
+        cache = str(self.cache.root) if self.cache else None
+        return (
+            f"{type(self).__name__}(base_url={self.base_url!r}, model={self.model!r}, "
+            f"api_key=<{key}>, timeout={self.timeout!r}, cache={cache!r}, offline={self.offline})"
+        )
 
     @property
     def prices(self) -> Prices | None:
-        """The prices a completion's cost uses: the ones given, else the shipped ones for the model."""
+        """The prices of a completion's cost: the ones given, else the model's shipped ones."""
         if self._prices is None:
             try:
                 self._prices = load_prices(self.model, "CNY")
@@ -1182,7 +709,7 @@ class _ClientBase:
 
     @contextlib.contextmanager
     def _guarded(self) -> Iterator[None]:
-        """The last line of defence at each public method: no MimoError leaves with a secret in it."""
+        """The last line of defence at each public method: no MimoError leaves with a secret."""
         try:
             yield
         except MimoError as exc:
@@ -1191,27 +718,36 @@ class _ClientBase:
 
     # -- one call --
 
-    def _call(self, stream: bool, timeout: TimeoutArg | NotGiven, extra_headers: Mapping[str, str] | None) -> _Call:
+    def _call(
+        self, stream: bool, timeout: TimeoutArg | NotGiven, extra_headers: Mapping[str, str] | None
+    ) -> _Call:
         """A call's settings; its deadline starts now."""
         if not isinstance(stream, bool):
             raise LimitError(f"stream must be True or False, got {stream!r}.")
         if isinstance(timeout, NotGiven):
             ops = self.timeout
-            overall = self.stream_timeout if stream else _overall(self.timeout)
+            overall = self.stream_timeout if stream else overall_seconds(self.timeout)
         else:
             ops = _check_timeout(timeout, "timeout")
-            overall = _overall(ops)
+            overall = overall_seconds(ops)
         return _Call(stream, Deadline(overall), ops, _check_headers(extra_headers, "extra_headers"))
 
     def _headers(self, call: _Call, prepared: PreparedRequest) -> dict[str, str]:
         if not self._api_key:
             raise ConfigurationError(
-                "no API key: set the MIMO_API_KEY environment variable or pass MimoClient(api_key=...). "
+                "no API key: set the MIMO_API_KEY environment variable or pass "
+                "MimoClient(api_key=...). "
                 "build_request(...) works without one (a dry run)."
             )
-        headers = {"Content-Type": "application/json", "Accept": "application/json", "User-Agent": "mimo-nb",
-                   **self.default_headers, **call.headers, "api-key": self._api_key,
-                   "Content-Length": str(prepared.content_length)}
+        headers = {
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "User-Agent": "mimo-nb",
+            **self.default_headers,
+            **call.headers,
+            "api-key": self._api_key,
+            "Content-Length": str(prepared.content_length),
+        }
         if call.stream:
             headers["Accept"] = "text/event-stream"
         return headers
@@ -1233,32 +769,58 @@ class _ClientBase:
     # -- building --
 
     @staticmethod
-    def _body_fields(temperature: float | None, top_p: float | None, extra_body: Mapping[str, Any] | None,
-                     stream: bool) -> dict[str, Any]:
+    def _body_fields(
+        temperature: float | None,
+        top_p: float | None,
+        extra_body: Mapping[str, Any] | None,
+        stream: bool,
+    ) -> dict[str, Any]:
         """The top-level fields beyond messages: sampling knobs and ``extra_body``, checked."""
         fields: dict[str, Any] = {}
         if temperature is not None:
-            if (isinstance(temperature, bool) or not isinstance(temperature, (int, float))
-                    or not math.isfinite(temperature) or temperature < 0):
-                raise LimitError(f"temperature must be a finite number >= 0 (e.g. 0.7), got {temperature!r}.")
+            if (
+                isinstance(temperature, bool)
+                or not isinstance(temperature, (int, float))
+                or not math.isfinite(temperature)
+                or temperature < 0
+            ):
+                raise LimitError(
+                    f"temperature must be a finite number >= 0 (e.g. 0.7), got {temperature!r}."
+                )
             fields["temperature"] = temperature
         if top_p is not None:
-            if (isinstance(top_p, bool) or not isinstance(top_p, (int, float)) or not math.isfinite(top_p)
-                    or not 0 < top_p <= 1):
+            if (
+                isinstance(top_p, bool)
+                or not isinstance(top_p, (int, float))
+                or not math.isfinite(top_p)
+                or not 0 < top_p <= 1
+            ):
                 raise LimitError(f"top_p must be a number in (0, 1], got {top_p!r}.")
             fields["top_p"] = top_p
         if extra_body is not None:
             if not isinstance(extra_body, Mapping):
-                raise LimitError(f"extra_body must be a dict of top-level fields, got {type(extra_body).__name__}.")
+                raise LimitError(
+                    "extra_body must be a dict of top-level fields, got "
+                    f"{type(extra_body).__name__}."
+                )
             for name, instead in (("model", "model=..."), ("stream", "stream=True")):
                 if name in extra_body:
                     raise LimitError(f"extra_body cannot set {name!r}: pass {instead} instead.")
             fields.update(extra_body)
         return fields
 
-    def _check_call(self, videos: Any, prompt: str, fps: float, media_resolution: str, system: str | None,
-                    max_completion_tokens: int, model: str | None, fields: dict[str, Any]) -> tuple[list[Any], float]:
-        """Every check that needs no I/O, before any probe or HEAD request; fps is validated here, once."""
+    def _check_call(
+        self,
+        videos: Any,
+        prompt: str,
+        fps: float,
+        media_resolution: str,
+        system: str | None,
+        max_completion_tokens: int,
+        model: str | None,
+        fields: dict[str, Any],
+    ) -> tuple[list[Any], float]:
+        """Every check that needs no I/O, before any probe or HEAD; fps is validated here, once."""
         fps = validate_fps(fps)
         validate_media_resolution(media_resolution)
         from .request import check_request_args
@@ -1266,10 +828,14 @@ class _ClientBase:
         check_request_args(prompt, system, max_completion_tokens, fields, model or self.model)
         items = list(videos) if isinstance(videos, (list, tuple)) else [videos]
         if not items:
-            raise LimitError("ask() needs at least one video: a Video, a path, bytes or an http(s) URL.")
+            raise LimitError(
+                "ask() needs at least one video: a Video, a path, bytes or an http(s) URL."
+            )
         return items, fps
 
-    def _local_part(self, source: Any, fps: float, media_resolution: str, deadline: Deadline) -> VideoPart:
+    def _local_part(
+        self, source: Any, fps: float, media_resolution: str, deadline: Deadline
+    ) -> VideoPart:
         """A Video, path or bytes as a part; paths and bytes are opened (probed) with Video.open."""
         from .video import Video
 
@@ -1280,20 +846,46 @@ class _ClientBase:
             data = bytes(source) if isinstance(source, (bytearray, memoryview)) else source
             video = Video.open(data, timeout=deadline.cap(PROBE_TIMEOUT) or PROBE_TIMEOUT)
         else:
-            raise LimitError(f"cannot send a {type(source).__name__} as a video: pass a Video, a local path, "
-                             "bytes or an http(s) URL.")
+            raise LimitError(
+                f"cannot send a {type(source).__name__} as a video: pass a Video, a local path, "
+                "bytes or an http(s) URL."
+            )
         breakdown = video.estimate(fps=fps, media_resolution=media_resolution)
         if video.url:
-            return checked_url_part(video.url, fps, media_resolution, size_bytes=video.size_bytes,
-                                    breakdown=breakdown)
-        return checked_file_part(video.path, video.mime_type, fps, media_resolution, size_bytes=video.size_bytes,
-                                 breakdown=breakdown, name=video.name)
+            return checked_url_part(
+                video.url, fps, media_resolution, size_bytes=video.size_bytes, breakdown=breakdown
+            )
+        return checked_file_part(
+            video.path,
+            video.mime_type,
+            fps,
+            media_resolution,
+            size_bytes=video.size_bytes,
+            breakdown=breakdown,
+            name=video.name,
+        )
 
-    def _prepare(self, parts: list[VideoPart], prompt: str, *, system: str | None, max_completion_tokens: int,
-                 model: str | None, stream: bool, fields: dict[str, Any]) -> PreparedRequest:
-        return prepare_request(parts, prompt, model=model or self.model, system=system,
-                               max_completion_tokens=max_completion_tokens, stream=stream, extra=fields,
-                               context_lengths=self.context_lengths)
+    def _prepare(
+        self,
+        parts: list[VideoPart],
+        prompt: str,
+        *,
+        system: str | None,
+        max_completion_tokens: int,
+        model: str | None,
+        stream: bool,
+        fields: dict[str, Any],
+    ) -> PreparedRequest:
+        return prepare_request(
+            parts,
+            prompt,
+            model=model or self.model,
+            system=system,
+            max_completion_tokens=max_completion_tokens,
+            stream=stream,
+            extra=fields,
+            context_lengths=self.context_lengths,
+        )
 
     # -- the cache --
 
@@ -1301,26 +893,33 @@ class _ClientBase:
         """The cached completion (or None) and the cache material (None when there is no cache)."""
         if self.cache is None:
             if self.offline:
-                raise CacheMissError("offline mode is on (MIMO_NB_OFFLINE or offline=True) but no cache is set: "
-                                     "pass cache='path/' holding recorded responses, or turn offline mode off.")
+                raise CacheMissError(
+                    "offline mode is on (MIMO_NB_OFFLINE or offline=True) but no cache is set: "
+                    "pass cache='path/' holding recorded responses, or turn offline mode off."
+                )
             return None, None
         material = prepared.cache_material()  # local videos hashed as they are now
         raw = self.cache.get(material)
         if raw is not None:
             try:
-                return completion_from_json(raw, estimate=prepared.estimate, prices=self.prices,
-                                            origin="cache"), material
+                return completion_from_json(
+                    raw, estimate=prepared.estimate, prices=self.prices, origin="cache"
+                ), material
             except APIResponseValidationError as exc:
-                logger.warning("ignoring a cache entry that is not a chat completion (%s)", exc.problem)
+                logger.warning(
+                    "ignoring a cache entry that is not a chat completion (%s)", exc.problem
+                )
         if self.offline:
             raise CacheMissError(
                 f"offline mode is on and this request is not in the cache at {self.cache.root} "
-                f"(key {request_key(material)[:12]}...). Run it once online to record it, or turn offline mode off."
+                f"(key {request_key(material)[:12]}...). Run it once online to record it, or turn "
+                "offline mode off."
             )
         return None, material
 
-    def _store(self, prepared: PreparedRequest, material: dict[str, Any] | None,
-               digests: dict[str, str]) -> Callable[[Completion], None] | None:
+    def _store(
+        self, prepared: PreparedRequest, material: dict[str, Any] | None, digests: dict[str, str]
+    ) -> Callable[[Completion], None] | None:
         """Store an answer under the bytes that were actually sent (hashed while sending)."""
         if material is None or self.cache is None:
             return None
@@ -1329,8 +928,10 @@ class _ClientBase:
             return None
         sent = prepared.cache_material(digests)
         if request_key(sent) != request_key(material):
-            logger.warning("a video changed between the cache look-up and the upload; the answer is cached "
-                           "under the bytes that were sent")
+            logger.warning(
+                "a video changed between the cache look-up and the upload; the answer is cached "
+                "under the bytes that were sent"
+            )
         cache, secrets = self.cache, self._secrets
 
         def store(completion: Completion) -> None:
@@ -1341,17 +942,30 @@ class _ClientBase:
 
         return store
 
-    def _answer(self, sent: _Sent, prepared: PreparedRequest, material: dict[str, Any] | None,
-                call: _Call, stream_type: type[_StreamBase]) -> Any:
-        """The Completion (or stream) for what an attempt brought back, stored in the cache when done."""
+    def _answer(
+        self,
+        sent: _Sent,
+        prepared: PreparedRequest,
+        material: dict[str, Any] | None,
+        call: _Call,
+        stream_type: type[_StreamBase],
+    ) -> Any:
+        """The Completion (or stream) an attempt brought back, stored in the cache when done."""
         store = self._store(prepared, material, sent.digests)
         if call.stream:
-            return stream_type(sent.response, deadline=call.deadline, secrets=self._secrets,
-                               estimate=prepared.estimate, prices=self.prices,
-                               request_id=_request_id(sent.response.headers, self._secrets), on_complete=store)
+            return stream_type(
+                sent.response,
+                deadline=call.deadline,
+                secrets=self._secrets,
+                estimate=prepared.estimate,
+                prices=self.prices,
+                request_id=request_id_of(sent.response.headers, self._secrets),
+                on_complete=store,
+            )
         assert sent.data is not None
-        completion = _parse_completion(sent.data, sent.response, self._secrets, estimate=prepared.estimate,
-                                       prices=self.prices)
+        completion = parse_completion(
+            sent.data, sent.response, self._secrets, estimate=prepared.estimate, prices=self.prices
+        )
         if store:
             store(completion)
         return completion
@@ -1374,16 +988,16 @@ class MimoClient(_ClientBase):
         max_response_bytes: the largest answer read; a larger one is an
             :class:`~mimo_nb.errors.APIResponseValidationError` (memory stays bounded).
         cache: a directory (or :class:`ResponseCache`) to record and replay responses.
-        offline: answer from the cache only, never touching the network (default: ``MIMO_NB_OFFLINE``).
+        offline: answer from the cache only, never touching the network (default:
+            ``MIMO_NB_OFFLINE``).
         prices: prices for ``Completion.cost`` (default: the shipped, cited ones).
         context_lengths: model name -> context length in tokens, to check requests against.
         default_headers: headers sent with every request to the API (never to a video's host).
         transport: an ``httpx.BaseTransport`` (e.g. ``httpx.MockTransport``) instead of the network.
         http_client: your own ``httpx.Client`` (proxies, certificates...); you close it.
 
-    >>> MimoClient("test-key", base_url="http://127.0.0.1:9/v1", timeout=30)
-    MimoClient(base_url='http://127.0.0.1:9/v1', model='mimo-v2.5', api_key=<set>, timeout=30.0, cache=None, \
-offline=False)
+    >>> MimoClient("test-key", base_url="http://127.0.0.1:9/v1", timeout=30)  # doctest: +ELLIPSIS
+    MimoClient(base_url='http://127.0.0.1:9/v1', model='mimo-v2.5', api_key=<set>, ...)
     """
 
     _http: httpx.Client
@@ -1408,16 +1022,35 @@ offline=False)
         transport: httpx.BaseTransport | None = None,
         http_client: httpx.Client | None = None,
     ) -> None:
-        self._configure(api_key, base_url, model, timeout, stream_timeout, max_retries, retry_base_delay,
-                        retry_max_delay, max_response_bytes, cache, offline, prices, context_lengths,
-                        default_headers)
+        self._configure(
+            api_key,
+            base_url,
+            model,
+            timeout,
+            stream_timeout,
+            max_retries,
+            retry_base_delay,
+            retry_max_delay,
+            max_response_bytes,
+            cache,
+            offline,
+            prices,
+            context_lengths,
+            default_headers,
+        )
         if http_client is not None and transport is not None:
-            raise ConfigurationError("pass transport= or http_client=, not both (set the transport on your client).")
+            raise ConfigurationError(
+                "pass transport= or http_client=, not both (set the transport on your client)."
+            )
         if http_client is not None and not isinstance(http_client, httpx.Client):
-            raise ConfigurationError(f"http_client must be an httpx.Client, got {type(http_client).__name__} "
-                                     "(an httpx.AsyncClient goes to AsyncMimoClient).")
+            raise ConfigurationError(
+                f"http_client must be an httpx.Client, got {type(http_client).__name__} "
+                "(an httpx.AsyncClient goes to AsyncMimoClient)."
+            )
         if transport is not None and not isinstance(transport, httpx.BaseTransport):
-            raise ConfigurationError(f"transport must be an httpx.BaseTransport, got {type(transport).__name__}.")
+            raise ConfigurationError(
+                f"transport must be an httpx.BaseTransport, got {type(transport).__name__}."
+            )
         self._owns_http = http_client is None
         self._http = http_client if http_client is not None else httpx.Client(transport=transport)
 
@@ -1447,7 +1080,9 @@ offline=False)
         probe = deadline.earliest(Deadline(HEAD_TIMEOUT))
 
         def head() -> httpx.Response:
-            return self._http.head(url, timeout=_per_operation(self.timeout, probe), follow_redirects=True)
+            return self._http.head(
+                url, timeout=per_operation(self.timeout, probe), follow_redirects=True
+            )
 
         try:
             response = call_before(probe, head, discard=httpx.Response.close, name="mimo-nb-head")
@@ -1456,20 +1091,44 @@ offline=False)
             return None
         return self._remember_size(url, response)
 
-    def _build(self, videos: Any, prompt: str, fps: float, media_resolution: str, system: str | None,
-               max_completion_tokens: int, temperature: float | None, top_p: float | None, model: str | None,
-               stream: bool, extra_body: Mapping[str, Any] | None, deadline: Deadline) -> PreparedRequest:
+    def _build(
+        self,
+        videos: Any,
+        prompt: str,
+        fps: float,
+        media_resolution: str,
+        system: str | None,
+        max_completion_tokens: int,
+        temperature: float | None,
+        top_p: float | None,
+        model: str | None,
+        stream: bool,
+        extra_body: Mapping[str, Any] | None,
+        deadline: Deadline,
+    ) -> PreparedRequest:
         fields = self._body_fields(temperature, top_p, extra_body, stream)
-        sources, fps = self._check_call(videos, prompt, fps, media_resolution, system, max_completion_tokens,
-                                        model, fields)
+        sources, fps = self._check_call(
+            videos, prompt, fps, media_resolution, system, max_completion_tokens, model, fields
+        )
         parts = []
         for source in sources:
             if isinstance(source, str) and is_url(source):
-                parts.append(checked_url_part(source, fps, media_resolution, size_bytes=self._head_size(source, deadline)))
+                parts.append(
+                    checked_url_part(
+                        source, fps, media_resolution, size_bytes=self._head_size(source, deadline)
+                    )
+                )
             else:
                 parts.append(self._local_part(source, fps, media_resolution, deadline))
-        return self._prepare(parts, prompt, system=system, max_completion_tokens=max_completion_tokens,
-                             model=model, stream=stream, fields=fields)
+        return self._prepare(
+            parts,
+            prompt,
+            system=system,
+            max_completion_tokens=max_completion_tokens,
+            model=model,
+            stream=stream,
+            fields=fields,
+        )
 
     def build_request(
         self,
@@ -1498,29 +1157,47 @@ offline=False)
         """
         with self._guarded():
             deadline = self._call(stream, timeout, None).deadline
-            return self._build(videos, prompt, fps, media_resolution, system, max_completion_tokens, temperature,
-                               top_p, model, stream, extra_body, deadline)
+            return self._build(
+                videos,
+                prompt,
+                fps,
+                media_resolution,
+                system,
+                max_completion_tokens,
+                temperature,
+                top_p,
+                model,
+                stream,
+                extra_body,
+                deadline,
+            )
 
     # -- sending --
 
     def _exchange(self, prepared: PreparedRequest, call: _Call, hashing: bool) -> _Sent:
-        """One attempt, on the calling or a worker thread: send, check the status, read the answer."""
+        """One attempt, on the calling or a worker thread: send, check the status, read."""
         hasher = _BodyHasher(prepared, call.deadline, hashing)
-        request = self._http.build_request("POST", self._endpoint(), content=prepared.iter_body(on_block=hasher),
-                                           headers=self._headers(call, prepared),
-                                           timeout=_per_operation(call.timeout, call.deadline))
-        logger.debug("POST %s (%d bytes, stream=%s)", request.url, prepared.content_length, call.stream)
-        with _httpx_errors(f"POST {request.url}", self._secrets, call.timeout):
+        request = self._http.build_request(
+            "POST",
+            self._endpoint(),
+            content=prepared.iter_body(on_block=hasher),
+            headers=self._headers(call, prepared),
+            timeout=per_operation(call.timeout, call.deadline),
+        )
+        logger.debug(
+            "POST %s (%d bytes, stream=%s)", request.url, prepared.content_length, call.stream
+        )
+        with httpx_errors(f"POST {request.url}", self._secrets, call.timeout):
             response = self._http.send(request, stream=True)
             try:
                 if response.status_code >= 400:
-                    data = _read_capped(response, ERROR_BODY_BYTES, call.deadline, keep_head=True)
-                    raise _status_error(response, data, self._secrets)
+                    data = read_capped(response, ERROR_BODY_BYTES, call.deadline, keep_head=True)
+                    raise status_error(response, data, self._secrets)
                 if call.stream:
-                    _check_declared(response, self.max_response_bytes)
-                    response.stream = _CappedStream(response.stream, self.max_response_bytes)
+                    check_declared(response, self.max_response_bytes)
+                    response.stream = CappedStream(response.stream, self.max_response_bytes)
                     return _Sent(response, None, hasher.digests())
-                data = _read_capped(response, self.max_response_bytes, call.deadline)
+                data = read_capped(response, self.max_response_bytes, call.deadline)
             except BaseException:
                 response.close()
                 raise
@@ -1529,11 +1206,15 @@ offline=False)
 
     def _send_once(self, prepared: PreparedRequest, call: _Call, hashing: bool) -> _Sent:
         try:
-            return call_before(call.deadline, lambda: self._exchange(prepared, call, hashing), discard=_Sent.close)
+            return call_before(
+                call.deadline, lambda: self._exchange(prepared, call, hashing), discard=_Sent.close
+            )
         except DeadlineExceeded:
-            raise _deadline_error(f"POST {self._endpoint()}", call.deadline) from None
+            raise deadline_error(f"POST {self._endpoint()}", call.deadline) from None
 
-    def _send_prepared(self, prepared: PreparedRequest, call: _Call) -> Completion | CompletionStream:
+    def _send_prepared(
+        self, prepared: PreparedRequest, call: _Call
+    ) -> Completion | CompletionStream:
         prepared = prepared.with_stream(call.stream)
         prepared.check_files()
         cached, material = self._cached(prepared)
@@ -1548,25 +1229,61 @@ offline=False)
         return self._answer(sent, prepared, material, call, CompletionStream)
 
     @overload
-    def ask(self, videos: Videos, prompt: str, *, fps: float = ..., media_resolution: str = ...,
-            system: str | None = ..., max_completion_tokens: int = ..., temperature: float | None = ...,
-            top_p: float | None = ..., model: str | None = ..., stream: Literal[False] = ...,
-            extra_body: Mapping[str, Any] | None = ..., extra_headers: Mapping[str, str] | None = ...,
-            timeout: TimeoutArg | NotGiven = ...) -> Completion: ...
+    def ask(
+        self,
+        videos: Videos,
+        prompt: str,
+        *,
+        fps: float = ...,
+        media_resolution: str = ...,
+        system: str | None = ...,
+        max_completion_tokens: int = ...,
+        temperature: float | None = ...,
+        top_p: float | None = ...,
+        model: str | None = ...,
+        stream: Literal[False] = ...,
+        extra_body: Mapping[str, Any] | None = ...,
+        extra_headers: Mapping[str, str] | None = ...,
+        timeout: TimeoutArg | NotGiven = ...,
+    ) -> Completion: ...
 
     @overload
-    def ask(self, videos: Videos, prompt: str, *, fps: float = ..., media_resolution: str = ...,
-            system: str | None = ..., max_completion_tokens: int = ..., temperature: float | None = ...,
-            top_p: float | None = ..., model: str | None = ..., stream: Literal[True],
-            extra_body: Mapping[str, Any] | None = ..., extra_headers: Mapping[str, str] | None = ...,
-            timeout: TimeoutArg | NotGiven = ...) -> CompletionStream: ...
+    def ask(
+        self,
+        videos: Videos,
+        prompt: str,
+        *,
+        fps: float = ...,
+        media_resolution: str = ...,
+        system: str | None = ...,
+        max_completion_tokens: int = ...,
+        temperature: float | None = ...,
+        top_p: float | None = ...,
+        model: str | None = ...,
+        stream: Literal[True],
+        extra_body: Mapping[str, Any] | None = ...,
+        extra_headers: Mapping[str, str] | None = ...,
+        timeout: TimeoutArg | NotGiven = ...,
+    ) -> CompletionStream: ...
 
     @overload
-    def ask(self, videos: Videos, prompt: str, *, fps: float = ..., media_resolution: str = ...,
-            system: str | None = ..., max_completion_tokens: int = ..., temperature: float | None = ...,
-            top_p: float | None = ..., model: str | None = ..., stream: bool,
-            extra_body: Mapping[str, Any] | None = ..., extra_headers: Mapping[str, str] | None = ...,
-            timeout: TimeoutArg | NotGiven = ...) -> Completion | CompletionStream: ...
+    def ask(
+        self,
+        videos: Videos,
+        prompt: str,
+        *,
+        fps: float = ...,
+        media_resolution: str = ...,
+        system: str | None = ...,
+        max_completion_tokens: int = ...,
+        temperature: float | None = ...,
+        top_p: float | None = ...,
+        model: str | None = ...,
+        stream: bool,
+        extra_body: Mapping[str, Any] | None = ...,
+        extra_headers: Mapping[str, str] | None = ...,
+        timeout: TimeoutArg | NotGiven = ...,
+    ) -> Completion | CompletionStream: ...
 
     def ask(
         self,
@@ -1597,33 +1314,72 @@ offline=False)
             temperature, top_p: sampling, when you want other than the server's defaults.
             model: this call's model (default: the client's).
             stream: return a :class:`CompletionStream` of deltas instead.
-            extra_body: more top-level fields for the body, e.g. ``{"thinking": {"type": "disabled"}}``.
+            extra_body: more top-level fields for the body, e.g.
+                ``{"thinking": {"type": "disabled"}}``.
             extra_headers: more headers for this request.
-            timeout: this call's deadline (default: the client's ``timeout``, or ``stream_timeout``).
+            timeout: this call's deadline (default: the client's ``timeout``, or
+                ``stream_timeout`` for a stream).
 
-        >>> MimoClient("test-key", base_url=server.base_url).ask("clip.mp4", "Describe it.").origin  # doctest: +SKIP
+        >>> client = MimoClient("test-key", base_url=server.base_url)  # doctest: +SKIP
+        >>> client.ask("clip.mp4", "Describe it.").origin  # doctest: +SKIP
         'live'
         """
         with self._guarded():
             call = self._call(stream, timeout, extra_headers)
-            prepared = self._build(videos, prompt, fps, media_resolution, system, max_completion_tokens, temperature,
-                                   top_p, model, stream, extra_body, call.deadline)
+            prepared = self._build(
+                videos,
+                prompt,
+                fps,
+                media_resolution,
+                system,
+                max_completion_tokens,
+                temperature,
+                top_p,
+                model,
+                stream,
+                extra_body,
+                call.deadline,
+            )
             return self._send_prepared(prepared, call)
 
     @overload
-    def send(self, prepared: PreparedRequest, *, stream: Literal[False] = ...,
-             extra_headers: Mapping[str, str] | None = ..., timeout: TimeoutArg | NotGiven = ...) -> Completion: ...
+    def send(
+        self,
+        prepared: PreparedRequest,
+        *,
+        stream: Literal[False] = ...,
+        extra_headers: Mapping[str, str] | None = ...,
+        timeout: TimeoutArg | NotGiven = ...,
+    ) -> Completion: ...
 
     @overload
-    def send(self, prepared: PreparedRequest, *, stream: Literal[True], extra_headers: Mapping[str, str] | None = ...,
-             timeout: TimeoutArg | NotGiven = ...) -> CompletionStream: ...
+    def send(
+        self,
+        prepared: PreparedRequest,
+        *,
+        stream: Literal[True],
+        extra_headers: Mapping[str, str] | None = ...,
+        timeout: TimeoutArg | NotGiven = ...,
+    ) -> CompletionStream: ...
 
     @overload
-    def send(self, prepared: PreparedRequest, *, stream: bool, extra_headers: Mapping[str, str] | None = ...,
-             timeout: TimeoutArg | NotGiven = ...) -> Completion | CompletionStream: ...
+    def send(
+        self,
+        prepared: PreparedRequest,
+        *,
+        stream: bool,
+        extra_headers: Mapping[str, str] | None = ...,
+        timeout: TimeoutArg | NotGiven = ...,
+    ) -> Completion | CompletionStream: ...
 
-    def send(self, prepared: PreparedRequest, *, stream: bool = False, extra_headers: Mapping[str, str] | None = None,
-             timeout: TimeoutArg | NotGiven = NOT_GIVEN) -> Completion | CompletionStream:
+    def send(
+        self,
+        prepared: PreparedRequest,
+        *,
+        stream: bool = False,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: TimeoutArg | NotGiven = NOT_GIVEN,
+    ) -> Completion | CompletionStream:
         """Send a :class:`PreparedRequest` (from :meth:`build_request`), using the cache if set.
 
         ``stream`` decides the answer's form, whatever the request was built with. A local video
@@ -1632,19 +1388,25 @@ offline=False)
         """
         with self._guarded():
             if not isinstance(prepared, PreparedRequest):
-                raise LimitError(f"send() takes a PreparedRequest from build_request(), got {type(prepared).__name__}.")
+                raise LimitError(
+                    "send() takes a PreparedRequest from build_request(), got "
+                    f"{type(prepared).__name__}."
+                )
             return self._send_prepared(prepared, self._call(stream, timeout, extra_headers))
 
     # -- batches --
 
-    def map(self, items: Iterable[Any], *, concurrency: int = 4, progress: bool = True, **common: Any) -> BatchResult:
+    def map(
+        self, items: Iterable[Any], *, concurrency: int = 4, progress: bool = True, **common: Any
+    ) -> BatchResult:
         """Ask about many items, ``concurrency`` at a time; errors are collected per item.
 
         Each item is a dict of :meth:`ask` arguments, a ``(videos, prompt)`` pair, or videos
         (with ``prompt=`` given here). ``common`` are :meth:`ask` arguments for every item; an
         unknown one is a ``TypeError`` at once. Results keep the input order.
 
-        >>> MimoClient().map(["clip.mp4"], prompt="Describe it.", progress=False)[0].error  # doctest: +ELLIPSIS
+        >>> result = MimoClient().map(["clip.mp4"], prompt="Describe it.", progress=False)
+        >>> result[0].error  # no key here: collected, not raised  # doctest: +ELLIPSIS
         ConfigurationError('no API key: ...')
         """
         _check_batch_options(self.ask, common, concurrency)
@@ -1672,7 +1434,7 @@ offline=False)
 
 
 class AsyncMimoClient(_ClientBase):
-    """The async twin of :class:`MimoClient`: ``await aclient.ask(...)``, ``await aclient.map(...)``.
+    """The async twin of :class:`MimoClient`: ``await aclient.ask(...)``, ``await .map(...)``.
 
     Takes the same arguments; ``transport`` is an ``httpx.AsyncBaseTransport`` and
     ``http_client`` an ``httpx.AsyncClient``. Deadlines cancel the awaited request.
@@ -1700,19 +1462,44 @@ class AsyncMimoClient(_ClientBase):
         transport: httpx.AsyncBaseTransport | None = None,
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
-        self._configure(api_key, base_url, model, timeout, stream_timeout, max_retries, retry_base_delay,
-                        retry_max_delay, max_response_bytes, cache, offline, prices, context_lengths,
-                        default_headers)
+        self._configure(
+            api_key,
+            base_url,
+            model,
+            timeout,
+            stream_timeout,
+            max_retries,
+            retry_base_delay,
+            retry_max_delay,
+            max_response_bytes,
+            cache,
+            offline,
+            prices,
+            context_lengths,
+            default_headers,
+        )
         if http_client is not None and transport is not None:
-            raise ConfigurationError("pass transport= or http_client=, not both (set the transport on your client).")
+            raise ConfigurationError(
+                "pass transport= or http_client=, not both (set the transport on your client)."
+            )
         if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
-            raise ConfigurationError(f"http_client must be an httpx.AsyncClient, got {type(http_client).__name__} "
-                                     "(an httpx.Client goes to MimoClient).")
+            raise ConfigurationError(
+                f"http_client must be an httpx.AsyncClient, got {type(http_client).__name__} "
+                "(an httpx.Client goes to MimoClient)."
+            )
         if transport is not None and not isinstance(transport, httpx.AsyncBaseTransport):
-            raise ConfigurationError(f"transport must be an httpx.AsyncBaseTransport, got {type(transport).__name__}.")
+            raise ConfigurationError(
+                f"transport must be an httpx.AsyncBaseTransport, got {type(transport).__name__}."
+            )
         self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else httpx.AsyncClient(
-            transport=transport, limits=httpx.Limits(max_connections=64, max_keepalive_connections=64))
+        self._http = (
+            http_client
+            if http_client is not None
+            else httpx.AsyncClient(
+                transport=transport,
+                limits=httpx.Limits(max_connections=64, max_keepalive_connections=64),
+            )
+        )
 
     async def aclose(self) -> None:
         """Close the connections (unless they belong to an ``http_client`` you passed)."""
@@ -1732,28 +1519,56 @@ class AsyncMimoClient(_ClientBase):
             return self._url_sizes[url]
         probe = deadline.earliest(Deadline(HEAD_TIMEOUT))
         try:
-            response = await _within(probe, self._http.head(url, timeout=_per_operation(self.timeout, probe),
-                                                            follow_redirects=True))
+            response = await within(
+                probe,
+                self._http.head(
+                    url, timeout=per_operation(self.timeout, probe), follow_redirects=True
+                ),
+            )
         except (httpx.HTTPError, DeadlineExceeded) as exc:
             logger.debug("HEAD %s failed (%s); size unknown", url, type(exc).__name__)
             return None
         return self._remember_size(url, response)
 
-    async def _build(self, videos: Any, prompt: str, fps: float, media_resolution: str, system: str | None,
-                     max_completion_tokens: int, temperature: float | None, top_p: float | None, model: str | None,
-                     stream: bool, extra_body: Mapping[str, Any] | None, deadline: Deadline) -> PreparedRequest:
+    async def _build(
+        self,
+        videos: Any,
+        prompt: str,
+        fps: float,
+        media_resolution: str,
+        system: str | None,
+        max_completion_tokens: int,
+        temperature: float | None,
+        top_p: float | None,
+        model: str | None,
+        stream: bool,
+        extra_body: Mapping[str, Any] | None,
+        deadline: Deadline,
+    ) -> PreparedRequest:
         fields = self._body_fields(temperature, top_p, extra_body, stream)
-        sources, fps = self._check_call(videos, prompt, fps, media_resolution, system, max_completion_tokens,
-                                        model, fields)
+        sources, fps = self._check_call(
+            videos, prompt, fps, media_resolution, system, max_completion_tokens, model, fields
+        )
         parts = []
         for source in sources:
             if isinstance(source, str) and is_url(source):
                 size = await self._head_size(source, deadline)
                 parts.append(checked_url_part(source, fps, media_resolution, size_bytes=size))
             else:  # probing decodes headers from disk: keep it off the event loop
-                parts.append(await asyncio.to_thread(self._local_part, source, fps, media_resolution, deadline))
-        return self._prepare(parts, prompt, system=system, max_completion_tokens=max_completion_tokens,
-                             model=model, stream=stream, fields=fields)
+                parts.append(
+                    await asyncio.to_thread(
+                        self._local_part, source, fps, media_resolution, deadline
+                    )
+                )
+        return self._prepare(
+            parts,
+            prompt,
+            system=system,
+            max_completion_tokens=max_completion_tokens,
+            model=model,
+            stream=stream,
+            fields=fields,
+        )
 
     async def build_request(
         self,
@@ -1774,26 +1589,44 @@ class AsyncMimoClient(_ClientBase):
         """The exact request :meth:`ask` would send, without sending it."""
         with self._guarded():
             deadline = self._call(stream, timeout, None).deadline
-            return await self._build(videos, prompt, fps, media_resolution, system, max_completion_tokens,
-                                     temperature, top_p, model, stream, extra_body, deadline)
+            return await self._build(
+                videos,
+                prompt,
+                fps,
+                media_resolution,
+                system,
+                max_completion_tokens,
+                temperature,
+                top_p,
+                model,
+                stream,
+                extra_body,
+                deadline,
+            )
 
     async def _exchange(self, prepared: PreparedRequest, call: _Call, hashing: bool) -> _Sent:
         hasher = _BodyHasher(prepared, call.deadline, hashing)
-        request = self._http.build_request("POST", self._endpoint(), content=prepared.aiter_body(on_block=hasher),
-                                           headers=self._headers(call, prepared),
-                                           timeout=_per_operation(call.timeout, call.deadline))
-        logger.debug("POST %s (%d bytes, stream=%s)", request.url, prepared.content_length, call.stream)
-        with _httpx_errors(f"POST {request.url}", self._secrets, call.timeout):
+        request = self._http.build_request(
+            "POST",
+            self._endpoint(),
+            content=prepared.aiter_body(on_block=hasher),
+            headers=self._headers(call, prepared),
+            timeout=per_operation(call.timeout, call.deadline),
+        )
+        logger.debug(
+            "POST %s (%d bytes, stream=%s)", request.url, prepared.content_length, call.stream
+        )
+        with httpx_errors(f"POST {request.url}", self._secrets, call.timeout):
             response = await self._http.send(request, stream=True)
             try:
                 if response.status_code >= 400:
-                    data = await _aread_capped(response, ERROR_BODY_BYTES, keep_head=True)
-                    raise _status_error(response, data, self._secrets)
+                    data = await aread_capped(response, ERROR_BODY_BYTES, keep_head=True)
+                    raise status_error(response, data, self._secrets)
                 if call.stream:
-                    _check_declared(response, self.max_response_bytes)
-                    response.stream = _CappedStream(response.stream, self.max_response_bytes)
+                    check_declared(response, self.max_response_bytes)
+                    response.stream = CappedStream(response.stream, self.max_response_bytes)
                     return _Sent(response, None, hasher.digests())
-                data = await _aread_capped(response, self.max_response_bytes)
+                data = await aread_capped(response, self.max_response_bytes)
             except BaseException:
                 await response.aclose()
                 raise
@@ -1802,11 +1635,13 @@ class AsyncMimoClient(_ClientBase):
 
     async def _send_once(self, prepared: PreparedRequest, call: _Call, hashing: bool) -> _Sent:
         try:
-            return await _within(call.deadline, self._exchange(prepared, call, hashing))
+            return await within(call.deadline, self._exchange(prepared, call, hashing))
         except DeadlineExceeded:
-            raise _deadline_error(f"POST {self._endpoint()}", call.deadline) from None
+            raise deadline_error(f"POST {self._endpoint()}", call.deadline) from None
 
-    async def _send_prepared(self, prepared: PreparedRequest, call: _Call) -> Completion | AsyncCompletionStream:
+    async def _send_prepared(
+        self, prepared: PreparedRequest, call: _Call
+    ) -> Completion | AsyncCompletionStream:
         prepared = prepared.with_stream(call.stream)
         prepared.check_files()
         if self.cache is not None and prepared.markers:  # hashing local files is blocking
@@ -1824,25 +1659,61 @@ class AsyncMimoClient(_ClientBase):
         return self._answer(sent, prepared, material, call, AsyncCompletionStream)
 
     @overload
-    async def ask(self, videos: Videos, prompt: str, *, fps: float = ..., media_resolution: str = ...,
-                  system: str | None = ..., max_completion_tokens: int = ..., temperature: float | None = ...,
-                  top_p: float | None = ..., model: str | None = ..., stream: Literal[False] = ...,
-                  extra_body: Mapping[str, Any] | None = ..., extra_headers: Mapping[str, str] | None = ...,
-                  timeout: TimeoutArg | NotGiven = ...) -> Completion: ...
+    async def ask(
+        self,
+        videos: Videos,
+        prompt: str,
+        *,
+        fps: float = ...,
+        media_resolution: str = ...,
+        system: str | None = ...,
+        max_completion_tokens: int = ...,
+        temperature: float | None = ...,
+        top_p: float | None = ...,
+        model: str | None = ...,
+        stream: Literal[False] = ...,
+        extra_body: Mapping[str, Any] | None = ...,
+        extra_headers: Mapping[str, str] | None = ...,
+        timeout: TimeoutArg | NotGiven = ...,
+    ) -> Completion: ...
 
     @overload
-    async def ask(self, videos: Videos, prompt: str, *, fps: float = ..., media_resolution: str = ...,
-                  system: str | None = ..., max_completion_tokens: int = ..., temperature: float | None = ...,
-                  top_p: float | None = ..., model: str | None = ..., stream: Literal[True],
-                  extra_body: Mapping[str, Any] | None = ..., extra_headers: Mapping[str, str] | None = ...,
-                  timeout: TimeoutArg | NotGiven = ...) -> AsyncCompletionStream: ...
+    async def ask(
+        self,
+        videos: Videos,
+        prompt: str,
+        *,
+        fps: float = ...,
+        media_resolution: str = ...,
+        system: str | None = ...,
+        max_completion_tokens: int = ...,
+        temperature: float | None = ...,
+        top_p: float | None = ...,
+        model: str | None = ...,
+        stream: Literal[True],
+        extra_body: Mapping[str, Any] | None = ...,
+        extra_headers: Mapping[str, str] | None = ...,
+        timeout: TimeoutArg | NotGiven = ...,
+    ) -> AsyncCompletionStream: ...
 
     @overload
-    async def ask(self, videos: Videos, prompt: str, *, fps: float = ..., media_resolution: str = ...,
-                  system: str | None = ..., max_completion_tokens: int = ..., temperature: float | None = ...,
-                  top_p: float | None = ..., model: str | None = ..., stream: bool,
-                  extra_body: Mapping[str, Any] | None = ..., extra_headers: Mapping[str, str] | None = ...,
-                  timeout: TimeoutArg | NotGiven = ...) -> Completion | AsyncCompletionStream: ...
+    async def ask(
+        self,
+        videos: Videos,
+        prompt: str,
+        *,
+        fps: float = ...,
+        media_resolution: str = ...,
+        system: str | None = ...,
+        max_completion_tokens: int = ...,
+        temperature: float | None = ...,
+        top_p: float | None = ...,
+        model: str | None = ...,
+        stream: bool,
+        extra_body: Mapping[str, Any] | None = ...,
+        extra_headers: Mapping[str, str] | None = ...,
+        timeout: TimeoutArg | NotGiven = ...,
+    ) -> Completion | AsyncCompletionStream: ...
 
     async def ask(
         self,
@@ -1861,38 +1732,75 @@ class AsyncMimoClient(_ClientBase):
         extra_headers: Mapping[str, str] | None = None,
         timeout: TimeoutArg | NotGiven = NOT_GIVEN,
     ) -> Completion | AsyncCompletionStream:
-        """Like :meth:`MimoClient.ask`; with ``stream=True`` returns an :class:`AsyncCompletionStream`."""
+        """Like :meth:`MimoClient.ask`; with ``stream=True``, an :class:`AsyncCompletionStream`."""
         with self._guarded():
             call = self._call(stream, timeout, extra_headers)
-            prepared = await self._build(videos, prompt, fps, media_resolution, system, max_completion_tokens,
-                                         temperature, top_p, model, stream, extra_body, call.deadline)
+            prepared = await self._build(
+                videos,
+                prompt,
+                fps,
+                media_resolution,
+                system,
+                max_completion_tokens,
+                temperature,
+                top_p,
+                model,
+                stream,
+                extra_body,
+                call.deadline,
+            )
             return await self._send_prepared(prepared, call)
 
     @overload
-    async def send(self, prepared: PreparedRequest, *, stream: Literal[False] = ...,
-                   extra_headers: Mapping[str, str] | None = ...,
-                   timeout: TimeoutArg | NotGiven = ...) -> Completion: ...
+    async def send(
+        self,
+        prepared: PreparedRequest,
+        *,
+        stream: Literal[False] = ...,
+        extra_headers: Mapping[str, str] | None = ...,
+        timeout: TimeoutArg | NotGiven = ...,
+    ) -> Completion: ...
 
     @overload
-    async def send(self, prepared: PreparedRequest, *, stream: Literal[True],
-                   extra_headers: Mapping[str, str] | None = ...,
-                   timeout: TimeoutArg | NotGiven = ...) -> AsyncCompletionStream: ...
+    async def send(
+        self,
+        prepared: PreparedRequest,
+        *,
+        stream: Literal[True],
+        extra_headers: Mapping[str, str] | None = ...,
+        timeout: TimeoutArg | NotGiven = ...,
+    ) -> AsyncCompletionStream: ...
 
     @overload
-    async def send(self, prepared: PreparedRequest, *, stream: bool, extra_headers: Mapping[str, str] | None = ...,
-                   timeout: TimeoutArg | NotGiven = ...) -> Completion | AsyncCompletionStream: ...
+    async def send(
+        self,
+        prepared: PreparedRequest,
+        *,
+        stream: bool,
+        extra_headers: Mapping[str, str] | None = ...,
+        timeout: TimeoutArg | NotGiven = ...,
+    ) -> Completion | AsyncCompletionStream: ...
 
-    async def send(self, prepared: PreparedRequest, *, stream: bool = False,
-                   extra_headers: Mapping[str, str] | None = None,
-                   timeout: TimeoutArg | NotGiven = NOT_GIVEN) -> Completion | AsyncCompletionStream:
+    async def send(
+        self,
+        prepared: PreparedRequest,
+        *,
+        stream: bool = False,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: TimeoutArg | NotGiven = NOT_GIVEN,
+    ) -> Completion | AsyncCompletionStream:
         """Like :meth:`MimoClient.send`."""
         with self._guarded():
             if not isinstance(prepared, PreparedRequest):
-                raise LimitError(f"send() takes a PreparedRequest from build_request(), got {type(prepared).__name__}.")
+                raise LimitError(
+                    "send() takes a PreparedRequest from build_request(), got "
+                    f"{type(prepared).__name__}."
+                )
             return await self._send_prepared(prepared, self._call(stream, timeout, extra_headers))
 
-    async def map(self, items: Iterable[Any], *, concurrency: int = 4, progress: bool = True,
-                  **common: Any) -> BatchResult:
+    async def map(
+        self, items: Iterable[Any], *, concurrency: int = 4, progress: bool = True, **common: Any
+    ) -> BatchResult:
         """Like :meth:`MimoClient.map`, on the event loop, ``concurrency`` requests at a time."""
         _check_batch_options(self.ask, common, concurrency)
         items = list(items)

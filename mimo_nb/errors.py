@@ -8,7 +8,7 @@ Each message says what was wrong and what to do about it.
     ├── LimitError (also ValueError)      an argument or a file is outside what the API accepts
     │   ├── ContextLengthError            the request does not fit the model's context
     │   └── ConfigurationError            a client option or environment variable is unusable
-    ├── VideoError                        a video could not be opened, probed, decoded, written or sent
+    ├── VideoError                        a video could not be opened, decoded, written or sent
     ├── APIError                          talking to the API failed: .message, .body, .request_id
     │   ├── APIStatusError                the server answered 4xx/5xx: .status_code, .retry_after
     │   │   ├── BadRequestError           400: e.g. the server could not read the video
@@ -33,7 +33,8 @@ shortens them, so no prefix of a key survives a cut.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 __all__ = [
     "MimoError",
@@ -188,8 +189,15 @@ class APIResponseValidationError(APIError):
     the wrong type, no choices) or is larger than ``max_response_bytes``. The message names
     the field that was wrong; ``problem`` says it in a phrase."""
 
-    def __init__(self, message: str, *, problem: str | None = None, status_code: int | None = None,
-                 request_id: str | None = None, body: Any = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        problem: str | None = None,
+        status_code: int | None = None,
+        request_id: str | None = None,
+        body: Any = None,
+    ) -> None:
         super().__init__(message, status_code=status_code, request_id=request_id, body=body)
         self.problem = problem or message
 

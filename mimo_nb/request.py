@@ -31,13 +31,20 @@ import json
 import math
 import os
 import uuid
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable, Iterable, Iterator, Literal, Mapping
+from typing import Any, Literal
 
 from .cache import file_sha256
 from .errors import LimitError, VideoError
-from .limits import BASE64_LIMIT_BYTES, MIME_TYPES, URL_LIMIT_BYTES, base64_length, max_base64_file_bytes
+from .limits import (
+    BASE64_LIMIT_BYTES,
+    MIME_TYPES,
+    URL_LIMIT_BYTES,
+    base64_length,
+    max_base64_file_bytes,
+)
 from .pricing import ContextCheck, check_context, estimate_text_tokens
 from .tokens import TokenBreakdown, validate_fps, validate_media_resolution
 
@@ -85,7 +92,11 @@ def mime_type_for(name_or_format: str | os.PathLike[str]) -> str:
 
 def is_url(source: Any) -> bool:
     """True for an ``http://`` or ``https://`` URL string."""
-    return isinstance(source, str) and source.split("://", 1)[0].lower() in ("http", "https") and "://" in source
+    return (
+        isinstance(source, str)
+        and source.split("://", 1)[0].lower() in ("http", "https")
+        and "://" in source
+    )
 
 
 # ---- One video as a content part ------------------------------------------------------------
@@ -122,7 +133,7 @@ class VideoPart:
             raise _changed(self, f"it cannot be read any more ({exc.strerror or exc})") from None
 
     def check_unchanged(self) -> None:
-        """Raise :class:`VideoError` if a local file vanished or changed size since it was measured."""
+        """Raise :class:`VideoError` if the file vanished or changed size since it was measured."""
         if self.path is None:
             return
         try:
@@ -130,14 +141,17 @@ class VideoPart:
         except OSError as exc:
             raise _changed(self, f"it cannot be read any more ({exc.strerror or exc})") from None
         if size != self.size_bytes:
-            raise _changed(self, f"it is {size:,} bytes now, {self.size_bytes:,} when the request was built")
+            raise _changed(
+                self, f"it is {size:,} bytes now, {self.size_bytes:,} when the request was built"
+            )
 
 
 def _changed(part: VideoPart, how: str) -> VideoError:
     return VideoError(
         f"{part.name} changed after the request was built: {how}. Wait until the file is fully "
         "written, then build the request again (client.ask does both).",
-        reason="changed", source=str(part.path),
+        reason="changed",
+        source=str(part.path),
     )
 
 
@@ -184,7 +198,6 @@ class RequestEstimate:
         }
 
 
-
 def _json_number(value: float) -> int | float:
     """2.0 -> 2, so the body reads like the spec's (``"fps": 2``)."""
     return int(value) if float(value).is_integer() else float(value)
@@ -204,21 +217,39 @@ def url_part(
     'url'
     """
     if not is_url(url):
-        raise LimitError(f"{url!r} is not an http(s) URL; pass a public URL, a local path or a Video.")
+        raise LimitError(
+            f"{url!r} is not an http(s) URL; pass a public URL, a local path or a Video."
+        )
     validate_media_resolution(media_resolution)
-    return checked_url_part(url, validate_fps(fps), media_resolution, size_bytes=size_bytes, breakdown=breakdown)
+    return checked_url_part(
+        url, validate_fps(fps), media_resolution, size_bytes=size_bytes, breakdown=breakdown
+    )
 
 
-def checked_url_part(url: str, fps: float, media_resolution: str, *, size_bytes: int | None = None,
-                     breakdown: TokenBreakdown | None = None) -> VideoPart:
-    """:func:`url_part` for an ``fps`` and ``media_resolution`` the caller has validated already."""
+def checked_url_part(
+    url: str,
+    fps: float,
+    media_resolution: str,
+    *,
+    size_bytes: int | None = None,
+    breakdown: TokenBreakdown | None = None,
+) -> VideoPart:
+    """:func:`url_part` for an ``fps`` and ``media_resolution`` validated by the caller."""
     if size_bytes is not None and size_bytes > URL_LIMIT_BYTES:
         raise LimitError(
-            f"the video at {url} is {size_bytes / 2**20:.1f} MB; MiMo accepts at most 300 MB per video "
-            "by URL. Shrink it with Video.open(url).fit(...) and send the result, or cut it into parts."
+            f"the video at {url} is {size_bytes / 2**20:.1f} MB; MiMo accepts at most 300 MB per "
+            "video by URL. Shrink it with Video.open(url).fit(...) and send the result, or cut it "
+            "into parts."
         )
-    return VideoPart("url", fps, media_resolution, url=url, size_bytes=size_bytes, breakdown=breakdown,
-                     name=url.rsplit("/", 1)[-1] or url)
+    return VideoPart(
+        "url",
+        fps,
+        media_resolution,
+        url=url,
+        size_bytes=size_bytes,
+        breakdown=breakdown,
+        name=url.rsplit("/", 1)[-1] or url,
+    )
 
 
 def file_part(
@@ -237,22 +268,39 @@ def file_part(
     ``breakdown`` of a probed :class:`~mimo_nb.video.Video` to keep it beside the request.
     """
     validate_media_resolution(media_resolution)
-    return checked_file_part(path, mime_type, validate_fps(fps), media_resolution, size_bytes=size_bytes,
-                             breakdown=breakdown, name=name)
+    return checked_file_part(
+        path,
+        mime_type,
+        validate_fps(fps),
+        media_resolution,
+        size_bytes=size_bytes,
+        breakdown=breakdown,
+        name=name,
+    )
 
 
-def checked_file_part(path: str | os.PathLike[str], mime_type: str | None, fps: float, media_resolution: str, *,
-                      size_bytes: int | None = None, breakdown: TokenBreakdown | None = None,
-                      name: str | None = None) -> VideoPart:
-    """:func:`file_part` for an ``fps`` and ``media_resolution`` the caller has validated already."""
+def checked_file_part(
+    path: str | os.PathLike[str],
+    mime_type: str | None,
+    fps: float,
+    media_resolution: str,
+    *,
+    size_bytes: int | None = None,
+    breakdown: TokenBreakdown | None = None,
+    name: str | None = None,
+) -> VideoPart:
+    """:func:`file_part` for an ``fps`` and ``media_resolution`` validated by the caller."""
     path = Path(path)
     mime_type = mime_type or mime_type_for(path)
     if size_bytes is None:
         try:
             size_bytes = path.stat().st_size
         except OSError as exc:
-            raise VideoError(f"cannot read {path}: {exc.strerror or exc}. Check the path.",
-                             reason="not_found", source=str(path)) from None
+            raise VideoError(
+                f"cannot read {path}: {exc.strerror or exc}. Check the path.",
+                reason="not_found",
+                source=str(path),
+            ) from None
     encoded = base64_length(size_bytes)
     if encoded > BASE64_LIMIT_BYTES:
         raise LimitError(
@@ -262,16 +310,25 @@ def checked_file_part(path: str | os.PathLike[str], mime_type: str | None, fps: 
             f"Video.open({str(path)!r}).fit(fps={_json_number(fps)!r}, "
             f"media_resolution={media_resolution!r}), or host it at a public URL (up to 300 MB)."
         )
-    return VideoPart("data", fps, media_resolution, path=path, mime_type=mime_type, size_bytes=size_bytes,
-                     breakdown=breakdown, name=name or path.name)
+    return VideoPart(
+        "data",
+        fps,
+        media_resolution,
+        path=path,
+        mime_type=mime_type,
+        size_bytes=size_bytes,
+        breakdown=breakdown,
+        name=name or path.name,
+    )
 
 
 BlockHook = Callable[[str, bytes], None]
-"""``hook(marker, raw_bytes)``: called with each block of a local video as it is read for sending."""
+"""``hook(marker, raw_bytes)``: sees each block of a local video as it is read for sending."""
 
 
-def _iter_base64(part: VideoPart, chunk_bytes: int = CHUNK_BYTES, on_block: Callable[[bytes], None] | None = None
-                 ) -> Iterator[bytes]:
+def _iter_base64(
+    part: VideoPart, chunk_bytes: int = CHUNK_BYTES, on_block: Callable[[bytes], None] | None = None
+) -> Iterator[bytes]:
     """The base64 of a part's file in chunks: exactly ``size_bytes`` bytes of it, or a VideoError.
 
     ``on_block(raw_bytes)`` sees every block read (the client hashes what it sends with it).
@@ -288,7 +345,9 @@ def _iter_base64(part: VideoPart, chunk_bytes: int = CHUNK_BYTES, on_block: Call
         while left > 0:
             block = handle.read(min(chunk_bytes, left))
             if not block:
-                raise _changed(part, f"it ended after {part.size_bytes - left:,} of {part.size_bytes:,} bytes")
+                raise _changed(
+                    part, f"it ended after {part.size_bytes - left:,} of {part.size_bytes:,} bytes"
+                )
             left -= len(block)
             if on_block is not None:
                 on_block(block)
@@ -310,7 +369,7 @@ def _iter_base64(part: VideoPart, chunk_bytes: int = CHUNK_BYTES, on_block: Call
 
 @dataclass
 class PreparedRequest:
-    """A request ready to send: the JSON body (videos as markers until sent), its estimate and checks.
+    """A request ready to send: the JSON body (videos as markers until sent), estimate, checks.
 
     ``json`` is the exact body as a dict (reading every local file, so it is large for large
     files); ``elided_json()`` the same with base64 shortened for display; ``iter_body()`` the
@@ -340,16 +399,22 @@ class PreparedRequest:
     @property
     def json(self) -> dict[str, Any]:
         """The exact body that would be sent, as a dict (local files read and base64-encoded)."""
+
         def data_uri(marker: str, part: VideoPart) -> str:
             encoded = b"".join(_iter_base64(part)).decode("ascii")
             return f"data:{part.mime_type};base64,{encoded}"
+
         return self._replace_markers(data_uri)
 
     def elided_json(self) -> dict[str, Any]:
         """The body with each data URI's base64 replaced by a short note (for display)."""
+
         def note(marker: str, part: VideoPart) -> str:
             size = base64_length(part.size_bytes or 0)
-            return f"data:{part.mime_type};base64,<{size:,} base64 characters of {part.name} elided>"
+            return (
+                f"data:{part.mime_type};base64,<{size:,} base64 characters of {part.name} elided>"
+            )
+
         return self._replace_markers(note)
 
     def cache_material(self, sent: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -359,6 +424,7 @@ class PreparedRequest:
         bytes that were sent for it; by default each file is hashed as it is now.
         Streaming flags are left out (a streamed and a plain answer are the same answer).
         """
+
         def digest(marker: str, part: VideoPart) -> dict[str, Any]:
             sha256 = sent[marker] if sent is not None else part.sha256()
             return {"sha256": sha256, "mime_type": part.mime_type}
@@ -388,7 +454,7 @@ class PreparedRequest:
         return replace(self, template=template)
 
     def check_files(self) -> None:
-        """Raise :class:`VideoError` if a local video vanished or changed size since it was measured."""
+        """Raise :class:`VideoError` if a local video vanished or changed size since building."""
         for part in self.parts:
             part.check_unchanged()
 
@@ -420,7 +486,9 @@ class PreparedRequest:
     def _data_prefix(part: VideoPart) -> bytes:
         return f'"data:{part.mime_type};base64,'.encode("ascii")
 
-    def iter_body(self, chunk_bytes: int = CHUNK_BYTES, on_block: BlockHook | None = None) -> Iterator[bytes]:
+    def iter_body(
+        self, chunk_bytes: int = CHUNK_BYTES, on_block: BlockHook | None = None
+    ) -> Iterator[bytes]:
         """Yield the exact JSON body in chunks; a file is never in memory whole.
 
         Base64 text needs no JSON escaping, so it is written between the template's pieces as
@@ -437,8 +505,9 @@ class PreparedRequest:
             yield from _iter_base64(part, chunk_bytes, hook)
             yield b'"'
 
-    async def aiter_body(self, chunk_bytes: int = CHUNK_BYTES, on_block: BlockHook | None = None
-                         ) -> AsyncIterator[bytes]:
+    async def aiter_body(
+        self, chunk_bytes: int = CHUNK_BYTES, on_block: BlockHook | None = None
+    ) -> AsyncIterator[bytes]:
         """:meth:`iter_body` for async clients (file reads are short, chunked and blocking)."""
         for chunk in self.iter_body(chunk_bytes, on_block):
             yield chunk
@@ -454,22 +523,30 @@ class PreparedRequest:
 
     def __repr__(self) -> str:
         videos = ", ".join(f"{p.kind}:{p.name}" for p in self.parts)
-        return (f"PreparedRequest(model={self.template.get('model')!r}, videos=[{videos}], "
-                f"estimated_prompt_tokens={self.estimate.prompt_tokens}, bytes={self.content_length:,})")
+        return (
+            f"PreparedRequest(model={self.template.get('model')!r}, videos=[{videos}], "
+            f"estimated_prompt_tokens={self.estimate.prompt_tokens}, bytes={self.content_length:,})"
+        )
 
     def _repr_html_(self) -> str:
         est = self.estimate
         known = "" if est.complete else " (some videos not probed: not counted)"
         context = f"<div>context: {html.escape(str(self.context))}</div>" if self.context else ""
         return (
-            "<div class='mimo-request'><div><b>Dry run</b>: nothing was sent. Estimated prompt tokens: "
-            f"{est.prompt_tokens:,}{html.escape(known)}; body {self.content_length:,} bytes.</div>{context}"
+            "<div class='mimo-request'><div><b>Dry run</b>: nothing was sent. Estimated prompt "
+            f"tokens: {est.prompt_tokens:,}{html.escape(known)}; body {self.content_length:,} "
+            f"bytes.</div>{context}"
             f"<pre style='white-space:pre-wrap'>{html.escape(str(self))}</pre></div>"
         )
 
 
-def check_request_args(prompt: str, system: str | None = None, max_completion_tokens: int = 1024,
-                       extra: Mapping[str, Any] | None = None, model: str = "mimo-v2.5") -> None:
+def check_request_args(
+    prompt: str,
+    system: str | None = None,
+    max_completion_tokens: int = 1024,
+    extra: Mapping[str, Any] | None = None,
+    model: str = "mimo-v2.5",
+) -> None:
     """Raise :class:`LimitError` for a bad prompt, system, token budget, model or extra field.
 
     >>> check_request_args("q", extra={"temperature": float("nan")})
@@ -478,7 +555,9 @@ def check_request_args(prompt: str, system: str | None = None, max_completion_to
     mimo_nb.errors.LimitError: extra_body['temperature'] is nan: JSON has no NaN or infinity, ...
     """
     if not isinstance(prompt, str) or not prompt.strip():
-        raise LimitError("prompt must be a non-empty string: the question to ask about the video(s).")
+        raise LimitError(
+            "prompt must be a non-empty string: the question to ask about the video(s)."
+        )
     check_json_value(prompt, "prompt")
     if system is not None:
         if not isinstance(system, str):
@@ -487,16 +566,25 @@ def check_request_args(prompt: str, system: str | None = None, max_completion_to
     if not isinstance(model, str) or not model.strip():
         raise LimitError(f"model must be a model name such as 'mimo-v2.5', got {model!r}.")
     check_json_value(model, "model")
-    if (not isinstance(max_completion_tokens, int) or isinstance(max_completion_tokens, bool)
-            or max_completion_tokens < 1):
-        raise LimitError(f"max_completion_tokens must be a positive integer, got {max_completion_tokens!r}.")
+    if (
+        not isinstance(max_completion_tokens, int)
+        or isinstance(max_completion_tokens, bool)
+        or max_completion_tokens < 1
+    ):
+        raise LimitError(
+            f"max_completion_tokens must be a positive integer, got {max_completion_tokens!r}."
+        )
     if extra is None:
         return
     if not isinstance(extra, Mapping):
-        raise LimitError(f"extra_body must be a dict of top-level fields, got {type(extra).__name__}.")
+        raise LimitError(
+            f"extra_body must be a dict of top-level fields, got {type(extra).__name__}."
+        )
     clash = [k for k in _RESERVED if k in extra]
     if clash:
-        raise LimitError(f"{clash} are set by ask() itself; pass the videos and prompt instead of raw {clash}.")
+        raise LimitError(
+            f"{clash} are set by ask() itself; pass the videos and prompt instead of raw {clash}."
+        )
     for key, value in extra.items():
         if not isinstance(key, str):
             raise LimitError(f"extra_body keys must be strings, got {key!r}.")
@@ -520,20 +608,25 @@ def check_json_value(value: Any, where: str) -> None:
             value.encode("utf-8")
         except UnicodeEncodeError as exc:
             raise LimitError(
-                f"{where} contains a lone surrogate (U+{ord(value[exc.start]):04X} at character {exc.start}), "
+                f"{where} contains a lone surrogate (U+{ord(value[exc.start]):04X} at character "
+                f"{exc.start}), "
                 "which cannot be sent as UTF-8. Remove it, or clean the text with "
                 "text.encode('utf-8', 'replace').decode('utf-8')."
             ) from None
         return
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise LimitError(f"{where} is {value!r}: JSON has no NaN or infinity, so it cannot be sent. "
-                             "Pass a finite number.")
+            raise LimitError(
+                f"{where} is {value!r}: JSON has no NaN or infinity, so it cannot be sent. "
+                "Pass a finite number."
+            )
         return
     if isinstance(value, Mapping):
         for key, item in value.items():
             if not isinstance(key, str):
-                raise LimitError(f"{where} has a key {key!r} that is not a string; JSON keys are strings.")
+                raise LimitError(
+                    f"{where} has a key {key!r} that is not a string; JSON keys are strings."
+                )
             check_json_value(key, f"a key of {where}")
             check_json_value(item, f"{where}[{key!r}]")
         return
@@ -541,8 +634,10 @@ def check_json_value(value: Any, where: str) -> None:
         for i, item in enumerate(value):
             check_json_value(item, f"{where}[{i}]")
         return
-    raise LimitError(f"{where} is a {type(value).__name__}; a request holds only JSON values (str, int, float, "
-                     "bool, None, lists and dicts). Convert it first, e.g. float(x) or x.tolist().")
+    raise LimitError(
+        f"{where} is a {type(value).__name__}; a request holds only JSON values (str, int, float, "
+        "bool, None, lists and dicts). Convert it first, e.g. float(x) or x.tolist()."
+    )
 
 
 def prepare_request(
@@ -575,15 +670,25 @@ def prepare_request(
         else:
             url = f"mimo-nb-video-{uuid.uuid4().hex}"  # replaced by the data URI when sent
             markers[url] = part
-        content.append({"type": "video_url", "video_url": {"url": url},
-                        "fps": _json_number(part.fps), "media_resolution": part.media_resolution})
+        content.append(
+            {
+                "type": "video_url",
+                "video_url": {"url": url},
+                "fps": _json_number(part.fps),
+                "media_resolution": part.media_resolution,
+            }
+        )
     content.append({"type": "text", "text": prompt})
 
     messages: list[dict[str, Any]] = []
     if system is not None:
         messages.append({"role": "system", "content": system})
     messages.append({"role": "user", "content": content})
-    body: dict[str, Any] = {"model": model, "messages": messages, "max_completion_tokens": max_completion_tokens}
+    body: dict[str, Any] = {
+        "model": model,
+        "messages": messages,
+        "max_completion_tokens": max_completion_tokens,
+    }
     if stream:
         body["stream"] = True
         body["stream_options"] = {"include_usage": True}  # usage arrives in the final chunk
@@ -594,8 +699,17 @@ def prepare_request(
             body[key] = value
 
     text = (system or "") + prompt
-    estimate = RequestEstimate(videos=tuple(p.breakdown for p in parts), text_tokens=estimate_text_tokens(text))
-    context = check_context([p.breakdown for p in parts if p.breakdown is not None], text=text, model=model,
-                            output_tokens=max_completion_tokens, context_lengths=context_lengths)
+    estimate = RequestEstimate(
+        videos=tuple(p.breakdown for p in parts), text_tokens=estimate_text_tokens(text)
+    )
+    context = check_context(
+        [p.breakdown for p in parts if p.breakdown is not None],
+        text=text,
+        model=model,
+        output_tokens=max_completion_tokens,
+        context_lengths=context_lengths,
+    )
     context.raise_if_over()
-    return PreparedRequest(template=body, parts=parts, estimate=estimate, context=context, markers=markers)
+    return PreparedRequest(
+        template=body, parts=parts, estimate=estimate, context=context, markers=markers
+    )

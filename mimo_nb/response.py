@@ -18,16 +18,23 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from importlib import resources
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 from .errors import APIResponseValidationError
 from .pricing import Cost, Prices, cost_from_usage
 from .request import RequestEstimate
 
-__all__ = ["Usage", "Completion", "ChunkPiece", "completion_from_json", "chunk_pieces",
-           "spec_example_completion"]
+__all__ = [
+    "Usage",
+    "Completion",
+    "ChunkPiece",
+    "completion_from_json",
+    "chunk_pieces",
+    "spec_example_completion",
+]
 
 Origin = Literal["live", "cache", "recorded"]
 
@@ -63,7 +70,7 @@ def _text(value: Any, where: str) -> str | None:
 
 
 def _count(value: Any, where: str) -> int:
-    """A token count: a whole number >= 0 (an integral float such as 12.0 is read as 12), or null."""
+    """A token count: a whole number >= 0 (a float such as 12.0 is read as 12), or null."""
     if value is None:
         return 0
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -93,28 +100,42 @@ class Usage:
         return self.prompt_tokens - self.video_tokens - self.audio_tokens
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None, where: str = "usage") -> "Usage":
+    def from_dict(cls, data: Mapping[str, Any] | None, where: str = "usage") -> Usage:
         """Read an OpenAI-style ``usage`` object, with its ``*_details`` sub-objects.
 
         Missing and null counts are 0; a count that is not a whole number >= 0 (a string, 1e999,
         -3) raises :class:`~mimo_nb.errors.APIResponseValidationError` naming the field.
 
-        >>> Usage.from_dict({"prompt_tokens": 10, "prompt_tokens_details": {"video_tokens": 6}}).text_tokens
+        >>> usage = {"prompt_tokens": 10, "prompt_tokens_details": {"video_tokens": 6}}
+        >>> Usage.from_dict(usage).text_tokens
         4
         """
         data = _mapping(data, where, optional=True)
-        prompt = _mapping(data.get("prompt_tokens_details"), f"{where}.prompt_tokens_details", optional=True)
-        completion = _mapping(data.get("completion_tokens_details"), f"{where}.completion_tokens_details",
-                              optional=True)
+        prompt = _mapping(
+            data.get("prompt_tokens_details"), f"{where}.prompt_tokens_details", optional=True
+        )
+        completion = _mapping(
+            data.get("completion_tokens_details"),
+            f"{where}.completion_tokens_details",
+            optional=True,
+        )
         return cls(
             prompt_tokens=_count(data.get("prompt_tokens"), f"{where}.prompt_tokens"),
             completion_tokens=_count(data.get("completion_tokens"), f"{where}.completion_tokens"),
             total_tokens=_count(data.get("total_tokens"), f"{where}.total_tokens"),
-            reasoning_tokens=_count(completion.get("reasoning_tokens"),
-                                    f"{where}.completion_tokens_details.reasoning_tokens"),
-            video_tokens=_count(prompt.get("video_tokens"), f"{where}.prompt_tokens_details.video_tokens"),
-            audio_tokens=_count(prompt.get("audio_tokens"), f"{where}.prompt_tokens_details.audio_tokens"),
-            cached_tokens=_count(prompt.get("cached_tokens"), f"{where}.prompt_tokens_details.cached_tokens"),
+            reasoning_tokens=_count(
+                completion.get("reasoning_tokens"),
+                f"{where}.completion_tokens_details.reasoning_tokens",
+            ),
+            video_tokens=_count(
+                prompt.get("video_tokens"), f"{where}.prompt_tokens_details.video_tokens"
+            ),
+            audio_tokens=_count(
+                prompt.get("audio_tokens"), f"{where}.prompt_tokens_details.audio_tokens"
+            ),
+            cached_tokens=_count(
+                prompt.get("cached_tokens"), f"{where}.prompt_tokens_details.cached_tokens"
+            ),
         )
 
     def to_dict(self) -> dict[str, int]:
@@ -145,9 +166,15 @@ class Completion:
 
     def __post_init__(self) -> None:
         if not isinstance(self.content, str):
-            self.content = "" if self.content is None else json.dumps(self.content, ensure_ascii=False, default=repr)
+            self.content = (
+                ""
+                if self.content is None
+                else json.dumps(self.content, ensure_ascii=False, default=repr)
+            )
         if self.reasoning_content is not None and not isinstance(self.reasoning_content, str):
-            self.reasoning_content = json.dumps(self.reasoning_content, ensure_ascii=False, default=repr)
+            self.reasoning_content = json.dumps(
+                self.reasoning_content, ensure_ascii=False, default=repr
+            )
 
     @property
     def cost(self) -> Cost | None:
@@ -166,7 +193,11 @@ class Completion:
         return [
             ("video", est.video_tokens if est else None, use.video_tokens if use else None),
             ("audio", est.audio_tokens if est else None, use.audio_tokens if use else None),
-            ("prompt total", est.prompt_tokens if est else None, use.prompt_tokens if use else None),
+            (
+                "prompt total",
+                est.prompt_tokens if est else None,
+                use.prompt_tokens if use else None,
+            ),
         ]
 
     def to_dict(self) -> dict[str, Any]:
@@ -193,16 +224,24 @@ class Completion:
         return completion_html(self)
 
     def __str__(self) -> str:
-        label = {"live": "", "cache": " (replayed from cache)", "recorded": " (recorded example, not a live answer)"}
-        lines = [f"{self.model or 'model?'} · {self.finish_reason or 'unfinished'}{label.get(self.origin, '')}"]
+        label = {
+            "live": "",
+            "cache": " (replayed from cache)",
+            "recorded": " (recorded example, not a live answer)",
+        }
+        origin = label.get(self.origin, "")
+        lines = [f"{self.model or 'model?'} · {self.finish_reason or 'unfinished'}{origin}"]
         if self.reasoning_content:
             lines += ["", "[reasoning]", _shorten(self.reasoning_content, 600)]
         lines += ["", self.content]
         if self.usage:
             u = self.usage
-            lines += ["", f"tokens: prompt {u.prompt_tokens:,} (video {u.video_tokens:,}, audio "
-                          f"{u.audio_tokens:,}, cached {u.cached_tokens:,}) · completion "
-                          f"{u.completion_tokens:,} (reasoning {u.reasoning_tokens:,})"]
+            lines += [
+                "",
+                f"tokens: prompt {u.prompt_tokens:,} (video {u.video_tokens:,}, audio "
+                f"{u.audio_tokens:,}, cached {u.cached_tokens:,}) · completion "
+                f"{u.completion_tokens:,} (reasoning {u.reasoning_tokens:,})",
+            ]
         cost = self.cost
         if cost:
             lines.append(f"cost: {cost}")
@@ -245,7 +284,9 @@ def completion_from_json(
         id=_text(raw.get("id"), "id"),
         model=_text(raw.get("model"), "model"),
         content=_text(message.get("content"), "choices[0].message.content") or "",
-        reasoning_content=_text(message.get("reasoning_content"), "choices[0].message.reasoning_content"),
+        reasoning_content=_text(
+            message.get("reasoning_content"), "choices[0].message.reasoning_content"
+        ),
         finish_reason=_text(choice.get("finish_reason"), "choices[0].finish_reason"),
         usage=Usage.from_dict(usage) if usage is not None else None,
         raw=dict(raw),
@@ -277,7 +318,10 @@ def chunk_pieces(chunk: Any) -> tuple[dict[str, Any], dict[str, Any] | None, lis
     [ChunkPiece(reasoning=None, content='Hi', finish_reason=None)]
     """
     chunk = _mapping(chunk, "a stream event")
-    meta: dict[str, Any] = {"id": _text(chunk.get("id"), "chunk id"), "model": _text(chunk.get("model"), "chunk model")}
+    meta: dict[str, Any] = {
+        "id": _text(chunk.get("id"), "chunk id"),
+        "model": _text(chunk.get("model"), "chunk model"),
+    }
     created = chunk.get("created")
     if created is not None:
         meta["created"] = _count(created, "chunk created")
@@ -291,11 +335,18 @@ def chunk_pieces(chunk: Any) -> tuple[dict[str, Any], dict[str, Any] | None, lis
     for i, choice in enumerate(choices):
         choice = _mapping(choice, f"a chunk's choices[{i}]")
         delta = _mapping(choice.get("delta"), f"a chunk's choices[{i}].delta", optional=True)
-        pieces.append(ChunkPiece(
-            reasoning=_text(delta.get("reasoning_content"), f"a chunk's choices[{i}].delta.reasoning_content"),
-            content=_text(delta.get("content"), f"a chunk's choices[{i}].delta.content"),
-            finish_reason=_text(choice.get("finish_reason"), f"a chunk's choices[{i}].finish_reason"),
-        ))
+        pieces.append(
+            ChunkPiece(
+                reasoning=_text(
+                    delta.get("reasoning_content"),
+                    f"a chunk's choices[{i}].delta.reasoning_content",
+                ),
+                content=_text(delta.get("content"), f"a chunk's choices[{i}].delta.content"),
+                finish_reason=_text(
+                    choice.get("finish_reason"), f"a chunk's choices[{i}].finish_reason"
+                ),
+            )
+        )
     if usage is not None:
         Usage.from_dict(usage, "a chunk's usage")  # checked now, so the assembled answer is valid
         usage = dict(usage)
@@ -304,7 +355,11 @@ def chunk_pieces(chunk: Any) -> tuple[dict[str, Any], dict[str, Any] | None, lis
 
 def spec_example_json() -> dict[str, Any]:
     """The vendor page's example response, as a fresh dict (see the ``_note`` in the data file)."""
-    text = resources.files("mimo_nb").joinpath("data/spec_example_response.json").read_text(encoding="utf-8")
+    text = (
+        resources.files("mimo_nb")
+        .joinpath("data/spec_example_response.json")
+        .read_text(encoding="utf-8")
+    )
     return json.loads(text)["response"]
 
 
@@ -318,4 +373,3 @@ def spec_example_completion(prices: Prices | None = None) -> Completion:
     719
     """
     return completion_from_json(spec_example_json(), prices=prices, origin="recorded")
-

@@ -1,11 +1,11 @@
-"""A local stand-in for the MiMo endpoint, for your own tests, demos and benchmarks (127.0.0.1 only).
+"""A local stand-in for the MiMo endpoint, for your own tests, demos and benchmarks.
 
 What ``httpx.MockTransport`` is for one request, :class:`MockMimoServer` is for a whole MiMo
-deployment: a real HTTP server in a background thread that checks the ``api-key`` header (or
-``Authorization: Bearer``, as the OpenAI SDK sends), validates each payload against the spec's
-shape, and answers with the spec page's recorded example response, as JSON or as server-sent
-events. Scripted faults make every failure a client must survive reproducible; every request is
-recorded (without the key).
+deployment: a real HTTP server on 127.0.0.1, in a background thread, that checks the ``api-key``
+header (or ``Authorization: Bearer``, as the OpenAI SDK sends), validates each payload against
+the spec's shape, and answers with the spec page's recorded example response, as JSON or as
+server-sent events. Scripted faults make every failure a client must survive reproducible; every
+request is recorded (without the key).
 
 >>> from mimo_nb import MimoClient
 >>> with MockMimoServer(api_key="test-key") as server:
@@ -21,7 +21,7 @@ Faults, one per POST, in the order scripted (strings, or :class:`Fault` for para
 ``"400"`` ...     answer with that status and an OpenAI-style error body: 400, 401, 403, 404, 422,
                   429 and 503 (with ``Retry-After: Fault.retry_after``), 500, 502
 ``"slow"``        answer after ``Fault.delay`` seconds
-``"trickle"``     send the answer ``Fault.chunk`` bytes at a time, one piece every ``Fault.interval`` s
+``"trickle"``     send the answer ``Fault.chunk`` bytes at a time, every ``Fault.interval`` s
 ``"ping"``        for ``Fault.delay`` seconds send keep-alives every ``Fault.interval`` s (SSE
                   comments in a stream, spaces before a JSON body), then the answer
 ``"cut_stream"``  a stream that stops half-way, without its terminating chunk
@@ -63,11 +63,30 @@ from typing import Any
 
 from .response import spec_example_json
 
-__all__ = ["Fault", "RecordedRequest", "MockMimoServer", "validate_payload", "sse_chunks", "FAULT_KINDS"]
+__all__ = [
+    "Fault",
+    "RecordedRequest",
+    "MockMimoServer",
+    "validate_payload",
+    "sse_chunks",
+    "FAULT_KINDS",
+]
 
 STATUS_FAULTS = ("400", "401", "403", "404", "422", "429", "500", "502", "503")
-FAULT_KINDS = ("ok", *STATUS_FAULTS, "slow", "trickle", "ping", "cut_stream", "disconnect", "malformed_json",
-               "body", "events", "huge", "echo_key")
+FAULT_KINDS = (
+    "ok",
+    *STATUS_FAULTS,
+    "slow",
+    "trickle",
+    "ping",
+    "cut_stream",
+    "disconnect",
+    "malformed_json",
+    "body",
+    "events",
+    "huge",
+    "echo_key",
+)
 
 
 @dataclass(frozen=True)
@@ -75,7 +94,9 @@ class Fault:
     """One scripted behaviour of the server for one request (see the module's table)."""
 
     kind: str = "ok"
-    retry_after: float | None = 0.0  # 429 and 503: the Retry-After header, seconds (None: no header)
+    retry_after: float | None = (
+        0.0  # 429 and 503: the Retry-After header, seconds (None: no header)
+    )
     delay: float = 2.0  # "slow": seconds before answering; "ping": seconds of keep-alives
     interval: float = 0.25  # "trickle" and "ping": seconds between pieces
     chunk: int = 1  # "trickle": bytes per piece
@@ -89,7 +110,7 @@ class Fault:
 
 @dataclass
 class RecordedRequest:
-    """What the server received. The key itself is not kept: only how it was sent and if it matched."""
+    """What the server received. The key is not kept: only how it was sent and if it matched."""
 
     method: str
     path: str
@@ -149,7 +170,11 @@ def validate_payload(body: Any) -> list[str]:
     if not isinstance(messages, list) or not messages:
         return problems + ["messages must be a non-empty list"]
     for i, message in enumerate(messages):
-        if not isinstance(message, dict) or message.get("role") not in ("system", "user", "assistant"):
+        if not isinstance(message, dict) or message.get("role") not in (
+            "system",
+            "user",
+            "assistant",
+        ):
             problems.append(f"messages[{i}] needs a role of system, user or assistant")
             continue
         content = message.get("content")
@@ -188,24 +213,35 @@ def _pieces(text: str, n: int) -> list[str]:
 def sse_chunks(response: dict[str, Any], pieces: int = 8) -> list[dict[str, Any]]:
     """The example response as OpenAI-style stream chunks: reasoning, then content, then usage."""
     message = response["choices"][0]["message"]
-    base = {"id": response["id"], "object": "chat.completion.chunk", "created": response["created"],
-            "model": response["model"]}
+    base = {
+        "id": response["id"],
+        "object": "chat.completion.chunk",
+        "created": response["created"],
+        "model": response["model"],
+    }
 
     def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
         return {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
 
     out = [chunk({"role": "assistant", "content": ""})]
-    out += [chunk({"reasoning_content": p}) for p in _pieces(message.get("reasoning_content") or "", pieces)]
+    out += [
+        chunk({"reasoning_content": p})
+        for p in _pieces(message.get("reasoning_content") or "", pieces)
+    ]
     out += [chunk({"content": p}) for p in _pieces(message.get("content") or "", pieces)]
     out.append(chunk({}, response["choices"][0]["finish_reason"]))
-    out.append({**base, "choices": [], "usage": response["usage"]})  # usage rides in the final chunk
+    out.append(
+        {**base, "choices": [], "usage": response["usage"]}
+    )  # usage rides in the final chunk
     return out
 
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, like a real API front end
-    disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stall
-    server: "_Server"
+    disable_nagle_algorithm = (
+        True  # headers and body go out in two writes: no 40 ms delayed-ACK stall
+    )
+    server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:  # silence the default stderr log
         pass
@@ -235,7 +271,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- writing --
 
-    def _send_json(self, status: int, payload: Any, extra_headers: dict[str, str] | None = None) -> None:
+    def _send_json(
+        self, status: int, payload: Any, extra_headers: dict[str, str] | None = None
+    ) -> None:
         data = payload if isinstance(payload, bytes) else json.dumps(payload).encode("utf-8")
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -246,8 +284,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def _send_error(self, status: int, message: str, kind: str, extra_headers: dict[str, str] | None = None) -> None:
-        self._send_json(status, {"error": {"message": message, "type": kind, "code": str(status)}}, extra_headers)
+    def _send_error(
+        self, status: int, message: str, kind: str, extra_headers: dict[str, str] | None = None
+    ) -> None:
+        self._send_json(
+            status,
+            {"error": {"message": message, "type": kind, "code": str(status)}},
+            extra_headers,
+        )
 
     def _write_chunk(self, data: bytes) -> None:
         self.wfile.write(f"{len(data):X}\r\n".encode("ascii") + data + b"\r\n")
@@ -279,7 +323,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(b"0\r\n\r\n")
 
     def _send_stream(self, response: dict[str, Any], fault: Fault) -> None:
-        events = [f"data: {json.dumps(c)}\n\n".encode("utf-8") for c in sse_chunks(response)]
+        events = [f"data: {json.dumps(c)}\n\n".encode() for c in sse_chunks(response)]
         events.append(b"data: [DONE]\n\n")
         if fault.kind == "cut_stream":
             self._start_chunked("text/event-stream")
@@ -316,9 +360,17 @@ class _Handler(BaseHTTPRequestHandler):
         key = self.headers.get("api-key") or self.headers.get("Authorization", "")[7:]
         pad = "x" * (500 - len("Incorrect API key provided: ") - max(1, len(key) // 2))
         message = f"Incorrect API key provided: {pad}{key} (key {key} is invalid)"
-        body = {"error": {"message": message, "type": "authentication_error", "code": "401",
-                          "param": [key, {"received": key, key: "as a key"}]}}
-        self._send_json(401, body, {"x-request-id": f"req-{key}", "www-authenticate": f"Bearer realm={key}"})
+        body = {
+            "error": {
+                "message": message,
+                "type": "authentication_error",
+                "code": "401",
+                "param": [key, {"received": key, key: "as a key"}],
+            }
+        }
+        self._send_json(
+            401, body, {"x-request-id": f"req-{key}", "www-authenticate": f"Bearer realm={key}"}
+        )
 
     def _drop_connection(self) -> None:
         self.wfile.flush()
@@ -371,13 +423,22 @@ class _Handler(BaseHTTPRequestHandler):
         except (UnicodeDecodeError, json.JSONDecodeError):
             body = None
         problems = validate_payload(body) if body is not None else ["the body is not valid JSON"]
-        owner._record(RecordedRequest(
-            method="POST", path=self.path,
-            headers={k.lower(): ("<redacted>" if k.lower() in ("api-key", "authorization") else v)
-                     for k, v in self.headers.items()},
-            body=body, body_bytes=len(raw), auth_scheme=scheme, auth_ok=auth_ok, fault=fault.kind,
-            problems=problems,
-        ))
+        owner._record(
+            RecordedRequest(
+                method="POST",
+                path=self.path,
+                headers={
+                    k.lower(): ("<redacted>" if k.lower() in ("api-key", "authorization") else v)
+                    for k, v in self.headers.items()
+                },
+                body=body,
+                body_bytes=len(raw),
+                auth_scheme=scheme,
+                auth_ok=auth_ok,
+                fault=fault.kind,
+                problems=problems,
+            )
+        )
         owner._enter()
         try:
             if owner.delay:
@@ -399,13 +460,20 @@ class _Handler(BaseHTTPRequestHandler):
             return self._echo_key()
         if fault.kind in ("401", "403") or not auth_ok:
             status = 403 if fault.kind == "403" else 401
-            return self._send_error(status, "Invalid API key: check the api-key header.", "authentication_error")
+            return self._send_error(
+                status, "Invalid API key: check the api-key header.", "authentication_error"
+            )
         if fault.kind in STATUS_FAULTS and fault.kind != "400":
             status = int(fault.kind)
             headers = retry if status in (429, 503) else {}
-            kind = {404: "not_found", 422: "invalid_request_error", 429: "rate_limit_error"}.get(status, "server_error")
-            message = {404: "The model does not exist.", 422: "The body could not be validated.",
-                       429: "Rate limit reached; slow down."}.get(status, "The server had an error; try again.")
+            kind = {404: "not_found", 422: "invalid_request_error", 429: "rate_limit_error"}.get(
+                status, "server_error"
+            )
+            message = {
+                404: "The model does not exist.",
+                422: "The body could not be validated.",
+                429: "Rate limit reached; slow down.",
+            }.get(status, "The server had an error; try again.")
             return self._send_error(status, message, kind, headers)
         if fault.kind == "400" or problems:
             message = "; ".join(problems) or "The video could not be read."
@@ -416,25 +484,33 @@ class _Handler(BaseHTTPRequestHandler):
         if fault.kind == "malformed_json":
             return self._send_json(200, json.dumps(response).encode("utf-8")[:40])
         if fault.kind == "body":
-            data = fault.body if isinstance(fault.body, bytes) else json.dumps(fault.body).encode("utf-8")
+            data = (
+                fault.body
+                if isinstance(fault.body, bytes)
+                else json.dumps(fault.body).encode("utf-8")
+            )
             return self._send_json(200, data)
         if fault.kind == "events":
-            events = b"".join(f"data: {item}\n\n".encode("utf-8") for item in fault.body or [])
+            events = b"".join(f"data: {item}\n\n".encode() for item in fault.body or [])
             return self._send_chunked("text/event-stream", events, Fault("ok"))
         if fault.kind == "huge":
             return self._send_huge(stream, fault.size)
         if stream:
             return self._send_stream(response, fault)
         if fault.kind in ("trickle", "ping"):
-            return self._send_chunked("application/json", json.dumps(response).encode("utf-8"), fault)
+            return self._send_chunked(
+                "application/json", json.dumps(response).encode("utf-8"), fault
+            )
         return self._send_json(200, response)
 
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True  # a slow handler never blocks shutdown
     allow_reuse_address = True
-    request_queue_size = 128  # socketserver's default backlog of 5 resets bursts of concurrent connects
-    owner: "MockMimoServer"
+    request_queue_size = (
+        128  # socketserver's default backlog of 5 resets bursts of concurrent connects
+    )
+    owner: MockMimoServer
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that gave up (timeout tests) closes the socket under a slow answer: expected.
@@ -452,8 +528,14 @@ class MockMimoServer:
         response: the JSON answer; defaults to the spec page's recorded example.
     """
 
-    def __init__(self, api_key: str = "test-key", *, delay: float = 0.0, response: dict[str, Any] | None = None,
-                 port: int = 0) -> None:
+    def __init__(
+        self,
+        api_key: str = "test-key",
+        *,
+        delay: float = 0.0,
+        response: dict[str, Any] | None = None,
+        port: int = 0,
+    ) -> None:
         self.api_key = api_key
         self.delay = delay
         self.response = response or spec_example_json()
@@ -471,15 +553,20 @@ class MockMimoServer:
         self._thread: threading.Thread | None = None
 
     def __repr__(self) -> str:  # never shows the key
-        return f"MockMimoServer(base_url={self.base_url if self._httpd else None!r}, requests={len(self.requests)})"
+        base_url = self.base_url if self._httpd else None
+        return f"MockMimoServer(base_url={base_url!r}, requests={len(self.requests)})"
 
     # -- lifecycle --
 
-    def start(self) -> "MockMimoServer":
+    def start(self) -> MockMimoServer:
         self._httpd = _Server(("127.0.0.1", self._port), _Handler)
         self._httpd.owner = self
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="mimo-nb-testing", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="mimo-nb-testing",
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -489,7 +576,7 @@ class MockMimoServer:
             self._httpd.server_close()
             self._httpd = None
 
-    def __enter__(self) -> "MockMimoServer":
+    def __enter__(self) -> MockMimoServer:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
@@ -515,7 +602,7 @@ class MockMimoServer:
         """Queue behaviours for the next requests, one each; then answers normally.
 
         >>> with MockMimoServer() as server:
-        ...     server.script("429", Fault("slow", delay=0.1))   # fail, then answer late, then normally
+        ...     server.script("429", Fault("slow", delay=0.1))  # fail, answer late, then normally
         ...     [f.kind for f in server._faults]
         ['429', 'slow']
         """
@@ -559,7 +646,9 @@ def main(argv: list[str] | None = None) -> None:
     """
     import argparse
 
-    parser = argparse.ArgumentParser(description="A local MiMo stand-in answering with the spec's example.")
+    parser = argparse.ArgumentParser(
+        description="A local MiMo stand-in answering with the spec's example."
+    )
     parser.add_argument("--api-key", default="test-key")
     parser.add_argument("--delay", type=float, default=0.0, help="seconds before every answer")
     parser.add_argument("--port", type=int, default=0)

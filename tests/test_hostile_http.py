@@ -5,6 +5,7 @@ Deadline cases assert an upper bound on wall time that is generous for a loaded 
 (timeout=1 must end within 5 s where it used to run for tens of seconds or for ever): they test
 that a call ends, not how fast.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from server_fixtures import KEY, URL, server, srv  # noqa: F401  (pytest fixtures)
 
 import mimo_nb.client as client_module
 import mimo_nb.request as request_module
@@ -47,8 +49,6 @@ from mimo_nb.errors import (
 from mimo_nb.response import Completion, spec_example_completion, spec_example_json
 from mimo_nb.testing import Fault, MockMimoServer, sse_chunks
 
-from server_fixtures import KEY, URL, server, srv  # noqa: F401  (pytest fixtures)
-
 pytestmark = pytest.mark.timeout(60)  # the old client hung on several of these
 
 SLACK = 4.0  # seconds beyond a deadline that a loaded machine may need to report it
@@ -65,12 +65,18 @@ def secret_free(*texts: object) -> bool:
     return not any(PREFIX in str(t) for t in texts)
 
 
-def answer_with(status: int, content: bytes, headers: dict[str, str] | None = None) -> httpx.MockTransport:
+def answer_with(
+    status: int, content: bytes, headers: dict[str, str] | None = None
+) -> httpx.MockTransport:
     """A transport that sends every POST one fixed answer (HEAD: 404, size unknown)."""
+
     def handler(request: httpx.Request) -> httpx.Response:
         if request.method == "HEAD":
             return httpx.Response(404)
-        return httpx.Response(status, content=content, headers=headers or {"content-type": "application/json"})
+        return httpx.Response(
+            status, content=content, headers=headers or {"content-type": "application/json"}
+        )
+
     return httpx.MockTransport(handler)
 
 
@@ -86,13 +92,17 @@ def debug_log(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
 def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from mimo_nb.samples import generate_clip
 
-    return generate_clip(tmp_path_factory.mktemp("hostile") / "clip.mp4", duration=1, width=96, height=64)
+    return generate_clip(
+        tmp_path_factory.mktemp("hostile") / "clip.mp4", duration=1, width=96, height=64
+    )
 
 
 # ==== Secrets (issue 10, item 3) ==================================================================
 
 
-def test_a_key_read_from_a_file_with_a_trailing_newline_works_and_never_leaks(srv, tmp_path, debug_log):
+def test_a_key_read_from_a_file_with_a_trailing_newline_works_and_never_leaks(
+    srv, tmp_path, debug_log
+):
     key_file = tmp_path / "key.txt"
     key_file.write_text(KEY + "\n")
     done = make(srv, api_key=key_file.read_text()).ask(URL, "q")
@@ -106,13 +116,18 @@ def test_a_key_from_the_environment_is_stripped(srv, monkeypatch):
     assert srv.requests[0].auth_ok
 
 
-@pytest.mark.parametrize("bad,what", [
-    (KEY[:12] + "\n" + KEY[12:], "control character"),
-    (KEY[:12] + "\x00" + KEY[12:], "control character"),
-    ("\u201c" + KEY + "\u201d", "non-ASCII"),
-    ("Bearer " + KEY, "Bearer"),
-])
-def test_a_malformed_key_is_refused_when_the_client_is_built_without_echoing_it(bad, what, debug_log):
+@pytest.mark.parametrize(
+    "bad,what",
+    [
+        (KEY[:12] + "\n" + KEY[12:], "control character"),
+        (KEY[:12] + "\x00" + KEY[12:], "control character"),
+        ("\u201c" + KEY + "\u201d", "non-ASCII"),
+        ("Bearer " + KEY, "Bearer"),
+    ],
+)
+def test_a_malformed_key_is_refused_when_the_client_is_built_without_echoing_it(
+    bad, what, debug_log
+):
     with pytest.raises(ConfigurationError, match=what) as info:
         MimoClient(bad, transport=httpx.MockTransport(lambda r: httpx.Response(200)))
     assert isinstance(info.value, LimitError)
@@ -136,34 +151,46 @@ def test_a_server_echoing_the_key_in_body_and_headers_is_redacted_everywhere(srv
         make(srv).ask(URL, "q")
     exc = info.value
     assert "***" in str(exc) and "***" in exc.request_id
-    assert secret_free(str(exc), repr(exc), exc.message, json.dumps(exc.body), exc.request_id, exc.args)
+    assert secret_free(
+        str(exc), repr(exc), exc.message, json.dumps(exc.body), exc.request_id, exc.args
+    )
 
 
 def test_redaction_comes_before_the_cut_so_no_prefix_survives():
     # The key straddles the 500th character of the message and the 2000th of a text body.
     for pad in (490, 1995):
         text = ("x" * pad + KEY + " was refused").encode()
-        client = MimoClient(KEY, transport=answer_with(500, text, {"content-type": "text/plain"}), max_retries=0)
+        client = MimoClient(
+            KEY, transport=answer_with(500, text, {"content-type": "text/plain"}), max_retries=0
+        )
         with pytest.raises(InternalServerError) as info:
             client.ask(URL, "q")
         assert secret_free(str(info.value), info.value.body)
 
 
 def test_a_malformed_success_echoing_the_key_is_redacted_before_it_is_shown():
-    body = b'{"choices": "' + b"a" * 190 + KEY.encode() + b'"'  # not JSON, key across the snippet's cut
+    body = (
+        b'{"choices": "' + b"a" * 190 + KEY.encode() + b'"'
+    )  # not JSON, key across the snippet's cut
     with pytest.raises(APIResponseValidationError) as info:
         MimoClient(KEY, transport=answer_with(200, body)).ask(URL, "q")
     assert secret_free(str(info.value), info.value.body)
 
 
 def test_a_stream_echoing_the_key_keeps_it_out_of_the_error_and_the_partial():
-    events = [json.dumps({"choices": [{"delta": {"content": f"your key is {KEY}"}}]}),
-              json.dumps({"error": {"message": "x" * 495 + KEY}})]
+    events = [
+        json.dumps({"choices": [{"delta": {"content": f"your key is {KEY}"}}]}),
+        json.dumps({"error": {"message": "x" * 495 + KEY}}),
+    ]
     body = "".join(f"data: {e}\n\n" for e in events).encode()
-    client = MimoClient(KEY, transport=answer_with(200, body, {"content-type": "text/event-stream"}))
+    client = MimoClient(
+        KEY, transport=answer_with(200, body, {"content-type": "text/event-stream"})
+    )
     with pytest.raises(StreamInterruptedError) as info:
         list(client.ask(URL, "q", stream=True))
-    assert secret_free(str(info.value), info.value.partial.content, json.dumps(info.value.partial.raw))
+    assert secret_free(
+        str(info.value), info.value.partial.content, json.dumps(info.value.partial.raw)
+    )
 
 
 def test_the_cache_never_stores_an_echoed_key(tmp_path):
@@ -215,7 +242,9 @@ def test_a_per_call_timeout_bounds_a_trickled_stream(srv):
 
 def test_the_async_client_cuts_a_trickle_and_a_ping_stream_at_their_deadlines(srv):
     async def main() -> None:
-        async with AsyncMimoClient(KEY, base_url=srv.base_url, timeout=1, stream_timeout=1, max_retries=0) as c:
+        async with AsyncMimoClient(
+            KEY, base_url=srv.base_url, timeout=1, stream_timeout=1, max_retries=0
+        ) as c:
             srv.script(Fault("trickle", interval=0.2, chunk=1))
             with pytest.raises(APITimeoutError):
                 await c.ask(URL, "q")
@@ -267,10 +296,15 @@ def test_retry_log_lines_count_up_to_the_number_of_retries(srv, caplog):
     with pytest.raises(InternalServerError):
         make(srv, max_retries=2).ask(URL, "q")
     lines = [r.getMessage() for r in caplog.records if "retry" in r.getMessage()]
-    assert [line.split("; ")[1].split(" in ")[0] for line in lines] == ["retry 1 of 2", "retry 2 of 2"]
+    assert [line.split("; ")[1].split(" in ")[0] for line in lines] == [
+        "retry 1 of 2",
+        "retry 2 of 2",
+    ]
 
 
-@pytest.mark.parametrize("timeout", [-1, 0, float("nan"), float("inf"), "5", True, httpx.Timeout(5, read=-1)])
+@pytest.mark.parametrize(
+    "timeout", [-1, 0, float("nan"), float("inf"), "5", True, httpx.Timeout(5, read=-1)]
+)
 def test_a_bad_timeout_is_refused(timeout):
     with pytest.raises(ConfigurationError, match="timeout"):
         MimoClient(KEY, timeout=timeout)
@@ -300,16 +334,29 @@ MALFORMED_BODIES = {
     "a null choice": (b'{"choices": [null]}', "choices\\[0\\] is null"),
     "a string message": (b'{"choices": [{"message": "hi"}]}', "choices\\[0\\].message is"),
     "numeric content": (b'{"choices": [{"message": {"content": 5}}]}', "message.content is 5"),
-    "content as a list": (b'{"choices": [{"message": {"content": [{"type": "text", "text": "hi"}]}}]}',
-                          "message.content is \\["),
-    "usage 1e999": (b'{"choices": [{"message": {"content": "a"}}], "usage": {"prompt_tokens": 1e999}}',
-                    "usage.prompt_tokens is inf"),
-    "a negative count": (b'{"choices": [{"message": {"content": "a"}}], "usage": {"total_tokens": -3}}',
-                         "usage.total_tokens is -3"),
-    "usage as a string": (b'{"choices": [{"message": {"content": "a"}}], "usage": "lots"}', "usage is"),
+    "content as a list": (
+        b'{"choices": [{"message": {"content": [{"type": "text", "text": "hi"}]}}]}',
+        "message.content is \\[",
+    ),
+    "usage 1e999": (
+        b'{"choices": [{"message": {"content": "a"}}], "usage": {"prompt_tokens": 1e999}}',
+        "usage.prompt_tokens is inf",
+    ),
+    "a negative count": (
+        b'{"choices": [{"message": {"content": "a"}}], "usage": {"total_tokens": -3}}',
+        "usage.total_tokens is -3",
+    ),
+    "usage as a string": (
+        b'{"choices": [{"message": {"content": "a"}}], "usage": "lots"}',
+        "usage is",
+    ),
     "deep nesting": (b"[" * 100_000 + b"]" * 100_000, "not JSON"),
-    "a 5000-digit count": (b'{"choices": [{"message": {"content": "a"}}], "usage": {"prompt_tokens": '
-                           + b"9" * 5000 + b"}}", "not JSON"),
+    "a 5000-digit count": (
+        b'{"choices": [{"message": {"content": "a"}}], "usage": {"prompt_tokens": '
+        + b"9" * 5000
+        + b"}}",
+        "not JSON",
+    ),
 }
 
 
@@ -330,7 +377,10 @@ MALFORMED_EVENTS = {
     "a null choice": ('{"choices": [null]}', "choices\\[0\\] is null"),
     "a string delta": ('{"choices": [{"delta": "hi"}]}', "delta is"),
     "numeric content": ('{"choices": [{"delta": {"content": 5}}]}', "delta.content is 5"),
-    "usage 1e999": ('{"choices": [], "usage": {"completion_tokens": 1e999}}', "completion_tokens is inf"),
+    "usage 1e999": (
+        '{"choices": [], "usage": {"completion_tokens": 1e999}}',
+        "completion_tokens is inf",
+    ),
     "not JSON": ("{oops", "an event is not JSON"),
 }
 
@@ -340,14 +390,18 @@ def test_a_malformed_stream_event_interrupts_with_what_arrived(name):
     bad, match = MALFORMED_EVENTS[name]
     first = json.dumps({"choices": [{"delta": {"content": "Hello"}}]})
     body = f"data: {first}\n\ndata: {bad}\n\ndata: [DONE]\n\n".encode()
-    client = MimoClient(KEY, transport=answer_with(200, body, {"content-type": "text/event-stream"}))
+    client = MimoClient(
+        KEY, transport=answer_with(200, body, {"content-type": "text/event-stream"})
+    )
     with pytest.raises(StreamInterruptedError, match=match) as info:
         list(client.ask(URL, "q", stream=True))
     assert isinstance(info.value, APIError) and info.value.partial.content == "Hello"
     assert isinstance(info.value.__cause__, APIResponseValidationError)
 
 
-@pytest.mark.parametrize("content", [123, ["<b>a</b>", {"x": 1}], None, {"text": "<script>alert(1)</script>"}])
+@pytest.mark.parametrize(
+    "content", [123, ["<b>a</b>", {"x": 1}], None, {"text": "<script>alert(1)</script>"}]
+)
 def test_non_string_content_renders_safely(content):
     done = Completion(id=None, model=None, content=content)
     assert isinstance(done.content, str)
@@ -398,7 +452,9 @@ def _flip(path: Path) -> bytes:
     return data
 
 
-def test_a_video_rewritten_after_open_is_never_answered_from_the_old_files_cache(srv, clip, tmp_path):
+def test_a_video_rewritten_after_open_is_never_answered_from_the_old_files_cache(
+    srv, clip, tmp_path
+):
     from mimo_nb.video import Video
 
     path = tmp_path / "v.mp4"
@@ -422,7 +478,7 @@ def test_a_video_rewritten_after_open_is_never_answered_from_the_old_files_cache
 
 
 class ChangeWhileSending(httpx.BaseTransport):
-    """Runs ``change`` once, after the headers and before the body is read (MockTransport reads first)."""
+    """Runs ``change`` once, before the body is read (httpx.MockTransport reads it first)."""
 
     def __init__(self, change) -> None:
         self.change, self.done = change, None
@@ -439,7 +495,9 @@ class ChangeWhileSending(httpx.BaseTransport):
 def test_an_answer_is_cached_under_the_bytes_that_were_sent(clip, tmp_path):
     path = tmp_path / "v.mp4"
     path.write_bytes(clip.read_bytes())
-    transport = ChangeWhileSending(lambda: _flip(path))  # the file changes while the request is on its way
+    transport = ChangeWhileSending(
+        lambda: _flip(path)
+    )  # the file changes while the request is on its way
     client = MimoClient(KEY, transport=transport, cache=tmp_path / "cache")
     assert client.ask(path, "q").origin == "live"
     assert client.ask(path, "q").origin == "cache"  # the flipped bytes are what was answered
@@ -505,22 +563,29 @@ def test_offline_mode_never_touches_the_network(srv, tmp_path, monkeypatch):
 def _nothing_sent() -> httpx.MockTransport:
     def handler(request: httpx.Request) -> httpx.Response:
         raise AssertionError(f"nothing may be sent for a bad argument ({request.method})")
+
     return httpx.MockTransport(handler)
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    ({"prompt": "describe \ud800 this"}, "prompt contains a lone surrogate"),
-    ({"system": "be \udfff brief"}, "system contains a lone surrogate"),
-    ({"temperature": float("nan")}, "temperature must be a finite number"),
-    ({"temperature": float("inf")}, "temperature must be a finite number"),
-    ({"top_p": 1.5}, "top_p"),
-    ({"extra_body": {"thinking": {"budget": float("nan")}}}, "extra_body\\['thinking'\\]\\['budget'\\] is nan"),
-    ({"extra_body": {"x": object()}}, "only JSON values"),
-    ({"extra_body": {"model": "other"}}, "pass model="),
-    ({"extra_headers": {"x-trace": "a\r\nb"}}, "line breaks"),
-    ({"stream": "yes"}, "stream must be True or False"),
-    ({"model": 123}, "model must be"),
-])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"prompt": "describe \ud800 this"}, "prompt contains a lone surrogate"),
+        ({"system": "be \udfff brief"}, "system contains a lone surrogate"),
+        ({"temperature": float("nan")}, "temperature must be a finite number"),
+        ({"temperature": float("inf")}, "temperature must be a finite number"),
+        ({"top_p": 1.5}, "top_p"),
+        (
+            {"extra_body": {"thinking": {"budget": float("nan")}}},
+            "extra_body\\['thinking'\\]\\['budget'\\] is nan",
+        ),
+        ({"extra_body": {"x": object()}}, "only JSON values"),
+        ({"extra_body": {"model": "other"}}, "pass model="),
+        ({"extra_headers": {"x-trace": "a\r\nb"}}, "line breaks"),
+        ({"stream": "yes"}, "stream must be True or False"),
+        ({"model": 123}, "model must be"),
+    ],
+)
 def test_a_bad_argument_is_a_limit_error_before_anything_is_sent(kwargs, match):
     args = {"prompt": "q", **kwargs}
     with pytest.raises(LimitError, match=match):
@@ -535,16 +600,19 @@ def test_an_unknown_keyword_is_a_type_error_not_a_body_field():
         client.map([URL], prompt="q", temprature=0.2)
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    ({"base_url": "ftp://example.com/v1"}, "base_url"),
-    ({"max_retries": -1}, "max_retries"),
-    ({"max_response_bytes": 0}, "max_response_bytes"),
-    ({"stream_timeout": -5}, "stream_timeout"),
-    ({"offline": "yes"}, "offline"),
-    ({"cache": 42}, "cache"),
-    ({"http_client": httpx.AsyncClient()}, "AsyncMimoClient"),
-    ({"default_headers": {"x": "a\nb"}}, "line breaks"),
-])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"base_url": "ftp://example.com/v1"}, "base_url"),
+        ({"max_retries": -1}, "max_retries"),
+        ({"max_response_bytes": 0}, "max_response_bytes"),
+        ({"stream_timeout": -5}, "stream_timeout"),
+        ({"offline": "yes"}, "offline"),
+        ({"cache": 42}, "cache"),
+        ({"http_client": httpx.AsyncClient()}, "AsyncMimoClient"),
+        ({"default_headers": {"x": "a\nb"}}, "line breaks"),
+    ],
+)
 def test_a_bad_client_option_is_a_configuration_error(kwargs, match):
     with pytest.raises(ConfigurationError, match=match):
         MimoClient(KEY, **kwargs)
@@ -560,7 +628,9 @@ def test_fps_is_validated_once_per_call(monkeypatch):
 
     for module in (tokens_module, request_module, client_module):
         monkeypatch.setattr(module, "validate_fps", counting)
-    MimoClient(KEY, transport=answer_with(200, json.dumps(spec_example_json()).encode())).ask(URL, "q", fps=3)
+    MimoClient(KEY, transport=answer_with(200, json.dumps(spec_example_json()).encode())).ask(
+        URL, "q", fps=3
+    )
     assert calls == [3]
 
 
@@ -571,25 +641,48 @@ def test_the_constructor_lists_every_option():
     for cls in (MimoClient, AsyncMimoClient):
         params = inspect.signature(cls.__init__).parameters
         assert not any(p.kind is p.VAR_KEYWORD for p in params.values())
-        for name in ("api_key", "base_url", "model", "timeout", "stream_timeout", "max_retries",
-                     "max_response_bytes", "cache", "offline", "prices", "transport", "http_client"):
+        for name in (
+            "api_key",
+            "base_url",
+            "model",
+            "timeout",
+            "stream_timeout",
+            "max_retries",
+            "max_response_bytes",
+            "cache",
+            "offline",
+            "prices",
+            "transport",
+            "http_client",
+        ):
             assert name in params, name
 
 
 @pytest.mark.skipif(sys.version_info < (3, 11), reason="typing.get_overloads is new in 3.11")
 def test_the_return_type_follows_the_stream_flag():
-    for method, stream_type in ((MimoClient.ask, "CompletionStream"), (MimoClient.send, "CompletionStream"),
-                                (AsyncMimoClient.ask, "AsyncCompletionStream")):
+    for method, stream_type in (
+        (MimoClient.ask, "CompletionStream"),
+        (MimoClient.send, "CompletionStream"),
+        (AsyncMimoClient.ask, "AsyncCompletionStream"),
+    ):
         signatures = [inspect.signature(f) for f in typing.get_overloads(method)]
         by_flag = {s.parameters["stream"].annotation: s.return_annotation for s in signatures}
-        assert by_flag == {"Literal[False]": "Completion", "Literal[True]": stream_type,
-                           "bool": f"Completion | {stream_type}"}
+        assert by_flag == {
+            "Literal[False]": "Completion",
+            "Literal[True]": stream_type,
+            "bool": f"Completion | {stream_type}",
+        }
 
 
 def test_with_options_returns_a_copy_sharing_the_connections(srv):
     client = make(srv)
     quick = client.with_options(timeout=3, model="mimo-v2-omni")
-    assert (quick.timeout, quick.model, client.timeout, client.model) == (3.0, "mimo-v2-omni", 10.0, "mimo-v2.5")
+    assert (quick.timeout, quick.model, client.timeout, client.model) == (
+        3.0,
+        "mimo-v2-omni",
+        10.0,
+        "mimo-v2.5",
+    )
     assert quick._http is client._http
     quick.ask(URL, "q")
     quick.close()  # the copy does not own the connections
@@ -601,8 +694,14 @@ def test_per_call_headers_body_and_model_and_a_users_http_client(srv):
     seen = []
     http = httpx.Client(event_hooks={"request": [lambda r: seen.append(r.method)]})
     client = MimoClient(KEY, base_url=srv.base_url, http_client=http)
-    client.ask(URL, "q", extra_headers={"x-trace": "t1"}, extra_body={"thinking": {"type": "disabled"}},
-               temperature=0.2, model="mimo-v2-omni")
+    client.ask(
+        URL,
+        "q",
+        extra_headers={"x-trace": "t1"},
+        extra_body={"thinking": {"type": "disabled"}},
+        temperature=0.2,
+        model="mimo-v2-omni",
+    )
     (req,) = srv.requests
     assert req.headers["x-trace"] == "t1" and req.auth_ok
     assert req.body["thinking"] == {"type": "disabled"} and req.body["temperature"] == 0.2
@@ -618,10 +717,17 @@ def test_mimo_base_url_is_read_by_the_client(srv, monkeypatch):
     assert client.base_url == srv.base_url and client.ask(URL, "q").usage is not None
 
 
-@pytest.mark.parametrize("fault,error", [
-    ("400", "BadRequestError"), ("401", AuthenticationError), ("403", PermissionDeniedError),
-    ("404", NotFoundError), ("422", UnprocessableEntityError), ("502", InternalServerError),
-])
+@pytest.mark.parametrize(
+    "fault,error",
+    [
+        ("400", "BadRequestError"),
+        ("401", AuthenticationError),
+        ("403", PermissionDeniedError),
+        ("404", NotFoundError),
+        ("422", UnprocessableEntityError),
+        ("502", InternalServerError),
+    ],
+)
 def test_each_status_has_its_class_under_api_status_error(srv, fault, error):
     srv.script(*[fault] * 3)
     with pytest.raises(APIStatusError) as info:
@@ -631,7 +737,9 @@ def test_each_status_has_its_class_under_api_status_error(srv, fault, error):
 
 
 def test_connection_errors_and_timeouts_are_api_errors():
-    assert issubclass(APIConnectionError, APIError) and issubclass(APITimeoutError, APIConnectionError)
+    assert issubclass(APIConnectionError, APIError) and issubclass(
+        APITimeoutError, APIConnectionError
+    )
     assert issubclass(StreamInterruptedError, APIError) and issubclass(APIStatusError, APIError)
     assert issubclass(ConfigurationError, LimitError) and issubclass(APIError, MimoError)
 
@@ -663,11 +771,15 @@ def test_the_stand_ins_event_fault_reaches_the_client(srv):
 
 
 def test_a_replayed_cache_entry_that_is_malformed_is_ignored(tmp_path, caplog):
-    client = MimoClient(KEY, transport=answer_with(200, json.dumps(spec_example_json()).encode()), cache=tmp_path)
+    client = MimoClient(
+        KEY, transport=answer_with(200, json.dumps(spec_example_json()).encode()), cache=tmp_path
+    )
     client.ask(URL, "q")
     (entry,) = tmp_path.rglob("*.json")
     stored = json.loads(entry.read_text())
-    stored["response"]["choices"][0]["message"]["content"] = 5  # not a string: not a chat completion
+    stored["response"]["choices"][0]["message"]["content"] = (
+        5  # not a string: not a chat completion
+    )
     entry.write_text(json.dumps(stored))
     assert client.ask(URL, "q").origin == "live"
     assert "not a chat completion" in caplog.text
