@@ -133,9 +133,14 @@ def call_before(
 
     threading.Thread(target=run, name=name, daemon=True).start()
     left = deadline.remaining()
-    if not outcome.done.wait(left if left is not None and math.isfinite(left) else None):
-        if outcome.abandon():
-            raise DeadlineExceeded
+    try:
+        arrived = outcome.done.wait(left if left is not None and math.isfinite(left) else None)
+    except BaseException:  # KeyboardInterrupt in a notebook: the result, now or later, is discarded
+        if not outcome.abandon() and outcome.result is not None and discard is not None:
+            discard(outcome.result[0])
+        raise
+    if not arrived and outcome.abandon():
+        raise DeadlineExceeded
     if outcome.error is not None:
         raise outcome.error
     assert outcome.result is not None

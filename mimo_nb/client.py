@@ -95,6 +95,7 @@ from .pricing import Prices, load_prices
 from .request import (
     PreparedRequest,
     VideoPart,
+    check_request_args,
     checked_file_part,
     checked_url_part,
     is_url,
@@ -823,8 +824,6 @@ class _ClientBase:
         """Every check that needs no I/O, before any probe or HEAD; fps is validated here, once."""
         fps = validate_fps(fps)
         validate_media_resolution(media_resolution)
-        from .request import check_request_args
-
         check_request_args(prompt, system, max_completion_tokens, fields, model or self.model)
         items = list(videos) if isinstance(videos, (list, tuple)) else [videos]
         if not items:
@@ -844,7 +843,8 @@ class _ClientBase:
         elif isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview)):
             deadline.check()
             data = bytes(source) if isinstance(source, (bytearray, memoryview)) else source
-            video = Video.open(data, timeout=deadline.cap(PROBE_TIMEOUT) or PROBE_TIMEOUT)
+            probe = max(deadline.cap(PROBE_TIMEOUT) or 0.0, 0.001)  # within the call's deadline
+            video = Video.open(data, timeout=probe)
         else:
             raise LimitError(
                 f"cannot send a {type(source).__name__} as a video: pass a Video, a local path, "

@@ -786,6 +786,19 @@ def test_a_replayed_cache_entry_that_is_malformed_is_ignored(tmp_path, caplog):
     assert len(ResponseCache(tmp_path)) == 1
 
 
+def test_a_result_that_comes_after_the_deadline_is_discarded():
+    from mimo_nb._deadline import Deadline, DeadlineExceeded, call_before
+
+    discarded = []
+    start = time.monotonic()
+    with pytest.raises(DeadlineExceeded):
+        call_before(Deadline(0.2), lambda: time.sleep(1) or "late", discard=discarded.append)
+    assert time.monotonic() - start < 0.2 + SLACK
+    time.sleep(1.5)
+    assert discarded == ["late"]
+    assert call_before(Deadline(5), lambda: "on time", discard=discarded.append) == "on time"
+
+
 def test_the_module_keeps_no_dead_code():
     source = inspect.getsource(client_module)
     assert "VideoSource" not in source and "except ImportError:  # pragma" not in source
