@@ -841,7 +841,8 @@ class _ClientBase:
         if isinstance(source, Video):
             video = source
         elif isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview)):
-            deadline.check()
+            if deadline.expired():
+                raise deadline_error("opening the videos", deadline)
             data = bytes(source) if isinstance(source, (bytearray, memoryview)) else source
             probe = max(deadline.cap(PROBE_TIMEOUT) or 0.0, 0.001)  # within the call's deadline
             video = Video.open(data, timeout=probe)
