@@ -23,7 +23,7 @@ network operation by its fields (e.g. ``httpx.Timeout(60, connect=5)``: 60 s for
 to connect) and the call by the largest of them. ``None`` waits for ever.
 
 All HTTP goes through httpx, and httpx's exceptions are translated in one place
-(:func:`httpx_errors`) into the :mod:`mimo_nb.errors` tree. Retries (tenacity) cover 429,
+(``mimo_nb._http``) into the :mod:`mimo_nb.errors` tree. Retries (tenacity) cover 429,
 5xx, connection errors and timeouts, with exponential backoff and jitter, honouring
 ``Retry-After``, while the deadline leaves time; other 4xx are never retried. The API key is
 sent as the ``api-key`` header, like the spec's curl; it is checked when the client is built,
