@@ -23,17 +23,23 @@ from typing import TYPE_CHECKING, Any
 from .errors import (
     APIConnectionError,
     APIError,
+    APIResponseValidationError,
+    APIStatusError,
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
     CacheError,
     CacheMissError,
+    ConfigurationError,
     ContextLengthError,
+    InternalServerError,
     LimitError,
     MimoError,
+    NotFoundError,
+    PermissionDeniedError,
     RateLimitError,
-    ServerError,
     StreamInterruptedError,
+    UnprocessableEntityError,
     VideoError,
 )
 from .pricing import (
@@ -150,9 +156,10 @@ def __dir__() -> list[str]:
 __all__ = [
     "__version__",
     # errors
-    "MimoError", "LimitError", "ContextLengthError", "VideoError", "APIError", "BadRequestError",
-    "AuthenticationError", "RateLimitError", "ServerError", "APIConnectionError", "APITimeoutError",
-    "StreamInterruptedError", "CacheError", "CacheMissError",
+    "MimoError", "LimitError", "ContextLengthError", "ConfigurationError", "VideoError", "APIError",
+    "APIStatusError", "BadRequestError", "AuthenticationError", "PermissionDeniedError", "NotFoundError",
+    "UnprocessableEntityError", "RateLimitError", "InternalServerError", "APIResponseValidationError",
+    "APIConnectionError", "APITimeoutError", "StreamInterruptedError", "CacheError", "CacheMissError",
     # tokens
     "FPS_MIN", "FPS_MAX", "FPS_DEFAULT", "MEDIA_RESOLUTIONS", "SamplingPlan", "TokenBreakdown",
     "plan_sampling", "estimate_audio_tokens", "estimate_video_tokens", "explain_video_tokens",

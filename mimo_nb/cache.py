@@ -7,9 +7,13 @@ file, then ``os.replace``); an entry that cannot be read is reported with a warn
 as missing.
 
 >>> cache = ResponseCache("responses/")
->>> cache.get(request) is None          # a miss
+>>> material = {"model": "mimo-v2.5", "messages": []}   # PreparedRequest.cache_material()
+>>> cache.get(material) is None         # a miss
 True
->>> cache.put(request, raw_response)    # -> the entry's path
+>>> cache.put(material, {"choices": []}).name[:12]   # the entry's file is named by the key
+'5501505824ac'
+>>> cache.get(material)
+{'choices': []}
 
 Offline mode (``MIMO_NB_OFFLINE=1`` or ``MimoClient(offline=True)``) answers from the cache
 only and raises :class:`~mimo_nb.errors.CacheMissError` for anything not recorded.
@@ -21,9 +25,13 @@ import hashlib
 import json
 import os
 import tempfile
+import threading
+import time
 import warnings
+from collections import OrderedDict
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from .errors import CacheError
 
@@ -37,19 +45,58 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+# A file's hash is remembered under its identity and stat (device, inode, size, mtime, ctime),
+# so a batch over one clip hashes it once, while a file rewritten in place is hashed again.
+# A stat taken within _RACY_SECONDS of the file's last change is not trusted (the "racy git"
+# problem: a second write inside the clock's granularity would leave the stat unchanged).
+_RACY_SECONDS = 2.0
+_MEMO_SIZE = 256
+_memo: OrderedDict[tuple[int, ...], str] = OrderedDict()
+_memo_lock = threading.Lock()
+
+
 def file_sha256(path: str | os.PathLike[str], chunk_bytes: int = 2**20) -> str:
-    """Hex sha256 of a file's bytes, read in chunks: how a local video enters a cache key."""
-    digest = hashlib.sha256()
+    """Hex sha256 of a file's bytes as they are now: how a local video enters a cache key.
+
+    Read in chunks. The result is remembered while the file's stat is unchanged (and not so
+    fresh that a change could hide in the clock's granularity), so a rewritten file is
+    re-hashed, never answered from another file's entry. Raises ``OSError`` as ``open`` does.
+
+    >>> Path("a.bin").write_bytes(b"abc") and file_sha256("a.bin")[:12]
+    'ba7816bf8f01'
+    """
     with open(path, "rb") as handle:
+        before = os.fstat(handle.fileno())
+        identity = (
+            before.st_dev,
+            before.st_ino,
+            before.st_size,
+            before.st_mtime_ns,
+            before.st_ctime_ns,
+        )
+        with _memo_lock:
+            known = _memo.get(identity)
+        if known is not None:
+            return known
+        digest = hashlib.sha256()
         for block in iter(lambda: handle.read(chunk_bytes), b""):
             digest.update(block)
-    return digest.hexdigest()
+        after = os.fstat(handle.fileno())
+    value = digest.hexdigest()
+    settled = time.time() - max(after.st_mtime_ns, after.st_ctime_ns) / 1e9 > _RACY_SECONDS
+    if settled and (after.st_size, after.st_mtime_ns, after.st_ctime_ns) == identity[2:]:
+        with _memo_lock:
+            _memo[identity] = value
+            while len(_memo) > _MEMO_SIZE:
+                _memo.popitem(last=False)
+    return value
 
 
 def request_key(material: Mapping[str, Any]) -> str:
     """The cache key of a request's canonical material (see ``PreparedRequest.cache_material``).
 
     >>> request_key({"model": "mimo-v2.5", "messages": []})[:12]
+    '5501505824ac'
     """
     return hashlib.sha256(canonical_json(material).encode("utf-8")).hexdigest()
 
@@ -85,13 +132,19 @@ class ResponseCache:
         except FileNotFoundError:
             return None
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            warnings.warn(f"ignoring unreadable cache entry {path} ({exc}); it will be overwritten.",
-                          RuntimeWarning, stacklevel=2)
+            warnings.warn(
+                f"ignoring unreadable cache entry {path} ({exc}); it will be overwritten.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
             return None
         response = entry.get("response") if isinstance(entry, dict) else None
         if not isinstance(response, dict) or entry.get("key") != key:
-            warnings.warn(f"ignoring malformed cache entry {path}; it will be overwritten.", RuntimeWarning,
-                          stacklevel=2)
+            warnings.warn(
+                f"ignoring malformed cache entry {path}; it will be overwritten.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
             return None
         return response
 
@@ -112,8 +165,10 @@ class ResponseCache:
                 Path(tmp).unlink(missing_ok=True)
                 raise
         except OSError as exc:
-            raise CacheError(f"cannot write the response cache at {self.root}: {exc.strerror or exc}. "
-                             "Check the directory's permissions and free space, or pass cache=None.") from None
+            raise CacheError(
+                f"cannot write the response cache at {self.root}: {exc.strerror or exc}. "
+                "Check the directory's permissions and free space, or pass cache=None."
+            ) from None
         return path
 
     def __len__(self) -> int:

@@ -1,63 +1,124 @@
-"""Ask MiMo about videos from a notebook: sync and async clients, streaming, retries, cache, batches.
+"""Ask MiMo about videos from a notebook: sync and async clients, retries, cache, batches.
 
->>> client = MimoClient()                     # api_key from MIMO_API_KEY
->>> client.build_request("clip.mp4", "What happens?")       # dry run: the exact body, nothing sent
+>>> from mimo_nb.testing import MockMimoServer
+>>> server = MockMimoServer(api_key="test-key").start()      # a local stand-in for the API
+>>> client = MimoClient("test-key", base_url=server.base_url)
+>>> client.build_request("clip.mp4", "What happens?").estimate.complete  # dry run: nothing sent
+True
 >>> done = client.ask("clip.mp4", "What happens?")          # a Completion
->>> done.comparison()                                       # estimate vs the server's usage
+>>> done.usage.video_tokens                                 # (the stand-in's recorded answer)
+1144
 >>> for delta in client.ask("clip.mp4", "What happens?", stream=True):
-...     print(delta.text, end="")
->>> results = client.map(["a.mp4", "b.mp4"], prompt="Describe it.", concurrency=4)
->>> results.to_dataframe()
+...     pass                                                # delta.kind, delta.text
+>>> client.map(["clip.mp4", "clip.mp4"], prompt="Describe it.", progress=False)
+BatchResult(2 items, 0 failed)
+>>> client.close(); server.stop()
+
+**Deadlines.** ``timeout`` bounds a whole call, not one socket read: ``ask()`` and ``send()``
+return or raise :class:`~mimo_nb.errors.APITimeoutError` within ``timeout`` seconds of being
+called (connecting, uploading, waiting, every byte of the answer, retries and their waits), on
+the monotonic clock. A streamed answer has its own deadline, ``stream_timeout`` (10 minutes by
+default), counted from the call to the stream's last byte. An ``httpx.Timeout`` also bounds each
+network operation by its fields (e.g. ``httpx.Timeout(60, connect=5)``: 60 s for the call, 5 s
+to connect) and the call by the largest of them. ``None`` waits for ever.
 
 All HTTP goes through httpx, and httpx's exceptions are translated in one place
-(:func:`_map_httpx_errors`) into the :mod:`mimo_nb.errors` tree. Retries (tenacity) cover 429,
-5xx and connection errors, with exponential backoff and jitter, honouring ``Retry-After``;
-other 4xx are never retried. The API key is sent as the ``api-key`` header, like the spec's curl,
-and never appears in a repr, an exception, a log line or the cache.
+(``mimo_nb._http``) into the :mod:`mimo_nb.errors` tree. Retries (tenacity) cover 429,
+5xx, connection errors and timeouts, with exponential backoff and jitter, honouring
+``Retry-After``, while the deadline leaves time; other 4xx are never retried. The API key is
+sent as the ``api-key`` header, like the spec's curl; it is checked when the client is built,
+and never appears in a repr, an exception (the server's words are redacted before they are
+shortened), a log line or the cache.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import email.utils
-import json
+import hashlib
+import inspect
 import logging
+import math
 import os
 import random
-import time
+from collections.abc import (
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Callable, Iterable, Iterator, Literal, Sequence
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Literal,
+    TypeVar,
+    overload,
+)
 
 import httpx
-from httpx_sse import EventSource, SSEError
-from tenacity import AsyncRetrying, RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+from tenacity import AsyncRetrying, RetryCallState, Retrying, retry_if_exception
 
+from ._deadline import Deadline, DeadlineExceeded, call_before
+from ._http import (
+    ERROR_BODY_BYTES,
+    SECRET_HEADERS,
+    CappedStream,
+    Secrets,
+    TimeoutArg,
+    aread_capped,
+    check_declared,
+    deadline_error,
+    httpx_errors,
+    is_retryable,
+    overall_seconds,
+    parse_completion,
+    per_operation,
+    read_capped,
+    request_id_of,
+    status_error,
+    within,
+)
 from .cache import ResponseCache, offline_from_env, request_key
 from .errors import (
-    APIConnectionError,
-    APIError,
-    APITimeoutError,
-    AuthenticationError,
-    BadRequestError,
+    APIResponseValidationError,
+    APIStatusError,
     CacheError,
     CacheMissError,
+    ConfigurationError,
     LimitError,
     MimoError,
-    RateLimitError,
-    ServerError,
-    StreamInterruptedError,
 )
 from .pricing import Prices, load_prices
-from .request import PreparedRequest, VideoPart, check_request_args, file_part, is_url, prepare_request, url_part
-from .request import RequestEstimate
+from .request import (
+    PreparedRequest,
+    VideoPart,
+    check_request_args,
+    checked_file_part,
+    checked_url_part,
+    is_url,
+    prepare_request,
+)
 from .response import Completion, completion_from_json
+from .streaming import AsyncCompletionStream, CompletionStream, StreamDelta, _StreamBase
 from .tokens import validate_fps, validate_media_resolution
+
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    from .video import Video
 
 __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_MODEL",
+    "DEFAULT_TIMEOUT",
+    "DEFAULT_STREAM_TIMEOUT",
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_MAX_RESPONSE_BYTES",
+    "NOT_GIVEN",
+    "NotGiven",
     "MimoClient",
     "AsyncMimoClient",
     "CompletionStream",
@@ -70,337 +131,176 @@ __all__ = [
 
 DEFAULT_BASE_URL = "https://api.xiaomimimo.com/v1"
 DEFAULT_MODEL = "mimo-v2.5"
-DEFAULT_TIMEOUT = 120.0  # seconds; a long video can take a while to be read and answered
+# Seconds for a whole call: a long video can take a while to be read and answered.
+DEFAULT_TIMEOUT = 120.0
+# Seconds for a whole streamed answer, reasoning included.
+DEFAULT_STREAM_TIMEOUT = 600.0
+DEFAULT_MAX_RETRIES = 2
+# A chat completion is kilobytes; this bounds memory, not answers.
+DEFAULT_MAX_RESPONSE_BYTES = 16 * 2**20
 HEAD_TIMEOUT = 10.0  # the URL size probe must never hold up a request for long
+PROBE_TIMEOUT = 60.0  # opening a local video inside ask(), as Video.open
 MAX_RETRY_AFTER = 60.0  # we honour Retry-After, but not beyond a minute
 
 logger = logging.getLogger("mimo_nb.client")
 
-VideoSource = Any  # a Video, a local path, bytes, or an http(s) URL
+if TYPE_CHECKING:
+    VideoInput: TypeAlias = "Video | str | os.PathLike[str] | bytes"
+    """A :class:`~mimo_nb.video.Video`, a local path, a file's bytes, or an http(s) URL."""
+    Videos: TypeAlias = "VideoInput | Sequence[VideoInput]"
 
 
-# ---- The one border with httpx --------------------------------------------------------------
+class NotGiven:
+    """The type of :data:`NOT_GIVEN`: "use the client's setting" (``None`` means "no limit")."""
 
+    _instance: NotGiven | None = None
 
-@contextlib.contextmanager
-def _map_httpx_errors(what: str, timeout: float | None) -> Iterator[None]:
-    """Translate httpx's exceptions raised inside the block into mimo_nb's error tree."""
-    try:
-        yield
-    except httpx.TimeoutException as exc:
-        raise APITimeoutError(
-            f"{what}: no answer within the timeout ({timeout} s; {type(exc).__name__}). The server may be "
-            "busy or the video long: raise timeout=..., or try again later."
-        ) from None
-    except httpx.HTTPError as exc:  # ConnectError, RemoteProtocolError, ReadError, ...
-        raise APIConnectionError(
-            f"{what}: the connection failed ({type(exc).__name__}: {exc}). Check the network and base_url."
-        ) from None
+    def __new__(cls) -> NotGiven:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
 
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
 
-def _retry_after_seconds(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (a number or an HTTP date); None if absent or unreadable."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-_ADVICE = {
-    400: "The request was rejected: check the video (format MP4/MOV/AVI/WMV, not corrupt) and the fields.",
-    401: "Set MIMO_API_KEY or pass api_key= with a valid key.",
-    403: "The key is not allowed to do this: check the key's permissions and the model name.",
-    429: "Too many requests: they were retried; lower the batch concurrency or wait.",
-}
-
-
-def _status_error(response: httpx.Response, secret: str | None) -> APIError:
-    """The :class:`APIError` subclass for an error response (the key redacted from the text)."""
-    status = response.status_code
-    try:
-        body: Any = response.json()
-    except (ValueError, UnicodeDecodeError):
-        body = response.text[:500]
-    detail = body.get("error", body) if isinstance(body, dict) else body
-    message = detail.get("message") if isinstance(detail, dict) else None
-    message = str(message or detail or response.reason_phrase)
-    if secret:
-        message = message.replace(secret, "***")
-    request_id = response.headers.get("x-request-id") or response.headers.get("request-id")
-    advice = _ADVICE.get(status, "The server failed: it was retried; try again later." if status >= 500 else "")
-    text = f"MiMo answered {status}: {message}. {advice}".strip()
-    kwargs = {"status_code": status, "request_id": request_id, "body": body,
-              "retry_after": _retry_after_seconds(response.headers.get("Retry-After"))}
-    if status == 400:
-        return BadRequestError(text, **kwargs)
-    if status in (401, 403):
-        return AuthenticationError(text, **kwargs)
-    if status == 429:
-        return RateLimitError(text, **kwargs)
-    if status >= 500:
-        return ServerError(text, **kwargs)  # a 503 may carry Retry-After too
-    return APIError(text, **kwargs)
-
-
-def _is_retryable(exc: BaseException) -> bool:
-    """429, 5xx and connection errors are worth another try; nothing else is."""
-    if isinstance(exc, StreamInterruptedError):
+    def __bool__(self) -> bool:
         return False
-    return isinstance(exc, (RateLimitError, ServerError, APIConnectionError))
 
 
-def _parse_completion(response: httpx.Response, *, estimate: RequestEstimate, prices: Prices | None,
-                      secret: str | None) -> Completion:
-    request_id = response.headers.get("x-request-id")
-    try:
-        raw = response.json()
-        return completion_from_json(raw, estimate=estimate, prices=prices, request_id=request_id)
-    except (ValueError, UnicodeDecodeError, KeyError, IndexError, TypeError, AttributeError):
-        snippet = response.text[:200].replace(secret, "***") if secret else response.text[:200]
-        raise APIError(
-            f"MiMo answered {response.status_code} but the body is not a chat completion: {snippet!r}. "
-            "Check base_url points at a chat-completions endpoint; try again.",
-            status_code=response.status_code, request_id=request_id, body=snippet,
-        ) from None
+NOT_GIVEN = NotGiven()
 
 
-# ---- Streaming ------------------------------------------------------------------------------
+# ---- Options, checked once when a client is built --------------------------------------------
 
 
-@dataclass(frozen=True)
-class StreamDelta:
-    """A piece of a streamed answer: ``kind`` is "content" or "reasoning"."""
+def _read_api_key(api_key: Any) -> str | None:
+    """The key, stripped of surrounding whitespace, or None when there is none.
 
-    kind: Literal["content", "reasoning"]
-    text: str
-
-
-class _Assembler:
-    """Collects stream chunks into the same shape as a non-streamed chat completion."""
-
-    def __init__(self) -> None:
-        self.meta: dict[str, Any] = {}
-        self.content: list[str] = []
-        self.reasoning: list[str] = []
-        self.finish_reason: str | None = None
-        self.usage: dict[str, Any] | None = None
-        self.chunks = 0
-
-    def add(self, chunk: dict[str, Any]) -> list[StreamDelta]:
-        self.chunks += 1
-        for key in ("id", "model", "created"):
-            if chunk.get(key) is not None:
-                self.meta.setdefault(key, chunk[key])
-        if chunk.get("usage"):
-            self.usage = chunk["usage"]
-        deltas = []
-        for choice in chunk.get("choices") or []:
-            delta = choice.get("delta") or {}
-            if delta.get("reasoning_content"):
-                self.reasoning.append(delta["reasoning_content"])
-                deltas.append(StreamDelta("reasoning", delta["reasoning_content"]))
-            if delta.get("content"):
-                self.content.append(delta["content"])
-                deltas.append(StreamDelta("content", delta["content"]))
-            if choice.get("finish_reason"):
-                self.finish_reason = choice["finish_reason"]
-        return deltas
-
-    def raw(self) -> dict[str, Any]:
-        """A chat.completion dict assembled from the chunks (what ``Completion.raw`` holds)."""
-        message = {"role": "assistant", "content": "".join(self.content),
-                   "reasoning_content": "".join(self.reasoning) if self.reasoning else None}
-        raw: dict[str, Any] = {**self.meta, "object": "chat.completion",
-                               "choices": [{"index": 0, "message": message, "finish_reason": self.finish_reason}]}
-        if self.usage is not None:
-            raw["usage"] = self.usage
-        return raw
-
-
-class _StreamBase:
-    """What the sync and async streams share: assembling chunks, replay, the final Completion."""
-
-    def __init__(self, response: httpx.Response | None, *, timeout: float | None = None,
-                 estimate: RequestEstimate | None, prices: Prices | None, request_id: str | None,
-                 on_complete: Callable[[Completion], None] | None) -> None:
-        self._response = response
-        self._timeout = timeout
-        self._replay: Completion | None = None
-        self._assembler = _Assembler()
-        self._estimate = estimate
-        self._prices = prices
-        self._request_id = request_id
-        self._on_complete = on_complete
-        self._done = False
-        self.completion: Completion | None = None
-        """The assembled :class:`Completion`, once the stream has finished."""
-
-    @classmethod
-    def from_completion(cls, completion: Completion) -> Any:
-        """A stream replaying a finished completion (from the cache) as two deltas."""
-        stream = cls(None, estimate=completion.estimate, prices=completion.prices,
-                     request_id=completion.request_id, on_complete=None)
-        stream._replay = completion
-        return stream
-
-    @property
-    def text(self) -> str:
-        """The content received so far."""
-        return "".join(self._assembler.content)
-
-    @property
-    def reasoning(self) -> str:
-        """The reasoning received so far."""
-        return "".join(self._assembler.reasoning)
-
-    def _build(self, origin: str = "live") -> Completion:
-        return completion_from_json(self._assembler.raw(), estimate=self._estimate, prices=self._prices,
-                                    origin=origin, request_id=self._request_id)  # type: ignore[arg-type]
-
-    def _handle_event(self, data: str) -> list[StreamDelta] | None:
-        """Deltas of one SSE data field; None at ``[DONE]``."""
-        if data.strip() == "[DONE]":
-            return None
-        try:
-            chunk = json.loads(data)
-        except ValueError:
-            raise self._interrupted(f"a stream event is not JSON: {data[:120]!r}") from None
-        if isinstance(chunk, dict) and chunk.get("error"):
-            error = chunk["error"]
-            raise self._interrupted(f"the server reported an error mid-stream: "
-                                    f"{error.get('message') if isinstance(error, dict) else error}")
-        return self._assembler.add(chunk)
-
-    def _interrupted(self, why: str) -> StreamInterruptedError:
-        partial = self._build()
-        return StreamInterruptedError(
-            f"the streamed answer broke off ({why}) after {len(partial.content)} characters of content; "
-            "what arrived is in .partial. Ask again (or without stream=True) for the whole answer.",
-            partial=partial,
-        )
-
-    def _finish(self, saw_done: bool) -> Completion:
-        if not saw_done and self._assembler.finish_reason is None:
-            raise self._interrupted("the stream ended without [DONE] or a finish reason")
-        self._done = True
-        self.completion = self._build()
-        if self._on_complete is not None:
-            self._on_complete(self.completion)
-        return self.completion
-
-
-class CompletionStream(_StreamBase):
-    """A streamed answer: iterate for :class:`StreamDelta` pieces; ``.completion`` at the end.
-
-    >>> with client.ask(video, "Describe it.", stream=True) as stream:
-    ...     for delta in stream:
-    ...         print(delta.text, end="")
-    >>> stream.completion.usage
+    Raises :class:`ConfigurationError` (which never repeats the key) for a key that is not one
+    word of printable ASCII: a line break inside, a space ("Bearer sk-..."), a curly quote.
     """
-
-    def __iter__(self) -> Iterator[StreamDelta]:
-        replay = self._replay
-        if replay is not None:
-            yield from _replay_deltas(replay)
-            self.completion, self._done = replay, True
-            return
-        if self._done or self._response is None:
-            return
-        saw_done = False
-        try:
-            with _map_httpx_errors("reading the stream", self._timeout):
-                for sse in EventSource(self._response).iter_sse():
-                    deltas = self._handle_event(sse.data)
-                    if deltas is None:
-                        saw_done = True
-                        break
-                    yield from deltas
-        except APIConnectionError as exc:
-            raise self._interrupted(str(exc)) from None
-        except SSEError as exc:
-            raise self._interrupted(f"not an event stream: {exc}") from None
-        finally:
-            self._response.close()
-        self._finish(saw_done)
-
-    def until_done(self) -> Completion:
-        """Read the rest of the stream and return the assembled :class:`Completion`."""
-        for _ in self:
-            pass
-        assert self.completion is not None
-        return self.completion
-
-    def close(self) -> None:
-        """Stop reading and release the connection."""
-        if self._response is not None:
-            self._response.close()
-
-    def __enter__(self) -> "CompletionStream":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
+    source = "api_key"
+    if api_key is None:
+        api_key, source = os.environ.get("MIMO_API_KEY"), "MIMO_API_KEY"
+        if api_key is None or not api_key.strip():
+            return None
+    if not isinstance(api_key, str):
+        raise ConfigurationError(f"api_key must be a string, got a {type(api_key).__name__}.")
+    key = api_key.strip()
+    if not key:
+        raise ConfigurationError(
+            f"{source} is empty (only whitespace). Pass the key from the MiMo console, "
+            "or None to read MIMO_API_KEY."
+        )
+    for position, char in enumerate(key, start=1):
+        code = ord(char)
+        if 0x21 <= code <= 0x7E:
+            continue
+        kind = (
+            "a space"
+            if char == " "
+            else "a control character"
+            if code < 0x20 or code == 0x7F
+            else "whitespace"
+            if char.isspace()
+            else "a non-ASCII character"
+        )
+        raise ConfigurationError(
+            f"{source} contains {kind} (U+{code:04X}) at position {position} of {len(key)}: an "
+            "API key is one word of printable ASCII. Copy it again from the MiMo console, "
+            "without quotes, 'Bearer ' or line breaks. (The key itself is not shown here.)"
+        )
+    return key
 
 
-class AsyncCompletionStream(_StreamBase):
-    """The async twin of :class:`CompletionStream`: ``async for delta in stream``."""
-
-    async def __aiter__(self) -> AsyncIterator[StreamDelta]:
-        replay = self._replay
-        if replay is not None:
-            for delta in _replay_deltas(replay):
-                yield delta
-            self.completion, self._done = replay, True
-            return
-        if self._done or self._response is None:
-            return
-        saw_done = False
-        try:
-            with _map_httpx_errors("reading the stream", self._timeout):
-                async for sse in EventSource(self._response).aiter_sse():
-                    deltas = self._handle_event(sse.data)
-                    if deltas is None:
-                        saw_done = True
-                        break
-                    for delta in deltas:
-                        yield delta
-        except APIConnectionError as exc:
-            raise self._interrupted(str(exc)) from None
-        except SSEError as exc:
-            raise self._interrupted(f"not an event stream: {exc}") from None
-        finally:
-            await self._response.aclose()
-        self._finish(saw_done)
-
-    async def until_done(self) -> Completion:
-        async for _ in self:
-            pass
-        assert self.completion is not None
-        return self.completion
-
-    async def aclose(self) -> None:
-        if self._response is not None:
-            await self._response.aclose()
-
-    async def __aenter__(self) -> "AsyncCompletionStream":
-        return self
-
-    async def __aexit__(self, *exc: Any) -> None:
-        await self.aclose()
+def _seconds(value: Any, name: str) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise ConfigurationError(
+            f"{name} must be a positive number of seconds (or None for no limit), got {value!r}."
+        )
+    return float(value)
 
 
-def _replay_deltas(completion: Completion) -> Iterator[StreamDelta]:
-    if completion.reasoning_content:
-        yield StreamDelta("reasoning", completion.reasoning_content)
-    if completion.content:
-        yield StreamDelta("content", completion.content)
+def _check_timeout(value: Any, name: str) -> TimeoutArg:
+    """A valid ``timeout``: positive seconds, an ``httpx.Timeout`` of positive fields, or None."""
+    if value is None:
+        return None
+    if isinstance(value, httpx.Timeout):
+        for part in ("connect", "read", "write", "pool"):
+            if getattr(value, part) is not None:
+                _seconds(getattr(value, part), f"{name}.{part}")
+        return value
+    return _seconds(value, name)
+
+
+def _check_count(value: Any, name: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigurationError(f"{name} must be an integer of at least {minimum}, got {value!r}.")
+    return value
+
+
+def _check_delay(value: Any, name: str) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value < 0
+    ):
+        raise ConfigurationError(f"{name} must be a number of seconds >= 0, got {value!r}.")
+    return float(value)
+
+
+def _check_base_url(value: Any) -> str:
+    if value is None:
+        value = os.environ.get("MIMO_BASE_URL") or DEFAULT_BASE_URL
+    if not isinstance(value, (str, httpx.URL)):
+        raise ConfigurationError(
+            f"base_url must be a string such as {DEFAULT_BASE_URL!r}, got {value!r}."
+        )
+    text = str(value).strip().rstrip("/")
+    try:
+        url = httpx.URL(text)
+    except (httpx.InvalidURL, TypeError, ValueError):
+        url = None
+    if url is None or url.scheme not in ("http", "https") or not url.host:
+        raise ConfigurationError(
+            f"base_url must be an http(s) URL such as {DEFAULT_BASE_URL!r}, got {text!r} "
+            "(MIMO_BASE_URL sets it too)."
+        )
+    return text
+
+
+def _check_headers(headers: Any, name: str) -> dict[str, str]:
+    """Header names and values as httpx will send them: strings without control characters."""
+    if headers is None:
+        return {}
+    if not isinstance(headers, Mapping):
+        raise LimitError(
+            f"{name} must be a dict of header names to values, got {type(headers).__name__}."
+        )
+    out = {}
+    for key, value in headers.items():
+        if (
+            not isinstance(key, str)
+            or not key
+            or not all(0x21 <= ord(c) <= 0x7E and c != ":" for c in key)
+        ):
+            raise LimitError(
+                f"{name} has a header name that is not a token of printable ASCII: {key!r}."
+            )
+        if not isinstance(value, str) or any(
+            ord(c) < 0x20 or ord(c) == 0x7F for c in value if c != "\t"
+        ):
+            raise LimitError(
+                f"{name}[{key!r}] must be a string without line breaks or control characters."
+            )
+        out[key] = value
+    return out
 
 
 # ---- Batches --------------------------------------------------------------------------------
@@ -420,9 +320,13 @@ class BatchItem:
         return self.error is None and self.completion is not None
 
     def to_record(self) -> dict[str, Any]:
-        record: dict[str, Any] = {"index": self.index, "video": self.label, "ok": self.ok,
-                                  "error_type": type(self.error).__name__ if self.error else None,
-                                  "error": str(self.error) if self.error else None}
+        record: dict[str, Any] = {
+            "index": self.index,
+            "video": self.label,
+            "ok": self.ok,
+            "error_type": type(self.error).__name__ if self.error else None,
+            "error": str(self.error) if self.error else None,
+        }
         if self.completion is not None:
             record.update(self.completion.to_dict())
         return record
@@ -458,14 +362,31 @@ class BatchResult(Sequence[BatchItem]):
         try:
             import pandas as pd
         except ImportError:
-            raise MimoError("to_dataframe() needs pandas: pip install pandas (or use to_records()).") from None
+            raise MimoError(
+                "to_dataframe() needs pandas: pip install pandas (or use to_records())."
+            ) from None
         return pd.DataFrame.from_records(self.to_records())
 
     def __repr__(self) -> str:
         return f"BatchResult({len(self.items)} items, {len(self.errors)} failed)"
 
 
-def _batch_call(item: Any, common: dict[str, Any]) -> dict[str, Any]:
+def _check_batch_options(
+    ask: Callable[..., Any], common: Mapping[str, Any], concurrency: Any
+) -> None:
+    """Unknown ask() arguments are a TypeError before anything runs, as in a direct call."""
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        raise LimitError(f"concurrency must be an integer of at least 1, got {concurrency!r}.")
+    known = set(inspect.signature(ask).parameters)
+    unknown = sorted(set(common) - known)
+    if unknown:
+        raise TypeError(
+            f"map() got unexpected keyword arguments {unknown}; it takes ask()'s: {sorted(known)}. "
+            "Put extra body fields in extra_body={...}."
+        )
+
+
+def _batch_call(item: Any, common: Mapping[str, Any]) -> dict[str, Any]:
     """ask() keyword arguments for one batch item: a dict, a (videos, prompt) pair, or videos."""
     if isinstance(item, dict):
         kwargs = {**common, **item}
@@ -474,20 +395,24 @@ def _batch_call(item: Any, common: dict[str, Any]) -> dict[str, Any]:
     else:
         kwargs = {**common, "videos": item}
     if "prompt" not in kwargs or "videos" not in kwargs:
-        raise LimitError("each batch item needs videos and a prompt: pass prompt=... to map(), "
-                         "or items as dicts {'videos': ..., 'prompt': ...} or (videos, prompt) pairs.")
+        raise LimitError(
+            "each batch item needs videos and a prompt: pass prompt=... to map(), "
+            "or items as dicts {'videos': ..., 'prompt': ...} or (videos, prompt) pairs."
+        )
     kwargs["stream"] = False
     return kwargs
 
 
 def _label(videos: Any) -> str:
+    from .video import Video
+
     items = videos if isinstance(videos, (list, tuple)) else [videos]
     names = []
     for v in items:
-        if isinstance(v, bytes):
+        if isinstance(v, (bytes, bytearray)):
             names.append(f"<{len(v):,} bytes>")
         else:
-            names.append(str(getattr(v, "name", None) or v))
+            names.append(v.name if isinstance(v, Video) else str(v))
     return ", ".join(names)
 
 
@@ -497,45 +422,342 @@ def _progress(total: int, enabled: bool) -> Any:
     return tqdm(total=total, disable=not enabled, desc="MiMo", unit="req")
 
 
+# ---- Retries --------------------------------------------------------------------------------
+
+
+class _RetryPolicy:
+    """When to try again, and how long to wait, for one call with its deadline.
+
+    The delay before each retry is chosen once (the server's Retry-After, else exponential
+    backoff with jitter) and used by both ``stop`` and ``wait``, whichever tenacity asks first:
+    a retry whose wait would pass the deadline is not made, and the last error is raised.
+    """
+
+    def __init__(self, client: _ClientBase, deadline: Deadline) -> None:
+        self._client = client
+        self._deadline = deadline
+        self._delays: dict[int, float] = {}
+
+    def delay(self, state: RetryCallState) -> float:
+        if state.attempt_number not in self._delays:
+            exc = state.outcome.exception() if state.outcome else None
+            retry_after = exc.retry_after if isinstance(exc, APIStatusError) else None
+            if retry_after is not None:
+                delay = min(retry_after, MAX_RETRY_AFTER)
+            else:
+                client = self._client
+                ceiling = min(
+                    client.retry_max_delay,
+                    client.retry_base_delay * 2 ** (state.attempt_number - 1),
+                )
+                delay = ceiling * (
+                    0.5 + random.random() / 2
+                )  # "equal jitter": spread the herd, keep a floor
+            self._delays[state.attempt_number] = delay
+        return self._delays[state.attempt_number]
+
+    def stop(self, state: RetryCallState) -> bool:
+        if state.attempt_number > self._client.max_retries:
+            return True
+        left = self._deadline.remaining()
+        return left is not None and self.delay(state) >= left
+
+    def before_sleep(self, state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        logger.warning(
+            "MiMo request failed (%s); retry %d of %d in %.2f s",
+            type(exc).__name__,
+            state.attempt_number,
+            self._client.max_retries,
+            self.delay(state),
+        )
+
+    def options(self) -> dict[str, Any]:
+        return {
+            "stop": self.stop,
+            "wait": self.delay,
+            "retry": retry_if_exception(is_retryable),
+            "before_sleep": self.before_sleep,
+            "reraise": True,
+        }
+
+
 # ---- The clients ----------------------------------------------------------------------------
 
 
-class _ClientBase:
-    """Configuration and the request-building steps shared by the sync and async clients."""
+@dataclass
+class _Call:
+    """One call's settings: whether it streams, its deadline, its timeouts and extra headers."""
+
+    stream: bool
+    deadline: Deadline
+    timeout: TimeoutArg
+    headers: dict[str, str]
+
+
+class _Sent:
+    """What an attempt brought back: the response (open for a stream), the body, the hashes
+    of the bytes sent."""
 
     def __init__(
-        self,
-        api_key: str | None = None,
-        *,
-        base_url: str = DEFAULT_BASE_URL,
-        model: str = DEFAULT_MODEL,
-        timeout: float = DEFAULT_TIMEOUT,
-        max_retries: int = 2,
-        transport: Any = None,
-        cache: str | os.PathLike[str] | ResponseCache | None = None,
-        offline: bool | None = None,
-        prices: Prices | None = None,
-        retry_base_delay: float = 0.5,
-        retry_max_delay: float = 20.0,
-        context_lengths: dict[str, int] | None = None,
+        self, response: httpx.Response, data: bytes | None, digests: dict[str, str]
     ) -> None:
-        self._api_key = api_key if api_key is not None else os.environ.get("MIMO_API_KEY") or None
-        self.base_url = base_url.rstrip("/")
+        self.response = response
+        self.data = data
+        self.digests = digests
+
+    def close(self) -> None:
+        self.response.close()
+
+
+class _BodyHasher:
+    """Hashes each local video's bytes as they are sent (for the cache) and watches the deadline."""
+
+    def __init__(self, prepared: PreparedRequest, deadline: Deadline, enabled: bool) -> None:
+        self._expected = (
+            {marker: part.size_bytes for marker, part in prepared.markers.items()}
+            if enabled
+            else {}
+        )
+        self._hashes = {marker: hashlib.sha256() for marker in self._expected}
+        self._seen = dict.fromkeys(self._expected, 0)
+        self._deadline = deadline
+
+    def __call__(self, marker: str, block: bytes) -> None:
+        if marker in self._hashes:
+            self._hashes[marker].update(block)
+            self._seen[marker] += len(block)
+        self._deadline.check()
+
+    def digests(self) -> dict[str, str]:
+        """Hex digests of the videos sent whole (a part cut short has none)."""
+        return {
+            m: h.hexdigest() for m, h in self._hashes.items() if self._seen[m] == self._expected[m]
+        }
+
+
+C = TypeVar("C", bound="_ClientBase")
+
+
+class _ClientBase:
+    """Options and the request-building steps shared by the sync and async clients."""
+
+    _http: Any
+    _owns_http: bool
+
+    def _configure(
+        self,
+        api_key: str | None,
+        base_url: str | None,
+        model: str,
+        timeout: TimeoutArg,
+        stream_timeout: float | None,
+        max_retries: int,
+        retry_base_delay: float,
+        retry_max_delay: float,
+        max_response_bytes: int,
+        cache: str | os.PathLike[str] | ResponseCache | None,
+        offline: bool | None,
+        prices: Prices | None,
+        context_lengths: Mapping[str, int] | None,
+        default_headers: Mapping[str, str] | None,
+    ) -> None:
+        """Check every option once, here, before anything can be sent."""
+        self._api_key = _read_api_key(api_key)
+        self.base_url = _check_base_url(base_url)
+        if not isinstance(model, str) or not model.strip():
+            raise ConfigurationError(
+                f"model must be a model name such as {DEFAULT_MODEL!r}, got {model!r}."
+            )
         self.model = model
-        self.timeout = timeout
-        if not isinstance(max_retries, int) or max_retries < 0:
-            raise LimitError(f"max_retries must be a non-negative integer, got {max_retries!r}.")
-        self.max_retries = max_retries
-        self.retry_base_delay = retry_base_delay
-        self.retry_max_delay = retry_max_delay
-        self.cache = cache if isinstance(cache, ResponseCache) or cache is None else ResponseCache(cache)
-        self.offline = offline_from_env() if offline is None else bool(offline)
-        self.context_lengths = context_lengths
+        self.timeout = _check_timeout(timeout, "timeout")
+        self.stream_timeout = (
+            None if stream_timeout is None else _seconds(stream_timeout, "stream_timeout")
+        )
+        self.max_retries = _check_count(max_retries, "max_retries", 0)
+        self.retry_base_delay = _check_delay(retry_base_delay, "retry_base_delay")
+        self.retry_max_delay = _check_delay(retry_max_delay, "retry_max_delay")
+        self.max_response_bytes = _check_count(max_response_bytes, "max_response_bytes", 1024)
+        if cache is not None and not isinstance(cache, (str, os.PathLike, ResponseCache)):
+            raise ConfigurationError(
+                f"cache must be a directory or a ResponseCache, got {type(cache).__name__}."
+            )
+        self.cache = (
+            cache if isinstance(cache, ResponseCache) or cache is None else ResponseCache(cache)
+        )
+        if offline is not None and not isinstance(offline, bool):
+            raise ConfigurationError(
+                f"offline must be True, False or None (read MIMO_NB_OFFLINE), got {offline!r}."
+            )
+        self.offline = offline_from_env() if offline is None else offline
+        if prices is not None and not isinstance(prices, Prices):
+            raise ConfigurationError(
+                f"prices must be a mimo_nb.Prices, got {type(prices).__name__}."
+            )
+        if context_lengths is not None and not (
+            isinstance(context_lengths, Mapping)
+            and all(
+                isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) and v > 0
+                for k, v in context_lengths.items()
+            )
+        ):
+            raise ConfigurationError(
+                "context_lengths must map model names to positive token counts, "
+                "e.g. {'mimo-v2.5': 262144}."
+            )
+        self.context_lengths = dict(context_lengths) if context_lengths is not None else None
+        try:
+            self.default_headers = _check_headers(default_headers, "default_headers")
+        except LimitError as exc:
+            raise ConfigurationError(str(exc)) from None
         self._prices = prices
-        self._transport = transport
+        self._secrets = Secrets(
+            self._api_key,
+            *(v for k, v in self.default_headers.items() if k.lower() in SECRET_HEADERS),
+        )
         # A URL's size is asked for once per client (HEAD), then remembered: a batch over one clip
         # with several prompts or settings need not probe it again and again.
         self._url_sizes: dict[str, int] = {}
+
+    def _options(self) -> dict[str, Any]:
+        """The constructor's arguments that rebuild this client (for :meth:`with_options`)."""
+        return {
+            "api_key": self._api_key,
+            "base_url": self.base_url,
+            "model": self.model,
+            "timeout": self.timeout,
+            "stream_timeout": self.stream_timeout,
+            "max_retries": self.max_retries,
+            "retry_base_delay": self.retry_base_delay,
+            "retry_max_delay": self.retry_max_delay,
+            "max_response_bytes": self.max_response_bytes,
+            "cache": self.cache,
+            "offline": self.offline,
+            "prices": self._prices,
+            "context_lengths": self.context_lengths,
+            "default_headers": self.default_headers,
+        }
+
+    def with_options(
+        self: C,
+        *,
+        api_key: str | None | NotGiven = NOT_GIVEN,
+        base_url: str | None | NotGiven = NOT_GIVEN,
+        model: str | NotGiven = NOT_GIVEN,
+        timeout: TimeoutArg | NotGiven = NOT_GIVEN,
+        stream_timeout: float | None | NotGiven = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        retry_base_delay: float | NotGiven = NOT_GIVEN,
+        retry_max_delay: float | NotGiven = NOT_GIVEN,
+        max_response_bytes: int | NotGiven = NOT_GIVEN,
+        cache: str | os.PathLike[str] | ResponseCache | None | NotGiven = NOT_GIVEN,
+        offline: bool | None | NotGiven = NOT_GIVEN,
+        prices: Prices | None | NotGiven = NOT_GIVEN,
+        context_lengths: Mapping[str, int] | None | NotGiven = NOT_GIVEN,
+        default_headers: Mapping[str, str] | None | NotGiven = NOT_GIVEN,
+    ) -> C:
+        """A copy of this client with some options changed; the rest, and the connections, shared.
+
+        >>> quick = MimoClient("test-key").with_options(timeout=10, max_retries=0)
+        >>> quick.timeout, quick.max_retries
+        (10.0, 0)
+        """
+        given = dict(
+            api_key=api_key,
+            base_url=base_url,
+            model=model,
+            timeout=timeout,
+            stream_timeout=stream_timeout,
+            max_retries=max_retries,
+            retry_base_delay=retry_base_delay,
+            retry_max_delay=retry_max_delay,
+            max_response_bytes=max_response_bytes,
+            cache=cache,
+            offline=offline,
+            prices=prices,
+            context_lengths=context_lengths,
+            default_headers=default_headers,
+        )
+        options = {
+            **self._options(),
+            **{k: v for k, v in given.items() if not isinstance(v, NotGiven)},
+        }
+        copy = object.__new__(type(self))
+        copy._configure(**options)
+        copy._http, copy._owns_http = self._http, False  # the connections stay with this client
+        copy._url_sizes = self._url_sizes
+        return copy
+
+    copy = with_options
+
+    def __repr__(self) -> str:
+        key = "set" if self._api_key else "missing"
+        cache = str(self.cache.root) if self.cache else None
+        return (
+            f"{type(self).__name__}(base_url={self.base_url!r}, model={self.model!r}, "
+            f"api_key=<{key}>, timeout={self.timeout!r}, cache={cache!r}, offline={self.offline})"
+        )
+
+    @property
+    def prices(self) -> Prices | None:
+        """The prices of a completion's cost: the ones given, else the model's shipped ones."""
+        if self._prices is None:
+            try:
+                self._prices = load_prices(self.model, "CNY")
+            except LimitError:
+                return None
+        return self._prices
+
+    @contextlib.contextmanager
+    def _guarded(self) -> Iterator[None]:
+        """The last line of defence at each public method: no MimoError leaves with a secret."""
+        try:
+            yield
+        except MimoError as exc:
+            self._secrets.scrub(exc)
+            raise
+
+    # -- one call --
+
+    def _call(
+        self, stream: bool, timeout: TimeoutArg | NotGiven, extra_headers: Mapping[str, str] | None
+    ) -> _Call:
+        """A call's settings; its deadline starts now."""
+        if not isinstance(stream, bool):
+            raise LimitError(f"stream must be True or False, got {stream!r}.")
+        if isinstance(timeout, NotGiven):
+            ops = self.timeout
+            overall = self.stream_timeout if stream else overall_seconds(self.timeout)
+        else:
+            ops = _check_timeout(timeout, "timeout")
+            overall = overall_seconds(ops)
+        return _Call(stream, Deadline(overall), ops, _check_headers(extra_headers, "extra_headers"))
+
+    def _headers(self, call: _Call, prepared: PreparedRequest) -> dict[str, str]:
+        if not self._api_key:
+            raise ConfigurationError(
+                "no API key: set the MIMO_API_KEY environment variable or pass "
+                "MimoClient(api_key=...). "
+                "build_request(...) works without one (a dry run)."
+            )
+        headers = {
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "User-Agent": "mimo-nb",
+            **self.default_headers,
+            **call.headers,
+            "api-key": self._api_key,
+            "Content-Length": str(prepared.content_length),
+        }
+        if call.stream:
+            headers["Accept"] = "text/event-stream"
+        return headers
+
+    def _endpoint(self) -> str:
+        return f"{self.base_url}/chat/completions"
+
+    def _retry_policy(self, deadline: Deadline) -> dict[str, Any]:
+        return _RetryPolicy(self, deadline).options()
 
     def _remember_size(self, url: str, response: httpx.Response) -> int | None:
         """The Content-Length of a HEAD answer (None when the server does not say), remembered."""
@@ -545,157 +767,301 @@ class _ClientBase:
         self._url_sizes[url] = int(length)
         return int(length)
 
-    def __repr__(self) -> str:
-        key = "set" if self._api_key else "missing"
-        return (f"{type(self).__name__}(base_url={self.base_url!r}, model={self.model!r}, api_key=<{key}>, "
-                f"cache={str(self.cache.root) if self.cache else None!r}, offline={self.offline})")
-
-    @property
-    def prices(self) -> Prices | None:
-        """The prices a completion's cost uses: the ones given, else the shipped ones for the model."""
-        if self._prices is None:
-            try:
-                self._prices = load_prices(self.model, "CNY")
-            except LimitError:
-                return None
-        return self._prices
-
-    def _headers(self) -> dict[str, str]:
-        if not self._api_key:
-            raise AuthenticationError(
-                "no API key: set the MIMO_API_KEY environment variable or pass MimoClient(api_key=...). "
-                "build_request(...) works without one (a dry run)."
-            )
-        return {"api-key": self._api_key, "Content-Type": "application/json", "Accept": "application/json",
-                "User-Agent": "mimo-nb"}
-
-    def _wait(self, state: RetryCallState) -> float:
-        """Backoff before the next try: the server's Retry-After, else exponential with jitter."""
-        exc = state.outcome.exception() if state.outcome else None
-        retry_after = exc.retry_after if isinstance(exc, APIError) else None
-        if retry_after is not None:
-            delay = min(retry_after, MAX_RETRY_AFTER)
-        else:
-            ceiling = min(self.retry_max_delay, self.retry_base_delay * 2 ** (state.attempt_number - 1))
-            delay = ceiling * (0.5 + random.random() / 2)  # "equal jitter": spread the herd, keep a floor
-        logger.warning("MiMo request failed (%s); retry %d of %d in %.2f s", type(exc).__name__,
-                       state.attempt_number, self.max_retries, delay)
-        return delay
-
-    def _retry_policy(self) -> dict[str, Any]:
-        return {"stop": stop_after_attempt(self.max_retries + 1), "wait": self._wait,
-                "retry": retry_if_exception(_is_retryable), "reraise": True}
+    # -- building --
 
     @staticmethod
-    def _check_args(prompt: str, fps: float, media_resolution: str, system: str | None,
-                    max_completion_tokens: int, extra: dict[str, Any]) -> None:
-        """Every check that needs no I/O, before any HEAD request or probe."""
-        validate_fps(fps)
+    def _body_fields(
+        temperature: float | None,
+        top_p: float | None,
+        extra_body: Mapping[str, Any] | None,
+        stream: bool,
+    ) -> dict[str, Any]:
+        """The top-level fields beyond messages: sampling knobs and ``extra_body``, checked."""
+        fields: dict[str, Any] = {}
+        if temperature is not None:
+            if (
+                isinstance(temperature, bool)
+                or not isinstance(temperature, (int, float))
+                or not math.isfinite(temperature)
+                or temperature < 0
+            ):
+                raise LimitError(
+                    f"temperature must be a finite number >= 0 (e.g. 0.7), got {temperature!r}."
+                )
+            fields["temperature"] = temperature
+        if top_p is not None:
+            if (
+                isinstance(top_p, bool)
+                or not isinstance(top_p, (int, float))
+                or not math.isfinite(top_p)
+                or not 0 < top_p <= 1
+            ):
+                raise LimitError(f"top_p must be a number in (0, 1], got {top_p!r}.")
+            fields["top_p"] = top_p
+        if extra_body is not None:
+            if not isinstance(extra_body, Mapping):
+                raise LimitError(
+                    "extra_body must be a dict of top-level fields, got "
+                    f"{type(extra_body).__name__}."
+                )
+            for name, instead in (("model", "model=..."), ("stream", "stream=True")):
+                if name in extra_body:
+                    raise LimitError(f"extra_body cannot set {name!r}: pass {instead} instead.")
+            fields.update(extra_body)
+        return fields
+
+    def _check_call(
+        self,
+        videos: Any,
+        prompt: str,
+        fps: float,
+        media_resolution: str,
+        system: str | None,
+        max_completion_tokens: int,
+        model: str | None,
+        fields: dict[str, Any],
+    ) -> tuple[list[Any], float]:
+        """Every check that needs no I/O, before any probe or HEAD; fps is validated here, once."""
+        fps = validate_fps(fps)
         validate_media_resolution(media_resolution)
-        check_request_args(prompt, system, max_completion_tokens, extra)
-
-    @staticmethod
-    def _sources(videos: Any) -> list[Any]:
+        check_request_args(prompt, system, max_completion_tokens, fields, model or self.model)
         items = list(videos) if isinstance(videos, (list, tuple)) else [videos]
         if not items:
-            raise LimitError("ask() needs at least one video: a Video, a path, bytes or an http(s) URL.")
-        return items
+            raise LimitError(
+                "ask() needs at least one video: a Video, a path, bytes or an http(s) URL."
+            )
+        return items, fps
 
-    def _local_part(self, source: Any, fps: float, media_resolution: str) -> VideoPart:
+    def _local_part(
+        self, source: Any, fps: float, media_resolution: str, deadline: Deadline
+    ) -> VideoPart:
         """A Video, path or bytes as a part; paths and bytes are opened (probed) with Video.open."""
-        video = source if hasattr(source, "mime_type") and hasattr(source, "estimate") else None
-        if video is None:
-            if not isinstance(source, (str, os.PathLike, bytes, bytearray)):
-                raise LimitError(f"cannot send a {type(source).__name__} as a video: pass a Video, a local "
-                                 "path, bytes or an http(s) URL.")
-            try:
-                from .video import Video
-            except ImportError:  # pragma: no cover - only before the video module exists
-                if isinstance(source, (bytes, bytearray)):
-                    raise LimitError("bytes need mimo_nb.video to be probed; save them to a file first.") from None
-                return file_part(source, fps=fps, media_resolution=media_resolution)
-            video = Video.open(bytes(source) if isinstance(source, bytearray) else source)
+        from .video import Video
+
+        if isinstance(source, Video):
+            video = source
+        elif isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview)):
+            if deadline.expired():
+                raise deadline_error("opening the videos", deadline)
+            data = bytes(source) if isinstance(source, (bytearray, memoryview)) else source
+            probe = max(deadline.cap(PROBE_TIMEOUT) or 0.0, 0.001)  # within the call's deadline
+            video = Video.open(data, timeout=probe)
+        else:
+            raise LimitError(
+                f"cannot send a {type(source).__name__} as a video: pass a Video, a local path, "
+                "bytes or an http(s) URL."
+            )
         breakdown = video.estimate(fps=fps, media_resolution=media_resolution)
         if video.url:
-            return url_part(video.url, fps=fps, media_resolution=media_resolution,
-                            size_bytes=video.size_bytes, breakdown=breakdown)
-        return file_part(video.path, video.mime_type, fps=fps, media_resolution=media_resolution,
-                         size_bytes=video.size_bytes, breakdown=breakdown, name=video.name, sha256_fn=video.sha256)
+            return checked_url_part(
+                video.url, fps, media_resolution, size_bytes=video.size_bytes, breakdown=breakdown
+            )
+        return checked_file_part(
+            video.path,
+            video.mime_type,
+            fps,
+            media_resolution,
+            size_bytes=video.size_bytes,
+            breakdown=breakdown,
+            name=video.name,
+        )
 
-    def _prepare(self, parts: list[VideoPart], prompt: str, *, system: str | None, max_completion_tokens: int,
-                 stream: bool, extra: dict[str, Any]) -> PreparedRequest:
-        return prepare_request(parts, prompt, model=extra.pop("model", self.model), system=system,
-                               max_completion_tokens=max_completion_tokens, stream=stream, extra=extra,
-                               context_lengths=self.context_lengths)
+    def _prepare(
+        self,
+        parts: list[VideoPart],
+        prompt: str,
+        *,
+        system: str | None,
+        max_completion_tokens: int,
+        model: str | None,
+        stream: bool,
+        fields: dict[str, Any],
+    ) -> PreparedRequest:
+        return prepare_request(
+            parts,
+            prompt,
+            model=model or self.model,
+            system=system,
+            max_completion_tokens=max_completion_tokens,
+            stream=stream,
+            extra=fields,
+            context_lengths=self.context_lengths,
+        )
+
+    # -- the cache --
 
     def _cached(self, prepared: PreparedRequest) -> tuple[Completion | None, dict[str, Any] | None]:
         """The cached completion (or None) and the cache material (None when there is no cache)."""
         if self.cache is None:
             if self.offline:
-                raise CacheMissError("offline mode is on (MIMO_NB_OFFLINE or offline=True) but no cache is set: "
-                                     "pass cache='path/' holding recorded responses, or turn offline mode off.")
+                raise CacheMissError(
+                    "offline mode is on (MIMO_NB_OFFLINE or offline=True) but no cache is set: "
+                    "pass cache='path/' holding recorded responses, or turn offline mode off."
+                )
             return None, None
-        material = prepared.cache_material()
+        material = prepared.cache_material()  # local videos hashed as they are now
         raw = self.cache.get(material)
         if raw is not None:
             try:
-                return completion_from_json(raw, estimate=prepared.estimate, prices=self.prices, origin="cache"), material
-            except (KeyError, IndexError, TypeError, AttributeError):
-                logger.warning("ignoring a cache entry that is not a chat completion")
+                return completion_from_json(
+                    raw, estimate=prepared.estimate, prices=self.prices, origin="cache"
+                ), material
+            except APIResponseValidationError as exc:
+                logger.warning(
+                    "ignoring a cache entry that is not a chat completion (%s)", exc.problem
+                )
         if self.offline:
             raise CacheMissError(
                 f"offline mode is on and this request is not in the cache at {self.cache.root} "
-                f"(key {request_key(material)[:12]}...). Run it once online to record it, or turn offline mode off."
+                f"(key {request_key(material)[:12]}...). Run it once online to record it, or turn "
+                "offline mode off."
             )
         return None, material
 
-    def _store(self, material: dict[str, Any] | None) -> Callable[[Completion], None] | None:
+    def _store(
+        self, prepared: PreparedRequest, material: dict[str, Any] | None, digests: dict[str, str]
+    ) -> Callable[[Completion], None] | None:
+        """Store an answer under the bytes that were actually sent (hashed while sending)."""
         if material is None or self.cache is None:
             return None
-        cache = self.cache
+        if set(digests) != set(prepared.markers):
+            logger.warning("not caching the answer: a video was not sent whole")
+            return None
+        sent = prepared.cache_material(digests)
+        if request_key(sent) != request_key(material):
+            logger.warning(
+                "a video changed between the cache look-up and the upload; the answer is cached "
+                "under the bytes that were sent"
+            )
+        cache, secrets = self.cache, self._secrets
 
         def store(completion: Completion) -> None:
             try:
-                cache.put(material, completion.raw)
+                cache.put(sent, secrets.redact(completion.raw))
             except CacheError as exc:  # a cache that cannot be written must not lose the answer
                 logger.warning("%s", exc)
 
         return store
 
-    def _send_kwargs(self, prepared: PreparedRequest, headers: dict[str, str], stream: bool) -> dict[str, Any]:
-        headers = {**headers, "Content-Length": str(prepared.content_length)}
-        if stream:
-            headers["Accept"] = "text/event-stream"
-        return {"headers": headers}
+    def _answer(
+        self,
+        sent: _Sent,
+        prepared: PreparedRequest,
+        material: dict[str, Any] | None,
+        call: _Call,
+        stream_type: type[_StreamBase],
+    ) -> Any:
+        """The Completion (or stream) an attempt brought back, stored in the cache when done."""
+        store = self._store(prepared, material, sent.digests)
+        if call.stream:
+            return stream_type(
+                sent.response,
+                deadline=call.deadline,
+                secrets=self._secrets,
+                estimate=prepared.estimate,
+                prices=self.prices,
+                request_id=request_id_of(sent.response.headers, self._secrets),
+                on_complete=store,
+            )
+        assert sent.data is not None
+        completion = parse_completion(
+            sent.data, sent.response, self._secrets, estimate=prepared.estimate, prices=self.prices
+        )
+        if store:
+            store(completion)
+        return completion
 
 
 class MimoClient(_ClientBase):
     """A client for MiMo's chat completions with videos.
 
     Args:
-        api_key: defaults to the ``MIMO_API_KEY`` environment variable.
-        base_url: the API root (``.../v1``); point it at your own server or the test server.
+        api_key: defaults to the ``MIMO_API_KEY`` environment variable; surrounding whitespace
+            (a key read from a file) is removed, and a key that is not one word of printable
+            ASCII is refused with a :class:`~mimo_nb.errors.ConfigurationError` here.
+        base_url: the API root (``.../v1``); default ``MIMO_BASE_URL``, else the hosted API.
         model: ``"mimo-v2.5"`` or ``"mimo-v2-omni"``.
-        timeout: seconds to wait for the server (per attempt).
-        max_retries: extra tries on 429, 5xx and connection errors.
-        transport: an ``httpx.BaseTransport`` (e.g. ``httpx.MockTransport``) to use instead of the network.
-        cache: a directory (or :class:`ResponseCache`) to record and replay responses.
-        offline: answer from the cache only (default: the ``MIMO_NB_OFFLINE`` variable).
-        prices: prices for ``Completion.cost`` (default: the shipped, cited ones).
+        timeout: the deadline of a whole call, in seconds (see the module docstring), or an
+            ``httpx.Timeout`` that also bounds each network operation; None: no limit.
+        stream_timeout: the deadline of a whole streamed answer, in seconds (None: no limit).
+        max_retries: extra tries on 429, 5xx, connection errors and timeouts, within the deadline.
         retry_base_delay, retry_max_delay: the backoff's first delay and ceiling, in seconds.
+        max_response_bytes: the largest answer read; a larger one is an
+            :class:`~mimo_nb.errors.APIResponseValidationError` (memory stays bounded).
+        cache: a directory (or :class:`ResponseCache`) to record and replay responses.
+        offline: answer from the cache only, never touching the network (default:
+            ``MIMO_NB_OFFLINE``).
+        prices: prices for ``Completion.cost`` (default: the shipped, cited ones).
+        context_lengths: model name -> context length in tokens, to check requests against.
+        default_headers: headers sent with every request to the API (never to a video's host).
+        transport: an ``httpx.BaseTransport`` (e.g. ``httpx.MockTransport``) instead of the network.
+        http_client: your own ``httpx.Client`` (proxies, certificates...); you close it.
 
-    >>> client = MimoClient(base_url=server.base_url, api_key="test-key")
-    >>> client.ask("https://example.com/a.mp4", "Describe it.").usage.video_tokens
+    >>> MimoClient("test-key", base_url="http://127.0.0.1:9/v1", timeout=30)  # doctest: +ELLIPSIS
+    MimoClient(base_url='http://127.0.0.1:9/v1', model='mimo-v2.5', api_key=<set>, ...)
     """
 
-    def __init__(self, api_key: str | None = None, **kwargs: Any) -> None:
-        super().__init__(api_key, **kwargs)
-        self._http = httpx.Client(base_url=self.base_url + "/", timeout=self.timeout, transport=self._transport)
+    _http: httpx.Client
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        model: str = DEFAULT_MODEL,
+        timeout: TimeoutArg = DEFAULT_TIMEOUT,
+        stream_timeout: float | None = DEFAULT_STREAM_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        retry_base_delay: float = 0.5,
+        retry_max_delay: float = 20.0,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        cache: str | os.PathLike[str] | ResponseCache | None = None,
+        offline: bool | None = None,
+        prices: Prices | None = None,
+        context_lengths: Mapping[str, int] | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        transport: httpx.BaseTransport | None = None,
+        http_client: httpx.Client | None = None,
+    ) -> None:
+        self._configure(
+            api_key,
+            base_url,
+            model,
+            timeout,
+            stream_timeout,
+            max_retries,
+            retry_base_delay,
+            retry_max_delay,
+            max_response_bytes,
+            cache,
+            offline,
+            prices,
+            context_lengths,
+            default_headers,
+        )
+        if http_client is not None and transport is not None:
+            raise ConfigurationError(
+                "pass transport= or http_client=, not both (set the transport on your client)."
+            )
+        if http_client is not None and not isinstance(http_client, httpx.Client):
+            raise ConfigurationError(
+                f"http_client must be an httpx.Client, got {type(http_client).__name__} "
+                "(an httpx.AsyncClient goes to AsyncMimoClient)."
+            )
+        if transport is not None and not isinstance(transport, httpx.BaseTransport):
+            raise ConfigurationError(
+                f"transport must be an httpx.BaseTransport, got {type(transport).__name__}."
+            )
+        self._owns_http = http_client is None
+        self._http = http_client if http_client is not None else httpx.Client(transport=transport)
 
     def close(self) -> None:
-        self._http.close()
+        """Close the connections (unless they belong to an ``http_client`` you passed, or to the
+        client this one was copied from)."""
+        if self._owns_http:
+            self._http.close()
 
-    def __enter__(self) -> "MimoClient":
+    def __enter__(self) -> MimoClient:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -703,64 +1069,240 @@ class MimoClient(_ClientBase):
 
     # -- building --
 
-    def _head_size(self, url: str) -> int | None:
-        """The Content-Length a HEAD request reports, or None when the server does not say."""
+    def _head_size(self, url: str, deadline: Deadline) -> int | None:
+        """The Content-Length a HEAD request reports, or None when the server does not say.
+
+        Never in offline mode; never longer than HEAD_TIMEOUT or the call's deadline.
+        """
+        if self.offline:
+            return None
         if url in self._url_sizes:
             return self._url_sizes[url]
+        probe = deadline.earliest(Deadline(HEAD_TIMEOUT))
+
+        def head() -> httpx.Response:
+            return self._http.head(
+                url, timeout=per_operation(self.timeout, probe), follow_redirects=True
+            )
+
         try:
-            response = self._http.head(url, timeout=min(HEAD_TIMEOUT, self.timeout), follow_redirects=True)
-        except httpx.HTTPError as exc:
+            response = call_before(probe, head, discard=httpx.Response.close, name="mimo-nb-head")
+        except (httpx.HTTPError, DeadlineExceeded) as exc:
             logger.debug("HEAD %s failed (%s); size unknown", url, type(exc).__name__)
             return None
         return self._remember_size(url, response)
 
-    def _parts(self, videos: Any, fps: float, media_resolution: str) -> list[VideoPart]:
+    def _build(
+        self,
+        videos: Any,
+        prompt: str,
+        fps: float,
+        media_resolution: str,
+        system: str | None,
+        max_completion_tokens: int,
+        temperature: float | None,
+        top_p: float | None,
+        model: str | None,
+        stream: bool,
+        extra_body: Mapping[str, Any] | None,
+        deadline: Deadline,
+    ) -> PreparedRequest:
+        fields = self._body_fields(temperature, top_p, extra_body, stream)
+        sources, fps = self._check_call(
+            videos, prompt, fps, media_resolution, system, max_completion_tokens, model, fields
+        )
         parts = []
-        for source in self._sources(videos):
-            if is_url(source):
-                parts.append(url_part(source, fps=fps, media_resolution=media_resolution,
-                                      size_bytes=self._head_size(source)))
+        for source in sources:
+            if isinstance(source, str) and is_url(source):
+                parts.append(
+                    checked_url_part(
+                        source, fps, media_resolution, size_bytes=self._head_size(source, deadline)
+                    )
+                )
             else:
-                parts.append(self._local_part(source, fps, media_resolution))
-        return parts
+                parts.append(self._local_part(source, fps, media_resolution, deadline))
+        return self._prepare(
+            parts,
+            prompt,
+            system=system,
+            max_completion_tokens=max_completion_tokens,
+            model=model,
+            stream=stream,
+            fields=fields,
+        )
 
-    def build_request(self, videos: Any, prompt: str, *, fps: float = 2, media_resolution: str = "default",
-                      system: str | None = None, max_completion_tokens: int = 1024, stream: bool = False,
-                      **extra: Any) -> PreparedRequest:
+    def build_request(
+        self,
+        videos: Videos,
+        prompt: str,
+        *,
+        fps: float = 2,
+        media_resolution: str = "default",
+        system: str | None = None,
+        max_completion_tokens: int = 1024,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        model: str | None = None,
+        stream: bool = False,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: TimeoutArg | NotGiven = NOT_GIVEN,
+    ) -> PreparedRequest:
         """The exact request :meth:`ask` would send, without sending it (no API key needed).
 
-        >>> print(client.build_request("clip.mp4", "What happens?"))   # base64 elided
+        Takes :meth:`ask`'s arguments. URL videos are sized with a HEAD request (not offline).
+
+        >>> print(MimoClient().build_request("clip.mp4", "What happens?"))  # doctest: +ELLIPSIS
+        {
+          "model": "mimo-v2.5",
+        ...
         """
-        self._check_args(prompt, fps, media_resolution, system, max_completion_tokens, extra)
-        parts = self._parts(videos, fps, media_resolution)
-        return self._prepare(parts, prompt, system=system, max_completion_tokens=max_completion_tokens,
-                             stream=stream, extra=extra)
+        with self._guarded():
+            deadline = self._call(stream, timeout, None).deadline
+            return self._build(
+                videos,
+                prompt,
+                fps,
+                media_resolution,
+                system,
+                max_completion_tokens,
+                temperature,
+                top_p,
+                model,
+                stream,
+                extra_body,
+                deadline,
+            )
 
     # -- sending --
 
-    def _send(self, prepared: PreparedRequest, *, stream: bool) -> httpx.Response:
-        headers = self._headers()
-        for attempt in Retrying(**self._retry_policy()):
+    def _exchange(self, prepared: PreparedRequest, call: _Call, hashing: bool) -> _Sent:
+        """One attempt, on the calling or a worker thread: send, check the status, read."""
+        hasher = _BodyHasher(prepared, call.deadline, hashing)
+        request = self._http.build_request(
+            "POST",
+            self._endpoint(),
+            content=prepared.iter_body(on_block=hasher),
+            headers=self._headers(call, prepared),
+            timeout=per_operation(call.timeout, call.deadline),
+        )
+        logger.debug(
+            "POST %s (%d bytes, stream=%s)", request.url, prepared.content_length, call.stream
+        )
+        with httpx_errors(f"POST {request.url}", self._secrets, call.timeout):
+            response = self._http.send(request, stream=True)
+            try:
+                if response.status_code >= 400:
+                    data = read_capped(response, ERROR_BODY_BYTES, call.deadline, keep_head=True)
+                    raise status_error(response, data, self._secrets)
+                if call.stream:
+                    check_declared(response, self.max_response_bytes)
+                    response.stream = CappedStream(response.stream, self.max_response_bytes)
+                    return _Sent(response, None, hasher.digests())
+                data = read_capped(response, self.max_response_bytes, call.deadline)
+            except BaseException:
+                response.close()
+                raise
+        response.close()
+        return _Sent(response, data, hasher.digests())
+
+    def _send_once(self, prepared: PreparedRequest, call: _Call, hashing: bool) -> _Sent:
+        try:
+            return call_before(
+                call.deadline, lambda: self._exchange(prepared, call, hashing), discard=_Sent.close
+            )
+        except DeadlineExceeded:
+            raise deadline_error(f"POST {self._endpoint()}", call.deadline) from None
+
+    def _send_prepared(
+        self, prepared: PreparedRequest, call: _Call
+    ) -> Completion | CompletionStream:
+        prepared = prepared.with_stream(call.stream)
+        prepared.check_files()
+        cached, material = self._cached(prepared)
+        if cached is not None:
+            return CompletionStream.from_completion(cached) if call.stream else cached
+        self._headers(call, prepared)  # no key: fail before any connection
+        sent = None
+        for attempt in Retrying(**self._retry_policy(call.deadline)):
             with attempt:
-                return self._send_once(prepared, headers, stream)
-        raise AssertionError("unreachable")  # pragma: no cover
+                sent = self._send_once(prepared, call, material is not None)
+        assert sent is not None
+        return self._answer(sent, prepared, material, call, CompletionStream)
 
-    def _send_once(self, prepared: PreparedRequest, headers: dict[str, str], stream: bool) -> httpx.Response:
-        request = self._http.build_request("POST", "chat/completions", content=prepared.iter_body(),
-                                           **self._send_kwargs(prepared, headers, stream))
-        logger.debug("POST %s (%d bytes, stream=%s)", request.url, prepared.content_length, stream)
-        with _map_httpx_errors(f"POST {request.url}", self.timeout):
-            response = self._http.send(request, stream=stream)
-            if response.status_code >= 400 and stream:
-                response.read()
-        if response.status_code >= 400:
-            response.close()
-            raise _status_error(response, self._api_key)
-        return response
+    @overload
+    def ask(
+        self,
+        videos: Videos,
+        prompt: str,
+        *,
+        fps: float = ...,
+        media_resolution: str = ...,
+        system: str | None = ...,
+        max_completion_tokens: int = ...,
+        temperature: float | None = ...,
+        top_p: float | None = ...,
+        model: str | None = ...,
+        stream: Literal[False] = ...,
+        extra_body: Mapping[str, Any] | None = ...,
+        extra_headers: Mapping[str, str] | None = ...,
+        timeout: TimeoutArg | NotGiven = ...,
+    ) -> Completion: ...
 
-    def ask(self, videos: Any, prompt: str, *, fps: float = 2, media_resolution: str = "default",
-            system: str | None = None, max_completion_tokens: int = 1024, stream: bool = False,
-            **extra: Any) -> Completion | CompletionStream:
+    @overload
+    def ask(
+        self,
+        videos: Videos,
+        prompt: str,
+        *,
+        fps: float = ...,
+        media_resolution: str = ...,
+        system: str | None = ...,
+        max_completion_tokens: int = ...,
+        temperature: float | None = ...,
+        top_p: float | None = ...,
+        model: str | None = ...,
+        stream: Literal[True],
+        extra_body: Mapping[str, Any] | None = ...,
+        extra_headers: Mapping[str, str] | None = ...,
+        timeout: TimeoutArg | NotGiven = ...,
+    ) -> CompletionStream: ...
+
+    @overload
+    def ask(
+        self,
+        videos: Videos,
+        prompt: str,
+        *,
+        fps: float = ...,
+        media_resolution: str = ...,
+        system: str | None = ...,
+        max_completion_tokens: int = ...,
+        temperature: float | None = ...,
+        top_p: float | None = ...,
+        model: str | None = ...,
+        stream: bool,
+        extra_body: Mapping[str, Any] | None = ...,
+        extra_headers: Mapping[str, str] | None = ...,
+        timeout: TimeoutArg | NotGiven = ...,
+    ) -> Completion | CompletionStream: ...
+
+    def ask(
+        self,
+        videos: Videos,
+        prompt: str,
+        *,
+        fps: float = 2,
+        media_resolution: str = "default",
+        system: str | None = None,
+        max_completion_tokens: int = 1024,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        model: str | None = None,
+        stream: bool = False,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: TimeoutArg | NotGiven = NOT_GIVEN,
+    ) -> Completion | CompletionStream:
         """Ask about one or several videos; returns a :class:`Completion` (or a stream).
 
         Args:
@@ -770,46 +1312,106 @@ class MimoClient(_ClientBase):
             media_resolution: ``"default"`` or ``"max"``.
             system: an optional system message.
             max_completion_tokens: the answer's budget (reasoning included).
+            temperature, top_p: sampling, when you want other than the server's defaults.
+            model: this call's model (default: the client's).
             stream: return a :class:`CompletionStream` of deltas instead.
-            **extra: more top-level fields for the body (e.g. ``temperature=0.2``).
-        """
-        prepared = self.build_request(videos, prompt, fps=fps, media_resolution=media_resolution, system=system,
-                                      max_completion_tokens=max_completion_tokens, stream=stream, **extra)
-        return self.send(prepared, stream=stream)
+            extra_body: more top-level fields for the body, e.g.
+                ``{"thinking": {"type": "disabled"}}``.
+            extra_headers: more headers for this request.
+            timeout: this call's deadline (default: the client's ``timeout``, or
+                ``stream_timeout`` for a stream).
 
-    def send(self, prepared: PreparedRequest, *, stream: bool = False) -> Completion | CompletionStream:
-        """Send a :class:`PreparedRequest` (from :meth:`build_request`), using the cache if set."""
-        cached, material = self._cached(prepared)
-        if cached is not None:
-            return CompletionStream.from_completion(cached) if stream else cached
-        response = self._send(prepared, stream=stream)
-        if stream:
-            return CompletionStream(response, timeout=self.timeout, estimate=prepared.estimate, prices=self.prices,
-                                    request_id=response.headers.get("x-request-id"),
-                                    on_complete=self._store(material))
-        with _map_httpx_errors("reading the answer", self.timeout):
-            response.read()
-        completion = _parse_completion(response, estimate=prepared.estimate, prices=self.prices,
-                                       secret=self._api_key)
-        store = self._store(material)
-        if store:
-            store(completion)
-        return completion
+        >>> client = MimoClient("test-key", base_url=server.base_url)  # doctest: +SKIP
+        >>> client.ask("clip.mp4", "Describe it.").origin  # doctest: +SKIP
+        'live'
+        """
+        with self._guarded():
+            call = self._call(stream, timeout, extra_headers)
+            prepared = self._build(
+                videos,
+                prompt,
+                fps,
+                media_resolution,
+                system,
+                max_completion_tokens,
+                temperature,
+                top_p,
+                model,
+                stream,
+                extra_body,
+                call.deadline,
+            )
+            return self._send_prepared(prepared, call)
+
+    @overload
+    def send(
+        self,
+        prepared: PreparedRequest,
+        *,
+        stream: Literal[False] = ...,
+        extra_headers: Mapping[str, str] | None = ...,
+        timeout: TimeoutArg | NotGiven = ...,
+    ) -> Completion: ...
+
+    @overload
+    def send(
+        self,
+        prepared: PreparedRequest,
+        *,
+        stream: Literal[True],
+        extra_headers: Mapping[str, str] | None = ...,
+        timeout: TimeoutArg | NotGiven = ...,
+    ) -> CompletionStream: ...
+
+    @overload
+    def send(
+        self,
+        prepared: PreparedRequest,
+        *,
+        stream: bool,
+        extra_headers: Mapping[str, str] | None = ...,
+        timeout: TimeoutArg | NotGiven = ...,
+    ) -> Completion | CompletionStream: ...
+
+    def send(
+        self,
+        prepared: PreparedRequest,
+        *,
+        stream: bool = False,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: TimeoutArg | NotGiven = NOT_GIVEN,
+    ) -> Completion | CompletionStream:
+        """Send a :class:`PreparedRequest` (from :meth:`build_request`), using the cache if set.
+
+        ``stream`` decides the answer's form, whatever the request was built with. A local video
+        that changed size or vanished since the request was built is a
+        :class:`~mimo_nb.errors.VideoError`.
+        """
+        with self._guarded():
+            if not isinstance(prepared, PreparedRequest):
+                raise LimitError(
+                    "send() takes a PreparedRequest from build_request(), got "
+                    f"{type(prepared).__name__}."
+                )
+            return self._send_prepared(prepared, self._call(stream, timeout, extra_headers))
 
     # -- batches --
 
-    def map(self, items: Iterable[Any], *, concurrency: int = 4, progress: bool = True, **common: Any) -> BatchResult:
+    def map(
+        self, items: Iterable[Any], *, concurrency: int = 4, progress: bool = True, **common: Any
+    ) -> BatchResult:
         """Ask about many items, ``concurrency`` at a time; errors are collected per item.
 
         Each item is a dict of :meth:`ask` arguments, a ``(videos, prompt)`` pair, or videos
-        (with ``prompt=`` given here). Results keep the input order.
+        (with ``prompt=`` given here). ``common`` are :meth:`ask` arguments for every item; an
+        unknown one is a ``TypeError`` at once. Results keep the input order.
 
-        >>> results = client.map(["a.mp4", "b.mp4"], prompt="Describe it.")
-        >>> results.to_records()
+        >>> result = MimoClient().map(["clip.mp4"], prompt="Describe it.", progress=False)
+        >>> result[0].error  # no key here: collected, not raised  # doctest: +ELLIPSIS
+        ConfigurationError('no API key: ...')
         """
+        _check_batch_options(self.ask, common, concurrency)
         items = list(items)
-        if concurrency < 1:
-            raise LimitError(f"concurrency must be at least 1, got {concurrency}.")
         result = BatchResult([BatchItem(i, "") for i in range(len(items))])
         bar = _progress(len(items), progress)
 
@@ -818,7 +1420,7 @@ class MimoClient(_ClientBase):
             try:
                 kwargs = _batch_call(items[index], common)
                 slot.label = _label(kwargs["videos"])
-                slot.completion = self.ask(**kwargs)  # type: ignore[assignment]
+                slot.completion = self.ask(**kwargs)
             except Exception as exc:  # noqa: BLE001  (a batch collects every item's failure)
                 slot.error = exc
             finally:
@@ -833,106 +1435,376 @@ class MimoClient(_ClientBase):
 
 
 class AsyncMimoClient(_ClientBase):
-    """The async twin of :class:`MimoClient`: ``await aclient.ask(...)``, ``await aclient.map(...)``.
+    """The async twin of :class:`MimoClient`: ``await aclient.ask(...)``, ``await .map(...)``.
 
-    Takes the same arguments; ``transport`` is an ``httpx.AsyncBaseTransport``.
+    Takes the same arguments; ``transport`` is an ``httpx.AsyncBaseTransport`` and
+    ``http_client`` an ``httpx.AsyncClient``. Deadlines cancel the awaited request.
     """
 
-    def __init__(self, api_key: str | None = None, **kwargs: Any) -> None:
-        super().__init__(api_key, **kwargs)
-        self._http = httpx.AsyncClient(base_url=self.base_url + "/", timeout=self.timeout,
-                                       transport=self._transport,
-                                       limits=httpx.Limits(max_connections=64, max_keepalive_connections=64))
+    _http: httpx.AsyncClient
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        model: str = DEFAULT_MODEL,
+        timeout: TimeoutArg = DEFAULT_TIMEOUT,
+        stream_timeout: float | None = DEFAULT_STREAM_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        retry_base_delay: float = 0.5,
+        retry_max_delay: float = 20.0,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        cache: str | os.PathLike[str] | ResponseCache | None = None,
+        offline: bool | None = None,
+        prices: Prices | None = None,
+        context_lengths: Mapping[str, int] | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self._configure(
+            api_key,
+            base_url,
+            model,
+            timeout,
+            stream_timeout,
+            max_retries,
+            retry_base_delay,
+            retry_max_delay,
+            max_response_bytes,
+            cache,
+            offline,
+            prices,
+            context_lengths,
+            default_headers,
+        )
+        if http_client is not None and transport is not None:
+            raise ConfigurationError(
+                "pass transport= or http_client=, not both (set the transport on your client)."
+            )
+        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
+            raise ConfigurationError(
+                f"http_client must be an httpx.AsyncClient, got {type(http_client).__name__} "
+                "(an httpx.Client goes to MimoClient)."
+            )
+        if transport is not None and not isinstance(transport, httpx.AsyncBaseTransport):
+            raise ConfigurationError(
+                f"transport must be an httpx.AsyncBaseTransport, got {type(transport).__name__}."
+            )
+        self._owns_http = http_client is None
+        self._http = (
+            http_client
+            if http_client is not None
+            else httpx.AsyncClient(
+                transport=transport,
+                limits=httpx.Limits(max_connections=64, max_keepalive_connections=64),
+            )
+        )
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        """Close the connections (unless they belong to an ``http_client`` you passed)."""
+        if self._owns_http:
+            await self._http.aclose()
 
-    async def __aenter__(self) -> "AsyncMimoClient":
+    async def __aenter__(self) -> AsyncMimoClient:
         return self
 
     async def __aexit__(self, *exc: Any) -> None:
         await self.aclose()
 
-    async def _head_size(self, url: str) -> int | None:
+    async def _head_size(self, url: str, deadline: Deadline) -> int | None:
+        if self.offline:
+            return None
         if url in self._url_sizes:
             return self._url_sizes[url]
+        probe = deadline.earliest(Deadline(HEAD_TIMEOUT))
         try:
-            response = await self._http.head(url, timeout=min(HEAD_TIMEOUT, self.timeout), follow_redirects=True)
-        except httpx.HTTPError as exc:
+            response = await within(
+                probe,
+                self._http.head(
+                    url, timeout=per_operation(self.timeout, probe), follow_redirects=True
+                ),
+            )
+        except (httpx.HTTPError, DeadlineExceeded) as exc:
             logger.debug("HEAD %s failed (%s); size unknown", url, type(exc).__name__)
             return None
         return self._remember_size(url, response)
 
-    async def build_request(self, videos: Any, prompt: str, *, fps: float = 2, media_resolution: str = "default",
-                            system: str | None = None, max_completion_tokens: int = 1024, stream: bool = False,
-                            **extra: Any) -> PreparedRequest:
-        """The exact request :meth:`ask` would send, without sending it."""
-        self._check_args(prompt, fps, media_resolution, system, max_completion_tokens, extra)
+    async def _build(
+        self,
+        videos: Any,
+        prompt: str,
+        fps: float,
+        media_resolution: str,
+        system: str | None,
+        max_completion_tokens: int,
+        temperature: float | None,
+        top_p: float | None,
+        model: str | None,
+        stream: bool,
+        extra_body: Mapping[str, Any] | None,
+        deadline: Deadline,
+    ) -> PreparedRequest:
+        fields = self._body_fields(temperature, top_p, extra_body, stream)
+        sources, fps = self._check_call(
+            videos, prompt, fps, media_resolution, system, max_completion_tokens, model, fields
+        )
         parts = []
-        for source in self._sources(videos):
-            if is_url(source):
-                size = await self._head_size(source)
-                parts.append(url_part(source, fps=fps, media_resolution=media_resolution, size_bytes=size))
+        for source in sources:
+            if isinstance(source, str) and is_url(source):
+                size = await self._head_size(source, deadline)
+                parts.append(checked_url_part(source, fps, media_resolution, size_bytes=size))
             else:  # probing decodes headers from disk: keep it off the event loop
-                parts.append(await asyncio.to_thread(self._local_part, source, fps, media_resolution))
-        return self._prepare(parts, prompt, system=system, max_completion_tokens=max_completion_tokens,
-                             stream=stream, extra=extra)
+                parts.append(
+                    await asyncio.to_thread(
+                        self._local_part, source, fps, media_resolution, deadline
+                    )
+                )
+        return self._prepare(
+            parts,
+            prompt,
+            system=system,
+            max_completion_tokens=max_completion_tokens,
+            model=model,
+            stream=stream,
+            fields=fields,
+        )
 
-    async def _send(self, prepared: PreparedRequest, *, stream: bool) -> httpx.Response:
-        headers = self._headers()
-        async for attempt in AsyncRetrying(**self._retry_policy()):
-            with attempt:
-                return await self._send_once(prepared, headers, stream)
-        raise AssertionError("unreachable")  # pragma: no cover
+    async def build_request(
+        self,
+        videos: Videos,
+        prompt: str,
+        *,
+        fps: float = 2,
+        media_resolution: str = "default",
+        system: str | None = None,
+        max_completion_tokens: int = 1024,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        model: str | None = None,
+        stream: bool = False,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: TimeoutArg | NotGiven = NOT_GIVEN,
+    ) -> PreparedRequest:
+        """The exact request :meth:`ask` would send, without sending it."""
+        with self._guarded():
+            deadline = self._call(stream, timeout, None).deadline
+            return await self._build(
+                videos,
+                prompt,
+                fps,
+                media_resolution,
+                system,
+                max_completion_tokens,
+                temperature,
+                top_p,
+                model,
+                stream,
+                extra_body,
+                deadline,
+            )
 
-    async def _send_once(self, prepared: PreparedRequest, headers: dict[str, str], stream: bool) -> httpx.Response:
-        request = self._http.build_request("POST", "chat/completions", content=prepared.aiter_body(),
-                                           **self._send_kwargs(prepared, headers, stream))
-        with _map_httpx_errors(f"POST {request.url}", self.timeout):
-            response = await self._http.send(request, stream=stream)
-            if response.status_code >= 400 and stream:
-                await response.aread()
-        if response.status_code >= 400:
-            await response.aclose()
-            raise _status_error(response, self._api_key)
-        return response
+    async def _exchange(self, prepared: PreparedRequest, call: _Call, hashing: bool) -> _Sent:
+        hasher = _BodyHasher(prepared, call.deadline, hashing)
+        request = self._http.build_request(
+            "POST",
+            self._endpoint(),
+            content=prepared.aiter_body(on_block=hasher),
+            headers=self._headers(call, prepared),
+            timeout=per_operation(call.timeout, call.deadline),
+        )
+        logger.debug(
+            "POST %s (%d bytes, stream=%s)", request.url, prepared.content_length, call.stream
+        )
+        with httpx_errors(f"POST {request.url}", self._secrets, call.timeout):
+            response = await self._http.send(request, stream=True)
+            try:
+                if response.status_code >= 400:
+                    data = await aread_capped(response, ERROR_BODY_BYTES, keep_head=True)
+                    raise status_error(response, data, self._secrets)
+                if call.stream:
+                    check_declared(response, self.max_response_bytes)
+                    response.stream = CappedStream(response.stream, self.max_response_bytes)
+                    return _Sent(response, None, hasher.digests())
+                data = await aread_capped(response, self.max_response_bytes)
+            except BaseException:
+                await response.aclose()
+                raise
+        await response.aclose()
+        return _Sent(response, data, hasher.digests())
 
-    async def ask(self, videos: Any, prompt: str, *, fps: float = 2, media_resolution: str = "default",
-                  system: str | None = None, max_completion_tokens: int = 1024, stream: bool = False,
-                  **extra: Any) -> Completion | AsyncCompletionStream:
-        """Like :meth:`MimoClient.ask`; with ``stream=True`` returns an :class:`AsyncCompletionStream`."""
-        prepared = await self.build_request(videos, prompt, fps=fps, media_resolution=media_resolution,
-                                            system=system, max_completion_tokens=max_completion_tokens,
-                                            stream=stream, **extra)
-        return await self.send(prepared, stream=stream)
+    async def _send_once(self, prepared: PreparedRequest, call: _Call, hashing: bool) -> _Sent:
+        try:
+            return await within(call.deadline, self._exchange(prepared, call, hashing))
+        except DeadlineExceeded:
+            raise deadline_error(f"POST {self._endpoint()}", call.deadline) from None
 
-    async def send(self, prepared: PreparedRequest, *, stream: bool = False) -> Completion | AsyncCompletionStream:
+    async def _send_prepared(
+        self, prepared: PreparedRequest, call: _Call
+    ) -> Completion | AsyncCompletionStream:
+        prepared = prepared.with_stream(call.stream)
+        prepared.check_files()
         if self.cache is not None and prepared.markers:  # hashing local files is blocking
             cached, material = await asyncio.to_thread(self._cached, prepared)
         else:
             cached, material = self._cached(prepared)
         if cached is not None:
-            return AsyncCompletionStream.from_completion(cached) if stream else cached
-        response = await self._send(prepared, stream=stream)
-        if stream:
-            return AsyncCompletionStream(response, timeout=self.timeout, estimate=prepared.estimate,
-                                         prices=self.prices, request_id=response.headers.get("x-request-id"),
-                                         on_complete=self._store(material))
-        with _map_httpx_errors("reading the answer", self.timeout):
-            await response.aread()
-        completion = _parse_completion(response, estimate=prepared.estimate, prices=self.prices,
-                                       secret=self._api_key)
-        store = self._store(material)
-        if store:
-            store(completion)
-        return completion
+            return AsyncCompletionStream.from_completion(cached) if call.stream else cached
+        self._headers(call, prepared)  # no key: fail before any connection
+        sent = None
+        async for attempt in AsyncRetrying(**self._retry_policy(call.deadline)):
+            with attempt:
+                sent = await self._send_once(prepared, call, material is not None)
+        assert sent is not None
+        return self._answer(sent, prepared, material, call, AsyncCompletionStream)
 
-    async def map(self, items: Iterable[Any], *, concurrency: int = 4, progress: bool = True,
-                   **common: Any) -> BatchResult:
+    @overload
+    async def ask(
+        self,
+        videos: Videos,
+        prompt: str,
+        *,
+        fps: float = ...,
+        media_resolution: str = ...,
+        system: str | None = ...,
+        max_completion_tokens: int = ...,
+        temperature: float | None = ...,
+        top_p: float | None = ...,
+        model: str | None = ...,
+        stream: Literal[False] = ...,
+        extra_body: Mapping[str, Any] | None = ...,
+        extra_headers: Mapping[str, str] | None = ...,
+        timeout: TimeoutArg | NotGiven = ...,
+    ) -> Completion: ...
+
+    @overload
+    async def ask(
+        self,
+        videos: Videos,
+        prompt: str,
+        *,
+        fps: float = ...,
+        media_resolution: str = ...,
+        system: str | None = ...,
+        max_completion_tokens: int = ...,
+        temperature: float | None = ...,
+        top_p: float | None = ...,
+        model: str | None = ...,
+        stream: Literal[True],
+        extra_body: Mapping[str, Any] | None = ...,
+        extra_headers: Mapping[str, str] | None = ...,
+        timeout: TimeoutArg | NotGiven = ...,
+    ) -> AsyncCompletionStream: ...
+
+    @overload
+    async def ask(
+        self,
+        videos: Videos,
+        prompt: str,
+        *,
+        fps: float = ...,
+        media_resolution: str = ...,
+        system: str | None = ...,
+        max_completion_tokens: int = ...,
+        temperature: float | None = ...,
+        top_p: float | None = ...,
+        model: str | None = ...,
+        stream: bool,
+        extra_body: Mapping[str, Any] | None = ...,
+        extra_headers: Mapping[str, str] | None = ...,
+        timeout: TimeoutArg | NotGiven = ...,
+    ) -> Completion | AsyncCompletionStream: ...
+
+    async def ask(
+        self,
+        videos: Videos,
+        prompt: str,
+        *,
+        fps: float = 2,
+        media_resolution: str = "default",
+        system: str | None = None,
+        max_completion_tokens: int = 1024,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        model: str | None = None,
+        stream: bool = False,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: TimeoutArg | NotGiven = NOT_GIVEN,
+    ) -> Completion | AsyncCompletionStream:
+        """Like :meth:`MimoClient.ask`; with ``stream=True``, an :class:`AsyncCompletionStream`."""
+        with self._guarded():
+            call = self._call(stream, timeout, extra_headers)
+            prepared = await self._build(
+                videos,
+                prompt,
+                fps,
+                media_resolution,
+                system,
+                max_completion_tokens,
+                temperature,
+                top_p,
+                model,
+                stream,
+                extra_body,
+                call.deadline,
+            )
+            return await self._send_prepared(prepared, call)
+
+    @overload
+    async def send(
+        self,
+        prepared: PreparedRequest,
+        *,
+        stream: Literal[False] = ...,
+        extra_headers: Mapping[str, str] | None = ...,
+        timeout: TimeoutArg | NotGiven = ...,
+    ) -> Completion: ...
+
+    @overload
+    async def send(
+        self,
+        prepared: PreparedRequest,
+        *,
+        stream: Literal[True],
+        extra_headers: Mapping[str, str] | None = ...,
+        timeout: TimeoutArg | NotGiven = ...,
+    ) -> AsyncCompletionStream: ...
+
+    @overload
+    async def send(
+        self,
+        prepared: PreparedRequest,
+        *,
+        stream: bool,
+        extra_headers: Mapping[str, str] | None = ...,
+        timeout: TimeoutArg | NotGiven = ...,
+    ) -> Completion | AsyncCompletionStream: ...
+
+    async def send(
+        self,
+        prepared: PreparedRequest,
+        *,
+        stream: bool = False,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: TimeoutArg | NotGiven = NOT_GIVEN,
+    ) -> Completion | AsyncCompletionStream:
+        """Like :meth:`MimoClient.send`."""
+        with self._guarded():
+            if not isinstance(prepared, PreparedRequest):
+                raise LimitError(
+                    "send() takes a PreparedRequest from build_request(), got "
+                    f"{type(prepared).__name__}."
+                )
+            return await self._send_prepared(prepared, self._call(stream, timeout, extra_headers))
+
+    async def map(
+        self, items: Iterable[Any], *, concurrency: int = 4, progress: bool = True, **common: Any
+    ) -> BatchResult:
         """Like :meth:`MimoClient.map`, on the event loop, ``concurrency`` requests at a time."""
+        _check_batch_options(self.ask, common, concurrency)
         items = list(items)
-        if concurrency < 1:
-            raise LimitError(f"concurrency must be at least 1, got {concurrency}.")
         result = BatchResult([BatchItem(i, "") for i in range(len(items))])
         gate = asyncio.Semaphore(concurrency)
         bar = _progress(len(items), progress)
@@ -943,7 +1815,7 @@ class AsyncMimoClient(_ClientBase):
                 try:
                     kwargs = _batch_call(items[index], common)
                     slot.label = _label(kwargs["videos"])
-                    slot.completion = await self.ask(**kwargs)  # type: ignore[assignment]
+                    slot.completion = await self.ask(**kwargs)
                 except Exception as exc:  # noqa: BLE001  (a batch collects every item's failure)
                     slot.error = exc
                 finally:

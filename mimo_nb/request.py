@@ -15,7 +15,11 @@ the base64 encoder in small chunks, with the exact ``Content-Length`` known in a
 >>> req = prepare_request([part], "please describe the content of the video")
 >>> req.json["messages"][0]["content"][0]["fps"]
 2
->>> print(req)            # the body as JSON, with base64 elided
+>>> print(req)            # doctest: +ELLIPSIS
+{
+  "model": "mimo-v2.5",
+  "messages": [
+...
 """
 
 from __future__ import annotations
@@ -24,15 +28,23 @@ import base64
 import copy
 import html
 import json
+import math
 import os
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable, Iterable, Iterator, Literal, Mapping
+from typing import Any, Literal
 
 from .cache import file_sha256
 from .errors import LimitError, VideoError
-from .limits import BASE64_LIMIT_BYTES, MIME_TYPES, URL_LIMIT_BYTES, base64_length, max_base64_file_bytes
+from .limits import (
+    BASE64_LIMIT_BYTES,
+    MIME_TYPES,
+    URL_LIMIT_BYTES,
+    base64_length,
+    max_base64_file_bytes,
+)
 from .pricing import ContextCheck, check_context, estimate_text_tokens
 from .tokens import TokenBreakdown, validate_fps, validate_media_resolution
 
@@ -52,6 +64,9 @@ __all__ = [
     "PreparedRequest",
     "prepare_request",
     "check_request_args",
+    "check_json_value",
+    "checked_url_part",
+    "checked_file_part",
 ]
 
 # ---- The spec's limits and formats (the numbers live in limits.py) ---------------------------
@@ -77,7 +92,11 @@ def mime_type_for(name_or_format: str | os.PathLike[str]) -> str:
 
 def is_url(source: Any) -> bool:
     """True for an ``http://`` or ``https://`` URL string."""
-    return isinstance(source, str) and source.split("://", 1)[0].lower() in ("http", "https") and "://" in source
+    return (
+        isinstance(source, str)
+        and source.split("://", 1)[0].lower() in ("http", "https")
+        and "://" in source
+    )
 
 
 # ---- One video as a content part ------------------------------------------------------------
@@ -100,13 +119,40 @@ class VideoPart:
     size_bytes: int | None = None
     breakdown: TokenBreakdown | None = None
     name: str = ""
-    sha256_fn: Callable[[], str] | None = field(default=None, compare=False, repr=False)
 
     def sha256(self) -> str:
-        """Hex sha256 of the file's bytes (data parts only), computed by streaming the file."""
+        """Hex sha256 of the file's bytes as they are now (data parts only).
+
+        Raises :class:`VideoError` when the file can no longer be read.
+        """
         if self.path is None:
             raise LimitError("only a local video has bytes to hash; this part is a URL.")
-        return self.sha256_fn() if self.sha256_fn else file_sha256(self.path)
+        try:
+            return file_sha256(self.path)
+        except OSError as exc:
+            raise _changed(self, f"it cannot be read any more ({exc.strerror or exc})") from None
+
+    def check_unchanged(self) -> None:
+        """Raise :class:`VideoError` if the file vanished or changed size since it was measured."""
+        if self.path is None:
+            return
+        try:
+            size = self.path.stat().st_size
+        except OSError as exc:
+            raise _changed(self, f"it cannot be read any more ({exc.strerror or exc})") from None
+        if size != self.size_bytes:
+            raise _changed(
+                self, f"it is {size:,} bytes now, {self.size_bytes:,} when the request was built"
+            )
+
+
+def _changed(part: VideoPart, how: str) -> VideoError:
+    return VideoError(
+        f"{part.name} changed after the request was built: {how}. Wait until the file is fully "
+        "written, then build the request again (client.ask does both).",
+        reason="changed",
+        source=str(part.path),
+    )
 
 
 @dataclass(frozen=True)
@@ -152,15 +198,9 @@ class RequestEstimate:
         }
 
 
-
 def _json_number(value: float) -> int | float:
     """2.0 -> 2, so the body reads like the spec's (``"fps": 2``)."""
     return int(value) if float(value).is_integer() else float(value)
-
-
-def _check_knobs(fps: float, media_resolution: str) -> float:
-    validate_media_resolution(media_resolution)
-    return validate_fps(fps)
 
 
 def url_part(
@@ -177,15 +217,39 @@ def url_part(
     'url'
     """
     if not is_url(url):
-        raise LimitError(f"{url!r} is not an http(s) URL; pass a public URL, a local path or a Video.")
-    fps = _check_knobs(fps, media_resolution)
+        raise LimitError(
+            f"{url!r} is not an http(s) URL; pass a public URL, a local path or a Video."
+        )
+    validate_media_resolution(media_resolution)
+    return checked_url_part(
+        url, validate_fps(fps), media_resolution, size_bytes=size_bytes, breakdown=breakdown
+    )
+
+
+def checked_url_part(
+    url: str,
+    fps: float,
+    media_resolution: str,
+    *,
+    size_bytes: int | None = None,
+    breakdown: TokenBreakdown | None = None,
+) -> VideoPart:
+    """:func:`url_part` for an ``fps`` and ``media_resolution`` validated by the caller."""
     if size_bytes is not None and size_bytes > URL_LIMIT_BYTES:
         raise LimitError(
-            f"the video at {url} is {size_bytes / 2**20:.1f} MB; MiMo accepts at most 300 MB per video "
-            "by URL. Shrink it with Video.open(url).fit(...) and send the result, or cut it into parts."
+            f"the video at {url} is {size_bytes / 2**20:.1f} MB; MiMo accepts at most 300 MB per "
+            "video by URL. Shrink it with Video.open(url).fit(...) and send the result, or cut it "
+            "into parts."
         )
-    return VideoPart("url", fps, media_resolution, url=url, size_bytes=size_bytes, breakdown=breakdown,
-                     name=url.rsplit("/", 1)[-1] or url)
+    return VideoPart(
+        "url",
+        fps,
+        media_resolution,
+        url=url,
+        size_bytes=size_bytes,
+        breakdown=breakdown,
+        name=url.rsplit("/", 1)[-1] or url,
+    )
 
 
 def file_part(
@@ -197,22 +261,46 @@ def file_part(
     size_bytes: int | None = None,
     breakdown: TokenBreakdown | None = None,
     name: str | None = None,
-    sha256_fn: Callable[[], str] | None = None,
 ) -> VideoPart:
     """A local file to send as a base64 data URI; its base64 must be at most 50 MB.
 
     ``mime_type`` defaults to the one of the file's suffix. No probing happens here: pass the
     ``breakdown`` of a probed :class:`~mimo_nb.video.Video` to keep it beside the request.
     """
+    validate_media_resolution(media_resolution)
+    return checked_file_part(
+        path,
+        mime_type,
+        validate_fps(fps),
+        media_resolution,
+        size_bytes=size_bytes,
+        breakdown=breakdown,
+        name=name,
+    )
+
+
+def checked_file_part(
+    path: str | os.PathLike[str],
+    mime_type: str | None,
+    fps: float,
+    media_resolution: str,
+    *,
+    size_bytes: int | None = None,
+    breakdown: TokenBreakdown | None = None,
+    name: str | None = None,
+) -> VideoPart:
+    """:func:`file_part` for an ``fps`` and ``media_resolution`` validated by the caller."""
     path = Path(path)
-    fps = _check_knobs(fps, media_resolution)
     mime_type = mime_type or mime_type_for(path)
     if size_bytes is None:
         try:
             size_bytes = path.stat().st_size
         except OSError as exc:
-            raise VideoError(f"cannot read {path}: {exc.strerror or exc}. Check the path.",
-                             reason="not_found", source=str(path)) from None
+            raise VideoError(
+                f"cannot read {path}: {exc.strerror or exc}. Check the path.",
+                reason="not_found",
+                source=str(path),
+            ) from None
     encoded = base64_length(size_bytes)
     if encoded > BASE64_LIMIT_BYTES:
         raise LimitError(
@@ -222,18 +310,47 @@ def file_part(
             f"Video.open({str(path)!r}).fit(fps={_json_number(fps)!r}, "
             f"media_resolution={media_resolution!r}), or host it at a public URL (up to 300 MB)."
         )
-    return VideoPart("data", fps, media_resolution, path=path, mime_type=mime_type, size_bytes=size_bytes,
-                     breakdown=breakdown, name=name or path.name, sha256_fn=sha256_fn)
+    return VideoPart(
+        "data",
+        fps,
+        media_resolution,
+        path=path,
+        mime_type=mime_type,
+        size_bytes=size_bytes,
+        breakdown=breakdown,
+        name=name or path.name,
+    )
 
 
-def _iter_base64(path: Path, expected_bytes: int, chunk_bytes: int = CHUNK_BYTES) -> Iterator[bytes]:
-    """The base64 of a file in chunks; raises if the file changed size since it was measured."""
+BlockHook = Callable[[str, bytes], None]
+"""``hook(marker, raw_bytes)``: sees each block of a local video as it is read for sending."""
+
+
+def _iter_base64(
+    part: VideoPart, chunk_bytes: int = CHUNK_BYTES, on_block: Callable[[bytes], None] | None = None
+) -> Iterator[bytes]:
+    """The base64 of a part's file in chunks: exactly ``size_bytes`` bytes of it, or a VideoError.
+
+    ``on_block(raw_bytes)`` sees every block read (the client hashes what it sends with it).
+    """
+    assert part.path is not None and part.size_bytes is not None
     chunk_bytes = max(3, chunk_bytes // 3 * 3)
-    seen = 0
+    left = part.size_bytes
     carry = b""
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk_bytes):
-            seen += len(block)
+    try:
+        handle = open(part.path, "rb")
+    except OSError as exc:
+        raise _changed(part, f"it cannot be read any more ({exc.strerror or exc})") from None
+    with handle:
+        while left > 0:
+            block = handle.read(min(chunk_bytes, left))
+            if not block:
+                raise _changed(
+                    part, f"it ended after {part.size_bytes - left:,} of {part.size_bytes:,} bytes"
+                )
+            left -= len(block)
+            if on_block is not None:
+                on_block(block)
             if carry:
                 block, carry = carry + block, b""
             cut = len(block) // 3 * 3  # a short read must not put padding mid-stream
@@ -241,14 +358,10 @@ def _iter_base64(path: Path, expected_bytes: int, chunk_bytes: int = CHUNK_BYTES
                 block, carry = block[:cut], block[cut:]
             if block:
                 yield base64.b64encode(block)
+        if handle.read(1):
+            raise _changed(part, f"it grew past the {part.size_bytes:,} bytes measured")
     if carry:
         yield base64.b64encode(carry)
-    if seen != expected_bytes:
-        raise VideoError(
-            f"{path.name} changed size while it was being sent ({expected_bytes} bytes expected, "
-            f"{seen} read). Wait until the file is fully written, then ask again.",
-            reason="truncated", source=str(path),
-        )
 
 
 # ---- The whole request ----------------------------------------------------------------------
@@ -256,7 +369,7 @@ def _iter_base64(path: Path, expected_bytes: int, chunk_bytes: int = CHUNK_BYTES
 
 @dataclass
 class PreparedRequest:
-    """A request ready to send: the JSON body (videos as markers until sent), its estimate and checks.
+    """A request ready to send: the JSON body (videos as markers until sent), estimate, checks.
 
     ``json`` is the exact body as a dict (reading every local file, so it is large for large
     files); ``elided_json()`` the same with base64 shortened for display; ``iter_body()`` the
@@ -271,7 +384,7 @@ class PreparedRequest:
 
     # -- views of the body --
 
-    def _replace_markers(self, value_for: Callable[[VideoPart], Any]) -> dict[str, Any]:
+    def _replace_markers(self, value_for: Callable[[str, VideoPart], Any]) -> dict[str, Any]:
         body = copy.deepcopy(self.template)
         for message in body.get("messages", []):
             content = message.get("content")
@@ -280,44 +393,80 @@ class PreparedRequest:
             for item in content:
                 url = item.get("video_url", {}).get("url") if isinstance(item, dict) else None
                 if url in self.markers:
-                    item["video_url"]["url"] = value_for(self.markers[url])
+                    item["video_url"]["url"] = value_for(url, self.markers[url])
         return body
 
     @property
     def json(self) -> dict[str, Any]:
         """The exact body that would be sent, as a dict (local files read and base64-encoded)."""
-        def data_uri(part: VideoPart) -> str:
-            assert part.path is not None and part.size_bytes is not None
-            encoded = b"".join(_iter_base64(part.path, part.size_bytes)).decode("ascii")
+
+        def data_uri(marker: str, part: VideoPart) -> str:
+            encoded = b"".join(_iter_base64(part)).decode("ascii")
             return f"data:{part.mime_type};base64,{encoded}"
+
         return self._replace_markers(data_uri)
 
     def elided_json(self) -> dict[str, Any]:
         """The body with each data URI's base64 replaced by a short note (for display)."""
-        def note(part: VideoPart) -> str:
+
+        def note(marker: str, part: VideoPart) -> str:
             size = base64_length(part.size_bytes or 0)
-            return f"data:{part.mime_type};base64,<{size:,} base64 characters of {part.name} elided>"
+            return (
+                f"data:{part.mime_type};base64,<{size:,} base64 characters of {part.name} elided>"
+            )
+
         return self._replace_markers(note)
 
-    def cache_material(self) -> dict[str, Any]:
+    def cache_material(self, sent: Mapping[str, str] | None = None) -> dict[str, Any]:
         """The canonical request for the cache key: each local video replaced by its sha256.
 
+        ``sent`` maps a video's marker (its placeholder in ``template``) to the sha256 of the
+        bytes that were sent for it; by default each file is hashed as it is now.
         Streaming flags are left out (a streamed and a plain answer are the same answer).
         """
-        body = self._replace_markers(lambda part: {"sha256": part.sha256(), "mime_type": part.mime_type})
+
+        def digest(marker: str, part: VideoPart) -> dict[str, Any]:
+            sha256 = sent[marker] if sent is not None else part.sha256()
+            return {"sha256": sha256, "mime_type": part.mime_type}
+
+        body = self._replace_markers(digest)
         body.pop("stream", None)
         body.pop("stream_options", None)
         return body
 
+    @property
+    def stream(self) -> bool:
+        """True when the body asks for a streamed answer."""
+        return bool(self.template.get("stream"))
+
+    def with_stream(self, stream: bool) -> PreparedRequest:
+        """This request asking for a streamed answer (``stream=True``, usage in the last chunk) or
+        a plain one; itself when it already does."""
+        if stream == self.stream:
+            return self
+        template = dict(self.template)
+        if stream:
+            template["stream"] = True
+            template.setdefault("stream_options", {"include_usage": True})
+        else:
+            template.pop("stream", None)
+            template.pop("stream_options", None)
+        return replace(self, template=template)
+
+    def check_files(self) -> None:
+        """Raise :class:`VideoError` if a local video vanished or changed size since building."""
+        for part in self.parts:
+            part.check_unchanged()
+
     # -- the bytes on the wire --
 
-    def _segments(self) -> list[bytes | VideoPart]:
-        """The body as literal byte runs and the videos between them."""
-        text = json.dumps(self.template, ensure_ascii=False, separators=(",", ":"))
-        out: list[bytes | VideoPart] = []
+    def _segments(self) -> list[bytes | tuple[str, VideoPart]]:
+        """The body as literal byte runs and the (marker, video) pairs between them."""
+        text = json.dumps(self.template, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        out: list[bytes | tuple[str, VideoPart]] = []
         for marker, part in self.markers.items():
             head, _, text = text.partition(json.dumps(marker))
-            out += [head.encode("utf-8"), part]
+            out += [head.encode("utf-8"), (marker, part)]
         out.append(text.encode("utf-8"))
         return out
 
@@ -329,31 +478,38 @@ class PreparedRequest:
             if isinstance(seg, bytes):
                 total += len(seg)
             else:
-                total += len(self._data_prefix(seg)) + base64_length(seg.size_bytes or 0) + 1
+                part = seg[1]
+                total += len(self._data_prefix(part)) + base64_length(part.size_bytes or 0) + 1
         return total
 
     @staticmethod
     def _data_prefix(part: VideoPart) -> bytes:
         return f'"data:{part.mime_type};base64,'.encode("ascii")
 
-    def iter_body(self, chunk_bytes: int = CHUNK_BYTES) -> Iterator[bytes]:
+    def iter_body(
+        self, chunk_bytes: int = CHUNK_BYTES, on_block: BlockHook | None = None
+    ) -> Iterator[bytes]:
         """Yield the exact JSON body in chunks; a file is never in memory whole.
 
         Base64 text needs no JSON escaping, so it is written between the template's pieces as
-        it is encoded.
+        it is encoded. ``on_block(marker, raw_bytes)`` sees each block of a file as it is read.
+        Raises :class:`VideoError` if a file is not the size it was when the request was built.
         """
         for seg in self._segments():
             if isinstance(seg, bytes):
                 yield seg
                 continue
-            assert seg.path is not None and seg.size_bytes is not None
-            yield self._data_prefix(seg)
-            yield from _iter_base64(seg.path, seg.size_bytes, chunk_bytes)
+            marker, part = seg
+            hook = None if on_block is None else (lambda block, m=marker: on_block(m, block))
+            yield self._data_prefix(part)
+            yield from _iter_base64(part, chunk_bytes, hook)
             yield b'"'
 
-    async def aiter_body(self, chunk_bytes: int = CHUNK_BYTES) -> AsyncIterator[bytes]:
+    async def aiter_body(
+        self, chunk_bytes: int = CHUNK_BYTES, on_block: BlockHook | None = None
+    ) -> AsyncIterator[bytes]:
         """:meth:`iter_body` for async clients (file reads are short, chunked and blocking)."""
-        for chunk in self.iter_body(chunk_bytes):
+        for chunk in self.iter_body(chunk_bytes, on_block):
             yield chunk
 
     def body_bytes(self) -> bytes:
@@ -367,35 +523,121 @@ class PreparedRequest:
 
     def __repr__(self) -> str:
         videos = ", ".join(f"{p.kind}:{p.name}" for p in self.parts)
-        return (f"PreparedRequest(model={self.template.get('model')!r}, videos=[{videos}], "
-                f"estimated_prompt_tokens={self.estimate.prompt_tokens}, bytes={self.content_length:,})")
+        return (
+            f"PreparedRequest(model={self.template.get('model')!r}, videos=[{videos}], "
+            f"estimated_prompt_tokens={self.estimate.prompt_tokens}, bytes={self.content_length:,})"
+        )
 
     def _repr_html_(self) -> str:
         est = self.estimate
         known = "" if est.complete else " (some videos not probed: not counted)"
         context = f"<div>context: {html.escape(str(self.context))}</div>" if self.context else ""
         return (
-            "<div class='mimo-request'><div><b>Dry run</b>: nothing was sent. Estimated prompt tokens: "
-            f"{est.prompt_tokens:,}{html.escape(known)}; body {self.content_length:,} bytes.</div>{context}"
+            "<div class='mimo-request'><div><b>Dry run</b>: nothing was sent. Estimated prompt "
+            f"tokens: {est.prompt_tokens:,}{html.escape(known)}; body {self.content_length:,} "
+            f"bytes.</div>{context}"
             f"<pre style='white-space:pre-wrap'>{html.escape(str(self))}</pre></div>"
         )
 
 
-def check_request_args(prompt: str, system: str | None = None, max_completion_tokens: int = 1024,
-                       extra: Mapping[str, Any] | None = None) -> None:
-    """Raise :class:`LimitError` for a bad prompt, system, token budget or extra field."""
+def check_request_args(
+    prompt: str,
+    system: str | None = None,
+    max_completion_tokens: int = 1024,
+    extra: Mapping[str, Any] | None = None,
+    model: str = "mimo-v2.5",
+) -> None:
+    """Raise :class:`LimitError` for a bad prompt, system, token budget, model or extra field.
+
+    >>> check_request_args("q", extra={"temperature": float("nan")})
+    Traceback (most recent call last):
+    ...
+    mimo_nb.errors.LimitError: extra_body['temperature'] is nan: JSON has no NaN or infinity, ...
+    """
     if not isinstance(prompt, str) or not prompt.strip():
-        raise LimitError("prompt must be a non-empty string: the question to ask about the video(s).")
-    if system is not None and not isinstance(system, str):
-        raise LimitError(f"system must be a string or None, got {type(system).__name__}.")
-    if not isinstance(max_completion_tokens, int) or isinstance(max_completion_tokens, bool) or max_completion_tokens < 1:
-        raise LimitError(f"max_completion_tokens must be a positive integer, got {max_completion_tokens!r}.")
-    clash = [k for k in _RESERVED if k in (extra or {})]
+        raise LimitError(
+            "prompt must be a non-empty string: the question to ask about the video(s)."
+        )
+    check_json_value(prompt, "prompt")
+    if system is not None:
+        if not isinstance(system, str):
+            raise LimitError(f"system must be a string or None, got {type(system).__name__}.")
+        check_json_value(system, "system")
+    if not isinstance(model, str) or not model.strip():
+        raise LimitError(f"model must be a model name such as 'mimo-v2.5', got {model!r}.")
+    check_json_value(model, "model")
+    if (
+        not isinstance(max_completion_tokens, int)
+        or isinstance(max_completion_tokens, bool)
+        or max_completion_tokens < 1
+    ):
+        raise LimitError(
+            f"max_completion_tokens must be a positive integer, got {max_completion_tokens!r}."
+        )
+    if extra is None:
+        return
+    if not isinstance(extra, Mapping):
+        raise LimitError(
+            f"extra_body must be a dict of top-level fields, got {type(extra).__name__}."
+        )
+    clash = [k for k in _RESERVED if k in extra]
     if clash:
-        raise LimitError(f"{clash} are set by ask() itself; pass the videos and prompt instead of raw {clash}.")
+        raise LimitError(
+            f"{clash} are set by ask() itself; pass the videos and prompt instead of raw {clash}."
+        )
+    for key, value in extra.items():
+        if not isinstance(key, str):
+            raise LimitError(f"extra_body keys must be strings, got {key!r}.")
+        check_json_value(value, f"extra_body[{key!r}]")
 
 
 _RESERVED = ("messages",)
+
+
+def check_json_value(value: Any, where: str) -> None:
+    """Raise :class:`LimitError` unless ``value`` can be sent as JSON in UTF-8, exactly.
+
+    Refused: NaN and infinities (``json.dumps`` would write ``NaN``, which is not JSON), strings
+    with lone surrogates (not encodable as UTF-8), and anything but str, int, float, bool, None,
+    lists, tuples and dicts with string keys. ``where`` names the value in the message.
+    """
+    if value is None or isinstance(value, (bool, int)):
+        return
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise LimitError(
+                f"{where} contains a lone surrogate (U+{ord(value[exc.start]):04X} at character "
+                f"{exc.start}), "
+                "which cannot be sent as UTF-8. Remove it, or clean the text with "
+                "text.encode('utf-8', 'replace').decode('utf-8')."
+            ) from None
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise LimitError(
+                f"{where} is {value!r}: JSON has no NaN or infinity, so it cannot be sent. "
+                "Pass a finite number."
+            )
+        return
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise LimitError(
+                    f"{where} has a key {key!r} that is not a string; JSON keys are strings."
+                )
+            check_json_value(key, f"a key of {where}")
+            check_json_value(item, f"{where}[{key!r}]")
+        return
+    if isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            check_json_value(item, f"{where}[{i}]")
+        return
+    raise LimitError(
+        f"{where} is a {type(value).__name__}; a request holds only JSON values (str, int, float, "
+        "bool, None, lists and dicts). Convert it first, e.g. float(x) or x.tolist()."
+    )
 
 
 def prepare_request(
@@ -417,8 +659,8 @@ def prepare_request(
     the estimate does not fit the model's context (known only for some models).
     """
     parts = tuple(parts)
+    check_request_args(prompt, system, max_completion_tokens, extra, model)
     extra = dict(extra or {})
-    check_request_args(prompt, system, max_completion_tokens, extra)
 
     markers: dict[str, VideoPart] = {}
     content: list[dict[str, Any]] = []
@@ -428,15 +670,25 @@ def prepare_request(
         else:
             url = f"mimo-nb-video-{uuid.uuid4().hex}"  # replaced by the data URI when sent
             markers[url] = part
-        content.append({"type": "video_url", "video_url": {"url": url},
-                        "fps": _json_number(part.fps), "media_resolution": part.media_resolution})
+        content.append(
+            {
+                "type": "video_url",
+                "video_url": {"url": url},
+                "fps": _json_number(part.fps),
+                "media_resolution": part.media_resolution,
+            }
+        )
     content.append({"type": "text", "text": prompt})
 
     messages: list[dict[str, Any]] = []
     if system is not None:
         messages.append({"role": "system", "content": system})
     messages.append({"role": "user", "content": content})
-    body: dict[str, Any] = {"model": model, "messages": messages, "max_completion_tokens": max_completion_tokens}
+    body: dict[str, Any] = {
+        "model": model,
+        "messages": messages,
+        "max_completion_tokens": max_completion_tokens,
+    }
     if stream:
         body["stream"] = True
         body["stream_options"] = {"include_usage": True}  # usage arrives in the final chunk
@@ -447,8 +699,17 @@ def prepare_request(
             body[key] = value
 
     text = (system or "") + prompt
-    estimate = RequestEstimate(videos=tuple(p.breakdown for p in parts), text_tokens=estimate_text_tokens(text))
-    context = check_context([p.breakdown for p in parts if p.breakdown is not None], text=text, model=model,
-                            output_tokens=max_completion_tokens, context_lengths=context_lengths)
+    estimate = RequestEstimate(
+        videos=tuple(p.breakdown for p in parts), text_tokens=estimate_text_tokens(text)
+    )
+    context = check_context(
+        [p.breakdown for p in parts if p.breakdown is not None],
+        text=text,
+        model=model,
+        output_tokens=max_completion_tokens,
+        context_lengths=context_lengths,
+    )
     context.raise_if_over()
-    return PreparedRequest(template=body, parts=parts, estimate=estimate, context=context, markers=markers)
+    return PreparedRequest(
+        template=body, parts=parts, estimate=estimate, context=context, markers=markers
+    )

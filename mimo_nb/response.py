@@ -17,24 +17,69 @@ special tokens to ``audio_tokens``) is our reading of the spec's example, not st
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from importlib import resources
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
+from .errors import APIResponseValidationError
 from .pricing import Cost, Prices, cost_from_usage
 from .request import RequestEstimate
 
-__all__ = ["Usage", "Completion", "completion_from_json", "spec_example_completion"]
+__all__ = [
+    "Usage",
+    "Completion",
+    "ChunkPiece",
+    "completion_from_json",
+    "chunk_pieces",
+    "spec_example_completion",
+]
 
 Origin = Literal["live", "cache", "recorded"]
 
 
-def _int(value: Any) -> int:
-    """An int from a JSON value that may be missing or null."""
-    try:
-        return int(value or 0)
-    except (TypeError, ValueError):
+# ---- The schema: what a chat completion must look like ----------------------------------------
+
+
+def _invalid(where: str, value: Any, expected: str) -> APIResponseValidationError:
+    shown = repr(value) if isinstance(value, float) else json.dumps(value, default=repr)
+    shown = shown if len(shown) <= 80 else shown[:79] + "…"
+    problem = f"{where} is {shown} ({type(value).__name__}), expected {expected}"
+    return APIResponseValidationError(
+        f"the answer is not a chat completion: {problem}. Check that base_url points at a "
+        "chat-completions endpoint; if it does, the server is misbehaving: try again, or report it "
+        "with the request id.",
+        problem=problem,
+    )
+
+
+def _mapping(value: Any, where: str, *, optional: bool = False) -> Mapping[str, Any]:
+    if value is None and optional:
+        return {}
+    if not isinstance(value, Mapping):
+        raise _invalid(where, value, "an object" + (" or null" if optional else ""))
+    return value
+
+
+def _text(value: Any, where: str) -> str | None:
+    """A string or null field."""
+    if value is None or isinstance(value, str):
+        return value
+    raise _invalid(where, value, "a string or null")
+
+
+def _count(value: Any, where: str) -> int:
+    """A token count: a whole number >= 0 (a float such as 12.0 is read as 12), or null."""
+    if value is None:
         return 0
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _invalid(where, value, "a whole number of tokens")
+    if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
+        raise _invalid(where, value, "a whole number of tokens")
+    if value < 0:
+        raise _invalid(where, value, "a count of at least 0")
+    return int(value)
 
 
 @dataclass(frozen=True)
@@ -55,23 +100,42 @@ class Usage:
         return self.prompt_tokens - self.video_tokens - self.audio_tokens
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None) -> "Usage":
+    def from_dict(cls, data: Mapping[str, Any] | None, where: str = "usage") -> Usage:
         """Read an OpenAI-style ``usage`` object, with its ``*_details`` sub-objects.
 
-        >>> Usage.from_dict({"prompt_tokens": 10, "prompt_tokens_details": {"video_tokens": 6}}).text_tokens
+        Missing and null counts are 0; a count that is not a whole number >= 0 (a string, 1e999,
+        -3) raises :class:`~mimo_nb.errors.APIResponseValidationError` naming the field.
+
+        >>> usage = {"prompt_tokens": 10, "prompt_tokens_details": {"video_tokens": 6}}
+        >>> Usage.from_dict(usage).text_tokens
         4
         """
-        data = data or {}
-        prompt_details = data.get("prompt_tokens_details") or {}
-        completion_details = data.get("completion_tokens_details") or {}
+        data = _mapping(data, where, optional=True)
+        prompt = _mapping(
+            data.get("prompt_tokens_details"), f"{where}.prompt_tokens_details", optional=True
+        )
+        completion = _mapping(
+            data.get("completion_tokens_details"),
+            f"{where}.completion_tokens_details",
+            optional=True,
+        )
         return cls(
-            prompt_tokens=_int(data.get("prompt_tokens")),
-            completion_tokens=_int(data.get("completion_tokens")),
-            total_tokens=_int(data.get("total_tokens")),
-            reasoning_tokens=_int(completion_details.get("reasoning_tokens")),
-            video_tokens=_int(prompt_details.get("video_tokens")),
-            audio_tokens=_int(prompt_details.get("audio_tokens")),
-            cached_tokens=_int(prompt_details.get("cached_tokens")),
+            prompt_tokens=_count(data.get("prompt_tokens"), f"{where}.prompt_tokens"),
+            completion_tokens=_count(data.get("completion_tokens"), f"{where}.completion_tokens"),
+            total_tokens=_count(data.get("total_tokens"), f"{where}.total_tokens"),
+            reasoning_tokens=_count(
+                completion.get("reasoning_tokens"),
+                f"{where}.completion_tokens_details.reasoning_tokens",
+            ),
+            video_tokens=_count(
+                prompt.get("video_tokens"), f"{where}.prompt_tokens_details.video_tokens"
+            ),
+            audio_tokens=_count(
+                prompt.get("audio_tokens"), f"{where}.prompt_tokens_details.audio_tokens"
+            ),
+            cached_tokens=_count(
+                prompt.get("cached_tokens"), f"{where}.prompt_tokens_details.cached_tokens"
+            ),
         )
 
     def to_dict(self) -> dict[str, int]:
@@ -84,7 +148,8 @@ class Completion:
     """One answer of the model, with usage, the request's estimate, cost and where it came from.
 
     ``origin`` is ``"live"`` (just received), ``"cache"`` (replayed from the response cache) or
-    ``"recorded"`` (a recorded response such as the spec page's example).
+    ``"recorded"`` (a recorded response such as the spec page's example). ``content`` is always
+    a string: None becomes "", and any other value its JSON text, so every display is safe.
     """
 
     id: str | None
@@ -98,6 +163,18 @@ class Completion:
     prices: Prices | None = field(default=None, repr=False)
     origin: Origin = "live"
     request_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.content, str):
+            self.content = (
+                ""
+                if self.content is None
+                else json.dumps(self.content, ensure_ascii=False, default=repr)
+            )
+        if self.reasoning_content is not None and not isinstance(self.reasoning_content, str):
+            self.reasoning_content = json.dumps(
+                self.reasoning_content, ensure_ascii=False, default=repr
+            )
 
     @property
     def cost(self) -> Cost | None:
@@ -116,7 +193,11 @@ class Completion:
         return [
             ("video", est.video_tokens if est else None, use.video_tokens if use else None),
             ("audio", est.audio_tokens if est else None, use.audio_tokens if use else None),
-            ("prompt total", est.prompt_tokens if est else None, use.prompt_tokens if use else None),
+            (
+                "prompt total",
+                est.prompt_tokens if est else None,
+                use.prompt_tokens if use else None,
+            ),
         ]
 
     def to_dict(self) -> dict[str, Any]:
@@ -143,16 +224,24 @@ class Completion:
         return completion_html(self)
 
     def __str__(self) -> str:
-        label = {"live": "", "cache": " (replayed from cache)", "recorded": " (recorded example, not a live answer)"}
-        lines = [f"{self.model or 'model?'} · {self.finish_reason or 'unfinished'}{label.get(self.origin, '')}"]
+        label = {
+            "live": "",
+            "cache": " (replayed from cache)",
+            "recorded": " (recorded example, not a live answer)",
+        }
+        origin = label.get(self.origin, "")
+        lines = [f"{self.model or 'model?'} · {self.finish_reason or 'unfinished'}{origin}"]
         if self.reasoning_content:
             lines += ["", "[reasoning]", _shorten(self.reasoning_content, 600)]
         lines += ["", self.content]
         if self.usage:
             u = self.usage
-            lines += ["", f"tokens: prompt {u.prompt_tokens:,} (video {u.video_tokens:,}, audio "
-                          f"{u.audio_tokens:,}, cached {u.cached_tokens:,}) · completion "
-                          f"{u.completion_tokens:,} (reasoning {u.reasoning_tokens:,})"]
+            lines += [
+                "",
+                f"tokens: prompt {u.prompt_tokens:,} (video {u.video_tokens:,}, audio "
+                f"{u.audio_tokens:,}, cached {u.cached_tokens:,}) · completion "
+                f"{u.completion_tokens:,} (reasoning {u.reasoning_tokens:,})",
+            ]
         cost = self.cost
         if cost:
             lines.append(f"cost: {cost}")
@@ -164,7 +253,7 @@ def _shorten(text: str, limit: int) -> str:
 
 
 def completion_from_json(
-    raw: Mapping[str, Any],
+    raw: Any,
     *,
     estimate: RequestEstimate | None = None,
     prices: Prices | None = None,
@@ -173,19 +262,33 @@ def completion_from_json(
 ) -> Completion:
     """Build a :class:`Completion` from an OpenAI-style chat completion JSON object.
 
-    Raises ``KeyError``/``TypeError``/``IndexError`` on a body without ``choices[0].message``;
-    the client translates those into an :class:`~mimo_nb.errors.APIError`.
+    Raises :class:`~mimo_nb.errors.APIResponseValidationError`, naming the field, for anything
+    that is not the schema: no ``choices``, a choice or message that is not an object, content
+    that is not a string or null, a usage count that is not a whole number, ...
+
+    >>> completion_from_json({"choices": [{"message": {"content": "hi"}}]}).content
+    'hi'
+    >>> completion_from_json({"choices": {"0": {}}})
+    Traceback (most recent call last):
+    ...
+    mimo_nb.errors.APIResponseValidationError: the answer is not a chat completion: choices is ...
     """
-    choice = raw["choices"][0]
-    message = choice["message"]
+    raw = _mapping(raw, "the body")
+    choices = raw.get("choices")
+    if not isinstance(choices, list) or not choices:
+        raise _invalid("choices", choices, "a non-empty list")
+    choice = _mapping(choices[0], "choices[0]")
+    message = _mapping(choice.get("message"), "choices[0].message")
     usage = raw.get("usage")
     return Completion(
-        id=raw.get("id"),
-        model=raw.get("model"),
-        content=message.get("content") or "",
-        reasoning_content=message.get("reasoning_content"),
-        finish_reason=choice.get("finish_reason"),
-        usage=Usage.from_dict(usage) if usage else None,
+        id=_text(raw.get("id"), "id"),
+        model=_text(raw.get("model"), "model"),
+        content=_text(message.get("content"), "choices[0].message.content") or "",
+        reasoning_content=_text(
+            message.get("reasoning_content"), "choices[0].message.reasoning_content"
+        ),
+        finish_reason=_text(choice.get("finish_reason"), "choices[0].finish_reason"),
+        usage=Usage.from_dict(usage) if usage is not None else None,
         raw=dict(raw),
         estimate=estimate,
         prices=prices,
@@ -194,9 +297,69 @@ def completion_from_json(
     )
 
 
+@dataclass(frozen=True)
+class ChunkPiece:
+    """What one choice of a stream chunk adds: reasoning text, content text, a finish reason."""
+
+    reasoning: str | None
+    content: str | None
+    finish_reason: str | None
+
+
+def chunk_pieces(chunk: Any) -> tuple[dict[str, Any], dict[str, Any] | None, list[ChunkPiece]]:
+    """Read one ``chat.completion.chunk``: its id/model/created, its usage object (checked, or
+    None), and what each choice adds.
+
+    Raises :class:`~mimo_nb.errors.APIResponseValidationError`, naming the field, when the chunk
+    is not an object, ``choices`` is not a list, a choice or delta is not an object, or a text is
+    not a string.
+
+    >>> chunk_pieces({"choices": [{"delta": {"content": "Hi"}}]})[2]
+    [ChunkPiece(reasoning=None, content='Hi', finish_reason=None)]
+    """
+    chunk = _mapping(chunk, "a stream event")
+    meta: dict[str, Any] = {
+        "id": _text(chunk.get("id"), "chunk id"),
+        "model": _text(chunk.get("model"), "chunk model"),
+    }
+    created = chunk.get("created")
+    if created is not None:
+        meta["created"] = _count(created, "chunk created")
+    usage = chunk.get("usage")
+    choices = chunk.get("choices")
+    if choices is None:
+        choices = []
+    if not isinstance(choices, list):
+        raise _invalid("a chunk's choices", choices, "a list")
+    pieces = []
+    for i, choice in enumerate(choices):
+        choice = _mapping(choice, f"a chunk's choices[{i}]")
+        delta = _mapping(choice.get("delta"), f"a chunk's choices[{i}].delta", optional=True)
+        pieces.append(
+            ChunkPiece(
+                reasoning=_text(
+                    delta.get("reasoning_content"),
+                    f"a chunk's choices[{i}].delta.reasoning_content",
+                ),
+                content=_text(delta.get("content"), f"a chunk's choices[{i}].delta.content"),
+                finish_reason=_text(
+                    choice.get("finish_reason"), f"a chunk's choices[{i}].finish_reason"
+                ),
+            )
+        )
+    if usage is not None:
+        Usage.from_dict(usage, "a chunk's usage")  # checked now, so the assembled answer is valid
+        usage = dict(usage)
+    return meta, usage, pieces
+
+
 def spec_example_json() -> dict[str, Any]:
     """The vendor page's example response, as a fresh dict (see the ``_note`` in the data file)."""
-    text = resources.files("mimo_nb").joinpath("data/spec_example_response.json").read_text(encoding="utf-8")
+    text = (
+        resources.files("mimo_nb")
+        .joinpath("data/spec_example_response.json")
+        .read_text(encoding="utf-8")
+    )
     return json.loads(text)["response"]
 
 
@@ -210,4 +373,3 @@ def spec_example_completion(prices: Prices | None = None) -> Completion:
     719
     """
     return completion_from_json(spec_example_json(), prices=prices, origin="recorded")
-

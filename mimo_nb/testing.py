@@ -1,23 +1,49 @@
-"""A local stand-in for the MiMo endpoint, for tests, demos and benchmarks (127.0.0.1 only).
+"""A local stand-in for the MiMo endpoint, for your own tests, demos and benchmarks.
 
-It checks the ``api-key`` header (or ``Authorization: Bearer``, as the OpenAI SDK sends),
-validates the payload's shape against the spec, and answers with the spec page's recorded
-example response, as JSON or as server-sent events. It can inject faults on demand, records
-every request it receives, and can answer after a fixed delay.
+What ``httpx.MockTransport`` is for one request, :class:`MockMimoServer` is for a whole MiMo
+deployment: a real HTTP server on 127.0.0.1, in a background thread, that checks the ``api-key``
+header (or ``Authorization: Bearer``, as the OpenAI SDK sends), validates each payload against
+the spec's shape, and answers with the spec page's recorded example response, as JSON or as
+server-sent events. Scripted faults make every failure a client must survive reproducible; every
+request is recorded (without the key).
 
+>>> from mimo_nb import MimoClient
 >>> with MockMimoServer(api_key="test-key") as server:
 ...     server.script("503", "503")               # fail twice, then answer
 ...     client = MimoClient("test-key", base_url=server.base_url, retry_base_delay=0.01)
 ...     client.ask("https://example.com/a.mp4", "describe").origin
 'live'
 
-Faults (strings, or :class:`Fault` for parameters): ``"ok"``, ``"400"``, ``"401"``, ``"403"``,
-``"429"`` (with ``Retry-After``), ``"500"``, ``"503"``, ``"cut_stream"`` (a stream that stops
-half-way), ``"slow"`` (answers after ``Fault.delay`` seconds), ``"malformed_json"``,
-``"disconnect"`` (closes the connection without answering).
+Faults, one per POST, in the order scripted (strings, or :class:`Fault` for parameters):
 
-The answer is always the vendor page's recorded example: it is no model and says nothing about
-the video sent.
+================  ================================================================================
+``"ok"``          answer normally
+``"400"`` ...     answer with that status and an OpenAI-style error body: 400, 401, 403, 404, 422,
+                  429 and 503 (with ``Retry-After: Fault.retry_after``), 500, 502
+``"slow"``        answer after ``Fault.delay`` seconds
+``"trickle"``     send the answer ``Fault.chunk`` bytes at a time, every ``Fault.interval`` s
+``"ping"``        for ``Fault.delay`` seconds send keep-alives every ``Fault.interval`` s (SSE
+                  comments in a stream, spaces before a JSON body), then the answer
+``"cut_stream"``  a stream that stops half-way, without its terminating chunk
+``"disconnect"``  close the connection without answering
+``"malformed_json"`` a 200 whose body is cut JSON
+``"body"``        a 200 whose body is ``Fault.body`` (JSON-encoded unless bytes)
+``"events"``      a stream of ``data: {item}`` events, one per item of ``Fault.body``, as given
+                  (add ``"[DONE]"`` yourself)
+``"huge"``        a 200 with ``Fault.size`` bytes of content (chunked, no Content-Length), or in a
+                  stream one endless-looking ``data:`` line of that size
+``"echo_key"``    a 401 that repeats the key it received in its message (long enough that a cut at
+                  500 characters falls inside the key), nested in its body, and in two headers
+================  ================================================================================
+
+Files for ``Video.open(url)`` and the client's HEAD size probe: ``server.files[path] = data``
+serves ``data`` to GET and HEAD at ``server.url(path)``; ``server.file_faults[path]`` applies a
+``"slow"`` or ``"trickle"`` :class:`Fault` to every request for that path.
+``server.head_sizes[path] = n`` answers a HEAD with ``Content-Length: n`` and no file. GET and
+HEAD requests are recorded in ``server.probes`` as ``(method, path)``.
+
+The answer is always the vendor page's recorded example (or what a fault says): it is no model
+and says nothing about the video sent.
 """
 
 from __future__ import annotations
@@ -37,18 +63,45 @@ from typing import Any
 
 from .response import spec_example_json
 
-__all__ = ["Fault", "RecordedRequest", "MockMimoServer", "validate_payload"]
+__all__ = [
+    "Fault",
+    "RecordedRequest",
+    "MockMimoServer",
+    "validate_payload",
+    "sse_chunks",
+    "FAULT_KINDS",
+]
 
-FAULT_KINDS = ("ok", "400", "401", "403", "429", "500", "503", "cut_stream", "slow", "malformed_json", "disconnect")
+STATUS_FAULTS = ("400", "401", "403", "404", "422", "429", "500", "502", "503")
+FAULT_KINDS = (
+    "ok",
+    *STATUS_FAULTS,
+    "slow",
+    "trickle",
+    "ping",
+    "cut_stream",
+    "disconnect",
+    "malformed_json",
+    "body",
+    "events",
+    "huge",
+    "echo_key",
+)
 
 
 @dataclass(frozen=True)
 class Fault:
-    """One scripted behaviour of the server for one request."""
+    """One scripted behaviour of the server for one request (see the module's table)."""
 
     kind: str = "ok"
-    retry_after: float | None = 0.0  # for 429 and 503: the Retry-After header, seconds (None: no header)
-    delay: float = 2.0  # for "slow": seconds before answering
+    retry_after: float | None = (
+        0.0  # 429 and 503: the Retry-After header, seconds (None: no header)
+    )
+    delay: float = 2.0  # "slow": seconds before answering; "ping": seconds of keep-alives
+    interval: float = 0.25  # "trickle" and "ping": seconds between pieces
+    chunk: int = 1  # "trickle": bytes per piece
+    size: int = 20 * 2**20  # "huge": bytes of content
+    body: Any = None  # "body": the answer; "events": the data of each event
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
@@ -57,7 +110,7 @@ class Fault:
 
 @dataclass
 class RecordedRequest:
-    """What the server received. The key itself is not kept: only how it was sent and if it matched."""
+    """What the server received. The key is not kept: only how it was sent and if it matched."""
 
     method: str
     path: str
@@ -117,7 +170,11 @@ def validate_payload(body: Any) -> list[str]:
     if not isinstance(messages, list) or not messages:
         return problems + ["messages must be a non-empty list"]
     for i, message in enumerate(messages):
-        if not isinstance(message, dict) or message.get("role") not in ("system", "user", "assistant"):
+        if not isinstance(message, dict) or message.get("role") not in (
+            "system",
+            "user",
+            "assistant",
+        ):
             problems.append(f"messages[{i}] needs a role of system, user or assistant")
             continue
         content = message.get("content")
@@ -156,24 +213,35 @@ def _pieces(text: str, n: int) -> list[str]:
 def sse_chunks(response: dict[str, Any], pieces: int = 8) -> list[dict[str, Any]]:
     """The example response as OpenAI-style stream chunks: reasoning, then content, then usage."""
     message = response["choices"][0]["message"]
-    base = {"id": response["id"], "object": "chat.completion.chunk", "created": response["created"],
-            "model": response["model"]}
+    base = {
+        "id": response["id"],
+        "object": "chat.completion.chunk",
+        "created": response["created"],
+        "model": response["model"],
+    }
 
     def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
         return {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
 
     out = [chunk({"role": "assistant", "content": ""})]
-    out += [chunk({"reasoning_content": p}) for p in _pieces(message.get("reasoning_content") or "", pieces)]
+    out += [
+        chunk({"reasoning_content": p})
+        for p in _pieces(message.get("reasoning_content") or "", pieces)
+    ]
     out += [chunk({"content": p}) for p in _pieces(message.get("content") or "", pieces)]
     out.append(chunk({}, response["choices"][0]["finish_reason"]))
-    out.append({**base, "choices": [], "usage": response["usage"]})  # usage rides in the final chunk
+    out.append(
+        {**base, "choices": [], "usage": response["usage"]}
+    )  # usage rides in the final chunk
     return out
 
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, like a real API front end
-    disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stall
-    server: "_Server"
+    disable_nagle_algorithm = (
+        True  # headers and body go out in two writes: no 40 ms delayed-ACK stall
+    )
+    server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:  # silence the default stderr log
         pass
@@ -203,7 +271,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- writing --
 
-    def _send_json(self, status: int, payload: Any, extra_headers: dict[str, str] | None = None) -> None:
+    def _send_json(
+        self, status: int, payload: Any, extra_headers: dict[str, str] | None = None
+    ) -> None:
         data = payload if isinstance(payload, bytes) else json.dumps(payload).encode("utf-8")
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -214,30 +284,93 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def _send_error(self, status: int, message: str, kind: str, extra_headers: dict[str, str] | None = None) -> None:
-        self._send_json(status, {"error": {"message": message, "type": kind, "code": str(status)}}, extra_headers)
+    def _send_error(
+        self, status: int, message: str, kind: str, extra_headers: dict[str, str] | None = None
+    ) -> None:
+        self._send_json(
+            status,
+            {"error": {"message": message, "type": kind, "code": str(status)}},
+            extra_headers,
+        )
 
     def _write_chunk(self, data: bytes) -> None:
         self.wfile.write(f"{len(data):X}\r\n".encode("ascii") + data + b"\r\n")
         self.wfile.flush()
 
-    def _send_stream(self, response: dict[str, Any], cut: bool) -> None:
+    def _start_chunked(self, content_type: str) -> None:
         self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Content-Type", content_type)
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Transfer-Encoding", "chunked")
         self.send_header("x-request-id", self._request_id)
         self.end_headers()
-        events = [f"data: {json.dumps(c)}\n\n".encode("utf-8") for c in sse_chunks(response)]
+
+    def _send_chunked(self, content_type: str, data: bytes, fault: Fault) -> None:
+        """``data`` as a chunked body, paced as the fault says (trickled, or after keep-alives)."""
+        self._start_chunked(content_type)
+        if fault.kind == "ping":
+            keep_alive = b": ping\n\n" if content_type == "text/event-stream" else b" "
+            end = time.monotonic() + fault.delay
+            while time.monotonic() < end:
+                self._write_chunk(keep_alive)
+                time.sleep(fault.interval)
+        if fault.kind == "trickle":
+            for i in range(0, len(data), max(1, fault.chunk)):
+                self._write_chunk(data[i : i + max(1, fault.chunk)])
+                time.sleep(fault.interval)
+        elif data:
+            self._write_chunk(data)
+        self.wfile.write(b"0\r\n\r\n")
+
+    def _send_stream(self, response: dict[str, Any], fault: Fault) -> None:
+        events = [f"data: {json.dumps(c)}\n\n".encode() for c in sse_chunks(response)]
         events.append(b"data: [DONE]\n\n")
-        if cut:
+        if fault.kind == "cut_stream":
+            self._start_chunked("text/event-stream")
             for event in events[: len(events) // 2]:
                 self._write_chunk(event)
             self._drop_connection()  # no terminating chunk: the client sees a broken body
             return
+        if fault.kind in ("trickle", "ping"):
+            return self._send_chunked("text/event-stream", b"".join(events), fault)
+        self._start_chunked("text/event-stream")
         for event in events:
             self._write_chunk(event)
         self.wfile.write(b"0\r\n\r\n")
+
+    def _send_huge(self, stream: bool, size: int) -> None:
+        """``size`` bytes of content in 64 KiB chunks, never whole in memory on this side either."""
+        piece = b"x" * 2**16
+        if stream:
+            self._start_chunked("text/event-stream")
+            self._write_chunk(b'data: {"choices": [{"delta": {"content": "')
+        else:
+            self._start_chunked("application/json")
+            self._write_chunk(b'{"choices": [{"message": {"content": "')
+        try:
+            for _ in range(size // len(piece) + 1):
+                self._write_chunk(piece)
+        except (BrokenPipeError, ConnectionResetError):
+            return  # the client gave up, as it should
+        self._write_chunk(b'"}}]}\n\n' if stream else b'"}}]}')
+        self.wfile.write(b"0\r\n\r\n")
+
+    def _echo_key(self) -> None:
+        """A 401 that repeats the key it was sent, as a careless server might."""
+        key = self.headers.get("api-key") or self.headers.get("Authorization", "")[7:]
+        pad = "x" * (500 - len("Incorrect API key provided: ") - max(1, len(key) // 2))
+        message = f"Incorrect API key provided: {pad}{key} (key {key} is invalid)"
+        body = {
+            "error": {
+                "message": message,
+                "type": "authentication_error",
+                "code": "401",
+                "param": [key, {"received": key, key: "as a key"}],
+            }
+        }
+        self._send_json(
+            401, body, {"x-request-id": f"req-{key}", "www-authenticate": f"Bearer realm={key}"}
+        )
 
     def _drop_connection(self) -> None:
         self.wfile.flush()
@@ -249,11 +382,35 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- the endpoint --
 
-    def do_HEAD(self) -> None:  # noqa: N802  (for the client's URL size probe in tests)
-        size = self.server.owner.head_sizes.get(self.path)
-        self.send_response(200 if size is not None else 404)
-        self.send_header("Content-Length", str(size or 0))
-        self.end_headers()
+    def _file(self, head: bool) -> None:
+        owner = self.server.owner
+        owner._probe(self.command, self.path)
+        data = owner.files.get(self.path)
+        fault = owner.file_faults.get(self.path, Fault("ok"))
+        if fault.kind == "slow":
+            time.sleep(fault.delay)
+        if data is None:
+            size = owner.head_sizes.get(self.path) if head else None
+            self.send_response(200 if size is not None else 404)
+            self.send_header("Content-Length", str(size or 0))
+            self.end_headers()
+            return
+        if head or fault.kind != "trickle":
+            self.send_response(200)
+            self.send_header("Content-Type", "video/mp4")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            if not head:
+                self.wfile.write(data)
+            return
+        self._request_id = "file"
+        self._send_chunked("video/mp4", data, fault)
+
+    def do_HEAD(self) -> None:  # noqa: N802  (for the client's URL size probe)
+        self._file(head=True)
+
+    def do_GET(self) -> None:  # noqa: N802  (for Video.open(url) downloads)
+        self._file(head=False)
 
     def do_POST(self) -> None:  # noqa: N802  (http.server's naming)
         owner = self.server.owner
@@ -266,35 +423,58 @@ class _Handler(BaseHTTPRequestHandler):
         except (UnicodeDecodeError, json.JSONDecodeError):
             body = None
         problems = validate_payload(body) if body is not None else ["the body is not valid JSON"]
-        owner._record(RecordedRequest(
-            method="POST", path=self.path,
-            headers={k.lower(): ("<redacted>" if k.lower() in ("api-key", "authorization") else v)
-                     for k, v in self.headers.items()},
-            body=body, body_bytes=len(raw), auth_scheme=scheme, auth_ok=auth_ok, fault=fault.kind,
-            problems=problems,
-        ))
+        owner._record(
+            RecordedRequest(
+                method="POST",
+                path=self.path,
+                headers={
+                    k.lower(): ("<redacted>" if k.lower() in ("api-key", "authorization") else v)
+                    for k, v in self.headers.items()
+                },
+                body=body,
+                body_bytes=len(raw),
+                auth_scheme=scheme,
+                auth_ok=auth_ok,
+                fault=fault.kind,
+                problems=problems,
+            )
+        )
         owner._enter()
         try:
             if owner.delay:
                 time.sleep(owner.delay)
             self._answer(fault, auth_ok, problems, body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (a timeout test): nothing to answer
         finally:
             owner._leave()
 
     def _answer(self, fault: Fault, auth_ok: bool, problems: list[str], body: Any) -> None:
         retry = {} if fault.retry_after is None else {"Retry-After": f"{fault.retry_after:g}"}
+        stream = isinstance(body, dict) and bool(body.get("stream"))
         if not self.path.rstrip("/").endswith("/chat/completions"):
             return self._send_error(404, f"no route {self.path}", "not_found")
         if fault.kind == "disconnect":
             return self._drop_connection()
+        if fault.kind == "echo_key":
+            return self._echo_key()
         if fault.kind in ("401", "403") or not auth_ok:
             status = 403 if fault.kind == "403" else 401
-            return self._send_error(status, "Invalid API key: check the api-key header.", "authentication_error")
-        if fault.kind == "429":
-            return self._send_error(429, "Rate limit reached; slow down.", "rate_limit_error", retry)
-        if fault.kind in ("500", "503"):
-            headers = retry if fault.kind == "503" else {}
-            return self._send_error(int(fault.kind), "The server had an error; try again.", "server_error", headers)
+            return self._send_error(
+                status, "Invalid API key: check the api-key header.", "authentication_error"
+            )
+        if fault.kind in STATUS_FAULTS and fault.kind != "400":
+            status = int(fault.kind)
+            headers = retry if status in (429, 503) else {}
+            kind = {404: "not_found", 422: "invalid_request_error", 429: "rate_limit_error"}.get(
+                status, "server_error"
+            )
+            message = {
+                404: "The model does not exist.",
+                422: "The body could not be validated.",
+                429: "Rate limit reached; slow down.",
+            }.get(status, "The server had an error; try again.")
+            return self._send_error(status, message, kind, headers)
         if fault.kind == "400" or problems:
             message = "; ".join(problems) or "The video could not be read."
             return self._send_error(400, message, "invalid_request_error")
@@ -303,16 +483,34 @@ class _Handler(BaseHTTPRequestHandler):
         response = self.server.owner.response
         if fault.kind == "malformed_json":
             return self._send_json(200, json.dumps(response).encode("utf-8")[:40])
-        if isinstance(body, dict) and body.get("stream"):
-            return self._send_stream(response, cut=fault.kind == "cut_stream")
+        if fault.kind == "body":
+            data = (
+                fault.body
+                if isinstance(fault.body, bytes)
+                else json.dumps(fault.body).encode("utf-8")
+            )
+            return self._send_json(200, data)
+        if fault.kind == "events":
+            events = b"".join(f"data: {item}\n\n".encode() for item in fault.body or [])
+            return self._send_chunked("text/event-stream", events, Fault("ok"))
+        if fault.kind == "huge":
+            return self._send_huge(stream, fault.size)
+        if stream:
+            return self._send_stream(response, fault)
+        if fault.kind in ("trickle", "ping"):
+            return self._send_chunked(
+                "application/json", json.dumps(response).encode("utf-8"), fault
+            )
         return self._send_json(200, response)
 
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True  # a slow handler never blocks shutdown
     allow_reuse_address = True
-    request_queue_size = 128  # socketserver's default backlog of 5 resets bursts of concurrent connects
-    owner: "MockMimoServer"
+    request_queue_size = (
+        128  # socketserver's default backlog of 5 resets bursts of concurrent connects
+    )
+    owner: MockMimoServer
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that gave up (timeout tests) closes the socket under a slow answer: expected.
@@ -330,13 +528,22 @@ class MockMimoServer:
         response: the JSON answer; defaults to the spec page's recorded example.
     """
 
-    def __init__(self, api_key: str = "test-key", *, delay: float = 0.0, response: dict[str, Any] | None = None,
-                 port: int = 0) -> None:
+    def __init__(
+        self,
+        api_key: str = "test-key",
+        *,
+        delay: float = 0.0,
+        response: dict[str, Any] | None = None,
+        port: int = 0,
+    ) -> None:
         self.api_key = api_key
         self.delay = delay
         self.response = response or spec_example_json()
         self.head_sizes: dict[str, int] = {}  # path -> Content-Length answered to HEAD
+        self.files: dict[str, bytes] = {}  # path -> bytes served to GET (and sized for HEAD)
+        self.file_faults: dict[str, Fault] = {}  # path -> how GET/HEAD of it behave, every time
         self.requests: list[RecordedRequest] = []
+        self.probes: list[tuple[str, str]] = []  # (method, path) of every GET and HEAD
         self._faults: deque[Fault] = deque()
         self.in_flight = 0
         self.max_in_flight = 0  # the most requests answered at once (to check client concurrency)
@@ -346,15 +553,20 @@ class MockMimoServer:
         self._thread: threading.Thread | None = None
 
     def __repr__(self) -> str:  # never shows the key
-        return f"MockMimoServer(base_url={self.base_url if self._httpd else None!r}, requests={len(self.requests)})"
+        base_url = self.base_url if self._httpd else None
+        return f"MockMimoServer(base_url={base_url!r}, requests={len(self.requests)})"
 
     # -- lifecycle --
 
-    def start(self) -> "MockMimoServer":
+    def start(self) -> MockMimoServer:
         self._httpd = _Server(("127.0.0.1", self._port), _Handler)
         self._httpd.owner = self
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="mimo-nb-testing", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="mimo-nb-testing",
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -364,7 +576,7 @@ class MockMimoServer:
             self._httpd.server_close()
             self._httpd = None
 
-    def __enter__(self) -> "MockMimoServer":
+    def __enter__(self) -> MockMimoServer:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
@@ -389,16 +601,20 @@ class MockMimoServer:
     def script(self, *faults: str | Fault) -> None:
         """Queue behaviours for the next requests, one each; then answers normally.
 
-        >>> server.script("429", "500")      # fail twice, then succeed
+        >>> with MockMimoServer() as server:
+        ...     server.script("429", Fault("slow", delay=0.1))  # fail, answer late, then normally
+        ...     [f.kind for f in server._faults]
+        ['429', 'slow']
         """
         with self._lock:
             self._faults.extend(f if isinstance(f, Fault) else Fault(f) for f in faults)
 
     def reset(self) -> None:
-        """Forget queued faults and recorded requests."""
+        """Forget queued faults, recorded requests and probes (files and sizes stay)."""
         with self._lock:
             self._faults.clear()
             self.requests.clear()
+            self.probes.clear()
             self.max_in_flight = 0
 
     def _next_fault(self) -> Fault:
@@ -418,6 +634,10 @@ class MockMimoServer:
         with self._lock:
             self.requests.append(request)
 
+    def _probe(self, method: str, path: str) -> None:
+        with self._lock:
+            self.probes.append((method, path))
+
 
 def main(argv: list[str] | None = None) -> None:
     """Serve until interrupted: ``python -m mimo_nb.testing --api-key KEY --delay 0.05``.
@@ -426,7 +646,9 @@ def main(argv: list[str] | None = None) -> None:
     """
     import argparse
 
-    parser = argparse.ArgumentParser(description="A local MiMo stand-in answering with the spec's example.")
+    parser = argparse.ArgumentParser(
+        description="A local MiMo stand-in answering with the spec's example."
+    )
     parser.add_argument("--api-key", default="test-key")
     parser.add_argument("--delay", type=float, default=0.0, help="seconds before every answer")
     parser.add_argument("--port", type=int, default=0)

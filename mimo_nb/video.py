@@ -50,7 +50,8 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _encode, _imaging, decode, render
-from .cache import file_sha256
+from ._deadline import Deadline, DeadlineExceeded, call_before
+from .cache import file_sha256, offline_from_env
 from .errors import LimitError, VideoError
 from .limits import BASE64_LIMIT_BYTES, URL_LIMIT_BYTES, base64_length
 from .profiles import Profile, ServerTokenBreakdown, explain_profile_tokens
@@ -396,18 +397,33 @@ class _FileState(NamedTuple):
         return ", ".join(said)
 
 
-def _download(url: str, timeout: float) -> Path:
-    """Stream ``url`` to a temp file with a progress bar; refuse files over 300 MB."""
+def _download(url: str, deadline: Deadline) -> Path:
+    """Stream ``url`` to a temp file with a progress bar, all of it before ``deadline``; refuse
+    files over 300 MB. The download runs on a worker thread, so a server that trickles bytes
+    cannot hold the caller past the deadline (the worker stops at its next chunk)."""
+    if offline_from_env():
+        raise VideoError(f"offline mode is on (MIMO_NB_OFFLINE): not downloading {url}. Download it yourself "
+                         "and open the file, or turn offline mode off.", reason="offline", source=url)
+    try:
+        return call_before(deadline, lambda: _fetch(url, deadline), discard=lambda p: p.unlink(missing_ok=True),
+                           name="mimo-nb-download")
+    except DeadlineExceeded:
+        raise VideoError(f"Downloading {url} took longer than timeout={deadline.seconds:g} s. Check the network, "
+                         "or pass a larger timeout to Video.open.", reason="timeout", source=url) from None
+
+
+def _fetch(url: str, deadline: Deadline) -> Path:
     import httpx
     from tqdm.auto import tqdm
 
     suffix = Path(unquote(urlparse(url).path)).suffix.lower()[:8]
     target = _temp_file(suffix)
     try:
-        with httpx.stream("GET", url, timeout=timeout, follow_redirects=True) as response:
+        with httpx.stream("GET", url, timeout=httpx.Timeout(deadline.cap(None)), follow_redirects=True) as response:
             if response.status_code >= 400:
                 raise VideoError(f"Downloading {url} failed: HTTP {response.status_code}. Check the URL.", reason="download", source=url)
-            declared = int(response.headers.get("content-length") or 0)
+            length = response.headers.get("content-length", "")
+            declared = int(length) if length.isdigit() else 0
             if declared > URL_LIMIT_BYTES:
                 raise VideoError(
                     f"{url} is {declared / 2**20:.0f} MB; MiMo accepts videos up to 300 MB by URL. Trim or re-encode it first.",
@@ -421,6 +437,7 @@ def _download(url: str, timeout: float) -> Path:
                         raise VideoError(f"{url} is over 300 MB, the limit for video URLs.", reason="too_large", source=url)
                     out.write(chunk)
                     bar.update(len(chunk))
+                    deadline.check()  # an abandoned download stops here
     except httpx.HTTPError as exc:
         target.unlink(missing_ok=True)
         raise VideoError(f"Downloading {url} failed ({type(exc).__name__}: {exc}). Check the URL and the network.", reason="download", source=url) from None
@@ -485,9 +502,10 @@ class Video:
             )
         text = _encode.path_argument(source, "Video.open")
         if text.lower().startswith(("http://", "https://")):
-            path = _download(text, timeout)
+            deadline = Deadline(timeout)  # one deadline for the download and the probe
+            path = _download(text, deadline)
             name = Path(unquote(urlparse(text).path)).name or "video"
-            video = cls._probe_owned(path, timeout, name=name)
+            video = cls._probe_owned(path, max(deadline.remaining() or 0.0, 0.001), name=name)
             video.url = text
             return video
         path, state = _local_file(text)

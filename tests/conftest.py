@@ -26,6 +26,7 @@ def _no_api_key(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never see a real key: they run the same with or without MIMO_API_KEY set."""
     monkeypatch.delenv("MIMO_API_KEY", raising=False)
     monkeypatch.delenv("MIMO_NB_OFFLINE", raising=False)
+    monkeypatch.delenv("MIMO_BASE_URL", raising=False)  # the client reads it: tests name their server
 
 
 # The vendor's page lives in shared/, beside the repository (CI clones the repo next to it).

@@ -22,4 +22,6 @@ def server():
 def srv(server: MockMimoServer) -> MockMimoServer:
     server.reset()
     server.head_sizes.clear()
+    server.files.clear()
+    server.file_faults.clear()
     return server

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from mimo_nb.client import MimoClient
-from mimo_nb.errors import AuthenticationError, ContextLengthError, LimitError, VideoError
+from mimo_nb.errors import ConfigurationError, ContextLengthError, LimitError, VideoError
 from mimo_nb.request import (
     BASE64_LIMIT_BYTES,
     MIME_TYPES,
@@ -120,8 +120,9 @@ def test_display_elides_base64_but_json_has_it(tiny_file: Path):
 def test_a_file_that_changes_while_sent_is_reported(tiny_file: Path):
     prepared = prepare_request([file_part(tiny_file)], "q")
     tiny_file.write_bytes(b"short")
-    with pytest.raises(VideoError, match="changed size"):
+    with pytest.raises(VideoError, match="changed after the request was built: it ended after 5 of") as info:
         prepared.body_bytes()
+    assert info.value.reason == "changed"
 
 
 def test_missing_file_is_a_video_error(tmp_path: Path):
@@ -167,7 +168,7 @@ def test_client_checks_url_size_with_head():
 @pytest.mark.parametrize("kwargs,match", [
     ({"fps": 0.05}, "fps"), ({"fps": 11}, "fps"), ({"fps": "fast"}, "fps"),
     ({"media_resolution": "high"}, "media_resolution"), ({"max_completion_tokens": 0}, "max_completion_tokens"),
-    ({"messages": []}, "set by ask"),
+    ({"extra_body": {"messages": []}}, "set by ask"),
 ])
 def test_bad_arguments_raise_limit_error_before_any_io(kwargs, match):
     def handler(request: httpx.Request) -> httpx.Response:
@@ -218,7 +219,7 @@ def test_dry_run_needs_no_key_but_sending_does(tiny_file: Path):
     client = MimoClient(transport=no_network())
     assert "api_key=<missing>" in repr(client)
     prepared = client.build_request("https://example.com/a.mp4", "q")
-    with pytest.raises(AuthenticationError, match="MIMO_API_KEY"):
+    with pytest.raises(ConfigurationError, match="MIMO_API_KEY"):
         client.send(prepared)
 
 

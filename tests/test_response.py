@@ -94,10 +94,12 @@ def test_repr_html_delegates_to_render(monkeypatch: pytest.MonkeyPatch):
     assert done._repr_html_() == "<div>ok</div>" and seen == [done]
 
 
-def test_malformed_bodies_raise_plain_errors_for_the_client_to_translate():
-    with pytest.raises(KeyError):
+def test_malformed_bodies_raise_validation_errors_naming_the_field():
+    from mimo_nb.errors import APIResponseValidationError
+
+    with pytest.raises(APIResponseValidationError, match="choices is null"):
         completion_from_json({"id": "x"})
-    with pytest.raises(IndexError):
+    with pytest.raises(APIResponseValidationError, match=r"choices is \[\] .*non-empty list"):
         completion_from_json({"choices": []})
     c = completion_from_json({"choices": [{"message": {"content": None}}]})
     assert isinstance(c, Completion) and c.content == "" and c.usage is None
