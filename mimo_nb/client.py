@@ -464,6 +464,11 @@ class BatchResult(Sequence[BatchItem]):
     def __repr__(self) -> str:
         return f"BatchResult({len(self.items)} items, {len(self.errors)} failed)"
 
+    def _repr_html_(self) -> str:
+        from .render import batch_html
+
+        return batch_html(self)
+
 
 def _batch_call(item: Any, common: dict[str, Any]) -> dict[str, Any]:
     """ask() keyword arguments for one batch item: a dict, a (videos, prompt) pair, or videos."""

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import base64
 import copy
-import html
 import json
 import os
 import uuid
@@ -371,14 +370,9 @@ class PreparedRequest:
                 f"estimated_prompt_tokens={self.estimate.prompt_tokens}, bytes={self.content_length:,})")
 
     def _repr_html_(self) -> str:
-        est = self.estimate
-        known = "" if est.complete else " (some videos not probed: not counted)"
-        context = f"<div>context: {html.escape(str(self.context))}</div>" if self.context else ""
-        return (
-            "<div class='mimo-request'><div><b>Dry run</b>: nothing was sent. Estimated prompt tokens: "
-            f"{est.prompt_tokens:,}{html.escape(known)}; body {self.content_length:,} bytes.</div>{context}"
-            f"<pre style='white-space:pre-wrap'>{html.escape(str(self))}</pre></div>"
-        )
+        from .render import request_html
+
+        return request_html(self)
 
 
 def check_request_args(prompt: str, system: str | None = None, max_completion_tokens: int = 1024,
