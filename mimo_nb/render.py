@@ -83,7 +83,7 @@ __all__ = [
     "error_html",
     "explorer_snapshot_html",
     "widget_fallback_html",
-    "widget_fallback_hider",
+    "explorer_style",
     "report_html",
 ]
 
@@ -160,7 +160,7 @@ def _rows_html(rows: Sequence[Sequence[str]], css: str, header: Sequence[str] = 
     body = "".join(
         f"<tr><th style='text-align:left;white-space:nowrap'>{_e(r[0])}</th>"
         + "".join(f"<td style='text-align:right;white-space:nowrap'>{_e(c)}</td>" for c in r[1:2])
-        + "".join(f"<td style='{_MUTED}'>{_e(c)}</td>" for c in r[2:])
+        + "".join(f"<td style='text-align:left;{_MUTED}'>{_e(c)}</td>" for c in r[2:])
         + "</tr>"
         for r in rows
     )
@@ -550,7 +550,7 @@ def batch_html(result: Any) -> str:
 def figure_html(fig: Any, *, dpi: int = 100, alt: str = "plot") -> str:
     """An ``<img>`` holding the figure as an inline PNG that we drew (never from model text)."""
     data = base64.b64encode(_imaging.figure_png(fig, dpi=dpi)).decode("ascii")
-    return f"<img alt='{_e(alt)}' src='data:image/png;base64,{data}'/>"
+    return f"<img alt='{_e(alt)}' style='max-width:100%;height:auto' src='data:image/png;base64,{data}'/>"
 
 
 Images = Union[Sequence[npt.NDArray[np.uint8]], npt.NDArray[np.uint8]]
@@ -615,7 +615,7 @@ def widget_fallback_html(snapshot: str, model_id: str) -> str:
     """The static snapshot shown in place of a widget that cannot load (offline export, GitHub).
 
     It is marked with the widget's model id: the live widget hides it (see
-    :func:`widget_fallback_hider`), so where widgets run only the widget is seen.
+    :func:`explorer_style`), so where widgets run only the widget is seen.
     """
     return (
         f"<div class='mimo-snapshot' {_FALLBACK_ATTR}='IPY_MODEL_{_e(model_id)}'>{snapshot}"
@@ -624,16 +624,21 @@ def widget_fallback_html(snapshot: str, model_id: str) -> str:
     )
 
 
-def widget_fallback_hider(model_id: str) -> str:
-    """A ``<style>`` the live widget carries: it hides that widget's static snapshot.
+EXPLORER_CLASS = "mimo-explorer"
 
-    Only a widget that actually rendered puts this rule in the page, so a page where widget
+
+def explorer_style(model_id: str) -> str:
+    """The ``<style>`` a live explorer carries: readable text, and its static snapshot hidden.
+
+    Only a widget that actually rendered puts these rules in the page, so a page where widget
     JavaScript cannot load keeps showing the snapshot. In JupyterLab (and nbconvert's lab
-    template) the snapshot's whole output row is hidden, so no empty gap is left.
+    template) the snapshot's whole output row is hidden, so no empty gap is left. Widget HTML
+    inherits a control's line height (28 px in JupyterLab); text and tables get their own.
     """
     target = f"[{_FALLBACK_ATTR}='IPY_MODEL_{_e(model_id)}']"
-    return (f"<style>{target}{{display:none}}"
-            f".jp-OutputArea-child:has({target}){{display:none}}</style>")
+    return (f"<style>{target}{{display:none}}.jp-OutputArea-child:has({target}){{display:none}}"
+            f".{EXPLORER_CLASS} .widget-html-content{{line-height:1.4}}"
+            f".{EXPLORER_CLASS} table td,.{EXPLORER_CLASS} table th{{padding:1px 6px;line-height:1.3}}</style>")
 
 
 # ---- The report page ------------------------------------------------------------------------

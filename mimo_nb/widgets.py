@@ -16,7 +16,7 @@ the formula for the value the control displays.
 
 Where widget JavaScript cannot run (nbconvert HTML opened offline, GitHub), each explorer still
 shows a static snapshot of its state: it is displayed as its own output just before the widget,
-and the live widget hides it (see :func:`mimo_nb.render.widget_fallback_hider`).
+and the live widget hides it (see :func:`mimo_nb.render.explorer_style`).
 
 >>> from mimo_nb.video import Video
 >>> explorer = FrameExplorer(Video.open("clip.mp4"), fps=2)     # last value of a cell
@@ -60,7 +60,8 @@ FPS_STEP = 0.1  # the API's fps grid
 # Durations the explorer's slider stops at: round values, roughly log-spaced from 1 s to 3 h.
 DURATIONS: tuple[float, ...] = (1, 2, 3, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 450, 600, 900, 1200,
                                 1800, 2700, 3600, 5400, 7200, 10800)
-_DESCRIPTION = {"description_width": "130px"}  # one width, so every control lines up
+LABEL_WIDTH = "130px"  # one column of labels, so every control lines up
+_DESCRIPTION = {"description_width": LABEL_WIDTH}
 
 
 def _open_area(bundle: dict[str, str]) -> Any:
@@ -98,15 +99,24 @@ def snap_to_step(value: float, step: float, start: float = 0.0) -> float:
 class GridSlider(w.FloatSlider):
     """A FloatSlider whose value always lies on its grid, ``min + k * step``, whatever is written.
 
-    Values from the front end (or from code) are clamped, then snapped. A value the front end
-    sent off the grid comes back to it snapped (ipywidgets sends a validated value that differs
-    from the one received), so both sides agree.
+    Values from the front end (or from code) are clamped, then snapped, before any observer sees
+    them. The snapped value is not sent back to the front end that sent the noisy one: it already
+    shows that value (its readout rounds), and an update would race the user's next move (a
+    slider dragged on while the kernel answered jumped back to where it had been).
     """
 
     @traitlets.validate("value")
     def _validate_value(self, proposal: Any) -> float:
         clamped = super()._validate_value(proposal)
         return snap_to_step(clamped, self.step, self.min)
+
+    def _should_send_property(self, key: str, value: Any) -> bool:
+        sent = self._property_lock.get(key) if key == "value" else None
+        if isinstance(sent, (int, float)) and snap_to_step(sent, self.step, self.min) == value:
+            if self._holding_sync:
+                self._states_to_send.discard(key)
+            return False
+        return bool(super()._should_send_property(key, value))
 
 
 def _duration_label(seconds: float) -> str:
@@ -159,12 +169,23 @@ class SizeBox(w.BoundedIntText):
 
 def _fps_slider(value: float) -> GridSlider:
     return GridSlider(value=value, min=FPS_MIN, max=FPS_MAX, step=FPS_STEP, description="fps",
-                      readout_format=".1f", continuous_update=True, style=_DESCRIPTION)
+                      readout_format=".1f", continuous_update=True, style=_DESCRIPTION,
+                      layout=w.Layout(width="100%"))
 
 
-def _toggle(options: Sequence[Any], value: str, description: str) -> w.ToggleButtons:
-    return w.ToggleButtons(options=options, value=value, description=description,
-                           style={**_DESCRIPTION, "button_width": "auto"})
+def _toggle(options: Sequence[Any], value: str) -> w.ToggleButtons:
+    """Toggle buttons as wide as their labels (fixed widths cut "model view" to "model vi...")."""
+    return w.ToggleButtons(options=options, value=value, style={"button_width": "auto"})
+
+
+def _labelled(label: str, control: w.DOMWidget) -> w.HBox:
+    """``control`` with its label on the left, right-aligned in the labels' column.
+
+    ToggleButtons put their own description above the buttons; this keeps one line per control.
+    """
+    tag = w.Label(label, layout=w.Layout(width=LABEL_WIDTH, flex="0 0 auto", display="flex",
+                                         justify_content="flex-end", margin="0 8px 0 0"))
+    return w.HBox([tag, control])
 
 
 # ---- The engine both explorers share --------------------------------------------------------
@@ -242,13 +263,13 @@ class Explorer(w.VBox):
         self._cache: OrderedDict[Hashable, tuple[Any, str]] = OrderedDict()
         self.numbers, self.cost, self.breakdown, self.view = w.HTML(), w.HTML(), w.HTML(), w.HTML()
         self.status = w.Label()
-        hider = w.HTML()  # carries the rule that hides this widget's static snapshot
-        panel = w.VBox([*rows, self.numbers, self.cost, self.breakdown],
-                       layout=w.Layout(width="470px", flex="0 0 auto"))
-        right = w.VBox([self.status, self.view], layout=w.Layout(flex="1 1 auto", min_width="0"))
+        style = w.HTML()  # the live widget's own CSS; it also hides this widget's static snapshot
+        panel = w.VBox([*rows, self.numbers, self.cost], layout=w.Layout(width="500px", flex="0 0 auto"))
+        view = w.VBox([self.status, self.view], layout=w.Layout(flex="1 1 auto", min_width="0"))
         head = [w.Label(title, style={"font_weight": "bold"})] if title else []
-        super().__init__([*head, w.HBox([panel, right]), hider])
-        hider.value = render.widget_fallback_hider(self.model_id)
+        super().__init__([*head, *self._arrange(panel, self.breakdown, view), style])
+        self.add_class(render.EXPLORER_CLASS)
+        style.value = render.explorer_style(self.model_id)
         self._title = title
         self._debouncer = _Debouncer(debounce, self._refresh_view)
         for control in controls:
@@ -274,6 +295,11 @@ class Explorer(w.VBox):
 
     def _settings(self) -> str:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _arrange(self, panel: w.VBox, breakdown: w.HTML, view: w.VBox) -> list[w.DOMWidget]:
+        """Controls and numbers on the left, the breakdown under them, the view on the right."""
+        panel.children = [*panel.children, breakdown]
+        return [w.HBox([panel, view])]
 
     # -- reacting
 
@@ -379,7 +405,7 @@ class FrameExplorer(Explorer):
         debounce: float = 0.15,
         progress_after: float = 0.3,
         cache_size: int = 32,
-        columns: int = 6,
+        columns: int = 4,
         max_frames: int | None = 120,
     ) -> None:
         self.video = video
@@ -387,12 +413,13 @@ class FrameExplorer(Explorer):
         self.columns = columns
         self.max_frames = max_frames
         self.fps = _fps_slider(fps)
-        self.media_resolution = _toggle(list(MEDIA_RESOLUTIONS), media_resolution, "media_resolution")
-        self.size = _toggle([("model view", "model"), ("native size", "native")], size, "show frames at")
+        self.media_resolution = _toggle(list(MEDIA_RESOLUTIONS), media_resolution)
+        self.size = _toggle([("model view", "model"), ("native size", "native")], size)
         self.progress = w.IntProgress(value=0, min=0, max=1, description="decoding", style=_DESCRIPTION,
                                       layout=w.Layout(visibility="hidden"))
-        controls = [self.fps, self.media_resolution, self.size]
-        self._build(str(getattr(video, "name", "") or "video"), controls, [*controls, self.progress],
+        rows = [self.fps, _labelled("media_resolution", self.media_resolution),
+                _labelled("show frames at", self.size), self.progress]
+        self._build(str(getattr(video, "name", "") or "video"), [self.fps, self.media_resolution, self.size], rows,
                     prices=prices, output_tokens=output_tokens, debounce=debounce, cache_size=cache_size)
 
     @property
@@ -484,7 +511,7 @@ class TokenCostExplorer(Explorer):
     ) -> None:
         self.presets = frame_size_presets()
         self.duration = DurationSlider(duration, description="duration", style=_DESCRIPTION,
-                                       continuous_update=True)
+                                       continuous_update=True, layout=w.Layout(width="100%"))
         self.fps = _fps_slider(fps)
         self.preset = w.Dropdown(options=[*self.presets, CUSTOM], value=preset, description="frame size",
                                  style=_DESCRIPTION)
@@ -493,12 +520,14 @@ class TokenCostExplorer(Explorer):
                "style": {"description_width": "45px"}}
         self.width = SizeBox(value=width, description="width", **box)
         self.height = SizeBox(value=height, description="height", **box)
-        self.media_resolution = _toggle(list(MEDIA_RESOLUTIONS), media_resolution, "media_resolution")
-        self.mute = w.Checkbox(value=mute, description="mute (no audio track)", style=_DESCRIPTION)
+        self.media_resolution = _toggle(list(MEDIA_RESOLUTIONS), media_resolution)
+        self.mute = w.Checkbox(value=mute, description="mute (no audio track)", style=_DESCRIPTION,
+                               layout=w.Layout(width="auto"))
         self.preset.observe(self._on_preset, names="value")
-        sizes = w.HBox([self.width, self.height], layout=w.Layout(margin="0 0 0 130px"))
+        sizes = w.HBox([self.width, self.height], layout=w.Layout(margin=f"0 0 0 {LABEL_WIDTH}"))
         self._build("", [self.duration, self.fps, self.width, self.height, self.media_resolution, self.mute],
-                    [self.duration, self.fps, self.preset, sizes, self.media_resolution, self.mute],
+                    [self.duration, self.fps, self.preset, sizes, _labelled("media_resolution", self.media_resolution),
+                     self.mute],
                     prices=prices, output_tokens=output_tokens, debounce=debounce, cache_size=cache_size)
 
     @property
@@ -538,13 +567,17 @@ class TokenCostExplorer(Explorer):
         return (f"{_duration_label(float(self.duration.value))}, fps={float(self.fps.value):g}, {width}x{height}, "
                 f"media_resolution={self.media_resolution.value}{', muted' if self.mute.value else ''}")
 
+    def _arrange(self, panel: w.VBox, breakdown: w.HTML, view: w.VBox) -> list[w.DOMWidget]:
+        """Controls beside the breakdown, the plot under both at full width (its legend is wide)."""
+        return [w.HBox([panel, breakdown]), view]
+
     def _make_view(self, key: tuple[float, int, int, bool, float]) -> tuple[Any, str]:
         from matplotlib.figure import Figure  # not pyplot: the explorer's figure never shows on its own
 
         duration, width, height, mute, fps = key
-        fig = Figure(figsize=(8.0, 3.8), layout="constrained")
+        fig = Figure(figsize=(10.0, 4.0), layout="constrained")
         plot_tokens_vs_fps(duration, width, height, mute=mute, current=fps, ax=fig.add_subplot())
-        return None, render.figure_html(fig, dpi=72, alt="tokens against fps")
+        return None, render.figure_html(fig, dpi=80, alt="tokens against fps")
 
 
 # ---- Streaming ------------------------------------------------------------------------------

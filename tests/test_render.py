@@ -169,7 +169,7 @@ def test_figure_png_is_deterministic() -> None:
 
     first = draw()
     assert first.startswith(b"\x89PNG") and first == draw()
-    assert render.figure_html(Figure(figsize=(1, 1))).startswith("<img alt='plot' src='data:image/png;base64,")
+    assert render.figure_html(Figure(figsize=(1, 1))).startswith("<img alt='plot' style='max-width:100%;height:auto' src='data:image/png;base64,")
 
 
 def test_user_prices_render() -> None:

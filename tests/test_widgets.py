@@ -114,8 +114,19 @@ def test_fps_from_the_browser_is_snapped_before_anything_is_computed(quickstart_
     explorer = widgets.FrameExplorer(video, debounce=0, fps=shown)
     echoed = from_browser(explorer.fps, value=sent)
     assert explorer.fps.value == shown and explorer.key()[0] == shown
-    assert echoed == [{"method": "update", "state": {"value": shown}, "buffer_paths": []}]  # the browser is told
+    # Nothing is sent back: the browser shows the snapped value already, and an update would race
+    # the user's next move (seen in JupyterLab: the slider jumped back while being dragged).
+    assert echoed == []
     check_state(explorer, video, shown, "default")
+
+
+def test_values_set_from_code_still_reach_the_browser(clip: Path) -> None:
+    explorer = widgets.FrameExplorer(Video.open(clip), debounce=0)
+    sent: list[dict] = []
+    explorer.fps.comm.send = lambda data=None, buffers=None, **kw: sent.append(data)
+    explorer.fps.value = 3.0000000000000004
+    assert sent == [{"method": "update", "state": {"value": 3.0}, "buffer_paths": []}]
+    assert from_browser(explorer.fps, value=4.5) == []  # on the grid: nothing to correct, nothing sent
 
 
 def test_quickstart_explorer_says_8_frames_after_the_browser_writes_back(quickstart_clip: Path) -> None:
@@ -295,6 +306,7 @@ def test_snapshot_is_its_own_output_and_the_live_widget_hides_it(clip: Path, mon
     # The rule that hides the snapshot lives inside the widget: only a rendered widget applies it.
     hider = [c for c in explorer.children if isinstance(c, ipywidgets.HTML) and "<style>" in c.value]
     assert len(hider) == 1 and f"[data-mimo-fallback-for='IPY_MODEL_{explorer.model_id}']" in hider[0].value
+    assert "display:none" in hider[0].value and render.EXPLORER_CLASS in explorer._dom_classes
 
 
 def test_token_cost_explorer_follows_its_controls() -> None:
@@ -348,10 +360,21 @@ def test_price_citation_is_one_folded_line(clip: Path) -> None:
 
 def test_toggle_labels_are_not_cut(clip: Path) -> None:
     explorer = widgets.FrameExplorer(Video.open(clip), debounce=0)
-    for toggle in (explorer.media_resolution, explorer.size):
+    for toggle, label in ((explorer.media_resolution, "media_resolution"), (explorer.size, "show frames at")):
         assert toggle.style.button_width == "auto"  # each button as wide as its label
-        assert toggle.style.description_width == explorer.fps.style.description_width  # one column of labels
+        (row,) = [r for r in rows_of(explorer) if toggle in getattr(r, "children", ())]
+        tag = row.children[0]
+        assert tag.value == label and tag.layout.width == explorer.fps.style.description_width  # one label column
     assert [label for label, _ in explorer.size.options] == ["model view", "native size"]
+
+
+def rows_of(explorer: widgets.Explorer) -> list:
+    found, todo = [], list(explorer.children)
+    while todo:
+        widget = todo.pop()
+        found.append(widget)
+        todo += list(getattr(widget, "children", ()))
+    return found
 
 
 def test_presets_cover_360p_to_4k_both_ways() -> None:
