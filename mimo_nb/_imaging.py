@@ -20,14 +20,14 @@ import numpy.typing as npt
 from PIL import Image, ImageDraw
 
 __all__ = [
-    "encode_png",
-    "encode_jpeg",
-    "png_data_uri",
-    "jpeg_data_uri",
-    "thumbnail",
     "contact_sheet",
+    "encode_jpeg",
+    "encode_png",
     "figure_png",
     "format_time",
+    "jpeg_data_uri",
+    "png_data_uri",
+    "thumbnail",
 ]
 
 Array = npt.NDArray[np.uint8]

@@ -18,8 +18,9 @@ function made the figure: your own figure is never written on.
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -43,14 +44,14 @@ from .tokens import (
 )
 
 __all__ = [
-    "CapPoint",
     "RESOLUTION_PRESETS",
+    "CapPoint",
     "cap_points",
-    "plot_tokens_vs_fps",
-    "plot_tokens_vs_duration",
-    "plot_tokens_vs_frame_size",
     "plot_cost",
     "plot_estimate_vs_actual",
+    "plot_tokens_vs_duration",
+    "plot_tokens_vs_fps",
+    "plot_tokens_vs_frame_size",
 ]
 
 # Common frame heights (landscape 16:9), for ticks and the explorers' presets.

@@ -23,7 +23,7 @@ from __future__ import annotations
 import base64
 import html
 from collections.abc import Sequence
-from typing import Any, Union
+from typing import Any, TypeAlias
 
 import nh3
 import numpy as np
@@ -53,38 +53,38 @@ from .tokens import (
 )
 
 __all__ = [
+    "batch_html",
+    "breakdown_html",
     "breakdown_rows",
     "breakdown_text",
-    "breakdown_html",
-    "sampled_frames_html",
-    "token_total_html",
-    "prices_html",
-    "prices_note_html",
-    "cost_html",
-    "cost_line_html",
-    "usage_html",
-    "context_check_text",
-    "context_check_html",
-    "request_html",
-    "markdown_html",
-    "origin_label",
-    "origin_badge_html",
-    "usage_rows",
-    "usage_table_html",
-    "comparison_rows",
     "comparison_html",
+    "comparison_rows",
     "completion_html",
     "completion_text",
-    "streaming_html",
-    "batch_html",
-    "figure_html",
-    "frame_grid_html",
-    "video_card_html",
+    "context_check_html",
+    "context_check_text",
+    "cost_html",
+    "cost_line_html",
     "error_html",
     "explorer_snapshot_html",
-    "widget_fallback_html",
     "explorer_style",
+    "figure_html",
+    "frame_grid_html",
+    "markdown_html",
+    "origin_badge_html",
+    "origin_label",
+    "prices_html",
+    "prices_note_html",
     "report_html",
+    "request_html",
+    "sampled_frames_html",
+    "streaming_html",
+    "token_total_html",
+    "usage_html",
+    "usage_rows",
+    "usage_table_html",
+    "video_card_html",
+    "widget_fallback_html",
 ]
 
 _MUTED = "color:#666;font-size:smaller"
@@ -129,16 +129,16 @@ def breakdown_rows(b: Any) -> list[tuple[str, str, str]]:
     """
     per_grid = timestamp_tokens_per_grid(b.fps)
     return [
-        ("frames", f"{b.frames}", f"ceil({b.duration:g} s x {b.fps:g} fps), at most {MAX_FRAMES:,}, "
-                                  f"rounded up to even, at least {TEMPORAL_PATCH}"),
+        ("frames", f"{b.frames}", (f"ceil({b.duration:g} s x {b.fps:g} fps), at most {MAX_FRAMES:,}, "
+                                   f"rounded up to even, at least {TEMPORAL_PATCH}")),
         ("grids", f"{b.grids}", f"frames / {TEMPORAL_PATCH} (frames are encoded in pairs)"),
         ("pixel budget / frame", f"{b.pixel_budget:,}", _budget_reason(b)),
         ("model frame size", f"{b.width} x {b.height}",
          f"from {b.source_width} x {b.source_height}, sides multiples of {SPATIAL}"),
         ("tokens / grid", f"{b.tokens_per_grid}", f"(h/{PATCH}) x (w/{PATCH}) / {MERGE**2}"),
         ("vision", f"{b.vision:,}", "grids x tokens per grid"),
-        ("timestamps", f"{b.timestamps:,}", f"grids x {per_grid} ({FINE_TIMESTAMP_TOKENS} when fps > "
-                                             f"{FINE_TIMESTAMPS_ABOVE_FPS:g}, else {TIMESTAMP_TOKENS})"),
+        ("timestamps", f"{b.timestamps:,}", (f"grids x {per_grid} ({FINE_TIMESTAMP_TOKENS} when fps > "
+                                              f"{FINE_TIMESTAMPS_ABOVE_FPS:g}, else {TIMESTAMP_TOKENS})")),
         ("special", f"{b.special:,}", f"grids x {SPECIAL_TOKENS_PER_GRID} + {SPECIAL_TOKENS_PER_VIDEO}"),
         ("audio", f"{b.audio:,}", "muted" if b.mute else
          f"about {_audio_tokens_per_second():.2f} per second, + {AUDIO_SPECIAL_TOKENS} special"),
@@ -474,9 +474,9 @@ def completion_html(completion: Any) -> str:
 
 def completion_text(completion: Any) -> str:
     """A Completion as plain text: header, reasoning (shortened), answer, usage, estimate, cost."""
-    lines = [f"{getattr(completion, 'model', None) or 'model?'} · "
-             f"{getattr(completion, 'finish_reason', None) or 'unfinished'} · "
-             f"{origin_label(getattr(completion, 'origin', 'live'))}"]
+    lines = [(f"{getattr(completion, 'model', None) or 'model?'} · "
+              f"{getattr(completion, 'finish_reason', None) or 'unfinished'} · "
+              f"{origin_label(getattr(completion, 'origin', 'live'))}")]
     reasoning = getattr(completion, "reasoning_content", None)
     if reasoning:
         short = reasoning if len(reasoning) <= 600 else reasoning[:599].rstrip() + "…"
@@ -553,7 +553,7 @@ def figure_html(fig: Any, *, dpi: int = 100, alt: str = "plot") -> str:
     return f"<img alt='{_e(alt)}' style='max-width:100%;height:auto' src='data:image/png;base64,{data}'/>"
 
 
-Images = Union[Sequence[npt.NDArray[np.uint8]], npt.NDArray[np.uint8]]
+Images: TypeAlias = "Sequence[npt.NDArray[np.uint8]] | npt.NDArray[np.uint8]"
 
 
 def frame_grid_html(images: Images, captions: Sequence[str], columns: int = 6, note: str = "", max_width: int = 192) -> str:

@@ -25,20 +25,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ._imaging import figure_png
 from .errors import MimoError
 from .pricing import Cost, Prices, estimate_cost, load_prices
-from ._imaging import figure_png
 from .render import report_html
 from .tokens import TokenBreakdown, validate_fps, validate_media_resolution
 
 __all__ = [
     "DEFAULT_PROMPT",
     "DRY_RUN_LABEL",
-    "ReportFigure",
     "ReportData",
+    "ReportFigure",
+    "build_report",
     "collect_report",
     "render_report",
-    "build_report",
     "write_report",
 ]
 
@@ -92,7 +92,9 @@ class ReportData:
 
 def _figures(video: Any, breakdown: TokenBreakdown, prices: Prices) -> tuple[ReportFigure, ...]:
     """Token and cost curves around this video, each with the video's own setting marked."""
-    from matplotlib.figure import Figure  # not pyplot: nothing is shown, nothing is left open
+    from matplotlib.figure import (
+        Figure,  # not pyplot: nothing is shown, nothing is left open
+    )
 
     from . import plots  # matplotlib is imported only when a report is drawn
 

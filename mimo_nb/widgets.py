@@ -30,8 +30,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
 from decimal import Decimal
-from typing import Any, Callable, Hashable, Sequence
+from typing import Any
 
 import ipywidgets as w
 import traitlets
@@ -41,15 +42,22 @@ from . import render
 from .errors import MimoError, StreamInterruptedError
 from .plots import RESOLUTION_PRESETS, plot_tokens_vs_fps
 from .pricing import Prices, estimate_cost, load_prices
-from .tokens import FPS_DEFAULT, FPS_MAX, FPS_MIN, MEDIA_RESOLUTIONS, TokenBreakdown, explain_video_tokens
+from .tokens import (
+    FPS_DEFAULT,
+    FPS_MAX,
+    FPS_MIN,
+    MEDIA_RESOLUTIONS,
+    TokenBreakdown,
+    explain_video_tokens,
+)
 
 __all__ = [
+    "DURATIONS",
+    "DurationSlider",
     "Explorer",
     "FrameExplorer",
-    "TokenCostExplorer",
     "GridSlider",
-    "DurationSlider",
-    "DURATIONS",
+    "TokenCostExplorer",
     "display_stream",
     "display_stream_async",
     "frame_size_presets",
@@ -493,7 +501,7 @@ class TokenCostExplorer(Explorer):
     >>> explorer = TokenCostExplorer(debounce=0)
     >>> explorer.preset.value = "4K landscape"; explorer.media_resolution.value = "max"
     >>> explorer.estimate().width
-    1920
+    1984
     """
 
     def __init__(
@@ -572,7 +580,9 @@ class TokenCostExplorer(Explorer):
         return [w.HBox([panel, breakdown]), view]
 
     def _make_view(self, key: tuple[float, int, int, bool, float]) -> tuple[Any, str]:
-        from matplotlib.figure import Figure  # not pyplot: the explorer's figure never shows on its own
+        from matplotlib.figure import (
+            Figure,  # not pyplot: the explorer's figure never shows on its own
+        )
 
         duration, width, height, mute, fps = key
         fig = Figure(figsize=(10.0, 4.0), layout="constrained")

@@ -193,7 +193,8 @@ def test_plot_cost_in_currency_with_citation() -> None:
     (note,) = [t for t in ax.texts if t.get_gid() == "citation"]  # in the Axes, not on the figure
     assert prices.as_of in note.get_text().replace("\n", " ") and ax.figure.texts == []
     custom = Prices(input=10, cached_input=1, output=20, currency="EUR", source="my quote")
-    assert "my quote" in [t for t in plots.plot_cost(prices=custom).texts if t.get_gid() == "citation"][0].get_text()
+    citation = next(t for t in plots.plot_cost(prices=custom).texts if t.get_gid() == "citation")
+    assert "my quote" in citation.get_text()
 
 
 def test_estimate_vs_actual() -> None:

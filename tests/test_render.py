@@ -7,7 +7,6 @@ from html.parser import HTMLParser
 import pytest
 
 from mimo_nb import render
-from mimo_nb import tokens
 from mimo_nb.pricing import Prices, check_context, cost_from_usage, load_prices
 from mimo_nb.request import RequestEstimate
 from mimo_nb.response import Completion, Usage, spec_example_completion

@@ -11,9 +11,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import pytest
-
 import ipywidgets
+import pytest
 from traitlets import TraitError
 
 from mimo_nb import render, widgets
