@@ -274,14 +274,14 @@ def context_check_text(check: Any) -> str:
 
     >>> from mimo_nb.pricing import check_context
     >>> context_check_text(check_context([17240], model="my-model"))
-    "about 17,240 tokens needed; the context length of 'my-model' is not published on the page we follow, so this is not checked"
+    "about 17,240 tokens needed; how many 'my-model' can hold is not on the vendor's page, so whether it fits is not checked"
     """
     needed = f"about {check.needed:,} tokens needed"
     if check.output_tokens:
         needed += f" (counting room for a {check.output_tokens:,}-token answer)"
     if check.limit is None:
-        return (f"{needed}; the context length of {check.model!r} is not published on the page we follow, "
-                "so this is not checked")
+        return (f"{needed}; how many {check.model!r} can hold is not on the vendor's page, "
+                "so whether it fits is not checked")
     verdict = "it fits" if check.fits else f"{check.over_by:,} tokens too many"
     return f"{needed} of the {check.limit:,} that {check.model!r} holds: {verdict}"
 

@@ -240,7 +240,7 @@ def test_usage_prices_context_and_batch_tables() -> None:
     html = unknown._repr_html_()
     assert row(html, "video 1")[1] == "17,240" and row(html, "needed")[1] == f"{unknown.needed:,}"
     assert row(html, "context length")[1] == "not known"
-    assert "is not published on the page we follow, so this is not checked" in html
+    assert "can hold is not on the vendor&#x27;s page, so whether it fits is not checked" in html
     assert "context_lengths" not in html  # no jargon for a reader who did not pass it
     over = check_context([17240], model="m", context_lengths={"m": 10000})
     assert "7,240 tokens too many" in render.context_check_text(over)
