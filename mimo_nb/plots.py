@@ -30,6 +30,7 @@ from matplotlib.ticker import FuncFormatter
 
 from .errors import LimitError
 from .pricing import Prices, estimate_cost, load_prices
+from .profiles import PROFILE_NAMES, get_profile
 from .tokens import (
     AUDIO_SPECIAL_TOKENS,
     DEFAULT_MAX_FRAME_TOKENS,
@@ -270,10 +271,14 @@ def plot_tokens_vs_fps(
     mark_caps: bool = True,
     current: float | None = None,
     ax: Axes | None = None,
+    profile: Any = "mimo-api",
+    native_fps: float | None = None,
 ) -> Axes:
     """Estimated tokens of one video as fps goes from 0.1 to 10, limits marked and explained.
 
-    ``current`` draws a vertical line at that fps (the one you chose).
+    ``current`` draws a vertical line at that fps (the one you chose). ``profile`` (with the
+    file's ``native_fps``) draws a self-hosted server's count instead (:mod:`mimo_nb.profiles`);
+    its limits are not the formula's, so none are marked.
 
     >>> ax = plot_tokens_vs_fps(120, 1280, 720, current=2)
     >>> ax.get_xlabel()
@@ -281,10 +286,17 @@ def plot_tokens_vs_fps(
     """
     ax, _ = _new_axes(ax)
     fps = np.round(np.arange(FPS_MIN, FPS_MAX + 1e-9, 0.01), 2)
+    ax.set_xlabel("fps (frames sampled per second)")
+    if profile != "mimo-api":
+        _server_sweep(ax, fps, profile, duration=duration, width=width, height=height, fps=fps, mute=mute,
+                      native_fps=native_fps)
+        _current(ax, current, f"fps {current:g} (chosen)" if current is not None else "")
+        ax.set_title(f"{duration:,g} s, {width}x{height}: tokens against fps ({get_profile(profile).name})", fontsize=11)
+        _legend(ax)
+        return ax
     entries = _curves(ax, fps, _resolutions(media_resolution), mark_caps, lambda x: f"fps {x:g}",
                       duration=duration, width=width, height=height, fps=fps, mute=mute)
     _current(ax, current, f"fps {current:g} (chosen)" if current is not None else "")
-    ax.set_xlabel("fps (frames sampled per second)")
     ax.set_title(f"{duration:,g} s, {width}x{height}{', muted' if mute else ''}: tokens against fps", fontsize=11)
     _legend(ax, entries)
     return ax
@@ -301,8 +313,13 @@ def plot_tokens_vs_duration(
     mark_caps: bool = True,
     current: float | None = None,
     ax: Axes | None = None,
+    profile: Any = "mimo-api",
+    native_fps: float | None = None,
 ) -> Axes:
     """Estimated tokens as the video gets longer (0.5 s steps up to ``max_duration``).
+
+    ``profile`` (with ``native_fps``; the file's frame count follows from each duration) draws
+    a self-hosted server's count instead (:mod:`mimo_nb.profiles`), without limit marks.
 
     >>> ax = plot_tokens_vs_duration(1920, 1080, fps=2)   # budget and frame cap marked
     """
@@ -310,11 +327,19 @@ def plot_tokens_vs_duration(
         raise LimitError(f"max_duration must be over 0.5 seconds, got {max_duration!r}.")
     ax, _ = _new_axes(ax)
     duration = np.arange(0.5, max_duration + 1e-9, 0.5)
+    ax.set_xlabel("duration (s)")
+    _thousands(ax.xaxis)
+    if profile != "mimo-api":
+        _server_sweep(ax, duration, profile, duration=duration, width=width, height=height, fps=fps, mute=mute,
+                      native_fps=native_fps)
+        _current(ax, current, f"{current:,g} s (this video)" if current is not None else "")
+        ax.set_title(f"{width}x{height} at fps {fps:g}: tokens against duration ({get_profile(profile).name})",
+                     fontsize=11)
+        _legend(ax)
+        return ax
     entries = _curves(ax, duration, _resolutions(media_resolution), mark_caps, lambda x: f"{x:,g} s",
                       duration=duration, width=width, height=height, fps=fps, mute=mute)
     _current(ax, current, f"{current:,g} s (this video)" if current is not None else "")
-    ax.set_xlabel("duration (s)")
-    _thousands(ax.xaxis)
     ax.set_title(f"{width}x{height} at fps {fps:g}{', muted' if mute else ''}: tokens against duration",
                  fontsize=11)
     _legend(ax, entries)
@@ -459,3 +484,80 @@ def plot_estimate_vs_actual(completions: Iterable[Any], *, ax: Axes | None = Non
     ax.grid(True, alpha=0.3)
     _legend(ax, [Line2D([], [], linestyle="none", label=_wrap(_MAPPING), gid="mapping")])
     return ax
+
+
+# ---- Profiles: the same video under each server's rules --------------------------------------
+
+_PROFILE_STYLE = {"mimo-api": "tab:blue", "mimo-vl": "tab:green", "sglang-mimo-v2": "tab:red", "qwen3-vl": "tab:purple"}
+_WHAT = {"vision": "vision tokens", "tokens": "tokens counted (API: whole estimate; servers: vision + special)"}
+
+
+def _profile_curve(ax: Axes, x: np.ndarray, rules: Any, what: str, *, duration: Any, width: Any, height: Any, fps: Any,
+                   media_resolution: str, mute: bool, native_fps: Any, native_frame_count: Any) -> None:
+    """One profile's tokens along ``x``; points the server refuses are left out."""
+    out = rules.tokens_array(duration, width, height, fps, media_resolution, mute, native_fps=native_fps,
+                             native_frame_count=native_frame_count)
+    values = np.broadcast_to(out[what], x.shape).astype(np.float64)
+    values = np.where(values < 0, np.nan, values)
+    label = rules.name + (f' (media_resolution="{media_resolution}")' if rules.has_media_resolution else "")
+    ax.plot(x, values, label=label, color=_PROFILE_STYLE.get(rules.name), gid=f"profile:{rules.name}")
+
+
+def plot_tokens_vs_fps_by_profile(
+    video: Any = None,
+    *,
+    duration: float = 60.0,
+    width: int = 1920,
+    height: int = 1080,
+    native_fps: float = 30.0,
+    native_frame_count: int | None = None,
+    mute: bool = False,
+    profiles: Sequence[Any] = PROFILE_NAMES,
+    media_resolution: str = "default",
+    what: str = "vision",
+    current: float | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """Tokens of one video against fps (0.1 to 10) under each profile, one curve per profile.
+
+    ``what="vision"`` (default) compares the one quantity every source defines alike; ``"tokens"``
+    plots what each counts (the API's whole estimate; a server's vision + special tokens). A
+    ``video`` supplies duration, size, sound and its frame rate and count; otherwise pass them.
+
+    >>> ax = plot_tokens_vs_fps_by_profile(duration=60, width=1920, height=1080, native_fps=30)
+    """
+    if what not in _WHAT:
+        raise LimitError(f"what must be one of {', '.join(_WHAT)}, got {what!r}.")
+    validate_media_resolution(media_resolution)
+    if video is not None:
+        duration, width, height, mute = video.duration, video.width, video.height, not video.has_audio
+        native_fps, native_frame_count = video.native_fps, video.native_frame_count
+    ax, _ = _new_axes(ax)
+    fps = np.round(np.arange(FPS_MIN, FPS_MAX + 1e-9, 0.01), 2)
+    for item in profiles:
+        _profile_curve(ax, fps, get_profile(item), what, duration=duration, width=width, height=height, fps=fps,
+                       media_resolution=media_resolution, mute=mute, native_fps=native_fps,
+                       native_frame_count=native_frame_count)
+    _current(ax, current, f"fps {current:g} (chosen)" if current is not None else "")
+    ax.set_ylim(bottom=0)
+    _thousands(ax.yaxis)
+    ax.set_xlabel("fps (frames sampled per second)")
+    ax.set_ylabel(_WHAT[what])
+    ax.set_title(f"{duration:,g} s, {width}x{height} at {native_fps:g} fps native: {what} against fps, by profile",
+                 fontsize=11)
+    ax.grid(True, alpha=0.3)
+    _legend(ax)
+    return ax
+
+
+def _server_sweep(ax: Axes, x: np.ndarray, profile: Any, *, duration: Any, width: Any, height: Any, fps: Any, mute: bool,
+                  native_fps: float | None) -> None:
+    """A server profile's counted tokens along ``x`` (for ``profile=`` on the sweeps above)."""
+    if native_fps is None:
+        raise LimitError(f"profile {profile!r} counts frames from the file's frame rate: pass native_fps= (Video.native_fps).")
+    _profile_curve(ax, x, get_profile(profile), "tokens", duration=duration, width=width, height=height, fps=fps,
+                   media_resolution="default", mute=mute, native_fps=native_fps, native_frame_count=None)
+    ax.set_ylim(bottom=0)
+    ax.set_ylabel(_WHAT["tokens"])
+    _thousands(ax.yaxis)
+    ax.grid(True, alpha=0.3)

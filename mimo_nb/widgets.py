@@ -28,6 +28,7 @@ and the live widget hides it (see :func:`mimo_nb.render.explorer_style`).
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
@@ -246,12 +247,19 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
         return None
 
 
+Apply = Callable[[Callable[[], None]], Any]  # runs a UI update where it is safe: the event loop, or here
+
+
 class Explorer(w.VBox):
-    """Controls, numbers that follow at once, and a slow view that is debounced and cached.
+    """Controls, numbers that follow at once, and a slow view that is debounced, cached and cancellable.
 
     A subclass builds its controls, then calls :meth:`_build`, and says what the controls mean:
     :meth:`key` (the view's cache key), :meth:`estimate`, :meth:`_numbers_html`,
     :meth:`_make_view` (the slow part: returns a payload and its HTML), :meth:`_settings`.
+
+    With ``background_views`` (a class attribute), views are made in a worker thread when a
+    notebook's event loop runs: the controls stay live, and a setting the user has already left
+    is cancelled rather than finished. Without a loop (scripts, tests) they are made in place.
 
     Attributes shared by both explorers: ``numbers`` (counts and sizes), ``cost``, ``breakdown``,
     ``view`` (the frames or the plot), ``status``, ``views_made`` (slow views computed; the
@@ -260,6 +268,7 @@ class Explorer(w.VBox):
 
     prices: Prices
     output_tokens: int
+    background_views = False
 
     def _build(self, title: str, controls: Sequence[w.DOMWidget], rows: Sequence[w.DOMWidget], *,
                prices: Prices | None, output_tokens: int, debounce: float, cache_size: int) -> None:
@@ -269,6 +278,8 @@ class Explorer(w.VBox):
         self.cache_size = cache_size
         self.views_made = 0
         self._cache: OrderedDict[Hashable, tuple[Any, str]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._loading: tuple[Hashable, threading.Event, threading.Thread | None] | None = None
         self.numbers, self.cost, self.breakdown, self.view = w.HTML(), w.HTML(), w.HTML(), w.HTML()
         self.status = w.Label()
         style = w.HTML()  # the live widget's own CSS; it also hides this widget's static snapshot
@@ -283,7 +294,7 @@ class Explorer(w.VBox):
         for control in controls:
             control.observe(self._on_change, names="value")
         self._refresh_numbers()
-        self._refresh_view()
+        self._refresh_view(background=False)  # the first view is there when the cell shows (and in its snapshot)
 
     # -- what a subclass defines
 
@@ -298,7 +309,8 @@ class Explorer(w.VBox):
     def _numbers_html(self, b: TokenBreakdown) -> str:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _make_view(self, key: Any) -> tuple[Any, str]:  # pragma: no cover - abstract
+    def _make_view(self, key: Any, cancel: threading.Event, apply: Apply) -> tuple[Any, str]:  # pragma: no cover
+        """The slow view for ``key``: (payload, HTML). May paint steps on the way with ``apply``."""
         raise NotImplementedError
 
     def _settings(self) -> str:  # pragma: no cover - abstract
@@ -313,7 +325,7 @@ class Explorer(w.VBox):
 
     def _on_change(self, _change: Any = None) -> None:
         self._refresh_numbers()  # cheap arithmetic: always immediate
-        if self.key() in self._cache:
+        if self._cached(self.key()) is not None:
             self._debouncer.cancel()
             self._refresh_view()  # a cached view needs no debounce
         else:
@@ -321,8 +333,17 @@ class Explorer(w.VBox):
             self._debouncer()
 
     def flush(self) -> None:
-        """Make the view now if a debounced update is waiting."""
-        self._debouncer.flush()
+        """Make the view now, here, if a debounced update is waiting (or wait for the one running)."""
+        if self._debouncer.pending:
+            self._debouncer.cancel()
+            self._refresh_view(background=False)
+        self.wait()
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until the view being made in the background is done."""
+        loading = self._loading
+        if loading is not None and loading[2] is not None:
+            loading[2].join(timeout)
 
     def _refresh_numbers(self) -> None:
         try:
@@ -334,25 +355,71 @@ class Explorer(w.VBox):
         self.cost.value = render.cost_line_html(estimate_cost(b, self.prices, output_tokens=self.output_tokens))
         self.breakdown.value = render.breakdown_html(b)
 
-    def _entry(self, key: Hashable) -> tuple[Any, str]:
-        if key in self._cache:
-            self._cache.move_to_end(key)
-            return self._cache[key]
-        entry = self._make_view(key)
-        self.views_made += 1
-        self._cache[key] = entry
-        while len(self._cache) > self.cache_size:
-            self._cache.popitem(last=False)
+    # -- the slow view: cached, made in place or in a worker thread
+
+    def _cached(self, key: Hashable) -> tuple[Any, str] | None:
+        with self._lock:
+            entry = self._cache.get(key)
+            if entry is not None:
+                self._cache.move_to_end(key)
+            return entry
+
+    def _store(self, key: Hashable, entry: tuple[Any, str]) -> tuple[Any, str]:
+        with self._lock:
+            self.views_made += 1
+            self._cache[key] = entry
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
         return entry
 
-    def _refresh_view(self) -> None:
-        try:
-            _, view_html = self._entry(self.key())
-        except MimoError as exc:
-            self.view.value, self.status.value = render.error_html(exc), ""
+    def _entry(self, key: Hashable) -> tuple[Any, str]:
+        """The view for ``key``, made here if it is not cached."""
+        return self._cached(key) or self._store(key, self._make_view(key, threading.Event(), _now))
+
+    def _refresh_view(self, background: bool = True) -> None:
+        key = self.key()
+        cached = self._cached(key)
+        if cached is not None:
+            self._cancel_loading()
+            self._paint(key, cached[1], "")
             return
+        if self._loading is not None and self._loading[0] == key and not self._loading[1].is_set():
+            return  # already being made
+        self._cancel_loading()
+        cancel = threading.Event()
+        loop = _running_loop() if background and self.background_views else None
+        if loop is None:  # a script, a test, or a quick view: made here, painting the same steps
+            self._loading = (key, cancel, None)
+            self._load(key, cancel, _now)
+            return
+        worker = threading.Thread(target=self._load, args=(key, cancel, lambda paint: loop.call_soon_threadsafe(paint)),
+                                  name="mimo_nb-explorer", daemon=True)
+        self._loading = (key, cancel, worker)
+        worker.start()
+
+    def _cancel_loading(self) -> None:
+        if self._loading is not None:
+            self._loading[1].set()  # the maker stops at its next check
+
+    def _paint(self, key: Hashable, view_html: str, status: str) -> None:
+        if key != self.key():
+            return  # the user has moved on
         self.view.value = view_html
-        self.status.value = ""
+        self.status.value = status
+
+    def _load(self, key: Hashable, cancel: threading.Event, apply: Apply) -> None:
+        """Make one view (in the worker thread in a notebook) and paint it, or the error."""
+        try:
+            entry = self._make_view(key, cancel, apply)
+            if cancel.is_set():
+                return
+            self._store(key, entry)
+            apply(lambda: self._paint(key, entry[1], ""))
+        except MimoError as exc:
+            if not cancel.is_set():
+                error = render.error_html(exc)
+                apply(lambda: self._paint(key, error, ""))
+
 
     # -- where widgets are not live
 
@@ -378,6 +445,10 @@ class Explorer(w.VBox):
         _ipython_display(self._repr_mimebundle_(), raw=True)
 
 
+def _now(paint: Callable[[], None]) -> None:
+    paint()
+
+
 # ---- FrameExplorer --------------------------------------------------------------------------
 
 
@@ -393,6 +464,11 @@ class FrameExplorer(Explorer):
         progress_after: seconds of decoding before the progress bar appears.
         cache_size: decoded frame sets kept (least recently used dropped first).
         columns, max_frames: layout of the grid.
+        preview_after: from this many frames in the file on, a new setting first paints a
+            keyframe preview at once, and the exact frames replace it as they are decoded.
+
+    In a notebook, frames are decoded in a background thread: the controls stay live, and a
+    setting the user has already left is cancelled rather than decoded to the end.
 
     >>> from mimo_nb.video import Video
     >>> explorer = FrameExplorer(Video.open("clip.mp4"), debounce=0)
@@ -400,6 +476,8 @@ class FrameExplorer(Explorer):
     >>> len(explorer.frames())
     8
     """
+
+    background_views = True
 
     def __init__(
         self,
@@ -415,11 +493,13 @@ class FrameExplorer(Explorer):
         cache_size: int = 32,
         columns: int = 4,
         max_frames: int | None = 120,
+        preview_after: int = 3000,
     ) -> None:
         self.video = video
         self.progress_after = progress_after
         self.columns = columns
         self.max_frames = max_frames
+        self.preview_after = preview_after
         self.fps = _fps_slider(fps)
         self.media_resolution = _toggle(list(MEDIA_RESOLUTIONS), media_resolution)
         self.size = _toggle([("model view", "model"), ("native size", "native")], size)
@@ -445,6 +525,7 @@ class FrameExplorer(Explorer):
 
     def frames(self) -> Any:
         """The decoded :class:`~mimo_nb.video.Frames` for the current controls (cached)."""
+        self.wait()
         return self._entry(self.key())[0]
 
     def _numbers_html(self, b: TokenBreakdown) -> str:
@@ -454,24 +535,57 @@ class FrameExplorer(Explorer):
         fps, media_resolution, size = self.key()
         return f"fps={fps:g}, media_resolution={media_resolution}, frames shown at {size} size"
 
-    def _make_view(self, key: tuple[float, str, str]) -> tuple[Any, str]:
-        frames = self._load_frames(*key)
-        return frames, frames.to_html(columns=self.columns, max_frames=self.max_frames)
+    def _grid(self, frames: Any) -> str:
+        return str(frames.to_html(columns=self.columns, max_frames=self.max_frames))
 
-    def _load_frames(self, fps: float, media_resolution: str, size: str) -> Any:
-        """Decode the frames for one setting, with a progress bar once it takes a while."""
-        started = time.monotonic()
+    def _make_view(self, key: tuple[float, str, str], cancel: threading.Event, apply: Apply) -> tuple[Any, str]:
+        try:
+            frames = self._load_frames(key, cancel, apply)
+        finally:
+            apply(self._hide_progress)
+        return frames, self._grid(frames)
+
+    def _load_frames(self, key: tuple[float, str, str], cancel: threading.Event, apply: Apply) -> Any:
+        """Decode one setting's frames: a keyframe preview first for long files, then the exact frames.
+
+        UI updates (progress, preview, partial grids) go through ``apply``, which runs them on
+        the notebook's event loop when this runs in the worker thread.
+        """
+        fps, media_resolution, size = key
+        progressive = hasattr(self.video, "iter_sample") and getattr(self.video, "native_frame_count", 0) >= self.preview_after
+        started = last_paint = time.monotonic()
+        shown: Any = None
+        arrived = 0
 
         def progress(done: int, total: int) -> None:
             if time.monotonic() - started >= self.progress_after:
-                self.progress.max = max(total, 1)
-                self.progress.value = done
-                self.progress.layout.visibility = "visible"
+                apply(lambda: self._show_progress(done, total))
 
-        try:
-            return self.video.sample(fps, media_resolution, size=size, progress=progress)
-        finally:
-            self.progress.layout.visibility = "hidden"
+        def on_frame(item: Any) -> None:  # exact frames replace the preview as they come
+            nonlocal arrived, last_paint
+            arrived += 1
+            shown.array[list(item.positions)] = item.array
+            if time.monotonic() - last_paint >= 1.0:
+                last_paint = time.monotonic()
+                grid = self._grid(shown)
+                apply(lambda: self._paint(key, grid, f"{arrived} exact frames so far…"))
+
+        options: dict[str, Any] = {"progress": progress}
+        if progressive:
+            shown = self.video.preview(fps, media_resolution, size=size)
+            grid = self._grid(shown)
+            apply(lambda: self._paint(key, grid, "preview (keyframes); exact frames on the way…"))
+            options.update(cancel=cancel, on_frame=on_frame)
+        elif hasattr(self.video, "iter_sample"):
+            options.update(cancel=cancel)
+        return self.video.sample(fps, media_resolution, size=size, **options)
+
+    def _show_progress(self, done: int, total: int) -> None:
+        self.progress.max, self.progress.value = max(total, 1), done
+        self.progress.layout.visibility = "visible"
+
+    def _hide_progress(self) -> None:
+        self.progress.layout.visibility = "hidden"
 
 
 # ---- TokenCostExplorer ----------------------------------------------------------------------
@@ -579,7 +693,7 @@ class TokenCostExplorer(Explorer):
         """Controls beside the breakdown, the plot under both at full width (its legend is wide)."""
         return [w.HBox([panel, breakdown]), view]
 
-    def _make_view(self, key: tuple[float, int, int, bool, float]) -> tuple[Any, str]:
+    def _make_view(self, key: tuple[float, int, int, bool, float], cancel: threading.Event, apply: Apply) -> tuple[Any, str]:
         from matplotlib.figure import (
             Figure,  # not pyplot: the explorer's figure never shows on its own
         )
