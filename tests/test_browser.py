@@ -424,6 +424,9 @@ def test_explorers_in_jupyterlab(browser: Any, jupyterlab: tuple[str, str]) -> N
     page.wait_for_timeout(1500)  # let every message settle: the value must stay where the keys left it
     assert readout.inner_text() == "2.3"
     assert _numbers_when(page, "10 frames").startswith("10 frames sampled (5 pairs)")
+    # The grid follows from the kernel's worker thread, painted through the event loop.
+    page.wait_for_function("() => document.querySelectorAll('.mimo-explorer .mimo-frames img').length === 10",
+                           timeout=30_000)
     for _ in range(3):
         page.keyboard.press("ArrowLeft")
     page.wait_for_timeout(1500)
