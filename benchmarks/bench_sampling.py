@@ -194,7 +194,7 @@ def explorer_child(path: str, fps: float) -> None:
     explorer = FrameExplorer(video, fps=0.1, debounce=0)
     explorer.wait()
     painted: list[float] = []
-    explorer.grid.observe(lambda change: painted.append(time.perf_counter()), names="value")
+    explorer.view.observe(lambda change: painted.append(time.perf_counter()), names="value")
     start = time.perf_counter()
     explorer.fps.value = fps
     explorer.wait()

@@ -36,7 +36,7 @@ def timed_change_and_send(explorer: FrameExplorer, fps: float) -> float:
     t0 = time.perf_counter()
     explorer.fps.value = fps
     json.dumps({name: getattr(explorer, name).value
-                for name in ("grid", "count", "model_size", "breakdown", "cost", "status")})
+                for name in ("view", "numbers", "breakdown", "cost", "status")})
     return time.perf_counter() - t0
 
 
@@ -59,7 +59,7 @@ def main() -> None:
         for _ in range(CACHED_RUNS):
             decodes = explorer.decodes
             cached.append(timed_change(explorer, 2.0))
-            assert explorer.grid.value.count("<img") == 60
+            assert explorer.view.value.count("<img") == 60
             timed_change(explorer, 1.0)
             assert explorer.decodes == decodes, "a cached move decoded again"
             sent.append(timed_change_and_send(explorer, 2.0))
@@ -68,7 +68,7 @@ def main() -> None:
     cold_ms, cached_ms = statistics.median(cold) * 1e3, statistics.median(cached) * 1e3
     sent_ms = statistics.median(sent) * 1e3
     explorer.fps.value = 2.0
-    grid_kb = len(explorer.grid.value) / 1024
+    grid_kb = len(explorer.view.value) / 1024
     print(f"clip: 30 s 640x360 @30 fps, sampled at fps 2 -> 60 frames at "
           f"{explorer.frames().array.shape[2]}x{explorer.frames().array.shape[1]}")
     print(f"cold   (decode + thumbnails), median of {COLD_RUNS}:  {cold_ms:8.1f} ms")

@@ -106,6 +106,7 @@ _LAZY: dict[str, str] = {
     "FrameExplorer": "widgets",
     "TokenCostExplorer": "widgets",
     "display_stream": "widgets",
+    "display_stream_async": "widgets",
     "build_report": "report",
     "write_report": "report",
 }
@@ -137,7 +138,7 @@ if TYPE_CHECKING:  # what static checkers and IDEs see; at run time __getattr__ 
     from .response import Completion, Usage, spec_example_completion
     from .samples import generate_clip
     from .video import Frames, Video
-    from .widgets import FrameExplorer, TokenCostExplorer, display_stream
+    from .widgets import FrameExplorer, TokenCostExplorer, display_stream, display_stream_async
 
 
 def __getattr__(name: str) -> Any:

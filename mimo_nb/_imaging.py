@@ -1,6 +1,7 @@
-"""Pictures for people: PNG/JPEG data URIs, contact sheets, and the HTML of frame grids and video cards.
+"""Pictures for people: PNG/JPEG bytes and data URIs, thumbnails, contact sheets, plots as PNG.
 
-Pure functions over numpy arrays and strings; every string that reaches HTML is escaped here.
+Pure functions over numpy arrays and figures; the HTML that shows them is built in
+:mod:`mimo_nb.render`.
 
 >>> import numpy as np
 >>> png_data_uri(np.zeros((8, 8, 3), np.uint8)).startswith("data:image/png;base64,")
@@ -10,24 +11,23 @@ True
 from __future__ import annotations
 
 import base64
-import html
 import io
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageDraw
 
 __all__ = [
-    "encode_png",
-    "encode_jpeg",
-    "png_data_uri",
-    "jpeg_data_uri",
-    "thumbnail",
     "contact_sheet",
-    "frame_grid_html",
-    "video_card_html",
+    "encode_jpeg",
+    "encode_png",
+    "figure_png",
     "format_time",
+    "jpeg_data_uri",
+    "png_data_uri",
+    "thumbnail",
 ]
 
 Array = npt.NDArray[np.uint8]
@@ -98,39 +98,8 @@ def contact_sheet(images: Sequence[Array] | Array, labels: Sequence[str], column
     return sheet
 
 
-def frame_grid_html(images: Sequence[Array] | Array, captions: Sequence[str], columns: int = 6, note: str = "", max_width: int = 192) -> str:
-    """An HTML grid of inline JPEG thumbnails with a caption under each; ``note`` above it."""
-    cells = []
-    for image, caption in zip(images, captions):
-        uri = jpeg_data_uri(thumbnail(np.asarray(image), max_width))
-        cells.append(
-            "<figure style='margin:0;text-align:center'>"
-            f"<img src='{uri}' style='max-width:100%;image-rendering:auto' alt='{html.escape(caption, quote=True)}'/>"
-            f"<figcaption style='font:11px monospace;color:#444'>{html.escape(caption)}</figcaption></figure>"
-        )
-    head = f"<div style='color:#555;margin:2px 0'>{html.escape(note)}</div>" if note else ""
-    grid = (
-        f"<div class='mimo-frames' style='display:grid;grid-template-columns:repeat({int(columns)},minmax(0,1fr));"
-        f"gap:4px;max-width:{int(columns) * (max_width + 8)}px'>" + "".join(cells) + "</div>"
-    )
-    return f"<div>{head}{grid}</div>"
-
-
-def video_card_html(title: str, rows: Sequence[tuple[str, str]], strip: Sequence[Array] | Array = (), captions: Sequence[str] = (), note: str = "") -> str:
-    """A small card: the title, a strip of thumbnails, and a two-column metadata table."""
-    thumbs = "".join(
-        f"<figure style='margin:0 2px;text-align:center'><img src='{jpeg_data_uri(thumbnail(np.asarray(img), 128))}' "
-        f"style='height:72px'/><figcaption style='font:10px monospace;color:#666'>{html.escape(cap)}</figcaption></figure>"
-        for img, cap in zip(strip, captions)
-    )
-    table = "".join(
-        f"<tr><th style='text-align:left;padding-right:12px'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
-        for k, v in rows
-    )
-    extra = f"<div style='color:#a60'>{html.escape(note)}</div>" if note else ""
-    return (
-        "<div class='mimo-video' style='border:1px solid #ddd;border-radius:6px;padding:8px;display:inline-block'>"
-        f"<div style='font-weight:bold;margin-bottom:4px'>{html.escape(title)}</div>"
-        f"<div style='display:flex;overflow-x:auto'>{thumbs}</div>"
-        f"<table style='font-size:12px;margin-top:4px'>{table}</table>{extra}</div>"
-    )
+def figure_png(fig: Any, *, dpi: int = 100) -> bytes:
+    """A matplotlib Figure as PNG bytes, with no timestamp or software tag (stable across runs)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None}, bbox_inches="tight")
+    return buffer.getvalue()

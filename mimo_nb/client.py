@@ -370,6 +370,11 @@ class BatchResult(Sequence[BatchItem]):
     def __repr__(self) -> str:
         return f"BatchResult({len(self.items)} items, {len(self.errors)} failed)"
 
+    def _repr_html_(self) -> str:
+        from .render import batch_html
+
+        return batch_html(self)
+
 
 def _check_batch_options(
     ask: Callable[..., Any], common: Mapping[str, Any], concurrency: Any

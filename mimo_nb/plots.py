@@ -1,50 +1,58 @@
-"""Matplotlib figures of what videos cost MiMo: tokens against fps, duration and resolution.
+"""Matplotlib plots of what videos cost MiMo: tokens against fps, duration and resolution.
 
 Every curve comes from :func:`mimo_nb.tokens.explain_video_tokens_array` over a dense grid, so
 it is the spec's formula, point for point. The places where a limit of the formula starts to
-bind (the 300-token frame cap of ``default``, the 131072-token budget shared by all frames, the
-2048-frame cap) are found in those same arrays by :func:`cap_points`, then marked and labelled.
+bind (the per-frame token cap of ``default``, the token budget shared by all frames, the frame
+cap) are found in those same arrays by :func:`cap_points`, marked on the curves and explained in
+the legend, beside the curves (never on top of them).
 
-Each function takes ``ax=None`` (draw into your axes, or a new figure), returns the Figure and
-never calls ``plt.show()``. New figures are not registered with pyplot, so a figure returned as
-the last value of a cell shows exactly once, and they render without pyplot imported.
+The convention is matplotlib's (and seaborn's axes-level functions'): each function takes
+``ax=None``, draws into that Axes (or into a new pyplot figure when None) and returns the Axes it
+drew on. Nothing calls ``plt.show()``; in a notebook the new figure shows once, at the end of the
+cell. Captions (the prices' citation) are written inside the Axes' area, and only when the
+function made the figure: your own figure is never written on.
 
->>> fig = plot_tokens_vs_frame_size(duration=60, fps=2)     # default against max, caps marked
->>> fig.savefig("tokens.png")
+>>> ax = plot_tokens_vs_frame_size(duration=60, fps=2)     # default against max, caps marked
+>>> ax.figure.savefig("tokens.png")
 """
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from matplotlib.axes import Axes
-from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter
 
 from .errors import LimitError
 from .pricing import Prices, estimate_cost, load_prices
 from .profiles import PROFILE_NAMES, get_profile
 from .tokens import (
+    AUDIO_SPECIAL_TOKENS,
     DEFAULT_MAX_FRAME_TOKENS,
     FPS_MAX,
     FPS_MIN,
     MAX_FRAMES,
+    MAX_TOTAL_TOKENS,
     PIXELS_PER_TOKEN,
+    SPATIAL,
     explain_video_tokens_array,
     validate_media_resolution,
 )
 
 __all__ = [
-    "CapPoint",
     "RESOLUTION_PRESETS",
+    "CapPoint",
     "cap_points",
-    "plot_tokens_vs_fps",
-    "plot_tokens_vs_duration",
-    "plot_tokens_vs_frame_size",
     "plot_cost",
     "plot_estimate_vs_actual",
+    "plot_tokens_vs_duration",
+    "plot_tokens_vs_fps",
+    "plot_tokens_vs_frame_size",
 ]
 
 # Common frame heights (landscape 16:9), for ticks and the explorers' presets.
@@ -57,27 +65,55 @@ RESOLUTION_PRESETS: dict[str, tuple[int, int]] = {
     "4K": (3840, 2160),
 }
 
-FRAME_TOKEN_CAP = "300-token frame cap"
-TOTAL_BUDGET = "131072-token total budget"
-FRAME_CAP = "2048-frame cap"
+FRAME_TOKEN_CAP = f"{DEFAULT_MAX_FRAME_TOKENS}-token frame cap"
+TOTAL_BUDGET = f"{MAX_TOTAL_TOKENS:,}-token total budget"
+FRAME_CAP = f"{MAX_FRAMES:,}-frame cap"
 _CURVE_STYLE = {"default": {"color": "tab:blue"}, "max": {"color": "tab:orange"}}
 _CAP_STYLE = {FRAME_TOKEN_CAP: "tab:green", TOTAL_BUDGET: "tab:red", FRAME_CAP: "tab:purple"}
+# What each limit does, in words, for the legend.
+_CAP_WORDS = {
+    FRAME_TOKEN_CAP: f"each frame capped at {DEFAULT_MAX_FRAME_TOKENS} tokens",
+    TOTAL_BUDGET: f"frames shrink to share the {MAX_TOTAL_TOKENS:,}-token budget",
+    FRAME_CAP: f"no frames added past {MAX_FRAMES:,}",
+}
+_SAWTOOTH = (f"saw-tooth: once frames share the {MAX_TOTAL_TOKENS:,}-token budget, each added frame makes "
+             f"every frame smaller, and their sides drop to the next multiple of {SPATIAL} px: the total "
+             "dips, then climbs again")
+_LEGEND_WIDTH = 44  # characters per legend line
+_FIGSIZE = (9.0, 4.2)  # inches: the plot, and the legend to its right
 
 
-class MimoFigure(Figure):
-    """A Figure that shows itself as a PNG in any front end, with or without pyplot."""
-
-    def _repr_png_(self) -> bytes:
-        from .render import figure_png
-
-        return figure_png(self)
-
-
-def _new_axes(ax: Axes | None, figsize: tuple[float, float] = (7.0, 4.2)) -> tuple[Figure, Axes]:
+def _new_axes(ax: Axes | None, figsize: tuple[float, float] = _FIGSIZE) -> tuple[Axes, bool]:
+    """The caller's Axes, or a new pyplot figure's; True when the figure is ours to annotate."""
     if ax is not None:
-        return ax.get_figure(), ax  # type: ignore[return-value]
-    fig = MimoFigure(figsize=figsize, layout="constrained")
-    return fig, fig.add_subplot()
+        return ax, False
+    import matplotlib.pyplot as plt  # only when we make the figure: pyplot shows it in a notebook
+
+    _, new = plt.subplots(figsize=figsize, layout="constrained")
+    return new, True
+
+
+def _thousands(axis: Any) -> None:
+    axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
+
+
+def _wrap(text: str) -> str:
+    return "\n".join(textwrap.wrap(text, _LEGEND_WIDTH))
+
+
+def _legend(ax: Axes, extra: Sequence[Any] = (), title: str | None = None) -> None:
+    """The legend outside the plot, on its right: it never covers a curve."""
+    handles, labels = ax.get_legend_handles_labels()
+    handles += list(extra)
+    labels += [h.get_label() for h in extra]
+    ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0, fontsize=9,
+              title=title, title_fontsize=9, alignment="left", frameon=False)
+
+
+def _caption(ax: Axes, text: str, gid: str) -> None:
+    """A small caption under the Axes, belonging to it (for figures the function made)."""
+    ax.annotate(textwrap.fill(text, 110), xy=(0, 0), xycoords="axes fraction", xytext=(0, -36),
+                textcoords="offset points", va="top", ha="left", fontsize=8, color="#555", gid=gid)
 
 
 # ---- Where the formula's limits start to bind -----------------------------------------------
@@ -87,9 +123,9 @@ def _new_axes(ax: Axes | None, figsize: tuple[float, float] = (7.0, 4.2)) -> tup
 class CapPoint:
     """The first grid point of a sweep at which one of the formula's limits binds.
 
-    ``limit`` is one of ``"300-token frame cap"``, ``"131072-token total budget"`` or
-    ``"2048-frame cap"``; ``curve`` the media_resolution; ``x`` the swept value there and
-    ``tokens`` the estimate at it; ``from_start`` is True when it binds over the whole sweep.
+    ``limit`` is one of :data:`FRAME_TOKEN_CAP`, :data:`TOTAL_BUDGET` or :data:`FRAME_CAP`;
+    ``curve`` the media_resolution; ``x`` the swept value there and ``tokens`` the estimate at
+    it; ``from_start`` is True when it binds over the whole sweep.
     """
 
     limit: str
@@ -98,9 +134,9 @@ class CapPoint:
     tokens: int
     from_start: bool
 
-    @property
-    def label(self) -> str:
-        return f"{self.limit} ({self.curve})" + (", from the start" if self.from_start else "")
+    def label(self, where: Callable[[float], str] = lambda x: f"x = {x:g}") -> str:
+        """The point in words: what the limit does, and from where (``where`` words the x value)."""
+        return f"{_CAP_WORDS[self.limit]}, " + ("from the start" if self.from_start else f"from {where(self.x)}")
 
 
 def _binding(parts: dict[str, np.ndarray], free: dict[str, np.ndarray], resolution: str) -> dict[str, np.ndarray]:
@@ -146,7 +182,7 @@ def cap_points(
 
     >>> xs = np.arange(1, 1801)
     >>> [p.limit for p in cap_points(xs, duration=xs, width=1920, height=1080, fps=2)]
-    ['300-token frame cap', '131072-token total budget', '2048-frame cap']
+    ['300-token frame cap', '131,072-token total budget', '2,048-frame cap']
     """
     resolution = validate_media_resolution(media_resolution)
     xs = np.asarray(x, dtype=np.float64)
@@ -162,23 +198,26 @@ def cap_points(
     return sorted(points, key=lambda p: (p.x, p.limit))
 
 
-def _mark(ax: Axes, points: Iterable[CapPoint], start: int = 0) -> None:
-    """A dotted line, a dot and a label at each point where a limit starts to bind."""
-    for n, p in enumerate(sorted(points, key=lambda p: p.x)):
-        colour = _CAP_STYLE[p.limit]
-        ax.axvline(p.x, color=colour, linestyle=":", linewidth=1, gid=f"cap-line:{p.limit}:{p.curve}")
-        ax.plot([p.x], [p.tokens], "o", color=colour, markersize=5, gid=f"cap-dot:{p.limit}:{p.curve}")
-        ax.annotate(  # labels stacked near the top, each tied to its point by a thin line
-            f"{p.limit}\n({p.curve}) x={p.x:g}",
-            xy=(p.x, p.tokens),
-            xytext=(p.x, 0.97 - 0.1 * ((start + n) % 5)),
-            textcoords=("data", "axes fraction"),
-            va="top",
-            fontsize=7,
-            color=colour,
-            gid=f"cap:{p.limit}:{p.curve}",
-            arrowprops={"arrowstyle": "-", "color": colour, "linewidth": 0.6},
-        )
+def _mark(ax: Axes, points: Sequence[CapPoint], where: Callable[[float], str]) -> list[Line2D]:
+    """A dot on the curve and a dotted line where each limit starts to bind; legend entries in words.
+
+    One limit binding at the same x on several curves gets one line and one entry.
+    """
+    groups: dict[tuple[str, float], list[CapPoint]] = {}
+    for p in sorted(points, key=lambda p: (p.x, p.limit)):
+        groups.setdefault((p.limit, p.x), []).append(p)
+    entries = []
+    for (limit, x), same in groups.items():
+        colour = _CAP_STYLE[limit]
+        curves = " and ".join(p.curve for p in same)
+        if not same[0].from_start:
+            ax.axvline(x, color=colour, linestyle=":", linewidth=1.2, gid=f"cap-line:{limit}:{curves}")
+        for p in same:
+            ax.plot([p.x], [p.tokens], "o", color=colour, markersize=7, markeredgecolor="white", zorder=3,
+                    gid=f"cap:{p.limit}:{p.curve}")
+        entries.append(Line2D([], [], color=colour, marker="o", linestyle=":", markeredgecolor="white",
+                              label=_wrap(f"{curves}: {same[0].label(where)}")))
+    return entries
 
 
 def _resolutions(media_resolution: str | Sequence[str]) -> list[str]:
@@ -186,23 +225,37 @@ def _resolutions(media_resolution: str | Sequence[str]) -> list[str]:
     return [validate_media_resolution(r) for r in names]
 
 
-def _curves(ax: Axes, x: np.ndarray, resolutions: list[str], mark: bool, **kw: Any) -> None:
-    marked = 0
-    top = 0
+def _has_teeth(values: np.ndarray) -> bool:
+    """True when a curve that should only grow dips somewhere (the budget's saw-tooth)."""
+    return bool(np.any(np.diff(values) < 0))
+
+
+def _curves(ax: Axes, x: np.ndarray, resolutions: list[str], mark: bool, where: Callable[[float], str],
+            **kw: Any) -> list[Line2D]:
+    """Draw one curve per media_resolution; return the legend entries explaining caps and teeth."""
+    points: list[CapPoint] = []
+    teeth = False
     for resolution in resolutions:
         total = np.broadcast_to(explain_video_tokens_array(media_resolution=resolution, **kw)["total"], x.shape)
         style: dict[str, Any] = dict(_CURVE_STYLE.get(resolution, {}))
-        ax.plot(x, total, label=f"media_resolution={resolution!r}", gid=f"curve:{resolution}", **style)
-        top = max(top, int(total.max()))
+        ax.plot(x, total, label=f'media_resolution="{resolution}"', gid=f"curve:{resolution}", **style)
+        teeth = teeth or _has_teeth(total)
         if mark:
-            points = cap_points(x, media_resolution=resolution, duration=kw["duration"], width=kw["width"],
-                                height=kw["height"], fps=kw["fps"], mute=kw["mute"])
-            _mark(ax, points, start=marked)
-            marked += len(points)
-    ax.set_ylim(0, top * (1.6 if marked else 1.1) or 1)  # headroom for the labels
+            points += cap_points(x, media_resolution=resolution, duration=kw["duration"], width=kw["width"],
+                                 height=kw["height"], fps=kw["fps"], mute=kw["mute"])
+    entries = _mark(ax, points, where)
+    if teeth:
+        entries.append(Line2D([], [], linestyle="none", label=_wrap(_SAWTOOTH), gid="sawtooth"))
+    ax.set_ylim(bottom=0)
     ax.set_ylabel("estimated tokens")
+    _thousands(ax.yaxis)
     ax.grid(True, alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8)
+    return entries
+
+
+def _current(ax: Axes, x: float | None, words: str) -> None:
+    if x is not None:
+        ax.axvline(x, color="black", linewidth=1.2, gid="current", label=words)
 
 
 # ---- Tokens against one knob ----------------------------------------------------------------
@@ -220,28 +273,33 @@ def plot_tokens_vs_fps(
     ax: Axes | None = None,
     profile: Any = "mimo-api",
     native_fps: float | None = None,
-) -> Figure:
-    """Estimated tokens of one video as fps goes from 0.1 to 10, limits marked.
+) -> Axes:
+    """Estimated tokens of one video as fps goes from 0.1 to 10, limits marked and explained.
 
-    ``profile`` (with the file's ``native_fps``) draws a self-hosted server's count instead
-    (:mod:`mimo_nb.profiles`); its limits are not the formula's, so none are marked.
+    ``current`` draws a vertical line at that fps (the one you chose). ``profile`` (with the
+    file's ``native_fps``) draws a self-hosted server's count instead (:mod:`mimo_nb.profiles`);
+    its limits are not the formula's, so none are marked.
 
-    >>> plot_tokens_vs_fps(120, 1280, 720)
+    >>> ax = plot_tokens_vs_fps(120, 1280, 720, current=2)
+    >>> ax.get_xlabel()
+    'fps (frames sampled per second)'
     """
-    fig, ax = _new_axes(ax)
+    ax, _ = _new_axes(ax)
     fps = np.round(np.arange(FPS_MIN, FPS_MAX + 1e-9, 0.01), 2)
-    if profile != "mimo-api":
-        _server_sweep(ax, fps, profile, duration=duration, width=width, height=height, fps=fps, mute=mute, native_fps=native_fps)
-        ax.set_xlabel("fps (frames sampled per second)")
-        ax.set_title(f"{duration:g} s, {width}x{height}: tokens against fps ({get_profile(profile).name})", fontsize=10)
-        return fig
-    _curves(ax, fps, _resolutions(media_resolution), mark_caps, duration=duration, width=width, height=height,
-            fps=fps, mute=mute)
-    if current is not None:
-        ax.axvline(current, color="black", linewidth=1, gid="current")
     ax.set_xlabel("fps (frames sampled per second)")
-    ax.set_title(f"{duration:g} s, {width}x{height}{', muted' if mute else ''}: tokens against fps", fontsize=10)
-    return fig
+    if profile != "mimo-api":
+        _server_sweep(ax, fps, profile, duration=duration, width=width, height=height, fps=fps, mute=mute,
+                      native_fps=native_fps)
+        _current(ax, current, f"fps {current:g} (chosen)" if current is not None else "")
+        ax.set_title(f"{duration:,g} s, {width}x{height}: tokens against fps ({get_profile(profile).name})", fontsize=11)
+        _legend(ax)
+        return ax
+    entries = _curves(ax, fps, _resolutions(media_resolution), mark_caps, lambda x: f"fps {x:g}",
+                      duration=duration, width=width, height=height, fps=fps, mute=mute)
+    _current(ax, current, f"fps {current:g} (chosen)" if current is not None else "")
+    ax.set_title(f"{duration:,g} s, {width}x{height}{', muted' if mute else ''}: tokens against fps", fontsize=11)
+    _legend(ax, entries)
+    return ax
 
 
 def plot_tokens_vs_duration(
@@ -253,33 +311,39 @@ def plot_tokens_vs_duration(
     media_resolution: str | Sequence[str] = ("default", "max"),
     mute: bool = False,
     mark_caps: bool = True,
+    current: float | None = None,
     ax: Axes | None = None,
     profile: Any = "mimo-api",
     native_fps: float | None = None,
-) -> Figure:
+) -> Axes:
     """Estimated tokens as the video gets longer (0.5 s steps up to ``max_duration``).
 
     ``profile`` (with ``native_fps``; the file's frame count follows from each duration) draws
     a self-hosted server's count instead (:mod:`mimo_nb.profiles`), without limit marks.
 
-    >>> plot_tokens_vs_duration(1920, 1080, fps=2)   # budget and 2048-frame cap marked
+    >>> ax = plot_tokens_vs_duration(1920, 1080, fps=2)   # budget and frame cap marked
     """
     if not max_duration > 0.5:
         raise LimitError(f"max_duration must be over 0.5 seconds, got {max_duration!r}.")
-    fig, ax = _new_axes(ax)
+    ax, _ = _new_axes(ax)
     duration = np.arange(0.5, max_duration + 1e-9, 0.5)
+    ax.set_xlabel("duration (s)")
+    _thousands(ax.xaxis)
     if profile != "mimo-api":
         _server_sweep(ax, duration, profile, duration=duration, width=width, height=height, fps=fps, mute=mute,
                       native_fps=native_fps)
-        ax.set_xlabel("duration (s)")
-        ax.set_title(f"{width}x{height} at fps {fps:g}: tokens against duration ({get_profile(profile).name})", fontsize=10)
-        return fig
-    _curves(ax, duration, _resolutions(media_resolution), mark_caps, duration=duration, width=width,
-            height=height, fps=fps, mute=mute)
-    ax.set_xlabel("duration (s)")
+        _current(ax, current, f"{current:,g} s (this video)" if current is not None else "")
+        ax.set_title(f"{width}x{height} at fps {fps:g}: tokens against duration ({get_profile(profile).name})",
+                     fontsize=11)
+        _legend(ax)
+        return ax
+    entries = _curves(ax, duration, _resolutions(media_resolution), mark_caps, lambda x: f"{x:,g} s",
+                      duration=duration, width=width, height=height, fps=fps, mute=mute)
+    _current(ax, current, f"{current:,g} s (this video)" if current is not None else "")
     ax.set_title(f"{width}x{height} at fps {fps:g}{', muted' if mute else ''}: tokens against duration",
-                 fontsize=10)
-    return fig
+                 fontsize=11)
+    _legend(ax, entries)
+    return ax
 
 
 def plot_tokens_vs_frame_size(
@@ -292,37 +356,37 @@ def plot_tokens_vs_frame_size(
     media_resolution: str | Sequence[str] = ("default", "max"),
     mute: bool = False,
     mark_caps: bool = True,
+    current: int | None = None,
     ax: Axes | None = None,
-) -> Figure:
+) -> Axes:
     """Estimated tokens against frame size (short side, at ``aspect``), default against max.
 
-    Marks where the 300-token frame cap (default) and the 131072-token total budget start to
-    bind; the 2048-frame cap depends on duration x fps, not size, so it is marked from the left
-    edge when it binds at all (and on the duration and fps plots).
+    Marks where the per-frame token cap (default) and the shared token budget start to bind;
+    the frame cap depends on duration x fps, not size, so it binds over the whole sweep or not
+    at all. ``current`` draws a vertical line at that short side (your video's).
 
-    >>> plot_tokens_vs_frame_size(duration=600, fps=2)
+    >>> ax = plot_tokens_vs_frame_size(duration=600, fps=2)
     """
-    if not 32 < max_short_side <= 8192:
-        raise LimitError(f"max_short_side must be in (32, 8192] pixels, got {max_short_side!r}.")
-    fig, ax = _new_axes(ax)
-    short = np.arange(32, max_short_side + 1)
+    if not SPATIAL < max_short_side <= 8192:
+        raise LimitError(f"max_short_side must be in ({SPATIAL}, 8192] pixels, got {max_short_side!r}.")
+    ax, _ = _new_axes(ax)
+    short = np.arange(SPATIAL, max_short_side + 1)
     long_ = np.round(short * aspect).astype(np.int64)
     width, height = (short, long_) if portrait else (long_, short)
-    _curves(ax, short.astype(np.float64), _resolutions(media_resolution), mark_caps, duration=duration,
-            width=width, height=height, fps=fps, mute=mute)
+    entries = _curves(ax, short.astype(np.float64), _resolutions(media_resolution), mark_caps,
+                      lambda x: f"a {x:,g} px short side", duration=duration, width=width, height=height,
+                      fps=fps, mute=mute)
+    _current(ax, current, f"{current:,} px (this video)" if current is not None else "")
     ticks = {name: h for name, (_, h) in RESOLUTION_PRESETS.items() if h <= max_short_side and name != "480p"}
     ax.set_xticks(list(ticks.values()), list(ticks))
     ax.set_xlabel(f"frame size: short side in px ({'portrait' if portrait else 'landscape'}, aspect {aspect:.3g})")
-    ax.set_title(f"{duration:g} s at fps {fps:g}{', muted' if mute else ''}: tokens against resolution",
-                 fontsize=10)
-    return fig
+    ax.set_title(f"{duration:,g} s at fps {fps:g}{', muted' if mute else ''}: tokens against resolution",
+                 fontsize=11)
+    _legend(ax, entries)
+    return ax
 
 
 # ---- Money ----------------------------------------------------------------------------------
-
-
-def _footnote(fig: Figure, text: str) -> None:
-    fig.text(0.01, 0.0, textwrap.fill(text, 130), fontsize=6, color="#555", va="top", gid="citation")
 
 
 def plot_cost(
@@ -335,46 +399,62 @@ def plot_cost(
     prices: Prices | None = None,
     output_tokens: int = 0,
     mute: bool = False,
+    current: float | None = None,
     ax: Axes | None = None,
-) -> Figure:
+) -> Axes:
     """What one video's prompt costs (plus ``output_tokens`` of answer) against its duration.
 
     Uses :func:`mimo_nb.pricing.estimate_cost` at ``prices`` (the shipped, cited CNY table when
-    None); the prices' citation is printed under the plot.
+    None). When this function makes the figure, the prices' citation is written under the plot;
+    into your own Axes it is not (cite ``prices.citation`` where you show it).
 
-    >>> plot_cost(1280, 720, fps=(1, 2), prices=load_prices("mimo-v2.5", "USD"))
+    >>> ax = plot_cost(1280, 720, fps=(1, 2), prices=load_prices("mimo-v2.5", "USD"))
+    >>> ax.get_ylabel()
+    'cost (USD)'
     """
     prices = prices or load_prices()
-    fig, ax = _new_axes(ax)
+    ax, ours = _new_axes(ax)
     duration = np.linspace(1.0, max_duration, 240)
+    teeth = False
     for f in fps:
         totals = explain_video_tokens_array(duration, width, height, f, media_resolution, mute)["total"]
         cost = [estimate_cost(int(t), prices, output_tokens=output_tokens).total for t in totals]
         ax.plot(duration, cost, label=f"fps {f:g}", gid=f"cost:{f:g}")
+        teeth = teeth or _has_teeth(totals)
+    _current(ax, current, f"{current:,g} s (this video)" if current is not None else "")
     ax.set_xlabel("duration (s)")
+    _thousands(ax.xaxis)
     ax.set_ylabel(f"cost ({prices.currency})")
-    ax.set_title(f"{width}x{height}, media_resolution={media_resolution!r}"
+    ax.set_ylim(bottom=0)
+    ax.set_title(f"{width}x{height}, media_resolution=\"{media_resolution}\""
                  f"{f', +{output_tokens:,} output tokens' if output_tokens else ''}: cost per request",
-                 fontsize=10)
+                 fontsize=11)
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8)
-    _footnote(ax.get_figure(), f"Prices: {prices.citation}. Prompt at the input rate, nothing cached; "  # type: ignore[arg-type]
-              "the estimate is the spec's formula, the bill follows the response's usage.")
-    return fig
+    extra = [Line2D([], [], linestyle="none", label=_wrap(_SAWTOOTH), gid="sawtooth")] if teeth else []
+    _legend(ax, extra)
+    if ours:
+        _caption(ax, f"Prices: {prices.citation}. Prompt at the input rate, nothing cached; the estimate is "
+                     "the spec's formula, the bill follows the response's usage.", gid="citation")
+    return ax
 
 
 # ---- Estimate against truth -----------------------------------------------------------------
 
+_MAPPING = (f"video: vision tokens vs usage.video_tokens; audio: audio tokens minus {AUDIO_SPECIAL_TOKENS} "
+            "vs usage.audio_tokens (mapping inferred from the spec's example, not stated by the vendor)")
 
-def plot_estimate_vs_actual(completions: Iterable[Any], *, ax: Axes | None = None) -> Figure:
+
+def plot_estimate_vs_actual(completions: Iterable[Any], *, ax: Axes | None = None) -> Axes:
     """Estimated against reported tokens, per field, for completions that carry an estimate.
 
     Points on the diagonal are exact. Video is compared with the estimate's vision tokens,
-    audio with its audio tokens minus 2; this mapping is inferred from the spec's example.
+    audio with its audio tokens minus 2; this mapping, inferred from the spec's example, is
+    written in the legend.
 
-    >>> plot_estimate_vs_actual([done1, done2])
+    >>> from mimo_nb.response import spec_example_completion
+    >>> ax = plot_estimate_vs_actual([spec_example_completion()])   # no estimate: says so
     """
-    fig, ax = _new_axes(ax, figsize=(5.5, 5.0))
+    ax, _ = _new_axes(ax, figsize=(8.5, 5.0))
     points: dict[str, list[tuple[int, int]]] = {}
     for completion in completions:
         for name, est, act in completion.comparison():
@@ -384,25 +464,26 @@ def plot_estimate_vs_actual(completions: Iterable[Any], *, ax: Axes | None = Non
         ax.text(0.5, 0.5, "no completion carries both an estimate and a usage", ha="center", va="center",
                 transform=ax.transAxes, gid="empty")
         ax.set_axis_off()
-        return fig
+        return ax
     top = max(max(e, a) for rows in points.values() for e, a in rows) * 1.08 or 1
     ax.plot([0, top], [0, top], color="#999", linestyle="--", linewidth=1, label="estimate = actual")
     for name, rows in points.items():
         est, act = np.array(rows).T
-        ax.scatter(est, act, label=name, s=24, gid=f"points:{name}")
+        ax.scatter(est, act, label=name, s=30, gid=f"points:{name}")
         for e, a in rows:
             if a:
-                ax.annotate(f"{(e - a) / a * 100:+.1f}%", (e, a), xytext=(4, -10), textcoords="offset points",
-                            fontsize=7)
+                ax.annotate(f"{(e - a) / a * 100:+.1f}%", (e, a), xytext=(5, -12), textcoords="offset points",
+                            fontsize=9)
     ax.set_xlim(0, top)
     ax.set_ylim(0, top)
+    _thousands(ax.xaxis)
+    _thousands(ax.yaxis)
     ax.set_xlabel("estimated tokens")
     ax.set_ylabel("reported tokens (usage)")
-    ax.set_title("estimate against usage", fontsize=10)
-    ax.legend(fontsize=8)
-    _footnote(ax.get_figure(), "video: vision tokens vs usage.video_tokens; audio: audio tokens minus 2 "  # type: ignore[arg-type]
-              "vs usage.audio_tokens (mapping inferred from the spec's example, not stated by the vendor).")
-    return fig
+    ax.set_title("estimate against usage", fontsize=11)
+    ax.grid(True, alpha=0.3)
+    _legend(ax, [Line2D([], [], linestyle="none", label=_wrap(_MAPPING), gid="mapping")])
+    return ax
 
 
 # ---- Profiles: the same video under each server's rules --------------------------------------
@@ -412,15 +493,14 @@ _WHAT = {"vision": "vision tokens", "tokens": "tokens counted (API: whole estima
 
 
 def _profile_curve(ax: Axes, x: np.ndarray, rules: Any, what: str, *, duration: Any, width: Any, height: Any, fps: Any,
-                   media_resolution: str, mute: bool, native_fps: Any, native_frame_count: Any) -> int:
-    """One profile's tokens along ``x``; points the server refuses are left out. Returns the curve's top."""
+                   media_resolution: str, mute: bool, native_fps: Any, native_frame_count: Any) -> None:
+    """One profile's tokens along ``x``; points the server refuses are left out."""
     out = rules.tokens_array(duration, width, height, fps, media_resolution, mute, native_fps=native_fps,
                              native_frame_count=native_frame_count)
     values = np.broadcast_to(out[what], x.shape).astype(np.float64)
     values = np.where(values < 0, np.nan, values)
-    label = rules.name + (f" ({media_resolution})" if rules.has_media_resolution else "")
+    label = rules.name + (f' (media_resolution="{media_resolution}")' if rules.has_media_resolution else "")
     ax.plot(x, values, label=label, color=_PROFILE_STYLE.get(rules.name), gid=f"profile:{rules.name}")
-    return int(np.nanmax(values)) if np.isfinite(values).any() else 0
 
 
 def plot_tokens_vs_fps_by_profile(
@@ -437,15 +517,14 @@ def plot_tokens_vs_fps_by_profile(
     what: str = "vision",
     current: float | None = None,
     ax: Axes | None = None,
-) -> Figure | Axes:
+) -> Axes:
     """Tokens of one video against fps (0.1 to 10) under each profile, one curve per profile.
 
     ``what="vision"`` (default) compares the one quantity every source defines alike; ``"tokens"``
     plots what each counts (the API's whole estimate; a server's vision + special tokens). A
     ``video`` supplies duration, size, sound and its frame rate and count; otherwise pass them.
-    Returns the Axes you gave, or a new Figure (which shows itself in a notebook).
 
-    >>> fig = plot_tokens_vs_fps_by_profile(duration=60, width=1920, height=1080, native_fps=30)
+    >>> ax = plot_tokens_vs_fps_by_profile(duration=60, width=1920, height=1080, native_fps=30)
     """
     if what not in _WHAT:
         raise LimitError(f"what must be one of {', '.join(_WHAT)}, got {what!r}.")
@@ -453,23 +532,22 @@ def plot_tokens_vs_fps_by_profile(
     if video is not None:
         duration, width, height, mute = video.duration, video.width, video.height, not video.has_audio
         native_fps, native_frame_count = video.native_fps, video.native_frame_count
-    fig, axes = _new_axes(ax)
+    ax, _ = _new_axes(ax)
     fps = np.round(np.arange(FPS_MIN, FPS_MAX + 1e-9, 0.01), 2)
-    top = 0
     for item in profiles:
-        top = max(top, _profile_curve(axes, fps, get_profile(item), what, duration=duration, width=width, height=height,
-                                      fps=fps, media_resolution=media_resolution, mute=mute, native_fps=native_fps,
-                                      native_frame_count=native_frame_count))
-    if current is not None:
-        axes.axvline(current, color="black", linewidth=1, gid="current")
-    axes.set_ylim(0, top * 1.1 or 1)
-    axes.set_xlabel("fps (frames sampled per second)")
-    axes.set_ylabel(_WHAT[what])
-    axes.set_title(f"{duration:g} s, {width}x{height} at {native_fps:g} fps native: {what} against fps, by profile",
-                   fontsize=10)
-    axes.grid(True, alpha=0.3)
-    axes.legend(fontsize=8)
-    return axes if ax is not None else fig
+        _profile_curve(ax, fps, get_profile(item), what, duration=duration, width=width, height=height, fps=fps,
+                       media_resolution=media_resolution, mute=mute, native_fps=native_fps,
+                       native_frame_count=native_frame_count)
+    _current(ax, current, f"fps {current:g} (chosen)" if current is not None else "")
+    ax.set_ylim(bottom=0)
+    _thousands(ax.yaxis)
+    ax.set_xlabel("fps (frames sampled per second)")
+    ax.set_ylabel(_WHAT[what])
+    ax.set_title(f"{duration:,g} s, {width}x{height} at {native_fps:g} fps native: {what} against fps, by profile",
+                 fontsize=11)
+    ax.grid(True, alpha=0.3)
+    _legend(ax)
+    return ax
 
 
 def _server_sweep(ax: Axes, x: np.ndarray, profile: Any, *, duration: Any, width: Any, height: Any, fps: Any, mute: bool,
@@ -477,12 +555,9 @@ def _server_sweep(ax: Axes, x: np.ndarray, profile: Any, *, duration: Any, width
     """A server profile's counted tokens along ``x`` (for ``profile=`` on the sweeps above)."""
     if native_fps is None:
         raise LimitError(f"profile {profile!r} counts frames from the file's frame rate: pass native_fps= (Video.native_fps).")
-    top = _profile_curve(ax, x, get_profile(profile), "tokens", duration=duration, width=width, height=height, fps=fps,
-                         media_resolution="default", mute=mute, native_fps=native_fps, native_frame_count=None)
-    ax.set_ylim(0, top * 1.1 or 1)
+    _profile_curve(ax, x, get_profile(profile), "tokens", duration=duration, width=width, height=height, fps=fps,
+                   media_resolution="default", mute=mute, native_fps=native_fps, native_frame_count=None)
+    ax.set_ylim(bottom=0)
     ax.set_ylabel(_WHAT["tokens"])
+    _thousands(ax.yaxis)
     ax.grid(True, alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8)
-
-
-__all__ += ["plot_tokens_vs_fps_by_profile"]

@@ -56,6 +56,11 @@ class Prices:
         when = f", as of {self.as_of}" if self.as_of else ""
         return f"{self.model or 'custom'} prices in {self.currency} per 1M tokens{when}: {self.source}"
 
+    def _repr_html_(self) -> str:
+        from .render import prices_html
+
+        return prices_html(self)
+
 
 @dataclass(frozen=True)
 class Cost:
@@ -198,6 +203,11 @@ class ContextCheck:
                     "(pass context_lengths={model: tokens} to check)")
         verdict = "fits" if self.fits else f"over by {self.over_by:,}"
         return f"{self.needed:,} of {self.limit:,} tokens ({verdict})"
+
+    def _repr_html_(self) -> str:
+        from .render import context_check_html
+
+        return context_check_html(self)
 
     def raise_if_over(self) -> None:
         """Raise :class:`ContextLengthError` when the request does not fit."""

@@ -1,49 +1,123 @@
-"""HTML and text renderings of mimo_nb's values: breakdowns, costs and model answers.
+"""Every piece of HTML mimo_nb shows: breakdowns, prices, costs, answers, frames, explorers, reports.
+
+This module is the one place HTML is built; other modules call these functions and never write
+markup themselves (pictures are encoded in :mod:`mimo_nb._imaging`, and shown here). Every string
+that reaches a page is escaped here.
 
 Everything a model wrote is untrusted. :func:`markdown_html` renders it as Markdown with raw HTML
 switched off (a ``<script>`` in an answer shows up as text) and then passes the result through
 ``nh3`` with a short allow-list of tags, attributes and URL schemes, so nothing in it can run,
-load or restyle the page. The only images this module ever emits are PNGs we draw ourselves
-(:func:`figure_html`); model text cannot produce a ``data:`` URL or an ``<img>``.
+load or restyle the page. The only images this module ever emits are pictures we drew or decoded
+ourselves (plots, frames); model text cannot produce a ``data:`` URL or an ``<img>``.
+
+The numbers in the explanations come from :mod:`mimo_nb.tokens`' constants, never typed again.
 
 >>> from mimo_nb.response import spec_example_completion
 >>> html = completion_html(spec_example_completion())   # answer, reasoning, usage, origin badge
 >>> text = completion_text(spec_example_completion())    # the same as plain text
+>>> "recorded response" in html and "recorded response" in text
+True
 """
 from __future__ import annotations
 
 import base64
 import html
-import io
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, TypeAlias
 
 import nh3
+import numpy as np
+import numpy.typing as npt
 from markdown_it import MarkdownIt
 
+from . import _imaging
+from .tokens import (
+    AUDIO_SPECIAL_TOKENS,
+    DEFAULT_MAX_FRAME_TOKENS,
+    FINE_TIMESTAMP_TOKENS,
+    FINE_TIMESTAMPS_ABOVE_FPS,
+    MAX_FRAME_PIXELS,
+    MAX_FRAMES,
+    MAX_TOTAL_TOKENS,
+    MERGE,
+    MIN_FRAME_PIXELS,
+    PATCH,
+    PIXELS_PER_TOKEN,
+    SPATIAL,
+    SPECIAL_TOKENS_PER_GRID,
+    SPECIAL_TOKENS_PER_VIDEO,
+    TEMPORAL_PATCH,
+    TIMESTAMP_TOKENS,
+    estimate_audio_tokens,
+    timestamp_tokens_per_grid,
+)
+
 __all__ = [
+    "batch_html",
+    "breakdown_html",
     "breakdown_rows",
     "breakdown_text",
-    "breakdown_html",
-    "cost_html",
-    "markdown_html",
-    "origin_label",
-    "origin_badge_html",
-    "usage_rows",
-    "usage_table_html",
-    "comparison_rows",
     "comparison_html",
+    "comparison_rows",
     "completion_html",
     "completion_text",
-    "streaming_html",
-    "figure_png",
+    "context_check_html",
+    "context_check_text",
+    "cost_html",
+    "cost_line_html",
+    "error_html",
+    "explorer_snapshot_html",
+    "explorer_style",
     "figure_html",
-    "media_data_uri",
-    "video_player_html",
-    "animation_html",
-    "player_note_html",
+    "frame_grid_html",
+    "markdown_html",
+    "origin_badge_html",
+    "origin_label",
+    "prices_html",
+    "prices_note_html",
+    "report_html",
+    "request_html",
+    "sampled_frames_html",
+    "streaming_html",
+    "token_total_html",
+    "usage_html",
+    "usage_rows",
+    "usage_table_html",
+    "video_card_html",
+    "widget_fallback_html",
 ]
 
-# ---- Token breakdowns and costs -------------------------------------------------------------
+_MUTED = "color:#666;font-size:smaller"
+
+
+def _e(text: Any) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def error_html(exc: BaseException) -> str:
+    """An error, named and explained, in red (the message is escaped)."""
+    return f"<div class='mimo-error' style='color:#b00'>{_e(type(exc).__name__)}: {_e(exc)}</div>"
+
+
+# ---- Token breakdowns -----------------------------------------------------------------------
+
+
+def _audio_tokens_per_second() -> float:
+    """Audio tokens per second of sound, read off the formula itself over an hour."""
+    hour = 3600
+    return (estimate_audio_tokens(hour) - AUDIO_SPECIAL_TOKENS) / hour
+
+
+def _budget_reason(b: Any) -> str:
+    """Which rule of step 2 set the frame's pixel budget, in words."""
+    shared = MAX_TOTAL_TOKENS * PIXELS_PER_TOKEN * TEMPORAL_PATCH // max(b.frames, 1)
+    if b.pixel_budget == MIN_FRAME_PIXELS and shared < MIN_FRAME_PIXELS:
+        return f"raised to the minimum of {MIN_FRAME_PIXELS:,} px"
+    if b.pixel_budget == MAX_FRAME_PIXELS and shared > MAX_FRAME_PIXELS:
+        return f"lowered to the maximum of {MAX_FRAME_PIXELS:,} px"
+    if b.media_resolution == "default" and b.pixel_budget == DEFAULT_MAX_FRAME_TOKENS * PIXELS_PER_TOKEN:
+        return f"default caps a frame at {DEFAULT_MAX_FRAME_TOKENS} tokens x {PIXELS_PER_TOKEN:,} px"
+    return f"{MAX_TOTAL_TOKENS:,} tokens' worth of pixels shared by {b.frames} frames"
 
 
 def breakdown_rows(b: Any) -> list[tuple[str, str, str]]:
@@ -53,16 +127,21 @@ def breakdown_rows(b: Any) -> list[tuple[str, str, str]]:
     >>> breakdown_rows(explain_video_tokens(60, 1920, 1080))[0][:2]
     ('frames', '120')
     """
+    per_grid = timestamp_tokens_per_grid(b.fps)
     return [
-        ("frames", f"{b.frames}", f"ceil({b.duration:g} s x {b.fps:g} fps), capped at 2048, even, >= 2"),
-        ("grids", f"{b.grids}", "frames / 2 (frames are encoded in pairs)"),
-        ("pixel budget / frame", f"{b.pixel_budget:,}", f"shared budget, {b.media_resolution} cap, clamped"),
-        ("model frame size", f"{b.width} x {b.height}", f"from {b.source_width} x {b.source_height}, sides multiples of 32"),
-        ("tokens / grid", f"{b.tokens_per_grid}", "(h/16) x (w/16) / 4"),
+        ("frames", f"{b.frames}", (f"ceil({b.duration:g} s x {b.fps:g} fps), at most {MAX_FRAMES:,}, "
+                                   f"rounded up to even, at least {TEMPORAL_PATCH}")),
+        ("grids", f"{b.grids}", f"frames / {TEMPORAL_PATCH} (frames are encoded in pairs)"),
+        ("pixel budget / frame", f"{b.pixel_budget:,}", _budget_reason(b)),
+        ("model frame size", f"{b.width} x {b.height}",
+         f"from {b.source_width} x {b.source_height}, sides multiples of {SPATIAL}"),
+        ("tokens / grid", f"{b.tokens_per_grid}", f"(h/{PATCH}) x (w/{PATCH}) / {MERGE**2}"),
         ("vision", f"{b.vision:,}", "grids x tokens per grid"),
-        ("timestamps", f"{b.timestamps:,}", f"grids x {5 if b.fps > 2 else 3} (5 when fps > 2)"),
-        ("special", f"{b.special:,}", "grids x 2 + 2"),
-        ("audio", f"{b.audio:,}", "muted" if b.mute else "about 6.25 per second, + 2 special"),
+        ("timestamps", f"{b.timestamps:,}", (f"grids x {per_grid} ({FINE_TIMESTAMP_TOKENS} when fps > "
+                                              f"{FINE_TIMESTAMPS_ABOVE_FPS:g}, else {TIMESTAMP_TOKENS})")),
+        ("special", f"{b.special:,}", f"grids x {SPECIAL_TOKENS_PER_GRID} + {SPECIAL_TOKENS_PER_VIDEO}"),
+        ("audio", f"{b.audio:,}", "muted" if b.mute else
+         f"about {_audio_tokens_per_second():.2f} per second, + {AUDIO_SPECIAL_TOKENS} special"),
         ("total", f"{b.total:,}", "estimate; the response's usage is the truth"),
     ]
 
@@ -75,17 +154,64 @@ def breakdown_text(b: Any) -> str:
     return "\n".join(f"{k:<{width}}  {v:>{vwidth}}  {why}" for k, v, why in rows)
 
 
+def _rows_html(rows: Sequence[Sequence[str]], css: str, header: Sequence[str] = ()) -> str:
+    """A table: the first cell of a row is its heading; numbers (second cell) never wrap."""
+    head = ("<tr>" + "".join(f"<th>{_e(h)}</th>" for h in header) + "</tr>") if header else ""
+    body = "".join(
+        f"<tr><th style='text-align:left;white-space:nowrap'>{_e(r[0])}</th>"
+        + "".join(f"<td style='text-align:right;white-space:nowrap'>{_e(c)}</td>" for c in r[1:2])
+        + "".join(f"<td style='text-align:left;{_MUTED}'>{_e(c)}</td>" for c in r[2:])
+        + "</tr>"
+        for r in rows
+    )
+    return f"<table class='{css}'>{head}{body}</table>"
+
+
 def breakdown_html(b: Any) -> str:
     """The breakdown as an HTML table (every cell escaped)."""
-    body = "".join(
-        f"<tr><th style='text-align:left'>{html.escape(k)}</th><td style='text-align:right'>"
-        f"{html.escape(v)}</td><td style='color:#666'>{html.escape(why)}</td></tr>"
-        for k, v, why in breakdown_rows(b)
-    )
-    return f"<table class='mimo-breakdown'>{body}</table>"
+    return _rows_html(breakdown_rows(b), "mimo-breakdown")
 
 
-def cost_html(cost: Any) -> str:
+def sampled_frames_html(b: Any) -> str:
+    """How many frames the model samples and the size it sees them at (an explorer's headline)."""
+    return (f"<div class='mimo-numbers'><b>{b.frames:,}</b> frames sampled ({b.grids:,} pairs) · model frame "
+            f"<b>{b.width} x {b.height}</b> (from {b.source_width} x {b.source_height})</div>")
+
+
+def token_total_html(b: Any) -> str:
+    """The estimate's total and the model frame size (an explorer's headline)."""
+    return (f"<div class='mimo-numbers'><b>{b.total:,}</b> tokens estimated · {b.frames:,} frames at "
+            f"<b>{b.width} x {b.height}</b></div>")
+
+
+# ---- Prices and costs -----------------------------------------------------------------------
+
+
+def _prices_summary(prices: Any) -> str:
+    when = f", as of {prices.as_of}" if prices.as_of else ""
+    return f"{prices.model or 'custom'} prices in {prices.currency} per 1M tokens{when}"
+
+
+def prices_note_html(prices: Any, *, open_: bool = False) -> str:
+    """Where prices come from, in one line: what they are, with the source one click away.
+
+    >>> from mimo_nb.pricing import Prices
+    >>> "my quote" in prices_note_html(Prices(input=1, cached_input=0, output=2, source="my quote"))
+    True
+    """
+    return (f"<details class='mimo-prices' style='{_MUTED}'{' open' if open_ else ''}>"
+            f"<summary>{_e(_prices_summary(prices))}</summary>{_e(prices.source)}</details>")
+
+
+def prices_html(prices: Any) -> str:
+    """A :class:`~mimo_nb.pricing.Prices` as a table of rates, its source written out."""
+    rows = [("input", f"{prices.input:g}"), ("cached input", f"{prices.cached_input:g}"),
+            ("output", f"{prices.output:g}")]
+    return (f"<div class='mimo-prices-table'>{_rows_html(rows, 'mimo-rates', ('', f'{prices.currency} / 1M tokens'))}"
+            f"{prices_note_html(prices, open_=True)}</div>")
+
+
+def cost_html(cost: Any, *, open_citation: bool = False) -> str:
     """A :class:`~mimo_nb.pricing.Cost` as a table by rate, with the prices' citation under it."""
     p = cost.prices
     rows = [
@@ -99,10 +225,87 @@ def cost_html(cost: Any) -> str:
         for k, n, rate, c in rows
     )
     return (
-        f"<table class='mimo-cost'><tr><th></th><th>tokens</th><th>{html.escape(p.currency)} / 1M</th>"
-        f"<th>{html.escape(p.currency)}</th></tr>{body}<tr><th style='text-align:left'>total</th><td></td><td></td>"
+        f"<table class='mimo-cost'><tr><th></th><th>tokens</th><th>{_e(p.currency)} / 1M</th>"
+        f"<th>{_e(p.currency)}</th></tr>{body}<tr><th style='text-align:left'>total</th><td></td><td></td>"
         f"<td style='text-align:right'><b>{cost.total:.6f}</b></td></tr></table>"
-        f"<div style='color:#666;font-size:smaller'>{html.escape(p.citation)}</div>"
+        f"{prices_note_html(p, open_=open_citation)}"
+    )
+
+
+def cost_line_html(cost: Any) -> str:
+    """One line of cost for a control panel: the total, what it counts, the prices folded under it."""
+    what = "prompt" + (f" + {cost.output_tokens:,} output tokens" if cost.output_tokens else "")
+    return (f"<div class='mimo-cost-line'><b>{cost.total:.6f} {_e(cost.currency)}</b> estimated ({_e(what)})"
+            f"{prices_note_html(cost.prices)}</div>")
+
+
+# ---- Usage and context ----------------------------------------------------------------------
+
+
+def usage_rows(usage: Any) -> list[tuple[str, int]]:
+    """(name, tokens) rows of a Usage: video, audio, text, cached, reasoning, completion, total."""
+    return [
+        ("video", usage.video_tokens),
+        ("audio", usage.audio_tokens),
+        ("text", usage.text_tokens),
+        ("cached (of prompt)", usage.cached_tokens),
+        ("prompt", usage.prompt_tokens),
+        ("reasoning (of completion)", usage.reasoning_tokens),
+        ("completion", usage.completion_tokens),
+        ("total", usage.total_tokens),
+    ]
+
+
+def usage_html(usage: Any) -> str:
+    """A :class:`~mimo_nb.response.Usage` as a table of token counts."""
+    return _rows_html([(k, f"{int(v):,}") for k, v in usage_rows(usage)], "mimo-usage", ("usage", "tokens"))
+
+
+def usage_table_html(completion: Any) -> str:
+    """The completion's usage as an HTML table; a note when the server sent none."""
+    usage = getattr(completion, "usage", None)
+    if usage is None:
+        return f"<div class='mimo-usage' style='{_MUTED}'>no usage reported</div>"
+    return usage_html(usage)
+
+
+def context_check_text(check: Any) -> str:
+    """Whether a request fits the model's context, said plainly.
+
+    >>> from mimo_nb.pricing import check_context
+    >>> context_check_text(check_context([17240], model="my-model"))
+    "about 17,240 tokens needed; how many 'my-model' can hold is not on the vendor's page, so whether it fits is not checked"
+    """
+    needed = f"about {check.needed:,} tokens needed"
+    if check.output_tokens:
+        needed += f" (counting room for a {check.output_tokens:,}-token answer)"
+    if check.limit is None:
+        return (f"{needed}; how many {check.model!r} can hold is not on the vendor's page, "
+                "so whether it fits is not checked")
+    verdict = "it fits" if check.fits else f"{check.over_by:,} tokens too many"
+    return f"{needed} of the {check.limit:,} that {check.model!r} holds: {verdict}"
+
+
+def context_check_html(check: Any) -> str:
+    """A :class:`~mimo_nb.pricing.ContextCheck` as a table (videos, text, answer, limit) and its verdict."""
+    rows = [(f"video {n + 1}", f"{t:,}") for n, t in enumerate(check.video_tokens)]
+    rows += [("text (estimated)", f"{check.text_tokens:,}"), ("room for the answer", f"{check.output_tokens:,}"),
+             ("needed", f"{check.needed:,}"),
+             ("context length", "not known" if check.limit is None else f"{check.limit:,}")]
+    return (f"<div class='mimo-context'>{_rows_html(rows, 'mimo-context-table', ('', 'tokens'))}"
+            f"<div>{_e(context_check_text(check))}</div></div>")
+
+
+def request_html(request: Any) -> str:
+    """A prepared request as a dry run: its estimate, its size, the context check and the JSON."""
+    est = request.estimate
+    known = "" if est.complete else " (some videos were not probed and are not counted)"
+    said = context_check_text(request.context) if request.context else ""
+    context = f"<div>{_e(said[:1].upper() + said[1:])}.</div>" if said else ""
+    return (
+        "<div class='mimo-request'><div><b>Dry run</b>: nothing was sent. Estimated prompt tokens: "
+        f"{est.prompt_tokens:,}{_e(known)}; body {request.content_length:,} bytes.</div>{context}"
+        f"<pre style='white-space:pre-wrap'>{_e(request)}</pre></div>"
     )
 
 
@@ -184,32 +387,6 @@ def origin_badge_html(origin: str | None) -> str:
     )
 
 
-def usage_rows(usage: Any) -> list[tuple[str, int]]:
-    """(name, tokens) rows of a Usage: video, audio, text, cached, reasoning, completion, total."""
-    return [
-        ("video", usage.video_tokens),
-        ("audio", usage.audio_tokens),
-        ("text", usage.text_tokens),
-        ("cached (of prompt)", usage.cached_tokens),
-        ("prompt", usage.prompt_tokens),
-        ("reasoning (of completion)", usage.reasoning_tokens),
-        ("completion", usage.completion_tokens),
-        ("total", usage.total_tokens),
-    ]
-
-
-def usage_table_html(completion: Any) -> str:
-    """The completion's usage as an HTML table; a note when the server sent none."""
-    usage = getattr(completion, "usage", None)
-    if usage is None:
-        return "<div class='mimo-usage' style='color:#666'>no usage reported</div>"
-    body = "".join(
-        f"<tr><th style='text-align:left'>{html.escape(k)}</th><td style='text-align:right'>{int(v):,}</td></tr>"
-        for k, v in usage_rows(usage)
-    )
-    return f"<table class='mimo-usage'><tr><th>usage</th><th>tokens</th></tr>{body}</table>"
-
-
 def _percent(estimated: int | None, actual: int | None) -> float | None:
     """How far the estimate is from the truth, in percent of the truth."""
     if estimated is None or actual is None or actual == 0:
@@ -235,8 +412,9 @@ def comparison_html(completion: Any) -> str:
     """Estimate against actual, field by field, with the inferred mapping in small print."""
     rows = comparison_rows(completion)
     if all(est is None for _, est, _, _ in rows):
-        return ("<div class='mimo-comparison' style='color:#666;font-size:smaller'>no estimate to "
-                "compare with (the request was not estimated, or a video URL was not probed)</div>")
+        return (f"<div class='mimo-comparison' style='{_MUTED}'>No estimate is attached to this answer, so "
+                "its usage is shown alone (an estimate comes with answers to requests built here, "
+                "when every video could be measured).</div>")
     body = "".join(
         f"<tr><th style='text-align:left'>{html.escape(name)}</th><td style='text-align:right'>{_fmt(est)}</td>"
         f"<td style='text-align:right'>{_fmt(act)}</td><td style='text-align:right'>"
@@ -255,7 +433,7 @@ def comparison_html(completion: Any) -> str:
 def _cost_section(completion: Any) -> str:
     cost = getattr(completion, "cost", None)
     if cost is None:
-        return ("<div class='mimo-cost' style='color:#666;font-size:smaller'>cost: no prices given "
+        return (f"<div class='mimo-cost' style='{_MUTED}'>cost: no prices given "
                 "(pass prices=load_prices(...) to the client)</div>")
     return cost_html(cost)
 
@@ -296,9 +474,9 @@ def completion_html(completion: Any) -> str:
 
 def completion_text(completion: Any) -> str:
     """A Completion as plain text: header, reasoning (shortened), answer, usage, estimate, cost."""
-    lines = [f"{getattr(completion, 'model', None) or 'model?'} · "
-             f"{getattr(completion, 'finish_reason', None) or 'unfinished'} · "
-             f"{origin_label(getattr(completion, 'origin', 'live'))}"]
+    lines = [(f"{getattr(completion, 'model', None) or 'model?'} · "
+              f"{getattr(completion, 'finish_reason', None) or 'unfinished'} · "
+              f"{origin_label(getattr(completion, 'origin', 'live'))}")]
     reasoning = getattr(completion, "reasoning_content", None)
     if reasoning:
         short = reasoning if len(reasoning) <= 600 else reasoning[:599].rstrip() + "…"
@@ -327,20 +505,225 @@ def streaming_html(content: str, reasoning: str, *, note: str = "streaming…") 
     )
 
 
-# ---- Our own pictures -----------------------------------------------------------------------
+# ---- Batches --------------------------------------------------------------------------------
 
 
-def figure_png(fig: Any, *, dpi: int = 100) -> bytes:
-    """A matplotlib Figure as PNG bytes, with no timestamp or software tag (stable across runs)."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None}, bbox_inches="tight")
-    return buffer.getvalue()
+def _one_line(text: str | None, limit: int = 120) -> str:
+    flat = " ".join((text or "").split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def batch_html(result: Any) -> str:
+    """A :class:`~mimo_nb.client.BatchResult` as a table: one row per item, errors named.
+
+    Answers are shortened to one line of plain text (escaped); each item's completion renders
+    in full on its own.
+    """
+    rows = []
+    for item in result.items:
+        done = item.completion
+        usage = getattr(done, "usage", None)
+        cost = getattr(done, "cost", None)
+        if item.ok:
+            status = f"{origin_label(getattr(done, 'origin', 'live'))}"
+            said = _e(_one_line(done.content))
+        else:
+            status = "failed"
+            said = f"<span style='color:#b00'>{_e(type(item.error).__name__)}: {_e(_one_line(str(item.error)))}</span>"
+        rows.append(
+            f"<tr><td style='text-align:right'>{item.index}</td><td>{_e(item.label)}</td><td>{_e(status)}</td>"
+            f"<td style='text-align:right'>{'' if usage is None else f'{usage.prompt_tokens:,}'}</td>"
+            f"<td style='text-align:right'>{'' if usage is None else f'{usage.completion_tokens:,}'}</td>"
+            f"<td style='text-align:right;white-space:nowrap'>{'' if cost is None else f'{cost.total:.6f} {_e(cost.currency)}'}</td>"
+            f"<td>{said}</td></tr>"
+        )
+    failed = len(result.errors)
+    head = (f"<div><b>{len(result.items)}</b> items, <b>{failed}</b> failed</div>")
+    return (f"<div class='mimo-batch'>{head}<table class='mimo-batch-table'><tr><th>#</th><th>video</th>"
+            "<th>answer from</th><th>prompt tokens</th><th>completion tokens</th><th>cost</th><th>answer or error</th></tr>"
+            + "".join(rows) + "</table></div>")
+
+
+# ---- Our own pictures: plots, frames, the video card ----------------------------------------
 
 
 def figure_html(fig: Any, *, dpi: int = 100, alt: str = "plot") -> str:
     """An ``<img>`` holding the figure as an inline PNG that we drew (never from model text)."""
-    data = base64.b64encode(figure_png(fig, dpi=dpi)).decode("ascii")
-    return f"<img alt='{html.escape(alt)}' src='data:image/png;base64,{data}'/>"
+    data = base64.b64encode(_imaging.figure_png(fig, dpi=dpi)).decode("ascii")
+    return f"<img alt='{_e(alt)}' style='max-width:100%;height:auto' src='data:image/png;base64,{data}'/>"
+
+
+Images: TypeAlias = "Sequence[npt.NDArray[np.uint8]] | npt.NDArray[np.uint8]"
+
+
+def frame_grid_html(images: Images, captions: Sequence[str], columns: int = 6, note: str = "", max_width: int = 192) -> str:
+    """An HTML grid of inline JPEG thumbnails with a caption under each; ``note`` above it."""
+    cells = []
+    for image, caption in zip(images, captions):
+        uri = _imaging.jpeg_data_uri(_imaging.thumbnail(np.asarray(image), max_width))
+        cells.append(
+            "<figure style='margin:0;text-align:center'>"
+            f"<img src='{uri}' style='max-width:100%;image-rendering:auto' alt='{_e(caption)}'/>"
+            f"<figcaption style='font:11px monospace;color:#444'>{_e(caption)}</figcaption></figure>"
+        )
+    head = f"<div style='color:#555;margin:2px 0'>{_e(note)}</div>" if note else ""
+    grid = (
+        f"<div class='mimo-frames' style='display:grid;grid-template-columns:repeat({int(columns)},minmax(0,1fr));"
+        f"gap:4px;max-width:{int(columns) * (max_width + 8)}px'>" + "".join(cells) + "</div>"
+    )
+    return f"<div>{head}{grid}</div>"
+
+
+def video_card_html(title: str, rows: Sequence[tuple[str, str]], strip: Images = (), captions: Sequence[str] = (), note: str = "") -> str:
+    """A small card: the title, a strip of thumbnails, and a two-column metadata table."""
+    thumbs = "".join(
+        f"<figure style='margin:0 2px;text-align:center'><img src='{_imaging.jpeg_data_uri(_imaging.thumbnail(np.asarray(img), 128))}' "
+        f"style='height:72px'/><figcaption style='font:10px monospace;color:#666'>{_e(cap)}</figcaption></figure>"
+        for img, cap in zip(strip, captions)
+    )
+    table = "".join(
+        f"<tr><th style='text-align:left;padding-right:12px'>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows
+    )
+    extra = f"<div style='color:#a60'>{_e(note)}</div>" if note else ""
+    return (
+        "<div class='mimo-video' style='border:1px solid #ddd;border-radius:6px;padding:8px;display:inline-block'>"
+        f"<div style='font-weight:bold;margin-bottom:4px'>{_e(title)}</div>"
+        f"<div style='display:flex;overflow-x:auto'>{thumbs}</div>"
+        f"<table style='font-size:12px;margin-top:4px'>{table}</table>{extra}</div>"
+    )
+
+
+# ---- Explorers: what a widget shows where widgets cannot run -------------------------------
+
+_FALLBACK_ATTR = "data-mimo-fallback-for"
+
+
+def explorer_snapshot_html(title: str, settings: str, numbers: str, view: str) -> str:
+    """An explorer's state as plain HTML: a heading, the settings, the numbers beside the view.
+
+    ``numbers`` and ``view`` are HTML made by this module; ``title`` and ``settings`` are text.
+    """
+    heading = f"<b>{_e(title)}</b> · " if title else ""
+    return (
+        f"<div>{heading}{_e(settings)}</div>"
+        "<div style='display:flex;flex-wrap:wrap;gap:1.5em;align-items:flex-start'>"
+        f"<div style='max-width:460px'>{numbers}</div><div>{view}</div></div>"
+    )
+
+
+def widget_fallback_html(snapshot: str, model_id: str) -> str:
+    """The static snapshot shown in place of a widget that cannot load (offline export, GitHub).
+
+    It is marked with the widget's model id: the live widget hides it (see
+    :func:`explorer_style`), so where widgets run only the widget is seen.
+    """
+    return (
+        f"<div class='mimo-snapshot' {_FALLBACK_ATTR}='IPY_MODEL_{_e(model_id)}'>{snapshot}"
+        f"<div style='{_MUTED}'>static snapshot (the widget could not load here); run the notebook to "
+        "use the controls</div></div>"
+    )
+
+
+EXPLORER_CLASS = "mimo-explorer"
+
+
+def explorer_style(model_id: str) -> str:
+    """The ``<style>`` a live explorer carries: readable text, and its static snapshot hidden.
+
+    Only a widget that actually rendered puts these rules in the page, so a page where widget
+    JavaScript cannot load keeps showing the snapshot. In JupyterLab (and nbconvert's lab
+    template) the snapshot's whole output row is hidden, so no empty gap is left. Widget HTML
+    inherits a control's line height (28 px in JupyterLab); text and tables get their own.
+    """
+    target = f"[{_FALLBACK_ATTR}='IPY_MODEL_{_e(model_id)}']"
+    return (f"<style>{target}{{display:none}}.jp-OutputArea-child:has({target}){{display:none}}"
+            f".{EXPLORER_CLASS} .widget-html-content{{line-height:1.4}}"
+            f".{EXPLORER_CLASS} table td,.{EXPLORER_CLASS} table th{{padding:1px 6px;line-height:1.3}}</style>")
+
+
+# ---- The report page ------------------------------------------------------------------------
+
+# The page may show inline styles and data: images, and nothing else: no script, no fetch.
+_REPORT_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+_REPORT_STYLE = """
+body { font: 14px/1.45 system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 24px auto; max-width: 1180px;
+       padding: 0 16px; color: #1f2328; }
+h1 { font-size: 22px; margin-bottom: 4px; } h2 { font-size: 17px; border-bottom: 1px solid #ddd; padding-bottom: 3px; }
+section { margin: 20px 0 28px; } table { border-collapse: collapse; } th, td { padding: 2px 8px; vertical-align: top; }
+.muted { color: #666; font-size: smaller; } .figures { display: flex; flex-wrap: wrap; gap: 16px; }
+.figures figure { margin: 0; } .figures img { max-width: 100%; border: 1px solid #eee; }
+.label { display: inline-block; border: 1px solid #9a6700; color: #9a6700; border-radius: 4px; padding: 0 6px; }
+.error { border: 1px solid #cf222e; color: #cf222e; border-radius: 4px; padding: 4px 8px; }
+pre { background: #f6f8fa; padding: 8px; white-space: pre-wrap; word-break: break-all; font-size: 12px; }
+"""
+
+
+def _section(ident: str, heading: str, body: str) -> str:
+    return f"<section id='{ident}'><h2>{_e(heading)}</h2>{body}</section>"
+
+
+def _report_figures(figures: Sequence[Any]) -> str:
+    items = "".join(
+        f"<figure><img class='plot' alt='{_e(f.caption)}' src='data:image/png;base64,"
+        f"{base64.b64encode(f.png).decode('ascii')}'/><figcaption class='muted'>{_e(f.caption)}</figcaption></figure>"
+        for f in figures
+    )
+    return f"<div class='figures'>{items}</div>"
+
+
+def _report_cost(data: Any) -> str:
+    return (
+        f"<p>Estimated prompt: <b>{data.estimated_prompt_tokens:,}</b> tokens (the video's "
+        f"{data.breakdown.total:,} plus about {data.estimated_prompt_tokens - data.breakdown.total:,} of text). "
+        f"Output counted at max_completion_tokens = {data.max_completion_tokens:,}, the most the answer may "
+        "use (reasoning included): an upper bound. Nothing assumed cached.</p>"
+        f"{cost_html(data.cost, open_citation=True)}"
+    )
+
+
+def _report_answer(data: Any, dry_run_label: str) -> str:
+    question = f"<p>Question: <q>{_e(data.prompt)}</q></p>"
+    if data.completion is not None:
+        origin = getattr(data.completion, "origin", "live")
+        how = {"live": "The model was asked; its answer:", "cache": "Replayed from the response cache:",
+               "recorded": "A recorded response:"}.get(origin, f"Answer ({origin}):")
+        return f"{question}<p>{_e(how)}</p>{completion_html(data.completion)}"
+    if data.error is not None:
+        why = f"<p class='error'>The request failed, so there is no answer: {_e(data.error)}</p>"
+    else:
+        why = ("<p>No <code>MIMO_API_KEY</code> is set, so nothing was sent. This is the exact request "
+               "that would be sent (the video's base64 elided):</p>")
+    return (f"{question}{why}<p><span class='label'>{_e(dry_run_label)}</span></p>"
+            f"<pre class='request'>{_e(data.request_text)}</pre>")
+
+
+def report_html(data: Any, *, dry_run_label: str) -> str:
+    """A :class:`~mimo_nb.report.ReportData` as one self-contained HTML document: same data, same bytes."""
+    settings = " · ".join(f"{_e(k)} {_e(v)}" for k, v in data.settings)
+    when = f" · generated {_e(data.generated_at)}" if data.generated_at else ""
+    mode = "answered" if data.sent else dry_run_label
+    b = data.breakdown
+    sections = [
+        _section("video", "Video", f"{data.video_card}<p class='muted'>sha256 {_e(data.sha256)}</p>"),
+        _section("frames", "Frames the model sees", data.frames_grid),
+        _section("tokens", "Tokens",
+                 f"<p>Estimated for this video: <b>{b.total:,}</b> tokens ({b.frames} frames at "
+                 f"{b.width}x{b.height}); the response's usage is the truth.</p>{breakdown_html(b)}"),
+        _section("curves", "Curves", _report_figures(data.figures)),
+        _section("cost", "Cost", _report_cost(data)),
+        _section("answer", "Answer" if data.sent else f"Request ({dry_run_label})", _report_answer(data, dry_run_label)),
+    ]
+    return (
+        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'/>"
+        f"<meta http-equiv='Content-Security-Policy' content=\"{_REPORT_CSP}\"/>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'/>"
+        f"<title>mimo_nb report: {_e(data.title)}</title><style>{_REPORT_STYLE}</style></head><body>"
+        f"<h1>mimo_nb report: {_e(data.title)}</h1>"
+        f"<p class='muted'>{settings} · {_e(mode)}{when}</p>"
+        + "".join(sections)
+        + "<footer class='muted'>Made by mimo_nb. Token counts follow the vendor's published formula; "
+        "the API's usage is the bill.</footer></body></html>\n"
+    )
 
 
 # ---- Players: a video or the sampled frames, watched in the notebook --------------------------

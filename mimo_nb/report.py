@@ -20,26 +20,25 @@ pure, so the same inputs give the same bytes (no clock unless you pass ``generat
 """
 from __future__ import annotations
 
-import base64
-import html
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
+from ._imaging import figure_png
 from .errors import MimoError
 from .pricing import Cost, Prices, estimate_cost, load_prices
-from .render import breakdown_html, completion_html, cost_html, figure_png
+from .render import report_html
 from .tokens import TokenBreakdown, validate_fps, validate_media_resolution
 
 __all__ = [
     "DEFAULT_PROMPT",
     "DRY_RUN_LABEL",
-    "ReportFigure",
     "ReportData",
+    "ReportFigure",
+    "build_report",
     "collect_report",
     "render_report",
-    "build_report",
     "write_report",
 ]
 
@@ -47,20 +46,6 @@ DEFAULT_PROMPT = "please describe the content of the video"  # the spec page's e
 DRY_RUN_LABEL = "dry run: not sent"
 MAX_FRAMES_SHOWN = 60  # a 10-minute clip at fps 2 has 1200 frames; the grid shows the first ones
 FIGURE_DPI = 80  # small PNGs: the report stays a few hundred kB
-
-# The page may show inline styles and data: images, and nothing else: no script, no fetch.
-_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
-_STYLE = """
-body { font: 14px/1.45 system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 24px auto; max-width: 1180px;
-       padding: 0 16px; color: #1f2328; }
-h1 { font-size: 22px; margin-bottom: 4px; } h2 { font-size: 17px; border-bottom: 1px solid #ddd; padding-bottom: 3px; }
-section { margin: 20px 0 28px; } table { border-collapse: collapse; } th, td { padding: 2px 8px; vertical-align: top; }
-.muted { color: #666; font-size: smaller; } .figures { display: flex; flex-wrap: wrap; gap: 16px; }
-.figures figure { margin: 0; } .figures img { max-width: 100%; border: 1px solid #eee; }
-.label { display: inline-block; border: 1px solid #9a6700; color: #9a6700; border-radius: 4px; padding: 0 6px; }
-.error { border: 1px solid #cf222e; color: #cf222e; border-radius: 4px; padding: 4px 8px; }
-pre { background: #f6f8fa; padding: 8px; white-space: pre-wrap; word-break: break-all; font-size: 12px; }
-"""
 
 
 @dataclass(frozen=True)
@@ -107,27 +92,33 @@ class ReportData:
 
 def _figures(video: Any, breakdown: TokenBreakdown, prices: Prices) -> tuple[ReportFigure, ...]:
     """Token and cost curves around this video, each with the video's own setting marked."""
+    from matplotlib.figure import (
+        Figure,  # not pyplot: nothing is shown, nothing is left open
+    )
+
     from . import plots  # matplotlib is imported only when a report is drawn
+
+    def draw(plot: Any, *args: Any, **kwargs: Any) -> bytes:
+        fig = Figure(figsize=(9.0, 4.2), layout="constrained")
+        plot(*args, ax=fig.add_subplot(), **kwargs)
+        return figure_png(fig, dpi=FIGURE_DPI)
 
     mute = not video.has_audio
     res = breakdown.media_resolution
-    by_fps = plots.plot_tokens_vs_fps(video.duration, video.width, video.height, mute=mute, current=breakdown.fps)
-    portrait = video.height > video.width
     short, long_ = sorted((video.width, video.height))
-    by_res = plots.plot_tokens_vs_frame_size(video.duration, breakdown.fps, aspect=long_ / short, portrait=portrait,
-                                             max_short_side=max(2160, short), mute=mute)
-    by_res.axes[0].axvline(short, color="black", linewidth=1, gid="current")
     cost_fps = sorted({1.0, 2.0, float(breakdown.fps)})
-    by_cost = plots.plot_cost(video.width, video.height, fps=cost_fps, media_resolution=res,
-                              max_duration=max(600.0, video.duration), prices=prices, mute=mute)
-    by_cost.axes[0].axvline(video.duration, color="black", linewidth=1, gid="current")
+    by_fps = draw(plots.plot_tokens_vs_fps, video.duration, video.width, video.height, mute=mute, current=breakdown.fps)
+    by_res = draw(plots.plot_tokens_vs_frame_size, video.duration, breakdown.fps, aspect=long_ / short,
+                  portrait=video.height > video.width, max_short_side=max(2160, short), mute=mute, current=short)
+    by_cost = draw(plots.plot_cost, video.width, video.height, fps=cost_fps, media_resolution=res,
+                   max_duration=max(600.0, video.duration), prices=prices, mute=mute, current=video.duration)
     return (
         ReportFigure(f"Tokens against fps for this video ({video.duration:g} s, {video.width}x{video.height}); "
-               f"the vertical line is fps {breakdown.fps:g}.", figure_png(by_fps, dpi=FIGURE_DPI)),
+                     f"the vertical line is fps {breakdown.fps:g}.", by_fps),
         ReportFigure(f"Tokens against frame size at fps {breakdown.fps:g}; the vertical line is this video's "
-               f"short side ({short} px).", figure_png(by_res, dpi=FIGURE_DPI)),
+                     f"short side ({short} px).", by_res),
         ReportFigure(f"Prompt cost against duration at {video.width}x{video.height}, media_resolution={res}; "
-               f"the vertical line is this video ({video.duration:g} s).", figure_png(by_cost, dpi=FIGURE_DPI)),
+                     f"the vertical line is this video ({video.duration:g} s); prices as cited under Cost.", by_cost),
     )
 
 
@@ -211,80 +202,13 @@ def collect_report(
 # ---- Rendering: pure -------------------------------------------------------------------------
 
 
-def _e(text: Any) -> str:
-    return html.escape(str(text), quote=True)
-
-
-def _section(ident: str, heading: str, body: str) -> str:
-    return f"<section id='{ident}'><h2>{_e(heading)}</h2>{body}</section>"
-
-
-def _figures_html(figures: Sequence[ReportFigure]) -> str:
-    items = "".join(
-        f"<figure><img class='plot' alt='{_e(f.caption)}' src='data:image/png;base64,"
-        f"{base64.b64encode(f.png).decode('ascii')}'/><figcaption class='muted'>{_e(f.caption)}</figcaption></figure>"
-        for f in figures
-    )
-    return f"<div class='figures'>{items}</div>"
-
-
-def _cost_body(data: ReportData) -> str:
-    return (
-        f"<p>Estimated prompt: <b>{data.estimated_prompt_tokens:,}</b> tokens (the video's "
-        f"{data.breakdown.total:,} plus about {data.estimated_prompt_tokens - data.breakdown.total:,} of text). "
-        f"Output counted at max_completion_tokens = {data.max_completion_tokens:,}, the most the answer may "
-        "use (reasoning included): an upper bound. Nothing assumed cached.</p>"
-        f"{cost_html(data.cost)}"  # cost_html prints the prices' citation under the table
-    )
-
-
-def _answer_body(data: ReportData) -> str:
-    question = f"<p>Question: <q>{_e(data.prompt)}</q></p>"
-    if data.completion is not None:
-        origin = getattr(data.completion, "origin", "live")
-        how = {"live": "The model was asked; its answer:", "cache": "Replayed from the response cache:",
-               "recorded": "A recorded response:"}.get(origin, f"Answer ({origin}):")
-        return f"{question}<p>{_e(how)}</p>{completion_html(data.completion)}"
-    if data.error is not None:
-        why = f"<p class='error'>The request failed, so there is no answer: {_e(data.error)}</p>"
-    else:
-        why = ("<p>No <code>MIMO_API_KEY</code> is set, so nothing was sent. This is the exact request "
-               "that would be sent (the video's base64 elided):</p>")
-    return (f"{question}{why}<p><span class='label'>{_e(DRY_RUN_LABEL)}</span></p>"
-            f"<pre class='request'>{_e(data.request_text)}</pre>")
-
-
 def render_report(data: ReportData) -> str:
-    """The report as one HTML document: same data, same bytes.
+    """The report as one HTML document (built by :func:`mimo_nb.render.report_html`): same data, same bytes.
 
-    >>> render_report(collect_report("clip.mp4")).startswith("<!DOCTYPE html>")   # doctest: +SKIP
+    >>> render_report(collect_report("clip.mp4")).startswith("<!DOCTYPE html>")
     True
     """
-    settings = " · ".join(f"{_e(k)} {_e(v)}" for k, v in data.settings)
-    when = f" · generated {_e(data.generated_at)}" if data.generated_at else ""
-    mode = "answered" if data.sent else DRY_RUN_LABEL
-    b = data.breakdown
-    sections = [
-        _section("video", "Video", f"{data.video_card}<p class='muted'>sha256 {_e(data.sha256)}</p>"),
-        _section("frames", "Frames the model sees", data.frames_grid),
-        _section("tokens", "Tokens",
-                 f"<p>Estimated for this video: <b>{b.total:,}</b> tokens ({b.frames} frames at "
-                 f"{b.width}x{b.height}); the response's usage is the truth.</p>{breakdown_html(b)}"),
-        _section("curves", "Curves", _figures_html(data.figures)),
-        _section("cost", "Cost", _cost_body(data)),
-        _section("answer", "Answer" if data.sent else f"Request ({DRY_RUN_LABEL})", _answer_body(data)),
-    ]
-    return (
-        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'/>"
-        f"<meta http-equiv='Content-Security-Policy' content=\"{_CSP}\"/>"
-        "<meta name='viewport' content='width=device-width, initial-scale=1'/>"
-        f"<title>mimo_nb report: {_e(data.title)}</title><style>{_STYLE}</style></head><body>"
-        f"<h1>mimo_nb report: {_e(data.title)}</h1>"
-        f"<p class='muted'>{settings} · {_e(mode)}{when}</p>"
-        + "".join(sections)
-        + "<footer class='muted'>Made by mimo_nb. Token counts follow the vendor's published formula; "
-        "the API's usage is the bill.</footer></body></html>\n"
-    )
+    return report_html(data, dry_run_label=DRY_RUN_LABEL)
 
 
 def build_report(source: Any, **kwargs: Any) -> str:

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import base64
 import copy
-import html
 import json
 import math
 import os
@@ -529,15 +528,9 @@ class PreparedRequest:
         )
 
     def _repr_html_(self) -> str:
-        est = self.estimate
-        known = "" if est.complete else " (some videos not probed: not counted)"
-        context = f"<div>context: {html.escape(str(self.context))}</div>" if self.context else ""
-        return (
-            "<div class='mimo-request'><div><b>Dry run</b>: nothing was sent. Estimated prompt "
-            f"tokens: {est.prompt_tokens:,}{html.escape(known)}; body {self.content_length:,} "
-            f"bytes.</div>{context}"
-            f"<pre style='white-space:pre-wrap'>{html.escape(str(self))}</pre></div>"
-        )
+        from .render import request_html
+
+        return request_html(self)
 
 
 def check_request_args(

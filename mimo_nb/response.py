@@ -142,6 +142,11 @@ class Usage:
         """The flat fields as a dict."""
         return asdict(self)
 
+    def _repr_html_(self) -> str:
+        from .render import usage_html
+
+        return usage_html(self)
+
 
 @dataclass
 class Completion:

@@ -50,6 +50,11 @@ __all__ = [
     "MAX_FRAME_PIXELS",
     "MAX_FRAMES",
     "DEFAULT_MAX_FRAME_TOKENS",
+    "TIMESTAMP_TOKENS",
+    "FINE_TIMESTAMP_TOKENS",
+    "FINE_TIMESTAMPS_ABOVE_FPS",
+    "SPECIAL_TOKENS_PER_GRID",
+    "SPECIAL_TOKENS_PER_VIDEO",
     "SamplingPlan",
     "TokenBreakdown",
     "validate_fps",
@@ -61,6 +66,7 @@ __all__ = [
     "sample_indices",
     "plan_sampling",
     "estimate_audio_tokens",
+    "timestamp_tokens_per_grid",
     "explain_video_tokens",
     "estimate_video_tokens",
     "explain_video_tokens_array",
@@ -83,6 +89,11 @@ TOTAL_MAX_PIXELS = MAX_TOTAL_TOKENS * PIXELS_PER_TOKEN
 MIN_FRAME_PIXELS, MAX_FRAME_PIXELS = 8192, 8388608
 MAX_FRAMES = 2048
 DEFAULT_MAX_FRAME_TOKENS = 300  # the per-frame cap under media_resolution="default"
+TIMESTAMP_TOKENS = 3  # each grid's time, written as text
+FINE_TIMESTAMP_TOKENS = 5  # ... when fps is above FINE_TIMESTAMPS_ABOVE_FPS: a finer clock, longer text
+FINE_TIMESTAMPS_ABOVE_FPS = 2.0
+SPECIAL_TOKENS_PER_GRID = 2
+SPECIAL_TOKENS_PER_VIDEO = 2
 
 AUDIO_SAMPLE_RATE = 24000  # the audio encoder's sampling rate
 AUDIO_HOP = 240  # samples per mel frame: 100 mel frames per second
@@ -422,8 +433,13 @@ class TokenBreakdown:
         return breakdown_text(self)
 
 
-def _timestamp_tokens_per_grid(fps: float) -> int:
-    return 5 if fps > 2 else 3  # a finer clock needs a longer timestamp
+def timestamp_tokens_per_grid(fps: float) -> int:
+    """Tokens of the timestamp written before each grid: 5 when fps > 2, else 3.
+
+    >>> timestamp_tokens_per_grid(2), timestamp_tokens_per_grid(2.5)
+    (3, 5)
+    """
+    return FINE_TIMESTAMP_TOKENS if fps > FINE_TIMESTAMPS_ABOVE_FPS else TIMESTAMP_TOKENS
 
 
 def explain_video_tokens(
@@ -449,8 +465,8 @@ def explain_video_tokens(
     grids = plan.frames // TEMPORAL_PATCH
     tokens_per_grid = (plan.height // PATCH) * (plan.width // PATCH) // (MERGE**2)
     vision = grids * tokens_per_grid
-    timestamps = grids * _timestamp_tokens_per_grid(plan.fps)
-    special = grids * 2 + 2
+    timestamps = grids * timestamp_tokens_per_grid(plan.fps)
+    special = grids * SPECIAL_TOKENS_PER_GRID + SPECIAL_TOKENS_PER_VIDEO
     audio = 0 if mute else estimate_audio_tokens(duration)
     return TokenBreakdown(
         duration=plan.duration,
@@ -582,8 +598,8 @@ def explain_video_tokens_array(
     grids = frames >> 1  # // TEMPORAL_PATCH; shifts are exact here (non-negative) and vectorise
     tokens_per_grid = ((h_bar >> 4) * (w_bar >> 4)) >> 2  # (h/PATCH) * (w/PATCH) // MERGE**2
     vision = grids * tokens_per_grid
-    timestamps = grids * np.where(f > 2, 5, 3)
-    special = (grids << 1) + 2
+    timestamps = grids * np.where(f > FINE_TIMESTAMPS_ABOVE_FPS, FINE_TIMESTAMP_TOKENS, TIMESTAMP_TOKENS)
+    special = grids * SPECIAL_TOKENS_PER_GRID + SPECIAL_TOKENS_PER_VIDEO
     audio = _audio_tokens_array(d, muted)
 
     return {

@@ -203,7 +203,9 @@ class Frames:
             head += f"; showing the first {shown}"
         if self.note:
             head += ". " + self.note
-        return _imaging.frame_grid_html(self.array[:shown], self.captions()[:shown], columns, note=head)
+        from .render import frame_grid_html
+
+        return frame_grid_html(self.array[:shown], self.captions()[:shown], columns, note=head)
 
     def _repr_html_(self) -> str:
         return self.to_html(max_frames=48)
@@ -904,7 +906,9 @@ class Video:
             strip, captions = self._thumbnail_strip()
         except VideoError as exc:  # a card with metadata beats no card
             strip, captions, note = np.zeros((0, 1, 1, 3), np.uint8), [], f"thumbnails unavailable: {exc}"
-        return _imaging.video_card_html(self.name, self.metadata_rows(), strip, captions, note)
+        from .render import video_card_html
+
+        return video_card_html(self.name, self.metadata_rows(), strip, captions, note)
 
     def __repr__(self) -> str:
         return (

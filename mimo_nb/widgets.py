@@ -2,41 +2,75 @@
 
 * :class:`FrameExplorer` -- an fps slider, the ``default``/``max`` toggle and a model/native size
   toggle beside the sampled frames, their count, the model frame size, the token breakdown and
-  the estimated cost. Decoded frames are cached, so moving back costs nothing; decoding is
-  debounced while you drag and shows progress when it takes more than a moment.
-* :class:`TokenCostExplorer` -- no video needed: duration, fps, a resolution preset (or custom
+  the estimated cost.
+* :class:`TokenCostExplorer` -- no video needed: duration, fps, a frame size preset (or a custom
   size), the toggle and mute, with the breakdown and a live plot. For teaching the formula.
-* :func:`display_stream` -- one output area updated in place as a streamed answer arrives.
+* :func:`display_stream` / :func:`display_stream_async` -- one output area updated in place as a
+  streamed answer arrives (``await display_stream_async(stream)`` for the async client).
 
-Where widgets are not live (nbconvert HTML, GitHub), each explorer still shows a static picture
-of its current state: its ``_repr_mimebundle_`` carries a ``text/html`` snapshot beside the
-widget view, and nbconvert falls back to it when no widget state was saved.
+Both explorers share one engine (:class:`Explorer`): the numbers follow every change at once;
+the slow view (decoded frames, a plot) waits until the controls rest, is cached, and moving back
+costs nothing. Values written by a browser are snapped to the control's grid before anything is
+computed (JupyterLab's slider sends ``2.0000000000000004`` for 2), so what is shown always equals
+the formula for the value the control displays.
+
+Where widget JavaScript cannot run (nbconvert HTML opened offline, GitHub), each explorer still
+shows a static snapshot of its state: it is displayed as its own output just before the widget,
+and the live widget hides it (see :func:`mimo_nb.render.explorer_style`).
 
 >>> from mimo_nb.video import Video
->>> FrameExplorer(Video.open("clip.mp4"))      # last value of a cell
->>> TokenCostExplorer()
->>> done = display_stream(client.ask(video, "Describe it.", stream=True))
+>>> explorer = FrameExplorer(Video.open("clip.mp4"), fps=2)     # last value of a cell
+>>> explorer.estimate().frames
+4
+>>> TokenCostExplorer(duration=60, fps=2).estimate().total
+17240
 """
 from __future__ import annotations
 
 import asyncio
-import html
 import threading
 import time
 from collections import OrderedDict
-from typing import Any, Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
+from decimal import Decimal
+from typing import Any
 
 import ipywidgets as w
+import traitlets
 from IPython.display import display as _ipython_display
 
 from . import render
 from .errors import MimoError, StreamInterruptedError
 from .plots import RESOLUTION_PRESETS, plot_tokens_vs_fps
 from .pricing import Prices, estimate_cost, load_prices
-from .tokens import FPS_DEFAULT, FPS_MAX, FPS_MIN, TokenBreakdown, explain_video_tokens
+from .tokens import (
+    FPS_DEFAULT,
+    FPS_MAX,
+    FPS_MIN,
+    MEDIA_RESOLUTIONS,
+    TokenBreakdown,
+    explain_video_tokens,
+)
 
-__all__ = ["FrameExplorer", "TokenCostExplorer", "display_stream", "frame_size_presets"]
+__all__ = [
+    "DURATIONS",
+    "DurationSlider",
+    "Explorer",
+    "FrameExplorer",
+    "GridSlider",
+    "TokenCostExplorer",
+    "display_stream",
+    "display_stream_async",
+    "frame_size_presets",
+    "snap_to_step",
+]
 
+FPS_STEP = 0.1  # the API's fps grid
+# Durations the explorer's slider stops at: round values, roughly log-spaced from 1 s to 3 h.
+DURATIONS: tuple[float, ...] = (1, 2, 3, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 450, 600, 900, 1200,
+                                1800, 2700, 3600, 5400, 7200, 10800)
+LABEL_WIDTH = "130px"  # one column of labels, so every control lines up
+_DESCRIPTION = {"description_width": LABEL_WIDTH}
 
 
 def _open_area(bundle: dict[str, str]) -> Any:
@@ -48,7 +82,122 @@ def _open_area(bundle: dict[str, str]) -> Any:
     return _ipython_display(bundle, raw=True, display_id=True)
 
 
-# ---- Shared pieces --------------------------------------------------------------------------
+# ---- Controls that stay on their grid -------------------------------------------------------
+
+
+def _decimals(number: float) -> int:
+    exponent = Decimal(str(number)).normalize().as_tuple().exponent
+    return max(0, -int(exponent))
+
+
+def snap_to_step(value: float, step: float, start: float = 0.0) -> float:
+    """The point ``start + k * step`` nearest to ``value``, as the decimal a control displays.
+
+    Float arithmetic in a browser leaves noise (``0.1 + 19 * 0.1`` is ``2.0000000000000004``);
+    rounding to the step's decimals gives back the number the control shows.
+
+    >>> snap_to_step(2.0000000000000004, 0.1, start=0.1)
+    2.0
+    >>> snap_to_step(0.30000000000000004, 0.1), snap_to_step(59.99999999999999, 1)
+    (0.3, 60.0)
+    """
+    steps = round((float(value) - start) / step)
+    return float(round(start + steps * step, max(_decimals(step), _decimals(start))))
+
+
+class GridSlider(w.FloatSlider):
+    """A FloatSlider whose value always lies on its grid, ``min + k * step``, whatever is written.
+
+    Values from the front end (or from code) are clamped, then snapped, before any observer sees
+    them. The snapped value is not sent back to the front end that sent the noisy one: it already
+    shows that value (its readout rounds), and an update would race the user's next move (a
+    slider dragged on while the kernel answered jumped back to where it had been).
+    """
+
+    @traitlets.validate("value")
+    def _validate_value(self, proposal: Any) -> float:
+        clamped = super()._validate_value(proposal)
+        return snap_to_step(clamped, self.step, self.min)
+
+    def _should_send_property(self, key: str, value: Any) -> bool:
+        sent = self._property_lock.get(key) if key == "value" else None
+        if isinstance(sent, (int, float)) and snap_to_step(sent, self.step, self.min) == value:
+            if self._holding_sync:
+                self._states_to_send.discard(key)
+            return False
+        return bool(super()._should_send_property(key, value))
+
+
+def _duration_label(seconds: float) -> str:
+    """``45 s``, ``7.5 min``, ``2 h``: minutes and hours only where they are round (else seconds)."""
+    if seconds < 120 or seconds % 30:
+        return f"{seconds:g} s"
+    if seconds < 7200 or seconds % 1800:
+        return f"{seconds / 60:g} min"
+    return f"{seconds / 3600:g} h"
+
+
+class DurationSlider(w.SelectionSlider):
+    """A slider over round durations (:data:`DURATIONS`, plus a starting value of your own).
+
+    The browser sends the index of a stop, so the value is exactly the duration shown; a value
+    written from code with float noise (``59.99999999999999``) lands on the stop it means.
+    """
+
+    def __init__(self, value: float, **kwargs: Any) -> None:
+        stops = sorted({float(d) for d in DURATIONS} | {float(value)})
+        super().__init__(options=[(_duration_label(d), d) for d in stops], value=float(value), **kwargs)
+
+    @traitlets.validate("value")
+    def _validate_value(self, proposal: Any) -> Any:
+        value = proposal.value
+        if isinstance(value, (int, float)):
+            near = [d for d in self._options_values if abs(d - value) <= 1e-9 * max(1.0, abs(d))]
+            if near:
+                return near[0]
+            raise traitlets.TraitError(
+                f"duration {value!r} is not a stop of this slider; pick one of "
+                f"{', '.join(self._options_labels)} (or start the explorer with duration={value!r}).")
+        return super()._validate_value(proposal)
+
+
+class _NearestInt(traitlets.CInt):
+    """An int trait that rounds (1919.9999 -> 1920) instead of truncating, as int() would."""
+
+    def validate(self, obj: Any, value: Any) -> int:
+        if isinstance(value, float):
+            value = round(value)
+        return super().validate(obj, value)
+
+
+class SizeBox(w.BoundedIntText):
+    """A pixel count: whole pixels, whatever number the front end sends."""
+
+    value = _NearestInt(0, help="Int value").tag(sync=True)
+
+
+def _fps_slider(value: float) -> GridSlider:
+    return GridSlider(value=value, min=FPS_MIN, max=FPS_MAX, step=FPS_STEP, description="fps",
+                      readout_format=".1f", continuous_update=True, style=_DESCRIPTION,
+                      layout=w.Layout(width="100%"))
+
+
+def _toggle(options: Sequence[Any], value: str) -> w.ToggleButtons:
+    """Toggle buttons as wide as their labels (fixed widths cut "model view" to "model vi...")."""
+    return w.ToggleButtons(options=options, value=value, style={"button_width": "auto"})
+
+
+def _labelled(label: str, control: w.DOMWidget) -> w.HBox:
+    """``control`` with its label on the left, right-aligned in the labels' column.
+
+    ToggleButtons put their own description above the buttons; this keeps one line per control.
+    """
+    tag = w.Label(label, layout=w.Layout(width=LABEL_WIDTH, flex="0 0 auto", display="flex",
+                                         justify_content="flex-end", margin="0 8px 0 0"))
+    return w.HBox([tag, control])
+
+
+# ---- The engine both explorers share --------------------------------------------------------
 
 
 class _Debouncer:
@@ -98,43 +247,217 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
         return None
 
 
-def _error_html(exc: Exception) -> str:
-    return f"<div class='mimo-error' style='color:#b00'>{html.escape(type(exc).__name__)}: {html.escape(str(exc))}</div>"
+Apply = Callable[[Callable[[], None]], Any]  # runs a UI update where it is safe: the event loop, or here
 
 
-def _cost_line(breakdown: TokenBreakdown, prices: Prices, output_tokens: int) -> str:
-    cost = estimate_cost(breakdown, prices, output_tokens=output_tokens)
-    what = "prompt" + (f" + {output_tokens:,} output tokens" if output_tokens else "")
-    return (f"<div class='mimo-cost-line'><b>{cost.total:.6f} {html.escape(cost.currency)}</b> "
-            f"estimated ({what})<br><span style='color:#666;font-size:smaller'>"
-            f"{html.escape(prices.citation)}</span></div>")
+class Explorer(w.VBox):
+    """Controls, numbers that follow at once, and a slow view that is debounced, cached and cancellable.
 
+    A subclass builds its controls, then calls :meth:`_build`, and says what the controls mean:
+    :meth:`key` (the view's cache key), :meth:`estimate`, :meth:`_numbers_html`,
+    :meth:`_make_view` (the slow part: returns a payload and its HTML), :meth:`_settings`.
 
-class _SnapshotMixin:
-    """Widget view where widgets are live, plus a static HTML picture where they are not."""
+    With ``background_views`` (a class attribute), views are made in a worker thread when a
+    notebook's event loop runs: the controls stay live, and a setting the user has already left
+    is cancelled rather than finished. Without a loop (scripts, tests) they are made in place.
 
-    def snapshot_html(self) -> str:  # pragma: no cover - overridden
+    Attributes shared by both explorers: ``numbers`` (counts and sizes), ``cost``, ``breakdown``,
+    ``view`` (the frames or the plot), ``status``, ``views_made`` (slow views computed; the
+    cache saves the rest).
+    """
+
+    prices: Prices
+    output_tokens: int
+    background_views = False
+
+    def _build(self, title: str, controls: Sequence[w.DOMWidget], rows: Sequence[w.DOMWidget], *,
+               prices: Prices | None, output_tokens: int, debounce: float, cache_size: int) -> None:
+        """Lay out ``rows`` above the numbers, watch ``controls``, and show the first state."""
+        self.prices = prices or load_prices()
+        self.output_tokens = int(output_tokens)
+        self.cache_size = cache_size
+        self.views_made = 0
+        self._cache: OrderedDict[Hashable, tuple[Any, str]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._loading: tuple[Hashable, threading.Event, threading.Thread | None] | None = None
+        self.numbers, self.cost, self.breakdown, self.view = w.HTML(), w.HTML(), w.HTML(), w.HTML()
+        self.status = w.Label()
+        style = w.HTML()  # the live widget's own CSS; it also hides this widget's static snapshot
+        panel = w.VBox([*rows, self.numbers, self.cost], layout=w.Layout(width="500px", flex="0 0 auto"))
+        view = w.VBox([self.status, self.view], layout=w.Layout(flex="1 1 auto", min_width="0"))
+        head = [w.Label(title, style={"font_weight": "bold"})] if title else []
+        super().__init__([*head, *self._arrange(panel, self.breakdown, view), style])
+        self.add_class(render.EXPLORER_CLASS)
+        style.value = render.explorer_style(self.model_id)
+        self._title = title
+        self._debouncer = _Debouncer(debounce, self._refresh_view)
+        for control in controls:
+            control.observe(self._on_change, names="value")
+        self._refresh_numbers()
+        self._refresh_view(background=False)  # the first view is there when the cell shows (and in its snapshot)
+
+    # -- what a subclass defines
+
+    def key(self) -> Hashable:  # pragma: no cover - abstract
+        """The current controls, as the slow view's cache key."""
         raise NotImplementedError
 
+    def estimate(self) -> TokenBreakdown:  # pragma: no cover - abstract
+        """The token breakdown for the current controls."""
+        raise NotImplementedError
+
+    def _numbers_html(self, b: TokenBreakdown) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _make_view(self, key: Any, cancel: threading.Event, apply: Apply) -> tuple[Any, str]:  # pragma: no cover
+        """The slow view for ``key``: (payload, HTML). May paint steps on the way with ``apply``."""
+        raise NotImplementedError
+
+    def _settings(self) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _arrange(self, panel: w.VBox, breakdown: w.HTML, view: w.VBox) -> list[w.DOMWidget]:
+        """Controls and numbers on the left, the breakdown under them, the view on the right."""
+        panel.children = [*panel.children, breakdown]
+        return [w.HBox([panel, view])]
+
+    # -- reacting
+
+    def _on_change(self, _change: Any = None) -> None:
+        self._refresh_numbers()  # cheap arithmetic: always immediate
+        if self._cached(self.key()) is not None:
+            self._debouncer.cancel()
+            self._refresh_view()  # a cached view needs no debounce
+        else:
+            self.status.value = "updating…"
+            self._debouncer()
+
+    def flush(self) -> None:
+        """Make the view now, here, if a debounced update is waiting (or wait for the one running)."""
+        if self._debouncer.pending:
+            self._debouncer.cancel()
+            self._refresh_view(background=False)
+        self.wait()
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until the view being made in the background is done."""
+        loading = self._loading
+        if loading is not None and loading[2] is not None:
+            loading[2].join(timeout)
+
+    def _refresh_numbers(self) -> None:
+        try:
+            b = self.estimate()
+        except MimoError as exc:
+            self.numbers.value, self.cost.value, self.breakdown.value = "", "", render.error_html(exc)
+            return
+        self.numbers.value = self._numbers_html(b)
+        self.cost.value = render.cost_line_html(estimate_cost(b, self.prices, output_tokens=self.output_tokens))
+        self.breakdown.value = render.breakdown_html(b)
+
+    # -- the slow view: cached, made in place or in a worker thread
+
+    def _cached(self, key: Hashable) -> tuple[Any, str] | None:
+        with self._lock:
+            entry = self._cache.get(key)
+            if entry is not None:
+                self._cache.move_to_end(key)
+            return entry
+
+    def _store(self, key: Hashable, entry: tuple[Any, str]) -> tuple[Any, str]:
+        with self._lock:
+            self.views_made += 1
+            self._cache[key] = entry
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+        return entry
+
+    def _entry(self, key: Hashable) -> tuple[Any, str]:
+        """The view for ``key``, made here if it is not cached."""
+        return self._cached(key) or self._store(key, self._make_view(key, threading.Event(), _now))
+
+    def _refresh_view(self, background: bool = True) -> None:
+        key = self.key()
+        cached = self._cached(key)
+        if cached is not None:
+            self._cancel_loading()
+            self._paint(key, cached[1], "")
+            return
+        if self._loading is not None and self._loading[0] == key and not self._loading[1].is_set():
+            return  # already being made
+        self._cancel_loading()
+        cancel = threading.Event()
+        loop = _running_loop() if background and self.background_views else None
+        if loop is None:  # a script, a test, or a quick view: made here, painting the same steps
+            self._loading = (key, cancel, None)
+            self._load(key, cancel, _now)
+            return
+        worker = threading.Thread(target=self._load, args=(key, cancel, lambda paint: loop.call_soon_threadsafe(paint)),
+                                  name="mimo_nb-explorer", daemon=True)
+        self._loading = (key, cancel, worker)
+        worker.start()
+
+    def _cancel_loading(self) -> None:
+        if self._loading is not None:
+            self._loading[1].set()  # the maker stops at its next check
+
+    def _paint(self, key: Hashable, view_html: str, status: str) -> None:
+        if key != self.key():
+            return  # the user has moved on
+        self.view.value = view_html
+        self.status.value = status
+
+    def _load(self, key: Hashable, cancel: threading.Event, apply: Apply) -> None:
+        """Make one view (in the worker thread in a notebook) and paint it, or the error."""
+        try:
+            entry = self._make_view(key, cancel, apply)
+            if cancel.is_set():
+                return
+            self._store(key, entry)
+            apply(lambda: self._paint(key, entry[1], ""))
+        except MimoError as exc:
+            if not cancel.is_set():
+                error = render.error_html(exc)
+                apply(lambda: self._paint(key, error, ""))
+
+
+    # -- where widgets are not live
+
+    def snapshot_html(self) -> str:
+        """The current state as plain HTML: settings, numbers, cost, breakdown and the view."""
+        numbers = self.numbers.value + self.cost.value + self.breakdown.value
+        return render.explorer_snapshot_html(self._title, self._settings(), numbers, self.view.value)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._settings()}>"
+
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any] | None:
-        bundle = super()._repr_mimebundle_(**kwargs)  # type: ignore[misc]  # ipywidgets: text/plain + view
-        bundle = dict(bundle or {})
-        bundle["text/html"] = (
-            "<div class='mimo-snapshot'>" + self.snapshot_html() +
-            "<div style='color:#888;font-size:smaller'>static snapshot; run the notebook to use the controls</div></div>"
-        )
+        """The widget view; its HTML stand-in is empty, since the snapshot is its own output."""
+        bundle = dict(super()._repr_mimebundle_(**kwargs) or {})
+        bundle["text/plain"] = repr(self)
+        bundle["text/html"] = ""
         return bundle
+
+    def _ipython_display_(self) -> None:
+        """Two outputs: the static snapshot (hidden by the live widget), then the widget."""
+        snapshot = render.widget_fallback_html(self.snapshot_html(), self.model_id)
+        _ipython_display({"text/html": snapshot, "text/plain": f"snapshot of {self!r}"}, raw=True)
+        _ipython_display(self._repr_mimebundle_(), raw=True)
+
+
+def _now(paint: Callable[[], None]) -> None:
+    paint()
 
 
 # ---- FrameExplorer --------------------------------------------------------------------------
 
 
-class FrameExplorer(_SnapshotMixin, w.VBox):
+class FrameExplorer(Explorer):
     """Explore which frames the model sees at each fps, their size, tokens and cost.
 
     Args:
         video: an opened :class:`mimo_nb.video.Video` (anything with ``estimate`` and ``sample``).
-        fps, media_resolution, size: starting values of the controls.
+        fps, media_resolution, size: starting values of the controls (fps on the API's 0.1 grid).
         prices: for the cost line (the shipped, cited CNY prices when None).
         output_tokens: answer length to include in the cost (0: prompt only).
         debounce: seconds the slider must rest before decoding; 0 decodes on every change.
@@ -147,9 +470,14 @@ class FrameExplorer(_SnapshotMixin, w.VBox):
     In a notebook, frames are decoded in a background thread: the controls stay live, and a
     setting the user has already left is cancelled rather than decoded to the end.
 
-    >>> explorer = FrameExplorer(Video.open("clip.mp4"))
+    >>> from mimo_nb.video import Video
+    >>> explorer = FrameExplorer(Video.open("clip.mp4"), debounce=0)
     >>> explorer.fps.value = 4        # the grid, count, size, tokens and cost follow
+    >>> len(explorer.frames())
+    8
     """
+
+    background_views = True
 
     def __init__(
         self,
@@ -163,164 +491,75 @@ class FrameExplorer(_SnapshotMixin, w.VBox):
         debounce: float = 0.15,
         progress_after: float = 0.3,
         cache_size: int = 32,
-        columns: int = 6,
+        columns: int = 4,
         max_frames: int | None = 120,
         preview_after: int = 3000,
     ) -> None:
         self.video = video
-        self.preview_after = preview_after
-        self._loading: tuple[tuple[float, str, str], threading.Event, threading.Thread | None] | None = None
-        self._lock = threading.Lock()
-        self.prices = prices or load_prices()
-        self.output_tokens = int(output_tokens)
         self.progress_after = progress_after
-        self.cache_size = cache_size
         self.columns = columns
         self.max_frames = max_frames
-        self.decodes = 0  # how many times frames were decoded (the cache saves the rest)
-        self._cache: OrderedDict[Hashable, tuple[Any, str]] = OrderedDict()
-
-        self.fps = w.FloatSlider(value=fps, min=FPS_MIN, max=FPS_MAX, step=0.1, description="fps",
-                                 readout_format=".1f", continuous_update=True)
-        self.media_resolution = w.ToggleButtons(options=["default", "max"], value=media_resolution,
-                                          description="media_resolution", style={"button_width": "70px"})
-        self.size = w.ToggleButtons(options=[("model view", "model"), ("native", "native")], value=size,
-                                    description="show", style={"button_width": "90px"})
-        self.progress = w.IntProgress(value=0, min=0, max=1, description="decoding",
+        self.preview_after = preview_after
+        self.fps = _fps_slider(fps)
+        self.media_resolution = _toggle(list(MEDIA_RESOLUTIONS), media_resolution)
+        self.size = _toggle([("model view", "model"), ("native size", "native")], size)
+        self.progress = w.IntProgress(value=0, min=0, max=1, description="decoding", style=_DESCRIPTION,
                                       layout=w.Layout(visibility="hidden"))
-        self.count = w.HTML()
-        self.model_size = w.HTML()
-        self.breakdown = w.HTML()
-        self.cost = w.HTML()
-        self.grid = w.HTML()
-        self.status = w.HTML()
-        controls = w.VBox([self.fps, self.media_resolution, self.size, self.progress, self.count, self.model_size,
-                           self.cost, self.breakdown], layout=w.Layout(min_width="360px"))
-        header = w.HTML(f"<b>{html.escape(str(getattr(video, 'name', '') or 'video'))}</b>")
-        super().__init__([header, w.HBox([controls, w.VBox([self.status, self.grid])])])
+        rows = [self.fps, _labelled("media_resolution", self.media_resolution),
+                _labelled("show frames at", self.size), self.progress]
+        self._build(str(getattr(video, "name", "") or "video"), [self.fps, self.media_resolution, self.size], rows,
+                    prices=prices, output_tokens=output_tokens, debounce=debounce, cache_size=cache_size)
 
-        self._debouncer = _Debouncer(debounce, self._refresh_grid)
-        for control in (self.fps, self.media_resolution, self.size):
-            control.observe(self._on_change, names="value")
-        self._refresh_numbers()
-        self._refresh_grid(background=False)  # the first grid is there when the cell shows (and in its snapshot)
-
-    # -- what the controls say
+    @property
+    def decodes(self) -> int:
+        """How many times frames were decoded (the cache saves the rest)."""
+        return self.views_made
 
     def key(self) -> tuple[float, str, str]:
-        """The cache key of the current controls: (fps, media_resolution, size)."""
-        return (round(float(self.fps.value), 6), self.media_resolution.value, self.size.value)
+        """The current controls: (fps, media_resolution, size)."""
+        return (float(self.fps.value), self.media_resolution.value, self.size.value)
 
     def estimate(self) -> TokenBreakdown:
         """The token breakdown for the current controls."""
         return self.video.estimate(float(self.fps.value), self.media_resolution.value)
-
-    # -- reacting
-
-    def _on_change(self, _change: Any = None) -> None:
-        self._refresh_numbers()  # cheap arithmetic: always immediate
-        if self.key() in self._cache:
-            self._debouncer.cancel()
-            self._refresh_grid()  # a cache hit needs no debounce
-        else:
-            self.status.value = "<span style='color:#888'>…</span>"
-            self._debouncer()
-
-    def flush(self) -> None:
-        """Decode now, here, if a debounced update is waiting (or wait for the one running)."""
-        if self._debouncer.pending:
-            self._debouncer.cancel()
-            self._refresh_grid(background=False)
-        self.wait()
-
-    def _refresh_numbers(self) -> None:
-        try:
-            b = self.estimate()
-        except MimoError as exc:
-            self.breakdown.value, self.cost.value = _error_html(exc), ""
-            return
-        self.count.value = f"<b>{b.frames}</b> frames sampled ({b.grids} grids of 2)"
-        self.model_size.value = (f"model frame size <b>{b.width} x {b.height}</b> "
-                                 f"(from {b.source_width} x {b.source_height})")
-        self.breakdown.value = render.breakdown_html(b)
-        self.cost.value = _cost_line(b, self.prices, self.output_tokens)
 
     def frames(self) -> Any:
         """The decoded :class:`~mimo_nb.video.Frames` for the current controls (cached)."""
         self.wait()
         return self._entry(self.key())[0]
 
-    def wait(self, timeout: float | None = None) -> None:
-        """Block until the frames for the current setting are decoded (background decoding)."""
-        loading = self._loading
-        if loading is not None and loading[2] is not None:
-            loading[2].join(timeout)
+    def _numbers_html(self, b: TokenBreakdown) -> str:
+        return render.sampled_frames_html(b)
 
-    def _entry(self, key: tuple[float, str, str]) -> tuple[Any, str]:
-        with self._lock:
-            if key in self._cache:
-                self._cache.move_to_end(key)
-                return self._cache[key]
-        fps, media_resolution, size = key
-        frames = self.video.sample(fps, media_resolution, size=size)
-        return self._store(key, frames)
+    def _settings(self) -> str:
+        fps, media_resolution, size = self.key()
+        return f"fps={fps:g}, media_resolution={media_resolution}, frames shown at {size} size"
 
-    def _store(self, key: tuple[float, str, str], frames: Any) -> tuple[Any, str]:
-        entry = (frames, frames.to_html(columns=self.columns, max_frames=self.max_frames))
-        with self._lock:
-            self.decodes += 1
-            self._cache[key] = entry
-            while len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)
-        return entry
+    def _grid(self, frames: Any) -> str:
+        return str(frames.to_html(columns=self.columns, max_frames=self.max_frames))
 
-    def _refresh_grid(self, background: bool = True) -> None:
-        key = self.key()
-        with self._lock:
-            cached = self._cache.get(key)
-        if cached is not None:
-            self._cancel_loading()
-            self._paint(key, cached[1], "")
-            return
-        if self._loading is not None and self._loading[0] == key and not self._loading[1].is_set():
-            return  # already decoding this setting
-        self._cancel_loading()
-        cancel = threading.Event()
-        loop = _running_loop() if background else None
-        if loop is None:  # a script or a test: decode here, painting the same steps
-            self._loading = (key, cancel, None)
-            self._load(key, cancel, lambda paint: paint())
-            return
-        worker = threading.Thread(target=self._load, args=(key, cancel, lambda paint: loop.call_soon_threadsafe(paint)),
-                                  name="mimo_nb-explorer", daemon=True)
-        self._loading = (key, cancel, worker)
-        worker.start()
+    def _make_view(self, key: tuple[float, str, str], cancel: threading.Event, apply: Apply) -> tuple[Any, str]:
+        try:
+            frames = self._load_frames(key, cancel, apply)
+        finally:
+            apply(self._hide_progress)
+        return frames, self._grid(frames)
 
-    def _cancel_loading(self) -> None:
-        if self._loading is not None:
-            self._loading[1].set()  # the decoder stops after the frame it is on
+    def _load_frames(self, key: tuple[float, str, str], cancel: threading.Event, apply: Apply) -> Any:
+        """Decode one setting's frames: a keyframe preview first for long files, then the exact frames.
 
-    def _paint(self, key: tuple[float, str, str], grid_html: str, status: str) -> None:
-        if key != self.key():
-            return  # the user has moved on
-        self.grid.value = grid_html
-        self.status.value = status
-
-    def _load(self, key: tuple[float, str, str], cancel: threading.Event, apply: Callable[[Callable[[], None]], Any]) -> None:
-        """Decode one setting's frames (in the worker thread in a notebook): preview, partial, final."""
+        UI updates (progress, preview, partial grids) go through ``apply``, which runs them on
+        the notebook's event loop when this runs in the worker thread.
+        """
         fps, media_resolution, size = key
         progressive = hasattr(self.video, "iter_sample") and getattr(self.video, "native_frame_count", 0) >= self.preview_after
-        started = time.monotonic()
+        started = last_paint = time.monotonic()
         shown: Any = None
         arrived = 0
-        last_paint = started
 
         def progress(done: int, total: int) -> None:
             if time.monotonic() - started >= self.progress_after:
-                def show() -> None:
-                    self.progress.max, self.progress.value = max(total, 1), done
-                    self.progress.layout.visibility = "visible"
-                apply(show)
+                apply(lambda: self._show_progress(done, total))
 
         def on_frame(item: Any) -> None:  # exact frames replace the preview as they come
             nonlocal arrived, last_paint
@@ -328,45 +567,25 @@ class FrameExplorer(_SnapshotMixin, w.VBox):
             shown.array[list(item.positions)] = item.array
             if time.monotonic() - last_paint >= 1.0:
                 last_paint = time.monotonic()
-                grid = shown.to_html(columns=self.columns, max_frames=self.max_frames)
-                apply(lambda: self._paint(key, grid, f"<span style='color:#888'>{arrived} exact frames so far…</span>"))
+                grid = self._grid(shown)
+                apply(lambda: self._paint(key, grid, f"{arrived} exact frames so far…"))
 
-        try:
-            options: dict[str, Any] = {"progress": progress}
-            if progressive:
-                shown = self.video.preview(fps, media_resolution, size=size)
-                grid = shown.to_html(columns=self.columns, max_frames=self.max_frames)
-                apply(lambda: self._paint(key, grid, "<span style='color:#888'>preview (keyframes); exact frames on the way…</span>"))
-                options.update(cancel=cancel, on_frame=on_frame)
-            elif hasattr(self.video, "iter_sample"):
-                options.update(cancel=cancel)
-            frames = self.video.sample(fps, media_resolution, size=size, **options)
-            if cancel.is_set():
-                return
-            _, grid = self._store(key, frames)
-            apply(lambda: self._paint(key, grid, ""))
-        except MimoError as exc:
-            if not cancel.is_set():
-                error = _error_html(exc)
-                apply(lambda: self._paint(key, error, ""))
-        finally:
-            apply(self._hide_progress)
+        options: dict[str, Any] = {"progress": progress}
+        if progressive:
+            shown = self.video.preview(fps, media_resolution, size=size)
+            grid = self._grid(shown)
+            apply(lambda: self._paint(key, grid, "preview (keyframes); exact frames on the way…"))
+            options.update(cancel=cancel, on_frame=on_frame)
+        elif hasattr(self.video, "iter_sample"):
+            options.update(cancel=cancel)
+        return self.video.sample(fps, media_resolution, size=size, **options)
+
+    def _show_progress(self, done: int, total: int) -> None:
+        self.progress.max, self.progress.value = max(total, 1), done
+        self.progress.layout.visibility = "visible"
 
     def _hide_progress(self) -> None:
         self.progress.layout.visibility = "hidden"
-
-    # -- where widgets are not live
-
-    def snapshot_html(self) -> str:
-        """The current state as plain HTML: settings, numbers, breakdown, cost and the frames."""
-        fps, media_resolution, size = self.key()
-        settings = f"fps={fps:g}, media_resolution={media_resolution}, showing {size} size"
-        return (
-            f"<div><b>{html.escape(str(getattr(self.video, 'name', '') or 'video'))}</b> · {html.escape(settings)}</div>"
-            "<div style='display:flex;gap:1.5em;align-items:flex-start'>"
-            f"<div>{self.count.value}<br>{self.model_size.value}{self.cost.value}{self.breakdown.value}</div>"
-            f"<div>{self.grid.value}</div></div>"
-        )
 
 
 # ---- TokenCostExplorer ----------------------------------------------------------------------
@@ -388,11 +607,15 @@ def frame_size_presets() -> dict[str, tuple[int, int]]:
 CUSTOM = "custom (width x height)"
 
 
-class TokenCostExplorer(_SnapshotMixin, w.VBox):
-    """Teach the formula: duration, fps, resolution, default/max and mute against tokens and cost.
+class TokenCostExplorer(Explorer):
+    """Teach the formula: duration, fps, frame size, default/max and mute against tokens and cost.
 
-    >>> explorer = TokenCostExplorer()
+    The duration slider stops at round values (:data:`DURATIONS`, plus the one you start with).
+
+    >>> explorer = TokenCostExplorer(debounce=0)
     >>> explorer.preset.value = "4K landscape"; explorer.media_resolution.value = "max"
+    >>> explorer.estimate().width
+    1984
     """
 
     def __init__(
@@ -406,39 +629,42 @@ class TokenCostExplorer(_SnapshotMixin, w.VBox):
         prices: Prices | None = None,
         output_tokens: int = 0,
         debounce: float = 0.2,
+        cache_size: int = 32,
     ) -> None:
-        self.prices = prices or load_prices()
-        self.output_tokens = int(output_tokens)
         self.presets = frame_size_presets()
-        self.duration = w.FloatLogSlider(value=duration, base=10, min=0, max=4, step=0.01,
-                                         description="duration (s)", readout_format=".1f")
-        self.fps = w.FloatSlider(value=fps, min=FPS_MIN, max=FPS_MAX, step=0.1, description="fps",
-                                 readout_format=".1f")
-        self.preset = w.Dropdown(options=[*self.presets, CUSTOM], value=preset, description="size")
-        width, height = self.presets.get(preset, (1920, 1080))
-        self.width = w.BoundedIntText(value=width, min=1, max=16384, description="width", disabled=preset != CUSTOM)
-        self.height = w.BoundedIntText(value=height, min=1, max=16384, description="height", disabled=preset != CUSTOM)
-        self.media_resolution = w.ToggleButtons(options=["default", "max"], value=media_resolution, description="media_resolution",
-                                    style={"button_width": "70px"})
-        self.mute = w.Checkbox(value=mute, description="mute (no audio track)")
-        self.total = w.HTML()
-        self.breakdown = w.HTML()
-        self.cost = w.HTML()
-        self.plot = w.HTML()
-        controls = w.VBox([self.duration, self.fps, self.preset, w.HBox([self.width, self.height]), self.media_resolution,
-                           self.mute, self.total, self.cost, self.breakdown], layout=w.Layout(min_width="380px"))
-        super().__init__([w.HBox([controls, self.plot])])
-        self.plots_drawn = 0
-        self._debouncer = _Debouncer(debounce, self._refresh_plot)
+        self.duration = DurationSlider(duration, description="duration", style=_DESCRIPTION,
+                                       continuous_update=True, layout=w.Layout(width="100%"))
+        self.fps = _fps_slider(fps)
+        self.preset = w.Dropdown(options=[*self.presets, CUSTOM], value=preset, description="frame size",
+                                 style=_DESCRIPTION)
+        width, height = self.presets.get(preset, RESOLUTION_PRESETS["1080p"])
+        box = {"min": 1, "max": 16384, "disabled": preset != CUSTOM, "layout": w.Layout(width="150px"),
+               "style": {"description_width": "45px"}}
+        self.width = SizeBox(value=width, description="width", **box)
+        self.height = SizeBox(value=height, description="height", **box)
+        self.media_resolution = _toggle(list(MEDIA_RESOLUTIONS), media_resolution)
+        self.mute = w.Checkbox(value=mute, description="mute (no audio track)", style=_DESCRIPTION,
+                               layout=w.Layout(width="auto"))
         self.preset.observe(self._on_preset, names="value")
-        for control in (self.duration, self.fps, self.width, self.height, self.media_resolution, self.mute):
-            control.observe(self._on_change, names="value")
-        self._refresh_numbers()
-        self._refresh_plot()
+        sizes = w.HBox([self.width, self.height], layout=w.Layout(margin=f"0 0 0 {LABEL_WIDTH}"))
+        self._build("", [self.duration, self.fps, self.width, self.height, self.media_resolution, self.mute],
+                    [self.duration, self.fps, self.preset, sizes, _labelled("media_resolution", self.media_resolution),
+                     self.mute],
+                    prices=prices, output_tokens=output_tokens, debounce=debounce, cache_size=cache_size)
+
+    @property
+    def plots_drawn(self) -> int:
+        """How many plots were drawn (the cache saves the rest)."""
+        return self.views_made
 
     def frame_size(self) -> tuple[int, int]:
         """(width, height) of the current preset or custom size."""
         return int(self.width.value), int(self.height.value)
+
+    def key(self) -> tuple[float, int, int, bool, float]:
+        """What the plot depends on: (duration, width, height, mute, fps)."""
+        width, height = self.frame_size()
+        return (float(self.duration.value), width, height, bool(self.mute.value), float(self.fps.value))
 
     def estimate(self) -> TokenBreakdown:
         """The token breakdown for the current controls."""
@@ -455,43 +681,27 @@ class TokenCostExplorer(_SnapshotMixin, w.VBox):
                 self.width.value, self.height.value = width, height
         self._on_change()
 
-    def _on_change(self, _change: Any = None) -> None:
-        self._refresh_numbers()
-        self._debouncer()
+    def _numbers_html(self, b: TokenBreakdown) -> str:
+        return render.token_total_html(b)
 
-    def flush(self) -> None:
-        """Redraw the plot now if a debounced redraw is waiting."""
-        self._debouncer.flush()
-
-    def _refresh_numbers(self) -> None:
-        try:
-            b = self.estimate()
-        except MimoError as exc:
-            self.breakdown.value, self.cost.value, self.total.value = _error_html(exc), "", ""
-            return
-        self.total.value = f"<b>{b.total:,}</b> tokens estimated · model frame {b.width} x {b.height}"
-        self.breakdown.value = render.breakdown_html(b)
-        self.cost.value = _cost_line(b, self.prices, self.output_tokens)
-
-    def _refresh_plot(self) -> None:
+    def _settings(self) -> str:
         width, height = self.frame_size()
-        try:
-            fig = plot_tokens_vs_fps(float(self.duration.value), width, height, mute=bool(self.mute.value),
-                                     current=float(self.fps.value))
-        except MimoError as exc:
-            self.plot.value = _error_html(exc)
-            return
-        self.plot.value = render.figure_html(fig, dpi=80, alt="tokens against fps")
-        self.plots_drawn += 1
+        return (f"{_duration_label(float(self.duration.value))}, fps={float(self.fps.value):g}, {width}x{height}, "
+                f"media_resolution={self.media_resolution.value}{', muted' if self.mute.value else ''}")
 
-    def snapshot_html(self) -> str:
-        width, height = self.frame_size()
-        settings = (f"{float(self.duration.value):.1f} s, fps={float(self.fps.value):g}, {width}x{height}, "
-                    f"media_resolution={self.media_resolution.value}{', muted' if self.mute.value else ''}")
-        return (
-            f"<div>{html.escape(settings)}</div><div style='display:flex;gap:1.5em;align-items:flex-start'>"
-            f"<div>{self.total.value}{self.cost.value}{self.breakdown.value}</div><div>{self.plot.value}</div></div>"
+    def _arrange(self, panel: w.VBox, breakdown: w.HTML, view: w.VBox) -> list[w.DOMWidget]:
+        """Controls beside the breakdown, the plot under both at full width (its legend is wide)."""
+        return [w.HBox([panel, breakdown]), view]
+
+    def _make_view(self, key: tuple[float, int, int, bool, float], cancel: threading.Event, apply: Apply) -> tuple[Any, str]:
+        from matplotlib.figure import (
+            Figure,  # not pyplot: the explorer's figure never shows on its own
         )
+
+        duration, width, height, mute, fps = key
+        fig = Figure(figsize=(10.0, 4.0), layout="constrained")
+        plot_tokens_vs_fps(duration, width, height, mute=mute, current=fps, ax=fig.add_subplot())
+        return None, render.figure_html(fig, dpi=80, alt="tokens against fps")
 
 
 # ---- Streaming ------------------------------------------------------------------------------
@@ -501,6 +711,60 @@ def _bundle(html_text: str, plain: str) -> dict[str, str]:
     return {"text/html": html_text, "text/plain": plain}
 
 
+class _StreamArea:
+    """One output area that shows a streamed answer as it grows, then the final rendering."""
+
+    def __init__(self, handle: Any, min_interval: float) -> None:
+        self.handle = handle
+        self.min_interval = min_interval
+        self.content: list[str] = []
+        self.reasoning: list[str] = []
+        self.last = 0.0
+
+    def show(self, note: str) -> None:
+        text, thought = "".join(self.content), "".join(self.reasoning)
+        self.handle.update(_bundle(render.streaming_html(text, thought, note=note), text or thought), raw=True)
+
+    def add(self, delta: Any) -> None:
+        (self.reasoning if delta.kind == "reasoning" else self.content).append(delta.text)
+        now = time.monotonic()
+        if now - self.last >= self.min_interval:
+            self.show("streaming…")
+            self.last = now
+
+    def broken(self, exc: BaseException) -> None:
+        self.show(f"the stream broke off: {exc}")
+
+    def finish(self, completion: Any) -> Any:
+        self.handle.update(_bundle(render.completion_html(completion), render.completion_text(completion)), raw=True)
+        return completion
+
+
+class _StreamPrinter:
+    """Outside a notebook: the text printed as it arrives, labelled by kind."""
+
+    def __init__(self) -> None:
+        self.kind: str | None = None
+
+    def add(self, delta: Any) -> None:
+        if delta.kind != self.kind:
+            print(f"\n[{'reasoning' if delta.kind == 'reasoning' else 'answer'}]", flush=True)
+            self.kind = delta.kind
+        print(delta.text, end="", flush=True)
+
+    def broken(self, exc: BaseException) -> None:
+        print()
+
+    def finish(self, completion: Any) -> Any:
+        print()
+        return completion
+
+
+def _stream_sink(min_interval: float) -> _StreamArea | _StreamPrinter:
+    handle = _open_area(_bundle(render.streaming_html("", "", note="waiting for the first token…"), "…"))
+    return _StreamPrinter() if handle is None else _StreamArea(handle, min_interval)
+
+
 def display_stream(stream: Any, *, min_interval: float = 0.1) -> Any:
     """Show a streamed answer in one output area, updated in place, then the final rendering.
 
@@ -508,41 +772,37 @@ def display_stream(stream: Any, *, min_interval: float = 0.1) -> Any:
     ``min_interval`` seconds (sanitised Markdown each time). Outside one, the text is printed as
     it arrives. Returns the assembled :class:`~mimo_nb.response.Completion`. If the stream breaks
     off, the area keeps what arrived with a note, and the error is raised.
+    For :class:`~mimo_nb.client.AsyncCompletionStream` use :func:`display_stream_async`.
 
-    >>> done = display_stream(client.ask(video, "Describe it.", stream=True))
+    >>> from mimo_nb.client import CompletionStream
+    >>> from mimo_nb.response import spec_example_completion
+    >>> done = display_stream(CompletionStream.from_completion(spec_example_completion()))  # doctest: +ELLIPSIS
+    <BLANKLINE>
+    [reasoning]
+    ...
     """
-    handle = _open_area(_bundle(render.streaming_html("", "", note="waiting for the first token…"), "…"))
-    if handle is None:  # not in a notebook
-        return _print_stream(stream)
-    content: list[str] = []
-    reasoning: list[str] = []
-    last = 0.0
-
-    def show(note: str) -> None:
-        text, thought = "".join(content), "".join(reasoning)
-        handle.update(_bundle(render.streaming_html(text, thought, note=note), text or thought), raw=True)
-
+    sink = _stream_sink(min_interval)
     try:
         for delta in stream:
-            (reasoning if delta.kind == "reasoning" else content).append(delta.text)
-            now = time.monotonic()
-            if now - last >= min_interval:
-                show("streaming…")
-                last = now
+            sink.add(delta)
     except StreamInterruptedError as exc:
-        show(f"the stream broke off: {exc}")
+        sink.broken(exc)
         raise
-    completion = stream.completion
-    handle.update(_bundle(render.completion_html(completion), render.completion_text(completion)), raw=True)
-    return completion
+    return sink.finish(stream.completion)
 
 
-def _print_stream(stream: Any) -> Any:
-    kind = None
-    for delta in stream:
-        if delta.kind != kind:
-            print(f"\n[{'reasoning' if delta.kind == 'reasoning' else 'answer'}]", flush=True)
-            kind = delta.kind
-        print(delta.text, end="", flush=True)
-    print()
-    return stream.completion
+async def display_stream_async(stream: Any, *, min_interval: float = 0.1) -> Any:
+    """:func:`display_stream` for the async client: ``done = await display_stream_async(stream)``.
+
+    ``stream`` is an :class:`~mimo_nb.client.AsyncCompletionStream` (``await client.ask(...,
+    stream=True)`` of :class:`~mimo_nb.client.AsyncMimoClient`); the area is updated as deltas
+    arrive, without blocking the event loop.
+    """
+    sink = _stream_sink(min_interval)
+    try:
+        async for delta in stream:
+            sink.add(delta)
+    except StreamInterruptedError as exc:
+        sink.broken(exc)
+        raise
+    return sink.finish(stream.completion)

@@ -14,6 +14,10 @@ What makes a run repeatable:
   ``000...002``, ...), in outputs and in the saved widget state alike, so re-running changes no
   bytes when nothing else changed.
 
+The widget state is kept: JupyterLab and nbconvert (online) show the explorers from it. Where the
+widget JavaScript cannot load (an nbconvert export opened offline), each explorer's static
+snapshot, an output of its own just before the widget, shows instead; the live widget hides it.
+
 Outputs still worth a reviewer's look (images) are checked by nbval through sanitisers
 (``notebooks/sanitize.cfg``) and by the browser test.
 """

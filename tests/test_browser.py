@@ -13,25 +13,41 @@ What is checked, and why this way:
   both from 127.0.0.1: ``npm pack`` fetches them once from the npm registry into a cache
   directory (pinned versions). The test asserts the widgets were really rendered (slider,
   toggle buttons, the FrameExplorer's frame grid) -- not the fallback.
+* **Offline export with widget state** (``test_saved_widget_state_offline_shows_the_snapshot``):
+  the quickstart and the token lesson exported by plain nbconvert *with* widget state, opened with
+  no network: nbconvert's widget renderer (from a CDN) cannot load, and each explorer's static
+  snapshot must show in its place, with the formula's numbers and its pictures.
+* **JupyterLab** (``test_explorers_in_jupyterlab``): a real JupyterLab on 127.0.0.1 runs the
+  quickstart and the token lesson in Chromium; the explorers' first render must show the
+  formula's numbers (8 frames for the quickstart's 4 s clip at fps 2, 17,240 tokens for 60 s of
+  1080p), after the slider's front end has written its value back, and moving the slider with the
+  keyboard must keep them right.
 * **Demo report** (``test_demo_report_in_browser``): ``mimo-nb demo`` output: frames, numbers
   and plots visible, nothing blocked by its Content-Security-Policy.
 
-Every page is served from 127.0.0.1 and any request elsewhere is blocked and fails the test.
-Screenshots go to ``tests/artefacts/`` (look at them: they must show frames and plots).
+Every page is served from 127.0.0.1 and any request elsewhere is blocked (and, except in the
+offline test, where that is the point, fails the test). Screenshots go to ``tests/artefacts/``
+(look at them: they must show frames and plots).
 """
 from __future__ import annotations
 
 import functools
 import os
+import secrets
 import shutil
+import socket
 import subprocess
+import sys
 import tarfile
 import tempfile
 import threading
+import time
+import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -41,6 +57,7 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
 QUICKSTART = ROOT / "notebooks" / "01_quickstart.ipynb"
+ECONOMICS = ROOT / "notebooks" / "02_token_economics.ipynb"
 ARTEFACTS = Path(__file__).resolve().parent / "artefacts"
 NPM_CACHE = Path(os.environ.get("MIMO_NB_TEST_CACHE", Path.home() / ".cache" / "mimo_nb-tests")) / "npm"
 HTML_MANAGER = "@jupyter-widgets/html-manager@1.0.15"  # the renderer matching ipywidgets 8
@@ -112,7 +129,7 @@ def _open(context: Any, url: str, *, wait_for: str | None = None) -> tuple[Any, 
             route.abort()
 
     page.route("**/*", guard)
-    page.goto(url, wait_until="load", timeout=60_000)
+    page.goto(url, wait_until="load", timeout=120_000)
     if wait_for:
         page.wait_for_selector(wait_for, state="visible", timeout=60_000)
     page.wait_for_load_state("networkidle", timeout=60_000)
@@ -134,11 +151,16 @@ def _assert_shown(images: list[dict[str, float]], at_least: int, what: str) -> N
         assert img["width"] > 0 and img["height"] > 0, f"a {what} image has no size on the page: {img}"
 
 
-def _screenshot(page: Any, name: str) -> Path:
+def _screenshot(page: Any, name: str, element: Any = None) -> Path:
+    """A picture for a reviewer: the whole page, or one element of it."""
     ARTEFACTS.mkdir(exist_ok=True)
     path = ARTEFACTS / name
-    page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=str(path), full_page=True)
+    if element is not None:
+        element.scroll_into_view_if_needed()
+        element.screenshot(path=str(path))
+    else:
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(path), full_page=True)
     assert path.stat().st_size > 10_000
     return path
 
@@ -146,18 +168,26 @@ def _screenshot(page: Any, name: str) -> Path:
 # ---- The quickstart, executed and exported --------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def executed_quickstart(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """The quickstart run afresh in a temp dir (its clip lands there), widget state stored."""
+def _execute(path: Path, workdir: Path) -> Any:
+    """A notebook run afresh in ``workdir`` (its clips land there), widget state stored."""
     nbformat = pytest.importorskip("nbformat")
     from nbclient import NotebookClient
 
-    workdir = tmp_path_factory.mktemp("quickstart")
-    nb = nbformat.read(QUICKSTART, as_version=4)
+    nb = nbformat.read(path, as_version=4)
     NotebookClient(nb, timeout=300, kernel_name="python3", record_timing=False, store_widget_state=True,
                    resources={"metadata": {"path": str(workdir)}}).execute()
-    assert "widgets" in nb.metadata, "executing the quickstart stored no widget state"
+    assert "widgets" in nb.metadata, f"executing {path.name} stored no widget state"
     return nb
+
+
+@pytest.fixture(scope="module")
+def executed_quickstart(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return _execute(QUICKSTART, tmp_path_factory.mktemp("quickstart"))
+
+
+@pytest.fixture(scope="module")
+def executed_economics(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return _execute(ECONOMICS, tmp_path_factory.mktemp("economics"))
 
 
 def _export(nb: Any, site: Path, base: str, *, with_widget_state: bool) -> Path:
@@ -189,7 +219,7 @@ def _npm_assets() -> Path:
         NPM_CACHE.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory() as tmp:
             done = subprocess.run([npm, "pack", HTML_MANAGER, REQUIREJS, "--pack-destination", tmp],
-                                  capture_output=True, text=True, timeout=300)
+                                  capture_output=True, text=True, timeout=300, check=False)
             assert done.returncode == 0, f"npm pack failed: {done.stderr[-2000:]}"
             tarballs = sorted(Path(tmp).glob("*.tgz"))
             assert len(tarballs) == 2, tarballs
@@ -221,7 +251,7 @@ def test_quickstart_static_export(browser: Any, executed_quickstart: Any, site: 
     page_file = _export(executed_quickstart, directory, base, with_widget_state=False)
     page, report = _open(browser, f"{base}/{page_file.name}")
     # The fallback snapshot is what shows, not an empty widget placeholder.
-    assert page.locator(".mimo-snapshot").count() == 1
+    assert page.locator(".mimo-snapshot").count() == 1 and page.locator(".mimo-snapshot").is_visible()
     _assert_shown(_images(page, ".mimo-frames img"), 2 + 4 + 8 + 8, "frame")  # fps 0.5, 1, 2 and the explorer
     _assert_shown(_images(page, ".jp-RenderedImage img"), 1, "plot")
     text = page.inner_text("body")
@@ -240,8 +270,8 @@ def test_quickstart_widgets_export(browser: Any, executed_quickstart: Any, site:
         shutil.copytree(assets / "html-manager", directory / "html-manager")
     page_file = _export(executed_quickstart, directory, base, with_widget_state=True)
     page, report = _open(browser, f"{base}/{page_file.name}", wait_for=".widget-slider")
-    # Rendered by the HTML manager from the saved state: real controls, and no fallback snapshot.
-    assert page.locator(".mimo-snapshot").count() == 0
+    # Rendered by the HTML manager from the saved state: real controls; the live widget hides the snapshot.
+    assert page.locator(".mimo-snapshot").count() == 1 and page.locator(".mimo-snapshot").is_hidden()
     assert page.locator(".widget-slider").count() >= 1
     assert page.locator(".widget-toggle-buttons").count() >= 2
     explorer_frames = _images(page, ".widget-html .mimo-frames img")
@@ -253,6 +283,175 @@ def test_quickstart_widgets_export(browser: Any, executed_quickstart: Any, site:
     page.close()
 
 
+# ---- A notebook saved with widget state, opened offline -------------------------------------
+
+
+@pytest.mark.parametrize("notebook,numbers,frames", [("quickstart", "8 frames sampled", 8),
+                                                     ("economics", "17,240 tokens estimated", 0)])
+def test_saved_widget_state_offline_shows_the_snapshot(browser: Any, site: tuple[Path, str], request: Any,
+                                                       notebook: str, numbers: str, frames: int) -> None:
+    """Plain nbconvert output, widget state saved, no network: the snapshot stands in for the widget."""
+    from nbconvert import HTMLExporter
+
+    nb = request.getfixturevalue(f"executed_{notebook}")
+    directory, base = site
+    body, _ = HTMLExporter(template_name="lab", embed_images=True).from_notebook_node(nb)  # CDN URLs, as shipped
+    name = f"{notebook}-offline.html"
+    (directory / name).write_text(body, encoding="utf-8")
+    page, report = _open(browser, f"{base}/{name}")
+    page.wait_for_timeout(1000)  # the widget renderer's script is requested on DOMContentLoaded, and fails
+    assert report.blocked and all(not url.startswith("http://127.0.0.1") for url in report.blocked)
+    assert any("html-manager" in url for url in report.blocked), report.blocked  # it really tried
+    snapshot = page.locator(".mimo-snapshot")
+    assert snapshot.count() == 1 and snapshot.is_visible()
+    text = snapshot.inner_text()
+    assert numbers in text and "static snapshot" in text
+    if frames:
+        _assert_shown(_images(page, ".mimo-snapshot .mimo-frames img"), frames, "snapshot frame")
+    else:
+        _assert_shown(_images(page, ".mimo-snapshot img"), 1, "snapshot plot")
+    assert page.locator(".widget-slider").count() == 0  # no widget rendered: it is the snapshot we see
+    _screenshot(page, f"{notebook}-offline-snapshot.png", snapshot)
+    assert report.page_errors == []
+    page.close()
+
+
+# ---- JupyterLab, live -----------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def jupyterlab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """JupyterLab on 127.0.0.1 (token auth) over copies of the notebooks; yields (base URL, token)."""
+    import importlib.util
+
+    if importlib.util.find_spec("jupyterlab") is None:
+        message = "jupyterlab is not installed (pip install -e '.[dev]') for the JupyterLab check"
+        (pytest.fail if IN_CI else pytest.skip)(message)
+    root = tmp_path_factory.mktemp("lab")
+    for notebook in (QUICKSTART, ECONOMICS):
+        shutil.copy(notebook, root / notebook.name)
+    settings = root / ".settings" / "@jupyterlab"
+    (settings / "notebook-extension").mkdir(parents=True)
+    (settings / "apputils-extension").mkdir(parents=True)
+    # Every cell in the DOM (no virtual scrolling), and no news fetched from the internet.
+    (settings / "notebook-extension" / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
+    (settings / "apputils-extension" / "notification.jupyterlab-settings").write_text(
+        '{"fetchNews": "false", "checkForUpdates": false}')
+    env = {k: v for k, v in os.environ.items() if k not in ("MIMO_API_KEY", "MIMO_NB_OFFLINE")}
+    env.update(JUPYTERLAB_SETTINGS_DIR=str(root / ".settings"), JUPYTER_CONFIG_DIR=str(root / ".config"),
+               JUPYTER_RUNTIME_DIR=str(root / ".runtime"))
+    port, token = _free_port(), secrets.token_hex(16)
+    command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+               f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+               "--LabApp.expose_app_in_browser=True", "--LabApp.extension_manager=readonly"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")
+    with open(root / "jupyterlab.log", "w") as log:
+        server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                assert server.poll() is None, (root / "jupyterlab.log").read_text()[-3000:]
+                try:
+                    urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
+                    break
+                except OSError:
+                    assert time.monotonic() < deadline, "JupyterLab did not start in 120 s"
+                    time.sleep(0.5)
+            yield base, token
+        finally:
+            server.terminate()
+            try:
+                server.wait(30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+
+
+_KERNEL_READY = """() => {
+    const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+    const kernel = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+    return kernel && kernel.status === 'idle';
+}"""
+
+
+def _run_in_lab(browser: Any, lab: tuple[str, str], notebook: str) -> tuple[Any, PageReport]:
+    """Open ``notebook`` in JupyterLab, run all its cells and wait until they have run."""
+    base, token = lab
+    workspace = Path(notebook).stem  # a fresh workspace each: no tab left open from an earlier page
+    page, report = _open(browser, f"{base}/lab/workspaces/{workspace}/tree/{notebook}?reset&token={token}",
+                         wait_for=".jp-Notebook")
+    page.wait_for_function(_KERNEL_READY, timeout=120_000)
+    assert page.evaluate("async () => await window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    page.wait_for_function(_KERNEL_READY, timeout=300_000)
+    errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").all_inner_texts()
+    assert not [e for e in errors if "Traceback" in e or "Error" in e], errors
+    return page, report
+
+
+def _numbers_when(page: Any, text: str) -> str:
+    """The explorer's headline once it says ``text`` (the kernel answers asynchronously)."""
+    numbers = page.locator(".mimo-explorer .mimo-numbers").first
+    page.wait_for_function("t => [...document.querySelectorAll('.mimo-explorer .mimo-numbers')]"
+                           ".some(e => e.innerText.includes(t))", arg=text, timeout=30_000)
+    return str(numbers.inner_text())
+
+
+def test_explorers_in_jupyterlab(browser: Any, jupyterlab: tuple[str, str]) -> None:
+    page, report = _run_in_lab(browser, jupyterlab, QUICKSTART.name)
+    explorer = page.locator(".jp-OutputArea-output:has(.mimo-explorer)")
+    # The quickstart's 4 s clip at fps 2: 8 frames, once the slider has written its value back.
+    page.wait_for_timeout(2000)
+    headline = _numbers_when(page, "frames sampled")
+    assert headline.startswith("8 frames sampled (4 pairs)"), headline
+    assert explorer.locator(".widget-readout").first.inner_text() == "2.0"
+    assert "grids x 3 (5 when fps > 2, else 3)" in explorer.inner_text()  # fps 2 exactly, not 2.0000000000000004
+    _assert_shown(_images(page, ".mimo-explorer .mimo-frames img"), 8, "explorer frame")
+    assert page.locator(".mimo-snapshot").count() == 1 and page.locator(".mimo-snapshot").is_hidden()
+    _screenshot(page, "jupyterlab-frame-explorer.png", explorer)
+    # Three steps right with the keyboard: fps 2.3, ceil(4 x 2.3) = 10 frames; and back.
+    handle = explorer.locator(".noUi-handle").first
+    handle.focus()
+    readout = explorer.locator(".widget-readout").first
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_timeout(1500)  # let every message settle: the value must stay where the keys left it
+    assert readout.inner_text() == "2.3"
+    assert _numbers_when(page, "10 frames").startswith("10 frames sampled (5 pairs)")
+    # The grid follows from the kernel's worker thread, painted through the event loop.
+    page.wait_for_function("() => document.querySelectorAll('.mimo-explorer .mimo-frames img').length === 10",
+                           timeout=30_000)
+    for _ in range(3):
+        page.keyboard.press("ArrowLeft")
+    page.wait_for_timeout(1500)
+    assert readout.inner_text() == "2.0"
+    assert _numbers_when(page, "8 frames").startswith("8 frames sampled (4 pairs)")
+    assert report.blocked == [] and report.page_errors == []
+    page.close()
+
+    page, report = _run_in_lab(browser, jupyterlab, ECONOMICS.name)
+    explorer = page.locator(".jp-OutputArea-output:has(.mimo-explorer)")
+    page.wait_for_timeout(2000)
+    headline = _numbers_when(page, "tokens estimated")
+    assert headline.startswith("17,240 tokens estimated · 120 frames at 736 x 384"), headline
+    assert [r.inner_text() for r in explorer.locator(".widget-readout").all()][:2] == ["60 s", "2.0"]
+    assert page.locator(".mimo-snapshot").is_hidden()
+    assert explorer.locator("details.mimo-prices").count() == 1  # the citation once, folded
+    _screenshot(page, "jupyterlab-token-cost-explorer.png", explorer)
+    plots = page.locator(".jp-RenderedImage img")
+    _assert_shown(_images(page, ".jp-RenderedImage img"), 4, "plot")  # fps, size, duration, cost
+    _screenshot(page, "jupyterlab-plot-duration.png", plots.nth(2))
+    _screenshot(page, "jupyterlab-plot-cost.png", plots.nth(3))
+    assert report.blocked == [] and report.page_errors == []
+    page.close()
+
+
 # ---- The demo report ------------------------------------------------------------------------
 
 
@@ -260,7 +459,7 @@ def test_demo_report_in_browser(browser: Any, tmp_path: Path, site: tuple[Path, 
     from mimo_nb.cli import main
 
     directory, base = site
-    assert main(["demo", "--out", str(directory / "demo")]) == 0
+    assert main(["demo", "--output", str(directory / "demo")]) == 0
     page, report = _open(browser, f"{base}/demo/report.html")
     _assert_shown(_images(page, "#frames .mimo-frames img"), 8, "frame")  # 4 s at fps 2
     _assert_shown(_images(page, "#curves img.plot"), 3, "plot")

@@ -5,14 +5,15 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from mimo_nb import plots
+from mimo_nb._imaging import figure_png
 from mimo_nb.pricing import Prices, estimate_cost, load_prices
-from mimo_nb.render import figure_png
 from mimo_nb.request import RequestEstimate
 from mimo_nb.response import spec_example_completion
 from mimo_nb.tokens import (
@@ -24,26 +25,36 @@ from mimo_nb.tokens import (
 )
 
 
-def png(fig: Figure) -> bytes:
-    data = figure_png(fig)
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def png(ax: Axes) -> bytes:
+    data = figure_png(ax.figure)
     assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 5000
     return data
 
 
-def curve(fig: Figure, resolution: str) -> tuple[np.ndarray, np.ndarray]:
-    (line,) = [l for l in fig.axes[0].lines if l.get_gid() == f"curve:{resolution}"]
+def curve(ax: Axes, resolution: str) -> tuple[np.ndarray, np.ndarray]:
+    (line,) = [l for l in ax.lines if l.get_gid() == f"curve:{resolution}"]
     return np.asarray(line.get_xdata()), np.asarray(line.get_ydata())
 
 
-def marks(fig: Figure) -> dict[tuple[str, str], tuple[float, float]]:
-    """(limit, curve) -> (x, tokens) of every labelled cap point in the figure."""
+def marks(ax: Axes) -> dict[tuple[str, str], tuple[float, float]]:
+    """(limit, curve) -> (x, tokens) of every dot marking where a limit starts to bind."""
     out = {}
-    for text in fig.axes[0].texts:
-        gid = text.get_gid() or ""
+    for line in ax.lines:
+        gid = line.get_gid() or ""
         if gid.startswith("cap:"):
             _, limit, resolution = gid.split(":")
-            out[(limit, resolution)] = tuple(text.xy)
+            out[(limit, resolution)] = (float(line.get_xdata()[0]), float(line.get_ydata()[0]))
     return out
+
+
+def legend_texts(ax: Axes) -> list[str]:
+    return [t.get_text() for t in ax.get_legend().get_texts()]
 
 
 def shrunk_by(duration: float, width: int, height: int, fps: float, resolution: str) -> str | None:
@@ -56,18 +67,18 @@ def shrunk_by(duration: float, width: int, height: int, fps: float, resolution: 
 
 
 def test_fps_plot_curve_is_the_formula() -> None:
-    fig = plots.plot_tokens_vs_fps(60, 1280, 720)
-    png(fig)
+    ax = plots.plot_tokens_vs_fps(60, 1280, 720)
+    png(ax)
     for resolution in ("default", "max"):
-        x, y = curve(fig, resolution)
+        x, y = curve(ax, resolution)
         for i in (0, 150, 500, len(x) - 1):
             assert y[i] == estimate_video_tokens(60, 1280, 720, fps=float(x[i]), media_resolution=resolution)
 
 
 def test_duration_plot_marks_each_limit_where_it_starts_to_bind() -> None:
-    fig = plots.plot_tokens_vs_duration(1920, 1080, fps=2)
-    png(fig)
-    found = marks(fig)
+    ax = plots.plot_tokens_vs_duration(1920, 1080, fps=2)
+    png(ax)
+    found = marks(ax)
     # 1080p: the 300-token cap binds from the start (default); the shared budget later; frames at 2048.
     assert set(found) == {(plots.FRAME_TOKEN_CAP, "default"), (plots.TOTAL_BUDGET, "default"),
                           (plots.TOTAL_BUDGET, "max"), (plots.FRAME_CAP, "default"), (plots.FRAME_CAP, "max")}
@@ -87,9 +98,9 @@ def test_duration_plot_marks_each_limit_where_it_starts_to_bind() -> None:
 
 
 def test_resolution_plot_marks_default_cap_and_total_budget() -> None:
-    fig = plots.plot_tokens_vs_frame_size(duration=60, fps=2)
-    png(fig)
-    found = marks(fig)
+    ax = plots.plot_tokens_vs_frame_size(duration=60, fps=2)
+    png(ax)
+    found = marks(ax)
     assert set(found) == {(plots.FRAME_TOKEN_CAP, "default"), (plots.TOTAL_BUDGET, "max")}
     for (limit, resolution), (x, tokens) in found.items():
         short = int(x)
@@ -99,8 +110,8 @@ def test_resolution_plot_marks_default_cap_and_total_budget() -> None:
     # Past the cap, default never spends more than 300 tokens a grid; max does.
     b = explain_video_tokens(60, 3840, 2160, 2)
     bound = b.grids * DEFAULT_MAX_FRAME_TOKENS + b.timestamps + b.special + b.audio
-    x, y = curve(fig, "default")
-    assert y.max() <= bound and curve(fig, "max")[1].max() > 5 * bound
+    x, y = curve(ax, "default")
+    assert y.max() <= bound and curve(ax, "max")[1].max() > 5 * bound
 
 
 def test_resolution_plot_marks_frame_cap_when_duration_times_fps_exceeds_it() -> None:
@@ -113,52 +124,99 @@ def test_cap_points_are_empty_when_nothing_binds() -> None:
     assert plots.cap_points(xs, duration=xs, width=320, height=240, fps=1) == []
 
 
-def test_plot_into_given_axes_returns_its_figure() -> None:
+def test_cap_legend_says_in_words_what_binds_and_from_where() -> None:
+    ax = plots.plot_tokens_vs_duration(1920, 1080, fps=2)
+    texts = [t.replace("\n", " ") for t in legend_texts(ax)]
+    assert "default: each frame capped at 300 tokens, from the start" in texts
+    assert "default: frames shrink to share the 131,072-token budget, from 436.5 s" in texts
+    # Both curves reach 2,048 frames at the same duration: one line, one entry.
+    assert "default and max: no frames added past 2,048, from 1,023.5 s" in texts
+    assert not any("x=" in t or "(default)" in t for t in texts)  # no cryptic labels
+    fps_texts = [t.replace("\n", " ") for t in legend_texts(plots.plot_tokens_vs_fps(60, 1920, 1080, current=2))]
+    assert "max: frames shrink to share the 131,072-token budget, from fps 2.14" in fps_texts
+    assert "fps 2 (chosen)" in fps_texts
+
+
+def test_saw_tooth_is_explained_where_a_curve_dips() -> None:
+    ax = plots.plot_tokens_vs_fps(60, 1920, 1080)
+    assert np.any(np.diff(curve(ax, "max")[1]) < 0)  # the max curve has teeth here
+    assert any(t.startswith("saw-tooth:") for t in legend_texts(ax))
+    small = plots.plot_tokens_vs_fps(4, 320, 240)  # nothing shared: smooth curves, no note
+    assert np.all(np.diff(curve(small, "max")[1]) >= 0)
+    assert not any(t.startswith("saw-tooth:") for t in legend_texts(small))
+    cost = plots.plot_cost(1920, 1080, fps=(5,), max_duration=600)
+    assert any(t.startswith("saw-tooth:") for t in legend_texts(cost))
+
+
+def test_legend_and_labels_are_readable_and_beside_the_curves() -> None:
+    for ax in (plots.plot_tokens_vs_fps(60, 1920, 1080, current=2), plots.plot_tokens_vs_duration(),
+               plots.plot_tokens_vs_frame_size(), plots.plot_cost()):
+        renderer = ax.figure.canvas.get_renderer()
+        legend = ax.get_legend()
+        assert legend.get_window_extent(renderer).x0 >= ax.get_window_extent(renderer).x1  # right of the plot
+        assert min(t.get_fontsize() for t in legend.get_texts()) >= 9
+        if ax.get_ylabel() == "estimated tokens":
+            assert ax.yaxis.get_major_formatter()(123456, 0) == "123,456"  # thousands separated
+    duration_ax = plots.plot_tokens_vs_duration()
+    assert duration_ax.xaxis.get_major_formatter()(1500, 0) == "1,500"
+    assert duration_ax.yaxis.get_major_formatter()(120000, 0) == "120,000"
+
+
+def test_plot_into_given_axes_returns_them_and_writes_nothing_else() -> None:
     fig = Figure()
     ax: Axes = fig.add_subplot()
-    assert plots.plot_tokens_vs_fps(ax=ax) is fig
-    assert plots.plot_cost(ax=ax) is fig
+    before = plt.get_fignums()
+    assert plots.plot_tokens_vs_fps(ax=ax) is ax
+    assert plots.plot_cost(ax=ax) is ax
+    assert plots.plot_estimate_vs_actual([spec_example_completion()], ax=ax) is ax
+    assert fig.texts == [] and len(fig.axes) == 1  # nothing written on the caller's figure
+    assert [t for t in ax.texts if t.get_gid() == "citation"] == []  # no caption in the caller's axes
+    assert plt.get_fignums() == before  # and no pyplot figure made on the side
+
+
+def test_without_ax_one_new_figure_and_its_axes() -> None:
+    before = len(plt.get_fignums())
+    ax = plots.plot_tokens_vs_duration(1280, 720)
+    assert isinstance(ax, Axes) and len(plt.get_fignums()) == before + 1
+    assert ax.figure.number in plt.get_fignums()  # pyplot's: a notebook shows it once, at the end of the cell
 
 
 def test_plot_cost_in_currency_with_citation() -> None:
     prices = load_prices("mimo-v2.5", "USD")
-    fig = plots.plot_cost(1280, 720, fps=(2,), prices=prices, output_tokens=500, max_duration=120)
-    png(fig)
-    (line,) = [l for l in fig.axes[0].lines if l.get_gid() == "cost:2"]
+    ax = plots.plot_cost(1280, 720, fps=(2,), prices=prices, output_tokens=500, max_duration=120)
+    png(ax)
+    (line,) = [l for l in ax.lines if l.get_gid() == "cost:2"]
     x, y = line.get_xdata(), line.get_ydata()
     expected = estimate_cost(estimate_video_tokens(x[-1], 1280, 720, 2), prices, output_tokens=500).total
     assert y[-1] == pytest.approx(expected)
-    assert fig.axes[0].get_ylabel() == "cost (USD)"
-    (note,) = [t for t in fig.texts if t.get_gid() == "citation"]
-    assert prices.as_of in note.get_text().replace("\n", " ")
+    assert ax.get_ylabel() == "cost (USD)"
+    (note,) = [t for t in ax.texts if t.get_gid() == "citation"]  # in the Axes, not on the figure
+    assert prices.as_of in note.get_text().replace("\n", " ") and ax.figure.texts == []
     custom = Prices(input=10, cached_input=1, output=20, currency="EUR", source="my quote")
-    assert "my quote" in [t for t in plots.plot_cost(prices=custom).texts if t.get_gid() == "citation"][0].get_text()
+    citation = next(t for t in plots.plot_cost(prices=custom).texts if t.get_gid() == "citation")
+    assert "my quote" in citation.get_text()
 
 
 def test_estimate_vs_actual() -> None:
     done = spec_example_completion()
     done.estimate = RequestEstimate(videos=(explain_video_tokens(3.02, 720, 405, fps=2),), text_tokens=20)
-    fig = plots.plot_estimate_vs_actual([done, spec_example_completion()])  # the second has no estimate
-    png(fig)
-    offsets = {c.get_gid(): c.get_offsets().tolist() for c in fig.axes[0].collections}
+    ax = plots.plot_estimate_vs_actual([done, spec_example_completion()])  # the second has no estimate
+    png(ax)
+    offsets = {c.get_gid(): c.get_offsets().tolist() for c in ax.collections}
     assert offsets["points:video"] == [[1144, 1144]]
     assert offsets["points:audio"] == [[19, 19]]
     assert offsets["points:prompt total"] == [[done.estimate.prompt_tokens, 1260]]
+    assert any("inferred" in t for t in legend_texts(ax))
 
 
 def test_estimate_vs_actual_without_estimates_says_so() -> None:
-    fig = plots.plot_estimate_vs_actual([spec_example_completion()])
-    png(fig)
-    assert [t.get_gid() for t in fig.axes[0].texts] == ["empty"]
+    ax = plots.plot_estimate_vs_actual([spec_example_completion()])
+    png(ax)
+    assert [t.get_gid() for t in ax.texts] == ["empty"]
 
 
 def test_figures_are_deterministic_and_never_shown(monkeypatch: pytest.MonkeyPatch) -> None:
-    import matplotlib.pyplot as plt
-
     monkeypatch.setattr(plt, "show", lambda *a, **k: pytest.fail("plt.show() was called"))
-    before = plt.get_fignums()
-    a = figure_png(plots.plot_tokens_vs_frame_size(duration=30))
-    b = figure_png(plots.plot_tokens_vs_frame_size(duration=30))
+    a = figure_png(plots.plot_tokens_vs_frame_size(duration=30).figure)
+    b = figure_png(plots.plot_tokens_vs_frame_size(duration=30).figure)
     assert a == b
-    assert plt.get_fignums() == before  # not registered with pyplot: shows once when returned
-    assert plots.plot_tokens_vs_fps()._repr_png_().startswith(b"\x89PNG")

@@ -428,13 +428,13 @@ def test_compare_profiles_shows_a_refusal(clips):
 
 
 def test_plot_tokens_vs_fps_by_profile_draws_each_profile_from_the_arrays():
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
     from mimo_nb.plots import plot_tokens_vs_fps, plot_tokens_vs_fps_by_profile
 
-    fig = plot_tokens_vs_fps_by_profile(duration=60, width=1920, height=1080, native_fps=30)
-    assert isinstance(fig, Figure)
-    ax = fig.axes[0]
+    ax = plot_tokens_vs_fps_by_profile(duration=60, width=1920, height=1080, native_fps=30)
+    assert isinstance(ax, Axes)  # matplotlib's convention: the Axes drawn on
     lines = {line.get_gid(): line for line in ax.get_lines()}
     assert set(lines) == {f"profile:{name}" for name in PROFILES}
     x = lines["profile:mimo-vl"].get_xdata()
@@ -444,8 +444,8 @@ def test_plot_tokens_vs_fps_by_profile_draws_each_profile_from_the_arrays():
     assert lines["profile:mimo-api"].get_ydata()[at2] == 16560
     other = Figure().add_subplot()
     assert plot_tokens_vs_fps_by_profile(duration=10, width=640, height=360, ax=other, profiles=["qwen3-vl"]) is other
-    fig = plot_tokens_vs_fps(60, 1920, 1080, profile="qwen3-vl", native_fps=30)
-    (line,) = [l for l in fig.axes[0].get_lines() if l.get_gid() == "profile:qwen3-vl"]
+    ax = plot_tokens_vs_fps(60, 1920, 1080, profile="qwen3-vl", native_fps=30)
+    (line,) = [l for l in ax.get_lines() if l.get_gid() == "profile:qwen3-vl"]
     assert line.get_ydata()[at2] == 11400 + 120  # vision + special, clip A
     with pytest.raises(LimitError, match="native_fps"):
         plot_tokens_vs_fps(60, 1920, 1080, profile="qwen3-vl")

@@ -67,7 +67,7 @@ def test_explorer_paints_a_preview_then_the_exact_frames(long_clip):
     video = Video.open(long_clip)
     explorer = widgets.FrameExplorer(video, fps=0.5, debounce=0, preview_after=100)
     grids: list[str] = []
-    explorer.grid.observe(lambda change: grids.append(change["new"]), names="value")
+    explorer.view.observe(lambda change: grids.append(change["new"]), names="value")
     explorer.fps.value = 2.0
     assert len(grids) >= 2
     assert "preview" in grids[0] and "preview" not in grids[-1]
@@ -105,7 +105,7 @@ def test_explorer_cancels_a_setting_the_user_left(long_clip, monkeypatch):
         await asyncio.sleep(0.1)  # let the last paint run on the loop
         assert (5.0, "default", "model") not in explorer._cache
         assert (1.0, "default", "model") in explorer._cache
-        return explorer.grid.value
+        return explorer.view.value
 
     grid = asyncio.run(move())
     assert cancelled == [5.0]

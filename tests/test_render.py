@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 import pytest
 
 from mimo_nb import render
-from mimo_nb.pricing import Prices, cost_from_usage, load_prices
+from mimo_nb.pricing import Prices, check_context, cost_from_usage, load_prices
 from mimo_nb.request import RequestEstimate
 from mimo_nb.response import Completion, Usage, spec_example_completion
 from mimo_nb.tokens import explain_video_tokens
@@ -83,7 +83,7 @@ def test_spec_example_renders_answer_reasoning_usage_and_origin() -> None:
     assert row(html, "reasoning (of completion)")[1] == "719"
     assert row(html, "completion")[1] == "849"
     assert row(html, "total")[1] == f"{done.usage.total_tokens:,}"
-    assert "no estimate to compare" in html
+    assert "No estimate is attached to this answer" in html  # plain words, not jargon
     assert "no prices given" in html
 
 
@@ -159,17 +159,109 @@ def test_figure_png_is_deterministic() -> None:
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
+    from mimo_nb._imaging import figure_png
+
     def draw() -> bytes:
         fig = Figure(figsize=(2, 2))
         fig.add_subplot().plot([0, 1], [1, 0])
-        return render.figure_png(fig)
+        return figure_png(fig)
 
     first = draw()
     assert first.startswith(b"\x89PNG") and first == draw()
-    assert render.figure_html(Figure(figsize=(1, 1))).startswith("<img alt='plot' src='data:image/png;base64,")
+    assert render.figure_html(Figure(figsize=(1, 1))).startswith("<img alt='plot' style='max-width:100%;height:auto' src='data:image/png;base64,")
 
 
 def test_user_prices_render() -> None:
     prices = Prices(input=2, cached_input=1, output=3, currency="USD", source="my contract")
     html = render.cost_html(cost_from_usage({"prompt_tokens": 1_000_000, "completion_tokens": 0}, prices))
     assert row(html, "total")[-1] == "2.000000" and "my contract" in html
+
+
+def test_breakdown_explanations_come_from_the_formulas_constants(monkeypatch: pytest.MonkeyPatch) -> None:
+    b = explain_video_tokens(60, 1920, 1080, fps=2.5)
+    why = {k: w for k, _, w in render.breakdown_rows(b)}
+    assert why["timestamps"] == "grids x 5 (5 when fps > 2, else 3)"
+    assert why["tokens / grid"] == "(h/16) x (w/16) / 4"
+    assert why["special"] == "grids x 2 + 2" and "at most 2,048" in why["frames"]
+    assert why["pixel budget / frame"] == "default caps a frame at 300 tokens x 1,024 px"
+    assert why["audio"] == "about 6.25 per second, + 2 special"
+    # Change a constant and the words follow: nothing is typed twice.
+    monkeypatch.setattr(render, "MAX_FRAMES", 4096)
+    monkeypatch.setattr(render, "FINE_TIMESTAMP_TOKENS", 7)
+    why = {k: w for k, _, w in render.breakdown_rows(b)}
+    assert "at most 4,096" in why["frames"] and "7 when fps > 2" in why["timestamps"]
+
+
+def test_pixel_budget_says_which_rule_set_it() -> None:
+    def reason(*args, **kwargs) -> str:
+        return {k: w for k, _, w in render.breakdown_rows(explain_video_tokens(*args, **kwargs))}["pixel budget / frame"]
+
+    assert reason(600, 1920, 1080, fps=2) == "131,072 tokens' worth of pixels shared by 1200 frames"
+    assert reason(60, 1920, 1080, fps=2, media_resolution="max") == "131,072 tokens' worth of pixels shared by 120 frames"
+    assert reason(1, 1920, 1080, fps=1, media_resolution="max") == "lowered to the maximum of 8,388,608 px"
+
+
+def _code_without_docstrings(module: object) -> str:
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(module))  # type: ignore[arg-type]
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+            body.pop(0)
+    return ast.unparse(tree)  # comments and docstrings gone: only what runs
+
+
+def test_no_formula_number_is_typed_outside_tokens() -> None:
+    """The formula's constants appear in display code only through tokens.py's names."""
+    from mimo_nb import plots, widgets
+
+    for module in (render, plots, widgets):
+        code = _code_without_docstrings(module)
+        for number in ("2048", "2,048", "131072", "131,072", "300-token", "300 token", "5 if", "/16", "/ 16", "6.25"):
+            assert number not in code, f"{module.__name__} types {number!r}: use mimo_nb.tokens"
+
+
+def test_usage_prices_context_and_batch_tables() -> None:
+    from mimo_nb.client import BatchItem, BatchResult
+    from mimo_nb.errors import RateLimitError
+
+    usage = spec_example_completion().usage
+    html = usage._repr_html_()
+    assert row(html, "video")[1] == "1,144" and row(html, "total")[1] == "2,109"
+
+    prices = load_prices("mimo-v2.5", "CNY")
+    html = prices._repr_html_()
+    assert row(html, "input")[1] == f"{prices.input:g}" and row(html, "output")[1] == f"{prices.output:g}"
+    assert html_escape(prices.source) in html and "<details" in html and " open" in html
+
+    unknown = check_context([17240, 1000], text="describe", output_tokens=1024, model="mimo-v2.5")
+    html = unknown._repr_html_()
+    assert row(html, "video 1")[1] == "17,240" and row(html, "needed")[1] == f"{unknown.needed:,}"
+    assert row(html, "context length")[1] == "not known"
+    assert "can hold is not on the vendor&#x27;s page, so whether it fits is not checked" in html
+    assert "context_lengths" not in html  # no jargon for a reader who did not pass it
+    over = check_context([17240], model="m", context_lengths={"m": 10000})
+    assert "7,240 tokens too many" in render.context_check_text(over)
+    assert "it fits" in render.context_check_text(check_context([100], model="m", context_lengths={"m": 10000}))
+
+    done = spec_example_completion(prices=prices)
+    batch = BatchResult([BatchItem(0, "a.mp4", completion=done),
+                         BatchItem(1, "<b>b.mp4</b>", error=RateLimitError("slow down <now>", status_code=429))])
+    html = batch._repr_html_()
+    rows = cells(html).rows
+    assert rows[1][:4] == ["0", "a.mp4", "recorded response", "1,260"]
+    assert rows[1][5] == f"{done.cost.total:.6f} CNY" and rows[1][6].startswith("The video features")
+    assert rows[2][:3] == ["1", "<b>b.mp4</b>", "failed"] and "RateLimitError: slow down <now>" in rows[2][6]
+    assert "<b>b.mp4</b>" not in html and "<now>" not in html  # escaped
+    assert "<b>2</b> items, <b>1</b> failed" in html
+
+
+def test_request_html_says_the_context_plainly() -> None:
+    from mimo_nb.request import VideoPart, prepare_request
+
+    request = prepare_request([VideoPart(kind="url", url="https://example.com/a.mp4", fps=2,
+                                         media_resolution="default")], "describe it")
+    html = request._repr_html_()
+    assert "Dry run" in html and "not checked" in html and "context_lengths" not in html

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from html import escape as html_escape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -10,7 +11,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import ipywidgets
 import pytest
+from traitlets import TraitError
 
 from mimo_nb import render, widgets
 from mimo_nb.client import CompletionStream, StreamDelta
@@ -26,6 +29,12 @@ from mimo_nb.video import Video
 def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """6 s, 320x240, 10 fps, with a tone: 60 native frames."""
     return generate_clip(tmp_path_factory.mktemp("ui") / "clip.mp4", duration=6, width=320, height=240, fps=10)
+
+
+@pytest.fixture(scope="session")
+def quickstart_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The quickstart's clip: 4 s, 320x240, 30 fps, with a tone."""
+    return generate_clip(tmp_path_factory.mktemp("ui") / "quickstart.mp4", duration=4.0, width=320, height=240)
 
 
 @pytest.fixture(scope="session")
@@ -57,16 +66,29 @@ def expected(video: Video, fps: float, resolution: str = "default"):
 
 def check_state(explorer: widgets.FrameExplorer, video: Video, fps: float, resolution: str) -> None:
     b = expected(video, fps, resolution)
-    assert numbers(explorer.count.value)[0] == b.frames
-    assert f"<b>{b.width} x {b.height}</b>" in explorer.model_size.value
+    assert numbers(explorer.numbers.value)[0] == b.frames
+    assert f"<b>{b.width} x {b.height}</b>" in explorer.numbers.value
     assert render.breakdown_html(b) == explorer.breakdown.value
-    assert len(images(explorer.grid.value)) == b.frames  # one thumbnail per sampled frame
+    assert len(images(explorer.view.value)) == b.frames  # one thumbnail per sampled frame
     frames = explorer.frames()
     assert len(frames) == b.frames
     if explorer.size.value == "model":
         assert frames.array.shape[1:3] == (b.height, b.width)
     cost = estimate_cost(b, load_prices()).total
     assert f"{cost:.6f}" in explorer.cost.value
+
+
+def from_browser(widget, **state) -> list[dict]:
+    """Write ``state`` into ``widget`` as a front end does (a comm "update"); return what the kernel sent back."""
+    sent: list[dict] = []
+    original = widget.comm.send
+    widget.comm.send = lambda data=None, buffers=None, **kw: sent.append(data)
+    try:
+        widget._handle_msg({"content": {"data": {"method": "update", "state": state, "buffer_paths": []}},
+                            "buffers": []})
+    finally:
+        widget.comm.send = original
+    return [m for m in sent if m.get("method") == "update"]
 
 
 def test_frame_explorer_follows_the_fps_slider(clip: Path) -> None:
@@ -79,6 +101,103 @@ def test_frame_explorer_follows_the_fps_slider(clip: Path) -> None:
     assert expected(video, 10.0).frames == 60 and explorer.decodes == 5
 
 
+# What JupyterLab's slider sends for the value it shows (0.1 + k * 0.1 in floats), and its neighbours.
+BROWSER_FPS = [(2.0000000000000004, 2.0), (0.30000000000000004, 0.3), (1.2000000000000002, 1.2),
+               (4.000000000000001, 4.0), (2.9999999999999996, 3.0), (9.999999999999998, 10.0)]
+
+
+@pytest.mark.parametrize("sent,shown", BROWSER_FPS)
+def test_fps_from_the_browser_is_snapped_before_anything_is_computed(quickstart_clip: Path, sent: float,
+                                                                      shown: float) -> None:
+    video = Video.open(quickstart_clip)
+    explorer = widgets.FrameExplorer(video, debounce=0, fps=shown)
+    echoed = from_browser(explorer.fps, value=sent)
+    assert explorer.fps.value == shown and explorer.key()[0] == shown
+    # Nothing is sent back: the browser shows the snapped value already, and an update would race
+    # the user's next move (seen in JupyterLab: the slider jumped back while being dragged).
+    assert echoed == []
+    check_state(explorer, video, shown, "default")
+
+
+def test_values_set_from_code_still_reach_the_browser(clip: Path) -> None:
+    explorer = widgets.FrameExplorer(Video.open(clip), debounce=0)
+    sent: list[dict] = []
+    explorer.fps.comm.send = lambda data=None, buffers=None, **kw: sent.append(data)
+    explorer.fps.value = 3.0000000000000004
+    assert sent == [{"method": "update", "state": {"value": 3.0}, "buffer_paths": []}]
+    assert from_browser(explorer.fps, value=4.5) == []  # on the grid: nothing to correct, nothing sent
+
+
+def test_quickstart_explorer_says_8_frames_after_the_browser_writes_back(quickstart_clip: Path) -> None:
+    """The issue's case: FrameExplorer(video, fps=2) on the quickstart's 4 s clip, in JupyterLab."""
+    video = Video.open(quickstart_clip)
+    explorer = widgets.FrameExplorer(video, fps=2, debounce=0)
+    from_browser(explorer.fps, value=0.1 + 19 * 0.1)  # == 2.0000000000000004
+    b = explorer.estimate()
+    assert b.frames == 8 and b.timestamps == 4 * 3 and numbers(explorer.numbers.value)[0] == 8
+    assert len(images(explorer.view.value)) == 8 and "fps=2," in explorer.snapshot_html()
+
+
+def test_fps_written_from_code_is_snapped_and_clamped(clip: Path) -> None:
+    explorer = widgets.FrameExplorer(Video.open(clip), debounce=0, fps=2.0000000000000004)
+    assert explorer.fps.value == 2.0
+    explorer.fps.value = 0.30000000000000004
+    assert explorer.fps.value == 0.3 and explorer.estimate().fps == 0.3
+    explorer.fps.value = 2.04
+    assert explorer.fps.value == 2.0  # the slider's grid is the API's 0.1 steps
+    explorer.fps.value = 50
+    assert explorer.fps.value == 10.0
+
+
+@pytest.mark.parametrize("value,step,start,snapped", [
+    (2.0000000000000004, 0.1, 0.1, 2.0), (0.30000000000000004, 0.1, 0.0, 0.3), (59.99999999999999, 1, 0, 60.0),
+    (0.1, 0.1, 0.1, 0.1), (10.000000000000002, 0.1, 0.1, 10.0), (2.25, 0.5, 0.0, 2.0), (17.5, 2.5, 0.0, 17.5)])
+def test_snap_to_step(value: float, step: float, start: float, snapped: float) -> None:
+    assert widgets.snap_to_step(value, step, start) == snapped
+    assert repr(widgets.snap_to_step(value, step, start)) == repr(snapped)  # the exact decimal, no noise
+
+
+def test_token_cost_explorer_shows_the_lesson_numbers_after_the_browser_writes_back() -> None:
+    """TokenCostExplorer(duration=60, fps=2): 60 s and 17,240 tokens, whatever noise arrives."""
+    explorer = widgets.TokenCostExplorer(duration=60, fps=2, debounce=0)
+    stops = list(explorer.duration._options_values)
+    from_browser(explorer.duration, index=stops.index(60.0))  # a SelectionSlider sends an index
+    from_browser(explorer.fps, value=2.0000000000000004)
+    assert explorer.duration.value == 60.0 and explorer.duration.label == "60 s"
+    assert numbers(explorer.numbers.value)[0] == 17240
+    assert explorer.estimate().duration == 60.0 and "60 s, fps=2," in explorer.snapshot_html()
+    explorer.duration.value = 59.99999999999999  # float noise from code lands on the stop it means
+    assert explorer.duration.value == 60.0 and numbers(explorer.numbers.value)[0] == 17240
+    explorer.fps.value = 0.30000000000000004
+    assert explorer.estimate().fps == 0.3
+    assert numbers(explorer.numbers.value)[0] == explain_video_tokens(60, 1920, 1080, 0.3).total
+
+
+def test_duration_slider_stops_on_round_values() -> None:
+    explorer = widgets.TokenCostExplorer(debounce=0)
+    stops = list(explorer.duration._options_values)
+    assert stops == sorted(stops) and all(float(d).is_integer() for d in stops)
+    assert explorer.duration._options_labels[:4] == ("1 s", "2 s", "3 s", "5 s")
+    assert "10 min" in explorer.duration._options_labels and "1 h" not in explorer.duration._options_labels
+    for index in (0, len(stops) // 2, len(stops) - 1):
+        from_browser(explorer.duration, index=index)
+        assert explorer.estimate().duration == stops[index]
+    with pytest.raises(TraitError, match="not a stop"):
+        explorer.duration.value = 61.5
+    own = widgets.TokenCostExplorer(duration=437, debounce=0)  # a lesson's own value becomes a stop
+    assert own.duration.value == 437.0 and own.duration.label == "437 s" and own.estimate().duration == 437.0
+    assert "437 s, fps=2," in own.snapshot_html()
+
+
+def test_sizes_from_the_browser_are_whole_pixels() -> None:
+    explorer = widgets.TokenCostExplorer(debounce=0)
+    explorer.preset.value = widgets.CUSTOM
+    from_browser(explorer.width, value=1919.9999999999998)
+    from_browser(explorer.height, value=1080.0000000000002)
+    assert explorer.frame_size() == (1920, 1080)
+    assert numbers(explorer.numbers.value)[0] == 17240
+
+
 def test_frame_explorer_resolution_and_size_toggles(hd_clip: Path) -> None:
     video = Video.open(hd_clip)
     explorer = widgets.FrameExplorer(video, debounce=0)
@@ -86,10 +205,10 @@ def test_frame_explorer_resolution_and_size_toggles(hd_clip: Path) -> None:
     default_size = explorer.frames().array.shape
     explorer.media_resolution.value = "max"
     check_state(explorer, video, 2.0, "max")
-    assert explorer.frames().array.shape != default_size  # 720p is over the 300-token cap
+    assert explorer.frames().array.shape != default_size  # 720p is over the default frame cap
     explorer.size.value = "native"
     assert explorer.frames().array.shape[1:3] == (720, 1280)
-    assert numbers(explorer.count.value)[0] == expected(video, 2.0, "max").frames
+    assert numbers(explorer.numbers.value)[0] == expected(video, 2.0, "max").frames
 
 
 def test_moving_back_does_not_decode_again(clip: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -99,11 +218,11 @@ def test_moving_back_does_not_decode_again(clip: Path, monkeypatch: pytest.Monke
     explorer.media_resolution.value = "max"
     explorer.media_resolution.value = "default"
     decodes = explorer.decodes
-    grid_at_5 = explorer.grid.value
+    grid_at_5 = explorer.view.value
     monkeypatch.setattr(video, "sample", lambda *a, **k: pytest.fail("decoded again"))
     explorer.fps.value = 2.0
     explorer.fps.value = 5.0
-    assert explorer.decodes == decodes and explorer.grid.value == grid_at_5
+    assert explorer.decodes == decodes and explorer.view.value == grid_at_5
 
 
 def test_cache_is_bounded(clip: Path) -> None:
@@ -123,9 +242,10 @@ def test_debounce_decodes_once_after_dragging(clip: Path) -> None:
             explorer.fps.value = fps
         during = explorer.decodes
         # numbers follow at once, the grid waits
-        assert numbers(explorer.count.value)[0] == expected(video, 4.0).frames
+        assert numbers(explorer.numbers.value)[0] == expected(video, 4.0).frames
+        assert explorer.status.value == "updating…"
         await asyncio.sleep(0.3)
-        return during - start, explorer.decodes - start, explorer.grid.value
+        return during - start, explorer.decodes - start, explorer.view.value
 
     during, after, grid = asyncio.run(drag())
     assert during == 0 and after == 1
@@ -138,7 +258,7 @@ def test_flush_runs_a_pending_decode(clip: Path) -> None:
         explorer.fps.value = 3.0
         assert explorer._debouncer.pending
         explorer.flush()
-        return len(images(explorer.grid.value))
+        return len(images(explorer.view.value))
 
     assert asyncio.run(go()) == expected(Video.open(clip), 3.0).frames
 
@@ -164,23 +284,33 @@ def test_decode_errors_show_in_the_grid(clip: Path, monkeypatch: pytest.MonkeyPa
 
     monkeypatch.setattr(video, "sample", broken)
     explorer.fps.value = 7.0
-    assert "VideoError" in explorer.grid.value and "truncated" in explorer.grid.value
-    assert numbers(explorer.count.value)[0] == expected(video, 7.0).frames  # numbers still right
+    assert "VideoError" in explorer.view.value and "truncated" in explorer.view.value
+    assert numbers(explorer.numbers.value)[0] == expected(video, 7.0).frames  # numbers still right
 
 
-def test_static_snapshot_in_the_mimebundle(clip: Path) -> None:
+def test_snapshot_is_its_own_output_and_the_live_widget_hides_it(clip: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     explorer = widgets.FrameExplorer(Video.open(clip), debounce=0, fps=3.0)
-    bundle = explorer._repr_mimebundle_()
-    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == explorer.model_id
-    assert "text/plain" in bundle
-    snapshot = bundle["text/html"]
-    assert len(images(snapshot)) == expected(Video.open(clip), 3.0).frames
-    assert explorer.breakdown.value in snapshot and "static snapshot" in snapshot
+    shown: list[dict] = []
+    monkeypatch.setattr(widgets, "_ipython_display", lambda obj, raw=False: shown.append(obj))
+    explorer._ipython_display_()
+    snapshot, view = shown
+    assert set(snapshot) == {"text/html", "text/plain"}
+    html = snapshot["text/html"]
+    assert len(images(html)) == expected(Video.open(clip), 3.0).frames
+    assert explorer.breakdown.value in html and "static snapshot" in html
+    marker = f"data-mimo-fallback-for='IPY_MODEL_{explorer.model_id}'"
+    assert marker in html
+    assert view["application/vnd.jupyter.widget-view+json"]["model_id"] == explorer.model_id
+    assert view["text/html"] == ""  # the snapshot is not repeated where no widget state was saved
+    # The rule that hides the snapshot lives inside the widget: only a rendered widget applies it.
+    hider = [c for c in explorer.children if isinstance(c, ipywidgets.HTML) and "<style>" in c.value]
+    assert len(hider) == 1 and f"[data-mimo-fallback-for='IPY_MODEL_{explorer.model_id}']" in hider[0].value
+    assert "display:none" in hider[0].value and render.EXPLORER_CLASS in explorer._dom_classes
 
 
 def test_token_cost_explorer_follows_its_controls() -> None:
     explorer = widgets.TokenCostExplorer(debounce=0)
-    assert numbers(explorer.total.value)[0] == explain_video_tokens(60, 1920, 1080).total == 17240
+    assert numbers(explorer.numbers.value)[0] == explain_video_tokens(60, 1920, 1080).total == 17240
     drawn = explorer.plots_drawn
     explorer.duration.value = 600
     explorer.fps.value = 5.0
@@ -190,11 +320,20 @@ def test_token_cost_explorer_follows_its_controls() -> None:
     explorer.mute.value = True
     b = explain_video_tokens(600, 720, 1280, 5.0, "max", mute=True)
     assert b.audio == 0
-    assert numbers(explorer.total.value)[0] == b.total
+    assert numbers(explorer.numbers.value)[0] == b.total
     assert render.breakdown_html(b) == explorer.breakdown.value
     assert explorer.plots_drawn > drawn
-    (img,) = images(explorer.plot.value)
+    (img,) = images(explorer.view.value)
     assert img["src"].startswith("data:image/png;base64,")
+
+
+def test_token_cost_explorer_plot_is_cached() -> None:
+    explorer = widgets.TokenCostExplorer(debounce=0)
+    first = explorer.view.value
+    explorer.fps.value = 3.0
+    drawn = explorer.plots_drawn
+    explorer.fps.value = 2.0
+    assert explorer.plots_drawn == drawn and explorer.view.value == first
 
 
 def test_token_cost_explorer_custom_size_and_prices() -> None:
@@ -204,9 +343,37 @@ def test_token_cost_explorer_custom_size_and_prices() -> None:
     assert not explorer.width.disabled
     explorer.width.value, explorer.height.value = 1000, 50
     b = explain_video_tokens(60, 1000, 50)
-    assert numbers(explorer.total.value)[0] == b.total
+    assert numbers(explorer.numbers.value)[0] == b.total
     assert f"{estimate_cost(b, prices).total:.6f} EUR" in explorer.cost.value and "my quote" in explorer.cost.value
-    assert "text/html" in explorer._repr_mimebundle_()
+
+
+def test_price_citation_is_one_folded_line(clip: Path) -> None:
+    prices = load_prices()
+    for explorer in (widgets.FrameExplorer(Video.open(clip), debounce=0), widgets.TokenCostExplorer(debounce=0)):
+        cost = explorer.cost.value
+        assert cost.count("<details") == 1 and cost.count(html_escape(prices.source)) == 1
+        summary = re.search(r"<summary>(.*?)</summary>", cost).group(1)
+        assert summary == f"mimo-v2.5 prices in CNY per 1M tokens, as of {prices.as_of}"
+        assert "<br" not in cost
+
+
+def test_toggle_labels_are_not_cut(clip: Path) -> None:
+    explorer = widgets.FrameExplorer(Video.open(clip), debounce=0)
+    for toggle, label in ((explorer.media_resolution, "media_resolution"), (explorer.size, "show frames at")):
+        assert toggle.style.button_width == "auto"  # each button as wide as its label
+        (row,) = [r for r in rows_of(explorer) if toggle in getattr(r, "children", ())]
+        tag = row.children[0]
+        assert tag.value == label and tag.layout.width == explorer.fps.style.description_width  # one label column
+    assert [label for label, _ in explorer.size.options] == ["model view", "native size"]
+
+
+def rows_of(explorer: widgets.Explorer) -> list:
+    found, todo = [], list(explorer.children)
+    while todo:
+        widget = todo.pop()
+        found.append(widget)
+        todo += list(getattr(widget, "children", ()))
+    return found
 
 
 def test_presets_cover_360p_to_4k_both_ways() -> None:
@@ -300,3 +467,60 @@ def test_display_stream_in_a_real_ipython_shell(monkeypatch: pytest.MonkeyPatch)
     ids = {p["transient"]["display_id"] for p in published}
     assert len(ids) == 1 and not published[0].get("update") and all(p.get("update") for p in published[1:])
     assert published[-1]["data"]["text/html"] == render.completion_html(done)
+
+
+class AsyncWordStream(WordStream):
+    """The async twin: ``async for`` yields the same deltas, one event-loop turn apart."""
+
+    async def __aiter__(self):
+        for delta in WordStream.__iter__(self):
+            await asyncio.sleep(0)
+            yield delta
+
+
+def test_display_stream_async_updates_one_area(notebook: list[FakeHandle]) -> None:
+    done = spec_example_completion()
+    result = asyncio.run(widgets.display_stream_async(AsyncWordStream(done), min_interval=0))
+    assert result is done and len(notebook) == 1
+    updates = notebook[0].updates
+    assert len(updates) > 20
+    assert updates[-1] == {"text/html": render.completion_html(done), "text/plain": render.completion_text(done)}
+
+
+def test_display_stream_async_with_the_async_clients_stream(notebook: list[FakeHandle]) -> None:
+    from mimo_nb.client import AsyncCompletionStream
+
+    done = spec_example_completion()
+    result = asyncio.run(widgets.display_stream_async(AsyncCompletionStream.from_completion(done), min_interval=0))
+    assert result is done and notebook[0].updates[-1]["text/html"] == render.completion_html(done)
+
+
+def test_display_stream_async_keeps_the_partial_answer_when_broken(notebook: list[FakeHandle]) -> None:
+    with pytest.raises(StreamInterruptedError):
+        asyncio.run(widgets.display_stream_async(AsyncWordStream(spec_example_completion(), fail_after=25),
+                                                 min_interval=3600))
+    assert "the stream broke off" in notebook[0].updates[-1]["text/html"]
+
+
+def test_display_stream_async_does_not_block_the_loop(notebook: list[FakeHandle]) -> None:
+    async def main() -> int:
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await asyncio.sleep(0)
+
+        task = asyncio.create_task(ticker())
+        await widgets.display_stream_async(AsyncWordStream(spec_example_completion()), min_interval=0)
+        task.cancel()
+        return ticks
+
+    assert asyncio.run(main()) > 10  # other tasks ran while the answer streamed
+
+
+def test_display_stream_async_outside_a_notebook_prints(capsys: pytest.CaptureFixture[str]) -> None:
+    done = spec_example_completion()
+    assert asyncio.run(widgets.display_stream_async(AsyncWordStream(done))) is done
+    assert "[answer]" in capsys.readouterr().out
