@@ -1136,7 +1136,7 @@ class _AskRun:
         if self.prices is None:
             return np.zeros(len(self.items))
         p = self.prices
-        return (self.est_prompt * p.input + output_tokens * p.output) / 1e6
+        return np.asarray((self.est_prompt * p.input + output_tokens * p.output) / 1e6, dtype=np.float64)
 
     def _source(self, position: int) -> Any:
         row = self.corpus._table.iloc[position]
@@ -1144,12 +1144,13 @@ class _AskRun:
 
     async def _prepare(self, item: _Item) -> None:
         try:
-            item.prepared = await self.client.build_request(
+            prepared = await self.client.build_request(
                 self._source(item.position), self.prompt, fps=self.fps, media_resolution=self.media_resolution,
                 system=self.system, max_completion_tokens=self.max_completion_tokens, **self.extra)
+            item.prepared = prepared
             cache = self.client.cache
             if cache is not None:  # hashing the file is blocking: off the loop
-                item.cached = await asyncio.to_thread(lambda: cache.get(item.prepared.cache_material()) is not None)
+                item.cached = await asyncio.to_thread(lambda: cache.get(prepared.cache_material()) is not None)
         except MimoError as exc:
             item.status, item.error_type, item.error = STATUS_ERROR, type(exc).__name__, str(exc)
 

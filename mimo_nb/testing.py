@@ -335,11 +335,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802  (http.server's naming)
         owner = self.server.owner
+        arrived = time.monotonic()  # when a quota counts the request
         self._request_id = f"req-{uuid.uuid4().hex[:12]}"
         raw = self._read_body()
-        if not owner._through_door() and self._client_gone():
-            self.close_connection = True  # held at the door and abandoned: never processed
-            return
+        if not owner._through_door():
+            if self._client_gone():
+                self.close_connection = True  # held at the door and abandoned: never processed
+                return
+            arrived = time.monotonic()  # it comes in when the door opens
         fault = owner._next_fault()
         scheme, auth_ok = self._auth()
         try:
@@ -347,7 +350,7 @@ class _Handler(BaseHTTPRequestHandler):
         except (UnicodeDecodeError, json.JSONDecodeError):
             body = None
         problems = validate_payload(body) if body is not None else ["the body is not valid JSON"]
-        over_quota = owner._over_quota(body) if auth_ok and not problems and fault.kind == "ok" else None
+        over_quota = owner._over_quota(body, arrived) if auth_ok and not problems and fault.kind == "ok" else None
         owner._record(RecordedRequest(
             method="POST", path=self.path,
             headers={k.lower(): ("<redacted>" if k.lower() in ("api-key", "authorization") else v)
@@ -502,30 +505,33 @@ class MockMimoServer:
         with self._lock:
             return sum(1 for r in self.requests if r.fault == "quota")
 
-    def _over_quota(self, body: Any) -> float | None:
-        """Admit a request against the quota (None), or the seconds until it would fit."""
+    def _over_quota(self, body: Any, arrived: float) -> float | None:
+        """Admit a request that ``arrived`` (monotonic s) against the quota (None), or the seconds until it fits.
+
+        Only requests that arrived in the window before this one count, whichever thread
+        finished weighing its request first.
+        """
         quota = self.quota
         if quota is None:
             return None
-        tokens = (quota.charge or request_token_charge)(body)
+        tokens = (quota.charge or request_token_charge)(body)  # probing the videos takes a while: not under the lock
         with self._lock:
-            now = time.monotonic()
-            log = self._quota_log
-            while log and log[0][0] <= now - quota.window:
-                log.popleft()
-            count, held = len(log), sum(t for _, t in log)
+            start = arrived - quota.window
+            self._quota_log = deque(e for e in self._quota_log if e[0] > start - quota.window)  # keep two windows
+            inside = sorted(e for e in self._quota_log if start < e[0] <= arrived)
+            count, held = len(inside), sum(t for _, t in inside)
 
             def fits(count: int, held: int) -> bool:
                 return ((quota.requests_per_minute is None or count + 1 <= quota.requests_per_minute)
                         and (quota.tokens_per_minute is None or held + tokens <= quota.tokens_per_minute))
 
             if fits(count, held):
-                log.append((now, tokens))
+                self._quota_log.append((arrived, tokens))
                 return None
-            for arrived, weight in log:
+            for when, weight in inside:
                 count, held = count - 1, held - weight
                 if fits(count, held):
-                    return max(arrived + quota.window - now, 0.001)
+                    return max(when + quota.window - arrived, 0.001)
             return quota.window  # larger than the whole quota: never fits
 
     # -- the door: hold requests at a known point (kill-and-resume tests) --
