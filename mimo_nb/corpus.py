@@ -51,6 +51,8 @@ from .limits import BASE64_LIMIT_BYTES, base64_length
 from .pricing import Prices, estimate_cost, estimate_text_tokens, load_prices
 from .tokens import (
     FPS_DEFAULT,
+    MAX_FRAMES,
+    _sampled_frame_count_array,
     explain_video_tokens_array,
     validate_fps,
     validate_media_resolution,
@@ -230,27 +232,29 @@ def _probe_chunk(sources: list[str], timeout: float) -> list[dict[str, Any]]:
 # ---- Executors -------------------------------------------------------------------------------
 
 
-def default_executor(max_workers: int | None = None) -> ProcessPoolExecutor:
-    """A local process pool, one process per core; workers start clean (forkserver, else spawn).
+_shared_pool: ProcessPoolExecutor | None = None
 
-    A clean start (not ``fork``) is safe from a notebook's threads; the first task costs each
-    worker about half a second to import PyAV and numpy.
+
+def default_executor() -> ProcessPoolExecutor:
+    """The session's local process pool: one worker per core, started on first use, then reused.
+
+    Workers start clean (forkserver where there is one, else spawn: never ``fork``, which is
+    unsafe from a notebook's threads) and each pays about half a second to import PyAV and
+    numpy, once: later scans and maps reuse them. The pool is shut down when Python exits,
+    and replaced if a worker died.
     """
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    return ProcessPoolExecutor(max_workers or os.cpu_count() or 2, mp_context=multiprocessing.get_context(method))
+    global _shared_pool
+    if _shared_pool is None or getattr(_shared_pool, "_broken", False):
+        method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+        _shared_pool = ProcessPoolExecutor(os.cpu_count() or 2, mp_context=multiprocessing.get_context(method))
+    return _shared_pool
 
 
 @contextlib.contextmanager
 def _executor(executor: Executor | None) -> Iterator[tuple[Executor, int]]:
-    """The given executor (left running) or a default pool (shut down after); and its width."""
-    if executor is not None:
-        yield executor, _workers_of(executor)
-        return
-    pool = default_executor()
-    try:
-        yield pool, _workers_of(pool)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    """The given executor, or the session's default pool; and how many tasks it runs at once."""
+    pool = executor if executor is not None else default_executor()
+    yield pool, _workers_of(pool)
 
 
 def _workers_of(executor: Executor) -> int:
@@ -417,8 +421,9 @@ class Corpus:
             source: a folder (scanned recursively for video files), a glob (``"data/**/*.mp4"``),
                 a list of paths or URLs, or a CSV/Parquet manifest (or DataFrame) with a path
                 column (relative paths are taken from the manifest's folder; other columns kept).
-            executor: any :class:`concurrent.futures.Executor`; default a local process pool.
-                On a Dask cluster: ``distributed.Client(...).get_executor()``.
+            executor: any :class:`concurrent.futures.Executor`; default the session's local
+                process pool (:func:`default_executor`). On a Dask cluster:
+                ``distributed.Client(...).get_executor()``.
             progress: a tqdm progress bar.
             path_column: the manifest's path column (default: path, url, file, video or filename).
             timeout: seconds allowed to probe one file (URLs are downloaded to probe them).
@@ -802,12 +807,40 @@ class _Totals:
     largest: int
 
 
-def _totals(corpus: Corpus, fps: float, media_resolution: str) -> _Totals:
-    d, w, h, mute = corpus._columns()
-    parts = explain_video_tokens_array(d, w, h, fps, media_resolution, mute)
-    video = parts["total"]
-    return _Totals(int(parts["frames"].sum()), int(parts["vision"].sum()), int(parts["audio"].sum()),
-                   int(video.sum()), int(video.max()) if video.size else 0)
+class _Table:
+    """The probed rows as arrays, with what stays the same from one setting to the next.
+
+    Rows that share a frame size and a sampled frame count cost the same vision, timestamp
+    and special tokens (steps 2-4 of the formula see nothing else), and audio does not depend
+    on the setting at all. So each setting computes step 1 for every row, then the array
+    estimator once per (size, frame count) pair present, and looks the rows up: three to four
+    times quicker on a million rows than the estimator over every row, and exactly equal to it.
+    """
+
+    def __init__(self, corpus: Corpus) -> None:
+        self.d, self.w, self.h, self.mute = corpus._columns()
+        sizes, self.size_id = np.unique((self.w << 32) | self.h, return_inverse=True)
+        self.pairs = len(sizes) * (MAX_FRAMES + 1)
+        self.grouped = 0 < self.pairs <= 4 * len(self.d)  # else a lookup table would outgrow the data
+        self.audio = explain_video_tokens_array(self.d, self.w, self.h, FPS_DEFAULT, "default", self.mute)["audio"]
+
+    def totals(self, fps: float, media_resolution: str) -> _Totals:
+        if not self.grouped:
+            parts = explain_video_tokens_array(self.d, self.w, self.h, fps, media_resolution, self.mute)
+            frames, vision, video = parts["frames"], parts["vision"], parts["total"]
+        else:
+            frames = _sampled_frame_count_array(self.d, np.float64(fps))  # step 1, as the estimator does it
+            pair = self.size_id * (MAX_FRAMES + 1) + frames
+            stand_in = np.full(self.pairs, -1, dtype=np.int64)
+            stand_in[pair] = np.arange(len(pair))  # one row standing for each pair present
+            present = np.flatnonzero(stand_in >= 0)
+            rows = stand_in[present]
+            parts = explain_video_tokens_array(self.d[rows], self.w[rows], self.h[rows], fps, media_resolution, True)
+            by_pair = np.zeros((2, self.pairs), dtype=np.int64)
+            by_pair[0, present], by_pair[1, present] = parts["vision"], parts["total"]
+            vision, video = by_pair[0, pair], by_pair[1, pair] + self.audio
+        return _Totals(int(frames.sum()), int(vision.sum()), int(self.audio.sum()), int(video.sum()),
+                       int(video.max()) if video.size else 0)
 
 
 @dataclass(frozen=True)
@@ -831,9 +864,10 @@ class Forecast:
             raise LimitError(f"output_tokens must be a non-negative integer, got {output_tokens!r}.")
         videos = int(corpus.ok.sum())
         text = estimate_text_tokens((system or "") + prompt) if prompt or system else 0
+        table = _Table(corpus)
         rows = []
         for f, r in settings:
-            t = _totals(corpus, f, r)
+            t = table.totals(f, r)
             prompt_tokens = t.video + text * videos
             output = output_tokens * videos
             cost = estimate_cost(prompt_tokens, prices, output_tokens=output)

@@ -21,7 +21,7 @@ import pytest
 import mimo_nb as mn
 from conftest import IN_CI
 from mimo_nb._pacing import Pacer, minimum_wall_time
-from mimo_nb.corpus import FPS_GRID, SaveContactSheet, size_class
+from mimo_nb.corpus import FPS_GRID, SaveContactSheet, _Table, size_class
 from mimo_nb.samples import generate_clip
 from mimo_nb.testing import MockMimoServer, Quota, request_token_charge
 
@@ -200,6 +200,26 @@ def test_forecast_equals_the_scalar_formula(corpus: mn.Corpus, folder: Path) -> 
     for v, tokens in zip(videos, corpus.video_tokens(2.0, "max")):
         assert tokens == v.estimate(2.0, "max").total
     assert "Forecast" in forecast._repr_html_() and "data:image/png" in forecast._repr_html_()
+
+
+def test_forecast_of_a_large_table_equals_the_scalar_formula() -> None:
+    rng = np.random.default_rng(7)
+    sizes = np.array([(1920, 1080), (1080, 1920), (3840, 2160), (20, 900), (640, 16), (33, 33)])
+    n = 4000  # many rows, few sizes: the forecast groups rows by (size, frame count)
+    pick = rng.integers(0, len(sizes), n)
+    durations = np.concatenate([[0.01, 0.05, 5000.0, 204.8, 204.85], rng.uniform(0.1, 900, n - 5)])
+    frame = pd.DataFrame({"path": [f"v{i}.mp4" for i in range(n)], "duration": durations,
+                          "width": sizes[pick, 0], "height": sizes[pick, 1], "has_audio": rng.random(n) < 0.5})
+    corpus = mn.Corpus.from_pandas(frame)
+    assert _Table(corpus).grouped
+    rows = list(zip(durations.tolist(), sizes[pick, 0].tolist(), sizes[pick, 1].tolist(), (~frame["has_audio"]).tolist()))
+    forecast = corpus.forecast([0.1, 2.0, 2.1, 10.0], ["default", "max"], output_tokens=0)
+    for row in forecast.rows:
+        per_video = [mn.estimate_video_tokens(d, w, h, row["fps"], row["media_resolution"], m) for d, w, h, m in rows]
+        assert (row["prompt_tokens"], row["largest_video_tokens"]) == (sum(per_video), max(per_video))
+        assert row["vision_tokens"] == sum(mn.explain_video_tokens(d, w, h, row["fps"], row["media_resolution"]).vision
+                                           for d, w, h, _ in rows)
+        assert row["prompt_tokens"] == int(corpus.video_tokens(row["fps"], row["media_resolution"]).sum())
 
 
 def test_max_fps_is_exact_on_the_grid(corpus: mn.Corpus, folder: Path) -> None:
