@@ -1,27 +1,30 @@
 """Pacing to an account's quotas: at most N requests and T tokens in any window (a minute).
 
-:class:`Pacer` is a sliding-window log: it remembers what it admitted in the last window and
-admits the next request as soon as the request's tokens (and one request) fit beside them. It
-is written here rather than taken from a library because the two rate limiters that fit an
-asyncio program both admit too much against a "per minute" quota: ``aiolimiter`` is a leaky
-bucket (a full bucket plus a minute of refill lets through twice the quota within one minute),
-and ``limits``' moving window counts hits but cannot wait for room or weigh a request by its
-tokens. A window log is exact, small, and weighs each request by what it will cost.
+:class:`Pacer` is a sliding-window log: it admits the next request as soon as its tokens (and
+one request) fit beside what the last window holds. It is written here rather than taken from
+a library because the rate limiters that fit an asyncio program admit too much against a
+"per minute" quota: ``aiolimiter`` is a leaky bucket (a full bucket plus a minute of refill
+lets twice the quota through within one minute), and ``limits``' moving window counts hits
+but cannot wait for room or weigh a request by its tokens.
 
-The log is kept in the client's clock, and the server counts a request when it *arrives*,
-later by a varying delay; ``margin`` (seconds) widens the window so that a request which
-arrived late at the server is still inside our window. Requests are admitted in order (first
-come, first served), so a large request is never starved by small ones.
+When does a request count? The server counts it at some moment we cannot see: when it
+arrives, or when it is answered. Both lie between our admitting it and our receiving the
+answer. So a request holds its place while it is in flight, and from the moment its answer (or
+its error) reaches us it holds it for one more full window. No clock has to agree with the
+server's and no network delay has to be guessed: whatever moment the server counts, its
+window has ended before ours. The price is one round trip per window, a few percent of a
+minute. Requests are admitted in order (first come, first served).
 
 >>> pacer = Pacer(requests_per_minute=60, tokens_per_minute=100_000)
 >>> ticket = await pacer.acquire(tokens=3_000)     # waits until the window has room
->>> pacer.settle(ticket, tokens=3_400)             # the truth was larger: count the truth
+>>> ...                                            # send the request
+>>> pacer.settle(ticket, tokens=3_400)             # done; count the truth if it was larger
 """
 from __future__ import annotations
 
 import asyncio
+import math
 import time
-from collections import deque
 from dataclasses import dataclass
 from typing import Callable
 
@@ -30,12 +33,12 @@ from .errors import LimitError
 __all__ = ["Pacer", "Ticket", "minimum_wall_time"]
 
 
-@dataclass
+@dataclass(eq=False)
 class Ticket:
-    """One admitted request as the window remembers it (``tokens`` may be raised by settle)."""
+    """One admitted request: ``done`` is when its answer came (infinite while in flight)."""
 
-    at: float
     tokens: int
+    done: float = math.inf
 
 
 class Pacer:
@@ -45,13 +48,12 @@ class Pacer:
         requests_per_minute: at most this many requests per window (None: no request quota).
         tokens_per_minute: at most this many tokens per window (None: no token quota).
         window: the quota's period in seconds (60 for "per minute").
-        margin: seconds added to the window, for the time a request takes to reach the server.
+        margin: seconds added to the window, for a server whose clock runs slow (default 0).
         clock: a monotonic clock (seconds); tests may pass their own.
     """
 
     def __init__(self, requests_per_minute: int | None = None, tokens_per_minute: int | None = None, *,
-                 window: float = 60.0, margin: float | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 window: float = 60.0, margin: float = 0.0, clock: Callable[[], float] = time.monotonic) -> None:
         for name, value in (("requests_per_minute", requests_per_minute), ("tokens_per_minute", tokens_per_minute)):
             if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
                 raise LimitError(f"{name} must be a positive integer or None, got {value!r}.")
@@ -60,13 +62,11 @@ class Pacer:
         self.requests_per_minute = requests_per_minute
         self.tokens_per_minute = tokens_per_minute
         self.window = float(window)
-        # 2% of the window, at most a second: covers upload and scheduling delays without
-        # costing a long run more than 2% of its time.
-        self.margin = min(1.0, 0.02 * self.window) if margin is None else float(margin)
+        self.margin = float(margin)
         self._clock = clock
-        self._log: deque[Ticket] = deque()
-        self._tokens = 0
+        self._log: list[Ticket] = []
         self._lock = asyncio.Lock()
+        self._settled = asyncio.Event()
 
     @property
     def limited(self) -> bool:
@@ -81,50 +81,48 @@ class Pacer:
                 "window: it could never be sent. Lower fps or max_completion_tokens, or raise tokens_per_minute."
             )
 
-    def _expire(self, now: float) -> None:
-        span = self.window + self.margin
-        while self._log and self._log[0].at <= now - span:
-            self._tokens -= self._log.popleft().tokens
-
     def _fits(self, count: int, held: int, tokens: int) -> bool:
         return ((self.requests_per_minute is None or count + 1 <= self.requests_per_minute)
                 and (self.tokens_per_minute is None or held + tokens <= self.tokens_per_minute))
 
-    def _wait_needed(self, tokens: int, now: float) -> float:
-        """Seconds until a request of ``tokens`` fits beside what the window holds (0: now)."""
-        self._expire(now)
-        count, held = len(self._log), self._tokens
+    def _wait_needed(self, tokens: int, now: float) -> float | None:
+        """Seconds until a request of ``tokens`` fits (0: now; None: only a request in flight can make room)."""
+        span = self.window + self.margin
+        self._log = [t for t in self._log if t.done > now - span]  # those whose window has ended leave
+        count, held = len(self._log), sum(t.tokens for t in self._log)
         if self._fits(count, held, tokens):
             return 0.0
-        for ticket in self._log:  # the oldest leave first: after which one is there room?
-            count, held = count - 1, held - ticket.tokens
+        for ticket in sorted((t for t in self._log if t.done < math.inf), key=lambda t: t.done):
+            count, held = count - 1, held - ticket.tokens  # the earliest answered leave first
             if self._fits(count, held, tokens):
-                return max(ticket.at + self.window + self.margin - now, 1e-3)
-        return 0.0  # an empty window always has room (check() refused what never fits)
+                return max(ticket.done + span - now, 1e-3)
+        return None
 
     async def acquire(self, tokens: int = 0) -> Ticket:
-        """Wait until one request of ``tokens`` fits both quotas, then record it and return its ticket."""
+        """Wait until one request of ``tokens`` fits both quotas; it then holds its place until settled."""
         self.check(tokens)
-        async with self._lock:  # first come, first served
-            while True:
-                now = self._clock()
-                wait = self._wait_needed(tokens, now)
-                if wait <= 0:
-                    break
-                await asyncio.sleep(wait)
-            ticket = Ticket(now, int(tokens))
-            if self.limited:
-                self._log.append(ticket)
-                self._tokens += ticket.tokens
+        ticket = Ticket(int(tokens))
+        if not self.limited:
             return ticket
+        async with self._lock:  # first come, first served
+            while (wait := self._wait_needed(ticket.tokens, self._clock())) != 0.0:
+                self._settled.clear()
+                try:  # until the oldest leaves, or an answer comes in and changes the picture
+                    await asyncio.wait_for(self._settled.wait(), timeout=wait)
+                except asyncio.TimeoutError:
+                    pass
+            self._log.append(ticket)
+        return ticket
 
-    def settle(self, ticket: Ticket, tokens: int) -> None:
-        """Count ``tokens`` for an admitted request if the truth (its usage) exceeds what was held."""
-        extra = int(tokens) - ticket.tokens
-        if extra > 0 and self.limited:
-            ticket.tokens += extra
-            if ticket in self._log:
-                self._tokens += extra
+    def settle(self, ticket: Ticket, tokens: int | None = None) -> None:
+        """The request is over (answered or failed): it holds its place for one window from now.
+
+        ``tokens`` is what it really used (its usage), counted if more than it was admitted with.
+        """
+        ticket.done = self._clock()
+        if tokens is not None and tokens > ticket.tokens:
+            ticket.tokens = int(tokens)
+        self._settled.set()
 
 
 def minimum_wall_time(charges: list[int], *, requests_per_minute: int | None, tokens_per_minute: int | None,

@@ -1204,7 +1204,8 @@ class _AskRun:
         started = time.monotonic()
         if len(self.items):
             self.pacer.check(int(self.charge.max()))
-        await self._prepare_all()
+        if dry_run or self.client.cache is not None:  # to know what the cache holds before starting
+            await self._prepare_all()
         forecast = self._forecast()
         to_send = [k for k, it in enumerate(self.items) if not it.cached and not it.status]
         minimum = minimum_wall_time([int(self.charge[k]) for k in to_send],
@@ -1244,10 +1245,20 @@ class _AskRun:
             bar.close()
 
     def _over_budget(self, k: int) -> bool:
+        """True if request k, at its most, could take the spend past max_cost (in-flight ones at their most)."""
         return self.max_cost is not None and self.spent + self.reserved + self.worst_cost[k] > self.max_cost
+
+    def _over_budget_now(self, k: int) -> bool:
+        """The same check for request k once it holds its own reservation."""
+        if self.max_cost is not None and self.spent + self.reserved > self.max_cost:
+            self.stopped = True
+            return True
+        return False
 
     async def _one(self, k: int) -> None:
         item = self.items[k]
+        if item.prepared is None and not item.status:  # no cache to check: built just before it is sent
+            await self._prepare(item)
         if item.status:  # failed while preparing
             return
         if item.cached:
@@ -1260,10 +1271,15 @@ class _AskRun:
         self.reserved += self.worst_cost[k]
         try:
             ticket = await self.pacer.acquire(int(self.charge[k]))
-            await self._send(item)
-            usage = item.completion.usage if item.completion is not None else None
-            if usage is not None:
-                self.pacer.settle(ticket, usage.total_tokens)
+            if self._over_budget_now(k):  # answers that came in while we waited cost more than thought
+                item.status, item.error = STATUS_SKIPPED, "not sent: max_cost would be crossed"
+                self.pacer.settle(ticket, 0)
+                return
+            try:
+                await self._send(item)
+            finally:  # answered, failed or cancelled: the request keeps its place for a window from now
+                usage = item.completion.usage if item.completion is not None else None
+                self.pacer.settle(ticket, usage.total_tokens if usage is not None else None)
         finally:
             self.reserved -= self.worst_cost[k]
 

@@ -310,17 +310,28 @@ def test_map_on_the_process_pool_ships_notebook_functions(corpus: mn.Corpus, tmp
 # ---- Pacing ----------------------------------------------------------------------------------
 
 
-def test_pacer_waits_for_the_oldest_to_leave_the_window() -> None:
+def test_pacer_holds_each_request_for_a_window_after_its_answer() -> None:
     now = [100.0]
-    pacer = Pacer(requests_per_minute=3, tokens_per_minute=1000, window=60.0, margin=1.0, clock=lambda: now[0])
-    for at, tokens in [(100.0, 400), (110.0, 400), (120.0, 100)]:
-        now[0] = at
-        asyncio.run(pacer.acquire(tokens))
-    now[0] = 125.0
-    assert pacer._wait_needed(100, now[0]) == pytest.approx(100 + 61 - 125)  # the 4th request: first must leave
-    assert pacer._wait_needed(700, now[0]) == pytest.approx(110 + 61 - 125)  # 700 tokens: two must leave
-    with pytest.raises(mn.LimitError, match="could never be sent"):
-        pacer.check(1001)
+
+    async def run() -> None:
+        pacer = Pacer(requests_per_minute=3, tokens_per_minute=1000, window=60.0, clock=lambda: now[0])
+        tickets = []
+        for at, tokens in [(100.0, 400), (110.0, 400), (120.0, 100)]:
+            now[0] = at
+            tickets.append(await pacer.acquire(tokens))
+        now[0] = 125.0
+        assert pacer._wait_needed(100, now[0]) is None  # all three in flight: only an answer can make room
+        for ticket, done in zip(tickets, (101.0, 112.0, 121.0)):
+            pacer.settle(ticket)
+            ticket.done = done  # answered then (the fake clock stood still)
+        assert pacer._wait_needed(100, now[0]) == pytest.approx(101 + 60 - 125)  # the 4th request: one must leave
+        assert pacer._wait_needed(700, now[0]) == pytest.approx(112 + 60 - 125)  # 700 tokens: two must leave
+        pacer.settle(tickets[0], tokens=900)  # it really used more: the truth counts
+        assert pacer._log[0].tokens == 900
+        with pytest.raises(mn.LimitError, match="could never be sent"):
+            pacer.check(1001)
+
+    asyncio.run(run())
     assert minimum_wall_time([400] * 5, requests_per_minute=None, tokens_per_minute=1000, window=60) == 120.0
     assert minimum_wall_time([1] * 7, requests_per_minute=3, tokens_per_minute=None, window=10) == 20.0
 
@@ -345,15 +356,16 @@ async def _ask(corpus: mn.Corpus, server: MockMimoServer, **kwargs: object) -> m
 
 
 def test_paced_ask_meets_no_429_where_unpaced_does(corpus: mn.Corpus) -> None:
-    charges = [int(c) for c in corpus.video_tokens(1.0) + mn.estimate_text_tokens(PROMPT) + 200]
+    # max_completion_tokens covers the stand-in's canned usage (2,109 tokens), as a true estimate would
+    charges = [int(c) for c in corpus.video_tokens(1.0) + mn.estimate_text_tokens(PROMPT) + 2100]
     quota = Quota(tokens_per_minute=3 * max(charges), requests_per_minute=4, window=1.0)
     with MockMimoServer(api_key=KEY, delay=0.02, quota=quota) as server:
-        paced = asyncio.run(_ask(corpus, server, max_completion_tokens=200, concurrency=4, window=1.0,
+        paced = asyncio.run(_ask(corpus, server, max_completion_tokens=2100, concurrency=4, window=1.0,
                                  tokens_per_minute=quota.tokens_per_minute, requests_per_minute=4))
         assert server.quota_rejections == 0 and paced.counts() == {"answered": len(CLIPS)}
         assert len(server.requests) == len(CLIPS) and paced.minimum_seconds > 0
         server.reset()
-        unpaced = asyncio.run(_ask(corpus, server, max_completion_tokens=200, concurrency=4))
+        unpaced = asyncio.run(_ask(corpus, server, max_completion_tokens=2100, concurrency=4))
         assert server.quota_rejections > 0 and unpaced.counts()["error"] == server.quota_rejections
 
 
