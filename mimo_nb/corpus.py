@@ -34,6 +34,7 @@ import math
 import multiprocessing
 import os
 import pickle
+import signal
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
@@ -246,8 +247,14 @@ def default_executor() -> ProcessPoolExecutor:
     global _shared_pool
     if _shared_pool is None or getattr(_shared_pool, "_broken", False):
         method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-        _shared_pool = ProcessPoolExecutor(os.cpu_count() or 2, mp_context=multiprocessing.get_context(method))
+        _shared_pool = ProcessPoolExecutor(os.cpu_count() or 2, mp_context=multiprocessing.get_context(method),
+                                           initializer=_ignore_interrupts)
     return _shared_pool
+
+
+def _ignore_interrupts() -> None:
+    """In a worker: Ctrl-C (a notebook's "interrupt") is for the parent, which cancels what is queued."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 @contextlib.contextmanager
@@ -696,7 +703,7 @@ def size_class(width: int, height: int) -> str:
     return label
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class CorpusSummary:
     """What a corpus holds, in numbers: renders as HTML with duration and file-size histograms."""
 
@@ -734,6 +741,9 @@ class CorpusSummary:
                                    zip(bad["name"][:8], bad["error_type"][:8], bad["error"][:8])),
             durations=tuple(ok["duration"].tolist()), sizes_mb=tuple((ok["size_bytes"].astype("float64") / 2**20).tolist()),
         )
+
+    def __repr__(self) -> str:
+        return f"<CorpusSummary {self.count} items: {self.probed} probed, {self.failed} failed, {self.hours:.2f} hours>"
 
     def __str__(self) -> str:
         lines = [f"{self.count} items from {self.source}: {self.probed} probed, {self.failed} failed",
@@ -843,7 +853,7 @@ class _Table:
                        int(video.max()) if video.size else 0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Forecast:
     """Tokens and cost of a corpus under one or more settings; ``to_pandas()`` is the table."""
 
@@ -879,7 +889,13 @@ class Forecast:
         return cls(tuple(rows), videos, len(corpus) - videos, prices, output_tokens, text)
 
     def to_pandas(self) -> pd.DataFrame:
+        """One row per setting: frames, vision, audio, prompt, output and total tokens, cost."""
         return _need_pandas().DataFrame(list(self.rows))
+
+    def __repr__(self) -> str:
+        settings = ", ".join(f"fps {r['fps']:g} {r['media_resolution']}" for r in self.rows[:6])
+        more = f" and {len(self.rows) - 6} more" if len(self.rows) > 6 else ""
+        return f"<Forecast of {self.videos:,} videos: {settings}{more}>"
 
     def plot(self, ax: Any = None) -> Any:
         """Total tokens (and cost, right axis) against fps, one line per media_resolution."""
@@ -937,7 +953,7 @@ def _fmt_cell(value: Any, currency: str = "") -> str:
     return html.escape(str(value))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class FpsChoice:
     """The largest fps on the 0.1 grid within a budget; ``curve`` holds every grid point."""
 
@@ -960,6 +976,9 @@ class FpsChoice:
         curve = tuple((r["fps"], r["total_tokens"], r["cost"]) for r in forecast.rows)
         fits = [f for f, t, c in curve if (tokens is None or t <= tokens) and (cost is None or c <= cost)]
         return cls(max(fits) if fits else None, media_resolution, tokens, cost, curve, forecast.prices, forecast.videos)
+
+    def __repr__(self) -> str:
+        return f"<FpsChoice {self}>"
 
     @property
     def total_tokens(self) -> int | None:
@@ -1035,7 +1054,7 @@ class _Item:
     error: str | None = None
 
 
-@dataclass
+@dataclass(repr=False)
 class CorpusAnswers:
     """The outcome of :meth:`Corpus.ask`: per item the estimate, the answer (or error) and its cost."""
 
@@ -1106,6 +1125,9 @@ class CorpusAnswers:
             answers[column] = answers[column].astype("Int64")
         return pd.concat([scan.reset_index(drop=True), answers], axis=1)
 
+    def __repr__(self) -> str:
+        return f"<CorpusAnswers {self}>"
+
     def __str__(self) -> str:
         currency = self.prices.currency if self.prices else ""
         counts = ", ".join(f"{k} {v}" for k, v in self.counts().items())
@@ -1116,6 +1138,10 @@ class CorpusAnswers:
             text += f"; spent {self.spent:.4f} {currency} (from the answers' usage)"
         if self.minimum_seconds:
             text += f". The quotas allow it in no less than {_duration(self.minimum_seconds)}"
+        cap = self.settings.get("max_cost")
+        if self.dry_run and cap is not None:
+            verdict = "within" if self.forecast_cost <= cap else "over, so the run would be refused:"
+            text += f". The forecast is {verdict} max_cost={cap:g}"
         return text + "."
 
     def _repr_html_(self) -> str:
@@ -1226,7 +1252,7 @@ class _AskRun:
             await self._send_all()
         return CorpusAnswers(self.corpus, self.items, self.est_prompt, self.est_cost, self.prices, forecast,
                              self.spent, dry_run, minimum, time.monotonic() - started,
-                             {"fps": self.fps, "media_resolution": self.media_resolution})
+                             {"fps": self.fps, "media_resolution": self.media_resolution, "max_cost": self.max_cost})
 
     async def _send_all(self) -> None:
         queue = list(range(len(self.items)))[::-1]
