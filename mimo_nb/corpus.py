@@ -915,17 +915,17 @@ class Forecast:
         ax.set_title(f"{self.videos:,} videos: prompt + {self.output_tokens:,} output tokens each", fontsize=10)
         return fig
 
-    def _per_token(self) -> float:
-        """Cost per token along the plot (prompt and output mixed as in the first row)."""
-        row = self.rows[0]
-        return row["cost"] / row["total_tokens"] if row["total_tokens"] else 0.0
-
+    # Every setting sends the same output tokens, so cost = total x input price + output x (output
+    # price - input price): an exact affine scale beside the token axis.
     def _tokens_to_cost(self, tokens: Any) -> Any:
-        return np.asarray(tokens) * self._per_token()
+        p, output = self.prices, self.output_tokens * self.videos
+        return (np.asarray(tokens) * p.input + output * (p.output - p.input)) / 1e6
 
     def _cost_to_tokens(self, cost: Any) -> Any:
-        per = self._per_token()
-        return np.asarray(cost) / per if per else np.asarray(cost) * 0
+        p, output = self.prices, self.output_tokens * self.videos
+        if not p.input:
+            return np.asarray(cost) * 0
+        return (np.asarray(cost) * 1e6 - output * (p.output - p.input)) / p.input
 
     def _repr_html_(self) -> str:
         from .render import figure_html

@@ -197,6 +197,7 @@ def test_forecast_equals_the_scalar_formula(corpus: mn.Corpus, folder: Path) -> 
         assert row.frames == sum(v.estimate(row.fps, row.media_resolution).frames for v in videos)
         scalar_cost = sum(mn.estimate_cost(t + text, prices, output_tokens=300).total for t in per_video)
         assert row.cost == pytest.approx(scalar_cost, rel=1e-12)
+        assert forecast._tokens_to_cost(row.total_tokens) == pytest.approx(row.cost, rel=1e-12)  # the plot's cost axis
     for v, tokens in zip(videos, corpus.video_tokens(2.0, "max")):
         assert tokens == v.estimate(2.0, "max").total
     assert "Forecast" in forecast._repr_html_() and "data:image/png" in forecast._repr_html_()
