@@ -1,20 +1,30 @@
-"""Sampling speed and memory: mimo_nb against the two obvious ways of getting the model's frames.
+"""Sampling speed and memory: mimo_nb against the decode floor and the obvious ways of getting the model's frames.
 
-    python benchmarks/bench_sampling.py            # all cases (about 10 minutes the first time)
-    python benchmarks/bench_sampling.py --quick    # the 1080p clip only
+    python benchmarks/bench_sampling.py            # both tables and the explorer (about 20 minutes; clips cached)
+    python benchmarks/bench_sampling.py --quick    # the 1080p rows only
 
-Clips (generated with mimo_nb.samples, cached in $TMPDIR/mimo_nb_bench):
-  A  60 s, 1920x1080, 30 fps, H.264, a keyframe every 250 frames (x264 veryfast: B-frames)
-  B  10 min, 1280x720, 30 fps, H.264 (x264 ultrafast, default GOP 250), to keep generation short
+Clips (made with mimo_nb.samples.generate_clip: pixel noise, H.264 x264 veryfast, 30 fps, no audio;
+cached in $TMPDIR/mimo_nb_bench):
+  A  60 s 1920x1080, a keyframe every 250 frames
+  B  10 min 1280x720, a keyframe every 250 frames
+  C  20 min 640x360, a keyframe every 30 frames
 
-For fps 0.5, 2 and 10 each case runs in its own process (so peak memory is its own) and returns
-the formula's frames at the formula's size, in one of three ways:
-  mimo_nb   Video.open(path).sample(fps): decode at the target size, keep only the planned frames
-            (default backend: PyAV); "mimo_nb[decord]" the same with MIMO_NB_BACKEND=decord
-  pyav_all  (a) decode every frame with PyAV; convert the planned ones to RGB; Pillow resize
-  decord    (b) decord VideoReader(path).get_batch(indices) at native size; Pillow resize
-Each run checks the frame counters drawn into the clip. Peak memory is the child's ru_maxrss
-minus its resident size before the work started. Not part of the test suite.
+Dense table (every frame must be decoded): A and B at fps 0.5, 2 and 10.
+Sparse table (seeking pays): B at fps 0.1, C at fps 0.5.
+
+Each method runs in its own process and returns the formula's frames at the formula's size:
+  floor      decode every frame with PyAV (frame + slice threads), convert nothing: the floor
+  pyav_pick  decode every frame with PyAV; convert the planned ones straight to the model size
+  pyav_seek  for each planned frame: seek to it (backward, keyframe), decode up to it, convert
+  decord     decord.VideoReader(path, width=, height=) (resizing inside decord), get_batch(indices)
+  mimo_nb    mn.Video.open(path).sample(fps): the probe (one demux pass) is timed too
+Every method's frames are checked against the frame counters drawn into the clip. Memory is the
+child's peak RSS minus its RSS before the work. Ratios are to the floor measured in the same
+row of the same run (the machine is shared and noisy: compare ratios, not seconds).
+
+The explorer rows time a FrameExplorer on clip C at a new fps setting: first paint (the keyframe
+preview) and the full grid (every exact frame), against sample() in the same process.
+Not part of the test suite.
 """
 
 from __future__ import annotations
@@ -29,12 +39,15 @@ import tempfile
 import time
 from pathlib import Path
 
-FPS_VALUES = (0.5, 2, 10)
 CLIPS = {
-    "A 60s 1080p30 gop250": dict(name="bench_1080p_60s_gop250.mp4", duration=60, width=1920, height=1080, fps=30, gop=250, preset="veryfast"),
-    "B 10min 720p30": dict(name="bench_720p_600s.mp4", duration=600, width=1280, height=720, fps=30, preset="ultrafast"),
+    "A": dict(name="bench_1080p30_60s_gop250_noise.mp4", label="60 s 1080p30", seconds=60, width=1920, height=1080, gop=250),
+    "B": dict(name="bench_720p30_600s_gop250_noise.mp4", label="10 min 720p30", seconds=600, width=1280, height=720, gop=250),
+    "C": dict(name="bench_360p30_1200s_gop30_noise.mp4", label="20 min 360p30", seconds=1200, width=640, height=360, gop=30),
 }
-METHODS = ("mimo_nb", "mimo_nb_decord", "pyav_all", "decord")
+DENSE = [("A", 0.5), ("A", 2), ("A", 10), ("B", 0.5), ("B", 2), ("B", 10)]
+SPARSE = [("B", 0.1), ("C", 0.5)]
+DENSE_METHODS = ("floor", "pyav_pick", "decord", "mimo_nb")
+SPARSE_METHODS = ("floor", "pyav_seek", "decord", "mimo_nb")
 
 
 def cache_dir() -> Path:
@@ -43,17 +56,24 @@ def cache_dir() -> Path:
     return path
 
 
-def ensure_clip(spec: dict) -> Path:
-    from mimo_nb.samples import generate_clip
-
-    spec = dict(spec)
+def ensure_clip(key: str) -> Path:
+    try:
+        from mimo_nb.samples import generate_clip
+    except ImportError:  # before the rename
+        from mimo_nb.samples import sample_video as generate_clip  # type: ignore[no-redef]
+    spec = dict(CLIPS[key])
     path = cache_dir() / spec.pop("name")
+    spec.pop("label")
     if not path.exists():
         start = time.perf_counter()
         partial = path.with_suffix(".part.mp4")
-        generate_clip(partial, **spec)
+        length = spec.pop("seconds")
+        try:
+            generate_clip(partial, duration=length, fps=30, noise=4, preset="veryfast", audio=False, **spec)
+        except TypeError:
+            generate_clip(partial, seconds=length, fps=30, noise=4, preset="veryfast", audio=False, **spec)
         partial.rename(path)
-        print(f"  generated {path.name} in {time.perf_counter() - start:.1f} s", flush=True)
+        print(f"  generated {path.name} in {time.perf_counter() - start:.0f} s", flush=True)
     return path
 
 
@@ -68,59 +88,125 @@ def _rss_mb() -> float:
     return 0.0
 
 
-def _resize_all(frames, size):  # type: ignore[no-untyped-def]
-    import numpy as np
-    from PIL import Image
+def _plan(path: str, fps: float):  # type: ignore[no-untyped-def]
+    """The formula's frames for this clip, computed as mimo_nb does, outside the timed part."""
+    from mimo_nb.video import Video
 
-    return np.stack([np.asarray(Image.fromarray(f).resize(size, Image.BICUBIC)) for f in frames])
+    video = Video.open(path)
+    plan = video.plan(fps)
+    return video.sample_indices(plan.frames), (plan.width, plan.height), float(video.native_fps)
+
+
+def _floor(path: str) -> int:
+    import av
+
+    with av.open(path) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        return sum(1 for _ in container.decode(stream))
+
+
+def _pyav_pick(path: str, indices, size):  # type: ignore[no-untyped-def]
+    import av
+    import numpy as np
+
+    wanted = {int(i) for i in indices}
+    picked = {}
+    with av.open(path) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        for i, frame in enumerate(container.decode(stream)):
+            if i in wanted:
+                picked[i] = frame.reformat(width=size[0], height=size[1], format="rgb24").to_ndarray()
+    return np.stack([picked[int(i)] for i in indices])
+
+
+def _pyav_seek(path: str, indices, size, fps: float):  # type: ignore[no-untyped-def]
+    import av
+    import numpy as np
+
+    out = []
+    with av.open(path) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        base = stream.time_base
+        for index in indices:
+            target = int(round(int(index) / fps / base))
+            container.seek(target, stream=stream, backward=True)
+            for frame in container.decode(stream):
+                if frame.pts >= target:
+                    out.append(frame.reformat(width=size[0], height=size[1], format="rgb24").to_ndarray())
+                    break
+    return np.stack(out)
+
+
+def _decord(path: str, indices, size):  # type: ignore[no-untyped-def]
+    import decord
+
+    reader = decord.VideoReader(path, width=size[0], height=size[1], num_threads=2)
+    return reader.get_batch([int(i) for i in indices]).asnumpy()
 
 
 def child(method: str, path: str, fps: float) -> None:
     import numpy as np
 
     from mimo_nb.samples import read_frame_counter
-    from mimo_nb.video import Video
 
-    video = Video.open(path)
-    plan = video.plan(fps)
-    indices = plan.indices(video.native_frame_count)
-    size = (plan.width, plan.height)
-    import av  # noqa: F401  (imported before the baseline RSS, like decord below)
+    indices, size, native_fps = _plan(path, fps)
+    import av  # noqa: F401  (imported before the baseline RSS)
 
     if method == "decord":
         import decord  # noqa: F401
+    import mimo_nb.video as mv
+
     before = _rss_mb()
     start = time.perf_counter()
-    if method in ("mimo_nb", "mimo_nb_decord"):
-        out = video.sample(fps).array
-    elif method == "pyav_all":
-        wanted = {int(i) for i in indices}
-        picked = {}
-        with av.open(path) as container:
-            stream = container.streams.video[0]
-            stream.thread_type = "AUTO"
-            for i, frame in enumerate(container.decode(stream)):
-                if i in wanted:
-                    picked[i] = frame.to_ndarray(format="rgb24")
-        out = _resize_all([picked[int(i)] for i in indices], size)
+    out = None
+    if method == "floor":
+        frames = _floor(path)
+    elif method == "pyav_pick":
+        out = _pyav_pick(path, indices, size)
+    elif method == "pyav_seek":
+        out = _pyav_seek(path, indices, size, native_fps)
+    elif method == "decord":
+        out = _decord(path, indices, size)
     else:
-        reader = decord.VideoReader(path)
-        native = reader.get_batch(list(map(int, indices))).asnumpy()
-        out = _resize_all(native, size)
+        out = mv.Video.open(path).sample(fps).array
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    checks = np.linspace(0, len(out) - 1, min(8, len(out))).astype(int)
-    correct = all(read_frame_counter(out[k]) == int(indices[k]) for k in checks)
-    print(json.dumps(dict(seconds=seconds, peak_mb=peak - before, frames=len(out), out_mb=out.nbytes / 2**20,
-                          size=f"{size[0]}x{size[1]}", correct=correct)))
+    correct = True
+    if out is not None:
+        frames = len(out)
+        checks = np.linspace(0, len(out) - 1, min(16, len(out))).astype(int)
+        correct = all(read_frame_counter(out[k]) == int(indices[k]) for k in checks)
+    print(json.dumps(dict(seconds=seconds, peak_mb=peak - before, frames=frames, size=f"{size[0]}x{size[1]}", correct=correct)))
 
 
-def run_case(method: str, path: Path, fps: float, timeout: float) -> dict:
+def explorer_child(path: str, fps: float) -> None:
+    """Time a FrameExplorer's new setting: first paint and full grid, against sample()."""
+    from mimo_nb.video import Video
+    from mimo_nb.widgets import FrameExplorer
+
+    video = Video.open(path)
+    start = time.perf_counter()
+    video.sample(fps)
+    sample_seconds = time.perf_counter() - start
+    explorer = FrameExplorer(video, fps=0.1, debounce=0)
+    explorer.wait()
+    painted: list[float] = []
+    explorer.grid.observe(lambda change: painted.append(time.perf_counter()), names="value")
+    start = time.perf_counter()
+    explorer.fps.value = fps
+    explorer.wait()
+    done = time.perf_counter()
+    first = (painted[0] - start) if painted else done - start
+    print(json.dumps(dict(first_paint=first, full_grid=done - start, sample=sample_seconds, paints=len(painted))))
+
+
+def run_child(args: list[str], timeout: float) -> dict:
     env = dict(os.environ)
     env.pop("MIMO_NB_BACKEND", None)
-    if method == "mimo_nb_decord":
-        env["MIMO_NB_BACKEND"] = "decord"
-    cmd = [sys.executable, __file__, "--child", method, str(path), str(fps)]
+    cmd = [sys.executable, __file__, *args]
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
     except subprocess.TimeoutExpired:
@@ -130,47 +216,64 @@ def run_case(method: str, path: Path, fps: float, timeout: float) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+# ---- the tables -----------------------------------------------------------------------------
+
+
+def _cell(result: dict, floor: dict, memory: bool = True) -> str:
+    if "error" in result:
+        return f"ERR {result['error']}"
+    text = f"{result['seconds']:.2f} s"
+    if "seconds" in floor and result is not floor:
+        text += f" ({result['seconds'] / floor['seconds']:.2f}x)"
+    if memory:
+        text += f", +{result['peak_mb']:.0f} MB"
+    if not result.get("correct", True):
+        text += " WRONG FRAMES"
+    return text
+
+
+def table(title: str, rows: list[tuple[str, float]], methods: tuple[str, ...], timeout: float) -> None:
+    print(f"\n{title}\n")
+    print("| clip, fps | frames | " + " | ".join(methods) + " |")
+    print("|---|---|" + "---|" * len(methods))
+    for key, fps in rows:
+        path = ensure_clip(key)
+        results = {m: run_child(["--child", m, str(path), str(fps)], timeout) for m in methods}
+        floor = results["floor"]
+        frames = results["mimo_nb"].get("frames", "?")
+        cells = [_cell(results[m], floor, memory=m != "floor") for m in methods]
+        print(f"| {CLIPS[key]['label']}, {fps:g} | {frames} | " + " | ".join(cells) + " |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="the 1080p clip only")
-    parser.add_argument("--timeout", type=float, default=240, help="seconds allowed per case")
+    parser.add_argument("--quick", action="store_true", help="the 1080p rows only")
+    parser.add_argument("--timeout", type=float, default=600, help="seconds allowed per case")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--explorer", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child[0], args.child[1], float(args.child[2]))
         return
-    from mimo_nb.decode import decode_backend
-
-    print(f"mimo_nb backend: {decode_backend()}; {os.cpu_count()} CPUs; clips cached in {cache_dir()}", flush=True)
-    header = (f"{'clip':<22} {'fps':>4} {'frames':>6} {'size':>9} | {'mimo_nb':>14} | {'mimo_nb[decord]':>15} | "
-              f"{'(a) pyav_all':>20} | {'(b) decord':>20} | ok")
-    rows = []
-    for label, spec in CLIPS.items():
-        if args.quick and label.startswith("B"):
-            continue
-        path = ensure_clip(spec)
-        for fps in FPS_VALUES:
-            results = {m: run_case(m, path, fps, args.timeout) for m in METHODS}
-            ours = results["mimo_nb"]
-
-            def cell(r: dict, with_ratio: bool) -> str:
-                if "error" in r:
-                    return f"{'ERR ' + r['error']:>14}"[:20]
-                text = f"{r['seconds']:6.2f}s {r['peak_mb']:5.0f}MB"
-                if with_ratio and "seconds" in ours:
-                    text += f" x{r['seconds'] / ours['seconds']:4.1f}"
-                return text
-
-            ok = all(r.get("correct") for r in results.values())
-            row = (f"{label:<22} {fps:>4g} {ours.get('frames', '?'):>6} {ours.get('size', '?'):>9} | {cell(ours, False):>14} | "
-                   f"{cell(results['mimo_nb_decord'], False):>15} | "
-                   f"{cell(results['pyav_all'], True):>20} | {cell(results['decord'], True):>20} | {'yes' if ok else 'NO'}")
-            rows.append(row)
-            if len(rows) == 1:
-                print(header)
-            print(row, flush=True)
-    print("times: wall seconds; MB: peak RSS growth during the work; xN: baseline time / mimo_nb time "
-          "(default backend; >1 means mimo_nb is faster); ok: frame counters checked in every method")
+    if args.explorer:
+        explorer_child(args.explorer[0], float(args.explorer[1]))
+        return
+    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; clips cached in {cache_dir()}", flush=True)
+    dense = [row for row in DENSE if row[0] == "A"] if args.quick else DENSE
+    table("Dense targets (every frame must be decoded); ratios to the floor of the same row", dense, DENSE_METHODS, args.timeout)
+    if args.quick:
+        return
+    table("Sparse targets (seeking pays); ratios to the floor of the same row", SPARSE, SPARSE_METHODS, args.timeout)
+    path = ensure_clip("C")
+    result = run_child(["--explorer", str(path), "0.5"], args.timeout)
+    print("\nFrameExplorer on the 20 min 360p30 clip, fps 0.1 -> 0.5\n")
+    if "error" in result:
+        print(f"ERR {result['error']}")
+    else:
+        print(f"| first paint | full grid | sample() in the same process |\n|---|---|---|\n"
+              f"| {result['first_paint']:.2f} s | {result['full_grid']:.2f} s ({result['full_grid'] / result['sample']:.2f}x) "
+              f"| {result['sample']:.2f} s |")
+    print(f"\nload average at the end {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -63,6 +63,9 @@ from .tokens import (
     plan_sampling,
 )
 
+from .profiles import PROFILES, Profile, ServerTokenBreakdown, explain_profile_tokens, get_profile
+from .budget import BudgetPlan, BudgetSetting, BudgetTable, plan_budget, plan_budget_many
+
 from .limits import BASE64_LIMIT_BYTES, MIME_TYPES, SUPPORTED_FORMATS, URL_LIMIT_BYTES
 
 __version__ = "0.1.0"
@@ -92,6 +95,9 @@ _LAZY: dict[str, str] = {
     "plot_cost": "plots",
     "plot_estimate_vs_actual": "plots",
     "cap_points": "plots",
+    "plot_tokens_vs_fps_by_profile": "plots",
+    "compare_profiles": "compare",
+    "ProfileComparison": "compare",
     "FrameExplorer": "widgets",
     "TokenCostExplorer": "widgets",
     "display_stream": "widgets",
@@ -113,12 +119,14 @@ if TYPE_CHECKING:  # what static checkers and IDEs see; at run time __getattr__ 
         StreamDelta,
     )
     from .decode import decode_backend
+    from .compare import ProfileComparison, compare_profiles
     from .plots import (
         cap_points,
         plot_cost,
         plot_estimate_vs_actual,
         plot_tokens_vs_duration,
         plot_tokens_vs_fps,
+        plot_tokens_vs_fps_by_profile,
         plot_tokens_vs_frame_size,
     )
     from .report import build_report, write_report
@@ -155,6 +163,9 @@ __all__ = [
     # pricing
     "Prices", "Cost", "ContextCheck", "load_prices", "estimate_cost", "cost_from_usage",
     "context_length", "check_context", "estimate_text_tokens",
+    # profiles and the budget planner
+    "PROFILES", "Profile", "ServerTokenBreakdown", "explain_profile_tokens", "get_profile",
+    "BudgetPlan", "BudgetSetting", "BudgetTable", "plan_budget", "plan_budget_many",
     # limits
     "MIME_TYPES", "SUPPORTED_FORMATS", "BASE64_LIMIT_BYTES", "URL_LIMIT_BYTES",
     # loaded on first use

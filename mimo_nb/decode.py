@@ -1,19 +1,30 @@
-"""Probe a video file and decode chosen frames at a chosen size, over decord or PyAV.
+"""Probe a video file and decode chosen frames at a chosen size, over PyAV or decord.
 
-Two backends sit behind one function, :func:`read_frames`: PyAV by default, and decord (the
-maintained ``decord2`` fork, imported as ``decord``) only when ``MIMO_NB_BACKEND=decord`` asks for
-it (PyAV measured faster everywhere; see the README). :func:`decode_backend` reports the choice. Probing always
-uses PyAV, since decord exposes neither the display rotation nor the audio track.
+Probing reads the container with PyAV and demuxes every video packet once, without decoding,
+into a :class:`FrameTable`: each readable frame's presentation time, in presentation order, and
+where the keyframes are. Everything after that is exact by construction: frames are chosen by
+time (:func:`mimo_nb.tokens.sample_indices_by_time`), a decoded frame is identified by its
+presentation time (never by counting), and the decoder decides for every gap between two wanted
+frames whether to seek to the keyframe before the next one or to decode through, from the real
+keyframe positions and a measured cost (:func:`plan_runs`).
 
-Both backends produce frames *directly at the target size* (decord's ``VideoReader(width=,
-height=)``, PyAV's ``frame.reformat(width=, height=)``): nothing is held at native size except
-the one frame being converted. Every call is bounded by a deadline. decord is known to hang in
-``get_batch`` when a container over-reports its frame count (dmlc/decord #373) and to mishandle
-rotated streams when resizing, so indices are clamped to the probed count, decord runs in a
-worker thread that we stop waiting for at the deadline, and rotated files, files whose frame
-count decord disagrees with, WMV files (wrong frames here) and any decord failure go to PyAV.
+Two backends sit behind :func:`read_frames` / :func:`iter_frames`: PyAV (the default) and
+decord (the maintained ``decord2`` fork, when ``MIMO_NB_BACKEND=decord`` asks for it;
+:func:`decode_backend` reports the choice). Probing always uses PyAV. Both
+produce frames *directly at the target size*: nothing is held at native size except the frames
+being converted. Every call is bounded by a deadline. decord is known to hang in ``get_batch``
+when a container over-reports its frame count (dmlc/decord #373) and to mishandle rotated
+streams when resizing, so indices are clamped to the probed count, decord runs in a worker
+thread that we stop waiting for at the deadline, and rotated files, files whose frame count
+decord disagrees with, WMV files (wrong frames here), damaged files and any decord failure go
+to PyAV.
 
-This module is the one border where decord and PyAV exceptions become :class:`VideoError`.
+A frame that cannot be decoded (the file is cut short, or its bytes are damaged) is never
+silently replaced: :func:`decode_frames` reports each substitute, so :class:`~mimo_nb.video.Frames`
+can say ``repeated=True`` and name the frames.
+
+This module is the one border where decord and PyAV exceptions become :class:`VideoError`,
+and :func:`open_input` is the one place a file is opened with PyAV.
 
 >>> info = probe("clip.mp4")
 >>> read_frames(info, [0, 10, 20], size=(160, 128)).shape
@@ -23,10 +34,13 @@ This module is the one border where decord and PyAV exceptions become :class:`Vi
 from __future__ import annotations
 
 import os
+import queue
 import threading
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -37,12 +51,21 @@ import numpy.typing as npt
 from .errors import LimitError, VideoError
 from .limits import MIME_TYPES, SUPPORTED_FORMATS
 
-__all__ = ["Probe", "probe", "read_frames", "decode_backend", "SUPPORTED_FORMATS", "MIME_TYPES"]
+__all__ = [
+    "Probe", "FrameTable", "DecodedFrame", "Decoded", "probe", "read_frames", "decode_frames", "iter_frames", "read_keyframes",
+    "plan_runs", "open_input", "decode_backend", "SUPPORTED_FORMATS", "MIME_TYPES",
+]
 
 # decord returned wrong frames for WMV here (asked for frame 17, got 5; tests/test_decode.py),
 # as its tracker reports for other containers (#195, #365): WMV always decodes with PyAV.
 DECORD_FORMATS = frozenset({"mp4", "mov", "avi"})
-DEFAULT_GOP = 250  # x264's default keyframe interval, assumed when the file does not tell
+# What one seek costs, in frames decoded through: seek + decoder flush + refilling the decoder's
+# thread pipeline. Measured with benchmarks/bench_sampling.py --seek-cost on H.264 360p-1080p
+# clips (2 cores): break-even between 8 and 20 frames; within that band the choice hardly matters.
+SEEK_COST_FRAMES = 12
+# Over this share of frames missing, a file is refused as truncated rather than sampled with repeats.
+MOST_MISSING = 0.5
+CONVERT_AHEAD = 6  # frames converting in the worker thread while the decoder goes on
 Progress = Callable[[int, int], None]
 
 
@@ -72,14 +95,145 @@ def decode_backend() -> str:
     """The decoder used for frames: ``"pyav"`` unless ``MIMO_NB_BACKEND=decord`` asks for decord.
 
     PyAV is the default because it measured faster than decord on every case of
-    ``benchmarks/bench_sampling.py`` (1080p and 10-minute 720p clips at fps 0.5, 2 and 10), with a
-    lower memory peak; decord also returned wrong frames for WMV here. Both decode at the model's
-    frame size and return the same frames (tests compare the frame counters drawn into clips).
+    ``benchmarks/bench_sampling.py``, with a lower memory peak; decord also returned wrong frames
+    for WMV here. Both decode at the model's frame size and return the same frames (tests compare
+    the frame counters drawn into clips).
 
     >>> decode_backend()
     'pyav'
     """
     return "decord" if _decord_module() is not None else "pyav"
+
+
+# ---- Opening with PyAV (the one place) ------------------------------------------------------
+
+
+def _pyav_major() -> int:
+    import av
+
+    try:
+        return int(str(av.__version__).split(".")[0])
+    except ValueError:
+        return 99
+
+
+def open_input(path: str | os.PathLike[str], timeout: float | None = None) -> Any:
+    """Open a file for reading with PyAV, on every PyAV from 12 on.
+
+    PyAV 19 removed ``av.open(metadata_errors=...)`` (before it, ``"ignore"`` kept badly encoded
+    tags from raising); later PyAVs decode tags leniently by themselves.
+    """
+    import av
+
+    options: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
+    if _pyav_major() < 19:
+        options["metadata_errors"] = "ignore"
+    return av.open(os.fspath(path), **options)
+
+
+# ---- The frame table: every frame's time, from one demux pass -------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class FrameTable:
+    """Presentation times and keyframes of a video stream, in presentation order.
+
+    ``pts`` (stream ticks of ``time_base``) has one entry per frame the header declares; frames
+    from ``readable`` on were not in the file (it was cut short) and their times are extrapolated
+    at the average rate. ``keys`` are the presentation indices of keyframes and ``seek_ts`` the
+    timestamp to seek to for each.
+    """
+
+    pts: npt.NDArray[np.int64]
+    time_base: Fraction
+    keys: npt.NDArray[np.int64]
+    seek_ts: npt.NDArray[np.int64]
+    readable: int
+
+    def __len__(self) -> int:
+        return int(len(self.pts))
+
+    @property
+    def seconds(self) -> npt.NDArray[np.float64]:
+        """Each frame's presentation time in seconds from the first frame."""
+        return ((self.pts - self.pts[0]) * float(self.time_base)).astype(np.float64)
+
+    @property
+    def constant_rate(self) -> bool:
+        """Evenly spaced times, to the timestamp resolution (one tick of rounding allowed)."""
+        steps = np.diff(self.pts[: self.readable])
+        return bool(len(steps) == 0 or steps.max() - steps.min() <= 1)
+
+    def index_of(self, pts: int) -> int:
+        """The presentation index of the frame with time ``pts`` (the nearest, if none is exact)."""
+        i = int(np.searchsorted(self.pts, pts))
+        if i < len(self.pts) and self.pts[i] == pts:
+            return i
+        if i == 0:
+            return 0
+        if i >= len(self.pts) or pts - self.pts[i - 1] <= self.pts[i] - pts:
+            return i - 1
+        return i
+
+    def key_before(self, index: int) -> int:
+        """Position in ``keys`` of the last keyframe at or before frame ``index`` (-1: none)."""
+        return int(np.searchsorted(self.keys, index, side="right")) - 1
+
+
+def _read_table(container: Any, stream: Any, declared: int, rate: Fraction, deadline: float, path: Path) -> FrameTable:
+    """Demux every video packet (no decoding): times, keyframes, and how many frames are really there."""
+    import av
+
+    times: list[int] = []
+    keyflags: list[bool] = []
+    decode_ts: list[int] = []
+    try:
+        for packet in container.demux(stream):
+            if not packet.size:
+                continue  # the flush packet at the end
+            ts = packet.pts if packet.pts is not None else packet.dts
+            if ts is None:  # no time at all: a frame after the previous one
+                ts = times[-1] + 1 if times else 0
+            times.append(int(ts))
+            keyflags.append(bool(packet.is_keyframe))
+            decode_ts.append(int(packet.dts) if packet.dts is not None else int(ts))
+            if len(times) % 1024 == 0 and time.monotonic() > deadline:
+                raise _fail("timeout", "Reading the frame index took too long; the file may be damaged", path)
+    except av.error.FFmpegError:
+        pass  # damaged past some point: what was read is what there is
+    container.seek(0)
+    if not times:
+        raise _fail("truncated", "The video stream holds no frames; the file is empty or truncated", path)
+    order = np.argsort(np.asarray(times, dtype=np.int64), kind="stable")
+    pts = np.asarray(times, dtype=np.int64)[order]
+    flags = np.asarray(keyflags, dtype=bool)[order]
+    seeks = np.asarray(decode_ts, dtype=np.int64)[order]
+    if not flags.any():
+        flags[0] = True  # some muxers mark nothing: then only the start is a safe place to begin
+    readable = len(pts)
+    if declared > readable:  # the header lists frames whose bytes are not in the file
+        pts, flags, seeks = _fill_missing(pts, flags, seeks, declared, rate, Fraction(stream.time_base or Fraction(1, 90000)))
+    keys = np.flatnonzero(flags).astype(np.int64)
+    return FrameTable(pts=pts, time_base=Fraction(stream.time_base or Fraction(1, 90000)), keys=keys,
+                      seek_ts=seeks[keys], readable=readable)
+
+
+def _fill_missing(pts: npt.NDArray[np.int64], flags: npt.NDArray[np.bool_], seeks: npt.NDArray[np.int64], declared: int,
+                  rate: Fraction, time_base: Fraction) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_], npt.NDArray[np.int64]]:
+    """Times for the frames a cut-short file lists but lacks: the constant-rate grid when the frames
+    present sit on it (frames reorder, so the holes are not only at the end), else after the last."""
+    step = float(1 / (rate * time_base)) if rate else 1.0
+    position = (pts - pts[0]) / step
+    if np.all(np.abs(position - np.round(position)) * step <= 1) and np.round(position).max() < declared:
+        grid = pts[0] + np.round(np.arange(declared) * step).astype(np.int64)
+        present = np.round(position).astype(np.int64)
+        all_flags = np.zeros(declared, dtype=bool)
+        all_seeks = grid.copy()
+        all_flags[present], all_seeks[present] = flags, seeks
+        return grid, all_flags, all_seeks
+    extra = pts[-1] + np.round(step * np.arange(1, declared - len(pts) + 1)).astype(np.int64)
+    return (np.concatenate([pts, extra]), np.concatenate([flags, np.zeros(len(extra), bool)]),
+            np.concatenate([seeks, extra]))
 
 
 # ---- Probing --------------------------------------------------------------------------------
@@ -102,6 +256,7 @@ class Probe:
     constant_rate: bool
     keyframe_interval: int
     rate: Fraction = Fraction(0)  # the exact average frame rate, for arithmetic without drift
+    table: FrameTable | None = field(default=None, repr=False)  # None only for hand-made probes
 
     @property
     def width(self) -> int:
@@ -117,6 +272,23 @@ class Probe:
     def mime_type(self) -> str:
         """The MIME type a data URI of this file carries."""
         return MIME_TYPES[self.format]
+
+    @property
+    def readable_frames(self) -> int:
+        """Frames whose bytes are in the file (fewer than ``frame_count`` when it was cut short)."""
+        return min(self.frame_count, self.table.readable) if self.table is not None else self.frame_count
+
+    def frame_table(self) -> FrameTable:
+        """The table of frame times, extended at the average rate if ``frame_count`` promises more."""
+        table = self.table
+        if table is None:
+            raise LimitError("This Probe was built by hand without a frame table; make it with decode.probe(path).")
+        if len(table) >= self.frame_count:
+            return table
+        step = float(np.median(np.diff(table.pts))) if len(table) > 1 else 1.0
+        extra = table.pts[-1] + np.round(step * np.arange(1, self.frame_count - len(table) + 1)).astype(np.int64)
+        return FrameTable(pts=np.concatenate([table.pts, extra]), time_base=table.time_base, keys=table.keys,
+                          seek_ts=table.seek_ts, readable=table.readable)
 
 
 def _fail(reason: str, message: str, path: Path | str) -> VideoError:
@@ -135,7 +307,7 @@ def _open_container(path: Path, timeout: float):  # type: ignore[no-untyped-def]
     import av
 
     try:
-        return av.open(str(path), metadata_errors="ignore", timeout=timeout)
+        return open_input(path, timeout=timeout)
     except av.error.FileNotFoundError:
         raise _fail("not_found", "No such video file; check the path", path) from None
     except (av.error.FFmpegError, UnicodeDecodeError, OSError) as exc:
@@ -160,18 +332,6 @@ def _container_format(container: Any, path: Path) -> str:
     )
 
 
-def _count_packets(container: Any, stream: Any, deadline: float, path: Path) -> int:
-    """Count the video packets by demuxing (no decoding): exact where headers are not."""
-    count = 0
-    for packet in container.demux(stream):
-        if packet.size:
-            count += 1
-        if count % 512 == 0 and time.monotonic() > deadline:
-            raise _fail("timeout", "Counting frames took too long; the file may be damaged", path)
-    container.seek(0)
-    return count
-
-
 def _first_frame_rotation(container: Any, stream: Any, path: Path) -> int:
     """Decode the first frame: proves the stream decodes, and carries the display matrix."""
     import av
@@ -184,19 +344,27 @@ def _first_frame_rotation(container: Any, stream: Any, path: Path) -> int:
     raise _fail("truncated", "The video stream holds no decodable frame; the file is empty or truncated", path)
 
 
-def _keyframe_interval(stream: Any, frames: int) -> int:
-    try:
-        keys = sum(1 for entry in stream.index_entries if entry.is_keyframe)
-    except Exception:
-        keys = 0
-    return max(1, round(frames / keys)) if keys else DEFAULT_GOP
+def _keyframe_interval(table: FrameTable) -> int:
+    return max(1, round(table.readable / len(table.keys)))
+
+
+def _check_missing(table: FrameTable, declared: int, path: Path) -> None:
+    missing = declared - table.readable
+    if missing > MOST_MISSING * declared:
+        raise _fail(
+            "truncated",
+            f"Only {table.readable} of the {declared} frames the file lists are in it ({missing} missing); it was cut "
+            "short or damaged. Re-export or re-download it",
+            path,
+        )
 
 
 def probe(path: str | os.PathLike[str], *, timeout: float = 30.0) -> Probe:
-    """Read duration, size, rotation, frame rate, frame count, audio and format of a file.
+    """Read duration, size, rotation, frame rate, frame times, audio and format of a file.
 
-    Raises :class:`VideoError` with ``reason`` not_found, empty, not_a_video, truncated,
-    unsupported_format, no_video_stream, unsupported_codec or timeout.
+    Raises :class:`VideoError` with ``reason`` not_found, empty, not_a_video, truncated (also
+    when more than half of the frames the file lists are missing), unsupported_format,
+    no_video_stream, unsupported_codec or timeout.
 
     >>> probe("clip.mp4").native_fps
     30.0
@@ -221,16 +389,18 @@ def probe(path: str | os.PathLike[str], *, timeout: float = 30.0) -> Probe:
         rate = stream.average_rate or stream.guessed_rate or stream.base_rate
         if not rate:
             raise _fail("not_a_video", "The video stream has no frame rate; it may be a still image", path)
-        fps = float(rate)
-        base = stream.base_rate or rate
-        constant = abs(float(base) - fps) <= 0.01 * fps
-        frames = stream.frames if (stream.frames and fmt in ("mp4", "mov")) else _count_packets(container, stream, deadline, path)
-        if frames < 1:
-            raise _fail("truncated", "The video stream holds no frames; the file is empty or truncated", path)
-        if stream.duration and stream.time_base and not constant:
-            duration = float(stream.duration * stream.time_base)
-        else:
-            duration = float(Fraction(frames) / Fraction(rate))  # frames over rate, as Qwen-style samplers
+        # The MP4/MOV index names every sample's bytes, so frames it lists that are not in the file
+        # are missing; AVI and ASF headers are often wrong (an over-reported count is what hangs
+        # decord, #373), so there the packets present are the truth.
+        header_frames = int(stream.frames or 0)
+        table = _read_table(container, stream, header_frames if fmt in ("mp4", "mov") else 0, Fraction(rate), deadline, path)
+        frames = len(table)
+        _check_missing(table, frames, path)
+        constant = table.constant_rate
+        if not constant:
+            fps_avg = (len(table) - 1) / max(float(table.seconds[-1]), 1e-9) if len(table) > 1 else float(rate)
+            rate = Fraction(fps_avg).limit_denominator(1001)
+        duration = _duration(container, stream, table, frames, Fraction(rate), constant)
         rotation = _first_frame_rotation(container, stream, path)
         return Probe(
             path=path,
@@ -239,13 +409,14 @@ def probe(path: str | os.PathLike[str], *, timeout: float = 30.0) -> Probe:
             stored_width=int(stream.codec_context.width),
             stored_height=int(stream.codec_context.height),
             rotation=rotation,
-            native_fps=fps,
+            native_fps=float(rate),
             frame_count=int(frames),
             has_audio=bool(container.streams.audio),
             codec=stream.codec_context.name,
             constant_rate=constant,
-            keyframe_interval=_keyframe_interval(stream, frames),
+            keyframe_interval=_keyframe_interval(table),
             rate=Fraction(rate),
+            table=table,
         )
     except av.error.FFmpegError as exc:
         raise _fail("truncated", f"The file could not be probed ({exc}); it is damaged or truncated", path) from None
@@ -253,13 +424,62 @@ def probe(path: str | os.PathLike[str], *, timeout: float = 30.0) -> Probe:
         container.close()
 
 
+def _duration(container: Any, stream: Any, table: FrameTable, frames: int, rate: Fraction, constant: bool) -> float:
+    """Frames over rate for constant-rate video (as Qwen-style samplers); else the frames' span plus one frame."""
+    if constant:
+        return float(Fraction(frames) / rate)
+    span = float(table.seconds[-1])
+    last_gap = float(table.seconds[-1] - table.seconds[-2]) if len(table) > 1 else 0.0
+    declared = float(stream.duration * stream.time_base) if stream.duration and stream.time_base else 0.0
+    return declared if span < declared <= span + 2 * last_gap else span + last_gap  # the muxer's, if plausible
+
+
+# ---- Planning: seek or decode through, gap by gap --------------------------------------------
+
+
+@dataclass(frozen=True)
+class Run:
+    """Decode from keyframe ``key`` (a position in ``FrameTable.keys``; None: go on from where the
+    decoder is) and keep ``targets`` (presentation indices, increasing)."""
+
+    key: int | None
+    targets: tuple[int, ...]
+
+
+def plan_runs(table: FrameTable, targets: Sequence[int], seek_cost: float = SEEK_COST_FRAMES) -> list[Run]:
+    """Split sorted, unique ``targets`` into runs: seek where it skips more frames than a seek costs.
+
+    Decoding goes on from the last frame decoded; jumping to the keyframe before the next target
+    skips every frame between, at the price of one seek (``seek_cost`` frames). Pure: the plan can
+    be tested without a file.
+
+    >>> keys = np.arange(0, 600, 30)  # a keyframe every 30 frames
+    >>> table = FrameTable(pts=np.arange(600) * 512, time_base=Fraction(1, 15360), keys=keys, seek_ts=keys * 512, readable=600)
+    >>> plan_runs(table, [5, 10, 300])
+    [Run(key=None, targets=(5, 10)), Run(key=10, targets=(300,))]
+    """
+    runs: list[Run] = []
+    position = -1  # the last frame decoded (presentation index); -1: at the start of the file
+    for target in targets:
+        slot = max(0, table.key_before(target))
+        key_index = int(table.keys[slot]) if len(table.keys) else 0
+        if key_index - position - 1 > seek_cost and (runs or key_index > 0):
+            runs.append(Run(slot, (target,)))
+        elif runs:
+            runs[-1] = Run(runs[-1].key, runs[-1].targets + (target,))
+        else:
+            runs.append(Run(None, (target,)))
+        position = target
+    return runs
+
+
 # ---- Decoding: PyAV -------------------------------------------------------------------------
 
 
-def _stored_size(info: Probe, size: tuple[int, int] | None) -> tuple[int, int] | None:
+def _stored_size(info: Probe, size: tuple[int, int] | None) -> tuple[int, int]:
     """The target size in stored orientation (a display size turned back for 90/270)."""
-    if size is None:
-        return None
+    if size is None:  # native: the probed size, also for frames after a mid-stream size change
+        return info.stored_width, info.stored_height
     width, height = size
     return (height, width) if info.rotation in (90, 270) else (width, height)
 
@@ -268,123 +488,473 @@ def _to_display(array: npt.NDArray[np.uint8], rotation: int) -> npt.NDArray[np.u
     return np.ascontiguousarray(np.rot90(array, k=rotation // 90)) if rotation else array
 
 
-def _convert(frame: Any, stored: tuple[int, int] | None, rotation: int) -> npt.NDArray[np.uint8]:
-    if stored is None:
-        array = frame.to_ndarray(format="rgb24")
-    else:  # one swscale pass straight to the target size: no native-size RGB copy
+def _convert(frame: Any, stored: tuple[int, int], rotation: int) -> npt.NDArray[np.uint8]:
+    """One swscale pass straight to the target size and RGB: no native-size RGB copy."""
+    if (frame.width, frame.height) == stored and frame.format.name == "rgb24":
+        array = frame.to_ndarray()
+    else:
         array = frame.reformat(width=stored[0], height=stored[1], format="rgb24").to_ndarray()
     return _to_display(array, rotation)
 
 
-class _Clock:
-    """A deadline shared by every step of one decode."""
+class _Converter:
+    """Scale in the decoder's YUV, then turn the small picture to RGB, in one thread of our own.
 
-    def __init__(self, timeout: float, path: Path) -> None:
+    Scaling the 4:2:0 planes and converting the small result costs about 40% less CPU than
+    one YUV-to-RGB pass that scales (same picture to within a level or so), and on a machine
+    whose cores the decoder's threads already fill, CPU is what conversion takes from the decoder.
+    Reformatters are kept, so swscale's contexts are set up once per size.
+    """
+
+    def __init__(self, stored: tuple[int, int], rotation: int) -> None:
+        from av.video.reformatter import VideoReformatter
+
+        self.stored, self.rotation = stored, rotation
+        self.scale, self.to_rgb = VideoReformatter(), VideoReformatter()
+        self.options: dict[str, Any] = {"threads": 1}  # PyAV >= 15 spreads swscale over threads by default
+
+    def _reformat(self, reformatter: Any, frame: Any, **kwargs: Any) -> Any:
+        try:
+            return reformatter.reformat(frame, **kwargs, **self.options)
+        except TypeError:  # an older PyAV: no threads option
+            self.options = {}
+            return reformatter.reformat(frame, **kwargs)
+
+    def __call__(self, frame: Any) -> npt.NDArray[np.uint8]:
+        width, height = self.stored
+        if frame.format.name in ("yuv420p", "yuvj420p") and (frame.width, frame.height) != self.stored:
+            small = self._reformat(self.scale, frame, width=width, height=height, format=frame.format.name, interpolation="BILINEAR")
+            array = self._reformat(self.to_rgb, small, format="rgb24").to_ndarray()
+        else:
+            array = self._reformat(self.to_rgb, frame, width=width, height=height, format="rgb24").to_ndarray()
+        return _to_display(array, self.rotation)
+
+
+class _Clock:
+    """A deadline shared by every step of one decode, and the caller's cancel flag."""
+
+    def __init__(self, timeout: float, path: Path, cancel: threading.Event | None = None) -> None:
         self.deadline = time.monotonic() + timeout
         self.path = path
+        self.cancel = cancel
 
     def check(self) -> None:
         if time.monotonic() > self.deadline:
             raise _fail("timeout", "Decoding took longer than the timeout; pass a larger timeout or a shorter clip", self.path)
 
-
-def _frame_index(frame: Any, start: int, time_base: Fraction, fps: float, ordinal: int, constant: bool) -> int:
-    if constant and frame.pts is not None:  # exact after a seek, where counting is not
-        return int(round(float((frame.pts - start) * time_base) * fps))
-    return ordinal
+    @property
+    def cancelled(self) -> bool:
+        return self.cancel is not None and self.cancel.is_set()
 
 
-class _Sink:
-    """The output array, filled in place as frames arrive: peak memory is the output plus one frame."""
+@dataclass(frozen=True)
+class DecodedFrame:
+    """One wanted frame: its presentation index, its pixels, and the frame the pixels really are
+    (``source == index`` unless the wanted frame could not be decoded and a neighbour stands in)."""
 
-    def __init__(self, wanted: npt.NDArray[np.int64], width: int, height: int) -> None:
-        self.array = np.empty((len(wanted), height, width, 3), dtype=np.uint8)
-        self.slots: dict[int, list[int]] = {}
-        for position, index in enumerate(wanted.tolist()):
-            self.slots.setdefault(index, []).append(position)
-
-    def put(self, index: int, frame: npt.NDArray[np.uint8]) -> None:
-        if frame.shape != self.array.shape[1:]:
-            raise RuntimeError(f"decoder gave a {frame.shape} frame, expected {self.array.shape[1:]}")
-        for position in self.slots[index]:
-            self.array[position] = frame
+    index: int
+    array: npt.NDArray[np.uint8]
+    source: int
 
 
-def _pyav_read(info: Probe, targets: Sequence[int], size: tuple[int, int] | None, clock: _Clock, progress: Progress | None, sink: _Sink) -> None:
-    """Decode forward, keeping only ``targets`` (sorted, unique); seek over long gaps."""
+class _Flush:
+    """Stands for the empty packet that ends a demux."""
+
+    size = 0
+    pts = None
+
+
+_FLUSH = _Flush()
+
+
+class _Seeker:
+    """The decoding loop over one open container: runs of targets, seeks, skipping, draining."""
+
+    def __init__(self, container: Any, table: FrameTable, clock: _Clock, targets: Sequence[int]) -> None:
+        self.container = container
+        self.stream = container.streams.video[0]
+        self.codec = self.stream.codec_context
+        self.codec.thread_type = "AUTO"  # frame and slice threads: the decode floor uses them too
+        self.table = table
+        self.clock = clock
+        self.wanted = set(targets)  # every target not yet decoded, over all runs
+        self.skip = "DEFAULT"
+        self.can_skip = self.codec.name in ("h264", "hevc", "mpeg4", "mpeg2video")
+        self.seek_ok = True
+        self.drained = False  # the decoder was told the input ended (until the next seek)
+        self.last_index = -1
+        self.tainted = False  # a packet failed to decode: what follows until a keyframe may be wrong
+        self.suspect: set[int] = set()  # pts of frames decoded from possibly broken references
+        self.decoded = 0  # frames the decoder returned (tests use it to see seeking work)
+
+    def _set_skip(self, value: str) -> None:
+        # Frames nothing refers to and nobody wants are not decoded at all (AVDISCARD_NONREF); the
+        # setting travels with each packet into the decoder's threads.
+        if value != self.skip and self.can_skip:
+            self.codec.skip_frame = value
+            self.skip = value
+
+    def _seek(self, slot: int) -> None:
+        self.container.seek(int(self.table.seek_ts[slot]), stream=self.stream, backward=True, any_frame=False)
+        self.drained = self.tainted = False
+
+    def frames(self, runs: list[Run]) -> Iterator[tuple[int, Any]]:
+        """Yield (index, frame) for every target, exact and in increasing index order;
+        (index, None) for a target the file could not give."""
+        pending: deque[int] = deque()
+        for run in runs:
+            expect = -1
+            if run.key is not None and self.seek_ok:
+                yield from self._drain(pending)
+                self._seek(run.key)
+                expect = int(self.table.keys[run.key])
+            pending.extend(run.targets)
+            yield from self._decode(pending, expect)
+            if self.clock.cancelled:
+                return
+        yield from self._drain(pending)
+        while pending:  # the stream ended before these
+            yield pending.popleft(), None
+
+    def _decode(self, pending: deque[int], expect: int) -> Iterator[tuple[int, Any]]:
+        """Feed packets until this run's last target is in the decoder (or out, when not seeking)."""
+        unfed, first = set(pending), expect >= 0  # packets come in decode order, not presentation order
+        for packet in self._packets():
+            if packet.size:
+                index = self.table.index_of(packet.pts) if packet.pts is not None else -1
+                self._set_skip("DEFAULT" if index < 0 or index in self.wanted else "NONREF")
+                unfed.discard(index)
+                self.tainted = self.tainted and not packet.is_keyframe
+                if self.tainted and packet.pts is not None:
+                    self.suspect.add(int(packet.pts))
+                frames = self._send(packet)
+            else:
+                frames, self.drained = self._send(None), True
+            for frame in frames:
+                if first and self._overshot(frame, expect):
+                    yield from self._decode(pending, -1)  # from the start of the file
+                    return
+                first = False
+                yield from self._take(frame, pending)
+            self.clock.check()
+            if not pending or self.clock.cancelled or (not unfed and self.seek_ok):
+                return  # with seeking on, what is still inside comes out when the next run drains
+
+    def _packets(self) -> Iterator[Any]:
+        """The video packets from here on; a read error past some point ends them (the rest is lost)."""
+        import av
+
+        packets = self.container.demux(self.stream)
+        while True:
+            try:
+                packet = next(packets)
+            except StopIteration:
+                return
+            except av.error.FFmpegError:
+                yield _FLUSH
+                return
+            yield packet
+
+    def _send(self, packet: Any) -> list[Any]:
+        """Decode one packet; a damaged one gives no frame (its frame is then reported missing)."""
+        import av
+
+        try:
+            return list(self.codec.decode(packet))
+        except (av.error.InvalidDataError, av.error.EOFError):
+            self.tainted = packet is not None
+            return []
+
+    def _overshot(self, frame: Any, expect: int) -> bool:
+        """A seek landed past the keyframe asked for: go back to the file's start and stop seeking."""
+        index = self.table.index_of(frame.pts) if frame.pts is not None else 0
+        if index <= expect:
+            return False
+        self.seek_ok = False
+        self.codec.skip_frame, self.skip = "DEFAULT", "DEFAULT"
+        self._seek(0)
+        return True
+
+    def _take(self, frame: Any, pending: deque[int]) -> Iterator[tuple[int, Any]]:
+        self.decoded += 1
+        index = self.table.index_of(frame.pts) if frame.pts is not None else self.last_index + 1
+        while pending and pending[0] < index:  # passed a wanted frame without getting it
+            self.wanted.discard(pending[0])
+            yield pending.popleft(), None
+        if pending and pending[0] == index:
+            self.wanted.discard(pending.popleft())
+            yield index, (None if frame.pts in self.suspect else frame)
+        self.last_index = index
+
+    def _drain(self, pending: deque[int]) -> Iterator[tuple[int, Any]]:
+        """Let the decoder's threads hand out the frames still inside them."""
+        if not self.drained:
+            self.drained = True
+            for frame in self._send(None):
+                yield from self._take(frame, pending)
+
+
+def _pyav_frames(info: Probe, targets: Sequence[int], clock: _Clock, seek_cost: float, stats: dict[str, int] | None = None) -> Iterator[tuple[int, Any]]:
+    """(index, av.VideoFrame or None) for each target, decoding by the plan."""
     import av
 
-    stored = _stored_size(info, size)
-    gap = 2 * info.keyframe_interval if info.constant_rate else float("inf")
-    with av.open(str(info.path), metadata_errors="ignore") as container:
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        start, time_base = stream.start_time or 0, stream.time_base or Fraction(1, 90000)
-        k, position, last, sought = 0, -1, None, -1
-        while k < len(targets):
-            if targets[k] - position > gap and targets[k] != sought:  # far ahead: jump to its keyframe
-                sought = targets[k]  # once per target: a seek past the real end must not loop
-                offset = start + int(targets[k] / info.native_fps / time_base)
-                container.seek(offset, stream=stream, backward=True, any_frame=False)
-            ordinal = position
-            reseek = False
-            for frame in container.decode(stream):
-                ordinal += 1
-                index = _frame_index(frame, start, time_base, info.native_fps, ordinal, info.constant_rate)
-                position, last = index, frame
-                while k < len(targets) and targets[k] <= index:
-                    sink.put(targets[k], _convert(frame, stored, info.rotation))
-                    k += 1
-                    if progress:
-                        progress(k, len(targets))
-                clock.check()
-                if k < len(targets) and targets[k] - index > gap and targets[k] != sought:
-                    reseek = True
-                    break
-            if not reseek:
-                break  # end of stream
-        if last is None:
-            raise _fail("truncated", "No frame could be decoded; the file is damaged or truncated", info.path)
-        for target in targets[k:]:  # the header promised more frames than the stream holds
-            sink.put(target, _convert(last, stored, info.rotation))
+    table = info.frame_table()
+    runs = plan_runs(table, targets, seek_cost)
+    try:
+        with open_input(info.path) as container:
+            seeker = _Seeker(container, table, clock, targets)
+            try:
+                yield from seeker.frames(runs)
+            finally:
+                if stats is not None:
+                    stats.update(decoded=seeker.decoded, runs=len(runs))
+    except av.error.FFmpegError as exc:
+        raise _fail("truncated", f"Decoding failed ({exc}); the file is damaged or truncated", info.path) from None
+
+
+def _converted(frames: Iterator[tuple[int, Any]], stored: tuple[int, int], rotation: int, path: Path) -> Iterator[DecodedFrame]:
+    """Convert in a worker thread while the decoder goes on (swscale and the decoder release the GIL);
+    a wanted frame the file could not give is stood in for by the nearest frame before it."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mimo_nb-convert")
+    convert = _Converter(stored, rotation)
+    ahead: deque[tuple[int, int, Future[npt.NDArray[np.uint8]]]] = deque()
+    last: tuple[int, Future[npt.NDArray[np.uint8]]] | None = None
+    early: list[int] = []  # wanted frames missing before any frame was decoded
+    try:
+        for index, frame in frames:
+            if frame is None:
+                if last is None:
+                    early.append(index)
+                    continue
+                ahead.append((index, last[0], last[1]))
+            else:
+                job = pool.submit(convert, frame)
+                last = (index, job)
+                for missing in early:  # nothing before them: the first frame there is stands in
+                    ahead.append((missing, index, job))
+                early.clear()
+                ahead.append((index, index, job))
+            while len(ahead) > CONVERT_AHEAD or (ahead and ahead[0][2].done()):
+                wanted, source, job = ahead.popleft()
+                yield DecodedFrame(wanted, job.result(), source)
+        if early:
+            raise _fail("truncated", "No frame could be decoded; the file is damaged or truncated", path)
+        while ahead:
+            wanted, source, job = ahead.popleft()
+            yield DecodedFrame(wanted, job.result(), source)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 # ---- Decoding: decord -----------------------------------------------------------------------
 
 
-def _decord_read(decord: Any, info: Probe, targets: Sequence[int], size: tuple[int, int] | None, clock: _Clock, progress: Progress | None, sink: _Sink) -> None:
+class _DecordFailed(Exception):
+    """decord cannot be trusted for this file or call; PyAV takes over from where it stopped."""
+
+
+def _decord_chunks(decord: Any, info: Probe, targets: Sequence[int], size: tuple[int, int] | None, clock: _Clock) -> Iterator[DecodedFrame]:
     """get_batch in chunks, at the target size, in a worker thread we stop waiting for."""
-    result: dict[str, Any] = {}
+    chunks: queue.Queue[Any] = queue.Queue(maxsize=2)
+    stop = threading.Event()
 
     def work() -> None:
         try:
             width, height = size if size is not None else (-1, -1)
             reader = decord.VideoReader(str(info.path), width=width, height=height, num_threads=2)
             if len(reader) != info.frame_count:  # disagreeing metadata: decord may hang (#373)
-                result["error"] = f"decord counts {len(reader)} frames, PyAV {info.frame_count}"
-                return
-            for start in range(0, len(targets), 64):
-                chunk = list(targets[start : start + 64])
-                batch = reader.get_batch(chunk).asnumpy()
-                for index, frame in zip(chunk, batch):
-                    sink.put(index, frame)
-                if progress:
-                    progress(min(start + 64, len(targets)), len(targets))
-                if time.monotonic() > clock.deadline:
-                    result["error"] = "deadline"
+                raise _DecordFailed(f"decord counts {len(reader)} frames, PyAV {info.frame_count}")
+            for start in range(0, len(targets), 32):
+                if stop.is_set():
                     return
-            result["done"] = True
+                chunk = list(targets[start : start + 32])
+                chunks.put((chunk, reader.get_batch(chunk).asnumpy()))
+            chunks.put(None)
         except Exception as exc:  # noqa: BLE001 - any decord failure sends us to PyAV
-            result["error"] = repr(exc)
+            chunks.put(exc)
 
     worker = threading.Thread(target=work, name="mimo_nb-decord", daemon=True)
     worker.start()
-    worker.join(max(0.0, clock.deadline - time.monotonic()))
-    if "done" not in result:
-        raise RuntimeError(result.get("error", "decord did not finish before the deadline"))
+    expected = (size[1], size[0], 3) if size is not None else (info.height, info.width, 3)
+    try:
+        while True:
+            try:
+                item = chunks.get(timeout=max(0.0, clock.deadline - time.monotonic()))
+            except queue.Empty:
+                raise _DecordFailed("decord did not finish before the deadline") from None
+            if item is None:
+                return
+            if isinstance(item, Exception):
+                raise _DecordFailed(repr(item))
+            for index, array in zip(*item):
+                if array.shape != expected:
+                    raise _DecordFailed(f"decord gave a {array.shape} frame, expected {expected}")
+                yield DecodedFrame(int(index), array, int(index))
+            if clock.cancelled:
+                return
+    finally:
+        stop.set()
 
 
-# ---- The one entry point --------------------------------------------------------------------
+# ---- The entry points -----------------------------------------------------------------------
+
+
+def iter_frames(
+    info: Probe,
+    indices: Sequence[int] | npt.NDArray[np.integer],
+    size: tuple[int, int] | None = None,
+    *,
+    timeout: float = 120.0,
+    cancel: threading.Event | None = None,
+    prefer: str | None = None,
+    seek_cost: float = SEEK_COST_FRAMES,
+    stats: dict[str, int] | None = None,
+) -> Iterator[DecodedFrame]:
+    """Yield each distinct wanted frame once, as soon as it is decoded (increasing index).
+
+    Args:
+        info: the file's :class:`Probe`.
+        indices: frame numbers in any order, repeats allowed; clamped to the file's frames.
+        size: ``(width, height)`` to produce, as displayed; None for the probed size.
+        timeout: seconds for the whole decode; past it, :class:`VideoError` ``timeout``.
+        cancel: set it (from any thread) to stop soon after the frame being decoded; the
+            iterator then simply ends. Closing the iterator stops it too.
+        prefer: ``"decord"`` or ``"pyav"`` to pick a backend; None follows :func:`backend`.
+        seek_cost: what a seek costs in frames decoded through (see :func:`plan_runs`).
+        stats: a dict to receive ``decoded`` (frames the PyAV decoder returned) and ``runs``.
+
+    >>> for frame in iter_frames(probe("clip.mp4"), [0, 30, 59], size=(64, 48)):
+    ...     print(frame.index, frame.array.shape)
+    0 (48, 64, 3)
+    30 (48, 64, 3)
+    59 (48, 64, 3)
+    """
+    if info.frame_count < 1:
+        return
+    wanted = np.clip(np.asarray(indices, dtype=np.int64), 0, info.frame_count - 1)
+    targets = sorted({int(i) for i in wanted.reshape(-1)})
+    if not targets:
+        return
+    clock = _Clock(timeout, info.path, cancel)
+    done: set[int] = set()
+    decord = _decord_module(prefer)
+    usable = info.readable_frames == info.frame_count and info.rotation == 0 and info.format in DECORD_FORMATS
+    if decord is not None and usable:
+        try:
+            for item in _decord_chunks(decord, info, targets, size, clock):
+                done.add(item.index)
+                yield item
+            if clock.cancelled or len(done) == len(targets):
+                return
+        except _DecordFailed:
+            pass  # wrong metadata, a decord error or a hang: PyAV decodes what is left
+    rest = [t for t in targets if t not in done]
+    yield from _converted(_pyav_frames(info, rest, clock, seek_cost, stats), _stored_size(info, size), info.rotation, info.path)
+
+
+def read_keyframes(
+    info: Probe,
+    indices: Sequence[int] | npt.NDArray[np.integer],
+    size: tuple[int, int] | None = None,
+    *,
+    max_keyframes: int = 24,
+    timeout: float = 30.0,
+) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
+    """A cheap stand-in for :func:`read_frames`: each wanted frame shown by a nearby keyframe.
+
+    At most ``max_keyframes`` keyframes, spread over the wanted ones, are decoded, each after a
+    seek, with every other frame skipped by the decoder. Returns the array (one per index, in
+    order) and the frame number each entry really shows.
+    """
+    import av
+
+    wanted = np.clip(np.asarray(indices, dtype=np.int64).reshape(-1), 0, max(0, info.frame_count - 1))
+    table = info.frame_table()
+    slots = np.maximum(np.searchsorted(table.keys, np.minimum(wanted, table.readable - 1), side="right") - 1, 0)
+    distinct = np.unique(slots)
+    if len(distinct) > max_keyframes:  # an even spread of the slots wanted
+        distinct = np.unique(distinct[np.round(np.linspace(0, len(distinct) - 1, max_keyframes)).astype(np.int64)])
+    chosen = distinct[np.clip(np.searchsorted(distinct, slots), 0, len(distinct) - 1)]
+    lower = distinct[np.clip(np.searchsorted(distinct, slots, side="right") - 1, 0, len(distinct) - 1)]
+    chosen = np.where(np.abs(lower - slots) <= np.abs(chosen - slots), lower, chosen)  # the nearest decoded slot
+    width, height = size if size is not None else (info.width, info.height)
+    pictures: dict[int, npt.NDArray[np.uint8]] = {}
+    clock = _Clock(timeout, info.path)
+    stored = _stored_size(info, size)
+    try:
+        with open_input(info.path) as container:
+            stream = container.streams.video[0]
+            stream.codec_context.skip_frame = "NONKEY"
+            for slot in distinct.tolist():
+                container.seek(int(table.seek_ts[slot]), stream=stream, backward=True, any_frame=False)
+                for packet in container.demux(stream):
+                    frames = list(stream.codec_context.decode(packet)) if packet.size else []
+                    if packet.size and packet.is_keyframe:
+                        frames += list(stream.codec_context.decode(None))
+                    if frames:
+                        pictures[slot] = _convert(frames[0], stored, info.rotation)
+                        break
+                    clock.check()
+    except av.error.FFmpegError as exc:
+        raise _fail("truncated", f"Decoding failed ({exc}); the file is damaged or truncated", info.path) from None
+    array = np.zeros((len(wanted), height, width, 3), dtype=np.uint8)
+    for position, slot in enumerate(chosen.tolist()):
+        if slot in pictures:
+            array[position] = pictures[slot]
+    return array, table.keys[chosen]
+
+
+@dataclass
+class Decoded:
+    """Frames decoded for ``indices`` (in their order, repeats kept), and which were stood in for.
+
+    ``substitutes`` maps each wanted frame index that could not be decoded to the index of the
+    frame shown in its place.
+    """
+
+    array: npt.NDArray[np.uint8]
+    substitutes: dict[int, int]
+
+
+def decode_frames(
+    info: Probe,
+    indices: Sequence[int] | npt.NDArray[np.integer],
+    size: tuple[int, int] | None = None,
+    *,
+    timeout: float = 120.0,
+    progress: Progress | None = None,
+    prefer: str | None = None,
+    cancel: threading.Event | None = None,
+    on_frame: Callable[[DecodedFrame], None] | None = None,
+) -> Decoded:
+    """Decode the frames at ``indices`` as a (N, H, W, 3) uint8 array, with the stand-ins named.
+
+    Peak memory is the output array plus the few frames converting. See :func:`iter_frames`;
+    ``on_frame`` is called with each frame as it arrives. If ``cancel`` is set before the end,
+    :class:`VideoError` ``cancelled`` is raised.
+    """
+    wanted = np.clip(np.asarray(indices, dtype=np.int64).reshape(-1), 0, max(0, info.frame_count - 1))
+    width, height = size if size is not None else (info.width, info.height)
+    array = np.empty((len(wanted), height, width, 3), dtype=np.uint8)
+    slots: dict[int, list[int]] = {}
+    for position, index in enumerate(wanted.tolist()):
+        slots.setdefault(index, []).append(position)
+    substitutes: dict[int, int] = {}
+    done = 0
+    for item in iter_frames(info, wanted, size, timeout=timeout, prefer=prefer, cancel=cancel):
+        if item.array.shape != array.shape[1:]:  # cannot happen: every path converts to the target size
+            raise _fail("truncated", f"A frame decoded at {item.array.shape}, not {array.shape[1:]}", info.path)
+        array[slots[item.index]] = item.array
+        if item.source != item.index:
+            substitutes[item.index] = item.source
+        done += 1
+        if on_frame:
+            on_frame(item)
+        if progress:
+            progress(done, len(slots))
+    if done < len(slots) and cancel is not None and cancel.is_set():
+        raise _fail("cancelled", f"Decoding was cancelled after {done} of {len(slots)} frames", info.path)
+    return Decoded(array, substitutes)
 
 
 def read_frames(
@@ -406,29 +976,10 @@ def read_frames(
         progress: called with (frames done, frames wanted) as decoding advances.
         prefer: ``"decord"`` or ``"pyav"`` to pick a backend; None follows :func:`decode_backend`.
 
+    A frame the file cannot give is replaced by its nearest decoded neighbour;
+    :func:`decode_frames` says which.
+
     >>> read_frames(probe("clip.mp4"), [0, 0, 5], size=(64, 48)).shape
     (3, 48, 64, 3)
     """
-    wanted = np.clip(np.asarray(indices, dtype=np.int64), 0, info.frame_count - 1)
-    targets = sorted({int(i) for i in wanted})
-    width, height = size if size is not None else (info.width, info.height)
-    sink = _Sink(wanted, width, height)
-    if not targets:
-        return sink.array
-    clock = _Clock(timeout, info.path)
-    decord = _decord_module(prefer)
-    if decord is not None and info.rotation == 0 and info.format in DECORD_FORMATS:
-        try:
-            _decord_read(decord, info, targets, size, clock, progress, sink)
-            return sink.array
-        except RuntimeError:
-            # wrong metadata, a decord error or a hang: PyAV takes over, into a fresh array, since
-            # a stuck decord thread we stopped waiting for might still write into the old one
-            sink = _Sink(wanted, width, height)
-    import av
-
-    try:
-        _pyav_read(info, targets, size, clock, progress, sink)
-    except av.error.FFmpegError as exc:
-        raise _fail("truncated", f"Decoding failed ({exc}); the file is damaged or truncated", info.path) from None
-    return sink.array
+    return decode_frames(info, indices, size, timeout=timeout, progress=progress, prefer=prefer).array

@@ -7,7 +7,7 @@ Each message says what was wrong and what to do about it.
     MimoError
     ├── LimitError (also ValueError)      an argument or a file is outside what the API accepts
     │   └── ContextLengthError            the request does not fit the model's context
-    ├── VideoError                        a video could not be opened, probed or decoded
+    ├── VideoError                        a video could not be opened, probed, decoded or written
     ├── APIError                          the server answered with an error status
     │   ├── BadRequestError               400: e.g. the server could not read the video
     │   ├── AuthenticationError           401 / 403: missing or wrong API key
@@ -66,11 +66,13 @@ class ContextLengthError(LimitError):
 
 
 class VideoError(MimoError):
-    """A video could not be opened, probed or decoded.
+    """A video could not be opened, probed, decoded or written.
 
-    ``reason`` is a short machine-readable word: ``not_found``, ``empty``, ``not_a_video``,
-    ``no_video_stream``, ``truncated``, ``unsupported_format``, ``unsupported_codec``,
-    ``too_large``, ``timeout`` or ``download``.
+    ``reason`` is a short machine-readable word: ``not_found``, ``unreadable``, ``empty``,
+    ``not_a_video``, ``no_video_stream``, ``truncated``, ``unsupported_format``,
+    ``unsupported_codec``, ``too_large``, ``timeout``, ``download``, ``changed`` (the file was
+    rewritten, replaced or removed after ``Video.open``), ``unwritable`` (an output path) or
+    ``encode`` (the encoder failed).
     """
 
     def __init__(self, message: str, *, reason: str, source: str | None = None) -> None:

@@ -25,6 +25,7 @@ from matplotlib.figure import Figure
 
 from .errors import LimitError
 from .pricing import Prices, estimate_cost, load_prices
+from .profiles import PROFILE_NAMES, get_profile
 from .tokens import (
     DEFAULT_MAX_FRAME_TOKENS,
     FPS_MAX,
@@ -217,13 +218,23 @@ def plot_tokens_vs_fps(
     mark_caps: bool = True,
     current: float | None = None,
     ax: Axes | None = None,
+    profile: Any = "mimo-api",
+    native_fps: float | None = None,
 ) -> Figure:
     """Estimated tokens of one video as fps goes from 0.1 to 10, limits marked.
+
+    ``profile`` (with the file's ``native_fps``) draws a self-hosted server's count instead
+    (:mod:`mimo_nb.profiles`); its limits are not the formula's, so none are marked.
 
     >>> plot_tokens_vs_fps(120, 1280, 720)
     """
     fig, ax = _new_axes(ax)
     fps = np.round(np.arange(FPS_MIN, FPS_MAX + 1e-9, 0.01), 2)
+    if profile != "mimo-api":
+        _server_sweep(ax, fps, profile, duration=duration, width=width, height=height, fps=fps, mute=mute, native_fps=native_fps)
+        ax.set_xlabel("fps (frames sampled per second)")
+        ax.set_title(f"{duration:g} s, {width}x{height}: tokens against fps ({get_profile(profile).name})", fontsize=10)
+        return fig
     _curves(ax, fps, _resolutions(media_resolution), mark_caps, duration=duration, width=width, height=height,
             fps=fps, mute=mute)
     if current is not None:
@@ -243,8 +254,13 @@ def plot_tokens_vs_duration(
     mute: bool = False,
     mark_caps: bool = True,
     ax: Axes | None = None,
+    profile: Any = "mimo-api",
+    native_fps: float | None = None,
 ) -> Figure:
     """Estimated tokens as the video gets longer (0.5 s steps up to ``max_duration``).
+
+    ``profile`` (with ``native_fps``; the file's frame count follows from each duration) draws
+    a self-hosted server's count instead (:mod:`mimo_nb.profiles`), without limit marks.
 
     >>> plot_tokens_vs_duration(1920, 1080, fps=2)   # budget and 2048-frame cap marked
     """
@@ -252,6 +268,12 @@ def plot_tokens_vs_duration(
         raise LimitError(f"max_duration must be over 0.5 seconds, got {max_duration!r}.")
     fig, ax = _new_axes(ax)
     duration = np.arange(0.5, max_duration + 1e-9, 0.5)
+    if profile != "mimo-api":
+        _server_sweep(ax, duration, profile, duration=duration, width=width, height=height, fps=fps, mute=mute,
+                      native_fps=native_fps)
+        ax.set_xlabel("duration (s)")
+        ax.set_title(f"{width}x{height} at fps {fps:g}: tokens against duration ({get_profile(profile).name})", fontsize=10)
+        return fig
     _curves(ax, duration, _resolutions(media_resolution), mark_caps, duration=duration, width=width,
             height=height, fps=fps, mute=mute)
     ax.set_xlabel("duration (s)")
@@ -381,3 +403,86 @@ def plot_estimate_vs_actual(completions: Iterable[Any], *, ax: Axes | None = Non
     _footnote(ax.get_figure(), "video: vision tokens vs usage.video_tokens; audio: audio tokens minus 2 "  # type: ignore[arg-type]
               "vs usage.audio_tokens (mapping inferred from the spec's example, not stated by the vendor).")
     return fig
+
+
+# ---- Profiles: the same video under each server's rules --------------------------------------
+
+_PROFILE_STYLE = {"mimo-api": "tab:blue", "mimo-vl": "tab:green", "sglang-mimo-v2": "tab:red", "qwen3-vl": "tab:purple"}
+_WHAT = {"vision": "vision tokens", "tokens": "tokens counted (API: whole estimate; servers: vision + special)"}
+
+
+def _profile_curve(ax: Axes, x: np.ndarray, rules: Any, what: str, *, duration: Any, width: Any, height: Any, fps: Any,
+                   media_resolution: str, mute: bool, native_fps: Any, native_frame_count: Any) -> int:
+    """One profile's tokens along ``x``; points the server refuses are left out. Returns the curve's top."""
+    out = rules.tokens_array(duration, width, height, fps, media_resolution, mute, native_fps=native_fps,
+                             native_frame_count=native_frame_count)
+    values = np.broadcast_to(out[what], x.shape).astype(np.float64)
+    values = np.where(values < 0, np.nan, values)
+    label = rules.name + (f" ({media_resolution})" if rules.has_media_resolution else "")
+    ax.plot(x, values, label=label, color=_PROFILE_STYLE.get(rules.name), gid=f"profile:{rules.name}")
+    return int(np.nanmax(values)) if np.isfinite(values).any() else 0
+
+
+def plot_tokens_vs_fps_by_profile(
+    video: Any = None,
+    *,
+    duration: float = 60.0,
+    width: int = 1920,
+    height: int = 1080,
+    native_fps: float = 30.0,
+    native_frame_count: int | None = None,
+    mute: bool = False,
+    profiles: Sequence[Any] = PROFILE_NAMES,
+    media_resolution: str = "default",
+    what: str = "vision",
+    current: float | None = None,
+    ax: Axes | None = None,
+) -> Figure | Axes:
+    """Tokens of one video against fps (0.1 to 10) under each profile, one curve per profile.
+
+    ``what="vision"`` (default) compares the one quantity every source defines alike; ``"tokens"``
+    plots what each counts (the API's whole estimate; a server's vision + special tokens). A
+    ``video`` supplies duration, size, sound and its frame rate and count; otherwise pass them.
+    Returns the Axes you gave, or a new Figure (which shows itself in a notebook).
+
+    >>> fig = plot_tokens_vs_fps_by_profile(duration=60, width=1920, height=1080, native_fps=30)
+    """
+    if what not in _WHAT:
+        raise LimitError(f"what must be one of {', '.join(_WHAT)}, got {what!r}.")
+    validate_media_resolution(media_resolution)
+    if video is not None:
+        duration, width, height, mute = video.duration, video.width, video.height, not video.has_audio
+        native_fps, native_frame_count = video.native_fps, video.native_frame_count
+    fig, axes = _new_axes(ax)
+    fps = np.round(np.arange(FPS_MIN, FPS_MAX + 1e-9, 0.01), 2)
+    top = 0
+    for item in profiles:
+        top = max(top, _profile_curve(axes, fps, get_profile(item), what, duration=duration, width=width, height=height,
+                                      fps=fps, media_resolution=media_resolution, mute=mute, native_fps=native_fps,
+                                      native_frame_count=native_frame_count))
+    if current is not None:
+        axes.axvline(current, color="black", linewidth=1, gid="current")
+    axes.set_ylim(0, top * 1.1 or 1)
+    axes.set_xlabel("fps (frames sampled per second)")
+    axes.set_ylabel(_WHAT[what])
+    axes.set_title(f"{duration:g} s, {width}x{height} at {native_fps:g} fps native: {what} against fps, by profile",
+                   fontsize=10)
+    axes.grid(True, alpha=0.3)
+    axes.legend(fontsize=8)
+    return axes if ax is not None else fig
+
+
+def _server_sweep(ax: Axes, x: np.ndarray, profile: Any, *, duration: Any, width: Any, height: Any, fps: Any, mute: bool,
+                  native_fps: float | None) -> None:
+    """A server profile's counted tokens along ``x`` (for ``profile=`` on the sweeps above)."""
+    if native_fps is None:
+        raise LimitError(f"profile {profile!r} counts frames from the file's frame rate: pass native_fps= (Video.native_fps).")
+    top = _profile_curve(ax, x, get_profile(profile), "tokens", duration=duration, width=width, height=height, fps=fps,
+                         media_resolution="default", mute=mute, native_fps=native_fps, native_frame_count=None)
+    ax.set_ylim(0, top * 1.1 or 1)
+    ax.set_ylabel(_WHAT["tokens"])
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
+
+
+__all__ += ["plot_tokens_vs_fps_by_profile"]

@@ -37,6 +37,10 @@ __all__ = [
     "streaming_html",
     "figure_png",
     "figure_html",
+    "media_data_uri",
+    "video_player_html",
+    "animation_html",
+    "player_note_html",
 ]
 
 # ---- Token breakdowns and costs -------------------------------------------------------------
@@ -338,3 +342,213 @@ def figure_html(fig: Any, *, dpi: int = 100, alt: str = "plot") -> str:
     data = base64.b64encode(figure_png(fig, dpi=dpi)).decode("ascii")
     return f"<img alt='{html.escape(alt)}' src='data:image/png;base64,{data}'/>"
 
+
+# ---- Players: a video or the sampled frames, watched in the notebook --------------------------
+# The media are ours (a file the user opened, or frames we encoded); every text is escaped and a
+# src is either a data: URI we built or the video's own http(s) URL. Plain HTML, no script: it
+# plays in JupyterLab, in an nbconvert export, and in a notebook opened offline.
+
+
+def media_data_uri(data: bytes, mime: str) -> str:
+    """A ``data:<mime>;base64,...`` URI for media bytes we made or the user opened.
+
+    >>> media_data_uri(b"GIF89a", "image/gif")
+    'data:image/gif;base64,R0lGODlh'
+    """
+    return f"data:{mime};base64," + base64.b64encode(data).decode("ascii")
+
+
+def _player_frame(title: str, body: str, caption: str) -> str:
+    head = f"<div style='font-weight:bold;margin-bottom:4px'>{html.escape(title)}</div>" if title else ""
+    foot = f"<div style='font:12px sans-serif;color:#555;margin-top:2px'>{html.escape(caption)}</div>" if caption else ""
+    return f"<div class='mimo-player' style='display:inline-block;max-width:100%'>{head}{body}{foot}</div>"
+
+
+def video_player_html(src: str, *, mime: str = "video/mp4", width: int | None = None, title: str = "", caption: str = "", loop: bool = False) -> str:
+    """An HTML5 ``<video>`` with controls for ``src`` (a data: URI or an http(s) URL).
+
+    >>> "<video" in video_player_html("https://example.com/clip.mp4", width=320)
+    True
+    """
+    if not src.startswith(("data:video/", "http://", "https://")):
+        raise ValueError(f"a player plays data:video URIs and http(s) URLs, not {src[:20]!r}")
+    size = f" width='{int(width)}'" if width else ""
+    return _player_frame(
+        title,
+        f"<video controls preload='metadata' playsinline{' loop' if loop else ''}{size} style='max-width:100%;display:block'>"
+        f"<source src='{html.escape(src, quote=True)}' type='{html.escape(mime, quote=True)}'/>"
+        "This browser cannot play the video here.</video>",
+        caption,
+    )
+
+
+def animation_html(data: bytes, *, mime: str = "image/gif", width: int | None = None, title: str = "", caption: str = "") -> str:
+    """An animated image (a GIF we encoded) as an inline ``<img>``."""
+    size = f" width='{int(width)}'" if width else ""
+    alt = html.escape(caption or title or "animation", quote=True)
+    return _player_frame(title, f"<img src='{media_data_uri(data, mime)}'{size} alt='{alt}' style='max-width:100%;display:block'/>", caption)
+
+
+def player_note_html(title: str, note: str) -> str:
+    """Why there is no player here, and what to do instead."""
+    return _player_frame(title, f"<div class='mimo-player-note' style='color:#a60'>{html.escape(note)}</div>", "")
+
+
+# ---- Server profiles, the budget planner, profiles side by side ----------------------------
+
+
+def _table_html(rows: list[tuple[str, str, str]], css: str) -> str:
+    body = "".join(
+        f"<tr><th style='text-align:left'>{html.escape(k)}</th><td style='text-align:right'>"
+        f"{html.escape(v)}</td><td style='color:#666'>{html.escape(why)}</td></tr>"
+        for k, v, why in rows
+    )
+    return f"<table class='{css}'>{body}</table>"
+
+
+def _shorten(texts: Any, keep: int = 4) -> str:
+    texts = list(texts)
+    if len(texts) <= 2 * keep:
+        return ", ".join(texts)
+    return ", ".join(texts[:keep]) + f", … ({len(texts) - 2 * keep} more), " + ", ".join(texts[-keep:])
+
+
+def server_breakdown_rows(b: Any) -> list[tuple[str, str, str]]:
+    """(step, value, explanation) rows of a :class:`~mimo_nb.profiles.ServerTokenBreakdown`."""
+    return [
+        ("profile", b.profile, b.source),
+        ("file", f"{b.native_frame_count} frames at {b.native_fps:g} fps", f"{b.duration:g} s, {b.source_width} x {b.source_height}"),
+        ("frames", f"{b.frames}", f"at fps={b.fps:g}, by the server's rules (pairs complete)"),
+        ("indices", _shorten(str(i) for i in b.indices), "file frames the server decodes"),
+        ("model frame size", f"{b.width} x {b.height}", "by the server's resize rule"),
+        ("tokens / grid", f"{b.tokens_per_grid}", "one grid = a pair of frames"),
+        ("vision", f"{b.vision:,}", "grids x tokens per grid"),
+        ("special", f"{b.special:,}", "start/end tokens the source writes"),
+        ("timestamp text", _shorten(b.timestamp_texts) or "none", "tokenized by the model's tokenizer: not counted"),
+        ("counted", f"{b.counted:,}", "vision + special; timestamps and audio not counted"),
+    ]
+
+
+def server_breakdown_text(b: Any) -> str:
+    """A server breakdown as aligned plain text, with its notes."""
+    rows = server_breakdown_rows(b)
+    width = max(len(r[0]) for r in rows)
+    lines = [f"{k:<{width}}  {v}  ({why})" for k, v, why in rows]
+    return "\n".join(lines + [f"note: {n}" for n in b.notes])
+
+
+def server_breakdown_html(b: Any) -> str:
+    """A server breakdown as an HTML table (every cell escaped), notes underneath."""
+    notes = "".join(f"<li>{html.escape(n)}</li>" for n in b.notes)
+    return _table_html(server_breakdown_rows(b), "mimo-breakdown mimo-server") + (
+        f"<ul style='color:#666;font-size:smaller'>{notes}</ul>" if notes else ""
+    )
+
+
+def profile_html(profile: Any) -> str:
+    """One sampling profile: what it is, where its rules come from, what it leaves out."""
+    fields = {k: v for k, v in vars(profile).items() if k not in ("name", "title", "source", "summary", "notes")}
+    rows = [("source", profile.source, ""), ("rules", profile.summary, "")]
+    rows += [(k, f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else str(v), "") for k, v in fields.items()]
+    notes = "".join(f"<li>{html.escape(n)}</li>" for n in profile.notes)
+    return (
+        f"<div class='mimo-profile'><b>{html.escape(profile.name)}</b>: {html.escape(profile.title)}"
+        f"{_table_html(rows, 'mimo-profile-table')}<ul style='color:#666;font-size:smaller'>{notes}</ul></div>"
+    )
+
+
+def _setting_cells(s: Any) -> str:
+    cost = "" if s.cost is None else f"{s.cost:.6f}"
+    return (
+        f"<td style='text-align:right'>{s.fps:g}</td><td>{html.escape(str(s.media_resolution or '—'))}</td>"
+        f"<td style='text-align:right'>{s.frames}</td><td style='text-align:right'>{s.width} x {s.height}</td>"
+        f"<td style='text-align:right'>{s.pixels_per_frame:,}</td><td style='text-align:right'>{s.tokens:,}</td>"
+        f"<td style='text-align:right'>{cost}</td>"
+    )
+
+
+def budget_html(plan: Any) -> str:
+    """A :class:`~mimo_nb.budget.BudgetPlan`: the verdict, the rule, and the frontier as a table."""
+    currency = "" if plan.prices is None else html.escape(plan.prices.currency)
+    head = (f"<tr><th></th><th>fps</th><th>media_resolution</th><th>frames</th><th>frame size</th>"
+            f"<th>pixels/frame</th><th>tokens</th><th>{currency or 'cost'}</th></tr>")
+    best_style = " style='font-weight:bold;background:#eef6ee'"
+    rows = "".join(
+        f"<tr{best_style if s == plan.best else ''}><td>{'best' if s == plan.best else ''}</td>{_setting_cells(s)}</tr>"
+        for s in plan.frontier
+    )
+    if plan.best is None:
+        need = "" if plan.cheapest is None else (
+            f" The cheapest setting (fps {plan.cheapest.fps:g}, {plan.cheapest.media_resolution or 'no media_resolution'}) "
+            f"needs {plan.cheapest.tokens:,} tokens.")
+        verdict = f"<b>Nothing fits</b> {html.escape(plan.budget_text)}.{html.escape(need)}"
+    else:
+        b = plan.best
+        verdict = (f"<b>Best: fps={b.fps:g}, media_resolution={html.escape(str(b.media_resolution))}</b>: {b.frames} frames "
+                   f"at {b.width} x {b.height}, {b.tokens:,} tokens")
+    citation = "" if plan.prices is None else f"<div style='color:#666;font-size:smaller'>{html.escape(plan.prices.citation)}</div>"
+    return (
+        f"<div class='mimo-budget'><div>{html.escape(plan.profile)}: {plan.duration:g} s, {plan.width} x {plan.height}"
+        f"{', muted' if plan.mute else ''}; budget {html.escape(plan.budget_text)}. "
+        f"{len(plan.settings)} of {plan.grid_size} settings fit ({html.escape(plan.grid_note)}).</div>"
+        f"<div>{verdict}</div><div style='color:#666'>Rule: {html.escape(plan.rule)}. Frontier (frames against "
+        f"pixels per frame; nothing that fits beats these on both):</div>"
+        f"<table class='mimo-budget-frontier'>{head}{rows}</table>{citation}</div>"
+    )
+
+
+def budget_table_html(table: Any, max_rows: int = 20) -> str:
+    """A :class:`~mimo_nb.budget.BudgetTable`: the best setting per video (first ``max_rows``)."""
+    n = len(table)
+    head = ("<tr><th>#</th><th>fps</th><th>media_resolution</th><th>frames</th><th>frame size</th><th>tokens</th>"
+            + ("<th>cost</th>" if table.cost is not None else "") + "</tr>")
+    rows = []
+    for i in range(min(n, max_rows)):
+        s = table.setting(i)
+        if s is None:
+            rows.append(f"<tr><td>{i}</td><td colspan='6'>nothing fits</td></tr>")
+            continue
+        cost = "" if s.cost is None else f"<td style='text-align:right'>{s.cost:.6f}</td>"
+        rows.append(f"<tr><td>{i}</td><td style='text-align:right'>{s.fps:g}</td><td>{html.escape(str(s.media_resolution or '—'))}</td>"
+                    f"<td style='text-align:right'>{s.frames}</td><td style='text-align:right'>{s.width} x {s.height}</td>"
+                    f"<td style='text-align:right'>{s.tokens:,}</td>{cost}</tr>")
+    more = f"<div style='color:#666'>… {n - max_rows:,} more (to_pandas() has all)</div>" if n > max_rows else ""
+    return (f"<div class='mimo-budget-table'><div>{html.escape(table.profile)}: best setting for {n:,} videos "
+            f"({int(table.fits.sum()):,} fit); rule: {html.escape(table.rule)}</div><table>{head}{''.join(rows)}</table>{more}</div>")
+
+
+def profile_comparison_html(comparison: Any, max_thumbnails: int = 48) -> str:
+    """Profiles side by side: per profile a strip of its frames (index, time), size and tokens.
+
+    Frames the hosted API would not pick at the same settings get an orange border.
+    """
+    from ._imaging import jpeg_data_uri, format_time
+
+    c = comparison
+    parts = [
+        f"<div class='mimo-profiles'><div><b>{html.escape(c.video_name)}</b>: {c.duration:.2f} s, {c.width} x {c.height}, "
+        f"{c.native_frame_count} frames at {c.native_fps:g} fps; fps={c.fps:g}, media_resolution={html.escape(c.media_resolution)} "
+        "(API only). <span style='border:2px solid #e67e00;padding:0 3px'>orange</span>: a frame the API does not pick.</div>"
+    ]
+    for v in c.views:
+        head = f"<b>{html.escape(v.profile)}</b> <span style='color:#666'>{html.escape(v.title)} · {html.escape(v.source)}</span>"
+        if v.error:
+            parts.append(f"<div style='margin-top:8px'>{head}<div style='color:#a60'>refuses this video: {html.escape(v.error)}</div></div>")
+            continue
+        summary = (f"{v.frames} frames at {v.width} x {v.height}; {v.vision:,} vision tokens, {v.tokens:,} "
+                   f"({v.tokens_label}); {v.changed} of {v.frames} frames differ from the API's")
+        cells = []
+        for k, index in enumerate(v.indices[:max_thumbnails]):
+            border = "2px solid #e67e00" if v.differs[k] else "2px solid transparent"
+            caption = f"#{index} · {format_time(v.timestamps[k])}"
+            image = (f"<img src='{jpeg_data_uri(v.thumbnails[k])}' style='display:block' alt='{html.escape(caption, quote=True)}'/>"
+                     if k < len(v.thumbnails) else "")
+            cells.append(f"<figure style='margin:0 2px;text-align:center;border:{border}'>{image}"
+                         f"<figcaption style='font:10px monospace;color:#444'>{html.escape(caption)}</figcaption></figure>")
+        more = (f"<div style='color:#666;font-size:smaller'>… {len(v.indices) - max_thumbnails} more frames</div>"
+                if len(v.indices) > max_thumbnails else "")
+        texts = (f"<div style='color:#666;font-size:smaller'>timestamp text: {html.escape(_shorten(v.timestamp_texts))}</div>"
+                 if v.timestamp_texts else "")
+        parts.append(f"<div style='margin-top:8px'>{head}<div>{html.escape(summary)}</div>{texts}"
+                     f"<div style='display:flex;overflow-x:auto'>{''.join(cells)}</div>{more}</div>")
+    return "".join(parts) + "</div>"

@@ -10,8 +10,9 @@ large digits a person can read in a thumbnail.
 >>> # read_frame_counter(frames.array[0]) == frames.indices[0]
 
 The pictures are deterministic, and so are the encoded bytes on a given machine: x264's AVX-512
-kernels read uninitialised memory, so on AVX-512 CPUs we ask x264 for its AVX2 code (``_x264``).
-Bytes may differ between machines (AVX2 and plain C give different, each repeatable, output).
+kernels read uninitialised memory, so on AVX-512 CPUs we ask x264 for its AVX2 code
+(:func:`mimo_nb._encode.x264_params`). Bytes may differ between machines (AVX2 and plain C give
+different, each repeatable, output). Encoding itself lives in :mod:`mimo_nb._encode`.
 
 Formats follow the file suffix: ``.mp4`` and ``.mov`` (H.264 + AAC), ``.avi`` (MPEG-4 part 2 +
 PCM), ``.wmv`` (WMV2 + WMA2).
@@ -22,28 +23,24 @@ from __future__ import annotations
 import functools
 import math
 import os
+from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from ._x264 import x264_params
+from ._encode import AUDIO_RATE, VIDEO_FORMATS, Tone, output_path, write_h264_size_change, write_video
 from .errors import LimitError
 
 __all__ = ["generate_clip", "draw_frame", "read_frame_counter", "COUNTER_BITS", "SAMPLE_FORMATS"]
 
 COUNTER_BITS = 16  # frame numbers up to 65535: over 36 minutes at 30 fps
-AUDIO_RATE = 48000
 TONE_HZ = 440.0
 
-# suffix -> (container format, video codec, audio codec)
-SAMPLE_FORMATS: dict[str, tuple[str, str, str]] = {
-    ".mp4": ("mp4", "libx264", "aac"),
-    ".mov": ("mov", "libx264", "aac"),
-    ".avi": ("avi", "mpeg4", "pcm_s16le"),
-    ".wmv": ("asf", "wmv2", "wmav2"),
-}
+SAMPLE_FORMATS = tuple(VIDEO_FORMATS)  # the suffixes generate_clip writes: MiMo's formats
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo")
 
 _GLYPHS = {  # 3x5 digits, row by row
     "0": "111101101101111", "1": "010110010010111", "2": "111001111100111",
@@ -138,50 +135,21 @@ def _tone(seconds: float, rate: int = AUDIO_RATE) -> npt.NDArray[np.float32]:
     return (0.3 * np.sin(2 * math.pi * TONE_HZ * t)).astype(np.float32)
 
 
-# ---- The shell: encode with PyAV ------------------------------------------------------------
+@functools.lru_cache(maxsize=2)
+def _noise_pool(width: int, height: int, amplitude: int) -> npt.NDArray[np.int16]:
+    """Sixteen fixed fields of pixel noise (seeded): costly to encode and decode, like camera footage."""
+    rng = np.random.default_rng(20240611)
+    pool = rng.integers(-amplitude, amplitude + 1, size=(16, height, width, 1), dtype=np.int16)
+    pool.setflags(write=False)
+    return pool
 
 
-def _check_args(suffix: str, duration: float, width: int, height: int, fps: float, rotation: int) -> None:
-    if suffix not in SAMPLE_FORMATS:
-        raise LimitError(f"generate_clip writes {', '.join(SAMPLE_FORMATS)}; got a {suffix or 'suffix-less'} path.")
-    if not (duration > 0 and fps > 0):
-        raise LimitError(f"duration and fps must be positive, got duration={duration!r}, fps={fps!r}.")
-    if width < 2 or height < 2 or width % 2 or height % 2:
-        raise LimitError(f"width and height must be even numbers of at least 2 px (YUV 4:2:0), got {width}x{height}.")
-    if rotation % 90:
-        raise LimitError(f"rotation must be a multiple of 90 degrees, got {rotation!r}.")
-
-
-def _add_video_stream(container, codec: str, width: int, height: int, rate: Fraction, gop: int | None, preset: str):  # type: ignore[no-untyped-def]
-    options: dict[str, str] = {}
-    if codec == "libx264":
-        options = {"preset": preset, "crf": "20"}
-        if params := x264_params(gop):
-            options["x264-params"] = params
-    stream = container.add_stream(codec, rate=rate, options=options)
-    stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-    if codec != "libx264":
-        stream.bit_rate = int(max(400_000, width * height * float(rate) * 0.6))
-        if gop:
-            stream.codec_context.gop_size = gop
-    return stream
-
-
-def _encode_audio(container, stream, seconds: float) -> None:  # type: ignore[no-untyped-def]
-    import av
-
-    samples = _tone(seconds, stream.rate)
-    fmt = stream.codec_context.format.name
-    chunk = stream.codec_context.frame_size or 1024
-    for start in range(0, len(samples), chunk):
-        piece = samples[start : start + chunk]
-        data = (piece * 32767).astype(np.int16) if fmt.startswith("s16") else piece
-        frame = av.AudioFrame.from_ndarray(data.reshape(1, -1), format=fmt, layout="mono")
-        frame.rate, frame.pts, frame.time_base = stream.rate, start, Fraction(1, stream.rate)
-        for packet in stream.encode(frame):
-            container.mux(packet)
-    for packet in stream.encode():
-        container.mux(packet)
+def _add_noise(img: npt.NDArray[np.uint8], index: int, amplitude: int) -> npt.NDArray[np.uint8]:
+    """Noise below the counter band (the band stays clean so the counter reads back exactly)."""
+    band = _band_height(img.shape[0])
+    below = img[band:].astype(np.int16) + _noise_pool(img.shape[1], img.shape[0] - band, amplitude)[(index * 7) % 16]
+    img[band:] = np.clip(below, 0, 255).astype(np.uint8)
+    return img
 
 
 def _vfr_pts(count: int) -> list[int]:
@@ -192,6 +160,44 @@ def _vfr_pts(count: int) -> list[int]:
         pts.append(now)
         now += gaps[i % len(gaps)]
     return pts
+
+
+# ---- Arguments ------------------------------------------------------------------------------
+
+MAX_SIDE = 8192  # px: beyond this x264 and the decoders here get slow or refuse
+
+
+def _number(name: str, value: object) -> float:
+    """``value`` as a positive finite float, or a LimitError that says what was wrong."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, Fraction, np.integer, np.floating)):
+        raise LimitError(f"{name} must be a number, got {value!r} ({type(value).__name__}).")
+    number = float(value)
+    if not (math.isfinite(number) and number > 0):
+        raise LimitError(f"{name} must be a positive, finite number, got {value!r}.")
+    return number
+
+
+def _check_args(duration: float, width: int, height: int, fps: float, rotation: int, gop: int | None) -> int:
+    """Validate generate_clip's arguments; return the number of frames to draw."""
+    duration, fps = _number("duration", duration), _number("fps", fps)
+    for name, side in (("width", width), ("height", height)):
+        if isinstance(side, bool) or not isinstance(side, (int, np.integer)):
+            raise LimitError(f"{name} must be a whole number of pixels, got {side!r}.")
+    if width < 2 or height < 2 or width % 2 or height % 2 or max(width, height) > MAX_SIDE:
+        raise LimitError(
+            f"width and height must be even numbers from 2 to {MAX_SIDE} px (YUV 4:2:0), got {width}x{height}."
+        )
+    if isinstance(rotation, bool) or not isinstance(rotation, (int, np.integer)) or rotation % 90:
+        raise LimitError(f"rotation must be a multiple of 90 degrees, got {rotation!r}.")
+    if gop is not None and (isinstance(gop, bool) or not isinstance(gop, (int, np.integer)) or gop < 1):
+        raise LimitError(f"gop must be a whole number of frames of at least 1 (or None), got {gop!r}.")
+    count = max(1, round(duration * float(Fraction(fps).limit_denominator(1001))))
+    if count > 2**COUNTER_BITS:
+        raise LimitError(
+            f"duration={duration:g} s at fps={fps:g} is {count} frames; the frame counter holds {2**COUNTER_BITS}. "
+            "Ask for a shorter clip or a lower fps."
+        )
+    return count
 
 
 def generate_clip(
@@ -206,6 +212,9 @@ def generate_clip(
     rotation: int = 0,
     gop: int | None = None,
     vfr: bool = False,
+    frame_times: Sequence[float] | None = None,
+    size_change: tuple[float, int, int] | None = None,
+    noise: int = 0,
     preset: str = "veryfast",
 ) -> Path:
     """Write a deterministic clip and return its path; the suffix picks the format.
@@ -220,43 +229,46 @@ def generate_clip(
             way so the clip *displays* upright with ``width`` x ``height``.
         gop: keyframe interval in frames (None: the encoder's default).
         vfr: irregular frame timestamps (variable frame rate, MP4/MOV only).
+        frame_times: explicit presentation times in seconds, one per frame (variable frame
+            rate); replaces ``duration`` for the frame count. E.g. 30 fps for a second then
+            1 fps: ``[i / 30 for i in range(30)] + [1.0 + i for i in range(10)]``.
+        size_change: ``(at_seconds, width, height)``: frames from then on are encoded at the
+            new size in the same stream (MP4/MOV, no audio, no rotation).
+        noise: amplitude (0-127) of fixed pixel noise below the counter band; makes the clip
+            as costly to encode and decode as camera footage (benchmarks).
         preset: x264 preset (``"ultrafast"`` for long clips; it has no B-frames).
+
+    Raises :class:`LimitError` for a bad argument and :class:`VideoError` (``unwritable``)
+    when ``path`` cannot be written.
 
     >>> generate_clip("clip.wmv", duration=1, width=160, height=120).suffix
     '.wmv'
     """
-    import av
-
-    path = Path(path)
-    suffix = path.suffix.lower()
-    _check_args(suffix, duration, width, height, fps, rotation)
-    fmt, vcodec, acodec = SAMPLE_FORMATS[suffix]
+    path = output_path(path, SAMPLE_FORMATS, "generate_clip")
+    count = _check_args(duration, width, height, fps, rotation, gop)
+    if preset not in X264_PRESETS:
+        raise LimitError(f"preset must be one of x264's presets ({', '.join(X264_PRESETS)}), got {preset!r}.")
     rate = Fraction(fps).limit_denominator(1001)
-    turns = (rotation // 90) % 4
-    stored_w, stored_h = (height, width) if turns % 2 else (width, height)
-    count = max(1, round(duration * float(rate)))
-    with av.open(str(path), "w", format=fmt) as container:
-        vstream = _add_video_stream(container, vcodec, stored_w, stored_h, rate, gop, preset) if video else None
-        if vstream is not None and turns:
-            vstream.set_display_rotation(rotation % 360)
-        astream: av.audio.stream.AudioStream | None = (
-            container.add_stream(acodec, rate=AUDIO_RATE, layout="mono") if (audio or not video) else None  # type: ignore[assignment]
-        )
-        if astream is not None and acodec != "pcm_s16le":
-            astream.bit_rate = 64000  # wmav2 refuses to open without one
-        if vstream is not None:
-            tick = Fraction(1, 4) / rate if vfr else 1 / rate
-            vstream.codec_context.time_base = tick  # else the encoder rounds VFR times to the grid
-            pts = _vfr_pts(count) if vfr else list(range(count))
-            for i in range(count):
-                upright = draw_frame(i, width, height, float(rate))
-                stored = np.ascontiguousarray(np.rot90(upright, k=-turns)) if turns else upright
-                frame = av.VideoFrame.from_ndarray(stored, format="rgb24")
-                frame.pts, frame.time_base = pts[i], tick
-                for packet in vstream.encode(frame):
-                    container.mux(packet)
-            for packet in vstream.encode():
-                container.mux(packet)
-        if astream is not None:
-            _encode_audio(container, astream, count / float(rate))
-    return path
+    if not 0 <= noise <= 127:
+        raise LimitError(f"noise is an amplitude from 0 to 127, got {noise!r}.")
+    if size_change is not None:
+        if path.suffix.lower() not in (".mp4", ".mov") or size_change[1] < 2 or size_change[2] < 2 or size_change[1] % 2 or size_change[2] % 2:
+            raise LimitError("size_change is (seconds, even width, even height), written to MP4 or MOV files.")
+        switch = min(count, max(0, round(size_change[0] * float(rate))))
+        sizes = [(width, height) if i < switch else size_change[1:] for i in range(count)]
+        return write_h264_size_change(path, (draw_frame(i, w, h, float(rate)) for i, (w, h) in enumerate(sizes)),
+                                      rate=rate, preset=preset)
+    tick = Fraction(1, 4) / rate if vfr else 1 / rate  # VFR times fall on a quarter-frame grid
+    pts = _vfr_pts(count) if vfr else None
+    if frame_times is not None:
+        if len(frame_times) < 1 or frame_times[0] < 0 or any(b <= a for a, b in zip(frame_times, frame_times[1:])):
+            raise LimitError("frame_times must be increasing times in seconds, starting at 0 or later.")
+        count, tick, pts = len(frame_times), Fraction(1, 90000), [round(t * 90000) for t in frame_times]
+    pictures = (_add_noise(draw_frame(i, width, height, float(rate)), i, noise) if noise else draw_frame(i, width, height, float(rate))
+                for i in range(count))
+    length = (frame_times[-1] + 1 / float(rate)) if frame_times is not None else count / float(rate)
+    sound = Tone(_tone(length)) if (audio or not video) else None
+    return write_video(
+        path, pictures if video else None, rate=rate, time_base=tick, pts=pts,
+        rotation=rotation, gop=gop, preset=preset, audio=sound,
+    )

@@ -26,7 +26,7 @@ over arrays, exactly equal element by element.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -55,6 +55,7 @@ __all__ = [
     "validate_fps",
     "validate_media_resolution",
     "sampled_frame_count",
+    "sample_indices_by_time",
     "frame_pixel_budget",
     "model_frame_size",
     "sample_indices",
@@ -194,11 +195,43 @@ def sample_indices(total_frames: int, count: int) -> npt.NDArray[np.int64]:
     return np.round(np.linspace(0, total_frames - 1, count)).astype(np.int64)
 
 
+def sample_indices_by_time(pts: npt.ArrayLike, count: int, tolerance: float = 1) -> npt.NDArray[np.int64]:
+    """Indices of ``count`` frames spread evenly over the clip's *time*, given each frame's time.
+
+    The rule: target times ``T_k`` are spread evenly from the first to the last presentation
+    time (``linspace(pts[0], pts[-1], count)``); frame ``k`` is the frame whose position,
+    interpolated linearly between the times of its neighbours, is nearest:
+    ``round(interp(T_k, pts, arange(n)))``, half to even. For a constant-rate file (times evenly
+    spaced, to ``tolerance`` units of timestamp rounding) interpolation is the identity, and
+    the result is exactly :func:`sample_indices` ``(n, count)``. For a variable-rate file the
+    frames follow the clock, not the frame count: a second at 30 fps then a minute at 1 fps
+    gives a second's share of the frames to that second.
+
+    ``pts`` must be sorted (presentation order), in any unit.
+
+    >>> sample_indices_by_time([0, 1, 2, 3, 10, 20, 30], 4).tolist()
+    [0, 4, 5, 6]
+    """
+    times = np.asarray(pts, dtype=np.float64).reshape(-1)
+    if len(times) < 1:
+        raise LimitError("a video needs at least one frame to sample from, got 0.")
+    steps = np.diff(times)
+    if len(steps) == 0 or steps.max() - steps.min() <= tolerance:
+        return sample_indices(len(times), count)
+    if np.any(steps < 0):
+        raise LimitError("frame times must be sorted in presentation order.")
+    targets = np.linspace(times[0], times[-1], count)
+    return np.round(np.interp(targets, times, np.arange(len(times), dtype=np.float64))).astype(np.int64)
+
+
 @dataclass(frozen=True)
 class SamplingPlan:
-    """What the model will look at: how many frames, and at what size.
+    """What the model will look at: how many frames, which ones, and at what size.
 
-    ``indices(total_frames)`` maps the plan onto a real file's frames.
+    ``profile`` names the rules that made the plan (``"mimo-api"``, the vendor's formula, unless
+    you asked for a server's; see :mod:`mimo_nb.profiles`). ``indices(total_frames)`` maps the
+    plan onto a real file's frames; a server's plan already knows them, since servers count
+    frames from the file's ``native_frame_count`` and ``native_fps``.
     """
 
     duration: float
@@ -209,14 +242,36 @@ class SamplingPlan:
     height: int
     source_width: int
     source_height: int
+    profile: str = "mimo-api"
+    native_fps: float | None = None
+    native_frame_count: int | None = None
+    planned_indices: tuple[int, ...] | None = field(default=None, repr=False)
+    timestamp_texts: tuple[str, ...] = field(default=(), repr=False)
 
     @property
     def timestamps(self) -> npt.NDArray[np.float64]:
-        """Nominal times (s) of the sampled frames, spread over the clip like the indices."""
+        """Times (s) of the sampled frames: ``index / native_fps`` when both are known, else nominal."""
+        if self.planned_indices is not None and self.native_fps:
+            return np.asarray(self.planned_indices, np.float64) / self.native_fps
         return np.linspace(0.0, self.duration, self.frames, endpoint=False)
 
-    def indices(self, total_frames: int) -> npt.NDArray[np.int64]:
-        """The frame indices to decode from a file holding ``total_frames`` frames."""
+    def indices(self, total_frames: int | None = None) -> npt.NDArray[np.int64]:
+        """The frame indices to decode from a file holding ``total_frames`` frames.
+
+        ``total_frames`` defaults to the ``native_frame_count`` the plan was made with. A
+        server's plan is tied to that count (the server derives its frame count from it).
+        """
+        if total_frames is None or total_frames == self.native_frame_count:
+            if self.planned_indices is not None:
+                return np.asarray(self.planned_indices, np.int64)
+            total_frames = self.native_frame_count
+        if total_frames is None:
+            raise LimitError("indices() needs the file's frame count: pass total_frames= (Video.native_frame_count).")
+        if self.profile != "mimo-api":
+            raise LimitError(
+                f"this {self.profile} plan was made for a file of {self.native_frame_count} frames, not {total_frames}; "
+                "plan again with native_frame_count= (Video.plan does it from the probe)."
+            )
         return sample_indices(total_frames, self.frames)
 
 
@@ -226,11 +281,30 @@ def plan_sampling(
     height: int,
     fps: float = FPS_DEFAULT,
     media_resolution: str = "default",
+    *,
+    profile: Any = "mimo-api",
+    native_fps: float | None = None,
+    native_frame_count: int | None = None,
 ) -> SamplingPlan:
-    """The frame count and model frame size for a video, validated once, from the formula."""
+    """Frame count, indices and model frame size for a video, validated once.
+
+    ``profile="mimo-api"`` (the default) is the vendor page's formula; another profile applies a
+    self-hosted server's rules (see :mod:`mimo_nb.profiles`), which need the file's
+    ``native_fps`` and ``native_frame_count``.
+
+    >>> plan_sampling(60, 1920, 1080, fps=2).frames
+    120
+    >>> plan_sampling(60, 1920, 1080, fps=2, profile="mimo-vl", native_fps=30, native_frame_count=1800).width
+    1008
+    """
     fps = _validate_video_args(duration, width, height, fps, media_resolution)
+    if profile != "mimo-api":
+        return _plan_with_profile(duration, width, height, fps, media_resolution, profile, native_fps, native_frame_count)
     frames = sampled_frame_count(duration, fps)
     model_w, model_h = model_frame_size(width, height, frame_pixel_budget(frames, media_resolution))
+    planned = None
+    if native_frame_count is not None:
+        planned = tuple(int(i) for i in sample_indices(int(native_frame_count), frames))
     return SamplingPlan(
         duration=float(duration),
         fps=fps,
@@ -240,6 +314,35 @@ def plan_sampling(
         height=model_h,
         source_width=int(width),
         source_height=int(height),
+        native_fps=None if native_fps is None else float(native_fps),
+        native_frame_count=None if native_frame_count is None else int(native_frame_count),
+        planned_indices=planned,
+    )
+
+
+def _plan_with_profile(duration: float, width: int, height: int, fps: float, media_resolution: str, profile: Any,
+                       native_fps: float | None, native_frame_count: int | None) -> SamplingPlan:
+    from . import profiles  # profiles builds on this module, so it is imported on use
+
+    rules = profiles.get_profile(profile)
+    result = rules.plan(duration, width, height, fps, media_resolution, native_fps=native_fps, native_frame_count=native_frame_count)
+    nfps, count = (native_fps, native_frame_count)
+    if rules.needs_native or nfps is not None or count is not None:
+        nfps, count = profiles.resolve_native(float(duration), native_fps, native_frame_count, rules.name)
+    return SamplingPlan(
+        duration=float(duration),
+        fps=fps,
+        media_resolution=media_resolution,  # type: ignore[arg-type]
+        frames=result.frames,
+        width=result.width,
+        height=result.height,
+        source_width=int(width),
+        source_height=int(height),
+        profile=rules.name,
+        native_fps=nfps,
+        native_frame_count=count,
+        planned_indices=None if result.indices is None else tuple(int(i) for i in result.indices),
+        timestamp_texts=result.timestamp_texts,
     )
 
 

@@ -3,51 +3,120 @@
 >>> import mimo_nb as mn
 >>> video = mn.Video.open("clip.mp4")          # a path, bytes, or an http(s) URL
 >>> video.estimate(fps=2).total                # the spec's token formula for this file
+187
 >>> frames = video.sample(fps=2)               # the frames, at the size the model sees them
->>> frames.save_contact_sheet("sheet.png")
+>>> np.asarray(frames).shape, frames[0].shape  # Frames behave as a (frames, h, w, 3) array
+((4, 256, 320, 3), (256, 320, 3))
+>>> frames.save_contact_sheet("sheet.png").name
+'sheet.png'
 >>> small = video.fit(fps=2)                   # re-encoded to travel as base64 under 50 MB
+>>> player = video.play()                      # an inline <video> player in a notebook
+>>> player = frames.play()                     # the sampled frames at the model's rate
+>>> frames.save("sampled.gif").name            # ... or as a clip: .mp4, or an animated .gif
+'sampled.gif'
 
-Which frames: ``tokens.plan_sampling`` gives the count and size from the spec's formula,
-``tokens.sample_indices`` spreads them over the whole clip (a rounded ``linspace``), and
-:mod:`mimo_nb.decode` reads them. Timestamps are ``index / native_fps``.
+Which frames: ``tokens.plan_sampling`` gives the count and size from the spec's formula, and
+``tokens.sample_indices_by_time`` spreads them evenly over the clip's *time*: target times from
+the first to the last frame's presentation time, each taking the frame nearest to it (for a
+constant-rate file exactly the rounded ``linspace`` over frame numbers, ``tokens.sample_indices``).
+:mod:`mimo_nb.decode` reads them; timestamps are the frames' real presentation times. Writing video (``fit``,
+``Frames.save``/``play``) goes through :mod:`mimo_nb._encode`; the HTML comes from :mod:`mimo_nb.render`.
+
+A ``Video`` remembers its file's size, modification time and inode from ``open``: if the file is
+rewritten afterwards, ``plan``/``estimate``/``sample``/``fit``/``play`` raise ``VideoError``
+(``reason="changed"``) rather than describe bytes that are gone, and ``sha256()`` hashes the
+current bytes.
 """
 
 from __future__ import annotations
 
+import errno
+import math
 import os
+import re
+import stat
 import tempfile
+import threading
 import time
 import weakref
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, NamedTuple, overload
 from urllib.parse import unquote, urlparse
 
 import numpy as np
 import numpy.typing as npt
 
-from . import _imaging, decode
-from ._x264 import x264_params
+from . import _encode, _imaging, decode, render
 from .cache import file_sha256
 from .errors import LimitError, VideoError
 from .limits import BASE64_LIMIT_BYTES, URL_LIMIT_BYTES, base64_length
-from .tokens import FPS_DEFAULT, SamplingPlan, TokenBreakdown, explain_video_tokens, plan_sampling
+from .profiles import Profile, ServerTokenBreakdown, explain_profile_tokens
+from .tokens import FPS_DEFAULT, SamplingPlan, TokenBreakdown, explain_video_tokens, plan_sampling, sample_indices_by_time
 
-__all__ = ["Video", "Frames"]
+__all__ = ["Video", "Frames", "Player", "SampledFrame"]
 
 ProgressArg = Callable[[int, int], None] | bool | None
 
 # ---- Frames ---------------------------------------------------------------------------------
 
 
+PLAYER_MAX_BYTES = 10 * 2**20  # media bigger than this are not written into the notebook by default
+BROWSER_CODECS = frozenset({"h264", "vp9", "av1"})  # what Chromium, Firefox and Safari all play in MP4
+_PLAY_FPS_MAX = 60.0
+
+
+@dataclass(frozen=True)
+class Player:
+    """An inline player: a notebook shows it as an HTML5 ``<video>`` (or an animated GIF).
+
+    ``html`` is plain HTML with the media inside (a data: URI) or the video's URL, so it also plays
+    in an nbconvert HTML export; ``embedded_bytes`` says how much it adds to the notebook.
+    """
+
+    html: str
+    description: str
+    embedded_bytes: int = 0
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+    def __repr__(self) -> str:
+        return f"<Player {self.description}>"
+
+
+def _check_play_fps(fps: object, limit: float = _PLAY_FPS_MAX) -> float:
+    if isinstance(fps, bool) or not isinstance(fps, (int, float, np.integer, np.floating)) or not (0 < float(fps) <= limit):
+        raise LimitError(f"fps must be a number above 0 and at most {limit:g} frames a second, got {fps!r}.")
+    return float(fps)
+
+
+def _check_max_bytes(max_bytes: object) -> int:
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, (int, np.integer)) or max_bytes < 0:
+        raise LimitError(f"max_bytes must be a whole number of bytes (0 or more), got {max_bytes!r}.")
+    return int(max_bytes)
+
+
+def _megabytes(n: int) -> str:
+    """A byte count for people: KB below a megabyte, MB above."""
+    return f"{n / 2**10:.1f} KB" if n < 2**20 else f"{n / 2**20:.2f} MB"
+
+
 @dataclass(eq=False)
 class Frames:
-    """Decoded frames with the indices and timestamps they came from.
+    """Decoded frames with the indices and timestamps they came from; it behaves as an array.
 
-    >>> frames = video.sample(fps=2)
-    >>> frames.array.shape, frames.timestamps[:2], frames.repeated
+    ``np.asarray(frames)`` is the (frames, height, width, 3) uint8 array, ``frames[0]`` one
+    frame, ``frames[2:5]`` a :class:`Frames` of three, and ``len``, iteration and ``.shape`` work,
+    so numpy code and ``mediapy.show_images(frames)`` take it as it is.
+
+    >>> frames = Video.open("clip.mp4").sample(fps=2)
+    >>> frames.shape, frames.indices.tolist(), frames.repeated
+    ((4, 256, 320, 3), [0, 20, 39, 59], False)
+    >>> frames[1:3].indices.tolist(), frames[0].shape
+    ([20, 39], (256, 320, 3))
     """
 
     array: npt.NDArray[np.uint8]
@@ -60,8 +129,62 @@ class Frames:
     note: str = ""
     source_name: str = field(default="")
 
+    # ---- the array protocol ----------------------------------------------------------------
+
     def __len__(self) -> int:
         return int(self.array.shape[0])
+
+    def __iter__(self) -> Iterator[npt.NDArray[np.uint8]]:
+        return iter(self.array)
+
+    def __array__(self, dtype: npt.DTypeLike | None = None, copy: bool | None = None) -> npt.NDArray[Any]:
+        """The frames as one array; numpy 2's ``copy`` is honoured (numpy 1 passes only ``dtype``)."""
+        if dtype is not None and np.dtype(dtype) != self.array.dtype:
+            if copy is False:
+                raise ValueError(f"Frames are uint8; converting them to {np.dtype(dtype)} needs a copy.")
+            return self.array.astype(dtype)
+        return self.array.copy() if copy else self.array
+
+    @overload
+    def __getitem__(self, key: int | np.integer) -> npt.NDArray[np.uint8]: ...
+    @overload
+    def __getitem__(self, key: slice | Sequence[int] | npt.NDArray[Any]) -> Frames: ...
+    @overload
+    def __getitem__(self, key: tuple[Any, ...]) -> npt.NDArray[np.uint8]: ...
+
+    def __getitem__(self, key: Any) -> Any:
+        """``frames[i]``: one (height, width, 3) frame; a slice, index list or mask: a Frames;
+        a tuple indexes the array as numpy does (``frames[:, :8]`` crops every frame)."""
+        if isinstance(key, tuple):
+            return self.array[key]
+        if isinstance(key, (int, np.integer)) and not isinstance(key, (bool, np.bool_)):
+            return self.array[key]
+        if isinstance(key, slice):  # a view, as numpy slicing gives
+            return self._subset(key)
+        return self._subset(np.atleast_1d(np.arange(len(self))[key]))
+
+    def _subset(self, picked: slice | npt.NDArray[np.int64]) -> Frames:
+        indices = self.indices[picked]
+        repeated = len(np.unique(indices)) < len(indices)
+        return replace(self, array=self.array[picked], indices=indices, timestamps=self.timestamps[picked],
+                       repeated=bool(repeated), note=self.note if repeated else "")
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """(frames, height, width, 3)."""
+        return tuple(self.array.shape)
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        """Always uint8."""
+        return self.array.dtype
+
+    @property
+    def ndim(self) -> int:
+        """4: frames, height, width, channels."""
+        return int(self.array.ndim)
+
+    # ---- looking at them ---------------------------------------------------------------------
 
     def captions(self) -> list[str]:
         """One caption per frame: its timestamp and frame index."""
@@ -73,6 +196,7 @@ class Frames:
         head = (
             f"{len(self)} frames at {self.array.shape[2]}x{self.array.shape[1]} ({self.size} size), "
             f"fps={self.plan.fps:g}, media_resolution={self.plan.media_resolution}"
+            + ("" if self.plan.profile == "mimo-api" else f", profile={self.plan.profile}")
         )
         if shown < len(self):
             head += f"; showing the first {shown}"
@@ -99,6 +223,96 @@ class Frames:
         self.contact_sheet(columns).save(path, format="PNG")
         return path
 
+    # ---- watching them at the model's rate ---------------------------------------------------
+
+    def save(self, path: str | os.PathLike[str], fps: float | None = None) -> Path:
+        """Write the frames as a clip, one frame every ``1 / fps`` s (default: the sampling fps).
+
+        The suffix picks the format: ``.mp4`` (H.264, plays in every browser), ``.gif`` (loops
+        forever), or ``.mov``, ``.avi``, ``.wmv``. Played at the sampling fps the clip lasts as long
+        as the video, and shows exactly what the model sees, repeats included.
+
+        >>> frames = Video.open("clip.mp4").sample(fps=2)
+        >>> Video.open(frames.save("sampled.mp4")).native_frame_count
+        4
+        """
+        path = _encode.output_path(path, [*_encode.VIDEO_FORMATS, _encode.GIF_SUFFIX], "Frames.save")
+        suffix = path.suffix.lower()
+        if not len(self):
+            raise LimitError("There are no frames to save (an empty selection).")
+        rate = self.plan.fps if fps is None else fps
+        if suffix == _encode.GIF_SUFFIX:
+            return _encode.write_gif(path, self.array, _check_play_fps(rate, 50.0))
+        return _encode.write_video(path, self.array, rate=Fraction(_check_play_fps(rate)).limit_denominator(1001))
+
+    def play(self, fps: float | None = None, *, format: str = "mp4", width: int | None = None, max_bytes: int = PLAYER_MAX_BYTES) -> Player:
+        """An inline player for the frames at the model's rate (``fps``: the sampling fps).
+
+        ``format="mp4"`` makes an H.264 clip in a ``<video>`` with controls; ``"gif"`` an animated
+        GIF that plays by itself. Past ``max_bytes`` the player is a note saying how to save it.
+
+        >>> Video.open("clip.mp4").sample(fps=2).play(format="gif")  # doctest: +ELLIPSIS
+        <Player 4 frames at 320x256 as GIF, 2 fps, ... KB inline>
+        """
+        if format not in ("mp4", "gif"):
+            raise LimitError(f"format must be 'mp4' or 'gif', got {format!r}.")
+        limit = _check_max_bytes(max_bytes)
+        rate = self.plan.fps if fps is None else _check_play_fps(fps, 50.0 if format == "gif" else _PLAY_FPS_MAX)
+        shown = f"{len(self)} frames at {self.array.shape[2]}x{self.array.shape[1]}"
+        caption = f"{shown}, {rate:g} per second ({len(self) / rate:.1f} s)" + (
+            ", the rate the model samples at" if fps is None else "") + (f". {self.note}" if self.note else "")
+        title = f"{self.source_name}: what the model sees" if self.source_name else "what the model sees"
+        target = _temp_file(f".{format}")
+        try:
+            data = self.save(target, rate).read_bytes()
+        finally:
+            target.unlink(missing_ok=True)
+        if len(data) > limit:
+            note = (f"The {format.upper()} of {shown} is {_megabytes(len(data))}, over the {_megabytes(limit)} allowed inline "
+                    f"(max_bytes). Save it with frames.save('sampled.{format}'), or pass a larger max_bytes.")
+            return Player(render.player_note_html(title, note), f"{shown}: too big to embed ({_megabytes(len(data))})")
+        if format == "gif":
+            html = render.animation_html(data, width=width, title=title, caption=caption)
+        else:
+            html = render.video_player_html(render.media_data_uri(data, "video/mp4"), width=width, title=title, caption=caption, loop=True)
+        return Player(html, f"{shown} as {format.upper()}, {rate:g} fps, {_megabytes(len(data))} inline", len(data))
+
+
+@dataclass(frozen=True)
+class SampledFrame:
+    """One decoded frame from :meth:`Video.iter_sample`.
+
+    ``positions``: where it goes in the sampled order (more than one when frames repeat);
+    ``index``: its frame number in the file; ``timestamp``: its presentation time (s);
+    ``source``: the frame really shown (``== index`` unless the file could not give it).
+    """
+
+    positions: tuple[int, ...]
+    index: int
+    timestamp: float
+    array: npt.NDArray[np.uint8]
+    source: int
+
+
+def _ranges(numbers: list[int]) -> str:
+    """``[3, 4, 5, 9]`` as ``"3-5, 9"``."""
+    spans: list[list[int]] = []
+    for n in numbers:
+        if spans and spans[-1][1] == n - 1:
+            spans[-1][1] = n
+        else:
+            spans.append([n, n])
+    return ", ".join(f"{a}-{b}" if a != b else f"{a}" for a, b in spans)
+
+
+def _substitute_note(substitutes: dict[int, int], info: decode.Probe) -> str:
+    """Which wanted frames the file could not give, and what stands in for them."""
+    missing = sorted(substitutes)
+    shown = sorted(set(substitutes.values()))
+    cut = f" (the file holds {info.readable_frames} of the {info.frame_count} frames it lists: it was cut short)" if info.readable_frames < info.frame_count else " (damaged data)"
+    return (f"{len(missing)} sampled frame(s) could not be decoded{cut}: frames {_ranges(missing)} "
+            f"repeat frame(s) {_ranges(shown)} instead.")
+
 
 # ---- Opening: path, bytes or URL ------------------------------------------------------------
 
@@ -107,6 +321,79 @@ def _temp_file(suffix: str) -> Path:
     handle, name = tempfile.mkstemp(prefix="mimo_nb_", suffix=suffix)
     os.close(handle)
     return Path(name)
+
+
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def _too_long(text: str, what: str) -> LimitError:
+    longest = max((len(part) for part in Path(text).parts), default=0)
+    return LimitError(
+        f"{what} got a path the file system refuses as too long ({len(text)} characters, the longest name {longest}; "
+        "most allow 255 per name). Rename the file or move it to a shorter path."
+    )
+
+
+def _check_timeout(timeout: object) -> float:
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float, np.integer, np.floating)) or not (0 < float(timeout) < math.inf):
+        raise LimitError(f"timeout must be a positive, finite number of seconds, got {timeout!r}.")
+    return float(timeout)
+
+
+def _check_sample_args(progress: object, timeout: object) -> float:
+    if not (progress is None or isinstance(progress, bool) or callable(progress)):
+        raise LimitError(f"progress must be True (a tqdm bar), False/None, or a callable (done, total); got {_encode.short_repr(progress)}.")
+    return _check_timeout(timeout)
+
+
+def _local_file(text: str) -> tuple[Path, os.stat_result]:
+    """The path of an existing regular file, and its stat, or the error that says what is wrong."""
+    if _SCHEME.match(text):
+        raise LimitError(
+            f"Video.open downloads http:// and https:// URLs only; got {_encode.short_repr(text)}. Download the file yourself and pass its path."
+        )
+    path = Path(text)
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        where = "" if path.is_absolute() else f" (relative to the current folder {os.getcwd()!r})"
+        raise VideoError(f"No such video file: {text!r}{where}. Check the path.", reason="not_found", source=text) from None
+    except NotADirectoryError:
+        raise VideoError(f"No such video file: {text!r} (a part of the path is a file, not a folder). Check the path.",
+                         reason="not_found", source=text) from None
+    except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:
+            raise _too_long(text, "Video.open") from None
+        raise VideoError(f"Cannot read {text!r}: {exc.strerror or exc}. Check that the file exists and you may read it.",
+                         reason="unreadable", source=text) from None
+    if stat.S_ISDIR(info.st_mode):
+        raise VideoError(f"{text!r} is a folder, not a video file; pass the path of a file inside it.", reason="not_a_video", source=text)
+    if not stat.S_ISREG(info.st_mode):
+        raise VideoError(f"{text!r} is not a regular file (a pipe or a device?); save the video to a file first.",
+                         reason="not_a_video", source=text)
+    return path, info
+
+
+class _FileState(NamedTuple):
+    """What tells us a file was rewritten or replaced: its size, modification time and inode."""
+
+    size: int
+    mtime_ns: int
+    inode: int
+
+    @classmethod
+    def of(cls, info: os.stat_result) -> _FileState:
+        return cls(info.st_size, info.st_mtime_ns, info.st_ino)
+
+    def differences(self, now: _FileState) -> str:
+        said = []
+        if now.size != self.size:
+            said.append(f"{self.size:,} -> {now.size:,} bytes")
+        if now.mtime_ns != self.mtime_ns:
+            said.append("modified since")
+        if now.inode != self.inode:
+            said.append("replaced by another file")
+        return ", ".join(said)
 
 
 def _download(url: str, timeout: float) -> Path:
@@ -150,15 +437,22 @@ class Video:
 
     >>> video = Video.open("clip.mp4")
     >>> video.duration, video.width, video.height, video.native_fps, video.has_audio
+    (2.0, 320, 240, 30.0, True)
     """
 
-    def __init__(self, info: decode.Probe, *, url: str | None = None, name: str | None = None, temporary: bool = False) -> None:
+    def __init__(
+        self, info: decode.Probe, *, url: str | None = None, name: str | None = None, temporary: bool = False,
+        state: os.stat_result | None = None,
+    ) -> None:
         self._info = info
         self.path: Path = info.path
         self.url = url
         self.name = name or info.path.name
         self.fit_note: str = ""
+        # the file as probed (``state``: its stat from before the probe); see check_unchanged
+        self._state = _FileState.of(state if state is not None else os.stat(info.path))
         self._sha256: str | None = None
+        self._sha256_state: _FileState | None = None
         self._strip: tuple[npt.NDArray[np.uint8], list[str]] | None = None
         if temporary:  # bytes and downloads live in temp files that go with the object
             weakref.finalize(self, Path(info.path).unlink, missing_ok=True)
@@ -168,11 +462,14 @@ class Video:
         """Open a local path, the bytes of a file, or an http(s) URL, and probe it.
 
         Raises :class:`VideoError` (``reason`` says why) when the file is missing, empty, not a
-        video, truncated, in a format MiMo does not take, or too large to download.
+        video, truncated, in a format MiMo does not take, or too large to download, and
+        :class:`LimitError` for an argument that cannot be a video (a number, None, an empty or
+        over-long path, a path with a NUL character, a URL scheme other than http(s)).
 
         >>> Video.open("clip.mp4").format
         'mp4'
         """
+        timeout = _check_timeout(timeout)
         if isinstance(source, (bytes, bytearray, memoryview)):
             data = bytes(source)
             if not data:
@@ -180,14 +477,21 @@ class Video:
             path = _temp_file(".mov" if data[4:12] == b"ftypqt  " else "")
             path.write_bytes(data)
             return cls._probe_owned(path, timeout, name="video (bytes)")
-        text = os.fspath(source) if not isinstance(source, str) else source
-        if isinstance(text, str) and text.lower().startswith(("http://", "https://")):
+        if hasattr(source, "read") and not isinstance(source, (str, os.PathLike)):
+            raise LimitError("Video.open takes a path, a URL or bytes, not an open file; pass its name, or its bytes: Video.open(f.read()).")
+        if not isinstance(source, (str, os.PathLike)):
+            raise LimitError(
+                f"Video.open takes a file path, an http(s) URL or the file's bytes; got {type(source).__name__} {_encode.short_repr(source)}."
+            )
+        text = _encode.path_argument(source, "Video.open")
+        if text.lower().startswith(("http://", "https://")):
             path = _download(text, timeout)
             name = Path(unquote(urlparse(text).path)).name or "video"
             video = cls._probe_owned(path, timeout, name=name)
             video.url = text
             return video
-        return cls(decode.probe(Path(text), timeout=timeout))
+        path, state = _local_file(text)
+        return cls(decode.probe(path, timeout=timeout), state=state)
 
     @classmethod
     def _probe_owned(cls, path: Path, timeout: float, name: str) -> Video:
@@ -237,8 +541,8 @@ class Video:
 
     @property
     def size_bytes(self) -> int:
-        """File size in bytes."""
-        return self.path.stat().st_size
+        """File size in bytes, now (a :class:`VideoError` ``changed`` if the file is gone)."""
+        return self._current_state().size
 
     @property
     def format(self) -> str:
@@ -260,24 +564,90 @@ class Video:
         """Everything the probe read."""
         return self._info
 
+    def _current_state(self) -> _FileState:
+        try:
+            return _FileState.of(os.stat(self.path))
+        except OSError:
+            raise VideoError(
+                f"{self.name} is gone: {str(self.path)!r} was deleted or moved after Video.open. Open the video again.",
+                reason="changed", source=str(self.path),
+            ) from None
+
+    def check_unchanged(self) -> None:
+        """Raise :class:`VideoError` (``reason="changed"``) if the file is not the one opened.
+
+        The file's size, modification time and inode are kept from :meth:`open`; a file rewritten,
+        replaced or removed since then no longer matches what was probed (duration, size, frames),
+        so nothing computed from the probe may be trusted. Open it again. (A rewrite that keeps
+        the size and lands within the file system's timestamp resolution cannot be seen this way;
+        :meth:`sha256` always hashes the bytes.)
+        """
+        now = self._current_state()
+        if now != self._state:
+            raise VideoError(
+                f"{self.name} changed on disk after Video.open ({self._state.differences(now)}); what was probed "
+                f"(duration, size, frames) no longer describes it. Open it again: Video.open({str(self.path)!r}).",
+                reason="changed", source=str(self.path),
+            )
+
     def sha256(self) -> str:
-        """Hex SHA-256 of the file's bytes (streamed, computed once)."""
-        if self._sha256 is None:
-            self._sha256 = file_sha256(self.path)
-        return self._sha256
+        """Hex SHA-256 of the file's current bytes (streamed; computed again when the file changed).
+
+        A file rewritten after :meth:`open` gets the hash of its new bytes, never the old one.
+        """
+        for _ in range(3):
+            before = self._current_state()
+            if self._sha256 is not None and self._sha256_state == before:
+                return self._sha256
+            try:
+                digest = file_sha256(self.path)
+            except OSError:
+                continue  # removed while we read it: the next round says so
+            if self._current_state() == before:  # not rewritten while we read it
+                self._sha256, self._sha256_state = digest, before
+                return digest
+        raise VideoError(f"{self.name} kept changing while it was being hashed; wait until it is written, then open it again.",
+                         reason="changed", source=str(self.path))
 
     # ---- what the model sees -----------------------------------------------------------------
 
-    def plan(self, fps: float = FPS_DEFAULT, media_resolution: str = "default") -> SamplingPlan:
-        """Frame count and model frame size for this video (validated by the token core)."""
-        return plan_sampling(self.duration, self.width, self.height, fps, media_resolution)
+    def plan(self, fps: float = FPS_DEFAULT, media_resolution: str = "default", *, profile: str | Profile = "mimo-api") -> SamplingPlan:
+        """Frame count, indices and model frame size for this video (validated by the token core).
 
-    def estimate(self, fps: float = FPS_DEFAULT, media_resolution: str = "default") -> TokenBreakdown:
-        """The spec's token estimate for this file, every step shown; mute without an audio track.
+        ``profile`` picks whose rules: the hosted API's formula by default, or a self-hosted
+        server's (:mod:`mimo_nb.profiles`), which count from the probe's frame count and rate.
+
+        Raises :class:`VideoError` ``changed`` if the file was rewritten since :meth:`open`.
+        """
+        self.check_unchanged()
+        if profile == "mimo-api":
+            return plan_sampling(self.duration, self.width, self.height, fps, media_resolution)
+        return plan_sampling(self.duration, self.width, self.height, fps, media_resolution, profile=profile,
+                             native_fps=self.native_fps, native_frame_count=self.native_frame_count)
+
+    @overload
+    def estimate(self, fps: float = ..., media_resolution: str = ..., *, profile: Literal["mimo-api"] = ...) -> TokenBreakdown: ...
+    @overload
+    def estimate(self, fps: float = ..., media_resolution: str = ..., *, profile: str | Profile) -> TokenBreakdown | ServerTokenBreakdown: ...
+
+    def estimate(
+        self, fps: float = FPS_DEFAULT, media_resolution: str = "default", *, profile: str | Profile = "mimo-api"
+    ) -> TokenBreakdown | ServerTokenBreakdown:
+        """The token estimate for this file, every step shown; mute without an audio track.
+
+        The API's :class:`TokenBreakdown` by default; a server's :class:`ServerTokenBreakdown`
+        (vision and special tokens, timestamps as text) for another ``profile``.
+
+        Raises :class:`VideoError` ``changed`` if the file was rewritten since :meth:`open`.
 
         >>> Video.open("clip.mp4").estimate(fps=2).total
+        187
         """
-        return explain_video_tokens(self.duration, self.width, self.height, fps, media_resolution, mute=not self.has_audio)
+        self.check_unchanged()
+        if profile == "mimo-api":
+            return explain_video_tokens(self.duration, self.width, self.height, fps, media_resolution, mute=not self.has_audio)
+        return explain_profile_tokens(self.duration, self.width, self.height, fps, media_resolution, mute=not self.has_audio,
+                                      profile=profile, native_fps=self.native_fps, native_frame_count=self.native_frame_count)
 
     def sample(
         self,
@@ -287,20 +657,127 @@ class Video:
         progress: ProgressArg = None,
         *,
         timeout: float = 300.0,
+        profile: str | Profile = "mimo-api",
+        cancel: threading.Event | None = None,
+        on_frame: Callable[[SampledFrame], None] | None = None,
     ) -> Frames:
         """Decode the frames the model sees: the formula's count, spread over the clip.
 
         Args:
             fps, media_resolution: as sent to the API.
+            profile: whose sampling rules (``"mimo-api"``, or a server's: :mod:`mimo_nb.profiles`).
             size: ``"model"`` (the formula's width x height) or ``"native"`` (displayed size).
             progress: True for a tqdm bar, or a callable ``(done, total)``.
             timeout: seconds for the whole decode.
+            cancel: a ``threading.Event``; set it from another thread to stop decoding
+                (:class:`VideoError` with ``reason="cancelled"``).
+            on_frame: called with each :class:`SampledFrame` as soon as it is decoded, for
+                progressive display (see also :meth:`iter_sample`).
 
         >>> frames = Video.open("clip.mp4").sample(fps=2)
         >>> len(frames) == Video.open("clip.mp4").plan(fps=2).frames
         True
         """
-        plan = self.plan(fps, media_resolution)
+        timeout = _check_sample_args(progress, timeout)
+        plan, target = self._checked_plan(fps, media_resolution, size, profile)
+        indices = self._plan_indices(plan)
+        decoded = self._read(indices, target, progress, timeout, cancel, self._frame_callback(indices, on_frame))
+        return self._frames(plan, size, indices, decoded.array, decoded.substitutes)
+
+    def _plan_indices(self, plan: SamplingPlan) -> npt.NDArray[np.int64]:
+        """The API picks frames by time (below); a server profile by its own index rule."""
+        if plan.profile == "mimo-api":
+            return self.sample_indices(plan.frames)
+        return plan.indices(self.native_frame_count)
+
+    def sample_indices(self, count: int) -> npt.NDArray[np.int64]:
+        """Frame numbers of ``count`` frames spread evenly over the clip's time (see the module doc)."""
+        table = self._info.frame_table()
+        return sample_indices_by_time(table.pts[: self.native_frame_count], count)
+
+    def timestamps(self, indices: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        """Presentation times (s, from the first frame) of frames ``indices``, as the file gives them."""
+        return self._info.frame_table().seconds[np.asarray(indices, dtype=np.int64)]
+
+    def _frames(self, plan: SamplingPlan, size: str, indices: npt.NDArray[np.int64], array: npt.NDArray[np.uint8],
+                substitutes: dict[int, int]) -> Frames:
+        """Frames with the repeats said out loud: more frames asked than the file has, or frames it cannot give."""
+        notes = []
+        if len(np.unique(indices)) < len(indices):
+            notes.append(
+                f"fps={plan.fps:g} asks for {plan.frames} frames but the file has {self.native_frame_count} "
+                f"(native {self.native_fps:g} fps), so some frames repeat, as they will for the model."
+            )
+        if substitutes:
+            notes.append(_substitute_note(substitutes, self._info))
+        return Frames(
+            array=array,
+            indices=indices,
+            timestamps=self.timestamps(indices),
+            plan=plan,
+            repeated=bool(notes),
+            size=size,
+            native_fps=self.native_fps,
+            note=" ".join(notes),
+            source_name=self.name,
+        )
+
+    def iter_sample(
+        self,
+        fps: float = FPS_DEFAULT,
+        media_resolution: str = "default",
+        size: str = "model",
+        *,
+        timeout: float = 300.0,
+        cancel: threading.Event | None = None,
+        profile: str | Profile = "mimo-api",
+    ) -> Iterator[SampledFrame]:
+        """The frames :meth:`sample` returns, yielded one by one as they are decoded.
+
+        Each distinct frame comes once, with every position it takes in the sampled order (a
+        frame repeats when fps asks for more frames than the file has). Set ``cancel`` (a
+        ``threading.Event``, from any thread) or close the iterator to stop the decoding.
+
+        >>> video = Video.open("clip.mp4")
+        >>> plan = video.plan(fps=2)
+        >>> grid = np.zeros((plan.frames, plan.height, plan.width, 3), np.uint8)
+        >>> for item in video.iter_sample(fps=2, size="model"):
+        ...     grid[list(item.positions)] = item.array
+        >>> [item.index for item in video.iter_sample(fps=2)]
+        [0, 20, 39, 59]
+        >>> bool((grid == video.sample(fps=2).array).all())
+        True
+        """
+        plan, target = self._checked_plan(fps, media_resolution, size, profile)
+        indices = self._plan_indices(plan)
+        positions: dict[int, list[int]] = {}
+        for position, index in enumerate(indices.tolist()):
+            positions.setdefault(index, []).append(position)
+        seconds = self._info.frame_table().seconds
+        for item in decode.iter_frames(self._info, indices, target, timeout=timeout, cancel=cancel):
+            yield SampledFrame(tuple(positions[item.index]), item.index, float(seconds[item.index]), item.array, item.source)
+
+    def preview(self, fps: float = FPS_DEFAULT, media_resolution: str = "default", size: str = "model", *,
+                max_keyframes: int = 24, timeout: float = 30.0, profile: str | Profile = "mimo-api") -> Frames:
+        """A quick stand-in for :meth:`sample`: each sampled frame shown by a nearby keyframe.
+
+        Decodes at most ``max_keyframes`` keyframes (seeking to each, nothing else decoded), so it
+        costs a fraction of a second even for long videos. ``repeated`` is True and the note
+        says these are not the exact frames; the ``indices`` and ``timestamps`` are the exact
+        frames' (what :meth:`sample` will show).
+        """
+        plan, target = self._checked_plan(fps, media_resolution, size, profile)
+        indices = self._plan_indices(plan)
+        array, sources = decode.read_keyframes(self._info, indices, target, max_keyframes=max_keyframes, timeout=timeout)
+        frames = self._frames(plan, size, indices, array, {})
+        frames.repeated = True
+        frames.note = (f"preview: nearby keyframes (frames {_ranges(sorted(set(sources.tolist())))}) stand in for the "
+                       f"{plan.frames} sampled frames; sample() gives the exact ones. " + frames.note).strip()
+        return frames
+
+    def _checked_plan(self, fps: float, media_resolution: str, size: str, profile: str | Profile = "mimo-api"
+                      ) -> tuple[SamplingPlan, tuple[int, int] | None]:
+        plan = self.plan(fps, media_resolution, profile=profile)
         if size not in ("model", "native"):
             raise LimitError(f"size must be 'model' or 'native', got {size!r}.")
         if size == "model" and (plan.width == 0 or plan.height == 0):
@@ -308,36 +785,32 @@ class Video:
                 f"At {self.width}x{self.height} the formula sizes frames to {plan.width}x{plan.height}: the model would see "
                 "no pixels. Pad or crop the video to a less extreme aspect ratio."
             )
-        indices = plan.indices(self.native_frame_count)
-        target = (plan.width, plan.height) if size == "model" else None
-        array = self._read(indices, target, progress, timeout)
-        repeated = len(np.unique(indices)) < len(indices)
-        note = ""
-        if repeated:
-            note = (
-                f"fps={plan.fps:g} asks for {plan.frames} frames but the file has {self.native_frame_count} "
-                f"(native {self.native_fps:g} fps), so some frames repeat, as they will for the model."
-            )
-        return Frames(
-            array=array,
-            indices=indices,
-            timestamps=indices.astype(np.float64) / self.native_fps,
-            plan=plan,
-            repeated=bool(repeated),
-            size=size,
-            native_fps=self.native_fps,
-            note=note,
-            source_name=self.name,
-        )
+        return plan, ((plan.width, plan.height) if size == "model" else None)
 
-    def _read(self, indices: npt.NDArray[np.int64], size: tuple[int, int] | None, progress: ProgressArg, timeout: float) -> npt.NDArray[np.uint8]:
+    def _frame_callback(self, indices: npt.NDArray[np.int64], on_frame: Callable[[SampledFrame], None] | None
+                        ) -> Callable[[decode.DecodedFrame], None] | None:
+        if on_frame is None:
+            return None
+        positions: dict[int, list[int]] = {}
+        for position, index in enumerate(indices.tolist()):
+            positions.setdefault(index, []).append(position)
+        seconds = self._info.frame_table().seconds
+
+        def call(item: decode.DecodedFrame) -> None:
+            on_frame(SampledFrame(tuple(positions[item.index]), item.index, float(seconds[item.index]), item.array, item.source))
+
+        return call
+
+    def _read(self, indices: npt.NDArray[np.int64], size: tuple[int, int] | None, progress: ProgressArg, timeout: float,
+              cancel: threading.Event | None = None, on_frame: Callable[[decode.DecodedFrame], None] | None = None) -> decode.Decoded:
+        options: dict[str, Any] = dict(timeout=timeout, cancel=cancel, on_frame=on_frame)
         if progress is True:
             from tqdm.auto import tqdm
 
             unique = len(np.unique(indices))
             with tqdm(total=unique, desc="frames", leave=False) as bar:
-                return decode.read_frames(self._info, indices, size, timeout=timeout, progress=lambda done, _: bar.update(done - bar.n))
-        return decode.read_frames(self._info, indices, size, timeout=timeout, progress=progress or None)
+                return decode.decode_frames(self._info, indices, size, progress=lambda done, _: bar.update(done - bar.n), **options)
+        return decode.decode_frames(self._info, indices, size, progress=progress or None, **options)
 
     # ---- display -----------------------------------------------------------------------------
 
@@ -349,8 +822,46 @@ class Video:
             if width > 4 * height:
                 width, height = 4 * height, max(2, round(self.height * 4 * height / self.width))
             array = decode.read_frames(self._info, indices, (width, height), timeout=30.0)
-            self._strip = (array, [_imaging.format_time(i / self.native_fps) for i in indices])
+            self._strip = (array, [_imaging.format_time(t) for t in self.timestamps(indices)])
         return self._strip
+
+    def play(self, *, max_bytes: int = PLAYER_MAX_BYTES, width: int | None = None) -> Player:
+        """An inline player for the file: an HTML5 ``<video>`` with controls.
+
+        Files up to ``max_bytes`` go into the notebook as a data: URI (so the player also works in
+        an exported HTML file, offline); a bigger video opened from a URL plays from that URL;
+        otherwise, and for formats browsers cannot play (AVI, WMV, codecs other than H.264, VP9
+        and AV1), the player is a note saying how to watch instead: ``video.sample(fps).play()``
+        shows exactly what the model sees.
+
+        >>> Video.open("clip.mp4").play()  # doctest: +ELLIPSIS
+        <Player clip.mp4: MP4 h264, 320x240, 2.0 s, ... KB, inline>
+        """
+        limit = _check_max_bytes(max_bytes)
+        self.check_unchanged()
+        size = self.size_bytes
+        caption = f"{self.format.upper()} {self.codec}, {self.width}x{self.height}, {self.duration:.1f} s, {_megabytes(size)}"
+        show_width = width or min(self.width, 640)
+        if self.format not in ("mp4", "mov") or self.codec not in BROWSER_CODECS:
+            note = (
+                f"Browsers cannot play {self.format.upper()} files with {self.codec} video, so there is no player here. "
+                "Watch what the model sees with video.sample(fps=2).play(), or re-encode to H.264: video.fit(fps=2).play()."
+            )
+            return Player(render.player_note_html(self.name, note), f"{self.name}: no browser plays {self.format}/{self.codec}")
+        if size <= limit:
+            data = self.path.read_bytes()
+            # an H.264 MOV plays when labelled video/mp4; browsers refuse video/quicktime
+            uri = render.media_data_uri(data, "video/mp4")
+            html = render.video_player_html(uri, width=show_width, title=self.name, caption=caption)
+            return Player(html, f"{self.name}: {caption}, inline", len(data))
+        if self.url:
+            html = render.video_player_html(self.url, width=show_width, title=self.name, caption=caption + ", played from its URL")
+            return Player(html, f"{self.name}: {caption}, from {self.url}")
+        note = (
+            f"{self.name} is {_megabytes(size)}, more than the {_megabytes(limit)} put into a notebook by default (max_bytes). "
+            f"Pass max_bytes={size} to embed it anyway, or watch what the model sees: video.sample(fps=2).play()."
+        )
+        return Player(render.player_note_html(self.name, note), f"{self.name}: too big to embed ({_megabytes(size)})")
 
     def metadata_rows(self) -> list[tuple[str, str]]:
         """(field, value) pairs shown in the card."""
@@ -360,7 +871,7 @@ class Video:
             ("size", f"{self.width} x {self.height}" + (f" (rotated {self.rotation}°)" if self.rotation else "")),
             ("frame rate", f"{self.native_fps:.3f} fps, {self.native_frame_count} frames"),
             ("audio", "yes" if self.has_audio else "no (mute: no audio tokens)"),
-            ("file size", f"{self.size_bytes / 2**20:.2f} MB, base64 {base64_length(self.size_bytes) / 2**20:.2f} MB"),
+            ("file size", f"{self._state.size / 2**20:.2f} MB, base64 {base64_length(self._state.size) / 2**20:.2f} MB"),
         ]
         if self.url:
             rows.append(("url", self.url))
@@ -371,6 +882,7 @@ class Video:
     def _repr_html_(self) -> str:
         note = ""
         try:
+            self.check_unchanged()
             strip, captions = self._thumbnail_strip()
         except VideoError as exc:  # a card with metadata beats no card
             strip, captions, note = np.zeros((0, 1, 1, 3), np.uint8), [], f"thumbnails unavailable: {exc}"
@@ -402,9 +914,13 @@ class Video:
 
         Raises :class:`LimitError` if even the lowest quality does not fit ``max_bytes``.
 
-        >>> small = Video.open("big.mp4").fit(fps=2)
-        >>> small.fit_note
+        >>> small = Video.open("clip.mp4").fit(fps=2)
+        >>> small.fit_note.split(";")[0]
+        're-encoded 60 frames at 320x240 to the 4 sampled frames at 320x256 (fps=2, default), 2.000 s kept, audio kept'
         """
+        max_bytes, timeout = _check_max_bytes(max_bytes), _check_timeout(timeout)
+        if path is not None:
+            path = _encode.output_path(path, [".mp4"], "Video.fit")
         plan = self.plan(fps, media_resolution)
         frames = self.sample(fps, media_resolution, size="model", timeout=timeout)
         out = Path(path) if path is not None else _temp_file(".mp4")
@@ -438,85 +954,17 @@ def _exact_duration(video: Video) -> Fraction:
 _QUALITY_LADDER = ((20, 96_000), (26, 64_000), (32, 48_000), (38, 32_000), (46, 24_000))
 
 
-def _add_audio_stream(source: Path, container: Any, bit_rate: int) -> Any | None:
-    """An AAC stream matching the source's first audio track's channels (None without one)."""
-    import av
-
-    with av.open(str(source), metadata_errors="ignore") as src:
-        if not src.streams.audio:
-            return None
-        layout = "mono" if src.streams.audio[0].channels == 1 else "stereo"
-    stream = container.add_stream("aac", rate=48000, layout=layout)
-    stream.bit_rate = bit_rate
-    return stream
-
-
-def _copy_audio(source: Path, container: Any, stream: Any, seconds: Fraction, deadline: float) -> None:
-    """Decode the source's first audio track and re-encode it into ``stream``, cut at ``seconds``."""
-    import av
-
-    resampler = av.AudioResampler(format="fltp", layout=stream.layout.name, rate=48000, frame_size=1024)
-    limit, written = int(seconds * 48000), 0
-
-    def feed(frame: Any) -> None:
-        nonlocal written
-        for chunk in resampler.resample(frame):
-            if written >= limit:
-                return
-            chunk.pts, written = written, written + chunk.samples
-            for packet in stream.encode(chunk):
-                container.mux(packet)
-
-    with av.open(str(source), metadata_errors="ignore") as src:
-        for frame in src.decode(src.streams.audio[0]):
-            frame.pts = None  # the resampler re-times from zero
-            feed(frame)
-            if written >= limit:
-                break
-            if time.monotonic() > deadline:
-                raise VideoError("Re-encoding the audio took too long.", reason="timeout", source=str(source))
-    feed(None)
-    for packet in stream.encode(None):
-        container.mux(packet)
-
-
-def _write_mp4(out: Path, frames: Frames, rate: Fraction, crf: int, audio_from: Path | None, bit_rate: int, seconds: Fraction, deadline: float) -> None:
-    import av
-
-    with av.open(str(out), "w", format="mp4") as container:
-        options = {"crf": str(crf), "preset": "veryfast"}
-        if params := x264_params():
-            options["x264-params"] = params  # repeatable bytes: a fitted clip keys the cache
-        stream = container.add_stream("libx264", rate=rate, options=options)
-        stream.height, stream.width = frames.array.shape[1:3]
-        stream.pix_fmt = "yuv420p"
-        stream.codec_context.time_base = 1 / rate  # one tick per frame: the duration comes out exact
-        audio = _add_audio_stream(audio_from, container, bit_rate) if audio_from is not None else None
-        for i, pixels in enumerate(frames.array):
-            frame = av.VideoFrame.from_ndarray(pixels, format="rgb24")
-            frame.pts, frame.time_base = i, 1 / rate
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode(None):
-            container.mux(packet)
-        if audio is not None and audio_from is not None:
-            _copy_audio(audio_from, container, audio, seconds, deadline)
-
-
 def _encode_fitted(video: Video, frames: Frames, out: Path, max_bytes: int, timeout: float) -> str:
     """Write ``frames`` as an MP4 lasting as long as ``video``; return the quality used."""
-    import av
-
     seconds = _exact_duration(video)
     rate = Fraction(len(frames)) / seconds
     if rate.denominator > 1_000_000:  # keep the muxer's time scale within 32 bits
         rate = rate.limit_denominator(1_000_000)
     deadline = time.monotonic() + timeout
     for crf, bit_rate in _QUALITY_LADDER:
-        try:
-            _write_mp4(out, frames, rate, crf, video.path if video.has_audio else None, bit_rate, seconds, deadline)
-        except av.error.FFmpegError as exc:
-            raise VideoError(f"Re-encoding failed ({exc}).", reason="unsupported_codec", source=str(video.path)) from None
+        # one tick per frame, so the duration comes out exact; repeatable bytes: a fitted clip keys the cache
+        sound = _encode.AudioCopy(video.path, seconds, bit_rate) if video.has_audio else None
+        _encode.write_video(out, frames.array, rate=rate, crf=crf, preset="veryfast", audio=sound, deadline=deadline)
         if base64_length(out.stat().st_size) <= max_bytes:
             audio = f", AAC {bit_rate // 1000} kb/s" if video.has_audio else ""
             return f"CRF {crf}{audio}"

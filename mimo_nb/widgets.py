@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import threading
 import time
 from collections import OrderedDict
 from typing import Any, Callable, Hashable
@@ -140,6 +141,11 @@ class FrameExplorer(_SnapshotMixin, w.VBox):
         progress_after: seconds of decoding before the progress bar appears.
         cache_size: decoded frame sets kept (least recently used dropped first).
         columns, max_frames: layout of the grid.
+        preview_after: from this many frames in the file on, a new setting first paints a
+            keyframe preview at once, and the exact frames replace it as they are decoded.
+
+    In a notebook, frames are decoded in a background thread: the controls stay live, and a
+    setting the user has already left is cancelled rather than decoded to the end.
 
     >>> explorer = FrameExplorer(Video.open("clip.mp4"))
     >>> explorer.fps.value = 4        # the grid, count, size, tokens and cost follow
@@ -159,8 +165,12 @@ class FrameExplorer(_SnapshotMixin, w.VBox):
         cache_size: int = 32,
         columns: int = 6,
         max_frames: int | None = 120,
+        preview_after: int = 3000,
     ) -> None:
         self.video = video
+        self.preview_after = preview_after
+        self._loading: tuple[tuple[float, str, str], threading.Event, threading.Thread | None] | None = None
+        self._lock = threading.Lock()
         self.prices = prices or load_prices()
         self.output_tokens = int(output_tokens)
         self.progress_after = progress_after
@@ -193,7 +203,7 @@ class FrameExplorer(_SnapshotMixin, w.VBox):
         for control in (self.fps, self.media_resolution, self.size):
             control.observe(self._on_change, names="value")
         self._refresh_numbers()
-        self._refresh_grid()
+        self._refresh_grid(background=False)  # the first grid is there when the cell shows (and in its snapshot)
 
     # -- what the controls say
 
@@ -217,8 +227,11 @@ class FrameExplorer(_SnapshotMixin, w.VBox):
             self._debouncer()
 
     def flush(self) -> None:
-        """Decode now if a debounced update is waiting."""
-        self._debouncer.flush()
+        """Decode now, here, if a debounced update is waiting (or wait for the one running)."""
+        if self._debouncer.pending:
+            self._debouncer.cancel()
+            self._refresh_grid(background=False)
+        self.wait()
 
     def _refresh_numbers(self) -> None:
         try:
@@ -234,40 +247,113 @@ class FrameExplorer(_SnapshotMixin, w.VBox):
 
     def frames(self) -> Any:
         """The decoded :class:`~mimo_nb.video.Frames` for the current controls (cached)."""
+        self.wait()
         return self._entry(self.key())[0]
 
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until the frames for the current setting are decoded (background decoding)."""
+        loading = self._loading
+        if loading is not None and loading[2] is not None:
+            loading[2].join(timeout)
+
     def _entry(self, key: tuple[float, str, str]) -> tuple[Any, str]:
-        if key in self._cache:
-            self._cache.move_to_end(key)
-            return self._cache[key]
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
         fps, media_resolution, size = key
+        frames = self.video.sample(fps, media_resolution, size=size)
+        return self._store(key, frames)
+
+    def _store(self, key: tuple[float, str, str], frames: Any) -> tuple[Any, str]:
+        entry = (frames, frames.to_html(columns=self.columns, max_frames=self.max_frames))
+        with self._lock:
+            self.decodes += 1
+            self._cache[key] = entry
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+        return entry
+
+    def _refresh_grid(self, background: bool = True) -> None:
+        key = self.key()
+        with self._lock:
+            cached = self._cache.get(key)
+        if cached is not None:
+            self._cancel_loading()
+            self._paint(key, cached[1], "")
+            return
+        if self._loading is not None and self._loading[0] == key and not self._loading[1].is_set():
+            return  # already decoding this setting
+        self._cancel_loading()
+        cancel = threading.Event()
+        loop = _running_loop() if background else None
+        if loop is None:  # a script or a test: decode here, painting the same steps
+            self._loading = (key, cancel, None)
+            self._load(key, cancel, lambda paint: paint())
+            return
+        worker = threading.Thread(target=self._load, args=(key, cancel, lambda paint: loop.call_soon_threadsafe(paint)),
+                                  name="mimo_nb-explorer", daemon=True)
+        self._loading = (key, cancel, worker)
+        worker.start()
+
+    def _cancel_loading(self) -> None:
+        if self._loading is not None:
+            self._loading[1].set()  # the decoder stops after the frame it is on
+
+    def _paint(self, key: tuple[float, str, str], grid_html: str, status: str) -> None:
+        if key != self.key():
+            return  # the user has moved on
+        self.grid.value = grid_html
+        self.status.value = status
+
+    def _load(self, key: tuple[float, str, str], cancel: threading.Event, apply: Callable[[Callable[[], None]], Any]) -> None:
+        """Decode one setting's frames (in the worker thread in a notebook): preview, partial, final."""
+        fps, media_resolution, size = key
+        progressive = hasattr(self.video, "iter_sample") and getattr(self.video, "native_frame_count", 0) >= self.preview_after
         started = time.monotonic()
+        shown: Any = None
+        arrived = 0
+        last_paint = started
 
         def progress(done: int, total: int) -> None:
             if time.monotonic() - started >= self.progress_after:
-                self.progress.max = max(total, 1)
-                self.progress.value = done
-                self.progress.layout.visibility = "visible"
+                def show() -> None:
+                    self.progress.max, self.progress.value = max(total, 1), done
+                    self.progress.layout.visibility = "visible"
+                apply(show)
+
+        def on_frame(item: Any) -> None:  # exact frames replace the preview as they come
+            nonlocal arrived, last_paint
+            arrived += 1
+            shown.array[list(item.positions)] = item.array
+            if time.monotonic() - last_paint >= 1.0:
+                last_paint = time.monotonic()
+                grid = shown.to_html(columns=self.columns, max_frames=self.max_frames)
+                apply(lambda: self._paint(key, grid, f"<span style='color:#888'>{arrived} exact frames so far…</span>"))
 
         try:
-            frames = self.video.sample(fps, media_resolution, size=size, progress=progress)
-        finally:
-            self.progress.layout.visibility = "hidden"
-        self.decodes += 1
-        entry = (frames, frames.to_html(columns=self.columns, max_frames=self.max_frames))
-        self._cache[key] = entry
-        while len(self._cache) > self.cache_size:
-            self._cache.popitem(last=False)
-        return entry
-
-    def _refresh_grid(self) -> None:
-        try:
-            _, grid_html = self._entry(self.key())
+            options: dict[str, Any] = {"progress": progress}
+            if progressive:
+                shown = self.video.preview(fps, media_resolution, size=size)
+                grid = shown.to_html(columns=self.columns, max_frames=self.max_frames)
+                apply(lambda: self._paint(key, grid, "<span style='color:#888'>preview (keyframes); exact frames on the way…</span>"))
+                options.update(cancel=cancel, on_frame=on_frame)
+            elif hasattr(self.video, "iter_sample"):
+                options.update(cancel=cancel)
+            frames = self.video.sample(fps, media_resolution, size=size, **options)
+            if cancel.is_set():
+                return
+            _, grid = self._store(key, frames)
+            apply(lambda: self._paint(key, grid, ""))
         except MimoError as exc:
-            self.grid.value, self.status.value = _error_html(exc), ""
-            return
-        self.grid.value = grid_html
-        self.status.value = ""
+            if not cancel.is_set():
+                error = _error_html(exc)
+                apply(lambda: self._paint(key, error, ""))
+        finally:
+            apply(self._hide_progress)
+
+    def _hide_progress(self) -> None:
+        self.progress.layout.visibility = "hidden"
 
     # -- where widgets are not live
 

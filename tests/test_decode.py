@@ -5,6 +5,7 @@ import sys
 
 import dataclasses
 import time
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -14,6 +15,14 @@ from mimo_nb.errors import LimitError, VideoError
 from video_fixtures import clip_dir, clips, counters  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.timeout(60)
+
+
+def _has_decord() -> bool:
+    try:
+        import decord  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def test_backend_is_pyav_by_default_and_env_asks_for_decord(monkeypatch):
@@ -86,19 +95,12 @@ def test_pyav_seeks_over_long_gaps_and_stays_exact(clips):
     assert counters(frames) == indices
 
 
-def test_pyav_decodes_fewer_frames_when_it_seeks(clips, monkeypatch):
+def test_pyav_decodes_fewer_frames_when_it_seeks(clips):
     info = decode.probe(clips("gop10.mp4", duration=20, width=64, height=48, gop=10, preset="ultrafast"))
-    seen = 0
-    real_index = decode._frame_index
-
-    def counting(*args):
-        nonlocal seen
-        seen += 1
-        return real_index(*args)
-
-    monkeypatch.setattr(decode, "_frame_index", counting)
-    decode.read_frames(info, [0, 300, 599], size=(64, 48), prefer="pyav")
-    assert seen < 100  # three GOPs' worth, not 600 frames
+    stats: dict[str, int] = {}
+    items = list(decode.iter_frames(info, [0, 300, 599], size=(64, 48), prefer="pyav", stats=stats))
+    assert [item.index for item in items] == [0, 300, 599] and counters(np.stack([i.array for i in items])) == [0, 300, 599]
+    assert stats["runs"] == 3 and stats["decoded"] < 100  # three GOPs' worth, not 600 frames
 
 
 @pytest.mark.parametrize("rotation", [90, 180, 270])
@@ -106,7 +108,7 @@ def test_rotation_gives_display_size_and_upright_frames(clips, rotation):
     info = decode.probe(clips(f"rot{rotation}.mp4", duration=1, rotation=rotation))
     assert info.rotation == rotation
     assert (info.width, info.height) == (160, 120)
-    for prefer in ("decord", "pyav"):
+    for prefer in ("decord", "pyav") if _has_decord() else ("pyav",):
         model = decode.read_frames(info, [0, 9, 29], size=(160, 128), prefer=prefer)
         assert model.shape == (3, 128, 160, 3)
         assert counters(model) == [0, 9, 29]  # readable only when upright
@@ -152,3 +154,97 @@ def test_decord_failure_falls_back_to_pyav(clips, monkeypatch):
     monkeypatch.setattr(decode, "_decord_module", lambda prefer=None: Broken())
     info = decode.probe(clips("fmt.mp4"))
     assert counters(decode.read_frames(info, [3, 4], size=(64, 48))) == [3, 4]
+
+
+# ---- PyAV versions ------------------------------------------------------------------------
+
+
+def test_open_input_leaves_out_metadata_errors_from_pyav_19(clips, monkeypatch):
+    import av
+
+    real_open = av.open
+
+    def pyav19_open(file, mode="r", **kwargs):  # PyAV 19 has no metadata_errors parameter
+        if "metadata_errors" in kwargs:
+            raise TypeError("open() got an unexpected keyword argument 'metadata_errors'")
+        return real_open(file, mode, **kwargs)
+
+    monkeypatch.setattr(av, "open", pyav19_open)
+    monkeypatch.setattr(decode, "_pyav_major", lambda: 19)
+    info = decode.probe(clips("fmt.mp4"))
+    assert counters(decode.read_frames(info, [2, 40], size=(64, 48), prefer="pyav")) == [2, 40]
+    monkeypatch.setattr(decode, "_pyav_major", lambda: 18)
+    with pytest.raises(TypeError):
+        decode.probe(clips("fmt.mp4"))  # the shim is what makes it work: without it, PyAV 19 fails
+
+
+# ---- Exact on every path: seeking and decoding through, constant and variable rate --------
+
+ALWAYS_SEEK, NEVER_SEEK = -1.0, float("inf")
+
+
+def _gop_clip(clips, vfr):
+    if vfr:  # 30 fps for 2 s, then 5 fps for 4 s: 80 frames, a keyframe every 10
+        times = [i / 30 for i in range(60)] + [2 + i / 5 for i in range(20)]
+        return clips("gop10_vfr.mp4", frame_times=times, width=96, height=64, gop=10)
+    return clips("gop10_cfr.mp4", duration=4, width=96, height=64, gop=10)
+
+
+@pytest.mark.parametrize("vfr", [False, True], ids=["cfr", "vfr"])
+@pytest.mark.parametrize("seek_cost", [ALWAYS_SEEK, 3.0, NEVER_SEEK], ids=["seek", "mixed", "through"])
+def test_frames_are_exact_on_every_pyav_path(clips, vfr, seek_cost):
+    info = decode.probe(_gop_clip(clips, vfr))
+    assert info.constant_rate is (not vfr) and info.keyframe_interval == 10
+    wanted = [0, 1, 9, 10, 11, 33, 34, 35, 57, 58, 62, 79, 79, 5]
+    stats: dict[str, int] = {}
+    items = list(decode.iter_frames(info, wanted, size=(96, 64), prefer="pyav", seek_cost=seek_cost, stats=stats))
+    assert [i.index for i in items] == sorted(set(wanted))  # each once, in order, none stood in for
+    assert all(i.source == i.index for i in items)
+    assert counters(np.stack([i.array for i in items])) == sorted(set(wanted))
+    if seek_cost == NEVER_SEEK:
+        assert stats["runs"] == 1
+    if seek_cost == ALWAYS_SEEK:
+        assert stats["runs"] > 3
+
+
+@pytest.mark.parametrize("vfr", [False, True], ids=["cfr", "vfr"])
+def test_decord_and_pyav_agree_at_constant_and_variable_rate(clips, vfr):
+    pytest.importorskip("decord")
+    info = decode.probe(_gop_clip(clips, vfr))
+    wanted = [0, 7, 10, 31, 44, 59, 60, 61, 78]
+    by_decord = decode.read_frames(info, wanted, size=(96, 64), prefer="decord")
+    by_pyav = decode.read_frames(info, wanted, size=(96, 64), prefer="pyav")
+    assert counters(by_decord) == counters(by_pyav) == wanted
+
+
+def test_plan_seeks_only_where_it_skips_more_than_a_seek_costs():
+    table = decode.FrameTable(pts=np.arange(600) * 512, time_base=Fraction(1, 15360), keys=np.arange(0, 600, 30),
+                              seek_ts=np.arange(0, 600, 30) * 512, readable=600)
+    runs = decode.plan_runs(table, [5, 10, 40, 300, 301, 590], seek_cost=12)
+    # 10 -> 40: the keyframe at 30 skips 19 frames (> 12): seek; 300 and 590 are far: seek
+    assert runs == [decode.Run(None, (5, 10)), decode.Run(1, (40,)), decode.Run(10, (300, 301)), decode.Run(19, (590,))]
+    assert decode.plan_runs(table, [5, 10, 40], seek_cost=25) == [decode.Run(None, (5, 10, 40))]
+    assert decode.plan_runs(table, [200], seek_cost=12) == [decode.Run(6, (200,))]
+
+
+def test_cancel_stops_the_decoder_early(clips):
+    import threading
+
+    info = decode.probe(clips("gop10.mp4", duration=20, width=64, height=48, gop=10, preset="ultrafast"))
+    cancel = threading.Event()
+    stats: dict[str, int] = {}
+    got = []
+    for item in decode.iter_frames(info, list(range(0, 600, 3)), size=(64, 48), prefer="pyav", cancel=cancel, stats=stats):
+        got.append(item.index)
+        if len(got) == 2:
+            cancel.set()
+    assert got[:2] == [0, 3] and len(got) < 20 and stats["decoded"] < 100
+
+
+def test_keyframe_preview_is_cheap_and_says_which_frames_it_shows(clips):
+    info = decode.probe(clips("gop10.mp4", duration=20, width=64, height=48, gop=10, preset="ultrafast"))
+    wanted = np.arange(5, 600, 20)
+    array, sources = decode.read_keyframes(info, wanted, size=(64, 48), max_keyframes=8)
+    assert array.shape == (len(wanted), 48, 64, 3)
+    assert set(sources.tolist()) <= set(range(0, 600, 10)) and len(set(sources.tolist())) <= 8
+    assert counters(array) == sources.tolist()  # each entry really is the keyframe it names

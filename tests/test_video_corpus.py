@@ -42,7 +42,7 @@ def test_missing_file(clip_dir):
 
 
 def test_directory_is_not_a_file(clip_dir):
-    _expect(clip_dir, "not_found")
+    assert "folder" in str(_expect(clip_dir, "not_a_video"))
 
 
 def test_zero_bytes(clip_dir):
@@ -107,6 +107,91 @@ def test_wide_4000x100(clips):
     frames = video.sample(fps=2)
     assert frames.array.shape == (2, 64, 3488, 3)
     assert counters(frames.array) == frames.indices.tolist()
+
+
+def _index_first(source, path):
+    """Remux with the index (moov) before the data, as web-ready MP4s are: cutting it keeps the index."""
+    with av.open(str(source)) as src, av.open(str(path), "w", format="mp4", options={"movflags": "faststart"}) as dst:
+        streams = {s.index: dst.add_stream_from_template(s) for s in src.streams}
+        for packet in src.demux():
+            if packet.dts is not None:
+                packet.stream = streams[packet.stream.index]
+                dst.mux(packet)
+    assert path.read_bytes()[36:40] == b"moov"
+    return path
+
+
+def test_index_first_mp4_cut_in_half_is_truncated(clips, clip_dir):
+    data = _index_first(clips("fmt.mp4"), clip_dir / "faststart.mp4").read_bytes()
+    path = clip_dir / "faststart_half.mp4"
+    path.write_bytes(data[: len(data) // 2])  # the index survives and lists 60 frames; ~25 are there
+    error = _expect(path, "truncated")
+    assert "of the 60 frames" in str(error)
+
+
+@pytest.mark.parametrize("prefer", ["pyav", "decord"])
+def test_index_first_mp4_cut_short_flags_every_repeated_frame(clips, clip_dir, monkeypatch, prefer):
+    if prefer == "decord":
+        pytest.importorskip("decord")
+    monkeypatch.setenv("MIMO_NB_BACKEND", prefer)
+    data = _index_first(clips("fmt.mp4"), clip_dir / "faststart.mp4").read_bytes()
+    path = clip_dir / "faststart_80.mp4"
+    path.write_bytes(data[: len(data) * 8 // 10])
+    video = Video.open(path)
+    assert video.native_frame_count == 60 and 30 < video.probe_info.readable_frames < 60
+    assert video.duration == pytest.approx(2.0)
+    frames = video.sample(fps=6)
+    seen = counters(frames.array)
+    wrong = [int(i) for i, c in zip(frames.indices, seen) if c != i]
+    assert wrong and frames.repeated  # the tail is not in the file: those frames repeat ...
+    assert "could not be decoded" in frames.note and "cut short" in frames.note
+    for index in wrong:  # ... and the note names every one of them
+        assert str(index) in frames.note
+    assert seen[: len(seen) - len(wrong)] == frames.indices[: len(seen) - len(wrong)].tolist()
+    assert frames.timestamps == pytest.approx(frames.indices / 30)
+
+
+def test_damaged_bytes_mid_file_are_flagged_not_shown_as_other_frames(clips, clip_dir):
+    data = bytearray(clips("fmt.mp4").read_bytes())
+    data[len(data) // 3 : len(data) // 3 + 3000] = bytes(3000)  # a run of zeros inside the frame data
+    path = clip_dir / "zeroed.mp4"
+    path.write_bytes(bytes(data))
+    frames = Video.open(path).sample(fps=10)
+    seen = counters(frames.array)
+    wrong = [int(i) for i, c in zip(frames.indices, seen) if c != i]
+    assert wrong and frames.repeated and "damaged" in frames.note
+    named = frames.note.split("frames ", 1)[1]
+    for index in wrong:
+        assert str(index) in named
+    # a frame is either itself or an announced stand-in, never an unannounced other frame
+    assert all(c in frames.indices.tolist() for c in seen)
+
+
+def test_variable_frame_rate_is_sampled_by_time(clips):
+    # 30 fps for one second, then 1 fps for a minute: 90 frames over 61 s
+    times = [i / 30 for i in range(30)] + [1.0 + i for i in range(60)]
+    video = Video.open(clips("vfr_30_then_1.mp4", frame_times=times, width=160, height=120))
+    assert not video.probe_info.constant_rate and video.native_frame_count == 90
+    assert video.duration == pytest.approx(61.0, abs=1.01)
+    frames = video.sample(fps=1)
+    shown = counters(frames.array)
+    assert shown == frames.indices.tolist()
+    real = np.array([times[i] for i in shown])
+    assert frames.timestamps == pytest.approx(real, abs=1e-3)  # the real presentation times
+    assert np.sum(real < 1.0) <= 2  # one second's share of the frames, not a third of them
+    targets = np.linspace(0, times[-1], len(frames))
+    assert np.all(np.abs(real - targets) <= 1.0 + 1e-6)  # each within one frame of its target time
+
+
+def test_frame_size_changing_mid_stream_gives_one_array(clips):
+    video = Video.open(clips("resized.mp4", duration=2, width=160, height=120, size_change=(1.0, 96, 64)))
+    for size in ("model", "native"):
+        frames = video.sample(fps=6, size=size)
+        plan = video.plan(fps=6)
+        expected = (plan.height, plan.width) if size == "model" else (120, 160)
+        assert frames.array.shape == (len(frames), *expected, 3)
+        assert counters(frames.array) == frames.indices.tolist()
+        assert not frames.repeated
 
 
 def test_variable_frame_rate(clips):
