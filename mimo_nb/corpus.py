@@ -344,12 +344,12 @@ def _load_callable(payload: Any) -> Callable[[Any], Any]:
     return payload  # type: ignore[no-any-return]
 
 
-def _map_one(payload: Any, probe: Any, index: int, name: str) -> MapResult:
-    """Run in the worker: the Video is rebuilt from the scan's probe (no second probe), then ``fn(video)``."""
+def _map_one(payload: Any, path: str, index: int, name: str) -> MapResult:
+    """Run in the worker: open the video where the frames will be decoded, then ``fn(video)``."""
     from .video import Video
 
     try:
-        value = _load_callable(payload)(Video(probe))
+        value = _load_callable(payload)(Video.open(path))
     except Exception as exc:  # noqa: BLE001  (one item's failure is its result)
         return MapResult(index, name, error_type=type(exc).__name__, error=str(exc))
     return MapResult(index, name, value=value)
@@ -515,15 +515,13 @@ class Corpus:
         return self._table.loc[~self.ok, ["name", "path", "error_type", "error_reason", "error"]]
 
     def video(self, index: int) -> Video:
-        """Item ``index`` as a :class:`~mimo_nb.video.Video`, rebuilt from the scan (a URL is opened)."""
+        """Item ``index`` opened as a :class:`~mimo_nb.video.Video` (probed afresh; a URL is downloaded)."""
         from .video import Video
 
         row = self._table.iloc[index]
         if isinstance(row["error_type"], str):
             raise LimitError(f"item {index} ({row['name']}) could not be probed: {row['error']}")
-        if _is_url(row["path"]):
-            return Video.open(row["path"])
-        return Video(_probe_of(row))
+        return Video.open(row["path"])
 
     def summary(self) -> CorpusSummary:
         """Count, hours, formats, failures and size classes (renders as HTML with histograms)."""
@@ -593,7 +591,7 @@ class Corpus:
         def results() -> Iterator[MapResult]:
             with _executor(executor or self.executor) as (pool, workers):
                 payload = _shippable(fn, pool)
-                jobs = ((int(i), (payload, _probe_of(table.iloc[i]), int(i), str(table.iloc[i]["name"])))
+                jobs = ((int(i), (payload, str(table.iloc[i]["path"]), int(i), str(table.iloc[i]["name"])))
                         for i in positions if not _is_url(table.iloc[i]["path"]))
                 with contextlib.closing(_progress(len(positions), progress, "map", "video")) as bar:
                     for index, future in run_bounded(pool, _map_one, jobs, max_in_flight or 2 * workers):
@@ -659,24 +657,39 @@ def _typed(table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def _probe_of(row: Any) -> Any:
-    """The decode.Probe a scan row was made from (for Video(...) without probing again)."""
-    from .decode import DEFAULT_GOP, Probe
+def _request_video(row: Any) -> Video:
+    """The Video a request is built from, from the scan's row without probing again.
 
+    Only what a request needs is rebuilt (format, duration, size, audio); a file whose size
+    differs from the scan's is opened afresh instead, so a changed file is not sent with a
+    stale estimate.
+    """
+    from .decode import Probe
+    from .video import Video
+
+    path = Path(row["path"])
+    try:
+        changed = os.stat(path).st_size != int(row["size_bytes"])
+    except OSError:
+        changed = True
+    if changed:  # gone or rewritten since the scan: the probe says what it is now (or why not)
+        return Video.open(path)
     rotation = int(row["rotation"]) if _present(row["rotation"]) else 0
     width, height = int(row["width"]), int(row["height"])
     stored_w, stored_h = (height, width) if rotation in (90, 270) else (width, height)
-    rate = Fraction(row["rate"]) if isinstance(row["rate"], str) else Fraction(float(row["native_fps"] or 30)).limit_denominator(1001)
-    return Probe(
-        path=Path(row["path"]), format=row["format"] if isinstance(row["format"], str) else Path(row["path"]).suffix[1:].lower(),
-        duration=float(row["duration"]), stored_width=stored_w, stored_height=stored_h, rotation=rotation,
-        native_fps=float(row["native_fps"]) if _present(row["native_fps"]) else float(rate),
-        frame_count=int(row["native_frame_count"]) if _present(row["native_frame_count"]) else max(1, round(float(row["duration"]) * float(rate))),
-        has_audio=bool(row["has_audio"]), codec=str(row["codec"] or ""),
-        constant_rate=bool(row["constant_rate"]) if _present(row["constant_rate"]) else True,
-        keyframe_interval=int(row["keyframe_interval"]) if _present(row["keyframe_interval"]) else DEFAULT_GOP,
-        rate=rate,
-    )
+    rate = Fraction(row["rate"]) if isinstance(row["rate"], str) else Fraction(float(row["native_fps"])).limit_denominator(1001)
+    return Video(Probe(
+        path=path, format=str(row["format"]), duration=float(row["duration"]), stored_width=stored_w,
+        stored_height=stored_h, rotation=rotation, native_fps=float(row["native_fps"]),
+        frame_count=int(row["native_frame_count"]), has_audio=bool(row["has_audio"]), codec=str(row["codec"]),
+        constant_rate=bool(row["constant_rate"]), keyframe_interval=int(row["keyframe_interval"]), rate=rate,
+    ))
+
+
+def _open(path: str) -> Video:
+    from .video import Video
+
+    return Video.open(path)
 
 
 def _present(value: Any) -> bool:
@@ -1192,6 +1205,15 @@ class _AskRun:
         self.worst_cost = self._costs(max_completion_tokens)
         self.spent = self.reserved = 0.0
 
+    def _estimate(self, k: int, prompt_tokens: int) -> None:
+        """Set request k's estimate, and with it its weight against the quotas and its costs."""
+        self.est_prompt[k] = prompt_tokens
+        self.charge[k] = prompt_tokens + self.max_completion_tokens
+        if self.prices is not None:
+            p = self.prices
+            self.est_cost[k] = (prompt_tokens * p.input + self.output_tokens * p.output) / 1e6
+            self.worst_cost[k] = (prompt_tokens * p.input + self.max_completion_tokens * p.output) / 1e6
+
     def _costs(self, output_tokens: int) -> npt.NDArray[np.float64]:
         if self.prices is None:
             return np.zeros(len(self.items))
@@ -1200,14 +1222,23 @@ class _AskRun:
 
     def _source(self, position: int) -> Any:
         row = self.corpus._table.iloc[position]
-        return row["path"] if _is_url(row["path"]) else self.corpus.video(position)
+        if _is_url(row["path"]):
+            return row["path"]
+        if not all(_present(row[c]) for c in ("format", "native_fps", "native_frame_count", "codec", "constant_rate",
+                                              "keyframe_interval")):
+            return _open(row["path"])  # a table from elsewhere (from_pandas): probe it now
+        return _request_video(row)
 
-    async def _prepare(self, item: _Item) -> None:
+    async def _prepare(self, k: int) -> None:
+        item = self.items[k]
         try:
+            source = await asyncio.to_thread(self._source, item.position)  # a stat, maybe a probe: off the loop
             prepared = await self.client.build_request(
-                self._source(item.position), self.prompt, fps=self.fps, media_resolution=self.media_resolution,
+                source, self.prompt, fps=self.fps, media_resolution=self.media_resolution,
                 system=self.system, max_completion_tokens=self.max_completion_tokens, **self.extra)
             item.prepared = prepared
+            if prepared.estimate.complete:  # the file as it is now (the scan's estimate, unless it changed)
+                self._estimate(k, prepared.estimate.prompt_tokens)
             cache = self.client.cache
             if cache is not None:  # hashing the file is blocking: off the loop
                 item.cached = await asyncio.to_thread(lambda: cache.get(prepared.cache_material()) is not None)
@@ -1217,11 +1248,11 @@ class _AskRun:
     async def _prepare_all(self) -> None:
         gate = asyncio.Semaphore(8)
 
-        async def one(item: _Item) -> None:
+        async def one(k: int) -> None:
             async with gate:
-                await self._prepare(item)
+                await self._prepare(k)
 
-        await asyncio.gather(*(one(item) for item in self.items))
+        await asyncio.gather(*(one(k) for k in range(len(self.items))))
 
     def _forecast(self) -> float:
         return float(sum(self.est_cost[k] for k, it in enumerate(self.items) if not it.cached and not it.status))
@@ -1284,7 +1315,7 @@ class _AskRun:
     async def _one(self, k: int) -> None:
         item = self.items[k]
         if item.prepared is None and not item.status:  # no cache to check: built just before it is sent
-            await self._prepare(item)
+            await self._prepare(k)
         if item.status:  # failed while preparing
             return
         if item.cached:
@@ -1293,6 +1324,11 @@ class _AskRun:
         if self.stopped or self._over_budget(k):
             self.stopped = True
             item.status, item.error = STATUS_SKIPPED, "not sent: max_cost would be crossed"
+            return
+        try:
+            self.pacer.check(int(self.charge[k]))
+        except LimitError as exc:  # its file grew past the quota since the scan
+            item.status, item.error_type, item.error = STATUS_ERROR, type(exc).__name__, str(exc)
             return
         self.reserved += self.worst_cost[k]
         try:

@@ -423,6 +423,21 @@ def test_dry_run_sends_nothing_and_needs_no_key(corpus: mn.Corpus, tmp_path: Pat
         asyncio.run(corpus.ask(mn.MimoClient(KEY), PROMPT))  # type: ignore[arg-type]
 
 
+def test_ask_builds_each_request_from_the_file_as_it_is_now(tmp_path: Path) -> None:
+    generate_clip(tmp_path / "grows.mp4", duration=1.0, width=64, height=48, fps=10)
+    generate_clip(tmp_path / "goes.mp4", duration=1.0, width=64, height=48, fps=10)
+    corpus = mn.Corpus.scan(tmp_path, executor=ThreadPoolExecutor(1), progress=False)
+    generate_clip(tmp_path / "grows.mp4", duration=3.0, width=64, height=48, fps=10)  # rewritten after the scan
+    (tmp_path / "goes.mp4").unlink()
+    with MockMimoServer(api_key=KEY) as server:
+        table = asyncio.run(_ask(corpus, server)).to_pandas().set_index("name")
+        assert len(server.requests) == 1
+    now = mn.Video.open(tmp_path / "grows.mp4").estimate(1.0)
+    assert table.loc["grows.mp4", "est_prompt_tokens"] == now.total + mn.estimate_text_tokens(PROMPT)
+    assert table.loc["grows.mp4", "est_video_tokens"] == now.vision and table.loc["grows.mp4", "status"] == "answered"
+    assert table.loc["goes.mp4", "status"] == "error" and table.loc["goes.mp4", "error_type"] == "VideoError"
+
+
 # ---- Kill and resume -------------------------------------------------------------------------
 
 CHILD = textwrap.dedent("""
