@@ -47,6 +47,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ._pacing import Pacer, minimum_wall_time
+from .budget import FPS_GRID  # the API's fps values, 0.1 .. 10.0
 from .errors import LimitError, MimoError
 from .limits import BASE64_LIMIT_BYTES, base64_length
 from .pricing import Prices, estimate_cost, estimate_text_tokens, load_prices
@@ -87,7 +88,6 @@ VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".avi", ".wmv", ".m4v", ".mkv", ".we
                             ".ts", ".3gp", ".asf"})
 MANIFEST_SUFFIXES = frozenset({".csv", ".parquet", ".pq"})
 PATH_COLUMNS = ("path", "url", "file", "video", "filename")
-FPS_GRID: tuple[float, ...] = tuple(k / 10 for k in range(1, 101))  # the API's fps values, 0.1 .. 10.0
 
 # One row per item. Names follow Video's attributes; the last three are what decoding needs.
 COLUMNS = ("path", "name", "format", "duration", "width", "height", "rotation", "native_fps",
@@ -257,11 +257,10 @@ def _ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-@contextlib.contextmanager
-def _executor(executor: Executor | None) -> Iterator[tuple[Executor, int]]:
+def _executor(executor: Executor | None) -> tuple[Executor, int]:
     """The given executor, or the session's default pool; and how many tasks it runs at once."""
     pool = executor if executor is not None else default_executor()
-    yield pool, _workers_of(pool)
+    return pool, _workers_of(pool)
 
 
 def _workers_of(executor: Executor) -> int:
@@ -415,7 +414,7 @@ class Corpus:
         self._extra = None if extra is None else extra.reset_index(drop=True)
         self.source = source
         self.executor = executor
-        """The executor given to :meth:`scan`, reused by :meth:`map` (None: a local pool each time)."""
+        """The executor given to :meth:`scan`, reused by :meth:`map` (None: the session's local pool)."""
 
     # -- building --
 
@@ -441,19 +440,18 @@ class Corpus:
         pd = _need_pandas()
         sources, names, extra, description = expand_source(source, path_column)
         rows: list[dict[str, Any] | None] = [None] * len(sources)
-        with _executor(executor) as (pool, workers):
-            size = chunk_size or max(1, min(64, math.ceil(len(sources) / (workers * 8))))
-            starts = range(0, len(sources), size)
-            jobs = ((start, (sources[start:start + size], timeout)) for start in starts)
-            with contextlib.closing(_progress(len(sources), progress, "scan", "video")) as bar:
-                for start, future in run_bounded(pool, _probe_chunk, jobs, max_in_flight=4 * workers):
-                    chunk = sources[start:start + size]
-                    try:
-                        results = future.result()
-                    except Exception as exc:  # noqa: BLE001  (a dead worker fails its items, not the scan)
-                        results = [_worker_failure(s, exc) for s in chunk]
-                    rows[start:start + len(chunk)] = results
-                    bar.update(len(chunk))
+        pool, workers = _executor(executor)
+        size = chunk_size or max(1, min(64, math.ceil(len(sources) / (workers * 8))))
+        jobs = ((start, (sources[start:start + size], timeout)) for start in range(0, len(sources), size))
+        with contextlib.closing(_progress(len(sources), progress, "scan", "video")) as bar:
+            for start, future in run_bounded(pool, _probe_chunk, jobs, max_in_flight=4 * workers):
+                chunk = sources[start:start + size]
+                try:
+                    results = future.result()
+                except Exception as exc:  # noqa: BLE001  (a dead worker fails its items, not the scan)
+                    results = [_worker_failure(s, exc) for s in chunk]
+                rows[start:start + len(chunk)] = results
+                bar.update(len(chunk))
         table = pd.DataFrame.from_records(rows, columns=list(COLUMNS))
         table["name"] = names
         return cls(_typed(table), extra=extra, source=description, executor=executor)
@@ -588,20 +586,21 @@ class Corpus:
         positions = np.flatnonzero(self.ok)
         table = self._table
 
+        pool, workers = _executor(executor or self.executor)
+        payload = _shippable(fn, pool)  # checked now, not at the first next()
+
         def results() -> Iterator[MapResult]:
-            with _executor(executor or self.executor) as (pool, workers):
-                payload = _shippable(fn, pool)
-                jobs = ((int(i), (payload, str(table.iloc[i]["path"]), int(i), str(table.iloc[i]["name"])))
-                        for i in positions if not _is_url(table.iloc[i]["path"]))
-                with contextlib.closing(_progress(len(positions), progress, "map", "video")) as bar:
-                    for index, future in run_bounded(pool, _map_one, jobs, max_in_flight or 2 * workers):
-                        try:
-                            result = future.result()
-                        except Exception as exc:  # noqa: BLE001  (a lost worker fails its item)
-                            result = MapResult(index, str(table.iloc[index]["name"]), error_type=type(exc).__name__,
-                                               error=f"the worker running it failed: {exc}")
-                        bar.update(1)
-                        yield result
+            jobs = ((int(i), (payload, str(table.iloc[i]["path"]), int(i), str(table.iloc[i]["name"])))
+                    for i in positions)  # a URL is downloaded by the worker that needs it
+            with contextlib.closing(_progress(len(positions), progress, "map", "video")) as bar:
+                for index, future in run_bounded(pool, _map_one, jobs, max_in_flight or 2 * workers):
+                    try:
+                        result = future.result()
+                    except Exception as exc:  # noqa: BLE001  (a lost worker fails its item)
+                        result = MapResult(index, str(table.iloc[index]["name"]), error_type=type(exc).__name__,
+                                           error=f"the worker running it failed: {exc}")
+                    bar.update(1)
+                    yield result
 
         return results()
 
