@@ -9,6 +9,7 @@ See the frames the model sees, what they cost, and ask the model about them from
 >>> video.sample(fps=1)                                    # the frames the model sees
 >>> mn.FrameExplorer(video)                                # sliders over fps and resolution
 >>> mn.MimoClient().build_request(video, "Describe it.")  # the exact request, sent nowhere
+>>> corpus = mn.Corpus.scan("videos/")                     # thousands of files: scan, forecast, ask
 
 The pure core (tokens, pricing, limits, errors) is imported at once; the rest (video, client,
 plots, widgets, report) is imported on first use, so ``import mimo_nb`` stays quick and does
@@ -109,10 +110,12 @@ _LAZY: dict[str, str] = {
     "display_stream_async": "widgets",
     "build_report": "report",
     "write_report": "report",
+    "Corpus": "corpus",
 }
 
 if TYPE_CHECKING:  # what static checkers and IDEs see; at run time __getattr__ imports on demand
     from .cache import ResponseCache
+    from .corpus import Corpus
     from .client import (
         AsyncCompletionStream,
         AsyncMimoClient,

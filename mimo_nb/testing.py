@@ -42,6 +42,16 @@ serves ``data`` to GET and HEAD at ``server.url(path)``; ``server.file_faults[pa
 ``server.head_sizes[path] = n`` answers a HEAD with ``Content-Length: n`` and no file. GET and
 HEAD requests are recorded in ``server.probes`` as ``(method, path)``.
 
+Two standing behaviours, for corpus-scale runs:
+
+* a **quota** (:class:`Quota`): at most so many tokens and requests in any window (a minute),
+  counted when a request arrives, each request weighing its prompt tokens by the spec's formula
+  (the server probes the videos it receives) plus its ``max_completion_tokens``; a request over
+  the quota gets a 429 with ``Retry-After`` (recorded with ``fault="quota"``);
+* a **door** (:meth:`MockMimoServer.hold_after`): after N requests, later ones wait unread at
+  the door until :meth:`MockMimoServer.release`; one whose client has hung up meanwhile is
+  dropped unprocessed and unrecorded (kill-and-resume tests kill a client at a known point).
+
 The answer is always the vendor page's recorded example (or what a fault says): it is no model
 and says nothing about the video sent.
 """
@@ -50,7 +60,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
+import select
 import socket
 import sys
 import threading
@@ -59,15 +71,17 @@ import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Callable
 
 from .response import spec_example_json
 
 __all__ = [
     "Fault",
+    "Quota",
     "RecordedRequest",
     "MockMimoServer",
     "validate_payload",
+    "request_token_charge",
     "sse_chunks",
     "FAULT_KINDS",
 ]
@@ -106,6 +120,21 @@ class Fault:
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault {self.kind!r}; known: {FAULT_KINDS}")
+
+
+@dataclass(frozen=True)
+class Quota:
+    """Rate limits the server enforces with 429s: at most so much in any ``window`` seconds.
+
+    ``charge(body)`` is what one request weighs in tokens; by default
+    :func:`request_token_charge` (the spec's formula over the videos received, the text, and
+    ``max_completion_tokens``). ``window`` is 60 s for "per minute"; benchmarks shorten it.
+    """
+
+    tokens_per_minute: int | None = None
+    requests_per_minute: int | None = None
+    window: float = 60.0
+    charge: Callable[[Any], int] | None = None
 
 
 @dataclass
@@ -197,6 +226,49 @@ def validate_payload(body: Any) -> list[str]:
     if isinstance(mct, bool) or not isinstance(mct, int) or mct < 1:
         problems.append("max_completion_tokens must be a positive integer")
     return problems
+
+
+# ---- What a request weighs against a token quota --------------------------------------------
+
+_charge_memo: dict[str, int] = {}  # sha256 of a data URI -> its video tokens (a corpus repeats none, tests many)
+
+
+def _video_tokens(part: dict[str, Any]) -> int:
+    """The spec's token estimate of one received video part (0 for a URL we cannot read)."""
+    url = part.get("video_url", {}).get("url", "")
+    if not url.startswith("data:"):
+        return 0
+    key = hashlib.sha256(f"{part.get('fps')}|{part.get('media_resolution')}|".encode() + url.encode()).hexdigest()
+    if key not in _charge_memo:
+        from .video import Video  # the stand-in probes what it receives, as the real server must
+
+        video = Video.open(base64.b64decode(url.partition(",")[2]))
+        _charge_memo[key] = video.estimate(float(part.get("fps", 2)), part.get("media_resolution", "default")).total
+    return _charge_memo[key]
+
+
+def request_token_charge(body: Any) -> int:
+    """Tokens a request weighs against a quota: prompt (videos by the formula + text) + max output.
+
+    The text counts as mimo_nb estimates it (4 bytes a token) over the system message and the
+    user's text, and the answer at its ``max_completion_tokens``: the most the request can use.
+    """
+    from .pricing import estimate_text_tokens
+
+    if not isinstance(body, dict):
+        return 0
+    videos, text = 0, ""
+    for message in body.get("messages") or []:
+        content = message.get("content") if isinstance(message, dict) else None
+        if isinstance(content, str):
+            text += content
+            continue
+        for part in content or []:
+            if part.get("type") == "video_url":
+                videos += _video_tokens(part)
+            elif part.get("type") == "text":
+                text += part.get("text", "")
+    return videos + estimate_text_tokens(text) + int(body.get("max_completion_tokens") or 0)
 
 
 # ---- Answers --------------------------------------------------------------------------------
@@ -412,10 +484,24 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802  (for Video.open(url) downloads)
         self._file(head=False)
 
+    def _client_gone(self) -> bool:
+        """True when the client has closed its end (EOF or reset) while its request waited."""
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
+
     def do_POST(self) -> None:  # noqa: N802  (http.server's naming)
         owner = self.server.owner
+        arrived = time.monotonic()  # when a quota counts the request
         self._request_id = f"req-{uuid.uuid4().hex[:12]}"
         raw = self._read_body()
+        if not owner._through_door():
+            if self._client_gone():
+                self.close_connection = True  # held at the door and abandoned: never processed
+                return
+            arrived = time.monotonic()  # it comes in when the door opens
         fault = owner._next_fault()
         scheme, auth_ok = self._auth()
         try:
@@ -423,6 +509,11 @@ class _Handler(BaseHTTPRequestHandler):
         except (UnicodeDecodeError, json.JSONDecodeError):
             body = None
         problems = validate_payload(body) if body is not None else ["the body is not valid JSON"]
+        over_quota = (
+            owner._over_quota(body, arrived)
+            if auth_ok and not problems and fault.kind == "ok"
+            else None
+        )
         owner._record(
             RecordedRequest(
                 method="POST",
@@ -435,7 +526,7 @@ class _Handler(BaseHTTPRequestHandler):
                 body_bytes=len(raw),
                 auth_scheme=scheme,
                 auth_ok=auth_ok,
-                fault=fault.kind,
+                fault="quota" if over_quota is not None else fault.kind,
                 problems=problems,
             )
         )
@@ -443,13 +534,14 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if owner.delay:
                 time.sleep(owner.delay)
-            self._answer(fault, auth_ok, problems, body)
+            self._answer(fault, auth_ok, problems, body, over_quota)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (a timeout test): nothing to answer
         finally:
             owner._leave()
 
-    def _answer(self, fault: Fault, auth_ok: bool, problems: list[str], body: Any) -> None:
+    def _answer(self, fault: Fault, auth_ok: bool, problems: list[str], body: Any,
+                over_quota: float | None = None) -> None:
         retry = {} if fault.retry_after is None else {"Retry-After": f"{fault.retry_after:g}"}
         stream = isinstance(body, dict) and bool(body.get("stream"))
         if not self.path.rstrip("/").endswith("/chat/completions"):
@@ -462,6 +554,13 @@ class _Handler(BaseHTTPRequestHandler):
             status = 403 if fault.kind == "403" else 401
             return self._send_error(
                 status, "Invalid API key: check the api-key header.", "authentication_error"
+            )
+        if over_quota is not None:
+            return self._send_error(
+                429,
+                "Rate limit reached for tokens or requests per minute; slow down.",
+                "rate_limit_error",
+                {"Retry-After": f"{over_quota:.3f}"},
             )
         if fault.kind in STATUS_FAULTS and fault.kind != "400":
             status = int(fault.kind)
@@ -535,9 +634,17 @@ class MockMimoServer:
         delay: float = 0.0,
         response: dict[str, Any] | None = None,
         port: int = 0,
+        quota: Quota | None = None,
     ) -> None:
         self.api_key = api_key
         self.delay = delay
+        self.quota = quota
+        self._quota_log: deque[tuple[float, int]] = deque()  # (arrival, tokens) of admitted requests
+        self._door_after: int | None = None
+        self._door_passed = 0
+        self._door_open = threading.Event()
+        self._door_open.set()
+        self.held = 0  # requests waiting at the door now
         self.response = response or spec_example_json()
         self.head_sizes: dict[str, int] = {}  # path -> Content-Length answered to HEAD
         self.files: dict[str, bytes] = {}  # path -> bytes served to GET (and sized for HEAD)
@@ -610,12 +717,78 @@ class MockMimoServer:
             self._faults.extend(f if isinstance(f, Fault) else Fault(f) for f in faults)
 
     def reset(self) -> None:
-        """Forget queued faults, recorded requests and probes (files and sizes stay)."""
+        """Forget queued faults, recorded requests, probes and the quota's window; open the door.
+
+        Files and sizes stay.
+        """
         with self._lock:
             self._faults.clear()
             self.requests.clear()
             self.probes.clear()
             self.max_in_flight = 0
+            self._quota_log.clear()
+        self.release()
+
+    @property
+    def quota_rejections(self) -> int:
+        """How many requests the quota answered with 429."""
+        with self._lock:
+            return sum(1 for r in self.requests if r.fault == "quota")
+
+    def _over_quota(self, body: Any, arrived: float) -> float | None:
+        """Admit a request that ``arrived`` (monotonic s) against the quota (None), or the seconds until it fits.
+
+        Only requests that arrived in the window before this one count, whichever thread
+        finished weighing its request first.
+        """
+        quota = self.quota
+        if quota is None:
+            return None
+        tokens = (quota.charge or request_token_charge)(body)  # probing the videos takes a while: not under the lock
+        with self._lock:
+            start = arrived - quota.window
+            self._quota_log = deque(e for e in self._quota_log if e[0] > start - quota.window)  # keep two windows
+            inside = sorted(e for e in self._quota_log if start < e[0] <= arrived)
+            count, held = len(inside), sum(t for _, t in inside)
+
+            def fits(count: int, held: int) -> bool:
+                return ((quota.requests_per_minute is None or count + 1 <= quota.requests_per_minute)
+                        and (quota.tokens_per_minute is None or held + tokens <= quota.tokens_per_minute))
+
+            if fits(count, held):
+                self._quota_log.append((arrived, tokens))
+                return None
+            for when, weight in inside:
+                count, held = count - 1, held - weight
+                if fits(count, held):
+                    return max(when + quota.window - arrived, 0.001)
+            return quota.window  # larger than the whole quota: never fits
+
+    # -- the door: hold requests at a known point (kill-and-resume tests) --
+
+    def hold_after(self, count: int) -> None:
+        """Let ``count`` more requests through, then hold the next ones unread until :meth:`release`."""
+        with self._lock:
+            self._door_after, self._door_passed = count, 0
+            self._door_open.clear()
+
+    def release(self) -> None:
+        """Open the door: held requests go on (or are dropped, unrecorded, if their client left)."""
+        with self._lock:
+            self._door_after = None
+        self._door_open.set()
+
+    def _through_door(self) -> bool:
+        """True when the request passed straight through; False when it was held first."""
+        with self._lock:
+            if self._door_after is None or self._door_passed < self._door_after:
+                self._door_passed += 1
+                return True
+            self.held += 1
+        self._door_open.wait()
+        with self._lock:
+            self.held -= 1
+        return False
 
     def _next_fault(self) -> Fault:
         with self._lock:
