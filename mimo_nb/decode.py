@@ -140,14 +140,12 @@ class FrameTable:
 
     ``pts`` (stream ticks of ``time_base``) has one entry per frame the header declares; frames
     from ``readable`` on were not in the file (it was cut short) and their times are extrapolated
-    at the average rate. ``keys`` are the presentation indices of keyframes and ``seek_ts`` the
-    timestamp to seek to for each.
+    at the average rate. ``keys`` are the presentation indices of keyframes.
     """
 
     pts: npt.NDArray[np.int64]
     time_base: Fraction
     keys: npt.NDArray[np.int64]
-    seek_ts: npt.NDArray[np.int64]
     readable: int
 
     def __len__(self) -> int:
@@ -179,6 +177,19 @@ class FrameTable:
         """Position in ``keys`` of the last keyframe at or before frame ``index`` (-1: none)."""
         return int(np.searchsorted(self.keys, index, side="right")) - 1
 
+    def seek_target(self, slot: int) -> int:
+        """The timestamp to seek to for keyframe ``keys[slot]``: its presentation time.
+
+        Not its decode time: with B-frames the MP4/MOV demuxer lands one whole keyframe interval
+        early from there. Measured (PyAV 18, x264 veryfast, a keyframe every 250 frames): from
+        the decode time every seek decoded 251 frames to reach the keyframe, from the presentation
+        time 1 (tests/test_decode.py::test_a_seek_lands_on_the_keyframe_with_b_frames). AVI lands
+        on the keyframe either way; ASF (WMV) lands one interval early either way. Landing early
+        costs time, never exactness (frames are known by their time); landing late is caught
+        after the seek.
+        """
+        return int(self.pts[self.keys[slot]])
+
 
 def _read_table(container: Any, stream: Any, declared: int, rate: Fraction, deadline: float, path: Path) -> FrameTable:
     """Demux every video packet (no decoding): times, keyframes, and how many frames are really there."""
@@ -186,7 +197,6 @@ def _read_table(container: Any, stream: Any, declared: int, rate: Fraction, dead
 
     times: list[int] = []
     keyflags: list[bool] = []
-    decode_ts: list[int] = []
     try:
         for packet in container.demux(stream):
             if not packet.size:
@@ -196,7 +206,6 @@ def _read_table(container: Any, stream: Any, declared: int, rate: Fraction, dead
                 ts = times[-1] + 1 if times else 0
             times.append(int(ts))
             keyflags.append(bool(packet.is_keyframe))
-            decode_ts.append(int(packet.dts) if packet.dts is not None else int(ts))
             if len(times) % 1024 == 0 and time.monotonic() > deadline:
                 raise _fail("timeout", "Reading the frame index took too long; the file may be damaged", path)
     except av.error.FFmpegError:
@@ -207,19 +216,17 @@ def _read_table(container: Any, stream: Any, declared: int, rate: Fraction, dead
     order = np.argsort(np.asarray(times, dtype=np.int64), kind="stable")
     pts = np.asarray(times, dtype=np.int64)[order]
     flags = np.asarray(keyflags, dtype=bool)[order]
-    seeks = np.asarray(decode_ts, dtype=np.int64)[order]
     if not flags.any():
         flags[0] = True  # some muxers mark nothing: then only the start is a safe place to begin
     readable = len(pts)
     if declared > readable:  # the header lists frames whose bytes are not in the file
-        pts, flags, seeks = _fill_missing(pts, flags, seeks, declared, rate, Fraction(stream.time_base or Fraction(1, 90000)))
+        pts, flags = _fill_missing(pts, flags, declared, rate, Fraction(stream.time_base or Fraction(1, 90000)))
     keys = np.flatnonzero(flags).astype(np.int64)
-    return FrameTable(pts=pts, time_base=Fraction(stream.time_base or Fraction(1, 90000)), keys=keys,
-                      seek_ts=seeks[keys], readable=readable)
+    return FrameTable(pts=pts, time_base=Fraction(stream.time_base or Fraction(1, 90000)), keys=keys, readable=readable)
 
 
-def _fill_missing(pts: npt.NDArray[np.int64], flags: npt.NDArray[np.bool_], seeks: npt.NDArray[np.int64], declared: int,
-                  rate: Fraction, time_base: Fraction) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_], npt.NDArray[np.int64]]:
+def _fill_missing(pts: npt.NDArray[np.int64], flags: npt.NDArray[np.bool_], declared: int,
+                  rate: Fraction, time_base: Fraction) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
     """Times for the frames a cut-short file lists but lacks: the constant-rate grid when the frames
     present sit on it (frames reorder, so the holes are not only at the end), else after the last."""
     step = float(1 / (rate * time_base)) if rate else 1.0
@@ -228,12 +235,10 @@ def _fill_missing(pts: npt.NDArray[np.int64], flags: npt.NDArray[np.bool_], seek
         grid = pts[0] + np.round(np.arange(declared) * step).astype(np.int64)
         present = np.round(position).astype(np.int64)
         all_flags = np.zeros(declared, dtype=bool)
-        all_seeks = grid.copy()
-        all_flags[present], all_seeks[present] = flags, seeks
-        return grid, all_flags, all_seeks
+        all_flags[present] = flags
+        return grid, all_flags
     extra = pts[-1] + np.round(step * np.arange(1, declared - len(pts) + 1)).astype(np.int64)
-    return (np.concatenate([pts, extra]), np.concatenate([flags, np.zeros(len(extra), bool)]),
-            np.concatenate([seeks, extra]))
+    return np.concatenate([pts, extra]), np.concatenate([flags, np.zeros(len(extra), bool)])
 
 
 # ---- Probing --------------------------------------------------------------------------------
@@ -288,7 +293,7 @@ class Probe:
         step = float(np.median(np.diff(table.pts))) if len(table) > 1 else 1.0
         extra = table.pts[-1] + np.round(step * np.arange(1, self.frame_count - len(table) + 1)).astype(np.int64)
         return FrameTable(pts=np.concatenate([table.pts, extra]), time_base=table.time_base, keys=table.keys,
-                          seek_ts=table.seek_ts, readable=table.readable)
+                          readable=table.readable)
 
 
 def _fail(reason: str, message: str, path: Path | str) -> VideoError:
@@ -454,7 +459,7 @@ def plan_runs(table: FrameTable, targets: Sequence[int], seek_cost: float = SEEK
     be tested without a file.
 
     >>> keys = np.arange(0, 600, 30)  # a keyframe every 30 frames
-    >>> table = FrameTable(pts=np.arange(600) * 512, time_base=Fraction(1, 15360), keys=keys, seek_ts=keys * 512, readable=600)
+    >>> table = FrameTable(pts=np.arange(600) * 512, time_base=Fraction(1, 15360), keys=keys, readable=600)
     >>> plan_runs(table, [5, 10, 300])
     [Run(key=None, targets=(5, 10)), Run(key=10, targets=(300,))]
     """
@@ -595,7 +600,7 @@ class _Seeker:
             self.skip = value
 
     def _seek(self, slot: int) -> None:
-        self.container.seek(int(self.table.seek_ts[slot]), stream=self.stream, backward=True, any_frame=False)
+        self.container.seek(self.table.seek_target(slot), stream=self.stream, backward=True, any_frame=False)
         self.drained = self.tainted = False
 
     def frames(self, runs: list[Run]) -> Iterator[tuple[int, Any]]:
@@ -886,7 +891,7 @@ def read_keyframes(
             stream = container.streams.video[0]
             stream.codec_context.skip_frame = "NONKEY"
             for slot in distinct.tolist():
-                container.seek(int(table.seek_ts[slot]), stream=stream, backward=True, any_frame=False)
+                container.seek(table.seek_target(slot), stream=stream, backward=True, any_frame=False)
                 for packet in container.demux(stream):
                     frames = list(stream.codec_context.decode(packet)) if packet.size else []
                     if packet.size and packet.is_keyframe:

@@ -207,6 +207,25 @@ def test_frames_are_exact_on_every_pyav_path(clips, vfr, seek_cost):
         assert stats["runs"] > 3
 
 
+@pytest.mark.parametrize("suffix", ["mp4", "mov"])
+def test_a_seek_lands_on_the_keyframe_with_b_frames(clips, suffix):
+    # veryfast has B-frames, so a keyframe's decode time is before its presentation time; seeking
+    # from the decode time landed a whole keyframe interval early here (60 frames more per seek).
+    info = decode.probe(clips(f"gop60_b.{suffix}", duration=8, width=96, height=64, gop=60, audio=False))
+    assert info.keyframe_interval == 60
+    with decode.open_input(info.path) as container:
+        order = [p.pts for p in container.demux(container.streams.video[0]) if p.size]
+    assert order != sorted(order)  # B-frames: packets come out of presentation order
+    wanted = [60, 120, 180]
+    stats: dict[str, int] = {}
+    items = list(decode.iter_frames(info, wanted, size=(96, 64), prefer="pyav", seek_cost=ALWAYS_SEEK, stats=stats))
+    assert counters(np.stack([i.array for i in items])) == wanted
+    assert stats["runs"] == 3 and stats["decoded"] <= 2 * len(wanted)  # each seek decoded its keyframe, no GOP before
+    near = [61, 63, 125, 239]  # B-frames just after keyframes, reached by seeking: still exact
+    frames = decode.read_frames(info, near, size=(96, 64), prefer="pyav")
+    assert counters(frames) == near
+
+
 @pytest.mark.parametrize("vfr", [False, True], ids=["cfr", "vfr"])
 def test_decord_and_pyav_agree_at_constant_and_variable_rate(clips, vfr):
     pytest.importorskip("decord")
@@ -219,7 +238,7 @@ def test_decord_and_pyav_agree_at_constant_and_variable_rate(clips, vfr):
 
 def test_plan_seeks_only_where_it_skips_more_than_a_seek_costs():
     table = decode.FrameTable(pts=np.arange(600) * 512, time_base=Fraction(1, 15360), keys=np.arange(0, 600, 30),
-                              seek_ts=np.arange(0, 600, 30) * 512, readable=600)
+                              readable=600)
     runs = decode.plan_runs(table, [5, 10, 40, 300, 301, 590], seek_cost=12)
     # 10 -> 40: the keyframe at 30 skips 19 frames (> 12): seek; 300 and 590 are far: seek
     assert runs == [decode.Run(None, (5, 10)), decode.Run(1, (40,)), decode.Run(10, (300, 301)), decode.Run(19, (590,))]
