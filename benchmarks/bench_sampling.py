@@ -2,6 +2,7 @@
 
     python benchmarks/bench_sampling.py            # both tables and the explorer (about 20 minutes; clips cached)
     python benchmarks/bench_sampling.py --quick    # the 1080p rows only
+    python benchmarks/bench_sampling.py --seek-cost  # what a seek costs in frames (SEEK_COST_FRAMES)
 
 Clips (made with mimo_nb.samples.generate_clip: pixel noise, H.264 x264 veryfast, 30 fps, no audio;
 cached in $TMPDIR/mimo_nb_bench):
@@ -21,6 +22,11 @@ Each method runs in its own process and returns the formula's frames at the form
 Every method's frames are checked against the frame counters drawn into the clip. Memory is the
 child's peak RSS minus its RSS before the work. Ratios are to the floor measured in the same
 row of the same run (the machine is shared and noisy: compare ratios, not seconds).
+
+--seek-cost times mimo_nb's PyAV path forced to seek against forced to decode through, on 20 s
+clips with a keyframe every 30 frames, for targets that make each seek skip d frames; the line
+fitted to the extra time per seek against d crosses zero at the break-even: a seek's cost in
+frames (wall time, and CPU time of every thread).
 
 The explorer rows time a FrameExplorer on clip C at a new fps setting: first paint (the keyframe
 preview) and the full grid (every exact frame), against sample() in the same process.
@@ -44,6 +50,13 @@ CLIPS = {
     "B": dict(name="bench_720p30_600s_gop250_noise.mp4", label="10 min 720p30", seconds=600, width=1280, height=720, gop=250),
     "C": dict(name="bench_360p30_1200s_gop30_noise.mp4", label="20 min 360p30", seconds=1200, width=640, height=360, gop=30),
 }
+# --seek-cost: short clips with a keyframe every 30 frames, where seeks are frequent enough to time
+SEEK_CLIPS = {
+    "S360": dict(name="seek_360p30_20s_gop30_noise.mp4", label="360p", seconds=20, width=640, height=360, gop=30),
+    "S720": dict(name="seek_720p30_20s_gop30_noise.mp4", label="720p", seconds=20, width=1280, height=720, gop=30),
+    "S1080": dict(name="seek_1080p30_20s_gop30_noise.mp4", label="1080p", seconds=20, width=1920, height=1080, gop=30),
+}
+SKIPS = (2, 8, 14, 20, 26)  # frames a seek skips, per keyframe
 DENSE = [("A", 0.5), ("A", 2), ("A", 10), ("B", 0.5), ("B", 2), ("B", 10)]
 SPARSE = [("B", 0.1), ("C", 0.5)]
 DENSE_METHODS = ("floor", "pyav_pick", "decord", "mimo_nb")
@@ -61,7 +74,7 @@ def ensure_clip(key: str) -> Path:
         from mimo_nb.samples import generate_clip
     except ImportError:  # before the rename
         from mimo_nb.samples import sample_video as generate_clip  # type: ignore[no-redef]
-    spec = dict(CLIPS[key])
+    spec = dict({**CLIPS, **SEEK_CLIPS}[key])
     path = cache_dir() / spec.pop("name")
     spec.pop("label")
     if not path.exists():
@@ -86,6 +99,12 @@ def _rss_mb() -> float:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     return 0.0
+
+
+def _cpu_seconds() -> float:
+    """User + system CPU of this process, every thread: less disturbed by other sessions than wall time."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _plan(path: str, fps: float):  # type: ignore[no-untyped-def]
@@ -160,6 +179,7 @@ def child(method: str, path: str, fps: float) -> None:
     import mimo_nb.video as mv
 
     before = _rss_mb()
+    cpu_before = _cpu_seconds()
     start = time.perf_counter()
     out = None
     if method == "floor":
@@ -173,13 +193,14 @@ def child(method: str, path: str, fps: float) -> None:
     else:
         out = mv.Video.open(path).sample(fps).array
     seconds = time.perf_counter() - start
+    cpu = _cpu_seconds() - cpu_before
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     correct = True
     if out is not None:
         frames = len(out)
         checks = np.linspace(0, len(out) - 1, min(16, len(out))).astype(int)
         correct = all(read_frame_counter(out[k]) == int(indices[k]) for k in checks)
-    print(json.dumps(dict(seconds=seconds, peak_mb=peak - before, frames=frames, size=f"{size[0]}x{size[1]}", correct=correct)))
+    print(json.dumps(dict(seconds=seconds, cpu=cpu, peak_mb=peak - before, frames=frames, size=f"{size[0]}x{size[1]}", correct=correct)))
 
 
 def explorer_child(path: str, fps: float) -> None:
@@ -201,6 +222,70 @@ def explorer_child(path: str, fps: float) -> None:
     done = time.perf_counter()
     first = (painted[0] - start) if painted else done - start
     print(json.dumps(dict(first_paint=first, full_grid=done - start, sample=sample_seconds, paints=len(painted))))
+
+
+def seek_cost_child(path: str, repeats: int) -> None:
+    """Time forced seeking against decoding through, for targets that make every seek skip d frames.
+
+    For each keyframe K (after the first) the targets are K - d - 1 and K: seeking jumps from
+    K - d - 1 to K, skipping d frames, once per keyframe; decoding through decodes those d
+    frames (the decoder skips the ones nothing refers to, as mimo_nb does). Everything else is
+    the same in both modes, so per seek, time(seek) - time(through) = seek cost - d * frame cost,
+    and the line fitted over d crosses zero at the break-even: the seek cost in frames.
+    """
+    import numpy as np
+
+    import mimo_nb.decode as decode
+    from mimo_nb.video import Video
+
+    video = Video.open(path)
+    info, size = video.probe_info, (64, 36)  # tiny: conversion is the same in both modes, only noise
+    keys = info.frame_table().keys.tolist()
+    rows = []
+    for d in SKIPS:
+        targets = [t for before, key in zip(keys, keys[1:]) if key - d - 1 > before for t in (key - d - 1, key)]
+        seeks = len(targets) // 2
+        times: dict[str, list[tuple[float, float]]] = {"seek": [], "through": []}
+        for _ in range(repeats):  # alternated, so a change in the machine's load hits both alike
+            for mode, cost in (("seek", -1.0), ("through", float("inf"))):
+                cpu, start = _cpu_seconds(), time.perf_counter()
+                stats: dict[str, int] = {}
+                for _frame in decode.iter_frames(info, targets, size, prefer="pyav", seek_cost=cost, stats=stats):
+                    pass
+                times[mode].append((time.perf_counter() - start, _cpu_seconds() - cpu))
+        # the fastest of the repeats: other sessions on the machine only ever add time
+        seek, through = np.min(times["seek"], axis=0), np.min(times["through"], axis=0)
+        rows.append(dict(skip=d, seeks=seeks, wall=float((seek[0] - through[0]) / seeks), cpu=float((seek[1] - through[1]) / seeks),
+                         through_wall=float(through[0])))
+    print(json.dumps(dict(rows=rows, frames=len(info.frame_table()))))
+
+
+def _break_even(rows: list[dict], field: str) -> tuple[float, float, float]:
+    """Least-squares line of per-seek extra time against frames skipped: (seek s, frame s, break-even frames)."""
+    import numpy as np
+
+    slope, intercept = np.polyfit([r["skip"] for r in rows], [r[field] for r in rows], 1)
+    frame = -slope
+    return float(intercept), float(frame), float(intercept / frame) if frame > 0 else float("inf")
+
+
+def seek_cost_table(repeats: int, timeout: float) -> None:
+    """Per clip: extra time per seek at each skip, the fitted line and where it crosses zero."""
+    print("\nSeek cost (seek vs decode through, per seek; negative: the seek saved time)\n")
+    print("| clip | decode through | " + " | ".join(f"d={d}" for d in SKIPS)
+          + " | seek | skipped frame | break-even (wall) | break-even (CPU) |")
+    print("|---|---|" + "---|" * (len(SKIPS) + 4))
+    for key, spec in SEEK_CLIPS.items():
+        result = run_child(["--seek-cost-child", str(ensure_clip(key)), str(repeats)], timeout)
+        if "error" in result:
+            print(f"| {spec['label']} | ERR {result['error']} |")
+            continue
+        rows = result["rows"]
+        seek, frame, wall_even = _break_even(rows, "wall")
+        _, _, cpu_even = _break_even(rows, "cpu")
+        cells = " | ".join(f"{r['wall'] * 1000:+.1f} ms" for r in rows)
+        print(f"| {spec['label']} | {rows[0]['through_wall']:.2f} s | {cells} | {seek * 1000:.1f} ms "
+              f"| {frame * 1000:.2f} ms | {wall_even:.1f} frames | {cpu_even:.1f} frames |", flush=True)
 
 
 def run_child(args: list[str], timeout: float) -> dict:
@@ -251,7 +336,13 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=600, help="seconds allowed per case")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--explorer", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--seek-cost", action="store_true", help="measure what a seek costs in frames (sets SEEK_COST_FRAMES)")
+    parser.add_argument("--repeats", type=int, default=5, help="--seek-cost: timings per case (the fastest counts)")
+    parser.add_argument("--seek-cost-child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.seek_cost_child:
+        seek_cost_child(args.seek_cost_child[0], int(args.seek_cost_child[1]))
+        return
     if args.child:
         child(args.child[0], args.child[1], float(args.child[2]))
         return
@@ -259,6 +350,10 @@ def main() -> None:
         explorer_child(args.explorer[0], float(args.explorer[1]))
         return
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; clips cached in {cache_dir()}", flush=True)
+    if args.seek_cost:
+        seek_cost_table(args.repeats, args.timeout)
+        print(f"\nload average at the end {os.getloadavg()[0]:.1f}")
+        return
     dense = [row for row in DENSE if row[0] == "A"] if args.quick else DENSE
     table("Dense targets (every frame must be decoded); ratios to the floor of the same row", dense, DENSE_METHODS, args.timeout)
     if args.quick:

@@ -59,10 +59,15 @@ __all__ = [
 # decord returned wrong frames for WMV here (asked for frame 17, got 5; tests/test_decode.py),
 # as its tracker reports for other containers (#195, #365): WMV always decodes with PyAV.
 DECORD_FORMATS = frozenset({"mp4", "mov", "avi"})
-# What one seek costs, in frames decoded through: seek + decoder flush + refilling the decoder's
-# thread pipeline. Measured with benchmarks/bench_sampling.py --seek-cost on H.264 360p-1080p
-# clips (2 cores): break-even between 8 and 20 frames; within that band the choice hardly matters.
-SEEK_COST_FRAMES = 12
+# What one seek costs, in frames decoded through (seek + decoder flush + refilling the decoder's
+# threads). Measured with benchmarks/bench_sampling.py --seek-cost on this project's 2-core
+# machine, shared (load average 2.5-5 during the run), PyAV 18, H.264 x264 veryfast clips
+# (B-frames, pixel noise, a keyframe every 30 frames; 20 s at 360p, 720p, 1080p): one seek costs
+# 0-2 ms of wall time, 1-2 ms at 1080p where a skipped frame costs 1.0 ms; the fitted break-even
+# was 5.7, -0.1 and 1.7 frames (wall) and below 2.5 frames of CPU time; an earlier, noisier run
+# gave 8.5 and 4.5 frames at 360p and 1080p. Near the break-even either choice costs about the
+# same, so a round figure at the top of the measured band.
+SEEK_COST_FRAMES = 6
 # Over this share of frames missing, a file is refused as truncated rather than sampled with repeats.
 MOST_MISSING = 0.5
 CONVERT_AHEAD = 6  # frames converting in the worker thread while the decoder goes on
