@@ -72,6 +72,7 @@ SEEK_COST_FRAMES = 6
 MOST_MISSING = 0.5
 CONVERT_AHEAD = 6  # frames converting in the worker thread while the decoder goes on
 Progress = Callable[[int, int], None]
+Sink = Callable[[int, npt.NDArray[np.uint8]], None]  # (frame index, its pixels): puts a frame in place
 
 
 # ---- Which backend --------------------------------------------------------------------------
@@ -722,9 +723,18 @@ def _pyav_frames(info: Probe, targets: Sequence[int], clock: _Clock, seek_cost: 
         raise _fail("truncated", f"Decoding failed ({exc}); the file is damaged or truncated", info.path) from None
 
 
-def _converted(frames: Iterator[tuple[int, Any]], stored: tuple[int, int], rotation: int, path: Path) -> Iterator[DecodedFrame]:
-    """Convert in a worker thread while the decoder goes on (swscale and the decoder release the GIL);
-    a wanted frame the file could not give is stood in for by the nearest frame before it."""
+def _convert_and_place(convert: _Converter, frame: Any, index: int, sink: Sink | None) -> npt.NDArray[np.uint8]:
+    array = convert(frame)
+    if sink is not None:
+        sink(index, array)
+    return array
+
+
+def _converted(frames: Iterator[tuple[int, Any]], stored: tuple[int, int], rotation: int, path: Path,
+               sink: Sink | None = None) -> Iterator[DecodedFrame]:
+    """Convert (and hand to ``sink``) in a worker thread while the decoder goes on (swscale, the
+    decoder and numpy's copies release the GIL); a wanted frame the file could not give is stood
+    in for by the nearest frame before it."""
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mimo_nb-convert")
     convert = _Converter(stored, rotation)
     ahead: deque[tuple[int, int, Future[npt.NDArray[np.uint8]]]] = deque()
@@ -738,7 +748,7 @@ def _converted(frames: Iterator[tuple[int, Any]], stored: tuple[int, int], rotat
                     continue
                 ahead.append((index, last[0], last[1]))
             else:
-                job = pool.submit(convert, frame)
+                job = pool.submit(_convert_and_place, convert, frame, index, sink)
                 last = (index, job)
                 for missing in early:  # nothing before them: the first frame there is stands in
                     ahead.append((missing, index, job))
@@ -763,7 +773,8 @@ class _DecordFailed(Exception):
     """decord cannot be trusted for this file or call; PyAV takes over from where it stopped."""
 
 
-def _decord_chunks(decord: Any, info: Probe, targets: Sequence[int], size: tuple[int, int] | None, clock: _Clock) -> Iterator[DecodedFrame]:
+def _decord_chunks(decord: Any, info: Probe, targets: Sequence[int], size: tuple[int, int] | None, clock: _Clock,
+                   sink: Sink | None = None) -> Iterator[DecodedFrame]:
     """get_batch in chunks, at the target size, in a worker thread we stop waiting for."""
     chunks: queue.Queue[Any] = queue.Queue(maxsize=2)
     stop = threading.Event()
@@ -799,6 +810,8 @@ def _decord_chunks(decord: Any, info: Probe, targets: Sequence[int], size: tuple
             for index, array in zip(*item):
                 if array.shape != expected:
                     raise _DecordFailed(f"decord gave a {array.shape} frame, expected {expected}")
+                if sink is not None:
+                    sink(int(index), array)
                 yield DecodedFrame(int(index), array, int(index))
             if clock.cancelled:
                 return
@@ -819,6 +832,7 @@ def iter_frames(
     prefer: str | None = None,
     seek_cost: float = SEEK_COST_FRAMES,
     stats: dict[str, int] | None = None,
+    sink: Sink | None = None,
 ) -> Iterator[DecodedFrame]:
     """Yield each distinct wanted frame once, as soon as it is decoded (increasing index).
 
@@ -832,6 +846,9 @@ def iter_frames(
         prefer: ``"decord"`` or ``"pyav"`` to pick a backend; None follows :func:`backend`.
         seek_cost: what a seek costs in frames decoded through (see :func:`plan_runs`).
         stats: a dict to receive ``decoded`` (frames the PyAV decoder returned) and ``runs``.
+        sink: called with ``(index, pixels)`` for each frame decoded (not for stand-ins) before
+            it is yielded, in the converting thread with PyAV: a caller filling an array writes
+            there, off the thread that feeds the decoder.
 
     >>> for frame in iter_frames(probe("clip.mp4"), [0, 30, 59], size=(64, 48)):
     ...     print(frame.index, frame.array.shape)
@@ -851,7 +868,7 @@ def iter_frames(
     usable = info.readable_frames == info.frame_count and info.rotation == 0 and info.format in DECORD_FORMATS
     if decord is not None and usable:
         try:
-            for item in _decord_chunks(decord, info, targets, size, clock):
+            for item in _decord_chunks(decord, info, targets, size, clock, sink):
                 done.add(item.index)
                 yield item
             if clock.cancelled or len(done) == len(targets):
@@ -859,7 +876,8 @@ def iter_frames(
         except _DecordFailed:
             pass  # wrong metadata, a decord error or a hang: PyAV decodes what is left
     rest = [t for t in targets if t not in done]
-    yield from _converted(_pyav_frames(info, rest, clock, seek_cost, stats), _stored_size(info, size), info.rotation, info.path)
+    frames = _pyav_frames(info, rest, clock, seek_cost, stats)
+    yield from _converted(frames, _stored_size(info, size), info.rotation, info.path, sink)
 
 
 def read_keyframes(
@@ -950,12 +968,16 @@ def decode_frames(
     for position, index in enumerate(wanted.tolist()):
         slots.setdefault(index, []).append(position)
     substitutes: dict[int, int] = {}
+
+    def place(index: int, pixels: npt.NDArray[np.uint8]) -> None:
+        if pixels.shape != array.shape[1:]:  # cannot happen: every path converts to the target size
+            raise _fail("truncated", f"A frame decoded at {pixels.shape}, not {array.shape[1:]}", info.path)
+        array[slots[index]] = pixels  # in the converting thread: ~1 ms a 1080p-sized frame
+
     done = 0
-    for item in iter_frames(info, wanted, size, timeout=timeout, prefer=prefer, cancel=cancel):
-        if item.array.shape != array.shape[1:]:  # cannot happen: every path converts to the target size
-            raise _fail("truncated", f"A frame decoded at {item.array.shape}, not {array.shape[1:]}", info.path)
-        array[slots[item.index]] = item.array
-        if item.source != item.index:
+    for item in iter_frames(info, wanted, size, timeout=timeout, prefer=prefer, cancel=cancel, sink=place):
+        if item.source != item.index:  # a stand-in: its pixels were placed under its source's index
+            place(item.index, item.array)
             substitutes[item.index] = item.source
         done += 1
         if on_frame:

@@ -267,3 +267,24 @@ def test_keyframe_preview_is_cheap_and_says_which_frames_it_shows(clips):
     assert array.shape == (len(wanted), 48, 64, 3)
     assert set(sources.tolist()) <= set(range(0, 600, 10)) and len(set(sources.tolist())) <= 8
     assert counters(array) == sources.tolist()  # each entry really is the keyframe it names
+
+
+@pytest.mark.parametrize("prefer", ["pyav", "decord"])
+def test_sink_gets_each_decoded_frame_before_it_is_yielded(clips, prefer):
+    if prefer == "decord":
+        pytest.importorskip("decord")
+    import threading
+
+    info = decode.probe(_gop_clip(clips, vfr=False))
+    placed: dict[int, int] = {}
+    threads: set[str] = set()
+
+    def sink(index: int, pixels: np.ndarray) -> None:
+        placed[index] = counters(pixels[None])[0]
+        threads.add(threading.current_thread().name)
+
+    for item in decode.iter_frames(info, [3, 40, 41, 79], size=(96, 64), prefer=prefer, sink=sink):
+        assert placed[item.index] == item.index  # already handed over, and the right picture
+    assert sorted(placed) == [3, 40, 41, 79]
+    if prefer == "pyav":  # written off the thread that feeds the decoder
+        assert threading.current_thread().name not in threads
