@@ -71,6 +71,12 @@ SEEK_COST_FRAMES = 6
 # Over this share of frames missing, a file is refused as truncated rather than sampled with repeats.
 MOST_MISSING = 0.5
 CONVERT_AHEAD = 6  # frames converting in the worker thread while the decoder goes on
+# A plan with this many seeks or more decodes its runs in blocks, several at once, one decoder
+# thread each: after a seek the codec's frame threads have little to share (a short chain of
+# frames that depend on each other), while independent blocks keep every core busy. 20 min 360p,
+# a keyframe every 30 frames, 600 targets, 2 cores: 2.9 s with one decoder, 1.6 s with two.
+PARALLEL_MIN_SEEKS = 8
+BLOCK_TARGETS = 24  # targets per block: small enough to balance, large enough that opening is noise
 Progress = Callable[[int, int], None]
 Sink = Callable[[int, npt.NDArray[np.uint8]], None]  # (frame index, its pixels): puts a frame in place
 
@@ -548,6 +554,7 @@ class _Clock:
         self.deadline = time.monotonic() + timeout
         self.path = path
         self.cancel = cancel
+        self.stop = threading.Event()  # set by us: the consumer went away
 
     def check(self) -> None:
         if time.monotonic() > self.deadline:
@@ -555,7 +562,7 @@ class _Clock:
 
     @property
     def cancelled(self) -> bool:
-        return self.cancel is not None and self.cancel.is_set()
+        return self.stop.is_set() or (self.cancel is not None and self.cancel.is_set())
 
 
 @dataclass(frozen=True)
@@ -581,11 +588,12 @@ _FLUSH = _Flush()
 class _Seeker:
     """The decoding loop over one open container: runs of targets, seeks, skipping, draining."""
 
-    def __init__(self, container: Any, table: FrameTable, clock: _Clock, targets: Sequence[int]) -> None:
+    def __init__(self, container: Any, table: FrameTable, clock: _Clock, targets: Sequence[int],
+                 thread_type: str = "AUTO") -> None:
         self.container = container
         self.stream = container.streams.video[0]
         self.codec = self.stream.codec_context
-        self.codec.thread_type = "AUTO"  # frame and slice threads: the decode floor uses them too
+        self.codec.thread_type = thread_type  # AUTO: frame and slice threads, as the floor uses
         self.table = table
         self.clock = clock
         self.wanted = set(targets)  # every target not yet decoded, over all runs
@@ -705,22 +713,91 @@ class _Seeker:
                 yield from self._take(frame, pending)
 
 
-def _pyav_frames(info: Probe, targets: Sequence[int], clock: _Clock, seek_cost: float, stats: dict[str, int] | None = None) -> Iterator[tuple[int, Any]]:
+def _pyav_frames(info: Probe, targets: Sequence[int], clock: _Clock, seek_cost: float,
+                 stats: dict[str, int] | None = None) -> Iterator[tuple[int, Any]]:
     """(index, av.VideoFrame or None) for each target, decoding by the plan."""
-    import av
-
     table = info.frame_table()
     runs = plan_runs(table, targets, seek_cost)
+    workers = min(4, os.cpu_count() or 1)
+    seeks = sum(run.key is not None for run in runs)
+    if workers > 1 and seeks >= PARALLEL_MIN_SEEKS:
+        yield from _parallel_frames(info, table, runs, clock, workers, stats)
+        return
+    items, decoded = _decode_block(info, table, runs, clock, "AUTO", lazy=True)
     try:
-        with open_input(info.path) as container:
-            seeker = _Seeker(container, table, clock, targets)
-            try:
-                yield from seeker.frames(runs)
-            finally:
-                if stats is not None:
-                    stats.update(decoded=seeker.decoded, runs=len(runs))
-    except av.error.FFmpegError as exc:
-        raise _fail("truncated", f"Decoding failed ({exc}); the file is damaged or truncated", info.path) from None
+        yield from items
+    finally:
+        if stats is not None:
+            stats.update(decoded=decoded(), runs=len(runs))
+
+
+def _decode_block(info: Probe, table: FrameTable, runs: list[Run], clock: _Clock, thread_type: str,
+                  lazy: bool = False) -> tuple[Iterator[tuple[int, Any]], Callable[[], int]]:
+    """Decode ``runs`` in a container of their own: the frames (a list unless ``lazy``) and a
+    function giving how many frames the decoder returned."""
+    seekers: list[_Seeker] = []
+
+    def frames() -> Iterator[tuple[int, Any]]:
+        import av
+
+        try:
+            with open_input(info.path) as container:
+                seekers.append(_Seeker(container, table, clock, [t for run in runs for t in run.targets], thread_type))
+                yield from seekers[0].frames(runs)
+        except av.error.FFmpegError as exc:
+            raise _fail("truncated", f"Decoding failed ({exc}); the file is damaged or truncated", info.path) from None
+
+    def decoded() -> int:
+        return seekers[0].decoded if seekers else 0
+
+    return (frames() if lazy else iter(list(frames()))), decoded
+
+
+def _blocks(runs: list[Run], size: int) -> list[list[Run]]:
+    """Consecutive runs in blocks of about ``size`` targets; every block but the first starts
+    with a seek (only a plan's first run may go on from the start of the file)."""
+    blocks: list[list[Run]] = []
+    count = 0
+    for run in runs:
+        if blocks and (count < size or run.key is None):
+            blocks[-1].append(run)
+            count += len(run.targets)
+        else:
+            blocks.append([run])
+            count = len(run.targets)
+    return blocks
+
+
+def _parallel_frames(info: Probe, table: FrameTable, runs: list[Run], clock: _Clock, workers: int,
+                     stats: dict[str, int] | None) -> Iterator[tuple[int, Any]]:
+    """Blocks of runs decoded ``workers`` at a time (one decoder thread each, codecs release the
+    GIL), handed on in order; at most ``workers`` blocks wait decoded, so memory stays bounded."""
+    blocks = iter(_blocks(runs, BLOCK_TARGETS))
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mimo_nb-decode")
+    ahead: deque[Future[tuple[Iterator[tuple[int, Any]], Callable[[], int]]]] = deque()
+    decoded = 0
+
+    def submit() -> None:
+        block = next(blocks, None)
+        if block is not None:
+            ahead.append(pool.submit(_decode_block, info, table, block, clock, "SLICE"))
+
+    try:
+        for _ in range(workers):
+            submit()
+        while ahead:
+            items, count = ahead.popleft().result()
+            decoded += count()
+            if not clock.cancelled:
+                submit()
+            yield from items
+            if clock.cancelled:
+                return
+    finally:
+        clock.stop.set()  # blocks still decoding end at their next packet
+        pool.shutdown(wait=True, cancel_futures=True)
+        if stats is not None:
+            stats.update(decoded=decoded, runs=len(runs))
 
 
 def _convert_and_place(convert: _Converter, frame: Any, index: int, sink: Sink | None) -> npt.NDArray[np.uint8]:

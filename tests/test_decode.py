@@ -190,9 +190,24 @@ def _gop_clip(clips, vfr):
     return clips("gop10_cfr.mp4", duration=4, width=96, height=64, gop=10)
 
 
+def _decode_in_parallel(monkeypatch, parallel: bool) -> list[int]:
+    """Force the blocks-in-parallel path (blocks of 2 targets) or the one-decoder path; the list
+    returned grows by the blocks decoded each time the parallel path runs."""
+    monkeypatch.setattr(decode.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(decode, "PARALLEL_MIN_SEEKS", 1 if parallel else 10**9)
+    monkeypatch.setattr(decode, "BLOCK_TARGETS", 2)
+    used: list[int] = []
+    blocks = decode._blocks
+    monkeypatch.setattr(decode, "_blocks", lambda *args: used.append(len(found := blocks(*args))) or found)
+    return used
+
+
 @pytest.mark.parametrize("vfr", [False, True], ids=["cfr", "vfr"])
-@pytest.mark.parametrize("seek_cost", [ALWAYS_SEEK, 3.0, NEVER_SEEK], ids=["seek", "mixed", "through"])
-def test_frames_are_exact_on_every_pyav_path(clips, vfr, seek_cost):
+@pytest.mark.parametrize("seek_cost, parallel", [(ALWAYS_SEEK, False), (ALWAYS_SEEK, True), (3.0, False), (3.0, True),
+                                                 (NEVER_SEEK, False)],
+                         ids=["seek", "seek-parallel", "mixed", "mixed-parallel", "through"])
+def test_frames_are_exact_on_every_pyav_path(clips, monkeypatch, vfr, seek_cost, parallel):
+    used = _decode_in_parallel(monkeypatch, parallel)
     info = decode.probe(_gop_clip(clips, vfr))
     assert info.constant_rate is (not vfr) and info.keyframe_interval == 10
     wanted = [0, 1, 9, 10, 11, 33, 34, 35, 57, 58, 62, 79, 79, 5]
@@ -205,10 +220,13 @@ def test_frames_are_exact_on_every_pyav_path(clips, vfr, seek_cost):
         assert stats["runs"] == 1
     if seek_cost == ALWAYS_SEEK:
         assert stats["runs"] > 3
+    assert bool(used and used[0] > 1) is (parallel and stats["runs"] > 1)
 
 
+@pytest.mark.parametrize("parallel", [False, True], ids=["one-decoder", "parallel"])
 @pytest.mark.parametrize("suffix", ["mp4", "mov"])
-def test_a_seek_lands_on_the_keyframe_with_b_frames(clips, suffix):
+def test_a_seek_lands_on_the_keyframe_with_b_frames(clips, monkeypatch, suffix, parallel):
+    used = _decode_in_parallel(monkeypatch, parallel)
     # veryfast has B-frames, so a keyframe's decode time is before its presentation time; seeking
     # from the decode time landed a whole keyframe interval early here (60 frames more per seek).
     info = decode.probe(clips(f"gop60_b.{suffix}", duration=8, width=96, height=64, gop=60, audio=False))
@@ -220,7 +238,8 @@ def test_a_seek_lands_on_the_keyframe_with_b_frames(clips, suffix):
     stats: dict[str, int] = {}
     items = list(decode.iter_frames(info, wanted, size=(96, 64), prefer="pyav", seek_cost=ALWAYS_SEEK, stats=stats))
     assert counters(np.stack([i.array for i in items])) == wanted
-    assert stats["runs"] == 3 and stats["decoded"] <= 2 * len(wanted)  # each seek decoded its keyframe, no GOP before
+    assert stats["runs"] == 3 and stats["decoded"] <= 2 * len(wanted)  # a seek: its keyframe, no GOP before
+    assert bool(used) is parallel
     near = [61, 63, 125, 239]  # B-frames just after keyframes, reached by seeking: still exact
     frames = decode.read_frames(info, near, size=(96, 64), prefer="pyav")
     assert counters(frames) == near
