@@ -2,7 +2,7 @@
 
     python benchmarks/bench_sampling.py            # both tables and the explorer (about 20 minutes; clips cached)
     python benchmarks/bench_sampling.py --quick    # the 1080p rows only
-    python benchmarks/bench_sampling.py --seek-cost  # what a seek costs in frames (SEEK_COST_FRAMES)
+    python benchmarks/bench_sampling.py --seek-cost  # a seek's cost in frames (SEEK_COST_FRAMES)
 
 Clips (made with mimo_nb.samples.generate_clip: pixel noise, H.264 x264 veryfast, 30 fps, no audio;
 cached in $TMPDIR/mimo_nb_bench):
@@ -52,9 +52,12 @@ CLIPS = {
 }
 # --seek-cost: short clips with a keyframe every 30 frames, where seeks are frequent enough to time
 SEEK_CLIPS = {
-    "S360": dict(name="seek_360p30_20s_gop30_noise.mp4", label="360p", seconds=20, width=640, height=360, gop=30),
-    "S720": dict(name="seek_720p30_20s_gop30_noise.mp4", label="720p", seconds=20, width=1280, height=720, gop=30),
-    "S1080": dict(name="seek_1080p30_20s_gop30_noise.mp4", label="1080p", seconds=20, width=1920, height=1080, gop=30),
+    "S360": dict(name="seek_360p30_20s_gop30_noise.mp4", label="360p", seconds=20,
+                 width=640, height=360, gop=30),
+    "S720": dict(name="seek_720p30_20s_gop30_noise.mp4", label="720p", seconds=20,
+                 width=1280, height=720, gop=30),
+    "S1080": dict(name="seek_1080p30_20s_gop30_noise.mp4", label="1080p", seconds=20,
+                  width=1920, height=1080, gop=30),
 }
 SKIPS = (2, 8, 14, 20, 26)  # frames a seek skips, per keyframe
 DENSE = [("A", 0.5), ("A", 2), ("A", 10), ("B", 0.5), ("B", 2), ("B", 10)]
@@ -102,7 +105,7 @@ def _rss_mb() -> float:
 
 
 def _cpu_seconds() -> float:
-    """User + system CPU of this process, every thread: less disturbed by other sessions than wall time."""
+    """User + system CPU of this process, every thread (less disturbed by other sessions)."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
 
@@ -200,7 +203,8 @@ def child(method: str, path: str, fps: float) -> None:
         frames = len(out)
         checks = np.linspace(0, len(out) - 1, min(16, len(out))).astype(int)
         correct = all(read_frame_counter(out[k]) == int(indices[k]) for k in checks)
-    print(json.dumps(dict(seconds=seconds, cpu=cpu, peak_mb=peak - before, frames=frames, size=f"{size[0]}x{size[1]}", correct=correct)))
+    print(json.dumps(dict(seconds=seconds, cpu=cpu, peak_mb=peak - before, frames=frames,
+                          size=f"{size[0]}x{size[1]}", correct=correct)))
 
 
 def explorer_child(path: str, fps: float) -> None:
@@ -238,30 +242,33 @@ def seek_cost_child(path: str, repeats: int) -> None:
     import mimo_nb.decode as decode
     from mimo_nb.video import Video
 
+    decode.PARALLEL_MIN_SEEKS = 10**9  # one decoder: the cost of a seek, not of parallel blocks
     video = Video.open(path)
-    info, size = video.probe_info, (64, 36)  # tiny: conversion is the same in both modes, only noise
+    info, size = video.probe_info, (64, 36)  # tiny: conversion is the same in both modes
     keys = info.frame_table().keys.tolist()
     rows = []
     for d in SKIPS:
-        targets = [t for before, key in zip(keys, keys[1:]) if key - d - 1 > before for t in (key - d - 1, key)]
+        pairs = [(key - d - 1, key) for before, key in zip(keys, keys[1:]) if key - d - 1 > before]
+        targets = [t for pair in pairs for t in pair]
         seeks = len(targets) // 2
         times: dict[str, list[tuple[float, float]]] = {"seek": [], "through": []}
         for _ in range(repeats):  # alternated, so a change in the machine's load hits both alike
             for mode, cost in (("seek", -1.0), ("through", float("inf"))):
                 cpu, start = _cpu_seconds(), time.perf_counter()
                 stats: dict[str, int] = {}
-                for _frame in decode.iter_frames(info, targets, size, prefer="pyav", seek_cost=cost, stats=stats):
+                for _frame in decode.iter_frames(info, targets, size, prefer="pyav", seek_cost=cost,
+                                                 stats=stats):
                     pass
                 times[mode].append((time.perf_counter() - start, _cpu_seconds() - cpu))
         # the fastest of the repeats: other sessions on the machine only ever add time
         seek, through = np.min(times["seek"], axis=0), np.min(times["through"], axis=0)
-        rows.append(dict(skip=d, seeks=seeks, wall=float((seek[0] - through[0]) / seeks), cpu=float((seek[1] - through[1]) / seeks),
-                         through_wall=float(through[0])))
+        rows.append(dict(skip=d, seeks=seeks, wall=float((seek[0] - through[0]) / seeks),
+                         cpu=float((seek[1] - through[1]) / seeks), through_wall=float(through[0])))
     print(json.dumps(dict(rows=rows, frames=len(info.frame_table()))))
 
 
 def _break_even(rows: list[dict], field: str) -> tuple[float, float, float]:
-    """Least-squares line of per-seek extra time against frames skipped: (seek s, frame s, break-even frames)."""
+    """Line fitted to extra time per seek against frames skipped: (seek s, frame s, break-even)."""
     import numpy as np
 
     slope, intercept = np.polyfit([r["skip"] for r in rows], [r[field] for r in rows], 1)
@@ -284,8 +291,10 @@ def seek_cost_table(repeats: int, timeout: float) -> None:
         seek, frame, wall_even = _break_even(rows, "wall")
         _, _, cpu_even = _break_even(rows, "cpu")
         cells = " | ".join(f"{r['wall'] * 1000:+.1f} ms" for r in rows)
-        print(f"| {spec['label']} | {rows[0]['through_wall']:.2f} s | {cells} | {seek * 1000:.1f} ms "
-              f"| {frame * 1000:.2f} ms | {wall_even:.1f} frames | {cpu_even:.1f} frames |", flush=True)
+        print(f"| {spec['label']} | {rows[0]['through_wall']:.2f} s | {cells} "
+              f"| {seek * 1000:.1f} ms "
+              f"| {frame * 1000:.2f} ms | {wall_even:.1f} frames | {cpu_even:.1f} frames |",
+              flush=True)
 
 
 def run_child(args: list[str], timeout: float) -> dict:
@@ -336,8 +345,10 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=600, help="seconds allowed per case")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--explorer", nargs=2, help=argparse.SUPPRESS)
-    parser.add_argument("--seek-cost", action="store_true", help="measure what a seek costs in frames (sets SEEK_COST_FRAMES)")
-    parser.add_argument("--repeats", type=int, default=5, help="--seek-cost: timings per case (the fastest counts)")
+    parser.add_argument("--seek-cost", action="store_true",
+                        help="measure what a seek costs in frames (sets SEEK_COST_FRAMES)")
+    parser.add_argument("--repeats", type=int, default=5,
+                        help="--seek-cost: timings per case (the fastest counts)")
     parser.add_argument("--seek-cost-child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.seek_cost_child:

@@ -78,7 +78,7 @@ CONVERT_AHEAD = 6  # frames converting in the worker thread while the decoder go
 PARALLEL_MIN_SEEKS = 8
 BLOCK_TARGETS = 24  # targets per block: small enough to balance, large enough that opening is noise
 Progress = Callable[[int, int], None]
-Sink = Callable[[int, npt.NDArray[np.uint8]], None]  # (frame index, its pixels): puts a frame in place
+Sink = Callable[[int, npt.NDArray[np.uint8]], None]  # (frame index, pixels): puts a frame in place
 
 
 # ---- Which backend --------------------------------------------------------------------------
@@ -232,13 +232,16 @@ def _read_table(container: Any, stream: Any, declared: int, rate: Fraction, dead
         flags[0] = True  # some muxers mark nothing: then only the start is a safe place to begin
     readable = len(pts)
     if declared > readable:  # the header lists frames whose bytes are not in the file
-        pts, flags = _fill_missing(pts, flags, declared, rate, Fraction(stream.time_base or Fraction(1, 90000)))
+        time_base = Fraction(stream.time_base or Fraction(1, 90000))
+        pts, flags = _fill_missing(pts, flags, declared, rate, time_base)
     keys = np.flatnonzero(flags).astype(np.int64)
-    return FrameTable(pts=pts, time_base=Fraction(stream.time_base or Fraction(1, 90000)), keys=keys, readable=readable)
+    return FrameTable(pts=pts, time_base=Fraction(stream.time_base or Fraction(1, 90000)), keys=keys,
+                      readable=readable)
 
 
 def _fill_missing(pts: npt.NDArray[np.int64], flags: npt.NDArray[np.bool_], declared: int,
-                  rate: Fraction, time_base: Fraction) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+                  rate: Fraction, time_base: Fraction
+                  ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
     """Times for the frames a cut-short file lists but lacks: the constant-rate grid when the frames
     present sit on it (frames reorder, so the holes are not only at the end), else after the last."""
     step = float(1 / (rate * time_base)) if rate else 1.0
@@ -471,7 +474,7 @@ def plan_runs(table: FrameTable, targets: Sequence[int], seek_cost: float = SEEK
     be tested without a file.
 
     >>> keys = np.arange(0, 600, 30)  # a keyframe every 30 frames
-    >>> table = FrameTable(pts=np.arange(600) * 512, time_base=Fraction(1, 15360), keys=keys, readable=600)
+    >>> table = FrameTable(np.arange(600) * 512, Fraction(1, 15360), keys=keys, readable=600)
     >>> plan_runs(table, [5, 10, 300])
     [Run(key=None, targets=(5, 10)), Run(key=10, targets=(300,))]
     """
@@ -614,7 +617,8 @@ class _Seeker:
             self.skip = value
 
     def _seek(self, slot: int) -> None:
-        self.container.seek(self.table.seek_target(slot), stream=self.stream, backward=True, any_frame=False)
+        target = self.table.seek_target(slot)
+        self.container.seek(target, stream=self.stream, backward=True, any_frame=False)
         self.drained = self.tainted = False
 
     def frames(self, runs: list[Run]) -> Iterator[tuple[int, Any]]:
@@ -742,10 +746,12 @@ def _decode_block(info: Probe, table: FrameTable, runs: list[Run], clock: _Clock
 
         try:
             with open_input(info.path) as container:
-                seekers.append(_Seeker(container, table, clock, [t for run in runs for t in run.targets], thread_type))
+                targets = [t for run in runs for t in run.targets]
+                seekers.append(_Seeker(container, table, clock, targets, thread_type))
                 yield from seekers[0].frames(runs)
         except av.error.FFmpegError as exc:
-            raise _fail("truncated", f"Decoding failed ({exc}); the file is damaged or truncated", info.path) from None
+            raise _fail("truncated", f"Decoding failed ({exc}); the file is damaged or truncated",
+                        info.path) from None
 
     def decoded() -> int:
         return seekers[0].decoded if seekers else 0
@@ -800,15 +806,16 @@ def _parallel_frames(info: Probe, table: FrameTable, runs: list[Run], clock: _Cl
             stats.update(decoded=decoded, runs=len(runs))
 
 
-def _convert_and_place(convert: _Converter, frame: Any, index: int, sink: Sink | None) -> npt.NDArray[np.uint8]:
+def _convert_and_place(convert: _Converter, frame: Any, index: int, sink: Sink | None
+                       ) -> npt.NDArray[np.uint8]:
     array = convert(frame)
     if sink is not None:
         sink(index, array)
     return array
 
 
-def _converted(frames: Iterator[tuple[int, Any]], stored: tuple[int, int], rotation: int, path: Path,
-               sink: Sink | None = None) -> Iterator[DecodedFrame]:
+def _converted(frames: Iterator[tuple[int, Any]], stored: tuple[int, int], rotation: int,
+               path: Path, sink: Sink | None = None) -> Iterator[DecodedFrame]:
     """Convert (and hand to ``sink``) in a worker thread while the decoder goes on (swscale, the
     decoder and numpy's copies release the GIL); a wanted frame the file could not give is stood
     in for by the nearest frame before it."""
@@ -850,8 +857,8 @@ class _DecordFailed(Exception):
     """decord cannot be trusted for this file or call; PyAV takes over from where it stopped."""
 
 
-def _decord_chunks(decord: Any, info: Probe, targets: Sequence[int], size: tuple[int, int] | None, clock: _Clock,
-                   sink: Sink | None = None) -> Iterator[DecodedFrame]:
+def _decord_chunks(decord: Any, info: Probe, targets: Sequence[int], size: tuple[int, int] | None,
+                   clock: _Clock, sink: Sink | None = None) -> Iterator[DecodedFrame]:
     """get_batch in chunks, at the target size, in a worker thread we stop waiting for."""
     chunks: queue.Queue[Any] = queue.Queue(maxsize=2)
     stop = threading.Event()
@@ -991,7 +998,8 @@ def read_keyframes(
             stream = container.streams.video[0]
             stream.codec_context.skip_frame = "NONKEY"
             for slot in distinct.tolist():
-                container.seek(table.seek_target(slot), stream=stream, backward=True, any_frame=False)
+                target = table.seek_target(slot)
+                container.seek(target, stream=stream, backward=True, any_frame=False)
                 for packet in container.demux(stream):
                     frames = list(stream.codec_context.decode(packet)) if packet.size else []
                     if packet.size and packet.is_keyframe:
@@ -1048,11 +1056,14 @@ def decode_frames(
 
     def place(index: int, pixels: npt.NDArray[np.uint8]) -> None:
         if pixels.shape != array.shape[1:]:  # cannot happen: every path converts to the target size
-            raise _fail("truncated", f"A frame decoded at {pixels.shape}, not {array.shape[1:]}", info.path)
+            raise _fail("truncated", f"A frame decoded at {pixels.shape}, not {array.shape[1:]}",
+                        info.path)
         array[slots[index]] = pixels  # in the converting thread: ~1 ms a 1080p-sized frame
 
     done = 0
-    for item in iter_frames(info, wanted, size, timeout=timeout, prefer=prefer, cancel=cancel, sink=place):
+    items = iter_frames(info, wanted, size, timeout=timeout, prefer=prefer, cancel=cancel,
+                        sink=place)
+    for item in items:
         if item.source != item.index:  # a stand-in: its pixels were placed under its source's index
             place(item.index, item.array)
             substitutes[item.index] = item.source
