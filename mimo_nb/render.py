@@ -186,21 +186,22 @@ def token_total_html(b: Any) -> str:
 
 def server_total_html(b: Any) -> str:
     """A self-hosted server's counted tokens and frame size (an explorer's headline)."""
-    return (f"<div class='mimo-numbers'><b>{b.counted:,}</b> tokens counted (vision + special, {_e(b.profile)}) · "
-            f"{b.frames:,} frames at <b>{b.width} x {b.height}</b></div>")
+    return (f"<div class='mimo-numbers'><b>{b.counted:,}</b> tokens counted (vision + special, "
+            f"{_e(b.profile)}) · {b.frames:,} frames at <b>{b.width} x {b.height}</b></div>")
 
 
 def self_hosted_cost_html(b: Any) -> str:
     """The cost line of a self-hosted profile: no per-token price applies."""
-    return (f"<div class='mimo-cost-line' style='{_MUTED}'>self-hosted ({_e(b.profile)}): no per-token price; "
-            "the hosted API's prices do not apply</div>")
+    return (f"<div class='mimo-cost-line' style='{_MUTED}'>self-hosted ({_e(b.profile)}): "
+            "no per-token price; the hosted API's prices do not apply</div>")
 
 
 def budget_best_html(plan: Any) -> str:
     """A budget plan's verdict in one line (a budget explorer's headline)."""
     fit = f"{len(plan.settings)} of {plan.grid_size} settings fit"
     if plan.best is None:
-        need = "" if plan.cheapest is None else f"; the cheapest needs <b>{plan.cheapest.tokens:,}</b> tokens"
+        cheapest = plan.cheapest
+        need = "" if cheapest is None else f"; the cheapest needs <b>{cheapest.tokens:,}</b> tokens"
         return f"<div class='mimo-numbers'>Nothing fits {_e(plan.budget_text)}{need}</div>"
     b = plan.best
     knob = f", media_resolution={_e(b.media_resolution)}" if b.media_resolution else ""

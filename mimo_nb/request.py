@@ -195,7 +195,7 @@ class RequestEstimate:
 
     @property
     def prompt_tokens(self) -> int:
-        """Estimated prompt tokens: every video's total (a server's counted tokens) plus the text."""
+        """Estimated prompt tokens: each video's total (a server's counted tokens) plus text."""
         return sum(video_prompt_tokens(v) for v in self.videos if v is not None) + self.text_tokens
 
     def to_dict(self) -> dict[str, Any]:

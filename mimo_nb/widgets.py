@@ -210,15 +210,17 @@ def _profile_dropdown(value: str) -> w.Dropdown:
     """Whose rules the numbers follow: the hosted API's formula or a self-hosted server's."""
     name = get_profile(value).name  # an unknown name is refused here, with the known ones listed
     if name not in PROFILE_NAMES:
-        raise LimitError(f"the explorers offer the profiles {', '.join(PROFILE_NAMES)}; got {value!r}.")
-    return w.Dropdown(options=list(PROFILE_NAMES), value=name, description="profile", style=_DESCRIPTION)
+        raise LimitError(
+            f"the explorers offer the profiles {', '.join(PROFILE_NAMES)}; got {value!r}.")
+    return w.Dropdown(options=list(PROFILE_NAMES), value=name, description="profile",
+                      style=_DESCRIPTION)
 
 
 def _native_fps_dropdown(value: float) -> w.Dropdown:
     """The file's frame rate, for a server profile where no video gives it (exact values only)."""
     options = sorted({*NATIVE_FPS, float(value)})
-    return w.Dropdown(options=[(f"{v:g}", v) for v in options], value=float(value), description="native fps",
-                      style=_DESCRIPTION)
+    return w.Dropdown(options=[(f"{v:g}", v) for v in options], value=float(value),
+                      description="native fps", style=_DESCRIPTION)
 
 
 def _labelled(label: str, control: w.DOMWidget) -> w.HBox:
@@ -326,7 +328,8 @@ class Explorer(w.VBox):
         self._title = title
         self._debouncer = _Debouncer(debounce, self._refresh_view)
         if hasattr(self, "profile"):
-            self.profile.observe(self._on_profile, names="value")  # first: the observers below see it
+            # observed first, so the observers below see the controls it disables
+            self.profile.observe(self._on_profile, names="value")
             self._on_profile()
         for control in controls:
             control.observe(self._on_change, names="value")
@@ -588,16 +591,18 @@ class FrameExplorer(Explorer):
 
         Under a server profile media_resolution is "default" (the server has no such knob).
         """
-        return (float(self.fps.value), self._media_resolution(), self.size.value, self._profile_name())
+        return (float(self.fps.value), self._media_resolution(), self.size.value,
+                self._profile_name())
 
     def estimate(self) -> TokenBreakdown | ServerTokenBreakdown:
-        """The token breakdown for the current controls: ``video.estimate(fps, media_resolution, profile=...)``."""
+        """The breakdown for the controls: ``video.estimate(fps, media_resolution, profile=)``."""
         fps, media_resolution, _, profile = self.key()
         return self.video.estimate(fps, media_resolution, **self._rules(profile))
 
     @staticmethod
     def _rules(profile: str) -> dict[str, str]:
-        """``profile=`` for the video's methods; none for the API's (any object with the old signature works)."""
+        """``profile=`` for the video's methods; none for the API's (so any object with the
+        methods' older signature still works)."""
         return {} if profile == DEFAULT_PROFILE else {"profile": profile}
 
     def frames(self) -> Any:
@@ -616,14 +621,16 @@ class FrameExplorer(Explorer):
     def _grid(self, frames: Any) -> str:
         return str(frames.to_html(columns=self.columns, max_frames=self.max_frames))
 
-    def _make_view(self, key: tuple[float, str, str, str], cancel: threading.Event, apply: Apply) -> tuple[Any, str]:
+    def _make_view(self, key: tuple[float, str, str, str], cancel: threading.Event,
+                   apply: Apply) -> tuple[Any, str]:
         try:
             frames = self._load_frames(key, cancel, apply)
         finally:
             apply(self._hide_progress)
         return frames, self._grid(frames)
 
-    def _load_frames(self, key: tuple[float, str, str, str], cancel: threading.Event, apply: Apply) -> Any:
+    def _load_frames(self, key: tuple[float, str, str, str], cancel: threading.Event,
+                     apply: Apply) -> Any:
         """Decode one setting's frames: a keyframe preview first for long files, then the exact frames.
 
         UI updates (progress, preview, partial grids) go through ``apply``, which runs them on
@@ -686,22 +693,26 @@ CUSTOM = "custom (width x height)"
 
 
 class _ClipExplorer(Explorer):
-    """An explorer over a clip described by its controls (no video): duration, frame size, sound,
-    profile and the file's frame rate. Shared by :class:`TokenCostExplorer` and :class:`BudgetExplorer`."""
+    """An explorer over a clip described by its controls (no video): duration, frame size,
+    sound, profile and the file's frame rate.
+
+    Shared by :class:`TokenCostExplorer` and :class:`BudgetExplorer`.
+    """
 
     def _clip_controls(self, duration: float, preset: str, mute: bool, profile: str,
                        native_fps: float) -> None:
         self.presets = frame_size_presets()
         self.duration = DurationSlider(duration, description="duration", style=_DESCRIPTION,
                                        continuous_update=True, layout=w.Layout(width="100%"))
-        self.preset = w.Dropdown(options=[*self.presets, CUSTOM], value=preset, description="frame size",
-                                 style=_DESCRIPTION)
+        self.preset = w.Dropdown(options=[*self.presets, CUSTOM], value=preset,
+                                 description="frame size", style=_DESCRIPTION)
         width, height = self.presets.get(preset, RESOLUTION_PRESETS["1080p"])
-        box = {"min": 1, "max": 16384, "disabled": preset != CUSTOM, "layout": w.Layout(width="150px"),
-               "style": {"description_width": "45px"}}
+        box = {"min": 1, "max": 16384, "disabled": preset != CUSTOM,
+               "layout": w.Layout(width="150px"), "style": {"description_width": "45px"}}
         self.width = SizeBox(value=width, description="width", **box)
         self.height = SizeBox(value=height, description="height", **box)
-        self.sizes = w.HBox([self.width, self.height], layout=w.Layout(margin=f"0 0 0 {LABEL_WIDTH}"))
+        self.sizes = w.HBox([self.width, self.height],
+                            layout=w.Layout(margin=f"0 0 0 {LABEL_WIDTH}"))
         self.mute = w.Checkbox(value=mute, description="mute (no audio track)", style=_DESCRIPTION,
                                layout=w.Layout(width="auto"))
         self.profile = _profile_dropdown(profile)
@@ -729,12 +740,15 @@ class _ClipExplorer(Explorer):
                 self.width.value, self.height.value = width, height
         self._on_change()
 
+    def _profile_settings(self) -> str:
+        """``, profile=..., native fps ...`` under a server profile; nothing for the API."""
+        native = self._native()
+        return "" if native is None else f", profile={self._profile_name()}, native fps {native:g}"
+
     def _clip_settings(self) -> str:
         width, height = self.frame_size()
-        native = self._native()
         return (f"{_duration_label(float(self.duration.value))}, {width}x{height}"
-                f"{', muted' if self.mute.value else ''}"
-                + ("" if native is None else f", profile={self._profile_name()}, native fps {native:g}"))
+                f"{', muted' if self.mute.value else ''}{self._profile_settings()}")
 
 
 class TokenCostExplorer(_ClipExplorer):
@@ -768,11 +782,13 @@ class TokenCostExplorer(_ClipExplorer):
         self._clip_controls(duration, preset, mute, profile, native_fps)
         self.fps = _fps_slider(fps)
         self.media_resolution = _toggle(list(MEDIA_RESOLUTIONS), media_resolution)
-        self._build("", [self.duration, self.fps, self.width, self.height, self.media_resolution, self.mute,
-                         self.profile, self.native_fps],
-                    [self.duration, self.fps, self.preset, self.sizes, _labelled("media_resolution", self.media_resolution),
-                     self.mute, self.profile, self.native_fps],
-                    prices=prices, output_tokens=output_tokens, debounce=debounce, cache_size=cache_size)
+        controls = [self.duration, self.fps, self.width, self.height, self.media_resolution,
+                    self.mute, self.profile, self.native_fps]
+        rows = [self.duration, self.fps, self.preset, self.sizes,
+                _labelled("media_resolution", self.media_resolution), self.mute, self.profile,
+                self.native_fps]
+        self._build("", controls, rows, prices=prices, output_tokens=output_tokens,
+                    debounce=debounce, cache_size=cache_size)
 
     @property
     def plots_drawn(self) -> int:
@@ -780,17 +796,19 @@ class TokenCostExplorer(_ClipExplorer):
         return self.views_made
 
     def key(self) -> tuple[float, int, int, bool, float, str, float | None]:
-        """What the plot depends on: (duration, width, height, mute, fps, profile, native fps or None)."""
+        """What the plot depends on: (duration, width, height, mute, fps, profile, native fps
+        or None)."""
         width, height = self.frame_size()
-        return (float(self.duration.value), width, height, bool(self.mute.value), float(self.fps.value),
-                self._profile_name(), self._native())
+        return (float(self.duration.value), width, height, bool(self.mute.value),
+                float(self.fps.value), self._profile_name(), self._native())
 
     def estimate(self) -> TokenBreakdown | ServerTokenBreakdown:
-        """The token breakdown for the current controls (:func:`~mimo_nb.profiles.explain_profile_tokens`)."""
+        """The breakdown for the controls (:func:`~mimo_nb.profiles.explain_profile_tokens`)."""
         width, height = self.frame_size()
-        return explain_profile_tokens(float(self.duration.value), width, height, float(self.fps.value),
-                                      self._media_resolution(), mute=bool(self.mute.value),
-                                      profile=self._profile_name(), native_fps=self._native())
+        return explain_profile_tokens(float(self.duration.value), width, height,
+                                      float(self.fps.value), self._media_resolution(),
+                                      mute=bool(self.mute.value), profile=self._profile_name(),
+                                      native_fps=self._native())
 
     def _numbers_html(self, b: TokenBreakdown | ServerTokenBreakdown) -> str:
         if isinstance(b, ServerTokenBreakdown):
@@ -799,17 +817,16 @@ class TokenCostExplorer(_ClipExplorer):
 
     def _settings(self) -> str:
         width, height = self.frame_size()
-        native = self._native()
-        return (f"{_duration_label(float(self.duration.value))}, fps={float(self.fps.value):g}, {width}x{height}, "
-                f"media_resolution={self._media_resolution()}{', muted' if self.mute.value else ''}"
-                + ("" if native is None else f", profile={self._profile_name()}, native fps {native:g}"))
+        return (f"{_duration_label(float(self.duration.value))}, fps={float(self.fps.value):g}, "
+                f"{width}x{height}, media_resolution={self._media_resolution()}"
+                f"{', muted' if self.mute.value else ''}{self._profile_settings()}")
 
     def _arrange(self, panel: w.VBox, breakdown: w.HTML, view: w.VBox) -> list[w.DOMWidget]:
         """Controls beside the breakdown, the plot under both at full width (its legend is wide)."""
         return [w.HBox([panel, breakdown]), view]
 
-    def _make_view(self, key: tuple[float, int, int, bool, float, str, float | None], cancel: threading.Event,
-                   apply: Apply) -> tuple[Any, str]:
+    def _make_view(self, key: tuple[float, int, int, bool, float, str, float | None],
+                   cancel: threading.Event, apply: Apply) -> tuple[Any, str]:
         from matplotlib.figure import (
             Figure,  # not pyplot: the explorer's figure never shows on its own
         )
@@ -852,29 +869,34 @@ class BudgetExplorer(_ClipExplorer):
         cache_size: int = 32,
     ) -> None:
         self._clip_controls(duration, preset, mute, profile, native_fps)
-        self.max_tokens = SizeBox(value=max_tokens, min=0, max=10**9, step=1000, description="max_tokens",
-                                  style=_DESCRIPTION, layout=w.Layout(width="300px"))
-        self._build("", [self.duration, self.width, self.height, self.mute, self.profile, self.native_fps,
-                         self.max_tokens],
-                    [self.duration, self.preset, self.sizes, self.mute, self.profile, self.native_fps,
-                     self.max_tokens],
-                    prices=prices, output_tokens=output_tokens, debounce=debounce, cache_size=cache_size)
+        self.max_tokens = SizeBox(value=max_tokens, min=0, max=10**9, step=1000,
+                                  description="max_tokens", style=_DESCRIPTION,
+                                  layout=w.Layout(width="300px"))
+        controls = [self.duration, self.width, self.height, self.mute, self.profile,
+                    self.native_fps, self.max_tokens]
+        rows = [self.duration, self.preset, self.sizes, self.mute, self.profile, self.native_fps,
+                self.max_tokens]
+        self._build("", controls, rows, prices=prices, output_tokens=output_tokens,
+                    debounce=debounce, cache_size=cache_size)
 
     def key(self) -> tuple[float, int, int, bool, str, float | None, int]:
-        """What the plan depends on: (duration, width, height, mute, profile, native fps or None, max_tokens)."""
+        """What the plan depends on: (duration, width, height, mute, profile, native fps or
+        None, max_tokens)."""
         width, height = self.frame_size()
-        return (float(self.duration.value), width, height, bool(self.mute.value), self._profile_name(),
-                self._native(), int(self.max_tokens.value))
+        return (float(self.duration.value), width, height, bool(self.mute.value),
+                self._profile_name(), self._native(), int(self.max_tokens.value))
 
     def plan(self) -> BudgetPlan:
-        """:func:`~mimo_nb.budget.plan_budget` for the current controls (costs at the API's prices)."""
+        """:func:`~mimo_nb.budget.plan_budget` for the controls (costs at the API's prices)."""
         return self._plan_for(self.key())
 
     def _plan_for(self, key: tuple[float, int, int, bool, str, float | None, int]) -> BudgetPlan:
         duration, width, height, mute, profile, native_fps, max_tokens = key
-        return plan_budget(duration=duration, width=width, height=height, mute=mute, profile=profile,
-                           max_tokens=max_tokens, native_fps=native_fps,
-                           prices=None if native_fps is not None else self.prices, output_tokens=self.output_tokens)
+        self_hosted = native_fps is not None  # a server's tokens have no price
+        return plan_budget(duration=duration, width=width, height=height, mute=mute,
+                           profile=profile, max_tokens=max_tokens, native_fps=native_fps,
+                           prices=None if self_hosted else self.prices,
+                           output_tokens=self.output_tokens)
 
     def estimate(self) -> TokenBreakdown | ServerTokenBreakdown:
         """The breakdown of the plan's best setting (a :class:`LimitError` when nothing fits)."""
@@ -882,10 +904,12 @@ class BudgetExplorer(_ClipExplorer):
 
     def _best_breakdown(self, plan: BudgetPlan) -> TokenBreakdown | ServerTokenBreakdown:
         if plan.best is None:
-            raise LimitError(f"no setting fits {plan.budget_text}; raise max_tokens or shorten the clip.")
+            raise LimitError(
+                f"no setting fits {plan.budget_text}; raise max_tokens or shorten the clip.")
         duration, width, height, mute, profile, native_fps, _ = self.key()
-        return explain_profile_tokens(duration, width, height, plan.best.fps, plan.best.media_resolution or "default",
-                                      mute=mute, profile=profile, native_fps=native_fps)
+        return explain_profile_tokens(duration, width, height, plan.best.fps,
+                                      plan.best.media_resolution or "default", mute=mute,
+                                      profile=profile, native_fps=native_fps)
 
     def _panels(self) -> tuple[str, str, str]:
         plan = self.plan()
@@ -900,8 +924,8 @@ class BudgetExplorer(_ClipExplorer):
         """Controls beside the best setting's breakdown, the frontier under both at full width."""
         return [w.HBox([panel, breakdown]), view]
 
-    def _make_view(self, key: tuple[float, int, int, bool, str, float | None, int], cancel: threading.Event,
-                   apply: Apply) -> tuple[Any, str]:
+    def _make_view(self, key: tuple[float, int, int, bool, str, float | None, int],
+                   cancel: threading.Event, apply: Apply) -> tuple[Any, str]:
         plan = self._plan_for(key)
         return plan, render.budget_html(plan)
 

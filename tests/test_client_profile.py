@@ -1,4 +1,4 @@
-"""The estimate attached to an answer follows the profile the client was given (local stand-in server)."""
+"""The estimate attached to an answer follows the client's profile (local stand-in server)."""
 from __future__ import annotations
 
 import asyncio
@@ -23,7 +23,8 @@ PROMPT = "What happens in the video?"
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """6 s, 320x240 at 10 fps with a tone: 60 native frames."""
-    return generate_clip(tmp_path_factory.mktemp("profile") / "clip.mp4", duration=6, width=320, height=240, fps=10)
+    return generate_clip(tmp_path_factory.mktemp("profile") / "clip.mp4", duration=6, width=320,
+                         height=240, fps=10)
 
 
 def make(srv, **kwargs) -> MimoClient:
@@ -62,7 +63,7 @@ def test_a_server_profile_makes_the_answers_estimate(srv, clip: Path, name: str)
 
 
 def test_the_profiles_disagree_on_this_clip(srv, clip: Path) -> None:
-    """Not a tautology: the API's and MiMo-VL's vision tokens differ here, so the profile matters."""
+    """Not a tautology: the API's and MiMo-VL's vision tokens differ here."""
     api = make(srv).build_request(clip, PROMPT, fps=2).estimate
     vl = make(srv, profile="mimo-vl").build_request(clip, PROMPT, fps=2).estimate
     assert api.video_tokens != vl.video_tokens
@@ -75,7 +76,8 @@ def test_with_options_carries_the_profile(srv, clip: Path) -> None:
     assert other.profile == "qwen3-vl" and client.profile == "mimo-vl"
     estimate = other.build_request(clip, PROMPT, fps=1).estimate
     assert estimate.videos[0] == Video.open(clip).estimate(1.0, profile="qwen3-vl")
-    assert client.with_options(profile="mimo-api").build_request(clip, PROMPT).estimate.profile == "mimo-api"
+    back = client.with_options(profile="mimo-api")
+    assert back.build_request(clip, PROMPT).estimate.profile == "mimo-api"
 
 
 def test_a_custom_profile_object_is_used_as_given(srv, clip: Path) -> None:
@@ -94,7 +96,8 @@ def test_an_unknown_profile_is_refused_when_the_client_is_made(srv) -> None:
 
 def test_async_client_takes_the_profile_too(srv, clip: Path) -> None:
     async def ask() -> object:
-        async with AsyncMimoClient(KEY, base_url=srv.base_url, timeout=10.0, profile="sglang-mimo-v2") as client:
+        async with AsyncMimoClient(KEY, base_url=srv.base_url, timeout=10.0,
+                                   profile="sglang-mimo-v2") as client:
             assert client.with_options(max_retries=0).profile == "sglang-mimo-v2"
             return await client.ask(clip, PROMPT, fps=2)
 
