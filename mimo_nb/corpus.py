@@ -29,7 +29,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import glob
-import html
 import math
 import multiprocessing
 import os
@@ -786,31 +785,9 @@ class CorpusSummary:
         return fig
 
     def _repr_html_(self) -> str:
-        from .render import figure_html
+        from .render import corpus_summary_html
 
-        def table(title: str, counts: dict[str, int]) -> str:
-            rows = "".join(f"<tr><td>{html.escape(k)}</td><td style='text-align:right'>{v:,}</td></tr>"
-                           for k, v in counts.items())
-            return (f"<table style='display:inline-table;margin-right:1.5em;vertical-align:top'>"
-                    f"<tr><th colspan=2 style='text-align:left'>{html.escape(title)}</th></tr>{rows}</table>")
-
-        parts = [
-            f"<div class='mimo-corpus'><div><b>{self.count:,} items</b> from {html.escape(self.source)}: "
-            f"{self.probed:,} probed, {self.failed:,} failed · {self.hours:.2f} hours of video "
-            f"({self.hours * 60:.1f} min) · {self.total_bytes / 2**20:.2f} MB · {self.with_audio:,} with audio</div>",
-            "<div>" + table("format", self.formats) + table("size class", self.size_classes)
-            + table("delivery (base64 / url / needs fit)", self.delivery)
-            + (table("failures", self.failures) if self.failures else "") + "</div>",
-        ]
-        if self.failure_examples:
-            rows = "".join(f"<tr><td>{html.escape(n)}</td><td>{html.escape(t)}</td><td>{html.escape(e[:200])}</td></tr>"
-                           for n, t, e in self.failure_examples)
-            parts.append(f"<details><summary>failed items (first {len(self.failure_examples)})</summary>"
-                         f"<table><tr><th>item</th><th>error</th><th>message</th></tr>{rows}</table></details>")
-        if self.durations:
-            fig = self.figure()
-            parts.append(figure_html(fig, alt="histograms of duration and file size"))
-        return "".join(parts) + "</div>"
+        return corpus_summary_html(self)
 
 
 # ---- Forecast --------------------------------------------------------------------------------
@@ -940,38 +917,9 @@ class Forecast:
         return (np.asarray(cost) * 1e6 - output * (p.output - p.input)) / p.input
 
     def _repr_html_(self) -> str:
-        head = (f"<div class='mimo-forecast'><div><b>Forecast</b> for {self.videos:,} videos"
-                f"{f' ({self.excluded:,} failed items left out)' if self.excluded else ''}: the spec's formula per "
-                f"video, {self.text_tokens:,} text tokens and {self.output_tokens:,} output tokens each (assumed). "
-                f"Prices: {html.escape(self.prices.citation)}.</div>")
-        columns = ["fps", "media_resolution", "frames", "vision_tokens", "audio_tokens", "prompt_tokens",
-                   "output_tokens", "total_tokens", "cost"]
-        header = "".join(f"<th>{c.replace('_', ' ')}</th>" for c in columns)
-        body = "".join("<tr>" + "".join(f"<td style='text-align:right'>{_fmt_cell(r[c], r['currency'] if c == 'cost' else '')}</td>"
-                                        for c in columns) + "</tr>" for r in self.rows)
-        plot = _plot_html(self.plot, (7.0, 3.6), "forecast: tokens against fps") if len(self.rows) > 1 else ""
-        return f"{head}<table><tr>{header}</tr>{body}</table>{plot}</div>"
+        from .render import forecast_html
 
-
-def _plot_html(plot: Callable[..., Any], figsize: tuple[float, float], alt: str) -> str:
-    """``plot(ax=...)`` drawn on a Figure of our own (not pyplot's, so it never shows twice), as HTML."""
-    from matplotlib.figure import Figure
-
-    from .render import figure_html
-
-    fig = Figure(figsize=figsize, layout="constrained")
-    plot(ax=fig.add_subplot())
-    return figure_html(fig, alt=alt)
-
-
-def _fmt_cell(value: Any, currency: str = "") -> str:
-    if currency:
-        return f"{value:,.4f} {html.escape(currency)}"
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, (int, np.integer)):
-        return f"{value:,}"
-    return html.escape(str(value))
+        return forecast_html(self)
 
 
 @dataclass(frozen=True, repr=False)
@@ -1049,9 +997,9 @@ class FpsChoice:
         return ax
 
     def _repr_html_(self) -> str:
-        note = "" if self.monotonic else " (tokens are not monotonic in fps here: some lower fps may cost more)"
-        return (f"<div class='mimo-fps-choice'><div>{html.escape(str(self))}{html.escape(note)}</div>"
-                f"{_plot_html(self.plot, (7.0, 3.4), 'tokens or cost against fps, with the budget')}</div>")
+        from .render import fps_choice_html
+
+        return fps_choice_html(self)
 
 
 # ---- Ask: paced, budgeted, cached ------------------------------------------------------------
@@ -1164,11 +1112,9 @@ class CorpusAnswers:
         return text + "."
 
     def _repr_html_(self) -> str:
-        body = f"<div class='mimo-corpus-answers'><div>{html.escape(str(self))}</div>"
-        if self.dry_run and self.requests:
-            body += (f"<div>The first request, exactly as it would be sent (base64 elided):</div>"
-                     f"<pre style='white-space:pre-wrap'>{html.escape(str(self.requests[0]))}</pre>")
-        return body + "</div>"
+        from .render import corpus_answers_html
+
+        return corpus_answers_html(self)
 
 
 def _duration(seconds: float) -> str:
