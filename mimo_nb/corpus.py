@@ -36,7 +36,7 @@ import pickle
 import signal
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -272,6 +272,10 @@ def _workers_of(executor: Executor) -> int:
     return max(1, int(width or os.cpu_count() or 2))
 
 
+class Unsent(Future):  # type: ignore[type-arg]
+    """The future of a task the executor refused (e.g. its pool was already broken): it never ran."""
+
+
 def run_bounded(executor: Executor, fn: Callable[..., Any], jobs: Iterable[tuple[Any, tuple[Any, ...]]],
                 max_in_flight: int) -> Iterator[tuple[Any, Future[Any]]]:
     """Submit ``fn(*args)`` for each ``(key, args)``, at most ``max_in_flight`` at a time; yield as they finish.
@@ -288,7 +292,7 @@ def run_bounded(executor: Executor, fn: Callable[..., Any], jobs: Iterable[tuple
             try:
                 future = executor.submit(fn, *args)
             except Exception as exc:  # noqa: BLE001  (e.g. a broken pool: the task fails, the caller reports it)
-                future = Future()
+                future = Unsent()
                 future.set_exception(exc)
             pending[future] = key
             if len(pending) >= max_in_flight:
@@ -439,18 +443,12 @@ class Corpus:
         pd = _need_pandas()
         sources, names, extra, description = expand_source(source, path_column)
         rows: list[dict[str, Any] | None] = [None] * len(sources)
-        pool, workers = _executor(executor)
+        workers = _executor(executor)[1]
         size = chunk_size or max(1, min(64, math.ceil(len(sources) / (workers * 8))))
-        jobs = ((start, (sources[start:start + size], timeout)) for start in range(0, len(sources), size))
+        chunks = [(start, sources[start:start + size]) for start in range(0, len(sources), size)]
         with contextlib.closing(_progress(len(sources), progress, "scan", "video")) as bar:
-            for start, future in run_bounded(pool, _probe_chunk, jobs, max_in_flight=4 * workers):
-                chunk = sources[start:start + size]
-                try:
-                    results = future.result()
-                except Exception as exc:  # noqa: BLE001  (a dead worker fails its items, not the scan)
-                    results = [_worker_failure(s, exc) for s in chunk]
-                rows[start:start + len(chunk)] = results
-                bar.update(len(chunk))
+            while chunks:
+                chunks = _probe_round(executor, chunks, rows, timeout, bar)
         table = pd.DataFrame.from_records(rows, columns=list(COLUMNS))
         table["name"] = names
         return cls(_typed(table), extra=extra, source=description, executor=executor)
@@ -635,6 +633,54 @@ class Corpus:
                       requests_per_minute=requests_per_minute, tokens_per_minute=tokens_per_minute, window=window,
                       max_cost=max_cost, output_tokens=output_tokens, progress=progress, extra=extra)
         return await run.execute(dry_run=dry_run)
+
+
+MAX_CRASHES = 8  # items that may kill a worker of the local pool before the scan stops retrying
+
+
+def _probe_round(executor: Executor | None, chunks: list[tuple[int, list[str]]], rows: list[Any], timeout: float,
+                 bar: Any) -> list[tuple[int, list[str]]]:
+    """Probe ``chunks`` into ``rows``; return the chunks to probe again after the local pool broke.
+
+    A worker of the session's pool that dies (a decoder crash on a hostile file) breaks the whole
+    pool: every task in flight fails with it, and every later one is refused. So on the default
+    pool, refused chunks are sent again as they were, and the items of chunks that were running
+    are probed again one at a time on a fresh pool: the file that kills its worker then fails
+    alone, as its own row. A given executor (threads, Dask) is the caller's: its failures are rows.
+    """
+    # A suspect is one item to probe alone; its key is -(position + 1), a chunk's is its start.
+    suspects = [(-key - 1, chunk[0]) for key, chunk in chunks if key < 0]
+    chunks = [(key, chunk) for key, chunk in chunks if key >= 0]
+    crashes = 0
+    for position, source in suspects:
+        if crashes >= MAX_CRASHES:  # workers die whatever they probe: something else is wrong
+            rows[position] = _worker_failure(source, BrokenExecutor("the local pool's workers keep dying"))
+        else:
+            try:
+                rows[position] = default_executor().submit(_probe_chunk, [source], timeout).result()[0]
+            except Exception as exc:  # noqa: BLE001  (this item broke its worker: it alone fails)
+                crashes += isinstance(exc, BrokenExecutor)
+                rows[position] = _worker_failure(source, exc)
+        bar.update(1)
+    again: list[tuple[int, list[str]]] = []
+    pool, workers = _executor(executor)
+    by_start = dict(chunks)
+    jobs = ((start, (chunk, timeout)) for start, chunk in chunks)
+    for start, future in run_bounded(pool, _probe_chunk, jobs, max_in_flight=4 * workers):
+        chunk = by_start[start]
+        try:
+            results = future.result()
+        except Exception as exc:  # noqa: BLE001  (a dead worker fails its items, not the scan)
+            if executor is None and isinstance(exc, BrokenExecutor):
+                if isinstance(future, Unsent):  # never ran: the same chunk, on the next pool
+                    again.append((start, chunk))
+                else:  # ran when the pool broke: each item alone next, to find the one that broke it
+                    again += [(-(start + k) - 1, [source]) for k, source in enumerate(chunk)]
+                continue
+            results = [_worker_failure(s, exc) for s in chunk]
+        rows[start:start + len(chunk)] = results
+        bar.update(len(chunk))
+    return again
 
 
 def _worker_failure(source: str, exc: BaseException) -> dict[str, Any]:

@@ -157,6 +157,49 @@ def test_dask_local_cluster_gives_the_same_table(corpus: mn.Corpus, folder: Path
     assert sheets == sorted(str(folder / "sheets-dask" / f"{Path(n).stem}.png") for n in CLIPS)
 
 
+def _die_on_files_named_crash() -> None:
+    """A worker initializer: this worker's "decoder" kills the process on files named crash*."""
+    import mimo_nb.corpus as corpus_module
+
+    probe = corpus_module.probe_row
+
+    def crashing_probe(source: str, timeout: float = 60.0) -> dict:  # type: ignore[type-arg]
+        if Path(source).name.startswith("crash"):
+            os._exit(1)  # as a segfault in a decoder would: no exception, the process is gone
+        return probe(source, timeout)
+
+    corpus_module.probe_row = crashing_probe
+
+
+def test_a_file_that_kills_its_worker_is_one_row(folder: Path, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    for name in ("a.mp4", "b.mov", "c.avi", "h.mp4"):
+        (tmp_path / name).write_bytes((folder / name).read_bytes())
+    (tmp_path / "crash-c.avi").write_bytes((folder / "c.avi").read_bytes())
+    pools: list[ProcessPoolExecutor] = []
+
+    def crashing_pool() -> ProcessPoolExecutor:  # the session pool, as default_executor keeps it
+        if not pools or getattr(pools[-1], "_broken", False):
+            pools.append(ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_die_on_files_named_crash))
+        return pools[-1]
+
+    monkeypatch.setattr(mn.corpus, "default_executor", crashing_pool)
+    try:
+        table = mn.Corpus.scan(tmp_path, progress=False, chunk_size=2).to_pandas().set_index("name")
+    finally:
+        for pool in pools:
+            pool.shutdown(cancel_futures=True)
+    assert table.loc["crash-c.avi", "error_type"] == "BrokenProcessPool"
+    assert table.loc["crash-c.avi", "error_reason"] == "worker"
+    good = table.drop(index="crash-c.avi")
+    assert good["error_type"].isna().all() and good["duration"].tolist() == [1.0, 2.0, 1.5, 2.5]
+    assert len(pools) >= 2  # the pool broke, and the scan went on on a fresh one
+
+
 def test_summary_counts_and_escapes_names(corpus: mn.Corpus, folder: Path, tmp_path: Path) -> None:
     summary = corpus.summary()
     assert (summary.count, summary.probed, summary.failed) == (len(CLIPS) + len(BROKEN), len(CLIPS), len(BROKEN))
