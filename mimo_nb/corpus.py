@@ -36,7 +36,14 @@ import pickle
 import signal
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    BrokenExecutor,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    wait,
+)
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -273,7 +280,7 @@ def _workers_of(executor: Executor) -> int:
 
 
 class Unsent(Future):  # type: ignore[type-arg]
-    """The future of a task the executor refused (e.g. its pool was already broken): it never ran."""
+    """The future of a task the executor refused (its pool was already broken): it never ran."""
 
 
 def run_bounded(executor: Executor, fn: Callable[..., Any], jobs: Iterable[tuple[Any, tuple[Any, ...]]],
@@ -638,8 +645,8 @@ class Corpus:
 MAX_CRASHES = 8  # items that may kill a worker of the local pool before the scan stops retrying
 
 
-def _probe_round(executor: Executor | None, chunks: list[tuple[int, list[str]]], rows: list[Any], timeout: float,
-                 bar: Any) -> list[tuple[int, list[str]]]:
+def _probe_round(executor: Executor | None, chunks: list[tuple[int, list[str]]], rows: list[Any],
+                 timeout: float, bar: Any) -> list[tuple[int, list[str]]]:
     """Probe ``chunks`` into ``rows``; return the chunks to probe again after the local pool broke.
 
     A worker of the session's pool that dies (a decoder crash on a hostile file) breaks the whole
@@ -654,10 +661,12 @@ def _probe_round(executor: Executor | None, chunks: list[tuple[int, list[str]]],
     crashes = 0
     for position, source in suspects:
         if crashes >= MAX_CRASHES:  # workers die whatever they probe: something else is wrong
-            rows[position] = _worker_failure(source, BrokenExecutor("the local pool's workers keep dying"))
+            dying = BrokenExecutor("the local pool's workers keep dying")
+            rows[position] = _worker_failure(source, dying)
         else:
             try:
-                rows[position] = default_executor().submit(_probe_chunk, [source], timeout).result()[0]
+                future = default_executor().submit(_probe_chunk, [source], timeout)
+                rows[position] = future.result()[0]
             except Exception as exc:  # noqa: BLE001  (this item broke its worker: it alone fails)
                 crashes += isinstance(exc, BrokenExecutor)
                 rows[position] = _worker_failure(source, exc)
@@ -674,7 +683,7 @@ def _probe_round(executor: Executor | None, chunks: list[tuple[int, list[str]]],
             if executor is None and isinstance(exc, BrokenExecutor):
                 if isinstance(future, Unsent):  # never ran: the same chunk, on the next pool
                     again.append((start, chunk))
-                else:  # ran when the pool broke: each item alone next, to find the one that broke it
+                else:  # ran when the pool broke: each item alone next, to find the one to blame
                     again += [(-(start + k) - 1, [source]) for k, source in enumerate(chunk)]
                 continue
             results = [_worker_failure(s, exc) for s in chunk]

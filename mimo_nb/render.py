@@ -945,7 +945,7 @@ def profile_comparison_html(comparison: Any, max_thumbnails: int = 48) -> str:
 
 
 def _axes_figure_html(plot: Any, figsize: tuple[float, float], alt: str) -> str:
-    """``plot(ax=...)`` drawn on a Figure of our own (not pyplot's: it never shows twice), as HTML."""
+    """``plot(ax=...)`` drawn on a Figure of our own (not pyplot's: never shown twice), as HTML."""
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=figsize, layout="constrained")
@@ -954,7 +954,8 @@ def _axes_figure_html(plot: Any, figsize: tuple[float, float], alt: str) -> str:
 
 
 def _count_table_html(title: str, counts: dict[str, int]) -> str:
-    rows = "".join(f"<tr><td>{_e(k)}</td><td style='text-align:right'>{v:,}</td></tr>" for k, v in counts.items())
+    rows = "".join(f"<tr><td>{_e(k)}</td><td style='text-align:right'>{v:,}</td></tr>"
+                   for k, v in counts.items())
     return (f"<table style='display:inline-table;margin-right:1.5em;vertical-align:top'>"
             f"<tr><th colspan=2 style='text-align:left'>{_e(title)}</th></tr>{rows}</table>")
 
@@ -966,8 +967,10 @@ def corpus_summary_html(summary: Any) -> str:
     parts = [
         f"<div class='mimo-corpus'><div><b>{s.count:,} items</b> from {_e(s.source)}: "
         f"{s.probed:,} probed, {s.failed:,} failed · {s.hours:.2f} hours of video "
-        f"({s.hours * 60:.1f} min) · {s.total_bytes / 2**20:.2f} MB · {s.with_audio:,} with audio</div>",
-        "<div>" + _count_table_html("format", s.formats) + _count_table_html("size class", s.size_classes)
+        f"({s.hours * 60:.1f} min) · {s.total_bytes / 2**20:.2f} MB · "
+        f"{s.with_audio:,} with audio</div>",
+        "<div>" + _count_table_html("format", s.formats)
+        + _count_table_html("size class", s.size_classes)
         + _count_table_html("delivery (base64 / url / needs fit)", s.delivery)
         + (_count_table_html("failures", s.failures) if s.failures else "") + "</div>",
     ]
@@ -975,14 +978,15 @@ def corpus_summary_html(summary: Any) -> str:
         rows = "".join(f"<tr><td>{_e(n)}</td><td>{_e(t)}</td><td>{_e(e[:200])}</td></tr>"
                        for n, t, e in s.failure_examples)
         parts.append(f"<details><summary>failed items (first {len(s.failure_examples)})</summary>"
-                     f"<table><tr><th>item</th><th>error</th><th>message</th></tr>{rows}</table></details>")
+                     "<table><tr><th>item</th><th>error</th><th>message</th></tr>"
+                     f"{rows}</table></details>")
     if s.durations:
         parts.append(figure_html(s.figure(), alt="histograms of duration and file size"))
     return "".join(parts) + "</div>"
 
 
-FORECAST_COLUMNS = ("fps", "media_resolution", "frames", "vision_tokens", "audio_tokens", "prompt_tokens",
-                    "output_tokens", "total_tokens", "cost")
+FORECAST_COLUMNS = ("fps", "media_resolution", "frames", "vision_tokens", "audio_tokens",
+                    "prompt_tokens", "output_tokens", "total_tokens", "cost")
 
 
 def _forecast_cell(value: Any, currency: str = "") -> str:
@@ -999,22 +1003,25 @@ def forecast_html(forecast: Any) -> str:
     """A :class:`~mimo_nb.corpus.Forecast`: what it assumes, one row per setting, and its plot."""
     f = forecast
     left_out = f" ({f.excluded:,} failed items left out)" if f.excluded else ""
-    head = (f"<div class='mimo-forecast'><div><b>Forecast</b> for {f.videos:,} videos{left_out}: the spec's "
-            f"formula per video, {f.text_tokens:,} text tokens and {f.output_tokens:,} output tokens each "
-            f"(assumed). Prices: {_e(f.prices.citation)}.</div>")
+    head = (f"<div class='mimo-forecast'><div><b>Forecast</b> for {f.videos:,} videos{left_out}: "
+            f"the spec's formula per video, {f.text_tokens:,} text tokens and {f.output_tokens:,} "
+            f"output tokens each (assumed). Prices: {_e(f.prices.citation)}.</div>")
     header = "".join(f"<th>{_e(c.replace('_', ' '))}</th>" for c in FORECAST_COLUMNS)
     body = "".join(
         "<tr>" + "".join(f"<td style='text-align:right'>"
                          f"{_forecast_cell(r[c], r['currency'] if c == 'cost' else '')}</td>"
                          for c in FORECAST_COLUMNS) + "</tr>"
         for r in f.rows)
-    plot = _axes_figure_html(f.plot, (7.0, 3.6), "forecast: tokens against fps") if len(f.rows) > 1 else ""
+    plot = ""
+    if len(f.rows) > 1:
+        plot = _axes_figure_html(f.plot, (7.0, 3.6), "forecast: tokens against fps")
     return f"{head}<table><tr>{header}</tr>{body}</table>{plot}</div>"
 
 
 def fps_choice_html(choice: Any) -> str:
     """A :class:`~mimo_nb.corpus.FpsChoice`: the verdict and the curve against the budget."""
-    note = "" if choice.monotonic else " (tokens are not monotonic in fps here: some lower fps may cost more)"
+    note = "" if choice.monotonic else (
+        " (tokens are not monotonic in fps here: some lower fps may cost more)")
     plot = _axes_figure_html(choice.plot, (7.0, 3.4), "tokens or cost against fps, with the budget")
     return f"<div class='mimo-fps-choice'><div>{_e(choice)}{_e(note)}</div>{plot}</div>"
 
@@ -1046,7 +1053,8 @@ def corpus_answers_html(answers: Any, max_rows: int = 50) -> str:
             said = _e(_one_line(r.content))
         else:
             error = f"{r.error_type}: {r.error}" if isinstance(r.error_type, str) else r.error
-            said = f"<span style='color:#b00'>{_e(_one_line(str(error)))}</span>" if isinstance(error, str) else ""
+            said = (f"<span style='color:#b00'>{_e(_one_line(error))}</span>"
+                    if isinstance(error, str) else "")
         rows.append(
             f"<tr><td>{_e(r.name)}</td><td>{_e(r.status)}</td>"
             f"<td style='text-align:right'>{_cell(r.est_prompt_tokens)}</td>"

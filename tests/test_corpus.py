@@ -226,7 +226,7 @@ def test_scan_probes_urls_and_says_how_each_file_travels(tmp_path: Path) -> None
                                progress=False).to_pandas()
     assert table["delivery"].tolist() == ["url", "base64"] and table["error_type"].isna().all()
     assert table["duration"].tolist() == [1.5, 1.5] and table["name"][0] == "hosted.mp4"
-    limit = mn.corpus.BASE64_LIMIT_BYTES  # base64 grows a file by 4/3: 3/4 of the limit is the most that fits
+    limit = mn.corpus.BASE64_LIMIT_BYTES  # base64 grows a file by 4/3: 3/4 of the limit fits
     assert mn.corpus._delivery(limit * 3 // 4, is_url=False) == "base64"
     assert mn.corpus._delivery(limit * 3 // 4 + 3, is_url=False) == "fit"
 
@@ -443,22 +443,26 @@ def test_answers_join_the_scan_with_estimate_beside_actual(corpus: mn.Corpus) ->
 
 
 def test_answers_html_escapes_model_text_and_file_names(tmp_path: Path) -> None:
-    generate_clip(tmp_path / "<b onclick=alert(3)>bold.mp4", duration=1.0, width=32, height=32, fps=5)
+    generate_clip(tmp_path / "<b onclick=alert(3)>bold.mp4", duration=1, width=32, height=32, fps=5)
     (tmp_path / "<i>broken.mp4").write_text("not a video")
     corpus = mn.Corpus.scan(tmp_path, executor=ThreadPoolExecutor(1), progress=False)
     response = spec_example_json()
-    response["choices"][0]["message"]["content"] = "A cat. <script>alert(1)</script><img src=x onerror=alert(2)>"
+    response["choices"][0]["message"]["content"] = (
+        "A cat. <script>alert(1)</script><img src=x onerror=alert(2)>")
     with MockMimoServer(api_key=KEY, response=response) as server:
         answers = asyncio.run(_ask(corpus, server))
     page = answers._repr_html_()
-    assert "<script>" not in page and "<img src=x" not in page and "<b onclick" not in page and "<i>" not in page
+    for unsafe in ("<script>", "<img src=x", "<b onclick", "<i>"):
+        assert unsafe not in page
     assert "A cat. &lt;script&gt;alert(1)&lt;/script&gt;" in page  # shown as the text it is
     assert "&lt;b onclick=alert(3)&gt;bold.mp4" in page and "&lt;i&gt;broken.mp4" in page
     row = answers.to_pandas().set_index("status").loc["answered"]
-    assert f"<td style='text-align:right'>{row['est_prompt_tokens']:,}</td>" in page  # estimate beside actual
-    assert f"<td style='text-align:right'>{row['prompt_tokens']:,}</td>" in page
+    cell = "<td style='text-align:right'>{:,}</td>"
+    assert cell.format(row["est_prompt_tokens"]) in page  # the estimate beside the actual
+    assert cell.format(row["prompt_tokens"]) in page
     for shown in (corpus.summary(), corpus.forecast([1, 2]), corpus.max_fps(tokens=10**9)):
-        assert "<b onclick" not in shown._repr_html_() and "data:image/png;base64," in shown._repr_html_()
+        shown_html = shown._repr_html_()
+        assert "<b onclick" not in shown_html and "data:image/png;base64," in shown_html
 
 
 def test_max_cost_refuses_to_start_and_stops_before_crossing(corpus: mn.Corpus) -> None:
