@@ -196,6 +196,7 @@ def _decode_in_parallel(monkeypatch, parallel: bool) -> list[int]:
     monkeypatch.setattr(decode.os, "cpu_count", lambda: 2)
     monkeypatch.setattr(decode, "PARALLEL_MIN_SEEKS", 1 if parallel else 10**9)
     monkeypatch.setattr(decode, "BLOCK_TARGETS", 2)
+    monkeypatch.setattr(decode, "PARALLEL_TARGETS_PER_SEEK", 10**9)
     used: list[int] = []
     blocks = decode._blocks
     monkeypatch.setattr(decode, "_blocks",
