@@ -2,7 +2,8 @@
 
 Examples are written the way a user would type them in a notebook, so each module's doctests run
 in a fresh temporary folder that already holds ``clip.mp4`` (a generated 2 s clip, 320x240, with
-sound), with ``mn`` (mimo_nb) and ``np`` (numpy) imported. Examples that would call the network
+sound) and ``videos/`` (three small generated clips of 1, 2 and 3 s, for the corpus examples), with
+``mn`` (mimo_nb) and ``np`` (numpy) imported. Examples that would call the network
 (a real MiMo endpoint) are marked ``# doctest: +SKIP`` in the docstring, with the reason beside
 them; everything else runs.
 """
@@ -20,6 +21,9 @@ def _doctest_clip_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     folder = tmp_path_factory.mktemp("doctest")
     generate_clip(folder / "clip.mp4", duration=2.0, width=320, height=240)
+    (folder / "videos").mkdir()
+    for seconds in (1, 2, 3):
+        generate_clip(folder / "videos" / f"clip{seconds}.mp4", duration=seconds, width=160, height=120)
     return folder
 
 
@@ -37,6 +41,7 @@ def _doctest_folder(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPa
     source: Path = request.getfixturevalue("_doctest_clip_dir")
     here = request.getfixturevalue("tmp_path")
     shutil.copy(source / "clip.mp4", here / "clip.mp4")
+    shutil.copytree(source / "videos", here / "videos")
     monkeypatch.chdir(here)
     monkeypatch.delenv("MIMO_API_KEY", raising=False)
     monkeypatch.delenv("MIMO_NB_OFFLINE", raising=False)

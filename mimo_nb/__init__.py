@@ -3,13 +3,21 @@
 See the frames the model sees, what they cost, and ask the model about them from a notebook:
 
 >>> import mimo_nb as mn
->>> mn.explain_video_tokens(60, 1920, 1080, fps=2)          # the spec's formula, step by step
->>> mn.estimate_cost(17240, mn.load_prices("mimo-v2.5", "CNY"), output_tokens=800)
+>>> mn.explain_video_tokens(60, 1920, 1080, fps=2).total    # the spec's formula, step by step
+17240
+>>> mn.estimate_cost(17240, mn.load_prices("mimo-v2.5", "CNY"), output_tokens=800).total
+0.01884
 >>> video = mn.Video.open(mn.generate_clip("clip.mp4", duration=4))
 >>> video.sample(fps=1)                                    # the frames the model sees
->>> mn.FrameExplorer(video)                                # sliders over fps and resolution
->>> mn.MimoClient().build_request(video, "Describe it.")  # the exact request, sent nowhere
+<Frames 4 x 320x256 (model) fps=1 repeated=False>
+>>> mn.FrameExplorer(video)                                # sliders over fps, media_resolution
+<FrameExplorer fps=2, media_resolution=default, frames shown at model size>
+>>> mn.MimoClient().build_request(video, "Describe it.")  # doctest: +ELLIPSIS
+PreparedRequest(model='mimo-v2.5', videos=[data:clip.mp4], estimated_prompt_tokens=373, bytes=...)
 >>> corpus = mn.Corpus.scan("videos/")                     # thousands of files: scan, forecast, ask
+
+``build_request`` shows the exact request and sends nothing; the size in bytes of the encoded
+clip depends on the machine's x264 build, hence the ``...``.
 
 The pure core (tokens, pricing, limits, errors) is imported at once; the rest (video, client,
 plots, widgets, report) is imported on first use, so ``import mimo_nb`` stays quick and does

@@ -15,10 +15,12 @@ server's and no network delay has to be guessed: whatever moment the server coun
 window has ended before ours. The price is one round trip per window, a few percent of a
 minute. Requests are admitted in order (first come, first served).
 
->>> pacer = Pacer(requests_per_minute=60, tokens_per_minute=100_000)
->>> ticket = await pacer.acquire(tokens=3_000)     # waits until the window has room
->>> ...                                            # send the request
->>> pacer.settle(ticket, tokens=3_400)             # done; count the truth if it was larger
+>>> import asyncio
+>>> async def one_request(pacer: Pacer) -> None:
+...     ticket = await pacer.acquire(tokens=3_000)   # waits until the window has room
+...     ...                                          # send the request
+...     pacer.settle(ticket, tokens=3_400)           # done; count the truth if it was larger
+>>> asyncio.run(one_request(Pacer(requests_per_minute=60, tokens_per_minute=100_000)))
 """
 from __future__ import annotations
 
@@ -136,7 +138,7 @@ def minimum_wall_time(charges: list[int], *, requests_per_minute: int | None, to
     unequal ones it is the in-order packing. A paced run's wall time can be judged against it
     (the answers' own latency comes on top).
 
-    >>> minimum_wall_time([500] * 10, requests_per_minute=None, tokens_per_minute=1000, window=60)
+    >>> minimum_wall_time([500] * 10, requests_per_minute=None, tokens_per_minute=1000)
     240.0
     """
     windows, used_requests, used_tokens = 0, 0, 0

@@ -1,16 +1,34 @@
 """Research at corpus scale: scan thousands of videos, forecast the bill, ask paced and resumable.
 
+Here ``videos/`` holds three generated clips of 1, 2 and 3 seconds:
+
 >>> import mimo_nb as mn
 >>> corpus = mn.Corpus.scan("videos/")                 # probe every file, in parallel processes
 >>> corpus                                             # count, hours, formats, failures, histograms
->>> corpus.to_pandas()                                 # one row per file (a broken file is a row)
->>> corpus.forecast(fps=[0.5, 1, 2], media_resolution=["default", "max"])   # tokens and cost
->>> corpus.max_fps(cost=50, prices=mn.load_prices("mimo-v2.5", "CNY"))     # on the 0.1 fps grid
->>> answers = await corpus.ask(client, "Describe the video.", fps=1,       # an AsyncMimoClient
+<Corpus 3 items (3 probed, 0 failed) from folder videos/>
+>>> corpus.to_pandas()[["name", "duration", "width"]]  # one row per file (a broken file is a row)
+        name  duration  width
+0  clip1.mp4       1.0    160
+1  clip2.mp4       2.0    160
+2  clip3.mp4       3.0    160
+>>> forecast = corpus.forecast(fps=[0.5, 1, 2], media_resolution=["default", "max"])  # tokens, cost
+>>> forecast.to_pandas()[["fps", "media_resolution", "prompt_tokens"]].head(3)
+   fps media_resolution  prompt_tokens
+0  0.5          default            126
+1  1.0          default            151
+2  2.0          default            201
+>>> choice = corpus.max_fps(cost=50, prices=mn.load_prices("mimo-v2.5", "CNY"))  # 0.1 fps grid
+>>> choice.fps, choice.total_tokens
+(10.0, 3933)
+>>> sorted(result.value for result in corpus.map(SaveContactSheet("sheets/")))  # frame work
+['sheets/clip1.png', 'sheets/clip2.png', 'sheets/clip3.png']
+
+Asking takes an :class:`~mimo_nb.client.AsyncMimoClient` and a notebook's top-level ``await``
+(which doctest cannot run; ``tests/test_corpus.py`` runs it against the local stand-in):
+
+>>> answers = await corpus.ask(client, "Describe the video.", fps=1,       # doctest: +SKIP
 ...                            tokens_per_minute=2_000_000, max_cost=50)
->>> answers.to_pandas()                                # the scan's rows, estimate beside actual
->>> for result in corpus.map(SaveContactSheet("sheets/")):   # frame work, streamed back
-...     print(result.name, result.value)
+>>> answers.to_pandas()          # the scan's rows, estimate beside actual  # doctest: +SKIP
 
 What runs where. Probing (``scan``) and frame work (``map``) are CPU work: they go to an
 executor, any :class:`concurrent.futures.Executor`; by default a local process pool, and
@@ -202,6 +220,7 @@ def probe_row(source: str, timeout: float = 60.0) -> dict[str, Any]:
     Never raises for a bad file: the error's type, reason and message go in the row.
 
     >>> probe_row("clip.mp4")["duration"]
+    2.0
     """
     row: dict[str, Any] = dict.fromkeys(COLUMNS)
     row["path"] = source
@@ -382,7 +401,9 @@ def _shippable(fn: Callable[[Any], Any], executor: Executor) -> Any:
 class SaveContactSheet:
     """A ``map`` task: save each video's sampled frames as a PNG contact sheet; returns its path.
 
-    >>> for r in corpus.map(SaveContactSheet("sheets/", fps=1)): print(r.value)
+    >>> corpus = Corpus.scan("videos/")
+    >>> sorted(r.value for r in corpus.map(SaveContactSheet("sheets/", fps=1)))
+    ['sheets/clip1.png', 'sheets/clip2.png', 'sheets/clip3.png']
     """
 
     folder: str
@@ -435,7 +456,14 @@ class Corpus:
             timeout: seconds allowed to probe one file (URLs are downloaded to probe them).
             chunk_size: items per task (default: enough for about 8 tasks per worker, at most 64).
 
-        >>> corpus = Corpus.scan("videos/", executor=dask_client.get_executor())
+        >>> from concurrent.futures import ThreadPoolExecutor
+        >>> with ThreadPoolExecutor(2) as pool:
+        ...     Corpus.scan("videos/", executor=pool)
+        <Corpus 3 items (3 probed, 0 failed) from folder videos/>
+
+        On a Dask cluster (not started here):
+
+        >>> corpus = Corpus.scan("videos/", executor=dask_client.get_executor())  # doctest: +SKIP
         """
         pd = _need_pandas()
         sources, names, extra, description = expand_source(source, path_column)
@@ -581,7 +609,10 @@ class Corpus:
         worker: a notebook function travels by value (cloudpickle), a module function by name.
         Results come in completion order; ``MapResult.index`` says which item.
 
+        >>> corpus = Corpus.scan("videos/")
         >>> sheets = {r.name: r.value for r in corpus.map(SaveContactSheet("sheets/"))}
+        >>> sheets["clip2.mp4"]
+        'sheets/clip2.png'
         """
         positions = np.flatnonzero(self.ok)
         table = self._table

@@ -7,6 +7,7 @@ own rate; reasoning tokens are billed as output.
 
 >>> prices = load_prices("mimo-v2.5", "CNY")
 >>> estimate_cost(17240, prices, output_tokens=800).total
+0.01884
 """
 
 from __future__ import annotations

@@ -16,7 +16,18 @@ small function each, so it can be read top to bottom beside the spec:
 5. **Audio.** Unless the video is silent, about 6.25 tokens per second of sound.
 
 >>> estimate_video_tokens(60, 1920, 1080)            # the spec page's first example
->>> explain_video_tokens(60, 1920, 1080, fps=5)      # every intermediate, as a table
+17240
+>>> print(explain_video_tokens(60, 1920, 1080, fps=5))     # every intermediate, as a table
+frames                      300  ceil(60 s x 5 fps), at most 2,048, rounded up to even, at least 2
+grids                       150  frames / 2 (frames are encoded in pairs)
+pixel budget / frame    307,200  default caps a frame at 300 tokens x 1,024 px
+model frame size      736 x 384  from 1920 x 1080, sides multiples of 32
+tokens / grid               276  (h/16) x (w/16) / 4
+vision                   41,400  grids x tokens per grid
+timestamps                  750  grids x 5 (5 when fps > 2, else 3)
+special                     302  grids x 2 + 2
+audio                       378  about 6.25 per second, + 2 special
+total                    42,830  estimate; the response's usage is the truth
 
 The estimate is the vendor's; the truth is the ``usage`` of the response. Everything here is pure
 arithmetic: no I/O, numpy only, and :func:`estimate_video_tokens_array` does the same arithmetic
@@ -460,6 +471,7 @@ def explain_video_tokens(
         mute: True when the video has no audio (no audio tokens).
 
     >>> explain_video_tokens(60, 1920, 1080).total
+    17240
     """
     plan = plan_sampling(duration, width, height, fps, media_resolution)
     grids = plan.frames // TEMPORAL_PATCH
@@ -500,6 +512,7 @@ def estimate_video_tokens(
     """Estimated prompt tokens for one video (vision, timestamps, special and audio).
 
     >>> estimate_video_tokens(60, 1920, 1080, fps=2)
+    17240
     """
     return explain_video_tokens(duration, width, height, fps, media_resolution, mute).total
 
@@ -628,5 +641,7 @@ def estimate_video_tokens_array(
     """:func:`estimate_video_tokens` over broadcast numpy arrays, exactly equal per element.
 
     >>> estimate_video_tokens_array([10, 60], 1920, 1080, fps=[[1], [2]])  # 2x2 table
+    array([[ 1472,  8810],
+           [ 2877, 17240]])
     """
     return explain_video_tokens_array(duration, width, height, fps, media_resolution, mute)["total"]
