@@ -7,7 +7,9 @@ large digits a person can read in a thumbnail.
 
 >>> from mimo_nb.samples import generate_clip, read_frame_counter
 >>> path = generate_clip("clip.mp4", duration=2, width=160, height=120)
->>> # read_frame_counter(frames.array[0]) == frames.indices[0]
+>>> frames = mn.Video.open(path).sample(fps=2)       # resized to the model's 160x128
+>>> [read_frame_counter(frame) for frame in frames], frames.indices.tolist()
+([0, 20, 39, 59], [0, 20, 39, 59])
 
 The pictures are deterministic, and so are the encoded bytes on a given machine: x264's AVX-512
 kernels read uninitialised memory, so on AVX-512 CPUs we ask x264 for its AVX2 code
