@@ -222,7 +222,7 @@ def bench_forecast() -> None:
     sample = rng.choice(FORECAST_ROWS, SAMPLE_ROWS, replace=False)
     d, w, h = frame["duration"].to_numpy()[sample], frame["width"].to_numpy()[sample], frame["height"].to_numpy()[sample]
     mute = ~frame["has_audio"].to_numpy()[sample]
-    rows = list(zip(d.tolist(), w.tolist(), h.tolist(), mute.tolist()))
+    rows = list(zip(d.tolist(), w.tolist(), h.tolist(), mute.tolist(), strict=True))
     start = time.perf_counter()
     scalar = {(f, r): [mn.estimate_video_tokens(dd, ww, hh, f, r, mm) + text for dd, ww, hh, mm in rows]
               for r in resolutions for f in fps}

@@ -12,7 +12,12 @@ import time
 
 import numpy as np
 
-from mimo_nb import estimate_video_tokens, estimate_video_tokens_array, explain_video_tokens, plan_budget_many
+from mimo_nb import (
+    estimate_video_tokens,
+    estimate_video_tokens_array,
+    explain_video_tokens,
+    plan_budget_many,
+)
 from mimo_nb.budget import FPS_GRID
 
 VIDEOS = 10_000
@@ -62,7 +67,7 @@ def bench_planner() -> None:
         t0 = time.perf_counter()
         table = plan_budget_many(d, w, h, mute=m, max_tokens=MAX_TOKENS)
         t_array = min(t_array, time.perf_counter() - t0)
-    args = list(zip(d.tolist(), w.tolist(), h.tolist(), m.tolist()))
+    args = list(zip(d.tolist(), w.tolist(), h.tolist(), m.tolist(), strict=True))
     t0 = time.perf_counter()
     slow = [best_by_loop(*a) for a in args]
     t_loop = time.perf_counter() - t0
@@ -89,7 +94,7 @@ def main() -> None:
 
     dl, wl, hl, fl, rl = d.tolist(), w.tolist(), h.tolist(), f.tolist(), r.tolist()
     t0 = time.perf_counter()
-    slow = [estimate_video_tokens(*args) for args in zip(dl, wl, hl, fl, rl)]
+    slow = [estimate_video_tokens(*args) for args in zip(dl, wl, hl, fl, rl, strict=True)]
     t_loop = time.perf_counter() - t0
 
     assert fast.tolist() == slow, "array and scalar estimates differ"

@@ -29,6 +29,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from .budget import BudgetPlan, BudgetSetting, BudgetTable, plan_budget, plan_budget_many
 from .errors import (
     APIConnectionError,
     APIError,
@@ -51,6 +52,7 @@ from .errors import (
     UnprocessableEntityError,
     VideoError,
 )
+from .limits import BASE64_LIMIT_BYTES, MIME_TYPES, SUPPORTED_FORMATS, URL_LIMIT_BYTES
 from .pricing import (
     ContextCheck,
     Cost,
@@ -62,6 +64,7 @@ from .pricing import (
     estimate_text_tokens,
     load_prices,
 )
+from .profiles import PROFILES, Profile, ServerTokenBreakdown, explain_profile_tokens, get_profile
 from .tokens import (
     FPS_DEFAULT,
     FPS_MAX,
@@ -76,11 +79,6 @@ from .tokens import (
     explain_video_tokens_array,
     plan_sampling,
 )
-
-from .profiles import PROFILES, Profile, ServerTokenBreakdown, explain_profile_tokens, get_profile
-from .budget import BudgetPlan, BudgetSetting, BudgetTable, plan_budget, plan_budget_many
-
-from .limits import BASE64_LIMIT_BYTES, MIME_TYPES, SUPPORTED_FORMATS, URL_LIMIT_BYTES
 
 __version__ = "0.1.0"
 
@@ -123,7 +121,6 @@ _LAZY: dict[str, str] = {
 
 if TYPE_CHECKING:  # what static checkers and IDEs see; at run time __getattr__ imports on demand
     from .cache import ResponseCache
-    from .corpus import Corpus
     from .client import (
         AsyncCompletionStream,
         AsyncMimoClient,
@@ -133,8 +130,9 @@ if TYPE_CHECKING:  # what static checkers and IDEs see; at run time __getattr__ 
         MimoClient,
         StreamDelta,
     )
-    from .decode import decode_backend
     from .compare import ProfileComparison, compare_profiles
+    from .corpus import Corpus
+    from .decode import decode_backend
     from .plots import (
         cap_points,
         plot_cost,

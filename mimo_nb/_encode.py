@@ -468,7 +468,7 @@ def gif_durations(count: int, fps: float) -> list[int]:
     [330, 340, 330]
     """
     ends = [round((i + 1) * 100 / fps) for i in range(count)]
-    return [10 * (end - start) for start, end in zip([0, *ends], ends)]
+    return [10 * (end - start) for start, end in itertools.pairwise([0, *ends])]
 
 
 def write_gif(path: str | os.PathLike[str], frames: Sequence[Any] | npt.NDArray[np.uint8], fps: float) -> Path:

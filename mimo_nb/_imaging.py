@@ -90,7 +90,7 @@ def contact_sheet(images: Sequence[Array] | Array, labels: Sequence[str], column
     rows = -(-len(tiles) // columns)
     sheet = Image.new("RGB", (columns * (cell_w + pad) + pad, rows * (cell_h + label_h + pad) + pad), "white")
     draw = ImageDraw.Draw(sheet)
-    for k, (tile, label) in enumerate(zip(tiles, labels)):
+    for k, (tile, label) in enumerate(zip(tiles, labels, strict=True)):
         x = pad + (k % columns) * (cell_w + pad)
         y = pad + (k // columns) * (cell_h + label_h + pad)
         sheet.paste(Image.fromarray(tile), (x, y))

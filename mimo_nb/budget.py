@@ -242,7 +242,7 @@ def _frontier_columns(columns: np.ndarray, frames: np.ndarray, pixels: np.ndarra
     res_rank = np.array([0 if grid.media_resolution[j] in (None, "default") else 1 for j in undominated])
     order = np.lexsort((res_rank, grid.fps[undominated], tokens[undominated], -pixels[undominated], -frames[undominated]))
     ranked = undominated[order]
-    points = list(zip(frames[ranked].tolist(), pixels[ranked].tolist()))
+    points = list(zip(frames[ranked].tolist(), pixels[ranked].tolist(), strict=True))
     first = [i for i, point in enumerate(points) if i == 0 or point != points[i - 1]]
     return ranked[first]
 

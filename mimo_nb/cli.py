@@ -13,8 +13,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from .errors import MimoError
 from .tokens import MEDIA_RESOLUTIONS, explain_video_tokens, validate_fps, validate_media_resolution

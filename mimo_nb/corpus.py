@@ -58,6 +58,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from fractions import Fraction
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -769,9 +770,9 @@ class CorpusSummary:
     def of(cls, table: pd.DataFrame, source: str) -> CorpusSummary:
         ok = table.loc[table["error_type"].isna()]
         bad = table.loc[table["error_type"].notna()]
-        classes = [size_class(int(w), int(h)) for w, h in zip(ok["width"], ok["height"])]
+        classes = [size_class(int(w), int(h)) for w, h in zip(ok["width"], ok["height"], strict=True)]
         order = [name for _, name in SIZE_CLASSES]
-        reasons = [f"{t} ({r})" if isinstance(r, str) else str(t) for t, r in zip(bad["error_type"], bad["error_reason"])]
+        reasons = [f"{t} ({r})" if isinstance(r, str) else str(t) for t, r in zip(bad["error_type"], bad["error_reason"], strict=True)]
         return cls(
             source=source, count=len(table), probed=len(ok), failed=len(bad),
             hours=float(ok["duration"].sum()) / 3600, total_bytes=int(ok["size_bytes"].fillna(0).sum()),
@@ -781,7 +782,7 @@ class CorpusSummary:
             with_audio=int(ok["has_audio"].fillna(False).sum()),
             failures={r: reasons.count(r) for r in sorted(set(reasons))},
             failure_examples=tuple((str(n), str(t), str(e)) for n, t, e in
-                                   zip(bad["name"][:8], bad["error_type"][:8], bad["error"][:8])),
+                                   zip(bad["name"][:8], bad["error_type"][:8], bad["error"][:8], strict=True)),
             durations=tuple(ok["duration"].tolist()), sizes_mb=tuple((ok["size_bytes"].astype("float64") / 2**20).tolist()),
         )
 
@@ -1044,7 +1045,7 @@ class FpsChoice:
     def monotonic(self) -> bool:
         """True when tokens never fall as fps rises (then every fps below the answer fits too)."""
         totals = [t for _, t, _ in self.curve]
-        return all(a <= b for a, b in zip(totals, totals[1:]))
+        return all(a <= b for a, b in pairwise(totals))
 
     def _budget_text(self) -> str:
         parts = []

@@ -559,7 +559,7 @@ Images: TypeAlias = "Sequence[npt.NDArray[np.uint8]] | npt.NDArray[np.uint8]"
 def frame_grid_html(images: Images, captions: Sequence[str], columns: int = 6, note: str = "", max_width: int = 192) -> str:
     """An HTML grid of inline JPEG thumbnails with a caption under each; ``note`` above it."""
     cells = []
-    for image, caption in zip(images, captions):
+    for image, caption in zip(images, captions, strict=True):
         uri = _imaging.jpeg_data_uri(_imaging.thumbnail(np.asarray(image), max_width))
         cells.append(
             "<figure style='margin:0;text-align:center'>"
@@ -579,7 +579,7 @@ def video_card_html(title: str, rows: Sequence[tuple[str, str]], strip: Images =
     thumbs = "".join(
         f"<figure style='margin:0 2px;text-align:center'><img src='{_imaging.jpeg_data_uri(_imaging.thumbnail(np.asarray(img), 128))}' "
         f"style='height:72px'/><figcaption style='font:10px monospace;color:#666'>{_e(cap)}</figcaption></figure>"
-        for img, cap in zip(strip, captions)
+        for img, cap in zip(strip, captions, strict=True)
     )
     table = "".join(
         f"<tr><th style='text-align:left;padding-right:12px'>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows
@@ -905,7 +905,7 @@ def profile_comparison_html(comparison: Any, max_thumbnails: int = 48) -> str:
 
     Frames the hosted API would not pick at the same settings get an orange border.
     """
-    from ._imaging import jpeg_data_uri, format_time
+    from ._imaging import format_time, jpeg_data_uri
 
     c = comparison
     parts = [

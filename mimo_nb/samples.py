@@ -27,13 +27,20 @@ import math
 import os
 from collections.abc import Sequence
 from fractions import Fraction
+from itertools import pairwise
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from ._encode import AUDIO_RATE, VIDEO_FORMATS, Tone, output_path, write_h264_size_change, write_video
+from ._encode import (
+    AUDIO_RATE,
+    VIDEO_FORMATS,
+    Tone,
+    output_path,
+    write_h264_size_change,
+    write_video,
+)
 from .errors import LimitError
 
 __all__ = ["generate_clip", "draw_frame", "read_frame_counter", "COUNTER_BITS", "SAMPLE_FORMATS"]
@@ -263,7 +270,7 @@ def generate_clip(
     tick = Fraction(1, 4) / rate if vfr else 1 / rate  # VFR times fall on a quarter-frame grid
     pts = _vfr_pts(count) if vfr else None
     if frame_times is not None:
-        if len(frame_times) < 1 or frame_times[0] < 0 or any(b <= a for a, b in zip(frame_times, frame_times[1:])):
+        if len(frame_times) < 1 or frame_times[0] < 0 or any(b <= a for a, b in pairwise(frame_times)):
             raise LimitError("frame_times must be increasing times in seconds, starting at 0 or later.")
         count, tick, pts = len(frame_times), Fraction(1, 90000), [round(t * 90000) for t in frame_times]
     pictures = (_add_noise(draw_frame(i, width, height, float(rate)), i, noise) if noise else draw_frame(i, width, height, float(rate))

@@ -55,7 +55,14 @@ from .cache import file_sha256, offline_from_env
 from .errors import LimitError, VideoError
 from .limits import BASE64_LIMIT_BYTES, URL_LIMIT_BYTES, base64_length
 from .profiles import Profile, ServerTokenBreakdown, explain_profile_tokens
-from .tokens import FPS_DEFAULT, SamplingPlan, TokenBreakdown, explain_video_tokens, plan_sampling, sample_indices_by_time
+from .tokens import (
+    FPS_DEFAULT,
+    SamplingPlan,
+    TokenBreakdown,
+    explain_video_tokens,
+    plan_sampling,
+    sample_indices_by_time,
+)
 
 __all__ = ["Video", "Frames", "Player", "SampledFrame"]
 
@@ -189,7 +196,7 @@ class Frames:
 
     def captions(self) -> list[str]:
         """One caption per frame: its timestamp and frame index."""
-        return [f"{_imaging.format_time(t)} · #{i}" for t, i in zip(self.timestamps, self.indices)]
+        return [f"{_imaging.format_time(t)} · #{i}" for t, i in zip(self.timestamps, self.indices, strict=True)]
 
     def to_html(self, columns: int = 6, max_frames: int | None = None) -> str:
         """An HTML grid of the frames (inline JPEG thumbnails) with timestamps under each."""

@@ -19,10 +19,10 @@ from mimo_nb.errors import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
-    RateLimitError,
     ConfigurationError,
     InternalServerError,
     PermissionDeniedError,
+    RateLimitError,
 )
 from mimo_nb.response import spec_example_completion
 from mimo_nb.testing import Fault, MockMimoServer

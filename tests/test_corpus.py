@@ -13,7 +13,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import httpx
 import numpy as np
 import pandas as pd
 import pytest
@@ -198,7 +197,7 @@ def test_forecast_equals_the_scalar_formula(corpus: mn.Corpus, folder: Path) -> 
         scalar_cost = sum(mn.estimate_cost(t + text, prices, output_tokens=300).total for t in per_video)
         assert row.cost == pytest.approx(scalar_cost, rel=1e-12)
         assert forecast._tokens_to_cost(row.total_tokens) == pytest.approx(row.cost, rel=1e-12)  # the plot's cost axis
-    for v, tokens in zip(videos, corpus.video_tokens(2.0, "max")):
+    for v, tokens in zip(videos, corpus.video_tokens(2.0, "max"), strict=True):
         assert tokens == v.estimate(2.0, "max").total
     assert "Forecast" in forecast._repr_html_() and "data:image/png" in forecast._repr_html_()
 
@@ -213,7 +212,7 @@ def test_forecast_of_a_large_table_equals_the_scalar_formula() -> None:
                           "width": sizes[pick, 0], "height": sizes[pick, 1], "has_audio": rng.random(n) < 0.5})
     corpus = mn.Corpus.from_pandas(frame)
     assert _Table(corpus).grouped
-    rows = list(zip(durations.tolist(), sizes[pick, 0].tolist(), sizes[pick, 1].tolist(), (~frame["has_audio"]).tolist()))
+    rows = list(zip(durations.tolist(), sizes[pick, 0].tolist(), sizes[pick, 1].tolist(), (~frame["has_audio"]).tolist(), strict=True))
     forecast = corpus.forecast([0.1, 2.0, 2.1, 10.0], ["default", "max"], output_tokens=0)
     for row in forecast.rows:
         per_video = [mn.estimate_video_tokens(d, w, h, row["fps"], row["media_resolution"], m) for d, w, h, m in rows]
@@ -322,7 +321,7 @@ def test_pacer_holds_each_request_for_a_window_after_its_answer() -> None:
             tickets.append(await pacer.acquire(tokens))
         now[0] = 125.0
         assert pacer._wait_needed(100, now[0]) is None  # all three in flight: only an answer can make room
-        for ticket, done in zip(tickets, (101.0, 112.0, 121.0)):
+        for ticket, done in zip(tickets, (101.0, 112.0, 121.0), strict=True):
             pacer.settle(ticket)
             ticket.done = done  # answered then (the fake clock stood still)
         assert pacer._wait_needed(100, now[0]) == pytest.approx(101 + 60 - 125)  # the 4th request: one must leave
@@ -440,20 +439,20 @@ def test_ask_builds_each_request_from_the_file_as_it_is_now(tmp_path: Path) -> N
 
 # ---- Kill and resume -------------------------------------------------------------------------
 
-CHILD = textwrap.dedent("""
+CHILD = textwrap.dedent(f"""
     import asyncio, json, sys
     from concurrent.futures import ThreadPoolExecutor
     import mimo_nb as mn
 
     async def main(folder, base_url, cache):
         corpus = mn.Corpus.scan(folder, executor=ThreadPoolExecutor(2), progress=False)
-        async with mn.AsyncMimoClient("%s", base_url=base_url, cache=cache, max_retries=0) as client:
+        async with mn.AsyncMimoClient("{KEY}", base_url=base_url, cache=cache, max_retries=0) as client:
             answers = await corpus.ask(client, "Describe the video.", fps=1, concurrency=3, progress=False)
         print(json.dumps(answers.counts()))
 
     if __name__ == "__main__":
         asyncio.run(main(*sys.argv[1:]))
-""" % KEY)
+""")
 
 
 def _wait_for(condition, seconds: float = 60.0) -> None:  # type: ignore[no-untyped-def]

@@ -1,9 +1,8 @@
 """Probing and decoding: both backends return the frames asked for, at the size asked for."""
 from __future__ import annotations
 
-import sys
-
 import dataclasses
+import sys
 import time
 from fractions import Fraction
 
@@ -12,6 +11,7 @@ import pytest
 
 import mimo_nb.decode as decode
 from mimo_nb.errors import LimitError, VideoError
+
 from video_fixtures import clip_dir, clips, counters  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.timeout(60)
@@ -148,7 +148,7 @@ def test_decord_failure_falls_back_to_pyav(clips, monkeypatch):
     pytest.importorskip("decord")
 
     class Broken:
-        def VideoReader(self, *args, **kwargs):
+        def VideoReader(self, *args, **kwargs):  # noqa: N802  (decord's name)
             raise RuntimeError("decord exploded")
 
     monkeypatch.setattr(decode, "_decord_module", lambda prefer=None: Broken())

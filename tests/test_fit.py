@@ -7,6 +7,7 @@ import pytest
 from mimo_nb.errors import LimitError
 from mimo_nb.limits import base64_length
 from mimo_nb.video import Video
+
 from video_fixtures import clip_dir, clips, counters  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.timeout(60)

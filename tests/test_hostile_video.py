@@ -12,6 +12,7 @@ import pytest
 from mimo_nb.errors import LimitError, VideoError
 from mimo_nb.samples import generate_clip
 from mimo_nb.video import Video
+
 from video_fixtures import clip_dir, clips, counters  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.timeout(60)

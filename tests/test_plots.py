@@ -38,7 +38,7 @@ def png(ax: Axes) -> bytes:
 
 
 def curve(ax: Axes, resolution: str) -> tuple[np.ndarray, np.ndarray]:
-    (line,) = [l for l in ax.lines if l.get_gid() == f"curve:{resolution}"]
+    (line,) = [ln for ln in ax.lines if ln.get_gid() == f"curve:{resolution}"]
     return np.asarray(line.get_xdata()), np.asarray(line.get_ydata())
 
 
@@ -185,7 +185,7 @@ def test_plot_cost_in_currency_with_citation() -> None:
     prices = load_prices("mimo-v2.5", "USD")
     ax = plots.plot_cost(1280, 720, fps=(2,), prices=prices, output_tokens=500, max_duration=120)
     png(ax)
-    (line,) = [l for l in ax.lines if l.get_gid() == "cost:2"]
+    (line,) = [ln for ln in ax.lines if ln.get_gid() == "cost:2"]
     x, y = line.get_xdata(), line.get_ydata()
     expected = estimate_cost(estimate_video_tokens(x[-1], 1280, 720, 2), prices, output_tokens=500).total
     assert y[-1] == pytest.approx(expected)

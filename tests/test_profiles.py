@@ -29,6 +29,7 @@ from mimo_nb import profiles, tokens
 from mimo_nb.errors import LimitError, MimoError
 from mimo_nb.profiles import PROFILES
 from mimo_nb.video import Video
+
 from video_fixtures import clip_dir, clips, counters  # noqa: F401  (fixtures)
 
 CLIPS = {
@@ -445,7 +446,7 @@ def test_plot_tokens_vs_fps_by_profile_draws_each_profile_from_the_arrays():
     other = Figure().add_subplot()
     assert plot_tokens_vs_fps_by_profile(duration=10, width=640, height=360, ax=other, profiles=["qwen3-vl"]) is other
     ax = plot_tokens_vs_fps(60, 1920, 1080, profile="qwen3-vl", native_fps=30)
-    (line,) = [l for l in ax.get_lines() if l.get_gid() == "profile:qwen3-vl"]
+    (line,) = [ln for ln in ax.get_lines() if ln.get_gid() == "profile:qwen3-vl"]
     assert line.get_ydata()[at2] == 11400 + 120  # vision + special, clip A
     with pytest.raises(LimitError, match="native_fps"):
         plot_tokens_vs_fps(60, 1920, 1080, profile="qwen3-vl")

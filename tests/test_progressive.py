@@ -11,6 +11,7 @@ import pytest
 from mimo_nb import widgets
 from mimo_nb.errors import VideoError
 from mimo_nb.video import Video
+
 from video_fixtures import clip_dir, clips, counters  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.timeout(120)

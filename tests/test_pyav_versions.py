@@ -9,6 +9,7 @@ import pytest
 from mimo_nb.decode import open_input
 from mimo_nb.samples import generate_clip
 from mimo_nb.video import Video
+
 from video_fixtures import counters
 
 pytestmark = pytest.mark.timeout(60)

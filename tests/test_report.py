@@ -49,7 +49,7 @@ def _tags(text: str) -> list[tuple[str, dict[str, str | None]]]:
 
 def test_sections_in_order(dry_html: str) -> None:
     positions = [dry_html.find(f"<section id='{name}'>") for name in SECTIONS]
-    assert all(p > 0 for p in positions), dict(zip(SECTIONS, positions))
+    assert all(p > 0 for p in positions), dict(zip(SECTIONS, positions, strict=True))
     assert positions == sorted(positions)
 
 

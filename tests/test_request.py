@@ -24,6 +24,7 @@ from mimo_nb.request import (
 )
 from mimo_nb.tokens import explain_video_tokens
 
+
 def curl_bodies(text: str) -> list[dict]:
     """Every --data-raw JSON body of the spec page's curl examples."""
     return [json.loads(m) for m in re.findall(r"--data-raw '(\{.*?\})'", text, flags=re.S)]

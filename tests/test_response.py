@@ -13,6 +13,7 @@ from mimo_nb.request import RequestEstimate
 from mimo_nb.response import Completion, Usage, completion_from_json, spec_example_completion
 from mimo_nb.tokens import explain_video_tokens
 
+
 def test_shipped_example_is_the_page_example_with_escapes_decoded(spec_page_text):
     text = spec_page_text
     block = text[text.index("响应结果\n") + len("响应结果\n"): text.index("支持的模型列表")]

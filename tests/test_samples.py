@@ -12,7 +12,8 @@ import pytest
 from PIL import Image
 
 from mimo_nb.errors import LimitError
-from mimo_nb.samples import COUNTER_BITS, draw_frame, read_frame_counter, generate_clip
+from mimo_nb.samples import COUNTER_BITS, draw_frame, generate_clip, read_frame_counter
+
 from video_fixtures import clip_dir, clips, counters  # noqa: F401  (fixtures)
 
 

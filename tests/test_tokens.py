@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 import mimo_nb as mn
 from mimo_nb import tokens
+
 from token_oracle import oracle_tokens
 
 # ---- The spec page's own figures -------------------------------------------------------------
@@ -121,7 +122,7 @@ def test_scalar_equals_oracle(duration, width, height, fps, res, mute):
 @settings(max_examples=200, deadline=None, derandomize=True)
 @given(st.lists(st.tuples(durations, sides, sides, fps_values, resolutions, st.booleans()), min_size=1, max_size=40))
 def test_array_equals_scalar_elementwise(cases):
-    d, w, h, f, r, m = (list(col) for col in zip(*cases))
+    d, w, h, f, r, m = (list(col) for col in zip(*cases, strict=True))
     got = mn.estimate_video_tokens_array(np.array(d), np.array(w), np.array(h), np.array(f), np.array(r), np.array(m))
     expected = [oracle_tokens(*case) for case in cases]
     assert got.tolist() == expected

@@ -14,6 +14,7 @@ import mimo_nb.decode as decode
 from mimo_nb import tokens
 from mimo_nb.errors import LimitError, VideoError
 from mimo_nb.video import Frames, Video
+
 from video_fixtures import clip_dir, clips, counters  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.timeout(60)

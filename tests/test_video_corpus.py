@@ -10,6 +10,7 @@ import pytest
 from mimo_nb.errors import VideoError
 from mimo_nb.samples import generate_clip
 from mimo_nb.video import Video
+
 from video_fixtures import clip_dir, clips, counters  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.timeout(60)
@@ -142,7 +143,7 @@ def test_index_first_mp4_cut_short_flags_every_repeated_frame(clips, clip_dir, m
     assert video.duration == pytest.approx(2.0)
     frames = video.sample(fps=6)
     seen = counters(frames.array)
-    wrong = [int(i) for i, c in zip(frames.indices, seen) if c != i]
+    wrong = [int(i) for i, c in zip(frames.indices, seen, strict=True) if c != i]
     assert wrong and frames.repeated  # the tail is not in the file: those frames repeat ...
     assert "could not be decoded" in frames.note and "cut short" in frames.note
     for index in wrong:  # ... and the note names every one of them
@@ -158,7 +159,7 @@ def test_damaged_bytes_mid_file_are_flagged_not_shown_as_other_frames(clips, cli
     path.write_bytes(bytes(data))
     frames = Video.open(path).sample(fps=10)
     seen = counters(frames.array)
-    wrong = [int(i) for i, c in zip(frames.indices, seen) if c != i]
+    wrong = [int(i) for i, c in zip(frames.indices, seen, strict=True) if c != i]
     assert wrong and frames.repeated and "damaged" in frames.note
     named = frames.note.split("frames ", 1)[1]
     for index in wrong:

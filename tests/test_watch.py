@@ -16,6 +16,7 @@ from PIL import Image
 from mimo_nb.errors import LimitError
 from mimo_nb.samples import read_frame_counter
 from mimo_nb.video import Frames, Player, Video
+
 from video_fixtures import clip_dir, clips, counters  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.timeout(60)
@@ -216,7 +217,8 @@ def test_a_big_file_is_linked_or_explained(video):
 
 
 def test_players_display_in_ipython_and_survive_nbconvert(frames, video):
-    from IPython.core.formatters import DisplayFormatter  # no shell: a global one would fool other tests
+    # No shell: a global formatter would fool other tests.
+    from IPython.core.formatters import DisplayFormatter
 
     nbformat = pytest.importorskip("nbformat")
     nbconvert = pytest.importorskip("nbconvert")

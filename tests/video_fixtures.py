@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from mimo_nb.samples import read_frame_counter, generate_clip
+from mimo_nb.samples import generate_clip, read_frame_counter
 
 # Small by default: the whole video suite runs on a shared 2-core machine.
 SMALL = dict(width=160, height=120)
