@@ -24,7 +24,7 @@ DEMO_DIR  := demo-output
 
 help:
 	@echo "make demo   set up .venv, generate a sample clip and write an HTML report"
-	@echo "make test   set up .venv; run ruff, mypy, the tests, the docstring examples and the notebooks (nbval)"
+	@echo "make test   set up .venv; run ruff, mypy, the tests, the doctests and the notebooks (nbval)"
 	@echo "make test PYTHON_VERSION=3.13   the same on another Python, in .venv-3.13"
 	@echo "make test-lowest   the same on Python 3.10 with every direct dependency at its lower bound"
 	@echo "make notebooks  re-execute the notebooks with deterministic outputs"
