@@ -112,6 +112,7 @@ _LAZY: dict[str, str] = {
     "ProfileComparison": "compare",
     "FrameExplorer": "widgets",
     "TokenCostExplorer": "widgets",
+    "BudgetExplorer": "widgets",
     "display_stream": "widgets",
     "display_stream_async": "widgets",
     "build_report": "report",
@@ -147,7 +148,13 @@ if TYPE_CHECKING:  # what static checkers and IDEs see; at run time __getattr__ 
     from .response import Completion, Usage, spec_example_completion
     from .samples import generate_clip
     from .video import Frames, Video
-    from .widgets import FrameExplorer, TokenCostExplorer, display_stream, display_stream_async
+    from .widgets import (
+        BudgetExplorer,
+        FrameExplorer,
+        TokenCostExplorer,
+        display_stream,
+        display_stream_async,
+    )
 
 
 def __getattr__(name: str) -> Any:

@@ -92,6 +92,7 @@ from .errors import (
     MimoError,
 )
 from .pricing import Prices, load_prices
+from .profiles import DEFAULT_PROFILE, Profile, get_profile
 from .request import (
     PreparedRequest,
     VideoPart,
@@ -566,6 +567,7 @@ class _ClientBase:
         prices: Prices | None,
         context_lengths: Mapping[str, int] | None,
         default_headers: Mapping[str, str] | None,
+        profile: str | Profile = DEFAULT_PROFILE,
     ) -> None:
         """Check every option once, here, before anything can be sent."""
         self._api_key = _read_api_key(api_key)
@@ -615,6 +617,11 @@ class _ClientBase:
             self.default_headers = _check_headers(default_headers, "default_headers")
         except LimitError as exc:
             raise ConfigurationError(str(exc)) from None
+        try:  # whose rules the estimate follows: the hosted API's, or a self-hosted server's
+            rules = get_profile(profile)
+        except LimitError as exc:
+            raise ConfigurationError(str(exc)) from None
+        self.profile: str | Profile = profile if isinstance(profile, Profile) else rules.name
         self._prices = prices
         self._secrets = Secrets(
             self._api_key,
@@ -641,6 +648,7 @@ class _ClientBase:
             "prices": self._prices,
             "context_lengths": self.context_lengths,
             "default_headers": self.default_headers,
+            "profile": self.profile,
         }
 
     def with_options(
@@ -660,6 +668,7 @@ class _ClientBase:
         prices: Prices | None | NotGiven = NOT_GIVEN,
         context_lengths: Mapping[str, int] | None | NotGiven = NOT_GIVEN,
         default_headers: Mapping[str, str] | None | NotGiven = NOT_GIVEN,
+        profile: str | Profile | NotGiven = NOT_GIVEN,
     ) -> C:
         """A copy of this client with some options changed; the rest, and the connections, shared.
 
@@ -682,6 +691,7 @@ class _ClientBase:
             prices=prices,
             context_lengths=context_lengths,
             default_headers=default_headers,
+            profile=profile,
         )
         options = {
             **self._options(),
@@ -856,7 +866,7 @@ class _ClientBase:
                 f"cannot send a {type(source).__name__} as a video: pass a Video, a local path, "
                 "bytes or an http(s) URL."
             )
-        breakdown = video.estimate(fps=fps, media_resolution=media_resolution)
+        breakdown = video.estimate(fps=fps, media_resolution=media_resolution, profile=self.profile)
         if video.url:
             return checked_url_part(
                 video.url, fps, media_resolution, size_bytes=video.size_bytes, breakdown=breakdown
@@ -891,6 +901,7 @@ class _ClientBase:
             stream=stream,
             extra=fields,
             context_lengths=self.context_lengths,
+            profile=get_profile(self.profile).name,
         )
 
     # -- the cache --
@@ -999,6 +1010,9 @@ class MimoClient(_ClientBase):
         prices: prices for ``Completion.cost`` (default: the shipped, cited ones).
         context_lengths: model name -> context length in tokens, to check requests against.
         default_headers: headers sent with every request to the API (never to a video's host).
+        profile: whose sampling rules the estimate attached to each answer follows: the hosted
+            API's formula (``"mimo-api"``) or a self-hosted server's (:mod:`mimo_nb.profiles`),
+            for a ``base_url`` that points at your own SGLang or vLLM deployment.
         transport: an ``httpx.BaseTransport`` (e.g. ``httpx.MockTransport``) instead of the network.
         http_client: your own ``httpx.Client`` (proxies, certificates...); you close it.
 
@@ -1025,6 +1039,7 @@ class MimoClient(_ClientBase):
         prices: Prices | None = None,
         context_lengths: Mapping[str, int] | None = None,
         default_headers: Mapping[str, str] | None = None,
+        profile: str | Profile = DEFAULT_PROFILE,
         transport: httpx.BaseTransport | None = None,
         http_client: httpx.Client | None = None,
     ) -> None:
@@ -1043,6 +1058,7 @@ class MimoClient(_ClientBase):
             prices,
             context_lengths,
             default_headers,
+            profile,
         )
         if http_client is not None and transport is not None:
             raise ConfigurationError(
@@ -1468,6 +1484,7 @@ class AsyncMimoClient(_ClientBase):
         prices: Prices | None = None,
         context_lengths: Mapping[str, int] | None = None,
         default_headers: Mapping[str, str] | None = None,
+        profile: str | Profile = DEFAULT_PROFILE,
         transport: httpx.AsyncBaseTransport | None = None,
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
@@ -1486,6 +1503,7 @@ class AsyncMimoClient(_ClientBase):
             prices,
             context_lengths,
             default_headers,
+            profile,
         )
         if http_client is not None and transport is not None:
             raise ConfigurationError(

@@ -47,7 +47,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import glob
-import html
 import math
 import multiprocessing
 import os
@@ -55,7 +54,14 @@ import pickle
 import signal
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    BrokenExecutor,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    wait,
+)
 from dataclasses import dataclass, field
 from fractions import Fraction
 from itertools import pairwise
@@ -293,6 +299,10 @@ def _workers_of(executor: Executor) -> int:
     return max(1, int(width or os.cpu_count() or 2))
 
 
+class Unsent(Future):  # type: ignore[type-arg]
+    """The future of a task the executor refused (its pool was already broken): it never ran."""
+
+
 def run_bounded(executor: Executor, fn: Callable[..., Any], jobs: Iterable[tuple[Any, tuple[Any, ...]]],
                 max_in_flight: int) -> Iterator[tuple[Any, Future[Any]]]:
     """Submit ``fn(*args)`` for each ``(key, args)``, at most ``max_in_flight`` at a time; yield as they finish.
@@ -309,7 +319,7 @@ def run_bounded(executor: Executor, fn: Callable[..., Any], jobs: Iterable[tuple
             try:
                 future = executor.submit(fn, *args)
             except Exception as exc:  # noqa: BLE001  (e.g. a broken pool: the task fails, the caller reports it)
-                future = Future()
+                future = Unsent()
                 future.set_exception(exc)
             pending[future] = key
             if len(pending) >= max_in_flight:
@@ -469,18 +479,12 @@ class Corpus:
         pd = _need_pandas()
         sources, names, extra, description = expand_source(source, path_column)
         rows: list[dict[str, Any] | None] = [None] * len(sources)
-        pool, workers = _executor(executor)
+        workers = _executor(executor)[1]
         size = chunk_size or max(1, min(64, math.ceil(len(sources) / (workers * 8))))
-        jobs = ((start, (sources[start:start + size], timeout)) for start in range(0, len(sources), size))
+        chunks = [(start, sources[start:start + size]) for start in range(0, len(sources), size)]
         with contextlib.closing(_progress(len(sources), progress, "scan", "video")) as bar:
-            for start, future in run_bounded(pool, _probe_chunk, jobs, max_in_flight=4 * workers):
-                chunk = sources[start:start + size]
-                try:
-                    results = future.result()
-                except Exception as exc:  # noqa: BLE001  (a dead worker fails its items, not the scan)
-                    results = [_worker_failure(s, exc) for s in chunk]
-                rows[start:start + len(chunk)] = results
-                bar.update(len(chunk))
+            while chunks:
+                chunks = _probe_round(executor, chunks, rows, timeout, bar)
         table = pd.DataFrame.from_records(rows, columns=list(COLUMNS))
         table["name"] = names
         return cls(_typed(table), extra=extra, source=description, executor=executor)
@@ -670,6 +674,56 @@ class Corpus:
         return await run.execute(dry_run=dry_run)
 
 
+MAX_CRASHES = 8  # items that may kill a worker of the local pool before the scan stops retrying
+
+
+def _probe_round(executor: Executor | None, chunks: list[tuple[int, list[str]]], rows: list[Any],
+                 timeout: float, bar: Any) -> list[tuple[int, list[str]]]:
+    """Probe ``chunks`` into ``rows``; return the chunks to probe again after the local pool broke.
+
+    A worker of the session's pool that dies (a decoder crash on a hostile file) breaks the whole
+    pool: every task in flight fails with it, and every later one is refused. So on the default
+    pool, refused chunks are sent again as they were, and the items of chunks that were running
+    are probed again one at a time on a fresh pool: the file that kills its worker then fails
+    alone, as its own row. A given executor (threads, Dask) is the caller's: its failures are rows.
+    """
+    # A suspect is one item to probe alone; its key is -(position + 1), a chunk's is its start.
+    suspects = [(-key - 1, chunk[0]) for key, chunk in chunks if key < 0]
+    chunks = [(key, chunk) for key, chunk in chunks if key >= 0]
+    crashes = 0
+    for position, source in suspects:
+        if crashes >= MAX_CRASHES:  # workers die whatever they probe: something else is wrong
+            dying = BrokenExecutor("the local pool's workers keep dying")
+            rows[position] = _worker_failure(source, dying)
+        else:
+            try:
+                future = default_executor().submit(_probe_chunk, [source], timeout)
+                rows[position] = future.result()[0]
+            except Exception as exc:  # noqa: BLE001  (this item broke its worker: it alone fails)
+                crashes += isinstance(exc, BrokenExecutor)
+                rows[position] = _worker_failure(source, exc)
+        bar.update(1)
+    again: list[tuple[int, list[str]]] = []
+    pool, workers = _executor(executor)
+    by_start = dict(chunks)
+    jobs = ((start, (chunk, timeout)) for start, chunk in chunks)
+    for start, future in run_bounded(pool, _probe_chunk, jobs, max_in_flight=4 * workers):
+        chunk = by_start[start]
+        try:
+            results = future.result()
+        except Exception as exc:  # noqa: BLE001  (a dead worker fails its items, not the scan)
+            if executor is None and isinstance(exc, BrokenExecutor):
+                if isinstance(future, Unsent):  # never ran: the same chunk, on the next pool
+                    again.append((start, chunk))
+                else:  # ran when the pool broke: each item alone next, to find the one to blame
+                    again += [(-(start + k) - 1, [source]) for k, source in enumerate(chunk)]
+                continue
+            results = [_worker_failure(s, exc) for s in chunk]
+        rows[start:start + len(chunk)] = results
+        bar.update(len(chunk))
+    return again
+
+
 def _worker_failure(source: str, exc: BaseException) -> dict[str, Any]:
     row: dict[str, Any] = dict.fromkeys(COLUMNS)
     row.update(path=source, error_type=type(exc).__name__, error_reason="worker",
@@ -818,31 +872,9 @@ class CorpusSummary:
         return fig
 
     def _repr_html_(self) -> str:
-        from .render import figure_html
+        from .render import corpus_summary_html
 
-        def table(title: str, counts: dict[str, int]) -> str:
-            rows = "".join(f"<tr><td>{html.escape(k)}</td><td style='text-align:right'>{v:,}</td></tr>"
-                           for k, v in counts.items())
-            return (f"<table style='display:inline-table;margin-right:1.5em;vertical-align:top'>"
-                    f"<tr><th colspan=2 style='text-align:left'>{html.escape(title)}</th></tr>{rows}</table>")
-
-        parts = [
-            f"<div class='mimo-corpus'><div><b>{self.count:,} items</b> from {html.escape(self.source)}: "
-            f"{self.probed:,} probed, {self.failed:,} failed · {self.hours:.2f} hours of video "
-            f"({self.hours * 60:.1f} min) · {self.total_bytes / 2**20:.2f} MB · {self.with_audio:,} with audio</div>",
-            "<div>" + table("format", self.formats) + table("size class", self.size_classes)
-            + table("delivery (base64 / url / needs fit)", self.delivery)
-            + (table("failures", self.failures) if self.failures else "") + "</div>",
-        ]
-        if self.failure_examples:
-            rows = "".join(f"<tr><td>{html.escape(n)}</td><td>{html.escape(t)}</td><td>{html.escape(e[:200])}</td></tr>"
-                           for n, t, e in self.failure_examples)
-            parts.append(f"<details><summary>failed items (first {len(self.failure_examples)})</summary>"
-                         f"<table><tr><th>item</th><th>error</th><th>message</th></tr>{rows}</table></details>")
-        if self.durations:
-            fig = self.figure()
-            parts.append(figure_html(fig, alt="histograms of duration and file size"))
-        return "".join(parts) + "</div>"
+        return corpus_summary_html(self)
 
 
 # ---- Forecast --------------------------------------------------------------------------------
@@ -972,38 +1004,9 @@ class Forecast:
         return (np.asarray(cost) * 1e6 - output * (p.output - p.input)) / p.input
 
     def _repr_html_(self) -> str:
-        head = (f"<div class='mimo-forecast'><div><b>Forecast</b> for {self.videos:,} videos"
-                f"{f' ({self.excluded:,} failed items left out)' if self.excluded else ''}: the spec's formula per "
-                f"video, {self.text_tokens:,} text tokens and {self.output_tokens:,} output tokens each (assumed). "
-                f"Prices: {html.escape(self.prices.citation)}.</div>")
-        columns = ["fps", "media_resolution", "frames", "vision_tokens", "audio_tokens", "prompt_tokens",
-                   "output_tokens", "total_tokens", "cost"]
-        header = "".join(f"<th>{c.replace('_', ' ')}</th>" for c in columns)
-        body = "".join("<tr>" + "".join(f"<td style='text-align:right'>{_fmt_cell(r[c], r['currency'] if c == 'cost' else '')}</td>"
-                                        for c in columns) + "</tr>" for r in self.rows)
-        plot = _plot_html(self.plot, (7.0, 3.6), "forecast: tokens against fps") if len(self.rows) > 1 else ""
-        return f"{head}<table><tr>{header}</tr>{body}</table>{plot}</div>"
+        from .render import forecast_html
 
-
-def _plot_html(plot: Callable[..., Any], figsize: tuple[float, float], alt: str) -> str:
-    """``plot(ax=...)`` drawn on a Figure of our own (not pyplot's, so it never shows twice), as HTML."""
-    from matplotlib.figure import Figure
-
-    from .render import figure_html
-
-    fig = Figure(figsize=figsize, layout="constrained")
-    plot(ax=fig.add_subplot())
-    return figure_html(fig, alt=alt)
-
-
-def _fmt_cell(value: Any, currency: str = "") -> str:
-    if currency:
-        return f"{value:,.4f} {html.escape(currency)}"
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, (int, np.integer)):
-        return f"{value:,}"
-    return html.escape(str(value))
+        return forecast_html(self)
 
 
 @dataclass(frozen=True, repr=False)
@@ -1081,9 +1084,9 @@ class FpsChoice:
         return ax
 
     def _repr_html_(self) -> str:
-        note = "" if self.monotonic else " (tokens are not monotonic in fps here: some lower fps may cost more)"
-        return (f"<div class='mimo-fps-choice'><div>{html.escape(str(self))}{html.escape(note)}</div>"
-                f"{_plot_html(self.plot, (7.0, 3.4), 'tokens or cost against fps, with the budget')}</div>")
+        from .render import fps_choice_html
+
+        return fps_choice_html(self)
 
 
 # ---- Ask: paced, budgeted, cached ------------------------------------------------------------
@@ -1196,11 +1199,9 @@ class CorpusAnswers:
         return text + "."
 
     def _repr_html_(self) -> str:
-        body = f"<div class='mimo-corpus-answers'><div>{html.escape(str(self))}</div>"
-        if self.dry_run and self.requests:
-            body += (f"<div>The first request, exactly as it would be sent (base64 elided):</div>"
-                     f"<pre style='white-space:pre-wrap'>{html.escape(str(self.requests[0]))}</pre>")
-        return body + "</div>"
+        from .render import corpus_answers_html
+
+        return corpus_answers_html(self)
 
 
 def _duration(seconds: float) -> str:

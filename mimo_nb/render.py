@@ -63,12 +63,16 @@ __all__ = [
     "completion_text",
     "context_check_html",
     "context_check_text",
+    "corpus_answers_html",
+    "corpus_summary_html",
     "cost_html",
     "cost_line_html",
     "error_html",
     "explorer_snapshot_html",
     "explorer_style",
     "figure_html",
+    "forecast_html",
+    "fps_choice_html",
     "frame_grid_html",
     "markdown_html",
     "origin_badge_html",
@@ -182,6 +186,31 @@ def token_total_html(b: Any) -> str:
     """The estimate's total and the model frame size (an explorer's headline)."""
     return (f"<div class='mimo-numbers'><b>{b.total:,}</b> tokens estimated · {b.frames:,} frames at "
             f"<b>{b.width} x {b.height}</b></div>")
+
+
+def server_total_html(b: Any) -> str:
+    """A self-hosted server's counted tokens and frame size (an explorer's headline)."""
+    return (f"<div class='mimo-numbers'><b>{b.counted:,}</b> tokens counted (vision + special, "
+            f"{_e(b.profile)}) · {b.frames:,} frames at <b>{b.width} x {b.height}</b></div>")
+
+
+def self_hosted_cost_html(b: Any) -> str:
+    """The cost line of a self-hosted profile: no per-token price applies."""
+    return (f"<div class='mimo-cost-line' style='{_MUTED}'>self-hosted ({_e(b.profile)}): "
+            "no per-token price; the hosted API's prices do not apply</div>")
+
+
+def budget_best_html(plan: Any) -> str:
+    """A budget plan's verdict in one line (a budget explorer's headline)."""
+    fit = f"{len(plan.settings)} of {plan.grid_size} settings fit"
+    if plan.best is None:
+        cheapest = plan.cheapest
+        need = "" if cheapest is None else f"; the cheapest needs <b>{cheapest.tokens:,}</b> tokens"
+        return f"<div class='mimo-numbers'>Nothing fits {_e(plan.budget_text)}{need}</div>"
+    b = plan.best
+    knob = f", media_resolution={_e(b.media_resolution)}" if b.media_resolution else ""
+    return (f"<div class='mimo-numbers'>Best: fps={b.fps:g}{knob} · <b>{b.frames:,}</b> frames at "
+            f"<b>{b.width} x {b.height}</b> · <b>{b.tokens:,}</b> tokens ({fit})</div>")
 
 
 # ---- Prices and costs -----------------------------------------------------------------------
@@ -935,3 +964,133 @@ def profile_comparison_html(comparison: Any, max_thumbnails: int = 48) -> str:
         parts.append(f"<div style='margin-top:8px'>{head}<div>{html.escape(summary)}</div>{texts}"
                      f"<div style='display:flex;overflow-x:auto'>{''.join(cells)}</div>{more}</div>")
     return "".join(parts) + "</div>"
+
+
+# ---- Corpus: what a set of videos holds, its forecast, the fps a budget allows, the answers ---
+
+
+def _axes_figure_html(plot: Any, figsize: tuple[float, float], alt: str) -> str:
+    """``plot(ax=...)`` drawn on a Figure of our own (not pyplot's: never shown twice), as HTML."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize, layout="constrained")
+    plot(ax=fig.add_subplot())
+    return figure_html(fig, alt=alt)
+
+
+def _count_table_html(title: str, counts: dict[str, int]) -> str:
+    rows = "".join(f"<tr><td>{_e(k)}</td><td style='text-align:right'>{v:,}</td></tr>"
+                   for k, v in counts.items())
+    return (f"<table style='display:inline-table;margin-right:1.5em;vertical-align:top'>"
+            f"<tr><th colspan=2 style='text-align:left'>{_e(title)}</th></tr>{rows}</table>")
+
+
+def corpus_summary_html(summary: Any) -> str:
+    """A :class:`~mimo_nb.corpus.CorpusSummary`: counts, hours, formats, size classes, failures and
+    histograms of duration and file size. File names and error messages are escaped."""
+    s = summary
+    parts = [
+        f"<div class='mimo-corpus'><div><b>{s.count:,} items</b> from {_e(s.source)}: "
+        f"{s.probed:,} probed, {s.failed:,} failed · {s.hours:.2f} hours of video "
+        f"({s.hours * 60:.1f} min) · {s.total_bytes / 2**20:.2f} MB · "
+        f"{s.with_audio:,} with audio</div>",
+        "<div>" + _count_table_html("format", s.formats)
+        + _count_table_html("size class", s.size_classes)
+        + _count_table_html("delivery (base64 / url / needs fit)", s.delivery)
+        + (_count_table_html("failures", s.failures) if s.failures else "") + "</div>",
+    ]
+    if s.failure_examples:
+        rows = "".join(f"<tr><td>{_e(n)}</td><td>{_e(t)}</td><td>{_e(e[:200])}</td></tr>"
+                       for n, t, e in s.failure_examples)
+        parts.append(f"<details><summary>failed items (first {len(s.failure_examples)})</summary>"
+                     "<table><tr><th>item</th><th>error</th><th>message</th></tr>"
+                     f"{rows}</table></details>")
+    if s.durations:
+        parts.append(figure_html(s.figure(), alt="histograms of duration and file size"))
+    return "".join(parts) + "</div>"
+
+
+FORECAST_COLUMNS = ("fps", "media_resolution", "frames", "vision_tokens", "audio_tokens",
+                    "prompt_tokens", "output_tokens", "total_tokens", "cost")
+
+
+def _forecast_cell(value: Any, currency: str = "") -> str:
+    if currency:
+        return f"{value:,.4f} {_e(currency)}"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (int, np.integer)):
+        return f"{value:,}"
+    return _e(value)
+
+
+def forecast_html(forecast: Any) -> str:
+    """A :class:`~mimo_nb.corpus.Forecast`: what it assumes, one row per setting, and its plot."""
+    f = forecast
+    left_out = f" ({f.excluded:,} failed items left out)" if f.excluded else ""
+    head = (f"<div class='mimo-forecast'><div><b>Forecast</b> for {f.videos:,} videos{left_out}: "
+            f"the spec's formula per video, {f.text_tokens:,} text tokens and {f.output_tokens:,} "
+            f"output tokens each (assumed). Prices: {_e(f.prices.citation)}.</div>")
+    header = "".join(f"<th>{_e(c.replace('_', ' '))}</th>" for c in FORECAST_COLUMNS)
+    body = "".join(
+        "<tr>" + "".join(f"<td style='text-align:right'>"
+                         f"{_forecast_cell(r[c], r['currency'] if c == 'cost' else '')}</td>"
+                         for c in FORECAST_COLUMNS) + "</tr>"
+        for r in f.rows)
+    plot = ""
+    if len(f.rows) > 1:
+        plot = _axes_figure_html(f.plot, (7.0, 3.6), "forecast: tokens against fps")
+    return f"{head}<table><tr>{header}</tr>{body}</table>{plot}</div>"
+
+
+def fps_choice_html(choice: Any) -> str:
+    """A :class:`~mimo_nb.corpus.FpsChoice`: the verdict and the curve against the budget."""
+    note = "" if choice.monotonic else (
+        " (tokens are not monotonic in fps here: some lower fps may cost more)")
+    plot = _axes_figure_html(choice.plot, (7.0, 3.4), "tokens or cost against fps, with the budget")
+    return f"<div class='mimo-fps-choice'><div>{_e(choice)}{_e(note)}</div>{plot}</div>"
+
+
+def _cell(value: Any, spec: str = ",") -> str:
+    """A table cell's text: blank for a missing value, else ``value`` formatted by ``spec``."""
+    try:
+        missing = value is None or bool(value != value)  # None, NaN and pandas' NA
+    except TypeError:  # pandas' NA refuses bool()
+        missing = True
+    return "" if missing else _e(format(value, spec))
+
+
+def corpus_answers_html(answers: Any, max_rows: int = 50) -> str:
+    """A :class:`~mimo_nb.corpus.CorpusAnswers`: the outcome, then per item its status, estimate
+    beside actual, cost and the answer (one line, escaped) or error. A dry run shows the first
+    request exactly as it would be sent instead."""
+    body = f"<div class='mimo-corpus-answers'><div>{_e(answers)}</div>"
+    if answers.dry_run:
+        if answers.requests:
+            body += ("<div>The first request, exactly as it would be sent (base64 elided):</div>"
+                     f"<pre style='white-space:pre-wrap'>{_e(answers.requests[0])}</pre>")
+        return body + "</div>"
+    table = answers.to_pandas()
+    shown = table.head(max_rows)
+    rows = []
+    for r in shown.itertuples(index=False):
+        if r.content is not None and r.status in ("answered", "replayed"):
+            said = _e(_one_line(r.content))
+        else:
+            error = f"{r.error_type}: {r.error}" if isinstance(r.error_type, str) else r.error
+            said = (f"<span style='color:#b00'>{_e(_one_line(error))}</span>"
+                    if isinstance(error, str) else "")
+        rows.append(
+            f"<tr><td>{_e(r.name)}</td><td>{_e(r.status)}</td>"
+            f"<td style='text-align:right'>{_cell(r.est_prompt_tokens)}</td>"
+            f"<td style='text-align:right'>{_cell(r.prompt_tokens)}</td>"
+            f"<td style='text-align:right'>{_cell(r.completion_tokens)}</td>"
+            f"<td style='text-align:right'>{_cell(r.est_cost, '.6f')}</td>"
+            f"<td style='text-align:right'>{_cell(r.cost, '.6f')}</td><td>{said}</td></tr>")
+    currency = "" if answers.prices is None else f" ({_e(answers.prices.currency)})"
+    more = (f"<div style='{_MUTED}'>… {len(table) - max_rows:,} more (to_pandas() has all)</div>"
+            if len(table) > max_rows else "")
+    return (body + "<table class='mimo-corpus-answers-table'><tr><th>item</th><th>status</th>"
+            "<th>est. prompt tokens</th><th>prompt tokens</th><th>completion tokens</th>"
+            f"<th>est. cost{currency}</th><th>cost{currency}</th><th>answer or error</th></tr>"
+            + "".join(rows) + f"</table>{more}</div>")

@@ -45,6 +45,7 @@ from .limits import (
     max_base64_file_bytes,
 )
 from .pricing import ContextCheck, check_context, estimate_text_tokens
+from .profiles import ServerTokenBreakdown
 from .tokens import TokenBreakdown, validate_fps, validate_media_resolution
 
 __all__ = [
@@ -106,7 +107,9 @@ class VideoPart:
     """One video of a request, ready to become a ``video_url`` content part.
 
     ``kind`` is ``"url"`` (sent as the URL) or ``"data"`` (a local file sent as a data URI).
-    ``breakdown`` is the token breakdown when the video was probed, else None.
+    ``breakdown`` is the token breakdown when the video was probed, else None: the API's
+    :class:`TokenBreakdown`, or a :class:`~mimo_nb.profiles.ServerTokenBreakdown` when the
+    client was given a self-hosted server's profile.
     """
 
     kind: Literal["url", "data"]
@@ -116,7 +119,7 @@ class VideoPart:
     path: Path | None = None
     mime_type: str | None = None
     size_bytes: int | None = None
-    breakdown: TokenBreakdown | None = None
+    breakdown: TokenBreakdown | ServerTokenBreakdown | None = None
     name: str = ""
 
     def sha256(self) -> str:
@@ -160,11 +163,15 @@ class RequestEstimate:
 
     ``videos`` holds one :class:`TokenBreakdown` per video, or None for a URL that was not probed
     (its tokens are then unknown and the sums below leave it out; see :attr:`complete`).
+    Under a self-hosted server's ``profile`` a video's estimate is that server's
+    :class:`~mimo_nb.profiles.ServerTokenBreakdown`: its vision and special tokens count, its
+    audio is not estimated (``audio_tokens`` is then None).
     ``text_tokens`` is a rough count of the system prompt and question (4 bytes per token).
     """
 
-    videos: tuple[TokenBreakdown | None, ...]
+    videos: tuple[TokenBreakdown | ServerTokenBreakdown | None, ...]
     text_tokens: int = 0
+    profile: str = "mimo-api"
 
     @property
     def complete(self) -> bool:
@@ -174,17 +181,22 @@ class RequestEstimate:
     @property
     def video_tokens(self) -> int:
         """Estimated vision tokens: what the API reports as ``video_tokens``."""
-        return sum(v.video_tokens for v in self.videos if v is not None)
+        return sum(v.vision for v in self.videos if v is not None)
 
     @property
-    def audio_tokens(self) -> int:
-        """Estimated audio tokens without their special tokens: the API's ``audio_tokens``."""
-        return sum(v.audio_tokens for v in self.videos if v is not None)
+    def audio_tokens(self) -> int | None:
+        """Estimated audio tokens without their special tokens: the API's ``audio_tokens``.
+
+        None when a server profile estimated a video: its audio layout is not counted.
+        """
+        if any(isinstance(v, ServerTokenBreakdown) for v in self.videos):
+            return None
+        return sum(v.audio_tokens for v in self.videos if isinstance(v, TokenBreakdown))
 
     @property
     def prompt_tokens(self) -> int:
-        """Estimated prompt tokens: every video's total plus the text."""
-        return sum(v.total for v in self.videos if v is not None) + self.text_tokens
+        """Estimated prompt tokens: each video's total (a server's counted tokens) plus text."""
+        return sum(video_prompt_tokens(v) for v in self.videos if v is not None) + self.text_tokens
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -194,7 +206,15 @@ class RequestEstimate:
             "audio_tokens": self.audio_tokens,
             "prompt_tokens": self.prompt_tokens,
             "complete": self.complete,
+            "profile": self.profile,
         }
+
+
+def video_prompt_tokens(breakdown: TokenBreakdown | ServerTokenBreakdown) -> int:
+    """One video's prompt tokens: the API's total, or what a server's source fixes (counted)."""
+    if isinstance(breakdown, ServerTokenBreakdown):
+        return breakdown.counted
+    return breakdown.total
 
 
 def _json_number(value: float) -> int | float:
@@ -208,7 +228,7 @@ def url_part(
     fps: float = 2,
     media_resolution: str = "default",
     size_bytes: int | None = None,
-    breakdown: TokenBreakdown | None = None,
+    breakdown: TokenBreakdown | ServerTokenBreakdown | None = None,
 ) -> VideoPart:
     """A video passed by public URL; ``size_bytes`` (when known) must be at most 300 MB.
 
@@ -231,7 +251,7 @@ def checked_url_part(
     media_resolution: str,
     *,
     size_bytes: int | None = None,
-    breakdown: TokenBreakdown | None = None,
+    breakdown: TokenBreakdown | ServerTokenBreakdown | None = None,
 ) -> VideoPart:
     """:func:`url_part` for an ``fps`` and ``media_resolution`` validated by the caller."""
     if size_bytes is not None and size_bytes > URL_LIMIT_BYTES:
@@ -258,7 +278,7 @@ def file_part(
     fps: float = 2,
     media_resolution: str = "default",
     size_bytes: int | None = None,
-    breakdown: TokenBreakdown | None = None,
+    breakdown: TokenBreakdown | ServerTokenBreakdown | None = None,
     name: str | None = None,
 ) -> VideoPart:
     """A local file to send as a base64 data URI; its base64 must be at most 50 MB.
@@ -285,7 +305,7 @@ def checked_file_part(
     media_resolution: str,
     *,
     size_bytes: int | None = None,
-    breakdown: TokenBreakdown | None = None,
+    breakdown: TokenBreakdown | ServerTokenBreakdown | None = None,
     name: str | None = None,
 ) -> VideoPart:
     """:func:`file_part` for an ``fps`` and ``media_resolution`` validated by the caller."""
@@ -643,13 +663,15 @@ def prepare_request(
     stream: bool = False,
     extra: Mapping[str, Any] | None = None,
     context_lengths: Mapping[str, int] | None = None,
+    profile: str = "mimo-api",
 ) -> PreparedRequest:
     """Build the body of a chat completion about ``parts``, as the spec's examples do.
 
     The message order follows the spec: an optional system message, then one user message whose
     content is the videos followed by the text. ``extra`` adds top-level fields (for example
     ``temperature`` or ``thinking``). Raises :class:`~mimo_nb.errors.ContextLengthError` when
-    the estimate does not fit the model's context (known only for some models).
+    the estimate does not fit the model's context (known only for some models). ``profile``
+    names whose rules the parts' breakdowns follow (the estimate carries it).
     """
     parts = tuple(parts)
     check_request_args(prompt, system, max_completion_tokens, extra, model)
@@ -693,10 +715,12 @@ def prepare_request(
 
     text = (system or "") + prompt
     estimate = RequestEstimate(
-        videos=tuple(p.breakdown for p in parts), text_tokens=estimate_text_tokens(text)
+        videos=tuple(p.breakdown for p in parts),
+        text_tokens=estimate_text_tokens(text),
+        profile=profile,
     )
     context = check_context(
-        [p.breakdown for p in parts if p.breakdown is not None],
+        [video_prompt_tokens(p.breakdown) for p in parts if p.breakdown is not None],
         text=text,
         model=model,
         output_tokens=max_completion_tokens,

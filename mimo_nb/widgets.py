@@ -5,6 +5,13 @@
   the estimated cost.
 * :class:`TokenCostExplorer` -- no video needed: duration, fps, a frame size preset (or a custom
   size), the toggle and mute, with the breakdown and a live plot. For teaching the formula.
+* :class:`BudgetExplorer` -- the formula run backwards: a ``max_tokens`` budget for a clip, with
+  :func:`~mimo_nb.budget.plan_budget`'s best setting and its frontier.
+
+Every explorer has a ``profile`` dropdown (:mod:`mimo_nb.profiles`): the hosted API's formula,
+or a self-hosted server's rules, whose frames, frame size and tokens are then shown instead
+(a server has no ``media_resolution``, so that toggle is disabled; a server counts frames from
+the file's frame rate: the video's, or the ``native fps`` control where there is no video).
 * :func:`display_stream` / :func:`display_stream_async` -- one output area updated in place as a
   streamed answer arrives (``await display_stream_async(stream)`` for the async client).
 
@@ -40,9 +47,17 @@ import traitlets
 from IPython.display import display as _ipython_display
 
 from . import render
-from .errors import MimoError, StreamInterruptedError
+from .budget import BudgetPlan, plan_budget
+from .errors import LimitError, MimoError, StreamInterruptedError
 from .plots import RESOLUTION_PRESETS, plot_tokens_vs_fps
 from .pricing import Prices, estimate_cost, load_prices
+from .profiles import (
+    DEFAULT_PROFILE,
+    PROFILE_NAMES,
+    ServerTokenBreakdown,
+    explain_profile_tokens,
+    get_profile,
+)
 from .tokens import (
     FPS_DEFAULT,
     FPS_MAX,
@@ -53,7 +68,9 @@ from .tokens import (
 )
 
 __all__ = [
+    "BudgetExplorer",
     "DURATIONS",
+    "NATIVE_FPS",
     "DurationSlider",
     "Explorer",
     "FrameExplorer",
@@ -69,6 +86,8 @@ FPS_STEP = 0.1  # the API's fps grid
 # Durations the explorer's slider stops at: round values, roughly log-spaced from 1 s to 3 h.
 DURATIONS: tuple[float, ...] = (1, 2, 3, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 450, 600, 900, 1200,
                                 1800, 2700, 3600, 5400, 7200, 10800)
+# Frame rates a file may have, for the explorers without a video (server profiles count from it).
+NATIVE_FPS: tuple[float, ...] = (23.976, 24.0, 25.0, 29.97, 30.0, 50.0, 59.94, 60.0)
 LABEL_WIDTH = "130px"  # one column of labels, so every control lines up
 _DESCRIPTION = {"description_width": LABEL_WIDTH}
 
@@ -187,6 +206,23 @@ def _toggle(options: Sequence[Any], value: str) -> w.ToggleButtons:
     return w.ToggleButtons(options=options, value=value, style={"button_width": "auto"})
 
 
+def _profile_dropdown(value: str) -> w.Dropdown:
+    """Whose rules the numbers follow: the hosted API's formula or a self-hosted server's."""
+    name = get_profile(value).name  # an unknown name is refused here, with the known ones listed
+    if name not in PROFILE_NAMES:
+        raise LimitError(
+            f"the explorers offer the profiles {', '.join(PROFILE_NAMES)}; got {value!r}.")
+    return w.Dropdown(options=list(PROFILE_NAMES), value=name, description="profile",
+                      style=_DESCRIPTION)
+
+
+def _native_fps_dropdown(value: float) -> w.Dropdown:
+    """The file's frame rate, for a server profile where no video gives it (exact values only)."""
+    options = sorted({*NATIVE_FPS, float(value)})
+    return w.Dropdown(options=[(f"{v:g}", v) for v in options], value=float(value),
+                      description="native fps", style=_DESCRIPTION)
+
+
 def _labelled(label: str, control: w.DOMWidget) -> w.HBox:
     """``control`` with its label on the left, right-aligned in the labels' column.
 
@@ -291,6 +327,10 @@ class Explorer(w.VBox):
         style.value = render.explorer_style(self.model_id)
         self._title = title
         self._debouncer = _Debouncer(debounce, self._refresh_view)
+        if hasattr(self, "profile"):
+            # observed first, so the observers below see the controls it disables
+            self.profile.observe(self._on_profile, names="value")
+            self._on_profile()
         for control in controls:
             control.observe(self._on_change, names="value")
         self._refresh_numbers()
@@ -302,12 +342,41 @@ class Explorer(w.VBox):
         """The current controls, as the slow view's cache key."""
         raise NotImplementedError
 
-    def estimate(self) -> TokenBreakdown:  # pragma: no cover - abstract
-        """The token breakdown for the current controls."""
+    def estimate(self) -> TokenBreakdown | ServerTokenBreakdown:  # pragma: no cover - abstract
+        """The token breakdown for the current controls (a server's under a server profile)."""
         raise NotImplementedError
 
-    def _numbers_html(self, b: TokenBreakdown) -> str:  # pragma: no cover - abstract
+    def _numbers_html(self, b: Any) -> str:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _panels(self) -> tuple[str, str, str]:
+        """HTML of the numbers, the cost line and the breakdown for the current controls."""
+        b = self.estimate()
+        return (self._numbers_html(b), *self._breakdown_panels(b))
+
+    def _breakdown_panels(self, b: TokenBreakdown | ServerTokenBreakdown) -> tuple[str, str]:
+        """The cost line and the breakdown table of ``b``: the API's, or a self-hosted server's."""
+        if isinstance(b, ServerTokenBreakdown):
+            return render.self_hosted_cost_html(b), render.server_breakdown_html(b)
+        cost = estimate_cost(b, self.prices, output_tokens=self.output_tokens)
+        return render.cost_line_html(cost), render.breakdown_html(b)
+
+    # -- the profile dropdown, shared
+
+    def _profile_name(self) -> str:
+        return str(self.profile.value)
+
+    def _server_profile(self) -> bool:
+        return not get_profile(self._profile_name()).has_media_resolution
+
+    def _media_resolution(self) -> str:
+        """The toggle's value, or "default" under a server profile (it has no such knob)."""
+        return "default" if self._server_profile() else str(self.media_resolution.value)
+
+    def _on_profile(self, _change: Any = None) -> None:
+        """Disable the controls the chosen profile ignores (before the numbers are refreshed)."""
+        if hasattr(self, "media_resolution"):
+            self.media_resolution.disabled = self._server_profile()
 
     def _make_view(self, key: Any, cancel: threading.Event, apply: Apply) -> tuple[Any, str]:  # pragma: no cover
         """The slow view for ``key``: (payload, HTML). May paint steps on the way with ``apply``."""
@@ -347,13 +416,11 @@ class Explorer(w.VBox):
 
     def _refresh_numbers(self) -> None:
         try:
-            b = self.estimate()
+            panels = self._panels()
         except MimoError as exc:
             self.numbers.value, self.cost.value, self.breakdown.value = "", "", render.error_html(exc)
             return
-        self.numbers.value = self._numbers_html(b)
-        self.cost.value = render.cost_line_html(estimate_cost(b, self.prices, output_tokens=self.output_tokens))
-        self.breakdown.value = render.breakdown_html(b)
+        self.numbers.value, self.cost.value, self.breakdown.value = panels
 
     # -- the slow view: cached, made in place or in a worker thread
 
@@ -458,6 +525,7 @@ class FrameExplorer(Explorer):
     Args:
         video: an opened :class:`mimo_nb.video.Video` (anything with ``estimate`` and ``sample``).
         fps, media_resolution, size: starting values of the controls (fps on the API's 0.1 grid).
+        profile: whose sampling rules (:mod:`mimo_nb.profiles`); a dropdown in the widget.
         prices: for the cost line (the shipped, cited CNY prices when None).
         output_tokens: answer length to include in the cost (0: prompt only).
         debounce: seconds the slider must rest before decoding; 0 decodes on every change.
@@ -486,6 +554,7 @@ class FrameExplorer(Explorer):
         fps: float = FPS_DEFAULT,
         media_resolution: str = "default",
         size: str = "model",
+        profile: str = DEFAULT_PROFILE,
         prices: Prices | None = None,
         output_tokens: int = 0,
         debounce: float = 0.15,
@@ -503,11 +572,13 @@ class FrameExplorer(Explorer):
         self.fps = _fps_slider(fps)
         self.media_resolution = _toggle(list(MEDIA_RESOLUTIONS), media_resolution)
         self.size = _toggle([("model view", "model"), ("native size", "native")], size)
+        self.profile = _profile_dropdown(profile)
         self.progress = w.IntProgress(value=0, min=0, max=1, description="decoding", style=_DESCRIPTION,
                                       layout=w.Layout(visibility="hidden"))
-        rows = [self.fps, _labelled("media_resolution", self.media_resolution),
+        rows = [self.fps, _labelled("media_resolution", self.media_resolution), self.profile,
                 _labelled("show frames at", self.size), self.progress]
-        self._build(str(getattr(video, "name", "") or "video"), [self.fps, self.media_resolution, self.size], rows,
+        self._build(str(getattr(video, "name", "") or "video"),
+                    [self.fps, self.media_resolution, self.size, self.profile], rows,
                     prices=prices, output_tokens=output_tokens, debounce=debounce, cache_size=cache_size)
 
     @property
@@ -515,43 +586,57 @@ class FrameExplorer(Explorer):
         """How many times frames were decoded (the cache saves the rest)."""
         return self.views_made
 
-    def key(self) -> tuple[float, str, str]:
-        """The current controls: (fps, media_resolution, size)."""
-        return (float(self.fps.value), self.media_resolution.value, self.size.value)
+    def key(self) -> tuple[float, str, str, str]:
+        """The current controls: (fps, media_resolution, size, profile).
 
-    def estimate(self) -> TokenBreakdown:
-        """The token breakdown for the current controls."""
-        return self.video.estimate(float(self.fps.value), self.media_resolution.value)
+        Under a server profile media_resolution is "default" (the server has no such knob).
+        """
+        return (float(self.fps.value), self._media_resolution(), self.size.value,
+                self._profile_name())
+
+    def estimate(self) -> TokenBreakdown | ServerTokenBreakdown:
+        """The breakdown for the controls: ``video.estimate(fps, media_resolution, profile=)``."""
+        fps, media_resolution, _, profile = self.key()
+        return self.video.estimate(fps, media_resolution, **self._rules(profile))
+
+    @staticmethod
+    def _rules(profile: str) -> dict[str, str]:
+        """``profile=`` for the video's methods; none for the API's (so any object with the
+        methods' older signature still works)."""
+        return {} if profile == DEFAULT_PROFILE else {"profile": profile}
 
     def frames(self) -> Any:
         """The decoded :class:`~mimo_nb.video.Frames` for the current controls (cached)."""
         self.wait()
         return self._entry(self.key())[0]
 
-    def _numbers_html(self, b: TokenBreakdown) -> str:
+    def _numbers_html(self, b: TokenBreakdown | ServerTokenBreakdown) -> str:
         return render.sampled_frames_html(b)
 
     def _settings(self) -> str:
-        fps, media_resolution, size = self.key()
-        return f"fps={fps:g}, media_resolution={media_resolution}, frames shown at {size} size"
+        fps, media_resolution, size, profile = self.key()
+        return (f"fps={fps:g}, media_resolution={media_resolution}, frames shown at {size} size"
+                + ("" if profile == DEFAULT_PROFILE else f", profile={profile}"))
 
     def _grid(self, frames: Any) -> str:
         return str(frames.to_html(columns=self.columns, max_frames=self.max_frames))
 
-    def _make_view(self, key: tuple[float, str, str], cancel: threading.Event, apply: Apply) -> tuple[Any, str]:
+    def _make_view(self, key: tuple[float, str, str, str], cancel: threading.Event,
+                   apply: Apply) -> tuple[Any, str]:
         try:
             frames = self._load_frames(key, cancel, apply)
         finally:
             apply(self._hide_progress)
         return frames, self._grid(frames)
 
-    def _load_frames(self, key: tuple[float, str, str], cancel: threading.Event, apply: Apply) -> Any:
+    def _load_frames(self, key: tuple[float, str, str, str], cancel: threading.Event,
+                     apply: Apply) -> Any:
         """Decode one setting's frames: a keyframe preview first for long files, then the exact frames.
 
         UI updates (progress, preview, partial grids) go through ``apply``, which runs them on
         the notebook's event loop when this runs in the worker thread.
         """
-        fps, media_resolution, size = key
+        fps, media_resolution, size, profile = key
         progressive = hasattr(self.video, "iter_sample") and getattr(self.video, "native_frame_count", 0) >= self.preview_after
         started = last_paint = time.monotonic()
         shown: Any = None
@@ -570,9 +655,9 @@ class FrameExplorer(Explorer):
                 grid = self._grid(shown)
                 apply(lambda: self._paint(key, grid, f"{arrived} exact frames so far…"))
 
-        options: dict[str, Any] = {"progress": progress}
+        options: dict[str, Any] = {"progress": progress, **self._rules(profile)}
         if progressive:
-            shown = self.video.preview(fps, media_resolution, size=size)
+            shown = self.video.preview(fps, media_resolution, size=size, **self._rules(profile))
             grid = self._grid(shown)
             apply(lambda: self._paint(key, grid, "preview (keyframes); exact frames on the way…"))
             options.update(cancel=cancel, on_frame=on_frame)
@@ -607,10 +692,71 @@ def frame_size_presets() -> dict[str, tuple[int, int]]:
 CUSTOM = "custom (width x height)"
 
 
-class TokenCostExplorer(Explorer):
+class _ClipExplorer(Explorer):
+    """An explorer over a clip described by its controls (no video): duration, frame size,
+    sound, profile and the file's frame rate.
+
+    Shared by :class:`TokenCostExplorer` and :class:`BudgetExplorer`.
+    """
+
+    def _clip_controls(self, duration: float, preset: str, mute: bool, profile: str,
+                       native_fps: float) -> None:
+        self.presets = frame_size_presets()
+        self.duration = DurationSlider(duration, description="duration", style=_DESCRIPTION,
+                                       continuous_update=True, layout=w.Layout(width="100%"))
+        self.preset = w.Dropdown(options=[*self.presets, CUSTOM], value=preset,
+                                 description="frame size", style=_DESCRIPTION)
+        width, height = self.presets.get(preset, RESOLUTION_PRESETS["1080p"])
+        box = {"min": 1, "max": 16384, "disabled": preset != CUSTOM,
+               "layout": w.Layout(width="150px"), "style": {"description_width": "45px"}}
+        self.width = SizeBox(value=width, description="width", **box)
+        self.height = SizeBox(value=height, description="height", **box)
+        self.sizes = w.HBox([self.width, self.height],
+                            layout=w.Layout(margin=f"0 0 0 {LABEL_WIDTH}"))
+        self.mute = w.Checkbox(value=mute, description="mute (no audio track)", style=_DESCRIPTION,
+                               layout=w.Layout(width="auto"))
+        self.profile = _profile_dropdown(profile)
+        self.native_fps = _native_fps_dropdown(native_fps)
+        self.preset.observe(self._on_preset, names="value")
+
+    def frame_size(self) -> tuple[int, int]:
+        """(width, height) of the current preset or custom size."""
+        return int(self.width.value), int(self.height.value)
+
+    def _native(self) -> float | None:
+        """The file's frame rate a server profile counts from; None for the API (it does not)."""
+        return float(self.native_fps.value) if self._server_profile() else None
+
+    def _on_profile(self, _change: Any = None) -> None:
+        super()._on_profile(_change)
+        self.native_fps.disabled = not self._server_profile()
+
+    def _on_preset(self, change: Any) -> None:
+        custom = change["new"] == CUSTOM
+        self.width.disabled = self.height.disabled = not custom
+        if not custom:
+            width, height = self.presets[change["new"]]
+            with self.hold_trait_notifications():
+                self.width.value, self.height.value = width, height
+        self._on_change()
+
+    def _profile_settings(self) -> str:
+        """``, profile=..., native fps ...`` under a server profile; nothing for the API."""
+        native = self._native()
+        return "" if native is None else f", profile={self._profile_name()}, native fps {native:g}"
+
+    def _clip_settings(self) -> str:
+        width, height = self.frame_size()
+        return (f"{_duration_label(float(self.duration.value))}, {width}x{height}"
+                f"{', muted' if self.mute.value else ''}{self._profile_settings()}")
+
+
+class TokenCostExplorer(_ClipExplorer):
     """Teach the formula: duration, fps, frame size, default/max and mute against tokens and cost.
 
     The duration slider stops at round values (:data:`DURATIONS`, plus the one you start with).
+    ``profile`` shows a self-hosted server's tokens instead (:mod:`mimo_nb.profiles`), counted
+    from the ``native fps`` control (the file's frame rate; its frame count follows the duration).
 
     >>> explorer = TokenCostExplorer(debounce=0)
     >>> explorer.preset.value = "4K landscape"; explorer.media_resolution.value = "max"
@@ -626,82 +772,162 @@ class TokenCostExplorer(Explorer):
         preset: str = "1080p landscape",
         media_resolution: str = "default",
         mute: bool = False,
+        profile: str = DEFAULT_PROFILE,
+        native_fps: float = 30.0,
         prices: Prices | None = None,
         output_tokens: int = 0,
         debounce: float = 0.2,
         cache_size: int = 32,
     ) -> None:
-        self.presets = frame_size_presets()
-        self.duration = DurationSlider(duration, description="duration", style=_DESCRIPTION,
-                                       continuous_update=True, layout=w.Layout(width="100%"))
+        self._clip_controls(duration, preset, mute, profile, native_fps)
         self.fps = _fps_slider(fps)
-        self.preset = w.Dropdown(options=[*self.presets, CUSTOM], value=preset, description="frame size",
-                                 style=_DESCRIPTION)
-        width, height = self.presets.get(preset, RESOLUTION_PRESETS["1080p"])
-        box = {"min": 1, "max": 16384, "disabled": preset != CUSTOM, "layout": w.Layout(width="150px"),
-               "style": {"description_width": "45px"}}
-        self.width = SizeBox(value=width, description="width", **box)
-        self.height = SizeBox(value=height, description="height", **box)
         self.media_resolution = _toggle(list(MEDIA_RESOLUTIONS), media_resolution)
-        self.mute = w.Checkbox(value=mute, description="mute (no audio track)", style=_DESCRIPTION,
-                               layout=w.Layout(width="auto"))
-        self.preset.observe(self._on_preset, names="value")
-        sizes = w.HBox([self.width, self.height], layout=w.Layout(margin=f"0 0 0 {LABEL_WIDTH}"))
-        self._build("", [self.duration, self.fps, self.width, self.height, self.media_resolution, self.mute],
-                    [self.duration, self.fps, self.preset, sizes, _labelled("media_resolution", self.media_resolution),
-                     self.mute],
-                    prices=prices, output_tokens=output_tokens, debounce=debounce, cache_size=cache_size)
+        controls = [self.duration, self.fps, self.width, self.height, self.media_resolution,
+                    self.mute, self.profile, self.native_fps]
+        rows = [self.duration, self.fps, self.preset, self.sizes,
+                _labelled("media_resolution", self.media_resolution), self.mute, self.profile,
+                self.native_fps]
+        self._build("", controls, rows, prices=prices, output_tokens=output_tokens,
+                    debounce=debounce, cache_size=cache_size)
 
     @property
     def plots_drawn(self) -> int:
         """How many plots were drawn (the cache saves the rest)."""
         return self.views_made
 
-    def frame_size(self) -> tuple[int, int]:
-        """(width, height) of the current preset or custom size."""
-        return int(self.width.value), int(self.height.value)
-
-    def key(self) -> tuple[float, int, int, bool, float]:
-        """What the plot depends on: (duration, width, height, mute, fps)."""
+    def key(self) -> tuple[float, int, int, bool, float, str, float | None]:
+        """What the plot depends on: (duration, width, height, mute, fps, profile, native fps
+        or None)."""
         width, height = self.frame_size()
-        return (float(self.duration.value), width, height, bool(self.mute.value), float(self.fps.value))
+        return (float(self.duration.value), width, height, bool(self.mute.value),
+                float(self.fps.value), self._profile_name(), self._native())
 
-    def estimate(self) -> TokenBreakdown:
-        """The token breakdown for the current controls."""
+    def estimate(self) -> TokenBreakdown | ServerTokenBreakdown:
+        """The breakdown for the controls (:func:`~mimo_nb.profiles.explain_profile_tokens`)."""
         width, height = self.frame_size()
-        return explain_video_tokens(float(self.duration.value), width, height, float(self.fps.value),
-                                    self.media_resolution.value, mute=bool(self.mute.value))
+        return explain_profile_tokens(float(self.duration.value), width, height,
+                                      float(self.fps.value), self._media_resolution(),
+                                      mute=bool(self.mute.value), profile=self._profile_name(),
+                                      native_fps=self._native())
 
-    def _on_preset(self, change: Any) -> None:
-        custom = change["new"] == CUSTOM
-        self.width.disabled = self.height.disabled = not custom
-        if not custom:
-            width, height = self.presets[change["new"]]
-            with self.hold_trait_notifications():
-                self.width.value, self.height.value = width, height
-        self._on_change()
-
-    def _numbers_html(self, b: TokenBreakdown) -> str:
+    def _numbers_html(self, b: TokenBreakdown | ServerTokenBreakdown) -> str:
+        if isinstance(b, ServerTokenBreakdown):
+            return render.server_total_html(b)
         return render.token_total_html(b)
 
     def _settings(self) -> str:
         width, height = self.frame_size()
-        return (f"{_duration_label(float(self.duration.value))}, fps={float(self.fps.value):g}, {width}x{height}, "
-                f"media_resolution={self.media_resolution.value}{', muted' if self.mute.value else ''}")
+        return (f"{_duration_label(float(self.duration.value))}, fps={float(self.fps.value):g}, "
+                f"{width}x{height}, media_resolution={self._media_resolution()}"
+                f"{', muted' if self.mute.value else ''}{self._profile_settings()}")
 
     def _arrange(self, panel: w.VBox, breakdown: w.HTML, view: w.VBox) -> list[w.DOMWidget]:
         """Controls beside the breakdown, the plot under both at full width (its legend is wide)."""
         return [w.HBox([panel, breakdown]), view]
 
-    def _make_view(self, key: tuple[float, int, int, bool, float], cancel: threading.Event, apply: Apply) -> tuple[Any, str]:
+    def _make_view(self, key: tuple[float, int, int, bool, float, str, float | None],
+                   cancel: threading.Event, apply: Apply) -> tuple[Any, str]:
         from matplotlib.figure import (
             Figure,  # not pyplot: the explorer's figure never shows on its own
         )
 
-        duration, width, height, mute, fps = key
+        duration, width, height, mute, fps, profile, native_fps = key
         fig = Figure(figsize=(10.0, 4.0), layout="constrained")
-        plot_tokens_vs_fps(duration, width, height, mute=mute, current=fps, ax=fig.add_subplot())
+        plot_tokens_vs_fps(duration, width, height, mute=mute, current=fps, ax=fig.add_subplot(),
+                           profile=profile, native_fps=native_fps)
         return None, render.figure_html(fig, dpi=80, alt="tokens against fps")
+
+
+# ---- BudgetExplorer -------------------------------------------------------------------------
+
+
+class BudgetExplorer(_ClipExplorer):
+    """The formula run backwards: a clip and a ``max_tokens`` budget, and the setting to send.
+
+    Shows :func:`~mimo_nb.budget.plan_budget`'s best setting (its rule stated), that setting's
+    breakdown and cost, and the frontier (frames against pixels per frame) of every setting on
+    the API's grid that fits. ``profile`` plans for a self-hosted server instead (its counted
+    tokens; no prices apply).
+
+    >>> explorer = BudgetExplorer(duration=60, max_tokens=20_000, debounce=0)
+    >>> explorer.plan().best.fps, explorer.plan().best.media_resolution
+    (2.3, 'default')
+    """
+
+    def __init__(
+        self,
+        *,
+        duration: float = 60.0,
+        preset: str = "1080p landscape",
+        mute: bool = False,
+        max_tokens: int = 20_000,
+        profile: str = DEFAULT_PROFILE,
+        native_fps: float = 30.0,
+        prices: Prices | None = None,
+        output_tokens: int = 0,
+        debounce: float = 0.2,
+        cache_size: int = 32,
+    ) -> None:
+        self._clip_controls(duration, preset, mute, profile, native_fps)
+        self.max_tokens = SizeBox(value=max_tokens, min=0, max=10**9, step=1000,
+                                  description="max_tokens", style=_DESCRIPTION,
+                                  layout=w.Layout(width="300px"))
+        controls = [self.duration, self.width, self.height, self.mute, self.profile,
+                    self.native_fps, self.max_tokens]
+        rows = [self.duration, self.preset, self.sizes, self.mute, self.profile, self.native_fps,
+                self.max_tokens]
+        self._build("", controls, rows, prices=prices, output_tokens=output_tokens,
+                    debounce=debounce, cache_size=cache_size)
+
+    def key(self) -> tuple[float, int, int, bool, str, float | None, int]:
+        """What the plan depends on: (duration, width, height, mute, profile, native fps or
+        None, max_tokens)."""
+        width, height = self.frame_size()
+        return (float(self.duration.value), width, height, bool(self.mute.value),
+                self._profile_name(), self._native(), int(self.max_tokens.value))
+
+    def plan(self) -> BudgetPlan:
+        """:func:`~mimo_nb.budget.plan_budget` for the controls (costs at the API's prices)."""
+        return self._plan_for(self.key())
+
+    def _plan_for(self, key: tuple[float, int, int, bool, str, float | None, int]) -> BudgetPlan:
+        duration, width, height, mute, profile, native_fps, max_tokens = key
+        self_hosted = native_fps is not None  # a server's tokens have no price
+        return plan_budget(duration=duration, width=width, height=height, mute=mute,
+                           profile=profile, max_tokens=max_tokens, native_fps=native_fps,
+                           prices=None if self_hosted else self.prices,
+                           output_tokens=self.output_tokens)
+
+    def estimate(self) -> TokenBreakdown | ServerTokenBreakdown:
+        """The breakdown of the plan's best setting (a :class:`LimitError` when nothing fits)."""
+        return self._best_breakdown(self.plan())
+
+    def _best_breakdown(self, plan: BudgetPlan) -> TokenBreakdown | ServerTokenBreakdown:
+        if plan.best is None:
+            raise LimitError(
+                f"no setting fits {plan.budget_text}; raise max_tokens or shorten the clip.")
+        duration, width, height, mute, profile, native_fps, _ = self.key()
+        return explain_profile_tokens(duration, width, height, plan.best.fps,
+                                      plan.best.media_resolution or "default", mute=mute,
+                                      profile=profile, native_fps=native_fps)
+
+    def _panels(self) -> tuple[str, str, str]:
+        plan = self.plan()
+        if plan.best is None:
+            return render.budget_best_html(plan), "", ""
+        return (render.budget_best_html(plan), *self._breakdown_panels(self._best_breakdown(plan)))
+
+    def _settings(self) -> str:
+        return f"{self._clip_settings()}, max_tokens={int(self.max_tokens.value):,}"
+
+    def _arrange(self, panel: w.VBox, breakdown: w.HTML, view: w.VBox) -> list[w.DOMWidget]:
+        """Controls beside the best setting's breakdown, the frontier under both at full width."""
+        return [w.HBox([panel, breakdown]), view]
+
+    def _make_view(self, key: tuple[float, int, int, bool, str, float | None, int],
+                   cancel: threading.Event, apply: Apply) -> tuple[Any, str]:
+        plan = self._plan_for(key)
+        return plan, render.budget_html(plan)
 
 
 # ---- Streaming ------------------------------------------------------------------------------

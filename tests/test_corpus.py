@@ -21,6 +21,7 @@ import mimo_nb as mn
 from conftest import IN_CI
 from mimo_nb._pacing import Pacer, minimum_wall_time
 from mimo_nb.corpus import FPS_GRID, SaveContactSheet, _Table, size_class
+from mimo_nb.response import spec_example_json
 from mimo_nb.samples import generate_clip
 from mimo_nb.testing import MockMimoServer, Quota, request_token_charge
 
@@ -155,6 +156,49 @@ def test_dask_local_cluster_gives_the_same_table(corpus: mn.Corpus, folder: Path
     assert sheets == sorted(str(folder / "sheets-dask" / f"{Path(n).stem}.png") for n in CLIPS)
 
 
+def _die_on_files_named_crash() -> None:
+    """A worker initializer: this worker's "decoder" kills the process on files named crash*."""
+    import mimo_nb.corpus as corpus_module
+
+    probe = corpus_module.probe_row
+
+    def crashing_probe(source: str, timeout: float = 60.0) -> dict:  # type: ignore[type-arg]
+        if Path(source).name.startswith("crash"):
+            os._exit(1)  # as a segfault in a decoder would: no exception, the process is gone
+        return probe(source, timeout)
+
+    corpus_module.probe_row = crashing_probe
+
+
+def test_a_file_that_kills_its_worker_is_one_row(folder: Path, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    for name in ("a.mp4", "b.mov", "c.avi", "h.mp4"):
+        (tmp_path / name).write_bytes((folder / name).read_bytes())
+    (tmp_path / "crash-c.avi").write_bytes((folder / "c.avi").read_bytes())
+    pools: list[ProcessPoolExecutor] = []
+
+    def crashing_pool() -> ProcessPoolExecutor:  # the session pool, as default_executor keeps it
+        if not pools or getattr(pools[-1], "_broken", False):
+            pools.append(ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_die_on_files_named_crash))
+        return pools[-1]
+
+    monkeypatch.setattr(mn.corpus, "default_executor", crashing_pool)
+    try:
+        table = mn.Corpus.scan(tmp_path, progress=False, chunk_size=2).to_pandas().set_index("name")
+    finally:
+        for pool in pools:
+            pool.shutdown(cancel_futures=True)
+    assert table.loc["crash-c.avi", "error_type"] == "BrokenProcessPool"
+    assert table.loc["crash-c.avi", "error_reason"] == "worker"
+    good = table.drop(index="crash-c.avi")
+    assert good["error_type"].isna().all() and good["duration"].tolist() == [1.0, 2.0, 1.5, 2.5]
+    assert len(pools) >= 2  # the pool broke, and the scan went on on a fresh one
+
+
 def test_summary_counts_and_escapes_names(corpus: mn.Corpus, folder: Path, tmp_path: Path) -> None:
     summary = corpus.summary()
     assert (summary.count, summary.probed, summary.failed) == (len(CLIPS) + len(BROKEN), len(CLIPS), len(BROKEN))
@@ -170,6 +214,20 @@ def test_summary_counts_and_escapes_names(corpus: mn.Corpus, folder: Path, tmp_p
     evil = mn.Corpus.scan(tmp_path, executor=ThreadPoolExecutor(1), progress=False)
     page = evil._repr_html_()
     assert "<script>" not in page and "<img src=x" not in page and "&lt;img src=x" in page
+
+
+def test_scan_probes_urls_and_says_how_each_file_travels(tmp_path: Path) -> None:
+    generate_clip(tmp_path / "hosted.mp4", duration=1.5, width=64, height=48, fps=10)
+    with MockMimoServer(api_key=KEY) as server:
+        server.files["/v/hosted.mp4"] = (tmp_path / "hosted.mp4").read_bytes()
+        url = f"{server.base_url.rsplit('/v1', 1)[0]}/v/hosted.mp4"
+        table = mn.Corpus.scan([url, tmp_path / "hosted.mp4"], executor=ThreadPoolExecutor(1),
+                               progress=False).to_pandas()
+    assert table["delivery"].tolist() == ["url", "base64"] and table["error_type"].isna().all()
+    assert table["duration"].tolist() == [1.5, 1.5] and table["name"][0] == "hosted.mp4"
+    limit = mn.corpus.BASE64_LIMIT_BYTES  # base64 grows a file by 4/3: 3/4 of the limit fits
+    assert mn.corpus._delivery(limit * 3 // 4, is_url=False) == "base64"
+    assert mn.corpus._delivery(limit * 3 // 4 + 3, is_url=False) == "fit"
 
 
 def test_size_classes() -> None:
@@ -381,6 +439,29 @@ def test_answers_join_the_scan_with_estimate_beside_actual(corpus: mn.Corpus) ->
     assert (answered["video_tokens"] == 1144).all()  # the stand-in answers the spec's example usage
     assert answered["est_video_tokens"].notna().all() and answered["cost"].gt(0).all()
     assert answers.spent == pytest.approx(answered["cost"].sum())
+
+
+def test_answers_html_escapes_model_text_and_file_names(tmp_path: Path) -> None:
+    generate_clip(tmp_path / "<b onclick=alert(3)>bold.mp4", duration=1, width=32, height=32, fps=5)
+    (tmp_path / "<i>broken.mp4").write_text("not a video")
+    corpus = mn.Corpus.scan(tmp_path, executor=ThreadPoolExecutor(1), progress=False)
+    response = spec_example_json()
+    response["choices"][0]["message"]["content"] = (
+        "A cat. <script>alert(1)</script><img src=x onerror=alert(2)>")
+    with MockMimoServer(api_key=KEY, response=response) as server:
+        answers = asyncio.run(_ask(corpus, server))
+    page = answers._repr_html_()
+    for unsafe in ("<script>", "<img src=x", "<b onclick", "<i>"):
+        assert unsafe not in page
+    assert "A cat. &lt;script&gt;alert(1)&lt;/script&gt;" in page  # shown as the text it is
+    assert "&lt;b onclick=alert(3)&gt;bold.mp4" in page and "&lt;i&gt;broken.mp4" in page
+    row = answers.to_pandas().set_index("status").loc["answered"]
+    cell = "<td style='text-align:right'>{:,}</td>"
+    assert cell.format(row["est_prompt_tokens"]) in page  # the estimate beside the actual
+    assert cell.format(row["prompt_tokens"]) in page
+    for shown in (corpus.summary(), corpus.forecast([1, 2]), corpus.max_fps(tokens=10**9)):
+        shown_html = shown._repr_html_()
+        assert "<b onclick" not in shown_html and "data:image/png;base64," in shown_html
 
 
 def test_max_cost_refuses_to_start_and_stops_before_crossing(corpus: mn.Corpus) -> None:

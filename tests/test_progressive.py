@@ -104,8 +104,8 @@ def test_explorer_cancels_a_setting_the_user_left(long_clip, monkeypatch):
             if explorer._loading and explorer._loading[2] and not explorer._loading[2].is_alive():
                 break
         await asyncio.sleep(0.1)  # let the last paint run on the loop
-        assert (5.0, "default", "model") not in explorer._cache
-        assert (1.0, "default", "model") in explorer._cache
+        assert (5.0, "default", "model", "mimo-api") not in explorer._cache
+        assert (1.0, "default", "model", "mimo-api") in explorer._cache
         return explorer.view.value
 
     grid = asyncio.run(move())

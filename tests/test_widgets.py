@@ -229,7 +229,9 @@ def test_cache_is_bounded(clip: Path) -> None:
     explorer = widgets.FrameExplorer(Video.open(clip), debounce=0, cache_size=2)
     for fps in (1.0, 3.0, 4.0):
         explorer.fps.value = fps
-    assert len(explorer._cache) == 2 and (2.0, "default", "model") not in explorer._cache
+    assert len(explorer._cache) == 2
+    assert (2.0, "default", "model", "mimo-api") not in explorer._cache
+    assert (4.0, "default", "model", "mimo-api") in explorer._cache
 
 
 def test_debounce_decodes_once_after_dragging(clip: Path) -> None:
