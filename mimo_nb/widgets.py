@@ -64,7 +64,6 @@ from .tokens import (
     FPS_MIN,
     MEDIA_RESOLUTIONS,
     TokenBreakdown,
-    explain_video_tokens,
 )
 
 __all__ = [

@@ -14,6 +14,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import pytest
+from test_widgets import from_browser, images, numbers
 
 from mimo_nb import render, widgets
 from mimo_nb.budget import plan_budget
@@ -23,8 +24,6 @@ from mimo_nb.profiles import PROFILE_NAMES, ServerTokenBreakdown, explain_profil
 from mimo_nb.samples import generate_clip
 from mimo_nb.tokens import explain_video_tokens
 from mimo_nb.video import Video
-
-from test_widgets import from_browser, images, numbers
 
 SERVERS = [p for p in PROFILE_NAMES if p != "mimo-api"]
 # (what a front end writes, what the control shows)
