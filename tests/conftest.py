@@ -1,24 +1,11 @@
-"""Shared test helpers: system requirements that skip locally and fail in CI."""
+"""Shared test fixtures: no key in the environment, and the vendor's page."""
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-
-
-def require_binary(name: str, why: str) -> str:
-    """Return the path of system program ``name``; skip without it, except in CI where it fails."""
-    path = shutil.which(name)
-    if path:
-        return path
-    message = f"{name} is not installed ({why}); .ci/run installs it with apt-get"
-    if IN_CI:
-        pytest.fail(message)
-    pytest.skip(message)
+from system_requirements import IN_CI
 
 
 @pytest.fixture(autouse=True)

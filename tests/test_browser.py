@@ -51,7 +51,7 @@ from typing import Any
 
 import pytest
 
-from conftest import IN_CI, require_binary
+from system_requirements import IN_CI, require_binary
 
 pytestmark = pytest.mark.browser
 
