@@ -221,10 +221,11 @@ def _delivery(size_bytes: int, is_url: bool) -> str:
     return "base64" if base64_length(size_bytes) <= BASE64_LIMIT_BYTES else "fit"
 
 
-def probe_row(source: str, timeout: float = 60.0) -> dict[str, Any]:
+def probe_row(source: str, timeout: float = 60.0, base: str | None = None) -> dict[str, Any]:
     """One scan row for ``source`` (a path or URL); a file that cannot be probed is a row with its error.
 
-    Never raises for a bad file: the error's type, reason and message go in the row.
+    Never raises for a bad file: the error's type, reason and message go in the row. A relative
+    path is read from ``base`` (the caller's folder: a worker's own may differ) and kept as given.
 
     >>> probe_row("clip.mp4")["duration"]
     2.0
@@ -236,7 +237,7 @@ def probe_row(source: str, timeout: float = 60.0) -> dict[str, Any]:
 
         if not source:
             raise LimitError("the manifest row has no path.")
-        video = Video.open(source, timeout=timeout)
+        video = Video.open(_from_base(source, base), timeout=timeout)
         info = video.probe_info
         size = video.size_bytes
         row.update(format=info.format, duration=info.duration, width=info.width, height=info.height,
@@ -252,8 +253,16 @@ def probe_row(source: str, timeout: float = 60.0) -> dict[str, Any]:
     return row
 
 
-def _probe_chunk(sources: list[str], timeout: float) -> list[dict[str, Any]]:
-    return [probe_row(s, timeout) for s in sources]
+def _probe_chunk(sources: list[str], timeout: float, base: str | None = None) -> list[dict[str, Any]]:
+    return [probe_row(s, timeout, base) for s in sources]
+
+
+def _from_base(source: str, base: str | None) -> str:
+    """``source`` read from the caller's folder ``base``: workers keep the folder they started in,
+    and a notebook's ``%cd`` moves only the caller."""
+    if base is None or not source or _is_url(source) or os.path.isabs(source):
+        return source
+    return os.path.join(base, source)
 
 
 # ---- Executors -------------------------------------------------------------------------------
@@ -373,12 +382,12 @@ def _load_callable(payload: Any) -> Callable[[Any], Any]:
     return payload  # type: ignore[no-any-return]
 
 
-def _map_one(payload: Any, path: str, index: int, name: str) -> MapResult:
+def _map_one(payload: Any, path: str, index: int, name: str, base: str | None = None) -> MapResult:
     """Run in the worker: open the video where the frames will be decoded, then ``fn(video)``."""
     from .video import Video
 
     try:
-        value = _load_callable(payload)(Video.open(path))
+        value = _load_callable(payload)(Video.open(_from_base(path, base)))
     except Exception as exc:  # noqa: BLE001  (one item's failure is its result)
         return MapResult(index, name, error_type=type(exc).__name__, error=str(exc))
     return MapResult(index, name, value=value)
@@ -421,12 +430,14 @@ class SaveContactSheet:
     fps: float = 1.0
     media_resolution: str = "default"
     columns: int = 6
+    # Where a relative ``folder`` is: the folder this was made in, not the worker's.
+    base: str = field(default_factory=os.getcwd, repr=False)
 
     def __call__(self, video: Video) -> str:
         frames = video.sample(self.fps, self.media_resolution)
         out = Path(self.folder) / f"{Path(video.name).stem}.png"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        frames.save_contact_sheet(out, columns=self.columns)
+        (Path(self.base) / out).parent.mkdir(parents=True, exist_ok=True)
+        frames.save_contact_sheet(Path(self.base) / out, columns=self.columns)
         return str(out)
 
 
@@ -626,7 +637,8 @@ class Corpus:
         payload = _shippable(fn, pool)  # checked now, not at the first next()
 
         def results() -> Iterator[MapResult]:
-            jobs = ((int(i), (payload, str(table.iloc[i]["path"]), int(i), str(table.iloc[i]["name"])))
+            base = os.getcwd()
+            jobs = ((int(i), (payload, str(table.iloc[i]["path"]), int(i), str(table.iloc[i]["name"]), base))
                     for i in positions)  # a URL is downloaded by the worker that needs it
             with contextlib.closing(_progress(len(positions), progress, "map", "video")) as bar:
                 for index, future in run_bounded(pool, _map_one, jobs, max_in_flight or 2 * workers):
@@ -697,7 +709,7 @@ def _probe_round(executor: Executor | None, chunks: list[tuple[int, list[str]]],
             rows[position] = _worker_failure(source, dying)
         else:
             try:
-                future = default_executor().submit(_probe_chunk, [source], timeout)
+                future = default_executor().submit(_probe_chunk, [source], timeout, os.getcwd())
                 rows[position] = future.result()[0]
             except Exception as exc:  # noqa: BLE001  (this item broke its worker: it alone fails)
                 crashes += isinstance(exc, BrokenExecutor)
@@ -706,7 +718,8 @@ def _probe_round(executor: Executor | None, chunks: list[tuple[int, list[str]]],
     again: list[tuple[int, list[str]]] = []
     pool, workers = _executor(executor)
     by_start = dict(chunks)
-    jobs = ((start, (chunk, timeout)) for start, chunk in chunks)
+    base = os.getcwd()
+    jobs = ((start, (chunk, timeout, base)) for start, chunk in chunks)
     for start, future in run_bounded(pool, _probe_chunk, jobs, max_in_flight=4 * workers):
         chunk = by_start[start]
         try:

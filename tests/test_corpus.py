@@ -566,3 +566,26 @@ def test_sigkill_and_resume_pays_each_answer_once(corpus: mn.Corpus, folder: Pat
         assert json.loads(rerun.stdout.strip().splitlines()[-1]) == {"replayed": half, "answered": items - half}
         assert len(server.requests) == items  # every answer paid for once
         assert len(mn.ResponseCache(cache)) == items
+
+
+def test_relative_paths_follow_the_callers_folder_not_the_workers(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shared pool's workers keep the folder they started in; a notebook's %cd moves only us.
+
+    Found by the doctests: after a chdir, every relative path failed with "No such video file".
+    """
+    monkeypatch.chdir(folder)
+    first = mn.Corpus.scan("sub", progress=False)  # starts (or reuses) the shared pool here
+    assert first.summary().probed == 3
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "clips").mkdir(parents=True)
+    generate_clip(elsewhere / "clips" / "x.mp4", duration=1, width=48, height=32, fps=10, preset="ultrafast")
+    monkeypatch.chdir(elsewhere)
+    second = mn.Corpus.scan(["clips/x.mp4"], progress=False)
+    table = second.to_pandas()
+    assert table["error"].isna().all(), table["error"].tolist()
+    assert table["path"].tolist() == ["clips/x.mp4"]  # kept as given
+    sheets = list(second.map(SaveContactSheet("sheets/"), progress=False))
+    assert [r.value for r in sheets] == ["sheets/x.png"]
+    assert (elsewhere / "sheets" / "x.png").stat().st_size > 0
