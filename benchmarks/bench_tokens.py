@@ -6,6 +6,7 @@ videos, at least 50x faster than a Python loop over the scalar estimate, with th
 setting for every video.
 Run: .venv/bin/python benchmarks/bench_tokens.py
 """
+
 from __future__ import annotations
 
 import time
@@ -71,13 +72,26 @@ def bench_planner() -> None:
     t0 = time.perf_counter()
     slow = [best_by_loop(*a) for a in args]
     t_loop = time.perf_counter() - t0
-    fast = [None if not table.fits[i] else (float(table.fps[i]), table.media_resolution[i], int(table.frames[i]),
-            int(table.width[i]), int(table.height[i]), int(table.tokens[i])) for i in range(len(table))]
+    fast = [
+        None
+        if not table.fits[i]
+        else (
+            float(table.fps[i]),
+            table.media_resolution[i],
+            int(table.frames[i]),
+            int(table.width[i]),
+            int(table.height[i]),
+            int(table.tokens[i]),
+        )
+        for i in range(len(table))
+    ]
     assert fast == slow, "planner and scalar loop disagree"
     ratio = t_loop / t_array
     settings = len(d) * 2 * len(FPS_GRID)
-    print(f"planner: {len(d):,} videos x {2 * len(FPS_GRID)} settings = {settings:,} estimates, max_tokens={MAX_TOKENS:,} "
-          f"({int(table.fits.sum()):,} videos fit; same best setting for every video: yes)")
+    print(
+        f"planner: {len(d):,} videos x {2 * len(FPS_GRID)} settings = {settings:,} estimates, max_tokens={MAX_TOKENS:,} "
+        f"({int(table.fits.sum()):,} videos fit; same best setting for every video: yes)"
+    )
     print(f"python loop over explain_video_tokens + rule: {t_loop:8.3f} s")
     print(f"plan_budget_many (best of 3):               {t_array:8.3f} s")
     print(f"planner is {ratio:,.0f}x faster (goal: >= 50x) -> {'MET' if ratio >= 50 else 'MISSED'}")
@@ -100,8 +114,12 @@ def main() -> None:
     assert fast.tolist() == slow, "array and scalar estimates differ"
     ratio = t_loop / t_array
     print(f"points: {n:,} (exact equality: yes)")
-    print(f"python loop over estimate_video_tokens:   {t_loop:8.3f} s  ({t_loop / n * 1e6:.2f} us/point)")
-    print(f"estimate_video_tokens_array (best of 5): {t_array:8.3f} s  ({t_array / n * 1e9:.1f} ns/point)")
+    print(
+        f"python loop over estimate_video_tokens:   {t_loop:8.3f} s  ({t_loop / n * 1e6:.2f} us/point)"
+    )
+    print(
+        f"estimate_video_tokens_array (best of 5): {t_array:8.3f} s  ({t_array / n * 1e9:.1f} ns/point)"
+    )
     print(f"array is {ratio:,.0f}x faster (goal: >= 100x) -> {'MET' if ratio >= 100 else 'MISSED'}")
     print()
     bench_planner()

@@ -22,6 +22,7 @@ minute. Requests are admitted in order (first come, first served).
 ...     pacer.settle(ticket, tokens=3_400)           # done; count the truth if it was larger
 >>> asyncio.run(one_request(Pacer(requests_per_minute=60, tokens_per_minute=100_000)))
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -54,10 +55,22 @@ class Pacer:
         clock: a monotonic clock (seconds); tests may pass their own.
     """
 
-    def __init__(self, requests_per_minute: int | None = None, tokens_per_minute: int | None = None, *,
-                 window: float = 60.0, margin: float = 0.0, clock: Callable[[], float] = time.monotonic) -> None:
-        for name, value in (("requests_per_minute", requests_per_minute), ("tokens_per_minute", tokens_per_minute)):
-            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+    def __init__(
+        self,
+        requests_per_minute: int | None = None,
+        tokens_per_minute: int | None = None,
+        *,
+        window: float = 60.0,
+        margin: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        for name, value in (
+            ("requests_per_minute", requests_per_minute),
+            ("tokens_per_minute", tokens_per_minute),
+        ):
+            if value is not None and (
+                not isinstance(value, int) or isinstance(value, bool) or value < 1
+            ):
                 raise LimitError(f"{name} must be a positive integer or None, got {value!r}.")
         if not window > 0:
             raise LimitError(f"window must be a positive number of seconds, got {window!r}.")
@@ -84,13 +97,16 @@ class Pacer:
             )
 
     def _fits(self, count: int, held: int, tokens: int) -> bool:
-        return ((self.requests_per_minute is None or count + 1 <= self.requests_per_minute)
-                and (self.tokens_per_minute is None or held + tokens <= self.tokens_per_minute))
+        return (self.requests_per_minute is None or count + 1 <= self.requests_per_minute) and (
+            self.tokens_per_minute is None or held + tokens <= self.tokens_per_minute
+        )
 
     def _wait_needed(self, tokens: int, now: float) -> float | None:
         """Seconds until a request of ``tokens`` fits (0: now; None: only a request in flight can make room)."""
         span = self.window + self.margin
-        self._log = [t for t in self._log if t.done > now - span]  # those whose window has ended leave
+        self._log = [
+            t for t in self._log if t.done > now - span
+        ]  # those whose window has ended leave
         count, held = len(self._log), sum(t.tokens for t in self._log)
         if self._fits(count, held, tokens):
             return 0.0
@@ -127,8 +143,13 @@ class Pacer:
         self._settled.set()
 
 
-def minimum_wall_time(charges: list[int], *, requests_per_minute: int | None, tokens_per_minute: int | None,
-                      window: float = 60.0) -> float:
+def minimum_wall_time(
+    charges: list[int],
+    *,
+    requests_per_minute: int | None,
+    tokens_per_minute: int | None,
+    window: float = 60.0,
+) -> float:
     """The least time (s) before the last of ``charges`` may be sent under the quotas, in order.
 
     Requests are packed in order into windows; a request that does not fit beside the ones

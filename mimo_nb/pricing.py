@@ -50,13 +50,17 @@ class Prices:
         for name in ("input", "cached_input", "output"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
-                raise LimitError(f"Prices.{name} must be a non-negative number per million tokens, got {value!r}.")
+                raise LimitError(
+                    f"Prices.{name} must be a non-negative number per million tokens, got {value!r}."
+                )
 
     @property
     def citation(self) -> str:
         """One line saying what these prices are and where they come from."""
         when = f", as of {self.as_of}" if self.as_of else ""
-        return f"{self.model or 'custom'} prices in {self.currency} per 1M tokens{when}: {self.source}"
+        return (
+            f"{self.model or 'custom'} prices in {self.currency} per 1M tokens{when}: {self.source}"
+        )
 
     def _repr_html_(self) -> str:
         from .render import prices_html
@@ -126,6 +130,7 @@ def cost_from_usage(usage: Any, prices: Prices) -> Cost:
     Cached prompt tokens are billed at the cached rate and the rest of the prompt at the input
     rate; completion tokens (reasoning included) at the output rate.
     """
+
     def get(obj: Any, name: str, default: Any = 0) -> Any:
         if obj is None:
             return default
@@ -134,7 +139,11 @@ def cost_from_usage(usage: Any, prices: Prices) -> Cost:
 
     prompt = int(get(usage, "prompt_tokens"))
     details = get(usage, "prompt_tokens_details", None)
-    cached = int(get(details, "cached_tokens")) if details is not None else int(get(usage, "cached_tokens"))
+    cached = (
+        int(get(details, "cached_tokens"))
+        if details is not None
+        else int(get(usage, "cached_tokens"))
+    )
     return Cost(prompt - cached, cached, int(get(usage, "completion_tokens")), prices)
 
 
@@ -154,7 +163,9 @@ def estimate_cost(
     """
     total = int(getattr(prompt_tokens, "total", prompt_tokens))
     if cached_tokens > total:
-        raise LimitError(f"cached_tokens ({cached_tokens}) cannot exceed the prompt's {total} tokens.")
+        raise LimitError(
+            f"cached_tokens ({cached_tokens}) cannot exceed the prompt's {total} tokens."
+        )
     return Cost(total - cached_tokens, cached_tokens, int(output_tokens), prices)
 
 
@@ -188,7 +199,9 @@ class ContextCheck:
     needed: int = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "needed", sum(self.video_tokens) + self.text_tokens + self.output_tokens)
+        object.__setattr__(
+            self, "needed", sum(self.video_tokens) + self.text_tokens + self.output_tokens
+        )
 
     @property
     def fits(self) -> bool | None:
@@ -201,8 +214,10 @@ class ContextCheck:
 
     def __str__(self) -> str:
         if self.limit is None:
-            return (f"{self.needed:,} tokens needed; context length of {self.model!r} unknown "
-                    "(pass context_lengths={model: tokens} to check)")
+            return (
+                f"{self.needed:,} tokens needed; context length of {self.model!r} unknown "
+                "(pass context_lengths={model: tokens} to check)"
+            )
         verdict = "fits" if self.fits else f"over by {self.over_by:,}"
         return f"{self.needed:,} of {self.limit:,} tokens ({verdict})"
 

@@ -107,7 +107,12 @@ def qwen_smart_nframes(
     function, which ``mimo_v2.py`` imports).
     """
     low = math.ceil(min_frames / 2) * 2
-    high = math.floor((max_frames if max_frames is not None else min(default_max_frames, total_frames)) / 2) * 2
+    high = (
+        math.floor(
+            (max_frames if max_frames is not None else min(default_max_frames, total_frames)) / 2
+        )
+        * 2
+    )
     wanted = total_frames / native_fps * fps
     frames = math.floor(min(min(max(wanted, low), high), total_frames) / 2) * 2
     if not 2 <= frames <= total_frames:
@@ -168,7 +173,9 @@ def _check_aspect(height: int, width: int, profile: str) -> None:
         )
 
 
-def qwen25_smart_resize(height: int, width: int, factor: int, min_pixels: float, max_pixels: float) -> tuple[int, int]:
+def qwen25_smart_resize(
+    height: int, width: int, factor: int, min_pixels: float, max_pixels: float
+) -> tuple[int, int]:
     """Qwen2.5-VL's ``smart_resize``; returns ``(height, width)``, both multiples of ``factor``.
 
     Sides round to multiples of ``factor`` (at least one), then scale by
@@ -190,7 +197,9 @@ def qwen25_smart_resize(height: int, width: int, factor: int, min_pixels: float,
     return int(h_bar), int(w_bar)
 
 
-def sglang_smart_resize(height: int, width: int, factor: int, min_pixels: int, max_pixels: int) -> tuple[int, int]:
+def sglang_smart_resize(
+    height: int, width: int, factor: int, min_pixels: int, max_pixels: int
+) -> tuple[int, int]:
     """SGLang MiMo-V2's ``MiMoProcessor.smart_resize``; returns ``(height, width)``.
 
     Unlike Qwen2.5-VL's, a side under ``factor`` first scales the frame up (``int(round(...))``)
@@ -223,7 +232,9 @@ def _check_sides(height: int, width: int, source_h: int, source_w: int, profile:
         )
 
 
-def qwen3vl_frame_count(total_frames: int, native_fps: float, fps: float, min_frames: int = 4, max_frames: int = 768) -> int:
+def qwen3vl_frame_count(
+    total_frames: int, native_fps: float, fps: float, min_frames: int = 4, max_frames: int = 768
+) -> int:
     """Qwen3-VL's sampled frame count: ``int(total / native_fps * fps)`` within ``[min, max]`` and ``total``.
 
     Not forced even: an odd count is padded later by repeating the last frame. Source:
@@ -234,7 +245,14 @@ def qwen3vl_frame_count(total_frames: int, native_fps: float, fps: float, min_fr
 
 
 def qwen3vl_smart_resize(
-    num_frames: int, height: int, width: int, *, temporal_factor: int, factor: int, min_pixels: int, max_pixels: int
+    num_frames: int,
+    height: int,
+    width: int,
+    *,
+    temporal_factor: int,
+    factor: int,
+    min_pixels: int,
+    max_pixels: int,
 ) -> tuple[int, int]:
     """Qwen3-VL's video ``smart_resize``: the pixel bounds are for the whole clip (frames x h x w).
 
@@ -373,7 +391,9 @@ def _positive_number(name: str, value: Any) -> float:
     return float(value)
 
 
-def resolve_native(duration: float, native_fps: float | None, native_frame_count: int | None, profile: str) -> tuple[float, int]:
+def resolve_native(
+    duration: float, native_fps: float | None, native_frame_count: int | None, profile: str
+) -> tuple[float, int]:
     """The file's frame rate and frame count, filling one from the other with the duration.
 
     A server counts frames from these, not from the duration. Given only one, the other follows
@@ -388,8 +408,14 @@ def resolve_native(duration: float, native_fps: float | None, native_frame_count
     if native_fps is not None:
         native_fps = _positive_number("native_fps", native_fps)
     if native_frame_count is not None:
-        if isinstance(native_frame_count, bool) or not isinstance(native_frame_count, (int, np.integer)) or native_frame_count < 1:
-            raise LimitError(f"native_frame_count must be a whole number of frames >= 1, got {native_frame_count!r}.")
+        if (
+            isinstance(native_frame_count, bool)
+            or not isinstance(native_frame_count, (int, np.integer))
+            or native_frame_count < 1
+        ):
+            raise LimitError(
+                f"native_frame_count must be a whole number of frames >= 1, got {native_frame_count!r}."
+            )
         native_frame_count = int(native_frame_count)
     if native_frame_count is None:
         native_frame_count = max(1, round(duration * native_fps))  # type: ignore[operator]
@@ -430,17 +456,33 @@ class Profile:
         fps = validate_fps(fps)
         validate_media_resolution(media_resolution)
         duration = _positive_number("duration", duration)
-        width, height = int(_positive_number("width", width)), int(_positive_number("height", height))
+        width, height = (
+            int(_positive_number("width", width)),
+            int(_positive_number("height", height)),
+        )
         if self.needs_native:
             nfps, count = resolve_native(duration, native_fps, native_frame_count, self.name)
-            return self._plan(duration, width, height, fps, media_resolution, nfps, count, bool(mute))
+            return self._plan(
+                duration, width, height, fps, media_resolution, nfps, count, bool(mute)
+            )
         if native_frame_count is not None or native_fps is not None:
             nfps, count = resolve_native(duration, native_fps, native_frame_count, self.name)
-            return self._plan(duration, width, height, fps, media_resolution, nfps, count, bool(mute))
+            return self._plan(
+                duration, width, height, fps, media_resolution, nfps, count, bool(mute)
+            )
         return self._plan(duration, width, height, fps, media_resolution, None, None, bool(mute))
 
-    def _plan(self, duration: float, width: int, height: int, fps: float, media_resolution: str,
-              native_fps: float | None, native_frame_count: int | None, mute: bool) -> ProfilePlan:
+    def _plan(
+        self,
+        duration: float,
+        width: int,
+        height: int,
+        fps: float,
+        media_resolution: str,
+        native_fps: float | None,
+        native_frame_count: int | None,
+        mute: bool,
+    ) -> ProfilePlan:
         raise NotImplementedError
 
     def tokens_array(
@@ -468,7 +510,9 @@ class Profile:
         return profile_html(self)
 
 
-def _arrays(duration: npt.ArrayLike, width: npt.ArrayLike, height: npt.ArrayLike, fps: npt.ArrayLike) -> tuple[np.ndarray, ...]:
+def _arrays(
+    duration: npt.ArrayLike, width: npt.ArrayLike, height: npt.ArrayLike, fps: npt.ArrayLike
+) -> tuple[np.ndarray, ...]:
     d = np.asarray(duration, np.float64)
     w = np.asarray(width, np.int64)
     h = np.asarray(height, np.int64)
@@ -480,7 +524,9 @@ def _arrays(duration: npt.ArrayLike, width: npt.ArrayLike, height: npt.ArrayLike
     return d, w, h, f
 
 
-def _native_arrays(d: np.ndarray, native_fps: npt.ArrayLike | None, count: npt.ArrayLike | None, name: str) -> tuple[np.ndarray, np.ndarray]:
+def _native_arrays(
+    d: np.ndarray, native_fps: npt.ArrayLike | None, count: npt.ArrayLike | None, name: str
+) -> tuple[np.ndarray, np.ndarray]:
     """:func:`resolve_native` over arrays."""
     if native_fps is None and count is None:
         resolve_native(1.0, None, None, name)  # raises with the explanation
@@ -508,20 +554,56 @@ class ApiProfile(Profile):
     has_media_resolution: ClassVar[bool] = True
     needs_native: ClassVar[bool] = False
 
-    def _plan(self, duration: float, width: int, height: int, fps: float, media_resolution: str,
-              native_fps: float | None, native_frame_count: int | None, mute: bool) -> ProfilePlan:
+    def _plan(
+        self,
+        duration: float,
+        width: int,
+        height: int,
+        fps: float,
+        media_resolution: str,
+        native_fps: float | None,
+        native_frame_count: int | None,
+        mute: bool,
+    ) -> ProfilePlan:
         b = explain_video_tokens(duration, width, height, fps, media_resolution, mute)
-        indices = None if native_frame_count is None else sample_indices(native_frame_count, b.frames)
+        indices = (
+            None if native_frame_count is None else sample_indices(native_frame_count, b.frames)
+        )
         times = None if indices is None or native_fps is None else indices / native_fps
-        return ProfilePlan(self.name, b.frames, b.width, b.height, b.grids, b.tokens_per_grid, b.vision,
-                           b.special, indices, times, (), self.notes)
+        return ProfilePlan(
+            self.name,
+            b.frames,
+            b.width,
+            b.height,
+            b.grids,
+            b.tokens_per_grid,
+            b.vision,
+            b.special,
+            indices,
+            times,
+            (),
+            self.notes,
+        )
 
-    def tokens_array(self, duration: npt.ArrayLike, width: npt.ArrayLike, height: npt.ArrayLike, fps: npt.ArrayLike,
-                     media_resolution: npt.ArrayLike = "default", mute: npt.ArrayLike = False,
-                     native_fps: npt.ArrayLike | None = None, native_frame_count: npt.ArrayLike | None = None) -> dict[str, np.ndarray]:
+    def tokens_array(
+        self,
+        duration: npt.ArrayLike,
+        width: npt.ArrayLike,
+        height: npt.ArrayLike,
+        fps: npt.ArrayLike,
+        media_resolution: npt.ArrayLike = "default",
+        mute: npt.ArrayLike = False,
+        native_fps: npt.ArrayLike | None = None,
+        native_frame_count: npt.ArrayLike | None = None,
+    ) -> dict[str, np.ndarray]:
         out = explain_video_tokens_array(duration, width, height, fps, media_resolution, mute)
-        return {"frames": out["frames"], "width": out["width"], "height": out["height"], "vision": out["vision"],
-                "tokens": out["total"]}
+        return {
+            "frames": out["frames"],
+            "width": out["width"],
+            "height": out["height"],
+            "vision": out["vision"],
+            "tokens": out["total"],
+        }
 
 
 @dataclass(frozen=True)
@@ -544,45 +626,108 @@ class MiMoVLProfile(Profile):
     def _frame_max_pixels(self, frames: int) -> float:
         # fetch_video: the clip's total budget shared by its frames (x2: a pair shares a grid),
         # at most VIDEO_MAX_PIXELS per frame, never under 1.05 x the minimum
-        return max(min(self.max_pixels, self.total_pixels / frames * 2), int(self.min_pixels * 1.05))
+        return max(
+            min(self.max_pixels, self.total_pixels / frames * 2), int(self.min_pixels * 1.05)
+        )
 
-    def _plan(self, duration: float, width: int, height: int, fps: float, media_resolution: str,
-              native_fps: float | None, native_frame_count: int | None, mute: bool) -> ProfilePlan:
+    def _plan(
+        self,
+        duration: float,
+        width: int,
+        height: int,
+        fps: float,
+        media_resolution: str,
+        native_fps: float | None,
+        native_frame_count: int | None,
+        mute: bool,
+    ) -> ProfilePlan:
         assert native_fps is not None and native_frame_count is not None
-        frames = qwen_smart_nframes(native_frame_count, native_fps, fps, min_frames=self.min_frames,
-                                    max_frames=None, default_max_frames=self.max_frames)
+        frames = qwen_smart_nframes(
+            native_frame_count,
+            native_fps,
+            fps,
+            min_frames=self.min_frames,
+            max_frames=None,
+            default_max_frames=self.max_frames,
+        )
         indices = torch_linspace_round(0, native_frame_count - 1, frames)
-        h, w = qwen25_smart_resize(height, width, self.factor, self.min_pixels, self._frame_max_pixels(frames))
+        h, w = qwen25_smart_resize(
+            height, width, self.factor, self.min_pixels, self._frame_max_pixels(frames)
+        )
         _check_sides(h, w, height, width, self.name)
         per_grid = (h // self.factor) * (w // self.factor)
         grids = frames // TEMPORAL_PATCH
         # Qwen2.5-VL writes no timestamp text (time enters through MRoPE) and wraps the video in
         # one <|vision_start|> ... <|vision_end|> pair: 2 special tokens.
-        return ProfilePlan(self.name, frames, w, h, grids, per_grid, grids * per_grid, 2, indices,
-                           indices / native_fps, (), self.notes)
+        return ProfilePlan(
+            self.name,
+            frames,
+            w,
+            h,
+            grids,
+            per_grid,
+            grids * per_grid,
+            2,
+            indices,
+            indices / native_fps,
+            (),
+            self.notes,
+        )
 
-    def tokens_array(self, duration: npt.ArrayLike, width: npt.ArrayLike, height: npt.ArrayLike, fps: npt.ArrayLike,
-                     media_resolution: npt.ArrayLike = "default", mute: npt.ArrayLike = False,
-                     native_fps: npt.ArrayLike | None = None, native_frame_count: npt.ArrayLike | None = None) -> dict[str, np.ndarray]:
+    def tokens_array(
+        self,
+        duration: npt.ArrayLike,
+        width: npt.ArrayLike,
+        height: npt.ArrayLike,
+        fps: npt.ArrayLike,
+        media_resolution: npt.ArrayLike = "default",
+        mute: npt.ArrayLike = False,
+        native_fps: npt.ArrayLike | None = None,
+        native_frame_count: npt.ArrayLike | None = None,
+    ) -> dict[str, np.ndarray]:
         d, w0, h0, f = _arrays(duration, width, height, fps)
         nfps, total = _native_arrays(d, native_fps, native_frame_count, self.name)
         d, w0, h0, f, nfps, total = np.broadcast_arrays(d, w0, h0, f, nfps, total)
         high = np.floor(np.minimum(self.max_frames, total) / 2) * 2
         wanted = total / nfps * f
-        frames = (np.floor(np.minimum(np.minimum(np.maximum(wanted, math.ceil(self.min_frames / 2) * 2), high), total) / 2) * 2).astype(np.int64)
+        frames = (
+            np.floor(
+                np.minimum(
+                    np.minimum(np.maximum(wanted, math.ceil(self.min_frames / 2) * 2), high), total
+                )
+                / 2
+            )
+            * 2
+        ).astype(np.int64)
         bad = frames < 2
         safe = np.maximum(frames, 2)
-        max_px = np.maximum(np.minimum(self.max_pixels, self.total_pixels / safe * 2), int(self.min_pixels * 1.05))
+        max_px = np.maximum(
+            np.minimum(self.max_pixels, self.total_pixels / safe * 2), int(self.min_pixels * 1.05)
+        )
         bad |= np.maximum(h0, w0) / np.minimum(h0, w0) > MAX_ASPECT_RATIO
-        hb, wb = _qwen_resize_array(h0, w0, self.factor, self.min_pixels, max_px, at_least_factor=True)
+        hb, wb = _qwen_resize_array(
+            h0, w0, self.factor, self.min_pixels, max_px, at_least_factor=True
+        )
         bad |= (hb == 0) | (wb == 0)
         vision = (safe // 2) * (hb // self.factor) * (wb // self.factor)
-        return {"frames": frames, "width": wb, "height": hb, "vision": np.where(bad, -1, vision),
-                "tokens": np.where(bad, -1, vision + 2)}
+        return {
+            "frames": frames,
+            "width": wb,
+            "height": hb,
+            "vision": np.where(bad, -1, vision),
+            "tokens": np.where(bad, -1, vision + 2),
+        }
 
 
-def _qwen_resize_array(h: np.ndarray, w: np.ndarray, factor: int, min_pixels: Any, max_pixels: Any,
-                       *, at_least_factor: bool) -> tuple[np.ndarray, np.ndarray]:
+def _qwen_resize_array(
+    h: np.ndarray,
+    w: np.ndarray,
+    factor: int,
+    min_pixels: Any,
+    max_pixels: Any,
+    *,
+    at_least_factor: bool,
+) -> tuple[np.ndarray, np.ndarray]:
     """The shared body of the Qwen-style resizes over arrays; returns ``(height, width)``."""
     hb = _round_half_even(h / factor) * factor
     wb = _round_half_even(w / factor) * factor
@@ -627,14 +772,35 @@ class SGLangMiMoV2Profile(Profile):
     def factor(self) -> int:
         return self.patch_size * self.merge_size
 
-    def _plan(self, duration: float, width: int, height: int, fps: float, media_resolution: str,
-              native_fps: float | None, native_frame_count: int | None, mute: bool) -> ProfilePlan:
+    def _plan(
+        self,
+        duration: float,
+        width: int,
+        height: int,
+        fps: float,
+        media_resolution: str,
+        native_fps: float | None,
+        native_frame_count: int | None,
+        mute: bool,
+    ) -> ProfilePlan:
         assert native_fps is not None and native_frame_count is not None
-        count = qwen_smart_nframes(native_frame_count, native_fps, fps, min_frames=self.min_frames, max_frames=self.max_frames)
+        count = qwen_smart_nframes(
+            native_frame_count,
+            native_fps,
+            fps,
+            min_frames=self.min_frames,
+            max_frames=self.max_frames,
+        )
         unique = truncated_unique_linspace(native_frame_count, count)
         # smart_resize_video: the clip's total budget over the decoded (unique) frames, x2 per pair
         per_frame = self.total_max_pixels * TEMPORAL_PATCH // len(unique)
-        h, w = sglang_smart_resize(height, width, self.factor, self.min_pixels, max(self.min_pixels, min(per_frame, self.max_pixels)))
+        h, w = sglang_smart_resize(
+            height,
+            width,
+            self.factor,
+            self.min_pixels,
+            max(self.min_pixels, min(per_frame, self.max_pixels)),
+        )
         _check_sides(h, w, height, width, self.name)
         indices = pad_to_pairs(unique)
         # timestamps are float32 in the source (torch.float32 indices / native fps)
@@ -642,30 +808,61 @@ class SGLangMiMoV2Profile(Profile):
         grids = len(indices) // TEMPORAL_PATCH
         per_grid = (h // self.patch_size) * (w // self.patch_size) // self.merge_size**2
         texts = tuple(format_mm_ss(s) for s in seconds[::TEMPORAL_PATCH])
-        return ProfilePlan(self.name, len(indices), w, h, grids, per_grid, grids * per_grid, self._special(grids, mute),
-                           indices, seconds.astype(np.float64), texts, self.notes)
+        return ProfilePlan(
+            self.name,
+            len(indices),
+            w,
+            h,
+            grids,
+            per_grid,
+            grids * per_grid,
+            self._special(grids, mute),
+            indices,
+            seconds.astype(np.float64),
+            texts,
+            self.notes,
+        )
 
     @staticmethod
     def _special(grids: Any, mute: Any) -> Any:
         # <video_start> + per grid: MM:SS text, <vision_start>, tokens, <vision_end> + <video_end>;
         # with sound each grid also gets <audio_start> audio tokens <audio_end>
         # (video_audio_interleave_length 0: one grid per group, _build_video_audio_input_ids)
-        return np.where(mute, 2, 4) * grids + 2 if isinstance(grids, np.ndarray) else (2 if mute else 4) * grids + 2
+        return (
+            np.where(mute, 2, 4) * grids + 2
+            if isinstance(grids, np.ndarray)
+            else (2 if mute else 4) * grids + 2
+        )
 
-    def tokens_array(self, duration: npt.ArrayLike, width: npt.ArrayLike, height: npt.ArrayLike, fps: npt.ArrayLike,
-                     media_resolution: npt.ArrayLike = "default", mute: npt.ArrayLike = False,
-                     native_fps: npt.ArrayLike | None = None, native_frame_count: npt.ArrayLike | None = None) -> dict[str, np.ndarray]:
+    def tokens_array(
+        self,
+        duration: npt.ArrayLike,
+        width: npt.ArrayLike,
+        height: npt.ArrayLike,
+        fps: npt.ArrayLike,
+        media_resolution: npt.ArrayLike = "default",
+        mute: npt.ArrayLike = False,
+        native_fps: npt.ArrayLike | None = None,
+        native_frame_count: npt.ArrayLike | None = None,
+    ) -> dict[str, np.ndarray]:
         d, w0, h0, f = _arrays(duration, width, height, fps)
         nfps, total = _native_arrays(d, native_fps, native_frame_count, self.name)
-        d, w0, h0, f, nfps, total, muted = np.broadcast_arrays(d, w0, h0, f, nfps, total, np.asarray(mute, bool))
+        d, w0, h0, f, nfps, total, muted = np.broadcast_arrays(
+            d, w0, h0, f, nfps, total, np.asarray(mute, bool)
+        )
         low, high = math.ceil(self.min_frames / 2) * 2, math.floor(self.max_frames / 2) * 2
-        frames = (np.floor(np.minimum(np.minimum(np.maximum(total / nfps * f, low), high), total) / 2) * 2).astype(np.int64)
+        frames = (
+            np.floor(np.minimum(np.minimum(np.maximum(total / nfps * f, low), high), total) / 2) * 2
+        ).astype(np.int64)
         # With frames <= total the truncated linspace steps by >= 1, so np.unique drops nothing and
         # the (even) count needs no padding: the unique count is `frames` (tested against plan()).
         bad = frames < 2
         safe = np.maximum(frames, 2)
         fct = self.factor
-        per_frame = np.maximum(self.min_pixels, np.minimum(self.total_max_pixels * TEMPORAL_PATCH // safe, self.max_pixels))
+        per_frame = np.maximum(
+            self.min_pixels,
+            np.minimum(self.total_max_pixels * TEMPORAL_PATCH // safe, self.max_pixels),
+        )
         thin = np.minimum(h0, w0) < fct
         bad |= ~thin & (np.maximum(h0, w0) / np.minimum(h0, w0) > MAX_ASPECT_RATIO)
         scale = fct / np.minimum(h0, w0)
@@ -676,8 +873,13 @@ class SGLangMiMoV2Profile(Profile):
         per_grid = (hb // self.patch_size) * (wb // self.patch_size) // self.merge_size**2
         grids = safe // 2
         vision = grids * per_grid
-        return {"frames": frames, "width": wb, "height": hb, "vision": np.where(bad, -1, vision),
-                "tokens": np.where(bad, -1, vision + self._special(grids, muted))}
+        return {
+            "frames": frames,
+            "width": wb,
+            "height": hb,
+            "vision": np.where(bad, -1, vision),
+            "tokens": np.where(bad, -1, vision + self._special(grids, muted)),
+        }
 
 
 @dataclass(frozen=True)
@@ -709,16 +911,39 @@ class Qwen3VLProfile(Profile):
     def _max_pixels(self, frames: int) -> int:
         if not self.cap_pixels_per_frame:
             return self.longest_edge
-        per_frame = max(min(768 * self.factor**2, self.longest_edge // frames), int(self.shortest_edge * 1.05))
+        per_frame = max(
+            min(768 * self.factor**2, self.longest_edge // frames), int(self.shortest_edge * 1.05)
+        )
         return per_frame * frames
 
-    def _plan(self, duration: float, width: int, height: int, fps: float, media_resolution: str,
-              native_fps: float | None, native_frame_count: int | None, mute: bool) -> ProfilePlan:
+    def _plan(
+        self,
+        duration: float,
+        width: int,
+        height: int,
+        fps: float,
+        media_resolution: str,
+        native_fps: float | None,
+        native_frame_count: int | None,
+        mute: bool,
+    ) -> ProfilePlan:
         assert native_fps is not None and native_frame_count is not None
-        sampled = qwen3vl_frame_count(native_frame_count, native_fps, fps, self.min_frames, self.max_frames)
-        h, w = qwen3vl_smart_resize(sampled, height, width, temporal_factor=self.temporal_patch_size, factor=self.factor,
-                                    min_pixels=self.shortest_edge, max_pixels=self._max_pixels(sampled))
-        indices = pad_to_pairs(np.round(np.linspace(0, native_frame_count - 1, sampled)).astype(np.int64), self.temporal_patch_size)
+        sampled = qwen3vl_frame_count(
+            native_frame_count, native_fps, fps, self.min_frames, self.max_frames
+        )
+        h, w = qwen3vl_smart_resize(
+            sampled,
+            height,
+            width,
+            temporal_factor=self.temporal_patch_size,
+            factor=self.factor,
+            min_pixels=self.shortest_edge,
+            max_pixels=self._max_pixels(sampled),
+        )
+        indices = pad_to_pairs(
+            np.round(np.linspace(0, native_frame_count - 1, sampled)).astype(np.int64),
+            self.temporal_patch_size,
+        )
         seconds = indices / native_fps
         pair_means = (seconds[0::2] + seconds[1::2]) / 2
         grids = len(indices) // self.temporal_patch_size
@@ -726,21 +951,52 @@ class Qwen3VLProfile(Profile):
         texts = tuple(format_qwen3_seconds(t) for t in pair_means)
         # per grid: "<t seconds>" text, <|vision_start|>, tokens, <|vision_end|>; the processor
         # replaces the chat template's own start/pad/end triple with these.
-        return ProfilePlan(self.name, len(indices), w, h, grids, per_grid, grids * per_grid, 2 * grids, indices,
-                           seconds, texts, self.notes)
+        return ProfilePlan(
+            self.name,
+            len(indices),
+            w,
+            h,
+            grids,
+            per_grid,
+            grids * per_grid,
+            2 * grids,
+            indices,
+            seconds,
+            texts,
+            self.notes,
+        )
 
-    def tokens_array(self, duration: npt.ArrayLike, width: npt.ArrayLike, height: npt.ArrayLike, fps: npt.ArrayLike,
-                     media_resolution: npt.ArrayLike = "default", mute: npt.ArrayLike = False,
-                     native_fps: npt.ArrayLike | None = None, native_frame_count: npt.ArrayLike | None = None) -> dict[str, np.ndarray]:
+    def tokens_array(
+        self,
+        duration: npt.ArrayLike,
+        width: npt.ArrayLike,
+        height: npt.ArrayLike,
+        fps: npt.ArrayLike,
+        media_resolution: npt.ArrayLike = "default",
+        mute: npt.ArrayLike = False,
+        native_fps: npt.ArrayLike | None = None,
+        native_frame_count: npt.ArrayLike | None = None,
+    ) -> dict[str, np.ndarray]:
         d, w0, h0, f = _arrays(duration, width, height, fps)
         nfps, total = _native_arrays(d, native_fps, native_frame_count, self.name)
         d, w0, h0, f, nfps, total = np.broadcast_arrays(d, w0, h0, f, nfps, total)
-        sampled = np.minimum(np.minimum(np.maximum(np.floor(total / nfps * f).astype(np.int64), self.min_frames), self.max_frames), total)
+        sampled = np.minimum(
+            np.minimum(
+                np.maximum(np.floor(total / nfps * f).astype(np.int64), self.min_frames),
+                self.max_frames,
+            ),
+            total,
+        )
         bad = sampled < self.temporal_patch_size
         n = np.maximum(sampled, self.temporal_patch_size)
         fct = self.factor
         if self.cap_pixels_per_frame:
-            max_px = np.maximum(np.minimum(768 * fct**2, self.longest_edge // n), int(self.shortest_edge * 1.05)) * n
+            max_px = (
+                np.maximum(
+                    np.minimum(768 * fct**2, self.longest_edge // n), int(self.shortest_edge * 1.05)
+                )
+                * n
+            )
         else:
             max_px = np.full(n.shape, self.longest_edge)
         thin = (h0 < fct) | (w0 < fct)
@@ -755,16 +1011,25 @@ class Qwen3VLProfile(Profile):
         under = ~over & (t_bar * hb * wb < self.shortest_edge)
         with np.errstate(divide="ignore", invalid="ignore"):
             beta = np.sqrt(n * h1 * w1 / max_px)
-            hb = np.where(over, np.maximum(fct, np.floor(h1 / beta / fct).astype(np.int64) * fct), hb)
-            wb = np.where(over, np.maximum(fct, np.floor(w1 / beta / fct).astype(np.int64) * fct), wb)
+            hb = np.where(
+                over, np.maximum(fct, np.floor(h1 / beta / fct).astype(np.int64) * fct), hb
+            )
+            wb = np.where(
+                over, np.maximum(fct, np.floor(w1 / beta / fct).astype(np.int64) * fct), wb
+            )
             beta = np.sqrt(self.shortest_edge / (n * h1 * w1))
             hb = np.where(under, np.ceil(h1 * beta / fct).astype(np.int64) * fct, hb)
             wb = np.where(under, np.ceil(w1 * beta / fct).astype(np.int64) * fct, wb)
         grids = (n + self.temporal_patch_size - 1) // self.temporal_patch_size
         per_grid = (hb // self.patch_size) * (wb // self.patch_size) // self.merge_size**2
         frames = grids * self.temporal_patch_size
-        return {"frames": np.where(bad, sampled, frames), "width": wb, "height": hb,
-                "vision": np.where(bad, -1, grids * per_grid), "tokens": np.where(bad, -1, grids * per_grid + 2 * grids)}
+        return {
+            "frames": np.where(bad, sampled, frames),
+            "width": wb,
+            "height": hb,
+            "vision": np.where(bad, -1, grids * per_grid),
+            "tokens": np.where(bad, -1, grids * per_grid + 2 * grids),
+        }
 
 
 # ---- The registry ----------------------------------------------------------------------------
@@ -794,39 +1059,41 @@ _QWEN3_NOTES = (
     "Odd frame counts are padded with the last frame; the '<t seconds>' text per pair is not counted here.",
 )
 
-PROFILES: Mapping[str, Profile] = MappingProxyType({
-    "mimo-api": ApiProfile(
-        name="mimo-api",
-        title="MiMo API (hosted)",
-        source="the vendor's page, shared/spec/mimo-video-understanding.zh.txt",
-        summary="ceil(duration x fps) frames (even, 2..2048), 32 px cells, media_resolution caps",
-        notes=_API_NOTES,
-    ),
-    "mimo-vl": MiMoVLProfile(
-        name="mimo-vl",
-        title="MiMo-VL-7B (Xiaomi's lmms-eval)",
-        source="XiaomiMiMo/lmms-eval: lmms_eval/models/model_utils/qwen/vision_process.py",
-        summary="total / native_fps x fps frames in [4, 768], rounded float32 linspace, 28 px cells, "
-                "Qwen2.5-VL tokens (h/28)(w/28) per pair",
-        notes=_VL_NOTES,
-    ),
-    "sglang-mimo-v2": SGLangMiMoV2Profile(
-        name="sglang-mimo-v2",
-        title="SGLang MiMo-V2 processor",
-        source="sgl-project/sglang: python/sglang/srt/multimodal/processors/mimo_v2.py",
-        summary="total / native_fps x fps frames in [8, 256], truncated unique linspace, MM:SS text, "
-                "28 px cells (fallback)",
-        notes=_SGLANG_NOTES,
-    ),
-    "qwen3-vl": Qwen3VLProfile(
-        name="qwen3-vl",
-        title="transformers Qwen3-VL video processor",
-        source="huggingface/transformers: src/transformers/models/qwen3_vl/video_processing_qwen3_vl.py",
-        summary="int(total / native_fps x fps) frames in [4, 768], rounded linspace, 32 px cells, "
-                "pixel budget over the whole clip",
-        notes=_QWEN3_NOTES,
-    ),
-})
+PROFILES: Mapping[str, Profile] = MappingProxyType(
+    {
+        "mimo-api": ApiProfile(
+            name="mimo-api",
+            title="MiMo API (hosted)",
+            source="the vendor's page, shared/spec/mimo-video-understanding.zh.txt",
+            summary="ceil(duration x fps) frames (even, 2..2048), 32 px cells, media_resolution caps",
+            notes=_API_NOTES,
+        ),
+        "mimo-vl": MiMoVLProfile(
+            name="mimo-vl",
+            title="MiMo-VL-7B (Xiaomi's lmms-eval)",
+            source="XiaomiMiMo/lmms-eval: lmms_eval/models/model_utils/qwen/vision_process.py",
+            summary="total / native_fps x fps frames in [4, 768], rounded float32 linspace, 28 px cells, "
+            "Qwen2.5-VL tokens (h/28)(w/28) per pair",
+            notes=_VL_NOTES,
+        ),
+        "sglang-mimo-v2": SGLangMiMoV2Profile(
+            name="sglang-mimo-v2",
+            title="SGLang MiMo-V2 processor",
+            source="sgl-project/sglang: python/sglang/srt/multimodal/processors/mimo_v2.py",
+            summary="total / native_fps x fps frames in [8, 256], truncated unique linspace, MM:SS text, "
+            "28 px cells (fallback)",
+            notes=_SGLANG_NOTES,
+        ),
+        "qwen3-vl": Qwen3VLProfile(
+            name="qwen3-vl",
+            title="transformers Qwen3-VL video processor",
+            source="huggingface/transformers: src/transformers/models/qwen3_vl/video_processing_qwen3_vl.py",
+            summary="int(total / native_fps x fps) frames in [4, 768], rounded linspace, 32 px cells, "
+            "pixel budget over the whole clip",
+            notes=_QWEN3_NOTES,
+        ),
+    }
+)
 PROFILE_NAMES: tuple[str, ...] = tuple(PROFILES)
 DEFAULT_PROFILE = "mimo-api"
 
@@ -860,16 +1127,36 @@ def explain_profile_tokens(
     prof = get_profile(profile)
     if isinstance(prof, ApiProfile):
         return explain_video_tokens(duration, width, height, fps, media_resolution, mute)
-    plan = prof.plan(duration, width, height, fps, media_resolution, native_fps=native_fps,
-                     native_frame_count=native_frame_count, mute=mute)
+    plan = prof.plan(
+        duration,
+        width,
+        height,
+        fps,
+        media_resolution,
+        native_fps=native_fps,
+        native_frame_count=native_frame_count,
+        mute=mute,
+    )
     nfps, count = resolve_native(float(duration), native_fps, native_frame_count, prof.name)
     assert plan.indices is not None and plan.special is not None
     return ServerTokenBreakdown(
-        profile=prof.name, source=prof.source, duration=float(duration), source_width=int(width),
-        source_height=int(height), fps=validate_fps(fps), mute=bool(mute), native_fps=nfps, native_frame_count=count,
-        frames=plan.frames, grids=plan.grids, width=plan.width, height=plan.height,
-        tokens_per_grid=plan.tokens_per_grid, vision=plan.vision, special=plan.special,
-        indices=tuple(int(i) for i in plan.indices), timestamp_texts=plan.timestamp_texts, notes=plan.notes,
+        profile=prof.name,
+        source=prof.source,
+        duration=float(duration),
+        source_width=int(width),
+        source_height=int(height),
+        fps=validate_fps(fps),
+        mute=bool(mute),
+        native_fps=nfps,
+        native_frame_count=count,
+        frames=plan.frames,
+        grids=plan.grids,
+        width=plan.width,
+        height=plan.height,
+        tokens_per_grid=plan.tokens_per_grid,
+        vision=plan.vision,
+        special=plan.special,
+        indices=tuple(int(i) for i in plan.indices),
+        timestamp_texts=plan.timestamp_texts,
+        notes=plan.notes,
     )
-
-

@@ -231,7 +231,9 @@ def validate_payload(body: Any) -> list[str]:
 
 # ---- What a request weighs against a token quota --------------------------------------------
 
-_charge_memo: dict[str, int] = {}  # sha256 of a data URI -> its video tokens (a corpus repeats none, tests many)
+_charge_memo: dict[
+    str, int
+] = {}  # sha256 of a data URI -> its video tokens (a corpus repeats none, tests many)
 
 
 def _video_tokens(part: dict[str, Any]) -> int:
@@ -239,12 +241,16 @@ def _video_tokens(part: dict[str, Any]) -> int:
     url = part.get("video_url", {}).get("url", "")
     if not url.startswith("data:"):
         return 0
-    key = hashlib.sha256(f"{part.get('fps')}|{part.get('media_resolution')}|".encode() + url.encode()).hexdigest()
+    key = hashlib.sha256(
+        f"{part.get('fps')}|{part.get('media_resolution')}|".encode() + url.encode()
+    ).hexdigest()
     if key not in _charge_memo:
         from .video import Video  # the stand-in probes what it receives, as the real server must
 
         video = Video.open(base64.b64decode(url.partition(",")[2]))
-        _charge_memo[key] = video.estimate(float(part.get("fps", 2)), part.get("media_resolution", "default")).total
+        _charge_memo[key] = video.estimate(
+            float(part.get("fps", 2)), part.get("media_resolution", "default")
+        ).total
     return _charge_memo[key]
 
 
@@ -541,8 +547,14 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             owner._leave()
 
-    def _answer(self, fault: Fault, auth_ok: bool, problems: list[str], body: Any,
-                over_quota: float | None = None) -> None:
+    def _answer(
+        self,
+        fault: Fault,
+        auth_ok: bool,
+        problems: list[str],
+        body: Any,
+        over_quota: float | None = None,
+    ) -> None:
         retry = {} if fault.retry_after is None else {"Retry-After": f"{fault.retry_after:g}"}
         stream = isinstance(body, dict) and bool(body.get("stream"))
         if not self.path.rstrip("/").endswith("/chat/completions"):
@@ -640,7 +652,9 @@ class MockMimoServer:
         self.api_key = api_key
         self.delay = delay
         self.quota = quota
-        self._quota_log: deque[tuple[float, int]] = deque()  # (arrival, tokens) of admitted requests
+        self._quota_log: deque[tuple[float, int]] = (
+            deque()
+        )  # (arrival, tokens) of admitted requests
         self._door_after: int | None = None
         self._door_passed = 0
         self._door_open = threading.Event()
@@ -745,16 +759,21 @@ class MockMimoServer:
         quota = self.quota
         if quota is None:
             return None
-        tokens = (quota.charge or request_token_charge)(body)  # probing the videos takes a while: not under the lock
+        tokens = (quota.charge or request_token_charge)(
+            body
+        )  # probing the videos takes a while: not under the lock
         with self._lock:
             start = arrived - quota.window
-            self._quota_log = deque(e for e in self._quota_log if e[0] > start - quota.window)  # keep two windows
+            self._quota_log = deque(
+                e for e in self._quota_log if e[0] > start - quota.window
+            )  # keep two windows
             inside = sorted(e for e in self._quota_log if start < e[0] <= arrived)
             count, held = len(inside), sum(t for _, t in inside)
 
             def fits(count: int, held: int) -> bool:
-                return ((quota.requests_per_minute is None or count + 1 <= quota.requests_per_minute)
-                        and (quota.tokens_per_minute is None or held + tokens <= quota.tokens_per_minute))
+                return (
+                    quota.requests_per_minute is None or count + 1 <= quota.requests_per_minute
+                ) and (quota.tokens_per_minute is None or held + tokens <= quota.tokens_per_minute)
 
             if fits(count, held):
                 self._quota_log.append((arrived, tokens))

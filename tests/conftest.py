@@ -1,4 +1,5 @@
 """Shared test fixtures: no key in the environment, and the vendor's page."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,11 +14,15 @@ def _no_api_key(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never see a real key: they run the same with or without MIMO_API_KEY set."""
     monkeypatch.delenv("MIMO_API_KEY", raising=False)
     monkeypatch.delenv("MIMO_NB_OFFLINE", raising=False)
-    monkeypatch.delenv("MIMO_BASE_URL", raising=False)  # the client reads it: tests name their server
+    monkeypatch.delenv(
+        "MIMO_BASE_URL", raising=False
+    )  # the client reads it: tests name their server
 
 
 # The vendor's page lives in shared/, beside the repository (CI clones the repo next to it).
-SPEC_PAGE = Path(__file__).resolve().parents[2] / "shared" / "spec" / "mimo-video-understanding.zh.txt"
+SPEC_PAGE = (
+    Path(__file__).resolve().parents[2] / "shared" / "spec" / "mimo-video-understanding.zh.txt"
+)
 
 
 @pytest.fixture(scope="session")

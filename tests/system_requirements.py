@@ -4,6 +4,7 @@ Tests import these from here, not from ``conftest``: the repository root has a c
 (the doctest set-up), and in a worker process started by ``spawn`` ``import conftest`` may find
 that one first.
 """
+
 from __future__ import annotations
 
 import os

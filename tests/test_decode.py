@@ -1,4 +1,5 @@
 """Probing and decoding: both backends return the frames asked for, at the size asked for."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -46,8 +47,13 @@ def test_asking_for_decord_without_it_says_how_to_install(monkeypatch):
 
 
 @pytest.mark.parametrize(
-    "suffix, fmt, mime", [(".mp4", "mp4", "video/mp4"), (".mov", "mov", "video/quicktime"),
-                          (".avi", "avi", "video/x-msvideo"), (".wmv", "wmv", "video/x-ms-wmv")],
+    "suffix, fmt, mime",
+    [
+        (".mp4", "mp4", "video/mp4"),
+        (".mov", "mov", "video/quicktime"),
+        (".avi", "avi", "video/x-msvideo"),
+        (".wmv", "wmv", "video/x-ms-wmv"),
+    ],
 )
 def test_probe_each_format(clips, suffix, fmt, mime):
     info = decode.probe(clips(f"fmt{suffix}"))
@@ -88,7 +94,9 @@ def test_backends_agree_on_a_longer_clip_with_random_indices(clips, suffix):
 
 
 def test_pyav_seeks_over_long_gaps_and_stays_exact(clips):
-    info = decode.probe(clips("gop10.mp4", duration=20, width=64, height=48, gop=10, preset="ultrafast"))
+    info = decode.probe(
+        clips("gop10.mp4", duration=20, width=64, height=48, gop=10, preset="ultrafast")
+    )
     assert info.keyframe_interval == 10
     indices = [5, 150, 151, 420, 599]
     frames = decode.read_frames(info, indices, size=(64, 48), prefer="pyav")
@@ -96,10 +104,14 @@ def test_pyav_seeks_over_long_gaps_and_stays_exact(clips):
 
 
 def test_pyav_decodes_fewer_frames_when_it_seeks(clips):
-    info = decode.probe(clips("gop10.mp4", duration=20, width=64, height=48, gop=10, preset="ultrafast"))
+    info = decode.probe(
+        clips("gop10.mp4", duration=20, width=64, height=48, gop=10, preset="ultrafast")
+    )
     stats: dict[str, int] = {}
     items = list(decode.iter_frames(info, [0, 300, 599], size=(64, 48), prefer="pyav", stats=stats))
-    assert [item.index for item in items] == [0, 300, 599] and counters(np.stack([i.array for i in items])) == [0, 300, 599]
+    assert [item.index for item in items] == [0, 300, 599] and counters(
+        np.stack([i.array for i in items])
+    ) == [0, 300, 599]
     assert stats["runs"] == 3 and stats["decoded"] < 100  # three GOPs' worth, not 600 frames
 
 
@@ -191,13 +203,19 @@ def _gop_clip(clips, vfr):
 
 
 @pytest.mark.parametrize("vfr", [False, True], ids=["cfr", "vfr"])
-@pytest.mark.parametrize("seek_cost", [ALWAYS_SEEK, 3.0, NEVER_SEEK], ids=["seek", "mixed", "through"])
+@pytest.mark.parametrize(
+    "seek_cost", [ALWAYS_SEEK, 3.0, NEVER_SEEK], ids=["seek", "mixed", "through"]
+)
 def test_frames_are_exact_on_every_pyav_path(clips, vfr, seek_cost):
     info = decode.probe(_gop_clip(clips, vfr))
     assert info.constant_rate is (not vfr) and info.keyframe_interval == 10
     wanted = [0, 1, 9, 10, 11, 33, 34, 35, 57, 58, 62, 79, 79, 5]
     stats: dict[str, int] = {}
-    items = list(decode.iter_frames(info, wanted, size=(96, 64), prefer="pyav", seek_cost=seek_cost, stats=stats))
+    items = list(
+        decode.iter_frames(
+            info, wanted, size=(96, 64), prefer="pyav", seek_cost=seek_cost, stats=stats
+        )
+    )
     assert [i.index for i in items] == sorted(set(wanted))  # each once, in order, none stood in for
     assert all(i.source == i.index for i in items)
     assert counters(np.stack([i.array for i in items])) == sorted(set(wanted))
@@ -218,11 +236,21 @@ def test_decord_and_pyav_agree_at_constant_and_variable_rate(clips, vfr):
 
 
 def test_plan_seeks_only_where_it_skips_more_than_a_seek_costs():
-    table = decode.FrameTable(pts=np.arange(600) * 512, time_base=Fraction(1, 15360), keys=np.arange(0, 600, 30),
-                              seek_ts=np.arange(0, 600, 30) * 512, readable=600)
+    table = decode.FrameTable(
+        pts=np.arange(600) * 512,
+        time_base=Fraction(1, 15360),
+        keys=np.arange(0, 600, 30),
+        seek_ts=np.arange(0, 600, 30) * 512,
+        readable=600,
+    )
     runs = decode.plan_runs(table, [5, 10, 40, 300, 301, 590], seek_cost=12)
     # 10 -> 40: the keyframe at 30 skips 19 frames (> 12): seek; 300 and 590 are far: seek
-    assert runs == [decode.Run(None, (5, 10)), decode.Run(1, (40,)), decode.Run(10, (300, 301)), decode.Run(19, (590,))]
+    assert runs == [
+        decode.Run(None, (5, 10)),
+        decode.Run(1, (40,)),
+        decode.Run(10, (300, 301)),
+        decode.Run(19, (590,)),
+    ]
     assert decode.plan_runs(table, [5, 10, 40], seek_cost=25) == [decode.Run(None, (5, 10, 40))]
     assert decode.plan_runs(table, [200], seek_cost=12) == [decode.Run(6, (200,))]
 
@@ -230,11 +258,15 @@ def test_plan_seeks_only_where_it_skips_more_than_a_seek_costs():
 def test_cancel_stops_the_decoder_early(clips):
     import threading
 
-    info = decode.probe(clips("gop10.mp4", duration=20, width=64, height=48, gop=10, preset="ultrafast"))
+    info = decode.probe(
+        clips("gop10.mp4", duration=20, width=64, height=48, gop=10, preset="ultrafast")
+    )
     cancel = threading.Event()
     stats: dict[str, int] = {}
     got = []
-    for item in decode.iter_frames(info, list(range(0, 600, 3)), size=(64, 48), prefer="pyav", cancel=cancel, stats=stats):
+    for item in decode.iter_frames(
+        info, list(range(0, 600, 3)), size=(64, 48), prefer="pyav", cancel=cancel, stats=stats
+    ):
         got.append(item.index)
         if len(got) == 2:
             cancel.set()
@@ -242,7 +274,9 @@ def test_cancel_stops_the_decoder_early(clips):
 
 
 def test_keyframe_preview_is_cheap_and_says_which_frames_it_shows(clips):
-    info = decode.probe(clips("gop10.mp4", duration=20, width=64, height=48, gop=10, preset="ultrafast"))
+    info = decode.probe(
+        clips("gop10.mp4", duration=20, width=64, height=48, gop=10, preset="ultrafast")
+    )
     wanted = np.arange(5, 600, 20)
     array, sources = decode.read_keyframes(info, wanted, size=(64, 48), max_keyframes=8)
     assert array.shape == (len(wanted), 48, 64, 3)

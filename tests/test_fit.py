@@ -1,4 +1,5 @@
 """fit(): the re-encoded clip costs the same tokens, shows the same frames, and fits the limit."""
+
 from __future__ import annotations
 
 import av

@@ -15,6 +15,7 @@ The clips (native frame count T at native rate r, frame size, requested fps):
   E  T=24 at 24 fps (1 s), 1280x720, fps 0.1   (asks for 0.1 frame: below every minimum)
   F  T=3 at 30 fps (0.1 s), 1280x720, fps 2    (fewer frames in the file than the minimum)
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -44,8 +45,15 @@ CLIPS = {
 
 def plan(profile: str, clip: str, mute: bool = True, **changes: object) -> profiles.ProfilePlan:
     c = {**CLIPS[clip], **changes}
-    return PROFILES[profile].plan(c["T"] / c["r"], c["w"], c["h"], c["fps"], native_fps=c["r"],
-                                  native_frame_count=c["T"], mute=mute)
+    return PROFILES[profile].plan(
+        c["T"] / c["r"],
+        c["w"],
+        c["h"],
+        c["fps"],
+        native_fps=c["r"],
+        native_frame_count=c["T"],
+        mute=mute,
+    )
 
 
 # ---- mimo-vl: Xiaomi's lmms-eval (Qwen2.5-VL) --------------------------------------------------
@@ -81,8 +89,16 @@ MIMO_VL = [
 @pytest.mark.parametrize("clip, frames, size, per_grid, vision", MIMO_VL)
 def test_mimo_vl_by_hand(clip, frames, size, per_grid, vision):
     p = plan("mimo-vl", clip)
-    assert (p.frames, (p.width, p.height), p.tokens_per_grid, p.vision, p.special) == (frames, size, per_grid, vision, 2)
-    assert p.grids == frames // 2 and p.timestamp_texts == ()  # Qwen2.5-VL: time goes through MRoPE, no text
+    assert (p.frames, (p.width, p.height), p.tokens_per_grid, p.vision, p.special) == (
+        frames,
+        size,
+        per_grid,
+        vision,
+        2,
+    )
+    assert (
+        p.grids == frames // 2 and p.timestamp_texts == ()
+    )  # Qwen2.5-VL: time goes through MRoPE, no text
 
 
 def test_mimo_vl_indices_by_hand():
@@ -104,7 +120,13 @@ def test_mimo_vl_long_clip_meets_the_frame_cap_and_the_total_budget():
     # 1920x1080: beta = sqrt(2073600/235200) = 2.96923; 1080/2.96923/28 = 12.99 -> 12 -> 336; 1920/.../28 = 23.09 -> 644
     # per grid 12*23 = 276; 384 grids -> 105,984
     p = PROFILES["mimo-vl"].plan(600, 1920, 1080, 2, native_fps=30, native_frame_count=18000)
-    assert (p.frames, p.width, p.height, p.tokens_per_grid, p.vision) == (768, 644, 336, 276, 105984)
+    assert (p.frames, p.width, p.height, p.tokens_per_grid, p.vision) == (
+        768,
+        644,
+        336,
+        276,
+        105984,
+    )
 
 
 def test_mimo_vl_tiny_and_huge_frames():
@@ -148,12 +170,29 @@ SGLANG = [
 @pytest.mark.parametrize("clip, frames, size, per_grid, vision, special", SGLANG)
 def test_sglang_mimo_v2_by_hand(clip, frames, size, per_grid, vision, special):
     p = plan("sglang-mimo-v2", clip)
-    assert (p.frames, (p.width, p.height), p.tokens_per_grid, p.vision, p.special) == (frames, size, per_grid, vision, special)
+    assert (p.frames, (p.width, p.height), p.tokens_per_grid, p.vision, p.special) == (
+        frames,
+        size,
+        per_grid,
+        vision,
+        special,
+    )
 
 
 def test_sglang_indices_are_truncated_not_rounded():
     # B: linspace(0, 299, 10) = 0, 33.2, 66.4, 99.7, 132.9, 166.1, 199.3, 232.6, 265.8, 299 -> truncated
-    assert plan("sglang-mimo-v2", "B").indices.tolist() == [0, 33, 66, 99, 132, 166, 199, 232, 265, 299]
+    assert plan("sglang-mimo-v2", "B").indices.tolist() == [
+        0,
+        33,
+        66,
+        99,
+        132,
+        166,
+        199,
+        232,
+        265,
+        299,
+    ]
     # ... where Qwen2.5-VL's rounding picks 100, 133, 233, 266: four of ten frames differ
     vl = plan("mimo-vl", "B").indices
     assert (plan("sglang-mimo-v2", "B").indices != vl).sum() == 4
@@ -164,7 +203,13 @@ def test_sglang_indices_are_truncated_not_rounded():
 
 def test_sglang_mm_ss_timestamps_by_hand():
     # B: pair heads are indices 0, 66, 132, 199, 265; / 29.97 = 0.0, 2.20, 4.40, 6.64, 8.84 s -> whole seconds
-    assert plan("sglang-mimo-v2", "B").timestamp_texts == ("00:00", "00:02", "00:04", "00:06", "00:08")
+    assert plan("sglang-mimo-v2", "B").timestamp_texts == (
+        "00:00",
+        "00:02",
+        "00:04",
+        "00:06",
+        "00:08",
+    )
     # A: last pair head is index 1783 -> 59.43 s -> 00:59; 60 texts in all
     texts = plan("sglang-mimo-v2", "A").timestamp_texts
     assert len(texts) == 60 and texts[:3] == ("00:00", "00:01", "00:02") and texts[-1] == "00:59"
@@ -218,7 +263,13 @@ QWEN3 = [
 @pytest.mark.parametrize("clip, frames, size, per_grid, vision, special", QWEN3)
 def test_qwen3_vl_by_hand(clip, frames, size, per_grid, vision, special):
     p = plan("qwen3-vl", clip)
-    assert (p.frames, (p.width, p.height), p.tokens_per_grid, p.vision, p.special) == (frames, size, per_grid, vision, special)
+    assert (p.frames, (p.width, p.height), p.tokens_per_grid, p.vision, p.special) == (
+        frames,
+        size,
+        per_grid,
+        vision,
+        special,
+    )
 
 
 def test_qwen3_vl_odd_counts_repeat_the_last_frame():
@@ -245,7 +296,9 @@ def test_qwen3_vl_class_default_budget_is_a_replace_away():
     # the processor class without a checkpoint: longest_edge 786432 over the clip
     # A: 120*1088*1920 > 786432 -> beta = sqrt(120*2073600/786432) = 17.788; 1080/17.788/32 = 1.90 -> max(32, 32) = 32
     #    1920/17.788/32 = 3.37 -> 96: a 96x32 frame, 3 tokens per grid
-    bare = dataclasses.replace(PROFILES["qwen3-vl"], longest_edge=32 * 32 * 768, shortest_edge=128 * 32 * 32)
+    bare = dataclasses.replace(
+        PROFILES["qwen3-vl"], longest_edge=32 * 32 * 768, shortest_edge=128 * 32 * 32
+    )
     p = bare.plan(60, 1920, 1080, 2, native_fps=30, native_frame_count=1800)
     assert (p.width, p.height, p.tokens_per_grid) == (96, 32, 3)
 
@@ -290,7 +343,12 @@ def test_servers_need_the_file_frame_rate_or_count():
 def test_unknown_profiles_and_bad_natives_raise_mimo_errors():
     with pytest.raises(LimitError, match="mimo-api, mimo-vl"):
         profiles.get_profile("vllm")
-    for bad in (dict(native_fps=0), dict(native_fps=float("nan")), dict(native_frame_count=0), dict(native_frame_count=2.5)):
+    for bad in (
+        dict(native_fps=0),
+        dict(native_fps=float("nan")),
+        dict(native_frame_count=0),
+        dict(native_frame_count=2.5),
+    ):
         with pytest.raises(MimoError):
             PROFILES["qwen3-vl"].plan(10, 640, 360, 2, **bad)
     with pytest.raises(LimitError, match="fps"):
@@ -312,12 +370,19 @@ def test_torch_float32_linspace_can_pick_another_frame_than_float64():
 def test_pad_and_unique():
     assert profiles.pad_to_pairs(np.array([3, 5, 9])).tolist() == [3, 5, 9, 9]
     assert profiles.pad_to_pairs(np.array([3, 5])).tolist() == [3, 5]
-    assert profiles.truncated_unique_linspace(3, 8).tolist() == [0, 1, 2]  # asking for more than exist
+    assert profiles.truncated_unique_linspace(3, 8).tolist() == [
+        0,
+        1,
+        2,
+    ]  # asking for more than exist
 
 
 def test_timestamp_text_formats():
     assert profiles.format_qwen3_seconds(12.54) == "<12.5 seconds>"
-    assert profiles.format_mm_ss(np.float32(59.99)) == "00:59" and profiles.format_mm_ss(np.float32(3600)) == "60:00"
+    assert (
+        profiles.format_mm_ss(np.float32(59.99)) == "00:59"
+        and profiles.format_mm_ss(np.float32(3600)) == "60:00"
+    )
 
 
 # ---- Scalar and array agree (the planner relies on the arrays) ---------------------------------
@@ -337,20 +402,48 @@ native_rates = st.sampled_from([29.97, 23.976, 12.5, 24.0, 25.0, 30.0, 60.0, 1.0
     mute=st.booleans(),
     media_resolution=st.sampled_from(["default", "max"]),
 )
-def test_tokens_array_equals_plan(name, seconds, rate, jitter, width, height, tenths, mute, media_resolution):
+def test_tokens_array_equals_plan(
+    name, seconds, rate, jitter, width, height, tenths, mute, media_resolution
+):
     count = max(1, round(seconds * rate) + jitter)
     fps = round(tenths / 10, 1)
     prof = PROFILES[name]
-    out = prof.tokens_array(seconds, width, height, fps, media_resolution, mute, native_fps=rate, native_frame_count=count)
+    out = prof.tokens_array(
+        seconds,
+        width,
+        height,
+        fps,
+        media_resolution,
+        mute,
+        native_fps=rate,
+        native_frame_count=count,
+    )
     try:
-        p = prof.plan(seconds, width, height, fps, media_resolution, native_fps=rate, native_frame_count=count, mute=mute)
+        p = prof.plan(
+            seconds,
+            width,
+            height,
+            fps,
+            media_resolution,
+            native_fps=rate,
+            native_frame_count=count,
+            mute=mute,
+        )
     except LimitError:
         assert out["tokens"] == -1 and out["vision"] == -1
         return
     assert int(out["vision"]) == p.vision
-    expected = tokens.estimate_video_tokens(seconds, width, height, fps, media_resolution, mute) if name == "mimo-api" \
+    expected = (
+        tokens.estimate_video_tokens(seconds, width, height, fps, media_resolution, mute)
+        if name == "mimo-api"
         else p.vision + p.special
-    assert (int(out["frames"]), int(out["width"]), int(out["height"]), int(out["tokens"])) == (p.frames, p.width, p.height, expected)
+    )
+    assert (int(out["frames"]), int(out["width"]), int(out["height"]), int(out["tokens"])) == (
+        p.frames,
+        p.width,
+        p.height,
+        expected,
+    )
     if p.indices is not None:
         assert len(p.indices) == p.frames and p.frames % 2 == 0
 
@@ -360,13 +453,32 @@ def test_tokens_array_equals_plan(name, seconds, rate, jitter, width, height, te
 
 def test_plan_sampling_carries_its_profile_and_indices():
     api = mn.plan_sampling(60, 1920, 1080, fps=2)
-    assert api.profile == "mimo-api" and (api.frames, api.width, api.height) == (120, 736, 384)  # unchanged numbers
-    vl = mn.plan_sampling(10.01, 1280, 720, fps=1, profile="mimo-vl", native_fps=29.97, native_frame_count=300)
-    assert vl.profile == "mimo-vl" and vl.indices().tolist() == [0, 33, 66, 100, 133, 166, 199, 233, 266, 299]
+    assert api.profile == "mimo-api" and (api.frames, api.width, api.height) == (
+        120,
+        736,
+        384,
+    )  # unchanged numbers
+    vl = mn.plan_sampling(
+        10.01, 1280, 720, fps=1, profile="mimo-vl", native_fps=29.97, native_frame_count=300
+    )
+    assert vl.profile == "mimo-vl" and vl.indices().tolist() == [
+        0,
+        33,
+        66,
+        100,
+        133,
+        166,
+        199,
+        233,
+        266,
+        299,
+    ]
     assert np.allclose(vl.timestamps, vl.indices() / 29.97)
     with pytest.raises(LimitError, match="300 frames"):
         vl.indices(301)  # a server plan belongs to its file
-    sg = mn.plan_sampling(10.01, 1280, 720, fps=1, profile="sglang-mimo-v2", native_fps=29.97, native_frame_count=300)
+    sg = mn.plan_sampling(
+        10.01, 1280, 720, fps=1, profile="sglang-mimo-v2", native_fps=29.97, native_frame_count=300
+    )
     assert sg.timestamp_texts[:2] == ("00:00", "00:02")
 
 
@@ -378,11 +490,15 @@ def test_video_plan_estimate_and_sample_take_native_values_from_the_probe(clips)
         frames = video.sample(fps=2, profile=name)
         assert plan_.profile == name and len(frames) == plan_.frames
         assert frames.indices.tolist() == plan_.indices(video.native_frame_count).tolist()
-        assert counters(frames.array) == frames.indices.tolist()  # decoded pixels are those very frames
+        assert (
+            counters(frames.array) == frames.indices.tolist()
+        )  # decoded pixels are those very frames
         assert frames.array.shape[1:3] == (plan_.height, plan_.width)
     # clip D worked by hand above: 8 frames everywhere, sizes differ by server (160x120 here)
     estimate = video.estimate(fps=2, profile="sglang-mimo-v2")
-    assert isinstance(estimate, profiles.ServerTokenBreakdown) and estimate.special == 2 + 4 * 4  # the clip has sound
+    assert (
+        isinstance(estimate, profiles.ServerTokenBreakdown) and estimate.special == 2 + 4 * 4
+    )  # the clip has sound
     assert estimate.counted == estimate.vision + estimate.special and "not counted" in str(estimate)
     assert "<table" in estimate._repr_html_() and estimate.to_dict()["counted"] == estimate.counted
     assert isinstance(video.estimate(fps=2), tokens.TokenBreakdown)
@@ -407,13 +523,20 @@ def test_compare_profiles_marks_frames_the_api_does_not_pick(clips):
     assert [v.profile for v in comparison.views] == list(PROFILES)
     for view in comparison.views:
         plan_ = video.plan(fps=2, profile=view.profile)
-        assert list(view.indices) == plan_.indices(90).tolist() and len(view.thumbnails) == view.frames == plan_.frames
+        assert (
+            list(view.indices) == plan_.indices(90).tolist()
+            and len(view.thumbnails) == view.frames == plan_.frames
+        )
         assert list(view.differs) == [i not in api for i in view.indices]
     # SGLang's minimum of 8 frames (3 s at fps 2 asks for 6) picks frames the API does not: 12, 25, 38, ...
     sglang = comparison.view("sglang-mimo-v2")
     assert sglang.frames == 8 and sglang.changed == 6 and comparison.view("mimo-api").changed == 0
     page = comparison._repr_html_()
-    assert page.count("text-align:center;border:2px solid #e67e00") == 6 and "#12 · 0.40 s" in page and "00:00, 00:00, 00:01, 00:02" in page
+    assert (
+        page.count("text-align:center;border:2px solid #e67e00") == 6
+        and "#12 · 0.40 s" in page
+        and "00:00, 00:00, 00:01, 00:02" in page
+    )
     assert comparison.to_pandas().set_index("profile").loc["sglang-mimo-v2", "changed_vs_api"] == 6
 
 
@@ -444,7 +567,12 @@ def test_plot_tokens_vs_fps_by_profile_draws_each_profile_from_the_arrays():
     assert lines["profile:sglang-mimo-v2"].get_ydata()[at2] == 15840
     assert lines["profile:mimo-api"].get_ydata()[at2] == 16560
     other = Figure().add_subplot()
-    assert plot_tokens_vs_fps_by_profile(duration=10, width=640, height=360, ax=other, profiles=["qwen3-vl"]) is other
+    assert (
+        plot_tokens_vs_fps_by_profile(
+            duration=10, width=640, height=360, ax=other, profiles=["qwen3-vl"]
+        )
+        is other
+    )
     ax = plot_tokens_vs_fps(60, 1920, 1080, profile="qwen3-vl", native_fps=30)
     (line,) = [ln for ln in ax.get_lines() if ln.get_gid() == "profile:qwen3-vl"]
     assert line.get_ydata()[at2] == 11400 + 120  # vision + special, clip A

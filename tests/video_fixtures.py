@@ -4,6 +4,7 @@ Import the fixtures you use explicitly, e.g. ``from video_fixtures import clips,
 ``clips(name, **kwargs)`` writes ``name`` with :func:`mimo_nb.samples.generate_clip` the first time
 and returns the cached path afterwards, so tests in several files share the work.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
