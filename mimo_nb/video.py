@@ -19,8 +19,9 @@ Which frames: ``tokens.plan_sampling`` gives the count and size from the spec's 
 ``tokens.sample_indices_by_time`` spreads them evenly over the clip's *time*: target times from
 the first to the last frame's presentation time, each taking the frame nearest to it (for a
 constant-rate file exactly the rounded ``linspace`` over frame numbers, ``tokens.sample_indices``).
-:mod:`mimo_nb.decode` reads them; timestamps are the frames' real presentation times. Writing video (``fit``,
-``Frames.save``/``play``) goes through :mod:`mimo_nb._encode`; the HTML comes from :mod:`mimo_nb.render`.
+:mod:`mimo_nb.decode` reads them; timestamps are the frames' real presentation times. Writing
+video (``fit``, ``Frames.save``/``play``) goes through :mod:`mimo_nb._encode`; the HTML comes from
+:mod:`mimo_nb.render`.
 
 A ``Video`` remembers its file's size, modification time and inode from ``open``: if the file is
 rewritten afterwards, ``plan``/``estimate``/``sample``/``fit``/``play`` raise ``VideoError``
@@ -158,7 +159,8 @@ class Frames:
     def __array__(
         self, dtype: npt.DTypeLike | None = None, copy: bool | None = None
     ) -> npt.NDArray[Any]:
-        """The frames as one array; numpy 2's ``copy`` is honoured (numpy 1 passes only ``dtype``)."""
+        """The frames as one array; numpy 2's ``copy`` is honoured (numpy 1 passes only
+        ``dtype``)."""
         if dtype is not None and np.dtype(dtype) != self.array.dtype:
             if copy is False:
                 raise ValueError(
@@ -225,7 +227,8 @@ class Frames:
         """An HTML grid of the frames (inline JPEG thumbnails) with timestamps under each."""
         shown = len(self) if max_frames is None else max(0, min(max_frames, len(self)))
         head = (
-            f"{len(self)} frames at {self.array.shape[2]}x{self.array.shape[1]} ({self.size} size), "
+            f"{len(self)} frames at {self.array.shape[2]}x{self.array.shape[1]} "
+            f"({self.size} size), "
             f"fps={self.plan.fps:g}, media_resolution={self.plan.media_resolution}"
             + ("" if self.plan.profile == "mimo-api" else f", profile={self.plan.profile}")
         )
@@ -324,8 +327,10 @@ class Frames:
             target.unlink(missing_ok=True)
         if len(data) > limit:
             note = (
-                f"The {format.upper()} of {shown} is {_megabytes(len(data))}, over the {_megabytes(limit)} allowed inline "
-                f"(max_bytes). Save it with frames.save('sampled.{format}'), or pass a larger max_bytes."
+                f"The {format.upper()} of {shown} is {_megabytes(len(data))}, "
+                f"over the {_megabytes(limit)} allowed inline "
+                f"(max_bytes). Save it with frames.save('sampled.{format}'), "
+                "or pass a larger max_bytes."
             )
             return Player(
                 render.player_note_html(title, note),
@@ -380,7 +385,10 @@ def _substitute_note(substitutes: dict[int, int], info: decode.Probe) -> str:
     missing = sorted(substitutes)
     shown = sorted(set(substitutes.values()))
     cut = (
-        f" (the file holds {info.readable_frames} of the {info.frame_count} frames it lists: it was cut short)"
+        (
+            f" (the file holds {info.readable_frames} of the {info.frame_count} frames it lists: "
+            "it was cut short)"
+        )
         if info.readable_frames < info.frame_count
         else " (damaged data)"
     )
@@ -405,7 +413,8 @@ _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 def _too_long(text: str, what: str) -> LimitError:
     longest = max((len(part) for part in Path(text).parts), default=0)
     return LimitError(
-        f"{what} got a path the file system refuses as too long ({len(text)} characters, the longest name {longest}; "
+        f"{what} got a path the file system refuses as too long ({len(text)} characters, "
+        f"the longest name {longest}; "
         "most allow 255 per name). Rename the file or move it to a shorter path."
     )
 
@@ -423,7 +432,8 @@ def _check_timeout(timeout: object) -> float:
 def _check_sample_args(progress: object, timeout: object) -> float:
     if not (progress is None or isinstance(progress, bool) or callable(progress)):
         raise LimitError(
-            f"progress must be True (a tqdm bar), False/None, or a callable (done, total); got {_encode.short_repr(progress)}."
+            "progress must be True (a tqdm bar), False/None, or a callable (done, total); "
+            f"got {_encode.short_repr(progress)}."
         )
     return _check_timeout(timeout)
 
@@ -432,7 +442,8 @@ def _local_file(text: str) -> tuple[Path, os.stat_result]:
     """The path of an existing regular file, and its stat, or the error that says what is wrong."""
     if _SCHEME.match(text):
         raise LimitError(
-            f"Video.open downloads http:// and https:// URLs only; got {_encode.short_repr(text)}. Download the file yourself and pass its path."
+            f"Video.open downloads http:// and https:// URLs only; got {_encode.short_repr(text)}. "
+            "Download the file yourself and pass its path."
         )
     path = Path(text)
     try:
@@ -444,7 +455,8 @@ def _local_file(text: str) -> tuple[Path, os.stat_result]:
         ) from None
     except NotADirectoryError:
         raise VideoError(
-            f"No such video file: {text!r} (a part of the path is a file, not a folder). Check the path.",
+            f"No such video file: {text!r} (a part of the path is a file, not a folder). "
+            "Check the path.",
             reason="not_found",
             source=text,
         ) from None
@@ -452,7 +464,8 @@ def _local_file(text: str) -> tuple[Path, os.stat_result]:
         if exc.errno == errno.ENAMETOOLONG:
             raise _too_long(text, "Video.open") from None
         raise VideoError(
-            f"Cannot read {text!r}: {exc.strerror or exc}. Check that the file exists and you may read it.",
+            f"Cannot read {text!r}: {exc.strerror or exc}. "
+            "Check that the file exists and you may read it.",
             reason="unreadable",
             source=text,
         ) from None
@@ -464,7 +477,8 @@ def _local_file(text: str) -> tuple[Path, os.stat_result]:
         )
     if not stat.S_ISREG(info.st_mode):
         raise VideoError(
-            f"{text!r} is not a regular file (a pipe or a device?); save the video to a file first.",
+            f"{text!r} is not a regular file (a pipe or a device?); "
+            "save the video to a file first.",
             reason="not_a_video",
             source=text,
         )
@@ -513,7 +527,8 @@ def _download(url: str, deadline: Deadline) -> Path:
         )
     except DeadlineExceeded:
         raise VideoError(
-            f"Downloading {url} took longer than timeout={deadline.seconds:g} s. Check the network, "
+            f"Downloading {url} took longer than timeout={deadline.seconds:g} s. "
+            "Check the network, "
             "or pass a larger timeout to Video.open.",
             reason="timeout",
             source=url,
@@ -540,7 +555,8 @@ def _fetch(url: str, deadline: Deadline) -> Path:
             declared = int(length) if length.isdigit() else 0
             if declared > URL_LIMIT_BYTES:
                 raise VideoError(
-                    f"{url} is {declared / 2**20:.0f} MB; MiMo accepts videos up to 300 MB by URL. Trim or re-encode it first.",
+                    f"{url} is {declared / 2**20:.0f} MB; MiMo accepts videos up to 300 MB by URL. "
+                    "Trim or re-encode it first.",
                     reason="too_large",
                     source=url,
                 )
@@ -565,7 +581,8 @@ def _fetch(url: str, deadline: Deadline) -> Path:
     except httpx.HTTPError as exc:
         target.unlink(missing_ok=True)
         raise VideoError(
-            f"Downloading {url} failed ({type(exc).__name__}: {exc}). Check the URL and the network.",
+            f"Downloading {url} failed ({type(exc).__name__}: {exc}). "
+            "Check the URL and the network.",
             reason="download",
             source=url,
         ) from None
@@ -631,11 +648,13 @@ class Video:
             return cls._probe_owned(path, timeout, name="video (bytes)")
         if hasattr(source, "read") and not isinstance(source, (str, os.PathLike)):
             raise LimitError(
-                "Video.open takes a path, a URL or bytes, not an open file; pass its name, or its bytes: Video.open(f.read())."
+                "Video.open takes a path, a URL or bytes, not an open file; "
+                "pass its name, or its bytes: Video.open(f.read())."
             )
         if not isinstance(source, (str, os.PathLike)):
             raise LimitError(
-                f"Video.open takes a file path, an http(s) URL or the file's bytes; got {type(source).__name__} {_encode.short_repr(source)}."
+                "Video.open takes a file path, an http(s) URL or the file's bytes; "
+                f"got {type(source).__name__} {_encode.short_repr(source)}."
             )
         text = _encode.path_argument(source, "Video.open")
         if text.lower().startswith(("http://", "https://")):
@@ -724,7 +743,8 @@ class Video:
             return _FileState.of(os.stat(self.path))
         except OSError:
             raise VideoError(
-                f"{self.name} is gone: {str(self.path)!r} was deleted or moved after Video.open. Open the video again.",
+                f"{self.name} is gone: {str(self.path)!r} was deleted or moved after Video.open. "
+                "Open the video again.",
                 reason="changed",
                 source=str(self.path),
             ) from None
@@ -741,8 +761,10 @@ class Video:
         now = self._current_state()
         if now != self._state:
             raise VideoError(
-                f"{self.name} changed on disk after Video.open ({self._state.differences(now)}); what was probed "
-                f"(duration, size, frames) no longer describes it. Open it again: Video.open({str(self.path)!r}).",
+                f"{self.name} changed on disk after Video.open "
+                f"({self._state.differences(now)}); what was probed "
+                "(duration, size, frames) no longer describes it. "
+                f"Open it again: Video.open({str(self.path)!r}).",
                 reason="changed",
                 source=str(self.path),
             )
@@ -764,7 +786,8 @@ class Video:
                 self._sha256, self._sha256_state = digest, before
                 return digest
         raise VideoError(
-            f"{self.name} kept changing while it was being hashed; wait until it is written, then open it again.",
+            f"{self.name} kept changing while it was being hashed; "
+            "wait until it is written, then open it again.",
             reason="changed",
             source=str(self.path),
         )
@@ -891,12 +914,14 @@ class Video:
         return plan.indices(self.native_frame_count)
 
     def sample_indices(self, count: int) -> npt.NDArray[np.int64]:
-        """Frame numbers of ``count`` frames spread evenly over the clip's time (see the module doc)."""
+        """Frame numbers of ``count`` frames spread evenly over the clip's time (see the module
+        doc)."""
         table = self._info.frame_table()
         return sample_indices_by_time(table.pts[: self.native_frame_count], count)
 
     def timestamps(self, indices: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
-        """Presentation times (s, from the first frame) of frames ``indices``, as the file gives them."""
+        """Presentation times (s, from the first frame) of frames ``indices``, as the file gives
+        them."""
         return self._info.frame_table().seconds[np.asarray(indices, dtype=np.int64)]
 
     def _frames(
@@ -907,12 +932,14 @@ class Video:
         array: npt.NDArray[np.uint8],
         substitutes: dict[int, int],
     ) -> Frames:
-        """Frames with the repeats said out loud: more frames asked than the file has, or frames it cannot give."""
+        """Frames with the repeats said out loud: more frames asked than the file has, or frames it
+        cannot give."""
         notes = []
         if len(np.unique(indices)) < len(indices):
             notes.append(
-                f"fps={plan.fps:g} asks for {plan.frames} frames but the file has {self.native_frame_count} "
-                f"(native {self.native_fps:g} fps), so some frames repeat, as they will for the model."
+                f"fps={plan.fps:g} asks for {plan.frames} frames but the file has "
+                f"{self.native_frame_count} (native {self.native_fps:g} fps), "
+                "so some frames repeat, as they will for the model."
             )
         if substitutes:
             notes.append(_substitute_note(substitutes, self._info))
@@ -994,7 +1021,8 @@ class Video:
         frames = self._frames(plan, size, indices, array, {})
         frames.repeated = True
         frames.note = (
-            f"preview: nearby keyframes (frames {_ranges(sorted(set(sources.tolist())))}) stand in for the "
+            f"preview: nearby keyframes (frames {_ranges(sorted(set(sources.tolist())))}) "
+            "stand in for the "
             f"{plan.frames} sampled frames; sample() gives the exact ones. " + frames.note
         ).strip()
         return frames
@@ -1007,7 +1035,8 @@ class Video:
             raise LimitError(f"size must be 'model' or 'native', got {size!r}.")
         if size == "model" and (plan.width == 0 or plan.height == 0):
             raise LimitError(
-                f"At {self.width}x{self.height} the formula sizes frames to {plan.width}x{plan.height}: the model would see "
+                f"At {self.width}x{self.height} the formula sizes frames to "
+                f"{plan.width}x{plan.height}: the model would see "
                 "no pixels. Pad or crop the video to a less extreme aspect ratio."
             )
         return plan, ((plan.width, plan.height) if size == "model" else None)
@@ -1091,12 +1120,17 @@ class Video:
         limit = _check_max_bytes(max_bytes)
         self.check_unchanged()
         size = self.size_bytes
-        caption = f"{self.format.upper()} {self.codec}, {self.width}x{self.height}, {self.duration:.1f} s, {_megabytes(size)}"
+        caption = (
+            f"{self.format.upper()} {self.codec}, {self.width}x{self.height}, "
+            f"{self.duration:.1f} s, {_megabytes(size)}"
+        )
         show_width = width or min(self.width, 640)
         if self.format not in ("mp4", "mov") or self.codec not in BROWSER_CODECS:
             note = (
-                f"Browsers cannot play {self.format.upper()} files with {self.codec} video, so there is no player here. "
-                "Watch what the model sees with video.sample(fps=2).play(), or re-encode to H.264: video.fit(fps=2).play()."
+                f"Browsers cannot play {self.format.upper()} files with {self.codec} video, "
+                "so there is no player here. "
+                "Watch what the model sees with video.sample(fps=2).play(), "
+                "or re-encode to H.264: video.fit(fps=2).play()."
             )
             return Player(
                 render.player_note_html(self.name, note),
@@ -1117,8 +1151,10 @@ class Video:
             )
             return Player(html, f"{self.name}: {caption}, from {self.url}")
         note = (
-            f"{self.name} is {_megabytes(size)}, more than the {_megabytes(limit)} put into a notebook by default (max_bytes). "
-            f"Pass max_bytes={size} to embed it anyway, or watch what the model sees: video.sample(fps=2).play()."
+            f"{self.name} is {_megabytes(size)}, more than the {_megabytes(limit)} "
+            "put into a notebook by default (max_bytes). "
+            f"Pass max_bytes={size} to embed it anyway, "
+            "or watch what the model sees: video.sample(fps=2).play()."
         )
         return Player(
             render.player_note_html(self.name, note),
@@ -1139,7 +1175,10 @@ class Video:
             ("audio", "yes" if self.has_audio else "no (mute: no audio tokens)"),
             (
                 "file size",
-                f"{self._state.size / 2**20:.2f} MB, base64 {base64_length(self._state.size) / 2**20:.2f} MB",
+                (
+                    f"{self._state.size / 2**20:.2f} MB, "
+                    f"base64 {base64_length(self._state.size) / 2**20:.2f} MB"
+                ),
             ),
         ]
         if self.url:
@@ -1190,8 +1229,9 @@ class Video:
         Raises :class:`LimitError` if even the lowest quality does not fit ``max_bytes``.
 
         >>> small = Video.open("clip.mp4").fit(fps=2)
-        >>> small.fit_note.split(";")[0]
-        're-encoded 60 frames at 320x240 to the 4 sampled frames at 320x256 (fps=2, default), 2.000 s kept, audio kept'
+        >>> small.fit_note.split(";")[0]  # doctest: +NORMALIZE_WHITESPACE
+        're-encoded 60 frames at 320x240 to the 4 sampled frames at 320x256 (fps=2, default),
+        2.000 s kept, audio kept'
         """
         max_bytes, timeout = _check_max_bytes(max_bytes), _check_timeout(timeout)
         if path is not None:
@@ -1212,10 +1252,13 @@ class Video:
         )
         size = out.stat().st_size
         fitted.fit_note = (
-            f"re-encoded {self.native_frame_count} frames at {self.width}x{self.height} to the {plan.frames} sampled frames at "
-            f"{plan.width}x{plan.height} (fps={plan.fps:g}, {plan.media_resolution}), {self.duration:.3f} s kept, "
+            f"re-encoded {self.native_frame_count} frames at {self.width}x{self.height} "
+            f"to the {plan.frames} sampled frames at "
+            f"{plan.width}x{plan.height} (fps={plan.fps:g}, {plan.media_resolution}), "
+            f"{self.duration:.3f} s kept, "
             f"{'audio kept' if self.has_audio else 'no audio'}; H.264 {quality}; "
-            f"{self.size_bytes / 2**20:.2f} MB -> {size / 2**20:.2f} MB (base64 {base64_length(size) / 2**20:.2f} MB "
+            f"{self.size_bytes / 2**20:.2f} MB -> {size / 2**20:.2f} MB "
+            f"(base64 {base64_length(size) / 2**20:.2f} MB "
             f"of {max_bytes / 2**20:.0f} MB allowed)"
         )
         return fitted
@@ -1241,7 +1284,8 @@ def _encode_fitted(video: Video, frames: Frames, out: Path, max_bytes: int, time
         rate = rate.limit_denominator(1_000_000)
     deadline = time.monotonic() + timeout
     for crf, bit_rate in _QUALITY_LADDER:
-        # one tick per frame, so the duration comes out exact; repeatable bytes: a fitted clip keys the cache
+        # one tick per frame, so the duration comes out exact; repeatable bytes: a fitted clip
+        # keys the cache
         sound = _encode.AudioCopy(video.path, seconds, bit_rate) if video.has_audio else None
         _encode.write_video(
             out, frames.array, rate=rate, crf=crf, preset="veryfast", audio=sound, deadline=deadline
@@ -1250,6 +1294,8 @@ def _encode_fitted(video: Video, frames: Frames, out: Path, max_bytes: int, time
             audio = f", AAC {bit_rate // 1000} kb/s" if video.has_audio else ""
             return f"CRF {crf}{audio}"
     raise LimitError(
-        f"Even at the lowest quality the fitted video is {base64_length(out.stat().st_size) / 2**20:.1f} MB as base64, over "
-        f"{max_bytes / 2**20:.1f} MB. Lower fps or use media_resolution='default', or send the video by URL (up to 300 MB)."
+        "Even at the lowest quality the fitted video is "
+        f"{base64_length(out.stat().st_size) / 2**20:.1f} MB as base64, over "
+        f"{max_bytes / 2**20:.1f} MB. Lower fps or use media_resolution='default', "
+        "or send the video by URL (up to 300 MB)."
     )
