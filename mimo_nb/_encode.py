@@ -106,7 +106,8 @@ Array = npt.NDArray[np.uint8]
 
 @functools.lru_cache(maxsize=1)
 def _cpu_has_avx512() -> bool:
-    """Whether x264 would pick its AVX-512 kernels here (it wants AVX-512 F/CD/BW/DQ/VL and AVX2)."""
+    """Whether x264 would pick its AVX-512 kernels here (it wants AVX-512 F/CD/BW/DQ/VL and
+    AVX2)."""
     need = ("AVX2", "AVX512F", "AVX512CD", "AVX512BW", "AVX512DQ", "AVX512VL")
     features: object = None
     for module in (
@@ -131,7 +132,8 @@ def _cpu_has_avx512() -> bool:
 
 
 def x264_params(gop: int | None = None) -> str:
-    """x264 settings that make the same frames give the same bytes on this machine (and a fixed GOP)."""
+    """x264 settings that make the same frames give the same bytes on this machine (and a fixed
+    GOP)."""
     params = []
     if gop:  # a fixed GOP: no extra keyframes at scene cuts
         params.append(f"keyint={gop}:min-keyint={gop}:scenecut=0")
@@ -158,7 +160,8 @@ def path_argument(path: object, what: str) -> str:
     """A path argument as text, or a :class:`LimitError` saying what was wrong with it."""
     if not isinstance(path, (str, os.PathLike)):
         raise LimitError(
-            f"{what} takes a file path (a str or pathlib.Path); got {type(path).__name__} {short_repr(path)}."
+            f"{what} takes a file path (a str or pathlib.Path); "
+            f"got {type(path).__name__} {short_repr(path)}."
         )
     text = os.fspath(path)
     text = os.fsdecode(text) if isinstance(text, bytes) else text
@@ -166,13 +169,15 @@ def path_argument(path: object, what: str) -> str:
         raise LimitError(f"{what} got an empty path; give the file's name, e.g. 'clip.mp4'.")
     if "\x00" in text:
         raise LimitError(
-            f"{what} got a path containing a NUL character ({short_repr(text)}); no file can have one. Check how the path was built."
+            f"{what} got a path containing a NUL character ({short_repr(text)}); "
+            "no file can have one. Check how the path was built."
         )
     return text
 
 
 def output_path(path: object, allowed: Iterable[str], what: str) -> Path:
-    """Where ``what`` may write: a suffix among ``allowed``, not a folder, in a folder that exists and we may write.
+    """Where ``what`` may write: a suffix among ``allowed``, not a folder, in a folder that exists
+    and we may write.
 
     Checked before any work is done, so a long encode never ends in a path error.
     """
@@ -198,19 +203,22 @@ def output_path(path: object, allowed: Iterable[str], what: str) -> Path:
     longest = max(len(part) for part in Path(text).parts)
     if longest > 255:  # the limit of every common file system
         raise LimitError(
-            f"{what} got a file or folder name of {longest} characters; file systems allow 255. Use a shorter name."
+            f"{what} got a file or folder name of {longest} characters; file systems allow 255. "
+            "Use a shorter name."
         )
     return Path(text)
 
 
 def output_suffix(path: str | os.PathLike[str], allowed: Iterable[str], what: str) -> str:
-    """The lower-case suffix of ``path``, or a :class:`LimitError` naming the ones ``what`` writes."""
+    """The lower-case suffix of ``path``, or a :class:`LimitError` naming the ones ``what``
+    writes."""
     suffix = Path(path).suffix.lower()
     allowed = tuple(allowed)
     if suffix not in allowed:
         raise LimitError(
             f"{what} writes {', '.join(allowed)} files (the suffix picks the format); got "
-            f"{'a ' + suffix if suffix else 'a path without a suffix'} ({os.fspath(path)!r}). Pick one of those suffixes."
+            f"{'a ' + suffix if suffix else 'a path without a suffix'} ({os.fspath(path)!r}). "
+            "Pick one of those suffixes."
         )
     return suffix
 
@@ -234,7 +242,8 @@ class _Clock:
     def check(self) -> None:
         if self.deadline is not None and time.monotonic() > self.deadline:
             raise VideoError(
-                f"Encoding {self.path.name} took longer than the timeout; pass a larger timeout or fewer frames.",
+                f"Encoding {self.path.name} took longer than the timeout; "
+                "pass a larger timeout or fewer frames.",
                 reason="timeout",
                 source=str(self.path),
             )
@@ -314,7 +323,8 @@ def _check_frame(array: Any, shape: tuple[int, ...] | None) -> Array:
     array = np.asarray(array)
     if array.dtype != np.uint8 or array.ndim != 3 or array.shape[2] != 3:
         raise LimitError(
-            f"Frames to encode must be (height, width, 3) uint8 RGB arrays; got {array.dtype} {array.shape}."
+            "Frames to encode must be (height, width, 3) uint8 RGB arrays; "
+            f"got {array.dtype} {array.shape}."
         )
     if shape is not None and array.shape != shape:
         raise LimitError(f"Every frame must have the same size; got {array.shape} after {shape}.")
@@ -324,7 +334,8 @@ def _check_frame(array: Any, shape: tuple[int, ...] | None) -> Array:
 def _video_frames(
     frames: Iterable[Any], first: Array, pts: Sequence[int] | None, time_base: Fraction, turns: int
 ) -> Iterator[Any]:
-    """PyAV frames, stored turned back by ``turns`` quarter turns, timed by ``pts`` (or 0, 1, 2...)."""
+    """PyAV frames, stored turned back by ``turns`` quarter turns, timed by ``pts`` (or 0, 1,
+    2...)."""
     import av
 
     for i, upright in enumerate(itertools.chain([first], frames)):
@@ -354,7 +365,8 @@ def _tone_frames(stream: Any, tone: Tone) -> Iterator[Any]:
 
 
 def _copied_frames(stream: Any, copy: AudioCopy, clock: _Clock) -> Iterator[Any]:
-    """The source's first audio track, resampled for ``stream``, until ``copy.seconds`` are written."""
+    """The source's first audio track, resampled for ``stream``, until ``copy.seconds`` are
+    written."""
     import av
 
     codec = stream.codec_context
@@ -574,7 +586,8 @@ def write_gif(
     path = output_path(path, [GIF_SUFFIX], "write_gif")
     if not (isinstance(fps, (int, float)) and math.isfinite(fps) and 0 < fps <= 50):
         raise LimitError(
-            f"A GIF plays at most 50 frames a second (browsers slow faster ones down); got fps={fps!r}."
+            "A GIF plays at most 50 frames a second (browsers slow faster ones down); "
+            f"got fps={fps!r}."
         )
     # fast octree: about twice as fast as Pillow's default median cut, with the same frame counters
     images = [

@@ -1,8 +1,8 @@
 """The ``mimo-nb`` command: token estimates, HTML reports and a demo, from the shell.
 
-    mimo-nb estimate --duration 60 --width 1920 --height 1080      # the spec's 17,240 tokens
-    mimo-nb report clip.mp4 -o report.html --fps 1                  # one self-contained HTML file
-    mimo-nb demo --output demo-output                               # a generated clip and its report
+    mimo-nb estimate --duration 60 --width 1920 --height 1080  # the spec's 17,240 tokens
+    mimo-nb report clip.mp4 -o report.html --fps 1              # one self-contained HTML file
+    mimo-nb demo --output demo-output                           # a generated clip and its report
 
 Every mimo_nb error ends the command with its message on stderr and exit status 2, never a
 traceback. ``report`` asks the model only when ``MIMO_API_KEY`` is set; otherwise the report

@@ -30,7 +30,8 @@ __all__ = ["ProfileView", "ProfileComparison", "compare_profiles"]
 
 @dataclass(frozen=True)
 class ProfileView:
-    """What one profile makes of the video: frames, size, tokens, and which frames differ from the API's."""
+    """What one profile makes of the video: frames, size, tokens, and which frames differ from the
+    API's."""
 
     profile: str
     title: str

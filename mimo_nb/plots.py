@@ -228,7 +228,8 @@ def cap_points(
 
 
 def _mark(ax: Axes, points: Sequence[CapPoint], where: Callable[[float], str]) -> list[Line2D]:
-    """A dot on the curve and a dotted line where each limit starts to bind; legend entries in words.
+    """A dot on the curve and a dotted line where each limit starts to bind; legend entries in
+    words.
 
     One limit binding at the same x on several curves gets one line and one entry.
     """
@@ -433,7 +434,8 @@ def plot_tokens_vs_duration(
         )
         _current(ax, current, f"{current:,g} s (this video)" if current is not None else "")
         ax.set_title(
-            f"{width}x{height} at fps {fps:g}: tokens against duration ({get_profile(profile).name})",
+            f"{width}x{height} at fps {fps:g}: tokens against duration "
+            f"({get_profile(profile).name})",
             fontsize=11,
         )
         _legend(ax)
@@ -508,7 +510,8 @@ def plot_tokens_vs_frame_size(
     }
     ax.set_xticks(list(ticks.values()), list(ticks))
     ax.set_xlabel(
-        f"frame size: short side in px ({'portrait' if portrait else 'landscape'}, aspect {aspect:.3g})"
+        "frame size: short side in px "
+        f"({'portrait' if portrait else 'landscape'}, aspect {aspect:.3g})"
     )
     ax.set_title(
         f"{duration:,g} s at fps {fps:g}{', muted' if mute else ''}: tokens against resolution",
@@ -751,7 +754,8 @@ def plot_tokens_vs_fps_by_profile(
     ax.set_xlabel("fps (frames sampled per second)")
     ax.set_ylabel(_WHAT[what])
     ax.set_title(
-        f"{duration:,g} s, {width}x{height} at {native_fps:g} fps native: {what} against fps, by profile",
+        f"{duration:,g} s, {width}x{height} at {native_fps:g} fps native: "
+        f"{what} against fps, by profile",
         fontsize=11,
     )
     ax.grid(True, alpha=0.3)
@@ -774,7 +778,8 @@ def _server_sweep(
     """A server profile's counted tokens along ``x`` (for ``profile=`` on the sweeps above)."""
     if native_fps is None:
         raise LimitError(
-            f"profile {profile!r} counts frames from the file's frame rate: pass native_fps= (Video.native_fps)."
+            f"profile {profile!r} counts frames from the file's frame rate: "
+            "pass native_fps= (Video.native_fps)."
         )
     _profile_curve(
         ax,

@@ -51,7 +51,8 @@ class Prices:
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
                 raise LimitError(
-                    f"Prices.{name} must be a non-negative number per million tokens, got {value!r}."
+                    f"Prices.{name} must be a non-negative number per million tokens, "
+                    f"got {value!r}."
                 )
 
     @property
@@ -173,7 +174,8 @@ def estimate_cost(
 
 
 def context_length(model: str, overrides: Mapping[str, int] | None = None) -> int | None:
-    """The context length of ``model``: from ``overrides``, else the shipped cited table, else None."""
+    """The context length of ``model``: from ``overrides``, else the shipped cited table, else
+    None."""
     if overrides and model in overrides:
         return int(overrides[model])
     for row in _load_data()["context_lengths"]:

@@ -140,17 +140,20 @@ def _figures(video: Any, breakdown: TokenBreakdown, prices: Prices) -> tuple[Rep
     )
     return (
         ReportFigure(
-            f"Tokens against fps for this video ({video.duration:g} s, {video.width}x{video.height}); "
+            "Tokens against fps for this video "
+            f"({video.duration:g} s, {video.width}x{video.height}); "
             f"the vertical line is fps {breakdown.fps:g}.",
             by_fps,
         ),
         ReportFigure(
-            f"Tokens against frame size at fps {breakdown.fps:g}; the vertical line is this video's "
+            f"Tokens against frame size at fps {breakdown.fps:g}; "
+            "the vertical line is this video's "
             f"short side ({short} px).",
             by_res,
         ),
         ReportFigure(
-            f"Prompt cost against duration at {video.width}x{video.height}, media_resolution={res}; "
+            f"Prompt cost against duration at {video.width}x{video.height}, "
+            f"media_resolution={res}; "
             f"the vertical line is this video ({video.duration:g} s); prices as cited under Cost.",
             by_cost,
         ),
@@ -186,7 +189,8 @@ def collect_report(
         send: ask the model; default: only when ``MIMO_API_KEY`` is set. Without sending, the
             report shows the exact request instead, labelled as a dry run.
         prices: prices for the cost (default: the shipped, cited CNY prices).
-        max_completion_tokens: the answer's budget; the cost counts it as the output, an upper bound.
+        max_completion_tokens: the answer's budget; the cost counts it as the output, an upper
+            bound.
         max_frames: how many frames the grid shows at most.
         generated_at: a date/time string to print in the header; none by default, so the same
             inputs give the same file.
@@ -248,7 +252,8 @@ def collect_report(
 
 
 def render_report(data: ReportData) -> str:
-    """The report as one HTML document (built by :func:`mimo_nb.render.report_html`): same data, same bytes.
+    """The report as one HTML document (built by :func:`mimo_nb.render.report_html`): same data,
+    same bytes.
 
     >>> render_report(collect_report("clip.mp4")).startswith("<!DOCTYPE html>")
     True

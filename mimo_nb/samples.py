@@ -170,7 +170,8 @@ def _tone(seconds: float, rate: int = AUDIO_RATE) -> npt.NDArray[np.float32]:
 
 @functools.lru_cache(maxsize=2)
 def _noise_pool(width: int, height: int, amplitude: int) -> npt.NDArray[np.int16]:
-    """Sixteen fixed fields of pixel noise (seeded): costly to encode and decode, like camera footage."""
+    """Sixteen fixed fields of pixel noise (seeded): costly to encode and decode, like camera
+    footage."""
     rng = np.random.default_rng(20240611)
     pool = rng.integers(-amplitude, amplitude + 1, size=(16, height, width, 1), dtype=np.int16)
     pool.setflags(write=False)
@@ -225,7 +226,8 @@ def _check_args(
             raise LimitError(f"{name} must be a whole number of pixels, got {side!r}.")
     if width < 2 or height < 2 or width % 2 or height % 2 or max(width, height) > MAX_SIDE:
         raise LimitError(
-            f"width and height must be even numbers from 2 to {MAX_SIDE} px (YUV 4:2:0), got {width}x{height}."
+            f"width and height must be even numbers from 2 to {MAX_SIDE} px (YUV 4:2:0), "
+            f"got {width}x{height}."
         )
     if isinstance(rotation, bool) or not isinstance(rotation, (int, np.integer)) or rotation % 90:
         raise LimitError(f"rotation must be a multiple of 90 degrees, got {rotation!r}.")
@@ -238,7 +240,8 @@ def _check_args(
     count = max(1, round(duration * float(Fraction(fps).limit_denominator(1001))))
     if count > 2**COUNTER_BITS:
         raise LimitError(
-            f"duration={duration:g} s at fps={fps:g} is {count} frames; the frame counter holds {2**COUNTER_BITS}. "
+            f"duration={duration:g} s at fps={fps:g} is {count} frames; "
+            f"the frame counter holds {2**COUNTER_BITS}. "
             "Ask for a shorter clip or a lower fps."
         )
     return count
@@ -265,7 +268,8 @@ def generate_clip(
 
     Args:
         path: where to write; ``.mp4``, ``.mov``, ``.avi`` or ``.wmv``.
-        duration, width, height, fps: length in seconds and the *displayed* frame size (even numbers).
+        duration, width, height, fps: length in seconds and the *displayed* frame size (even
+            numbers).
         audio: add a 440 Hz tone track.
         video: False writes an audio-only file (a broken input for tests).
         rotation: counter-clockwise display rotation (degrees, a multiple of 90) stored in the

@@ -751,7 +751,8 @@ class MockMimoServer:
             return sum(1 for r in self.requests if r.fault == "quota")
 
     def _over_quota(self, body: Any, arrived: float) -> float | None:
-        """Admit a request that ``arrived`` (monotonic s) against the quota (None), or the seconds until it fits.
+        """Admit a request that ``arrived`` (monotonic s) against the quota (None), or the seconds
+        until it fits.
 
         Only requests that arrived in the window before this one count, whichever thread
         finished weighing its request first.
@@ -787,7 +788,8 @@ class MockMimoServer:
     # -- the door: hold requests at a known point (kill-and-resume tests) --
 
     def hold_after(self, count: int) -> None:
-        """Let ``count`` more requests through, then hold the next ones unread until :meth:`release`."""
+        """Let ``count`` more requests through, then hold the next ones unread until
+        :meth:`release`."""
         with self._lock:
             self._door_after, self._door_passed = count, 0
             self._door_open.clear()

@@ -280,7 +280,8 @@ class SamplingPlan:
 
     @property
     def timestamps(self) -> npt.NDArray[np.float64]:
-        """Times (s) of the sampled frames: ``index / native_fps`` when both are known, else nominal."""
+        """Times (s) of the sampled frames: ``index / native_fps`` when both are known, else
+        nominal."""
         if self.planned_indices is not None and self.native_fps:
             return np.asarray(self.planned_indices, np.float64) / self.native_fps
         return np.linspace(0.0, self.duration, self.frames, endpoint=False, dtype=np.float64)
@@ -297,11 +298,13 @@ class SamplingPlan:
             total_frames = self.native_frame_count
         if total_frames is None:
             raise LimitError(
-                "indices() needs the file's frame count: pass total_frames= (Video.native_frame_count)."
+                "indices() needs the file's frame count: "
+                "pass total_frames= (Video.native_frame_count)."
             )
         if self.profile != "mimo-api":
             raise LimitError(
-                f"this {self.profile} plan was made for a file of {self.native_frame_count} frames, not {total_frames}; "
+                f"this {self.profile} plan was made for a file of {self.native_frame_count} "
+                f"frames, not {total_frames}; "
                 "plan again with native_frame_count= (Video.plan does it from the probe)."
             )
         return sample_indices(total_frames, self.frames)
@@ -326,7 +329,9 @@ def plan_sampling(
 
     >>> plan_sampling(60, 1920, 1080, fps=2).frames
     120
-    >>> plan_sampling(60, 1920, 1080, fps=2, profile="mimo-vl", native_fps=30, native_frame_count=1800).width
+    >>> plan_sampling(
+    ...     60, 1920, 1080, fps=2, profile="mimo-vl", native_fps=30, native_frame_count=1800
+    ... ).width
     1008
     """
     fps = _validate_video_args(duration, width, height, fps, media_resolution)
@@ -582,7 +587,8 @@ _BUDGET_MAX = np.array(
 
 
 def _sampled_frame_count_array(d: np.ndarray, f: np.ndarray) -> np.ndarray:
-    """Step 1 over arrays: ceil of the float product, exactly as :func:`sampled_frame_count` does."""
+    """Step 1 over arrays: ceil of the float product, exactly as :func:`sampled_frame_count`
+    does."""
     frames = np.minimum(np.ceil(d * f).astype(np.int64), MAX_FRAMES)
     return np.maximum((frames + 1) & ~1, TEMPORAL_PATCH)  # round up to even, at least 2
 

@@ -172,7 +172,8 @@ class GridSlider(w.FloatSlider):
 
 
 def _duration_label(seconds: float) -> str:
-    """``45 s``, ``7.5 min``, ``2 h``: minutes and hours only where they are round (else seconds)."""
+    """``45 s``, ``7.5 min``, ``2 h``: minutes and hours only where they are round (else
+    seconds)."""
     if seconds < 120 or seconds % 30:
         return f"{seconds:g} s"
     if seconds < 7200 or seconds % 1800:
@@ -202,7 +203,8 @@ class DurationSlider(w.SelectionSlider):
                 return near[0]
             raise traitlets.TraitError(
                 f"duration {value!r} is not a stop of this slider; pick one of "
-                f"{', '.join(self._options_labels)} (or start the explorer with duration={value!r})."
+                f"{', '.join(self._options_labels)} "
+                f"(or start the explorer with duration={value!r})."
             )
         return super()._validate_value(proposal)
 
@@ -338,7 +340,8 @@ Apply = Callable[
 
 
 class Explorer(w.VBox):
-    """Controls, numbers that follow at once, and a slow view that is debounced, cached and cancellable.
+    """Controls, numbers that follow at once, and a slow view that is debounced, cached and
+    cancellable.
 
     A subclass builds its controls, then calls :meth:`_build`, and says what the controls mean:
     :meth:`key` (the view's cache key), :meth:`estimate`, :meth:`_numbers_html`,
@@ -468,7 +471,8 @@ class Explorer(w.VBox):
             self._debouncer()
 
     def flush(self) -> None:
-        """Make the view now, here, if a debounced update is waiting (or wait for the one running)."""
+        """Make the view now, here, if a debounced update is waiting (or wait for the one
+        running)."""
         if self._debouncer.pending:
             self._debouncer.cancel()
             self._refresh_view(background=False)
@@ -730,7 +734,8 @@ class FrameExplorer(Explorer):
     def _load_frames(
         self, key: tuple[float, str, str, str], cancel: threading.Event, apply: Apply
     ) -> Any:
-        """Decode one setting's frames: a keyframe preview first for long files, then the exact frames.
+        """Decode one setting's frames: a keyframe preview first for long files, then the exact
+        frames.
 
         UI updates (progress, preview, partial grids) go through ``apply``, which runs them on
         the notebook's event loop when this runs in the worker thread.
@@ -1235,7 +1240,8 @@ def display_stream(stream: Any, *, min_interval: float = 0.1) -> Any:
 
     >>> from mimo_nb.client import CompletionStream
     >>> from mimo_nb.response import spec_example_completion
-    >>> done = display_stream(CompletionStream.from_completion(spec_example_completion()))  # doctest: +ELLIPSIS
+    >>> stream = CompletionStream.from_completion(spec_example_completion())
+    >>> done = display_stream(stream)  # doctest: +ELLIPSIS
     <BLANKLINE>
     [reasoning]
     ...
