@@ -302,12 +302,13 @@ def probe_row(source: str, timeout: float = 60.0, base: str | None = None) -> di
     """
     row: dict[str, Any] = dict.fromkeys(COLUMNS)
     row["path"] = source
+    opened = _from_base(source, base)
     try:
         from .video import Video
 
         if not source:
             raise LimitError("the manifest row has no path.")
-        video = Video.open(_from_base(source, base), timeout=timeout)
+        video = Video.open(opened, timeout=timeout)
         info = video.probe_info
         size = video.size_bytes
         row.update(
@@ -329,15 +330,23 @@ def probe_row(source: str, timeout: float = 60.0, base: str | None = None) -> di
         del video  # a downloaded URL's temp file goes with it
     except MimoError as exc:
         row.update(
-            error_type=type(exc).__name__, error_reason=getattr(exc, "reason", None), error=str(exc)
+            error_type=type(exc).__name__,
+            error_reason=getattr(exc, "reason", None),
+            error=_as_given(str(exc), opened, source),
         )
     except Exception as exc:  # noqa: BLE001  (an unforeseen decoder failure is one row, not the end of the scan)
         row.update(
             error_type=type(exc).__name__,
             error_reason="unexpected",
-            error=f"{type(exc).__name__}: {exc}",
+            error=_as_given(f"{type(exc).__name__}: {exc}", opened, source),
         )
     return row
+
+
+def _as_given(message: str, opened: str, source: str) -> str:
+    """An error message naming the file as the caller gave it (tables and notebooks stay the same
+    on every machine), not as the worker opened it."""
+    return message.replace(opened, source) if opened != source else message
 
 
 def _probe_chunk(
@@ -491,10 +500,12 @@ def _map_one(payload: Any, path: str, index: int, name: str, base: str | None = 
     """Run in the worker: open the video where the frames will be decoded, then ``fn(video)``."""
     from .video import Video
 
+    opened = _from_base(path, base)
     try:
-        value = _load_callable(payload)(Video.open(_from_base(path, base)))
+        value = _load_callable(payload)(Video.open(opened))
     except Exception as exc:  # noqa: BLE001  (one item's failure is its result)
-        return MapResult(index, name, error_type=type(exc).__name__, error=str(exc))
+        message = _as_given(str(exc), opened, path)
+        return MapResult(index, name, error_type=type(exc).__name__, error=message)
     return MapResult(index, name, value=value)
 
 

@@ -754,3 +754,12 @@ def test_relative_paths_follow_the_callers_folder_not_the_workers(
     sheets = list(second.map(SaveContactSheet("sheets/"), progress=False))
     assert [r.value for r in sheets] == ["sheets/x.png"]
     assert (elsewhere / "sheets" / "x.png").stat().st_size > 0
+
+
+def test_a_relative_file_is_named_as_given_in_its_error(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Error text names the file as the caller wrote it: a saved notebook shows the same on every machine."""
+    monkeypatch.chdir(folder)
+    table = mn.Corpus.scan(["notes.mp4"], progress=False).to_pandas()
+    assert "(notes.mp4)" in table.loc[0, "error"] and str(folder) not in table.loc[0, "error"]
