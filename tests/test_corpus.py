@@ -759,7 +759,8 @@ def test_relative_paths_follow_the_callers_folder_not_the_workers(
 def test_a_relative_file_is_named_as_given_in_its_error(
     folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Error text names the file as the caller wrote it: a saved notebook shows the same on every machine."""
+    """Error text names the file as the caller wrote it: a saved notebook shows the same on every
+    machine."""
     monkeypatch.chdir(folder)
     table = mn.Corpus.scan(["notes.mp4"], progress=False).to_pandas()
     assert "(notes.mp4)" in table.loc[0, "error"] and str(folder) not in table.loc[0, "error"]
