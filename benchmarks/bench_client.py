@@ -1,4 +1,5 @@
-"""Client benchmarks, printed as ratios (goals from issue 4; run: python benchmarks/bench_client.py).
+"""Client benchmarks, printed as ratios (goals from issue 4; run: python
+benchmarks/bench_client.py).
 
 (a) Building and producing the request body for a 37 MB video: peak memory as a multiple of
     the file size, for mimo_nb's streamed body and for the naive read + b64encode + json.dumps.
@@ -165,13 +166,14 @@ def bench_throughput() -> None:
         server.terminate()
         server.wait(timeout=10)
     print(
-        f"(b) {REQUESTS} requests (a POST each; the URL size probed once by HEAD), server delay {DELAY * 1000:.0f} ms, "
-        f"concurrency {CONCURRENCY}: {wall:.3f} s vs ideal {ideal:.3f} s = {wall / ideal:.2f}x ideal "
-        f"({failed} failed); goal <= 1.15x -> {'MET' if wall / ideal <= 1.15 else 'MISSED'}"
+        f"(b) {REQUESTS} requests (a POST each; the URL size probed once by HEAD), server delay "
+        f"{DELAY * 1000:.0f} ms, concurrency {CONCURRENCY}: {wall:.3f} s vs ideal {ideal:.3f} s = "
+        f"{wall / ideal:.2f}x ideal ({failed} failed); goal <= 1.15x -> "
+        f"{'MET' if wall / ideal <= 1.15 else 'MISSED'}"
     )
     print(
-        f"    same run, bare httpx posting the same body: {plain:.3f} s = {plain / ideal:.2f}x ideal "
-        f"(mimo_nb / bare httpx = {wall / plain:.2f}x)"
+        f"    same run, bare httpx posting the same body: {plain:.3f} s = {plain / ideal:.2f}x "
+        f"ideal (mimo_nb / bare httpx = {wall / plain:.2f}x)"
     )
 
 
@@ -180,7 +182,8 @@ if __name__ == "__main__":
         _variant(sys.argv[2], sys.argv[3])
     else:
         print(
-            f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs (shared machine: numbers are noisy)"
+            f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs (shared machine: numbers are "
+            "noisy)"
         )
         bench_memory()
         bench_throughput()

@@ -197,7 +197,8 @@ def _scan_variant(name: str) -> None:
 
 def bench_scan() -> None:
     print(
-        f"(a) scan {CLIPS:,} generated clips (MP4/MOV/AVI/WMV, 120p-180p, 1-5 s), {os.cpu_count()} CPUs"
+        f"(a) scan {CLIPS:,} generated clips (MP4/MOV/AVI/WMV, 120p-180p, 1-5 s), "
+        f"{os.cpu_count()} CPUs"
     )
     clips()
     results = {}
@@ -212,30 +213,35 @@ def bench_scan() -> None:
     loop, pool, dask = results["loop"], results["pool"], results["dask"]
     mb = 2**20
     print(
-        "    each variant in its own process; times are the best of 3, taken in turns with the variant compared"
+        "    each variant in its own process; times are the best of 3, taken in turns with the "
+        "variant compared"
     )
     print(
-        f"    plain loop of Video.open:       {pool['loop']:6.2f} s ({CLIPS / pool['loop']:,.0f} clips/s), "
-        f"peak +{loop['peak'] / mb:.0f} MB"
+        f"    plain loop of Video.open:       {pool['loop']:6.2f} s ({CLIPS / pool['loop']:,.0f} "
+        f"clips/s), peak +{loop['peak'] / mb:.0f} MB"
     )
     print(
-        f"    Corpus.scan, local pool:        {pool['pool']:6.2f} s once its workers run (the session's first scan, "
-        f"starting them: {pool['cold']:.2f} s), peak +{pool['peak'] / mb:.0f} MB here, {pool['worker_peak'] / mb:.0f} MB "
-        f"per worker; {pool['failed']} failed"
+        f"    Corpus.scan, local pool:        {pool['pool']:6.2f} s once its workers run (the "
+        f"session's first scan, starting them: {pool['cold']:.2f} s), peak "
+        f"+{pool['peak'] / mb:.0f} MB here, {pool['worker_peak'] / mb:.0f} MB per worker; "
+        f"{pool['failed']} failed"
     )
     print(
-        f"    Corpus.scan, Dask LocalCluster: {dask['dask']:6.2f} s once its workers run, against {dask['pool']:.2f} s "
-        f"for the pool in turns (first scan {dask['cold']:.2f} s; +{dask['startup']:.1f} s to start the cluster), "
-        f"peak +{dask['peak'] / mb:.0f} MB here, {dask['worker_peak'] / mb:.0f} MB per worker; same table as the pool: "
+        f"    Corpus.scan, Dask LocalCluster: {dask['dask']:6.2f} s once its workers run, against "
+        f"{dask['pool']:.2f} s for the pool in turns (first scan {dask['cold']:.2f} s; "
+        f"+{dask['startup']:.1f} s to start the cluster), peak +{dask['peak'] / mb:.0f} MB here, "
+        f"{dask['worker_peak'] / mb:.0f} MB per worker; same table as the pool: "
         f"{dask['same_table']}"
     )
     speedup, dask_ratio = pool["loop"] / pool["pool"], dask["dask"] / dask["pool"]
     print(
-        f"    pool vs loop: {speedup:.2f}x faster (goal >= 1.7x) -> {'MET' if speedup >= 1.7 else 'MISSED'}; "
-        f"counting the pool's start: {pool['loop'] / pool['cold']:.2f}x"
+        f"    pool vs loop: {speedup:.2f}x faster (goal >= 1.7x) -> "
+        f"{'MET' if speedup >= 1.7 else 'MISSED'}; counting the pool's start: "
+        f"{pool['loop'] / pool['cold']:.2f}x"
     )
     print(
-        f"    Dask vs pool: {dask_ratio:.2f}x the pool's time (goal <= 1.3x) -> {'MET' if dask_ratio <= 1.3 else 'MISSED'}"
+        f"    Dask vs pool: {dask_ratio:.2f}x the pool's time (goal <= 1.3x) -> "
+        f"{'MET' if dask_ratio <= 1.3 else 'MISSED'}"
     )
 
 
@@ -311,15 +317,18 @@ def bench_forecast() -> None:
     t_scalar = t_scalar_sample * FORECAST_ROWS / SAMPLE_ROWS
     total = sum(row["total_tokens"] for row in forecast.rows)
     print(
-        f"(b) forecast of {FORECAST_ROWS:,} videos x {len(forecast.rows)} settings ({total:,} tokens over all settings)"
+        f"(b) forecast of {FORECAST_ROWS:,} videos x {len(forecast.rows)} settings ({total:,} "
+        "tokens over all settings)"
     )
     print(
-        f"    Corpus.forecast (array estimator, best of 3): {t_array:.2f} s; scalar loop: {t_scalar_sample:.2f} s for {SAMPLE_ROWS:,} rows x "
-        f"{len(scalar)} settings, extrapolated to {t_scalar:.0f} s for {FORECAST_ROWS:,} rows"
+        f"    Corpus.forecast (array estimator, best of 3): {t_array:.2f} s; scalar loop: "
+        f"{t_scalar_sample:.2f} s for {SAMPLE_ROWS:,} rows x {len(scalar)} settings, extrapolated "
+        f"to {t_scalar:.0f} s for {FORECAST_ROWS:,} rows"
     )
     print(
-        f"    {t_scalar / t_array:.0f}x faster (goal >= 100x) -> {'MET' if t_scalar / t_array >= 100 else 'MISSED'}; "
-        f"equal to the scalar sums on the sample (and element by element): {equal}"
+        f"    {t_scalar / t_array:.0f}x faster (goal >= 100x) -> "
+        f"{'MET' if t_scalar / t_array >= 100 else 'MISSED'}; equal to the scalar sums on the "
+        f"sample (and element by element): {equal}"
     )
 
 
@@ -430,16 +439,17 @@ def bench_paced() -> None:
         answers.minimum_seconds + DELAY
     )  # the last request may start no earlier; its answer takes 50 ms
     print(
-        f"(c) paced ask: {ASK_ITEMS:,} items of {charge:,} tokens each (prompt + max_completion_tokens), quota "
-        f"{quota:,} tokens per {WINDOW:g} s window (a shortened minute), server delay {DELAY * 1000:.0f} ms, "
-        f"concurrency {CONCURRENCY}"
+        f"(c) paced ask: {ASK_ITEMS:,} items of {charge:,} tokens each (prompt + "
+        f"max_completion_tokens), quota {quota:,} tokens per {WINDOW:g} s window (a shortened "
+        f"minute), server delay {DELAY * 1000:.0f} ms, concurrency {CONCURRENCY}"
     )
     print(
         f"    paced: {wall:.2f} s vs the quota's minimum {minimum:.2f} s = {wall / minimum:.3f}x; "
         f"{stats['rejected']} 429s; {answers.counts()}"
     )
     print(
-        f"    goal <= 1.1x and zero 429s -> {'MET' if wall / minimum <= 1.1 and stats['rejected'] == 0 else 'MISSED'}"
+        "    goal <= 1.1x and zero 429s -> "
+        f"{'MET' if wall / minimum <= 1.1 and stats['rejected'] == 0 else 'MISSED'}"
     )
     print(
         f"    unpaced, same items (client retries honour Retry-After): {wall_unpaced:.2f} s, "
@@ -457,7 +467,9 @@ import mimo_nb as mn
 async def main(base_url, cache, files):
     corpus = mn.Corpus.scan(json.load(open(files)), executor=ThreadPoolExecutor(2), progress=False)
     async with mn.AsyncMimoClient("bench", base_url=base_url, cache=cache, max_retries=0) as client:
-        answers = await corpus.ask(client, "Describe the video.", fps=1, concurrency=16, progress=False)
+        answers = await corpus.ask(
+            client, "Describe the video.", fps=1, concurrency=16, progress=False
+        )
     print(json.dumps(answers.counts()))
 
 if __name__ == "__main__":
@@ -508,18 +520,21 @@ def _kill_and_resume(door: bool, tmp: Path) -> tuple[int, dict, float]:
 
 def bench_resume() -> None:
     print(
-        f"(d) kill and resume: {ASK_ITEMS:,} items, server delay {DELAY * 1000:.0f} ms, concurrency 16, SIGKILL at about half"
+        f"(d) kill and resume: {ASK_ITEMS:,} items, server delay {DELAY * 1000:.0f} ms, "
+        "concurrency 16, SIGKILL at about half"
     )
     with tempfile.TemporaryDirectory() as tmp:
         total, counts, seconds = _kill_and_resume(True, Path(tmp))
         print(
-            f"    requests held at the door at the kill: total requests {total:,} for {ASK_ITEMS:,} items "
-            f"(goal ==) -> {'MET' if total == ASK_ITEMS else 'MISSED'}; restart {counts} in {seconds:.1f} s"
+            f"    requests held at the door at the kill: total requests {total:,} for "
+            f"{ASK_ITEMS:,} items (goal ==) -> {'MET' if total == ASK_ITEMS else 'MISSED'}; "
+            f"restart {counts} in {seconds:.1f} s"
         )
         total, counts, _ = _kill_and_resume(False, Path(tmp))
         print(
-            f"    killed with requests in flight: total requests {total:,} = items + {total - ASK_ITEMS} "
-            f"(the requests the server had when the process died, sent again); restart {counts}"
+            f"    killed with requests in flight: total requests {total:,} = items + "
+            f"{total - ASK_ITEMS} (the requests the server had when the process died, sent "
+            f"again); restart {counts}"
         )
 
 
@@ -530,7 +545,8 @@ if __name__ == "__main__":
         _serve(float(sys.argv[2]), int(sys.argv[3]))
     else:
         print(
-            f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs (a shared machine: figures are noisy)"
+            f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs (a shared machine: figures "
+            "are noisy)"
         )
         bench_scan()
         bench_forecast()

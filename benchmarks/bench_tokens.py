@@ -89,8 +89,9 @@ def bench_planner() -> None:
     ratio = t_loop / t_array
     settings = len(d) * 2 * len(FPS_GRID)
     print(
-        f"planner: {len(d):,} videos x {2 * len(FPS_GRID)} settings = {settings:,} estimates, max_tokens={MAX_TOKENS:,} "
-        f"({int(table.fits.sum()):,} videos fit; same best setting for every video: yes)"
+        f"planner: {len(d):,} videos x {2 * len(FPS_GRID)} settings = {settings:,} estimates, "
+        f"max_tokens={MAX_TOKENS:,} ({int(table.fits.sum()):,} videos fit; same best setting for "
+        "every video: yes)"
     )
     print(f"python loop over explain_video_tokens + rule: {t_loop:8.3f} s")
     print(f"plan_budget_many (best of 3):               {t_array:8.3f} s")
@@ -115,10 +116,12 @@ def main() -> None:
     ratio = t_loop / t_array
     print(f"points: {n:,} (exact equality: yes)")
     print(
-        f"python loop over estimate_video_tokens:   {t_loop:8.3f} s  ({t_loop / n * 1e6:.2f} us/point)"
+        f"python loop over estimate_video_tokens:   {t_loop:8.3f} s  ({t_loop / n * 1e6:.2f} "
+        "us/point)"
     )
     print(
-        f"estimate_video_tokens_array (best of 5): {t_array:8.3f} s  ({t_array / n * 1e9:.1f} ns/point)"
+        f"estimate_video_tokens_array (best of 5): {t_array:8.3f} s  ({t_array / n * 1e9:.1f} "
+        "ns/point)"
     )
     print(f"array is {ratio:,.0f}x faster (goal: >= 100x) -> {'MET' if ratio >= 100 else 'MISSED'}")
     print()

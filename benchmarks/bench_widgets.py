@@ -83,10 +83,12 @@ def main() -> None:
     print(f"cold   (decode + thumbnails), median of {COLD_RUNS}:  {cold_ms:8.1f} ms")
     print(f"cached (moving back),         median of {CACHED_RUNS}: {cached_ms:8.1f} ms")
     print(
-        f"cached + JSON of the new state ({grid_kb:,.0f} KB grid), median of {CACHED_RUNS}: {sent_ms:5.1f} ms"
+        f"cached + JSON of the new state ({grid_kb:,.0f} KB grid), median of {CACHED_RUNS}: "
+        f"{sent_ms:5.1f} ms"
     )
     print(
-        f"cold / cached: {cold_ms / cached_ms:,.0f}x; goal cached < 50 ms -> {'MET' if max(cached_ms, sent_ms) < 50 else 'MISSED'}"
+        f"cold / cached: {cold_ms / cached_ms:,.0f}x; goal cached < 50 ms -> "
+        f"{'MET' if max(cached_ms, sent_ms) < 50 else 'MISSED'}"
     )
 
 

@@ -92,8 +92,9 @@ class Pacer:
         """Raise :class:`LimitError` if a request of ``tokens`` could never fit the token quota."""
         if self.tokens_per_minute is not None and tokens > self.tokens_per_minute:
             raise LimitError(
-                f"one request needs about {tokens:,} tokens but the quota is {self.tokens_per_minute:,} tokens per "
-                "window: it could never be sent. Lower fps or max_completion_tokens, or raise tokens_per_minute."
+                f"one request needs about {tokens:,} tokens but the quota is "
+                f"{self.tokens_per_minute:,} tokens per window: it could never be sent. Lower fps "
+                "or max_completion_tokens, or raise tokens_per_minute."
             )
 
     def _fits(self, count: int, held: int, tokens: int) -> bool:
@@ -102,7 +103,8 @@ class Pacer:
         )
 
     def _wait_needed(self, tokens: int, now: float) -> float | None:
-        """Seconds until a request of ``tokens`` fits (0: now; None: only a request in flight can make room)."""
+        """Seconds until a request of ``tokens`` fits (0: now; None: only a request in flight can
+        make room)."""
         span = self.window + self.margin
         self._log = [
             t for t in self._log if t.done > now - span
@@ -117,7 +119,8 @@ class Pacer:
         return None
 
     async def acquire(self, tokens: int = 0) -> Ticket:
-        """Wait until one request of ``tokens`` fits both quotas; it then holds its place until settled."""
+        """Wait until one request of ``tokens`` fits both quotas; it then holds its place until
+        settled."""
         self.check(tokens)
         ticket = Ticket(int(tokens))
         if not self.limited:

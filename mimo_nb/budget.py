@@ -50,7 +50,10 @@ __all__ = [
 
 # Exact tenths, made from integers (0.1 + 0.1 + 0.1 != 0.3): the values the API is sent.
 FPS_GRID: tuple[float, ...] = tuple(round(k / 10, 1) for k in range(1, 101))
-BEST_RULE = "the most frames, then the most pixels per frame, then the fewest tokens, then the lowest fps, then 'default'"
+BEST_RULE = (
+    "the most frames, then the most pixels per frame, then the fewest tokens, then the lowest "
+    "fps, then 'default'"
+)
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,8 @@ class BudgetSetting:
 
 @dataclass(frozen=True)
 class _Grid:
-    """The grid's settings in order (media_resolution outer, fps inner) and their per-setting values."""
+    """The grid's settings in order (media_resolution outer, fps inner) and their per-setting
+    values."""
 
     fps: npt.NDArray[np.float64]
     media_resolution: tuple[str | None, ...]
@@ -120,8 +124,9 @@ def _check_budget(max_tokens: Any, max_cost: Any, prices: Prices | None) -> None
             raise LimitError(f"max_cost must be a non-negative amount of money, got {max_cost!r}.")
         if prices is None:
             raise LimitError(
-                "max_cost needs prices: pass prices=mn.load_prices('mimo-v2.5', 'CNY') (cited, dated) "
-                "or your own mn.Prices(input=..., cached_input=..., output=..., currency=...)."
+                "max_cost needs prices: pass prices=mn.load_prices('mimo-v2.5', 'CNY') (cited, "
+                "dated) or your own mn.Prices(input=..., cached_input=..., output=..., "
+                "currency=...)."
             )
 
 
@@ -227,7 +232,8 @@ class BudgetPlan:
             parts.append(f"at most {self.max_tokens:,} tokens")
         if self.max_cost is not None and self.prices is not None:
             parts.append(
-                f"at most {self.max_cost:g} {self.prices.currency} (with {self.output_tokens:,} output tokens)"
+                f"at most {self.max_cost:g} {self.prices.currency} (with {self.output_tokens:,} "
+                "output tokens)"
             )
         return " and ".join(parts)
 
@@ -253,7 +259,8 @@ class BudgetPlan:
         }
 
     def to_pandas(self) -> Any:
-        """Every fitting setting as a DataFrame, with ``on_frontier`` and ``best`` columns (needs pandas)."""
+        """Every fitting setting as a DataFrame, with ``on_frontier`` and ``best`` columns (needs
+        pandas)."""
         import pandas as pd
 
         frontier = {(s.fps, s.media_resolution) for s in self.frontier}
@@ -290,7 +297,8 @@ class BudgetPlan:
             if self.best is None
             else (
                 f"best fps={self.best.fps:g} media_resolution={self.best.media_resolution} "
-                f"frames={self.best.frames} {self.best.width}x{self.best.height} tokens={self.best.tokens:,}"
+                f"frames={self.best.frames} {self.best.width}x{self.best.height} "
+                f"tokens={self.best.tokens:,}"
             )
         )
         return f"<BudgetPlan {self.profile} {len(self.settings)}/{self.grid_size} fit, {best}>"
@@ -316,7 +324,8 @@ def _settings(
 def _frontier_columns(
     columns: np.ndarray, frames: np.ndarray, pixels: np.ndarray, tokens: np.ndarray, grid: _Grid
 ) -> np.ndarray:
-    """Columns (among ``columns``) that no other dominates on (frames, pixels), one per distinct point."""
+    """Columns (among ``columns``) that no other dominates on (frames, pixels), one per distinct
+    point."""
     f, p = frames[columns], pixels[columns]
     ge = (f[:, None] >= f[None, :]) & (p[:, None] >= p[None, :])
     gt = (f[:, None] > f[None, :]) | (p[:, None] > p[None, :])
@@ -378,7 +387,8 @@ def plan_budget(
     native_fps: float | None = None,
     native_frame_count: int | None = None,
 ) -> BudgetPlan:
-    """Every setting on the API's grid that fits ``max_tokens`` and/or ``max_cost``, and the best one.
+    """Every setting on the API's grid that fits ``max_tokens`` and/or ``max_cost``, and the best
+    one.
 
     Args:
         video: a :class:`~mimo_nb.video.Video` (its duration, size, audio and frame rate are used),
@@ -526,7 +536,9 @@ def plan_budget_many(
     Each element equals ``plan_budget(duration=d, width=w, height=h, ...).best``; the whole
     corpus is one (videos x 200) array computation.
 
-    >>> table = plan_budget_many([10, 60, 600], [640, 1920, 1280], [360, 1080, 720], max_tokens=20_000)
+    >>> table = plan_budget_many(
+    ...     [10, 60, 600], [640, 1920, 1280], [360, 1080, 720], max_tokens=20_000
+    ... )
     >>> table.fps.tolist(), list(table.media_resolution)
     ([9.9, 2.3, 0.1], ['default', 'default', 'default'])
     """

@@ -212,8 +212,8 @@ def _manifest_sources(
     )
     if column is None or column not in frame.columns:
         raise LimitError(
-            f"the manifest has no path column (columns: {list(frame.columns)[:12]}); name it with path_column=... "
-            f"(looked for {', '.join(PATH_COLUMNS)})."
+            f"the manifest has no path column (columns: {list(frame.columns)[:12]}); name it with "
+            f"path_column=... (looked for {', '.join(PATH_COLUMNS)})."
         )
     sources = []
     for value in frame[column].tolist():
@@ -231,7 +231,8 @@ def _manifest_sources(
 def expand_source(
     source: Any, path_column: str | None = None
 ) -> tuple[list[str], list[str], Any, str]:
-    """``(sources, names, manifest columns or None, description)`` for what :meth:`Corpus.scan` accepts."""
+    """``(sources, names, manifest columns or None, description)`` for what :meth:`Corpus.scan`
+    accepts."""
     pd_frame = type(source).__name__ == "DataFrame"
     if pd_frame:
         sources, extra = _manifest_sources(source, path_column, None)
@@ -246,8 +247,8 @@ def expand_source(
         return sources, [_short_name(s) for s in sources], None, f"a list of {len(sources)} items"
     if not isinstance(source, (str, os.PathLike)):
         raise LimitError(
-            f"cannot scan a {type(source).__name__}: pass a folder, a glob, a list of paths or URLs, "
-            "or a CSV/Parquet manifest with a path column."
+            f"cannot scan a {type(source).__name__}: pass a folder, a glob, a list of paths or "
+            "URLs, or a CSV/Parquet manifest with a path column."
         )
     text = os.fspath(source)
     path = Path(text)
@@ -270,8 +271,8 @@ def expand_source(
     if path.is_file():
         return [text], [path.name], None, text
     raise LimitError(
-        f"{text!r} is neither a folder, a file, a manifest (.csv/.parquet) nor a glob that matches; "
-        "check the path."
+        f"{text!r} is neither a folder, a file, a manifest (.csv/.parquet) nor a glob that "
+        "matches; check the path."
     )
 
 
@@ -290,7 +291,8 @@ def _delivery(size_bytes: int, is_url: bool) -> str:
 
 
 def probe_row(source: str, timeout: float = 60.0, base: str | None = None) -> dict[str, Any]:
-    """One scan row for ``source`` (a path or URL); a file that cannot be probed is a row with its error.
+    """One scan row for ``source`` (a path or URL); a file that cannot be probed is a row with its
+    error.
 
     Never raises for a bad file: the error's type, reason and message go in the row. A relative
     path is read from ``base`` (the caller's folder: a worker's own may differ) and kept as given.
@@ -389,7 +391,8 @@ def default_executor() -> ProcessPoolExecutor:
 
 
 def _ignore_interrupts() -> None:
-    """In a worker: Ctrl-C (a notebook's "interrupt") is for the parent, which cancels what is queued."""
+    """In a worker: Ctrl-C (a notebook's "interrupt") is for the parent, which cancels what is
+    queued."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
@@ -419,7 +422,8 @@ def run_bounded(
     jobs: Iterable[tuple[Any, tuple[Any, ...]]],
     max_in_flight: int,
 ) -> Iterator[tuple[Any, Future[Any]]]:
-    """Submit ``fn(*args)`` for each ``(key, args)``, at most ``max_in_flight`` at a time; yield as they finish.
+    """Submit ``fn(*args)`` for each ``(key, args)``, at most ``max_in_flight`` at a time; yield as
+    they finish.
 
     Works with any :class:`concurrent.futures.Executor` (stdlib pools, dask's ``get_executor()``):
     results stream back in completion order, and only ``max_in_flight`` tasks (and their
@@ -506,7 +510,8 @@ def _map_one(payload: Any, path: str, index: int, name: str, base: str | None = 
 
 
 def _shippable(fn: Callable[[Any], Any], executor: Executor) -> Any:
-    """``fn`` as a process pool can send it: by reference if a fresh process can import it, else by value."""
+    """``fn`` as a process pool can send it: by reference if a fresh process can import it, else by
+    value."""
     if not isinstance(executor, ProcessPoolExecutor):
         return fn  # threads need nothing; dask pickles functions by value itself
     module = getattr(fn, "__module__", None)
@@ -522,9 +527,9 @@ def _shippable(fn: Callable[[Any], Any], executor: Executor) -> Any:
         import cloudpickle
     except ImportError:
         raise LimitError(
-            f"{qualname or fn!r} is defined in a notebook or inside a function, so worker processes cannot import "
-            "it. Move it into a .py module next to the notebook, or pip install cloudpickle (it ships with "
-            "'mimo_nb[dask]') to send it by value."
+            f"{qualname or fn!r} is defined in a notebook or inside a function, so worker "
+            "processes cannot import it. Move it into a .py module next to the notebook, or pip "
+            "install cloudpickle (it ships with 'mimo_nb[dask]') to send it by value."
         ) from None
     return ("cloudpickle", cloudpickle.dumps(fn))
 
@@ -575,7 +580,8 @@ class Corpus:
         self._extra = None if extra is None else extra.reset_index(drop=True)
         self.source = source
         self.executor = executor
-        """The executor given to :meth:`scan`, reused by :meth:`map` (None: the session's local pool)."""
+        """The executor given to :meth:`scan`, reused by :meth:`map` (None: the session's local
+        pool)."""
 
     # -- building --
 
@@ -628,7 +634,8 @@ class Corpus:
 
     @classmethod
     def from_pandas(cls, frame: pd.DataFrame, *, source: str = "a DataFrame") -> Corpus:
-        """A corpus from a table with the scan's columns (e.g. a saved ``to_pandas()``); nothing is probed.
+        """A corpus from a table with the scan's columns (e.g. a saved ``to_pandas()``); nothing is
+        probed.
 
         Needs at least ``path``, ``duration``, ``width``, ``height`` and ``has_audio``; missing
         columns are filled (no error, format unknown).
@@ -655,7 +662,10 @@ class Corpus:
         return len(self._table)
 
     def __repr__(self) -> str:
-        return f"<Corpus {len(self)} items ({int(self.ok.sum())} probed, {int((~self.ok).sum())} failed) from {self.source}>"
+        return (
+            f"<Corpus {len(self)} items ({int(self.ok.sum())} probed, {int((~self.ok).sum())} "
+            f"failed) from {self.source}>"
+        )
 
     def __getitem__(self, key: Any) -> Corpus:
         """A sub-corpus: a slice, a list of positions, or a boolean mask (e.g. ``corpus[:100]``)."""
@@ -678,7 +688,8 @@ class Corpus:
         return self._table["error_type"].isna().to_numpy()
 
     def to_pandas(self) -> pd.DataFrame:
-        """One row per item: path, name, format, duration, size, fps, frames, audio, bytes, delivery, error.
+        """One row per item: path, name, format, duration, size, fps, frames, audio, bytes,
+        delivery, error.
 
         ``delivery`` says how the file can travel: ``base64`` (fits the 50 MB limit), ``url``
         (it is one), or ``fit`` (too large for base64: shrink it with ``Video.fit`` or host it).
@@ -694,7 +705,8 @@ class Corpus:
         return self._table.loc[~self.ok, ["name", "path", "error_type", "error_reason", "error"]]
 
     def video(self, index: int) -> Video:
-        """Item ``index`` opened as a :class:`~mimo_nb.video.Video` (probed afresh; a URL is downloaded)."""
+        """Item ``index`` opened as a :class:`~mimo_nb.video.Video` (probed afresh; a URL is
+        downloaded)."""
         from .video import Video
 
         row = self._table.iloc[index]
@@ -744,7 +756,8 @@ class Corpus:
         output_tokens: int = 1024,
         prices: Prices | None = None,
     ) -> Forecast:
-        """Tokens and cost of asking once about every probed video, per setting (fps x media_resolution).
+        """Tokens and cost of asking once about every probed video, per setting (fps x
+        media_resolution).
 
         Args:
             fps, media_resolution: one value or several; every combination is a row.
@@ -873,7 +886,8 @@ class Corpus:
 
         Args:
             client: an :class:`~mimo_nb.client.AsyncMimoClient`; give it ``cache=`` to resume.
-            prompt, fps, media_resolution, system, max_completion_tokens, **extra: as for ``client.ask``.
+            prompt, fps, media_resolution, system, max_completion_tokens, **extra: as for
+                ``client.ask``.
             concurrency: requests in flight at once.
             requests_per_minute, tokens_per_minute: the account's quotas. Each request is
                 admitted when it fits: it weighs its estimated prompt tokens plus its
@@ -971,13 +985,16 @@ def _worker_failure(source: str, exc: BaseException) -> dict[str, Any]:
         path=source,
         error_type=type(exc).__name__,
         error_reason="worker",
-        error=f"the worker probing it failed ({type(exc).__name__}: {exc}); scan it again on its own.",
+        error=(
+            f"the worker probing it failed ({type(exc).__name__}: {exc}); scan it again on its own."
+        ),
     )
     return row
 
 
 def _typed(table: pd.DataFrame) -> pd.DataFrame:
-    """Nullable integer and boolean columns, so a failed row's blanks do not turn numbers into floats."""
+    """Nullable integer and boolean columns, so a failed row's blanks do not turn numbers into
+    floats."""
     for column in (
         "width",
         "height",
@@ -1131,12 +1148,16 @@ class CorpusSummary:
         )
 
     def __repr__(self) -> str:
-        return f"<CorpusSummary {self.count} items: {self.probed} probed, {self.failed} failed, {self.hours:.2f} hours>"
+        return (
+            f"<CorpusSummary {self.count} items: {self.probed} probed, {self.failed} failed, "
+            f"{self.hours:.2f} hours>"
+        )
 
     def __str__(self) -> str:
         lines = [
             f"{self.count} items from {self.source}: {self.probed} probed, {self.failed} failed",
-            f"{self.hours:.2f} hours ({self.hours * 60:.1f} min), {self.total_bytes / 2**20:.2f} MB",
+            f"{self.hours:.2f} hours ({self.hours * 60:.1f} min), "
+            f"{self.total_bytes / 2**20:.2f} MB",
             "formats: " + ", ".join(f"{k} {v}" for k, v in self.formats.items()),
             "sizes: " + ", ".join(f"{k} {v}" for k, v in self.size_classes.items()),
             "delivery: " + ", ".join(f"{k} {v}" for k, v in self.delivery.items()),
@@ -1438,9 +1459,9 @@ class FpsChoice:
                 f"{low[2]:.4f} {self.prices.currency}"
             )
         return (
-            f"fps {self.fps:g} (media_resolution={self.media_resolution}) is the largest on the 0.1 grid within "
-            f"{self._budget_text()}: {self.total_tokens:,} tokens, {self.cost:.4f} {self.prices.currency} for "
-            f"{self.videos:,} videos"
+            f"fps {self.fps:g} (media_resolution={self.media_resolution}) is the largest on the "
+            f"0.1 grid within {self._budget_text()}: {self.total_tokens:,} tokens, "
+            f"{self.cost:.4f} {self.prices.currency} for {self.videos:,} videos"
         )
 
     def plot(self, ax: Any = None) -> Any:
@@ -1499,7 +1520,8 @@ class _Item:
 
 @dataclass(repr=False)
 class CorpusAnswers:
-    """The outcome of :meth:`Corpus.ask`: per item the estimate, the answer (or error) and its cost."""
+    """The outcome of :meth:`Corpus.ask`: per item the estimate, the answer (or error) and its
+    cost."""
 
     corpus: Corpus
     items: list[_Item] = field(repr=False)
@@ -1534,7 +1556,8 @@ class CorpusAnswers:
         return out
 
     def to_pandas(self) -> pd.DataFrame:
-        """The scan's rows with status, estimate beside actual tokens and cost, the answer or error."""
+        """The scan's rows with status, estimate beside actual tokens and cost, the answer or
+        error."""
         pd = _need_pandas()
         scan = self.corpus.to_pandas()[["path", "name", "duration", "width", "height", "has_audio"]]
         records = []
@@ -1638,7 +1661,8 @@ def _duration(seconds: float) -> str:
 
 
 class _AskRun:
-    """One :meth:`Corpus.ask`: prepare every request, check the cache and budget, then send paced."""
+    """One :meth:`Corpus.ask`: prepare every request, check the cache and budget, then send
+    paced."""
 
     def __init__(
         self,
@@ -1795,10 +1819,11 @@ class _AskRun:
             if self.max_cost is not None and forecast > self.max_cost:
                 currency = self.prices.currency if self.prices else ""
                 raise LimitError(
-                    f"the forecast for the {len(to_send):,} requests to send is {forecast:.4f} {currency}, over "
-                    f"max_cost={self.max_cost:g}: nothing was sent. Lower fps (corpus.max_fps(cost=...) finds the "
-                    "largest that fits), lower max_completion_tokens or output_tokens, ask a subset "
-                    "(corpus[:n]), or raise max_cost."
+                    f"the forecast for the {len(to_send):,} requests to send is {forecast:.4f} "
+                    f"{currency}, over max_cost={self.max_cost:g}: nothing was sent. Lower fps "
+                    "(corpus.max_fps(cost=...) finds the largest that fits), lower "
+                    "max_completion_tokens or output_tokens, ask a subset (corpus[:n]), or raise "
+                    "max_cost."
                 )
             await self._send_all()
         return CorpusAnswers(
@@ -1832,7 +1857,8 @@ class _AskRun:
             bar.close()
 
     def _over_budget(self, k: int) -> bool:
-        """True if request k, at its most, could take the spend past max_cost (in-flight ones at their most)."""
+        """True if request k, at its most, could take the spend past max_cost (in-flight ones at
+        their most)."""
         return (
             self.max_cost is not None
             and self.spent + self.reserved + self.worst_cost[k] > self.max_cost
@@ -1876,7 +1902,8 @@ class _AskRun:
                 return
             try:
                 await self._send(item)
-            finally:  # answered, failed or cancelled: the request keeps its place for a window from now
+            # answered, failed or cancelled: the request keeps its place for a window from now
+            finally:
                 usage = item.completion.usage if item.completion is not None else None
                 self.pacer.settle(ticket, usage.total_tokens if usage is not None else None)
         finally:

@@ -11,7 +11,8 @@ from. Our code is written from reading those files; none of it is copied.
 profile                   rules from
 ========================  ===================================================================
 ``"mimo-api"``            the vendor's page (``shared/spec/``): the hosted API, our default
-``"mimo-vl"``             XiaomiMiMo/lmms-eval ``lmms_eval/models/model_utils/qwen/vision_process.py``
+``"mimo-vl"``             XiaomiMiMo/lmms-eval
+                          ``lmms_eval/models/model_utils/qwen/vision_process.py``
                           (Xiaomi's evaluation of the open MiMo-VL-7B, Qwen2.5-VL's processor)
 ``"sglang-mimo-v2"``      sgl-project/sglang ``python/sglang/srt/multimodal/processors/mimo_v2.py``
 ``"qwen3-vl"``            huggingface/transformers
@@ -117,8 +118,9 @@ def qwen_smart_nframes(
     frames = math.floor(min(min(max(wanted, low), high), total_frames) / 2) * 2
     if not 2 <= frames <= total_frames:
         raise LimitError(
-            f"a file of {total_frames} frame(s) gives {frames} frames under Qwen's smart_nframes, which needs "
-            f"between 2 and the file's frame count; the server would reject this video. Use a longer clip."
+            f"a file of {total_frames} frame(s) gives {frames} frames under Qwen's smart_nframes, "
+            "which needs between 2 and the file's frame count; the server would reject this "
+            "video. Use a longer clip."
         )
     return int(frames)
 
@@ -157,7 +159,8 @@ def truncated_unique_linspace(total_frames: int, count: int) -> Indices:
 
 
 def pad_to_pairs(indices: Indices, temporal_patch: int = TEMPORAL_PATCH) -> Indices:
-    """Repeat the last index until the count is a multiple of ``temporal_patch`` (frames go in pairs)."""
+    """Repeat the last index until the count is a multiple of ``temporal_patch`` (frames go in
+    pairs)."""
     short = -len(indices) % temporal_patch
     if short and len(indices):
         indices = np.concatenate([indices, np.repeat(indices[-1:], short)])
@@ -168,8 +171,9 @@ def _check_aspect(height: int, width: int, profile: str) -> None:
     ratio = max(height, width) / min(height, width)
     if ratio > MAX_ASPECT_RATIO:
         raise LimitError(
-            f"{width}x{height} has an aspect ratio of {ratio:.0f}:1; {profile}'s smart_resize refuses anything "
-            f"over {MAX_ASPECT_RATIO}:1, so the server would reject this video. Crop or pad it first."
+            f"{width}x{height} has an aspect ratio of {ratio:.0f}:1; {profile}'s smart_resize "
+            f"refuses anything over {MAX_ASPECT_RATIO}:1, so the server would reject this video. "
+            "Crop or pad it first."
         )
 
 
@@ -227,15 +231,17 @@ def sglang_smart_resize(
 def _check_sides(height: int, width: int, source_h: int, source_w: int, profile: str) -> None:
     if height == 0 or width == 0:  # the resize that follows (torch) refuses an empty output
         raise LimitError(
-            f"{profile}'s resize turns {source_w}x{source_h} into {width}x{height}: no pixels, so the server's "
-            "resize would fail. Crop or pad the video to a less extreme aspect ratio."
+            f"{profile}'s resize turns {source_w}x{source_h} into {width}x{height}: no pixels, so "
+            "the server's resize would fail. Crop or pad the video to a less extreme aspect "
+            "ratio."
         )
 
 
 def qwen3vl_frame_count(
     total_frames: int, native_fps: float, fps: float, min_frames: int = 4, max_frames: int = 768
 ) -> int:
-    """Qwen3-VL's sampled frame count: ``int(total / native_fps * fps)`` within ``[min, max]`` and ``total``.
+    """Qwen3-VL's sampled frame count: ``int(total / native_fps * fps)`` within ``[min, max]`` and
+    ``total``.
 
     Not forced even: an odd count is padded later by repeating the last frame. Source:
     huggingface/transformers ``src/transformers/models/qwen3_vl/video_processing_qwen3_vl.py``
@@ -263,8 +269,8 @@ def qwen3vl_smart_resize(
     """
     if num_frames < temporal_factor:
         raise LimitError(
-            f"Qwen3-VL samples {num_frames} frame(s) from this file but needs at least {temporal_factor}; "
-            "transformers would raise. Use a clip with more frames."
+            f"Qwen3-VL samples {num_frames} frame(s) from this file but needs at least "
+            f"{temporal_factor}; transformers would raise. Use a clip with more frames."
         )
     if height < factor or width < factor:
         scale = max(factor / height, factor / width)
@@ -288,7 +294,8 @@ def format_mm_ss(seconds: float) -> str:
     """SGLang MiMo-V2's timestamp text: ``MM:SS``, whole seconds truncated (``format_timestamp``).
 
     The processor computes times in float32 (``torch.float32`` indices / native fps), so pass a
-    ``np.float32``. Source: sgl-project/sglang ``python/sglang/srt/multimodal/processors/mimo_v2.py``.
+    ``np.float32``. Source: sgl-project/sglang
+    ``python/sglang/srt/multimodal/processors/mimo_v2.py``.
     """
     return f"{int(seconds // 60):02d}:{int(seconds % 60):02d}"
 
@@ -402,8 +409,9 @@ def resolve_native(
     """
     if native_fps is None and native_frame_count is None:
         raise LimitError(
-            f"profile {profile!r} counts frames from the file's frame rate and frame count; pass native_fps= "
-            "(and native_frame_count=), or use Video.plan / Video.estimate, which take them from the probe."
+            f"profile {profile!r} counts frames from the file's frame rate and frame count; pass "
+            "native_fps= (and native_frame_count=), or use Video.plan / Video.estimate, which "
+            "take them from the probe."
         )
     if native_fps is not None:
         native_fps = _positive_number("native_fps", native_fps)
@@ -414,7 +422,8 @@ def resolve_native(
             or native_frame_count < 1
         ):
             raise LimitError(
-                f"native_frame_count must be a whole number of frames >= 1, got {native_frame_count!r}."
+                "native_frame_count must be a whole number of frames >= 1, got "
+                f"{native_frame_count!r}."
             )
         native_frame_count = int(native_frame_count)
     if native_frame_count is None:
@@ -496,7 +505,8 @@ class Profile:
         native_fps: npt.ArrayLike | None = None,
         native_frame_count: npt.ArrayLike | None = None,
     ) -> dict[str, npt.NDArray[np.int64]]:
-        """``frames``, ``width``, ``height``, ``vision`` and ``tokens`` over broadcast arrays, as :meth:`plan` per element.
+        """``frames``, ``width``, ``height``, ``vision`` and ``tokens`` over broadcast arrays, as
+        :meth:`plan` per element.
 
         ``tokens`` is what a budget is checked against: the API's total, a server's ``counted``.
         Elements a server would reject (fewer than 2 frames, over 200:1, no pixels) get
@@ -549,7 +559,8 @@ def _round_half_even(x: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ApiProfile(Profile):
-    """The hosted API: the vendor page's formula (:mod:`mimo_nb.tokens`), indices by rounded linspace."""
+    """The hosted API: the vendor page's formula (:mod:`mimo_nb.tokens`), indices by rounded
+    linspace."""
 
     has_media_resolution: ClassVar[bool] = True
     needs_native: ClassVar[bool] = False
@@ -886,10 +897,11 @@ class SGLangMiMoV2Profile(Profile):
 class Qwen3VLProfile(Profile):
     """transformers' Qwen3-VL video processor, with the pixel budget Qwen3-VL checkpoints ship.
 
-    Rules from huggingface/transformers ``src/transformers/models/qwen3_vl/video_processing_qwen3_vl.py``
-    (frame count, rounded ``linspace`` indices, ``smart_resize`` over frames x h x w, patch 16,
-    merge 2) and ``processing_qwen3_vl.py`` (``<t seconds>`` per pair, the mean of its two
-    frames' times). ``size`` is the checkpoints' ``video_preprocessor_config.json``
+    Rules from huggingface/transformers
+    ``src/transformers/models/qwen3_vl/video_processing_qwen3_vl.py`` (frame count, rounded
+    ``linspace`` indices, ``smart_resize`` over frames x h x w, patch 16, merge 2) and
+    ``processing_qwen3_vl.py`` (``<t seconds>`` per pair, the mean of its two frames' times).
+    ``size`` is the checkpoints' ``video_preprocessor_config.json``
     (``shortest_edge`` 4096, ``longest_edge`` 25165824 = 24576 tokens' worth per clip); the class
     default (131072 / 786432) applies only to a processor built without a checkpoint. The
     per-frame cap ``cap_pixels_per_frame`` is off (transformers' default at the time of writing).
@@ -1035,28 +1047,33 @@ class Qwen3VLProfile(Profile):
 # ---- The registry ----------------------------------------------------------------------------
 
 _API_NOTES = (
-    "Frame count and size follow the vendor page's formula; the hosted sampler itself is not public, "
-    "so the indices (a rounded linspace over the whole file) are our assumption.",
+    "Frame count and size follow the vendor page's formula; the hosted sampler itself is not "
+    "public, so the indices (a rounded linspace over the whole file) are our assumption.",
 )
 _VL_NOTES = (
-    "Indices are torch.linspace(0, total - 1, n).round() in float32, as the fork's decord/torchcodec/torchvision readers do.",
+    "Indices are torch.linspace(0, total - 1, n).round() in float32, as the fork's "
+    "decord/torchcodec/torchvision readers do.",
     "Qwen2.5-VL writes no timestamp text: time reaches the model through MRoPE positions.",
     "Audio is not used by MiMo-VL.",
-    "The fork's VIDEO_MAX_PIXELS environment variable overrides the total pixel budget (total_pixels).",
+    "The fork's VIDEO_MAX_PIXELS environment variable overrides the total pixel budget "
+    "(total_pixels).",
 )
 _SGLANG_NOTES = (
-    "The OpenAI-compatible video_url part carries no fps or pixel limits in SGLang: fps, min_frames, "
-    "max_frames and the pixel limits come from the checkpoint's processor_config; the fps here stands for that setting.",
-    "Frame size uses SGLang's fallbacks (patch 14 x merge 2, video min 4*f*f, max 4096*f*f, total 16384*f*f); "
-    "a checkpoint whose vision_config or processor_config sets them differs.",
-    "With an audio track the processor interleaves an audio segment after each pair of frames, between "
-    "<audio_start> and <audio_end> (counted as special tokens); the audio tokens themselves (mimo_audio.py) are not counted here.",
+    "The OpenAI-compatible video_url part carries no fps or pixel limits in SGLang: fps, "
+    "min_frames, max_frames and the pixel limits come from the checkpoint's processor_config; the "
+    "fps here stands for that setting.",
+    "Frame size uses SGLang's fallbacks (patch 14 x merge 2, video min 4*f*f, max 4096*f*f, "
+    "total 16384*f*f); a checkpoint whose vision_config or processor_config sets them differs.",
+    "With an audio track the processor interleaves an audio segment after each pair of frames, "
+    "between <audio_start> and <audio_end> (counted as special tokens); the audio tokens "
+    "themselves (mimo_audio.py) are not counted here.",
     "MM:SS timestamp text is tokenized by the model's tokenizer; not counted here.",
 )
 _QWEN3_NOTES = (
     "size is the Qwen3-VL checkpoints' video_preprocessor_config.json (longest_edge 25165824); "
     "the processor class default is 786432.",
-    "Odd frame counts are padded with the last frame; the '<t seconds>' text per pair is not counted here.",
+    "Odd frame counts are padded with the last frame; the '<t seconds>' text per pair is not "
+    "counted here.",
 )
 
 PROFILES: Mapping[str, Profile] = MappingProxyType(
@@ -1065,31 +1082,42 @@ PROFILES: Mapping[str, Profile] = MappingProxyType(
             name="mimo-api",
             title="MiMo API (hosted)",
             source="the vendor's page, shared/spec/mimo-video-understanding.zh.txt",
-            summary="ceil(duration x fps) frames (even, 2..2048), 32 px cells, media_resolution caps",
+            summary=(
+                "ceil(duration x fps) frames (even, 2..2048), 32 px cells, media_resolution caps"
+            ),
             notes=_API_NOTES,
         ),
         "mimo-vl": MiMoVLProfile(
             name="mimo-vl",
             title="MiMo-VL-7B (Xiaomi's lmms-eval)",
             source="XiaomiMiMo/lmms-eval: lmms_eval/models/model_utils/qwen/vision_process.py",
-            summary="total / native_fps x fps frames in [4, 768], rounded float32 linspace, 28 px cells, "
-            "Qwen2.5-VL tokens (h/28)(w/28) per pair",
+            summary=(
+                "total / native_fps x fps frames in [4, 768], rounded float32 linspace, 28 px "
+                "cells, Qwen2.5-VL tokens (h/28)(w/28) per pair"
+            ),
             notes=_VL_NOTES,
         ),
         "sglang-mimo-v2": SGLangMiMoV2Profile(
             name="sglang-mimo-v2",
             title="SGLang MiMo-V2 processor",
             source="sgl-project/sglang: python/sglang/srt/multimodal/processors/mimo_v2.py",
-            summary="total / native_fps x fps frames in [8, 256], truncated unique linspace, MM:SS text, "
-            "28 px cells (fallback)",
+            summary=(
+                "total / native_fps x fps frames in [8, 256], truncated unique linspace, MM:SS "
+                "text, 28 px cells (fallback)"
+            ),
             notes=_SGLANG_NOTES,
         ),
         "qwen3-vl": Qwen3VLProfile(
             name="qwen3-vl",
             title="transformers Qwen3-VL video processor",
-            source="huggingface/transformers: src/transformers/models/qwen3_vl/video_processing_qwen3_vl.py",
-            summary="int(total / native_fps x fps) frames in [4, 768], rounded linspace, 32 px cells, "
-            "pixel budget over the whole clip",
+            source=(
+                "huggingface/transformers: "
+                "src/transformers/models/qwen3_vl/video_processing_qwen3_vl.py"
+            ),
+            summary=(
+                "int(total / native_fps x fps) frames in [4, 768], rounded linspace, 32 px cells, "
+                "pixel budget over the whole clip"
+            ),
             notes=_QWEN3_NOTES,
         ),
     }
@@ -1123,7 +1151,8 @@ def explain_profile_tokens(
     native_fps: float | None = None,
     native_frame_count: int | None = None,
 ) -> TokenBreakdown | ServerTokenBreakdown:
-    """The API's :class:`TokenBreakdown`, or a server's :class:`ServerTokenBreakdown`, for one clip."""
+    """The API's :class:`TokenBreakdown`, or a server's :class:`ServerTokenBreakdown`, for one
+    clip."""
     prof = get_profile(profile)
     if isinstance(prof, ApiProfile):
         return explain_video_tokens(duration, width, height, fps, media_resolution, mute)

@@ -70,7 +70,8 @@ def stable_widget_ids(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 
 def coalesce_streams(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Join consecutive stdout (or stderr) outputs of a cell: the kernel may flush a print in pieces."""
+    """Join consecutive stdout (or stderr) outputs of a cell: the kernel may flush a print in
+    pieces."""
     for cell in nb.cells:
         merged: list[nbformat.NotebookNode] = []
         for output in cell.get("outputs", []):

@@ -1,4 +1,5 @@
-"""Pin every direct dependency to its declared lower bound: a pip constraints file for `make test-lowest`.
+"""Pin every direct dependency to its declared lower bound: a pip constraints file for `make
+test-lowest`.
 
     python scripts/lowest_constraints.py > lowest.txt        # constraints for pip install -c
     python scripts/lowest_constraints.py --check              # are the installed versions those?
@@ -39,7 +40,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def direct_requirements(pyproject: Path, extras: list[str]) -> list[Requirement]:
-    """The runtime dependencies plus those of ``extras``, as parsed requirements (first of each name)."""
+    """The runtime dependencies plus those of ``extras``, as parsed requirements (first of each
+    name)."""
     project: dict[str, Any] = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
     lines = list(project.get("dependencies", []))
     for extra in extras:
@@ -56,7 +58,8 @@ def lower_bound(req: Requirement) -> str:
     bounds = [spec.version for spec in req.specifier if spec.operator in (">=", "==", "~=")]
     if len(bounds) != 1:
         raise SystemExit(
-            f"{req}: a direct dependency needs exactly one lower bound (>=), found {bounds or 'none'}"
+            f"{req}: a direct dependency needs exactly one lower bound (>=), found "
+            f"{bounds or 'none'}"
         )
     return bounds[0]
 

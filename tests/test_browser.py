@@ -1,4 +1,5 @@
-"""A real browser (Debian's headless Chromium) opens what users open: the exported quickstart and the demo report.
+"""A real browser (Debian's headless Chromium) opens what users open: the exported quickstart and
+the demo report.
 
 What is checked, and why this way:
 
@@ -224,7 +225,8 @@ def executed_economics(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 
 def _export(nb: Any, site: Path, base: str, *, with_widget_state: bool) -> Path:
-    """Export to HTML in ``site``; every script URL nbconvert would take from a CDN points at ``base``."""
+    """Export to HTML in ``site``; every script URL nbconvert would take from a CDN points at
+    ``base``."""
     import copy
 
     from nbconvert import HTMLExporter
@@ -323,7 +325,8 @@ def test_quickstart_widgets_export(
         shutil.copytree(assets / "html-manager", directory / "html-manager")
     page_file = _export(executed_quickstart, directory, base, with_widget_state=True)
     page, report = _open(browser, f"{base}/{page_file.name}", wait_for=".widget-slider")
-    # Rendered by the HTML manager from the saved state: real controls; the live widget hides the snapshot.
+    # Rendered by the HTML manager from the saved state: real controls; the live widget hides the
+    # snapshot.
     assert (
         page.locator(".mimo-snapshot").count() == 1 and page.locator(".mimo-snapshot").is_hidden()
     )
@@ -348,7 +351,8 @@ def test_quickstart_widgets_export(
 def test_saved_widget_state_offline_shows_the_snapshot(
     browser: Any, site: tuple[Path, str], request: Any, notebook: str, numbers: str, frames: int
 ) -> None:
-    """Plain nbconvert output, widget state saved, no network: the snapshot stands in for the widget."""
+    """Plain nbconvert output, widget state saved, no network: the snapshot stands in for the
+    widget."""
     from nbconvert import HTMLExporter
 
     nb = request.getfixturevalue(f"executed_{notebook}")
@@ -391,7 +395,8 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def jupyterlab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """JupyterLab on 127.0.0.1 (token auth) over copies of the notebooks; yields (base URL, token)."""
+    """JupyterLab on 127.0.0.1 (token auth) over copies of the notebooks; yields (base URL,
+    token)."""
     import importlib.util
 
     if importlib.util.find_spec("jupyterlab") is None:
@@ -455,7 +460,8 @@ def jupyterlab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
 
 _KERNEL_READY = """() => {
     const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
-    const kernel = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+    const kernel =
+        w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
     return kernel && kernel.status === 'idle';
 }"""
 

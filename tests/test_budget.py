@@ -34,7 +34,8 @@ def brute_force(
     native_fps,
     count,
 ):
-    """Every grid setting through the scalar functions: [(fps, res, frames, w, h, tokens, cost)] that fit."""
+    """Every grid setting through the scalar functions: [(fps, res, frames, w, h, tokens, cost)]
+    that fit."""
     prof = PROFILES[profile]
     resolutions = ["default", "max"] if profile == "mimo-api" else [None]
     rows = []
@@ -110,8 +111,10 @@ def test_the_grid_is_exact_tenths():
 
 
 def test_worked_example_and_its_frontier():
-    # 60 s 1920x1080 within 20,000 tokens: fps 2.3 -> ceil(138) = 138 frames at 736x384 (default's 300-token cap):
-    # 69 grids x (276 vision + 5 timestamp + 2 special) + 2 + audio 377 = 19,907; fps 2.4 -> 144 frames = 20,771: over
+    # 60 s 1920x1080 within 20,000 tokens: fps 2.3 -> ceil(138) = 138 frames
+    #    at 736x384 (default's 300-token cap):
+    # 69 grids x (276 vision + 5 timestamp + 2 special) + 2 + audio 377 = 19,907;
+    #    fps 2.4 -> 144 frames = 20,771: over
     plan = mn.plan_budget(duration=60, width=1920, height=1080, max_tokens=20_000)
     b = plan.best
     assert (b.fps, b.media_resolution, b.frames, b.width, b.height, b.tokens) == (

@@ -1,4 +1,5 @@
-"""The response cache: content-addressed, atomic, corruption-tolerant, secret-free, offline replay."""
+"""The response cache: content-addressed, atomic, corruption-tolerant, secret-free, offline
+replay."""
 
 from __future__ import annotations
 

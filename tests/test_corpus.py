@@ -1,4 +1,5 @@
-"""Corpus: scan on any executor (Dask included), forecast, map, and the paced, budgeted, resumable ask."""
+"""Corpus: scan on any executor (Dask included), forecast, map, and the paced, budgeted, resumable
+ask."""
 
 from __future__ import annotations
 
@@ -530,7 +531,8 @@ async def _ask(
 
 
 def test_paced_ask_meets_no_429_where_unpaced_does(corpus: mn.Corpus) -> None:
-    # max_completion_tokens covers the stand-in's canned usage (2,109 tokens), as a true estimate would
+    # max_completion_tokens covers the stand-in's canned usage (2,109 tokens), as a true estimate
+    # would
     charges = [int(c) for c in corpus.video_tokens(1.0) + mn.estimate_text_tokens(PROMPT) + 2100]
     quota = Quota(tokens_per_minute=3 * max(charges), requests_per_minute=4, window=1.0)
     with MockMimoServer(api_key=KEY, delay=0.02, quota=quota) as server:
@@ -679,8 +681,11 @@ CHILD = textwrap.dedent(f"""
 
     async def main(folder, base_url, cache):
         corpus = mn.Corpus.scan(folder, executor=ThreadPoolExecutor(2), progress=False)
-        async with mn.AsyncMimoClient("{KEY}", base_url=base_url, cache=cache, max_retries=0) as client:
-            answers = await corpus.ask(client, "Describe the video.", fps=1, concurrency=3, progress=False)
+        client = mn.AsyncMimoClient("{KEY}", base_url=base_url, cache=cache, max_retries=0)
+        async with client:
+            answers = await corpus.ask(
+                client, "Describe the video.", fps=1, concurrency=3, progress=False
+            )
         print(json.dumps(answers.counts()))
 
     if __name__ == "__main__":
@@ -754,7 +759,8 @@ def test_relative_paths_follow_the_callers_folder_not_the_workers(
 def test_a_relative_file_is_named_as_given_in_its_error(
     folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Error text names the file as the caller wrote it: a saved notebook shows the same on every machine."""
+    """Error text names the file as the caller wrote it: a saved notebook shows the same on every
+    machine."""
     monkeypatch.chdir(folder)
     table = mn.Corpus.scan(["notes.mp4"], progress=False).to_pandas()
     assert "(notes.mp4)" in table.loc[0, "error"] and str(folder) not in table.loc[0, "error"]

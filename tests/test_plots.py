@@ -86,7 +86,8 @@ def test_duration_plot_marks_each_limit_where_it_starts_to_bind() -> None:
     ax = plots.plot_tokens_vs_duration(1920, 1080, fps=2)
     png(ax)
     found = marks(ax)
-    # 1080p: the 300-token cap binds from the start (default); the shared budget later; frames at 2048.
+    # 1080p: the 300-token cap binds from the start (default); the shared budget later; frames at
+    # 2048.
     assert set(found) == {
         (plots.FRAME_TOKEN_CAP, "default"),
         (plots.TOTAL_BUDGET, "default"),

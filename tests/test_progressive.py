@@ -1,4 +1,5 @@
-"""Progressive frames: Video.iter_sample / sample(on_frame=, cancel=) / preview, and the explorer built on them."""
+"""Progressive frames: Video.iter_sample / sample(on_frame=, cancel=) / preview, and the explorer
+built on them."""
 
 from __future__ import annotations
 

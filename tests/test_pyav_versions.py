@@ -39,7 +39,8 @@ def _clip_with_non_utf8_title(tmp_path: Path) -> Path:
 
 
 def test_a_tag_that_is_not_utf8_does_not_stop_the_video(tmp_path):
-    """PyAV < 19 raises UnicodeDecodeError on such a tag unless told to ignore it; 19 removed that option."""
+    """PyAV < 19 raises UnicodeDecodeError on such a tag unless told to ignore it; 19 removed that
+    option."""
     path = _clip_with_non_utf8_title(tmp_path)
     with open_input(str(path)) as container:
         assert (

@@ -128,7 +128,8 @@ out, cases = Path(sys.argv[1]), json.loads(sys.argv[2])
 hashes = {}
 for name, kwargs in cases:
     for attempt in range(2):  # again in the same process, after other encoders used the heap
-        path = generate_clip(out / f"{attempt}_{name}", **{"duration": 1, "width": 160, "height": 120, **kwargs})
+        options = {"duration": 1, "width": 160, "height": 120, **kwargs}
+        path = generate_clip(out / f"{attempt}_{name}", **options)
         hashes.setdefault(name, []).append(hashlib.sha256(path.read_bytes()).hexdigest())
 print(json.dumps(hashes))
 """

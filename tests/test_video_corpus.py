@@ -116,7 +116,8 @@ def test_wide_4000x100(clips):
 
 
 def _index_first(source, path):
-    """Remux with the index (moov) before the data, as web-ready MP4s are: cutting it keeps the index."""
+    """Remux with the index (moov) before the data, as web-ready MP4s are: cutting it keeps the
+    index."""
     with (
         av.open(str(source)) as src,
         av.open(str(path), "w", format="mp4", options={"movflags": "faststart"}) as dst,

@@ -1,4 +1,5 @@
-"""Widgets driven in-process: move a control, check the grid, count, size, tokens and cost follow."""
+"""Widgets driven in-process: move a control, check the grid, count, size, tokens and cost
+follow."""
 
 from __future__ import annotations
 
@@ -93,7 +94,8 @@ def check_state(explorer: widgets.FrameExplorer, video: Video, fps: float, resol
 
 
 def from_browser(widget, **state) -> list[dict]:
-    """Write ``state`` into ``widget`` as a front end does (a comm "update"); return what the kernel sent back."""
+    """Write ``state`` into ``widget`` as a front end does (a comm "update"); return what the kernel
+    sent back."""
     sent: list[dict] = []
     original = widget.comm.send
     widget.comm.send = lambda data=None, buffers=None, **kw: sent.append(data)
@@ -119,7 +121,8 @@ def test_frame_explorer_follows_the_fps_slider(clip: Path) -> None:
     assert expected(video, 10.0).frames == 60 and explorer.decodes == 5
 
 
-# What JupyterLab's slider sends for the value it shows (0.1 + k * 0.1 in floats), and its neighbours.
+# What JupyterLab's slider sends for the value it shows (0.1 + k * 0.1 in floats), and its
+# neighbours.
 BROWSER_FPS = [
     (2.0000000000000004, 2.0),
     (0.30000000000000004, 0.3),
