@@ -24,7 +24,7 @@ DEMO_DIR  := demo-output
 
 help:
 	@echo "make demo   set up .venv, generate a sample clip and write an HTML report"
-	@echo "make test   set up .venv and run the tests and the notebooks (nbval)"
+	@echo "make test   set up .venv; run ruff, mypy, the tests, the doctests and the notebooks (nbval)"
 	@echo "make test PYTHON_VERSION=3.13   the same on another Python, in .venv-3.13"
 	@echo "make test-lowest   the same on Python 3.10 with every direct dependency at its lower bound"
 	@echo "make notebooks  re-execute the notebooks with deterministic outputs"
@@ -49,10 +49,14 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/mimo-nb demo --output $(DEMO_DIR)
 
-# The key is removed so the committed dry-run outputs of the notebooks compare under nbval.
+# Lint and formatting first (quickest to fail), then types, then the tests, the >>> examples in
+# mimo_nb's docstrings (set up by ./conftest.py) and the notebooks. The key is removed so the
+# committed dry-run outputs of the notebooks compare under nbval.
 test: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	$(PY) -m mypy mimo_nb
-	env -u MIMO_API_KEY -u MIMO_NB_OFFLINE $(PY) -m pytest tests $(if $(NOTEBOOKS),--nbval $(NOTEBOOKS) --nbval-sanitize-with notebooks/sanitize.cfg)
+	env -u MIMO_API_KEY -u MIMO_NB_OFFLINE $(PY) -m pytest tests --doctest-modules mimo_nb $(if $(NOTEBOOKS),--nbval $(NOTEBOOKS) --nbval-sanitize-with notebooks/sanitize.cfg)
 
 # The oldest Python we support, each direct dependency (runtime and dev) at its declared lower
 # bound and everything else at the newest release that fits: proves the ">=" in pyproject.toml.

@@ -1,4 +1,5 @@
-"""Client benchmarks, printed as ratios (goals from issue 4; run: python benchmarks/bench_client.py).
+"""Client benchmarks, printed as ratios (goals from issue 4; run: python
+benchmarks/bench_client.py).
 
 (a) Building and producing the request body for a 37 MB video: peak memory as a multiple of
     the file size, for mimo_nb's streamed body and for the naive read + b64encode + json.dumps.
@@ -7,6 +8,7 @@
 (b) 200 requests to a local server that answers after 50 ms, concurrency 16, via map: wall
     time as a multiple of the ideal 200 / 16 x 50 ms. Goal: within 1.15x.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -43,9 +45,26 @@ def _variant(name: str, path: str) -> None:
     if name == "naive":
         data = open(path, "rb").read()
         uri = "data:video/mp4;base64," + base64.b64encode(data).decode("ascii")
-        body = json.dumps({"model": "mimo-v2.5", "messages": [{"role": "user", "content": [
-            {"type": "video_url", "video_url": {"url": uri}, "fps": 2, "media_resolution": "default"},
-            {"type": "text", "text": prompt}]}], "max_completion_tokens": 1024}).encode("utf-8")
+        body = json.dumps(
+            {
+                "model": "mimo-v2.5",
+                "messages": [
+                    {
+                        "role": "user",
+                        "content": [
+                            {
+                                "type": "video_url",
+                                "video_url": {"url": uri},
+                                "fps": 2,
+                                "media_resolution": "default",
+                            },
+                            {"type": "text", "text": prompt},
+                        ],
+                    }
+                ],
+                "max_completion_tokens": 1024,
+            }
+        ).encode("utf-8")
         size = len(body)
     elif name == "streamed":  # what MimoClient sends: chunks, straight to the socket
         prepared = prepare_request([file_part(path)], prompt)
@@ -71,14 +90,22 @@ def bench_memory() -> None:
             for _ in range(FILE_MB):
                 handle.write(os.urandom(2**20))
         file_size = path.stat().st_size
-        print(f"(a) request body for a {FILE_MB} MB file ({file_size:,} bytes; base64 "
-              f"{4 * ((file_size + 2) // 3) / 2**20:.1f} MB)")
+        print(
+            f"(a) request body for a {FILE_MB} MB file ({file_size:,} bytes; base64 "
+            f"{4 * ((file_size + 2) // 3) / 2**20:.1f} MB)"
+        )
         for name in ("naive", "streamed", "one_bytes_object"):
-            out = subprocess.run([sys.executable, __file__, "--variant", name, str(path)], check=True,
-                                 capture_output=True, text=True).stdout.split()
+            out = subprocess.run(
+                [sys.executable, __file__, "--variant", name, str(path)],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout.split()
             peak, size = int(out[0]), int(out[1])
-            print(f"    {name:<17} peak {peak / 2**20:7.1f} MB = {peak / file_size:5.2f}x file size "
-                  f"(body {size / 2**20:.1f} MB)")
+            print(
+                f"    {name:<17} peak {peak / 2**20:7.1f} MB = {peak / file_size:5.2f}x file size "
+                f"(body {size / 2**20:.1f} MB)"
+            )
         print("    goal: streamed <= 2.5x")
 
 
@@ -87,17 +114,24 @@ def bench_throughput() -> None:
 
     ideal = REQUESTS / CONCURRENCY * DELAY
     # the server runs in its own process, as a real endpoint would: it must not share our GIL
-    server = subprocess.Popen([sys.executable, "-m", "mimo_nb.testing", "--api-key", "bench",
-                               "--delay", str(DELAY)], stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mimo_nb.testing", "--api-key", "bench", "--delay", str(DELAY)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         base_url = (server.stdout.readline() if server.stdout else "").strip()
         url = base_url.rsplit("/v1", 1)[0] + "/clip.mp4"  # answers HEAD with a size
 
         async def run(n: int) -> tuple[float, int]:
             async with AsyncMimoClient("bench", base_url=base_url, timeout=30) as client:
-                await client.map([url] * CONCURRENCY, prompt="p", concurrency=CONCURRENCY, progress=False)  # warm up
+                await client.map(
+                    [url] * CONCURRENCY, prompt="p", concurrency=CONCURRENCY, progress=False
+                )  # warm up
                 start = time.perf_counter()
-                result = await client.map([url] * n, prompt="p", concurrency=CONCURRENCY, progress=False)
+                result = await client.map(
+                    [url] * n, prompt="p", concurrency=CONCURRENCY, progress=False
+                )
                 return time.perf_counter() - start, len(result.errors)
 
         async def run_plain_httpx(n: int) -> float:
@@ -107,10 +141,19 @@ def bench_throughput() -> None:
             async with AsyncMimoClient("bench", base_url=base_url) as client:
                 body = (await client.build_request(url, "p")).json
             sem = asyncio.Semaphore(CONCURRENCY)
-            async with httpx.AsyncClient(limits=httpx.Limits(max_connections=64, max_keepalive_connections=64)) as http:
+            async with httpx.AsyncClient(
+                limits=httpx.Limits(max_connections=64, max_keepalive_connections=64)
+            ) as http:
+
                 async def one() -> None:
                     async with sem:
-                        (await http.post(base_url + "/chat/completions", json=body, headers={"api-key": "bench"})).json()
+                        (
+                            await http.post(
+                                base_url + "/chat/completions",
+                                json=body,
+                                headers={"api-key": "bench"},
+                            )
+                        ).json()
 
                 await asyncio.gather(*[one() for _ in range(CONCURRENCY)])  # warm up
                 start = time.perf_counter()
@@ -122,17 +165,25 @@ def bench_throughput() -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
-    print(f"(b) {REQUESTS} requests (a POST each; the URL size probed once by HEAD), server delay {DELAY * 1000:.0f} ms, "
-          f"concurrency {CONCURRENCY}: {wall:.3f} s vs ideal {ideal:.3f} s = {wall / ideal:.2f}x ideal "
-          f"({failed} failed); goal <= 1.15x -> {'MET' if wall / ideal <= 1.15 else 'MISSED'}")
-    print(f"    same run, bare httpx posting the same body: {plain:.3f} s = {plain / ideal:.2f}x ideal "
-          f"(mimo_nb / bare httpx = {wall / plain:.2f}x)")
+    print(
+        f"(b) {REQUESTS} requests (a POST each; the URL size probed once by HEAD), server delay "
+        f"{DELAY * 1000:.0f} ms, concurrency {CONCURRENCY}: {wall:.3f} s vs ideal {ideal:.3f} s = "
+        f"{wall / ideal:.2f}x ideal ({failed} failed); goal <= 1.15x -> "
+        f"{'MET' if wall / ideal <= 1.15 else 'MISSED'}"
+    )
+    print(
+        f"    same run, bare httpx posting the same body: {plain:.3f} s = {plain / ideal:.2f}x "
+        f"ideal (mimo_nb / bare httpx = {wall / plain:.2f}x)"
+    )
 
 
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "--variant":
         _variant(sys.argv[2], sys.argv[3])
     else:
-        print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs (shared machine: numbers are noisy)")
+        print(
+            f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs (shared machine: numbers are "
+            "noisy)"
+        )
         bench_memory()
         bench_throughput()

@@ -23,6 +23,7 @@
 Run: .venv/bin/python benchmarks/bench_corpus.py   (about 5 minutes on 2 cores; clips are cached
 in $TMPDIR/mimo_nb_bench_corpus and reused by later runs)
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -54,10 +55,21 @@ FORECAST_ROWS, SAMPLE_ROWS = 1_000_000, 20_000
 def _clip_spec(i: int) -> tuple[str, dict]:
     """Clip i's name and generate_clip arguments: every index a different file (mixed radix)."""
     suffix = (".mp4", ".mov", ".avi", ".wmv")[i % 4]
-    width, height = [(160, 120), (192, 108), (240, 136), (320, 180), (120, 160), (256, 144), (176, 144), (208, 120)][(i // 4) % 8]
+    width, height = [
+        (160, 120),
+        (192, 108),
+        (240, 136),
+        (320, 180),
+        (120, 160),
+        (256, 144),
+        (176, 144),
+        (208, 120),
+    ][(i // 4) % 8]
     duration = 1.0 + 0.1 * ((i // 32) % 40)
     audio = (i // 1280) % 2 == 0
-    return f"{i:05d}{suffix}", dict(duration=duration, width=width, height=height, fps=15, audio=audio, preset="ultrafast")
+    return f"{i:05d}{suffix}", dict(
+        duration=duration, width=width, height=height, fps=15, audio=audio, preset="ultrafast"
+    )
 
 
 def _make_clip(i: int) -> None:
@@ -133,7 +145,9 @@ def _scan_variant(name: str) -> None:
     before = _rss()
     if name == "pool":
         start = time.perf_counter()
-        corpus = mn.Corpus.scan(CLIP_DIR, progress=False)  # the first scan of a session starts the pool
+        corpus = mn.Corpus.scan(
+            CLIP_DIR, progress=False
+        )  # the first scan of a session starts the pool
         out["cold"] = time.perf_counter() - start
         pool()
         out["rows"], out["failed"] = len(corpus), int((~corpus.ok).sum())
@@ -148,48 +162,87 @@ def _scan_variant(name: str) -> None:
         from distributed import Client, LocalCluster
 
         start = time.perf_counter()
-        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-                Client(cluster) as client:
+        with (
+            LocalCluster(
+                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            ) as cluster,
+            Client(cluster) as client,
+        ):
             client.submit(sum, [1]).result()  # workers up
             out["startup"] = time.perf_counter() - start
             start = time.perf_counter()
             corpus = mn.Corpus.scan(CLIP_DIR, executor=client.get_executor(), progress=False)
             out["cold"] = time.perf_counter() - start  # the workers import PyAV on their first task
             out["peak"] = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before, 0)
-            out["worker_peak"] = max(client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024).values())
+            out["worker_peak"] = max(
+                client.run(
+                    lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+                ).values()
+            )
             pool()  # start the local pool too, then time them in turns
-            out.update(interleaved(3, dask=lambda: mn.Corpus.scan(CLIP_DIR, executor=client.get_executor(),
-                                                                  progress=False), pool=pool))
-        out["same_table"] = corpus.to_pandas().equals(__import__("pandas").read_pickle(CLIP_DIR.parent / "mimo_nb_bench_pool.pkl"))
+            out.update(
+                interleaved(
+                    3,
+                    dask=lambda: mn.Corpus.scan(
+                        CLIP_DIR, executor=client.get_executor(), progress=False
+                    ),
+                    pool=pool,
+                )
+            )
+        out["same_table"] = corpus.to_pandas().equals(
+            __import__("pandas").read_pickle(CLIP_DIR.parent / "mimo_nb_bench_pool.pkl")
+        )
     print(json.dumps(out))
 
 
 def bench_scan() -> None:
-    print(f"(a) scan {CLIPS:,} generated clips (MP4/MOV/AVI/WMV, 120p-180p, 1-5 s), {os.cpu_count()} CPUs")
+    print(
+        f"(a) scan {CLIPS:,} generated clips (MP4/MOV/AVI/WMV, 120p-180p, 1-5 s), "
+        f"{os.cpu_count()} CPUs"
+    )
     clips()
     results = {}
     for name in ("loop", "pool", "dask"):
-        run = subprocess.run([sys.executable, __file__, "--scan", name], capture_output=True, text=True)
+        run = subprocess.run(
+            [sys.executable, __file__, "--scan", name], capture_output=True, text=True
+        )
         if run.returncode:
             print(f"    {name}: failed\n{run.stderr[-2000:]}")
             return
         results[name] = json.loads(run.stdout.strip().splitlines()[-1])
     loop, pool, dask = results["loop"], results["pool"], results["dask"]
     mb = 2**20
-    print("    each variant in its own process; times are the best of 3, taken in turns with the variant compared")
-    print(f"    plain loop of Video.open:       {pool['loop']:6.2f} s ({CLIPS / pool['loop']:,.0f} clips/s), "
-          f"peak +{loop['peak'] / mb:.0f} MB")
-    print(f"    Corpus.scan, local pool:        {pool['pool']:6.2f} s once its workers run (the session's first scan, "
-          f"starting them: {pool['cold']:.2f} s), peak +{pool['peak'] / mb:.0f} MB here, {pool['worker_peak'] / mb:.0f} MB "
-          f"per worker; {pool['failed']} failed")
-    print(f"    Corpus.scan, Dask LocalCluster: {dask['dask']:6.2f} s once its workers run, against {dask['pool']:.2f} s "
-          f"for the pool in turns (first scan {dask['cold']:.2f} s; +{dask['startup']:.1f} s to start the cluster), "
-          f"peak +{dask['peak'] / mb:.0f} MB here, {dask['worker_peak'] / mb:.0f} MB per worker; same table as the pool: "
-          f"{dask['same_table']}")
+    print(
+        "    each variant in its own process; times are the best of 3, taken in turns with the "
+        "variant compared"
+    )
+    print(
+        f"    plain loop of Video.open:       {pool['loop']:6.2f} s ({CLIPS / pool['loop']:,.0f} "
+        f"clips/s), peak +{loop['peak'] / mb:.0f} MB"
+    )
+    print(
+        f"    Corpus.scan, local pool:        {pool['pool']:6.2f} s once its workers run (the "
+        f"session's first scan, starting them: {pool['cold']:.2f} s), peak "
+        f"+{pool['peak'] / mb:.0f} MB here, {pool['worker_peak'] / mb:.0f} MB per worker; "
+        f"{pool['failed']} failed"
+    )
+    print(
+        f"    Corpus.scan, Dask LocalCluster: {dask['dask']:6.2f} s once its workers run, against "
+        f"{dask['pool']:.2f} s for the pool in turns (first scan {dask['cold']:.2f} s; "
+        f"+{dask['startup']:.1f} s to start the cluster), peak +{dask['peak'] / mb:.0f} MB here, "
+        f"{dask['worker_peak'] / mb:.0f} MB per worker; same table as the pool: "
+        f"{dask['same_table']}"
+    )
     speedup, dask_ratio = pool["loop"] / pool["pool"], dask["dask"] / dask["pool"]
-    print(f"    pool vs loop: {speedup:.2f}x faster (goal >= 1.7x) -> {'MET' if speedup >= 1.7 else 'MISSED'}; "
-          f"counting the pool's start: {pool['loop'] / pool['cold']:.2f}x")
-    print(f"    Dask vs pool: {dask_ratio:.2f}x the pool's time (goal <= 1.3x) -> {'MET' if dask_ratio <= 1.3 else 'MISSED'}")
+    print(
+        f"    pool vs loop: {speedup:.2f}x faster (goal >= 1.7x) -> "
+        f"{'MET' if speedup >= 1.7 else 'MISSED'}; counting the pool's start: "
+        f"{pool['loop'] / pool['cold']:.2f}x"
+    )
+    print(
+        f"    Dask vs pool: {dask_ratio:.2f}x the pool's time (goal <= 1.3x) -> "
+        f"{'MET' if dask_ratio <= 1.3 else 'MISSED'}"
+    )
 
 
 # ---- (b) forecast ----------------------------------------------------------------------------
@@ -202,13 +255,28 @@ def bench_forecast() -> None:
     import mimo_nb as mn
 
     rng = np.random.default_rng(12)
-    sizes = np.array([(640, 360), (854, 480), (1280, 720), (1920, 1080), (3840, 2160), (720, 1280), (1080, 1920),
-                      (480, 480)])
+    sizes = np.array(
+        [
+            (640, 360),
+            (854, 480),
+            (1280, 720),
+            (1920, 1080),
+            (3840, 2160),
+            (720, 1280),
+            (1080, 1920),
+            (480, 480),
+        ]
+    )
     pick = rng.integers(0, len(sizes), FORECAST_ROWS)
-    frame = pd.DataFrame({"path": [f"v{i}.mp4" for i in range(FORECAST_ROWS)],
-                          "duration": np.round(rng.uniform(1, 600, FORECAST_ROWS), 3),
-                          "width": sizes[pick, 0], "height": sizes[pick, 1],
-                          "has_audio": rng.random(FORECAST_ROWS) < 0.8})
+    frame = pd.DataFrame(
+        {
+            "path": [f"v{i}.mp4" for i in range(FORECAST_ROWS)],
+            "duration": np.round(rng.uniform(1, 600, FORECAST_ROWS), 3),
+            "width": sizes[pick, 0],
+            "height": sizes[pick, 1],
+            "has_audio": rng.random(FORECAST_ROWS) < 0.8,
+        }
+    )
     corpus = mn.Corpus.from_pandas(frame)
     fps = [0.1, 0.2, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 8.0, 10.0]
     resolutions = ["default", "max"]
@@ -220,25 +288,48 @@ def bench_forecast() -> None:
     text = mn.estimate_text_tokens(PROMPT)
 
     sample = rng.choice(FORECAST_ROWS, SAMPLE_ROWS, replace=False)
-    d, w, h = frame["duration"].to_numpy()[sample], frame["width"].to_numpy()[sample], frame["height"].to_numpy()[sample]
+    d, w, h = (
+        frame["duration"].to_numpy()[sample],
+        frame["width"].to_numpy()[sample],
+        frame["height"].to_numpy()[sample],
+    )
     mute = ~frame["has_audio"].to_numpy()[sample]
-    rows = list(zip(d.tolist(), w.tolist(), h.tolist(), mute.tolist()))
+    rows = list(zip(d.tolist(), w.tolist(), h.tolist(), mute.tolist(), strict=True))
     start = time.perf_counter()
-    scalar = {(f, r): [mn.estimate_video_tokens(dd, ww, hh, f, r, mm) + text for dd, ww, hh, mm in rows]
-              for r in resolutions for f in fps}
+    scalar = {
+        (f, r): [mn.estimate_video_tokens(dd, ww, hh, f, r, mm) + text for dd, ww, hh, mm in rows]
+        for r in resolutions
+        for f in fps
+    }
     t_scalar_sample = time.perf_counter() - start
-    on_sample = corpus[sample].forecast(fps, resolutions, prompt=PROMPT, output_tokens=300).rows  # the same code path
-    equal = all(row["prompt_tokens"] == sum(scalar[(row["fps"], row["media_resolution"])])
-                and row["largest_video_tokens"] + text == max(scalar[(row["fps"], row["media_resolution"])])
-                for row in on_sample)
-    equal = equal and all(np.array_equal(corpus.video_tokens(f, r)[sample] + text, scalar[(f, r)]) for (f, r) in scalar)
+    on_sample = (
+        corpus[sample].forecast(fps, resolutions, prompt=PROMPT, output_tokens=300).rows
+    )  # the same code path
+    equal = all(
+        row["prompt_tokens"] == sum(scalar[(row["fps"], row["media_resolution"])])
+        and row["largest_video_tokens"] + text == max(scalar[(row["fps"], row["media_resolution"])])
+        for row in on_sample
+    )
+    equal = equal and all(
+        np.array_equal(corpus.video_tokens(f, r)[sample] + text, scalar[(f, r)])
+        for (f, r) in scalar
+    )
     t_scalar = t_scalar_sample * FORECAST_ROWS / SAMPLE_ROWS
     total = sum(row["total_tokens"] for row in forecast.rows)
-    print(f"(b) forecast of {FORECAST_ROWS:,} videos x {len(forecast.rows)} settings ({total:,} tokens over all settings)")
-    print(f"    Corpus.forecast (array estimator, best of 3): {t_array:.2f} s; scalar loop: {t_scalar_sample:.2f} s for {SAMPLE_ROWS:,} rows x "
-          f"{len(scalar)} settings, extrapolated to {t_scalar:.0f} s for {FORECAST_ROWS:,} rows")
-    print(f"    {t_scalar / t_array:.0f}x faster (goal >= 100x) -> {'MET' if t_scalar / t_array >= 100 else 'MISSED'}; "
-          f"equal to the scalar sums on the sample (and element by element): {equal}")
+    print(
+        f"(b) forecast of {FORECAST_ROWS:,} videos x {len(forecast.rows)} settings ({total:,} "
+        "tokens over all settings)"
+    )
+    print(
+        f"    Corpus.forecast (array estimator, best of 3): {t_array:.2f} s; scalar loop: "
+        f"{t_scalar_sample:.2f} s for {SAMPLE_ROWS:,} rows x {len(scalar)} settings, extrapolated "
+        f"to {t_scalar:.0f} s for {FORECAST_ROWS:,} rows"
+    )
+    print(
+        f"    {t_scalar / t_array:.0f}x faster (goal >= 100x) -> "
+        f"{'MET' if t_scalar / t_array >= 100 else 'MISSED'}; equal to the scalar sums on the "
+        f"sample (and element by element): {equal}"
+    )
 
 
 # ---- the stand-in server in its own process (it must not share our GIL) ----------------------
@@ -259,14 +350,26 @@ def _serve(delay: float, tokens_per_window: int) -> None:
                 server.release()
             elif command[0] == "reset":
                 server.reset()
-            print(json.dumps({"requests": len(server.requests), "rejected": server.quota_rejections,
-                              "held": server.held}), flush=True)
+            print(
+                json.dumps(
+                    {
+                        "requests": len(server.requests),
+                        "rejected": server.quota_rejections,
+                        "held": server.held,
+                    }
+                ),
+                flush=True,
+            )
 
 
 class Server:
     def __init__(self, delay: float, tokens_per_window: int = 0) -> None:
-        self.process = subprocess.Popen([sys.executable, __file__, "--serve", str(delay), str(tokens_per_window)],
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.process = subprocess.Popen(
+            [sys.executable, __file__, "--serve", str(delay), str(tokens_per_window)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         assert self.process.stdout is not None
         self.base_url = self.process.stdout.readline().strip()
 
@@ -288,10 +391,18 @@ class Server:
 async def _ask(corpus, base_url: str, **kwargs):  # type: ignore[no-untyped-def]
     import mimo_nb as mn
 
-    async with mn.AsyncMimoClient("bench", base_url=base_url, max_retries=kwargs.pop("max_retries", 0),
-                                  timeout=60) as client:
-        return await corpus.ask(client, PROMPT, fps=1, max_completion_tokens=MAX_COMPLETION, concurrency=CONCURRENCY,
-                                progress=False, **kwargs)
+    async with mn.AsyncMimoClient(
+        "bench", base_url=base_url, max_retries=kwargs.pop("max_retries", 0), timeout=60
+    ) as client:
+        return await corpus.ask(
+            client,
+            PROMPT,
+            fps=1,
+            max_completion_tokens=MAX_COMPLETION,
+            concurrency=CONCURRENCY,
+            progress=False,
+            **kwargs,
+        )
 
 
 def bench_paced() -> None:
@@ -300,9 +411,15 @@ def bench_paced() -> None:
     import mimo_nb as mn
     from mimo_nb.corpus import probe_row
 
-    logging.getLogger("mimo_nb.client").setLevel(logging.ERROR)  # the unpaced run's retries are counted, not logged
-    clip = CLIP_DIR / _clip_spec(0)[0]  # the same file 1,000 times: equal charges, so the minimum is exact
-    corpus = mn.Corpus.from_pandas(__import__("pandas").DataFrame([probe_row(str(clip))] * ASK_ITEMS))
+    logging.getLogger("mimo_nb.client").setLevel(
+        logging.ERROR
+    )  # the unpaced run's retries are counted, not logged
+    clip = (
+        CLIP_DIR / _clip_spec(0)[0]
+    )  # the same file 1,000 times: equal charges, so the minimum is exact
+    corpus = mn.Corpus.from_pandas(
+        __import__("pandas").DataFrame([probe_row(str(clip))] * ASK_ITEMS)
+    )
     charge = int(corpus.video_tokens(1.0)[0]) + mn.estimate_text_tokens(PROMPT) + MAX_COMPLETION
     quota = PER_WINDOW * charge
     server = Server(DELAY, quota)
@@ -318,15 +435,26 @@ def bench_paced() -> None:
         unpaced_stats = server()
     finally:
         server.close()
-    minimum = answers.minimum_seconds + DELAY  # the last request may start no earlier; its answer takes 50 ms
-    print(f"(c) paced ask: {ASK_ITEMS:,} items of {charge:,} tokens each (prompt + max_completion_tokens), quota "
-          f"{quota:,} tokens per {WINDOW:g} s window (a shortened minute), server delay {DELAY * 1000:.0f} ms, "
-          f"concurrency {CONCURRENCY}")
-    print(f"    paced: {wall:.2f} s vs the quota's minimum {minimum:.2f} s = {wall / minimum:.3f}x; "
-          f"{stats['rejected']} 429s; {answers.counts()}")
-    print(f"    goal <= 1.1x and zero 429s -> {'MET' if wall / minimum <= 1.1 and stats['rejected'] == 0 else 'MISSED'}")
-    print(f"    unpaced, same items (client retries honour Retry-After): {wall_unpaced:.2f} s, "
-          f"{unpaced_stats['rejected']} 429s, {unpaced.counts()}")
+    minimum = (
+        answers.minimum_seconds + DELAY
+    )  # the last request may start no earlier; its answer takes 50 ms
+    print(
+        f"(c) paced ask: {ASK_ITEMS:,} items of {charge:,} tokens each (prompt + "
+        f"max_completion_tokens), quota {quota:,} tokens per {WINDOW:g} s window (a shortened "
+        f"minute), server delay {DELAY * 1000:.0f} ms, concurrency {CONCURRENCY}"
+    )
+    print(
+        f"    paced: {wall:.2f} s vs the quota's minimum {minimum:.2f} s = {wall / minimum:.3f}x; "
+        f"{stats['rejected']} 429s; {answers.counts()}"
+    )
+    print(
+        "    goal <= 1.1x and zero 429s -> "
+        f"{'MET' if wall / minimum <= 1.1 and stats['rejected'] == 0 else 'MISSED'}"
+    )
+    print(
+        f"    unpaced, same items (client retries honour Retry-After): {wall_unpaced:.2f} s, "
+        f"{unpaced_stats['rejected']} 429s, {unpaced.counts()}"
+    )
 
 
 # ---- (d) kill and resume ---------------------------------------------------------------------
@@ -339,7 +467,9 @@ import mimo_nb as mn
 async def main(base_url, cache, files):
     corpus = mn.Corpus.scan(json.load(open(files)), executor=ThreadPoolExecutor(2), progress=False)
     async with mn.AsyncMimoClient("bench", base_url=base_url, cache=cache, max_retries=0) as client:
-        answers = await corpus.ask(client, "Describe the video.", fps=1, concurrency=16, progress=False)
+        answers = await corpus.ask(
+            client, "Describe the video.", fps=1, concurrency=16, progress=False
+        )
     print(json.dumps(answers.counts()))
 
 if __name__ == "__main__":
@@ -379,20 +509,33 @@ def _kill_and_resume(door: bool, tmp: Path) -> tuple[int, dict, float]:
         seconds = time.perf_counter() - start
         if rerun.returncode:
             raise SystemExit(rerun.stderr[-2000:])
-        return server()["requests"], {"cached at kill": cached_at_kill, **json.loads(rerun.stdout.splitlines()[-1])}, seconds
+        return (
+            server()["requests"],
+            {"cached at kill": cached_at_kill, **json.loads(rerun.stdout.splitlines()[-1])},
+            seconds,
+        )
     finally:
         server.close()
 
 
 def bench_resume() -> None:
-    print(f"(d) kill and resume: {ASK_ITEMS:,} items, server delay {DELAY * 1000:.0f} ms, concurrency 16, SIGKILL at about half")
+    print(
+        f"(d) kill and resume: {ASK_ITEMS:,} items, server delay {DELAY * 1000:.0f} ms, "
+        "concurrency 16, SIGKILL at about half"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         total, counts, seconds = _kill_and_resume(True, Path(tmp))
-        print(f"    requests held at the door at the kill: total requests {total:,} for {ASK_ITEMS:,} items "
-              f"(goal ==) -> {'MET' if total == ASK_ITEMS else 'MISSED'}; restart {counts} in {seconds:.1f} s")
+        print(
+            f"    requests held at the door at the kill: total requests {total:,} for "
+            f"{ASK_ITEMS:,} items (goal ==) -> {'MET' if total == ASK_ITEMS else 'MISSED'}; "
+            f"restart {counts} in {seconds:.1f} s"
+        )
         total, counts, _ = _kill_and_resume(False, Path(tmp))
-        print(f"    killed with requests in flight: total requests {total:,} = items + {total - ASK_ITEMS} "
-              f"(the requests the server had when the process died, sent again); restart {counts}")
+        print(
+            f"    killed with requests in flight: total requests {total:,} = items + "
+            f"{total - ASK_ITEMS} (the requests the server had when the process died, sent "
+            f"again); restart {counts}"
+        )
 
 
 if __name__ == "__main__":
@@ -401,7 +544,10 @@ if __name__ == "__main__":
     elif len(sys.argv) == 4 and sys.argv[1] == "--serve":
         _serve(float(sys.argv[2]), int(sys.argv[3]))
     else:
-        print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs (a shared machine: figures are noisy)")
+        print(
+            f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs (a shared machine: figures "
+            "are noisy)"
+        )
         bench_scan()
         bench_forecast()
         bench_paced()

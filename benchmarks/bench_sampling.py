@@ -248,7 +248,7 @@ def seek_cost_child(path: str, repeats: int) -> None:
     keys = info.frame_table().keys.tolist()
     rows = []
     for d in SKIPS:
-        pairs = [(key - d - 1, key) for before, key in zip(keys, keys[1:]) if key - d - 1 > before]
+        pairs = [(key - d - 1, key) for before, key in zip(keys, keys[1:], strict=False) if key - d - 1 > before]
         targets = [t for pair in pairs for t in pair]
         seeks = len(targets) // 2
         times: dict[str, list[tuple[float, float]]] = {"seek": [], "through": []}

@@ -6,13 +6,19 @@ videos, at least 50x faster than a Python loop over the scalar estimate, with th
 setting for every video.
 Run: .venv/bin/python benchmarks/bench_tokens.py
 """
+
 from __future__ import annotations
 
 import time
 
 import numpy as np
 
-from mimo_nb import estimate_video_tokens, estimate_video_tokens_array, explain_video_tokens, plan_budget_many
+from mimo_nb import (
+    estimate_video_tokens,
+    estimate_video_tokens_array,
+    explain_video_tokens,
+    plan_budget_many,
+)
 from mimo_nb.budget import FPS_GRID
 
 VIDEOS = 10_000
@@ -62,17 +68,31 @@ def bench_planner() -> None:
         t0 = time.perf_counter()
         table = plan_budget_many(d, w, h, mute=m, max_tokens=MAX_TOKENS)
         t_array = min(t_array, time.perf_counter() - t0)
-    args = list(zip(d.tolist(), w.tolist(), h.tolist(), m.tolist()))
+    args = list(zip(d.tolist(), w.tolist(), h.tolist(), m.tolist(), strict=True))
     t0 = time.perf_counter()
     slow = [best_by_loop(*a) for a in args]
     t_loop = time.perf_counter() - t0
-    fast = [None if not table.fits[i] else (float(table.fps[i]), table.media_resolution[i], int(table.frames[i]),
-            int(table.width[i]), int(table.height[i]), int(table.tokens[i])) for i in range(len(table))]
+    fast = [
+        None
+        if not table.fits[i]
+        else (
+            float(table.fps[i]),
+            table.media_resolution[i],
+            int(table.frames[i]),
+            int(table.width[i]),
+            int(table.height[i]),
+            int(table.tokens[i]),
+        )
+        for i in range(len(table))
+    ]
     assert fast == slow, "planner and scalar loop disagree"
     ratio = t_loop / t_array
     settings = len(d) * 2 * len(FPS_GRID)
-    print(f"planner: {len(d):,} videos x {2 * len(FPS_GRID)} settings = {settings:,} estimates, max_tokens={MAX_TOKENS:,} "
-          f"({int(table.fits.sum()):,} videos fit; same best setting for every video: yes)")
+    print(
+        f"planner: {len(d):,} videos x {2 * len(FPS_GRID)} settings = {settings:,} estimates, "
+        f"max_tokens={MAX_TOKENS:,} ({int(table.fits.sum()):,} videos fit; same best setting for "
+        "every video: yes)"
+    )
     print(f"python loop over explain_video_tokens + rule: {t_loop:8.3f} s")
     print(f"plan_budget_many (best of 3):               {t_array:8.3f} s")
     print(f"planner is {ratio:,.0f}x faster (goal: >= 50x) -> {'MET' if ratio >= 50 else 'MISSED'}")
@@ -89,14 +109,20 @@ def main() -> None:
 
     dl, wl, hl, fl, rl = d.tolist(), w.tolist(), h.tolist(), f.tolist(), r.tolist()
     t0 = time.perf_counter()
-    slow = [estimate_video_tokens(*args) for args in zip(dl, wl, hl, fl, rl)]
+    slow = [estimate_video_tokens(*args) for args in zip(dl, wl, hl, fl, rl, strict=True)]
     t_loop = time.perf_counter() - t0
 
     assert fast.tolist() == slow, "array and scalar estimates differ"
     ratio = t_loop / t_array
     print(f"points: {n:,} (exact equality: yes)")
-    print(f"python loop over estimate_video_tokens:   {t_loop:8.3f} s  ({t_loop / n * 1e6:.2f} us/point)")
-    print(f"estimate_video_tokens_array (best of 5): {t_array:8.3f} s  ({t_array / n * 1e9:.1f} ns/point)")
+    print(
+        f"python loop over estimate_video_tokens:   {t_loop:8.3f} s  ({t_loop / n * 1e6:.2f} "
+        "us/point)"
+    )
+    print(
+        f"estimate_video_tokens_array (best of 5): {t_array:8.3f} s  ({t_array / n * 1e9:.1f} "
+        "ns/point)"
+    )
     print(f"array is {ratio:,.0f}x faster (goal: >= 100x) -> {'MET' if ratio >= 100 else 'MISSED'}")
     print()
     bench_planner()

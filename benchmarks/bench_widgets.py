@@ -8,6 +8,7 @@ the front end's own drawing of the HTML is not included (no browser here).
 Goal (issue 5): cached median under 50 ms on this machine.
 Run: .venv/bin/python benchmarks/bench_widgets.py
 """
+
 from __future__ import annotations
 
 import json
@@ -35,14 +36,20 @@ def timed_change_and_send(explorer: FrameExplorer, fps: float) -> float:
     (there is no kernel here, so ipywidgets sends nothing on its own)."""
     t0 = time.perf_counter()
     explorer.fps.value = fps
-    json.dumps({name: getattr(explorer, name).value
-                for name in ("view", "numbers", "breakdown", "cost", "status")})
+    json.dumps(
+        {
+            name: getattr(explorer, name).value
+            for name in ("view", "numbers", "breakdown", "cost", "status")
+        }
+    )
     return time.perf_counter() - t0
 
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        clip = generate_clip(Path(tmp) / "bench.mp4", duration=30, width=640, height=360, fps=30, preset="ultrafast")
+        clip = generate_clip(
+            Path(tmp) / "bench.mp4", duration=30, width=640, height=360, fps=30, preset="ultrafast"
+        )
         video = Video.open(clip)
         frames_at_2 = video.plan(fps=2.0).frames
         assert frames_at_2 == 60, frames_at_2
@@ -69,12 +76,20 @@ def main() -> None:
     sent_ms = statistics.median(sent) * 1e3
     explorer.fps.value = 2.0
     grid_kb = len(explorer.view.value) / 1024
-    print(f"clip: 30 s 640x360 @30 fps, sampled at fps 2 -> 60 frames at "
-          f"{explorer.frames().array.shape[2]}x{explorer.frames().array.shape[1]}")
+    print(
+        f"clip: 30 s 640x360 @30 fps, sampled at fps 2 -> 60 frames at "
+        f"{explorer.frames().array.shape[2]}x{explorer.frames().array.shape[1]}"
+    )
     print(f"cold   (decode + thumbnails), median of {COLD_RUNS}:  {cold_ms:8.1f} ms")
     print(f"cached (moving back),         median of {CACHED_RUNS}: {cached_ms:8.1f} ms")
-    print(f"cached + JSON of the new state ({grid_kb:,.0f} KB grid), median of {CACHED_RUNS}: {sent_ms:5.1f} ms")
-    print(f"cold / cached: {cold_ms / cached_ms:,.0f}x; goal cached < 50 ms -> {'MET' if max(cached_ms, sent_ms) < 50 else 'MISSED'}")
+    print(
+        f"cached + JSON of the new state ({grid_kb:,.0f} KB grid), median of {CACHED_RUNS}: "
+        f"{sent_ms:5.1f} ms"
+    )
+    print(
+        f"cold / cached: {cold_ms / cached_ms:,.0f}x; goal cached < 50 ms -> "
+        f"{'MET' if max(cached_ms, sent_ms) < 50 else 'MISSED'}"
+    )
 
 
 if __name__ == "__main__":

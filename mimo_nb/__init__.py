@@ -3,13 +3,21 @@
 See the frames the model sees, what they cost, and ask the model about them from a notebook:
 
 >>> import mimo_nb as mn
->>> mn.explain_video_tokens(60, 1920, 1080, fps=2)          # the spec's formula, step by step
->>> mn.estimate_cost(17240, mn.load_prices("mimo-v2.5", "CNY"), output_tokens=800)
+>>> mn.explain_video_tokens(60, 1920, 1080, fps=2).total    # the spec's formula, step by step
+17240
+>>> mn.estimate_cost(17240, mn.load_prices("mimo-v2.5", "CNY"), output_tokens=800).total
+0.01884
 >>> video = mn.Video.open(mn.generate_clip("clip.mp4", duration=4))
 >>> video.sample(fps=1)                                    # the frames the model sees
->>> mn.FrameExplorer(video)                                # sliders over fps and resolution
->>> mn.MimoClient().build_request(video, "Describe it.")  # the exact request, sent nowhere
+<Frames 4 x 320x256 (model) fps=1 repeated=False>
+>>> mn.FrameExplorer(video)                                # sliders over fps, media_resolution
+<FrameExplorer fps=2, media_resolution=default, frames shown at model size>
+>>> mn.MimoClient().build_request(video, "Describe it.")  # doctest: +ELLIPSIS
+PreparedRequest(model='mimo-v2.5', videos=[data:clip.mp4], estimated_prompt_tokens=373, bytes=...)
 >>> corpus = mn.Corpus.scan("videos/")                     # thousands of files: scan, forecast, ask
+
+``build_request`` shows the exact request and sends nothing; the size in bytes of the encoded
+clip depends on the machine's x264 build, hence the ``...``.
 
 The pure core (tokens, pricing, limits, errors) is imported at once; the rest (video, client,
 plots, widgets, report) is imported on first use, so ``import mimo_nb`` stays quick and does
@@ -21,6 +29,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from .budget import BudgetPlan, BudgetSetting, BudgetTable, plan_budget, plan_budget_many
 from .errors import (
     APIConnectionError,
     APIError,
@@ -43,6 +52,7 @@ from .errors import (
     UnprocessableEntityError,
     VideoError,
 )
+from .limits import BASE64_LIMIT_BYTES, MIME_TYPES, SUPPORTED_FORMATS, URL_LIMIT_BYTES
 from .pricing import (
     ContextCheck,
     Cost,
@@ -54,6 +64,7 @@ from .pricing import (
     estimate_text_tokens,
     load_prices,
 )
+from .profiles import PROFILES, Profile, ServerTokenBreakdown, explain_profile_tokens, get_profile
 from .tokens import (
     FPS_DEFAULT,
     FPS_MAX,
@@ -68,11 +79,6 @@ from .tokens import (
     explain_video_tokens_array,
     plan_sampling,
 )
-
-from .profiles import PROFILES, Profile, ServerTokenBreakdown, explain_profile_tokens, get_profile
-from .budget import BudgetPlan, BudgetSetting, BudgetTable, plan_budget, plan_budget_many
-
-from .limits import BASE64_LIMIT_BYTES, MIME_TYPES, SUPPORTED_FORMATS, URL_LIMIT_BYTES
 
 __version__ = "0.1.0"
 
@@ -116,7 +122,6 @@ _LAZY: dict[str, str] = {
 
 if TYPE_CHECKING:  # what static checkers and IDEs see; at run time __getattr__ imports on demand
     from .cache import ResponseCache
-    from .corpus import Corpus
     from .client import (
         AsyncCompletionStream,
         AsyncMimoClient,
@@ -126,8 +131,9 @@ if TYPE_CHECKING:  # what static checkers and IDEs see; at run time __getattr__ 
         MimoClient,
         StreamDelta,
     )
-    from .decode import decode_backend
     from .compare import ProfileComparison, compare_profiles
+    from .corpus import Corpus
+    from .decode import decode_backend
     from .plots import (
         cap_points,
         plot_cost,
@@ -167,22 +173,65 @@ def __dir__() -> list[str]:
 __all__ = [
     "__version__",
     # errors
-    "MimoError", "LimitError", "ContextLengthError", "ConfigurationError", "VideoError", "APIError",
-    "APIStatusError", "BadRequestError", "AuthenticationError", "PermissionDeniedError", "NotFoundError",
-    "UnprocessableEntityError", "RateLimitError", "InternalServerError", "APIResponseValidationError",
-    "APIConnectionError", "APITimeoutError", "StreamInterruptedError", "CacheError", "CacheMissError",
+    "MimoError",
+    "LimitError",
+    "ContextLengthError",
+    "ConfigurationError",
+    "VideoError",
+    "APIError",
+    "APIStatusError",
+    "BadRequestError",
+    "AuthenticationError",
+    "PermissionDeniedError",
+    "NotFoundError",
+    "UnprocessableEntityError",
+    "RateLimitError",
+    "InternalServerError",
+    "APIResponseValidationError",
+    "APIConnectionError",
+    "APITimeoutError",
+    "StreamInterruptedError",
+    "CacheError",
+    "CacheMissError",
     # tokens
-    "FPS_MIN", "FPS_MAX", "FPS_DEFAULT", "MEDIA_RESOLUTIONS", "SamplingPlan", "TokenBreakdown",
-    "plan_sampling", "estimate_audio_tokens", "estimate_video_tokens", "explain_video_tokens",
-    "estimate_video_tokens_array", "explain_video_tokens_array",
+    "FPS_MIN",
+    "FPS_MAX",
+    "FPS_DEFAULT",
+    "MEDIA_RESOLUTIONS",
+    "SamplingPlan",
+    "TokenBreakdown",
+    "plan_sampling",
+    "estimate_audio_tokens",
+    "estimate_video_tokens",
+    "explain_video_tokens",
+    "estimate_video_tokens_array",
+    "explain_video_tokens_array",
     # pricing
-    "Prices", "Cost", "ContextCheck", "load_prices", "estimate_cost", "cost_from_usage",
-    "context_length", "check_context", "estimate_text_tokens",
+    "Prices",
+    "Cost",
+    "ContextCheck",
+    "load_prices",
+    "estimate_cost",
+    "cost_from_usage",
+    "context_length",
+    "check_context",
+    "estimate_text_tokens",
     # profiles and the budget planner
-    "PROFILES", "Profile", "ServerTokenBreakdown", "explain_profile_tokens", "get_profile",
-    "BudgetPlan", "BudgetSetting", "BudgetTable", "plan_budget", "plan_budget_many",
+    "PROFILES",
+    "Profile",
+    "ServerTokenBreakdown",
+    "explain_profile_tokens",
+    "get_profile",
+    "BudgetPlan",
+    "BudgetSetting",
+    "BudgetTable",
+    "plan_budget",
+    "plan_budget_many",
     # limits
-    "MIME_TYPES", "SUPPORTED_FORMATS", "BASE64_LIMIT_BYTES", "URL_LIMIT_BYTES",
+    "MIME_TYPES",
+    "SUPPORTED_FORMATS",
+    "BASE64_LIMIT_BYTES",
+    "URL_LIMIT_BYTES",
     # loaded on first use
     *_LAZY,
 ]

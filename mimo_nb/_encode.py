@@ -106,10 +106,14 @@ Array = npt.NDArray[np.uint8]
 
 @functools.lru_cache(maxsize=1)
 def _cpu_has_avx512() -> bool:
-    """Whether x264 would pick its AVX-512 kernels here (it wants AVX-512 F/CD/BW/DQ/VL and AVX2)."""
+    """Whether x264 would pick its AVX-512 kernels here (it wants AVX-512 F/CD/BW/DQ/VL and
+    AVX2)."""
     need = ("AVX2", "AVX512F", "AVX512CD", "AVX512BW", "AVX512DQ", "AVX512VL")
     features: object = None
-    for module in ("numpy._core._multiarray_umath", "numpy.core._multiarray_umath"):  # numpy 2, then 1
+    for module in (
+        "numpy._core._multiarray_umath",
+        "numpy.core._multiarray_umath",
+    ):  # numpy 2, then 1
         try:  # numpy's runtime dispatch table: the CPU's and the OS's support, on any platform
             features = importlib.import_module(module).__cpu_features__
             break
@@ -119,14 +123,17 @@ def _cpu_has_avx512() -> bool:
         return all(features.get(name) for name in need)
     try:  # Linux without numpy's table
         with open("/proc/cpuinfo", encoding="ascii", errors="replace") as fh:
-            flags = next((line.split(":", 1)[1].split() for line in fh if line.startswith("flags")), [])
+            flags = next(
+                (line.split(":", 1)[1].split() for line in fh if line.startswith("flags")), []
+            )
     except OSError:
         return False
     return all(name.lower() in flags for name in need)
 
 
 def x264_params(gop: int | None = None) -> str:
-    """x264 settings that make the same frames give the same bytes on this machine (and a fixed GOP)."""
+    """x264 settings that make the same frames give the same bytes on this machine (and a fixed
+    GOP)."""
     params = []
     if gop:  # a fixed GOP: no extra keyframes at scene cuts
         params.append(f"keyint={gop}:min-keyint={gop}:scenecut=0")
@@ -152,44 +159,66 @@ def short_repr(value: object, limit: int = 60) -> str:
 def path_argument(path: object, what: str) -> str:
     """A path argument as text, or a :class:`LimitError` saying what was wrong with it."""
     if not isinstance(path, (str, os.PathLike)):
-        raise LimitError(f"{what} takes a file path (a str or pathlib.Path); got {type(path).__name__} {short_repr(path)}.")
+        raise LimitError(
+            f"{what} takes a file path (a str or pathlib.Path); "
+            f"got {type(path).__name__} {short_repr(path)}."
+        )
     text = os.fspath(path)
     text = os.fsdecode(text) if isinstance(text, bytes) else text
     if not text.strip():
         raise LimitError(f"{what} got an empty path; give the file's name, e.g. 'clip.mp4'.")
     if "\x00" in text:
-        raise LimitError(f"{what} got a path containing a NUL character ({short_repr(text)}); no file can have one. Check how the path was built.")
+        raise LimitError(
+            f"{what} got a path containing a NUL character ({short_repr(text)}); "
+            "no file can have one. Check how the path was built."
+        )
     return text
 
 
 def output_path(path: object, allowed: Iterable[str], what: str) -> Path:
-    """Where ``what`` may write: a suffix among ``allowed``, not a folder, in a folder that exists and we may write.
+    """Where ``what`` may write: a suffix among ``allowed``, not a folder, in a folder that exists
+    and we may write.
 
     Checked before any work is done, so a long encode never ends in a path error.
     """
     text = path_argument(path, what)
     if os.path.isdir(text):
-        raise VideoError(f"{text!r} is a folder; give a file name inside it.", reason="unwritable", source=text)
+        raise VideoError(
+            f"{text!r} is a folder; give a file name inside it.", reason="unwritable", source=text
+        )
     output_suffix(text, allowed, what)
     folder = os.path.dirname(os.path.abspath(text))
     if not os.path.isdir(folder):
-        raise VideoError(f"Cannot write {text!r}: the folder {folder!r} does not exist. Create it first.", reason="unwritable", source=text)
+        raise VideoError(
+            f"Cannot write {text!r}: the folder {folder!r} does not exist. Create it first.",
+            reason="unwritable",
+            source=text,
+        )
     if not os.access(folder, os.W_OK):
-        raise VideoError(f"Cannot write {text!r}: the folder {folder!r} is not writable. Pick another place.", reason="unwritable", source=text)
+        raise VideoError(
+            f"Cannot write {text!r}: the folder {folder!r} is not writable. Pick another place.",
+            reason="unwritable",
+            source=text,
+        )
     longest = max(len(part) for part in Path(text).parts)
     if longest > 255:  # the limit of every common file system
-        raise LimitError(f"{what} got a file or folder name of {longest} characters; file systems allow 255. Use a shorter name.")
+        raise LimitError(
+            f"{what} got a file or folder name of {longest} characters; file systems allow 255. "
+            "Use a shorter name."
+        )
     return Path(text)
 
 
 def output_suffix(path: str | os.PathLike[str], allowed: Iterable[str], what: str) -> str:
-    """The lower-case suffix of ``path``, or a :class:`LimitError` naming the ones ``what`` writes."""
+    """The lower-case suffix of ``path``, or a :class:`LimitError` naming the ones ``what``
+    writes."""
     suffix = Path(path).suffix.lower()
     allowed = tuple(allowed)
     if suffix not in allowed:
         raise LimitError(
             f"{what} writes {', '.join(allowed)} files (the suffix picks the format); got "
-            f"{'a ' + suffix if suffix else 'a path without a suffix'} ({os.fspath(path)!r}). Pick one of those suffixes."
+            f"{'a ' + suffix if suffix else 'a path without a suffix'} ({os.fspath(path)!r}). "
+            "Pick one of those suffixes."
         )
     return suffix
 
@@ -199,7 +228,9 @@ def _unwritable(path: Path, exc: BaseException) -> VideoError:
     hint = "Check that the folder exists and that you may write there."
     if getattr(exc, "errno", None) == errno.ENAMETOOLONG:
         hint = "Use a shorter file name."
-    return VideoError(f"Cannot write {str(path)!r}: {reason}. {hint}", reason="unwritable", source=str(path))
+    return VideoError(
+        f"Cannot write {str(path)!r}: {reason}. {hint}", reason="unwritable", source=str(path)
+    )
 
 
 class _Clock:
@@ -211,8 +242,10 @@ class _Clock:
     def check(self) -> None:
         if self.deadline is not None and time.monotonic() > self.deadline:
             raise VideoError(
-                f"Encoding {self.path.name} took longer than the timeout; pass a larger timeout or fewer frames.",
-                reason="timeout", source=str(self.path),
+                f"Encoding {self.path.name} took longer than the timeout; "
+                "pass a larger timeout or fewer frames.",
+                reason="timeout",
+                source=str(self.path),
             )
 
 
@@ -232,7 +265,15 @@ def _encode_into(container: Any, stream: Any, frames: Iterable[Any], clock: _Clo
 # ---- Streams --------------------------------------------------------------------------------
 
 
-def _add_video_stream(container: Any, fmt: EncodeFormat, size: tuple[int, int], rate: Fraction, gop: int | None, crf: int, preset: str) -> Any:
+def _add_video_stream(
+    container: Any,
+    fmt: EncodeFormat,
+    size: tuple[int, int],
+    rate: Fraction,
+    gop: int | None,
+    crf: int,
+    preset: str,
+) -> Any:
     options: dict[str, str] = {}
     if fmt.video_codec == "libx264":
         options = {"preset": preset, "crf": str(crf)}
@@ -281,20 +322,28 @@ def _check_frame(array: Any, shape: tuple[int, ...] | None) -> Array:
         raise LimitError("Nothing to write: there are no frames.")
     array = np.asarray(array)
     if array.dtype != np.uint8 or array.ndim != 3 or array.shape[2] != 3:
-        raise LimitError(f"Frames to encode must be (height, width, 3) uint8 RGB arrays; got {array.dtype} {array.shape}.")
+        raise LimitError(
+            "Frames to encode must be (height, width, 3) uint8 RGB arrays; "
+            f"got {array.dtype} {array.shape}."
+        )
     if shape is not None and array.shape != shape:
         raise LimitError(f"Every frame must have the same size; got {array.shape} after {shape}.")
     return array
 
 
-def _video_frames(frames: Iterable[Any], first: Array, pts: Sequence[int] | None, time_base: Fraction, turns: int) -> Iterator[Any]:
-    """PyAV frames, stored turned back by ``turns`` quarter turns, timed by ``pts`` (or 0, 1, 2...)."""
+def _video_frames(
+    frames: Iterable[Any], first: Array, pts: Sequence[int] | None, time_base: Fraction, turns: int
+) -> Iterator[Any]:
+    """PyAV frames, stored turned back by ``turns`` quarter turns, timed by ``pts`` (or 0, 1,
+    2...)."""
     import av
 
     for i, upright in enumerate(itertools.chain([first], frames)):
         upright = _check_frame(upright, first.shape)
         if pts is not None and i >= len(pts):
-            raise LimitError(f"There are more frames than timestamps (pts has {len(pts)}); give one per frame.")
+            raise LimitError(
+                f"There are more frames than timestamps (pts has {len(pts)}); give one per frame."
+            )
         stored = np.ascontiguousarray(np.rot90(upright, k=-turns)) if turns else upright
         frame = av.VideoFrame.from_ndarray(_even(stored), format="rgb24")
         frame.pts, frame.time_base = (pts[i] if pts is not None else i), time_base
@@ -316,11 +365,17 @@ def _tone_frames(stream: Any, tone: Tone) -> Iterator[Any]:
 
 
 def _copied_frames(stream: Any, copy: AudioCopy, clock: _Clock) -> Iterator[Any]:
-    """The source's first audio track, resampled for ``stream``, until ``copy.seconds`` are written."""
+    """The source's first audio track, resampled for ``stream``, until ``copy.seconds`` are
+    written."""
     import av
 
     codec = stream.codec_context
-    resampler = av.AudioResampler(format=codec.format.name, layout=stream.layout.name, rate=AUDIO_RATE, frame_size=codec.frame_size or 1024)
+    resampler = av.AudioResampler(
+        format=codec.format.name,
+        layout=stream.layout.name,
+        rate=AUDIO_RATE,
+        frame_size=codec.frame_size or 1024,
+    )
     limit, written = int(copy.seconds * AUDIO_RATE), 0
     with _open_source(copy.source) as source:
         for frame in itertools.chain(source.decode(source.streams.audio[0]), [None]):
@@ -387,41 +442,83 @@ def write_video(
         raise _unwritable(path, exc) from None
     try:
         with container:
-            _write_streams(container, fmt, iterator, first, rate, time_base, pts, rotation, gop, crf, preset, audio, clock)
+            _write_streams(
+                container,
+                fmt,
+                iterator,
+                first,
+                rate,
+                time_base,
+                pts,
+                rotation,
+                gop,
+                crf,
+                preset,
+                audio,
+                clock,
+            )
     except BaseException as exc:
         path.unlink(missing_ok=True)  # half a file is no use to anyone
         if isinstance(exc, OSError):  # PyAV's file errors too: the muxer opens the file late
             raise _unwritable(path, exc) from None
         if isinstance(exc, av.error.FFmpegError):
-            raise VideoError(f"Encoding {path.name} failed ({exc}).", reason="encode", source=str(path)) from None
+            raise VideoError(
+                f"Encoding {path.name} failed ({exc}).", reason="encode", source=str(path)
+            ) from None
         raise
     return path
 
 
 def _write_streams(
-    container: Any, fmt: EncodeFormat, frames: Iterator[Any] | None, first: Array | None, rate: Fraction,
-    time_base: Fraction | None, pts: Sequence[int] | None, rotation: int, gop: int | None, crf: int, preset: str,
-    audio: AudioTrack | None, clock: _Clock,
+    container: Any,
+    fmt: EncodeFormat,
+    frames: Iterator[Any] | None,
+    first: Array | None,
+    rate: Fraction,
+    time_base: Fraction | None,
+    pts: Sequence[int] | None,
+    rotation: int,
+    gop: int | None,
+    crf: int,
+    preset: str,
+    audio: AudioTrack | None,
+    clock: _Clock,
 ) -> None:
     turns = (rotation // 90) % 4
     video = None
     if frames is not None and first is not None:
         height, width = first.shape[:2]
         stored = (height, width) if turns % 2 else (width, height)
-        video = _add_video_stream(container, fmt, (stored[0] + stored[0] % 2, stored[1] + stored[1] % 2), rate, gop, crf, preset)
+        video = _add_video_stream(
+            container,
+            fmt,
+            (stored[0] + stored[0] % 2, stored[1] + stored[1] % 2),
+            rate,
+            gop,
+            crf,
+            preset,
+        )
         if turns:
             video.set_display_rotation(rotation % 360)
     sound = _add_audio_stream(container, fmt, audio) if audio is not None else None
     if video is not None and frames is not None and first is not None:
         tick = time_base or 1 / rate
-        video.codec_context.time_base = tick  # the encoder keeps our times (else it rounds them to its grid)
+        video.codec_context.time_base = (
+            tick  # the encoder keeps our times (else it rounds them to its grid)
+        )
         _encode_into(container, video, _video_frames(frames, first, pts, tick, turns), clock)
     if sound is not None and audio is not None:
-        chunks = _tone_frames(sound, audio) if isinstance(audio, Tone) else _copied_frames(sound, audio, clock)
+        chunks = (
+            _tone_frames(sound, audio)
+            if isinstance(audio, Tone)
+            else _copied_frames(sound, audio, clock)
+        )
         _encode_into(container, sound, chunks, clock)
 
 
-def write_h264_size_change(path: Path, frames: Iterable[Array], *, rate: Fraction, preset: str = "veryfast") -> Path:
+def write_h264_size_change(
+    path: Path, frames: Iterable[Array], *, rate: Fraction, preset: str = "veryfast"
+) -> Path:
     """An H.264 MP4/MOV whose frames may change size mid-stream, as when recordings are joined.
 
     Each change of size starts a fresh encoder whose keyframe carries the new parameter sets
@@ -430,7 +527,9 @@ def write_h264_size_change(path: Path, frames: Iterable[Array], *, rate: Fractio
     """
     import av
 
-    with av.open(str(path), "w", format="mov" if path.suffix.lower() == ".mov" else "mp4") as container:
+    with av.open(
+        str(path), "w", format="mov" if path.suffix.lower() == ".mov" else "mp4"
+    ) as container:
         stream: Any = None
         encoder: Any = None
 
@@ -442,7 +541,9 @@ def write_h264_size_change(path: Path, frames: Iterable[Array], *, rate: Fractio
         for i, array in enumerate(frames):
             h, w = array.shape[:2]
             if stream is None:
-                stream = encoder = container.add_stream("libx264", rate=rate, options={"preset": preset, "crf": "20"})
+                stream = encoder = container.add_stream(
+                    "libx264", rate=rate, options={"preset": preset, "crf": "20"}
+                )
                 stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
                 stream.codec_context.time_base = 1 / rate
             elif (w, h) != (encoder.width, encoder.height):
@@ -468,10 +569,12 @@ def gif_durations(count: int, fps: float) -> list[int]:
     [330, 340, 330]
     """
     ends = [round((i + 1) * 100 / fps) for i in range(count)]
-    return [10 * (end - start) for start, end in zip([0, *ends], ends)]
+    return [10 * (end - start) for start, end in itertools.pairwise([0, *ends])]
 
 
-def write_gif(path: str | os.PathLike[str], frames: Sequence[Any] | npt.NDArray[np.uint8], fps: float) -> Path:
+def write_gif(
+    path: str | os.PathLike[str], frames: Sequence[Any] | npt.NDArray[np.uint8], fps: float
+) -> Path:
     """Write an endlessly looping animated GIF, one frame every ``1 / fps`` seconds.
 
     Pillow does this better than FFmpeg's GIF encoder, which would need a palette filter graph:
@@ -482,13 +585,26 @@ def write_gif(path: str | os.PathLike[str], frames: Sequence[Any] | npt.NDArray[
 
     path = output_path(path, [GIF_SUFFIX], "write_gif")
     if not (isinstance(fps, (int, float)) and math.isfinite(fps) and 0 < fps <= 50):
-        raise LimitError(f"A GIF plays at most 50 frames a second (browsers slow faster ones down); got fps={fps!r}.")
+        raise LimitError(
+            "A GIF plays at most 50 frames a second (browsers slow faster ones down); "
+            f"got fps={fps!r}."
+        )
     # fast octree: about twice as fast as Pillow's default median cut, with the same frame counters
-    images = [Image.fromarray(_check_frame(frame, None)).quantize(256, method=Image.Quantize.FASTOCTREE) for frame in frames]
+    images = [
+        Image.fromarray(_check_frame(frame, None)).quantize(256, method=Image.Quantize.FASTOCTREE)
+        for frame in frames
+    ]
     if not images:
         raise LimitError("Nothing to write: there are no frames.")
     try:
-        images[0].save(path, format="GIF", save_all=True, append_images=images[1:], duration=gif_durations(len(images), fps), loop=0)
+        images[0].save(
+            path,
+            format="GIF",
+            save_all=True,
+            append_images=images[1:],
+            duration=gif_durations(len(images), fps),
+            loop=0,
+        )
     except OSError as exc:
         path.unlink(missing_ok=True)
         raise _unwritable(path, exc) from None

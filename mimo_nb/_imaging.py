@@ -63,7 +63,9 @@ def thumbnail(array: Array, max_width: int = 192) -> Array:
     if width <= max_width:
         return array
     new_height = max(1, round(height * max_width / width))
-    return np.asarray(Image.fromarray(array).resize((max_width, new_height), Image.Resampling.BILINEAR))
+    return np.asarray(
+        Image.fromarray(array).resize((max_width, new_height), Image.Resampling.BILINEAR)
+    )
 
 
 def format_time(seconds: float) -> str:
@@ -74,7 +76,9 @@ def format_time(seconds: float) -> str:
     return f"{int(minutes)}:{rest:05.2f}"
 
 
-def contact_sheet(images: Sequence[Array] | Array, labels: Sequence[str], columns: int = 6, max_width: int = 320) -> Image.Image:
+def contact_sheet(
+    images: Sequence[Array] | Array, labels: Sequence[str], columns: int = 6, max_width: int = 320
+) -> Image.Image:
     """One picture of all ``images`` in a grid, each with its label underneath.
 
     >>> contact_sheet(np.zeros((2, 32, 48, 3), np.uint8), ["0.00 s", "0.50 s"]).size[0] > 0
@@ -88,9 +92,11 @@ def contact_sheet(images: Sequence[Array] | Array, labels: Sequence[str], column
     cell_h = max(t.shape[0] for t in tiles)
     label_h, pad = 16, 4
     rows = -(-len(tiles) // columns)
-    sheet = Image.new("RGB", (columns * (cell_w + pad) + pad, rows * (cell_h + label_h + pad) + pad), "white")
+    sheet = Image.new(
+        "RGB", (columns * (cell_w + pad) + pad, rows * (cell_h + label_h + pad) + pad), "white"
+    )
     draw = ImageDraw.Draw(sheet)
-    for k, (tile, label) in enumerate(zip(tiles, labels)):
+    for k, (tile, label) in enumerate(zip(tiles, labels, strict=True)):
         x = pad + (k % columns) * (cell_w + pad)
         y = pad + (k // columns) * (cell_h + label_h + pad)
         sheet.paste(Image.fromarray(tile), (x, y))

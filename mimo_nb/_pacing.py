@@ -15,18 +15,21 @@ server's and no network delay has to be guessed: whatever moment the server coun
 window has ended before ours. The price is one round trip per window, a few percent of a
 minute. Requests are admitted in order (first come, first served).
 
->>> pacer = Pacer(requests_per_minute=60, tokens_per_minute=100_000)
->>> ticket = await pacer.acquire(tokens=3_000)     # waits until the window has room
->>> ...                                            # send the request
->>> pacer.settle(ticket, tokens=3_400)             # done; count the truth if it was larger
+>>> import asyncio
+>>> async def one_request(pacer: Pacer) -> None:
+...     ticket = await pacer.acquire(tokens=3_000)   # waits until the window has room
+...     ...                                          # send the request
+...     pacer.settle(ticket, tokens=3_400)           # done; count the truth if it was larger
+>>> asyncio.run(one_request(Pacer(requests_per_minute=60, tokens_per_minute=100_000)))
 """
+
 from __future__ import annotations
 
 import asyncio
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from .errors import LimitError
 
@@ -52,10 +55,22 @@ class Pacer:
         clock: a monotonic clock (seconds); tests may pass their own.
     """
 
-    def __init__(self, requests_per_minute: int | None = None, tokens_per_minute: int | None = None, *,
-                 window: float = 60.0, margin: float = 0.0, clock: Callable[[], float] = time.monotonic) -> None:
-        for name, value in (("requests_per_minute", requests_per_minute), ("tokens_per_minute", tokens_per_minute)):
-            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+    def __init__(
+        self,
+        requests_per_minute: int | None = None,
+        tokens_per_minute: int | None = None,
+        *,
+        window: float = 60.0,
+        margin: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        for name, value in (
+            ("requests_per_minute", requests_per_minute),
+            ("tokens_per_minute", tokens_per_minute),
+        ):
+            if value is not None and (
+                not isinstance(value, int) or isinstance(value, bool) or value < 1
+            ):
                 raise LimitError(f"{name} must be a positive integer or None, got {value!r}.")
         if not window > 0:
             raise LimitError(f"window must be a positive number of seconds, got {window!r}.")
@@ -77,18 +92,23 @@ class Pacer:
         """Raise :class:`LimitError` if a request of ``tokens`` could never fit the token quota."""
         if self.tokens_per_minute is not None and tokens > self.tokens_per_minute:
             raise LimitError(
-                f"one request needs about {tokens:,} tokens but the quota is {self.tokens_per_minute:,} tokens per "
-                "window: it could never be sent. Lower fps or max_completion_tokens, or raise tokens_per_minute."
+                f"one request needs about {tokens:,} tokens but the quota is "
+                f"{self.tokens_per_minute:,} tokens per window: it could never be sent. Lower fps "
+                "or max_completion_tokens, or raise tokens_per_minute."
             )
 
     def _fits(self, count: int, held: int, tokens: int) -> bool:
-        return ((self.requests_per_minute is None or count + 1 <= self.requests_per_minute)
-                and (self.tokens_per_minute is None or held + tokens <= self.tokens_per_minute))
+        return (self.requests_per_minute is None or count + 1 <= self.requests_per_minute) and (
+            self.tokens_per_minute is None or held + tokens <= self.tokens_per_minute
+        )
 
     def _wait_needed(self, tokens: int, now: float) -> float | None:
-        """Seconds until a request of ``tokens`` fits (0: now; None: only a request in flight can make room)."""
+        """Seconds until a request of ``tokens`` fits (0: now; None: only a request in flight can
+        make room)."""
         span = self.window + self.margin
-        self._log = [t for t in self._log if t.done > now - span]  # those whose window has ended leave
+        self._log = [
+            t for t in self._log if t.done > now - span
+        ]  # those whose window has ended leave
         count, held = len(self._log), sum(t.tokens for t in self._log)
         if self._fits(count, held, tokens):
             return 0.0
@@ -99,7 +119,8 @@ class Pacer:
         return None
 
     async def acquire(self, tokens: int = 0) -> Ticket:
-        """Wait until one request of ``tokens`` fits both quotas; it then holds its place until settled."""
+        """Wait until one request of ``tokens`` fits both quotas; it then holds its place until
+        settled."""
         self.check(tokens)
         ticket = Ticket(int(tokens))
         if not self.limited:
@@ -125,8 +146,13 @@ class Pacer:
         self._settled.set()
 
 
-def minimum_wall_time(charges: list[int], *, requests_per_minute: int | None, tokens_per_minute: int | None,
-                      window: float = 60.0) -> float:
+def minimum_wall_time(
+    charges: list[int],
+    *,
+    requests_per_minute: int | None,
+    tokens_per_minute: int | None,
+    window: float = 60.0,
+) -> float:
     """The least time (s) before the last of ``charges`` may be sent under the quotas, in order.
 
     Requests are packed in order into windows; a request that does not fit beside the ones
@@ -136,7 +162,7 @@ def minimum_wall_time(charges: list[int], *, requests_per_minute: int | None, to
     unequal ones it is the in-order packing. A paced run's wall time can be judged against it
     (the answers' own latency comes on top).
 
-    >>> minimum_wall_time([500] * 10, requests_per_minute=None, tokens_per_minute=1000, window=60)
+    >>> minimum_wall_time([500] * 10, requests_per_minute=None, tokens_per_minute=1000)
     240.0
     """
     windows, used_requests, used_tokens = 0, 0, 0

@@ -50,7 +50,10 @@ __all__ = [
 
 # Exact tenths, made from integers (0.1 + 0.1 + 0.1 != 0.3): the values the API is sent.
 FPS_GRID: tuple[float, ...] = tuple(round(k / 10, 1) for k in range(1, 101))
-BEST_RULE = "the most frames, then the most pixels per frame, then the fewest tokens, then the lowest fps, then 'default'"
+BEST_RULE = (
+    "the most frames, then the most pixels per frame, then the fewest tokens, then the lowest "
+    "fps, then 'default'"
+)
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,8 @@ class BudgetSetting:
 
 @dataclass(frozen=True)
 class _Grid:
-    """The grid's settings in order (media_resolution outer, fps inner) and their per-setting values."""
+    """The grid's settings in order (media_resolution outer, fps inner) and their per-setting
+    values."""
 
     fps: npt.NDArray[np.float64]
     media_resolution: tuple[str | None, ...]
@@ -83,48 +87,89 @@ class _Grid:
 
 def _grid(profile: Profile) -> _Grid:
     if profile.has_media_resolution:
-        return _Grid(np.array(FPS_GRID * len(MEDIA_RESOLUTIONS)), tuple(r for r in MEDIA_RESOLUTIONS for _ in FPS_GRID))
+        return _Grid(
+            np.array(FPS_GRID * len(MEDIA_RESOLUTIONS)),
+            tuple(r for r in MEDIA_RESOLUTIONS for _ in FPS_GRID),
+        )
     return _Grid(np.array(FPS_GRID), (None,) * len(FPS_GRID))
 
 
 def _grid_note(profile: Profile) -> str:
     if profile.has_media_resolution:
         return f"{len(FPS_GRID)} fps values (0.1 to 10) x media_resolution default/max"
-    return (f"{len(FPS_GRID)} fps values (0.1 to 10); {profile.name} has no media_resolution "
-            "(its pixel limits are server configuration), so that column is empty")
+    return (
+        f"{len(FPS_GRID)} fps values (0.1 to 10); {profile.name} has no media_resolution "
+        "(its pixel limits are server configuration), so that column is empty"
+    )
 
 
 def _check_budget(max_tokens: Any, max_cost: Any, prices: Prices | None) -> None:
     if max_tokens is None and max_cost is None:
-        raise LimitError("give a budget: max_tokens= (prompt tokens for the video) or max_cost= (with prices=).")
-    if max_tokens is not None and (isinstance(max_tokens, bool) or not isinstance(max_tokens, (int, np.integer)) or max_tokens < 0):
+        raise LimitError(
+            "give a budget: max_tokens= (prompt tokens for the video) or max_cost= (with prices=)."
+        )
+    if max_tokens is not None and (
+        isinstance(max_tokens, bool)
+        or not isinstance(max_tokens, (int, np.integer))
+        or max_tokens < 0
+    ):
         raise LimitError(f"max_tokens must be a whole number of tokens >= 0, got {max_tokens!r}.")
     if max_cost is not None:
-        if isinstance(max_cost, bool) or not isinstance(max_cost, (int, float)) or not math.isfinite(max_cost) or max_cost < 0:
+        if (
+            isinstance(max_cost, bool)
+            or not isinstance(max_cost, (int, float))
+            or not math.isfinite(max_cost)
+            or max_cost < 0
+        ):
             raise LimitError(f"max_cost must be a non-negative amount of money, got {max_cost!r}.")
         if prices is None:
             raise LimitError(
-                "max_cost needs prices: pass prices=mn.load_prices('mimo-v2.5', 'CNY') (cited, dated) "
-                "or your own mn.Prices(input=..., cached_input=..., output=..., currency=...)."
+                "max_cost needs prices: pass prices=mn.load_prices('mimo-v2.5', 'CNY') (cited, "
+                "dated) or your own mn.Prices(input=..., cached_input=..., output=..., "
+                "currency=...)."
             )
 
 
 def _cost(tokens: np.ndarray, prices: Prices, output_tokens: int) -> np.ndarray:
     # The same float operations, in the same order, as pricing.estimate_cost(...).total
-    return tokens * prices.input / 1e6 + 0 * prices.cached_input / 1e6 + output_tokens * prices.output / 1e6
+    return (
+        tokens * prices.input / 1e6
+        + 0 * prices.cached_input / 1e6
+        + output_tokens * prices.output / 1e6
+    )
 
 
-def _evaluate(profile: Profile, grid: _Grid, d: np.ndarray, w: np.ndarray, h: np.ndarray, mute: np.ndarray,
-              native_fps: Any, native_frame_count: Any) -> dict[str, np.ndarray]:
+def _evaluate(
+    profile: Profile,
+    grid: _Grid,
+    d: np.ndarray,
+    w: np.ndarray,
+    h: np.ndarray,
+    mute: np.ndarray,
+    native_fps: Any,
+    native_frame_count: Any,
+) -> dict[str, np.ndarray]:
     """Every grid setting for every video: arrays of shape (videos, settings)."""
     res = np.array([r or "default" for r in grid.media_resolution])
     nfps = None if native_fps is None else np.asarray(native_fps, np.float64)[:, None]
-    count = None if native_frame_count is None else np.asarray(native_frame_count, np.int64)[:, None]
-    return profile.tokens_array(d[:, None], w[:, None], h[:, None], grid.fps[None, :], res[None, :], mute[:, None],
-                                native_fps=nfps, native_frame_count=count)
+    count = (
+        None if native_frame_count is None else np.asarray(native_frame_count, np.int64)[:, None]
+    )
+    return profile.tokens_array(
+        d[:, None],
+        w[:, None],
+        h[:, None],
+        grid.fps[None, :],
+        res[None, :],
+        mute[:, None],
+        native_fps=nfps,
+        native_frame_count=count,
+    )
 
 
-def _fits(tokens: np.ndarray, cost: np.ndarray | None, max_tokens: int | None, max_cost: float | None) -> np.ndarray:
+def _fits(
+    tokens: np.ndarray, cost: np.ndarray | None, max_tokens: int | None, max_cost: float | None
+) -> np.ndarray:
     fits = tokens >= 0  # a server's refusal is -1: never fits
     if max_tokens is not None:
         fits &= tokens <= max_tokens
@@ -133,7 +178,9 @@ def _fits(tokens: np.ndarray, cost: np.ndarray | None, max_tokens: int | None, m
     return fits
 
 
-def _best_columns(fits: np.ndarray, frames: np.ndarray, pixels: np.ndarray, tokens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _best_columns(
+    fits: np.ndarray, frames: np.ndarray, pixels: np.ndarray, tokens: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Per row: the fitting settings tied for best on frames, then pixels, then fewest tokens; and
     whether anything fits. :func:`_first_by_fps` breaks the remaining ties."""
     keep = fits.copy()
@@ -145,7 +192,9 @@ def _best_columns(fits: np.ndarray, frames: np.ndarray, pixels: np.ndarray, toke
 
 def _first_by_fps(keep: np.ndarray, grid: _Grid) -> np.ndarray:
     """Column index of the lowest fps (then default before max) among ``keep`` per row."""
-    order = np.lexsort((np.array([0 if r in (None, "default") else 1 for r in grid.media_resolution]), grid.fps))
+    order = np.lexsort(
+        (np.array([0 if r in (None, "default") else 1 for r in grid.media_resolution]), grid.fps)
+    )
     ranked = keep[:, order]
     return order[np.argmax(ranked, axis=1)]
 
@@ -182,31 +231,59 @@ class BudgetPlan:
         if self.max_tokens is not None:
             parts.append(f"at most {self.max_tokens:,} tokens")
         if self.max_cost is not None and self.prices is not None:
-            parts.append(f"at most {self.max_cost:g} {self.prices.currency} (with {self.output_tokens:,} output tokens)")
+            parts.append(
+                f"at most {self.max_cost:g} {self.prices.currency} (with {self.output_tokens:,} "
+                "output tokens)"
+            )
         return " and ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data: the inputs, every fitting setting, the frontier and the best one."""
         return {
-            "profile": self.profile, "duration": self.duration, "width": self.width, "height": self.height,
-            "mute": self.mute, "max_tokens": self.max_tokens, "max_cost": self.max_cost,
+            "profile": self.profile,
+            "duration": self.duration,
+            "width": self.width,
+            "height": self.height,
+            "mute": self.mute,
+            "max_tokens": self.max_tokens,
+            "max_cost": self.max_cost,
             "currency": None if self.prices is None else self.prices.currency,
             "prices": None if self.prices is None else self.prices.citation,
-            "output_tokens": self.output_tokens, "grid_size": self.grid_size, "grid": self.grid_note, "rule": self.rule,
+            "output_tokens": self.output_tokens,
+            "grid_size": self.grid_size,
+            "grid": self.grid_note,
+            "rule": self.rule,
             "settings": [s.to_dict() for s in self.settings],
             "frontier": [s.to_dict() for s in self.frontier],
             "best": None if self.best is None else self.best.to_dict(),
         }
 
     def to_pandas(self) -> Any:
-        """Every fitting setting as a DataFrame, with ``on_frontier`` and ``best`` columns (needs pandas)."""
+        """Every fitting setting as a DataFrame, with ``on_frontier`` and ``best`` columns (needs
+        pandas)."""
         import pandas as pd
 
         frontier = {(s.fps, s.media_resolution) for s in self.frontier}
-        rows = [{**s.to_dict(), "on_frontier": (s.fps, s.media_resolution) in frontier, "best": s == self.best}
-                for s in self.settings]
-        columns = ["fps", "media_resolution", "frames", "width", "height", "pixels_per_frame", "tokens", "cost",
-                   "on_frontier", "best"]
+        rows = [
+            {
+                **s.to_dict(),
+                "on_frontier": (s.fps, s.media_resolution) in frontier,
+                "best": s == self.best,
+            }
+            for s in self.settings
+        ]
+        columns = [
+            "fps",
+            "media_resolution",
+            "frames",
+            "width",
+            "height",
+            "pixels_per_frame",
+            "tokens",
+            "cost",
+            "on_frontier",
+            "best",
+        ]
         return pd.DataFrame(rows, columns=columns)
 
     def _repr_html_(self) -> str:
@@ -215,43 +292,81 @@ class BudgetPlan:
         return budget_html(self)
 
     def __repr__(self) -> str:
-        best = "nothing fits" if self.best is None else (
-            f"best fps={self.best.fps:g} media_resolution={self.best.media_resolution} "
-            f"frames={self.best.frames} {self.best.width}x{self.best.height} tokens={self.best.tokens:,}")
+        best = (
+            "nothing fits"
+            if self.best is None
+            else (
+                f"best fps={self.best.fps:g} media_resolution={self.best.media_resolution} "
+                f"frames={self.best.frames} {self.best.width}x{self.best.height} "
+                f"tokens={self.best.tokens:,}"
+            )
+        )
         return f"<BudgetPlan {self.profile} {len(self.settings)}/{self.grid_size} fit, {best}>"
 
 
-def _settings(grid: _Grid, columns: npt.NDArray[np.intp], out: dict[str, np.ndarray], cost: np.ndarray | None) -> tuple[BudgetSetting, ...]:
+def _settings(
+    grid: _Grid, columns: npt.NDArray[np.intp], out: dict[str, np.ndarray], cost: np.ndarray | None
+) -> tuple[BudgetSetting, ...]:
     return tuple(
         BudgetSetting(
-            fps=float(grid.fps[j]), media_resolution=grid.media_resolution[j], frames=int(out["frames"][0, j]),
-            width=int(out["width"][0, j]), height=int(out["height"][0, j]), tokens=int(out["tokens"][0, j]),
+            fps=float(grid.fps[j]),
+            media_resolution=grid.media_resolution[j],
+            frames=int(out["frames"][0, j]),
+            width=int(out["width"][0, j]),
+            height=int(out["height"][0, j]),
+            tokens=int(out["tokens"][0, j]),
             cost=None if cost is None else float(cost[0, j]),
         )
         for j in columns
     )
 
 
-def _frontier_columns(columns: np.ndarray, frames: np.ndarray, pixels: np.ndarray, tokens: np.ndarray, grid: _Grid) -> np.ndarray:
-    """Columns (among ``columns``) that no other dominates on (frames, pixels), one per distinct point."""
+def _frontier_columns(
+    columns: np.ndarray, frames: np.ndarray, pixels: np.ndarray, tokens: np.ndarray, grid: _Grid
+) -> np.ndarray:
+    """Columns (among ``columns``) that no other dominates on (frames, pixels), one per distinct
+    point."""
     f, p = frames[columns], pixels[columns]
     ge = (f[:, None] >= f[None, :]) & (p[:, None] >= p[None, :])
     gt = (f[:, None] > f[None, :]) | (p[:, None] > p[None, :])
     undominated = columns[~(ge & gt).any(axis=0)]
     # one representative per (frames, pixels): fewest tokens, then lowest fps, then default
-    res_rank = np.array([0 if grid.media_resolution[j] in (None, "default") else 1 for j in undominated])
-    order = np.lexsort((res_rank, grid.fps[undominated], tokens[undominated], -pixels[undominated], -frames[undominated]))
+    res_rank = np.array(
+        [0 if grid.media_resolution[j] in (None, "default") else 1 for j in undominated]
+    )
+    order = np.lexsort(
+        (
+            res_rank,
+            grid.fps[undominated],
+            tokens[undominated],
+            -pixels[undominated],
+            -frames[undominated],
+        )
+    )
     ranked = undominated[order]
-    points = list(zip(frames[ranked].tolist(), pixels[ranked].tolist()))
+    points = list(zip(frames[ranked].tolist(), pixels[ranked].tolist(), strict=True))
     first = [i for i, point in enumerate(points) if i == 0 or point != points[i - 1]]
     return ranked[first]
 
 
-def _inputs_from(video: Any, duration: Any, width: Any, height: Any, mute: Any, native_fps: Any, native_frame_count: Any) -> tuple[Any, ...]:
+def _inputs_from(
+    video: Any,
+    duration: Any,
+    width: Any,
+    height: Any,
+    mute: Any,
+    native_fps: Any,
+    native_frame_count: Any,
+) -> tuple[Any, ...]:
     if video is not None:
-        return (video.duration, video.width, video.height, not video.has_audio,
-                video.native_fps if native_fps is None else native_fps,
-                video.native_frame_count if native_frame_count is None else native_frame_count)
+        return (
+            video.duration,
+            video.width,
+            video.height,
+            not video.has_audio,
+            video.native_fps if native_fps is None else native_fps,
+            video.native_frame_count if native_frame_count is None else native_frame_count,
+        )
     if duration is None or width is None or height is None:
         raise LimitError("plan_budget needs a video, or duration=, width= and height=.")
     return duration, width, height, mute, native_fps, native_frame_count
@@ -272,7 +387,8 @@ def plan_budget(
     native_fps: float | None = None,
     native_frame_count: int | None = None,
 ) -> BudgetPlan:
-    """Every setting on the API's grid that fits ``max_tokens`` and/or ``max_cost``, and the best one.
+    """Every setting on the API's grid that fits ``max_tokens`` and/or ``max_cost``, and the best
+    one.
 
     Args:
         video: a :class:`~mimo_nb.video.Video` (its duration, size, audio and frame rate are used),
@@ -287,13 +403,21 @@ def plan_budget(
     0.7
     """
     duration, width, height, mute, native_fps, native_frame_count = _inputs_from(
-        video, duration, width, height, mute, native_fps, native_frame_count)
+        video, duration, width, height, mute, native_fps, native_frame_count
+    )
     _check_budget(max_tokens, max_cost, prices)
     prof = get_profile(profile)
     grid = _grid(prof)
-    out = _evaluate(prof, grid, np.array([duration], np.float64), np.array([width]), np.array([height]),
-                    np.array([bool(mute)]), None if native_fps is None else [native_fps],
-                    None if native_frame_count is None else [native_frame_count])
+    out = _evaluate(
+        prof,
+        grid,
+        np.array([duration], np.float64),
+        np.array([width]),
+        np.array([height]),
+        np.array([bool(mute)]),
+        None if native_fps is None else [native_fps],
+        None if native_frame_count is None else [native_frame_count],
+    )
     cost = None if prices is None else _cost(out["tokens"], prices, int(output_tokens))
     fits = _fits(out["tokens"], cost, max_tokens, max_cost)
     frames, pixels, tokens = out["frames"][0], out["width"][0] * out["height"][0], out["tokens"][0]
@@ -303,14 +427,27 @@ def plan_budget(
     valid = np.flatnonzero(tokens >= 0)
     cheapest = None
     if valid.size:
-        cheapest = _settings(grid, valid[np.lexsort((grid.fps[valid], tokens[valid]))][:1], out, cost)[0]
+        cheapest = _settings(
+            grid, valid[np.lexsort((grid.fps[valid], tokens[valid]))][:1], out, cost
+        )[0]
     return BudgetPlan(
-        profile=prof.name, duration=float(duration), width=int(width), height=int(height), mute=bool(mute),
-        max_tokens=None if max_tokens is None else int(max_tokens), max_cost=max_cost, prices=prices,
-        output_tokens=int(output_tokens), grid_size=len(grid.fps), grid_note=_grid_note(prof),
+        profile=prof.name,
+        duration=float(duration),
+        width=int(width),
+        height=int(height),
+        mute=bool(mute),
+        max_tokens=None if max_tokens is None else int(max_tokens),
+        max_cost=max_cost,
+        prices=prices,
+        output_tokens=int(output_tokens),
+        grid_size=len(grid.fps),
+        grid_note=_grid_note(prof),
         settings=_settings(grid, fitting, out, cost),
-        frontier=_settings(grid, _frontier_columns(fitting, frames, pixels, tokens, grid), out, cost),
-        best=best, cheapest=cheapest,
+        frontier=_settings(
+            grid, _frontier_columns(fitting, frames, pixels, tokens, grid), out, cost
+        ),
+        best=best,
+        cheapest=cheapest,
     )
 
 
@@ -340,21 +477,38 @@ class BudgetTable:
         """Video ``i``'s best setting (None when nothing fits)."""
         if not self.fits[i]:
             return None
-        return BudgetSetting(float(self.fps[i]), self.media_resolution[i], int(self.frames[i]), int(self.width[i]),
-                             int(self.height[i]), int(self.tokens[i]), None if self.cost is None else float(self.cost[i]))
+        return BudgetSetting(
+            float(self.fps[i]),
+            self.media_resolution[i],
+            int(self.frames[i]),
+            int(self.width[i]),
+            int(self.height[i]),
+            int(self.tokens[i]),
+            None if self.cost is None else float(self.cost[i]),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "profile": self.profile, "rule": self.rule, "fps": self.fps.tolist(),
-            "media_resolution": list(self.media_resolution), "frames": self.frames.tolist(),
-            "width": self.width.tolist(), "height": self.height.tolist(), "tokens": self.tokens.tolist(),
-            "cost": None if self.cost is None else self.cost.tolist(), "fits": self.fits.tolist(),
+            "profile": self.profile,
+            "rule": self.rule,
+            "fps": self.fps.tolist(),
+            "media_resolution": list(self.media_resolution),
+            "frames": self.frames.tolist(),
+            "width": self.width.tolist(),
+            "height": self.height.tolist(),
+            "tokens": self.tokens.tolist(),
+            "cost": None if self.cost is None else self.cost.tolist(),
+            "fits": self.fits.tolist(),
         }
 
     def to_pandas(self) -> Any:
         import pandas as pd
 
-        data = {k: v for k, v in self.to_dict().items() if k not in ("profile", "rule") and v is not None}
+        data = {
+            k: v
+            for k, v in self.to_dict().items()
+            if k not in ("profile", "rule") and v is not None
+        }
         return pd.DataFrame(data)
 
     def _repr_html_(self) -> str:
@@ -382,7 +536,9 @@ def plan_budget_many(
     Each element equals ``plan_budget(duration=d, width=w, height=h, ...).best``; the whole
     corpus is one (videos x 200) array computation.
 
-    >>> table = plan_budget_many([10, 60, 600], [640, 1920, 1280], [360, 1080, 720], max_tokens=20_000)
+    >>> table = plan_budget_many(
+    ...     [10, 60, 600], [640, 1920, 1280], [360, 1080, 720], max_tokens=20_000
+    ... )
     >>> table.fps.tolist(), list(table.media_resolution)
     ([9.9, 2.3, 0.1], ['default', 'default', 'default'])
     """
@@ -392,8 +548,14 @@ def plan_budget_many(
     d, w, h, m = np.broadcast_arrays(d, w, h, np.atleast_1d(np.asarray(mute, bool)))
     if d.ndim != 1:
         raise LimitError("plan_budget_many takes one-dimensional arrays: one element per video.")
-    nfps = None if native_fps is None else np.broadcast_to(np.asarray(native_fps, np.float64), d.shape)
-    count = None if native_frame_count is None else np.broadcast_to(np.asarray(native_frame_count, np.int64), d.shape)
+    nfps = (
+        None if native_fps is None else np.broadcast_to(np.asarray(native_fps, np.float64), d.shape)
+    )
+    count = (
+        None
+        if native_frame_count is None
+        else np.broadcast_to(np.asarray(native_frame_count, np.int64), d.shape)
+    )
     prof = get_profile(profile)
     grid = _grid(prof)
     out = _evaluate(prof, grid, d, w, h, m, nfps, count)
@@ -410,8 +572,13 @@ def plan_budget_many(
     return BudgetTable(
         profile=prof.name,
         fps=np.where(any_fit, grid.fps[col], np.nan),
-        media_resolution=np.where(any_fit, resolutions, np.array(None, dtype=np.object_)),  # object dtype from both
-        frames=pick(out["frames"]), width=pick(out["width"]), height=pick(out["height"]), tokens=pick(out["tokens"]),
+        media_resolution=np.where(
+            any_fit, resolutions, np.array(None, dtype=np.object_)
+        ),  # object dtype from both
+        frames=pick(out["frames"]),
+        width=pick(out["width"]),
+        height=pick(out["height"]),
+        tokens=pick(out["tokens"]),
         cost=None if cost is None else np.where(any_fit, cost[rows, col], np.nan),
         fits=any_fit,
     )

@@ -1,20 +1,21 @@
 """The ``mimo-nb`` command: token estimates, HTML reports and a demo, from the shell.
 
-    mimo-nb estimate --duration 60 --width 1920 --height 1080      # the spec's 17,240 tokens
-    mimo-nb report clip.mp4 -o report.html --fps 1                  # one self-contained HTML file
-    mimo-nb demo --output demo-output                               # a generated clip and its report
+    mimo-nb estimate --duration 60 --width 1920 --height 1080  # the spec's 17,240 tokens
+    mimo-nb report clip.mp4 -o report.html --fps 1              # one self-contained HTML file
+    mimo-nb demo --output demo-output                           # a generated clip and its report
 
 Every mimo_nb error ends the command with its message on stderr and exit status 2, never a
 traceback. ``report`` asks the model only when ``MIMO_API_KEY`` is set; otherwise the report
 shows the exact request, labelled "dry run: not sent".
 """
+
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from .errors import MimoError
 from .tokens import MEDIA_RESOLUTIONS, explain_video_tokens, validate_fps, validate_media_resolution
@@ -25,26 +26,38 @@ DEMO_SECONDS = 4.0  # short: the demo runs in seconds on a laptop
 
 
 def _estimate(args: argparse.Namespace) -> int:
-    breakdown = explain_video_tokens(args.duration, args.width, args.height, args.fps, args.media_resolution, args.mute)
+    breakdown = explain_video_tokens(
+        args.duration, args.width, args.height, args.fps, args.media_resolution, args.mute
+    )
     print(breakdown)
     return 0
 
 
 def _mode() -> str:
-    return "asking the model (MIMO_API_KEY is set)" if os.environ.get("MIMO_API_KEY") else \
-        "dry run: not sent (no MIMO_API_KEY)"
+    return (
+        "asking the model (MIMO_API_KEY is set)"
+        if os.environ.get("MIMO_API_KEY")
+        else "dry run: not sent (no MIMO_API_KEY)"
+    )
 
 
 def _write(video: str | Path, out: Path, args: argparse.Namespace) -> int:
     from .report import collect_report, render_report
 
-    data = collect_report(video, fps=args.fps, media_resolution=args.media_resolution, prompt=args.prompt,
-                          max_completion_tokens=args.max_completion_tokens)
+    data = collect_report(
+        video,
+        fps=args.fps,
+        media_resolution=args.media_resolution,
+        prompt=args.prompt,
+        max_completion_tokens=args.max_completion_tokens,
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render_report(data), encoding="utf-8")
     b = data.breakdown
-    print(f"{b.total:,} estimated video tokens ({b.frames} frames at {b.width}x{b.height}); "
-          f"estimated cost up to {data.cost.total:.6f} {data.cost.currency}")
+    print(
+        f"{b.total:,} estimated video tokens ({b.frames} frames at {b.width}x{b.height}); "
+        f"estimated cost up to {data.cost.total:.6f} {data.cost.currency}"
+    )
     if data.error:
         print(f"mimo-nb: the model was not reached: {data.error}", file=sys.stderr)
     print(f"report written to {out.resolve()}")
@@ -71,34 +84,63 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _add_knobs(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--fps", type=float, default=2.0, help="frames sampled per second, 0.1-10 (default 2)")
-    parser.add_argument("--media-resolution", choices=MEDIA_RESOLUTIONS, default="default", help="default or max (default: default)")
+    parser.add_argument(
+        "--fps", type=float, default=2.0, help="frames sampled per second, 0.1-10 (default 2)"
+    )
+    parser.add_argument(
+        "--media-resolution",
+        choices=MEDIA_RESOLUTIONS,
+        default="default",
+        help="default or max (default: default)",
+    )
     parser.add_argument("--prompt", default=None, help="the question to ask about the video")
-    parser.add_argument("--max-completion-tokens", type=int, default=1024,
-                        help="the answer's budget, reasoning included (default 1024)")
+    parser.add_argument(
+        "--max-completion-tokens",
+        type=int,
+        default=1024,
+        help="the answer's budget, reasoning included (default 1024)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mimo-nb", description="MiMo video tokens, frames and costs.")
+    parser = argparse.ArgumentParser(
+        prog="mimo-nb", description="MiMo video tokens, frames and costs."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    est = sub.add_parser("estimate", help="print the token breakdown of a video of given size and length")
+    est = sub.add_parser(
+        "estimate", help="print the token breakdown of a video of given size and length"
+    )
     est.add_argument("--duration", type=float, required=True, help="seconds")
     est.add_argument("--width", type=int, required=True, help="pixels")
     est.add_argument("--height", type=int, required=True, help="pixels")
-    est.add_argument("--fps", type=float, default=2.0, help="frames sampled per second, 0.1-10 (default 2)")
-    est.add_argument("--media-resolution", choices=MEDIA_RESOLUTIONS, default="default", help="default or max (default: default)")
+    est.add_argument(
+        "--fps", type=float, default=2.0, help="frames sampled per second, 0.1-10 (default 2)"
+    )
+    est.add_argument(
+        "--media-resolution",
+        choices=MEDIA_RESOLUTIONS,
+        default="default",
+        help="default or max (default: default)",
+    )
     est.add_argument("--mute", action="store_true", help="the video has no audio")
     est.set_defaults(run=_estimate)
 
     rep = sub.add_parser("report", help="write a self-contained HTML report about one video")
     rep.add_argument("video", help="a local video file (MP4, MOV, AVI, WMV) or an http(s) URL")
-    rep.add_argument("-o", "--output", default="report.html", help="where to write the HTML (default report.html)")
+    rep.add_argument(
+        "-o",
+        "--output",
+        default="report.html",
+        help="where to write the HTML (default report.html)",
+    )
     _add_knobs(rep)
     rep.set_defaults(run=_report)
 
     demo = sub.add_parser("demo", help="generate a sample clip and write its report")
-    demo.add_argument("-o", "--output", default="demo-output", help="directory for the clip and report.html")
+    demo.add_argument(
+        "-o", "--output", default="demo-output", help="directory for the clip and report.html"
+    )
     _add_knobs(demo)
     demo.set_defaults(run=_demo)
     return parser

@@ -1342,9 +1342,12 @@ class MimoClient(_ClientBase):
             timeout: this call's deadline (default: the client's ``timeout``, or
                 ``stream_timeout`` for a stream).
 
-        >>> client = MimoClient("test-key", base_url=server.base_url)  # doctest: +SKIP
-        >>> client.ask("clip.mp4", "Describe it.").origin  # doctest: +SKIP
-        'live'
+        >>> from mimo_nb.testing import MockMimoServer   # a local stand-in for the endpoint
+        >>> with MockMimoServer(api_key="test-key") as server:
+        ...     with MimoClient("test-key", base_url=server.base_url) as client:
+        ...         done = client.ask("clip.mp4", "Describe it.")
+        >>> done.origin, done.usage.video_tokens   # over HTTP; the stand-in's recorded example
+        ('live', 1144)
         """
         with self._guarded():
             call = self._call(stream, timeout, extra_headers)

@@ -30,7 +30,8 @@ __all__ = ["ProfileView", "ProfileComparison", "compare_profiles"]
 
 @dataclass(frozen=True)
 class ProfileView:
-    """What one profile makes of the video: frames, size, tokens, and which frames differ from the API's."""
+    """What one profile makes of the video: frames, size, tokens, and which frames differ from the
+    API's."""
 
     profile: str
     title: str
@@ -55,9 +56,17 @@ class ProfileView:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "profile": self.profile, "source": self.source, "frames": self.frames, "width": self.width,
-            "height": self.height, "vision": self.vision, "tokens": self.tokens, "tokens_counted": self.tokens_label,
-            "changed_vs_api": self.changed, "indices": list(self.indices), "error": self.error,
+            "profile": self.profile,
+            "source": self.source,
+            "frames": self.frames,
+            "width": self.width,
+            "height": self.height,
+            "vision": self.vision,
+            "tokens": self.tokens,
+            "tokens_counted": self.tokens_label,
+            "changed_vs_api": self.changed,
+            "indices": list(self.indices),
+            "error": self.error,
         }
 
 
@@ -80,13 +89,21 @@ class ProfileComparison:
         for v in self.views:
             if v.profile == profile:
                 return v
-        raise LimitError(f"no view of {profile!r} here; compared: {', '.join(v.profile for v in self.views)}.")
+        raise LimitError(
+            f"no view of {profile!r} here; compared: {', '.join(v.profile for v in self.views)}."
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "video": self.video_name, "duration": self.duration, "width": self.width, "height": self.height,
-            "native_fps": self.native_fps, "native_frame_count": self.native_frame_count, "fps": self.fps,
-            "media_resolution": self.media_resolution, "views": [v.to_dict() for v in self.views],
+            "video": self.video_name,
+            "duration": self.duration,
+            "width": self.width,
+            "height": self.height,
+            "native_fps": self.native_fps,
+            "native_frame_count": self.native_frame_count,
+            "fps": self.fps,
+            "media_resolution": self.media_resolution,
+            "views": [v.to_dict() for v in self.views],
         }
 
     def to_pandas(self) -> Any:
@@ -107,8 +124,16 @@ def _api_indices(video: Any, fps: float, media_resolution: str) -> set[int]:
     return {int(i) for i in plan.indices(video.native_frame_count)}
 
 
-def _view(video: Any, rules: Profile, fps: float, media_resolution: str, api: set[int], thumb_width: int,
-          thumbnails: bool, timeout: float) -> ProfileView:
+def _view(
+    video: Any,
+    rules: Profile,
+    fps: float,
+    media_resolution: str,
+    api: set[int],
+    thumb_width: int,
+    thumbnails: bool,
+    timeout: float,
+) -> ProfileView:
     try:
         breakdown = video.estimate(fps, media_resolution, profile=rules)
         plan = video.plan(fps, media_resolution, profile=rules)
@@ -118,16 +143,28 @@ def _view(video: Any, rules: Profile, fps: float, media_resolution: str, api: se
     thumbs: tuple[npt.NDArray[np.uint8], ...] = ()
     if thumbnails:
         frames = video.sample(fps, media_resolution, size="model", profile=rules, timeout=timeout)
-        thumbs = tuple(_imaging.thumbnail(frame, thumb_width) for frame in frames.array)  # keep only small copies
+        thumbs = tuple(
+            _imaging.thumbnail(frame, thumb_width) for frame in frames.array
+        )  # keep only small copies
     if isinstance(breakdown, TokenBreakdown):
         tokens, label = breakdown.total, "estimate: vision + timestamps + special + audio"
     else:
         tokens, label = breakdown.counted, "vision + special (timestamp text and audio not counted)"
     return ProfileView(
-        profile=rules.name, title=rules.title, source=rules.source, frames=plan.frames, width=plan.width,
-        height=plan.height, vision=breakdown.vision, tokens=tokens, tokens_label=label,
-        indices=tuple(int(i) for i in indices), timestamps=tuple(float(i) / video.native_fps for i in indices),
-        timestamp_texts=plan.timestamp_texts, differs=tuple(int(i) not in api for i in indices), thumbnails=thumbs,
+        profile=rules.name,
+        title=rules.title,
+        source=rules.source,
+        frames=plan.frames,
+        width=plan.width,
+        height=plan.height,
+        vision=breakdown.vision,
+        tokens=tokens,
+        tokens_label=label,
+        indices=tuple(int(i) for i in indices),
+        timestamps=tuple(float(i) / video.native_fps for i in indices),
+        timestamp_texts=plan.timestamp_texts,
+        differs=tuple(int(i) not in api for i in indices),
+        thumbnails=thumbs,
     )
 
 
@@ -157,10 +194,17 @@ def compare_profiles(
     views = []
     for item in profiles:
         rules = get_profile(item)
-        views.append(_view(video, rules, fps, media_resolution, api, thumb_width, thumbnails, timeout))
+        views.append(
+            _view(video, rules, fps, media_resolution, api, thumb_width, thumbnails, timeout)
+        )
     return ProfileComparison(
-        video_name=str(getattr(video, "name", "video")), duration=float(video.duration), width=int(video.width),
-        height=int(video.height), native_fps=float(video.native_fps), native_frame_count=int(video.native_frame_count),
-        fps=float(fps), media_resolution=media_resolution, views=tuple(views),
+        video_name=str(getattr(video, "name", "video")),
+        duration=float(video.duration),
+        width=int(video.width),
+        height=int(video.height),
+        native_fps=float(video.native_fps),
+        native_frame_count=int(video.native_frame_count),
+        fps=float(fps),
+        media_resolution=media_resolution,
+        views=tuple(views),
     )
-

@@ -1,16 +1,34 @@
 """Research at corpus scale: scan thousands of videos, forecast the bill, ask paced and resumable.
 
+Here ``videos/`` holds three generated clips of 1, 2 and 3 seconds:
+
 >>> import mimo_nb as mn
 >>> corpus = mn.Corpus.scan("videos/")                 # probe every file, in parallel processes
 >>> corpus                                             # count, hours, formats, failures, histograms
->>> corpus.to_pandas()                                 # one row per file (a broken file is a row)
->>> corpus.forecast(fps=[0.5, 1, 2], media_resolution=["default", "max"])   # tokens and cost
->>> corpus.max_fps(cost=50, prices=mn.load_prices("mimo-v2.5", "CNY"))     # on the 0.1 fps grid
->>> answers = await corpus.ask(client, "Describe the video.", fps=1,       # an AsyncMimoClient
+<Corpus 3 items (3 probed, 0 failed) from folder videos/>
+>>> corpus.to_pandas()[["name", "duration", "width"]]  # one row per file (a broken file is a row)
+        name  duration  width
+0  clip1.mp4       1.0    160
+1  clip2.mp4       2.0    160
+2  clip3.mp4       3.0    160
+>>> forecast = corpus.forecast(fps=[0.5, 1, 2], media_resolution=["default", "max"])  # tokens, cost
+>>> forecast.to_pandas()[["fps", "media_resolution", "prompt_tokens"]].head(3)
+   fps media_resolution  prompt_tokens
+0  0.5          default            126
+1  1.0          default            151
+2  2.0          default            201
+>>> choice = corpus.max_fps(cost=50, prices=mn.load_prices("mimo-v2.5", "CNY"))  # 0.1 fps grid
+>>> choice.fps, choice.total_tokens
+(10.0, 3933)
+>>> sorted(result.value for result in corpus.map(SaveContactSheet("sheets/")))  # frame work
+['sheets/clip1.png', 'sheets/clip2.png', 'sheets/clip3.png']
+
+Asking takes an :class:`~mimo_nb.client.AsyncMimoClient` and a notebook's top-level ``await``
+(which doctest cannot run; ``tests/test_corpus.py`` runs it against the local stand-in):
+
+>>> answers = await corpus.ask(client, "Describe the video.", fps=1,       # doctest: +SKIP
 ...                            tokens_per_minute=2_000_000, max_cost=50)
->>> answers.to_pandas()                                # the scan's rows, estimate beside actual
->>> for result in corpus.map(SaveContactSheet("sheets/")):   # frame work, streamed back
-...     print(result.name, result.value)
+>>> answers.to_pandas()          # the scan's rows, estimate beside actual  # doctest: +SKIP
 
 What runs where. Probing (``scan``) and frame work (``map``) are CPU work: they go to an
 executor, any :class:`concurrent.futures.Executor`; by default a local process pool, and
@@ -24,6 +42,7 @@ written to it (atomically) as it arrives, and a run started again, after a crash
 when the process died was never answered to us and is sent again; if the server had already
 started on it, that one may be billed twice (at most ``concurrency`` requests).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -46,6 +65,7 @@ from concurrent.futures import (
 )
 from dataclasses import dataclass, field
 from fractions import Fraction
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -90,22 +110,57 @@ __all__ = [
 
 # Files a folder scan picks up: MiMo's four formats, and common others so that they show up as
 # "unsupported format" rows instead of being silently left out.
-VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".avi", ".wmv", ".m4v", ".mkv", ".webm", ".flv", ".mpg", ".mpeg",
-                            ".ts", ".3gp", ".asf"})
+VIDEO_SUFFIXES = frozenset(
+    {
+        ".mp4",
+        ".mov",
+        ".avi",
+        ".wmv",
+        ".m4v",
+        ".mkv",
+        ".webm",
+        ".flv",
+        ".mpg",
+        ".mpeg",
+        ".ts",
+        ".3gp",
+        ".asf",
+    }
+)
 MANIFEST_SUFFIXES = frozenset({".csv", ".parquet", ".pq"})
 PATH_COLUMNS = ("path", "url", "file", "video", "filename")
 
 # One row per item. Names follow Video's attributes; the last three are what decoding needs.
-COLUMNS = ("path", "name", "format", "duration", "width", "height", "rotation", "native_fps",
-           "native_frame_count", "has_audio", "size_bytes", "codec", "delivery", "error_type", "error_reason",
-           "error", "constant_rate", "keyframe_interval", "rate")
+COLUMNS = (
+    "path",
+    "name",
+    "format",
+    "duration",
+    "width",
+    "height",
+    "rotation",
+    "native_fps",
+    "native_frame_count",
+    "has_audio",
+    "size_bytes",
+    "codec",
+    "delivery",
+    "error_type",
+    "error_reason",
+    "error",
+    "constant_rate",
+    "keyframe_interval",
+    "rate",
+)
 
 
 def _need_pandas() -> Any:
     try:
         import pandas
     except ImportError:
-        raise MimoError("Corpus tables need pandas: pip install pandas (or 'mimo_nb[notebook]').") from None
+        raise MimoError(
+            "Corpus tables need pandas: pip install pandas (or 'mimo_nb[notebook]')."
+        ) from None
     return pandas
 
 
@@ -121,7 +176,11 @@ def _folder_files(root: Path) -> list[Path]:
     found = []
     for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        found += [Path(folder) / f for f in files if not f.startswith(".") and Path(f).suffix.lower() in VIDEO_SUFFIXES]
+        found += [
+            Path(folder) / f
+            for f in files
+            if not f.startswith(".") and Path(f).suffix.lower() in VIDEO_SUFFIXES
+        ]
     return sorted(found)
 
 
@@ -132,23 +191,35 @@ def _read_manifest(path: Path) -> Any:
             return pd.read_csv(path)
         return pd.read_parquet(path)
     except ImportError as exc:
-        raise MimoError(f"reading {path.name} needs a Parquet engine ({exc}); pip install pyarrow.") from None
+        raise MimoError(
+            f"reading {path.name} needs a Parquet engine ({exc}); pip install pyarrow."
+        ) from None
     except (OSError, ValueError) as exc:
-        raise LimitError(f"cannot read the manifest {path}: {exc}. Check it is a CSV or Parquet file.") from None
+        raise LimitError(
+            f"cannot read the manifest {path}: {exc}. Check it is a CSV or Parquet file."
+        ) from None
 
 
-def _manifest_sources(frame: Any, path_column: str | None, base: Path | None) -> tuple[list[str], Any]:
+def _manifest_sources(
+    frame: Any, path_column: str | None, base: Path | None
+) -> tuple[list[str], Any]:
     """The paths of a manifest (relative ones resolved against ``base``) and its other columns."""
     columns = {str(c).lower(): c for c in frame.columns}
-    column = path_column if path_column is not None else next((columns[c] for c in PATH_COLUMNS if c in columns), None)
+    column = (
+        path_column
+        if path_column is not None
+        else next((columns[c] for c in PATH_COLUMNS if c in columns), None)
+    )
     if column is None or column not in frame.columns:
         raise LimitError(
-            f"the manifest has no path column (columns: {list(frame.columns)[:12]}); name it with path_column=... "
-            f"(looked for {', '.join(PATH_COLUMNS)})."
+            f"the manifest has no path column (columns: {list(frame.columns)[:12]}); name it with "
+            f"path_column=... (looked for {', '.join(PATH_COLUMNS)})."
         )
     sources = []
     for value in frame[column].tolist():
-        text = "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+        text = (
+            "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+        )
         if text and base is not None and not _is_url(text) and not Path(text).is_absolute():
             text = str(base / text)
         sources.append(text)
@@ -157,25 +228,40 @@ def _manifest_sources(frame: Any, path_column: str | None, base: Path | None) ->
     return sources, extra
 
 
-def expand_source(source: Any, path_column: str | None = None) -> tuple[list[str], list[str], Any, str]:
-    """``(sources, names, manifest columns or None, description)`` for what :meth:`Corpus.scan` accepts."""
+def expand_source(
+    source: Any, path_column: str | None = None
+) -> tuple[list[str], list[str], Any, str]:
+    """``(sources, names, manifest columns or None, description)`` for what :meth:`Corpus.scan`
+    accepts."""
     pd_frame = type(source).__name__ == "DataFrame"
     if pd_frame:
         sources, extra = _manifest_sources(source, path_column, None)
-        return sources, [_short_name(s) for s in sources], extra, f"a DataFrame of {len(sources)} rows"
+        return (
+            sources,
+            [_short_name(s) for s in sources],
+            extra,
+            f"a DataFrame of {len(sources)} rows",
+        )
     if isinstance(source, (list, tuple)):
         sources = [os.fspath(s) if not isinstance(s, str) else s for s in source]
         return sources, [_short_name(s) for s in sources], None, f"a list of {len(sources)} items"
     if not isinstance(source, (str, os.PathLike)):
-        raise LimitError(f"cannot scan a {type(source).__name__}: pass a folder, a glob, a list of paths or URLs, "
-                         "or a CSV/Parquet manifest with a path column.")
+        raise LimitError(
+            f"cannot scan a {type(source).__name__}: pass a folder, a glob, a list of paths or "
+            "URLs, or a CSV/Parquet manifest with a path column."
+        )
     text = os.fspath(source)
     path = Path(text)
     if _is_url(text):
         return [text], [_short_name(text)], None, text
     if path.is_dir():
         files = _folder_files(path)
-        return [str(f) for f in files], [f.relative_to(path).as_posix() for f in files], None, f"folder {text}"
+        return (
+            [str(f) for f in files],
+            [f.relative_to(path).as_posix() for f in files],
+            None,
+            f"folder {text}",
+        )
     if path.is_file() and path.suffix.lower() in MANIFEST_SUFFIXES:
         sources, extra = _manifest_sources(_read_manifest(path), path_column, path.parent)
         return sources, [_short_name(s) for s in sources], extra, f"manifest {path.name}"
@@ -184,8 +270,10 @@ def expand_source(source: Any, path_column: str | None = None) -> tuple[list[str
         return [str(f) for f in files], [f.name for f in files], None, f"glob {text}"
     if path.is_file():
         return [text], [path.name], None, text
-    raise LimitError(f"{text!r} is neither a folder, a file, a manifest (.csv/.parquet) nor a glob that matches; "
-                     "check the path.")
+    raise LimitError(
+        f"{text!r} is neither a folder, a file, a manifest (.csv/.parquet) nor a glob that "
+        "matches; check the path."
+    )
 
 
 def _short_name(source: str) -> str:
@@ -202,38 +290,77 @@ def _delivery(size_bytes: int, is_url: bool) -> str:
     return "base64" if base64_length(size_bytes) <= BASE64_LIMIT_BYTES else "fit"
 
 
-def probe_row(source: str, timeout: float = 60.0) -> dict[str, Any]:
-    """One scan row for ``source`` (a path or URL); a file that cannot be probed is a row with its error.
+def probe_row(source: str, timeout: float = 60.0, base: str | None = None) -> dict[str, Any]:
+    """One scan row for ``source`` (a path or URL); a file that cannot be probed is a row with its
+    error.
 
-    Never raises for a bad file: the error's type, reason and message go in the row.
+    Never raises for a bad file: the error's type, reason and message go in the row. A relative
+    path is read from ``base`` (the caller's folder: a worker's own may differ) and kept as given.
 
     >>> probe_row("clip.mp4")["duration"]
+    2.0
     """
     row: dict[str, Any] = dict.fromkeys(COLUMNS)
     row["path"] = source
+    opened = _from_base(source, base)
     try:
         from .video import Video
 
         if not source:
             raise LimitError("the manifest row has no path.")
-        video = Video.open(source, timeout=timeout)
+        video = Video.open(opened, timeout=timeout)
         info = video.probe_info
         size = video.size_bytes
-        row.update(format=info.format, duration=info.duration, width=info.width, height=info.height,
-                   rotation=info.rotation, native_fps=info.native_fps, native_frame_count=info.frame_count,
-                   has_audio=info.has_audio, size_bytes=size, codec=info.codec,
-                   delivery=_delivery(size, _is_url(source)), constant_rate=info.constant_rate,
-                   keyframe_interval=info.keyframe_interval, rate=str(info.rate))
+        row.update(
+            format=info.format,
+            duration=info.duration,
+            width=info.width,
+            height=info.height,
+            rotation=info.rotation,
+            native_fps=info.native_fps,
+            native_frame_count=info.frame_count,
+            has_audio=info.has_audio,
+            size_bytes=size,
+            codec=info.codec,
+            delivery=_delivery(size, _is_url(source)),
+            constant_rate=info.constant_rate,
+            keyframe_interval=info.keyframe_interval,
+            rate=str(info.rate),
+        )
         del video  # a downloaded URL's temp file goes with it
     except MimoError as exc:
-        row.update(error_type=type(exc).__name__, error_reason=getattr(exc, "reason", None), error=str(exc))
+        row.update(
+            error_type=type(exc).__name__,
+            error_reason=getattr(exc, "reason", None),
+            error=_as_given(str(exc), opened, source),
+        )
     except Exception as exc:  # noqa: BLE001  (an unforeseen decoder failure is one row, not the end of the scan)
-        row.update(error_type=type(exc).__name__, error_reason="unexpected", error=f"{type(exc).__name__}: {exc}")
+        row.update(
+            error_type=type(exc).__name__,
+            error_reason="unexpected",
+            error=_as_given(f"{type(exc).__name__}: {exc}", opened, source),
+        )
     return row
 
 
-def _probe_chunk(sources: list[str], timeout: float) -> list[dict[str, Any]]:
-    return [probe_row(s, timeout) for s in sources]
+def _as_given(message: str, opened: str, source: str) -> str:
+    """An error message naming the file as the caller gave it (tables and notebooks stay the same
+    on every machine), not as the worker opened it."""
+    return message.replace(opened, source) if opened != source else message
+
+
+def _probe_chunk(
+    sources: list[str], timeout: float, base: str | None = None
+) -> list[dict[str, Any]]:
+    return [probe_row(s, timeout, base) for s in sources]
+
+
+def _from_base(source: str, base: str | None) -> str:
+    """``source`` read from the caller's folder ``base``: workers keep the folder they started in,
+    and a notebook's ``%cd`` moves only the caller."""
+    if base is None or not source or _is_url(source) or os.path.isabs(source):
+        return source
+    return os.path.join(base, source)
 
 
 # ---- Executors -------------------------------------------------------------------------------
@@ -252,14 +379,20 @@ def default_executor() -> ProcessPoolExecutor:
     """
     global _shared_pool
     if _shared_pool is None or getattr(_shared_pool, "_broken", False):
-        method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-        _shared_pool = ProcessPoolExecutor(os.cpu_count() or 2, mp_context=multiprocessing.get_context(method),
-                                           initializer=_ignore_interrupts)
+        method = (
+            "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+        )
+        _shared_pool = ProcessPoolExecutor(
+            os.cpu_count() or 2,
+            mp_context=multiprocessing.get_context(method),
+            initializer=_ignore_interrupts,
+        )
     return _shared_pool
 
 
 def _ignore_interrupts() -> None:
-    """In a worker: Ctrl-C (a notebook's "interrupt") is for the parent, which cancels what is queued."""
+    """In a worker: Ctrl-C (a notebook's "interrupt") is for the parent, which cancels what is
+    queued."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
@@ -283,9 +416,14 @@ class Unsent(Future):  # type: ignore[type-arg]
     """The future of a task the executor refused (its pool was already broken): it never ran."""
 
 
-def run_bounded(executor: Executor, fn: Callable[..., Any], jobs: Iterable[tuple[Any, tuple[Any, ...]]],
-                max_in_flight: int) -> Iterator[tuple[Any, Future[Any]]]:
-    """Submit ``fn(*args)`` for each ``(key, args)``, at most ``max_in_flight`` at a time; yield as they finish.
+def run_bounded(
+    executor: Executor,
+    fn: Callable[..., Any],
+    jobs: Iterable[tuple[Any, tuple[Any, ...]]],
+    max_in_flight: int,
+) -> Iterator[tuple[Any, Future[Any]]]:
+    """Submit ``fn(*args)`` for each ``(key, args)``, at most ``max_in_flight`` at a time; yield as
+    they finish.
 
     Works with any :class:`concurrent.futures.Executor` (stdlib pools, dask's ``get_executor()``):
     results stream back in completion order, and only ``max_in_flight`` tasks (and their
@@ -341,8 +479,13 @@ class MapResult:
         return self.error_type is None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"index": self.index, "name": self.name, "value": self.value, "error_type": self.error_type,
-                "error": self.error}
+        return {
+            "index": self.index,
+            "name": self.name,
+            "value": self.value,
+            "error_type": self.error_type,
+            "error": self.error,
+        }
 
 
 def _load_callable(payload: Any) -> Callable[[Any], Any]:
@@ -353,19 +496,22 @@ def _load_callable(payload: Any) -> Callable[[Any], Any]:
     return payload  # type: ignore[no-any-return]
 
 
-def _map_one(payload: Any, path: str, index: int, name: str) -> MapResult:
+def _map_one(payload: Any, path: str, index: int, name: str, base: str | None = None) -> MapResult:
     """Run in the worker: open the video where the frames will be decoded, then ``fn(video)``."""
     from .video import Video
 
+    opened = _from_base(path, base)
     try:
-        value = _load_callable(payload)(Video.open(path))
+        value = _load_callable(payload)(Video.open(opened))
     except Exception as exc:  # noqa: BLE001  (one item's failure is its result)
-        return MapResult(index, name, error_type=type(exc).__name__, error=str(exc))
+        message = _as_given(str(exc), opened, path)
+        return MapResult(index, name, error_type=type(exc).__name__, error=message)
     return MapResult(index, name, value=value)
 
 
 def _shippable(fn: Callable[[Any], Any], executor: Executor) -> Any:
-    """``fn`` as a process pool can send it: by reference if a fresh process can import it, else by value."""
+    """``fn`` as a process pool can send it: by reference if a fresh process can import it, else by
+    value."""
     if not isinstance(executor, ProcessPoolExecutor):
         return fn  # threads need nothing; dask pickles functions by value itself
     module = getattr(fn, "__module__", None)
@@ -381,9 +527,9 @@ def _shippable(fn: Callable[[Any], Any], executor: Executor) -> Any:
         import cloudpickle
     except ImportError:
         raise LimitError(
-            f"{qualname or fn!r} is defined in a notebook or inside a function, so worker processes cannot import "
-            "it. Move it into a .py module next to the notebook, or pip install cloudpickle (it ships with "
-            "'mimo_nb[dask]') to send it by value."
+            f"{qualname or fn!r} is defined in a notebook or inside a function, so worker "
+            "processes cannot import it. Move it into a .py module next to the notebook, or pip "
+            "install cloudpickle (it ships with 'mimo_nb[dask]') to send it by value."
         ) from None
     return ("cloudpickle", cloudpickle.dumps(fn))
 
@@ -392,19 +538,23 @@ def _shippable(fn: Callable[[Any], Any], executor: Executor) -> Any:
 class SaveContactSheet:
     """A ``map`` task: save each video's sampled frames as a PNG contact sheet; returns its path.
 
-    >>> for r in corpus.map(SaveContactSheet("sheets/", fps=1)): print(r.value)
+    >>> corpus = Corpus.scan("videos/")
+    >>> sorted(r.value for r in corpus.map(SaveContactSheet("sheets/", fps=1)))
+    ['sheets/clip1.png', 'sheets/clip2.png', 'sheets/clip3.png']
     """
 
     folder: str
     fps: float = 1.0
     media_resolution: str = "default"
     columns: int = 6
+    # Where a relative ``folder`` is: the folder this was made in, not the worker's.
+    base: str = field(default_factory=os.getcwd, repr=False)
 
     def __call__(self, video: Video) -> str:
         frames = video.sample(self.fps, self.media_resolution)
         out = Path(self.folder) / f"{Path(video.name).stem}.png"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        frames.save_contact_sheet(out, columns=self.columns)
+        (Path(self.base) / out).parent.mkdir(parents=True, exist_ok=True)
+        frames.save_contact_sheet(Path(self.base) / out, columns=self.columns)
         return str(out)
 
 
@@ -418,19 +568,34 @@ class Corpus:
     of the source; a file that could not be probed is a row with ``error_type`` and ``error``.
     """
 
-    def __init__(self, table: pd.DataFrame, *, extra: pd.DataFrame | None = None, source: str = "",
-                 executor: Executor | None = None) -> None:
+    def __init__(
+        self,
+        table: pd.DataFrame,
+        *,
+        extra: pd.DataFrame | None = None,
+        source: str = "",
+        executor: Executor | None = None,
+    ) -> None:
         self._table = table.reset_index(drop=True)
         self._extra = None if extra is None else extra.reset_index(drop=True)
         self.source = source
         self.executor = executor
-        """The executor given to :meth:`scan`, reused by :meth:`map` (None: the session's local pool)."""
+        """The executor given to :meth:`scan`, reused by :meth:`map` (None: the session's local
+        pool)."""
 
     # -- building --
 
     @classmethod
-    def scan(cls, source: Any, *, executor: Executor | None = None, progress: bool = True,
-             path_column: str | None = None, timeout: float = 60.0, chunk_size: int | None = None) -> Corpus:
+    def scan(
+        cls,
+        source: Any,
+        *,
+        executor: Executor | None = None,
+        progress: bool = True,
+        path_column: str | None = None,
+        timeout: float = 60.0,
+        chunk_size: int | None = None,
+    ) -> Corpus:
         """Probe every item of ``source`` in parallel and return the corpus.
 
         Args:
@@ -445,14 +610,21 @@ class Corpus:
             timeout: seconds allowed to probe one file (URLs are downloaded to probe them).
             chunk_size: items per task (default: enough for about 8 tasks per worker, at most 64).
 
-        >>> corpus = Corpus.scan("videos/", executor=dask_client.get_executor())
+        >>> from concurrent.futures import ThreadPoolExecutor
+        >>> with ThreadPoolExecutor(2) as pool:
+        ...     Corpus.scan("videos/", executor=pool)
+        <Corpus 3 items (3 probed, 0 failed) from folder videos/>
+
+        On a Dask cluster (not started here):
+
+        >>> corpus = Corpus.scan("videos/", executor=dask_client.get_executor())  # doctest: +SKIP
         """
         pd = _need_pandas()
         sources, names, extra, description = expand_source(source, path_column)
         rows: list[dict[str, Any] | None] = [None] * len(sources)
         workers = _executor(executor)[1]
         size = chunk_size or max(1, min(64, math.ceil(len(sources) / (workers * 8))))
-        chunks = [(start, sources[start:start + size]) for start in range(0, len(sources), size)]
+        chunks = [(start, sources[start : start + size]) for start in range(0, len(sources), size)]
         with contextlib.closing(_progress(len(sources), progress, "scan", "video")) as bar:
             while chunks:
                 chunks = _probe_round(executor, chunks, rows, timeout, bar)
@@ -462,15 +634,22 @@ class Corpus:
 
     @classmethod
     def from_pandas(cls, frame: pd.DataFrame, *, source: str = "a DataFrame") -> Corpus:
-        """A corpus from a table with the scan's columns (e.g. a saved ``to_pandas()``); nothing is probed.
+        """A corpus from a table with the scan's columns (e.g. a saved ``to_pandas()``); nothing is
+        probed.
 
         Needs at least ``path``, ``duration``, ``width``, ``height`` and ``has_audio``; missing
         columns are filled (no error, format unknown).
         """
         pd = _need_pandas()
-        missing = [c for c in ("path", "duration", "width", "height", "has_audio") if c not in frame.columns]
+        missing = [
+            c
+            for c in ("path", "duration", "width", "height", "has_audio")
+            if c not in frame.columns
+        ]
         if missing:
-            raise LimitError(f"from_pandas needs the columns {missing}; pass a table made by Corpus.to_pandas().")
+            raise LimitError(
+                f"from_pandas needs the columns {missing}; pass a table made by Corpus.to_pandas()."
+            )
         table = pd.DataFrame({c: frame[c] if c in frame.columns else None for c in COLUMNS})
         if "name" not in frame.columns:
             table["name"] = [_short_name(str(p)) for p in frame["path"]]
@@ -483,7 +662,10 @@ class Corpus:
         return len(self._table)
 
     def __repr__(self) -> str:
-        return f"<Corpus {len(self)} items ({int(self.ok.sum())} probed, {int((~self.ok).sum())} failed) from {self.source}>"
+        return (
+            f"<Corpus {len(self)} items ({int(self.ok.sum())} probed, {int((~self.ok).sum())} "
+            f"failed) from {self.source}>"
+        )
 
     def __getitem__(self, key: Any) -> Corpus:
         """A sub-corpus: a slice, a list of positions, or a boolean mask (e.g. ``corpus[:100]``)."""
@@ -493,7 +675,12 @@ class Corpus:
             array = np.asarray(key)
             positions = np.flatnonzero(array) if array.dtype == bool else array.astype(np.int64)
         extra = None if self._extra is None else self._extra.iloc[positions]
-        return Corpus(self._table.iloc[positions], extra=extra, source=f"{self.source} (subset)", executor=self.executor)
+        return Corpus(
+            self._table.iloc[positions],
+            extra=extra,
+            source=f"{self.source} (subset)",
+            executor=self.executor,
+        )
 
     @property
     def ok(self) -> npt.NDArray[np.bool_]:
@@ -501,7 +688,8 @@ class Corpus:
         return self._table["error_type"].isna().to_numpy()
 
     def to_pandas(self) -> pd.DataFrame:
-        """One row per item: path, name, format, duration, size, fps, frames, audio, bytes, delivery, error.
+        """One row per item: path, name, format, duration, size, fps, frames, audio, bytes,
+        delivery, error.
 
         ``delivery`` says how the file can travel: ``base64`` (fits the 50 MB limit), ``url``
         (it is one), or ``fit`` (too large for base64: shrink it with ``Video.fit`` or host it).
@@ -517,7 +705,8 @@ class Corpus:
         return self._table.loc[~self.ok, ["name", "path", "error_type", "error_reason", "error"]]
 
     def video(self, index: int) -> Video:
-        """Item ``index`` opened as a :class:`~mimo_nb.video.Video` (probed afresh; a URL is downloaded)."""
+        """Item ``index`` opened as a :class:`~mimo_nb.video.Video` (probed afresh; a URL is
+        downloaded)."""
         from .video import Video
 
         row = self._table.iloc[index]
@@ -534,21 +723,41 @@ class Corpus:
 
     # -- forecast --
 
-    def _columns(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    def _columns(
+        self,
+    ) -> tuple[
+        npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.bool_]
+    ]:
         """duration, width, height and mute of the probed rows, as arrays."""
         ok = self._table.loc[self.ok]
-        return (ok["duration"].to_numpy(np.float64), ok["width"].to_numpy(np.int64),
-                ok["height"].to_numpy(np.int64), ~ok["has_audio"].to_numpy(bool))
+        return (
+            ok["duration"].to_numpy(np.float64),
+            ok["width"].to_numpy(np.int64),
+            ok["height"].to_numpy(np.int64),
+            ~ok["has_audio"].to_numpy(bool),
+        )
 
-    def video_tokens(self, fps: float = FPS_DEFAULT, media_resolution: str = "default") -> npt.NDArray[np.int64]:
+    def video_tokens(
+        self, fps: float = FPS_DEFAULT, media_resolution: str = "default"
+    ) -> npt.NDArray[np.int64]:
         """Each probed video's token estimate at one setting (the array estimator; NaN-free)."""
         d, w, h, mute = self._columns()
-        return explain_video_tokens_array(d, w, h, validate_fps(fps), validate_media_resolution(media_resolution), mute)["total"]
+        return explain_video_tokens_array(
+            d, w, h, validate_fps(fps), validate_media_resolution(media_resolution), mute
+        )["total"]
 
-    def forecast(self, fps: float | Sequence[float] = FPS_DEFAULT, media_resolution: str | Sequence[str] = "default", *,
-                 prompt: str = "", system: str | None = None, output_tokens: int = 1024,
-                 prices: Prices | None = None) -> Forecast:
-        """Tokens and cost of asking once about every probed video, per setting (fps x media_resolution).
+    def forecast(
+        self,
+        fps: float | Sequence[float] = FPS_DEFAULT,
+        media_resolution: str | Sequence[str] = "default",
+        *,
+        prompt: str = "",
+        system: str | None = None,
+        output_tokens: int = 1024,
+        prices: Prices | None = None,
+    ) -> Forecast:
+        """Tokens and cost of asking once about every probed video, per setting (fps x
+        media_resolution).
 
         Args:
             fps, media_resolution: one value or several; every combination is a row.
@@ -560,24 +769,53 @@ class Corpus:
         The arithmetic is :func:`mimo_nb.tokens.explain_video_tokens_array` over the whole table,
         one pass per setting, equal item by item to the scalar formula.
         """
-        return Forecast.compute(self, fps, media_resolution, prompt=prompt, system=system,
-                                output_tokens=output_tokens, prices=prices)
+        return Forecast.compute(
+            self,
+            fps,
+            media_resolution,
+            prompt=prompt,
+            system=system,
+            output_tokens=output_tokens,
+            prices=prices,
+        )
 
-    def max_fps(self, *, tokens: int | None = None, cost: float | None = None, media_resolution: str = "default",
-                prompt: str = "", system: str | None = None, output_tokens: int = 1024,
-                prices: Prices | None = None) -> FpsChoice:
+    def max_fps(
+        self,
+        *,
+        tokens: int | None = None,
+        cost: float | None = None,
+        media_resolution: str = "default",
+        prompt: str = "",
+        system: str | None = None,
+        output_tokens: int = 1024,
+        prices: Prices | None = None,
+    ) -> FpsChoice:
         """The largest fps on the API's 0.1 grid at which the whole corpus fits a budget.
 
         ``tokens`` bounds prompt + output tokens; ``cost`` the bill in ``prices.currency``; give
         one or both. Every grid value is computed exactly (tokens need not grow with fps).
         """
-        return FpsChoice.compute(self, tokens=tokens, cost=cost, media_resolution=media_resolution,
-                                 prompt=prompt, system=system, output_tokens=output_tokens, prices=prices)
+        return FpsChoice.compute(
+            self,
+            tokens=tokens,
+            cost=cost,
+            media_resolution=media_resolution,
+            prompt=prompt,
+            system=system,
+            output_tokens=output_tokens,
+            prices=prices,
+        )
 
     # -- frame work --
 
-    def map(self, fn: Callable[[Video], Any], *, executor: Executor | None = None, max_in_flight: int | None = None,
-            progress: bool = True) -> Iterator[MapResult]:
+    def map(
+        self,
+        fn: Callable[[Video], Any],
+        *,
+        executor: Executor | None = None,
+        max_in_flight: int | None = None,
+        progress: bool = True,
+    ) -> Iterator[MapResult]:
         """Run ``fn(video)`` for every probed video on the executor; yield results as they finish.
 
         At most ``max_in_flight`` tasks (default twice the workers) are submitted at a time, so
@@ -585,7 +823,10 @@ class Corpus:
         worker: a notebook function travels by value (cloudpickle), a module function by name.
         Results come in completion order; ``MapResult.index`` says which item.
 
+        >>> corpus = Corpus.scan("videos/")
         >>> sheets = {r.name: r.value for r in corpus.map(SaveContactSheet("sheets/"))}
+        >>> sheets["clip2.mp4"]
+        'sheets/clip2.png'
         """
         positions = np.flatnonzero(self.ok)
         table = self._table
@@ -594,15 +835,27 @@ class Corpus:
         payload = _shippable(fn, pool)  # checked now, not at the first next()
 
         def results() -> Iterator[MapResult]:
-            jobs = ((int(i), (payload, str(table.iloc[i]["path"]), int(i), str(table.iloc[i]["name"])))
-                    for i in positions)  # a URL is downloaded by the worker that needs it
+            base = os.getcwd()
+            jobs = (
+                (
+                    int(i),
+                    (payload, str(table.iloc[i]["path"]), int(i), str(table.iloc[i]["name"]), base),
+                )
+                for i in positions
+            )  # a URL is downloaded by the worker that needs it
             with contextlib.closing(_progress(len(positions), progress, "map", "video")) as bar:
-                for index, future in run_bounded(pool, _map_one, jobs, max_in_flight or 2 * workers):
+                for index, future in run_bounded(
+                    pool, _map_one, jobs, max_in_flight or 2 * workers
+                ):
                     try:
                         result = future.result()
                     except Exception as exc:  # noqa: BLE001  (a lost worker fails its item)
-                        result = MapResult(index, str(table.iloc[index]["name"]), error_type=type(exc).__name__,
-                                           error=f"the worker running it failed: {exc}")
+                        result = MapResult(
+                            index,
+                            str(table.iloc[index]["name"]),
+                            error_type=type(exc).__name__,
+                            error=f"the worker running it failed: {exc}",
+                        )
                     bar.update(1)
                     yield result
 
@@ -610,16 +863,31 @@ class Corpus:
 
     # -- asking --
 
-    async def ask(self, client: AsyncMimoClient, prompt: str, *, fps: float = FPS_DEFAULT,
-                  media_resolution: str = "default", system: str | None = None, max_completion_tokens: int = 1024,
-                  concurrency: int = 8, requests_per_minute: int | None = None, tokens_per_minute: int | None = None,
-                  window: float = 60.0, max_cost: float | None = None, output_tokens: int | None = None,
-                  dry_run: bool = False, progress: bool = True, **extra: Any) -> CorpusAnswers:
+    async def ask(
+        self,
+        client: AsyncMimoClient,
+        prompt: str,
+        *,
+        fps: float = FPS_DEFAULT,
+        media_resolution: str = "default",
+        system: str | None = None,
+        max_completion_tokens: int = 1024,
+        concurrency: int = 8,
+        requests_per_minute: int | None = None,
+        tokens_per_minute: int | None = None,
+        window: float = 60.0,
+        max_cost: float | None = None,
+        output_tokens: int | None = None,
+        dry_run: bool = False,
+        progress: bool = True,
+        **extra: Any,
+    ) -> CorpusAnswers:
         """Ask ``prompt`` about every probed video: paced, budgeted, cached, resumable.
 
         Args:
             client: an :class:`~mimo_nb.client.AsyncMimoClient`; give it ``cache=`` to resume.
-            prompt, fps, media_resolution, system, max_completion_tokens, **extra: as for ``client.ask``.
+            prompt, fps, media_resolution, system, max_completion_tokens, **extra: as for
+                ``client.ask``.
             concurrency: requests in flight at once.
             requests_per_minute, tokens_per_minute: the account's quotas. Each request is
                 admitted when it fits: it weighs its estimated prompt tokens plus its
@@ -635,18 +903,36 @@ class Corpus:
 
         Returns a :class:`CorpusAnswers`; ``to_pandas()`` joins it to the scan.
         """
-        run = _AskRun(self, client, prompt, fps=fps, media_resolution=media_resolution, system=system,
-                      max_completion_tokens=max_completion_tokens, concurrency=concurrency,
-                      requests_per_minute=requests_per_minute, tokens_per_minute=tokens_per_minute, window=window,
-                      max_cost=max_cost, output_tokens=output_tokens, progress=progress, extra=extra)
+        run = _AskRun(
+            self,
+            client,
+            prompt,
+            fps=fps,
+            media_resolution=media_resolution,
+            system=system,
+            max_completion_tokens=max_completion_tokens,
+            concurrency=concurrency,
+            requests_per_minute=requests_per_minute,
+            tokens_per_minute=tokens_per_minute,
+            window=window,
+            max_cost=max_cost,
+            output_tokens=output_tokens,
+            progress=progress,
+            extra=extra,
+        )
         return await run.execute(dry_run=dry_run)
 
 
 MAX_CRASHES = 8  # items that may kill a worker of the local pool before the scan stops retrying
 
 
-def _probe_round(executor: Executor | None, chunks: list[tuple[int, list[str]]], rows: list[Any],
-                 timeout: float, bar: Any) -> list[tuple[int, list[str]]]:
+def _probe_round(
+    executor: Executor | None,
+    chunks: list[tuple[int, list[str]]],
+    rows: list[Any],
+    timeout: float,
+    bar: Any,
+) -> list[tuple[int, list[str]]]:
     """Probe ``chunks`` into ``rows``; return the chunks to probe again after the local pool broke.
 
     A worker of the session's pool that dies (a decoder crash on a hostile file) breaks the whole
@@ -665,7 +951,7 @@ def _probe_round(executor: Executor | None, chunks: list[tuple[int, list[str]]],
             rows[position] = _worker_failure(source, dying)
         else:
             try:
-                future = default_executor().submit(_probe_chunk, [source], timeout)
+                future = default_executor().submit(_probe_chunk, [source], timeout, os.getcwd())
                 rows[position] = future.result()[0]
             except Exception as exc:  # noqa: BLE001  (this item broke its worker: it alone fails)
                 crashes += isinstance(exc, BrokenExecutor)
@@ -674,7 +960,8 @@ def _probe_round(executor: Executor | None, chunks: list[tuple[int, list[str]]],
     again: list[tuple[int, list[str]]] = []
     pool, workers = _executor(executor)
     by_start = dict(chunks)
-    jobs = ((start, (chunk, timeout)) for start, chunk in chunks)
+    base = os.getcwd()
+    jobs = ((start, (chunk, timeout, base)) for start, chunk in chunks)
     for start, future in run_bounded(pool, _probe_chunk, jobs, max_in_flight=4 * workers):
         chunk = by_start[start]
         try:
@@ -687,21 +974,35 @@ def _probe_round(executor: Executor | None, chunks: list[tuple[int, list[str]]],
                     again += [(-(start + k) - 1, [source]) for k, source in enumerate(chunk)]
                 continue
             results = [_worker_failure(s, exc) for s in chunk]
-        rows[start:start + len(chunk)] = results
+        rows[start : start + len(chunk)] = results
         bar.update(len(chunk))
     return again
 
 
 def _worker_failure(source: str, exc: BaseException) -> dict[str, Any]:
     row: dict[str, Any] = dict.fromkeys(COLUMNS)
-    row.update(path=source, error_type=type(exc).__name__, error_reason="worker",
-               error=f"the worker probing it failed ({type(exc).__name__}: {exc}); scan it again on its own.")
+    row.update(
+        path=source,
+        error_type=type(exc).__name__,
+        error_reason="worker",
+        error=(
+            f"the worker probing it failed ({type(exc).__name__}: {exc}); scan it again on its own."
+        ),
+    )
     return row
 
 
 def _typed(table: pd.DataFrame) -> pd.DataFrame:
-    """Nullable integer and boolean columns, so a failed row's blanks do not turn numbers into floats."""
-    for column in ("width", "height", "rotation", "native_frame_count", "size_bytes", "keyframe_interval"):
+    """Nullable integer and boolean columns, so a failed row's blanks do not turn numbers into
+    floats."""
+    for column in (
+        "width",
+        "height",
+        "rotation",
+        "native_frame_count",
+        "size_bytes",
+        "keyframe_interval",
+    ):
         table[column] = table[column].astype("Int64")
     for column in ("has_audio", "constant_rate"):
         table[column] = table[column].astype("boolean")
@@ -730,13 +1031,28 @@ def _request_video(row: Any) -> Video:
     rotation = int(row["rotation"]) if _present(row["rotation"]) else 0
     width, height = int(row["width"]), int(row["height"])
     stored_w, stored_h = (height, width) if rotation in (90, 270) else (width, height)
-    rate = Fraction(row["rate"]) if isinstance(row["rate"], str) else Fraction(float(row["native_fps"])).limit_denominator(1001)
-    return Video(Probe(
-        path=path, format=str(row["format"]), duration=float(row["duration"]), stored_width=stored_w,
-        stored_height=stored_h, rotation=rotation, native_fps=float(row["native_fps"]),
-        frame_count=int(row["native_frame_count"]), has_audio=bool(row["has_audio"]), codec=str(row["codec"]),
-        constant_rate=bool(row["constant_rate"]), keyframe_interval=int(row["keyframe_interval"]), rate=rate,
-    ))
+    rate = (
+        Fraction(row["rate"])
+        if isinstance(row["rate"], str)
+        else Fraction(float(row["native_fps"])).limit_denominator(1001)
+    )
+    return Video(
+        Probe(
+            path=path,
+            format=str(row["format"]),
+            duration=float(row["duration"]),
+            stored_width=stored_w,
+            stored_height=stored_h,
+            rotation=rotation,
+            native_fps=float(row["native_fps"]),
+            frame_count=int(row["native_frame_count"]),
+            has_audio=bool(row["has_audio"]),
+            codec=str(row["codec"]),
+            constant_rate=bool(row["constant_rate"]),
+            keyframe_interval=int(row["keyframe_interval"]),
+            rate=rate,
+        )
+    )
 
 
 def _open(path: str) -> Video:
@@ -755,8 +1071,15 @@ def _present(value: Any) -> bool:
 # ---- The summary -----------------------------------------------------------------------------
 
 # Short side of the displayed frame -> class, as video sizes are usually named.
-SIZE_CLASSES = ((0, "< 360p"), (360, "360p"), (480, "480p"), (720, "720p"), (1080, "1080p"), (1440, "1440p"),
-                (2160, "4K+"))
+SIZE_CLASSES = (
+    (0, "< 360p"),
+    (360, "360p"),
+    (480, "480p"),
+    (720, "720p"),
+    (1080, "1080p"),
+    (1440, "1440p"),
+    (2160, "4K+"),
+)
 
 
 def size_class(width: int, height: int) -> str:
@@ -792,32 +1115,54 @@ class CorpusSummary:
     def of(cls, table: pd.DataFrame, source: str) -> CorpusSummary:
         ok = table.loc[table["error_type"].isna()]
         bad = table.loc[table["error_type"].notna()]
-        classes = [size_class(int(w), int(h)) for w, h in zip(ok["width"], ok["height"])]
+        classes = [
+            size_class(int(w), int(h)) for w, h in zip(ok["width"], ok["height"], strict=True)
+        ]
         order = [name for _, name in SIZE_CLASSES]
-        reasons = [f"{t} ({r})" if isinstance(r, str) else str(t) for t, r in zip(bad["error_type"], bad["error_reason"])]
+        reasons = [
+            f"{t} ({r})" if isinstance(r, str) else str(t)
+            for t, r in zip(bad["error_type"], bad["error_reason"], strict=True)
+        ]
         return cls(
-            source=source, count=len(table), probed=len(ok), failed=len(bad),
-            hours=float(ok["duration"].sum()) / 3600, total_bytes=int(ok["size_bytes"].fillna(0).sum()),
+            source=source,
+            count=len(table),
+            probed=len(ok),
+            failed=len(bad),
+            hours=float(ok["duration"].sum()) / 3600,
+            total_bytes=int(ok["size_bytes"].fillna(0).sum()),
             formats={str(k): int(v) for k, v in ok["format"].value_counts().sort_index().items()},
             size_classes={name: classes.count(name) for name in order if name in classes},
-            delivery={str(k): int(v) for k, v in ok["delivery"].value_counts().sort_index().items()},
+            delivery={
+                str(k): int(v) for k, v in ok["delivery"].value_counts().sort_index().items()
+            },
             with_audio=int(ok["has_audio"].fillna(False).sum()),
             failures={r: reasons.count(r) for r in sorted(set(reasons))},
-            failure_examples=tuple((str(n), str(t), str(e)) for n, t, e in
-                                   zip(bad["name"][:8], bad["error_type"][:8], bad["error"][:8])),
-            durations=tuple(ok["duration"].tolist()), sizes_mb=tuple((ok["size_bytes"].astype("float64") / 2**20).tolist()),
+            failure_examples=tuple(
+                (str(n), str(t), str(e))
+                for n, t, e in zip(
+                    bad["name"][:8], bad["error_type"][:8], bad["error"][:8], strict=True
+                )
+            ),
+            durations=tuple(ok["duration"].tolist()),
+            sizes_mb=tuple((ok["size_bytes"].astype("float64") / 2**20).tolist()),
         )
 
     def __repr__(self) -> str:
-        return f"<CorpusSummary {self.count} items: {self.probed} probed, {self.failed} failed, {self.hours:.2f} hours>"
+        return (
+            f"<CorpusSummary {self.count} items: {self.probed} probed, {self.failed} failed, "
+            f"{self.hours:.2f} hours>"
+        )
 
     def __str__(self) -> str:
-        lines = [f"{self.count} items from {self.source}: {self.probed} probed, {self.failed} failed",
-                 f"{self.hours:.2f} hours ({self.hours * 60:.1f} min), {self.total_bytes / 2**20:.2f} MB",
-                 "formats: " + ", ".join(f"{k} {v}" for k, v in self.formats.items()),
-                 "sizes: " + ", ".join(f"{k} {v}" for k, v in self.size_classes.items()),
-                 "delivery: " + ", ".join(f"{k} {v}" for k, v in self.delivery.items()),
-                 f"with audio: {self.with_audio}"]
+        lines = [
+            f"{self.count} items from {self.source}: {self.probed} probed, {self.failed} failed",
+            f"{self.hours:.2f} hours ({self.hours * 60:.1f} min), "
+            f"{self.total_bytes / 2**20:.2f} MB",
+            "formats: " + ", ".join(f"{k} {v}" for k, v in self.formats.items()),
+            "sizes: " + ", ".join(f"{k} {v}" for k, v in self.size_classes.items()),
+            "delivery: " + ", ".join(f"{k} {v}" for k, v in self.delivery.items()),
+            f"with audio: {self.with_audio}",
+        ]
         if self.failures:
             lines.append("failures: " + ", ".join(f"{k} {v}" for k, v in self.failures.items()))
         return "\n".join(lines)
@@ -875,26 +1220,41 @@ class _Table:
         self.d, self.w, self.h, self.mute = corpus._columns()
         sizes, self.size_id = np.unique((self.w << 32) | self.h, return_inverse=True)
         self.pairs = len(sizes) * (MAX_FRAMES + 1)
-        self.grouped = 0 < self.pairs <= 4 * len(self.d)  # else a lookup table would outgrow the data
-        self.audio = explain_video_tokens_array(self.d, self.w, self.h, FPS_DEFAULT, "default", self.mute)["audio"]
+        self.grouped = (
+            0 < self.pairs <= 4 * len(self.d)
+        )  # else a lookup table would outgrow the data
+        self.audio = explain_video_tokens_array(
+            self.d, self.w, self.h, FPS_DEFAULT, "default", self.mute
+        )["audio"]
 
     def totals(self, fps: float, media_resolution: str) -> _Totals:
         if not self.grouped:
-            parts = explain_video_tokens_array(self.d, self.w, self.h, fps, media_resolution, self.mute)
+            parts = explain_video_tokens_array(
+                self.d, self.w, self.h, fps, media_resolution, self.mute
+            )
             frames, vision, video = parts["frames"], parts["vision"], parts["total"]
         else:
-            frames = _sampled_frame_count_array(self.d, np.asarray(fps, dtype=np.float64))  # step 1, as the estimator does it
+            frames = _sampled_frame_count_array(
+                self.d, np.asarray(fps, dtype=np.float64)
+            )  # step 1, as the estimator does it
             pair = self.size_id * (MAX_FRAMES + 1) + frames
             stand_in = np.full(self.pairs, -1, dtype=np.int64)
             stand_in[pair] = np.arange(len(pair))  # one row standing for each pair present
             present = np.flatnonzero(stand_in >= 0)
             rows = stand_in[present]
-            parts = explain_video_tokens_array(self.d[rows], self.w[rows], self.h[rows], fps, media_resolution, True)
+            parts = explain_video_tokens_array(
+                self.d[rows], self.w[rows], self.h[rows], fps, media_resolution, True
+            )
             by_pair = np.zeros((2, self.pairs), dtype=np.int64)
             by_pair[0, present], by_pair[1, present] = parts["vision"], parts["total"]
             vision, video = by_pair[0, pair], by_pair[1, pair] + self.audio
-        return _Totals(int(frames.sum()), int(vision.sum()), int(self.audio.sum()), int(video.sum()),
-                       int(video.max()) if video.size else 0)
+        return _Totals(
+            int(frames.sum()),
+            int(vision.sum()),
+            int(self.audio.sum()),
+            int(video.sum()),
+            int(video.max()) if video.size else 0,
+        )
 
 
 @dataclass(frozen=True, repr=False)
@@ -909,13 +1269,27 @@ class Forecast:
     text_tokens: int
 
     @classmethod
-    def compute(cls, corpus: Corpus, fps: Any, media_resolution: Any, *, prompt: str, system: str | None,
-                output_tokens: int, prices: Prices | None) -> Forecast:
+    def compute(
+        cls,
+        corpus: Corpus,
+        fps: Any,
+        media_resolution: Any,
+        *,
+        prompt: str,
+        system: str | None,
+        output_tokens: int,
+        prices: Prices | None,
+    ) -> Forecast:
         prices = prices or load_prices()
-        settings = [(validate_fps(f), validate_media_resolution(r)) for r in _as_list(media_resolution)
-                    for f in _as_list(fps)]
+        settings = [
+            (validate_fps(f), validate_media_resolution(r))
+            for r in _as_list(media_resolution)
+            for f in _as_list(fps)
+        ]
         if not isinstance(output_tokens, int) or output_tokens < 0:
-            raise LimitError(f"output_tokens must be a non-negative integer, got {output_tokens!r}.")
+            raise LimitError(
+                f"output_tokens must be a non-negative integer, got {output_tokens!r}."
+            )
         videos = int(corpus.ok.sum())
         text = estimate_text_tokens((system or "") + prompt) if prompt or system else 0
         table = _Table(corpus)
@@ -925,11 +1299,23 @@ class Forecast:
             prompt_tokens = t.video + text * videos
             output = output_tokens * videos
             cost = estimate_cost(prompt_tokens, prices, output_tokens=output)
-            rows.append({"fps": f, "media_resolution": r, "videos": videos, "frames": t.frames,
-                         "vision_tokens": t.vision, "audio_tokens": t.audio, "prompt_tokens": prompt_tokens,
-                         "output_tokens": output, "total_tokens": prompt_tokens + output, "cost": cost.total,
-                         "currency": prices.currency, "prompt_tokens_per_video": prompt_tokens / videos if videos else 0.0,
-                         "largest_video_tokens": t.largest})
+            rows.append(
+                {
+                    "fps": f,
+                    "media_resolution": r,
+                    "videos": videos,
+                    "frames": t.frames,
+                    "vision_tokens": t.vision,
+                    "audio_tokens": t.audio,
+                    "prompt_tokens": prompt_tokens,
+                    "output_tokens": output,
+                    "total_tokens": prompt_tokens + output,
+                    "cost": cost.total,
+                    "currency": prices.currency,
+                    "prompt_tokens_per_video": prompt_tokens / videos if videos else 0.0,
+                    "largest_video_tokens": t.largest,
+                }
+            )
         return cls(tuple(rows), videos, len(corpus) - videos, prices, output_tokens, text)
 
     def to_pandas(self) -> pd.DataFrame:
@@ -948,15 +1334,25 @@ class Forecast:
         ax, _ = _new_axes(ax, figsize=(7.0, 3.6))
         for resolution in dict.fromkeys(r["media_resolution"] for r in self.rows):
             rows = [r for r in self.rows if r["media_resolution"] == resolution]
-            ax.plot([r["fps"] for r in rows], [r["total_tokens"] for r in rows], marker="o",
-                    label=f"media_resolution={resolution}", gid=f"forecast:{resolution}")
+            ax.plot(
+                [r["fps"] for r in rows],
+                [r["total_tokens"] for r in rows],
+                marker="o",
+                label=f"media_resolution={resolution}",
+                gid=f"forecast:{resolution}",
+            )
         ax.set_xlabel("fps")
         ax.set_ylabel("tokens, whole corpus")
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=8)
-        cost_axis = ax.secondary_yaxis("right", functions=(self._tokens_to_cost, self._cost_to_tokens))
+        cost_axis = ax.secondary_yaxis(
+            "right", functions=(self._tokens_to_cost, self._cost_to_tokens)
+        )
         cost_axis.set_ylabel(f"cost ({self.prices.currency})")
-        ax.set_title(f"{self.videos:,} videos: prompt + {self.output_tokens:,} output tokens each", fontsize=10)
+        ax.set_title(
+            f"{self.videos:,} videos: prompt + {self.output_tokens:,} output tokens each",
+            fontsize=10,
+        )
         return ax
 
     # Every setting sends the same output tokens, so cost = total x input price + output x (output
@@ -990,16 +1386,45 @@ class FpsChoice:
     videos: int
 
     @classmethod
-    def compute(cls, corpus: Corpus, *, tokens: int | None, cost: float | None, media_resolution: str, prompt: str,
-                system: str | None, output_tokens: int, prices: Prices | None) -> FpsChoice:
+    def compute(
+        cls,
+        corpus: Corpus,
+        *,
+        tokens: int | None,
+        cost: float | None,
+        media_resolution: str,
+        prompt: str,
+        system: str | None,
+        output_tokens: int,
+        prices: Prices | None,
+    ) -> FpsChoice:
         if tokens is None and cost is None:
             raise LimitError("give a budget: max_fps(tokens=...) and/or max_fps(cost=...).")
         validate_media_resolution(media_resolution)
-        forecast = Forecast.compute(corpus, list(FPS_GRID), media_resolution, prompt=prompt, system=system,
-                                    output_tokens=output_tokens, prices=prices)
+        forecast = Forecast.compute(
+            corpus,
+            list(FPS_GRID),
+            media_resolution,
+            prompt=prompt,
+            system=system,
+            output_tokens=output_tokens,
+            prices=prices,
+        )
         curve = tuple((r["fps"], r["total_tokens"], r["cost"]) for r in forecast.rows)
-        fits = [f for f, t, c in curve if (tokens is None or t <= tokens) and (cost is None or c <= cost)]
-        return cls(max(fits) if fits else None, media_resolution, tokens, cost, curve, forecast.prices, forecast.videos)
+        fits = [
+            f
+            for f, t, c in curve
+            if (tokens is None or t <= tokens) and (cost is None or c <= cost)
+        ]
+        return cls(
+            max(fits) if fits else None,
+            media_resolution,
+            tokens,
+            cost,
+            curve,
+            forecast.prices,
+            forecast.videos,
+        )
 
     def __repr__(self) -> str:
         return f"<FpsChoice {self}>"
@@ -1016,7 +1441,7 @@ class FpsChoice:
     def monotonic(self) -> bool:
         """True when tokens never fall as fps rises (then every fps below the answer fits too)."""
         totals = [t for _, t, _ in self.curve]
-        return all(a <= b for a, b in zip(totals, totals[1:]))
+        return all(a <= b for a, b in pairwise(totals))
 
     def _budget_text(self) -> str:
         parts = []
@@ -1029,18 +1454,26 @@ class FpsChoice:
     def __str__(self) -> str:
         if self.fps is None:
             low = self.curve[0]
-            return (f"no fps fits {self._budget_text()}: even fps 0.1 needs {low[1]:,} tokens, "
-                    f"{low[2]:.4f} {self.prices.currency}")
-        return (f"fps {self.fps:g} (media_resolution={self.media_resolution}) is the largest on the 0.1 grid within "
-                f"{self._budget_text()}: {self.total_tokens:,} tokens, {self.cost:.4f} {self.prices.currency} for "
-                f"{self.videos:,} videos")
+            return (
+                f"no fps fits {self._budget_text()}: even fps 0.1 needs {low[1]:,} tokens, "
+                f"{low[2]:.4f} {self.prices.currency}"
+            )
+        return (
+            f"fps {self.fps:g} (media_resolution={self.media_resolution}) is the largest on the "
+            f"0.1 grid within {self._budget_text()}: {self.total_tokens:,} tokens, "
+            f"{self.cost:.4f} {self.prices.currency} for {self.videos:,} videos"
+        )
 
     def plot(self, ax: Any = None) -> Any:
         from .plots import _new_axes
 
         ax, _ = _new_axes(ax, figsize=(7.0, 3.4))
         use_cost = self.tokens_budget is None
-        ax.plot([f for f, _, _ in self.curve], [c if use_cost else t for _, t, c in self.curve], gid="curve")
+        ax.plot(
+            [f for f, _, _ in self.curve],
+            [c if use_cost else t for _, t, c in self.curve],
+            gid="curve",
+        )
         budget = self.cost_budget if use_cost else self.tokens_budget
         ax.axhline(budget, color="tab:red", linestyle="--", linewidth=1, label="budget")
         if self.fps is not None:
@@ -1059,8 +1492,17 @@ class FpsChoice:
 
 # ---- Ask: paced, budgeted, cached ------------------------------------------------------------
 
-STATUS_ANSWERED, STATUS_REPLAYED, STATUS_ERROR, STATUS_SKIPPED = "answered", "replayed", "error", "skipped"
-STATUS_WOULD_SEND, STATUS_WOULD_REPLAY, STATUS_NOT_PROBED = "would send", "would replay", "not probed"
+STATUS_ANSWERED, STATUS_REPLAYED, STATUS_ERROR, STATUS_SKIPPED = (
+    "answered",
+    "replayed",
+    "error",
+    "skipped",
+)
+STATUS_WOULD_SEND, STATUS_WOULD_REPLAY, STATUS_NOT_PROBED = (
+    "would send",
+    "would replay",
+    "not probed",
+)
 
 
 @dataclass
@@ -1078,7 +1520,8 @@ class _Item:
 
 @dataclass(repr=False)
 class CorpusAnswers:
-    """The outcome of :meth:`Corpus.ask`: per item the estimate, the answer (or error) and its cost."""
+    """The outcome of :meth:`Corpus.ask`: per item the estimate, the answer (or error) and its
+    cost."""
 
     corpus: Corpus
     items: list[_Item] = field(repr=False)
@@ -1095,7 +1538,9 @@ class CorpusAnswers:
     @property
     def completions(self) -> list[Completion | None]:
         """The answers in scan order (None where there is none)."""
-        by_position: dict[int, Completion | None] = {it.position: it.completion for it in self.items}
+        by_position: dict[int, Completion | None] = {
+            it.position: it.completion for it in self.items
+        }
         return [by_position.get(i) for i in range(len(self.corpus))]
 
     @property
@@ -1111,39 +1556,70 @@ class CorpusAnswers:
         return out
 
     def to_pandas(self) -> pd.DataFrame:
-        """The scan's rows with status, estimate beside actual tokens and cost, the answer or error."""
+        """The scan's rows with status, estimate beside actual tokens and cost, the answer or
+        error."""
         pd = _need_pandas()
         scan = self.corpus.to_pandas()[["path", "name", "duration", "width", "height", "has_audio"]]
         records = []
         by_position = {it.position: (k, it) for k, it in enumerate(self.items)}
         for position in range(len(self.corpus)):
             k, item = by_position.get(position, (None, None))
-            record: dict[str, Any] = {"status": STATUS_NOT_PROBED, "origin": None,
-                                      "est_prompt_tokens": None, "prompt_tokens": None,
-                                      "est_video_tokens": None, "video_tokens": None,
-                                      "est_audio_tokens": None, "audio_tokens": None,
-                                      "completion_tokens": None, "est_cost": None, "cost": None,
-                                      "content": None, "error_type": None, "error": None}
+            record: dict[str, Any] = {
+                "status": STATUS_NOT_PROBED,
+                "origin": None,
+                "est_prompt_tokens": None,
+                "prompt_tokens": None,
+                "est_video_tokens": None,
+                "video_tokens": None,
+                "est_audio_tokens": None,
+                "audio_tokens": None,
+                "completion_tokens": None,
+                "est_cost": None,
+                "cost": None,
+                "content": None,
+                "error_type": None,
+                "error": None,
+            }
             if item is not None and k is not None:
                 estimate = item.prepared.estimate if item.prepared is not None else None
-                record.update(status=item.status, est_prompt_tokens=int(self.est_prompt_tokens[k]),
-                              est_cost=float(self.est_cost[k]), error_type=item.error_type, error=item.error)
+                record.update(
+                    status=item.status,
+                    est_prompt_tokens=int(self.est_prompt_tokens[k]),
+                    est_cost=float(self.est_cost[k]),
+                    error_type=item.error_type,
+                    error=item.error,
+                )
                 if estimate is not None and estimate.complete:
-                    record.update(est_video_tokens=estimate.video_tokens, est_audio_tokens=estimate.audio_tokens)
+                    record.update(
+                        est_video_tokens=estimate.video_tokens,
+                        est_audio_tokens=estimate.audio_tokens,
+                    )
                 done = item.completion
                 if done is not None:
                     cost = done.cost
-                    record.update(origin=done.origin, content=done.content, cost=cost.total if cost else None)
+                    record.update(
+                        origin=done.origin, content=done.content, cost=cost.total if cost else None
+                    )
                     if done.usage is not None:
-                        record.update(prompt_tokens=done.usage.prompt_tokens, video_tokens=done.usage.video_tokens,
-                                      audio_tokens=done.usage.audio_tokens,
-                                      completion_tokens=done.usage.completion_tokens)
+                        record.update(
+                            prompt_tokens=done.usage.prompt_tokens,
+                            video_tokens=done.usage.video_tokens,
+                            audio_tokens=done.usage.audio_tokens,
+                            completion_tokens=done.usage.completion_tokens,
+                        )
             else:
                 record["error"] = self.corpus._table.iloc[position]["error"]
             records.append(record)
         answers = pd.DataFrame.from_records(records)
-        for column in ("est_prompt_tokens", "prompt_tokens", "est_video_tokens", "video_tokens", "est_audio_tokens",
-                       "audio_tokens", "completion_tokens"):
+        for column in (
+            "est_prompt_tokens",
+            "prompt_tokens",
+            "est_video_tokens",
+            "video_tokens",
+            "est_audio_tokens",
+            "audio_tokens",
+            "completion_tokens",
+        ):
             answers[column] = answers[column].astype("Int64")
         return pd.concat([scan.reset_index(drop=True), answers], axis=1)
 
@@ -1154,15 +1630,19 @@ class CorpusAnswers:
         currency = self.prices.currency if self.prices else ""
         counts = ", ".join(f"{k} {v}" for k, v in self.counts().items())
         head = "Dry run: nothing was sent. " if self.dry_run else ""
-        text = (f"{head}{len(self.items)} items: {counts}. Forecast for the requests to send: "
-                f"{self.forecast_cost:.4f} {currency}")
+        text = (
+            f"{head}{len(self.items)} items: {counts}. Forecast for the requests to send: "
+            f"{self.forecast_cost:.4f} {currency}"
+        )
         if not self.dry_run:
             text += f"; spent {self.spent:.4f} {currency} (from the answers' usage)"
         if self.minimum_seconds:
             text += f". The quotas allow it in no less than {_duration(self.minimum_seconds)}"
         cap = self.settings.get("max_cost")
         if self.dry_run and cap is not None:
-            verdict = "within" if self.forecast_cost <= cap else "over, so the run would be refused:"
+            verdict = (
+                "within" if self.forecast_cost <= cap else "over, so the run would be refused:"
+            )
             text += f". The forecast is {verdict} max_cost={cap:g}"
         return text + "."
 
@@ -1181,21 +1661,42 @@ def _duration(seconds: float) -> str:
 
 
 class _AskRun:
-    """One :meth:`Corpus.ask`: prepare every request, check the cache and budget, then send paced."""
+    """One :meth:`Corpus.ask`: prepare every request, check the cache and budget, then send
+    paced."""
 
-    def __init__(self, corpus: Corpus, client: Any, prompt: str, *, fps: float, media_resolution: str,
-                 system: str | None, max_completion_tokens: int, concurrency: int, requests_per_minute: int | None,
-                 tokens_per_minute: int | None, window: float, max_cost: float | None, output_tokens: int | None,
-                 progress: bool, extra: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        corpus: Corpus,
+        client: Any,
+        prompt: str,
+        *,
+        fps: float,
+        media_resolution: str,
+        system: str | None,
+        max_completion_tokens: int,
+        concurrency: int,
+        requests_per_minute: int | None,
+        tokens_per_minute: int | None,
+        window: float,
+        max_cost: float | None,
+        output_tokens: int | None,
+        progress: bool,
+        extra: dict[str, Any],
+    ) -> None:
         if not asyncio.iscoroutinefunction(getattr(client, "send", None)):
-            raise LimitError("Corpus.ask needs an AsyncMimoClient (its requests share one event loop); "
-                             "pass mimo_nb.AsyncMimoClient(...), not MimoClient.")
+            raise LimitError(
+                "Corpus.ask needs an AsyncMimoClient (its requests share one event loop); "
+                "pass mimo_nb.AsyncMimoClient(...), not MimoClient."
+            )
         if not isinstance(concurrency, int) or concurrency < 1:
             raise LimitError(f"concurrency must be a positive integer, got {concurrency!r}.")
         if max_cost is not None and not (isinstance(max_cost, (int, float)) and max_cost >= 0):
             raise LimitError(f"max_cost must be a non-negative number, got {max_cost!r}.")
         self.corpus, self.client, self.prompt = corpus, client, prompt
-        self.fps, self.media_resolution = validate_fps(fps), validate_media_resolution(media_resolution)
+        self.fps, self.media_resolution = (
+            validate_fps(fps),
+            validate_media_resolution(media_resolution),
+        )
         self.system, self.max_completion_tokens, self.extra = system, max_completion_tokens, extra
         self.concurrency, self.max_cost, self.progress = concurrency, max_cost, progress
         self.output_tokens = max_completion_tokens if output_tokens is None else output_tokens
@@ -1219,36 +1720,61 @@ class _AskRun:
         if self.prices is not None:
             p = self.prices
             self.est_cost[k] = (prompt_tokens * p.input + self.output_tokens * p.output) / 1e6
-            self.worst_cost[k] = (prompt_tokens * p.input + self.max_completion_tokens * p.output) / 1e6
+            self.worst_cost[k] = (
+                prompt_tokens * p.input + self.max_completion_tokens * p.output
+            ) / 1e6
 
     def _costs(self, output_tokens: int) -> npt.NDArray[np.float64]:
         if self.prices is None:
             return np.zeros(len(self.items))
         p = self.prices
-        return np.asarray((self.est_prompt * p.input + output_tokens * p.output) / 1e6, dtype=np.float64)
+        return np.asarray(
+            (self.est_prompt * p.input + output_tokens * p.output) / 1e6, dtype=np.float64
+        )
 
     def _source(self, position: int) -> Any:
         row = self.corpus._table.iloc[position]
         if _is_url(row["path"]):
             return row["path"]
-        if not all(_present(row[c]) for c in ("format", "native_fps", "native_frame_count", "codec", "constant_rate",
-                                              "keyframe_interval")):
+        if not all(
+            _present(row[c])
+            for c in (
+                "format",
+                "native_fps",
+                "native_frame_count",
+                "codec",
+                "constant_rate",
+                "keyframe_interval",
+            )
+        ):
             return _open(row["path"])  # a table from elsewhere (from_pandas): probe it now
         return _request_video(row)
 
     async def _prepare(self, k: int) -> None:
         item = self.items[k]
         try:
-            source = await asyncio.to_thread(self._source, item.position)  # a stat, maybe a probe: off the loop
+            source = await asyncio.to_thread(
+                self._source, item.position
+            )  # a stat, maybe a probe: off the loop
             prepared = await self.client.build_request(
-                source, self.prompt, fps=self.fps, media_resolution=self.media_resolution,
-                system=self.system, max_completion_tokens=self.max_completion_tokens, **self.extra)
+                source,
+                self.prompt,
+                fps=self.fps,
+                media_resolution=self.media_resolution,
+                system=self.system,
+                max_completion_tokens=self.max_completion_tokens,
+                **self.extra,
+            )
             item.prepared = prepared
-            if prepared.estimate.complete:  # the file as it is now (the scan's estimate, unless it changed)
+            if (
+                prepared.estimate.complete
+            ):  # the file as it is now (the scan's estimate, unless it changed)
                 self._estimate(k, prepared.estimate.prompt_tokens)
             cache = self.client.cache
             if cache is not None:  # hashing the file is blocking: off the loop
-                item.cached = await asyncio.to_thread(lambda: cache.get(prepared.cache_material()) is not None)
+                item.cached = await asyncio.to_thread(
+                    lambda: cache.get(prepared.cache_material()) is not None
+                )
         except MimoError as exc:
             item.status, item.error_type, item.error = STATUS_ERROR, type(exc).__name__, str(exc)
 
@@ -1262,7 +1788,13 @@ class _AskRun:
         await asyncio.gather(*(one(k) for k in range(len(self.items))))
 
     def _forecast(self) -> float:
-        return float(sum(self.est_cost[k] for k, it in enumerate(self.items) if not it.cached and not it.status))
+        return float(
+            sum(
+                self.est_cost[k]
+                for k, it in enumerate(self.items)
+                if not it.cached and not it.status
+            )
+        )
 
     async def execute(self, *, dry_run: bool) -> CorpusAnswers:
         started = time.monotonic()
@@ -1272,25 +1804,41 @@ class _AskRun:
             await self._prepare_all()
         forecast = self._forecast()
         to_send = [k for k, it in enumerate(self.items) if not it.cached and not it.status]
-        minimum = minimum_wall_time([int(self.charge[k]) for k in to_send],
-                                    requests_per_minute=self.pacer.requests_per_minute,
-                                    tokens_per_minute=self.pacer.tokens_per_minute, window=self.pacer.window)
+        minimum = minimum_wall_time(
+            [int(self.charge[k]) for k in to_send],
+            requests_per_minute=self.pacer.requests_per_minute,
+            tokens_per_minute=self.pacer.tokens_per_minute,
+            window=self.pacer.window,
+        )
         if dry_run:
             for item in self.items:
-                item.status = item.status or (STATUS_WOULD_REPLAY if item.cached else STATUS_WOULD_SEND)
+                item.status = item.status or (
+                    STATUS_WOULD_REPLAY if item.cached else STATUS_WOULD_SEND
+                )
         else:
             if self.max_cost is not None and forecast > self.max_cost:
                 currency = self.prices.currency if self.prices else ""
                 raise LimitError(
-                    f"the forecast for the {len(to_send):,} requests to send is {forecast:.4f} {currency}, over "
-                    f"max_cost={self.max_cost:g}: nothing was sent. Lower fps (corpus.max_fps(cost=...) finds the "
-                    "largest that fits), lower max_completion_tokens or output_tokens, ask a subset "
-                    "(corpus[:n]), or raise max_cost."
+                    f"the forecast for the {len(to_send):,} requests to send is {forecast:.4f} "
+                    f"{currency}, over max_cost={self.max_cost:g}: nothing was sent. Lower fps "
+                    "(corpus.max_fps(cost=...) finds the largest that fits), lower "
+                    "max_completion_tokens or output_tokens, ask a subset (corpus[:n]), or raise "
+                    "max_cost."
                 )
             await self._send_all()
-        return CorpusAnswers(self.corpus, self.items, self.est_prompt, self.est_cost, self.prices, forecast,
-                             self.spent, dry_run, minimum, time.monotonic() - started,
-                             {"fps": self.fps, "media_resolution": self.media_resolution, "max_cost": self.max_cost})
+        return CorpusAnswers(
+            self.corpus,
+            self.items,
+            self.est_prompt,
+            self.est_cost,
+            self.prices,
+            forecast,
+            self.spent,
+            dry_run,
+            minimum,
+            time.monotonic() - started,
+            {"fps": self.fps, "media_resolution": self.media_resolution, "max_cost": self.max_cost},
+        )
 
     async def _send_all(self) -> None:
         queue = list(range(len(self.items)))[::-1]
@@ -1309,8 +1857,12 @@ class _AskRun:
             bar.close()
 
     def _over_budget(self, k: int) -> bool:
-        """True if request k, at its most, could take the spend past max_cost (in-flight ones at their most)."""
-        return self.max_cost is not None and self.spent + self.reserved + self.worst_cost[k] > self.max_cost
+        """True if request k, at its most, could take the spend past max_cost (in-flight ones at
+        their most)."""
+        return (
+            self.max_cost is not None
+            and self.spent + self.reserved + self.worst_cost[k] > self.max_cost
+        )
 
     def _over_budget_now(self, k: int) -> bool:
         """The same check for request k once it holds its own reservation."""
@@ -1321,7 +1873,9 @@ class _AskRun:
 
     async def _one(self, k: int) -> None:
         item = self.items[k]
-        if item.prepared is None and not item.status:  # no cache to check: built just before it is sent
+        if (
+            item.prepared is None and not item.status
+        ):  # no cache to check: built just before it is sent
             await self._prepare(k)
         if item.status:  # failed while preparing
             return
@@ -1340,13 +1894,16 @@ class _AskRun:
         self.reserved += self.worst_cost[k]
         try:
             ticket = await self.pacer.acquire(int(self.charge[k]))
-            if self._over_budget_now(k):  # answers that came in while we waited cost more than thought
+            if self._over_budget_now(
+                k
+            ):  # answers that came in while we waited cost more than thought
                 item.status, item.error = STATUS_SKIPPED, "not sent: max_cost would be crossed"
                 self.pacer.settle(ticket, 0)
                 return
             try:
                 await self._send(item)
-            finally:  # answered, failed or cancelled: the request keeps its place for a window from now
+            # answered, failed or cancelled: the request keeps its place for a window from now
+            finally:
                 usage = item.completion.usage if item.completion is not None else None
                 self.pacer.settle(ticket, usage.total_tokens if usage is not None else None)
         finally:

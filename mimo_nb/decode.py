@@ -91,7 +91,7 @@ Sink = Callable[[int, npt.NDArray[np.uint8]], None]  # (frame index, pixels): pu
 def _import_decord() -> Any:
     try:
         import decord
-    except Exception as exc:  # no wheel for this platform, or a broken install
+    except Exception as exc:  # noqa: BLE001  (no wheel for this platform, or a broken install)
         raise LimitError(
             f"decord was asked for, but it cannot be imported ({type(exc).__name__}). Install it with "
             "`pip install 'mimo_nb[decord]'`, or unset MIMO_NB_BACKEND to decode with PyAV."
@@ -896,7 +896,7 @@ def _decord_chunks(decord: Any, info: Probe, targets: Sequence[int], size: tuple
                 return
             if isinstance(item, Exception):
                 raise _DecordFailed(repr(item))
-            for index, array in zip(*item):
+            for index, array in zip(*item, strict=True):
                 if array.shape != expected:
                     raise _DecordFailed(f"decord gave a {array.shape} frame, expected {expected}")
                 if sink is not None:

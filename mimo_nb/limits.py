@@ -3,6 +3,7 @@
 >>> base64_length(3 * 2**20) <= BASE64_LIMIT_BYTES
 True
 """
+
 from __future__ import annotations
 
 __all__ = [

@@ -15,6 +15,7 @@ function made the figure: your own figure is never written on.
 >>> ax = plot_tokens_vs_frame_size(duration=60, fps=2)     # default against max, caps marked
 >>> ax.figure.savefig("tokens.png")
 """
+
 from __future__ import annotations
 
 import textwrap
@@ -76,9 +77,11 @@ _CAP_WORDS = {
     TOTAL_BUDGET: f"frames shrink to share the {MAX_TOTAL_TOKENS:,}-token budget",
     FRAME_CAP: f"no frames added past {MAX_FRAMES:,}",
 }
-_SAWTOOTH = (f"saw-tooth: once frames share the {MAX_TOTAL_TOKENS:,}-token budget, each added frame makes "
-             f"every frame smaller, and their sides drop to the next multiple of {SPATIAL} px: the total "
-             "dips, then climbs again")
+_SAWTOOTH = (
+    f"saw-tooth: once frames share the {MAX_TOTAL_TOKENS:,}-token budget, each added frame makes "
+    f"every frame smaller, and their sides drop to the next multiple of {SPATIAL} px: the total "
+    "dips, then climbs again"
+)
 _LEGEND_WIDTH = 44  # characters per legend line
 _FIGSIZE = (9.0, 4.2)  # inches: the plot, and the legend to its right
 
@@ -106,14 +109,34 @@ def _legend(ax: Axes, extra: Sequence[Any] = (), title: str | None = None) -> No
     handles, labels = ax.get_legend_handles_labels()
     handles += list(extra)
     labels += [h.get_label() for h in extra]
-    ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0, fontsize=9,
-              title=title, title_fontsize=9, alignment="left", frameon=False)
+    ax.legend(
+        handles,
+        labels,
+        loc="upper left",
+        bbox_to_anchor=(1.02, 1.0),
+        borderaxespad=0,
+        fontsize=9,
+        title=title,
+        title_fontsize=9,
+        alignment="left",
+        frameon=False,
+    )
 
 
 def _caption(ax: Axes, text: str, gid: str) -> None:
     """A small caption under the Axes, belonging to it (for figures the function made)."""
-    ax.annotate(textwrap.fill(text, 110), xy=(0, 0), xycoords="axes fraction", xytext=(0, -36),
-                textcoords="offset points", va="top", ha="left", fontsize=8, color="#555", gid=gid)
+    ax.annotate(
+        textwrap.fill(text, 110),
+        xy=(0, 0),
+        xycoords="axes fraction",
+        xytext=(0, -36),
+        textcoords="offset points",
+        va="top",
+        ha="left",
+        fontsize=8,
+        color="#555",
+        gid=gid,
+    )
 
 
 # ---- Where the formula's limits start to bind -----------------------------------------------
@@ -136,10 +159,14 @@ class CapPoint:
 
     def label(self, where: Callable[[float], str] = lambda x: f"x = {x:g}") -> str:
         """The point in words: what the limit does, and from where (``where`` words the x value)."""
-        return f"{_CAP_WORDS[self.limit]}, " + ("from the start" if self.from_start else f"from {where(self.x)}")
+        return f"{_CAP_WORDS[self.limit]}, " + (
+            "from the start" if self.from_start else f"from {where(self.x)}"
+        )
 
 
-def _binding(parts: dict[str, np.ndarray], free: dict[str, np.ndarray], resolution: str) -> dict[str, np.ndarray]:
+def _binding(
+    parts: dict[str, np.ndarray], free: dict[str, np.ndarray], resolution: str
+) -> dict[str, np.ndarray]:
     """Boolean arrays: where each limit binds, read off the formula's own intermediates.
 
     A budget binds where it made the model frame smaller than the frame the formula gives under
@@ -156,7 +183,9 @@ def _binding(parts: dict[str, np.ndarray], free: dict[str, np.ndarray], resoluti
     return binding
 
 
-def _sweep(duration: Any, width: Any, height: Any, fps: Any, resolution: str, mute: bool) -> tuple[dict, dict]:
+def _sweep(
+    duration: Any, width: Any, height: Any, fps: Any, resolution: str, mute: bool
+) -> tuple[dict, dict]:
     parts = explain_video_tokens_array(duration, width, height, fps, resolution, mute)
     # The same frames under the largest per-frame budget the formula allows: 2 frames, "max".
     free = explain_video_tokens_array(1.0, width, height, 1.0, "max", True)
@@ -199,7 +228,8 @@ def cap_points(
 
 
 def _mark(ax: Axes, points: Sequence[CapPoint], where: Callable[[float], str]) -> list[Line2D]:
-    """A dot on the curve and a dotted line where each limit starts to bind; legend entries in words.
+    """A dot on the curve and a dotted line where each limit starts to bind; legend entries in
+    words.
 
     One limit binding at the same x on several curves gets one line and one entry.
     """
@@ -211,12 +241,31 @@ def _mark(ax: Axes, points: Sequence[CapPoint], where: Callable[[float], str]) -
         colour = _CAP_STYLE[limit]
         curves = " and ".join(p.curve for p in same)
         if not same[0].from_start:
-            ax.axvline(x, color=colour, linestyle=":", linewidth=1.2, gid=f"cap-line:{limit}:{curves}")
+            ax.axvline(
+                x, color=colour, linestyle=":", linewidth=1.2, gid=f"cap-line:{limit}:{curves}"
+            )
         for p in same:
-            ax.plot([p.x], [p.tokens], "o", color=colour, markersize=7, markeredgecolor="white", zorder=3,
-                    gid=f"cap:{p.limit}:{p.curve}")
-        entries.append(Line2D([], [], color=colour, marker="o", linestyle=":", markeredgecolor="white",
-                              label=_wrap(f"{curves}: {same[0].label(where)}")))
+            ax.plot(
+                [p.x],
+                [p.tokens],
+                "o",
+                color=colour,
+                markersize=7,
+                markeredgecolor="white",
+                zorder=3,
+                gid=f"cap:{p.limit}:{p.curve}",
+            )
+        entries.append(
+            Line2D(
+                [],
+                [],
+                color=colour,
+                marker="o",
+                linestyle=":",
+                markeredgecolor="white",
+                label=_wrap(f"{curves}: {same[0].label(where)}"),
+            )
+        )
     return entries
 
 
@@ -230,19 +279,36 @@ def _has_teeth(values: np.ndarray) -> bool:
     return bool(np.any(np.diff(values) < 0))
 
 
-def _curves(ax: Axes, x: np.ndarray, resolutions: list[str], mark: bool, where: Callable[[float], str],
-            **kw: Any) -> list[Line2D]:
+def _curves(
+    ax: Axes,
+    x: np.ndarray,
+    resolutions: list[str],
+    mark: bool,
+    where: Callable[[float], str],
+    **kw: Any,
+) -> list[Line2D]:
     """Draw one curve per media_resolution; return the legend entries explaining caps and teeth."""
     points: list[CapPoint] = []
     teeth = False
     for resolution in resolutions:
-        total = np.broadcast_to(explain_video_tokens_array(media_resolution=resolution, **kw)["total"], x.shape)
+        total = np.broadcast_to(
+            explain_video_tokens_array(media_resolution=resolution, **kw)["total"], x.shape
+        )
         style: dict[str, Any] = dict(_CURVE_STYLE.get(resolution, {}))
-        ax.plot(x, total, label=f'media_resolution="{resolution}"', gid=f"curve:{resolution}", **style)
+        ax.plot(
+            x, total, label=f'media_resolution="{resolution}"', gid=f"curve:{resolution}", **style
+        )
         teeth = teeth or _has_teeth(total)
         if mark:
-            points += cap_points(x, media_resolution=resolution, duration=kw["duration"], width=kw["width"],
-                                 height=kw["height"], fps=kw["fps"], mute=kw["mute"])
+            points += cap_points(
+                x,
+                media_resolution=resolution,
+                duration=kw["duration"],
+                width=kw["width"],
+                height=kw["height"],
+                fps=kw["fps"],
+                mute=kw["mute"],
+            )
     entries = _mark(ax, points, where)
     if teeth:
         entries.append(Line2D([], [], linestyle="none", label=_wrap(_SAWTOOTH), gid="sawtooth"))
@@ -288,16 +354,41 @@ def plot_tokens_vs_fps(
     fps = np.round(np.arange(FPS_MIN, FPS_MAX + 1e-9, 0.01), 2)
     ax.set_xlabel("fps (frames sampled per second)")
     if profile != "mimo-api":
-        _server_sweep(ax, fps, profile, duration=duration, width=width, height=height, fps=fps, mute=mute,
-                      native_fps=native_fps)
+        _server_sweep(
+            ax,
+            fps,
+            profile,
+            duration=duration,
+            width=width,
+            height=height,
+            fps=fps,
+            mute=mute,
+            native_fps=native_fps,
+        )
         _current(ax, current, f"fps {current:g} (chosen)" if current is not None else "")
-        ax.set_title(f"{duration:,g} s, {width}x{height}: tokens against fps ({get_profile(profile).name})", fontsize=11)
+        ax.set_title(
+            f"{duration:,g} s, {width}x{height}: tokens against fps ({get_profile(profile).name})",
+            fontsize=11,
+        )
         _legend(ax)
         return ax
-    entries = _curves(ax, fps, _resolutions(media_resolution), mark_caps, lambda x: f"fps {x:g}",
-                      duration=duration, width=width, height=height, fps=fps, mute=mute)
+    entries = _curves(
+        ax,
+        fps,
+        _resolutions(media_resolution),
+        mark_caps,
+        lambda x: f"fps {x:g}",
+        duration=duration,
+        width=width,
+        height=height,
+        fps=fps,
+        mute=mute,
+    )
     _current(ax, current, f"fps {current:g} (chosen)" if current is not None else "")
-    ax.set_title(f"{duration:,g} s, {width}x{height}{', muted' if mute else ''}: tokens against fps", fontsize=11)
+    ax.set_title(
+        f"{duration:,g} s, {width}x{height}{', muted' if mute else ''}: tokens against fps",
+        fontsize=11,
+    )
     _legend(ax, entries)
     return ax
 
@@ -330,18 +421,42 @@ def plot_tokens_vs_duration(
     ax.set_xlabel("duration (s)")
     _thousands(ax.xaxis)
     if profile != "mimo-api":
-        _server_sweep(ax, duration, profile, duration=duration, width=width, height=height, fps=fps, mute=mute,
-                      native_fps=native_fps)
+        _server_sweep(
+            ax,
+            duration,
+            profile,
+            duration=duration,
+            width=width,
+            height=height,
+            fps=fps,
+            mute=mute,
+            native_fps=native_fps,
+        )
         _current(ax, current, f"{current:,g} s (this video)" if current is not None else "")
-        ax.set_title(f"{width}x{height} at fps {fps:g}: tokens against duration ({get_profile(profile).name})",
-                     fontsize=11)
+        ax.set_title(
+            f"{width}x{height} at fps {fps:g}: tokens against duration "
+            f"({get_profile(profile).name})",
+            fontsize=11,
+        )
         _legend(ax)
         return ax
-    entries = _curves(ax, duration, _resolutions(media_resolution), mark_caps, lambda x: f"{x:,g} s",
-                      duration=duration, width=width, height=height, fps=fps, mute=mute)
+    entries = _curves(
+        ax,
+        duration,
+        _resolutions(media_resolution),
+        mark_caps,
+        lambda x: f"{x:,g} s",
+        duration=duration,
+        width=width,
+        height=height,
+        fps=fps,
+        mute=mute,
+    )
     _current(ax, current, f"{current:,g} s (this video)" if current is not None else "")
-    ax.set_title(f"{width}x{height} at fps {fps:g}{', muted' if mute else ''}: tokens against duration",
-                 fontsize=11)
+    ax.set_title(
+        f"{width}x{height} at fps {fps:g}{', muted' if mute else ''}: tokens against duration",
+        fontsize=11,
+    )
     _legend(ax, entries)
     return ax
 
@@ -368,20 +483,40 @@ def plot_tokens_vs_frame_size(
     >>> ax = plot_tokens_vs_frame_size(duration=600, fps=2)
     """
     if not SPATIAL < max_short_side <= 8192:
-        raise LimitError(f"max_short_side must be in ({SPATIAL}, 8192] pixels, got {max_short_side!r}.")
+        raise LimitError(
+            f"max_short_side must be in ({SPATIAL}, 8192] pixels, got {max_short_side!r}."
+        )
     ax, _ = _new_axes(ax)
     short = np.arange(SPATIAL, max_short_side + 1)
     long_ = np.round(short * aspect).astype(np.int64)
     width, height = (short, long_) if portrait else (long_, short)
-    entries = _curves(ax, short.astype(np.float64), _resolutions(media_resolution), mark_caps,
-                      lambda x: f"a {x:,g} px short side", duration=duration, width=width, height=height,
-                      fps=fps, mute=mute)
+    entries = _curves(
+        ax,
+        short.astype(np.float64),
+        _resolutions(media_resolution),
+        mark_caps,
+        lambda x: f"a {x:,g} px short side",
+        duration=duration,
+        width=width,
+        height=height,
+        fps=fps,
+        mute=mute,
+    )
     _current(ax, current, f"{current:,} px (this video)" if current is not None else "")
-    ticks = {name: h for name, (_, h) in RESOLUTION_PRESETS.items() if h <= max_short_side and name != "480p"}
+    ticks = {
+        name: h
+        for name, (_, h) in RESOLUTION_PRESETS.items()
+        if h <= max_short_side and name != "480p"
+    }
     ax.set_xticks(list(ticks.values()), list(ticks))
-    ax.set_xlabel(f"frame size: short side in px ({'portrait' if portrait else 'landscape'}, aspect {aspect:.3g})")
-    ax.set_title(f"{duration:,g} s at fps {fps:g}{', muted' if mute else ''}: tokens against resolution",
-                 fontsize=11)
+    ax.set_xlabel(
+        "frame size: short side in px "
+        f"({'portrait' if portrait else 'landscape'}, aspect {aspect:.3g})"
+    )
+    ax.set_title(
+        f"{duration:,g} s at fps {fps:g}{', muted' if mute else ''}: tokens against resolution",
+        fontsize=11,
+    )
     _legend(ax, entries)
     return ax
 
@@ -417,7 +552,9 @@ def plot_cost(
     duration = np.linspace(1.0, max_duration, 240)
     teeth = False
     for f in fps:
-        totals = explain_video_tokens_array(duration, width, height, f, media_resolution, mute)["total"]
+        totals = explain_video_tokens_array(duration, width, height, f, media_resolution, mute)[
+            "total"
+        ]
         cost = [estimate_cost(int(t), prices, output_tokens=output_tokens).total for t in totals]
         ax.plot(duration, cost, label=f"fps {f:g}", gid=f"cost:{f:g}")
         teeth = teeth or _has_teeth(totals)
@@ -426,22 +563,32 @@ def plot_cost(
     _thousands(ax.xaxis)
     ax.set_ylabel(f"cost ({prices.currency})")
     ax.set_ylim(bottom=0)
-    ax.set_title(f"{width}x{height}, media_resolution=\"{media_resolution}\""
-                 f"{f', +{output_tokens:,} output tokens' if output_tokens else ''}: cost per request",
-                 fontsize=11)
+    ax.set_title(
+        f'{width}x{height}, media_resolution="{media_resolution}"'
+        f"{f', +{output_tokens:,} output tokens' if output_tokens else ''}: cost per request",
+        fontsize=11,
+    )
     ax.grid(True, alpha=0.3)
-    extra = [Line2D([], [], linestyle="none", label=_wrap(_SAWTOOTH), gid="sawtooth")] if teeth else []
+    extra = (
+        [Line2D([], [], linestyle="none", label=_wrap(_SAWTOOTH), gid="sawtooth")] if teeth else []
+    )
     _legend(ax, extra)
     if ours:
-        _caption(ax, f"Prices: {prices.citation}. Prompt at the input rate, nothing cached; the estimate is "
-                     "the spec's formula, the bill follows the response's usage.", gid="citation")
+        _caption(
+            ax,
+            f"Prices: {prices.citation}. Prompt at the input rate, nothing cached; the estimate is "
+            "the spec's formula, the bill follows the response's usage.",
+            gid="citation",
+        )
     return ax
 
 
 # ---- Estimate against truth -----------------------------------------------------------------
 
-_MAPPING = (f"video: vision tokens vs usage.video_tokens; audio: audio tokens minus {AUDIO_SPECIAL_TOKENS} "
-            "vs usage.audio_tokens (mapping inferred from the spec's example, not stated by the vendor)")
+_MAPPING = (
+    f"video: vision tokens vs usage.video_tokens; audio: audio tokens minus {AUDIO_SPECIAL_TOKENS} "
+    "vs usage.audio_tokens (mapping inferred from the spec's example, not stated by the vendor)"
+)
 
 
 def plot_estimate_vs_actual(completions: Iterable[Any], *, ax: Axes | None = None) -> Axes:
@@ -461,19 +608,33 @@ def plot_estimate_vs_actual(completions: Iterable[Any], *, ax: Axes | None = Non
             if est is not None and act is not None:
                 points.setdefault(name, []).append((est, act))
     if not points:
-        ax.text(0.5, 0.5, "no completion carries both an estimate and a usage", ha="center", va="center",
-                transform=ax.transAxes, gid="empty")
+        ax.text(
+            0.5,
+            0.5,
+            "no completion carries both an estimate and a usage",
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+            gid="empty",
+        )
         ax.set_axis_off()
         return ax
     top = max(max(e, a) for rows in points.values() for e, a in rows) * 1.08 or 1
-    ax.plot([0, top], [0, top], color="#999", linestyle="--", linewidth=1, label="estimate = actual")
+    ax.plot(
+        [0, top], [0, top], color="#999", linestyle="--", linewidth=1, label="estimate = actual"
+    )
     for name, rows in points.items():
         est, act = np.array(rows).T
         ax.scatter(est, act, label=name, s=30, gid=f"points:{name}")
         for e, a in rows:
             if a:
-                ax.annotate(f"{(e - a) / a * 100:+.1f}%", (e, a), xytext=(5, -12), textcoords="offset points",
-                            fontsize=9)
+                ax.annotate(
+                    f"{(e - a) / a * 100:+.1f}%",
+                    (e, a),
+                    xytext=(5, -12),
+                    textcoords="offset points",
+                    fontsize=9,
+                )
     ax.set_xlim(0, top)
     ax.set_ylim(0, top)
     _thousands(ax.xaxis)
@@ -488,19 +649,52 @@ def plot_estimate_vs_actual(completions: Iterable[Any], *, ax: Axes | None = Non
 
 # ---- Profiles: the same video under each server's rules --------------------------------------
 
-_PROFILE_STYLE = {"mimo-api": "tab:blue", "mimo-vl": "tab:green", "sglang-mimo-v2": "tab:red", "qwen3-vl": "tab:purple"}
-_WHAT = {"vision": "vision tokens", "tokens": "tokens counted (API: whole estimate; servers: vision + special)"}
+_PROFILE_STYLE = {
+    "mimo-api": "tab:blue",
+    "mimo-vl": "tab:green",
+    "sglang-mimo-v2": "tab:red",
+    "qwen3-vl": "tab:purple",
+}
+_WHAT = {
+    "vision": "vision tokens",
+    "tokens": "tokens counted (API: whole estimate; servers: vision + special)",
+}
 
 
-def _profile_curve(ax: Axes, x: np.ndarray, rules: Any, what: str, *, duration: Any, width: Any, height: Any, fps: Any,
-                   media_resolution: str, mute: bool, native_fps: Any, native_frame_count: Any) -> None:
+def _profile_curve(
+    ax: Axes,
+    x: np.ndarray,
+    rules: Any,
+    what: str,
+    *,
+    duration: Any,
+    width: Any,
+    height: Any,
+    fps: Any,
+    media_resolution: str,
+    mute: bool,
+    native_fps: Any,
+    native_frame_count: Any,
+) -> None:
     """One profile's tokens along ``x``; points the server refuses are left out."""
-    out = rules.tokens_array(duration, width, height, fps, media_resolution, mute, native_fps=native_fps,
-                             native_frame_count=native_frame_count)
+    out = rules.tokens_array(
+        duration,
+        width,
+        height,
+        fps,
+        media_resolution,
+        mute,
+        native_fps=native_fps,
+        native_frame_count=native_frame_count,
+    )
     values = np.broadcast_to(out[what], x.shape).astype(np.float64)
     values = np.where(values < 0, np.nan, values)
-    label = rules.name + (f' (media_resolution="{media_resolution}")' if rules.has_media_resolution else "")
-    ax.plot(x, values, label=label, color=_PROFILE_STYLE.get(rules.name), gid=f"profile:{rules.name}")
+    label = rules.name + (
+        f' (media_resolution="{media_resolution}")' if rules.has_media_resolution else ""
+    )
+    ax.plot(
+        x, values, label=label, color=_PROFILE_STYLE.get(rules.name), gid=f"profile:{rules.name}"
+    )
 
 
 def plot_tokens_vs_fps_by_profile(
@@ -530,33 +724,77 @@ def plot_tokens_vs_fps_by_profile(
         raise LimitError(f"what must be one of {', '.join(_WHAT)}, got {what!r}.")
     validate_media_resolution(media_resolution)
     if video is not None:
-        duration, width, height, mute = video.duration, video.width, video.height, not video.has_audio
+        duration, width, height, mute = (
+            video.duration,
+            video.width,
+            video.height,
+            not video.has_audio,
+        )
         native_fps, native_frame_count = video.native_fps, video.native_frame_count
     ax, _ = _new_axes(ax)
     fps = np.round(np.arange(FPS_MIN, FPS_MAX + 1e-9, 0.01), 2)
     for item in profiles:
-        _profile_curve(ax, fps, get_profile(item), what, duration=duration, width=width, height=height, fps=fps,
-                       media_resolution=media_resolution, mute=mute, native_fps=native_fps,
-                       native_frame_count=native_frame_count)
+        _profile_curve(
+            ax,
+            fps,
+            get_profile(item),
+            what,
+            duration=duration,
+            width=width,
+            height=height,
+            fps=fps,
+            media_resolution=media_resolution,
+            mute=mute,
+            native_fps=native_fps,
+            native_frame_count=native_frame_count,
+        )
     _current(ax, current, f"fps {current:g} (chosen)" if current is not None else "")
     ax.set_ylim(bottom=0)
     _thousands(ax.yaxis)
     ax.set_xlabel("fps (frames sampled per second)")
     ax.set_ylabel(_WHAT[what])
-    ax.set_title(f"{duration:,g} s, {width}x{height} at {native_fps:g} fps native: {what} against fps, by profile",
-                 fontsize=11)
+    ax.set_title(
+        f"{duration:,g} s, {width}x{height} at {native_fps:g} fps native: "
+        f"{what} against fps, by profile",
+        fontsize=11,
+    )
     ax.grid(True, alpha=0.3)
     _legend(ax)
     return ax
 
 
-def _server_sweep(ax: Axes, x: np.ndarray, profile: Any, *, duration: Any, width: Any, height: Any, fps: Any, mute: bool,
-                  native_fps: float | None) -> None:
+def _server_sweep(
+    ax: Axes,
+    x: np.ndarray,
+    profile: Any,
+    *,
+    duration: Any,
+    width: Any,
+    height: Any,
+    fps: Any,
+    mute: bool,
+    native_fps: float | None,
+) -> None:
     """A server profile's counted tokens along ``x`` (for ``profile=`` on the sweeps above)."""
     if native_fps is None:
-        raise LimitError(f"profile {profile!r} counts frames from the file's frame rate: pass native_fps= (Video.native_fps).")
-    _profile_curve(ax, x, get_profile(profile), "tokens", duration=duration, width=width, height=height, fps=fps,
-                   media_resolution="default", mute=mute, native_fps=native_fps, native_frame_count=None)
+        raise LimitError(
+            f"profile {profile!r} counts frames from the file's frame rate: "
+            "pass native_fps= (Video.native_fps)."
+        )
+    _profile_curve(
+        ax,
+        x,
+        get_profile(profile),
+        "tokens",
+        duration=duration,
+        width=width,
+        height=height,
+        fps=fps,
+        media_resolution="default",
+        mute=mute,
+        native_fps=native_fps,
+        native_frame_count=None,
+    )
     ax.set_ylim(bottom=0)
     ax.set_ylabel(_WHAT["tokens"])
     _thousands(ax.yaxis)

@@ -7,15 +7,17 @@ own rate; reasoning tokens are billed as output.
 
 >>> prices = load_prices("mimo-v2.5", "CNY")
 >>> estimate_cost(17240, prices, output_tokens=800).total
+0.01884
 """
 
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from .errors import ContextLengthError, LimitError
 
@@ -48,13 +50,18 @@ class Prices:
         for name in ("input", "cached_input", "output"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
-                raise LimitError(f"Prices.{name} must be a non-negative number per million tokens, got {value!r}.")
+                raise LimitError(
+                    f"Prices.{name} must be a non-negative number per million tokens, "
+                    f"got {value!r}."
+                )
 
     @property
     def citation(self) -> str:
         """One line saying what these prices are and where they come from."""
         when = f", as of {self.as_of}" if self.as_of else ""
-        return f"{self.model or 'custom'} prices in {self.currency} per 1M tokens{when}: {self.source}"
+        return (
+            f"{self.model or 'custom'} prices in {self.currency} per 1M tokens{when}: {self.source}"
+        )
 
     def _repr_html_(self) -> str:
         from .render import prices_html
@@ -124,6 +131,7 @@ def cost_from_usage(usage: Any, prices: Prices) -> Cost:
     Cached prompt tokens are billed at the cached rate and the rest of the prompt at the input
     rate; completion tokens (reasoning included) at the output rate.
     """
+
     def get(obj: Any, name: str, default: Any = 0) -> Any:
         if obj is None:
             return default
@@ -132,7 +140,11 @@ def cost_from_usage(usage: Any, prices: Prices) -> Cost:
 
     prompt = int(get(usage, "prompt_tokens"))
     details = get(usage, "prompt_tokens_details", None)
-    cached = int(get(details, "cached_tokens")) if details is not None else int(get(usage, "cached_tokens"))
+    cached = (
+        int(get(details, "cached_tokens"))
+        if details is not None
+        else int(get(usage, "cached_tokens"))
+    )
     return Cost(prompt - cached, cached, int(get(usage, "completion_tokens")), prices)
 
 
@@ -152,7 +164,9 @@ def estimate_cost(
     """
     total = int(getattr(prompt_tokens, "total", prompt_tokens))
     if cached_tokens > total:
-        raise LimitError(f"cached_tokens ({cached_tokens}) cannot exceed the prompt's {total} tokens.")
+        raise LimitError(
+            f"cached_tokens ({cached_tokens}) cannot exceed the prompt's {total} tokens."
+        )
     return Cost(total - cached_tokens, cached_tokens, int(output_tokens), prices)
 
 
@@ -160,7 +174,8 @@ def estimate_cost(
 
 
 def context_length(model: str, overrides: Mapping[str, int] | None = None) -> int | None:
-    """The context length of ``model``: from ``overrides``, else the shipped cited table, else None."""
+    """The context length of ``model``: from ``overrides``, else the shipped cited table, else
+    None."""
     if overrides and model in overrides:
         return int(overrides[model])
     for row in _load_data()["context_lengths"]:
@@ -186,7 +201,9 @@ class ContextCheck:
     needed: int = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "needed", sum(self.video_tokens) + self.text_tokens + self.output_tokens)
+        object.__setattr__(
+            self, "needed", sum(self.video_tokens) + self.text_tokens + self.output_tokens
+        )
 
     @property
     def fits(self) -> bool | None:
@@ -199,8 +216,10 @@ class ContextCheck:
 
     def __str__(self) -> str:
         if self.limit is None:
-            return (f"{self.needed:,} tokens needed; context length of {self.model!r} unknown "
-                    "(pass context_lengths={model: tokens} to check)")
+            return (
+                f"{self.needed:,} tokens needed; context length of {self.model!r} unknown "
+                "(pass context_lengths={model: tokens} to check)"
+            )
         verdict = "fits" if self.fits else f"over by {self.over_by:,}"
         return f"{self.needed:,} of {self.limit:,} tokens ({verdict})"
 

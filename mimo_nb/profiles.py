@@ -11,7 +11,8 @@ from. Our code is written from reading those files; none of it is copied.
 profile                   rules from
 ========================  ===================================================================
 ``"mimo-api"``            the vendor's page (``shared/spec/``): the hosted API, our default
-``"mimo-vl"``             XiaomiMiMo/lmms-eval ``lmms_eval/models/model_utils/qwen/vision_process.py``
+``"mimo-vl"``             XiaomiMiMo/lmms-eval
+                          ``lmms_eval/models/model_utils/qwen/vision_process.py``
                           (Xiaomi's evaluation of the open MiMo-VL-7B, Qwen2.5-VL's processor)
 ``"sglang-mimo-v2"``      sgl-project/sglang ``python/sglang/srt/multimodal/processors/mimo_v2.py``
 ``"qwen3-vl"``            huggingface/transformers
@@ -107,13 +108,19 @@ def qwen_smart_nframes(
     function, which ``mimo_v2.py`` imports).
     """
     low = math.ceil(min_frames / 2) * 2
-    high = math.floor((max_frames if max_frames is not None else min(default_max_frames, total_frames)) / 2) * 2
+    high = (
+        math.floor(
+            (max_frames if max_frames is not None else min(default_max_frames, total_frames)) / 2
+        )
+        * 2
+    )
     wanted = total_frames / native_fps * fps
     frames = math.floor(min(min(max(wanted, low), high), total_frames) / 2) * 2
     if not 2 <= frames <= total_frames:
         raise LimitError(
-            f"a file of {total_frames} frame(s) gives {frames} frames under Qwen's smart_nframes, which needs "
-            f"between 2 and the file's frame count; the server would reject this video. Use a longer clip."
+            f"a file of {total_frames} frame(s) gives {frames} frames under Qwen's smart_nframes, "
+            "which needs between 2 and the file's frame count; the server would reject this "
+            "video. Use a longer clip."
         )
     return int(frames)
 
@@ -152,7 +159,8 @@ def truncated_unique_linspace(total_frames: int, count: int) -> Indices:
 
 
 def pad_to_pairs(indices: Indices, temporal_patch: int = TEMPORAL_PATCH) -> Indices:
-    """Repeat the last index until the count is a multiple of ``temporal_patch`` (frames go in pairs)."""
+    """Repeat the last index until the count is a multiple of ``temporal_patch`` (frames go in
+    pairs)."""
     short = -len(indices) % temporal_patch
     if short and len(indices):
         indices = np.concatenate([indices, np.repeat(indices[-1:], short)])
@@ -163,12 +171,15 @@ def _check_aspect(height: int, width: int, profile: str) -> None:
     ratio = max(height, width) / min(height, width)
     if ratio > MAX_ASPECT_RATIO:
         raise LimitError(
-            f"{width}x{height} has an aspect ratio of {ratio:.0f}:1; {profile}'s smart_resize refuses anything "
-            f"over {MAX_ASPECT_RATIO}:1, so the server would reject this video. Crop or pad it first."
+            f"{width}x{height} has an aspect ratio of {ratio:.0f}:1; {profile}'s smart_resize "
+            f"refuses anything over {MAX_ASPECT_RATIO}:1, so the server would reject this video. "
+            "Crop or pad it first."
         )
 
 
-def qwen25_smart_resize(height: int, width: int, factor: int, min_pixels: float, max_pixels: float) -> tuple[int, int]:
+def qwen25_smart_resize(
+    height: int, width: int, factor: int, min_pixels: float, max_pixels: float
+) -> tuple[int, int]:
     """Qwen2.5-VL's ``smart_resize``; returns ``(height, width)``, both multiples of ``factor``.
 
     Sides round to multiples of ``factor`` (at least one), then scale by
@@ -190,7 +201,9 @@ def qwen25_smart_resize(height: int, width: int, factor: int, min_pixels: float,
     return int(h_bar), int(w_bar)
 
 
-def sglang_smart_resize(height: int, width: int, factor: int, min_pixels: int, max_pixels: int) -> tuple[int, int]:
+def sglang_smart_resize(
+    height: int, width: int, factor: int, min_pixels: int, max_pixels: int
+) -> tuple[int, int]:
     """SGLang MiMo-V2's ``MiMoProcessor.smart_resize``; returns ``(height, width)``.
 
     Unlike Qwen2.5-VL's, a side under ``factor`` first scales the frame up (``int(round(...))``)
@@ -218,13 +231,17 @@ def sglang_smart_resize(height: int, width: int, factor: int, min_pixels: int, m
 def _check_sides(height: int, width: int, source_h: int, source_w: int, profile: str) -> None:
     if height == 0 or width == 0:  # the resize that follows (torch) refuses an empty output
         raise LimitError(
-            f"{profile}'s resize turns {source_w}x{source_h} into {width}x{height}: no pixels, so the server's "
-            "resize would fail. Crop or pad the video to a less extreme aspect ratio."
+            f"{profile}'s resize turns {source_w}x{source_h} into {width}x{height}: no pixels, so "
+            "the server's resize would fail. Crop or pad the video to a less extreme aspect "
+            "ratio."
         )
 
 
-def qwen3vl_frame_count(total_frames: int, native_fps: float, fps: float, min_frames: int = 4, max_frames: int = 768) -> int:
-    """Qwen3-VL's sampled frame count: ``int(total / native_fps * fps)`` within ``[min, max]`` and ``total``.
+def qwen3vl_frame_count(
+    total_frames: int, native_fps: float, fps: float, min_frames: int = 4, max_frames: int = 768
+) -> int:
+    """Qwen3-VL's sampled frame count: ``int(total / native_fps * fps)`` within ``[min, max]`` and
+    ``total``.
 
     Not forced even: an odd count is padded later by repeating the last frame. Source:
     huggingface/transformers ``src/transformers/models/qwen3_vl/video_processing_qwen3_vl.py``
@@ -234,7 +251,14 @@ def qwen3vl_frame_count(total_frames: int, native_fps: float, fps: float, min_fr
 
 
 def qwen3vl_smart_resize(
-    num_frames: int, height: int, width: int, *, temporal_factor: int, factor: int, min_pixels: int, max_pixels: int
+    num_frames: int,
+    height: int,
+    width: int,
+    *,
+    temporal_factor: int,
+    factor: int,
+    min_pixels: int,
+    max_pixels: int,
 ) -> tuple[int, int]:
     """Qwen3-VL's video ``smart_resize``: the pixel bounds are for the whole clip (frames x h x w).
 
@@ -245,8 +269,8 @@ def qwen3vl_smart_resize(
     """
     if num_frames < temporal_factor:
         raise LimitError(
-            f"Qwen3-VL samples {num_frames} frame(s) from this file but needs at least {temporal_factor}; "
-            "transformers would raise. Use a clip with more frames."
+            f"Qwen3-VL samples {num_frames} frame(s) from this file but needs at least "
+            f"{temporal_factor}; transformers would raise. Use a clip with more frames."
         )
     if height < factor or width < factor:
         scale = max(factor / height, factor / width)
@@ -270,7 +294,8 @@ def format_mm_ss(seconds: float) -> str:
     """SGLang MiMo-V2's timestamp text: ``MM:SS``, whole seconds truncated (``format_timestamp``).
 
     The processor computes times in float32 (``torch.float32`` indices / native fps), so pass a
-    ``np.float32``. Source: sgl-project/sglang ``python/sglang/srt/multimodal/processors/mimo_v2.py``.
+    ``np.float32``. Source: sgl-project/sglang
+    ``python/sglang/srt/multimodal/processors/mimo_v2.py``.
     """
     return f"{int(seconds // 60):02d}:{int(seconds % 60):02d}"
 
@@ -373,7 +398,9 @@ def _positive_number(name: str, value: Any) -> float:
     return float(value)
 
 
-def resolve_native(duration: float, native_fps: float | None, native_frame_count: int | None, profile: str) -> tuple[float, int]:
+def resolve_native(
+    duration: float, native_fps: float | None, native_frame_count: int | None, profile: str
+) -> tuple[float, int]:
     """The file's frame rate and frame count, filling one from the other with the duration.
 
     A server counts frames from these, not from the duration. Given only one, the other follows
@@ -382,14 +409,22 @@ def resolve_native(duration: float, native_fps: float | None, native_frame_count
     """
     if native_fps is None and native_frame_count is None:
         raise LimitError(
-            f"profile {profile!r} counts frames from the file's frame rate and frame count; pass native_fps= "
-            "(and native_frame_count=), or use Video.plan / Video.estimate, which take them from the probe."
+            f"profile {profile!r} counts frames from the file's frame rate and frame count; pass "
+            "native_fps= (and native_frame_count=), or use Video.plan / Video.estimate, which "
+            "take them from the probe."
         )
     if native_fps is not None:
         native_fps = _positive_number("native_fps", native_fps)
     if native_frame_count is not None:
-        if isinstance(native_frame_count, bool) or not isinstance(native_frame_count, (int, np.integer)) or native_frame_count < 1:
-            raise LimitError(f"native_frame_count must be a whole number of frames >= 1, got {native_frame_count!r}.")
+        if (
+            isinstance(native_frame_count, bool)
+            or not isinstance(native_frame_count, (int, np.integer))
+            or native_frame_count < 1
+        ):
+            raise LimitError(
+                "native_frame_count must be a whole number of frames >= 1, got "
+                f"{native_frame_count!r}."
+            )
         native_frame_count = int(native_frame_count)
     if native_frame_count is None:
         native_frame_count = max(1, round(duration * native_fps))  # type: ignore[operator]
@@ -430,17 +465,33 @@ class Profile:
         fps = validate_fps(fps)
         validate_media_resolution(media_resolution)
         duration = _positive_number("duration", duration)
-        width, height = int(_positive_number("width", width)), int(_positive_number("height", height))
+        width, height = (
+            int(_positive_number("width", width)),
+            int(_positive_number("height", height)),
+        )
         if self.needs_native:
             nfps, count = resolve_native(duration, native_fps, native_frame_count, self.name)
-            return self._plan(duration, width, height, fps, media_resolution, nfps, count, bool(mute))
+            return self._plan(
+                duration, width, height, fps, media_resolution, nfps, count, bool(mute)
+            )
         if native_frame_count is not None or native_fps is not None:
             nfps, count = resolve_native(duration, native_fps, native_frame_count, self.name)
-            return self._plan(duration, width, height, fps, media_resolution, nfps, count, bool(mute))
+            return self._plan(
+                duration, width, height, fps, media_resolution, nfps, count, bool(mute)
+            )
         return self._plan(duration, width, height, fps, media_resolution, None, None, bool(mute))
 
-    def _plan(self, duration: float, width: int, height: int, fps: float, media_resolution: str,
-              native_fps: float | None, native_frame_count: int | None, mute: bool) -> ProfilePlan:
+    def _plan(
+        self,
+        duration: float,
+        width: int,
+        height: int,
+        fps: float,
+        media_resolution: str,
+        native_fps: float | None,
+        native_frame_count: int | None,
+        mute: bool,
+    ) -> ProfilePlan:
         raise NotImplementedError
 
     def tokens_array(
@@ -454,7 +505,8 @@ class Profile:
         native_fps: npt.ArrayLike | None = None,
         native_frame_count: npt.ArrayLike | None = None,
     ) -> dict[str, npt.NDArray[np.int64]]:
-        """``frames``, ``width``, ``height``, ``vision`` and ``tokens`` over broadcast arrays, as :meth:`plan` per element.
+        """``frames``, ``width``, ``height``, ``vision`` and ``tokens`` over broadcast arrays, as
+        :meth:`plan` per element.
 
         ``tokens`` is what a budget is checked against: the API's total, a server's ``counted``.
         Elements a server would reject (fewer than 2 frames, over 200:1, no pixels) get
@@ -468,7 +520,9 @@ class Profile:
         return profile_html(self)
 
 
-def _arrays(duration: npt.ArrayLike, width: npt.ArrayLike, height: npt.ArrayLike, fps: npt.ArrayLike) -> tuple[np.ndarray, ...]:
+def _arrays(
+    duration: npt.ArrayLike, width: npt.ArrayLike, height: npt.ArrayLike, fps: npt.ArrayLike
+) -> tuple[np.ndarray, ...]:
     d = np.asarray(duration, np.float64)
     w = np.asarray(width, np.int64)
     h = np.asarray(height, np.int64)
@@ -480,7 +534,9 @@ def _arrays(duration: npt.ArrayLike, width: npt.ArrayLike, height: npt.ArrayLike
     return d, w, h, f
 
 
-def _native_arrays(d: np.ndarray, native_fps: npt.ArrayLike | None, count: npt.ArrayLike | None, name: str) -> tuple[np.ndarray, np.ndarray]:
+def _native_arrays(
+    d: np.ndarray, native_fps: npt.ArrayLike | None, count: npt.ArrayLike | None, name: str
+) -> tuple[np.ndarray, np.ndarray]:
     """:func:`resolve_native` over arrays."""
     if native_fps is None and count is None:
         resolve_native(1.0, None, None, name)  # raises with the explanation
@@ -503,25 +559,62 @@ def _round_half_even(x: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ApiProfile(Profile):
-    """The hosted API: the vendor page's formula (:mod:`mimo_nb.tokens`), indices by rounded linspace."""
+    """The hosted API: the vendor page's formula (:mod:`mimo_nb.tokens`), indices by rounded
+    linspace."""
 
     has_media_resolution: ClassVar[bool] = True
     needs_native: ClassVar[bool] = False
 
-    def _plan(self, duration: float, width: int, height: int, fps: float, media_resolution: str,
-              native_fps: float | None, native_frame_count: int | None, mute: bool) -> ProfilePlan:
+    def _plan(
+        self,
+        duration: float,
+        width: int,
+        height: int,
+        fps: float,
+        media_resolution: str,
+        native_fps: float | None,
+        native_frame_count: int | None,
+        mute: bool,
+    ) -> ProfilePlan:
         b = explain_video_tokens(duration, width, height, fps, media_resolution, mute)
-        indices = None if native_frame_count is None else sample_indices(native_frame_count, b.frames)
+        indices = (
+            None if native_frame_count is None else sample_indices(native_frame_count, b.frames)
+        )
         times = None if indices is None or native_fps is None else indices / native_fps
-        return ProfilePlan(self.name, b.frames, b.width, b.height, b.grids, b.tokens_per_grid, b.vision,
-                           b.special, indices, times, (), self.notes)
+        return ProfilePlan(
+            self.name,
+            b.frames,
+            b.width,
+            b.height,
+            b.grids,
+            b.tokens_per_grid,
+            b.vision,
+            b.special,
+            indices,
+            times,
+            (),
+            self.notes,
+        )
 
-    def tokens_array(self, duration: npt.ArrayLike, width: npt.ArrayLike, height: npt.ArrayLike, fps: npt.ArrayLike,
-                     media_resolution: npt.ArrayLike = "default", mute: npt.ArrayLike = False,
-                     native_fps: npt.ArrayLike | None = None, native_frame_count: npt.ArrayLike | None = None) -> dict[str, np.ndarray]:
+    def tokens_array(
+        self,
+        duration: npt.ArrayLike,
+        width: npt.ArrayLike,
+        height: npt.ArrayLike,
+        fps: npt.ArrayLike,
+        media_resolution: npt.ArrayLike = "default",
+        mute: npt.ArrayLike = False,
+        native_fps: npt.ArrayLike | None = None,
+        native_frame_count: npt.ArrayLike | None = None,
+    ) -> dict[str, np.ndarray]:
         out = explain_video_tokens_array(duration, width, height, fps, media_resolution, mute)
-        return {"frames": out["frames"], "width": out["width"], "height": out["height"], "vision": out["vision"],
-                "tokens": out["total"]}
+        return {
+            "frames": out["frames"],
+            "width": out["width"],
+            "height": out["height"],
+            "vision": out["vision"],
+            "tokens": out["total"],
+        }
 
 
 @dataclass(frozen=True)
@@ -544,45 +637,108 @@ class MiMoVLProfile(Profile):
     def _frame_max_pixels(self, frames: int) -> float:
         # fetch_video: the clip's total budget shared by its frames (x2: a pair shares a grid),
         # at most VIDEO_MAX_PIXELS per frame, never under 1.05 x the minimum
-        return max(min(self.max_pixels, self.total_pixels / frames * 2), int(self.min_pixels * 1.05))
+        return max(
+            min(self.max_pixels, self.total_pixels / frames * 2), int(self.min_pixels * 1.05)
+        )
 
-    def _plan(self, duration: float, width: int, height: int, fps: float, media_resolution: str,
-              native_fps: float | None, native_frame_count: int | None, mute: bool) -> ProfilePlan:
+    def _plan(
+        self,
+        duration: float,
+        width: int,
+        height: int,
+        fps: float,
+        media_resolution: str,
+        native_fps: float | None,
+        native_frame_count: int | None,
+        mute: bool,
+    ) -> ProfilePlan:
         assert native_fps is not None and native_frame_count is not None
-        frames = qwen_smart_nframes(native_frame_count, native_fps, fps, min_frames=self.min_frames,
-                                    max_frames=None, default_max_frames=self.max_frames)
+        frames = qwen_smart_nframes(
+            native_frame_count,
+            native_fps,
+            fps,
+            min_frames=self.min_frames,
+            max_frames=None,
+            default_max_frames=self.max_frames,
+        )
         indices = torch_linspace_round(0, native_frame_count - 1, frames)
-        h, w = qwen25_smart_resize(height, width, self.factor, self.min_pixels, self._frame_max_pixels(frames))
+        h, w = qwen25_smart_resize(
+            height, width, self.factor, self.min_pixels, self._frame_max_pixels(frames)
+        )
         _check_sides(h, w, height, width, self.name)
         per_grid = (h // self.factor) * (w // self.factor)
         grids = frames // TEMPORAL_PATCH
         # Qwen2.5-VL writes no timestamp text (time enters through MRoPE) and wraps the video in
         # one <|vision_start|> ... <|vision_end|> pair: 2 special tokens.
-        return ProfilePlan(self.name, frames, w, h, grids, per_grid, grids * per_grid, 2, indices,
-                           indices / native_fps, (), self.notes)
+        return ProfilePlan(
+            self.name,
+            frames,
+            w,
+            h,
+            grids,
+            per_grid,
+            grids * per_grid,
+            2,
+            indices,
+            indices / native_fps,
+            (),
+            self.notes,
+        )
 
-    def tokens_array(self, duration: npt.ArrayLike, width: npt.ArrayLike, height: npt.ArrayLike, fps: npt.ArrayLike,
-                     media_resolution: npt.ArrayLike = "default", mute: npt.ArrayLike = False,
-                     native_fps: npt.ArrayLike | None = None, native_frame_count: npt.ArrayLike | None = None) -> dict[str, np.ndarray]:
+    def tokens_array(
+        self,
+        duration: npt.ArrayLike,
+        width: npt.ArrayLike,
+        height: npt.ArrayLike,
+        fps: npt.ArrayLike,
+        media_resolution: npt.ArrayLike = "default",
+        mute: npt.ArrayLike = False,
+        native_fps: npt.ArrayLike | None = None,
+        native_frame_count: npt.ArrayLike | None = None,
+    ) -> dict[str, np.ndarray]:
         d, w0, h0, f = _arrays(duration, width, height, fps)
         nfps, total = _native_arrays(d, native_fps, native_frame_count, self.name)
         d, w0, h0, f, nfps, total = np.broadcast_arrays(d, w0, h0, f, nfps, total)
         high = np.floor(np.minimum(self.max_frames, total) / 2) * 2
         wanted = total / nfps * f
-        frames = (np.floor(np.minimum(np.minimum(np.maximum(wanted, math.ceil(self.min_frames / 2) * 2), high), total) / 2) * 2).astype(np.int64)
+        frames = (
+            np.floor(
+                np.minimum(
+                    np.minimum(np.maximum(wanted, math.ceil(self.min_frames / 2) * 2), high), total
+                )
+                / 2
+            )
+            * 2
+        ).astype(np.int64)
         bad = frames < 2
         safe = np.maximum(frames, 2)
-        max_px = np.maximum(np.minimum(self.max_pixels, self.total_pixels / safe * 2), int(self.min_pixels * 1.05))
+        max_px = np.maximum(
+            np.minimum(self.max_pixels, self.total_pixels / safe * 2), int(self.min_pixels * 1.05)
+        )
         bad |= np.maximum(h0, w0) / np.minimum(h0, w0) > MAX_ASPECT_RATIO
-        hb, wb = _qwen_resize_array(h0, w0, self.factor, self.min_pixels, max_px, at_least_factor=True)
+        hb, wb = _qwen_resize_array(
+            h0, w0, self.factor, self.min_pixels, max_px, at_least_factor=True
+        )
         bad |= (hb == 0) | (wb == 0)
         vision = (safe // 2) * (hb // self.factor) * (wb // self.factor)
-        return {"frames": frames, "width": wb, "height": hb, "vision": np.where(bad, -1, vision),
-                "tokens": np.where(bad, -1, vision + 2)}
+        return {
+            "frames": frames,
+            "width": wb,
+            "height": hb,
+            "vision": np.where(bad, -1, vision),
+            "tokens": np.where(bad, -1, vision + 2),
+        }
 
 
-def _qwen_resize_array(h: np.ndarray, w: np.ndarray, factor: int, min_pixels: Any, max_pixels: Any,
-                       *, at_least_factor: bool) -> tuple[np.ndarray, np.ndarray]:
+def _qwen_resize_array(
+    h: np.ndarray,
+    w: np.ndarray,
+    factor: int,
+    min_pixels: Any,
+    max_pixels: Any,
+    *,
+    at_least_factor: bool,
+) -> tuple[np.ndarray, np.ndarray]:
     """The shared body of the Qwen-style resizes over arrays; returns ``(height, width)``."""
     hb = _round_half_even(h / factor) * factor
     wb = _round_half_even(w / factor) * factor
@@ -627,14 +783,35 @@ class SGLangMiMoV2Profile(Profile):
     def factor(self) -> int:
         return self.patch_size * self.merge_size
 
-    def _plan(self, duration: float, width: int, height: int, fps: float, media_resolution: str,
-              native_fps: float | None, native_frame_count: int | None, mute: bool) -> ProfilePlan:
+    def _plan(
+        self,
+        duration: float,
+        width: int,
+        height: int,
+        fps: float,
+        media_resolution: str,
+        native_fps: float | None,
+        native_frame_count: int | None,
+        mute: bool,
+    ) -> ProfilePlan:
         assert native_fps is not None and native_frame_count is not None
-        count = qwen_smart_nframes(native_frame_count, native_fps, fps, min_frames=self.min_frames, max_frames=self.max_frames)
+        count = qwen_smart_nframes(
+            native_frame_count,
+            native_fps,
+            fps,
+            min_frames=self.min_frames,
+            max_frames=self.max_frames,
+        )
         unique = truncated_unique_linspace(native_frame_count, count)
         # smart_resize_video: the clip's total budget over the decoded (unique) frames, x2 per pair
         per_frame = self.total_max_pixels * TEMPORAL_PATCH // len(unique)
-        h, w = sglang_smart_resize(height, width, self.factor, self.min_pixels, max(self.min_pixels, min(per_frame, self.max_pixels)))
+        h, w = sglang_smart_resize(
+            height,
+            width,
+            self.factor,
+            self.min_pixels,
+            max(self.min_pixels, min(per_frame, self.max_pixels)),
+        )
         _check_sides(h, w, height, width, self.name)
         indices = pad_to_pairs(unique)
         # timestamps are float32 in the source (torch.float32 indices / native fps)
@@ -642,30 +819,61 @@ class SGLangMiMoV2Profile(Profile):
         grids = len(indices) // TEMPORAL_PATCH
         per_grid = (h // self.patch_size) * (w // self.patch_size) // self.merge_size**2
         texts = tuple(format_mm_ss(s) for s in seconds[::TEMPORAL_PATCH])
-        return ProfilePlan(self.name, len(indices), w, h, grids, per_grid, grids * per_grid, self._special(grids, mute),
-                           indices, seconds.astype(np.float64), texts, self.notes)
+        return ProfilePlan(
+            self.name,
+            len(indices),
+            w,
+            h,
+            grids,
+            per_grid,
+            grids * per_grid,
+            self._special(grids, mute),
+            indices,
+            seconds.astype(np.float64),
+            texts,
+            self.notes,
+        )
 
     @staticmethod
     def _special(grids: Any, mute: Any) -> Any:
         # <video_start> + per grid: MM:SS text, <vision_start>, tokens, <vision_end> + <video_end>;
         # with sound each grid also gets <audio_start> audio tokens <audio_end>
         # (video_audio_interleave_length 0: one grid per group, _build_video_audio_input_ids)
-        return np.where(mute, 2, 4) * grids + 2 if isinstance(grids, np.ndarray) else (2 if mute else 4) * grids + 2
+        return (
+            np.where(mute, 2, 4) * grids + 2
+            if isinstance(grids, np.ndarray)
+            else (2 if mute else 4) * grids + 2
+        )
 
-    def tokens_array(self, duration: npt.ArrayLike, width: npt.ArrayLike, height: npt.ArrayLike, fps: npt.ArrayLike,
-                     media_resolution: npt.ArrayLike = "default", mute: npt.ArrayLike = False,
-                     native_fps: npt.ArrayLike | None = None, native_frame_count: npt.ArrayLike | None = None) -> dict[str, np.ndarray]:
+    def tokens_array(
+        self,
+        duration: npt.ArrayLike,
+        width: npt.ArrayLike,
+        height: npt.ArrayLike,
+        fps: npt.ArrayLike,
+        media_resolution: npt.ArrayLike = "default",
+        mute: npt.ArrayLike = False,
+        native_fps: npt.ArrayLike | None = None,
+        native_frame_count: npt.ArrayLike | None = None,
+    ) -> dict[str, np.ndarray]:
         d, w0, h0, f = _arrays(duration, width, height, fps)
         nfps, total = _native_arrays(d, native_fps, native_frame_count, self.name)
-        d, w0, h0, f, nfps, total, muted = np.broadcast_arrays(d, w0, h0, f, nfps, total, np.asarray(mute, bool))
+        d, w0, h0, f, nfps, total, muted = np.broadcast_arrays(
+            d, w0, h0, f, nfps, total, np.asarray(mute, bool)
+        )
         low, high = math.ceil(self.min_frames / 2) * 2, math.floor(self.max_frames / 2) * 2
-        frames = (np.floor(np.minimum(np.minimum(np.maximum(total / nfps * f, low), high), total) / 2) * 2).astype(np.int64)
+        frames = (
+            np.floor(np.minimum(np.minimum(np.maximum(total / nfps * f, low), high), total) / 2) * 2
+        ).astype(np.int64)
         # With frames <= total the truncated linspace steps by >= 1, so np.unique drops nothing and
         # the (even) count needs no padding: the unique count is `frames` (tested against plan()).
         bad = frames < 2
         safe = np.maximum(frames, 2)
         fct = self.factor
-        per_frame = np.maximum(self.min_pixels, np.minimum(self.total_max_pixels * TEMPORAL_PATCH // safe, self.max_pixels))
+        per_frame = np.maximum(
+            self.min_pixels,
+            np.minimum(self.total_max_pixels * TEMPORAL_PATCH // safe, self.max_pixels),
+        )
         thin = np.minimum(h0, w0) < fct
         bad |= ~thin & (np.maximum(h0, w0) / np.minimum(h0, w0) > MAX_ASPECT_RATIO)
         scale = fct / np.minimum(h0, w0)
@@ -676,18 +884,24 @@ class SGLangMiMoV2Profile(Profile):
         per_grid = (hb // self.patch_size) * (wb // self.patch_size) // self.merge_size**2
         grids = safe // 2
         vision = grids * per_grid
-        return {"frames": frames, "width": wb, "height": hb, "vision": np.where(bad, -1, vision),
-                "tokens": np.where(bad, -1, vision + self._special(grids, muted))}
+        return {
+            "frames": frames,
+            "width": wb,
+            "height": hb,
+            "vision": np.where(bad, -1, vision),
+            "tokens": np.where(bad, -1, vision + self._special(grids, muted)),
+        }
 
 
 @dataclass(frozen=True)
 class Qwen3VLProfile(Profile):
     """transformers' Qwen3-VL video processor, with the pixel budget Qwen3-VL checkpoints ship.
 
-    Rules from huggingface/transformers ``src/transformers/models/qwen3_vl/video_processing_qwen3_vl.py``
-    (frame count, rounded ``linspace`` indices, ``smart_resize`` over frames x h x w, patch 16,
-    merge 2) and ``processing_qwen3_vl.py`` (``<t seconds>`` per pair, the mean of its two
-    frames' times). ``size`` is the checkpoints' ``video_preprocessor_config.json``
+    Rules from huggingface/transformers
+    ``src/transformers/models/qwen3_vl/video_processing_qwen3_vl.py`` (frame count, rounded
+    ``linspace`` indices, ``smart_resize`` over frames x h x w, patch 16, merge 2) and
+    ``processing_qwen3_vl.py`` (``<t seconds>`` per pair, the mean of its two frames' times).
+    ``size`` is the checkpoints' ``video_preprocessor_config.json``
     (``shortest_edge`` 4096, ``longest_edge`` 25165824 = 24576 tokens' worth per clip); the class
     default (131072 / 786432) applies only to a processor built without a checkpoint. The
     per-frame cap ``cap_pixels_per_frame`` is off (transformers' default at the time of writing).
@@ -709,16 +923,39 @@ class Qwen3VLProfile(Profile):
     def _max_pixels(self, frames: int) -> int:
         if not self.cap_pixels_per_frame:
             return self.longest_edge
-        per_frame = max(min(768 * self.factor**2, self.longest_edge // frames), int(self.shortest_edge * 1.05))
+        per_frame = max(
+            min(768 * self.factor**2, self.longest_edge // frames), int(self.shortest_edge * 1.05)
+        )
         return per_frame * frames
 
-    def _plan(self, duration: float, width: int, height: int, fps: float, media_resolution: str,
-              native_fps: float | None, native_frame_count: int | None, mute: bool) -> ProfilePlan:
+    def _plan(
+        self,
+        duration: float,
+        width: int,
+        height: int,
+        fps: float,
+        media_resolution: str,
+        native_fps: float | None,
+        native_frame_count: int | None,
+        mute: bool,
+    ) -> ProfilePlan:
         assert native_fps is not None and native_frame_count is not None
-        sampled = qwen3vl_frame_count(native_frame_count, native_fps, fps, self.min_frames, self.max_frames)
-        h, w = qwen3vl_smart_resize(sampled, height, width, temporal_factor=self.temporal_patch_size, factor=self.factor,
-                                    min_pixels=self.shortest_edge, max_pixels=self._max_pixels(sampled))
-        indices = pad_to_pairs(np.round(np.linspace(0, native_frame_count - 1, sampled)).astype(np.int64), self.temporal_patch_size)
+        sampled = qwen3vl_frame_count(
+            native_frame_count, native_fps, fps, self.min_frames, self.max_frames
+        )
+        h, w = qwen3vl_smart_resize(
+            sampled,
+            height,
+            width,
+            temporal_factor=self.temporal_patch_size,
+            factor=self.factor,
+            min_pixels=self.shortest_edge,
+            max_pixels=self._max_pixels(sampled),
+        )
+        indices = pad_to_pairs(
+            np.round(np.linspace(0, native_frame_count - 1, sampled)).astype(np.int64),
+            self.temporal_patch_size,
+        )
         seconds = indices / native_fps
         pair_means = (seconds[0::2] + seconds[1::2]) / 2
         grids = len(indices) // self.temporal_patch_size
@@ -726,21 +963,52 @@ class Qwen3VLProfile(Profile):
         texts = tuple(format_qwen3_seconds(t) for t in pair_means)
         # per grid: "<t seconds>" text, <|vision_start|>, tokens, <|vision_end|>; the processor
         # replaces the chat template's own start/pad/end triple with these.
-        return ProfilePlan(self.name, len(indices), w, h, grids, per_grid, grids * per_grid, 2 * grids, indices,
-                           seconds, texts, self.notes)
+        return ProfilePlan(
+            self.name,
+            len(indices),
+            w,
+            h,
+            grids,
+            per_grid,
+            grids * per_grid,
+            2 * grids,
+            indices,
+            seconds,
+            texts,
+            self.notes,
+        )
 
-    def tokens_array(self, duration: npt.ArrayLike, width: npt.ArrayLike, height: npt.ArrayLike, fps: npt.ArrayLike,
-                     media_resolution: npt.ArrayLike = "default", mute: npt.ArrayLike = False,
-                     native_fps: npt.ArrayLike | None = None, native_frame_count: npt.ArrayLike | None = None) -> dict[str, np.ndarray]:
+    def tokens_array(
+        self,
+        duration: npt.ArrayLike,
+        width: npt.ArrayLike,
+        height: npt.ArrayLike,
+        fps: npt.ArrayLike,
+        media_resolution: npt.ArrayLike = "default",
+        mute: npt.ArrayLike = False,
+        native_fps: npt.ArrayLike | None = None,
+        native_frame_count: npt.ArrayLike | None = None,
+    ) -> dict[str, np.ndarray]:
         d, w0, h0, f = _arrays(duration, width, height, fps)
         nfps, total = _native_arrays(d, native_fps, native_frame_count, self.name)
         d, w0, h0, f, nfps, total = np.broadcast_arrays(d, w0, h0, f, nfps, total)
-        sampled = np.minimum(np.minimum(np.maximum(np.floor(total / nfps * f).astype(np.int64), self.min_frames), self.max_frames), total)
+        sampled = np.minimum(
+            np.minimum(
+                np.maximum(np.floor(total / nfps * f).astype(np.int64), self.min_frames),
+                self.max_frames,
+            ),
+            total,
+        )
         bad = sampled < self.temporal_patch_size
         n = np.maximum(sampled, self.temporal_patch_size)
         fct = self.factor
         if self.cap_pixels_per_frame:
-            max_px = np.maximum(np.minimum(768 * fct**2, self.longest_edge // n), int(self.shortest_edge * 1.05)) * n
+            max_px = (
+                np.maximum(
+                    np.minimum(768 * fct**2, self.longest_edge // n), int(self.shortest_edge * 1.05)
+                )
+                * n
+            )
         else:
             max_px = np.full(n.shape, self.longest_edge)
         thin = (h0 < fct) | (w0 < fct)
@@ -755,78 +1023,105 @@ class Qwen3VLProfile(Profile):
         under = ~over & (t_bar * hb * wb < self.shortest_edge)
         with np.errstate(divide="ignore", invalid="ignore"):
             beta = np.sqrt(n * h1 * w1 / max_px)
-            hb = np.where(over, np.maximum(fct, np.floor(h1 / beta / fct).astype(np.int64) * fct), hb)
-            wb = np.where(over, np.maximum(fct, np.floor(w1 / beta / fct).astype(np.int64) * fct), wb)
+            hb = np.where(
+                over, np.maximum(fct, np.floor(h1 / beta / fct).astype(np.int64) * fct), hb
+            )
+            wb = np.where(
+                over, np.maximum(fct, np.floor(w1 / beta / fct).astype(np.int64) * fct), wb
+            )
             beta = np.sqrt(self.shortest_edge / (n * h1 * w1))
             hb = np.where(under, np.ceil(h1 * beta / fct).astype(np.int64) * fct, hb)
             wb = np.where(under, np.ceil(w1 * beta / fct).astype(np.int64) * fct, wb)
         grids = (n + self.temporal_patch_size - 1) // self.temporal_patch_size
         per_grid = (hb // self.patch_size) * (wb // self.patch_size) // self.merge_size**2
         frames = grids * self.temporal_patch_size
-        return {"frames": np.where(bad, sampled, frames), "width": wb, "height": hb,
-                "vision": np.where(bad, -1, grids * per_grid), "tokens": np.where(bad, -1, grids * per_grid + 2 * grids)}
+        return {
+            "frames": np.where(bad, sampled, frames),
+            "width": wb,
+            "height": hb,
+            "vision": np.where(bad, -1, grids * per_grid),
+            "tokens": np.where(bad, -1, grids * per_grid + 2 * grids),
+        }
 
 
 # ---- The registry ----------------------------------------------------------------------------
 
 _API_NOTES = (
-    "Frame count and size follow the vendor page's formula; the hosted sampler itself is not public, "
-    "so the indices (a rounded linspace over the whole file) are our assumption.",
+    "Frame count and size follow the vendor page's formula; the hosted sampler itself is not "
+    "public, so the indices (a rounded linspace over the whole file) are our assumption.",
 )
 _VL_NOTES = (
-    "Indices are torch.linspace(0, total - 1, n).round() in float32, as the fork's decord/torchcodec/torchvision readers do.",
+    "Indices are torch.linspace(0, total - 1, n).round() in float32, as the fork's "
+    "decord/torchcodec/torchvision readers do.",
     "Qwen2.5-VL writes no timestamp text: time reaches the model through MRoPE positions.",
     "Audio is not used by MiMo-VL.",
-    "The fork's VIDEO_MAX_PIXELS environment variable overrides the total pixel budget (total_pixels).",
+    "The fork's VIDEO_MAX_PIXELS environment variable overrides the total pixel budget "
+    "(total_pixels).",
 )
 _SGLANG_NOTES = (
-    "The OpenAI-compatible video_url part carries no fps or pixel limits in SGLang: fps, min_frames, "
-    "max_frames and the pixel limits come from the checkpoint's processor_config; the fps here stands for that setting.",
-    "Frame size uses SGLang's fallbacks (patch 14 x merge 2, video min 4*f*f, max 4096*f*f, total 16384*f*f); "
-    "a checkpoint whose vision_config or processor_config sets them differs.",
-    "With an audio track the processor interleaves an audio segment after each pair of frames, between "
-    "<audio_start> and <audio_end> (counted as special tokens); the audio tokens themselves (mimo_audio.py) are not counted here.",
+    "The OpenAI-compatible video_url part carries no fps or pixel limits in SGLang: fps, "
+    "min_frames, max_frames and the pixel limits come from the checkpoint's processor_config; the "
+    "fps here stands for that setting.",
+    "Frame size uses SGLang's fallbacks (patch 14 x merge 2, video min 4*f*f, max 4096*f*f, "
+    "total 16384*f*f); a checkpoint whose vision_config or processor_config sets them differs.",
+    "With an audio track the processor interleaves an audio segment after each pair of frames, "
+    "between <audio_start> and <audio_end> (counted as special tokens); the audio tokens "
+    "themselves (mimo_audio.py) are not counted here.",
     "MM:SS timestamp text is tokenized by the model's tokenizer; not counted here.",
 )
 _QWEN3_NOTES = (
     "size is the Qwen3-VL checkpoints' video_preprocessor_config.json (longest_edge 25165824); "
     "the processor class default is 786432.",
-    "Odd frame counts are padded with the last frame; the '<t seconds>' text per pair is not counted here.",
+    "Odd frame counts are padded with the last frame; the '<t seconds>' text per pair is not "
+    "counted here.",
 )
 
-PROFILES: Mapping[str, Profile] = MappingProxyType({
-    "mimo-api": ApiProfile(
-        name="mimo-api",
-        title="MiMo API (hosted)",
-        source="the vendor's page, shared/spec/mimo-video-understanding.zh.txt",
-        summary="ceil(duration x fps) frames (even, 2..2048), 32 px cells, media_resolution caps",
-        notes=_API_NOTES,
-    ),
-    "mimo-vl": MiMoVLProfile(
-        name="mimo-vl",
-        title="MiMo-VL-7B (Xiaomi's lmms-eval)",
-        source="XiaomiMiMo/lmms-eval: lmms_eval/models/model_utils/qwen/vision_process.py",
-        summary="total / native_fps x fps frames in [4, 768], rounded float32 linspace, 28 px cells, "
-                "Qwen2.5-VL tokens (h/28)(w/28) per pair",
-        notes=_VL_NOTES,
-    ),
-    "sglang-mimo-v2": SGLangMiMoV2Profile(
-        name="sglang-mimo-v2",
-        title="SGLang MiMo-V2 processor",
-        source="sgl-project/sglang: python/sglang/srt/multimodal/processors/mimo_v2.py",
-        summary="total / native_fps x fps frames in [8, 256], truncated unique linspace, MM:SS text, "
-                "28 px cells (fallback)",
-        notes=_SGLANG_NOTES,
-    ),
-    "qwen3-vl": Qwen3VLProfile(
-        name="qwen3-vl",
-        title="transformers Qwen3-VL video processor",
-        source="huggingface/transformers: src/transformers/models/qwen3_vl/video_processing_qwen3_vl.py",
-        summary="int(total / native_fps x fps) frames in [4, 768], rounded linspace, 32 px cells, "
-                "pixel budget over the whole clip",
-        notes=_QWEN3_NOTES,
-    ),
-})
+PROFILES: Mapping[str, Profile] = MappingProxyType(
+    {
+        "mimo-api": ApiProfile(
+            name="mimo-api",
+            title="MiMo API (hosted)",
+            source="the vendor's page, shared/spec/mimo-video-understanding.zh.txt",
+            summary=(
+                "ceil(duration x fps) frames (even, 2..2048), 32 px cells, media_resolution caps"
+            ),
+            notes=_API_NOTES,
+        ),
+        "mimo-vl": MiMoVLProfile(
+            name="mimo-vl",
+            title="MiMo-VL-7B (Xiaomi's lmms-eval)",
+            source="XiaomiMiMo/lmms-eval: lmms_eval/models/model_utils/qwen/vision_process.py",
+            summary=(
+                "total / native_fps x fps frames in [4, 768], rounded float32 linspace, 28 px "
+                "cells, Qwen2.5-VL tokens (h/28)(w/28) per pair"
+            ),
+            notes=_VL_NOTES,
+        ),
+        "sglang-mimo-v2": SGLangMiMoV2Profile(
+            name="sglang-mimo-v2",
+            title="SGLang MiMo-V2 processor",
+            source="sgl-project/sglang: python/sglang/srt/multimodal/processors/mimo_v2.py",
+            summary=(
+                "total / native_fps x fps frames in [8, 256], truncated unique linspace, MM:SS "
+                "text, 28 px cells (fallback)"
+            ),
+            notes=_SGLANG_NOTES,
+        ),
+        "qwen3-vl": Qwen3VLProfile(
+            name="qwen3-vl",
+            title="transformers Qwen3-VL video processor",
+            source=(
+                "huggingface/transformers: "
+                "src/transformers/models/qwen3_vl/video_processing_qwen3_vl.py"
+            ),
+            summary=(
+                "int(total / native_fps x fps) frames in [4, 768], rounded linspace, 32 px cells, "
+                "pixel budget over the whole clip"
+            ),
+            notes=_QWEN3_NOTES,
+        ),
+    }
+)
 PROFILE_NAMES: tuple[str, ...] = tuple(PROFILES)
 DEFAULT_PROFILE = "mimo-api"
 
@@ -856,20 +1151,41 @@ def explain_profile_tokens(
     native_fps: float | None = None,
     native_frame_count: int | None = None,
 ) -> TokenBreakdown | ServerTokenBreakdown:
-    """The API's :class:`TokenBreakdown`, or a server's :class:`ServerTokenBreakdown`, for one clip."""
+    """The API's :class:`TokenBreakdown`, or a server's :class:`ServerTokenBreakdown`, for one
+    clip."""
     prof = get_profile(profile)
     if isinstance(prof, ApiProfile):
         return explain_video_tokens(duration, width, height, fps, media_resolution, mute)
-    plan = prof.plan(duration, width, height, fps, media_resolution, native_fps=native_fps,
-                     native_frame_count=native_frame_count, mute=mute)
+    plan = prof.plan(
+        duration,
+        width,
+        height,
+        fps,
+        media_resolution,
+        native_fps=native_fps,
+        native_frame_count=native_frame_count,
+        mute=mute,
+    )
     nfps, count = resolve_native(float(duration), native_fps, native_frame_count, prof.name)
     assert plan.indices is not None and plan.special is not None
     return ServerTokenBreakdown(
-        profile=prof.name, source=prof.source, duration=float(duration), source_width=int(width),
-        source_height=int(height), fps=validate_fps(fps), mute=bool(mute), native_fps=nfps, native_frame_count=count,
-        frames=plan.frames, grids=plan.grids, width=plan.width, height=plan.height,
-        tokens_per_grid=plan.tokens_per_grid, vision=plan.vision, special=plan.special,
-        indices=tuple(int(i) for i in plan.indices), timestamp_texts=plan.timestamp_texts, notes=plan.notes,
+        profile=prof.name,
+        source=prof.source,
+        duration=float(duration),
+        source_width=int(width),
+        source_height=int(height),
+        fps=validate_fps(fps),
+        mute=bool(mute),
+        native_fps=nfps,
+        native_frame_count=count,
+        frames=plan.frames,
+        grids=plan.grids,
+        width=plan.width,
+        height=plan.height,
+        tokens_per_grid=plan.tokens_per_grid,
+        vision=plan.vision,
+        special=plan.special,
+        indices=tuple(int(i) for i in plan.indices),
+        timestamp_texts=plan.timestamp_texts,
+        notes=plan.notes,
     )
-
-

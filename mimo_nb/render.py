@@ -1,4 +1,5 @@
-"""Every piece of HTML mimo_nb shows: breakdowns, prices, costs, answers, frames, explorers, reports.
+"""Every piece of HTML mimo_nb shows: breakdowns, prices, costs, answers, frames, explorers,
+reports.
 
 This module is the one place HTML is built; other modules call these functions and never write
 markup themselves (pictures are encoded in :mod:`mimo_nb._imaging`, and shown here). Every string
@@ -18,6 +19,7 @@ The numbers in the explanations come from :mod:`mimo_nb.tokens`' constants, neve
 >>> "recorded response" in html and "recorded response" in text
 True
 """
+
 from __future__ import annotations
 
 import base64
@@ -119,8 +121,13 @@ def _budget_reason(b: Any) -> str:
         return f"raised to the minimum of {MIN_FRAME_PIXELS:,} px"
     if b.pixel_budget == MAX_FRAME_PIXELS and shared > MAX_FRAME_PIXELS:
         return f"lowered to the maximum of {MAX_FRAME_PIXELS:,} px"
-    if b.media_resolution == "default" and b.pixel_budget == DEFAULT_MAX_FRAME_TOKENS * PIXELS_PER_TOKEN:
-        return f"default caps a frame at {DEFAULT_MAX_FRAME_TOKENS} tokens x {PIXELS_PER_TOKEN:,} px"
+    if (
+        b.media_resolution == "default"
+        and b.pixel_budget == DEFAULT_MAX_FRAME_TOKENS * PIXELS_PER_TOKEN
+    ):
+        return (
+            f"default caps a frame at {DEFAULT_MAX_FRAME_TOKENS} tokens x {PIXELS_PER_TOKEN:,} px"
+        )
     return f"{MAX_TOTAL_TOKENS:,} tokens' worth of pixels shared by {b.frames} frames"
 
 
@@ -133,19 +140,46 @@ def breakdown_rows(b: Any) -> list[tuple[str, str, str]]:
     """
     per_grid = timestamp_tokens_per_grid(b.fps)
     return [
-        ("frames", f"{b.frames}", (f"ceil({b.duration:g} s x {b.fps:g} fps), at most {MAX_FRAMES:,}, "
-                                   f"rounded up to even, at least {TEMPORAL_PATCH}")),
+        (
+            "frames",
+            f"{b.frames}",
+            (
+                f"ceil({b.duration:g} s x {b.fps:g} fps), at most {MAX_FRAMES:,}, "
+                f"rounded up to even, at least {TEMPORAL_PATCH}"
+            ),
+        ),
         ("grids", f"{b.grids}", f"frames / {TEMPORAL_PATCH} (frames are encoded in pairs)"),
         ("pixel budget / frame", f"{b.pixel_budget:,}", _budget_reason(b)),
-        ("model frame size", f"{b.width} x {b.height}",
-         f"from {b.source_width} x {b.source_height}, sides multiples of {SPATIAL}"),
+        (
+            "model frame size",
+            f"{b.width} x {b.height}",
+            f"from {b.source_width} x {b.source_height}, sides multiples of {SPATIAL}",
+        ),
         ("tokens / grid", f"{b.tokens_per_grid}", f"(h/{PATCH}) x (w/{PATCH}) / {MERGE**2}"),
         ("vision", f"{b.vision:,}", "grids x tokens per grid"),
-        ("timestamps", f"{b.timestamps:,}", (f"grids x {per_grid} ({FINE_TIMESTAMP_TOKENS} when fps > "
-                                              f"{FINE_TIMESTAMPS_ABOVE_FPS:g}, else {TIMESTAMP_TOKENS})")),
-        ("special", f"{b.special:,}", f"grids x {SPECIAL_TOKENS_PER_GRID} + {SPECIAL_TOKENS_PER_VIDEO}"),
-        ("audio", f"{b.audio:,}", "muted" if b.mute else
-         f"about {_audio_tokens_per_second():.2f} per second, + {AUDIO_SPECIAL_TOKENS} special"),
+        (
+            "timestamps",
+            f"{b.timestamps:,}",
+            (
+                f"grids x {per_grid} ({FINE_TIMESTAMP_TOKENS} when fps > "
+                f"{FINE_TIMESTAMPS_ABOVE_FPS:g}, else {TIMESTAMP_TOKENS})"
+            ),
+        ),
+        (
+            "special",
+            f"{b.special:,}",
+            f"grids x {SPECIAL_TOKENS_PER_GRID} + {SPECIAL_TOKENS_PER_VIDEO}",
+        ),
+        (
+            "audio",
+            f"{b.audio:,}",
+            "muted"
+            if b.mute
+            else (
+                f"about {_audio_tokens_per_second():.2f} per second, "
+                f"+ {AUDIO_SPECIAL_TOKENS} special"
+            ),
+        ),
         ("total", f"{b.total:,}", "estimate; the response's usage is the truth"),
     ]
 
@@ -178,26 +212,35 @@ def breakdown_html(b: Any) -> str:
 
 def sampled_frames_html(b: Any) -> str:
     """How many frames the model samples and the size it sees them at (an explorer's headline)."""
-    return (f"<div class='mimo-numbers'><b>{b.frames:,}</b> frames sampled ({b.grids:,} pairs) · model frame "
-            f"<b>{b.width} x {b.height}</b> (from {b.source_width} x {b.source_height})</div>")
+    return (
+        f"<div class='mimo-numbers'><b>{b.frames:,}</b> frames sampled ({b.grids:,} pairs) · "
+        "model frame "
+        f"<b>{b.width} x {b.height}</b> (from {b.source_width} x {b.source_height})</div>"
+    )
 
 
 def token_total_html(b: Any) -> str:
     """The estimate's total and the model frame size (an explorer's headline)."""
-    return (f"<div class='mimo-numbers'><b>{b.total:,}</b> tokens estimated · {b.frames:,} frames at "
-            f"<b>{b.width} x {b.height}</b></div>")
+    return (
+        f"<div class='mimo-numbers'><b>{b.total:,}</b> tokens estimated · {b.frames:,} frames at "
+        f"<b>{b.width} x {b.height}</b></div>"
+    )
 
 
 def server_total_html(b: Any) -> str:
     """A self-hosted server's counted tokens and frame size (an explorer's headline)."""
-    return (f"<div class='mimo-numbers'><b>{b.counted:,}</b> tokens counted (vision + special, "
-            f"{_e(b.profile)}) · {b.frames:,} frames at <b>{b.width} x {b.height}</b></div>")
+    return (
+        f"<div class='mimo-numbers'><b>{b.counted:,}</b> tokens counted (vision + special, "
+        f"{_e(b.profile)}) · {b.frames:,} frames at <b>{b.width} x {b.height}</b></div>"
+    )
 
 
 def self_hosted_cost_html(b: Any) -> str:
     """The cost line of a self-hosted profile: no per-token price applies."""
-    return (f"<div class='mimo-cost-line' style='{_MUTED}'>self-hosted ({_e(b.profile)}): "
-            "no per-token price; the hosted API's prices do not apply</div>")
+    return (
+        f"<div class='mimo-cost-line' style='{_MUTED}'>self-hosted ({_e(b.profile)}): "
+        "no per-token price; the hosted API's prices do not apply</div>"
+    )
 
 
 def budget_best_html(plan: Any) -> str:
@@ -209,8 +252,10 @@ def budget_best_html(plan: Any) -> str:
         return f"<div class='mimo-numbers'>Nothing fits {_e(plan.budget_text)}{need}</div>"
     b = plan.best
     knob = f", media_resolution={_e(b.media_resolution)}" if b.media_resolution else ""
-    return (f"<div class='mimo-numbers'>Best: fps={b.fps:g}{knob} · <b>{b.frames:,}</b> frames at "
-            f"<b>{b.width} x {b.height}</b> · <b>{b.tokens:,}</b> tokens ({fit})</div>")
+    return (
+        f"<div class='mimo-numbers'>Best: fps={b.fps:g}{knob} · <b>{b.frames:,}</b> frames at "
+        f"<b>{b.width} x {b.height}</b> · <b>{b.tokens:,}</b> tokens ({fit})</div>"
+    )
 
 
 # ---- Prices and costs -----------------------------------------------------------------------
@@ -228,16 +273,24 @@ def prices_note_html(prices: Any, *, open_: bool = False) -> str:
     >>> "my quote" in prices_note_html(Prices(input=1, cached_input=0, output=2, source="my quote"))
     True
     """
-    return (f"<details class='mimo-prices' style='{_MUTED}'{' open' if open_ else ''}>"
-            f"<summary>{_e(_prices_summary(prices))}</summary>{_e(prices.source)}</details>")
+    return (
+        f"<details class='mimo-prices' style='{_MUTED}'{' open' if open_ else ''}>"
+        f"<summary>{_e(_prices_summary(prices))}</summary>{_e(prices.source)}</details>"
+    )
 
 
 def prices_html(prices: Any) -> str:
     """A :class:`~mimo_nb.pricing.Prices` as a table of rates, its source written out."""
-    rows = [("input", f"{prices.input:g}"), ("cached input", f"{prices.cached_input:g}"),
-            ("output", f"{prices.output:g}")]
-    return (f"<div class='mimo-prices-table'>{_rows_html(rows, 'mimo-rates', ('', f'{prices.currency} / 1M tokens'))}"
-            f"{prices_note_html(prices, open_=True)}</div>")
+    rows = [
+        ("input", f"{prices.input:g}"),
+        ("cached input", f"{prices.cached_input:g}"),
+        ("output", f"{prices.output:g}"),
+    ]
+    return (
+        "<div class='mimo-prices-table'>"
+        f"{_rows_html(rows, 'mimo-rates', ('', f'{prices.currency} / 1M tokens'))}"
+        f"{prices_note_html(prices, open_=True)}</div>"
+    )
 
 
 def cost_html(cost: Any, *, open_citation: bool = False) -> str:
@@ -255,17 +308,22 @@ def cost_html(cost: Any, *, open_citation: bool = False) -> str:
     )
     return (
         f"<table class='mimo-cost'><tr><th></th><th>tokens</th><th>{_e(p.currency)} / 1M</th>"
-        f"<th>{_e(p.currency)}</th></tr>{body}<tr><th style='text-align:left'>total</th><td></td><td></td>"
+        f"<th>{_e(p.currency)}</th></tr>{body}<tr><th style='text-align:left'>total</th>"
+        "<td></td><td></td>"
         f"<td style='text-align:right'><b>{cost.total:.6f}</b></td></tr></table>"
         f"{prices_note_html(p, open_=open_citation)}"
     )
 
 
 def cost_line_html(cost: Any) -> str:
-    """One line of cost for a control panel: the total, what it counts, the prices folded under it."""
+    """One line of cost for a control panel: the total, what it counts, the prices folded under
+    it."""
     what = "prompt" + (f" + {cost.output_tokens:,} output tokens" if cost.output_tokens else "")
-    return (f"<div class='mimo-cost-line'><b>{cost.total:.6f} {_e(cost.currency)}</b> estimated ({_e(what)})"
-            f"{prices_note_html(cost.prices)}</div>")
+    return (
+        f"<div class='mimo-cost-line'><b>{cost.total:.6f} {_e(cost.currency)}</b> "
+        f"estimated ({_e(what)})"
+        f"{prices_note_html(cost.prices)}</div>"
+    )
 
 
 # ---- Usage and context ----------------------------------------------------------------------
@@ -287,7 +345,9 @@ def usage_rows(usage: Any) -> list[tuple[str, int]]:
 
 def usage_html(usage: Any) -> str:
     """A :class:`~mimo_nb.response.Usage` as a table of token counts."""
-    return _rows_html([(k, f"{int(v):,}") for k, v in usage_rows(usage)], "mimo-usage", ("usage", "tokens"))
+    return _rows_html(
+        [(k, f"{int(v):,}") for k, v in usage_rows(usage)], "mimo-usage", ("usage", "tokens")
+    )
 
 
 def usage_table_html(completion: Any) -> str:
@@ -302,27 +362,37 @@ def context_check_text(check: Any) -> str:
     """Whether a request fits the model's context, said plainly.
 
     >>> from mimo_nb.pricing import check_context
-    >>> context_check_text(check_context([17240], model="my-model"))
-    "about 17,240 tokens needed; how many 'my-model' can hold is not on the vendor's page, so whether it fits is not checked"
+    >>> check = check_context([17240], model="my-model")
+    >>> context_check_text(check)  # doctest: +NORMALIZE_WHITESPACE
+    "about 17,240 tokens needed; how many 'my-model' can hold is not on the vendor's page,
+    so whether it fits is not checked"
     """
     needed = f"about {check.needed:,} tokens needed"
     if check.output_tokens:
         needed += f" (counting room for a {check.output_tokens:,}-token answer)"
     if check.limit is None:
-        return (f"{needed}; how many {check.model!r} can hold is not on the vendor's page, "
-                "so whether it fits is not checked")
+        return (
+            f"{needed}; how many {check.model!r} can hold is not on the vendor's page, "
+            "so whether it fits is not checked"
+        )
     verdict = "it fits" if check.fits else f"{check.over_by:,} tokens too many"
     return f"{needed} of the {check.limit:,} that {check.model!r} holds: {verdict}"
 
 
 def context_check_html(check: Any) -> str:
-    """A :class:`~mimo_nb.pricing.ContextCheck` as a table (videos, text, answer, limit) and its verdict."""
+    """A :class:`~mimo_nb.pricing.ContextCheck` as a table (videos, text, answer, limit) and its
+    verdict."""
     rows = [(f"video {n + 1}", f"{t:,}") for n, t in enumerate(check.video_tokens)]
-    rows += [("text (estimated)", f"{check.text_tokens:,}"), ("room for the answer", f"{check.output_tokens:,}"),
-             ("needed", f"{check.needed:,}"),
-             ("context length", "not known" if check.limit is None else f"{check.limit:,}")]
-    return (f"<div class='mimo-context'>{_rows_html(rows, 'mimo-context-table', ('', 'tokens'))}"
-            f"<div>{_e(context_check_text(check))}</div></div>")
+    rows += [
+        ("text (estimated)", f"{check.text_tokens:,}"),
+        ("room for the answer", f"{check.output_tokens:,}"),
+        ("needed", f"{check.needed:,}"),
+        ("context length", "not known" if check.limit is None else f"{check.limit:,}"),
+    ]
+    return (
+        f"<div class='mimo-context'>{_rows_html(rows, 'mimo-context-table', ('', 'tokens'))}"
+        f"<div>{_e(context_check_text(check))}</div></div>"
+    )
 
 
 def request_html(request: Any) -> str:
@@ -343,9 +413,36 @@ def request_html(request: Any) -> str:
 # What an answer may contain after sanitising: structure and emphasis, links to http(s)/mailto.
 # No img (a remote image would let model text make the browser fetch a URL), no style, no class.
 _ALLOWED_TAGS = {
-    "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "b", "i", "s", "del",
-    "code", "pre", "blockquote", "ul", "ol", "li", "a", "table", "thead", "tbody", "tr", "th",
-    "td", "sup", "sub",
+    "p",
+    "br",
+    "hr",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "strong",
+    "em",
+    "b",
+    "i",
+    "s",
+    "del",
+    "code",
+    "pre",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "a",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "sup",
+    "sub",
 }
 _ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
 _ALLOWED_SCHEMES = {"http", "https", "mailto"}
@@ -441,18 +538,24 @@ def comparison_html(completion: Any) -> str:
     """Estimate against actual, field by field, with the inferred mapping in small print."""
     rows = comparison_rows(completion)
     if all(est is None for _, est, _, _ in rows):
-        return (f"<div class='mimo-comparison' style='{_MUTED}'>No estimate is attached to this answer, so "
-                "its usage is shown alone (an estimate comes with answers to requests built here, "
-                "when every video could be measured).</div>")
+        return (
+            f"<div class='mimo-comparison' style='{_MUTED}'>"
+            "No estimate is attached to this answer, so "
+            "its usage is shown alone (an estimate comes with answers to requests built here, "
+            "when every video could be measured).</div>"
+        )
     body = "".join(
-        f"<tr><th style='text-align:left'>{html.escape(name)}</th><td style='text-align:right'>{_fmt(est)}</td>"
+        f"<tr><th style='text-align:left'>{html.escape(name)}</th>"
+        f"<td style='text-align:right'>{_fmt(est)}</td>"
         f"<td style='text-align:right'>{_fmt(act)}</td><td style='text-align:right'>"
         f"{'–' if pct is None else f'{pct:+.1f}%'}</td></tr>"
         for name, est, act, pct in rows
     )
     return (
-        "<table class='mimo-comparison'><tr><th></th><th>estimated</th><th>actual</th><th>difference</th></tr>"
-        f"{body}</table><div style='color:#666;font-size:smaller'>video = the estimate's vision tokens, "
+        "<table class='mimo-comparison'><tr><th></th><th>estimated</th><th>actual</th>"
+        "<th>difference</th></tr>"
+        f"{body}</table><div style='color:#666;font-size:smaller'>"
+        "video = the estimate's vision tokens, "
         "audio = its audio tokens minus 2 special tokens; this mapping onto <code>usage</code> is "
         "inferred from the spec page's example, not stated by the vendor. The prompt total also "
         "holds timestamps, special and text tokens.</div>"
@@ -462,23 +565,31 @@ def comparison_html(completion: Any) -> str:
 def _cost_section(completion: Any) -> str:
     cost = getattr(completion, "cost", None)
     if cost is None:
-        return (f"<div class='mimo-cost' style='{_MUTED}'>cost: no prices given "
-                "(pass prices=load_prices(...) to the client)</div>")
+        return (
+            f"<div class='mimo-cost' style='{_MUTED}'>cost: no prices given "
+            "(pass prices=load_prices(...) to the client)</div>"
+        )
     return cost_html(cost)
 
 
 def _header_html(completion: Any) -> str:
-    parts = [html.escape(str(getattr(completion, "model", None) or "model?")),
-             html.escape(str(getattr(completion, "finish_reason", None) or "unfinished"))]
-    return (f"<div class='mimo-header' style='color:#666;font-size:smaller'>{' · '.join(parts)} "
-            f"{origin_badge_html(getattr(completion, 'origin', 'live'))}</div>")
+    parts = [
+        html.escape(str(getattr(completion, "model", None) or "model?")),
+        html.escape(str(getattr(completion, "finish_reason", None) or "unfinished")),
+    ]
+    return (
+        f"<div class='mimo-header' style='color:#666;font-size:smaller'>{' · '.join(parts)} "
+        f"{origin_badge_html(getattr(completion, 'origin', 'live'))}</div>"
+    )
 
 
 def _reasoning_html(reasoning: str | None, *, open_: bool = False) -> str:
     if not reasoning:
         return ""
-    return (f"<details class='mimo-reasoning'{' open' if open_ else ''}><summary>reasoning</summary>"
-            f"<div style='color:#555'>{markdown_html(reasoning)}</div></details>")
+    return (
+        f"<details class='mimo-reasoning'{' open' if open_ else ''}><summary>reasoning</summary>"
+        f"<div style='color:#555'>{markdown_html(reasoning)}</div></details>"
+    )
 
 
 def completion_html(completion: Any) -> str:
@@ -488,9 +599,11 @@ def completion_html(completion: Any) -> str:
     >>> "recorded response" in completion_html(spec_example_completion())
     True
     """
-    tables = (f"<div style='display:flex;gap:2em;flex-wrap:wrap;align-items:flex-start'>"
-              f"<div>{usage_table_html(completion)}</div><div>{comparison_html(completion)}</div>"
-              f"<div>{_cost_section(completion)}</div></div>")
+    tables = (
+        f"<div style='display:flex;gap:2em;flex-wrap:wrap;align-items:flex-start'>"
+        f"<div>{usage_table_html(completion)}</div><div>{comparison_html(completion)}</div>"
+        f"<div>{_cost_section(completion)}</div></div>"
+    )
     return (
         "<div class='mimo-completion'>"
         f"{_header_html(completion)}"
@@ -503,9 +616,13 @@ def completion_html(completion: Any) -> str:
 
 def completion_text(completion: Any) -> str:
     """A Completion as plain text: header, reasoning (shortened), answer, usage, estimate, cost."""
-    lines = [(f"{getattr(completion, 'model', None) or 'model?'} · "
-              f"{getattr(completion, 'finish_reason', None) or 'unfinished'} · "
-              f"{origin_label(getattr(completion, 'origin', 'live'))}")]
+    lines = [
+        (
+            f"{getattr(completion, 'model', None) or 'model?'} · "
+            f"{getattr(completion, 'finish_reason', None) or 'unfinished'} · "
+            f"{origin_label(getattr(completion, 'origin', 'live'))}"
+        )
+    ]
     reasoning = getattr(completion, "reasoning_content", None)
     if reasoning:
         short = reasoning if len(reasoning) <= 600 else reasoning[:599].rstrip() + "…"
@@ -516,8 +633,13 @@ def completion_text(completion: Any) -> str:
         lines += ["", "usage: " + ", ".join(f"{k} {int(v):,}" for k, v in usage_rows(usage))]
     rows = comparison_rows(completion)
     if any(est is not None for _, est, _, _ in rows):
-        lines.append("estimate vs actual (mapping inferred from the spec's example): " + "; ".join(
-            f"{n} {_fmt(e)} vs {_fmt(a)}" + ("" if p is None else f" ({p:+.1f}%)") for n, e, a, p in rows))
+        lines.append(
+            "estimate vs actual (mapping inferred from the spec's example): "
+            + "; ".join(
+                f"{n} {_fmt(e)} vs {_fmt(a)}" + ("" if p is None else f" ({p:+.1f}%)")
+                for n, e, a, p in rows
+            )
+        )
     cost = getattr(completion, "cost", None)
     if cost is not None:
         lines.append(f"cost: {cost.total:.6f} {cost.currency} ({cost.prices.citation})")
@@ -558,19 +680,29 @@ def batch_html(result: Any) -> str:
             said = _e(_one_line(done.content))
         else:
             status = "failed"
-            said = f"<span style='color:#b00'>{_e(type(item.error).__name__)}: {_e(_one_line(str(item.error)))}</span>"
+            said = (
+                f"<span style='color:#b00'>{_e(type(item.error).__name__)}: "
+                f"{_e(_one_line(str(item.error)))}</span>"
+            )
         rows.append(
-            f"<tr><td style='text-align:right'>{item.index}</td><td>{_e(item.label)}</td><td>{_e(status)}</td>"
-            f"<td style='text-align:right'>{'' if usage is None else f'{usage.prompt_tokens:,}'}</td>"
-            f"<td style='text-align:right'>{'' if usage is None else f'{usage.completion_tokens:,}'}</td>"
-            f"<td style='text-align:right;white-space:nowrap'>{'' if cost is None else f'{cost.total:.6f} {_e(cost.currency)}'}</td>"
+            f"<tr><td style='text-align:right'>{item.index}</td><td>{_e(item.label)}</td>"
+            f"<td>{_e(status)}</td>"
+            "<td style='text-align:right'>"
+            f"{'' if usage is None else f'{usage.prompt_tokens:,}'}</td>"
+            "<td style='text-align:right'>"
+            f"{'' if usage is None else f'{usage.completion_tokens:,}'}</td>"
+            "<td style='text-align:right;white-space:nowrap'>"
+            f"{'' if cost is None else f'{cost.total:.6f} {_e(cost.currency)}'}</td>"
             f"<td>{said}</td></tr>"
         )
     failed = len(result.errors)
-    head = (f"<div><b>{len(result.items)}</b> items, <b>{failed}</b> failed</div>")
-    return (f"<div class='mimo-batch'>{head}<table class='mimo-batch-table'><tr><th>#</th><th>video</th>"
-            "<th>answer from</th><th>prompt tokens</th><th>completion tokens</th><th>cost</th><th>answer or error</th></tr>"
-            + "".join(rows) + "</table></div>")
+    head = f"<div><b>{len(result.items)}</b> items, <b>{failed}</b> failed</div>"
+    return (
+        f"<div class='mimo-batch'>{head}<table class='mimo-batch-table'>"
+        "<tr><th>#</th><th>video</th>"
+        "<th>answer from</th><th>prompt tokens</th><th>completion tokens</th><th>cost</th>"
+        "<th>answer or error</th></tr>" + "".join(rows) + "</table></div>"
+    )
 
 
 # ---- Our own pictures: plots, frames, the video card ----------------------------------------
@@ -579,43 +711,60 @@ def batch_html(result: Any) -> str:
 def figure_html(fig: Any, *, dpi: int = 100, alt: str = "plot") -> str:
     """An ``<img>`` holding the figure as an inline PNG that we drew (never from model text)."""
     data = base64.b64encode(_imaging.figure_png(fig, dpi=dpi)).decode("ascii")
-    return f"<img alt='{_e(alt)}' style='max-width:100%;height:auto' src='data:image/png;base64,{data}'/>"
+    return (
+        f"<img alt='{_e(alt)}' style='max-width:100%;height:auto' "
+        f"src='data:image/png;base64,{data}'/>"
+    )
 
 
 Images: TypeAlias = "Sequence[npt.NDArray[np.uint8]] | npt.NDArray[np.uint8]"
 
 
-def frame_grid_html(images: Images, captions: Sequence[str], columns: int = 6, note: str = "", max_width: int = 192) -> str:
+def frame_grid_html(
+    images: Images, captions: Sequence[str], columns: int = 6, note: str = "", max_width: int = 192
+) -> str:
     """An HTML grid of inline JPEG thumbnails with a caption under each; ``note`` above it."""
     cells = []
-    for image, caption in zip(images, captions):
+    for image, caption in zip(images, captions, strict=True):
         uri = _imaging.jpeg_data_uri(_imaging.thumbnail(np.asarray(image), max_width))
         cells.append(
             "<figure style='margin:0;text-align:center'>"
             f"<img src='{uri}' style='max-width:100%;image-rendering:auto' alt='{_e(caption)}'/>"
-            f"<figcaption style='font:11px monospace;color:#444'>{_e(caption)}</figcaption></figure>"
+            "<figcaption style='font:11px monospace;color:#444'>"
+            f"{_e(caption)}</figcaption></figure>"
         )
     head = f"<div style='color:#555;margin:2px 0'>{_e(note)}</div>" if note else ""
     grid = (
-        f"<div class='mimo-frames' style='display:grid;grid-template-columns:repeat({int(columns)},minmax(0,1fr));"
+        "<div class='mimo-frames' style='display:grid;"
+        f"grid-template-columns:repeat({int(columns)},minmax(0,1fr));"
         f"gap:4px;max-width:{int(columns) * (max_width + 8)}px'>" + "".join(cells) + "</div>"
     )
     return f"<div>{head}{grid}</div>"
 
 
-def video_card_html(title: str, rows: Sequence[tuple[str, str]], strip: Images = (), captions: Sequence[str] = (), note: str = "") -> str:
+def video_card_html(
+    title: str,
+    rows: Sequence[tuple[str, str]],
+    strip: Images = (),
+    captions: Sequence[str] = (),
+    note: str = "",
+) -> str:
     """A small card: the title, a strip of thumbnails, and a two-column metadata table."""
     thumbs = "".join(
-        f"<figure style='margin:0 2px;text-align:center'><img src='{_imaging.jpeg_data_uri(_imaging.thumbnail(np.asarray(img), 128))}' "
-        f"style='height:72px'/><figcaption style='font:10px monospace;color:#666'>{_e(cap)}</figcaption></figure>"
-        for img, cap in zip(strip, captions)
+        "<figure style='margin:0 2px;text-align:center'><img src='"
+        f"{_imaging.jpeg_data_uri(_imaging.thumbnail(np.asarray(img), 128))}' "
+        "style='height:72px'/><figcaption style='font:10px monospace;color:#666'>"
+        f"{_e(cap)}</figcaption></figure>"
+        for img, cap in zip(strip, captions, strict=True)
     )
     table = "".join(
-        f"<tr><th style='text-align:left;padding-right:12px'>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows
+        f"<tr><th style='text-align:left;padding-right:12px'>{_e(k)}</th><td>{_e(v)}</td></tr>"
+        for k, v in rows
     )
     extra = f"<div style='color:#a60'>{_e(note)}</div>" if note else ""
     return (
-        "<div class='mimo-video' style='border:1px solid #ddd;border-radius:6px;padding:8px;display:inline-block'>"
+        "<div class='mimo-video' "
+        "style='border:1px solid #ddd;border-radius:6px;padding:8px;display:inline-block'>"
         f"<div style='font-weight:bold;margin-bottom:4px'>{_e(title)}</div>"
         f"<div style='display:flex;overflow-x:auto'>{thumbs}</div>"
         f"<table style='font-size:12px;margin-top:4px'>{table}</table>{extra}</div>"
@@ -648,7 +797,8 @@ def widget_fallback_html(snapshot: str, model_id: str) -> str:
     """
     return (
         f"<div class='mimo-snapshot' {_FALLBACK_ATTR}='IPY_MODEL_{_e(model_id)}'>{snapshot}"
-        f"<div style='{_MUTED}'>static snapshot (the widget could not load here); run the notebook to "
+        f"<div style='{_MUTED}'>static snapshot (the widget could not load here); "
+        "run the notebook to "
         "use the controls</div></div>"
     )
 
@@ -665,26 +815,38 @@ def explorer_style(model_id: str) -> str:
     inherits a control's line height (28 px in JupyterLab); text and tables get their own.
     """
     target = f"[{_FALLBACK_ATTR}='IPY_MODEL_{_e(model_id)}']"
-    return (f"<style>{target}{{display:none}}.jp-OutputArea-child:has({target}){{display:none}}"
-            f".{EXPLORER_CLASS} .widget-html-content{{line-height:1.4}}"
-            f".{EXPLORER_CLASS} table td,.{EXPLORER_CLASS} table th{{padding:1px 6px;line-height:1.3}}</style>")
+    return (
+        f"<style>{target}{{display:none}}.jp-OutputArea-child:has({target}){{display:none}}"
+        f".{EXPLORER_CLASS} .widget-html-content{{line-height:1.4}}"
+        f".{EXPLORER_CLASS} table td,.{EXPLORER_CLASS} table th"
+        "{padding:1px 6px;line-height:1.3}</style>"
+    )
 
 
 # ---- The report page ------------------------------------------------------------------------
 
 # The page may show inline styles and data: images, and nothing else: no script, no fetch.
 _REPORT_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
-_REPORT_STYLE = """
-body { font: 14px/1.45 system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 24px auto; max-width: 1180px;
-       padding: 0 16px; color: #1f2328; }
-h1 { font-size: 22px; margin-bottom: 4px; } h2 { font-size: 17px; border-bottom: 1px solid #ddd; padding-bottom: 3px; }
-section { margin: 20px 0 28px; } table { border-collapse: collapse; } th, td { padding: 2px 8px; vertical-align: top; }
-.muted { color: #666; font-size: smaller; } .figures { display: flex; flex-wrap: wrap; gap: 16px; }
-.figures figure { margin: 0; } .figures img { max-width: 100%; border: 1px solid #eee; }
-.label { display: inline-block; border: 1px solid #9a6700; color: #9a6700; border-radius: 4px; padding: 0 6px; }
-.error { border: 1px solid #cf222e; color: #cf222e; border-radius: 4px; padding: 4px 8px; }
-pre { background: #f6f8fa; padding: 8px; white-space: pre-wrap; word-break: break-all; font-size: 12px; }
-"""
+# Written as joined pieces so no source line passes 100 columns; the text (and so the page's
+# bytes) is what one triple-quoted block held.
+_REPORT_STYLE = (
+    "\n"
+    "body { font: 14px/1.45 system-ui, -apple-system, 'Segoe UI', sans-serif; "
+    "margin: 24px auto; max-width: 1180px;\n"
+    "       padding: 0 16px; color: #1f2328; }\n"
+    "h1 { font-size: 22px; margin-bottom: 4px; } "
+    "h2 { font-size: 17px; border-bottom: 1px solid #ddd; padding-bottom: 3px; }\n"
+    "section { margin: 20px 0 28px; } table { border-collapse: collapse; } "
+    "th, td { padding: 2px 8px; vertical-align: top; }\n"
+    ".muted { color: #666; font-size: smaller; } "
+    ".figures { display: flex; flex-wrap: wrap; gap: 16px; }\n"
+    ".figures figure { margin: 0; } .figures img { max-width: 100%; border: 1px solid #eee; }\n"
+    ".label { display: inline-block; border: 1px solid #9a6700; color: #9a6700; "
+    "border-radius: 4px; padding: 0 6px; }\n"
+    ".error { border: 1px solid #cf222e; color: #cf222e; border-radius: 4px; padding: 4px 8px; }\n"
+    "pre { background: #f6f8fa; padding: 8px; white-space: pre-wrap; word-break: break-all; "
+    "font-size: 12px; }\n"
+)
 
 
 def _section(ident: str, heading: str, body: str) -> str:
@@ -694,7 +856,8 @@ def _section(ident: str, heading: str, body: str) -> str:
 def _report_figures(figures: Sequence[Any]) -> str:
     items = "".join(
         f"<figure><img class='plot' alt='{_e(f.caption)}' src='data:image/png;base64,"
-        f"{base64.b64encode(f.png).decode('ascii')}'/><figcaption class='muted'>{_e(f.caption)}</figcaption></figure>"
+        f"{base64.b64encode(f.png).decode('ascii')}'/>"
+        f"<figcaption class='muted'>{_e(f.caption)}</figcaption></figure>"
         for f in figures
     )
     return f"<div class='figures'>{items}</div>"
@@ -703,8 +866,10 @@ def _report_figures(figures: Sequence[Any]) -> str:
 def _report_cost(data: Any) -> str:
     return (
         f"<p>Estimated prompt: <b>{data.estimated_prompt_tokens:,}</b> tokens (the video's "
-        f"{data.breakdown.total:,} plus about {data.estimated_prompt_tokens - data.breakdown.total:,} of text). "
-        f"Output counted at max_completion_tokens = {data.max_completion_tokens:,}, the most the answer may "
+        f"{data.breakdown.total:,} plus about "
+        f"{data.estimated_prompt_tokens - data.breakdown.total:,} of text). "
+        f"Output counted at max_completion_tokens = {data.max_completion_tokens:,}, "
+        "the most the answer may "
         "use (reasoning included): an upper bound. Nothing assumed cached.</p>"
         f"{cost_html(data.cost, open_citation=True)}"
     )
@@ -714,43 +879,63 @@ def _report_answer(data: Any, dry_run_label: str) -> str:
     question = f"<p>Question: <q>{_e(data.prompt)}</q></p>"
     if data.completion is not None:
         origin = getattr(data.completion, "origin", "live")
-        how = {"live": "The model was asked; its answer:", "cache": "Replayed from the response cache:",
-               "recorded": "A recorded response:"}.get(origin, f"Answer ({origin}):")
+        how = {
+            "live": "The model was asked; its answer:",
+            "cache": "Replayed from the response cache:",
+            "recorded": "A recorded response:",
+        }.get(origin, f"Answer ({origin}):")
         return f"{question}<p>{_e(how)}</p>{completion_html(data.completion)}"
     if data.error is not None:
         why = f"<p class='error'>The request failed, so there is no answer: {_e(data.error)}</p>"
     else:
-        why = ("<p>No <code>MIMO_API_KEY</code> is set, so nothing was sent. This is the exact request "
-               "that would be sent (the video's base64 elided):</p>")
-    return (f"{question}{why}<p><span class='label'>{_e(dry_run_label)}</span></p>"
-            f"<pre class='request'>{_e(data.request_text)}</pre>")
+        why = (
+            "<p>No <code>MIMO_API_KEY</code> is set, so nothing was sent. "
+            "This is the exact request "
+            "that would be sent (the video's base64 elided):</p>"
+        )
+    return (
+        f"{question}{why}<p><span class='label'>{_e(dry_run_label)}</span></p>"
+        f"<pre class='request'>{_e(data.request_text)}</pre>"
+    )
 
 
 def report_html(data: Any, *, dry_run_label: str) -> str:
-    """A :class:`~mimo_nb.report.ReportData` as one self-contained HTML document: same data, same bytes."""
+    """A :class:`~mimo_nb.report.ReportData` as one self-contained HTML document: same data,
+    same bytes."""
     settings = " · ".join(f"{_e(k)} {_e(v)}" for k, v in data.settings)
     when = f" · generated {_e(data.generated_at)}" if data.generated_at else ""
     mode = "answered" if data.sent else dry_run_label
     b = data.breakdown
     sections = [
-        _section("video", "Video", f"{data.video_card}<p class='muted'>sha256 {_e(data.sha256)}</p>"),
+        _section(
+            "video", "Video", f"{data.video_card}<p class='muted'>sha256 {_e(data.sha256)}</p>"
+        ),
         _section("frames", "Frames the model sees", data.frames_grid),
-        _section("tokens", "Tokens",
-                 f"<p>Estimated for this video: <b>{b.total:,}</b> tokens ({b.frames} frames at "
-                 f"{b.width}x{b.height}); the response's usage is the truth.</p>{breakdown_html(b)}"),
+        _section(
+            "tokens",
+            "Tokens",
+            f"<p>Estimated for this video: <b>{b.total:,}</b> tokens ({b.frames} frames at "
+            f"{b.width}x{b.height}); the response's usage is the truth.</p>{breakdown_html(b)}",
+        ),
         _section("curves", "Curves", _report_figures(data.figures)),
         _section("cost", "Cost", _report_cost(data)),
-        _section("answer", "Answer" if data.sent else f"Request ({dry_run_label})", _report_answer(data, dry_run_label)),
+        _section(
+            "answer",
+            "Answer" if data.sent else f"Request ({dry_run_label})",
+            _report_answer(data, dry_run_label),
+        ),
     ]
     return (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'/>"
         f"<meta http-equiv='Content-Security-Policy' content=\"{_REPORT_CSP}\"/>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'/>"
-        f"<title>mimo_nb report: {_e(data.title)}</title><style>{_REPORT_STYLE}</style></head><body>"
+        f"<title>mimo_nb report: {_e(data.title)}</title>"
+        f"<style>{_REPORT_STYLE}</style></head><body>"
         f"<h1>mimo_nb report: {_e(data.title)}</h1>"
         f"<p class='muted'>{settings} · {_e(mode)}{when}</p>"
         + "".join(sections)
-        + "<footer class='muted'>Made by mimo_nb. Token counts follow the vendor's published formula; "
+        + "<footer class='muted'>Made by mimo_nb. "
+        "Token counts follow the vendor's published formula; "
         "the API's usage is the bill.</footer></body></html>\n"
     )
 
@@ -771,12 +956,31 @@ def media_data_uri(data: bytes, mime: str) -> str:
 
 
 def _player_frame(title: str, body: str, caption: str) -> str:
-    head = f"<div style='font-weight:bold;margin-bottom:4px'>{html.escape(title)}</div>" if title else ""
-    foot = f"<div style='font:12px sans-serif;color:#555;margin-top:2px'>{html.escape(caption)}</div>" if caption else ""
-    return f"<div class='mimo-player' style='display:inline-block;max-width:100%'>{head}{body}{foot}</div>"
+    head = (
+        f"<div style='font-weight:bold;margin-bottom:4px'>{html.escape(title)}</div>"
+        if title
+        else ""
+    )
+    foot = (
+        f"<div style='font:12px sans-serif;color:#555;margin-top:2px'>{html.escape(caption)}</div>"
+        if caption
+        else ""
+    )
+    return (
+        "<div class='mimo-player' style='display:inline-block;max-width:100%'>"
+        f"{head}{body}{foot}</div>"
+    )
 
 
-def video_player_html(src: str, *, mime: str = "video/mp4", width: int | None = None, title: str = "", caption: str = "", loop: bool = False) -> str:
+def video_player_html(
+    src: str,
+    *,
+    mime: str = "video/mp4",
+    width: int | None = None,
+    title: str = "",
+    caption: str = "",
+    loop: bool = False,
+) -> str:
     """An HTML5 ``<video>`` with controls for ``src`` (a data: URI or an http(s) URL).
 
     >>> "<video" in video_player_html("https://example.com/clip.mp4", width=320)
@@ -787,23 +991,40 @@ def video_player_html(src: str, *, mime: str = "video/mp4", width: int | None = 
     size = f" width='{int(width)}'" if width else ""
     return _player_frame(
         title,
-        f"<video controls preload='metadata' playsinline{' loop' if loop else ''}{size} style='max-width:100%;display:block'>"
+        f"<video controls preload='metadata' playsinline{' loop' if loop else ''}{size} "
+        "style='max-width:100%;display:block'>"
         f"<source src='{html.escape(src, quote=True)}' type='{html.escape(mime, quote=True)}'/>"
         "This browser cannot play the video here.</video>",
         caption,
     )
 
 
-def animation_html(data: bytes, *, mime: str = "image/gif", width: int | None = None, title: str = "", caption: str = "") -> str:
+def animation_html(
+    data: bytes,
+    *,
+    mime: str = "image/gif",
+    width: int | None = None,
+    title: str = "",
+    caption: str = "",
+) -> str:
     """An animated image (a GIF we encoded) as an inline ``<img>``."""
     size = f" width='{int(width)}'" if width else ""
     alt = html.escape(caption or title or "animation", quote=True)
-    return _player_frame(title, f"<img src='{media_data_uri(data, mime)}'{size} alt='{alt}' style='max-width:100%;display:block'/>", caption)
+    return _player_frame(
+        title,
+        (
+            f"<img src='{media_data_uri(data, mime)}'{size} alt='{alt}' "
+            "style='max-width:100%;display:block'/>"
+        ),
+        caption,
+    )
 
 
 def player_note_html(title: str, note: str) -> str:
     """Why there is no player here, and what to do instead."""
-    return _player_frame(title, f"<div class='mimo-player-note' style='color:#a60'>{html.escape(note)}</div>", "")
+    return _player_frame(
+        title, f"<div class='mimo-player-note' style='color:#a60'>{html.escape(note)}</div>", ""
+    )
 
 
 # ---- Server profiles, the budget planner, profiles side by side ----------------------------
@@ -822,21 +1043,31 @@ def _shorten(texts: Any, keep: int = 4) -> str:
     texts = list(texts)
     if len(texts) <= 2 * keep:
         return ", ".join(texts)
-    return ", ".join(texts[:keep]) + f", … ({len(texts) - 2 * keep} more), " + ", ".join(texts[-keep:])
+    return (
+        ", ".join(texts[:keep]) + f", … ({len(texts) - 2 * keep} more), " + ", ".join(texts[-keep:])
+    )
 
 
 def server_breakdown_rows(b: Any) -> list[tuple[str, str, str]]:
     """(step, value, explanation) rows of a :class:`~mimo_nb.profiles.ServerTokenBreakdown`."""
     return [
         ("profile", b.profile, b.source),
-        ("file", f"{b.native_frame_count} frames at {b.native_fps:g} fps", f"{b.duration:g} s, {b.source_width} x {b.source_height}"),
+        (
+            "file",
+            f"{b.native_frame_count} frames at {b.native_fps:g} fps",
+            f"{b.duration:g} s, {b.source_width} x {b.source_height}",
+        ),
         ("frames", f"{b.frames}", f"at fps={b.fps:g}, by the server's rules (pairs complete)"),
         ("indices", _shorten(str(i) for i in b.indices), "file frames the server decodes"),
         ("model frame size", f"{b.width} x {b.height}", "by the server's resize rule"),
         ("tokens / grid", f"{b.tokens_per_grid}", "one grid = a pair of frames"),
         ("vision", f"{b.vision:,}", "grids x tokens per grid"),
         ("special", f"{b.special:,}", "start/end tokens the source writes"),
-        ("timestamp text", _shorten(b.timestamp_texts) or "none", "tokenized by the model's tokenizer: not counted"),
+        (
+            "timestamp text",
+            _shorten(b.timestamp_texts) or "none",
+            "tokenized by the model's tokenizer: not counted",
+        ),
         ("counted", f"{b.counted:,}", "vision + special; timestamps and audio not counted"),
     ]
 
@@ -859,22 +1090,34 @@ def server_breakdown_html(b: Any) -> str:
 
 def profile_html(profile: Any) -> str:
     """One sampling profile: what it is, where its rules come from, what it leaves out."""
-    fields = {k: v for k, v in vars(profile).items() if k not in ("name", "title", "source", "summary", "notes")}
+    fields = {
+        k: v
+        for k, v in vars(profile).items()
+        if k not in ("name", "title", "source", "summary", "notes")
+    }
     rows = [("source", profile.source, ""), ("rules", profile.summary, "")]
-    rows += [(k, f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else str(v), "") for k, v in fields.items()]
+    rows += [
+        (k, f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else str(v), "")
+        for k, v in fields.items()
+    ]
     notes = "".join(f"<li>{html.escape(n)}</li>" for n in profile.notes)
     return (
-        f"<div class='mimo-profile'><b>{html.escape(profile.name)}</b>: {html.escape(profile.title)}"
-        f"{_table_html(rows, 'mimo-profile-table')}<ul style='color:#666;font-size:smaller'>{notes}</ul></div>"
+        f"<div class='mimo-profile'><b>{html.escape(profile.name)}</b>: "
+        f"{html.escape(profile.title)}"
+        f"{_table_html(rows, 'mimo-profile-table')}"
+        f"<ul style='color:#666;font-size:smaller'>{notes}</ul></div>"
     )
 
 
 def _setting_cells(s: Any) -> str:
     cost = "" if s.cost is None else f"{s.cost:.6f}"
     return (
-        f"<td style='text-align:right'>{s.fps:g}</td><td>{html.escape(str(s.media_resolution or '—'))}</td>"
-        f"<td style='text-align:right'>{s.frames}</td><td style='text-align:right'>{s.width} x {s.height}</td>"
-        f"<td style='text-align:right'>{s.pixels_per_frame:,}</td><td style='text-align:right'>{s.tokens:,}</td>"
+        f"<td style='text-align:right'>{s.fps:g}</td>"
+        f"<td>{html.escape(str(s.media_resolution or '—'))}</td>"
+        f"<td style='text-align:right'>{s.frames}</td>"
+        f"<td style='text-align:right'>{s.width} x {s.height}</td>"
+        f"<td style='text-align:right'>{s.pixels_per_frame:,}</td>"
+        f"<td style='text-align:right'>{s.tokens:,}</td>"
         f"<td style='text-align:right'>{cost}</td>"
     )
 
@@ -882,28 +1125,47 @@ def _setting_cells(s: Any) -> str:
 def budget_html(plan: Any) -> str:
     """A :class:`~mimo_nb.budget.BudgetPlan`: the verdict, the rule, and the frontier as a table."""
     currency = "" if plan.prices is None else html.escape(plan.prices.currency)
-    head = (f"<tr><th></th><th>fps</th><th>media_resolution</th><th>frames</th><th>frame size</th>"
-            f"<th>pixels/frame</th><th>tokens</th><th>{currency or 'cost'}</th></tr>")
+    head = (
+        f"<tr><th></th><th>fps</th><th>media_resolution</th><th>frames</th><th>frame size</th>"
+        f"<th>pixels/frame</th><th>tokens</th><th>{currency or 'cost'}</th></tr>"
+    )
     best_style = " style='font-weight:bold;background:#eef6ee'"
     rows = "".join(
-        f"<tr{best_style if s == plan.best else ''}><td>{'best' if s == plan.best else ''}</td>{_setting_cells(s)}</tr>"
+        f"<tr{best_style if s == plan.best else ''}><td>{'best' if s == plan.best else ''}</td>"
+        f"{_setting_cells(s)}</tr>"
         for s in plan.frontier
     )
     if plan.best is None:
-        need = "" if plan.cheapest is None else (
-            f" The cheapest setting (fps {plan.cheapest.fps:g}, {plan.cheapest.media_resolution or 'no media_resolution'}) "
-            f"needs {plan.cheapest.tokens:,} tokens.")
+        need = (
+            ""
+            if plan.cheapest is None
+            else (
+                f" The cheapest setting (fps {plan.cheapest.fps:g}, "
+                f"{plan.cheapest.media_resolution or 'no media_resolution'}) "
+                f"needs {plan.cheapest.tokens:,} tokens."
+            )
+        )
         verdict = f"<b>Nothing fits</b> {html.escape(plan.budget_text)}.{html.escape(need)}"
     else:
         b = plan.best
-        verdict = (f"<b>Best: fps={b.fps:g}, media_resolution={html.escape(str(b.media_resolution))}</b>: {b.frames} frames "
-                   f"at {b.width} x {b.height}, {b.tokens:,} tokens")
-    citation = "" if plan.prices is None else f"<div style='color:#666;font-size:smaller'>{html.escape(plan.prices.citation)}</div>"
+        verdict = (
+            f"<b>Best: fps={b.fps:g}, media_resolution={html.escape(str(b.media_resolution))}</b>: "
+            f"{b.frames} frames "
+            f"at {b.width} x {b.height}, {b.tokens:,} tokens"
+        )
+    citation = (
+        ""
+        if plan.prices is None
+        else f"<div style='color:#666;font-size:smaller'>{html.escape(plan.prices.citation)}</div>"
+    )
     return (
-        f"<div class='mimo-budget'><div>{html.escape(plan.profile)}: {plan.duration:g} s, {plan.width} x {plan.height}"
+        f"<div class='mimo-budget'><div>{html.escape(plan.profile)}: {plan.duration:g} s, "
+        f"{plan.width} x {plan.height}"
         f"{', muted' if plan.mute else ''}; budget {html.escape(plan.budget_text)}. "
-        f"{len(plan.settings)} of {plan.grid_size} settings fit ({html.escape(plan.grid_note)}).</div>"
-        f"<div>{verdict}</div><div style='color:#666'>Rule: {html.escape(plan.rule)}. Frontier (frames against "
+        f"{len(plan.settings)} of {plan.grid_size} settings fit "
+        f"({html.escape(plan.grid_note)}).</div>"
+        f"<div>{verdict}</div><div style='color:#666'>Rule: {html.escape(plan.rule)}. "
+        "Frontier (frames against "
         f"pixels per frame; nothing that fits beats these on both):</div>"
         f"<table class='mimo-budget-frontier'>{head}{rows}</table>{citation}</div>"
     )
@@ -912,8 +1174,10 @@ def budget_html(plan: Any) -> str:
 def budget_table_html(table: Any, max_rows: int = 20) -> str:
     """A :class:`~mimo_nb.budget.BudgetTable`: the best setting per video (first ``max_rows``)."""
     n = len(table)
-    head = ("<tr><th>#</th><th>fps</th><th>media_resolution</th><th>frames</th><th>frame size</th><th>tokens</th>"
-            + ("<th>cost</th>" if table.cost is not None else "") + "</tr>")
+    head = (
+        "<tr><th>#</th><th>fps</th><th>media_resolution</th><th>frames</th><th>frame size</th>"
+        "<th>tokens</th>" + ("<th>cost</th>" if table.cost is not None else "") + "</tr>"
+    )
     rows = []
     for i in range(min(n, max_rows)):
         s = table.setting(i)
@@ -921,12 +1185,24 @@ def budget_table_html(table: Any, max_rows: int = 20) -> str:
             rows.append(f"<tr><td>{i}</td><td colspan='6'>nothing fits</td></tr>")
             continue
         cost = "" if s.cost is None else f"<td style='text-align:right'>{s.cost:.6f}</td>"
-        rows.append(f"<tr><td>{i}</td><td style='text-align:right'>{s.fps:g}</td><td>{html.escape(str(s.media_resolution or '—'))}</td>"
-                    f"<td style='text-align:right'>{s.frames}</td><td style='text-align:right'>{s.width} x {s.height}</td>"
-                    f"<td style='text-align:right'>{s.tokens:,}</td>{cost}</tr>")
-    more = f"<div style='color:#666'>… {n - max_rows:,} more (to_pandas() has all)</div>" if n > max_rows else ""
-    return (f"<div class='mimo-budget-table'><div>{html.escape(table.profile)}: best setting for {n:,} videos "
-            f"({int(table.fits.sum()):,} fit); rule: {html.escape(table.rule)}</div><table>{head}{''.join(rows)}</table>{more}</div>")
+        rows.append(
+            f"<tr><td>{i}</td><td style='text-align:right'>{s.fps:g}</td>"
+            f"<td>{html.escape(str(s.media_resolution or '—'))}</td>"
+            f"<td style='text-align:right'>{s.frames}</td>"
+            f"<td style='text-align:right'>{s.width} x {s.height}</td>"
+            f"<td style='text-align:right'>{s.tokens:,}</td>{cost}</tr>"
+        )
+    more = (
+        f"<div style='color:#666'>… {n - max_rows:,} more (to_pandas() has all)</div>"
+        if n > max_rows
+        else ""
+    )
+    return (
+        f"<div class='mimo-budget-table'><div>{html.escape(table.profile)}: "
+        f"best setting for {n:,} videos "
+        f"({int(table.fits.sum()):,} fit); rule: {html.escape(table.rule)}</div>"
+        f"<table>{head}{''.join(rows)}</table>{more}</div>"
+    )
 
 
 def profile_comparison_html(comparison: Any, max_thumbnails: int = 48) -> str:
@@ -934,35 +1210,70 @@ def profile_comparison_html(comparison: Any, max_thumbnails: int = 48) -> str:
 
     Frames the hosted API would not pick at the same settings get an orange border.
     """
-    from ._imaging import jpeg_data_uri, format_time
+    from ._imaging import format_time, jpeg_data_uri
 
     c = comparison
     parts = [
-        f"<div class='mimo-profiles'><div><b>{html.escape(c.video_name)}</b>: {c.duration:.2f} s, {c.width} x {c.height}, "
-        f"{c.native_frame_count} frames at {c.native_fps:g} fps; fps={c.fps:g}, media_resolution={html.escape(c.media_resolution)} "
-        "(API only). <span style='border:2px solid #e67e00;padding:0 3px'>orange</span>: a frame the API does not pick.</div>"
+        f"<div class='mimo-profiles'><div><b>{html.escape(c.video_name)}</b>: "
+        f"{c.duration:.2f} s, {c.width} x {c.height}, "
+        f"{c.native_frame_count} frames at {c.native_fps:g} fps; fps={c.fps:g}, "
+        f"media_resolution={html.escape(c.media_resolution)} "
+        "(API only). <span style='border:2px solid #e67e00;padding:0 3px'>orange</span>: "
+        "a frame the API does not pick.</div>"
     ]
     for v in c.views:
-        head = f"<b>{html.escape(v.profile)}</b> <span style='color:#666'>{html.escape(v.title)} · {html.escape(v.source)}</span>"
+        head = (
+            f"<b>{html.escape(v.profile)}</b> <span style='color:#666'>"
+            f"{html.escape(v.title)} · {html.escape(v.source)}</span>"
+        )
         if v.error:
-            parts.append(f"<div style='margin-top:8px'>{head}<div style='color:#a60'>refuses this video: {html.escape(v.error)}</div></div>")
+            parts.append(
+                f"<div style='margin-top:8px'>{head}<div style='color:#a60'>"
+                f"refuses this video: {html.escape(v.error)}</div></div>"
+            )
             continue
-        summary = (f"{v.frames} frames at {v.width} x {v.height}; {v.vision:,} vision tokens, {v.tokens:,} "
-                   f"({v.tokens_label}); {v.changed} of {v.frames} frames differ from the API's")
+        summary = (
+            f"{v.frames} frames at {v.width} x {v.height}; {v.vision:,} vision tokens, "
+            f"{v.tokens:,} "
+            f"({v.tokens_label}); {v.changed} of {v.frames} frames differ from the API's"
+        )
         cells = []
         for k, index in enumerate(v.indices[:max_thumbnails]):
             border = "2px solid #e67e00" if v.differs[k] else "2px solid transparent"
             caption = f"#{index} · {format_time(v.timestamps[k])}"
-            image = (f"<img src='{jpeg_data_uri(v.thumbnails[k])}' style='display:block' alt='{html.escape(caption, quote=True)}'/>"
-                     if k < len(v.thumbnails) else "")
-            cells.append(f"<figure style='margin:0 2px;text-align:center;border:{border}'>{image}"
-                         f"<figcaption style='font:10px monospace;color:#444'>{html.escape(caption)}</figcaption></figure>")
-        more = (f"<div style='color:#666;font-size:smaller'>… {len(v.indices) - max_thumbnails} more frames</div>"
-                if len(v.indices) > max_thumbnails else "")
-        texts = (f"<div style='color:#666;font-size:smaller'>timestamp text: {html.escape(_shorten(v.timestamp_texts))}</div>"
-                 if v.timestamp_texts else "")
-        parts.append(f"<div style='margin-top:8px'>{head}<div>{html.escape(summary)}</div>{texts}"
-                     f"<div style='display:flex;overflow-x:auto'>{''.join(cells)}</div>{more}</div>")
+            image = (
+                (
+                    f"<img src='{jpeg_data_uri(v.thumbnails[k])}' style='display:block' "
+                    f"alt='{html.escape(caption, quote=True)}'/>"
+                )
+                if k < len(v.thumbnails)
+                else ""
+            )
+            cells.append(
+                f"<figure style='margin:0 2px;text-align:center;border:{border}'>{image}"
+                "<figcaption style='font:10px monospace;color:#444'>"
+                f"{html.escape(caption)}</figcaption></figure>"
+            )
+        more = (
+            (
+                "<div style='color:#666;font-size:smaller'>"
+                f"… {len(v.indices) - max_thumbnails} more frames</div>"
+            )
+            if len(v.indices) > max_thumbnails
+            else ""
+        )
+        texts = (
+            (
+                "<div style='color:#666;font-size:smaller'>"
+                f"timestamp text: {html.escape(_shorten(v.timestamp_texts))}</div>"
+            )
+            if v.timestamp_texts
+            else ""
+        )
+        parts.append(
+            f"<div style='margin-top:8px'>{head}<div>{html.escape(summary)}</div>{texts}"
+            f"<div style='display:flex;overflow-x:auto'>{''.join(cells)}</div>{more}</div>"
+        )
     return "".join(parts) + "</div>"
 
 
@@ -979,10 +1290,14 @@ def _axes_figure_html(plot: Any, figsize: tuple[float, float], alt: str) -> str:
 
 
 def _count_table_html(title: str, counts: dict[str, int]) -> str:
-    rows = "".join(f"<tr><td>{_e(k)}</td><td style='text-align:right'>{v:,}</td></tr>"
-                   for k, v in counts.items())
-    return (f"<table style='display:inline-table;margin-right:1.5em;vertical-align:top'>"
-            f"<tr><th colspan=2 style='text-align:left'>{_e(title)}</th></tr>{rows}</table>")
+    rows = "".join(
+        f"<tr><td>{_e(k)}</td><td style='text-align:right'>{v:,}</td></tr>"
+        for k, v in counts.items()
+    )
+    return (
+        f"<table style='display:inline-table;margin-right:1.5em;vertical-align:top'>"
+        f"<tr><th colspan=2 style='text-align:left'>{_e(title)}</th></tr>{rows}</table>"
+    )
 
 
 def corpus_summary_html(summary: Any) -> str:
@@ -994,24 +1309,39 @@ def corpus_summary_html(summary: Any) -> str:
         f"{s.probed:,} probed, {s.failed:,} failed · {s.hours:.2f} hours of video "
         f"({s.hours * 60:.1f} min) · {s.total_bytes / 2**20:.2f} MB · "
         f"{s.with_audio:,} with audio</div>",
-        "<div>" + _count_table_html("format", s.formats)
+        "<div>"
+        + _count_table_html("format", s.formats)
         + _count_table_html("size class", s.size_classes)
         + _count_table_html("delivery (base64 / url / needs fit)", s.delivery)
-        + (_count_table_html("failures", s.failures) if s.failures else "") + "</div>",
+        + (_count_table_html("failures", s.failures) if s.failures else "")
+        + "</div>",
     ]
     if s.failure_examples:
-        rows = "".join(f"<tr><td>{_e(n)}</td><td>{_e(t)}</td><td>{_e(e[:200])}</td></tr>"
-                       for n, t, e in s.failure_examples)
-        parts.append(f"<details><summary>failed items (first {len(s.failure_examples)})</summary>"
-                     "<table><tr><th>item</th><th>error</th><th>message</th></tr>"
-                     f"{rows}</table></details>")
+        rows = "".join(
+            f"<tr><td>{_e(n)}</td><td>{_e(t)}</td><td>{_e(e[:200])}</td></tr>"
+            for n, t, e in s.failure_examples
+        )
+        parts.append(
+            f"<details><summary>failed items (first {len(s.failure_examples)})</summary>"
+            "<table><tr><th>item</th><th>error</th><th>message</th></tr>"
+            f"{rows}</table></details>"
+        )
     if s.durations:
         parts.append(figure_html(s.figure(), alt="histograms of duration and file size"))
     return "".join(parts) + "</div>"
 
 
-FORECAST_COLUMNS = ("fps", "media_resolution", "frames", "vision_tokens", "audio_tokens",
-                    "prompt_tokens", "output_tokens", "total_tokens", "cost")
+FORECAST_COLUMNS = (
+    "fps",
+    "media_resolution",
+    "frames",
+    "vision_tokens",
+    "audio_tokens",
+    "prompt_tokens",
+    "output_tokens",
+    "total_tokens",
+    "cost",
+)
 
 
 def _forecast_cell(value: Any, currency: str = "") -> str:
@@ -1028,15 +1358,22 @@ def forecast_html(forecast: Any) -> str:
     """A :class:`~mimo_nb.corpus.Forecast`: what it assumes, one row per setting, and its plot."""
     f = forecast
     left_out = f" ({f.excluded:,} failed items left out)" if f.excluded else ""
-    head = (f"<div class='mimo-forecast'><div><b>Forecast</b> for {f.videos:,} videos{left_out}: "
-            f"the spec's formula per video, {f.text_tokens:,} text tokens and {f.output_tokens:,} "
-            f"output tokens each (assumed). Prices: {_e(f.prices.citation)}.</div>")
+    head = (
+        f"<div class='mimo-forecast'><div><b>Forecast</b> for {f.videos:,} videos{left_out}: "
+        f"the spec's formula per video, {f.text_tokens:,} text tokens and {f.output_tokens:,} "
+        f"output tokens each (assumed). Prices: {_e(f.prices.citation)}.</div>"
+    )
     header = "".join(f"<th>{_e(c.replace('_', ' '))}</th>" for c in FORECAST_COLUMNS)
     body = "".join(
-        "<tr>" + "".join(f"<td style='text-align:right'>"
-                         f"{_forecast_cell(r[c], r['currency'] if c == 'cost' else '')}</td>"
-                         for c in FORECAST_COLUMNS) + "</tr>"
-        for r in f.rows)
+        "<tr>"
+        + "".join(
+            f"<td style='text-align:right'>"
+            f"{_forecast_cell(r[c], r['currency'] if c == 'cost' else '')}</td>"
+            for c in FORECAST_COLUMNS
+        )
+        + "</tr>"
+        for r in f.rows
+    )
     plot = ""
     if len(f.rows) > 1:
         plot = _axes_figure_html(f.plot, (7.0, 3.6), "forecast: tokens against fps")
@@ -1045,8 +1382,11 @@ def forecast_html(forecast: Any) -> str:
 
 def fps_choice_html(choice: Any) -> str:
     """A :class:`~mimo_nb.corpus.FpsChoice`: the verdict and the curve against the budget."""
-    note = "" if choice.monotonic else (
-        " (tokens are not monotonic in fps here: some lower fps may cost more)")
+    note = (
+        ""
+        if choice.monotonic
+        else (" (tokens are not monotonic in fps here: some lower fps may cost more)")
+    )
     plot = _axes_figure_html(choice.plot, (7.0, 3.4), "tokens or cost against fps, with the budget")
     return f"<div class='mimo-fps-choice'><div>{_e(choice)}{_e(note)}</div>{plot}</div>"
 
@@ -1067,8 +1407,10 @@ def corpus_answers_html(answers: Any, max_rows: int = 50) -> str:
     body = f"<div class='mimo-corpus-answers'><div>{_e(answers)}</div>"
     if answers.dry_run:
         if answers.requests:
-            body += ("<div>The first request, exactly as it would be sent (base64 elided):</div>"
-                     f"<pre style='white-space:pre-wrap'>{_e(answers.requests[0])}</pre>")
+            body += (
+                "<div>The first request, exactly as it would be sent (base64 elided):</div>"
+                f"<pre style='white-space:pre-wrap'>{_e(answers.requests[0])}</pre>"
+            )
         return body + "</div>"
     table = answers.to_pandas()
     shown = table.head(max_rows)
@@ -1078,19 +1420,29 @@ def corpus_answers_html(answers: Any, max_rows: int = 50) -> str:
             said = _e(_one_line(r.content))
         else:
             error = f"{r.error_type}: {r.error}" if isinstance(r.error_type, str) else r.error
-            said = (f"<span style='color:#b00'>{_e(_one_line(error))}</span>"
-                    if isinstance(error, str) else "")
+            said = (
+                f"<span style='color:#b00'>{_e(_one_line(error))}</span>"
+                if isinstance(error, str)
+                else ""
+            )
         rows.append(
             f"<tr><td>{_e(r.name)}</td><td>{_e(r.status)}</td>"
             f"<td style='text-align:right'>{_cell(r.est_prompt_tokens)}</td>"
             f"<td style='text-align:right'>{_cell(r.prompt_tokens)}</td>"
             f"<td style='text-align:right'>{_cell(r.completion_tokens)}</td>"
             f"<td style='text-align:right'>{_cell(r.est_cost, '.6f')}</td>"
-            f"<td style='text-align:right'>{_cell(r.cost, '.6f')}</td><td>{said}</td></tr>")
+            f"<td style='text-align:right'>{_cell(r.cost, '.6f')}</td><td>{said}</td></tr>"
+        )
     currency = "" if answers.prices is None else f" ({_e(answers.prices.currency)})"
-    more = (f"<div style='{_MUTED}'>… {len(table) - max_rows:,} more (to_pandas() has all)</div>"
-            if len(table) > max_rows else "")
-    return (body + "<table class='mimo-corpus-answers-table'><tr><th>item</th><th>status</th>"
-            "<th>est. prompt tokens</th><th>prompt tokens</th><th>completion tokens</th>"
-            f"<th>est. cost{currency}</th><th>cost{currency}</th><th>answer or error</th></tr>"
-            + "".join(rows) + f"</table>{more}</div>")
+    more = (
+        f"<div style='{_MUTED}'>… {len(table) - max_rows:,} more (to_pandas() has all)</div>"
+        if len(table) > max_rows
+        else ""
+    )
+    return (
+        body + "<table class='mimo-corpus-answers-table'><tr><th>item</th><th>status</th>"
+        "<th>est. prompt tokens</th><th>prompt tokens</th><th>completion tokens</th>"
+        f"<th>est. cost{currency}</th><th>cost{currency}</th><th>answer or error</th></tr>"
+        + "".join(rows)
+        + f"</table>{more}</div>"
+    )

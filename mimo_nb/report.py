@@ -16,8 +16,10 @@ Building is split in two: :func:`collect_report` does the I/O (opens and decodes
 the model) and returns a :class:`ReportData`; :func:`render_report` turns that into HTML and is
 pure, so the same inputs give the same bytes (no clock unless you pass ``generated_at``).
 
->>> path = write_report("clip.mp4", "report.html", fps=1)      # doctest: +SKIP
+>>> write_report("clip.mp4", "report.html", fps=1).name   # no key set: the answer is a dry run
+'report.html'
 """
+
 from __future__ import annotations
 
 import os
@@ -107,18 +109,54 @@ def _figures(video: Any, breakdown: TokenBreakdown, prices: Prices) -> tuple[Rep
     res = breakdown.media_resolution
     short, long_ = sorted((video.width, video.height))
     cost_fps = sorted({1.0, 2.0, float(breakdown.fps)})
-    by_fps = draw(plots.plot_tokens_vs_fps, video.duration, video.width, video.height, mute=mute, current=breakdown.fps)
-    by_res = draw(plots.plot_tokens_vs_frame_size, video.duration, breakdown.fps, aspect=long_ / short,
-                  portrait=video.height > video.width, max_short_side=max(2160, short), mute=mute, current=short)
-    by_cost = draw(plots.plot_cost, video.width, video.height, fps=cost_fps, media_resolution=res,
-                   max_duration=max(600.0, video.duration), prices=prices, mute=mute, current=video.duration)
+    by_fps = draw(
+        plots.plot_tokens_vs_fps,
+        video.duration,
+        video.width,
+        video.height,
+        mute=mute,
+        current=breakdown.fps,
+    )
+    by_res = draw(
+        plots.plot_tokens_vs_frame_size,
+        video.duration,
+        breakdown.fps,
+        aspect=long_ / short,
+        portrait=video.height > video.width,
+        max_short_side=max(2160, short),
+        mute=mute,
+        current=short,
+    )
+    by_cost = draw(
+        plots.plot_cost,
+        video.width,
+        video.height,
+        fps=cost_fps,
+        media_resolution=res,
+        max_duration=max(600.0, video.duration),
+        prices=prices,
+        mute=mute,
+        current=video.duration,
+    )
     return (
-        ReportFigure(f"Tokens against fps for this video ({video.duration:g} s, {video.width}x{video.height}); "
-                     f"the vertical line is fps {breakdown.fps:g}.", by_fps),
-        ReportFigure(f"Tokens against frame size at fps {breakdown.fps:g}; the vertical line is this video's "
-                     f"short side ({short} px).", by_res),
-        ReportFigure(f"Prompt cost against duration at {video.width}x{video.height}, media_resolution={res}; "
-                     f"the vertical line is this video ({video.duration:g} s); prices as cited under Cost.", by_cost),
+        ReportFigure(
+            "Tokens against fps for this video "
+            f"({video.duration:g} s, {video.width}x{video.height}); "
+            f"the vertical line is fps {breakdown.fps:g}.",
+            by_fps,
+        ),
+        ReportFigure(
+            f"Tokens against frame size at fps {breakdown.fps:g}; "
+            "the vertical line is this video's "
+            f"short side ({short} px).",
+            by_res,
+        ),
+        ReportFigure(
+            f"Prompt cost against duration at {video.width}x{video.height}, "
+            f"media_resolution={res}; "
+            f"the vertical line is this video ({video.duration:g} s); prices as cited under Cost.",
+            by_cost,
+        ),
     )
 
 
@@ -151,7 +189,8 @@ def collect_report(
         send: ask the model; default: only when ``MIMO_API_KEY`` is set. Without sending, the
             report shows the exact request instead, labelled as a dry run.
         prices: prices for the cost (default: the shipped, cited CNY prices).
-        max_completion_tokens: the answer's budget; the cost counts it as the output, an upper bound.
+        max_completion_tokens: the answer's budget; the cost counts it as the output, an upper
+            bound.
         max_frames: how many frames the grid shows at most.
         generated_at: a date/time string to print in the header; none by default, so the same
             inputs give the same file.
@@ -169,8 +208,13 @@ def collect_report(
 
     breakdown = video.estimate(fps=fps, media_resolution=media_resolution)
     frames = video.sample(fps=fps, media_resolution=media_resolution)
-    request = client.build_request(video, prompt, fps=fps, media_resolution=media_resolution,
-                                   max_completion_tokens=max_completion_tokens)
+    request = client.build_request(
+        video,
+        prompt,
+        fps=fps,
+        media_resolution=media_resolution,
+        max_completion_tokens=max_completion_tokens,
+    )
     completion, error = None, None
     if send:
         try:
@@ -187,15 +231,20 @@ def collect_report(
         prompt=prompt,
         request_text=str(request),
         estimated_prompt_tokens=request.estimate.prompt_tokens,
-        cost=estimate_cost(request.estimate.prompt_tokens, prices, output_tokens=max_completion_tokens),
+        cost=estimate_cost(
+            request.estimate.prompt_tokens, prices, output_tokens=max_completion_tokens
+        ),
         max_completion_tokens=max_completion_tokens,
         figures=_figures(video, breakdown, prices),
         completion=completion,
         error=error,
         generated_at=generated_at,
-        settings=(("fps", f"{fps:g}"), ("media_resolution", media_resolution),
-                  ("model", str(getattr(client, "model", "?"))),
-                  ("max_completion_tokens", f"{max_completion_tokens:,}")),
+        settings=(
+            ("fps", f"{fps:g}"),
+            ("media_resolution", media_resolution),
+            ("model", str(getattr(client, "model", "?"))),
+            ("max_completion_tokens", f"{max_completion_tokens:,}"),
+        ),
     )
 
 
@@ -203,7 +252,8 @@ def collect_report(
 
 
 def render_report(data: ReportData) -> str:
-    """The report as one HTML document (built by :func:`mimo_nb.render.report_html`): same data, same bytes.
+    """The report as one HTML document (built by :func:`mimo_nb.render.report_html`): same data,
+    same bytes.
 
     >>> render_report(collect_report("clip.mp4")).startswith("<!DOCTYPE html>")
     True

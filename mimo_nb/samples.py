@@ -7,7 +7,9 @@ large digits a person can read in a thumbnail.
 
 >>> from mimo_nb.samples import generate_clip, read_frame_counter
 >>> path = generate_clip("clip.mp4", duration=2, width=160, height=120)
->>> # read_frame_counter(frames.array[0]) == frames.indices[0]
+>>> frames = mn.Video.open(path).sample(fps=2)       # resized to the model's 160x128
+>>> [read_frame_counter(frame) for frame in frames], frames.indices.tolist()
+([0, 20, 39, 59], [0, 20, 39, 59])
 
 The pictures are deterministic, and so are the encoded bytes on a given machine: x264's AVX-512
 kernels read uninitialised memory, so on AVX-512 CPUs we ask x264 for its AVX2 code
@@ -25,13 +27,20 @@ import math
 import os
 from collections.abc import Sequence
 from fractions import Fraction
+from itertools import pairwise
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from ._encode import AUDIO_RATE, VIDEO_FORMATS, Tone, output_path, write_h264_size_change, write_video
+from ._encode import (
+    AUDIO_RATE,
+    VIDEO_FORMATS,
+    Tone,
+    output_path,
+    write_h264_size_change,
+    write_video,
+)
 from .errors import LimitError
 
 __all__ = ["generate_clip", "draw_frame", "read_frame_counter", "COUNTER_BITS", "SAMPLE_FORMATS"]
@@ -40,15 +49,34 @@ COUNTER_BITS = 16  # frame numbers up to 65535: over 36 minutes at 30 fps
 TONE_HZ = 440.0
 
 SAMPLE_FORMATS = tuple(VIDEO_FORMATS)  # the suffixes generate_clip writes: MiMo's formats
-X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo")
+X264_PRESETS = (
+    "ultrafast",
+    "superfast",
+    "veryfast",
+    "faster",
+    "fast",
+    "medium",
+    "slow",
+    "slower",
+    "veryslow",
+    "placebo",
+)
 
 _GLYPHS = {  # 3x5 digits, row by row
-    "0": "111101101101111", "1": "010110010010111", "2": "111001111100111",
-    "3": "111001111001111", "4": "101101111001001", "5": "111100111001111",
-    "6": "111100111101111", "7": "111001001001001", "8": "111101111101111",
+    "0": "111101101101111",
+    "1": "010110010010111",
+    "2": "111001111100111",
+    "3": "111001111001111",
+    "4": "101101111001001",
+    "5": "111100111001111",
+    "6": "111100111101111",
+    "7": "111001001001001",
+    "8": "111101111101111",
     "9": "111101111001111",
 }
-_GLYPH_MASKS = {d: np.array([int(c) for c in bits], dtype=bool).reshape(5, 3) for d, bits in _GLYPHS.items()}
+_GLYPH_MASKS = {
+    d: np.array([int(c) for c in bits], dtype=bool).reshape(5, 3) for d, bits in _GLYPHS.items()
+}
 
 
 # ---- Pure drawing: one frame as a numpy array ----------------------------------------------
@@ -105,9 +133,14 @@ def draw_frame(index: int, width: int, height: int, fps: float = 30.0) -> npt.ND
     cy = band + free // 2
     cx = int((width - side) * ((t / 4.0) % 1.0)) + side // 2
     r = side // 2
-    top, left = max(band, cy - r), max(0, cx - r)  # only the disc's bounding box: big frames stay fast
+    top, left = (
+        max(band, cy - r),
+        max(0, cx - r),
+    )  # only the disc's bounding box: big frames stay fast
     yy, xx = np.ogrid[top : min(height, cy + r + 1), left : min(width, cx + r + 1)]
-    img[top : top + yy.shape[0], left : left + xx.shape[1]][(yy - cy) ** 2 + (xx - cx) ** 2 <= r**2] = (40, 200, 60)
+    img[top : top + yy.shape[0], left : left + xx.shape[1]][
+        (yy - cy) ** 2 + (xx - cx) ** 2 <= r**2
+    ] = (40, 200, 60)
     return img
 
 
@@ -137,7 +170,8 @@ def _tone(seconds: float, rate: int = AUDIO_RATE) -> npt.NDArray[np.float32]:
 
 @functools.lru_cache(maxsize=2)
 def _noise_pool(width: int, height: int, amplitude: int) -> npt.NDArray[np.int16]:
-    """Sixteen fixed fields of pixel noise (seeded): costly to encode and decode, like camera footage."""
+    """Sixteen fixed fields of pixel noise (seeded): costly to encode and decode, like camera
+    footage."""
     rng = np.random.default_rng(20240611)
     pool = rng.integers(-amplitude, amplitude + 1, size=(16, height, width, 1), dtype=np.int16)
     pool.setflags(write=False)
@@ -147,7 +181,10 @@ def _noise_pool(width: int, height: int, amplitude: int) -> npt.NDArray[np.int16
 def _add_noise(img: npt.NDArray[np.uint8], index: int, amplitude: int) -> npt.NDArray[np.uint8]:
     """Noise below the counter band (the band stays clean so the counter reads back exactly)."""
     band = _band_height(img.shape[0])
-    below = img[band:].astype(np.int16) + _noise_pool(img.shape[1], img.shape[0] - band, amplitude)[(index * 7) % 16]
+    below = (
+        img[band:].astype(np.int16)
+        + _noise_pool(img.shape[1], img.shape[0] - band, amplitude)[(index * 7) % 16]
+    )
     img[band:] = np.clip(below, 0, 255).astype(np.uint8)
     return img
 
@@ -169,7 +206,9 @@ MAX_SIDE = 8192  # px: beyond this x264 and the decoders here get slow or refuse
 
 def _number(name: str, value: object) -> float:
     """``value`` as a positive finite float, or a LimitError that says what was wrong."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, Fraction, np.integer, np.floating)):
+    if isinstance(value, bool) or not isinstance(
+        value, (int, float, Fraction, np.integer, np.floating)
+    ):
         raise LimitError(f"{name} must be a number, got {value!r} ({type(value).__name__}).")
     number = float(value)
     if not (math.isfinite(number) and number > 0):
@@ -177,7 +216,9 @@ def _number(name: str, value: object) -> float:
     return number
 
 
-def _check_args(duration: float, width: int, height: int, fps: float, rotation: int, gop: int | None) -> int:
+def _check_args(
+    duration: float, width: int, height: int, fps: float, rotation: int, gop: int | None
+) -> int:
     """Validate generate_clip's arguments; return the number of frames to draw."""
     duration, fps = _number("duration", duration), _number("fps", fps)
     for name, side in (("width", width), ("height", height)):
@@ -185,16 +226,22 @@ def _check_args(duration: float, width: int, height: int, fps: float, rotation: 
             raise LimitError(f"{name} must be a whole number of pixels, got {side!r}.")
     if width < 2 or height < 2 or width % 2 or height % 2 or max(width, height) > MAX_SIDE:
         raise LimitError(
-            f"width and height must be even numbers from 2 to {MAX_SIDE} px (YUV 4:2:0), got {width}x{height}."
+            f"width and height must be even numbers from 2 to {MAX_SIDE} px (YUV 4:2:0), "
+            f"got {width}x{height}."
         )
     if isinstance(rotation, bool) or not isinstance(rotation, (int, np.integer)) or rotation % 90:
         raise LimitError(f"rotation must be a multiple of 90 degrees, got {rotation!r}.")
-    if gop is not None and (isinstance(gop, bool) or not isinstance(gop, (int, np.integer)) or gop < 1):
-        raise LimitError(f"gop must be a whole number of frames of at least 1 (or None), got {gop!r}.")
+    if gop is not None and (
+        isinstance(gop, bool) or not isinstance(gop, (int, np.integer)) or gop < 1
+    ):
+        raise LimitError(
+            f"gop must be a whole number of frames of at least 1 (or None), got {gop!r}."
+        )
     count = max(1, round(duration * float(Fraction(fps).limit_denominator(1001))))
     if count > 2**COUNTER_BITS:
         raise LimitError(
-            f"duration={duration:g} s at fps={fps:g} is {count} frames; the frame counter holds {2**COUNTER_BITS}. "
+            f"duration={duration:g} s at fps={fps:g} is {count} frames; "
+            f"the frame counter holds {2**COUNTER_BITS}. "
             "Ask for a shorter clip or a lower fps."
         )
     return count
@@ -221,7 +268,8 @@ def generate_clip(
 
     Args:
         path: where to write; ``.mp4``, ``.mov``, ``.avi`` or ``.wmv``.
-        duration, width, height, fps: length in seconds and the *displayed* frame size (even numbers).
+        duration, width, height, fps: length in seconds and the *displayed* frame size (even
+            numbers).
         audio: add a 440 Hz tone track.
         video: False writes an audio-only file (a broken input for tests).
         rotation: counter-clockwise display rotation (degrees, a multiple of 90) stored in the
@@ -247,28 +295,63 @@ def generate_clip(
     path = output_path(path, SAMPLE_FORMATS, "generate_clip")
     count = _check_args(duration, width, height, fps, rotation, gop)
     if preset not in X264_PRESETS:
-        raise LimitError(f"preset must be one of x264's presets ({', '.join(X264_PRESETS)}), got {preset!r}.")
+        raise LimitError(
+            f"preset must be one of x264's presets ({', '.join(X264_PRESETS)}), got {preset!r}."
+        )
     rate = Fraction(fps).limit_denominator(1001)
     if not 0 <= noise <= 127:
         raise LimitError(f"noise is an amplitude from 0 to 127, got {noise!r}.")
     if size_change is not None:
-        if path.suffix.lower() not in (".mp4", ".mov") or size_change[1] < 2 or size_change[2] < 2 or size_change[1] % 2 or size_change[2] % 2:
-            raise LimitError("size_change is (seconds, even width, even height), written to MP4 or MOV files.")
+        if (
+            path.suffix.lower() not in (".mp4", ".mov")
+            or size_change[1] < 2
+            or size_change[2] < 2
+            or size_change[1] % 2
+            or size_change[2] % 2
+        ):
+            raise LimitError(
+                "size_change is (seconds, even width, even height), written to MP4 or MOV files."
+            )
         switch = min(count, max(0, round(size_change[0] * float(rate))))
         sizes = [(width, height) if i < switch else size_change[1:] for i in range(count)]
-        return write_h264_size_change(path, (draw_frame(i, w, h, float(rate)) for i, (w, h) in enumerate(sizes)),
-                                      rate=rate, preset=preset)
+        return write_h264_size_change(
+            path,
+            (draw_frame(i, w, h, float(rate)) for i, (w, h) in enumerate(sizes)),
+            rate=rate,
+            preset=preset,
+        )
     tick = Fraction(1, 4) / rate if vfr else 1 / rate  # VFR times fall on a quarter-frame grid
     pts = _vfr_pts(count) if vfr else None
     if frame_times is not None:
-        if len(frame_times) < 1 or frame_times[0] < 0 or any(b <= a for a, b in zip(frame_times, frame_times[1:])):
-            raise LimitError("frame_times must be increasing times in seconds, starting at 0 or later.")
-        count, tick, pts = len(frame_times), Fraction(1, 90000), [round(t * 90000) for t in frame_times]
-    pictures = (_add_noise(draw_frame(i, width, height, float(rate)), i, noise) if noise else draw_frame(i, width, height, float(rate))
-                for i in range(count))
+        if (
+            len(frame_times) < 1
+            or frame_times[0] < 0
+            or any(b <= a for a, b in pairwise(frame_times))
+        ):
+            raise LimitError(
+                "frame_times must be increasing times in seconds, starting at 0 or later."
+            )
+        count, tick, pts = (
+            len(frame_times),
+            Fraction(1, 90000),
+            [round(t * 90000) for t in frame_times],
+        )
+    pictures = (
+        _add_noise(draw_frame(i, width, height, float(rate)), i, noise)
+        if noise
+        else draw_frame(i, width, height, float(rate))
+        for i in range(count)
+    )
     length = (frame_times[-1] + 1 / float(rate)) if frame_times is not None else count / float(rate)
     sound = Tone(_tone(length)) if (audio or not video) else None
     return write_video(
-        path, pictures if video else None, rate=rate, time_base=tick, pts=pts,
-        rotation=rotation, gop=gop, preset=preset, audio=sound,
+        path,
+        pictures if video else None,
+        rate=rate,
+        time_base=tick,
+        pts=pts,
+        rotation=rotation,
+        gop=gop,
+        preset=preset,
+        audio=sound,
     )

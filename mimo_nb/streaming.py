@@ -270,10 +270,13 @@ class CompletionStream(_StreamBase):
     Raises :class:`~mimo_nb.errors.StreamInterruptedError` (with ``.partial``) if the answer
     breaks off, is malformed, or is not complete within the stream's deadline.
 
-    >>> with client.ask("clip.mp4", "Describe it.", stream=True) as stream:  # doctest: +SKIP
-    ...     for delta in stream:
-    ...         print(delta.text, end="")
-    >>> stream.completion.usage  # doctest: +SKIP
+    >>> from mimo_nb.testing import MockMimoServer   # a local stand-in for the endpoint
+    >>> with MockMimoServer(api_key="test-key") as server:
+    ...     with mn.MimoClient("test-key", base_url=server.base_url) as client:
+    ...         with client.ask("clip.mp4", "Describe it.", stream=True) as stream:
+    ...             kinds = [delta.kind for delta in stream]  # or print(delta.text, end="")
+    >>> sorted(set(kinds)), stream.completion.usage.video_tokens   # the stand-in's recording
+    (['content', 'reasoning'], 1144)
     """
 
     _pump: _EventPump | None = None

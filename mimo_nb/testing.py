@@ -69,9 +69,10 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 
 from .response import spec_example_json
 
@@ -230,7 +231,9 @@ def validate_payload(body: Any) -> list[str]:
 
 # ---- What a request weighs against a token quota --------------------------------------------
 
-_charge_memo: dict[str, int] = {}  # sha256 of a data URI -> its video tokens (a corpus repeats none, tests many)
+_charge_memo: dict[
+    str, int
+] = {}  # sha256 of a data URI -> its video tokens (a corpus repeats none, tests many)
 
 
 def _video_tokens(part: dict[str, Any]) -> int:
@@ -238,12 +241,16 @@ def _video_tokens(part: dict[str, Any]) -> int:
     url = part.get("video_url", {}).get("url", "")
     if not url.startswith("data:"):
         return 0
-    key = hashlib.sha256(f"{part.get('fps')}|{part.get('media_resolution')}|".encode() + url.encode()).hexdigest()
+    key = hashlib.sha256(
+        f"{part.get('fps')}|{part.get('media_resolution')}|".encode() + url.encode()
+    ).hexdigest()
     if key not in _charge_memo:
         from .video import Video  # the stand-in probes what it receives, as the real server must
 
         video = Video.open(base64.b64decode(url.partition(",")[2]))
-        _charge_memo[key] = video.estimate(float(part.get("fps", 2)), part.get("media_resolution", "default")).total
+        _charge_memo[key] = video.estimate(
+            float(part.get("fps", 2)), part.get("media_resolution", "default")
+        ).total
     return _charge_memo[key]
 
 
@@ -540,8 +547,14 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             owner._leave()
 
-    def _answer(self, fault: Fault, auth_ok: bool, problems: list[str], body: Any,
-                over_quota: float | None = None) -> None:
+    def _answer(
+        self,
+        fault: Fault,
+        auth_ok: bool,
+        problems: list[str],
+        body: Any,
+        over_quota: float | None = None,
+    ) -> None:
         retry = {} if fault.retry_after is None else {"Retry-After": f"{fault.retry_after:g}"}
         stream = isinstance(body, dict) and bool(body.get("stream"))
         if not self.path.rstrip("/").endswith("/chat/completions"):
@@ -639,7 +652,9 @@ class MockMimoServer:
         self.api_key = api_key
         self.delay = delay
         self.quota = quota
-        self._quota_log: deque[tuple[float, int]] = deque()  # (arrival, tokens) of admitted requests
+        self._quota_log: deque[tuple[float, int]] = (
+            deque()
+        )  # (arrival, tokens) of admitted requests
         self._door_after: int | None = None
         self._door_passed = 0
         self._door_open = threading.Event()
@@ -736,7 +751,8 @@ class MockMimoServer:
             return sum(1 for r in self.requests if r.fault == "quota")
 
     def _over_quota(self, body: Any, arrived: float) -> float | None:
-        """Admit a request that ``arrived`` (monotonic s) against the quota (None), or the seconds until it fits.
+        """Admit a request that ``arrived`` (monotonic s) against the quota (None), or the seconds
+        until it fits.
 
         Only requests that arrived in the window before this one count, whichever thread
         finished weighing its request first.
@@ -744,16 +760,21 @@ class MockMimoServer:
         quota = self.quota
         if quota is None:
             return None
-        tokens = (quota.charge or request_token_charge)(body)  # probing the videos takes a while: not under the lock
+        tokens = (quota.charge or request_token_charge)(
+            body
+        )  # probing the videos takes a while: not under the lock
         with self._lock:
             start = arrived - quota.window
-            self._quota_log = deque(e for e in self._quota_log if e[0] > start - quota.window)  # keep two windows
+            self._quota_log = deque(
+                e for e in self._quota_log if e[0] > start - quota.window
+            )  # keep two windows
             inside = sorted(e for e in self._quota_log if start < e[0] <= arrived)
             count, held = len(inside), sum(t for _, t in inside)
 
             def fits(count: int, held: int) -> bool:
-                return ((quota.requests_per_minute is None or count + 1 <= quota.requests_per_minute)
-                        and (quota.tokens_per_minute is None or held + tokens <= quota.tokens_per_minute))
+                return (
+                    quota.requests_per_minute is None or count + 1 <= quota.requests_per_minute
+                ) and (quota.tokens_per_minute is None or held + tokens <= quota.tokens_per_minute)
 
             if fits(count, held):
                 self._quota_log.append((arrived, tokens))
@@ -767,7 +788,8 @@ class MockMimoServer:
     # -- the door: hold requests at a known point (kill-and-resume tests) --
 
     def hold_after(self, count: int) -> None:
-        """Let ``count`` more requests through, then hold the next ones unread until :meth:`release`."""
+        """Let ``count`` more requests through, then hold the next ones unread until
+        :meth:`release`."""
         with self._lock:
             self._door_after, self._door_passed = count, 0
             self._door_open.clear()

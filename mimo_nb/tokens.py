@@ -16,7 +16,18 @@ small function each, so it can be read top to bottom beside the spec:
 5. **Audio.** Unless the video is silent, about 6.25 tokens per second of sound.
 
 >>> estimate_video_tokens(60, 1920, 1080)            # the spec page's first example
->>> explain_video_tokens(60, 1920, 1080, fps=5)      # every intermediate, as a table
+17240
+>>> print(explain_video_tokens(60, 1920, 1080, fps=5))     # every intermediate, as a table
+frames                      300  ceil(60 s x 5 fps), at most 2,048, rounded up to even, at least 2
+grids                       150  frames / 2 (frames are encoded in pairs)
+pixel budget / frame    307,200  default caps a frame at 300 tokens x 1,024 px
+model frame size      736 x 384  from 1920 x 1080, sides multiples of 32
+tokens / grid               276  (h/16) x (w/16) / 4
+vision                   41,400  grids x tokens per grid
+timestamps                  750  grids x 5 (5 when fps > 2, else 3)
+special                     302  grids x 2 + 2
+audio                       378  about 6.25 per second, + 2 special
+total                    42,830  estimate; the response's usage is the truth
 
 The estimate is the vendor's; the truth is the ``usage`` of the response. Everything here is pure
 arithmetic: no I/O, numpy only, and :func:`estimate_video_tokens_array` does the same arithmetic
@@ -90,7 +101,9 @@ MIN_FRAME_PIXELS, MAX_FRAME_PIXELS = 8192, 8388608
 MAX_FRAMES = 2048
 DEFAULT_MAX_FRAME_TOKENS = 300  # the per-frame cap under media_resolution="default"
 TIMESTAMP_TOKENS = 3  # each grid's time, written as text
-FINE_TIMESTAMP_TOKENS = 5  # ... when fps is above FINE_TIMESTAMPS_ABOVE_FPS: a finer clock, longer text
+FINE_TIMESTAMP_TOKENS = (
+    5  # ... when fps is above FINE_TIMESTAMPS_ABOVE_FPS: a finer clock, longer text
+)
 FINE_TIMESTAMPS_ABOVE_FPS = 2.0
 SPECIAL_TOKENS_PER_GRID = 2
 SPECIAL_TOKENS_PER_VIDEO = 2
@@ -134,7 +147,9 @@ def _validate_positive(name: str, value: float) -> None:
         raise LimitError(f"{name} must be finite, got {value!r}.")
 
 
-def _validate_video_args(duration: float, width: int, height: int, fps: float, media_resolution: str) -> float:
+def _validate_video_args(
+    duration: float, width: int, height: int, fps: float, media_resolution: str
+) -> float:
     _validate_positive("duration", duration)
     _validate_positive("width", width)
     _validate_positive("height", height)
@@ -206,7 +221,9 @@ def sample_indices(total_frames: int, count: int) -> npt.NDArray[np.int64]:
     return np.round(np.linspace(0, total_frames - 1, count)).astype(np.int64)
 
 
-def sample_indices_by_time(pts: npt.ArrayLike, count: int, tolerance: float = 1) -> npt.NDArray[np.int64]:
+def sample_indices_by_time(
+    pts: npt.ArrayLike, count: int, tolerance: float = 1
+) -> npt.NDArray[np.int64]:
     """Indices of ``count`` frames spread evenly over the clip's *time*, given each frame's time.
 
     The rule: target times ``T_k`` are spread evenly from the first to the last presentation
@@ -232,7 +249,9 @@ def sample_indices_by_time(pts: npt.ArrayLike, count: int, tolerance: float = 1)
     if np.any(steps < 0):
         raise LimitError("frame times must be sorted in presentation order.")
     targets = np.linspace(times[0], times[-1], count)
-    return np.round(np.interp(targets, times, np.arange(len(times), dtype=np.float64))).astype(np.int64)
+    return np.round(np.interp(targets, times, np.arange(len(times), dtype=np.float64))).astype(
+        np.int64
+    )
 
 
 @dataclass(frozen=True)
@@ -261,7 +280,8 @@ class SamplingPlan:
 
     @property
     def timestamps(self) -> npt.NDArray[np.float64]:
-        """Times (s) of the sampled frames: ``index / native_fps`` when both are known, else nominal."""
+        """Times (s) of the sampled frames: ``index / native_fps`` when both are known, else
+        nominal."""
         if self.planned_indices is not None and self.native_fps:
             return np.asarray(self.planned_indices, np.float64) / self.native_fps
         return np.linspace(0.0, self.duration, self.frames, endpoint=False, dtype=np.float64)
@@ -277,10 +297,14 @@ class SamplingPlan:
                 return np.asarray(self.planned_indices, np.int64)
             total_frames = self.native_frame_count
         if total_frames is None:
-            raise LimitError("indices() needs the file's frame count: pass total_frames= (Video.native_frame_count).")
+            raise LimitError(
+                "indices() needs the file's frame count: "
+                "pass total_frames= (Video.native_frame_count)."
+            )
         if self.profile != "mimo-api":
             raise LimitError(
-                f"this {self.profile} plan was made for a file of {self.native_frame_count} frames, not {total_frames}; "
+                f"this {self.profile} plan was made for a file of {self.native_frame_count} "
+                f"frames, not {total_frames}; "
                 "plan again with native_frame_count= (Video.plan does it from the probe)."
             )
         return sample_indices(total_frames, self.frames)
@@ -305,12 +329,16 @@ def plan_sampling(
 
     >>> plan_sampling(60, 1920, 1080, fps=2).frames
     120
-    >>> plan_sampling(60, 1920, 1080, fps=2, profile="mimo-vl", native_fps=30, native_frame_count=1800).width
+    >>> plan_sampling(
+    ...     60, 1920, 1080, fps=2, profile="mimo-vl", native_fps=30, native_frame_count=1800
+    ... ).width
     1008
     """
     fps = _validate_video_args(duration, width, height, fps, media_resolution)
     if profile != "mimo-api":
-        return _plan_with_profile(duration, width, height, fps, media_resolution, profile, native_fps, native_frame_count)
+        return _plan_with_profile(
+            duration, width, height, fps, media_resolution, profile, native_fps, native_frame_count
+        )
     frames = sampled_frame_count(duration, fps)
     model_w, model_h = model_frame_size(width, height, frame_pixel_budget(frames, media_resolution))
     planned = None
@@ -331,15 +359,33 @@ def plan_sampling(
     )
 
 
-def _plan_with_profile(duration: float, width: int, height: int, fps: float, media_resolution: str, profile: Any,
-                       native_fps: float | None, native_frame_count: int | None) -> SamplingPlan:
+def _plan_with_profile(
+    duration: float,
+    width: int,
+    height: int,
+    fps: float,
+    media_resolution: str,
+    profile: Any,
+    native_fps: float | None,
+    native_frame_count: int | None,
+) -> SamplingPlan:
     from . import profiles  # profiles builds on this module, so it is imported on use
 
     rules = profiles.get_profile(profile)
-    result = rules.plan(duration, width, height, fps, media_resolution, native_fps=native_fps, native_frame_count=native_frame_count)
+    result = rules.plan(
+        duration,
+        width,
+        height,
+        fps,
+        media_resolution,
+        native_fps=native_fps,
+        native_frame_count=native_frame_count,
+    )
     nfps, count = (native_fps, native_frame_count)
     if rules.needs_native or nfps is not None or count is not None:
-        nfps, count = profiles.resolve_native(float(duration), native_fps, native_frame_count, rules.name)
+        nfps, count = profiles.resolve_native(
+            float(duration), native_fps, native_frame_count, rules.name
+        )
     return SamplingPlan(
         duration=float(duration),
         fps=fps,
@@ -460,6 +506,7 @@ def explain_video_tokens(
         mute: True when the video has no audio (no audio tokens).
 
     >>> explain_video_tokens(60, 1920, 1080).total
+    17240
     """
     plan = plan_sampling(duration, width, height, fps, media_resolution)
     grids = plan.frames // TEMPORAL_PATCH
@@ -500,6 +547,7 @@ def estimate_video_tokens(
     """Estimated prompt tokens for one video (vision, timestamps, special and audio).
 
     >>> estimate_video_tokens(60, 1920, 1080, fps=2)
+    17240
     """
     return explain_video_tokens(duration, width, height, fps, media_resolution, mute).total
 
@@ -507,7 +555,13 @@ def estimate_video_tokens(
 # ---- The same arithmetic over arrays, for plots and sweeps ----------------------------------
 
 
-def _check_array_args(duration: np.ndarray, width: np.ndarray, height: np.ndarray, fps: np.ndarray, media_resolution: np.ndarray) -> np.ndarray:
+def _check_array_args(
+    duration: np.ndarray,
+    width: np.ndarray,
+    height: np.ndarray,
+    fps: np.ndarray,
+    media_resolution: np.ndarray,
+) -> np.ndarray:
     """Validate broadcastable inputs; return the boolean array "media_resolution is max"."""
     if not np.all(np.isfinite(duration) & (duration > 0)):
         raise LimitError("every duration must be a positive, finite number of seconds.")
@@ -524,17 +578,24 @@ def _check_array_args(duration: np.ndarray, width: np.ndarray, height: np.ndarra
 # Step 2 depends only on the frame count (2..2048) and media_resolution, so the array version looks
 # the budget up in two small tables instead of dividing a million times.
 _FRAME_COUNTS = range(MAX_FRAMES + 1)
-_BUDGET_DEFAULT = np.array([frame_pixel_budget(max(n, 1), "default") for n in _FRAME_COUNTS], dtype=np.int64)
-_BUDGET_MAX = np.array([frame_pixel_budget(max(n, 1), "max") for n in _FRAME_COUNTS], dtype=np.int64)
+_BUDGET_DEFAULT = np.array(
+    [frame_pixel_budget(max(n, 1), "default") for n in _FRAME_COUNTS], dtype=np.int64
+)
+_BUDGET_MAX = np.array(
+    [frame_pixel_budget(max(n, 1), "max") for n in _FRAME_COUNTS], dtype=np.int64
+)
 
 
 def _sampled_frame_count_array(d: np.ndarray, f: np.ndarray) -> np.ndarray:
-    """Step 1 over arrays: ceil of the float product, exactly as :func:`sampled_frame_count` does."""
+    """Step 1 over arrays: ceil of the float product, exactly as :func:`sampled_frame_count`
+    does."""
     frames = np.minimum(np.ceil(d * f).astype(np.int64), MAX_FRAMES)
     return np.maximum((frames + 1) & ~1, TEMPORAL_PATCH)  # round up to even, at least 2
 
 
-def _model_frame_size_array(w: np.ndarray, h: np.ndarray, budget: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _model_frame_size_array(
+    w: np.ndarray, h: np.ndarray, budget: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Step 3 over arrays, as :func:`model_frame_size`; returns ``(width, height)``."""
     shape = h.shape
     thin = np.flatnonzero(np.minimum(h, w) < SPATIAL)  # rare: fix those elements only
@@ -598,7 +659,9 @@ def explain_video_tokens_array(
     grids = frames >> 1  # // TEMPORAL_PATCH; shifts are exact here (non-negative) and vectorise
     tokens_per_grid = ((h_bar >> 4) * (w_bar >> 4)) >> 2  # (h/PATCH) * (w/PATCH) // MERGE**2
     vision = grids * tokens_per_grid
-    timestamps = grids * np.where(f > FINE_TIMESTAMPS_ABOVE_FPS, FINE_TIMESTAMP_TOKENS, TIMESTAMP_TOKENS)
+    timestamps = grids * np.where(
+        f > FINE_TIMESTAMPS_ABOVE_FPS, FINE_TIMESTAMP_TOKENS, TIMESTAMP_TOKENS
+    )
     special = grids * SPECIAL_TOKENS_PER_GRID + SPECIAL_TOKENS_PER_VIDEO
     audio = _audio_tokens_array(d, muted)
 
@@ -628,5 +691,7 @@ def estimate_video_tokens_array(
     """:func:`estimate_video_tokens` over broadcast numpy arrays, exactly equal per element.
 
     >>> estimate_video_tokens_array([10, 60], 1920, 1080, fps=[[1], [2]])  # 2x2 table
+    array([[ 1472,  8810],
+           [ 2877, 17240]])
     """
     return explain_video_tokens_array(duration, width, height, fps, media_resolution, mute)["total"]

@@ -19,8 +19,9 @@ Which frames: ``tokens.plan_sampling`` gives the count and size from the spec's 
 ``tokens.sample_indices_by_time`` spreads them evenly over the clip's *time*: target times from
 the first to the last frame's presentation time, each taking the frame nearest to it (for a
 constant-rate file exactly the rounded ``linspace`` over frame numbers, ``tokens.sample_indices``).
-:mod:`mimo_nb.decode` reads them; timestamps are the frames' real presentation times. Writing video (``fit``,
-``Frames.save``/``play``) goes through :mod:`mimo_nb._encode`; the HTML comes from :mod:`mimo_nb.render`.
+:mod:`mimo_nb.decode` reads them; timestamps are the frames' real presentation times. Writing
+video (``fit``, ``Frames.save``/``play``) goes through :mod:`mimo_nb._encode`; the HTML comes from
+:mod:`mimo_nb.render`.
 
 A ``Video`` remembers its file's size, modification time and inode from ``open``: if the file is
 rewritten afterwards, ``plan``/``estimate``/``sample``/``fit``/``play`` raise ``VideoError``
@@ -55,7 +56,14 @@ from .cache import file_sha256, offline_from_env
 from .errors import LimitError, VideoError
 from .limits import BASE64_LIMIT_BYTES, URL_LIMIT_BYTES, base64_length
 from .profiles import Profile, ServerTokenBreakdown, explain_profile_tokens
-from .tokens import FPS_DEFAULT, SamplingPlan, TokenBreakdown, explain_video_tokens, plan_sampling, sample_indices_by_time
+from .tokens import (
+    FPS_DEFAULT,
+    SamplingPlan,
+    TokenBreakdown,
+    explain_video_tokens,
+    plan_sampling,
+    sample_indices_by_time,
+)
 
 __all__ = ["Video", "Frames", "Player", "SampledFrame"]
 
@@ -65,7 +73,9 @@ ProgressArg = Callable[[int, int], None] | bool | None
 
 
 PLAYER_MAX_BYTES = 10 * 2**20  # media bigger than this are not written into the notebook by default
-BROWSER_CODECS = frozenset({"h264", "vp9", "av1"})  # what Chromium, Firefox and Safari all play in MP4
+BROWSER_CODECS = frozenset(
+    {"h264", "vp9", "av1"}
+)  # what Chromium, Firefox and Safari all play in MP4
 _PLAY_FPS_MAX = 60.0
 
 
@@ -89,14 +99,22 @@ class Player:
 
 
 def _check_play_fps(fps: object, limit: float = _PLAY_FPS_MAX) -> float:
-    if isinstance(fps, bool) or not isinstance(fps, (int, float, np.integer, np.floating)) or not (0 < float(fps) <= limit):
-        raise LimitError(f"fps must be a number above 0 and at most {limit:g} frames a second, got {fps!r}.")
+    if (
+        isinstance(fps, bool)
+        or not isinstance(fps, (int, float, np.integer, np.floating))
+        or not (0 < float(fps) <= limit)
+    ):
+        raise LimitError(
+            f"fps must be a number above 0 and at most {limit:g} frames a second, got {fps!r}."
+        )
     return float(fps)
 
 
 def _check_max_bytes(max_bytes: object) -> int:
     if isinstance(max_bytes, bool) or not isinstance(max_bytes, (int, np.integer)) or max_bytes < 0:
-        raise LimitError(f"max_bytes must be a whole number of bytes (0 or more), got {max_bytes!r}.")
+        raise LimitError(
+            f"max_bytes must be a whole number of bytes (0 or more), got {max_bytes!r}."
+        )
     return int(max_bytes)
 
 
@@ -138,11 +156,16 @@ class Frames:
     def __iter__(self) -> Iterator[npt.NDArray[np.uint8]]:
         return iter(self.array)
 
-    def __array__(self, dtype: npt.DTypeLike | None = None, copy: bool | None = None) -> npt.NDArray[Any]:
-        """The frames as one array; numpy 2's ``copy`` is honoured (numpy 1 passes only ``dtype``)."""
+    def __array__(
+        self, dtype: npt.DTypeLike | None = None, copy: bool | None = None
+    ) -> npt.NDArray[Any]:
+        """The frames as one array; numpy 2's ``copy`` is honoured (numpy 1 passes only
+        ``dtype``)."""
         if dtype is not None and np.dtype(dtype) != self.array.dtype:
             if copy is False:
-                raise ValueError(f"Frames are uint8; converting them to {np.dtype(dtype)} needs a copy.")
+                raise ValueError(
+                    f"Frames are uint8; converting them to {np.dtype(dtype)} needs a copy."
+                )
             return self.array.astype(dtype)
         return self.array.copy() if copy else self.array
 
@@ -167,8 +190,14 @@ class Frames:
     def _subset(self, picked: slice | npt.NDArray[np.int64]) -> Frames:
         indices = self.indices[picked]
         repeated = len(np.unique(indices)) < len(indices)
-        return replace(self, array=self.array[picked], indices=indices, timestamps=self.timestamps[picked],
-                       repeated=bool(repeated), note=self.note if repeated else "")
+        return replace(
+            self,
+            array=self.array[picked],
+            indices=indices,
+            timestamps=self.timestamps[picked],
+            repeated=bool(repeated),
+            note=self.note if repeated else "",
+        )
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -189,13 +218,17 @@ class Frames:
 
     def captions(self) -> list[str]:
         """One caption per frame: its timestamp and frame index."""
-        return [f"{_imaging.format_time(t)} · #{i}" for t, i in zip(self.timestamps, self.indices)]
+        return [
+            f"{_imaging.format_time(t)} · #{i}"
+            for t, i in zip(self.timestamps, self.indices, strict=True)
+        ]
 
     def to_html(self, columns: int = 6, max_frames: int | None = None) -> str:
         """An HTML grid of the frames (inline JPEG thumbnails) with timestamps under each."""
         shown = len(self) if max_frames is None else max(0, min(max_frames, len(self)))
         head = (
-            f"{len(self)} frames at {self.array.shape[2]}x{self.array.shape[1]} ({self.size} size), "
+            f"{len(self)} frames at {self.array.shape[2]}x{self.array.shape[1]} "
+            f"({self.size} size), "
             f"fps={self.plan.fps:g}, media_resolution={self.plan.media_resolution}"
             + ("" if self.plan.profile == "mimo-api" else f", profile={self.plan.profile}")
         )
@@ -239,16 +272,27 @@ class Frames:
         >>> Video.open(frames.save("sampled.mp4")).native_frame_count
         4
         """
-        path = _encode.output_path(path, [*_encode.VIDEO_FORMATS, _encode.GIF_SUFFIX], "Frames.save")
+        path = _encode.output_path(
+            path, [*_encode.VIDEO_FORMATS, _encode.GIF_SUFFIX], "Frames.save"
+        )
         suffix = path.suffix.lower()
         if not len(self):
             raise LimitError("There are no frames to save (an empty selection).")
         rate = self.plan.fps if fps is None else fps
         if suffix == _encode.GIF_SUFFIX:
             return _encode.write_gif(path, self.array, _check_play_fps(rate, 50.0))
-        return _encode.write_video(path, self.array, rate=Fraction(_check_play_fps(rate)).limit_denominator(1001))
+        return _encode.write_video(
+            path, self.array, rate=Fraction(_check_play_fps(rate)).limit_denominator(1001)
+        )
 
-    def play(self, fps: float | None = None, *, format: str = "mp4", width: int | None = None, max_bytes: int = PLAYER_MAX_BYTES) -> Player:
+    def play(
+        self,
+        fps: float | None = None,
+        *,
+        format: str = "mp4",
+        width: int | None = None,
+        max_bytes: int = PLAYER_MAX_BYTES,
+    ) -> Player:
         """An inline player for the frames at the model's rate (``fps``: the sampling fps).
 
         ``format="mp4"`` makes an H.264 clip in a ``<video>`` with controls; ``"gif"`` an animated
@@ -260,25 +304,53 @@ class Frames:
         if format not in ("mp4", "gif"):
             raise LimitError(f"format must be 'mp4' or 'gif', got {format!r}.")
         limit = _check_max_bytes(max_bytes)
-        rate = self.plan.fps if fps is None else _check_play_fps(fps, 50.0 if format == "gif" else _PLAY_FPS_MAX)
+        rate = (
+            self.plan.fps
+            if fps is None
+            else _check_play_fps(fps, 50.0 if format == "gif" else _PLAY_FPS_MAX)
+        )
         shown = f"{len(self)} frames at {self.array.shape[2]}x{self.array.shape[1]}"
-        caption = f"{shown}, {rate:g} per second ({len(self) / rate:.1f} s)" + (
-            ", the rate the model samples at" if fps is None else "") + (f". {self.note}" if self.note else "")
-        title = f"{self.source_name}: what the model sees" if self.source_name else "what the model sees"
+        caption = (
+            f"{shown}, {rate:g} per second ({len(self) / rate:.1f} s)"
+            + (", the rate the model samples at" if fps is None else "")
+            + (f". {self.note}" if self.note else "")
+        )
+        title = (
+            f"{self.source_name}: what the model sees"
+            if self.source_name
+            else "what the model sees"
+        )
         target = _temp_file(f".{format}")
         try:
             data = self.save(target, rate).read_bytes()
         finally:
             target.unlink(missing_ok=True)
         if len(data) > limit:
-            note = (f"The {format.upper()} of {shown} is {_megabytes(len(data))}, over the {_megabytes(limit)} allowed inline "
-                    f"(max_bytes). Save it with frames.save('sampled.{format}'), or pass a larger max_bytes.")
-            return Player(render.player_note_html(title, note), f"{shown}: too big to embed ({_megabytes(len(data))})")
+            note = (
+                f"The {format.upper()} of {shown} is {_megabytes(len(data))}, "
+                f"over the {_megabytes(limit)} allowed inline "
+                f"(max_bytes). Save it with frames.save('sampled.{format}'), "
+                "or pass a larger max_bytes."
+            )
+            return Player(
+                render.player_note_html(title, note),
+                f"{shown}: too big to embed ({_megabytes(len(data))})",
+            )
         if format == "gif":
             html = render.animation_html(data, width=width, title=title, caption=caption)
         else:
-            html = render.video_player_html(render.media_data_uri(data, "video/mp4"), width=width, title=title, caption=caption, loop=True)
-        return Player(html, f"{shown} as {format.upper()}, {rate:g} fps, {_megabytes(len(data))} inline", len(data))
+            html = render.video_player_html(
+                render.media_data_uri(data, "video/mp4"),
+                width=width,
+                title=title,
+                caption=caption,
+                loop=True,
+            )
+        return Player(
+            html,
+            f"{shown} as {format.upper()}, {rate:g} fps, {_megabytes(len(data))} inline",
+            len(data),
+        )
 
 
 @dataclass(frozen=True)
@@ -312,9 +384,18 @@ def _substitute_note(substitutes: dict[int, int], info: decode.Probe) -> str:
     """Which wanted frames the file could not give, and what stands in for them."""
     missing = sorted(substitutes)
     shown = sorted(set(substitutes.values()))
-    cut = f" (the file holds {info.readable_frames} of the {info.frame_count} frames it lists: it was cut short)" if info.readable_frames < info.frame_count else " (damaged data)"
-    return (f"{len(missing)} sampled frame(s) could not be decoded{cut}: frames {_ranges(missing)} "
-            f"repeat frame(s) {_ranges(shown)} instead.")
+    cut = (
+        (
+            f" (the file holds {info.readable_frames} of the {info.frame_count} frames it lists: "
+            "it was cut short)"
+        )
+        if info.readable_frames < info.frame_count
+        else " (damaged data)"
+    )
+    return (
+        f"{len(missing)} sampled frame(s) could not be decoded{cut}: frames {_ranges(missing)} "
+        f"repeat frame(s) {_ranges(shown)} instead."
+    )
 
 
 # ---- Opening: path, bytes or URL ------------------------------------------------------------
@@ -332,20 +413,28 @@ _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 def _too_long(text: str, what: str) -> LimitError:
     longest = max((len(part) for part in Path(text).parts), default=0)
     return LimitError(
-        f"{what} got a path the file system refuses as too long ({len(text)} characters, the longest name {longest}; "
+        f"{what} got a path the file system refuses as too long ({len(text)} characters, "
+        f"the longest name {longest}; "
         "most allow 255 per name). Rename the file or move it to a shorter path."
     )
 
 
 def _check_timeout(timeout: object) -> float:
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float, np.integer, np.floating)) or not (0 < float(timeout) < math.inf):
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, (int, float, np.integer, np.floating))
+        or not (0 < float(timeout) < math.inf)
+    ):
         raise LimitError(f"timeout must be a positive, finite number of seconds, got {timeout!r}.")
     return float(timeout)
 
 
 def _check_sample_args(progress: object, timeout: object) -> float:
     if not (progress is None or isinstance(progress, bool) or callable(progress)):
-        raise LimitError(f"progress must be True (a tqdm bar), False/None, or a callable (done, total); got {_encode.short_repr(progress)}.")
+        raise LimitError(
+            "progress must be True (a tqdm bar), False/None, or a callable (done, total); "
+            f"got {_encode.short_repr(progress)}."
+        )
     return _check_timeout(timeout)
 
 
@@ -353,27 +442,46 @@ def _local_file(text: str) -> tuple[Path, os.stat_result]:
     """The path of an existing regular file, and its stat, or the error that says what is wrong."""
     if _SCHEME.match(text):
         raise LimitError(
-            f"Video.open downloads http:// and https:// URLs only; got {_encode.short_repr(text)}. Download the file yourself and pass its path."
+            f"Video.open downloads http:// and https:// URLs only; got {_encode.short_repr(text)}. "
+            "Download the file yourself and pass its path."
         )
     path = Path(text)
     try:
         info = os.stat(path)
     except FileNotFoundError:
         where = "" if path.is_absolute() else f" (relative to the current folder {os.getcwd()!r})"
-        raise VideoError(f"No such video file: {text!r}{where}. Check the path.", reason="not_found", source=text) from None
+        raise VideoError(
+            f"No such video file: {text!r}{where}. Check the path.", reason="not_found", source=text
+        ) from None
     except NotADirectoryError:
-        raise VideoError(f"No such video file: {text!r} (a part of the path is a file, not a folder). Check the path.",
-                         reason="not_found", source=text) from None
+        raise VideoError(
+            f"No such video file: {text!r} (a part of the path is a file, not a folder). "
+            "Check the path.",
+            reason="not_found",
+            source=text,
+        ) from None
     except OSError as exc:
         if exc.errno == errno.ENAMETOOLONG:
             raise _too_long(text, "Video.open") from None
-        raise VideoError(f"Cannot read {text!r}: {exc.strerror or exc}. Check that the file exists and you may read it.",
-                         reason="unreadable", source=text) from None
+        raise VideoError(
+            f"Cannot read {text!r}: {exc.strerror or exc}. "
+            "Check that the file exists and you may read it.",
+            reason="unreadable",
+            source=text,
+        ) from None
     if stat.S_ISDIR(info.st_mode):
-        raise VideoError(f"{text!r} is a folder, not a video file; pass the path of a file inside it.", reason="not_a_video", source=text)
+        raise VideoError(
+            f"{text!r} is a folder, not a video file; pass the path of a file inside it.",
+            reason="not_a_video",
+            source=text,
+        )
     if not stat.S_ISREG(info.st_mode):
-        raise VideoError(f"{text!r} is not a regular file (a pipe or a device?); save the video to a file first.",
-                         reason="not_a_video", source=text)
+        raise VideoError(
+            f"{text!r} is not a regular file (a pipe or a device?); "
+            "save the video to a file first.",
+            reason="not_a_video",
+            source=text,
+        )
     return path, info
 
 
@@ -404,14 +512,27 @@ def _download(url: str, deadline: Deadline) -> Path:
     files over 300 MB. The download runs on a worker thread, so a server that trickles bytes
     cannot hold the caller past the deadline (the worker stops at its next chunk)."""
     if offline_from_env():
-        raise VideoError(f"offline mode is on (MIMO_NB_OFFLINE): not downloading {url}. Download it yourself "
-                         "and open the file, or turn offline mode off.", reason="offline", source=url)
+        raise VideoError(
+            f"offline mode is on (MIMO_NB_OFFLINE): not downloading {url}. Download it yourself "
+            "and open the file, or turn offline mode off.",
+            reason="offline",
+            source=url,
+        )
     try:
-        return call_before(deadline, lambda: _fetch(url, deadline), discard=lambda p: p.unlink(missing_ok=True),
-                           name="mimo-nb-download")
+        return call_before(
+            deadline,
+            lambda: _fetch(url, deadline),
+            discard=lambda p: p.unlink(missing_ok=True),
+            name="mimo-nb-download",
+        )
     except DeadlineExceeded:
-        raise VideoError(f"Downloading {url} took longer than timeout={deadline.seconds:g} s. Check the network, "
-                         "or pass a larger timeout to Video.open.", reason="timeout", source=url) from None
+        raise VideoError(
+            f"Downloading {url} took longer than timeout={deadline.seconds:g} s. "
+            "Check the network, "
+            "or pass a larger timeout to Video.open.",
+            reason="timeout",
+            source=url,
+        ) from None
 
 
 def _fetch(url: str, deadline: Deadline) -> Path:
@@ -421,28 +542,50 @@ def _fetch(url: str, deadline: Deadline) -> Path:
     suffix = Path(unquote(urlparse(url).path)).suffix.lower()[:8]
     target = _temp_file(suffix)
     try:
-        with httpx.stream("GET", url, timeout=httpx.Timeout(deadline.cap(None)), follow_redirects=True) as response:
+        with httpx.stream(
+            "GET", url, timeout=httpx.Timeout(deadline.cap(None)), follow_redirects=True
+        ) as response:
             if response.status_code >= 400:
-                raise VideoError(f"Downloading {url} failed: HTTP {response.status_code}. Check the URL.", reason="download", source=url)
+                raise VideoError(
+                    f"Downloading {url} failed: HTTP {response.status_code}. Check the URL.",
+                    reason="download",
+                    source=url,
+                )
             length = response.headers.get("content-length", "")
             declared = int(length) if length.isdigit() else 0
             if declared > URL_LIMIT_BYTES:
                 raise VideoError(
-                    f"{url} is {declared / 2**20:.0f} MB; MiMo accepts videos up to 300 MB by URL. Trim or re-encode it first.",
-                    reason="too_large", source=url,
+                    f"{url} is {declared / 2**20:.0f} MB; MiMo accepts videos up to 300 MB by URL. "
+                    "Trim or re-encode it first.",
+                    reason="too_large",
+                    source=url,
                 )
             received = 0
-            with open(target, "wb") as out, tqdm(total=declared or None, unit="B", unit_scale=True, desc="download", leave=False) as bar:
+            with (
+                open(target, "wb") as out,
+                tqdm(
+                    total=declared or None, unit="B", unit_scale=True, desc="download", leave=False
+                ) as bar,
+            ):
                 for chunk in response.iter_bytes():
                     received += len(chunk)
                     if received > URL_LIMIT_BYTES:
-                        raise VideoError(f"{url} is over 300 MB, the limit for video URLs.", reason="too_large", source=url)
+                        raise VideoError(
+                            f"{url} is over 300 MB, the limit for video URLs.",
+                            reason="too_large",
+                            source=url,
+                        )
                     out.write(chunk)
                     bar.update(len(chunk))
                     deadline.check()  # an abandoned download stops here
     except httpx.HTTPError as exc:
         target.unlink(missing_ok=True)
-        raise VideoError(f"Downloading {url} failed ({type(exc).__name__}: {exc}). Check the URL and the network.", reason="download", source=url) from None
+        raise VideoError(
+            f"Downloading {url} failed ({type(exc).__name__}: {exc}). "
+            "Check the URL and the network.",
+            reason="download",
+            source=url,
+        ) from None
     except BaseException:
         target.unlink(missing_ok=True)
         raise
@@ -460,7 +603,12 @@ class Video:
     """
 
     def __init__(
-        self, info: decode.Probe, *, url: str | None = None, name: str | None = None, temporary: bool = False,
+        self,
+        info: decode.Probe,
+        *,
+        url: str | None = None,
+        name: str | None = None,
+        temporary: bool = False,
         state: os.stat_result | None = None,
     ) -> None:
         self._info = info
@@ -492,15 +640,21 @@ class Video:
         if isinstance(source, (bytes, bytearray, memoryview)):
             data = bytes(source)
             if not data:
-                raise VideoError("The video bytes are empty (0 bytes).", reason="empty", source="<bytes>")
+                raise VideoError(
+                    "The video bytes are empty (0 bytes).", reason="empty", source="<bytes>"
+                )
             path = _temp_file(".mov" if data[4:12] == b"ftypqt  " else "")
             path.write_bytes(data)
             return cls._probe_owned(path, timeout, name="video (bytes)")
         if hasattr(source, "read") and not isinstance(source, (str, os.PathLike)):
-            raise LimitError("Video.open takes a path, a URL or bytes, not an open file; pass its name, or its bytes: Video.open(f.read()).")
+            raise LimitError(
+                "Video.open takes a path, a URL or bytes, not an open file; "
+                "pass its name, or its bytes: Video.open(f.read())."
+            )
         if not isinstance(source, (str, os.PathLike)):
             raise LimitError(
-                f"Video.open takes a file path, an http(s) URL or the file's bytes; got {type(source).__name__} {_encode.short_repr(source)}."
+                "Video.open takes a file path, an http(s) URL or the file's bytes; "
+                f"got {type(source).__name__} {_encode.short_repr(source)}."
             )
         text = _encode.path_argument(source, "Video.open")
         if text.lower().startswith(("http://", "https://")):
@@ -589,8 +743,10 @@ class Video:
             return _FileState.of(os.stat(self.path))
         except OSError:
             raise VideoError(
-                f"{self.name} is gone: {str(self.path)!r} was deleted or moved after Video.open. Open the video again.",
-                reason="changed", source=str(self.path),
+                f"{self.name} is gone: {str(self.path)!r} was deleted or moved after Video.open. "
+                "Open the video again.",
+                reason="changed",
+                source=str(self.path),
             ) from None
 
     def check_unchanged(self) -> None:
@@ -605,9 +761,12 @@ class Video:
         now = self._current_state()
         if now != self._state:
             raise VideoError(
-                f"{self.name} changed on disk after Video.open ({self._state.differences(now)}); what was probed "
-                f"(duration, size, frames) no longer describes it. Open it again: Video.open({str(self.path)!r}).",
-                reason="changed", source=str(self.path),
+                f"{self.name} changed on disk after Video.open "
+                f"({self._state.differences(now)}); what was probed "
+                "(duration, size, frames) no longer describes it. "
+                f"Open it again: Video.open({str(self.path)!r}).",
+                reason="changed",
+                source=str(self.path),
             )
 
     def sha256(self) -> str:
@@ -626,12 +785,22 @@ class Video:
             if self._current_state() == before:  # not rewritten while we read it
                 self._sha256, self._sha256_state = digest, before
                 return digest
-        raise VideoError(f"{self.name} kept changing while it was being hashed; wait until it is written, then open it again.",
-                         reason="changed", source=str(self.path))
+        raise VideoError(
+            f"{self.name} kept changing while it was being hashed; "
+            "wait until it is written, then open it again.",
+            reason="changed",
+            source=str(self.path),
+        )
 
     # ---- what the model sees -----------------------------------------------------------------
 
-    def plan(self, fps: float = FPS_DEFAULT, media_resolution: str = "default", *, profile: str | Profile = "mimo-api") -> SamplingPlan:
+    def plan(
+        self,
+        fps: float = FPS_DEFAULT,
+        media_resolution: str = "default",
+        *,
+        profile: str | Profile = "mimo-api",
+    ) -> SamplingPlan:
         """Frame count, indices and model frame size for this video (validated by the token core).
 
         ``profile`` picks whose rules: the hosted API's formula by default, or a self-hosted
@@ -642,16 +811,32 @@ class Video:
         self.check_unchanged()
         if profile == "mimo-api":
             return plan_sampling(self.duration, self.width, self.height, fps, media_resolution)
-        return plan_sampling(self.duration, self.width, self.height, fps, media_resolution, profile=profile,
-                             native_fps=self.native_fps, native_frame_count=self.native_frame_count)
+        return plan_sampling(
+            self.duration,
+            self.width,
+            self.height,
+            fps,
+            media_resolution,
+            profile=profile,
+            native_fps=self.native_fps,
+            native_frame_count=self.native_frame_count,
+        )
 
     @overload
-    def estimate(self, fps: float = ..., media_resolution: str = ..., *, profile: Literal["mimo-api"] = ...) -> TokenBreakdown: ...
+    def estimate(
+        self, fps: float = ..., media_resolution: str = ..., *, profile: Literal["mimo-api"] = ...
+    ) -> TokenBreakdown: ...
     @overload
-    def estimate(self, fps: float = ..., media_resolution: str = ..., *, profile: str | Profile) -> TokenBreakdown | ServerTokenBreakdown: ...
+    def estimate(
+        self, fps: float = ..., media_resolution: str = ..., *, profile: str | Profile
+    ) -> TokenBreakdown | ServerTokenBreakdown: ...
 
     def estimate(
-        self, fps: float = FPS_DEFAULT, media_resolution: str = "default", *, profile: str | Profile = "mimo-api"
+        self,
+        fps: float = FPS_DEFAULT,
+        media_resolution: str = "default",
+        *,
+        profile: str | Profile = "mimo-api",
     ) -> TokenBreakdown | ServerTokenBreakdown:
         """The token estimate for this file, every step shown; mute without an audio track.
 
@@ -665,9 +850,25 @@ class Video:
         """
         self.check_unchanged()
         if profile == "mimo-api":
-            return explain_video_tokens(self.duration, self.width, self.height, fps, media_resolution, mute=not self.has_audio)
-        return explain_profile_tokens(self.duration, self.width, self.height, fps, media_resolution, mute=not self.has_audio,
-                                      profile=profile, native_fps=self.native_fps, native_frame_count=self.native_frame_count)
+            return explain_video_tokens(
+                self.duration,
+                self.width,
+                self.height,
+                fps,
+                media_resolution,
+                mute=not self.has_audio,
+            )
+        return explain_profile_tokens(
+            self.duration,
+            self.width,
+            self.height,
+            fps,
+            media_resolution,
+            mute=not self.has_audio,
+            profile=profile,
+            native_fps=self.native_fps,
+            native_frame_count=self.native_frame_count,
+        )
 
     def sample(
         self,
@@ -701,7 +902,9 @@ class Video:
         timeout = _check_sample_args(progress, timeout)
         plan, target = self._checked_plan(fps, media_resolution, size, profile)
         indices = self._plan_indices(plan)
-        decoded = self._read(indices, target, progress, timeout, cancel, self._frame_callback(indices, on_frame))
+        decoded = self._read(
+            indices, target, progress, timeout, cancel, self._frame_callback(indices, on_frame)
+        )
         return self._frames(plan, size, indices, decoded.array, decoded.substitutes)
 
     def _plan_indices(self, plan: SamplingPlan) -> npt.NDArray[np.int64]:
@@ -711,22 +914,32 @@ class Video:
         return plan.indices(self.native_frame_count)
 
     def sample_indices(self, count: int) -> npt.NDArray[np.int64]:
-        """Frame numbers of ``count`` frames spread evenly over the clip's time (see the module doc)."""
+        """Frame numbers of ``count`` frames spread evenly over the clip's time (see the module
+        doc)."""
         table = self._info.frame_table()
         return sample_indices_by_time(table.pts[: self.native_frame_count], count)
 
     def timestamps(self, indices: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
-        """Presentation times (s, from the first frame) of frames ``indices``, as the file gives them."""
+        """Presentation times (s, from the first frame) of frames ``indices``, as the file gives
+        them."""
         return self._info.frame_table().seconds[np.asarray(indices, dtype=np.int64)]
 
-    def _frames(self, plan: SamplingPlan, size: str, indices: npt.NDArray[np.int64], array: npt.NDArray[np.uint8],
-                substitutes: dict[int, int]) -> Frames:
-        """Frames with the repeats said out loud: more frames asked than the file has, or frames it cannot give."""
+    def _frames(
+        self,
+        plan: SamplingPlan,
+        size: str,
+        indices: npt.NDArray[np.int64],
+        array: npt.NDArray[np.uint8],
+        substitutes: dict[int, int],
+    ) -> Frames:
+        """Frames with the repeats said out loud: more frames asked than the file has, or frames it
+        cannot give."""
         notes = []
         if len(np.unique(indices)) < len(indices):
             notes.append(
-                f"fps={plan.fps:g} asks for {plan.frames} frames but the file has {self.native_frame_count} "
-                f"(native {self.native_fps:g} fps), so some frames repeat, as they will for the model."
+                f"fps={plan.fps:g} asks for {plan.frames} frames but the file has "
+                f"{self.native_frame_count} (native {self.native_fps:g} fps), "
+                "so some frames repeat, as they will for the model."
             )
         if substitutes:
             notes.append(_substitute_note(substitutes, self._info))
@@ -775,10 +988,24 @@ class Video:
             positions.setdefault(index, []).append(position)
         seconds = self._info.frame_table().seconds
         for item in decode.iter_frames(self._info, indices, target, timeout=timeout, cancel=cancel):
-            yield SampledFrame(tuple(positions[item.index]), item.index, float(seconds[item.index]), item.array, item.source)
+            yield SampledFrame(
+                tuple(positions[item.index]),
+                item.index,
+                float(seconds[item.index]),
+                item.array,
+                item.source,
+            )
 
-    def preview(self, fps: float = FPS_DEFAULT, media_resolution: str = "default", size: str = "model", *,
-                max_keyframes: int = 24, timeout: float = 30.0, profile: str | Profile = "mimo-api") -> Frames:
+    def preview(
+        self,
+        fps: float = FPS_DEFAULT,
+        media_resolution: str = "default",
+        size: str = "model",
+        *,
+        max_keyframes: int = 24,
+        timeout: float = 30.0,
+        profile: str | Profile = "mimo-api",
+    ) -> Frames:
         """A quick stand-in for :meth:`sample`: each sampled frame shown by a nearby keyframe.
 
         Decodes at most ``max_keyframes`` keyframes (seeking to each, nothing else decoded), so it
@@ -788,27 +1015,35 @@ class Video:
         """
         plan, target = self._checked_plan(fps, media_resolution, size, profile)
         indices = self._plan_indices(plan)
-        array, sources = decode.read_keyframes(self._info, indices, target, max_keyframes=max_keyframes, timeout=timeout)
+        array, sources = decode.read_keyframes(
+            self._info, indices, target, max_keyframes=max_keyframes, timeout=timeout
+        )
         frames = self._frames(plan, size, indices, array, {})
         frames.repeated = True
-        frames.note = (f"preview: nearby keyframes (frames {_ranges(sorted(set(sources.tolist())))}) stand in for the "
-                       f"{plan.frames} sampled frames; sample() gives the exact ones. " + frames.note).strip()
+        frames.note = (
+            f"preview: nearby keyframes (frames {_ranges(sorted(set(sources.tolist())))}) "
+            "stand in for the "
+            f"{plan.frames} sampled frames; sample() gives the exact ones. " + frames.note
+        ).strip()
         return frames
 
-    def _checked_plan(self, fps: float, media_resolution: str, size: str, profile: str | Profile = "mimo-api"
-                      ) -> tuple[SamplingPlan, tuple[int, int] | None]:
+    def _checked_plan(
+        self, fps: float, media_resolution: str, size: str, profile: str | Profile = "mimo-api"
+    ) -> tuple[SamplingPlan, tuple[int, int] | None]:
         plan = self.plan(fps, media_resolution, profile=profile)
         if size not in ("model", "native"):
             raise LimitError(f"size must be 'model' or 'native', got {size!r}.")
         if size == "model" and (plan.width == 0 or plan.height == 0):
             raise LimitError(
-                f"At {self.width}x{self.height} the formula sizes frames to {plan.width}x{plan.height}: the model would see "
+                f"At {self.width}x{self.height} the formula sizes frames to "
+                f"{plan.width}x{plan.height}: the model would see "
                 "no pixels. Pad or crop the video to a less extreme aspect ratio."
             )
         return plan, ((plan.width, plan.height) if size == "model" else None)
 
-    def _frame_callback(self, indices: npt.NDArray[np.int64], on_frame: Callable[[SampledFrame], None] | None
-                        ) -> Callable[[decode.DecodedFrame], None] | None:
+    def _frame_callback(
+        self, indices: npt.NDArray[np.int64], on_frame: Callable[[SampledFrame], None] | None
+    ) -> Callable[[decode.DecodedFrame], None] | None:
         if on_frame is None:
             return None
         positions: dict[int, list[int]] = {}
@@ -817,26 +1052,51 @@ class Video:
         seconds = self._info.frame_table().seconds
 
         def call(item: decode.DecodedFrame) -> None:
-            on_frame(SampledFrame(tuple(positions[item.index]), item.index, float(seconds[item.index]), item.array, item.source))
+            on_frame(
+                SampledFrame(
+                    tuple(positions[item.index]),
+                    item.index,
+                    float(seconds[item.index]),
+                    item.array,
+                    item.source,
+                )
+            )
 
         return call
 
-    def _read(self, indices: npt.NDArray[np.int64], size: tuple[int, int] | None, progress: ProgressArg, timeout: float,
-              cancel: threading.Event | None = None, on_frame: Callable[[decode.DecodedFrame], None] | None = None) -> decode.Decoded:
+    def _read(
+        self,
+        indices: npt.NDArray[np.int64],
+        size: tuple[int, int] | None,
+        progress: ProgressArg,
+        timeout: float,
+        cancel: threading.Event | None = None,
+        on_frame: Callable[[decode.DecodedFrame], None] | None = None,
+    ) -> decode.Decoded:
         options: dict[str, Any] = dict(timeout=timeout, cancel=cancel, on_frame=on_frame)
         if progress is True:
             from tqdm.auto import tqdm
 
             unique = len(np.unique(indices))
             with tqdm(total=unique, desc="frames", leave=False) as bar:
-                return decode.decode_frames(self._info, indices, size, progress=lambda done, _: bar.update(done - bar.n), **options)
+                return decode.decode_frames(
+                    self._info,
+                    indices,
+                    size,
+                    progress=lambda done, _: bar.update(done - bar.n),
+                    **options,
+                )
         return decode.decode_frames(self._info, indices, size, progress=progress or None, **options)
 
     # ---- display -----------------------------------------------------------------------------
 
     def _thumbnail_strip(self, count: int = 6) -> tuple[npt.NDArray[np.uint8], list[str]]:
         if self._strip is None:
-            indices = np.unique(np.round(np.linspace(0, self.native_frame_count - 1, min(count, self.native_frame_count))).astype(np.int64))
+            indices = np.unique(
+                np.round(
+                    np.linspace(0, self.native_frame_count - 1, min(count, self.native_frame_count))
+                ).astype(np.int64)
+            )
             height = 72
             width = max(2, round(self.width * height / self.height / 2) * 2)
             if width > 4 * height:
@@ -860,14 +1120,22 @@ class Video:
         limit = _check_max_bytes(max_bytes)
         self.check_unchanged()
         size = self.size_bytes
-        caption = f"{self.format.upper()} {self.codec}, {self.width}x{self.height}, {self.duration:.1f} s, {_megabytes(size)}"
+        caption = (
+            f"{self.format.upper()} {self.codec}, {self.width}x{self.height}, "
+            f"{self.duration:.1f} s, {_megabytes(size)}"
+        )
         show_width = width or min(self.width, 640)
         if self.format not in ("mp4", "mov") or self.codec not in BROWSER_CODECS:
             note = (
-                f"Browsers cannot play {self.format.upper()} files with {self.codec} video, so there is no player here. "
-                "Watch what the model sees with video.sample(fps=2).play(), or re-encode to H.264: video.fit(fps=2).play()."
+                f"Browsers cannot play {self.format.upper()} files with {self.codec} video, "
+                "so there is no player here. "
+                "Watch what the model sees with video.sample(fps=2).play(), "
+                "or re-encode to H.264: video.fit(fps=2).play()."
             )
-            return Player(render.player_note_html(self.name, note), f"{self.name}: no browser plays {self.format}/{self.codec}")
+            return Player(
+                render.player_note_html(self.name, note),
+                f"{self.name}: no browser plays {self.format}/{self.codec}",
+            )
         if size <= limit:
             data = self.path.read_bytes()
             # an H.264 MOV plays when labelled video/mp4; browsers refuse video/quicktime
@@ -875,23 +1143,43 @@ class Video:
             html = render.video_player_html(uri, width=show_width, title=self.name, caption=caption)
             return Player(html, f"{self.name}: {caption}, inline", len(data))
         if self.url:
-            html = render.video_player_html(self.url, width=show_width, title=self.name, caption=caption + ", played from its URL")
+            html = render.video_player_html(
+                self.url,
+                width=show_width,
+                title=self.name,
+                caption=caption + ", played from its URL",
+            )
             return Player(html, f"{self.name}: {caption}, from {self.url}")
         note = (
-            f"{self.name} is {_megabytes(size)}, more than the {_megabytes(limit)} put into a notebook by default (max_bytes). "
-            f"Pass max_bytes={size} to embed it anyway, or watch what the model sees: video.sample(fps=2).play()."
+            f"{self.name} is {_megabytes(size)}, more than the {_megabytes(limit)} "
+            "put into a notebook by default (max_bytes). "
+            f"Pass max_bytes={size} to embed it anyway, "
+            "or watch what the model sees: video.sample(fps=2).play()."
         )
-        return Player(render.player_note_html(self.name, note), f"{self.name}: too big to embed ({_megabytes(size)})")
+        return Player(
+            render.player_note_html(self.name, note),
+            f"{self.name}: too big to embed ({_megabytes(size)})",
+        )
 
     def metadata_rows(self) -> list[tuple[str, str]]:
         """(field, value) pairs shown in the card."""
         rows = [
             ("format", f"{self.format.upper()} ({self.mime_type}), {self.codec}"),
             ("duration", f"{self.duration:.3f} s"),
-            ("size", f"{self.width} x {self.height}" + (f" (rotated {self.rotation}°)" if self.rotation else "")),
+            (
+                "size",
+                f"{self.width} x {self.height}"
+                + (f" (rotated {self.rotation}°)" if self.rotation else ""),
+            ),
             ("frame rate", f"{self.native_fps:.3f} fps, {self.native_frame_count} frames"),
             ("audio", "yes" if self.has_audio else "no (mute: no audio tokens)"),
-            ("file size", f"{self._state.size / 2**20:.2f} MB, base64 {base64_length(self._state.size) / 2**20:.2f} MB"),
+            (
+                "file size",
+                (
+                    f"{self._state.size / 2**20:.2f} MB, "
+                    f"base64 {base64_length(self._state.size) / 2**20:.2f} MB"
+                ),
+            ),
         ]
         if self.url:
             rows.append(("url", self.url))
@@ -905,7 +1193,11 @@ class Video:
             self.check_unchanged()
             strip, captions = self._thumbnail_strip()
         except VideoError as exc:  # a card with metadata beats no card
-            strip, captions, note = np.zeros((0, 1, 1, 3), np.uint8), [], f"thumbnails unavailable: {exc}"
+            strip, captions, note = (
+                np.zeros((0, 1, 1, 3), np.uint8),
+                [],
+                f"thumbnails unavailable: {exc}",
+            )
         from .render import video_card_html
 
         return video_card_html(self.name, self.metadata_rows(), strip, captions, note)
@@ -937,8 +1229,9 @@ class Video:
         Raises :class:`LimitError` if even the lowest quality does not fit ``max_bytes``.
 
         >>> small = Video.open("clip.mp4").fit(fps=2)
-        >>> small.fit_note.split(";")[0]
-        're-encoded 60 frames at 320x240 to the 4 sampled frames at 320x256 (fps=2, default), 2.000 s kept, audio kept'
+        >>> small.fit_note.split(";")[0]  # doctest: +NORMALIZE_WHITESPACE
+        're-encoded 60 frames at 320x240 to the 4 sampled frames at 320x256 (fps=2, default),
+        2.000 s kept, audio kept'
         """
         max_bytes, timeout = _check_max_bytes(max_bytes), _check_timeout(timeout)
         if path is not None:
@@ -952,13 +1245,20 @@ class Video:
             if path is None:
                 out.unlink(missing_ok=True)  # our temp file: nothing worth keeping
             raise
-        fitted = Video(decode.probe(out, timeout=timeout), name=f"{Path(self.name).stem} (fit).mp4", temporary=path is None)
+        fitted = Video(
+            decode.probe(out, timeout=timeout),
+            name=f"{Path(self.name).stem} (fit).mp4",
+            temporary=path is None,
+        )
         size = out.stat().st_size
         fitted.fit_note = (
-            f"re-encoded {self.native_frame_count} frames at {self.width}x{self.height} to the {plan.frames} sampled frames at "
-            f"{plan.width}x{plan.height} (fps={plan.fps:g}, {plan.media_resolution}), {self.duration:.3f} s kept, "
+            f"re-encoded {self.native_frame_count} frames at {self.width}x{self.height} "
+            f"to the {plan.frames} sampled frames at "
+            f"{plan.width}x{plan.height} (fps={plan.fps:g}, {plan.media_resolution}), "
+            f"{self.duration:.3f} s kept, "
             f"{'audio kept' if self.has_audio else 'no audio'}; H.264 {quality}; "
-            f"{self.size_bytes / 2**20:.2f} MB -> {size / 2**20:.2f} MB (base64 {base64_length(size) / 2**20:.2f} MB "
+            f"{self.size_bytes / 2**20:.2f} MB -> {size / 2**20:.2f} MB "
+            f"(base64 {base64_length(size) / 2**20:.2f} MB "
             f"of {max_bytes / 2**20:.0f} MB allowed)"
         )
         return fitted
@@ -984,13 +1284,18 @@ def _encode_fitted(video: Video, frames: Frames, out: Path, max_bytes: int, time
         rate = rate.limit_denominator(1_000_000)
     deadline = time.monotonic() + timeout
     for crf, bit_rate in _QUALITY_LADDER:
-        # one tick per frame, so the duration comes out exact; repeatable bytes: a fitted clip keys the cache
+        # one tick per frame, so the duration comes out exact; repeatable bytes: a fitted clip
+        # keys the cache
         sound = _encode.AudioCopy(video.path, seconds, bit_rate) if video.has_audio else None
-        _encode.write_video(out, frames.array, rate=rate, crf=crf, preset="veryfast", audio=sound, deadline=deadline)
+        _encode.write_video(
+            out, frames.array, rate=rate, crf=crf, preset="veryfast", audio=sound, deadline=deadline
+        )
         if base64_length(out.stat().st_size) <= max_bytes:
             audio = f", AAC {bit_rate // 1000} kb/s" if video.has_audio else ""
             return f"CRF {crf}{audio}"
     raise LimitError(
-        f"Even at the lowest quality the fitted video is {base64_length(out.stat().st_size) / 2**20:.1f} MB as base64, over "
-        f"{max_bytes / 2**20:.1f} MB. Lower fps or use media_resolution='default', or send the video by URL (up to 300 MB)."
+        "Even at the lowest quality the fitted video is "
+        f"{base64_length(out.stat().st_size) / 2**20:.1f} MB as base64, over "
+        f"{max_bytes / 2**20:.1f} MB. Lower fps or use media_resolution='default', "
+        "or send the video by URL (up to 300 MB)."
     )

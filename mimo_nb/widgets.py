@@ -32,6 +32,7 @@ and the live widget hides it (see :func:`mimo_nb.render.explorer_style`).
 >>> TokenCostExplorer(duration=60, fps=2).estimate().total
 17240
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -64,7 +65,6 @@ from .tokens import (
     FPS_MIN,
     MEDIA_RESOLUTIONS,
     TokenBreakdown,
-    explain_video_tokens,
 )
 
 __all__ = [
@@ -84,8 +84,32 @@ __all__ = [
 
 FPS_STEP = 0.1  # the API's fps grid
 # Durations the explorer's slider stops at: round values, roughly log-spaced from 1 s to 3 h.
-DURATIONS: tuple[float, ...] = (1, 2, 3, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 450, 600, 900, 1200,
-                                1800, 2700, 3600, 5400, 7200, 10800)
+DURATIONS: tuple[float, ...] = (
+    1,
+    2,
+    3,
+    5,
+    10,
+    15,
+    20,
+    30,
+    45,
+    60,
+    90,
+    120,
+    180,
+    300,
+    450,
+    600,
+    900,
+    1200,
+    1800,
+    2700,
+    3600,
+    5400,
+    7200,
+    10800,
+)
 # Frame rates a file may have, for the explorers without a video (server profiles count from it).
 NATIVE_FPS: tuple[float, ...] = (23.976, 24.0, 25.0, 29.97, 30.0, 50.0, 59.94, 60.0)
 LABEL_WIDTH = "130px"  # one column of labels, so every control lines up
@@ -148,7 +172,8 @@ class GridSlider(w.FloatSlider):
 
 
 def _duration_label(seconds: float) -> str:
-    """``45 s``, ``7.5 min``, ``2 h``: minutes and hours only where they are round (else seconds)."""
+    """``45 s``, ``7.5 min``, ``2 h``: minutes and hours only where they are round (else
+    seconds)."""
     if seconds < 120 or seconds % 30:
         return f"{seconds:g} s"
     if seconds < 7200 or seconds % 1800:
@@ -165,7 +190,9 @@ class DurationSlider(w.SelectionSlider):
 
     def __init__(self, value: float, **kwargs: Any) -> None:
         stops = sorted({float(d) for d in DURATIONS} | {float(value)})
-        super().__init__(options=[(_duration_label(d), d) for d in stops], value=float(value), **kwargs)
+        super().__init__(
+            options=[(_duration_label(d), d) for d in stops], value=float(value), **kwargs
+        )
 
     @traitlets.validate("value")
     def _validate_value(self, proposal: Any) -> Any:
@@ -176,7 +203,9 @@ class DurationSlider(w.SelectionSlider):
                 return near[0]
             raise traitlets.TraitError(
                 f"duration {value!r} is not a stop of this slider; pick one of "
-                f"{', '.join(self._options_labels)} (or start the explorer with duration={value!r}).")
+                f"{', '.join(self._options_labels)} "
+                f"(or start the explorer with duration={value!r})."
+            )
         return super()._validate_value(proposal)
 
 
@@ -196,9 +225,17 @@ class SizeBox(w.BoundedIntText):
 
 
 def _fps_slider(value: float) -> GridSlider:
-    return GridSlider(value=value, min=FPS_MIN, max=FPS_MAX, step=FPS_STEP, description="fps",
-                      readout_format=".1f", continuous_update=True, style=_DESCRIPTION,
-                      layout=w.Layout(width="100%"))
+    return GridSlider(
+        value=value,
+        min=FPS_MIN,
+        max=FPS_MAX,
+        step=FPS_STEP,
+        description="fps",
+        readout_format=".1f",
+        continuous_update=True,
+        style=_DESCRIPTION,
+        layout=w.Layout(width="100%"),
+    )
 
 
 def _toggle(options: Sequence[Any], value: str) -> w.ToggleButtons:
@@ -211,16 +248,22 @@ def _profile_dropdown(value: str) -> w.Dropdown:
     name = get_profile(value).name  # an unknown name is refused here, with the known ones listed
     if name not in PROFILE_NAMES:
         raise LimitError(
-            f"the explorers offer the profiles {', '.join(PROFILE_NAMES)}; got {value!r}.")
-    return w.Dropdown(options=list(PROFILE_NAMES), value=name, description="profile",
-                      style=_DESCRIPTION)
+            f"the explorers offer the profiles {', '.join(PROFILE_NAMES)}; got {value!r}."
+        )
+    return w.Dropdown(
+        options=list(PROFILE_NAMES), value=name, description="profile", style=_DESCRIPTION
+    )
 
 
 def _native_fps_dropdown(value: float) -> w.Dropdown:
     """The file's frame rate, for a server profile where no video gives it (exact values only)."""
     options = sorted({*NATIVE_FPS, float(value)})
-    return w.Dropdown(options=[(f"{v:g}", v) for v in options], value=float(value),
-                      description="native fps", style=_DESCRIPTION)
+    return w.Dropdown(
+        options=[(f"{v:g}", v) for v in options],
+        value=float(value),
+        description="native fps",
+        style=_DESCRIPTION,
+    )
 
 
 def _labelled(label: str, control: w.DOMWidget) -> w.HBox:
@@ -228,8 +271,16 @@ def _labelled(label: str, control: w.DOMWidget) -> w.HBox:
 
     ToggleButtons put their own description above the buttons; this keeps one line per control.
     """
-    tag = w.Label(label, layout=w.Layout(width=LABEL_WIDTH, flex="0 0 auto", display="flex",
-                                         justify_content="flex-end", margin="0 8px 0 0"))
+    tag = w.Label(
+        label,
+        layout=w.Layout(
+            width=LABEL_WIDTH,
+            flex="0 0 auto",
+            display="flex",
+            justify_content="flex-end",
+            margin="0 8px 0 0",
+        ),
+    )
     return w.HBox([tag, control])
 
 
@@ -283,11 +334,14 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
         return None
 
 
-Apply = Callable[[Callable[[], None]], Any]  # runs a UI update where it is safe: the event loop, or here
+Apply = Callable[
+    [Callable[[], None]], Any
+]  # runs a UI update where it is safe: the event loop, or here
 
 
 class Explorer(w.VBox):
-    """Controls, numbers that follow at once, and a slow view that is debounced, cached and cancellable.
+    """Controls, numbers that follow at once, and a slow view that is debounced, cached and
+    cancellable.
 
     A subclass builds its controls, then calls :meth:`_build`, and says what the controls mean:
     :meth:`key` (the view's cache key), :meth:`estimate`, :meth:`_numbers_html`,
@@ -306,8 +360,17 @@ class Explorer(w.VBox):
     output_tokens: int
     background_views = False
 
-    def _build(self, title: str, controls: Sequence[w.DOMWidget], rows: Sequence[w.DOMWidget], *,
-               prices: Prices | None, output_tokens: int, debounce: float, cache_size: int) -> None:
+    def _build(
+        self,
+        title: str,
+        controls: Sequence[w.DOMWidget],
+        rows: Sequence[w.DOMWidget],
+        *,
+        prices: Prices | None,
+        output_tokens: int,
+        debounce: float,
+        cache_size: int,
+    ) -> None:
         """Lay out ``rows`` above the numbers, watch ``controls``, and show the first state."""
         self.prices = prices or load_prices()
         self.output_tokens = int(output_tokens)
@@ -319,7 +382,9 @@ class Explorer(w.VBox):
         self.numbers, self.cost, self.breakdown, self.view = w.HTML(), w.HTML(), w.HTML(), w.HTML()
         self.status = w.Label()
         style = w.HTML()  # the live widget's own CSS; it also hides this widget's static snapshot
-        panel = w.VBox([*rows, self.numbers, self.cost], layout=w.Layout(width="500px", flex="0 0 auto"))
+        panel = w.VBox(
+            [*rows, self.numbers, self.cost], layout=w.Layout(width="500px", flex="0 0 auto")
+        )
         view = w.VBox([self.status, self.view], layout=w.Layout(flex="1 1 auto", min_width="0"))
         head = [w.Label(title, style={"font_weight": "bold"})] if title else []
         super().__init__([*head, *self._arrange(panel, self.breakdown, view), style])
@@ -334,7 +399,9 @@ class Explorer(w.VBox):
         for control in controls:
             control.observe(self._on_change, names="value")
         self._refresh_numbers()
-        self._refresh_view(background=False)  # the first view is there when the cell shows (and in its snapshot)
+        self._refresh_view(
+            background=False
+        )  # the first view is there when the cell shows (and in its snapshot)
 
     # -- what a subclass defines
 
@@ -378,7 +445,9 @@ class Explorer(w.VBox):
         if hasattr(self, "media_resolution"):
             self.media_resolution.disabled = self._server_profile()
 
-    def _make_view(self, key: Any, cancel: threading.Event, apply: Apply) -> tuple[Any, str]:  # pragma: no cover
+    def _make_view(
+        self, key: Any, cancel: threading.Event, apply: Apply
+    ) -> tuple[Any, str]:  # pragma: no cover
         """The slow view for ``key``: (payload, HTML). May paint steps on the way with ``apply``."""
         raise NotImplementedError
 
@@ -402,7 +471,8 @@ class Explorer(w.VBox):
             self._debouncer()
 
     def flush(self) -> None:
-        """Make the view now, here, if a debounced update is waiting (or wait for the one running)."""
+        """Make the view now, here, if a debounced update is waiting (or wait for the one
+        running)."""
         if self._debouncer.pending:
             self._debouncer.cancel()
             self._refresh_view(background=False)
@@ -418,7 +488,11 @@ class Explorer(w.VBox):
         try:
             panels = self._panels()
         except MimoError as exc:
-            self.numbers.value, self.cost.value, self.breakdown.value = "", "", render.error_html(exc)
+            self.numbers.value, self.cost.value, self.breakdown.value = (
+                "",
+                "",
+                render.error_html(exc),
+            )
             return
         self.numbers.value, self.cost.value, self.breakdown.value = panels
 
@@ -459,8 +533,12 @@ class Explorer(w.VBox):
             self._loading = (key, cancel, None)
             self._load(key, cancel, _now)
             return
-        worker = threading.Thread(target=self._load, args=(key, cancel, lambda paint: loop.call_soon_threadsafe(paint)),
-                                  name="mimo_nb-explorer", daemon=True)
+        worker = threading.Thread(
+            target=self._load,
+            args=(key, cancel, lambda paint: loop.call_soon_threadsafe(paint)),
+            name="mimo_nb-explorer",
+            daemon=True,
+        )
         self._loading = (key, cancel, worker)
         worker.start()
 
@@ -487,13 +565,14 @@ class Explorer(w.VBox):
                 error = render.error_html(exc)
                 apply(lambda: self._paint(key, error, ""))
 
-
     # -- where widgets are not live
 
     def snapshot_html(self) -> str:
         """The current state as plain HTML: settings, numbers, cost, breakdown and the view."""
         numbers = self.numbers.value + self.cost.value + self.breakdown.value
-        return render.explorer_snapshot_html(self._title, self._settings(), numbers, self.view.value)
+        return render.explorer_snapshot_html(
+            self._title, self._settings(), numbers, self.view.value
+        )
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._settings()}>"
@@ -573,13 +652,30 @@ class FrameExplorer(Explorer):
         self.media_resolution = _toggle(list(MEDIA_RESOLUTIONS), media_resolution)
         self.size = _toggle([("model view", "model"), ("native size", "native")], size)
         self.profile = _profile_dropdown(profile)
-        self.progress = w.IntProgress(value=0, min=0, max=1, description="decoding", style=_DESCRIPTION,
-                                      layout=w.Layout(visibility="hidden"))
-        rows = [self.fps, _labelled("media_resolution", self.media_resolution), self.profile,
-                _labelled("show frames at", self.size), self.progress]
-        self._build(str(getattr(video, "name", "") or "video"),
-                    [self.fps, self.media_resolution, self.size, self.profile], rows,
-                    prices=prices, output_tokens=output_tokens, debounce=debounce, cache_size=cache_size)
+        self.progress = w.IntProgress(
+            value=0,
+            min=0,
+            max=1,
+            description="decoding",
+            style=_DESCRIPTION,
+            layout=w.Layout(visibility="hidden"),
+        )
+        rows = [
+            self.fps,
+            _labelled("media_resolution", self.media_resolution),
+            self.profile,
+            _labelled("show frames at", self.size),
+            self.progress,
+        ]
+        self._build(
+            str(getattr(video, "name", "") or "video"),
+            [self.fps, self.media_resolution, self.size, self.profile],
+            rows,
+            prices=prices,
+            output_tokens=output_tokens,
+            debounce=debounce,
+            cache_size=cache_size,
+        )
 
     @property
     def decodes(self) -> int:
@@ -591,8 +687,12 @@ class FrameExplorer(Explorer):
 
         Under a server profile media_resolution is "default" (the server has no such knob).
         """
-        return (float(self.fps.value), self._media_resolution(), self.size.value,
-                self._profile_name())
+        return (
+            float(self.fps.value),
+            self._media_resolution(),
+            self.size.value,
+            self._profile_name(),
+        )
 
     def estimate(self) -> TokenBreakdown | ServerTokenBreakdown:
         """The breakdown for the controls: ``video.estimate(fps, media_resolution, profile=)``."""
@@ -615,29 +715,36 @@ class FrameExplorer(Explorer):
 
     def _settings(self) -> str:
         fps, media_resolution, size, profile = self.key()
-        return (f"fps={fps:g}, media_resolution={media_resolution}, frames shown at {size} size"
-                + ("" if profile == DEFAULT_PROFILE else f", profile={profile}"))
+        return f"fps={fps:g}, media_resolution={media_resolution}, frames shown at {size} size" + (
+            "" if profile == DEFAULT_PROFILE else f", profile={profile}"
+        )
 
     def _grid(self, frames: Any) -> str:
         return str(frames.to_html(columns=self.columns, max_frames=self.max_frames))
 
-    def _make_view(self, key: tuple[float, str, str, str], cancel: threading.Event,
-                   apply: Apply) -> tuple[Any, str]:
+    def _make_view(
+        self, key: tuple[float, str, str, str], cancel: threading.Event, apply: Apply
+    ) -> tuple[Any, str]:
         try:
             frames = self._load_frames(key, cancel, apply)
         finally:
             apply(self._hide_progress)
         return frames, self._grid(frames)
 
-    def _load_frames(self, key: tuple[float, str, str, str], cancel: threading.Event,
-                     apply: Apply) -> Any:
-        """Decode one setting's frames: a keyframe preview first for long files, then the exact frames.
+    def _load_frames(
+        self, key: tuple[float, str, str, str], cancel: threading.Event, apply: Apply
+    ) -> Any:
+        """Decode one setting's frames: a keyframe preview first for long files, then the exact
+        frames.
 
         UI updates (progress, preview, partial grids) go through ``apply``, which runs them on
         the notebook's event loop when this runs in the worker thread.
         """
         fps, media_resolution, size, profile = key
-        progressive = hasattr(self.video, "iter_sample") and getattr(self.video, "native_frame_count", 0) >= self.preview_after
+        progressive = (
+            hasattr(self.video, "iter_sample")
+            and getattr(self.video, "native_frame_count", 0) >= self.preview_after
+        )
         started = last_paint = time.monotonic()
         shown: Any = None
         arrived = 0
@@ -699,22 +806,42 @@ class _ClipExplorer(Explorer):
     Shared by :class:`TokenCostExplorer` and :class:`BudgetExplorer`.
     """
 
-    def _clip_controls(self, duration: float, preset: str, mute: bool, profile: str,
-                       native_fps: float) -> None:
+    def _clip_controls(
+        self, duration: float, preset: str, mute: bool, profile: str, native_fps: float
+    ) -> None:
         self.presets = frame_size_presets()
-        self.duration = DurationSlider(duration, description="duration", style=_DESCRIPTION,
-                                       continuous_update=True, layout=w.Layout(width="100%"))
-        self.preset = w.Dropdown(options=[*self.presets, CUSTOM], value=preset,
-                                 description="frame size", style=_DESCRIPTION)
+        self.duration = DurationSlider(
+            duration,
+            description="duration",
+            style=_DESCRIPTION,
+            continuous_update=True,
+            layout=w.Layout(width="100%"),
+        )
+        self.preset = w.Dropdown(
+            options=[*self.presets, CUSTOM],
+            value=preset,
+            description="frame size",
+            style=_DESCRIPTION,
+        )
         width, height = self.presets.get(preset, RESOLUTION_PRESETS["1080p"])
-        box = {"min": 1, "max": 16384, "disabled": preset != CUSTOM,
-               "layout": w.Layout(width="150px"), "style": {"description_width": "45px"}}
+        box = {
+            "min": 1,
+            "max": 16384,
+            "disabled": preset != CUSTOM,
+            "layout": w.Layout(width="150px"),
+            "style": {"description_width": "45px"},
+        }
         self.width = SizeBox(value=width, description="width", **box)
         self.height = SizeBox(value=height, description="height", **box)
-        self.sizes = w.HBox([self.width, self.height],
-                            layout=w.Layout(margin=f"0 0 0 {LABEL_WIDTH}"))
-        self.mute = w.Checkbox(value=mute, description="mute (no audio track)", style=_DESCRIPTION,
-                               layout=w.Layout(width="auto"))
+        self.sizes = w.HBox(
+            [self.width, self.height], layout=w.Layout(margin=f"0 0 0 {LABEL_WIDTH}")
+        )
+        self.mute = w.Checkbox(
+            value=mute,
+            description="mute (no audio track)",
+            style=_DESCRIPTION,
+            layout=w.Layout(width="auto"),
+        )
         self.profile = _profile_dropdown(profile)
         self.native_fps = _native_fps_dropdown(native_fps)
         self.preset.observe(self._on_preset, names="value")
@@ -747,8 +874,10 @@ class _ClipExplorer(Explorer):
 
     def _clip_settings(self) -> str:
         width, height = self.frame_size()
-        return (f"{_duration_label(float(self.duration.value))}, {width}x{height}"
-                f"{', muted' if self.mute.value else ''}{self._profile_settings()}")
+        return (
+            f"{_duration_label(float(self.duration.value))}, {width}x{height}"
+            f"{', muted' if self.mute.value else ''}{self._profile_settings()}"
+        )
 
 
 class TokenCostExplorer(_ClipExplorer):
@@ -782,13 +911,35 @@ class TokenCostExplorer(_ClipExplorer):
         self._clip_controls(duration, preset, mute, profile, native_fps)
         self.fps = _fps_slider(fps)
         self.media_resolution = _toggle(list(MEDIA_RESOLUTIONS), media_resolution)
-        controls = [self.duration, self.fps, self.width, self.height, self.media_resolution,
-                    self.mute, self.profile, self.native_fps]
-        rows = [self.duration, self.fps, self.preset, self.sizes,
-                _labelled("media_resolution", self.media_resolution), self.mute, self.profile,
-                self.native_fps]
-        self._build("", controls, rows, prices=prices, output_tokens=output_tokens,
-                    debounce=debounce, cache_size=cache_size)
+        controls = [
+            self.duration,
+            self.fps,
+            self.width,
+            self.height,
+            self.media_resolution,
+            self.mute,
+            self.profile,
+            self.native_fps,
+        ]
+        rows = [
+            self.duration,
+            self.fps,
+            self.preset,
+            self.sizes,
+            _labelled("media_resolution", self.media_resolution),
+            self.mute,
+            self.profile,
+            self.native_fps,
+        ]
+        self._build(
+            "",
+            controls,
+            rows,
+            prices=prices,
+            output_tokens=output_tokens,
+            debounce=debounce,
+            cache_size=cache_size,
+        )
 
     @property
     def plots_drawn(self) -> int:
@@ -799,16 +950,29 @@ class TokenCostExplorer(_ClipExplorer):
         """What the plot depends on: (duration, width, height, mute, fps, profile, native fps
         or None)."""
         width, height = self.frame_size()
-        return (float(self.duration.value), width, height, bool(self.mute.value),
-                float(self.fps.value), self._profile_name(), self._native())
+        return (
+            float(self.duration.value),
+            width,
+            height,
+            bool(self.mute.value),
+            float(self.fps.value),
+            self._profile_name(),
+            self._native(),
+        )
 
     def estimate(self) -> TokenBreakdown | ServerTokenBreakdown:
         """The breakdown for the controls (:func:`~mimo_nb.profiles.explain_profile_tokens`)."""
         width, height = self.frame_size()
-        return explain_profile_tokens(float(self.duration.value), width, height,
-                                      float(self.fps.value), self._media_resolution(),
-                                      mute=bool(self.mute.value), profile=self._profile_name(),
-                                      native_fps=self._native())
+        return explain_profile_tokens(
+            float(self.duration.value),
+            width,
+            height,
+            float(self.fps.value),
+            self._media_resolution(),
+            mute=bool(self.mute.value),
+            profile=self._profile_name(),
+            native_fps=self._native(),
+        )
 
     def _numbers_html(self, b: TokenBreakdown | ServerTokenBreakdown) -> str:
         if isinstance(b, ServerTokenBreakdown):
@@ -817,24 +981,38 @@ class TokenCostExplorer(_ClipExplorer):
 
     def _settings(self) -> str:
         width, height = self.frame_size()
-        return (f"{_duration_label(float(self.duration.value))}, fps={float(self.fps.value):g}, "
-                f"{width}x{height}, media_resolution={self._media_resolution()}"
-                f"{', muted' if self.mute.value else ''}{self._profile_settings()}")
+        return (
+            f"{_duration_label(float(self.duration.value))}, fps={float(self.fps.value):g}, "
+            f"{width}x{height}, media_resolution={self._media_resolution()}"
+            f"{', muted' if self.mute.value else ''}{self._profile_settings()}"
+        )
 
     def _arrange(self, panel: w.VBox, breakdown: w.HTML, view: w.VBox) -> list[w.DOMWidget]:
         """Controls beside the breakdown, the plot under both at full width (its legend is wide)."""
         return [w.HBox([panel, breakdown]), view]
 
-    def _make_view(self, key: tuple[float, int, int, bool, float, str, float | None],
-                   cancel: threading.Event, apply: Apply) -> tuple[Any, str]:
+    def _make_view(
+        self,
+        key: tuple[float, int, int, bool, float, str, float | None],
+        cancel: threading.Event,
+        apply: Apply,
+    ) -> tuple[Any, str]:
         from matplotlib.figure import (
             Figure,  # not pyplot: the explorer's figure never shows on its own
         )
 
         duration, width, height, mute, fps, profile, native_fps = key
         fig = Figure(figsize=(10.0, 4.0), layout="constrained")
-        plot_tokens_vs_fps(duration, width, height, mute=mute, current=fps, ax=fig.add_subplot(),
-                           profile=profile, native_fps=native_fps)
+        plot_tokens_vs_fps(
+            duration,
+            width,
+            height,
+            mute=mute,
+            current=fps,
+            ax=fig.add_subplot(),
+            profile=profile,
+            native_fps=native_fps,
+        )
         return None, render.figure_html(fig, dpi=80, alt="tokens against fps")
 
 
@@ -869,22 +1047,56 @@ class BudgetExplorer(_ClipExplorer):
         cache_size: int = 32,
     ) -> None:
         self._clip_controls(duration, preset, mute, profile, native_fps)
-        self.max_tokens = SizeBox(value=max_tokens, min=0, max=10**9, step=1000,
-                                  description="max_tokens", style=_DESCRIPTION,
-                                  layout=w.Layout(width="300px"))
-        controls = [self.duration, self.width, self.height, self.mute, self.profile,
-                    self.native_fps, self.max_tokens]
-        rows = [self.duration, self.preset, self.sizes, self.mute, self.profile, self.native_fps,
-                self.max_tokens]
-        self._build("", controls, rows, prices=prices, output_tokens=output_tokens,
-                    debounce=debounce, cache_size=cache_size)
+        self.max_tokens = SizeBox(
+            value=max_tokens,
+            min=0,
+            max=10**9,
+            step=1000,
+            description="max_tokens",
+            style=_DESCRIPTION,
+            layout=w.Layout(width="300px"),
+        )
+        controls = [
+            self.duration,
+            self.width,
+            self.height,
+            self.mute,
+            self.profile,
+            self.native_fps,
+            self.max_tokens,
+        ]
+        rows = [
+            self.duration,
+            self.preset,
+            self.sizes,
+            self.mute,
+            self.profile,
+            self.native_fps,
+            self.max_tokens,
+        ]
+        self._build(
+            "",
+            controls,
+            rows,
+            prices=prices,
+            output_tokens=output_tokens,
+            debounce=debounce,
+            cache_size=cache_size,
+        )
 
     def key(self) -> tuple[float, int, int, bool, str, float | None, int]:
         """What the plan depends on: (duration, width, height, mute, profile, native fps or
         None, max_tokens)."""
         width, height = self.frame_size()
-        return (float(self.duration.value), width, height, bool(self.mute.value),
-                self._profile_name(), self._native(), int(self.max_tokens.value))
+        return (
+            float(self.duration.value),
+            width,
+            height,
+            bool(self.mute.value),
+            self._profile_name(),
+            self._native(),
+            int(self.max_tokens.value),
+        )
 
     def plan(self) -> BudgetPlan:
         """:func:`~mimo_nb.budget.plan_budget` for the controls (costs at the API's prices)."""
@@ -893,10 +1105,17 @@ class BudgetExplorer(_ClipExplorer):
     def _plan_for(self, key: tuple[float, int, int, bool, str, float | None, int]) -> BudgetPlan:
         duration, width, height, mute, profile, native_fps, max_tokens = key
         self_hosted = native_fps is not None  # a server's tokens have no price
-        return plan_budget(duration=duration, width=width, height=height, mute=mute,
-                           profile=profile, max_tokens=max_tokens, native_fps=native_fps,
-                           prices=None if self_hosted else self.prices,
-                           output_tokens=self.output_tokens)
+        return plan_budget(
+            duration=duration,
+            width=width,
+            height=height,
+            mute=mute,
+            profile=profile,
+            max_tokens=max_tokens,
+            native_fps=native_fps,
+            prices=None if self_hosted else self.prices,
+            output_tokens=self.output_tokens,
+        )
 
     def estimate(self) -> TokenBreakdown | ServerTokenBreakdown:
         """The breakdown of the plan's best setting (a :class:`LimitError` when nothing fits)."""
@@ -905,11 +1124,19 @@ class BudgetExplorer(_ClipExplorer):
     def _best_breakdown(self, plan: BudgetPlan) -> TokenBreakdown | ServerTokenBreakdown:
         if plan.best is None:
             raise LimitError(
-                f"no setting fits {plan.budget_text}; raise max_tokens or shorten the clip.")
+                f"no setting fits {plan.budget_text}; raise max_tokens or shorten the clip."
+            )
         duration, width, height, mute, profile, native_fps, _ = self.key()
-        return explain_profile_tokens(duration, width, height, plan.best.fps,
-                                      plan.best.media_resolution or "default", mute=mute,
-                                      profile=profile, native_fps=native_fps)
+        return explain_profile_tokens(
+            duration,
+            width,
+            height,
+            plan.best.fps,
+            plan.best.media_resolution or "default",
+            mute=mute,
+            profile=profile,
+            native_fps=native_fps,
+        )
 
     def _panels(self) -> tuple[str, str, str]:
         plan = self.plan()
@@ -924,8 +1151,12 @@ class BudgetExplorer(_ClipExplorer):
         """Controls beside the best setting's breakdown, the frontier under both at full width."""
         return [w.HBox([panel, breakdown]), view]
 
-    def _make_view(self, key: tuple[float, int, int, bool, str, float | None, int],
-                   cancel: threading.Event, apply: Apply) -> tuple[Any, str]:
+    def _make_view(
+        self,
+        key: tuple[float, int, int, bool, str, float | None, int],
+        cancel: threading.Event,
+        apply: Apply,
+    ) -> tuple[Any, str]:
         plan = self._plan_for(key)
         return plan, render.budget_html(plan)
 
@@ -949,7 +1180,9 @@ class _StreamArea:
 
     def show(self, note: str) -> None:
         text, thought = "".join(self.content), "".join(self.reasoning)
-        self.handle.update(_bundle(render.streaming_html(text, thought, note=note), text or thought), raw=True)
+        self.handle.update(
+            _bundle(render.streaming_html(text, thought, note=note), text or thought), raw=True
+        )
 
     def add(self, delta: Any) -> None:
         (self.reasoning if delta.kind == "reasoning" else self.content).append(delta.text)
@@ -962,7 +1195,10 @@ class _StreamArea:
         self.show(f"the stream broke off: {exc}")
 
     def finish(self, completion: Any) -> Any:
-        self.handle.update(_bundle(render.completion_html(completion), render.completion_text(completion)), raw=True)
+        self.handle.update(
+            _bundle(render.completion_html(completion), render.completion_text(completion)),
+            raw=True,
+        )
         return completion
 
 
@@ -987,7 +1223,9 @@ class _StreamPrinter:
 
 
 def _stream_sink(min_interval: float) -> _StreamArea | _StreamPrinter:
-    handle = _open_area(_bundle(render.streaming_html("", "", note="waiting for the first token…"), "…"))
+    handle = _open_area(
+        _bundle(render.streaming_html("", "", note="waiting for the first token…"), "…")
+    )
     return _StreamPrinter() if handle is None else _StreamArea(handle, min_interval)
 
 
@@ -1002,7 +1240,8 @@ def display_stream(stream: Any, *, min_interval: float = 0.1) -> Any:
 
     >>> from mimo_nb.client import CompletionStream
     >>> from mimo_nb.response import spec_example_completion
-    >>> done = display_stream(CompletionStream.from_completion(spec_example_completion()))  # doctest: +ELLIPSIS
+    >>> stream = CompletionStream.from_completion(spec_example_completion())
+    >>> done = display_stream(stream)  # doctest: +ELLIPSIS
     <BLANKLINE>
     [reasoning]
     ...

@@ -21,6 +21,7 @@ snapshot, an output of its own just before the widget, shows instead; the live w
 Outputs still worth a reviewer's look (images) are checked by nbval through sanitisers
 (``notebooks/sanitize.cfg``) and by the browser test.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,7 +49,11 @@ def _widget_ids(nb: nbformat.NotebookNode) -> list[str]:
             view = output.get("data", {}).get("application/vnd.jupyter.widget-view+json")
             if view:
                 seen.setdefault(view["model_id"], None)
-    state = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {}).get("state", {})
+    state = (
+        nb.metadata.get("widgets", {})
+        .get("application/vnd.jupyter.widget-state+json", {})
+        .get("state", {})
+    )
     for model_id in state:
         seen.setdefault(model_id, None)
     return list(seen)
@@ -65,13 +70,18 @@ def stable_widget_ids(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 
 def coalesce_streams(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Join consecutive stdout (or stderr) outputs of a cell: the kernel may flush a print in pieces."""
+    """Join consecutive stdout (or stderr) outputs of a cell: the kernel may flush a print in
+    pieces."""
     for cell in nb.cells:
         merged: list[nbformat.NotebookNode] = []
         for output in cell.get("outputs", []):
             last = merged[-1] if merged else None
-            if (output.output_type == "stream" and last is not None and last.output_type == "stream"
-                    and last.name == output.name):
+            if (
+                output.output_type == "stream"
+                and last is not None
+                and last.output_type == "stream"
+                and last.name == output.name
+            ):
                 last.text += output.text
             else:
                 merged.append(output)
@@ -86,8 +96,14 @@ def execute(path: Path, *, timeout: int = 600, keep_key: bool = False) -> float:
     saved = {k: os.environ.pop(k) for k in _SECRET_VARS if k in os.environ and not keep_key}
     started = time.monotonic()
     try:
-        client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
-                                store_widget_state=True, resources={"metadata": {"path": str(path.parent)}})
+        client = NotebookClient(
+            nb,
+            timeout=timeout,
+            kernel_name="python3",
+            record_timing=False,
+            store_widget_state=True,
+            resources={"metadata": {"path": str(path.parent)}},
+        )
         client.execute()
     finally:
         os.environ.update(saved)
@@ -100,7 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/*.ipynb")
     parser.add_argument("--timeout", type=int, default=600, help="seconds per cell")
-    parser.add_argument("--keep-key", action="store_true", help="run with MIMO_API_KEY (outputs not for committing)")
+    parser.add_argument(
+        "--keep-key", action="store_true", help="run with MIMO_API_KEY (outputs not for committing)"
+    )
     args = parser.parse_args(argv)
     paths = args.notebooks or sorted(NOTEBOOKS.glob("*.ipynb"))
     for path in paths:

@@ -1,4 +1,5 @@
-"""Pin every direct dependency to its declared lower bound: a pip constraints file for `make test-lowest`.
+"""Pin every direct dependency to its declared lower bound: a pip constraints file for `make
+test-lowest`.
 
     python scripts/lowest_constraints.py > lowest.txt        # constraints for pip install -c
     python scripts/lowest_constraints.py --check              # are the installed versions those?
@@ -13,6 +14,7 @@ with an old environment meets). ``--check`` then proves pip really installed the
 Standard library only, plus pip's own vendored ``tomli``/``packaging`` as a fallback: it runs in a
 fresh venv on Python 3.10 (no ``tomllib``) before anything else is installed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,7 +40,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def direct_requirements(pyproject: Path, extras: list[str]) -> list[Requirement]:
-    """The runtime dependencies plus those of ``extras``, as parsed requirements (first of each name)."""
+    """The runtime dependencies plus those of ``extras``, as parsed requirements (first of each
+    name)."""
     project: dict[str, Any] = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
     lines = list(project.get("dependencies", []))
     for extra in extras:
@@ -54,7 +57,10 @@ def lower_bound(req: Requirement) -> str:
     """The version a requirement's ``>=`` (or ``==``/``~=``) names; an error when it has none."""
     bounds = [spec.version for spec in req.specifier if spec.operator in (">=", "==", "~=")]
     if len(bounds) != 1:
-        raise SystemExit(f"{req}: a direct dependency needs exactly one lower bound (>=), found {bounds or 'none'}")
+        raise SystemExit(
+            f"{req}: a direct dependency needs exactly one lower bound (>=), found "
+            f"{bounds or 'none'}"
+        )
     return bounds[0]
 
 
@@ -91,8 +97,12 @@ def check(reqs: list[Requirement]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pyproject", type=Path, default=ROOT / "pyproject.toml")
-    parser.add_argument("--extra", action="append", help="extras whose dependencies count as direct (default: dev)")
-    parser.add_argument("--check", action="store_true", help="verify the installed versions instead of printing")
+    parser.add_argument(
+        "--extra", action="append", help="extras whose dependencies count as direct (default: dev)"
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="verify the installed versions instead of printing"
+    )
     args = parser.parse_args(argv)
     reqs = direct_requirements(args.pyproject, args.extra or ["dev"])
     if not args.check:

@@ -1,24 +1,12 @@
-"""Shared test helpers: system requirements that skip locally and fail in CI."""
+"""Shared test fixtures: no key in the environment, and the vendor's page."""
+
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-
-
-def require_binary(name: str, why: str) -> str:
-    """Return the path of system program ``name``; skip without it, except in CI where it fails."""
-    path = shutil.which(name)
-    if path:
-        return path
-    message = f"{name} is not installed ({why}); .ci/run installs it with apt-get"
-    if IN_CI:
-        pytest.fail(message)
-    pytest.skip(message)
+from system_requirements import IN_CI
 
 
 @pytest.fixture(autouse=True)
@@ -26,11 +14,15 @@ def _no_api_key(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never see a real key: they run the same with or without MIMO_API_KEY set."""
     monkeypatch.delenv("MIMO_API_KEY", raising=False)
     monkeypatch.delenv("MIMO_NB_OFFLINE", raising=False)
-    monkeypatch.delenv("MIMO_BASE_URL", raising=False)  # the client reads it: tests name their server
+    monkeypatch.delenv(
+        "MIMO_BASE_URL", raising=False
+    )  # the client reads it: tests name their server
 
 
 # The vendor's page lives in shared/, beside the repository (CI clones the repo next to it).
-SPEC_PAGE = Path(__file__).resolve().parents[2] / "shared" / "spec" / "mimo-video-understanding.zh.txt"
+SPEC_PAGE = (
+    Path(__file__).resolve().parents[2] / "shared" / "spec" / "mimo-video-understanding.zh.txt"
+)
 
 
 @pytest.fixture(scope="session")

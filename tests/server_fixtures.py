@@ -2,6 +2,7 @@
 
 Import the fixtures into a test module with ``from server_fixtures import KEY, URL, server, srv``.
 """
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Batches: a concurrency limit, per-item errors collected, records and DataFrames."""
+
 from __future__ import annotations
 
 import asyncio
@@ -30,8 +31,13 @@ def urls(n: int) -> list[str]:
 
 def items_with_one_bad() -> list:
     good = urls(5)
-    return [good[0], {"videos": good[1], "prompt": "own prompt"}, {"videos": good[2], "fps": 99},
-            (good[3], "pair prompt"), good[4]]
+    return [
+        good[0],
+        {"videos": good[1], "prompt": "own prompt"},
+        {"videos": good[2], "fps": 99},
+        (good[3], "pair prompt"),
+        good[4],
+    ]
 
 
 def check(result: BatchResult) -> None:
@@ -57,7 +63,9 @@ def test_map_collects_errors_and_keeps_order(srv):
 def test_amap_collects_errors_and_respects_the_limit(srv):
     async def main():
         async with AsyncMimoClient(KEY, base_url=srv.base_url) as client:
-            return await client.map(items_with_one_bad() * 2, prompt="p", concurrency=4, progress=False)
+            return await client.map(
+                items_with_one_bad() * 2, prompt="p", concurrency=4, progress=False
+            )
 
     result = asyncio.run(main())
     assert len(result) == 10 and len(result.errors) == 2
@@ -66,7 +74,9 @@ def test_amap_collects_errors_and_respects_the_limit(srv):
 
 def test_server_faults_are_per_item(srv):
     srv.script("401")  # the first request fails for good (not retried); the rest succeed
-    result = MimoClient(KEY, base_url=srv.base_url).map(urls(4), prompt="p", concurrency=1, progress=False)
+    result = MimoClient(KEY, base_url=srv.base_url).map(
+        urls(4), prompt="p", concurrency=1, progress=False
+    )
     assert [item.ok for item in result] == [False, True, True, True]
     assert result.to_records()[0]["error_type"] == "AuthenticationError"
 
@@ -76,7 +86,9 @@ def test_dataframe_and_argument_errors(srv):
     result = MimoClient(KEY, base_url=srv.base_url).map(urls(2), prompt="p", progress=False)
     frame = result.to_dataframe()
     assert isinstance(frame, pd.DataFrame) and list(frame["usage_audio_tokens"]) == [19, 19]
-    missing = MimoClient(KEY, base_url=srv.base_url).map(urls(1), progress=False)  # no prompt anywhere
+    missing = MimoClient(KEY, base_url=srv.base_url).map(
+        urls(1), progress=False
+    )  # no prompt anywhere
     assert "prompt" in str(missing[0].error)
     with pytest.raises(LimitError):
         MimoClient(KEY, base_url=srv.base_url).map(urls(1), prompt="p", concurrency=0)

@@ -1,4 +1,5 @@
-"""A real browser (Debian's headless Chromium) opens what users open: the exported quickstart and the demo report.
+"""A real browser (Debian's headless Chromium) opens what users open: the exported quickstart and
+the demo report.
 
 What is checked, and why this way:
 
@@ -29,6 +30,7 @@ Every page is served from 127.0.0.1 and any request elsewhere is blocked (and, e
 offline test, where that is the point, fails the test). Screenshots go to ``tests/artefacts/``
 (look at them: they must show frames and plots).
 """
+
 from __future__ import annotations
 
 import functools
@@ -51,7 +53,7 @@ from typing import Any
 
 import pytest
 
-from conftest import IN_CI, require_binary
+from system_requirements import IN_CI, require_binary
 
 pytestmark = pytest.mark.browser
 
@@ -59,11 +61,21 @@ ROOT = Path(__file__).resolve().parent.parent
 QUICKSTART = ROOT / "notebooks" / "01_quickstart.ipynb"
 ECONOMICS = ROOT / "notebooks" / "02_token_economics.ipynb"
 ARTEFACTS = Path(__file__).resolve().parent / "artefacts"
-NPM_CACHE = Path(os.environ.get("MIMO_NB_TEST_CACHE", Path.home() / ".cache" / "mimo_nb-tests")) / "npm"
+NPM_CACHE = (
+    Path(os.environ.get("MIMO_NB_TEST_CACHE", Path.home() / ".cache" / "mimo_nb-tests")) / "npm"
+)
 HTML_MANAGER = "@jupyter-widgets/html-manager@1.0.15"  # the renderer matching ipywidgets 8
 REQUIREJS = "requirejs@2.3.8"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 # ---- A local web server and a browser that may talk to nothing else -------------------------
@@ -98,16 +110,24 @@ class PageReport:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Headless Chromium with a fresh profile, driven by Playwright (never `playwright install`)."""
-    executable = require_binary("chromium", "the real-browser check of the notebooks and the report")
+    executable = require_binary(
+        "chromium", "the real-browser check of the notebooks and the report"
+    )
     try:
         from playwright import sync_api
     except ImportError:  # a dev dependency: missing only in a partial install
-        (pytest.fail if IN_CI else pytest.skip)("the playwright package is not installed: pip install -e '.[dev]'")
+        (pytest.fail if IN_CI else pytest.skip)(
+            "the playwright package is not installed: pip install -e '.[dev]'"
+        )
     profile = tempfile.mkdtemp(prefix="mimo-nb-chromium-")
     with sync_api.sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
-            profile, executable_path=executable, headless=True, args=CHROMIUM_ARGS,
-            viewport={"width": 1280, "height": 900})
+            profile,
+            executable_path=executable,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1280, "height": 900},
+        )
         try:
             yield context
         finally:
@@ -119,7 +139,10 @@ def _open(context: Any, url: str, *, wait_for: str | None = None) -> tuple[Any, 
     report = PageReport()
     page = context.new_page()
     page.on("pageerror", lambda exc: report.page_errors.append(str(exc)))
-    page.on("console", lambda msg: report.console_errors.append(msg.text) if msg.type == "error" else None)
+    page.on(
+        "console",
+        lambda msg: report.console_errors.append(msg.text) if msg.type == "error" else None,
+    )
 
     def guard(route: Any) -> None:
         if route.request.url.startswith(("http://127.0.0.1:", "data:")):
@@ -138,17 +161,22 @@ def _open(context: Any, url: str, *, wait_for: str | None = None) -> tuple[Any, 
 
 def _images(page: Any, selector: str) -> list[dict[str, float]]:
     """Each matching image's natural size and box on the page (after scrolling it into view)."""
-    return page.eval_on_selector_all(selector, """els => els.map(e => {
+    return page.eval_on_selector_all(
+        selector,
+        """els => els.map(e => {
         e.scrollIntoView(); const r = e.getBoundingClientRect();
         return {natural: e.naturalWidth, complete: e.complete, width: r.width, height: r.height};
-    })""")
+    })""",
+    )
 
 
 def _assert_shown(images: list[dict[str, float]], at_least: int, what: str) -> None:
     assert len(images) >= at_least, f"expected at least {at_least} {what}, found {len(images)}"
     for img in images:
         assert img["complete"] and img["natural"] > 0, f"a {what} image did not load: {img}"
-        assert img["width"] > 0 and img["height"] > 0, f"a {what} image has no size on the page: {img}"
+        assert img["width"] > 0 and img["height"] > 0, (
+            f"a {what} image has no size on the page: {img}"
+        )
 
 
 def _screenshot(page: Any, name: str, element: Any = None) -> Path:
@@ -174,8 +202,14 @@ def _execute(path: Path, workdir: Path) -> Any:
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=300, kernel_name="python3", record_timing=False, store_widget_state=True,
-                   resources={"metadata": {"path": str(workdir)}}).execute()
+    NotebookClient(
+        nb,
+        timeout=300,
+        kernel_name="python3",
+        record_timing=False,
+        store_widget_state=True,
+        resources={"metadata": {"path": str(workdir)}},
+    ).execute()
     assert "widgets" in nb.metadata, f"executing {path.name} stored no widget state"
     return nb
 
@@ -191,7 +225,8 @@ def executed_economics(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 
 def _export(nb: Any, site: Path, base: str, *, with_widget_state: bool) -> Path:
-    """Export to HTML in ``site``; every script URL nbconvert would take from a CDN points at ``base``."""
+    """Export to HTML in ``site``; every script URL nbconvert would take from a CDN points at
+    ``base``."""
     import copy
 
     from nbconvert import HTMLExporter
@@ -200,10 +235,13 @@ def _export(nb: Any, site: Path, base: str, *, with_widget_state: bool) -> Path:
     if not with_widget_state:
         nb.metadata.pop("widgets", None)
     (site / "mathjax-stub.js").write_text("/* no maths in these notebooks */\n")
-    exporter = HTMLExporter(template_name="lab", embed_images=True,
-                            require_js_url=f"{base}/require.js",
-                            widget_renderer_url=f"{base}/html-manager/dist/embed-amd.js",
-                            mathjax_url=f"{base}/mathjax-stub.js")
+    exporter = HTMLExporter(
+        template_name="lab",
+        embed_images=True,
+        require_js_url=f"{base}/require.js",
+        widget_renderer_url=f"{base}/html-manager/dist/embed-amd.js",
+        mathjax_url=f"{base}/mathjax-stub.js",
+    )
     body, _ = exporter.from_notebook_node(nb)
     name = "quickstart-widgets.html" if with_widget_state else "quickstart-static.html"
     (site / name).write_text(body, encoding="utf-8")
@@ -215,11 +253,18 @@ def _npm_assets() -> Path:
     manager_dir = NPM_CACHE / "html-manager"
     require_js = NPM_CACHE / "require.js"
     if not (manager_dir / "dist" / "embed-amd.js").exists() or not require_js.exists():
-        npm = require_binary("npm", "fetching @jupyter-widgets/html-manager and requirejs for the widget check")
+        npm = require_binary(
+            "npm", "fetching @jupyter-widgets/html-manager and requirejs for the widget check"
+        )
         NPM_CACHE.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory() as tmp:
-            done = subprocess.run([npm, "pack", HTML_MANAGER, REQUIREJS, "--pack-destination", tmp],
-                                  capture_output=True, text=True, timeout=300, check=False)
+            done = subprocess.run(
+                [npm, "pack", HTML_MANAGER, REQUIREJS, "--pack-destination", tmp],
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=False,
+            )
             assert done.returncode == 0, f"npm pack failed: {done.stderr[-2000:]}"
             tarballs = sorted(Path(tmp).glob("*.tgz"))
             assert len(tarballs) == 2, tarballs
@@ -238,7 +283,9 @@ def _npm_assets() -> Path:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
     directory = tmp_path_factory.mktemp("site")
-    (directory / "require.js").write_text("/* replaced by the real require.js for the widget check */\n")
+    (directory / "require.js").write_text(
+        "/* replaced by the real require.js for the widget check */\n"
+    )
     server, base = _serve(directory)
     try:
         yield directory, base
@@ -246,13 +293,19 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]
         server.shutdown()
 
 
-def test_quickstart_static_export(browser: Any, executed_quickstart: Any, site: tuple[Path, str]) -> None:
+def test_quickstart_static_export(
+    browser: Any, executed_quickstart: Any, site: tuple[Path, str]
+) -> None:
     directory, base = site
     page_file = _export(executed_quickstart, directory, base, with_widget_state=False)
     page, report = _open(browser, f"{base}/{page_file.name}")
     # The fallback snapshot is what shows, not an empty widget placeholder.
-    assert page.locator(".mimo-snapshot").count() == 1 and page.locator(".mimo-snapshot").is_visible()
-    _assert_shown(_images(page, ".mimo-frames img"), 2 + 4 + 8 + 8, "frame")  # fps 0.5, 1, 2 and the explorer
+    assert (
+        page.locator(".mimo-snapshot").count() == 1 and page.locator(".mimo-snapshot").is_visible()
+    )
+    _assert_shown(
+        _images(page, ".mimo-frames img"), 2 + 4 + 8 + 8, "frame"
+    )  # fps 0.5, 1, 2 and the explorer
     _assert_shown(_images(page, ".jp-RenderedImage img"), 1, "plot")
     text = page.inner_text("body")
     assert "Dry run: nothing was sent" in text and "recorded response" in text
@@ -262,7 +315,9 @@ def test_quickstart_static_export(browser: Any, executed_quickstart: Any, site: 
     page.close()
 
 
-def test_quickstart_widgets_export(browser: Any, executed_quickstart: Any, site: tuple[Path, str]) -> None:
+def test_quickstart_widgets_export(
+    browser: Any, executed_quickstart: Any, site: tuple[Path, str]
+) -> None:
     directory, base = site
     assets = _npm_assets()
     shutil.copy(assets / "require.js", directory / "require.js")
@@ -270,8 +325,11 @@ def test_quickstart_widgets_export(browser: Any, executed_quickstart: Any, site:
         shutil.copytree(assets / "html-manager", directory / "html-manager")
     page_file = _export(executed_quickstart, directory, base, with_widget_state=True)
     page, report = _open(browser, f"{base}/{page_file.name}", wait_for=".widget-slider")
-    # Rendered by the HTML manager from the saved state: real controls; the live widget hides the snapshot.
-    assert page.locator(".mimo-snapshot").count() == 1 and page.locator(".mimo-snapshot").is_hidden()
+    # Rendered by the HTML manager from the saved state: real controls; the live widget hides the
+    # snapshot.
+    assert (
+        page.locator(".mimo-snapshot").count() == 1 and page.locator(".mimo-snapshot").is_hidden()
+    )
     assert page.locator(".widget-slider").count() >= 1
     assert page.locator(".widget-toggle-buttons").count() >= 2
     explorer_frames = _images(page, ".widget-html .mimo-frames img")
@@ -286,20 +344,28 @@ def test_quickstart_widgets_export(browser: Any, executed_quickstart: Any, site:
 # ---- A notebook saved with widget state, opened offline -------------------------------------
 
 
-@pytest.mark.parametrize("notebook,numbers,frames", [("quickstart", "8 frames sampled", 8),
-                                                     ("economics", "17,240 tokens estimated", 0)])
-def test_saved_widget_state_offline_shows_the_snapshot(browser: Any, site: tuple[Path, str], request: Any,
-                                                       notebook: str, numbers: str, frames: int) -> None:
-    """Plain nbconvert output, widget state saved, no network: the snapshot stands in for the widget."""
+@pytest.mark.parametrize(
+    "notebook,numbers,frames",
+    [("quickstart", "8 frames sampled", 8), ("economics", "17,240 tokens estimated", 0)],
+)
+def test_saved_widget_state_offline_shows_the_snapshot(
+    browser: Any, site: tuple[Path, str], request: Any, notebook: str, numbers: str, frames: int
+) -> None:
+    """Plain nbconvert output, widget state saved, no network: the snapshot stands in for the
+    widget."""
     from nbconvert import HTMLExporter
 
     nb = request.getfixturevalue(f"executed_{notebook}")
     directory, base = site
-    body, _ = HTMLExporter(template_name="lab", embed_images=True).from_notebook_node(nb)  # CDN URLs, as shipped
+    body, _ = HTMLExporter(template_name="lab", embed_images=True).from_notebook_node(
+        nb
+    )  # CDN URLs, as shipped
     name = f"{notebook}-offline.html"
     (directory / name).write_text(body, encoding="utf-8")
     page, report = _open(browser, f"{base}/{name}")
-    page.wait_for_timeout(1000)  # the widget renderer's script is requested on DOMContentLoaded, and fails
+    page.wait_for_timeout(
+        1000
+    )  # the widget renderer's script is requested on DOMContentLoaded, and fails
     assert report.blocked and all(not url.startswith("http://127.0.0.1") for url in report.blocked)
     assert any("html-manager" in url for url in report.blocked), report.blocked  # it really tried
     snapshot = page.locator(".mimo-snapshot")
@@ -310,7 +376,9 @@ def test_saved_widget_state_offline_shows_the_snapshot(browser: Any, site: tuple
         _assert_shown(_images(page, ".mimo-snapshot .mimo-frames img"), frames, "snapshot frame")
     else:
         _assert_shown(_images(page, ".mimo-snapshot img"), 1, "snapshot plot")
-    assert page.locator(".widget-slider").count() == 0  # no widget rendered: it is the snapshot we see
+    assert (
+        page.locator(".widget-slider").count() == 0
+    )  # no widget rendered: it is the snapshot we see
     _screenshot(page, f"{notebook}-offline-snapshot.png", snapshot)
     assert report.page_errors == []
     page.close()
@@ -327,7 +395,8 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def jupyterlab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """JupyterLab on 127.0.0.1 (token auth) over copies of the notebooks; yields (base URL, token)."""
+    """JupyterLab on 127.0.0.1 (token auth) over copies of the notebooks; yields (base URL,
+    token)."""
     import importlib.util
 
     if importlib.util.find_spec("jupyterlab") is None:
@@ -340,16 +409,31 @@ def jupyterlab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
     (settings / "notebook-extension").mkdir(parents=True)
     (settings / "apputils-extension").mkdir(parents=True)
     # Every cell in the DOM (no virtual scrolling), and no news fetched from the internet.
-    (settings / "notebook-extension" / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
+    (settings / "notebook-extension" / "tracker.jupyterlab-settings").write_text(
+        '{"windowingMode": "none"}'
+    )
     (settings / "apputils-extension" / "notification.jupyterlab-settings").write_text(
-        '{"fetchNews": "false", "checkForUpdates": false}')
+        '{"fetchNews": "false", "checkForUpdates": false}'
+    )
     env = {k: v for k, v in os.environ.items() if k not in ("MIMO_API_KEY", "MIMO_NB_OFFLINE")}
-    env.update(JUPYTERLAB_SETTINGS_DIR=str(root / ".settings"), JUPYTER_CONFIG_DIR=str(root / ".config"),
-               JUPYTER_RUNTIME_DIR=str(root / ".runtime"))
+    env.update(
+        JUPYTERLAB_SETTINGS_DIR=str(root / ".settings"),
+        JUPYTER_CONFIG_DIR=str(root / ".config"),
+        JUPYTER_RUNTIME_DIR=str(root / ".runtime"),
+    )
     port, token = _free_port(), secrets.token_hex(16)
-    command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-               f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-               "--LabApp.expose_app_in_browser=True", "--LabApp.extension_manager=readonly"]
+    command = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}",
+        "--LabApp.expose_app_in_browser=True",
+        "--LabApp.extension_manager=readonly",
+    ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")
     with open(root / "jupyterlab.log", "w") as log:
@@ -376,7 +460,8 @@ def jupyterlab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
 
 _KERNEL_READY = """() => {
     const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
-    const kernel = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+    const kernel =
+        w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
     return kernel && kernel.status === 'idle';
 }"""
 
@@ -385,12 +470,19 @@ def _run_in_lab(browser: Any, lab: tuple[str, str], notebook: str) -> tuple[Any,
     """Open ``notebook`` in JupyterLab, run all its cells and wait until they have run."""
     base, token = lab
     workspace = Path(notebook).stem  # a fresh workspace each: no tab left open from an earlier page
-    page, report = _open(browser, f"{base}/lab/workspaces/{workspace}/tree/{notebook}?reset&token={token}",
-                         wait_for=".jp-Notebook")
+    page, report = _open(
+        browser,
+        f"{base}/lab/workspaces/{workspace}/tree/{notebook}?reset&token={token}",
+        wait_for=".jp-Notebook",
+    )
     page.wait_for_function(_KERNEL_READY, timeout=120_000)
-    assert page.evaluate("async () => await window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    assert page.evaluate(
+        "async () => await window.jupyterapp.commands.execute('notebook:run-all-cells')"
+    )
     page.wait_for_function(_KERNEL_READY, timeout=300_000)
-    errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").all_inner_texts()
+    errors = page.locator(
+        ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
+    ).all_inner_texts()
     assert not [e for e in errors if "Traceback" in e or "Error" in e], errors
     return page, report
 
@@ -398,8 +490,12 @@ def _run_in_lab(browser: Any, lab: tuple[str, str], notebook: str) -> tuple[Any,
 def _numbers_when(page: Any, text: str) -> str:
     """The explorer's headline once it says ``text`` (the kernel answers asynchronously)."""
     numbers = page.locator(".mimo-explorer .mimo-numbers").first
-    page.wait_for_function("t => [...document.querySelectorAll('.mimo-explorer .mimo-numbers')]"
-                           ".some(e => e.innerText.includes(t))", arg=text, timeout=30_000)
+    page.wait_for_function(
+        "t => [...document.querySelectorAll('.mimo-explorer .mimo-numbers')]"
+        ".some(e => e.innerText.includes(t))",
+        arg=text,
+        timeout=30_000,
+    )
     return str(numbers.inner_text())
 
 
@@ -411,9 +507,13 @@ def test_explorers_in_jupyterlab(browser: Any, jupyterlab: tuple[str, str]) -> N
     headline = _numbers_when(page, "frames sampled")
     assert headline.startswith("8 frames sampled (4 pairs)"), headline
     assert explorer.locator(".widget-readout").first.inner_text() == "2.0"
-    assert "grids x 3 (5 when fps > 2, else 3)" in explorer.inner_text()  # fps 2 exactly, not 2.0000000000000004
+    assert (
+        "grids x 3 (5 when fps > 2, else 3)" in explorer.inner_text()
+    )  # fps 2 exactly, not 2.0000000000000004
     _assert_shown(_images(page, ".mimo-explorer .mimo-frames img"), 8, "explorer frame")
-    assert page.locator(".mimo-snapshot").count() == 1 and page.locator(".mimo-snapshot").is_hidden()
+    assert (
+        page.locator(".mimo-snapshot").count() == 1 and page.locator(".mimo-snapshot").is_hidden()
+    )
     _screenshot(page, "jupyterlab-frame-explorer.png", explorer)
     # Three steps right with the keyboard: fps 2.3, ceil(4 x 2.3) = 10 frames; and back.
     handle = explorer.locator(".noUi-handle").first
@@ -421,12 +521,16 @@ def test_explorers_in_jupyterlab(browser: Any, jupyterlab: tuple[str, str]) -> N
     readout = explorer.locator(".widget-readout").first
     for _ in range(3):
         page.keyboard.press("ArrowRight")
-    page.wait_for_timeout(1500)  # let every message settle: the value must stay where the keys left it
+    page.wait_for_timeout(
+        1500
+    )  # let every message settle: the value must stay where the keys left it
     assert readout.inner_text() == "2.3"
     assert _numbers_when(page, "10 frames").startswith("10 frames sampled (5 pairs)")
     # The grid follows from the kernel's worker thread, painted through the event loop.
-    page.wait_for_function("() => document.querySelectorAll('.mimo-explorer .mimo-frames img').length === 10",
-                           timeout=30_000)
+    page.wait_for_function(
+        "() => document.querySelectorAll('.mimo-explorer .mimo-frames img').length === 10",
+        timeout=30_000,
+    )
     for _ in range(3):
         page.keyboard.press("ArrowLeft")
     page.wait_for_timeout(1500)
@@ -440,7 +544,10 @@ def test_explorers_in_jupyterlab(browser: Any, jupyterlab: tuple[str, str]) -> N
     page.wait_for_timeout(2000)
     headline = _numbers_when(page, "tokens estimated")
     assert headline.startswith("17,240 tokens estimated · 120 frames at 736 x 384"), headline
-    assert [r.inner_text() for r in explorer.locator(".widget-readout").all()][:2] == ["60 s", "2.0"]
+    assert [r.inner_text() for r in explorer.locator(".widget-readout").all()][:2] == [
+        "60 s",
+        "2.0",
+    ]
     assert page.locator(".mimo-snapshot").is_hidden()
     assert explorer.locator("details.mimo-prices").count() == 1  # the citation once, folded
     _screenshot(page, "jupyterlab-token-cost-explorer.png", explorer)

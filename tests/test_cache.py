@@ -1,4 +1,6 @@
-"""The response cache: content-addressed, atomic, corruption-tolerant, secret-free, offline replay."""
+"""The response cache: content-addressed, atomic, corruption-tolerant, secret-free, offline
+replay."""
+
 from __future__ import annotations
 
 import asyncio
@@ -17,7 +19,9 @@ from server_fixtures import KEY, URL, server, srv  # noqa: F401  (pytest fixture
 
 
 def client_for(srv, cache, **kw) -> MimoClient:
-    return MimoClient(kw.pop("api_key", KEY), base_url=srv.base_url, cache=cache, retry_base_delay=0.001, **kw)
+    return MimoClient(
+        kw.pop("api_key", KEY), base_url=srv.base_url, cache=cache, retry_base_delay=0.001, **kw
+    )
 
 
 def test_second_ask_is_replayed_from_the_cache(srv, tmp_path: Path):
@@ -61,7 +65,9 @@ def test_offline_replays_without_key_and_misses_raise(srv, tmp_path: Path, monke
 
 
 def test_offline_from_env_values():
-    assert offline_from_env({"MIMO_NB_OFFLINE": "1"}) and offline_from_env({"MIMO_NB_OFFLINE": "true"})
+    assert offline_from_env({"MIMO_NB_OFFLINE": "1"}) and offline_from_env(
+        {"MIMO_NB_OFFLINE": "true"}
+    )
     assert not offline_from_env({"MIMO_NB_OFFLINE": "0"}) and not offline_from_env({})
 
 

@@ -1,4 +1,5 @@
 """The ``mimo-nb`` command: estimate, report and demo, and clean failures."""
+
 from __future__ import annotations
 
 import subprocess
@@ -16,13 +17,21 @@ SECTIONS = ["video", "frames", "tokens", "curves", "cost", "answer"]
 def _run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """The command as a user runs it: a fresh process, its exit status and both streams."""
     env = {"PATH": "/usr/bin:/bin", "HOME": str(cwd or Path.cwd())}  # no MIMO_API_KEY
-    return subprocess.run([sys.executable, "-m", "mimo_nb.cli", *args], capture_output=True, text=True,
-                          timeout=120, cwd=cwd, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "mimo_nb.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+        env=env,
+    )
 
 
 @pytest.fixture(scope="session")
 def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return generate_clip(tmp_path_factory.mktemp("cli") / "clip.mp4", duration=2.0, width=160, height=120)
+    return generate_clip(
+        tmp_path_factory.mktemp("cli") / "clip.mp4", duration=2.0, width=160, height=120
+    )
 
 
 def test_estimate_prints_the_spec_figure() -> None:
@@ -33,16 +42,22 @@ def test_estimate_prints_the_spec_figure() -> None:
 
 
 def test_estimate_in_process(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["estimate", "--duration", "60", "--width", "1920", "--height", "1080", "--fps", "5"]) == 0
+    assert (
+        main(["estimate", "--duration", "60", "--width", "1920", "--height", "1080", "--fps", "5"])
+        == 0
+    )
     assert "42,830" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("args", [
-    ["estimate", "--duration", "60", "--width", "1920", "--height", "1080", "--fps", "20"],
-    ["estimate", "--duration", "60", "--width", "1920", "--height", "1080", "--fps", "0.05"],
-    ["report", "missing.mp4", "--fps", "11"],
-    ["demo", "--out", "never", "--fps", "0"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["estimate", "--duration", "60", "--width", "1920", "--height", "1080", "--fps", "20"],
+        ["estimate", "--duration", "60", "--width", "1920", "--height", "1080", "--fps", "0.05"],
+        ["report", "missing.mp4", "--fps", "11"],
+        ["demo", "--out", "never", "--fps", "0"],
+    ],
+)
 def test_bad_fps_is_a_clear_message_not_a_traceback(args: list[str], tmp_path: Path) -> None:
     done = _run(*args, cwd=tmp_path)
     assert done.returncode == 2
@@ -52,8 +67,23 @@ def test_bad_fps_is_a_clear_message_not_a_traceback(args: list[str], tmp_path: P
 
 
 def test_non_number_fps_is_rejected_by_argparse(tmp_path: Path) -> None:
-    done = _run("estimate", "--duration", "60", "--width", "1", "--height", "1", "--fps", "fast", cwd=tmp_path)
-    assert done.returncode == 2 and "invalid float value" in done.stderr and "Traceback" not in done.stderr
+    done = _run(
+        "estimate",
+        "--duration",
+        "60",
+        "--width",
+        "1",
+        "--height",
+        "1",
+        "--fps",
+        "fast",
+        cwd=tmp_path,
+    )
+    assert (
+        done.returncode == 2
+        and "invalid float value" in done.stderr
+        and "Traceback" not in done.stderr
+    )
 
 
 def test_missing_video_is_a_clear_message(tmp_path: Path) -> None:
@@ -63,7 +93,9 @@ def test_missing_video_is_a_clear_message(tmp_path: Path) -> None:
     assert not (tmp_path / "r.html").exists()
 
 
-def test_report_writes_every_section(clip: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_report_writes_every_section(
+    clip: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "sub" / "report.html"
     assert main(["report", str(clip), "-o", str(out), "--fps", "1", "--prompt", "What moves?"]) == 0
     printed = capsys.readouterr().out

@@ -1,4 +1,5 @@
 """MimoClient and AsyncMimoClient against a real HTTP server on 127.0.0.1 that acts like MiMo."""
+
 from __future__ import annotations
 
 import asyncio
@@ -19,10 +20,10 @@ from mimo_nb.errors import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
-    RateLimitError,
     ConfigurationError,
     InternalServerError,
     PermissionDeniedError,
+    RateLimitError,
 )
 from mimo_nb.response import spec_example_completion
 from mimo_nb.testing import Fault, MockMimoServer
@@ -42,8 +43,11 @@ def make(srv: MockMimoServer, **kwargs) -> MimoClient:
 def test_ask_returns_the_servers_answer_and_sends_the_api_key_header(srv):
     done = make(srv).ask(URL, "please describe the content of the video", system="You are MiMo.")
     expected = spec_example_completion()
-    assert (done.content, done.reasoning_content, done.usage) == (expected.content, expected.reasoning_content,
-                                                                  expected.usage)
+    assert (done.content, done.reasoning_content, done.usage) == (
+        expected.content,
+        expected.reasoning_content,
+        expected.usage,
+    )
     assert done.origin == "live" and done.request_id.startswith("req-")
     assert done.estimate is not None and done.estimate.videos == (None,)
     (req,) = srv.requests
@@ -69,7 +73,10 @@ def test_local_file_travels_as_a_data_uri(srv, tmp_path: Path):
     assert url == "data:video/x-msvideo;base64," + base64.b64encode(data).decode()
     assert srv.requests[0].problems == []
     headers = srv.requests[0].headers  # streamed from the file, yet with an exact length
-    assert "transfer-encoding" not in headers and int(headers["content-length"]) == srv.requests[0].body_bytes
+    assert (
+        "transfer-encoding" not in headers
+        and int(headers["content-length"]) == srv.requests[0].body_bytes
+    )
 
 
 def test_url_size_is_probed_with_head_on_the_server(srv):
@@ -92,7 +99,9 @@ def test_a_urls_size_is_probed_once_per_client_and_unknown_sizes_are_asked_again
         if request.method == "HEAD":
             heads.append(str(request.url))
             known = request.url.path == "/a.mp4"
-            return httpx.Response(200 if known else 404, headers={"Content-Length": "1000"} if known else {})
+            return httpx.Response(
+                200 if known else 404, headers={"Content-Length": "1000"} if known else {}
+            )
         return httpx.Response(200, json=spec_example_completion().raw)
 
     client = MimoClient(KEY, transport=httpx.MockTransport(handler))
@@ -101,8 +110,13 @@ def test_a_urls_size_is_probed_once_per_client_and_unknown_sizes_are_asked_again
         assert client.build_request("https://example.com/b.mp4", "q").parts[0].size_bytes is None
     assert heads.count("https://example.com/a.mp4") == 1
     assert heads.count("https://example.com/b.mp4") == 3
-    assert MimoClient(KEY, transport=httpx.MockTransport(handler)).build_request(
-        "https://example.com/a.mp4", "q").parts[0].size_bytes == 1000
+    assert (
+        MimoClient(KEY, transport=httpx.MockTransport(handler))
+        .build_request("https://example.com/a.mp4", "q")
+        .parts[0]
+        .size_bytes
+        == 1000
+    )
     assert heads.count("https://example.com/a.mp4") == 2  # a new client asks again
 
 
@@ -116,8 +130,9 @@ def test_missing_key_raises_before_sending(srv):
     assert srv.requests == []
 
 
-@pytest.mark.parametrize("fault,status,error", [("401", 401, AuthenticationError),
-                                                ("403", 403, PermissionDeniedError)])
+@pytest.mark.parametrize(
+    "fault,status,error", [("401", 401, AuthenticationError), ("403", 403, PermissionDeniedError)]
+)
 def test_auth_errors_are_not_retried(srv, fault, status, error):
     srv.script(fault)
     with pytest.raises(error) as info:
@@ -196,7 +211,9 @@ def test_unreachable_server_is_a_connection_error():
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    client = MimoClient(KEY, base_url=f"http://127.0.0.1:{port}/v1", max_retries=1, retry_base_delay=0.001)
+    client = MimoClient(
+        KEY, base_url=f"http://127.0.0.1:{port}/v1", max_retries=1, retry_base_delay=0.001
+    )
     with pytest.raises(APIConnectionError, match="connection failed"):
         client.ask(URL, "q")
 
@@ -210,7 +227,9 @@ def test_no_retry_on_other_4xx():
             assert "api-key" not in request.headers and "authorization" not in request.headers
         return httpx.Response(404, json={"error": {"message": "no such model"}})
 
-    client = MimoClient(KEY, transport=httpx.MockTransport(handler), max_retries=3, retry_base_delay=0.001)
+    client = MimoClient(
+        KEY, transport=httpx.MockTransport(handler), max_retries=3, retry_base_delay=0.001
+    )
     with pytest.raises(APIError, match="404: no such model"):
         client.ask("https://example.com/a.mp4", "q")
     assert calls == ["HEAD", "POST"]
@@ -226,7 +245,11 @@ def test_key_never_in_repr_errors_or_logs(srv, caplog):
     srv.script("500", "500", "500")
     with pytest.raises(InternalServerError) as info:
         client.ask(URL, "q")
-    assert KEY not in str(info.value) and KEY not in repr(info.value) and KEY not in str(info.value.body)
+    assert (
+        KEY not in str(info.value)
+        and KEY not in repr(info.value)
+        and KEY not in str(info.value.body)
+    )
     assert "retry" in caplog.text and KEY not in caplog.text
     prepared = client.build_request(URL, "q")
     assert KEY not in repr(prepared) and KEY not in str(prepared)
@@ -236,7 +259,9 @@ def test_a_server_echoing_the_key_is_redacted():
     def handler(request: httpx.Request) -> httpx.Response:
         if request.method == "HEAD":
             return httpx.Response(405)
-        return httpx.Response(401, json={"error": {"message": f"key {request.headers['api-key']} is invalid"}})
+        return httpx.Response(
+            401, json={"error": {"message": f"key {request.headers['api-key']} is invalid"}}
+        )
 
     client = MimoClient(KEY, transport=httpx.MockTransport(handler))
     with pytest.raises(AuthenticationError) as info:
@@ -249,7 +274,9 @@ def test_a_server_echoing_the_key_is_redacted():
 
 def test_async_ask_and_faults(srv):
     async def main():
-        async with AsyncMimoClient(KEY, base_url=srv.base_url, retry_base_delay=0.001, timeout=5) as client:
+        async with AsyncMimoClient(
+            KEY, base_url=srv.base_url, retry_base_delay=0.001, timeout=5
+        ) as client:
             done = await client.ask(URL, "q")
             srv.script("503", "disconnect")
             again = await client.ask(URL, "q")

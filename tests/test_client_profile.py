@@ -1,4 +1,5 @@
 """The estimate attached to an answer follows the client's profile (local stand-in server)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -23,8 +24,9 @@ PROMPT = "What happens in the video?"
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """6 s, 320x240 at 10 fps with a tone: 60 native frames."""
-    return generate_clip(tmp_path_factory.mktemp("profile") / "clip.mp4", duration=6, width=320,
-                         height=240, fps=10)
+    return generate_clip(
+        tmp_path_factory.mktemp("profile") / "clip.mp4", duration=6, width=320, height=240, fps=10
+    )
 
 
 def make(srv, **kwargs) -> MimoClient:
@@ -96,8 +98,9 @@ def test_an_unknown_profile_is_refused_when_the_client_is_made(srv) -> None:
 
 def test_async_client_takes_the_profile_too(srv, clip: Path) -> None:
     async def ask() -> object:
-        async with AsyncMimoClient(KEY, base_url=srv.base_url, timeout=10.0,
-                                   profile="sglang-mimo-v2") as client:
+        async with AsyncMimoClient(
+            KEY, base_url=srv.base_url, timeout=10.0, profile="sglang-mimo-v2"
+        ) as client:
             assert client.with_options(max_retries=0).profile == "sglang-mimo-v2"
             return await client.ask(clip, PROMPT, fps=2)
 

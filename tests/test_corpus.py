@@ -1,4 +1,6 @@
-"""Corpus: scan on any executor (Dask included), forecast, map, and the paced, budgeted, resumable ask."""
+"""Corpus: scan on any executor (Dask included), forecast, map, and the paced, budgeted, resumable
+ask."""
+
 from __future__ import annotations
 
 import asyncio
@@ -13,18 +15,18 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import httpx
 import numpy as np
 import pandas as pd
 import pytest
 
 import mimo_nb as mn
-from conftest import IN_CI
 from mimo_nb._pacing import Pacer, minimum_wall_time
 from mimo_nb.corpus import FPS_GRID, SaveContactSheet, _Table, size_class
 from mimo_nb.response import spec_example_json
 from mimo_nb.samples import generate_clip
 from mimo_nb.testing import MockMimoServer, Quota, request_token_charge
+
+from system_requirements import IN_CI
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -41,8 +43,13 @@ CLIPS = {
     "sub/deeper/g.mov": dict(duration=1.0, width=128, height=72),
     "h.mp4": dict(duration=2.5, width=64, height=48, audio=False),
 }
-BROKEN = {"notes.mp4": "not_a_video", "half.mp4": "truncated", "empty.mp4": "empty", "voice.mp4": "no_video_stream",
-          "clip.mkv": "unsupported_format"}
+BROKEN = {
+    "notes.mp4": "not_a_video",
+    "half.mp4": "truncated",
+    "empty.mp4": "empty",
+    "voice.mp4": "no_video_stream",
+    "clip.mkv": "unsupported_format",
+}
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +74,9 @@ def _write_mkv(path: Path) -> None:
         stream = container.add_stream("mpeg4", rate=10)
         stream.width, stream.height, stream.pix_fmt = 32, 32, "yuv420p"
         for i in range(3):
-            for packet in stream.encode(av.VideoFrame.from_ndarray(np.full((32, 32, 3), i * 60, np.uint8), format="rgb24")):
+            for packet in stream.encode(
+                av.VideoFrame.from_ndarray(np.full((32, 32, 3), i * 60, np.uint8), format="rgb24")
+            ):
                 container.mux(packet)
         for packet in stream.encode(None):
             container.mux(packet)
@@ -94,7 +103,11 @@ def test_scan_probes_every_file_and_broken_files_are_rows(corpus: mn.Corpus, fol
         row = table.set_index("name").loc[name]
         video = mn.Video.open(folder / name)
         assert row["error_type"] is None or pd.isna(row["error_type"])
-        assert (row["width"], row["height"]) == (spec["width"], spec["height"]) == (video.width, video.height)
+        assert (
+            (row["width"], row["height"])
+            == (spec["width"], spec["height"])
+            == (video.width, video.height)
+        )
         assert row["duration"] == video.duration
         assert row["native_frame_count"] == video.native_frame_count
         assert bool(row["has_audio"]) == spec.get("audio", True) == video.has_audio
@@ -103,30 +116,51 @@ def test_scan_probes_every_file_and_broken_files_are_rows(corpus: mn.Corpus, fol
     assert table.set_index("name").loc["sub/f.mp4", "rotation"] == 90
     for name, reason in BROKEN.items():
         row = table.set_index("name").loc[name]
-        assert row["error_type"] == "VideoError" and row["error_reason"] == reason, (name, row["error"])
+        assert row["error_type"] == "VideoError" and row["error_reason"] == reason, (
+            name,
+            row["error"],
+        )
         assert name in row["error"]  # the message names the file
     assert list(corpus.failures()["name"]) == [n for n in table["name"] if n in BROKEN]
 
 
 def test_scan_sources_glob_list_manifests_dataframe(corpus: mn.Corpus, folder: Path) -> None:
     threads = ThreadPoolExecutor(2)
-    globbed = mn.Corpus.scan(str(folder / "**" / "*.mp4"), executor=threads, progress=False).to_pandas()
-    assert sorted(globbed["name"]) == sorted(Path(n).name for n in [*CLIPS, *BROKEN] if n.endswith(".mp4"))
+    globbed = mn.Corpus.scan(
+        str(folder / "**" / "*.mp4"), executor=threads, progress=False
+    ).to_pandas()
+    assert sorted(globbed["name"]) == sorted(
+        Path(n).name for n in [*CLIPS, *BROKEN] if n.endswith(".mp4")
+    )
 
-    listed = mn.Corpus.scan([folder / "a.mp4", str(folder / "missing.mp4"), "http://127.0.0.1:9/x.mp4"],
-                            executor=threads, progress=False).to_pandas()
+    listed = mn.Corpus.scan(
+        [folder / "a.mp4", str(folder / "missing.mp4"), "http://127.0.0.1:9/x.mp4"],
+        executor=threads,
+        progress=False,
+    ).to_pandas()
     assert listed["error_reason"].tolist()[1:] == ["not_found", "download"]
     assert pd.isna(listed["error_type"][0]) and listed["duration"][0] == 1.0
 
-    manifest = pd.DataFrame({"label": ["cat", "dog", "none"], "Path": ["a.mp4", "sub/e.mp4", "nowhere.mp4"]})
+    manifest = pd.DataFrame(
+        {"label": ["cat", "dog", "none"], "Path": ["a.mp4", "sub/e.mp4", "nowhere.mp4"]}
+    )
     manifest.to_csv(folder / "manifest.csv", index=False)
     manifest.to_parquet(folder / "manifest.parquet")
     for name in ("manifest.csv", "manifest.parquet"):
         table = mn.Corpus.scan(folder / name, executor=threads, progress=False).to_pandas()
-        assert table["label"].tolist() == ["cat", "dog", "none"]  # the manifest's columns ride along
-        assert table["duration"].tolist()[:2] == [1.0, 3.0] and table["error_reason"][2] == "not_found"
-    in_memory = mn.Corpus.scan(manifest.assign(Path=[str(folder / p) for p in manifest["Path"]]), executor=threads,
-                               progress=False)
+        assert table["label"].tolist() == [
+            "cat",
+            "dog",
+            "none",
+        ]  # the manifest's columns ride along
+        assert (
+            table["duration"].tolist()[:2] == [1.0, 3.0] and table["error_reason"][2] == "not_found"
+        )
+    in_memory = mn.Corpus.scan(
+        manifest.assign(Path=[str(folder / p) for p in manifest["Path"]]),
+        executor=threads,
+        progress=False,
+    )
     assert in_memory.to_pandas()["duration"].tolist()[:2] == [1.0, 3.0]
 
     with pytest.raises(mn.LimitError, match="path column"):
@@ -149,10 +183,21 @@ def test_dask_local_cluster_gives_the_same_table(corpus: mn.Corpus, folder: Path
         if IN_CI:
             pytest.fail("distributed is not installed; make test installs it with the dev extras")
         pytest.skip("distributed is not installed (pip install 'mimo_nb[dask]')")
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-            Client(cluster) as client:
-        on_dask = mn.Corpus.scan(folder, executor=client.get_executor(), progress=False, chunk_size=3)
-        sheets = sorted(r.value for r in on_dask.map(SaveContactSheet(str(folder / "sheets-dask"), fps=1), progress=False))
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        on_dask = mn.Corpus.scan(
+            folder, executor=client.get_executor(), progress=False, chunk_size=3
+        )
+        sheets = sorted(
+            r.value
+            for r in on_dask.map(
+                SaveContactSheet(str(folder / "sheets-dask"), fps=1), progress=False
+            )
+        )
     pd.testing.assert_frame_equal(on_dask.to_pandas(), corpus.to_pandas())
     assert sheets == sorted(str(folder / "sheets-dask" / f"{Path(n).stem}.png") for n in CLIPS)
 
@@ -163,16 +208,17 @@ def _die_on_files_named_crash() -> None:
 
     probe = corpus_module.probe_row
 
-    def crashing_probe(source: str, timeout: float = 60.0) -> dict:  # type: ignore[type-arg]
+    def crashing_probe(source: str, timeout: float = 60.0, base: str | None = None) -> dict:  # type: ignore[type-arg]
         if Path(source).name.startswith("crash"):
             os._exit(1)  # as a segfault in a decoder would: no exception, the process is gone
-        return probe(source, timeout)
+        return probe(source, timeout, base)
 
     corpus_module.probe_row = crashing_probe
 
 
-def test_a_file_that_kills_its_worker_is_one_row(folder: Path, tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_file_that_kills_its_worker_is_one_row(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -183,8 +229,13 @@ def test_a_file_that_kills_its_worker_is_one_row(folder: Path, tmp_path: Path,
 
     def crashing_pool() -> ProcessPoolExecutor:  # the session pool, as default_executor keeps it
         if not pools or getattr(pools[-1], "_broken", False):
-            pools.append(ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_die_on_files_named_crash))
+            pools.append(
+                ProcessPoolExecutor(
+                    2,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_die_on_files_named_crash,
+                )
+            )
         return pools[-1]
 
     monkeypatch.setattr(mn.corpus, "default_executor", crashing_pool)
@@ -202,15 +253,23 @@ def test_a_file_that_kills_its_worker_is_one_row(folder: Path, tmp_path: Path,
 
 def test_summary_counts_and_escapes_names(corpus: mn.Corpus, folder: Path, tmp_path: Path) -> None:
     summary = corpus.summary()
-    assert (summary.count, summary.probed, summary.failed) == (len(CLIPS) + len(BROKEN), len(CLIPS), len(BROKEN))
+    assert (summary.count, summary.probed, summary.failed) == (
+        len(CLIPS) + len(BROKEN),
+        len(CLIPS),
+        len(BROKEN),
+    )
     assert summary.hours == pytest.approx(sum(s["duration"] for s in CLIPS.values()) / 3600)
     assert summary.formats == {"avi": 1, "mov": 2, "mp4": 4, "wmv": 1}
     assert summary.with_audio == sum(1 for s in CLIPS.values() if s.get("audio", True))
-    assert sum(summary.failures.values()) == len(BROKEN) and summary.delivery == {"base64": len(CLIPS)}
+    assert sum(summary.failures.values()) == len(BROKEN) and summary.delivery == {
+        "base64": len(CLIPS)
+    }
     html = corpus._repr_html_()
     assert "data:image/png;base64," in html and "13 items" in html
 
-    generate_clip(tmp_path / "<script>alert(1)<\\script>.mp4", duration=1, width=32, height=32, fps=5)
+    generate_clip(
+        tmp_path / "<script>alert(1)<\\script>.mp4", duration=1, width=32, height=32, fps=5
+    )
     (tmp_path / "<img src=x onerror=alert(2)>.mp4").write_text("broken")
     evil = mn.Corpus.scan(tmp_path, executor=ThreadPoolExecutor(1), progress=False)
     page = evil._repr_html_()
@@ -222,8 +281,9 @@ def test_scan_probes_urls_and_says_how_each_file_travels(tmp_path: Path) -> None
     with MockMimoServer(api_key=KEY) as server:
         server.files["/v/hosted.mp4"] = (tmp_path / "hosted.mp4").read_bytes()
         url = f"{server.base_url.rsplit('/v1', 1)[0]}/v/hosted.mp4"
-        table = mn.Corpus.scan([url, tmp_path / "hosted.mp4"], executor=ThreadPoolExecutor(1),
-                               progress=False).to_pandas()
+        table = mn.Corpus.scan(
+            [url, tmp_path / "hosted.mp4"], executor=ThreadPoolExecutor(1), progress=False
+        ).to_pandas()
     assert table["delivery"].tolist() == ["url", "base64"] and table["error_type"].isna().all()
     assert table["duration"].tolist() == [1.5, 1.5] and table["name"][0] == "hosted.mp4"
     limit = mn.corpus.BASE64_LIMIT_BYTES  # base64 grows a file by 4/3: 3/4 of the limit fits
@@ -232,8 +292,9 @@ def test_scan_probes_urls_and_says_how_each_file_travels(tmp_path: Path) -> None
 
 
 def test_size_classes() -> None:
-    assert [size_class(w, h) for w, h in [(64, 48), (640, 360), (1080, 1920), (3840, 2160), (1280, 719)]] == \
-        ["< 360p", "360p", "1080p", "4K+", "480p"]
+    assert [
+        size_class(w, h) for w, h in [(64, 48), (640, 360), (1080, 1920), (3840, 2160), (1280, 719)]
+    ] == ["< 360p", "360p", "1080p", "4K+", "480p"]
 
 
 # ---- Forecast --------------------------------------------------------------------------------
@@ -248,15 +309,23 @@ def test_forecast_equals_the_scalar_formula(corpus: mn.Corpus, folder: Path) -> 
     table = forecast.to_pandas()
     assert len(table) == 8
     for row in table.itertuples():
-        per_video = [mn.estimate_video_tokens(v.duration, v.width, v.height, row.fps, row.media_resolution,
-                                              mute=not v.has_audio) for v in videos]
+        per_video = [
+            mn.estimate_video_tokens(
+                v.duration, v.width, v.height, row.fps, row.media_resolution, mute=not v.has_audio
+            )
+            for v in videos
+        ]
         assert row.prompt_tokens == sum(per_video) + text * len(videos)
         assert row.largest_video_tokens == max(per_video)
         assert row.frames == sum(v.estimate(row.fps, row.media_resolution).frames for v in videos)
-        scalar_cost = sum(mn.estimate_cost(t + text, prices, output_tokens=300).total for t in per_video)
+        scalar_cost = sum(
+            mn.estimate_cost(t + text, prices, output_tokens=300).total for t in per_video
+        )
         assert row.cost == pytest.approx(scalar_cost, rel=1e-12)
-        assert forecast._tokens_to_cost(row.total_tokens) == pytest.approx(row.cost, rel=1e-12)  # the plot's cost axis
-    for v, tokens in zip(videos, corpus.video_tokens(2.0, "max")):
+        assert forecast._tokens_to_cost(row.total_tokens) == pytest.approx(
+            row.cost, rel=1e-12
+        )  # the plot's cost axis
+    for v, tokens in zip(videos, corpus.video_tokens(2.0, "max"), strict=True):
         assert tokens == v.estimate(2.0, "max").total
     assert "Forecast" in forecast._repr_html_() and "data:image/png" in forecast._repr_html_()
 
@@ -267,18 +336,43 @@ def test_forecast_of_a_large_table_equals_the_scalar_formula() -> None:
     n = 4000  # many rows, few sizes: the forecast groups rows by (size, frame count)
     pick = rng.integers(0, len(sizes), n)
     durations = np.concatenate([[0.01, 0.05, 5000.0, 204.8, 204.85], rng.uniform(0.1, 900, n - 5)])
-    frame = pd.DataFrame({"path": [f"v{i}.mp4" for i in range(n)], "duration": durations,
-                          "width": sizes[pick, 0], "height": sizes[pick, 1], "has_audio": rng.random(n) < 0.5})
+    frame = pd.DataFrame(
+        {
+            "path": [f"v{i}.mp4" for i in range(n)],
+            "duration": durations,
+            "width": sizes[pick, 0],
+            "height": sizes[pick, 1],
+            "has_audio": rng.random(n) < 0.5,
+        }
+    )
     corpus = mn.Corpus.from_pandas(frame)
     assert _Table(corpus).grouped
-    rows = list(zip(durations.tolist(), sizes[pick, 0].tolist(), sizes[pick, 1].tolist(), (~frame["has_audio"]).tolist()))
+    rows = list(
+        zip(
+            durations.tolist(),
+            sizes[pick, 0].tolist(),
+            sizes[pick, 1].tolist(),
+            (~frame["has_audio"]).tolist(),
+            strict=True,
+        )
+    )
     forecast = corpus.forecast([0.1, 2.0, 2.1, 10.0], ["default", "max"], output_tokens=0)
     for row in forecast.rows:
-        per_video = [mn.estimate_video_tokens(d, w, h, row["fps"], row["media_resolution"], m) for d, w, h, m in rows]
-        assert (row["prompt_tokens"], row["largest_video_tokens"]) == (sum(per_video), max(per_video))
-        assert row["vision_tokens"] == sum(mn.explain_video_tokens(d, w, h, row["fps"], row["media_resolution"]).vision
-                                           for d, w, h, _ in rows)
-        assert row["prompt_tokens"] == int(corpus.video_tokens(row["fps"], row["media_resolution"]).sum())
+        per_video = [
+            mn.estimate_video_tokens(d, w, h, row["fps"], row["media_resolution"], m)
+            for d, w, h, m in rows
+        ]
+        assert (row["prompt_tokens"], row["largest_video_tokens"]) == (
+            sum(per_video),
+            max(per_video),
+        )
+        assert row["vision_tokens"] == sum(
+            mn.explain_video_tokens(d, w, h, row["fps"], row["media_resolution"]).vision
+            for d, w, h, _ in rows
+        )
+        assert row["prompt_tokens"] == int(
+            corpus.video_tokens(row["fps"], row["media_resolution"]).sum()
+        )
 
 
 def test_max_fps_is_exact_on_the_grid(corpus: mn.Corpus, folder: Path) -> None:
@@ -353,7 +447,9 @@ def test_map_streams_results_with_bounded_submissions(corpus: mn.Corpus) -> None
         assert r.ok and r.value == corpus.video(r.index).plan(fps=2).frames
 
 
-def test_map_on_the_process_pool_ships_notebook_functions(corpus: mn.Corpus, tmp_path: Path) -> None:
+def test_map_on_the_process_pool_ships_notebook_functions(
+    corpus: mn.Corpus, tmp_path: Path
+) -> None:
     def fails_on_avi(video: mn.Video) -> str:  # a local function: travels by value (cloudpickle)
         if video.format == "avi":
             raise ValueError("no AVI today")
@@ -373,26 +469,39 @@ def test_pacer_holds_each_request_for_a_window_after_its_answer() -> None:
     now = [100.0]
 
     async def run() -> None:
-        pacer = Pacer(requests_per_minute=3, tokens_per_minute=1000, window=60.0, clock=lambda: now[0])
+        pacer = Pacer(
+            requests_per_minute=3, tokens_per_minute=1000, window=60.0, clock=lambda: now[0]
+        )
         tickets = []
         for at, tokens in [(100.0, 400), (110.0, 400), (120.0, 100)]:
             now[0] = at
             tickets.append(await pacer.acquire(tokens))
         now[0] = 125.0
-        assert pacer._wait_needed(100, now[0]) is None  # all three in flight: only an answer can make room
-        for ticket, done in zip(tickets, (101.0, 112.0, 121.0)):
+        assert (
+            pacer._wait_needed(100, now[0]) is None
+        )  # all three in flight: only an answer can make room
+        for ticket, done in zip(tickets, (101.0, 112.0, 121.0), strict=True):
             pacer.settle(ticket)
             ticket.done = done  # answered then (the fake clock stood still)
-        assert pacer._wait_needed(100, now[0]) == pytest.approx(101 + 60 - 125)  # the 4th request: one must leave
-        assert pacer._wait_needed(700, now[0]) == pytest.approx(112 + 60 - 125)  # 700 tokens: two must leave
+        assert pacer._wait_needed(100, now[0]) == pytest.approx(
+            101 + 60 - 125
+        )  # the 4th request: one must leave
+        assert pacer._wait_needed(700, now[0]) == pytest.approx(
+            112 + 60 - 125
+        )  # 700 tokens: two must leave
         pacer.settle(tickets[0], tokens=900)  # it really used more: the truth counts
         assert pacer._log[0].tokens == 900
         with pytest.raises(mn.LimitError, match="could never be sent"):
             pacer.check(1001)
 
     asyncio.run(run())
-    assert minimum_wall_time([400] * 5, requests_per_minute=None, tokens_per_minute=1000, window=60) == 120.0
-    assert minimum_wall_time([1] * 7, requests_per_minute=3, tokens_per_minute=None, window=10) == 20.0
+    assert (
+        minimum_wall_time([400] * 5, requests_per_minute=None, tokens_per_minute=1000, window=60)
+        == 120.0
+    )
+    assert (
+        minimum_wall_time([1] * 7, requests_per_minute=3, tokens_per_minute=None, window=10) == 20.0
+    )
 
 
 def test_stand_in_quota_answers_429_with_retry_after(folder: Path) -> None:
@@ -404,23 +513,40 @@ def test_stand_in_quota_answers_429_with_retry_after(folder: Path) -> None:
             client.ask(folder / "a.mp4", PROMPT)
         assert 25 < caught.value.retry_after <= 30 and server.quota_rejections == 1
         body = server.requests[0].body
-        assert request_token_charge(body) == (mn.Video.open(folder / "a.mp4").estimate().total
-                                              + mn.estimate_text_tokens(PROMPT) + 1024)
+        assert request_token_charge(body) == (
+            mn.Video.open(folder / "a.mp4").estimate().total
+            + mn.estimate_text_tokens(PROMPT)
+            + 1024
+        )
 
 
-async def _ask(corpus: mn.Corpus, server: MockMimoServer, **kwargs: object) -> mn.corpus.CorpusAnswers:
+async def _ask(
+    corpus: mn.Corpus, server: MockMimoServer, **kwargs: object
+) -> mn.corpus.CorpusAnswers:
     cache = kwargs.pop("cache", None)
-    async with mn.AsyncMimoClient(KEY, base_url=server.base_url, max_retries=0, cache=cache) as client:
+    async with mn.AsyncMimoClient(
+        KEY, base_url=server.base_url, max_retries=0, cache=cache
+    ) as client:
         return await corpus.ask(client, PROMPT, fps=1, progress=False, **kwargs)  # type: ignore[arg-type]
 
 
 def test_paced_ask_meets_no_429_where_unpaced_does(corpus: mn.Corpus) -> None:
-    # max_completion_tokens covers the stand-in's canned usage (2,109 tokens), as a true estimate would
+    # max_completion_tokens covers the stand-in's canned usage (2,109 tokens), as a true estimate
+    # would
     charges = [int(c) for c in corpus.video_tokens(1.0) + mn.estimate_text_tokens(PROMPT) + 2100]
     quota = Quota(tokens_per_minute=3 * max(charges), requests_per_minute=4, window=1.0)
     with MockMimoServer(api_key=KEY, delay=0.02, quota=quota) as server:
-        paced = asyncio.run(_ask(corpus, server, max_completion_tokens=2100, concurrency=4, window=1.0,
-                                 tokens_per_minute=quota.tokens_per_minute, requests_per_minute=4))
+        paced = asyncio.run(
+            _ask(
+                corpus,
+                server,
+                max_completion_tokens=2100,
+                concurrency=4,
+                window=1.0,
+                tokens_per_minute=quota.tokens_per_minute,
+                requests_per_minute=4,
+            )
+        )
         assert server.quota_rejections == 0 and paced.counts() == {"answered": len(CLIPS)}
         assert len(server.requests) == len(CLIPS) and paced.minimum_seconds > 0
         server.reset()
@@ -432,11 +558,16 @@ def test_answers_join_the_scan_with_estimate_beside_actual(corpus: mn.Corpus) ->
     with MockMimoServer(api_key=KEY) as server:
         answers = asyncio.run(_ask(corpus, server, concurrency=3))
     table = answers.to_pandas()
-    assert len(table) == len(corpus) and table["name"].tolist() == corpus.to_pandas()["name"].tolist()
+    assert (
+        len(table) == len(corpus) and table["name"].tolist() == corpus.to_pandas()["name"].tolist()
+    )
     answered = table[table["status"] == "answered"]
-    assert len(answered) == len(CLIPS) and table["status"].value_counts()["not probed"] == len(BROKEN)
-    assert answered["est_prompt_tokens"].tolist() == [int(t) + mn.estimate_text_tokens(PROMPT)
-                                                      for t in corpus.video_tokens(1.0)]
+    assert len(answered) == len(CLIPS) and table["status"].value_counts()["not probed"] == len(
+        BROKEN
+    )
+    assert answered["est_prompt_tokens"].tolist() == [
+        int(t) + mn.estimate_text_tokens(PROMPT) for t in corpus.video_tokens(1.0)
+    ]
     assert (answered["video_tokens"] == 1144).all()  # the stand-in answers the spec's example usage
     assert answered["est_video_tokens"].notna().all() and answered["cost"].gt(0).all()
     assert answers.spent == pytest.approx(answered["cost"].sum())
@@ -448,7 +579,8 @@ def test_answers_html_escapes_model_text_and_file_names(tmp_path: Path) -> None:
     corpus = mn.Corpus.scan(tmp_path, executor=ThreadPoolExecutor(1), progress=False)
     response = spec_example_json()
     response["choices"][0]["message"]["content"] = (
-        "A cat. <script>alert(1)</script><img src=x onerror=alert(2)>")
+        "A cat. <script>alert(1)</script><img src=x onerror=alert(2)>"
+    )
     with MockMimoServer(api_key=KEY, response=response) as server:
         answers = asyncio.run(_ask(corpus, server))
     page = answers._repr_html_()
@@ -468,33 +600,44 @@ def test_answers_html_escapes_model_text_and_file_names(tmp_path: Path) -> None:
 def test_max_cost_refuses_to_start_and_stops_before_crossing(corpus: mn.Corpus) -> None:
     prices = mn.load_prices("mimo-v2.5", "CNY")
     with MockMimoServer(api_key=KEY) as server:
-        full = corpus.forecast(1.0, prompt=PROMPT, output_tokens=1024, prices=prices).rows[0]["cost"]
+        full = corpus.forecast(1.0, prompt=PROMPT, output_tokens=1024, prices=prices).rows[0][
+            "cost"
+        ]
         with pytest.raises(mn.LimitError, match="over max_cost"):
             asyncio.run(_ask(corpus, server, max_cost=full * 0.9))
         assert server.requests == []
 
         # Expect tiny answers (the forecast passes), but the stand-in's answers cost more than that.
-        def worst(prompt_tokens: int) -> float:  # the most one request can cost: a full-length answer
+        def worst(
+            prompt_tokens: int,
+        ) -> float:  # the most one request can cost: a full-length answer
             return mn.estimate_cost(prompt_tokens, prices, output_tokens=1024).total
 
         text = mn.estimate_text_tokens(PROMPT)
         budget = 3.5 * worst(int(corpus.video_tokens(1.0).max()) + text)
         answers = asyncio.run(_ask(corpus, server, max_cost=budget, output_tokens=0, concurrency=1))
     counts = answers.counts()
-    assert counts["answered"] == len(server.requests) >= 2 and counts["skipped"] == len(CLIPS) - counts["answered"]
+    assert (
+        counts["answered"] == len(server.requests) >= 2
+        and counts["skipped"] == len(CLIPS) - counts["answered"]
+    )
     assert answers.spent <= budget
     table = answers.to_pandas()
     skipped = table[table["status"] == "skipped"]
     assert (skipped["error"] == "not sent: max_cost would be crossed").all()
-    assert answers.spent + worst(int(skipped["est_prompt_tokens"].iloc[0])) > budget  # one more might have crossed
+    assert (
+        answers.spent + worst(int(skipped["est_prompt_tokens"].iloc[0])) > budget
+    )  # one more might have crossed
 
 
 def test_dry_run_sends_nothing_and_needs_no_key(corpus: mn.Corpus, tmp_path: Path) -> None:
     with MockMimoServer(api_key=KEY) as server:
+
         async def run() -> mn.corpus.CorpusAnswers:
             async with mn.AsyncMimoClient(None, base_url=server.base_url, cache=tmp_path) as client:
-                return await corpus.ask(client, PROMPT, fps=1, dry_run=True, tokens_per_minute=5000,
-                                        progress=False)
+                return await corpus.ask(
+                    client, PROMPT, fps=1, dry_run=True, tokens_per_minute=5000, progress=False
+                )
 
         dry = asyncio.run(run())
         assert server.requests == []
@@ -508,33 +651,46 @@ def test_ask_builds_each_request_from_the_file_as_it_is_now(tmp_path: Path) -> N
     generate_clip(tmp_path / "grows.mp4", duration=1.0, width=64, height=48, fps=10)
     generate_clip(tmp_path / "goes.mp4", duration=1.0, width=64, height=48, fps=10)
     corpus = mn.Corpus.scan(tmp_path, executor=ThreadPoolExecutor(1), progress=False)
-    generate_clip(tmp_path / "grows.mp4", duration=3.0, width=64, height=48, fps=10)  # rewritten after the scan
+    generate_clip(
+        tmp_path / "grows.mp4", duration=3.0, width=64, height=48, fps=10
+    )  # rewritten after the scan
     (tmp_path / "goes.mp4").unlink()
     with MockMimoServer(api_key=KEY) as server:
         table = asyncio.run(_ask(corpus, server)).to_pandas().set_index("name")
         assert len(server.requests) == 1
     now = mn.Video.open(tmp_path / "grows.mp4").estimate(1.0)
-    assert table.loc["grows.mp4", "est_prompt_tokens"] == now.total + mn.estimate_text_tokens(PROMPT)
-    assert table.loc["grows.mp4", "est_video_tokens"] == now.vision and table.loc["grows.mp4", "status"] == "answered"
-    assert table.loc["goes.mp4", "status"] == "error" and table.loc["goes.mp4", "error_type"] == "VideoError"
+    assert table.loc["grows.mp4", "est_prompt_tokens"] == now.total + mn.estimate_text_tokens(
+        PROMPT
+    )
+    assert (
+        table.loc["grows.mp4", "est_video_tokens"] == now.vision
+        and table.loc["grows.mp4", "status"] == "answered"
+    )
+    assert (
+        table.loc["goes.mp4", "status"] == "error"
+        and table.loc["goes.mp4", "error_type"] == "VideoError"
+    )
 
 
 # ---- Kill and resume -------------------------------------------------------------------------
 
-CHILD = textwrap.dedent("""
+CHILD = textwrap.dedent(f"""
     import asyncio, json, sys
     from concurrent.futures import ThreadPoolExecutor
     import mimo_nb as mn
 
     async def main(folder, base_url, cache):
         corpus = mn.Corpus.scan(folder, executor=ThreadPoolExecutor(2), progress=False)
-        async with mn.AsyncMimoClient("%s", base_url=base_url, cache=cache, max_retries=0) as client:
-            answers = await corpus.ask(client, "Describe the video.", fps=1, concurrency=3, progress=False)
+        client = mn.AsyncMimoClient("{KEY}", base_url=base_url, cache=cache, max_retries=0)
+        async with client:
+            answers = await corpus.ask(
+                client, "Describe the video.", fps=1, concurrency=3, progress=False
+            )
         print(json.dumps(answers.counts()))
 
     if __name__ == "__main__":
         asyncio.run(main(*sys.argv[1:]))
-""" % KEY)
+""")
 
 
 def _wait_for(condition, seconds: float = 60.0) -> None:  # type: ignore[no-untyped-def]
@@ -545,13 +701,17 @@ def _wait_for(condition, seconds: float = 60.0) -> None:  # type: ignore[no-unty
         time.sleep(0.02)
 
 
-def test_sigkill_and_resume_pays_each_answer_once(corpus: mn.Corpus, folder: Path, tmp_path: Path) -> None:
+def test_sigkill_and_resume_pays_each_answer_once(
+    corpus: mn.Corpus, folder: Path, tmp_path: Path
+) -> None:
     script = tmp_path / "child.py"
     script.write_text(CHILD)
     cache = tmp_path / "answers"
     items, half = len(CLIPS), len(CLIPS) // 2
     with MockMimoServer(api_key=KEY, delay=0.02) as server:
-        server.hold_after(half)  # the next requests wait at the door: the kill lands with some in flight
+        server.hold_after(
+            half
+        )  # the next requests wait at the door: the kill lands with some in flight
         args = [sys.executable, str(script), str(folder), server.base_url, str(cache)]
         child = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         _wait_for(lambda: len(mn.ResponseCache(cache)) == half and server.held > 0)
@@ -563,6 +723,44 @@ def test_sigkill_and_resume_pays_each_answer_once(corpus: mn.Corpus, folder: Pat
 
         rerun = subprocess.run(args, capture_output=True, text=True, timeout=120)
         assert rerun.returncode == 0, rerun.stderr
-        assert json.loads(rerun.stdout.strip().splitlines()[-1]) == {"replayed": half, "answered": items - half}
+        assert json.loads(rerun.stdout.strip().splitlines()[-1]) == {
+            "replayed": half,
+            "answered": items - half,
+        }
         assert len(server.requests) == items  # every answer paid for once
         assert len(mn.ResponseCache(cache)) == items
+
+
+def test_relative_paths_follow_the_callers_folder_not_the_workers(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shared pool's workers keep the folder they started in; a notebook's %cd moves only us.
+
+    Found by the doctests: after a chdir, every relative path failed with "No such video file".
+    """
+    monkeypatch.chdir(folder)
+    first = mn.Corpus.scan("sub", progress=False)  # starts (or reuses) the shared pool here
+    assert first.summary().probed == 3
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "clips").mkdir(parents=True)
+    generate_clip(
+        elsewhere / "clips" / "x.mp4", duration=1, width=48, height=32, fps=10, preset="ultrafast"
+    )
+    monkeypatch.chdir(elsewhere)
+    second = mn.Corpus.scan(["clips/x.mp4"], progress=False)
+    table = second.to_pandas()
+    assert table["error"].isna().all(), table["error"].tolist()
+    assert table["path"].tolist() == ["clips/x.mp4"]  # kept as given
+    sheets = list(second.map(SaveContactSheet("sheets/"), progress=False))
+    assert [r.value for r in sheets] == ["sheets/x.png"]
+    assert (elsewhere / "sheets" / "x.png").stat().st_size > 0
+
+
+def test_a_relative_file_is_named_as_given_in_its_error(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Error text names the file as the caller wrote it: a saved notebook shows the same on every
+    machine."""
+    monkeypatch.chdir(folder)
+    table = mn.Corpus.scan(["notes.mp4"], progress=False).to_pandas()
+    assert "(notes.mp4)" in table.loc[0, "error"] and str(folder) not in table.loc[0, "error"]

@@ -1,9 +1,9 @@
 """Probing and decoding: both backends return the frames asked for, at the size asked for."""
+
 from __future__ import annotations
 
-import sys
-
 import dataclasses
+import sys
 import time
 from fractions import Fraction
 
@@ -12,6 +12,7 @@ import pytest
 
 import mimo_nb.decode as decode
 from mimo_nb.errors import LimitError, VideoError
+
 from video_fixtures import clip_dir, clips, counters  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.timeout(60)
@@ -46,8 +47,13 @@ def test_asking_for_decord_without_it_says_how_to_install(monkeypatch):
 
 
 @pytest.mark.parametrize(
-    "suffix, fmt, mime", [(".mp4", "mp4", "video/mp4"), (".mov", "mov", "video/quicktime"),
-                          (".avi", "avi", "video/x-msvideo"), (".wmv", "wmv", "video/x-ms-wmv")],
+    "suffix, fmt, mime",
+    [
+        (".mp4", "mp4", "video/mp4"),
+        (".mov", "mov", "video/quicktime"),
+        (".avi", "avi", "video/x-msvideo"),
+        (".wmv", "wmv", "video/x-ms-wmv"),
+    ],
 )
 def test_probe_each_format(clips, suffix, fmt, mime):
     info = decode.probe(clips(f"fmt{suffix}"))
@@ -88,7 +94,9 @@ def test_backends_agree_on_a_longer_clip_with_random_indices(clips, suffix):
 
 
 def test_pyav_seeks_over_long_gaps_and_stays_exact(clips):
-    info = decode.probe(clips("gop10.mp4", duration=20, width=64, height=48, gop=10, preset="ultrafast"))
+    info = decode.probe(
+        clips("gop10.mp4", duration=20, width=64, height=48, gop=10, preset="ultrafast")
+    )
     assert info.keyframe_interval == 10
     indices = [5, 150, 151, 420, 599]
     frames = decode.read_frames(info, indices, size=(64, 48), prefer="pyav")
@@ -96,10 +104,14 @@ def test_pyav_seeks_over_long_gaps_and_stays_exact(clips):
 
 
 def test_pyav_decodes_fewer_frames_when_it_seeks(clips):
-    info = decode.probe(clips("gop10.mp4", duration=20, width=64, height=48, gop=10, preset="ultrafast"))
+    info = decode.probe(
+        clips("gop10.mp4", duration=20, width=64, height=48, gop=10, preset="ultrafast")
+    )
     stats: dict[str, int] = {}
     items = list(decode.iter_frames(info, [0, 300, 599], size=(64, 48), prefer="pyav", stats=stats))
-    assert [item.index for item in items] == [0, 300, 599] and counters(np.stack([i.array for i in items])) == [0, 300, 599]
+    assert [item.index for item in items] == [0, 300, 599] and counters(
+        np.stack([i.array for i in items])
+    ) == [0, 300, 599]
     assert stats["runs"] == 3 and stats["decoded"] < 100  # three GOPs' worth, not 600 frames
 
 
@@ -148,7 +160,7 @@ def test_decord_failure_falls_back_to_pyav(clips, monkeypatch):
     pytest.importorskip("decord")
 
     class Broken:
-        def VideoReader(self, *args, **kwargs):
+        def VideoReader(self, *args, **kwargs):  # noqa: N802  (decord's name)
             raise RuntimeError("decord exploded")
 
     monkeypatch.setattr(decode, "_decord_module", lambda prefer=None: Broken())
@@ -199,22 +211,29 @@ def _decode_in_parallel(monkeypatch, parallel: bool) -> list[int]:
     monkeypatch.setattr(decode, "PARALLEL_TARGETS_PER_SEEK", 10**9)
     used: list[int] = []
     blocks = decode._blocks
-    monkeypatch.setattr(decode, "_blocks",
-                        lambda *args: used.append(len(found := blocks(*args))) or found)
+    monkeypatch.setattr(
+        decode, "_blocks", lambda *args: used.append(len(found := blocks(*args))) or found
+    )
     return used
 
 
 @pytest.mark.parametrize("vfr", [False, True], ids=["cfr", "vfr"])
-@pytest.mark.parametrize("seek_cost, parallel", [(ALWAYS_SEEK, False), (ALWAYS_SEEK, True),
-                                                 (3.0, False), (3.0, True), (NEVER_SEEK, False)],
-                         ids=["seek", "seek-parallel", "mixed", "mixed-parallel", "through"])
+@pytest.mark.parametrize(
+    "seek_cost, parallel",
+    [(ALWAYS_SEEK, False), (ALWAYS_SEEK, True), (3.0, False), (3.0, True), (NEVER_SEEK, False)],
+    ids=["seek", "seek-parallel", "mixed", "mixed-parallel", "through"],
+)
 def test_frames_are_exact_on_every_pyav_path(clips, monkeypatch, vfr, seek_cost, parallel):
     used = _decode_in_parallel(monkeypatch, parallel)
     info = decode.probe(_gop_clip(clips, vfr))
     assert info.constant_rate is (not vfr) and info.keyframe_interval == 10
     wanted = [0, 1, 9, 10, 11, 33, 34, 35, 57, 58, 62, 79, 79, 5]
     stats: dict[str, int] = {}
-    items = list(decode.iter_frames(info, wanted, size=(96, 64), prefer="pyav", seek_cost=seek_cost, stats=stats))
+    items = list(
+        decode.iter_frames(
+            info, wanted, size=(96, 64), prefer="pyav", seek_cost=seek_cost, stats=stats
+        )
+    )
     assert [i.index for i in items] == sorted(set(wanted))  # each once, in order, none stood in for
     assert all(i.source == i.index for i in items)
     assert counters(np.stack([i.array for i in items])) == sorted(set(wanted))
@@ -231,16 +250,20 @@ def test_a_seek_lands_on_the_keyframe_with_b_frames(clips, monkeypatch, suffix, 
     used = _decode_in_parallel(monkeypatch, parallel)
     # veryfast has B-frames, so a keyframe's decode time is before its presentation time; seeking
     # from the decode time landed a whole keyframe interval early here (60 frames more per seek).
-    info = decode.probe(clips(f"gop60_b.{suffix}", duration=8, width=96, height=64, gop=60,
-                              audio=False))
+    info = decode.probe(
+        clips(f"gop60_b.{suffix}", duration=8, width=96, height=64, gop=60, audio=False)
+    )
     assert info.keyframe_interval == 60
     with decode.open_input(info.path) as container:
         order = [p.pts for p in container.demux(container.streams.video[0]) if p.size]
     assert order != sorted(order)  # B-frames: packets come out of presentation order
     wanted = [60, 120, 180]
     stats: dict[str, int] = {}
-    items = list(decode.iter_frames(info, wanted, size=(96, 64), prefer="pyav",
-                                    seek_cost=ALWAYS_SEEK, stats=stats))
+    items = list(
+        decode.iter_frames(
+            info, wanted, size=(96, 64), prefer="pyav", seek_cost=ALWAYS_SEEK, stats=stats
+        )
+    )
     assert counters(np.stack([i.array for i in items])) == wanted
     # each seek decoded its keyframe, not a whole keyframe interval before it
     assert stats["runs"] == 3 and stats["decoded"] <= 2 * len(wanted)
@@ -261,11 +284,20 @@ def test_decord_and_pyav_agree_at_constant_and_variable_rate(clips, vfr):
 
 
 def test_plan_seeks_only_where_it_skips_more_than_a_seek_costs():
-    table = decode.FrameTable(pts=np.arange(600) * 512, time_base=Fraction(1, 15360), keys=np.arange(0, 600, 30),
-                              readable=600)
+    table = decode.FrameTable(
+        pts=np.arange(600) * 512,
+        time_base=Fraction(1, 15360),
+        keys=np.arange(0, 600, 30),
+        readable=600,
+    )
     runs = decode.plan_runs(table, [5, 10, 40, 300, 301, 590], seek_cost=12)
     # 10 -> 40: the keyframe at 30 skips 19 frames (> 12): seek; 300 and 590 are far: seek
-    assert runs == [decode.Run(None, (5, 10)), decode.Run(1, (40,)), decode.Run(10, (300, 301)), decode.Run(19, (590,))]
+    assert runs == [
+        decode.Run(None, (5, 10)),
+        decode.Run(1, (40,)),
+        decode.Run(10, (300, 301)),
+        decode.Run(19, (590,)),
+    ]
     assert decode.plan_runs(table, [5, 10, 40], seek_cost=25) == [decode.Run(None, (5, 10, 40))]
     assert decode.plan_runs(table, [200], seek_cost=12) == [decode.Run(6, (200,))]
 
@@ -273,11 +305,15 @@ def test_plan_seeks_only_where_it_skips_more_than_a_seek_costs():
 def test_cancel_stops_the_decoder_early(clips):
     import threading
 
-    info = decode.probe(clips("gop10.mp4", duration=20, width=64, height=48, gop=10, preset="ultrafast"))
+    info = decode.probe(
+        clips("gop10.mp4", duration=20, width=64, height=48, gop=10, preset="ultrafast")
+    )
     cancel = threading.Event()
     stats: dict[str, int] = {}
     got = []
-    for item in decode.iter_frames(info, list(range(0, 600, 3)), size=(64, 48), prefer="pyav", cancel=cancel, stats=stats):
+    for item in decode.iter_frames(
+        info, list(range(0, 600, 3)), size=(64, 48), prefer="pyav", cancel=cancel, stats=stats
+    ):
         got.append(item.index)
         if len(got) == 2:
             cancel.set()
@@ -285,7 +321,9 @@ def test_cancel_stops_the_decoder_early(clips):
 
 
 def test_keyframe_preview_is_cheap_and_says_which_frames_it_shows(clips):
-    info = decode.probe(clips("gop10.mp4", duration=20, width=64, height=48, gop=10, preset="ultrafast"))
+    info = decode.probe(
+        clips("gop10.mp4", duration=20, width=64, height=48, gop=10, preset="ultrafast")
+    )
     wanted = np.arange(5, 600, 20)
     array, sources = decode.read_keyframes(info, wanted, size=(64, 48), max_keyframes=8)
     assert array.shape == (len(wanted), 48, 64, 3)

@@ -1,4 +1,5 @@
 """_encode: the one place videos are written (streams per format, x264 settings, sound, errors)."""
+
 from __future__ import annotations
 
 import re
@@ -33,24 +34,35 @@ def test_no_other_module_encodes_or_muxes():
     offenders = {
         path.name
         for path in PACKAGE.glob("*.py")
-        if path.name != "_encode.py" and re.search(r"\.mux\(|add_stream\(|av\.open\([^)]*[\"']w[\"']", path.read_text())
+        if path.name != "_encode.py"
+        and re.search(r"\.mux\(|add_stream\(|av\.open\([^)]*[\"']w[\"']", path.read_text())
     }
     assert not offenders
 
 
-@pytest.mark.parametrize("suffix, codec", [(".mp4", "h264"), (".mov", "h264"), (".avi", "mpeg4"), (".wmv", "wmv2")])
+@pytest.mark.parametrize(
+    "suffix, codec", [(".mp4", "h264"), (".mov", "h264"), (".avi", "mpeg4"), (".wmv", "wmv2")]
+)
 def test_each_format_from_a_generator(tmp_path, suffix, codec):
     pictures = (draw_frame(i, 96, 64) for i in range(8))  # read once, never held whole
     out = _encode.write_video(tmp_path / f"gen{suffix}", pictures, rate=Fraction(8))
     frames = _decoded(out)
     assert [read_frame_counter(f.to_ndarray(format="rgb24")) for f in frames] == list(range(8))
     with av.open(str(out)) as container:
-        assert container.streams.video[0].codec_context.name == codec and not container.streams.audio
+        assert (
+            container.streams.video[0].codec_context.name == codec and not container.streams.audio
+        )
 
 
 def test_rotation_and_irregular_times(tmp_path):
-    out = _encode.write_video(tmp_path / "rot.mov", _pictures(4), rate=Fraction(4), rotation=270,
-                              time_base=Fraction(1, 16), pts=[0, 2, 8, 12])
+    out = _encode.write_video(
+        tmp_path / "rot.mov",
+        _pictures(4),
+        rate=Fraction(4),
+        rotation=270,
+        time_base=Fraction(1, 16),
+        pts=[0, 2, 8, 12],
+    )
     frames = _decoded(out)
     assert (frames[0].width, frames[0].height) == (64, 96) and frames[0].rotation % 360 == 270
     assert [round(float(f.time), 4) for f in frames] == [0.0, 0.125, 0.5, 0.75]

@@ -1,4 +1,5 @@
 """fit(): the re-encoded clip costs the same tokens, shows the same frames, and fits the limit."""
+
 from __future__ import annotations
 
 import av
@@ -7,6 +8,7 @@ import pytest
 from mimo_nb.errors import LimitError
 from mimo_nb.limits import base64_length
 from mimo_nb.video import Video
+
 from video_fixtures import clip_dir, clips, counters  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.timeout(60)

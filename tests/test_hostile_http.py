@@ -20,7 +20,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from server_fixtures import KEY, URL, server, srv  # noqa: F401  (pytest fixtures)
 
 import mimo_nb.client as client_module
 import mimo_nb.request as request_module
@@ -48,6 +47,8 @@ from mimo_nb.errors import (
 )
 from mimo_nb.response import Completion, spec_example_completion, spec_example_json
 from mimo_nb.testing import Fault, MockMimoServer, sse_chunks
+
+from server_fixtures import KEY, URL, server, srv  # noqa: F401  (pytest fixtures)
 
 pytestmark = pytest.mark.timeout(60)  # the old client hung on several of these
 

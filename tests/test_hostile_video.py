@@ -1,6 +1,7 @@
 """A hostile corpus for the video side: every bad argument and every changed file is a MimoError
 whose message says what to do (issue 10, items 6 and 8). Each case failed before: a bare
 TypeError/OSError/OverflowError/PyAV error, a misleading error, or no error at all."""
+
 from __future__ import annotations
 
 import os
@@ -12,6 +13,7 @@ import pytest
 from mimo_nb.errors import LimitError, VideoError
 from mimo_nb.samples import generate_clip
 from mimo_nb.video import Video
+
 from video_fixtures import clip_dir, clips, counters  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.timeout(60)
@@ -42,22 +44,66 @@ def _fifo(tmp_path):
 
 # (case, call, expected class, words the message must contain, expected VideoError reason)
 OPEN_CASES = [
-    ("a number", lambda clip, tmp: Video.open(123), LimitError, ["path", "URL", "bytes", "int"], None),
+    (
+        "a number",
+        lambda clip, tmp: Video.open(123),
+        LimitError,
+        ["path", "URL", "bytes", "int"],
+        None,
+    ),
     ("None", lambda clip, tmp: Video.open(None), LimitError, ["NoneType"], None),
     ("a list of paths", lambda clip, tmp: Video.open([clip]), LimitError, ["list"], None),
-    ("an open file", lambda clip, tmp: Video.open(open(clip, "rb")), LimitError, ["f.read()"], None),
-    ("a 300-character name", lambda clip, tmp: Video.open(tmp / ("a" * 300 + ".mp4")), LimitError, ["too long", "255"], None),
+    (
+        "an open file",
+        lambda clip, tmp: Video.open(open(clip, "rb")),
+        LimitError,
+        ["f.read()"],
+        None,
+    ),
+    (
+        "a 300-character name",
+        lambda clip, tmp: Video.open(tmp / ("a" * 300 + ".mp4")),
+        LimitError,
+        ["too long", "255"],
+        None,
+    ),
     ("a NUL byte", lambda clip, tmp: Video.open(str(clip) + "\x00.mp4"), LimitError, ["NUL"], None),
     ("an empty path", lambda clip, tmp: Video.open(""), LimitError, ["empty path"], None),
-    ("an ftp URL", lambda clip, tmp: Video.open("ftp://example.com/clip.mp4"), LimitError, ["http", "https"], None),
+    (
+        "an ftp URL",
+        lambda clip, tmp: Video.open("ftp://example.com/clip.mp4"),
+        LimitError,
+        ["http", "https"],
+        None,
+    ),
     ("a folder", lambda clip, tmp: Video.open(tmp), VideoError, ["folder"], "not_a_video"),
-    ("a named pipe", lambda clip, tmp: Video.open(_fifo(tmp)), VideoError, ["regular file"], "not_a_video"),
-    ("timeout as text", lambda clip, tmp: Video.open(clip, timeout="10"), LimitError, ["timeout", "seconds"], None),
-    ("a negative timeout", lambda clip, tmp: Video.open(clip, timeout=-1), LimitError, ["timeout", "positive"], None),
+    (
+        "a named pipe",
+        lambda clip, tmp: Video.open(_fifo(tmp)),
+        VideoError,
+        ["regular file"],
+        "not_a_video",
+    ),
+    (
+        "timeout as text",
+        lambda clip, tmp: Video.open(clip, timeout="10"),
+        LimitError,
+        ["timeout", "seconds"],
+        None,
+    ),
+    (
+        "a negative timeout",
+        lambda clip, tmp: Video.open(clip, timeout=-1),
+        LimitError,
+        ["timeout", "positive"],
+        None,
+    ),
 ]
 
 
-@pytest.mark.parametrize("case, call, kind, words, reason", OPEN_CASES, ids=[c[0] for c in OPEN_CASES])
+@pytest.mark.parametrize(
+    "case, call, kind, words, reason", OPEN_CASES, ids=[c[0] for c in OPEN_CASES]
+)
 def test_video_open_refuses_bad_arguments(clip, tmp_path, case, call, kind, words, reason):
     with pytest.raises(kind) as caught:
         call(clip, tmp_path)
@@ -73,16 +119,25 @@ GENERATE_CASES = [
     ("duration as text", dict(duration="2"), LimitError, ["duration", "number"]),
     ("width as text", dict(width="160"), LimitError, ["width", "whole number"]),
     ("a huge width", dict(width=100_000), LimitError, ["8192"]),
-    ("more frames than the counter holds", dict(duration=1e9), LimitError, ["frame counter", "shorter"]),
+    (
+        "more frames than the counter holds",
+        dict(duration=1e9),
+        LimitError,
+        ["frame counter", "shorter"],
+    ),
     ("a negative gop", dict(gop=-3), LimitError, ["gop"]),
     ("an unknown x264 preset", dict(preset="bogus"), LimitError, ["preset", "veryfast"]),
 ]
 
 
-@pytest.mark.parametrize("case, kwargs, kind, words", GENERATE_CASES, ids=[c[0] for c in GENERATE_CASES])
+@pytest.mark.parametrize(
+    "case, kwargs, kind, words", GENERATE_CASES, ids=[c[0] for c in GENERATE_CASES]
+)
 def test_generate_clip_refuses_bad_arguments(tmp_path, case, kwargs, kind, words):
     with pytest.raises(kind) as caught:
-        generate_clip(tmp_path / "bad.mp4", **{"duration": 0.2, "width": 64, "height": 48, **kwargs})
+        generate_clip(
+            tmp_path / "bad.mp4", **{"duration": 0.2, "width": 64, "height": 48, **kwargs}
+        )
     for word in words:
         assert word in str(caught.value), (case, str(caught.value))
     assert not (tmp_path / "bad.mp4").exists()
@@ -99,14 +154,22 @@ def test_generate_clip_refuses_bad_paths(tmp_path):
 SAVE_CASES = [
     ("a Matroska suffix", lambda tmp: tmp / "x.mkv", LimitError, [".mp4", ".gif", ".mkv"], None),
     ("no suffix", lambda tmp: tmp / "x", LimitError, ["without a suffix"], None),
-    ("a missing folder", lambda tmp: tmp / "nowhere" / "x.mp4", VideoError, ["does not exist"], "unwritable"),
+    (
+        "a missing folder",
+        lambda tmp: tmp / "nowhere" / "x.mp4",
+        VideoError,
+        ["does not exist"],
+        "unwritable",
+    ),
     ("a folder", lambda tmp: tmp, VideoError, ["folder"], "unwritable"),
     ("a number", lambda tmp: 5, LimitError, ["file path"], None),
     ("a 300-character name", lambda tmp: tmp / ("b" * 300 + ".gif"), LimitError, ["255"], None),
 ]
 
 
-@pytest.mark.parametrize("case, where, kind, words, reason", SAVE_CASES, ids=[c[0] for c in SAVE_CASES])
+@pytest.mark.parametrize(
+    "case, where, kind, words, reason", SAVE_CASES, ids=[c[0] for c in SAVE_CASES]
+)
 def test_frames_save_refuses_bad_places(frames, tmp_path, case, where, kind, words, reason):
     with pytest.raises(kind) as caught:
         frames.save(where(tmp_path))
@@ -175,8 +238,14 @@ def test_a_rewritten_file_is_refused_not_sampled_stale(rewritable):
     path, other = rewritable
     video = Video.open(path)
     shutil.copyfile(other, path)  # rewritten in place: same name, other bytes and length
-    for call in (lambda: video.sample(fps=2), lambda: video.estimate(fps=2), lambda: video.plan(fps=2),
-                 lambda: video.fit(fps=2), video.check_unchanged, video.play):
+    for call in (
+        lambda: video.sample(fps=2),
+        lambda: video.estimate(fps=2),
+        lambda: video.plan(fps=2),
+        lambda: video.fit(fps=2),
+        video.check_unchanged,
+        video.play,
+    ):
         with pytest.raises(VideoError) as caught:
             call()
         assert caught.value.reason == "changed"
@@ -203,7 +272,9 @@ def test_a_same_size_rewrite_is_seen_through_its_mtime(rewritable):
     data[-1] ^= 0xFF  # one byte differs, size unchanged
     path.write_bytes(bytes(data))
     stat = path.stat()
-    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))  # beyond any clock resolution
+    os.utime(
+        path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000)
+    )  # beyond any clock resolution
     with pytest.raises(VideoError, match="modified since") as caught:
         video.estimate(fps=2)
     assert caught.value.reason == "changed"
@@ -220,7 +291,9 @@ def test_a_replaced_or_removed_file_is_refused(rewritable, tmp_path):
         video.sample(fps=2)
     gone = Video.open(path)
     path.unlink()
-    assert "thumbnails unavailable" in gone._repr_html_() and "deleted or moved" in gone._repr_html_()
+    assert (
+        "thumbnails unavailable" in gone._repr_html_() and "deleted or moved" in gone._repr_html_()
+    )
     for call in (lambda: gone.sample(fps=2), gone.sha256, lambda: gone.size_bytes):
         with pytest.raises(VideoError, match="deleted or moved") as caught:
             call()
@@ -233,5 +306,7 @@ def test_an_untouched_file_keeps_working(clip):
     digest = video.sha256()
     time.sleep(0.01)
     assert video.sha256() == digest
-    assert counters(video.sample(fps=2).array) == video.plan(fps=2).indices(video.native_frame_count).tolist()
-
+    assert (
+        counters(video.sample(fps=2).array)
+        == video.plan(fps=2).indices(video.native_frame_count).tolist()
+    )

@@ -1,4 +1,5 @@
 """The official openai package, pointed at the same local server, gets the same answer."""
+
 from __future__ import annotations
 
 import pytest
@@ -15,10 +16,18 @@ URL = "https://example-files.cnbj1.mi-fds.com/example-files/video/video_example.
 PROMPT = "please describe the content of the video"
 MESSAGES = [
     {"role": "system", "content": SYSTEM},
-    {"role": "user", "content": [
-        {"type": "video_url", "video_url": {"url": URL}, "fps": 2, "media_resolution": "default"},
-        {"type": "text", "text": PROMPT},
-    ]},
+    {
+        "role": "user",
+        "content": [
+            {
+                "type": "video_url",
+                "video_url": {"url": URL},
+                "fps": 2,
+                "media_resolution": "default",
+            },
+            {"type": "text", "text": PROMPT},
+        ],
+    },
 ]
 
 
@@ -47,10 +56,17 @@ def test_same_body_and_same_answer(srv):
     srv.reset()
     ours = mimo(srv).ask(URL, PROMPT, system=SYSTEM)
     client = openai.OpenAI(api_key=KEY, base_url=srv.base_url, max_retries=0)
-    theirs = client.chat.completions.create(model="mimo-v2.5", messages=MESSAGES, max_completion_tokens=1024)
+    theirs = client.chat.completions.create(
+        model="mimo-v2.5", messages=MESSAGES, max_completion_tokens=1024
+    )
 
     mine, sdk = srv.requests
-    assert sdk.auth_scheme == "bearer" and mine.auth_scheme == "api-key" and sdk.auth_ok and mine.auth_ok
+    assert (
+        sdk.auth_scheme == "bearer"
+        and mine.auth_scheme == "api-key"
+        and sdk.auth_ok
+        and mine.auth_ok
+    )
     assert mine.body == sdk.body  # the JSON we send is the JSON the SDK sends
     message = theirs.choices[0].message
     assert message.content == ours.content
@@ -63,11 +79,21 @@ def test_same_streamed_answer(srv):
     srv.reset()
     ours = mimo(srv).ask(URL, PROMPT, system=SYSTEM, stream=True).until_done()
     client = openai.OpenAI(api_key=KEY, base_url=srv.base_url, max_retries=0)
-    chunks = list(client.chat.completions.create(model="mimo-v2.5", messages=MESSAGES, max_completion_tokens=1024,
-                                                 stream=True, stream_options={"include_usage": True}))
+    chunks = list(
+        client.chat.completions.create(
+            model="mimo-v2.5",
+            messages=MESSAGES,
+            max_completion_tokens=1024,
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+    )
     content = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
-    reasoning = "".join((c.choices[0].delta.model_extra or {}).get("reasoning_content") or ""
-                        for c in chunks if c.choices)
+    reasoning = "".join(
+        (c.choices[0].delta.model_extra or {}).get("reasoning_content") or ""
+        for c in chunks
+        if c.choices
+    )
     assert content == ours.content and reasoning == ours.reasoning_content
     assert Usage.from_dict(chunks[-1].usage.model_dump()) == ours.usage
     mine, sdk = srv.requests

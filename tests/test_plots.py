@@ -1,4 +1,5 @@
 """Plots: each renders to PNG, and what is drawn is the formula (curves and marked limits)."""
+
 from __future__ import annotations
 
 import matplotlib
@@ -38,7 +39,7 @@ def png(ax: Axes) -> bytes:
 
 
 def curve(ax: Axes, resolution: str) -> tuple[np.ndarray, np.ndarray]:
-    (line,) = [l for l in ax.lines if l.get_gid() == f"curve:{resolution}"]
+    (line,) = [ln for ln in ax.lines if ln.get_gid() == f"curve:{resolution}"]
     return np.asarray(line.get_xdata()), np.asarray(line.get_ydata())
 
 
@@ -63,7 +64,11 @@ def shrunk_by(duration: float, width: int, height: int, fps: float, resolution: 
     free = explain_video_tokens(1, width, height, 1, "max")  # 2 frames, the largest budget
     if b.width * b.height >= free.width * free.height:
         return None
-    return plots.FRAME_TOKEN_CAP if b.pixel_budget == DEFAULT_MAX_FRAME_TOKENS * PIXELS_PER_TOKEN else plots.TOTAL_BUDGET
+    return (
+        plots.FRAME_TOKEN_CAP
+        if b.pixel_budget == DEFAULT_MAX_FRAME_TOKENS * PIXELS_PER_TOKEN
+        else plots.TOTAL_BUDGET
+    )
 
 
 def test_fps_plot_curve_is_the_formula() -> None:
@@ -72,16 +77,24 @@ def test_fps_plot_curve_is_the_formula() -> None:
     for resolution in ("default", "max"):
         x, y = curve(ax, resolution)
         for i in (0, 150, 500, len(x) - 1):
-            assert y[i] == estimate_video_tokens(60, 1280, 720, fps=float(x[i]), media_resolution=resolution)
+            assert y[i] == estimate_video_tokens(
+                60, 1280, 720, fps=float(x[i]), media_resolution=resolution
+            )
 
 
 def test_duration_plot_marks_each_limit_where_it_starts_to_bind() -> None:
     ax = plots.plot_tokens_vs_duration(1920, 1080, fps=2)
     png(ax)
     found = marks(ax)
-    # 1080p: the 300-token cap binds from the start (default); the shared budget later; frames at 2048.
-    assert set(found) == {(plots.FRAME_TOKEN_CAP, "default"), (plots.TOTAL_BUDGET, "default"),
-                          (plots.TOTAL_BUDGET, "max"), (plots.FRAME_CAP, "default"), (plots.FRAME_CAP, "max")}
+    # 1080p: the 300-token cap binds from the start (default); the shared budget later; frames at
+    # 2048.
+    assert set(found) == {
+        (plots.FRAME_TOKEN_CAP, "default"),
+        (plots.TOTAL_BUDGET, "default"),
+        (plots.TOTAL_BUDGET, "max"),
+        (plots.FRAME_CAP, "default"),
+        (plots.FRAME_CAP, "max"),
+    }
     step = 0.5
     for (limit, resolution), (x, tokens) in found.items():
         assert tokens == estimate_video_tokens(x, 1920, 1080, 2, resolution)
@@ -115,7 +128,9 @@ def test_resolution_plot_marks_default_cap_and_total_budget() -> None:
 
 
 def test_resolution_plot_marks_frame_cap_when_duration_times_fps_exceeds_it() -> None:
-    found = marks(plots.plot_tokens_vs_frame_size(duration=1200, fps=2, portrait=True, max_short_side=1080))
+    found = marks(
+        plots.plot_tokens_vs_frame_size(duration=1200, fps=2, portrait=True, max_short_side=1080)
+    )
     assert (plots.FRAME_CAP, "default") in found and found[(plots.FRAME_CAP, "default")][0] == 32
 
 
@@ -132,7 +147,10 @@ def test_cap_legend_says_in_words_what_binds_and_from_where() -> None:
     # Both curves reach 2,048 frames at the same duration: one line, one entry.
     assert "default and max: no frames added past 2,048, from 1,023.5 s" in texts
     assert not any("x=" in t or "(default)" in t for t in texts)  # no cryptic labels
-    fps_texts = [t.replace("\n", " ") for t in legend_texts(plots.plot_tokens_vs_fps(60, 1920, 1080, current=2))]
+    fps_texts = [
+        t.replace("\n", " ")
+        for t in legend_texts(plots.plot_tokens_vs_fps(60, 1920, 1080, current=2))
+    ]
     assert "max: frames shrink to share the 131,072-token budget, from fps 2.14" in fps_texts
     assert "fps 2 (chosen)" in fps_texts
 
@@ -149,11 +167,17 @@ def test_saw_tooth_is_explained_where_a_curve_dips() -> None:
 
 
 def test_legend_and_labels_are_readable_and_beside_the_curves() -> None:
-    for ax in (plots.plot_tokens_vs_fps(60, 1920, 1080, current=2), plots.plot_tokens_vs_duration(),
-               plots.plot_tokens_vs_frame_size(), plots.plot_cost()):
+    for ax in (
+        plots.plot_tokens_vs_fps(60, 1920, 1080, current=2),
+        plots.plot_tokens_vs_duration(),
+        plots.plot_tokens_vs_frame_size(),
+        plots.plot_cost(),
+    ):
         renderer = ax.figure.canvas.get_renderer()
         legend = ax.get_legend()
-        assert legend.get_window_extent(renderer).x0 >= ax.get_window_extent(renderer).x1  # right of the plot
+        assert (
+            legend.get_window_extent(renderer).x0 >= ax.get_window_extent(renderer).x1
+        )  # right of the plot
         assert min(t.get_fontsize() for t in legend.get_texts()) >= 9
         if ax.get_ylabel() == "estimated tokens":
             assert ax.yaxis.get_major_formatter()(123456, 0) == "123,456"  # thousands separated
@@ -170,7 +194,9 @@ def test_plot_into_given_axes_returns_them_and_writes_nothing_else() -> None:
     assert plots.plot_cost(ax=ax) is ax
     assert plots.plot_estimate_vs_actual([spec_example_completion()], ax=ax) is ax
     assert fig.texts == [] and len(fig.axes) == 1  # nothing written on the caller's figure
-    assert [t for t in ax.texts if t.get_gid() == "citation"] == []  # no caption in the caller's axes
+    assert [
+        t for t in ax.texts if t.get_gid() == "citation"
+    ] == []  # no caption in the caller's axes
     assert plt.get_fignums() == before  # and no pyplot figure made on the side
 
 
@@ -178,16 +204,20 @@ def test_without_ax_one_new_figure_and_its_axes() -> None:
     before = len(plt.get_fignums())
     ax = plots.plot_tokens_vs_duration(1280, 720)
     assert isinstance(ax, Axes) and len(plt.get_fignums()) == before + 1
-    assert ax.figure.number in plt.get_fignums()  # pyplot's: a notebook shows it once, at the end of the cell
+    assert (
+        ax.figure.number in plt.get_fignums()
+    )  # pyplot's: a notebook shows it once, at the end of the cell
 
 
 def test_plot_cost_in_currency_with_citation() -> None:
     prices = load_prices("mimo-v2.5", "USD")
     ax = plots.plot_cost(1280, 720, fps=(2,), prices=prices, output_tokens=500, max_duration=120)
     png(ax)
-    (line,) = [l for l in ax.lines if l.get_gid() == "cost:2"]
+    (line,) = [ln for ln in ax.lines if ln.get_gid() == "cost:2"]
     x, y = line.get_xdata(), line.get_ydata()
-    expected = estimate_cost(estimate_video_tokens(x[-1], 1280, 720, 2), prices, output_tokens=500).total
+    expected = estimate_cost(
+        estimate_video_tokens(x[-1], 1280, 720, 2), prices, output_tokens=500
+    ).total
     assert y[-1] == pytest.approx(expected)
     assert ax.get_ylabel() == "cost (USD)"
     (note,) = [t for t in ax.texts if t.get_gid() == "citation"]  # in the Axes, not on the figure
@@ -199,8 +229,12 @@ def test_plot_cost_in_currency_with_citation() -> None:
 
 def test_estimate_vs_actual() -> None:
     done = spec_example_completion()
-    done.estimate = RequestEstimate(videos=(explain_video_tokens(3.02, 720, 405, fps=2),), text_tokens=20)
-    ax = plots.plot_estimate_vs_actual([done, spec_example_completion()])  # the second has no estimate
+    done.estimate = RequestEstimate(
+        videos=(explain_video_tokens(3.02, 720, 405, fps=2),), text_tokens=20
+    )
+    ax = plots.plot_estimate_vs_actual(
+        [done, spec_example_completion()]
+    )  # the second has no estimate
     png(ax)
     offsets = {c.get_gid(): c.get_offsets().tolist() for c in ax.collections}
     assert offsets["points:video"] == [[1144, 1144]]

@@ -1,4 +1,5 @@
 """Prices as cited data, costs from estimates and from real usage, the context check."""
+
 from __future__ import annotations
 
 import pytest
@@ -61,7 +62,9 @@ def test_prices_refuse_nonsense(bad):
 
 def test_context_check_fits_and_misses_by_how_much():
     b = mn.explain_video_tokens(600, 1920, 1080, fps=10, media_resolution="max")
-    check = mn.check_context([b, b], text="describe", model="mine", output_tokens=1024, context_lengths={"mine": 200_000})
+    check = mn.check_context(
+        [b, b], text="describe", model="mine", output_tokens=1024, context_lengths={"mine": 200_000}
+    )
     assert check.needed == 2 * b.total + 2 + 1024
     assert check.fits is False and check.over_by == check.needed - 200_000
     with pytest.raises(mn.ContextLengthError, match="too many") as info:

@@ -1,4 +1,6 @@
-"""Progressive frames: Video.iter_sample / sample(on_frame=, cancel=) / preview, and the explorer built on them."""
+"""Progressive frames: Video.iter_sample / sample(on_frame=, cancel=) / preview, and the explorer
+built on them."""
+
 from __future__ import annotations
 
 import asyncio
@@ -11,6 +13,7 @@ import pytest
 from mimo_nb import widgets
 from mimo_nb.errors import VideoError
 from mimo_nb.video import Video
+
 from video_fixtures import clip_dir, clips, counters  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.timeout(120)
@@ -19,7 +22,9 @@ pytestmark = pytest.mark.timeout(120)
 @pytest.fixture(scope="module")
 def long_clip(clips):
     # 40 s at 30 fps, small, a keyframe every 30 frames: long enough to preview and to cancel
-    return clips("progressive.mp4", duration=40, width=96, height=64, gop=30, preset="ultrafast", audio=False)
+    return clips(
+        "progressive.mp4", duration=40, width=96, height=64, gop=30, preset="ultrafast", audio=False
+    )
 
 
 def test_iter_sample_yields_what_sample_returns(long_clip):
@@ -57,7 +62,9 @@ def test_preview_is_keyframes_labelled_as_such(long_clip):
     preview = video.preview(fps=2, max_keyframes=10)
     exact = video.sample(fps=2)
     assert preview.array.shape == exact.array.shape
-    assert np.array_equal(preview.indices, exact.indices) and np.allclose(preview.timestamps, exact.timestamps)
+    assert np.array_equal(preview.indices, exact.indices) and np.allclose(
+        preview.timestamps, exact.timestamps
+    )
     shown = counters(preview.array)
     assert all(c % 30 == 0 for c in shown) and len(set(shown)) <= 10  # keyframes only
     assert preview.repeated and preview.note.startswith("preview")
@@ -84,6 +91,7 @@ def test_explorer_cancels_a_setting_the_user_left(long_clip, monkeypatch):
             time.sleep(0.02)  # a long video, in miniature
             if on_frame:
                 on_frame(item)
+
         try:
             return real_sample(fps, *args, cancel=cancel, on_frame=slow, **kwargs)
         except VideoError as exc:

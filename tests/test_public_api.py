@@ -1,4 +1,5 @@
 """The one public surface: every name in mimo_nb.__all__ resolves, and the core imports light."""
+
 from __future__ import annotations
 
 import subprocess
@@ -25,8 +26,10 @@ def test_unknown_names_are_attribute_errors():
 
 def test_importing_the_core_loads_no_display_or_http_library():
     code = (
-        "import sys, mimo_nb; mimo_nb.explain_video_tokens(60, 1920, 1080);"
-        "print(sorted(m for m in ('matplotlib', 'ipywidgets', 'httpx', 'av', 'decord') if m in sys.modules))"
+        "import sys, mimo_nb; mimo_nb.explain_video_tokens(60, 1920, 1080);print(sorted(m for m "
+        "in ('matplotlib', 'ipywidgets', 'httpx', 'av', 'decord') if m in sys.modules))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip() == "[]"

@@ -1,4 +1,5 @@
 """Renderings of breakdowns, costs and completions: the numbers shown are the numbers computed."""
+
 from __future__ import annotations
 
 from html import escape as html_escape
@@ -102,8 +103,12 @@ def test_estimate_against_actual_with_percent() -> None:
 
 
 def test_percent_sign_and_missing_values() -> None:
-    done = Completion(id="a", model="m", content="x", usage=Usage(prompt_tokens=100, video_tokens=80))
-    done.estimate = RequestEstimate(videos=(explain_video_tokens(3.02, 720, 405, fps=2, mute=True),))
+    done = Completion(
+        id="a", model="m", content="x", usage=Usage(prompt_tokens=100, video_tokens=80)
+    )
+    done.estimate = RequestEstimate(
+        videos=(explain_video_tokens(3.02, 720, 405, fps=2, mute=True),)
+    )
     rows = {r[0]: r for r in render.comparison_rows(done)}
     est = rows["video"][1]
     assert rows["video"][3] == pytest.approx((est - 80) / 80 * 100)
@@ -122,8 +127,14 @@ def test_cost_is_shown_with_its_citation() -> None:
     assert f"{expected.total:.6f} CNY" in render.completion_text(done)
 
 
-@pytest.mark.parametrize("origin,label", [("live", "live response"), ("cache", "replayed from cache"),
-                                          ("recorded", "recorded response")])
+@pytest.mark.parametrize(
+    "origin,label",
+    [
+        ("live", "live response"),
+        ("cache", "replayed from cache"),
+        ("recorded", "recorded response"),
+    ],
+)
 def test_origin_badge(origin: str, label: str) -> None:
     done = Completion(id="a", model="m", content="hi", origin=origin)
     assert label in render.completion_html(done)
@@ -132,7 +143,9 @@ def test_origin_badge(origin: str, label: str) -> None:
 
 def test_markdown_is_rendered() -> None:
     html = render.markdown_html("# Title\n\n**bold** and `code`\n\n| a | b |\n|---|---|\n| 1 | 2 |")
-    assert "<h1>Title</h1>" in html and "<strong>bold</strong>" in html and "<code>code</code>" in html
+    assert (
+        "<h1>Title</h1>" in html and "<strong>bold</strong>" in html and "<code>code</code>" in html
+    )
     assert [r for r in cells(html).rows] == [["a", "b"], ["1", "2"]]
 
 
@@ -168,16 +181,22 @@ def test_figure_png_is_deterministic() -> None:
 
     first = draw()
     assert first.startswith(b"\x89PNG") and first == draw()
-    assert render.figure_html(Figure(figsize=(1, 1))).startswith("<img alt='plot' style='max-width:100%;height:auto' src='data:image/png;base64,")
+    assert render.figure_html(Figure(figsize=(1, 1))).startswith(
+        "<img alt='plot' style='max-width:100%;height:auto' src='data:image/png;base64,"
+    )
 
 
 def test_user_prices_render() -> None:
     prices = Prices(input=2, cached_input=1, output=3, currency="USD", source="my contract")
-    html = render.cost_html(cost_from_usage({"prompt_tokens": 1_000_000, "completion_tokens": 0}, prices))
+    html = render.cost_html(
+        cost_from_usage({"prompt_tokens": 1_000_000, "completion_tokens": 0}, prices)
+    )
     assert row(html, "total")[-1] == "2.000000" and "my contract" in html
 
 
-def test_breakdown_explanations_come_from_the_formulas_constants(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_breakdown_explanations_come_from_the_formulas_constants(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     b = explain_video_tokens(60, 1920, 1080, fps=2.5)
     why = {k: w for k, _, w in render.breakdown_rows(b)}
     assert why["timestamps"] == "grids x 5 (5 when fps > 2, else 3)"
@@ -194,11 +213,19 @@ def test_breakdown_explanations_come_from_the_formulas_constants(monkeypatch: py
 
 def test_pixel_budget_says_which_rule_set_it() -> None:
     def reason(*args, **kwargs) -> str:
-        return {k: w for k, _, w in render.breakdown_rows(explain_video_tokens(*args, **kwargs))}["pixel budget / frame"]
+        return {k: w for k, _, w in render.breakdown_rows(explain_video_tokens(*args, **kwargs))}[
+            "pixel budget / frame"
+        ]
 
     assert reason(600, 1920, 1080, fps=2) == "131,072 tokens' worth of pixels shared by 1200 frames"
-    assert reason(60, 1920, 1080, fps=2, media_resolution="max") == "131,072 tokens' worth of pixels shared by 120 frames"
-    assert reason(1, 1920, 1080, fps=1, media_resolution="max") == "lowered to the maximum of 8,388,608 px"
+    assert (
+        reason(60, 1920, 1080, fps=2, media_resolution="max")
+        == "131,072 tokens' worth of pixels shared by 120 frames"
+    )
+    assert (
+        reason(1, 1920, 1080, fps=1, media_resolution="max")
+        == "lowered to the maximum of 8,388,608 px"
+    )
 
 
 def _code_without_docstrings(module: object) -> str:
@@ -208,7 +235,12 @@ def _code_without_docstrings(module: object) -> str:
     tree = ast.parse(inspect.getsource(module))  # type: ignore[arg-type]
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
-        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        if (
+            isinstance(body, list)
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+        ):
             body.pop(0)
     return ast.unparse(tree)  # comments and docstrings gone: only what runs
 
@@ -219,7 +251,18 @@ def test_no_formula_number_is_typed_outside_tokens() -> None:
 
     for module in (render, plots, widgets):
         code = _code_without_docstrings(module)
-        for number in ("2048", "2,048", "131072", "131,072", "300-token", "300 token", "5 if", "/16", "/ 16", "6.25"):
+        for number in (
+            "2048",
+            "2,048",
+            "131072",
+            "131,072",
+            "300-token",
+            "300 token",
+            "5 if",
+            "/16",
+            "/ 16",
+            "6.25",
+        ):
             assert number not in code, f"{module.__name__} types {number!r}: use mimo_nb.tokens"
 
 
@@ -233,7 +276,10 @@ def test_usage_prices_context_and_batch_tables() -> None:
 
     prices = load_prices("mimo-v2.5", "CNY")
     html = prices._repr_html_()
-    assert row(html, "input")[1] == f"{prices.input:g}" and row(html, "output")[1] == f"{prices.output:g}"
+    assert (
+        row(html, "input")[1] == f"{prices.input:g}"
+        and row(html, "output")[1] == f"{prices.output:g}"
+    )
     assert html_escape(prices.source) in html and "<details" in html and " open" in html
 
     unknown = check_context([17240, 1000], text="describe", output_tokens=1024, model="mimo-v2.5")
@@ -244,16 +290,27 @@ def test_usage_prices_context_and_batch_tables() -> None:
     assert "context_lengths" not in html  # no jargon for a reader who did not pass it
     over = check_context([17240], model="m", context_lengths={"m": 10000})
     assert "7,240 tokens too many" in render.context_check_text(over)
-    assert "it fits" in render.context_check_text(check_context([100], model="m", context_lengths={"m": 10000}))
+    assert "it fits" in render.context_check_text(
+        check_context([100], model="m", context_lengths={"m": 10000})
+    )
 
     done = spec_example_completion(prices=prices)
-    batch = BatchResult([BatchItem(0, "a.mp4", completion=done),
-                         BatchItem(1, "<b>b.mp4</b>", error=RateLimitError("slow down <now>", status_code=429))])
+    batch = BatchResult(
+        [
+            BatchItem(0, "a.mp4", completion=done),
+            BatchItem(1, "<b>b.mp4</b>", error=RateLimitError("slow down <now>", status_code=429)),
+        ]
+    )
     html = batch._repr_html_()
     rows = cells(html).rows
     assert rows[1][:4] == ["0", "a.mp4", "recorded response", "1,260"]
-    assert rows[1][5] == f"{done.cost.total:.6f} CNY" and rows[1][6].startswith("The video features")
-    assert rows[2][:3] == ["1", "<b>b.mp4</b>", "failed"] and "RateLimitError: slow down <now>" in rows[2][6]
+    assert rows[1][5] == f"{done.cost.total:.6f} CNY" and rows[1][6].startswith(
+        "The video features"
+    )
+    assert (
+        rows[2][:3] == ["1", "<b>b.mp4</b>", "failed"]
+        and "RateLimitError: slow down <now>" in rows[2][6]
+    )
     assert "<b>b.mp4</b>" not in html and "<now>" not in html  # escaped
     assert "<b>2</b> items, <b>1</b> failed" in html
 
@@ -261,7 +318,9 @@ def test_usage_prices_context_and_batch_tables() -> None:
 def test_request_html_says_the_context_plainly() -> None:
     from mimo_nb.request import VideoPart, prepare_request
 
-    request = prepare_request([VideoPart(kind="url", url="https://example.com/a.mp4", fps=2,
-                                         media_resolution="default")], "describe it")
+    request = prepare_request(
+        [VideoPart(kind="url", url="https://example.com/a.mp4", fps=2, media_resolution="default")],
+        "describe it",
+    )
     html = request._repr_html_()
     assert "Dry run" in html and "not checked" in html and "context_lengths" not in html

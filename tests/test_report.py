@@ -1,4 +1,5 @@
 """The HTML report: self-contained, deterministic, escaped, honest about dry runs."""
+
 from __future__ import annotations
 
 import re
@@ -22,7 +23,9 @@ SECTIONS = ["video", "frames", "tokens", "curves", "cost", "answer"]
 
 @pytest.fixture(scope="session")
 def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return generate_clip(tmp_path_factory.mktemp("report") / "clip.mp4", duration=2.0, width=192, height=144)
+    return generate_clip(
+        tmp_path_factory.mktemp("report") / "clip.mp4", duration=2.0, width=192, height=144
+    )
 
 
 @pytest.fixture(scope="session")
@@ -49,7 +52,7 @@ def _tags(text: str) -> list[tuple[str, dict[str, str | None]]]:
 
 def test_sections_in_order(dry_html: str) -> None:
     positions = [dry_html.find(f"<section id='{name}'>") for name in SECTIONS]
-    assert all(p > 0 for p in positions), dict(zip(SECTIONS, positions))
+    assert all(p > 0 for p in positions), dict(zip(SECTIONS, positions, strict=True))
     assert positions == sorted(positions)
 
 
@@ -58,7 +61,9 @@ def test_self_contained_nothing_to_load_or_run(dry_html: str) -> None:
     names = {t for t, _ in tags}
     assert not names & {"script", "link", "iframe", "object", "embed", "base"}
     images = [a for t, a in tags if t == "img"]
-    assert len(images) >= 8 + 3  # 8 sampled frames (2 s at fps 2) and 3 plots, plus the card's strip
+    assert (
+        len(images) >= 8 + 3
+    )  # 8 sampled frames (2 s at fps 2) and 3 plots, plus the card's strip
     assert all((a.get("src") or "").startswith("data:image/") for a in images)
     assert not any(k.startswith("on") for _, a in tags for k in a)  # no event handlers
     assert "default-src 'none'" in dry_html  # the page's CSP forbids loading anything else
@@ -99,7 +104,9 @@ def test_no_key_means_dry_run_by_default(clip: Path) -> None:
 def test_hostile_strings_are_escaped(clip: Path) -> None:
     evil = "<script>alert(1)</script><img src=x onerror=alert(2)>"
     text = build_report(clip, fps=1, send=False, prompt=evil, title=evil)
-    assert "<script>" not in text and "onerror=alert" not in text.replace("onerror=alert(2)&gt;", "")
+    assert "<script>" not in text and "onerror=alert" not in text.replace(
+        "onerror=alert(2)&gt;", ""
+    )
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
     assert not any(t == "script" for t, _ in _tags(text))
     assert not any(k.startswith("on") for _, a in _tags(text) for k in a)
@@ -107,7 +114,9 @@ def test_hostile_strings_are_escaped(clip: Path) -> None:
 
 def test_answer_from_a_server_replaces_the_dry_run(clip: Path, tmp_path: Path) -> None:
     hostile = spec_example_json()
-    hostile["choices"][0]["message"]["content"] = "A cat. <script>alert('x')</script> [y](javascript:alert(1))"
+    hostile["choices"][0]["message"]["content"] = (
+        "A cat. <script>alert('x')</script> [y](javascript:alert(1))"
+    )
     with MockMimoServer(api_key="test-key", response=hostile) as server:
         client = MimoClient("test-key", base_url=server.base_url, max_retries=0)
         out = write_report(clip, tmp_path / "r.html", fps=1, client=client, send=True)
@@ -129,7 +138,9 @@ def _closed_port() -> int:
 
 
 def test_failed_call_says_why_and_keeps_the_request(clip: Path) -> None:
-    client = MimoClient("secret-key-123", base_url=f"http://127.0.0.1:{_closed_port()}/v1", max_retries=0, timeout=5)
+    client = MimoClient(
+        "secret-key-123", base_url=f"http://127.0.0.1:{_closed_port()}/v1", max_retries=0, timeout=5
+    )
     data = collect_report(clip, fps=1, client=client, send=True)
     assert data.completion is None and data.error and "APIConnectionError" in data.error
     text = render_report(data)
@@ -147,7 +158,9 @@ def test_bad_knobs_fail_before_opening_the_file(tmp_path: Path) -> None:
 
 
 def test_long_video_grid_is_bounded(tmp_path: Path) -> None:
-    clip = generate_clip(tmp_path / "long.mp4", duration=8.0, width=96, height=64, fps=10, audio=False)
+    clip = generate_clip(
+        tmp_path / "long.mp4", duration=8.0, width=96, height=64, fps=10, audio=False
+    )
     text = build_report(clip, fps=10, send=False, max_frames=12)
     frames = text.split("<section id='frames'>")[1].split("</section>")[0]
     assert "80 frames" in frames and "showing the first 12" in frames
@@ -169,8 +182,13 @@ def _run_notebook(source: Path, workdir: Path, env: dict[str, str]) -> Any:
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
-        NotebookClient(nb, timeout=300, kernel_name="python3", record_timing=False,
-                       resources={"metadata": {"path": str(workdir)}}).execute()
+        NotebookClient(
+            nb,
+            timeout=300,
+            kernel_name="python3",
+            record_timing=False,
+            resources={"metadata": {"path": str(workdir)}},
+        ).execute()
     finally:
         for k, v in saved.items():
             if v is None:
@@ -181,8 +199,13 @@ def _run_notebook(source: Path, workdir: Path, env: dict[str, str]) -> Any:
 
 
 def _stdout(nb: Any) -> str:
-    return "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs
-                   if o.output_type == "stream")
+    return "".join(
+        o.get("text", "")
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+        if o.output_type == "stream"
+    )
 
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
@@ -190,8 +213,11 @@ NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
 def test_quickstart_sends_when_a_key_is_set(tmp_path: Path) -> None:
     with MockMimoServer(api_key="test-key") as server:
-        nb = _run_notebook(NOTEBOOKS / "01_quickstart.ipynb", tmp_path,
-                           {"MIMO_API_KEY": "test-key", "MIMO_BASE_URL": server.base_url})
+        nb = _run_notebook(
+            NOTEBOOKS / "01_quickstart.ipynb",
+            tmp_path,
+            {"MIMO_API_KEY": "test-key", "MIMO_BASE_URL": server.base_url},
+        )
         assert len(server.requests) == 1
     out = _stdout(nb)
     assert "MIMO_API_KEY is set: requests will be sent" in out
@@ -201,15 +227,21 @@ def test_quickstart_sends_when_a_key_is_set(tmp_path: Path) -> None:
 
 def test_study_records_then_replays(tmp_path: Path) -> None:
     with MockMimoServer(api_key="test-key") as server:
-        live = _run_notebook(NOTEBOOKS / "03_research_report.ipynb", tmp_path,
-                             {"MIMO_API_KEY": "test-key", "MIMO_BASE_URL": server.base_url})
+        live = _run_notebook(
+            NOTEBOOKS / "03_research_report.ipynb",
+            tmp_path,
+            {"MIMO_API_KEY": "test-key", "MIMO_BASE_URL": server.base_url},
+        )
         assert len(server.requests) == 18
     assert "live: 18 answers, 0 failed" in _stdout(live)
     assert len(list((tmp_path / "assets" / "study_cache").glob("*/*.json"))) == 18
     assert len(list((tmp_path / "assets" / "study_clips").glob("*.mp4"))) == 3
 
-    replay = _run_notebook(NOTEBOOKS / "03_research_report.ipynb", tmp_path,
-                           {"MIMO_API_KEY": "", "MIMO_BASE_URL": "http://127.0.0.1:9/v1"})  # nothing listens
+    replay = _run_notebook(
+        NOTEBOOKS / "03_research_report.ipynb",
+        tmp_path,
+        {"MIMO_API_KEY": "", "MIMO_BASE_URL": "http://127.0.0.1:9/v1"},
+    )  # nothing listens
     out = _stdout(replay)
     assert "mode: replay (18 recorded responses" in out and "clips: recorded with the cache" in out
     assert "replay: 18 answers, 0 failed" in out

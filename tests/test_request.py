@@ -1,4 +1,5 @@
 """The request body: exactly the spec's, limits checked before sending, large files streamed."""
+
 from __future__ import annotations
 
 import base64
@@ -24,6 +25,7 @@ from mimo_nb.request import (
 )
 from mimo_nb.tokens import explain_video_tokens
 
+
 def curl_bodies(text: str) -> list[dict]:
     """Every --data-raw JSON body of the spec page's curl examples."""
     return [json.loads(m) for m in re.findall(r"--data-raw '(\{.*?\})'", text, flags=re.S)]
@@ -31,9 +33,11 @@ def curl_bodies(text: str) -> list[dict]:
 
 def no_network() -> httpx.MockTransport:
     """A transport that answers HEAD with 404 (size unknown) and refuses everything else."""
+
     def handler(request: httpx.Request) -> httpx.Response:
         assert request.method == "HEAD", "tests never send to the real API"
         return httpx.Response(404)
+
     return httpx.MockTransport(handler)
 
 
@@ -71,9 +75,20 @@ def test_all_three_curl_examples_share_the_shape_we_build(spec_page_text):
 def test_pure_builder_matches_client_builder():
     part = url_part("https://example.com/a.mp4", fps=0.5, media_resolution="max")
     body = prepare_request([part], "q", max_completion_tokens=50).json
-    assert body["messages"] == [{"role": "user", "content": [
-        {"type": "video_url", "video_url": {"url": "https://example.com/a.mp4"}, "fps": 0.5, "media_resolution": "max"},
-        {"type": "text", "text": "q"}]}]
+    assert body["messages"] == [
+        {
+            "role": "user",
+            "content": [
+                {
+                    "type": "video_url",
+                    "video_url": {"url": "https://example.com/a.mp4"},
+                    "fps": 0.5,
+                    "media_resolution": "max",
+                },
+                {"type": "text", "text": "q"},
+            ],
+        }
+    ]
     assert body["max_completion_tokens"] == 50 and "stream" not in body
 
 
@@ -120,7 +135,9 @@ def test_display_elides_base64_but_json_has_it(tiny_file: Path):
 def test_a_file_that_changes_while_sent_is_reported(tiny_file: Path):
     prepared = prepare_request([file_part(tiny_file)], "q")
     tiny_file.write_bytes(b"short")
-    with pytest.raises(VideoError, match="changed after the request was built: it ended after 5 of") as info:
+    with pytest.raises(
+        VideoError, match="changed after the request was built: it ended after 5 of"
+    ) as info:
         prepared.body_bytes()
     assert info.value.reason == "changed"
 
@@ -135,14 +152,20 @@ def test_missing_file_is_a_video_error(tmp_path: Path):
 
 def test_base64_arithmetic():
     assert [base64_length(n) for n in (0, 1, 2, 3, 4)] == [0, 4, 4, 4, 8]
-    assert base64_length(max_base64_file_bytes()) <= BASE64_LIMIT_BYTES < base64_length(max_base64_file_bytes() + 1)
+    assert (
+        base64_length(max_base64_file_bytes())
+        <= BASE64_LIMIT_BYTES
+        < base64_length(max_base64_file_bytes() + 1)
+    )
 
 
 def test_file_over_the_base64_limit_offers_video_fit(tmp_path: Path):
     path = tmp_path / "big.mp4"
     with open(path, "wb") as handle:  # sparse: 40 MB on paper, nothing on disk
         handle.truncate(40 * 2**20)
-    with pytest.raises(LimitError, match=r"Video\.open\(.*\)\.fit\(fps=2, media_resolution='default'\)"):
+    with pytest.raises(
+        LimitError, match=r"Video\.open\(.*\)\.fit\(fps=2, media_resolution='default'\)"
+    ):
         file_part(path)
     file_part(path, size_bytes=max_base64_file_bytes())  # the largest that fits is accepted
 
@@ -165,11 +188,17 @@ def test_client_checks_url_size_with_head():
     assert seen == ["HEAD"]
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    ({"fps": 0.05}, "fps"), ({"fps": 11}, "fps"), ({"fps": "fast"}, "fps"),
-    ({"media_resolution": "high"}, "media_resolution"), ({"max_completion_tokens": 0}, "max_completion_tokens"),
-    ({"extra_body": {"messages": []}}, "set by ask"),
-])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"fps": 0.05}, "fps"),
+        ({"fps": 11}, "fps"),
+        ({"fps": "fast"}, "fps"),
+        ({"media_resolution": "high"}, "media_resolution"),
+        ({"max_completion_tokens": 0}, "max_completion_tokens"),
+        ({"extra_body": {"messages": []}}, "set by ask"),
+    ],
+)
 def test_bad_arguments_raise_limit_error_before_any_io(kwargs, match):
     def handler(request: httpx.Request) -> httpx.Response:
         raise AssertionError("nothing may be sent for a bad argument")
@@ -200,10 +229,15 @@ def test_context_check_of_the_core_is_applied():
 
 def test_extra_fields_and_streaming_flags():
     part = url_part("https://example.com/a.mp4")
-    body = prepare_request([part], "q", stream=True, extra={"temperature": 0.2, "thinking": {"type": "disabled"}}).json
+    body = prepare_request(
+        [part], "q", stream=True, extra={"temperature": 0.2, "thinking": {"type": "disabled"}}
+    ).json
     assert body["stream"] is True and body["stream_options"] == {"include_usage": True}
     assert body["temperature"] == 0.2 and body["thinking"] == {"type": "disabled"}
-    assert "stream_options" not in prepare_request([part], "q", stream=True, extra={"stream_options": None}).json
+    assert (
+        "stream_options"
+        not in prepare_request([part], "q", stream=True, extra={"stream_options": None}).json
+    )
 
 
 def test_cache_material_replaces_files_by_their_hash(tiny_file: Path, tmp_path: Path):
@@ -229,7 +263,9 @@ def test_dry_run_needs_no_key_but_sending_does(tiny_file: Path):
 @pytest.fixture(scope="module")
 def sample_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     samples = pytest.importorskip("mimo_nb.samples")
-    return samples.generate_clip(tmp_path_factory.mktemp("req") / "clip.mov", duration=1, width=160, height=120)
+    return samples.generate_clip(
+        tmp_path_factory.mktemp("req") / "clip.mov", duration=1, width=160, height=120
+    )
 
 
 def test_local_path_is_probed_and_estimated(sample_clip: Path):

@@ -1,4 +1,5 @@
 """Completion, Usage and RequestEstimate: parsed from the spec's example, compared, costed."""
+
 from __future__ import annotations
 
 import json
@@ -13,12 +14,15 @@ from mimo_nb.request import RequestEstimate
 from mimo_nb.response import Completion, Usage, completion_from_json, spec_example_completion
 from mimo_nb.tokens import explain_video_tokens
 
+
 def test_shipped_example_is_the_page_example_with_escapes_decoded(spec_page_text):
     text = spec_page_text
-    block = text[text.index("响应结果\n") + len("响应结果\n"): text.index("支持的模型列表")]
+    block = text[text.index("响应结果\n") + len("响应结果\n") : text.index("支持的模型列表")]
     assert "\\\\n" in block  # the page shows "\\n" inside strings
     page = json.loads(re.sub(r'\\(["\\])', r"\1", block))  # undo the page's extra level of escaping
-    shipped = json.loads(resources.files("mimo_nb").joinpath("data/spec_example_response.json").read_text("utf-8"))
+    shipped = json.loads(
+        resources.files("mimo_nb").joinpath("data/spec_example_response.json").read_text("utf-8")
+    )
     assert shipped["response"] == page
     assert "decoded" in shipped["_note"] and "not an answer" in shipped["_note"]
     assert "\n\n" in page["choices"][0]["message"]["content"]
@@ -31,15 +35,24 @@ def test_spec_example_parses_into_every_field():
     assert done.finish_reason == "stop"
     assert done.content.startswith("The video features a small, fluffy white kitten")
     assert done.reasoning_content.startswith("The user wants me to describe the video provided.")
-    assert done.usage == Usage(prompt_tokens=1260, completion_tokens=849, total_tokens=2109, reasoning_tokens=719,
-                               video_tokens=1144, audio_tokens=19, cached_tokens=1256)
+    assert done.usage == Usage(
+        prompt_tokens=1260,
+        completion_tokens=849,
+        total_tokens=2109,
+        reasoning_tokens=719,
+        video_tokens=1144,
+        audio_tokens=19,
+        cached_tokens=1256,
+    )
     assert done.usage.text_tokens == 1260 - 1144 - 19
     assert done.raw["object"] == "chat.completion"
 
 
 def test_usage_tolerates_missing_and_null_fields():
     assert Usage.from_dict(None) == Usage()
-    u = Usage.from_dict({"prompt_tokens": 10, "completion_tokens": None, "prompt_tokens_details": None})
+    u = Usage.from_dict(
+        {"prompt_tokens": 10, "completion_tokens": None, "prompt_tokens_details": None}
+    )
     assert (u.prompt_tokens, u.completion_tokens, u.video_tokens) == (10, 0, 0)
 
 
@@ -68,7 +81,11 @@ def test_estimate_with_an_unprobed_url_is_incomplete():
 def test_cost_uses_the_core_pricing():
     prices = Prices(input=1.0, cached_input=0.02, output=2.0)
     done = spec_example_completion(prices=prices)
-    assert done.cost.input_tokens == 4 and done.cost.cached_tokens == 1256 and done.cost.output_tokens == 849
+    assert (
+        done.cost.input_tokens == 4
+        and done.cost.cached_tokens == 1256
+        and done.cost.output_tokens == 849
+    )
     assert done.cost.total == pytest.approx((4 * 1.0 + 1256 * 0.02 + 849 * 2.0) / 1e6)
     assert spec_example_completion().cost is None
     assert spec_example_completion(prices=load_prices()).to_dict()["currency"] == "CNY"
@@ -89,7 +106,9 @@ def test_to_dict_is_flat():
 
 def test_repr_html_delegates_to_render(monkeypatch: pytest.MonkeyPatch):
     seen = []
-    monkeypatch.setattr(render, "completion_html", lambda c: seen.append(c) or "<div>ok</div>", raising=False)
+    monkeypatch.setattr(
+        render, "completion_html", lambda c: seen.append(c) or "<div>ok</div>", raising=False
+    )
     done = spec_example_completion()
     assert done._repr_html_() == "<div>ok</div>" and seen == [done]
 

@@ -1,4 +1,5 @@
 """The sample clips: every format encodes, and the frame counter reads back exactly."""
+
 from __future__ import annotations
 
 import json
@@ -12,7 +13,8 @@ import pytest
 from PIL import Image
 
 from mimo_nb.errors import LimitError
-from mimo_nb.samples import COUNTER_BITS, draw_frame, read_frame_counter, generate_clip
+from mimo_nb.samples import COUNTER_BITS, draw_frame, generate_clip, read_frame_counter
+
 from video_fixtures import clip_dir, clips, counters  # noqa: F401  (fixtures)
 
 
@@ -63,14 +65,18 @@ def test_tone_is_a_440_hz_sine(clips):
 
 
 def test_options_rotation_gop_audio(clip_dir):
-    rotated = generate_clip(clip_dir / "opt_rot.mp4", duration=0.5, width=160, height=120, rotation=90, audio=False)
+    rotated = generate_clip(
+        clip_dir / "opt_rot.mp4", duration=0.5, width=160, height=120, rotation=90, audio=False
+    )
     with av.open(str(rotated)) as container:
         assert not container.streams.audio
         frame = next(container.decode(video=0))
     assert (frame.width, frame.height) == (120, 160)  # stored sideways, as phones do
     assert frame.rotation == 90
     assert read_frame_counter(np.rot90(frame.to_ndarray(format="rgb24"), k=1)) == 0
-    gop = generate_clip(clip_dir / "opt_gop.mp4", duration=2, width=64, height=48, gop=15, preset="ultrafast")
+    gop = generate_clip(
+        clip_dir / "opt_gop.mp4", duration=2, width=64, height=48, gop=15, preset="ultrafast"
+    )
     with av.open(str(gop)) as container:
         keys = [i for i, p in enumerate(container.demux(video=0)) if p.is_keyframe and p.size]
     assert keys == [0, 15, 30, 45]
@@ -81,7 +87,9 @@ def test_options_rotation_gop_audio(clip_dir):
 
 def _decode_all(path):
     with av.open(str(path)) as container:
-        return np.stack([f.to_ndarray(format="rgb24") for f in container.decode(video=0)]).astype(np.int16)
+        return np.stack([f.to_ndarray(format="rgb24") for f in container.decode(video=0)]).astype(
+            np.int16
+        )
 
 
 def test_same_arguments_same_pictures(clip_dir):
@@ -120,7 +128,8 @@ out, cases = Path(sys.argv[1]), json.loads(sys.argv[2])
 hashes = {}
 for name, kwargs in cases:
     for attempt in range(2):  # again in the same process, after other encoders used the heap
-        path = generate_clip(out / f"{attempt}_{name}", **{"duration": 1, "width": 160, "height": 120, **kwargs})
+        options = {"duration": 1, "width": 160, "height": 120, **kwargs}
+        path = generate_clip(out / f"{attempt}_{name}", **options)
         hashes.setdefault(name, []).append(hashlib.sha256(path.read_bytes()).hexdigest())
 print(json.dumps(hashes))
 """
@@ -130,12 +139,18 @@ print(json.dumps(hashes))
 def test_same_arguments_same_bytes_across_processes(tmp_path):
     root = Path(__file__).resolve().parents[1]
     runs = []
-    for run, cases in enumerate([_DETERMINISM_CASES, _DETERMINISM_CASES[::-1]]):  # two processes, two orders
+    for run, cases in enumerate(
+        [_DETERMINISM_CASES, _DETERMINISM_CASES[::-1]]
+    ):  # two processes, two orders
         out = tmp_path / f"run{run}"
         out.mkdir()
         done = subprocess.run(
             [sys.executable, "-c", _DETERMINISM_SCRIPT, str(out), json.dumps(cases)],
-            cwd=root, capture_output=True, text=True, timeout=100, check=False,
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=100,
+            check=False,
         )
         assert done.returncode == 0, done.stderr
         runs.append(json.loads(done.stdout.strip().splitlines()[-1]))

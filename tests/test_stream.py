@@ -1,4 +1,5 @@
 """Streaming: SSE deltas assembled into the same Completion; a broken stream keeps what arrived."""
+
 from __future__ import annotations
 
 import asyncio
@@ -24,10 +25,15 @@ def test_stream_yields_reasoning_then_content_and_assembles_the_same_completion(
     assert isinstance(stream, CompletionStream)
     deltas = list(stream)
     kinds = [d.kind for d in deltas]
-    assert kinds == sorted(kinds, key=lambda k: k != "reasoning") and {"reasoning", "content"} == set(kinds)
+    assert kinds == sorted(kinds, key=lambda k: k != "reasoning") and {
+        "reasoning",
+        "content",
+    } == set(kinds)
     expected = spec_example_completion()
     done = stream.completion
-    assert "".join(d.text for d in deltas if d.kind == "content") == expected.content == done.content
+    assert (
+        "".join(d.text for d in deltas if d.kind == "content") == expected.content == done.content
+    )
     assert done.reasoning_content == expected.reasoning_content
     assert done.usage == expected.usage  # from the final chunk
     assert done.finish_reason == "stop" and done.id == expected.id and done.origin == "live"
@@ -60,6 +66,7 @@ def _sse_transport(events: list[str], status: int = 200):
         if request.method == "HEAD":
             return httpx.Response(404)
         return httpx.Response(status, headers={"content-type": "text/event-stream"}, content=body)
+
     return httpx.MockTransport(handler)
 
 

@@ -1,4 +1,5 @@
 """The token core against the spec page's figures and an independent oracle."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -8,6 +9,7 @@ from hypothesis import strategies as st
 
 import mimo_nb as mn
 from mimo_nb import tokens
+
 from token_oracle import oracle_tokens
 
 # ---- The spec page's own figures -------------------------------------------------------------
@@ -119,10 +121,18 @@ def test_scalar_equals_oracle(duration, width, height, fps, res, mute):
 
 
 @settings(max_examples=200, deadline=None, derandomize=True)
-@given(st.lists(st.tuples(durations, sides, sides, fps_values, resolutions, st.booleans()), min_size=1, max_size=40))
+@given(
+    st.lists(
+        st.tuples(durations, sides, sides, fps_values, resolutions, st.booleans()),
+        min_size=1,
+        max_size=40,
+    )
+)
 def test_array_equals_scalar_elementwise(cases):
-    d, w, h, f, r, m = (list(col) for col in zip(*cases))
-    got = mn.estimate_video_tokens_array(np.array(d), np.array(w), np.array(h), np.array(f), np.array(r), np.array(m))
+    d, w, h, f, r, m = (list(col) for col in zip(*cases, strict=True))
+    got = mn.estimate_video_tokens_array(
+        np.array(d), np.array(w), np.array(h), np.array(f), np.array(r), np.array(m)
+    )
     expected = [oracle_tokens(*case) for case in cases]
     assert got.tolist() == expected
 
@@ -138,10 +148,22 @@ def test_array_broadcasts_to_a_table():
 
 
 def test_array_breakdown_fields_match_scalar_breakdown():
-    parts = mn.explain_video_tokens_array([5.0, 90.0], [320, 3840], [240, 2160], [1.0, 7.0], ["max", "default"])
+    parts = mn.explain_video_tokens_array(
+        [5.0, 90.0], [320, 3840], [240, 2160], [1.0, 7.0], ["max", "default"]
+    )
     for k, args in enumerate([(5.0, 320, 240, 1.0, "max"), (90.0, 3840, 2160, 7.0, "default")]):
         b = mn.explain_video_tokens(*args)
-        for field in ("frames", "grids", "pixel_budget", "width", "height", "tokens_per_grid", "vision", "audio", "total"):
+        for field in (
+            "frames",
+            "grids",
+            "pixel_budget",
+            "width",
+            "height",
+            "tokens_per_grid",
+            "vision",
+            "audio",
+            "total",
+        ):
             assert parts[field][k] == getattr(b, field), field
 
 
@@ -183,7 +205,9 @@ def test_limit_error_is_a_value_error_and_a_mimo_error():
         mn.estimate_video_tokens(10, 640, 360, media_resolution="high")
 
 
-@pytest.mark.parametrize("args", [(0, 640, 360), (-1, 640, 360), (10, 0, 360), (10, 640, -5), (float("inf"), 640, 360)])
+@pytest.mark.parametrize(
+    "args", [(0, 640, 360), (-1, 640, 360), (10, 0, 360), (10, 640, -5), (float("inf"), 640, 360)]
+)
 def test_non_positive_sizes_and_durations_are_refused(args):
     with pytest.raises(mn.LimitError, match="positive|finite"):
         mn.estimate_video_tokens(*args)

@@ -1,4 +1,5 @@
 """Video and Frames: the frames the model sees match the token formula, frame by frame."""
+
 from __future__ import annotations
 
 import hashlib
@@ -14,6 +15,7 @@ import mimo_nb.decode as decode
 from mimo_nb import tokens
 from mimo_nb.errors import LimitError, VideoError
 from mimo_nb.video import Frames, Video
+
 from video_fixtures import clip_dir, clips, counters  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.timeout(60)
@@ -25,16 +27,25 @@ FPS = [0.1, 0.5, 1, 2, 3.3, 10]
 
 @pytest.mark.parametrize("seconds, native", CLIPS)
 def test_sample_matches_the_token_formula(clips, seconds, native):
-    video = Video.open(clips(f"dur{seconds}_{native}.mp4", duration=seconds, fps=native, width=96, height=64))
+    video = Video.open(
+        clips(f"dur{seconds}_{native}.mp4", duration=seconds, fps=native, width=96, height=64)
+    )
     assert video.native_frame_count == round(seconds * native)
     assert video.duration == pytest.approx(video.native_frame_count / native)
     for fps in FPS:
         breakdown = video.estimate(fps=fps)
         plan = video.plan(fps=fps)
         frames = video.sample(fps=fps)
-        assert len(frames) == plan.frames == breakdown.frames == tokens.sampled_frame_count(video.duration, fps)
+        assert (
+            len(frames)
+            == plan.frames
+            == breakdown.frames
+            == tokens.sampled_frame_count(video.duration, fps)
+        )
         assert frames.array.shape == (plan.frames, breakdown.height, breakdown.width, 3)
-        expected = np.round(np.linspace(0, video.native_frame_count - 1, plan.frames)).astype(np.int64)
+        expected = np.round(np.linspace(0, video.native_frame_count - 1, plan.frames)).astype(
+            np.int64
+        )
         assert np.array_equal(frames.indices, expected)
         assert counters(frames.array) == expected.tolist()  # the pixels are those frames
         assert np.allclose(frames.timestamps, expected / native)
@@ -65,7 +76,12 @@ def test_fps_above_native_repeats_frames_and_says_so(clips):
 def test_properties_and_metadata(clips):
     path = clips("fmt.mp4")
     video = Video.open(path)
-    assert (video.format, video.mime_type, video.width, video.height) == ("mp4", "video/mp4", 160, 120)
+    assert (video.format, video.mime_type, video.width, video.height) == (
+        "mp4",
+        "video/mp4",
+        160,
+        120,
+    )
     assert video.has_audio and video.size_bytes == path.stat().st_size and video.name == "fmt.mp4"
     assert video.url is None and video.path == path
     assert video.sha256() == hashlib.sha256(path.read_bytes()).hexdigest()
@@ -196,5 +212,7 @@ def test_contact_sheet_png(clips, tmp_path):
 
 def test_progress_callback(clips):
     seen = []
-    Video.open(clips("fmt.mp4")).sample(fps=2, progress=lambda done, total: seen.append((done, total)))
+    Video.open(clips("fmt.mp4")).sample(
+        fps=2, progress=lambda done, total: seen.append((done, total))
+    )
     assert seen and seen[-1] == (4, 4)

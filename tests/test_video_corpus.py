@@ -1,4 +1,5 @@
 """Broken and odd inputs: each gives the right VideoError, or a correct result, in bounded time."""
+
 from __future__ import annotations
 
 import time
@@ -10,6 +11,7 @@ import pytest
 from mimo_nb.errors import VideoError
 from mimo_nb.samples import generate_clip
 from mimo_nb.video import Video
+
 from video_fixtures import clip_dir, clips, counters  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.timeout(60)
@@ -30,7 +32,9 @@ def _write_other_container(path, codec):
         stream = container.add_stream(codec, rate=10)
         stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
         for i in range(5):
-            for packet in stream.encode(av.VideoFrame.from_ndarray(np.full((48, 64, 3), i * 40, np.uint8), format="rgb24")):
+            for packet in stream.encode(
+                av.VideoFrame.from_ndarray(np.full((48, 64, 3), i * 40, np.uint8), format="rgb24")
+            ):
                 container.mux(packet)
         for packet in stream.encode(None):
             container.mux(packet)
@@ -70,7 +74,9 @@ def test_truncated_avi_reads_what_is_there(clips, clip_dir):
     path = clip_dir / "half.avi"
     path.write_bytes(data[: len(data) // 2])
     video = Video.open(path)
-    assert 0 < video.native_frame_count < 60  # counted from the packets present, not the header's 60
+    assert (
+        0 < video.native_frame_count < 60
+    )  # counted from the packets present, not the header's 60
     frames = video.sample(fps=2)
     assert counters(frames.array) == frames.indices.tolist()
 
@@ -110,8 +116,12 @@ def test_wide_4000x100(clips):
 
 
 def _index_first(source, path):
-    """Remux with the index (moov) before the data, as web-ready MP4s are: cutting it keeps the index."""
-    with av.open(str(source)) as src, av.open(str(path), "w", format="mp4", options={"movflags": "faststart"}) as dst:
+    """Remux with the index (moov) before the data, as web-ready MP4s are: cutting it keeps the
+    index."""
+    with (
+        av.open(str(source)) as src,
+        av.open(str(path), "w", format="mp4", options={"movflags": "faststart"}) as dst,
+    ):
         streams = {s.index: dst.add_stream_from_template(s) for s in src.streams}
         for packet in src.demux():
             if packet.dts is not None:
@@ -124,7 +134,9 @@ def _index_first(source, path):
 def test_index_first_mp4_cut_in_half_is_truncated(clips, clip_dir):
     data = _index_first(clips("fmt.mp4"), clip_dir / "faststart.mp4").read_bytes()
     path = clip_dir / "faststart_half.mp4"
-    path.write_bytes(data[: len(data) // 2])  # the index survives and lists 60 frames; ~25 are there
+    path.write_bytes(
+        data[: len(data) // 2]
+    )  # the index survives and lists 60 frames; ~25 are there
     error = _expect(path, "truncated")
     assert "of the 60 frames" in str(error)
 
@@ -142,7 +154,7 @@ def test_index_first_mp4_cut_short_flags_every_repeated_frame(clips, clip_dir, m
     assert video.duration == pytest.approx(2.0)
     frames = video.sample(fps=6)
     seen = counters(frames.array)
-    wrong = [int(i) for i, c in zip(frames.indices, seen) if c != i]
+    wrong = [int(i) for i, c in zip(frames.indices, seen, strict=True) if c != i]
     assert wrong and frames.repeated  # the tail is not in the file: those frames repeat ...
     assert "could not be decoded" in frames.note and "cut short" in frames.note
     for index in wrong:  # ... and the note names every one of them
@@ -153,12 +165,14 @@ def test_index_first_mp4_cut_short_flags_every_repeated_frame(clips, clip_dir, m
 
 def test_damaged_bytes_mid_file_are_flagged_not_shown_as_other_frames(clips, clip_dir):
     data = bytearray(clips("fmt.mp4").read_bytes())
-    data[len(data) // 3 : len(data) // 3 + 3000] = bytes(3000)  # a run of zeros inside the frame data
+    data[len(data) // 3 : len(data) // 3 + 3000] = bytes(
+        3000
+    )  # a run of zeros inside the frame data
     path = clip_dir / "zeroed.mp4"
     path.write_bytes(bytes(data))
     frames = Video.open(path).sample(fps=10)
     seen = counters(frames.array)
-    wrong = [int(i) for i, c in zip(frames.indices, seen) if c != i]
+    wrong = [int(i) for i, c in zip(frames.indices, seen, strict=True) if c != i]
     assert wrong and frames.repeated and "damaged" in frames.note
     named = frames.note.split("frames ", 1)[1]
     for index in wrong:
@@ -184,7 +198,9 @@ def test_variable_frame_rate_is_sampled_by_time(clips):
 
 
 def test_frame_size_changing_mid_stream_gives_one_array(clips):
-    video = Video.open(clips("resized.mp4", duration=2, width=160, height=120, size_change=(1.0, 96, 64)))
+    video = Video.open(
+        clips("resized.mp4", duration=2, width=160, height=120, size_change=(1.0, 96, 64))
+    )
     for size in ("model", "native"):
         frames = video.sample(fps=6, size=size)
         plan = video.plan(fps=6)
@@ -213,7 +229,9 @@ def test_one_frame_video(clips):
 
 @pytest.mark.timeout(90)
 def test_very_long_video(clips):
-    path = clips("long10min.mp4", duration=610, fps=10, width=64, height=48, preset="ultrafast", audio=False)
+    path = clips(
+        "long10min.mp4", duration=610, fps=10, width=64, height=48, preset="ultrafast", audio=False
+    )
     start = time.monotonic()
     video = Video.open(path)
     assert video.native_frame_count == 6100 and video.duration == pytest.approx(610)
@@ -232,7 +250,9 @@ def test_fps_above_native_rate(clips):
 
 @pytest.mark.parametrize("rotation", [90, 270])
 def test_rotated_phone_clip(clips, rotation):
-    video = Video.open(clips(f"phone{rotation}.mov", width=120, height=160, duration=1, rotation=rotation))
+    video = Video.open(
+        clips(f"phone{rotation}.mov", width=120, height=160, duration=1, rotation=rotation)
+    )
     assert (video.width, video.height) == (120, 160)
     frames = video.sample(fps=2)
     assert frames.array.shape[1:3] == (video.plan().height, video.plan().width)

@@ -1,5 +1,6 @@
 """Notebook interop (issue 11): Frames behave as an array, and a Video or its sampled frames can be
 watched inline (HTML5 <video> or GIF) and saved as a clip, at the rate the model samples."""
+
 from __future__ import annotations
 
 import base64
@@ -16,6 +17,7 @@ from PIL import Image
 from mimo_nb.errors import LimitError
 from mimo_nb.samples import read_frame_counter
 from mimo_nb.video import Frames, Player, Video
+
 from video_fixtures import clip_dir, clips, counters  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.timeout(60)
@@ -45,7 +47,11 @@ def _data(html: str, mime: str) -> bytes:
 def test_asarray_is_the_frames_without_a_copy(frames):
     array = np.asarray(frames)
     assert array is frames.array
-    assert array.shape == frames.shape == (6, 128, 160, 3) and frames.dtype == np.uint8 and frames.ndim == 4
+    assert (
+        array.shape == frames.shape == (6, 128, 160, 3)
+        and frames.dtype == np.uint8
+        and frames.ndim == 4
+    )
     assert counters(array) == frames.indices.tolist()
 
 
@@ -66,7 +72,10 @@ def test_array_conversions_follow_numpy(frames):
 def test_an_integer_index_gives_one_frame(frames):
     first, last = frames[0], frames[-1]
     assert isinstance(first, np.ndarray) and first.shape == (128, 160, 3)
-    assert read_frame_counter(first) == frames.indices[0] and read_frame_counter(last) == frames.indices[-1]
+    assert (
+        read_frame_counter(first) == frames.indices[0]
+        and read_frame_counter(last) == frames.indices[-1]
+    )
     assert np.array_equal(frames[np.int64(2)], frames.array[2])
     with pytest.raises(IndexError):
         frames[6]
@@ -139,7 +148,10 @@ def test_save_other_formats_and_odd_sizes(frames, tmp_path):
 
 
 def test_save_is_repeatable(frames, tmp_path):
-    digests = {hashlib.sha256(frames.save(tmp_path / f"again{i}.mp4").read_bytes()).hexdigest() for i in range(3)}
+    digests = {
+        hashlib.sha256(frames.save(tmp_path / f"again{i}.mp4").read_bytes()).hexdigest()
+        for i in range(3)
+    }
     assert len(digests) == 1
 
 
@@ -156,7 +168,9 @@ def test_play_embeds_an_h264_clip_of_the_sampled_frames(frames, tmp_path):
     clip.write_bytes(data)
     with av.open(str(clip)) as container:
         stream = container.streams.video[0]
-        assert stream.codec_context.name == "h264" and float(stream.average_rate) == pytest.approx(2.0)
+        assert stream.codec_context.name == "h264" and float(stream.average_rate) == pytest.approx(
+            2.0
+        )
         decoded = [f.to_ndarray(format="rgb24") for f in container.decode(stream)]
     assert counters(np.stack(decoded)) == frames.indices.tolist()
     assert "6 frames at 160x128, 2 per second (3.0 s), the rate the model samples at" in player.html
@@ -212,11 +226,15 @@ def test_a_big_file_is_linked_or_explained(video):
     remote = Video.open(video.path)
     remote.url = "https://example.com/watch.mp4"  # as Video.open(url) sets it
     linked = remote.play(max_bytes=1000)
-    assert "<source src='https://example.com/watch.mp4'" in linked.html and "played from its URL" in linked.html
+    assert (
+        "<source src='https://example.com/watch.mp4'" in linked.html
+        and "played from its URL" in linked.html
+    )
 
 
 def test_players_display_in_ipython_and_survive_nbconvert(frames, video):
-    from IPython.core.formatters import DisplayFormatter  # no shell: a global one would fool other tests
+    # No shell: a global formatter would fool other tests.
+    from IPython.core.formatters import DisplayFormatter
 
     nbformat = pytest.importorskip("nbformat")
     nbconvert = pytest.importorskip("nbconvert")
@@ -226,7 +244,9 @@ def test_players_display_in_ipython_and_survive_nbconvert(frames, video):
     for player in players:
         bundle, _ = formatter.format(player)
         assert bundle["text/html"] == player.html and bundle["text/plain"].startswith("<Player ")
-        notebook.cells.append(nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output("display_data", data=bundle)]))
+        notebook.cells.append(
+            nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output("display_data", data=bundle)])
+        )
     exported, _ = nbconvert.HTMLExporter().from_notebook_node(notebook)
     assert exported.count("<video controls") == 2 and exported.count("data:image/gif;base64,") == 1
     assert _data(players[0].html, "video/mp4") == video.path.read_bytes()

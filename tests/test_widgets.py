@@ -1,4 +1,6 @@
-"""Widgets driven in-process: move a control, check the grid, count, size, tokens and cost follow."""
+"""Widgets driven in-process: move a control, check the grid, count, size, tokens and cost
+follow."""
+
 from __future__ import annotations
 
 import asyncio
@@ -28,20 +30,31 @@ from mimo_nb.video import Video
 @pytest.fixture(scope="session")
 def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """6 s, 320x240, 10 fps, with a tone: 60 native frames."""
-    return generate_clip(tmp_path_factory.mktemp("ui") / "clip.mp4", duration=6, width=320, height=240, fps=10)
+    return generate_clip(
+        tmp_path_factory.mktemp("ui") / "clip.mp4", duration=6, width=320, height=240, fps=10
+    )
 
 
 @pytest.fixture(scope="session")
 def quickstart_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The quickstart's clip: 4 s, 320x240, 30 fps, with a tone."""
-    return generate_clip(tmp_path_factory.mktemp("ui") / "quickstart.mp4", duration=4.0, width=320, height=240)
+    return generate_clip(
+        tmp_path_factory.mktemp("ui") / "quickstart.mp4", duration=4.0, width=320, height=240
+    )
 
 
 @pytest.fixture(scope="session")
 def hd_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """1 s of 1280x720 without audio: big enough for default and max to differ."""
-    return generate_clip(tmp_path_factory.mktemp("ui") / "hd.mp4", duration=1, width=1280, height=720, fps=10,
-                        audio=False, preset="ultrafast")
+    return generate_clip(
+        tmp_path_factory.mktemp("ui") / "hd.mp4",
+        duration=1,
+        width=1280,
+        height=720,
+        fps=10,
+        audio=False,
+        preset="ultrafast",
+    )
 
 
 def images(html: str) -> list[dict[str, str | None]]:
@@ -61,7 +74,9 @@ def numbers(text: str) -> list[int]:
 
 
 def expected(video: Video, fps: float, resolution: str = "default"):
-    return explain_video_tokens(video.duration, video.width, video.height, fps, resolution, mute=not video.has_audio)
+    return explain_video_tokens(
+        video.duration, video.width, video.height, fps, resolution, mute=not video.has_audio
+    )
 
 
 def check_state(explorer: widgets.FrameExplorer, video: Video, fps: float, resolution: str) -> None:
@@ -79,13 +94,18 @@ def check_state(explorer: widgets.FrameExplorer, video: Video, fps: float, resol
 
 
 def from_browser(widget, **state) -> list[dict]:
-    """Write ``state`` into ``widget`` as a front end does (a comm "update"); return what the kernel sent back."""
+    """Write ``state`` into ``widget`` as a front end does (a comm "update"); return what the kernel
+    sent back."""
     sent: list[dict] = []
     original = widget.comm.send
     widget.comm.send = lambda data=None, buffers=None, **kw: sent.append(data)
     try:
-        widget._handle_msg({"content": {"data": {"method": "update", "state": state, "buffer_paths": []}},
-                            "buffers": []})
+        widget._handle_msg(
+            {
+                "content": {"data": {"method": "update", "state": state, "buffer_paths": []}},
+                "buffers": [],
+            }
+        )
     finally:
         widget.comm.send = original
     return [m for m in sent if m.get("method") == "update"]
@@ -101,14 +121,22 @@ def test_frame_explorer_follows_the_fps_slider(clip: Path) -> None:
     assert expected(video, 10.0).frames == 60 and explorer.decodes == 5
 
 
-# What JupyterLab's slider sends for the value it shows (0.1 + k * 0.1 in floats), and its neighbours.
-BROWSER_FPS = [(2.0000000000000004, 2.0), (0.30000000000000004, 0.3), (1.2000000000000002, 1.2),
-               (4.000000000000001, 4.0), (2.9999999999999996, 3.0), (9.999999999999998, 10.0)]
+# What JupyterLab's slider sends for the value it shows (0.1 + k * 0.1 in floats), and its
+# neighbours.
+BROWSER_FPS = [
+    (2.0000000000000004, 2.0),
+    (0.30000000000000004, 0.3),
+    (1.2000000000000002, 1.2),
+    (4.000000000000001, 4.0),
+    (2.9999999999999996, 3.0),
+    (9.999999999999998, 10.0),
+]
 
 
 @pytest.mark.parametrize("sent,shown", BROWSER_FPS)
-def test_fps_from_the_browser_is_snapped_before_anything_is_computed(quickstart_clip: Path, sent: float,
-                                                                      shown: float) -> None:
+def test_fps_from_the_browser_is_snapped_before_anything_is_computed(
+    quickstart_clip: Path, sent: float, shown: float
+) -> None:
     video = Video.open(quickstart_clip)
     explorer = widgets.FrameExplorer(video, debounce=0, fps=shown)
     echoed = from_browser(explorer.fps, value=sent)
@@ -125,10 +153,14 @@ def test_values_set_from_code_still_reach_the_browser(clip: Path) -> None:
     explorer.fps.comm.send = lambda data=None, buffers=None, **kw: sent.append(data)
     explorer.fps.value = 3.0000000000000004
     assert sent == [{"method": "update", "state": {"value": 3.0}, "buffer_paths": []}]
-    assert from_browser(explorer.fps, value=4.5) == []  # on the grid: nothing to correct, nothing sent
+    assert (
+        from_browser(explorer.fps, value=4.5) == []
+    )  # on the grid: nothing to correct, nothing sent
 
 
-def test_quickstart_explorer_says_8_frames_after_the_browser_writes_back(quickstart_clip: Path) -> None:
+def test_quickstart_explorer_says_8_frames_after_the_browser_writes_back(
+    quickstart_clip: Path,
+) -> None:
     """The issue's case: FrameExplorer(video, fps=2) on the quickstart's 4 s clip, in JupyterLab."""
     video = Video.open(quickstart_clip)
     explorer = widgets.FrameExplorer(video, fps=2, debounce=0)
@@ -149,12 +181,23 @@ def test_fps_written_from_code_is_snapped_and_clamped(clip: Path) -> None:
     assert explorer.fps.value == 10.0
 
 
-@pytest.mark.parametrize("value,step,start,snapped", [
-    (2.0000000000000004, 0.1, 0.1, 2.0), (0.30000000000000004, 0.1, 0.0, 0.3), (59.99999999999999, 1, 0, 60.0),
-    (0.1, 0.1, 0.1, 0.1), (10.000000000000002, 0.1, 0.1, 10.0), (2.25, 0.5, 0.0, 2.0), (17.5, 2.5, 0.0, 17.5)])
+@pytest.mark.parametrize(
+    "value,step,start,snapped",
+    [
+        (2.0000000000000004, 0.1, 0.1, 2.0),
+        (0.30000000000000004, 0.1, 0.0, 0.3),
+        (59.99999999999999, 1, 0, 60.0),
+        (0.1, 0.1, 0.1, 0.1),
+        (10.000000000000002, 0.1, 0.1, 10.0),
+        (2.25, 0.5, 0.0, 2.0),
+        (17.5, 2.5, 0.0, 17.5),
+    ],
+)
 def test_snap_to_step(value: float, step: float, start: float, snapped: float) -> None:
     assert widgets.snap_to_step(value, step, start) == snapped
-    assert repr(widgets.snap_to_step(value, step, start)) == repr(snapped)  # the exact decimal, no noise
+    assert repr(widgets.snap_to_step(value, step, start)) == repr(
+        snapped
+    )  # the exact decimal, no noise
 
 
 def test_token_cost_explorer_shows_the_lesson_numbers_after_the_browser_writes_back() -> None:
@@ -178,14 +221,21 @@ def test_duration_slider_stops_on_round_values() -> None:
     stops = list(explorer.duration._options_values)
     assert stops == sorted(stops) and all(float(d).is_integer() for d in stops)
     assert explorer.duration._options_labels[:4] == ("1 s", "2 s", "3 s", "5 s")
-    assert "10 min" in explorer.duration._options_labels and "1 h" not in explorer.duration._options_labels
+    assert (
+        "10 min" in explorer.duration._options_labels
+        and "1 h" not in explorer.duration._options_labels
+    )
     for index in (0, len(stops) // 2, len(stops) - 1):
         from_browser(explorer.duration, index=index)
         assert explorer.estimate().duration == stops[index]
     with pytest.raises(TraitError, match="not a stop"):
         explorer.duration.value = 61.5
     own = widgets.TokenCostExplorer(duration=437, debounce=0)  # a lesson's own value becomes a stop
-    assert own.duration.value == 437.0 and own.duration.label == "437 s" and own.estimate().duration == 437.0
+    assert (
+        own.duration.value == 437.0
+        and own.duration.label == "437 s"
+        and own.estimate().duration == 437.0
+    )
     assert "437 s, fps=2," in own.snapshot_html()
 
 
@@ -290,7 +340,9 @@ def test_decode_errors_show_in_the_grid(clip: Path, monkeypatch: pytest.MonkeyPa
     assert numbers(explorer.numbers.value)[0] == expected(video, 7.0).frames  # numbers still right
 
 
-def test_snapshot_is_its_own_output_and_the_live_widget_hides_it(clip: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_snapshot_is_its_own_output_and_the_live_widget_hides_it(
+    clip: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     explorer = widgets.FrameExplorer(Video.open(clip), debounce=0, fps=3.0)
     shown: list[dict] = []
     monkeypatch.setattr(widgets, "_ipython_display", lambda obj, raw=False: shown.append(obj))
@@ -305,8 +357,13 @@ def test_snapshot_is_its_own_output_and_the_live_widget_hides_it(clip: Path, mon
     assert view["application/vnd.jupyter.widget-view+json"]["model_id"] == explorer.model_id
     assert view["text/html"] == ""  # the snapshot is not repeated where no widget state was saved
     # The rule that hides the snapshot lives inside the widget: only a rendered widget applies it.
-    hider = [c for c in explorer.children if isinstance(c, ipywidgets.HTML) and "<style>" in c.value]
-    assert len(hider) == 1 and f"[data-mimo-fallback-for='IPY_MODEL_{explorer.model_id}']" in hider[0].value
+    hider = [
+        c for c in explorer.children if isinstance(c, ipywidgets.HTML) and "<style>" in c.value
+    ]
+    assert (
+        len(hider) == 1
+        and f"[data-mimo-fallback-for='IPY_MODEL_{explorer.model_id}']" in hider[0].value
+    )
     assert "display:none" in hider[0].value and render.EXPLORER_CLASS in explorer._dom_classes
 
 
@@ -346,12 +403,18 @@ def test_token_cost_explorer_custom_size_and_prices() -> None:
     explorer.width.value, explorer.height.value = 1000, 50
     b = explain_video_tokens(60, 1000, 50)
     assert numbers(explorer.numbers.value)[0] == b.total
-    assert f"{estimate_cost(b, prices).total:.6f} EUR" in explorer.cost.value and "my quote" in explorer.cost.value
+    assert (
+        f"{estimate_cost(b, prices).total:.6f} EUR" in explorer.cost.value
+        and "my quote" in explorer.cost.value
+    )
 
 
 def test_price_citation_is_one_folded_line(clip: Path) -> None:
     prices = load_prices()
-    for explorer in (widgets.FrameExplorer(Video.open(clip), debounce=0), widgets.TokenCostExplorer(debounce=0)):
+    for explorer in (
+        widgets.FrameExplorer(Video.open(clip), debounce=0),
+        widgets.TokenCostExplorer(debounce=0),
+    ):
         cost = explorer.cost.value
         assert cost.count("<details") == 1 and cost.count(html_escape(prices.source)) == 1
         summary = re.search(r"<summary>(.*?)</summary>", cost).group(1)
@@ -361,11 +424,16 @@ def test_price_citation_is_one_folded_line(clip: Path) -> None:
 
 def test_toggle_labels_are_not_cut(clip: Path) -> None:
     explorer = widgets.FrameExplorer(Video.open(clip), debounce=0)
-    for toggle, label in ((explorer.media_resolution, "media_resolution"), (explorer.size, "show frames at")):
+    for toggle, label in (
+        (explorer.media_resolution, "media_resolution"),
+        (explorer.size, "show frames at"),
+    ):
         assert toggle.style.button_width == "auto"  # each button as wide as its label
         (row,) = [r for r in rows_of(explorer) if toggle in getattr(r, "children", ())]
         tag = row.children[0]
-        assert tag.value == label and tag.layout.width == explorer.fps.style.description_width  # one label column
+        assert (
+            tag.value == label and tag.layout.width == explorer.fps.style.description_width
+        )  # one label column
     assert [label for label, _ in explorer.size.options] == ["model view", "native size"]
 
 
@@ -402,7 +470,9 @@ class WordStream:
         self.completion = None
 
     def __iter__(self):
-        pieces = [StreamDelta("reasoning", w + " ") for w in self._done.reasoning_content.split()[:20]]
+        pieces = [
+            StreamDelta("reasoning", w + " ") for w in self._done.reasoning_content.split()[:20]
+        ]
         pieces += [StreamDelta("content", w + " ") for w in self._done.content.split()]
         for n, piece in enumerate(pieces):
             if self._fail_after is not None and n == self._fail_after:
@@ -424,7 +494,9 @@ def notebook(monkeypatch: pytest.MonkeyPatch) -> list[FakeHandle]:
     return handles
 
 
-def test_display_stream_updates_one_area_then_shows_the_completion(notebook: list[FakeHandle]) -> None:
+def test_display_stream_updates_one_area_then_shows_the_completion(
+    notebook: list[FakeHandle],
+) -> None:
     done = spec_example_completion()
     result = widgets.display_stream(WordStream(done), min_interval=0)
     assert result is done and len(notebook) == 1
@@ -432,7 +504,10 @@ def test_display_stream_updates_one_area_then_shows_the_completion(notebook: lis
     assert len(updates) > 20  # one area, updated as tokens arrived
     words = done.content.split()
     assert words[0] in updates[21]["text/plain"] and words[5] not in updates[21]["text/plain"]
-    assert updates[-1] == {"text/html": render.completion_html(done), "text/plain": render.completion_text(done)}
+    assert updates[-1] == {
+        "text/html": render.completion_html(done),
+        "text/plain": render.completion_text(done),
+    }
 
 
 def test_display_stream_with_a_replayed_stream(notebook: list[FakeHandle]) -> None:
@@ -443,7 +518,9 @@ def test_display_stream_with_a_replayed_stream(notebook: list[FakeHandle]) -> No
 
 def test_display_stream_keeps_the_partial_answer_when_broken(notebook: list[FakeHandle]) -> None:
     with pytest.raises(StreamInterruptedError):
-        widgets.display_stream(WordStream(spec_example_completion(), fail_after=25), min_interval=3600)
+        widgets.display_stream(
+            WordStream(spec_example_completion(), fail_after=25), min_interval=3600
+        )
     last = notebook[0].updates[-1]
     assert "the stream broke off" in last["text/html"] and "The video" in last["text/plain"]
 
@@ -461,13 +538,20 @@ def test_display_stream_in_a_real_ipython_shell(monkeypatch: pytest.MonkeyPatch)
     from IPython.core.interactiveshell import InteractiveShell
 
     published: list[dict] = []
-    monkeypatch.setattr(display_functions, "publish_display_data",
-                        lambda data, metadata=None, **kw: published.append({"data": data, **kw}))
+    monkeypatch.setattr(
+        display_functions,
+        "publish_display_data",
+        lambda data, metadata=None, **kw: published.append({"data": data, **kw}),
+    )
     monkeypatch.setattr(InteractiveShell, "initialized", classmethod(lambda cls: True))
     done = spec_example_completion()
     assert widgets.display_stream(WordStream(done), min_interval=0) is done
     ids = {p["transient"]["display_id"] for p in published}
-    assert len(ids) == 1 and not published[0].get("update") and all(p.get("update") for p in published[1:])
+    assert (
+        len(ids) == 1
+        and not published[0].get("update")
+        and all(p.get("update") for p in published[1:])
+    )
     assert published[-1]["data"]["text/html"] == render.completion_html(done)
 
 
@@ -486,21 +570,31 @@ def test_display_stream_async_updates_one_area(notebook: list[FakeHandle]) -> No
     assert result is done and len(notebook) == 1
     updates = notebook[0].updates
     assert len(updates) > 20
-    assert updates[-1] == {"text/html": render.completion_html(done), "text/plain": render.completion_text(done)}
+    assert updates[-1] == {
+        "text/html": render.completion_html(done),
+        "text/plain": render.completion_text(done),
+    }
 
 
 def test_display_stream_async_with_the_async_clients_stream(notebook: list[FakeHandle]) -> None:
     from mimo_nb.client import AsyncCompletionStream
 
     done = spec_example_completion()
-    result = asyncio.run(widgets.display_stream_async(AsyncCompletionStream.from_completion(done), min_interval=0))
+    result = asyncio.run(
+        widgets.display_stream_async(AsyncCompletionStream.from_completion(done), min_interval=0)
+    )
     assert result is done and notebook[0].updates[-1]["text/html"] == render.completion_html(done)
 
 
-def test_display_stream_async_keeps_the_partial_answer_when_broken(notebook: list[FakeHandle]) -> None:
+def test_display_stream_async_keeps_the_partial_answer_when_broken(
+    notebook: list[FakeHandle],
+) -> None:
     with pytest.raises(StreamInterruptedError):
-        asyncio.run(widgets.display_stream_async(AsyncWordStream(spec_example_completion(), fail_after=25),
-                                                 min_interval=3600))
+        asyncio.run(
+            widgets.display_stream_async(
+                AsyncWordStream(spec_example_completion(), fail_after=25), min_interval=3600
+            )
+        )
     assert "the stream broke off" in notebook[0].updates[-1]["text/html"]
 
 
@@ -515,7 +609,9 @@ def test_display_stream_async_does_not_block_the_loop(notebook: list[FakeHandle]
                 await asyncio.sleep(0)
 
         task = asyncio.create_task(ticker())
-        await widgets.display_stream_async(AsyncWordStream(spec_example_completion()), min_interval=0)
+        await widgets.display_stream_async(
+            AsyncWordStream(spec_example_completion()), min_interval=0
+        )
         task.cancel()
         return ticks
 

@@ -4,6 +4,7 @@ Every number shown must equal the profile functions (``Video.estimate(..., profi
 ``explain_profile_tokens``, ``plan_budget``) for the value each control displays, also after a
 front end has written a noisy float back.
 """
+
 from __future__ import annotations
 
 from html import escape as html_escape
@@ -14,6 +15,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import pytest
+from test_widgets import from_browser, images, numbers
 
 from mimo_nb import render, widgets
 from mimo_nb.budget import plan_budget
@@ -24,19 +26,26 @@ from mimo_nb.samples import generate_clip
 from mimo_nb.tokens import explain_video_tokens
 from mimo_nb.video import Video
 
-from test_widgets import from_browser, images, numbers
-
 SERVERS = [p for p in PROFILE_NAMES if p != "mimo-api"]
 # (what a front end writes, what the control shows)
-NOISY_FPS = [(2.0000000000000004, 2.0), (0.30000000000000004, 0.3), (4.000000000000001, 4.0),
-             (9.999999999999998, 10.0)]
+NOISY_FPS = [
+    (2.0000000000000004, 2.0),
+    (0.30000000000000004, 0.3),
+    (4.000000000000001, 4.0),
+    (9.999999999999998, 10.0),
+]
 
 
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """6 s, 320x240 at 10 fps with a tone: 60 native frames."""
-    return generate_clip(tmp_path_factory.mktemp("profiles-ui") / "clip.mp4", duration=6, width=320,
-                         height=240, fps=10)
+    return generate_clip(
+        tmp_path_factory.mktemp("profiles-ui") / "clip.mp4",
+        duration=6,
+        width=320,
+        height=240,
+        fps=10,
+    )
 
 
 def choose(dropdown, value) -> None:
@@ -56,8 +65,9 @@ def breakdown_html(b) -> str:
 
 @pytest.mark.parametrize("profile", PROFILE_NAMES)
 @pytest.mark.parametrize("sent,shown", NOISY_FPS)
-def test_frame_explorer_shows_the_chosen_profiles_frames(clip: Path, profile: str, sent: float,
-                                                         shown: float) -> None:
+def test_frame_explorer_shows_the_chosen_profiles_frames(
+    clip: Path, profile: str, sent: float, shown: float
+) -> None:
     video = Video.open(clip)
     explorer = widgets.FrameExplorer(video, debounce=0)
     choose(explorer.profile, profile)
@@ -121,8 +131,9 @@ def test_token_cost_explorer_follows_the_profile(profile: str, native: float) ->
     for sent, shown in NOISY_FPS:
         from_browser(explorer.fps, value=sent)
         server = profile != "mimo-api"
-        expected = explain_profile_tokens(60, 1920, 1080, shown, profile=profile,
-                                          native_fps=native if server else None)
+        expected = explain_profile_tokens(
+            60, 1920, 1080, shown, profile=profile, native_fps=native if server else None
+        )
         assert explorer.estimate() == expected
         total = expected.counted if server else expected.total
         assert numbers(explorer.numbers.value)[0] == total
@@ -156,14 +167,25 @@ def test_token_cost_explorer_draws_one_plot_per_profile_and_caches_it() -> None:
 # ---- BudgetExplorer -----------------------------------------------------------------------------
 
 
-def expected_plan(explorer: widgets.BudgetExplorer, max_tokens: int, profile: str = "mimo-api",
-                  native: float = 30.0, mute: bool = False):
+def expected_plan(
+    explorer: widgets.BudgetExplorer,
+    max_tokens: int,
+    profile: str = "mimo-api",
+    native: float = 30.0,
+    mute: bool = False,
+):
     width, height = explorer.frame_size()
     server = profile != "mimo-api"
-    return plan_budget(duration=float(explorer.duration.value), width=width, height=height,
-                       mute=mute, profile=profile, max_tokens=max_tokens,
-                       native_fps=native if server else None,
-                       prices=None if server else load_prices())
+    return plan_budget(
+        duration=float(explorer.duration.value),
+        width=width,
+        height=height,
+        mute=mute,
+        profile=profile,
+        max_tokens=max_tokens,
+        native_fps=native if server else None,
+        prices=None if server else load_prices(),
+    )
 
 
 def test_budget_explorer_shows_plan_budgets_best_and_frontier() -> None:
@@ -181,8 +203,10 @@ def test_budget_explorer_shows_plan_budgets_best_and_frontier() -> None:
     assert html_escape(plan.rule) in explorer.view.value and len(plan.frontier) >= 1
 
 
-@pytest.mark.parametrize("sent,shown", [(20000.000000000004, 20_000), (4999.999999999999, 5_000),
-                                        (1e5, 100_000), (8000.4, 8_000)])
+@pytest.mark.parametrize(
+    "sent,shown",
+    [(20000.000000000004, 20_000), (4999.999999999999, 5_000), (1e5, 100_000), (8000.4, 8_000)],
+)
 def test_budget_from_the_browser_is_whole_tokens(sent: float, shown: int) -> None:
     explorer = widgets.BudgetExplorer(duration=120, preset="720p landscape", debounce=0)
     from_browser(explorer.max_tokens, value=sent)
@@ -201,8 +225,9 @@ def test_budget_explorer_plans_for_a_server(profile: str) -> None:
     plan = expected_plan(explorer, 30_000, profile, native=25.0, mute=True)
     assert explorer.plan() == plan and plan.best.media_resolution is None
     assert numbers(explorer.numbers.value) == [plan.best.frames, plan.best.tokens]
-    best = explain_profile_tokens(300, 1920, 1080, plan.best.fps, mute=True, profile=profile,
-                                  native_fps=25.0)
+    best = explain_profile_tokens(
+        300, 1920, 1080, plan.best.fps, mute=True, profile=profile, native_fps=25.0
+    )
     assert explorer.breakdown.value == render.server_breakdown_html(best)
     assert best.counted == plan.best.tokens
     assert "self-hosted" in explorer.cost.value and explorer.view.value == render.budget_html(plan)

@@ -4,6 +4,7 @@ Each hostile string goes into ``content`` and ``reasoning_content`` of a real Co
 HTML that comes out is parsed (html.parser, which decodes entities in attribute values as a
 browser does) and checked element by element, not by substring.
 """
+
 from __future__ import annotations
 
 import re
@@ -48,10 +49,38 @@ HOSTILE = [
     "<a href='\x01javascript:alert(1)'>control char</a>",
 ]
 
-FORBIDDEN_TAGS = {"script", "iframe", "object", "embed", "style", "svg", "math", "form", "meta",
-                  "base", "link", "frame", "frameset", "applet", "img", "body", "button", "input"}
-URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "srcdoc", "data", "background",
-                  "poster", "content"}
+FORBIDDEN_TAGS = {
+    "script",
+    "iframe",
+    "object",
+    "embed",
+    "style",
+    "svg",
+    "math",
+    "form",
+    "meta",
+    "base",
+    "link",
+    "frame",
+    "frameset",
+    "applet",
+    "img",
+    "body",
+    "button",
+    "input",
+}
+URL_ATTRIBUTES = {
+    "href",
+    "src",
+    "action",
+    "formaction",
+    "xlink:href",
+    "srcdoc",
+    "data",
+    "background",
+    "poster",
+    "content",
+}
 BAD_SCHEME = re.compile(r"^(javascript|vbscript|data|file):", re.IGNORECASE)
 
 
@@ -94,8 +123,13 @@ def assert_inert(html: str, allowed_styles: set[str]) -> None:
 
 def completion_with(text: str) -> Completion:
     return Completion(
-        id="x", model="mimo-v2.5", content=text, reasoning_content=text, finish_reason="stop",
-        usage=Usage(prompt_tokens=10, completion_tokens=5, total_tokens=15), origin="live",
+        id="x",
+        model="mimo-v2.5",
+        content=text,
+        reasoning_content=text,
+        finish_reason="stop",
+        usage=Usage(prompt_tokens=10, completion_tokens=5, total_tokens=15),
+        origin="live",
     )
 
 
@@ -127,8 +161,14 @@ def test_all_hostile_strings_at_once(our_styles: set[str]) -> None:
 
 def test_the_checker_itself_catches_each_kind_of_attack() -> None:
     """The assertions above can fail: feed them unsanitised HTML and each one fires."""
-    for raw in ["<script>x</script>", "<p onclick='x'>", "<a href='jav&#x09;ascript:x'>",
-                "<a href='%6Aavascript:x'>", "<iframe>", "<p style='color:red'>"]:
+    for raw in [
+        "<script>x</script>",
+        "<p onclick='x'>",
+        "<a href='jav&#x09;ascript:x'>",
+        "<a href='%6Aavascript:x'>",
+        "<iframe>",
+        "<p style='color:red'>",
+    ]:
         with pytest.raises(AssertionError):
             assert_inert(raw, allowed_styles=set())
 
@@ -141,6 +181,6 @@ def test_hostile_text_stays_visible_as_text() -> None:
 
 def test_safe_links_survive_with_rel() -> None:
     html = render.markdown_html("[docs](https://example.org/a?b=1)")
-    (tag, attrs), = [e for e in parse(html) if e[0] == "a"]
+    ((tag, attrs),) = [e for e in parse(html) if e[0] == "a"]
     assert dict(attrs)["href"] == "https://example.org/a?b=1"
     assert "noopener" in dict(attrs)["rel"]

@@ -4,6 +4,7 @@ Written from the spec summary's five steps in a different shape from mimo_nb.tok
 function, divmod and explicit branches), keeping the same floating-point operations in the same
 order, because the vendor's reference is defined by its float arithmetic.
 """
+
 from __future__ import annotations
 
 import math

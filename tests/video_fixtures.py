@@ -4,6 +4,7 @@ Import the fixtures you use explicitly, e.g. ``from video_fixtures import clips,
 ``clips(name, **kwargs)`` writes ``name`` with :func:`mimo_nb.samples.generate_clip` the first time
 and returns the cached path afterwards, so tests in several files share the work.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -13,7 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from mimo_nb.samples import read_frame_counter, generate_clip
+from mimo_nb.samples import generate_clip, read_frame_counter
 
 # Small by default: the whole video suite runs on a shared 2-core machine.
 SMALL = dict(width=160, height=120)
