@@ -46,18 +46,57 @@ import time
 from pathlib import Path
 
 CLIPS = {
-    "A": dict(name="bench_1080p30_60s_gop250_noise.mp4", label="60 s 1080p30", seconds=60, width=1920, height=1080, gop=250),
-    "B": dict(name="bench_720p30_600s_gop250_noise.mp4", label="10 min 720p30", seconds=600, width=1280, height=720, gop=250),
-    "C": dict(name="bench_360p30_1200s_gop30_noise.mp4", label="20 min 360p30", seconds=1200, width=640, height=360, gop=30),
+    "A": dict(
+        name="bench_1080p30_60s_gop250_noise.mp4",
+        label="60 s 1080p30",
+        seconds=60,
+        width=1920,
+        height=1080,
+        gop=250,
+    ),
+    "B": dict(
+        name="bench_720p30_600s_gop250_noise.mp4",
+        label="10 min 720p30",
+        seconds=600,
+        width=1280,
+        height=720,
+        gop=250,
+    ),
+    "C": dict(
+        name="bench_360p30_1200s_gop30_noise.mp4",
+        label="20 min 360p30",
+        seconds=1200,
+        width=640,
+        height=360,
+        gop=30,
+    ),
 }
 # --seek-cost: short clips with a keyframe every 30 frames, where seeks are frequent enough to time
 SEEK_CLIPS = {
-    "S360": dict(name="seek_360p30_20s_gop30_noise.mp4", label="360p", seconds=20,
-                 width=640, height=360, gop=30),
-    "S720": dict(name="seek_720p30_20s_gop30_noise.mp4", label="720p", seconds=20,
-                 width=1280, height=720, gop=30),
-    "S1080": dict(name="seek_1080p30_20s_gop30_noise.mp4", label="1080p", seconds=20,
-                  width=1920, height=1080, gop=30),
+    "S360": dict(
+        name="seek_360p30_20s_gop30_noise.mp4",
+        label="360p",
+        seconds=20,
+        width=640,
+        height=360,
+        gop=30,
+    ),
+    "S720": dict(
+        name="seek_720p30_20s_gop30_noise.mp4",
+        label="720p",
+        seconds=20,
+        width=1280,
+        height=720,
+        gop=30,
+    ),
+    "S1080": dict(
+        name="seek_1080p30_20s_gop30_noise.mp4",
+        label="1080p",
+        seconds=20,
+        width=1920,
+        height=1080,
+        gop=30,
+    ),
 }
 SKIPS = (2, 8, 14, 20, 26)  # frames a seek skips, per keyframe
 DENSE = [("A", 0.5), ("A", 2), ("A", 10), ("B", 0.5), ("B", 2), ("B", 10)]
@@ -85,9 +124,13 @@ def ensure_clip(key: str) -> Path:
         partial = path.with_suffix(".part.mp4")
         length = spec.pop("seconds")
         try:
-            generate_clip(partial, duration=length, fps=30, noise=4, preset="veryfast", audio=False, **spec)
+            generate_clip(
+                partial, duration=length, fps=30, noise=4, preset="veryfast", audio=False, **spec
+            )
         except TypeError:
-            generate_clip(partial, seconds=length, fps=30, noise=4, preset="veryfast", audio=False, **spec)
+            generate_clip(
+                partial, seconds=length, fps=30, noise=4, preset="veryfast", audio=False, **spec
+            )
         partial.rename(path)
         print(f"  generated {path.name} in {time.perf_counter() - start:.0f} s", flush=True)
     return path
@@ -139,7 +182,9 @@ def _pyav_pick(path: str, indices, size):  # type: ignore[no-untyped-def]
         stream.thread_type = "AUTO"
         for i, frame in enumerate(container.decode(stream)):
             if i in wanted:
-                picked[i] = frame.reformat(width=size[0], height=size[1], format="rgb24").to_ndarray()
+                picked[i] = frame.reformat(
+                    width=size[0], height=size[1], format="rgb24"
+                ).to_ndarray()
     return np.stack([picked[int(i)] for i in indices])
 
 
@@ -157,7 +202,9 @@ def _pyav_seek(path: str, indices, size, fps: float):  # type: ignore[no-untyped
             container.seek(target, stream=stream, backward=True)
             for frame in container.decode(stream):
                 if frame.pts >= target:
-                    out.append(frame.reformat(width=size[0], height=size[1], format="rgb24").to_ndarray())
+                    out.append(
+                        frame.reformat(width=size[0], height=size[1], format="rgb24").to_ndarray()
+                    )
                     break
     return np.stack(out)
 
@@ -203,8 +250,18 @@ def child(method: str, path: str, fps: float) -> None:
         frames = len(out)
         checks = np.linspace(0, len(out) - 1, min(16, len(out))).astype(int)
         correct = all(read_frame_counter(out[k]) == int(indices[k]) for k in checks)
-    print(json.dumps(dict(seconds=seconds, cpu=cpu, peak_mb=peak - before, frames=frames,
-                          size=f"{size[0]}x{size[1]}", correct=correct)))
+    print(
+        json.dumps(
+            dict(
+                seconds=seconds,
+                cpu=cpu,
+                peak_mb=peak - before,
+                frames=frames,
+                size=f"{size[0]}x{size[1]}",
+                correct=correct,
+            )
+        )
+    )
 
 
 def explorer_child(path: str, fps: float) -> None:
@@ -225,7 +282,16 @@ def explorer_child(path: str, fps: float) -> None:
     explorer.wait()
     done = time.perf_counter()
     first = (painted[0] - start) if painted else done - start
-    print(json.dumps(dict(first_paint=first, full_grid=done - start, sample=sample_seconds, paints=len(painted))))
+    print(
+        json.dumps(
+            dict(
+                first_paint=first,
+                full_grid=done - start,
+                sample=sample_seconds,
+                paints=len(painted),
+            )
+        )
+    )
 
 
 def seek_cost_child(path: str, repeats: int) -> None:
@@ -248,7 +314,11 @@ def seek_cost_child(path: str, repeats: int) -> None:
     keys = info.frame_table().keys.tolist()
     rows = []
     for d in SKIPS:
-        pairs = [(key - d - 1, key) for before, key in zip(keys, keys[1:], strict=False) if key - d - 1 > before]
+        pairs = [
+            (key - d - 1, key)
+            for before, key in zip(keys, keys[1:], strict=False)
+            if key - d - 1 > before
+        ]
         targets = [t for pair in pairs for t in pair]
         seeks = len(targets) // 2
         times: dict[str, list[tuple[float, float]]] = {"seek": [], "through": []}
@@ -256,14 +326,22 @@ def seek_cost_child(path: str, repeats: int) -> None:
             for mode, cost in (("seek", -1.0), ("through", float("inf"))):
                 cpu, start = _cpu_seconds(), time.perf_counter()
                 stats: dict[str, int] = {}
-                for _frame in decode.iter_frames(info, targets, size, prefer="pyav", seek_cost=cost,
-                                                 stats=stats):
+                for _frame in decode.iter_frames(
+                    info, targets, size, prefer="pyav", seek_cost=cost, stats=stats
+                ):
                     pass
                 times[mode].append((time.perf_counter() - start, _cpu_seconds() - cpu))
         # the fastest of the repeats: other sessions on the machine only ever add time
         seek, through = np.min(times["seek"], axis=0), np.min(times["through"], axis=0)
-        rows.append(dict(skip=d, seeks=seeks, wall=float((seek[0] - through[0]) / seeks),
-                         cpu=float((seek[1] - through[1]) / seeks), through_wall=float(through[0])))
+        rows.append(
+            dict(
+                skip=d,
+                seeks=seeks,
+                wall=float((seek[0] - through[0]) / seeks),
+                cpu=float((seek[1] - through[1]) / seeks),
+                through_wall=float(through[0]),
+            )
+        )
     print(json.dumps(dict(rows=rows, frames=len(info.frame_table()))))
 
 
@@ -279,8 +357,11 @@ def _break_even(rows: list[dict], field: str) -> tuple[float, float, float]:
 def seek_cost_table(repeats: int, timeout: float) -> None:
     """Per clip: extra time per seek at each skip, the fitted line and where it crosses zero."""
     print("\nSeek cost (seek vs decode through, per seek; negative: the seek saved time)\n")
-    print("| clip | decode through | " + " | ".join(f"d={d}" for d in SKIPS)
-          + " | seek | skipped frame | break-even (wall) | break-even (CPU) |")
+    print(
+        "| clip | decode through | "
+        + " | ".join(f"d={d}" for d in SKIPS)
+        + " | seek | skipped frame | break-even (wall) | break-even (CPU) |"
+    )
     print("|---|---|" + "---|" * (len(SKIPS) + 4))
     for key, spec in SEEK_CLIPS.items():
         result = run_child(["--seek-cost-child", str(ensure_clip(key)), str(repeats)], timeout)
@@ -291,10 +372,12 @@ def seek_cost_table(repeats: int, timeout: float) -> None:
         seek, frame, wall_even = _break_even(rows, "wall")
         _, _, cpu_even = _break_even(rows, "cpu")
         cells = " | ".join(f"{r['wall'] * 1000:+.1f} ms" for r in rows)
-        print(f"| {spec['label']} | {rows[0]['through_wall']:.2f} s | {cells} "
-              f"| {seek * 1000:.1f} ms "
-              f"| {frame * 1000:.2f} ms | {wall_even:.1f} frames | {cpu_even:.1f} frames |",
-              flush=True)
+        print(
+            f"| {spec['label']} | {rows[0]['through_wall']:.2f} s | {cells} "
+            f"| {seek * 1000:.1f} ms "
+            f"| {frame * 1000:.2f} ms | {wall_even:.1f} frames | {cpu_even:.1f} frames |",
+            flush=True,
+        )
 
 
 def run_child(args: list[str], timeout: float) -> dict:
@@ -306,7 +389,9 @@ def run_child(args: list[str], timeout: float) -> dict:
     except subprocess.TimeoutExpired:
         return dict(error=f"over {timeout:.0f} s")
     if done.returncode != 0:
-        return dict(error=(done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1][:60])
+        return dict(
+            error=(done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1][:60]
+        )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -326,7 +411,9 @@ def _cell(result: dict, floor: dict, memory: bool = True) -> str:
     return text
 
 
-def table(title: str, rows: list[tuple[str, float]], methods: tuple[str, ...], timeout: float) -> None:
+def table(
+    title: str, rows: list[tuple[str, float]], methods: tuple[str, ...], timeout: float
+) -> None:
     print(f"\n{title}\n")
     print("| clip, fps | frames | " + " | ".join(methods) + " |")
     print("|---|---|" + "---|" * len(methods))
@@ -336,19 +423,27 @@ def table(title: str, rows: list[tuple[str, float]], methods: tuple[str, ...], t
         floor = results["floor"]
         frames = results["mimo_nb"].get("frames", "?")
         cells = [_cell(results[m], floor, memory=m != "floor") for m in methods]
-        print(f"| {CLIPS[key]['label']}, {fps:g} | {frames} | " + " | ".join(cells) + " |", flush=True)
+        print(
+            f"| {CLIPS[key]['label']}, {fps:g} | {frames} | " + " | ".join(cells) + " |", flush=True
+        )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="the 1080p rows only")
     parser.add_argument("--timeout", type=float, default=600, help="seconds allowed per case")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--explorer", nargs=2, help=argparse.SUPPRESS)
-    parser.add_argument("--seek-cost", action="store_true",
-                        help="measure what a seek costs in frames (sets SEEK_COST_FRAMES)")
-    parser.add_argument("--repeats", type=int, default=5,
-                        help="--seek-cost: timings per case (the fastest counts)")
+    parser.add_argument(
+        "--seek-cost",
+        action="store_true",
+        help="measure what a seek costs in frames (sets SEEK_COST_FRAMES)",
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=5, help="--seek-cost: timings per case (the fastest counts)"
+    )
     parser.add_argument("--seek-cost-child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.seek_cost_child:
@@ -360,25 +455,40 @@ def main() -> None:
     if args.explorer:
         explorer_child(args.explorer[0], float(args.explorer[1]))
         return
-    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; clips cached in {cache_dir()}", flush=True)
+    print(
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; clips cached in {cache_dir()}",
+        flush=True,
+    )
     if args.seek_cost:
         seek_cost_table(args.repeats, args.timeout)
         print(f"\nload average at the end {os.getloadavg()[0]:.1f}")
         return
     dense = [row for row in DENSE if row[0] == "A"] if args.quick else DENSE
-    table("Dense targets (every frame must be decoded); ratios to the floor of the same row", dense, DENSE_METHODS, args.timeout)
+    table(
+        "Dense targets (every frame must be decoded); ratios to the floor of the same row",
+        dense,
+        DENSE_METHODS,
+        args.timeout,
+    )
     if args.quick:
         return
-    table("Sparse targets (seeking pays); ratios to the floor of the same row", SPARSE, SPARSE_METHODS, args.timeout)
+    table(
+        "Sparse targets (seeking pays); ratios to the floor of the same row",
+        SPARSE,
+        SPARSE_METHODS,
+        args.timeout,
+    )
     path = ensure_clip("C")
     result = run_child(["--explorer", str(path), "0.5"], args.timeout)
     print("\nFrameExplorer on the 20 min 360p30 clip, fps 0.1 -> 0.5\n")
     if "error" in result:
         print(f"ERR {result['error']}")
     else:
-        print(f"| first paint | full grid | sample() in the same process |\n|---|---|---|\n"
-              f"| {result['first_paint']:.2f} s | {result['full_grid']:.2f} s ({result['full_grid'] / result['sample']:.2f}x) "
-              f"| {result['sample']:.2f} s |")
+        print(
+            f"| first paint | full grid | sample() in the same process |\n|---|---|---|\n"
+            f"| {result['first_paint']:.2f} s | {result['full_grid']:.2f} s ({result['full_grid'] / result['sample']:.2f}x) "
+            f"| {result['sample']:.2f} s |"
+        )
     print(f"\nload average at the end {os.getloadavg()[0]:.1f}")
 
 

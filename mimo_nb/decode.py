@@ -52,8 +52,20 @@ from .errors import LimitError, VideoError
 from .limits import MIME_TYPES, SUPPORTED_FORMATS
 
 __all__ = [
-    "Probe", "FrameTable", "DecodedFrame", "Decoded", "probe", "read_frames", "decode_frames", "iter_frames", "read_keyframes",
-    "plan_runs", "open_input", "decode_backend", "SUPPORTED_FORMATS", "MIME_TYPES",
+    "Probe",
+    "FrameTable",
+    "DecodedFrame",
+    "Decoded",
+    "probe",
+    "read_frames",
+    "decode_frames",
+    "iter_frames",
+    "read_keyframes",
+    "plan_runs",
+    "open_input",
+    "decode_backend",
+    "SUPPORTED_FORMATS",
+    "MIME_TYPES",
 ]
 
 # decord returned wrong frames for WMV here (asked for frame 17, got 5; tests/test_decode.py),
@@ -103,7 +115,9 @@ def _decord_module(prefer: str | None = None) -> Any | None:
     """decord when ``prefer`` or ``MIMO_NB_BACKEND`` asks for it; None means PyAV decodes."""
     choice = (prefer or os.environ.get("MIMO_NB_BACKEND", "")).strip().lower()
     if choice not in ("", "auto", "decord", "pyav"):
-        raise LimitError(f"MIMO_NB_BACKEND={choice!r} is not a backend; use 'pyav' (the default), 'decord' or unset it.")
+        raise LimitError(
+            f"MIMO_NB_BACKEND={choice!r} is not a backend; use 'pyav' (the default), 'decord' or unset it."
+        )
     return _import_decord() if choice == "decord" else None
 
 
@@ -207,7 +221,9 @@ class FrameTable:
         return int(self.pts[self.keys[slot]])
 
 
-def _read_table(container: Any, stream: Any, declared: int, rate: Fraction, deadline: float, path: Path) -> FrameTable:
+def _read_table(
+    container: Any, stream: Any, declared: int, rate: Fraction, deadline: float, path: Path
+) -> FrameTable:
     """Demux every video packet (no decoding): times, keyframes, and how many frames are really there."""
     import av
 
@@ -223,12 +239,18 @@ def _read_table(container: Any, stream: Any, declared: int, rate: Fraction, dead
             times.append(int(ts))
             keyflags.append(bool(packet.is_keyframe))
             if len(times) % 1024 == 0 and time.monotonic() > deadline:
-                raise _fail("timeout", "Reading the frame index took too long; the file may be damaged", path)
+                raise _fail(
+                    "timeout",
+                    "Reading the frame index took too long; the file may be damaged",
+                    path,
+                )
     except av.error.FFmpegError:
         pass  # damaged past some point: what was read is what there is
     container.seek(0)
     if not times:
-        raise _fail("truncated", "The video stream holds no frames; the file is empty or truncated", path)
+        raise _fail(
+            "truncated", "The video stream holds no frames; the file is empty or truncated", path
+        )
     order = np.argsort(np.asarray(times, dtype=np.int64), kind="stable")
     pts = np.asarray(times, dtype=np.int64)[order]
     flags = np.asarray(keyflags, dtype=bool)[order]
@@ -239,18 +261,29 @@ def _read_table(container: Any, stream: Any, declared: int, rate: Fraction, dead
         time_base = Fraction(stream.time_base or Fraction(1, 90000))
         pts, flags = _fill_missing(pts, flags, declared, rate, time_base)
     keys = np.flatnonzero(flags).astype(np.int64)
-    return FrameTable(pts=pts, time_base=Fraction(stream.time_base or Fraction(1, 90000)), keys=keys,
-                      readable=readable)
+    return FrameTable(
+        pts=pts,
+        time_base=Fraction(stream.time_base or Fraction(1, 90000)),
+        keys=keys,
+        readable=readable,
+    )
 
 
-def _fill_missing(pts: npt.NDArray[np.int64], flags: npt.NDArray[np.bool_], declared: int,
-                  rate: Fraction, time_base: Fraction
-                  ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+def _fill_missing(
+    pts: npt.NDArray[np.int64],
+    flags: npt.NDArray[np.bool_],
+    declared: int,
+    rate: Fraction,
+    time_base: Fraction,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
     """Times for the frames a cut-short file lists but lacks: the constant-rate grid when the frames
     present sit on it (frames reorder, so the holes are not only at the end), else after the last."""
     step = float(1 / (rate * time_base)) if rate else 1.0
     position = (pts - pts[0]) / step
-    if np.all(np.abs(position - np.round(position)) * step <= 1) and np.round(position).max() < declared:
+    if (
+        np.all(np.abs(position - np.round(position)) * step <= 1)
+        and np.round(position).max() < declared
+    ):
         grid = pts[0] + np.round(np.arange(declared) * step).astype(np.int64)
         present = np.round(position).astype(np.int64)
         all_flags = np.zeros(declared, dtype=bool)
@@ -300,19 +333,31 @@ class Probe:
     @property
     def readable_frames(self) -> int:
         """Frames whose bytes are in the file (fewer than ``frame_count`` when it was cut short)."""
-        return min(self.frame_count, self.table.readable) if self.table is not None else self.frame_count
+        return (
+            min(self.frame_count, self.table.readable)
+            if self.table is not None
+            else self.frame_count
+        )
 
     def frame_table(self) -> FrameTable:
         """The table of frame times, extended at the average rate if ``frame_count`` promises more."""
         table = self.table
         if table is None:
-            raise LimitError("This Probe was built by hand without a frame table; make it with decode.probe(path).")
+            raise LimitError(
+                "This Probe was built by hand without a frame table; make it with decode.probe(path)."
+            )
         if len(table) >= self.frame_count:
             return table
         step = float(np.median(np.diff(table.pts))) if len(table) > 1 else 1.0
-        extra = table.pts[-1] + np.round(step * np.arange(1, self.frame_count - len(table) + 1)).astype(np.int64)
-        return FrameTable(pts=np.concatenate([table.pts, extra]), time_base=table.time_base, keys=table.keys,
-                          readable=table.readable)
+        extra = table.pts[-1] + np.round(
+            step * np.arange(1, self.frame_count - len(table) + 1)
+        ).astype(np.int64)
+        return FrameTable(
+            pts=np.concatenate([table.pts, extra]),
+            time_base=table.time_base,
+            keys=table.keys,
+            readable=table.readable,
+        )
 
 
 def _fail(reason: str, message: str, path: Path | str) -> VideoError:
@@ -324,7 +369,11 @@ def _looks_like_container(path: Path) -> bool:
     with open(path, "rb") as fh:
         head = fh.read(16)
     asf = bytes.fromhex("3026b2758e66cf11a6d900aa0062ce6c")
-    return head[4:8] in {b"ftyp", b"moov", b"mdat", b"free", b"wide"} or head[:4] == b"RIFF" or head == asf
+    return (
+        head[4:8] in {b"ftyp", b"moov", b"mdat", b"free", b"wide"}
+        or head[:4] == b"RIFF"
+        or head == asf
+    )
 
 
 def _open_container(path: Path, timeout: float):  # type: ignore[no-untyped-def]
@@ -336,8 +385,16 @@ def _open_container(path: Path, timeout: float):  # type: ignore[no-untyped-def]
         raise _fail("not_found", "No such video file; check the path", path) from None
     except (av.error.FFmpegError, UnicodeDecodeError, OSError) as exc:
         if _looks_like_container(path):
-            raise _fail("truncated", f"The file starts like a video but cannot be read ({exc}); it is probably truncated or damaged. Re-export or re-download it", path) from None
-        raise _fail("not_a_video", "The file is not a video PyAV can read; check that it is an MP4, MOV, AVI or WMV file", path) from None
+            raise _fail(
+                "truncated",
+                f"The file starts like a video but cannot be read ({exc}); it is probably truncated or damaged. Re-export or re-download it",
+                path,
+            ) from None
+        raise _fail(
+            "not_a_video",
+            "The file is not a video PyAV can read; check that it is an MP4, MOV, AVI or WMV file",
+            path,
+        ) from None
 
 
 def _container_format(container: Any, path: Path) -> str:
@@ -364,8 +421,16 @@ def _first_frame_rotation(container: Any, stream: Any, path: Path) -> int:
         for frame in container.decode(stream):
             return int(round(frame.rotation / 90.0)) * 90 % 360
     except av.error.FFmpegError as exc:
-        raise _fail("truncated", f"The video stream does not decode ({exc}); the file is damaged or truncated", path) from None
-    raise _fail("truncated", "The video stream holds no decodable frame; the file is empty or truncated", path)
+        raise _fail(
+            "truncated",
+            f"The video stream does not decode ({exc}); the file is damaged or truncated",
+            path,
+        ) from None
+    raise _fail(
+        "truncated",
+        "The video stream holds no decodable frame; the file is empty or truncated",
+        path,
+    )
 
 
 def _keyframe_interval(table: FrameTable) -> int:
@@ -405,24 +470,49 @@ def probe(path: str | os.PathLike[str], *, timeout: float = 30.0) -> Probe:
     try:
         fmt = _container_format(container, path)
         if not container.streams.video:
-            raise _fail("no_video_stream", "The file has no video stream (audio only?); MiMo needs pictures", path)
+            raise _fail(
+                "no_video_stream",
+                "The file has no video stream (audio only?); MiMo needs pictures",
+                path,
+            )
         stream = container.streams.video[0]
         if stream.codec_context is None or not stream.codec_context.is_decoder:
-            name = stream.codec_context.name if stream.codec_context is not None else "unknown to FFmpeg"
-            raise _fail("unsupported_codec", f"No decoder for the video codec ({name}); re-encode the video to H.264", path)
+            name = (
+                stream.codec_context.name
+                if stream.codec_context is not None
+                else "unknown to FFmpeg"
+            )
+            raise _fail(
+                "unsupported_codec",
+                f"No decoder for the video codec ({name}); re-encode the video to H.264",
+                path,
+            )
         rate = stream.average_rate or stream.guessed_rate or stream.base_rate
         if not rate:
-            raise _fail("not_a_video", "The video stream has no frame rate; it may be a still image", path)
+            raise _fail(
+                "not_a_video", "The video stream has no frame rate; it may be a still image", path
+            )
         # The MP4/MOV index names every sample's bytes, so frames it lists that are not in the file
         # are missing; AVI and ASF headers are often wrong (an over-reported count is what hangs
         # decord, #373), so there the packets present are the truth.
         header_frames = int(stream.frames or 0)
-        table = _read_table(container, stream, header_frames if fmt in ("mp4", "mov") else 0, Fraction(rate), deadline, path)
+        table = _read_table(
+            container,
+            stream,
+            header_frames if fmt in ("mp4", "mov") else 0,
+            Fraction(rate),
+            deadline,
+            path,
+        )
         frames = len(table)
         _check_missing(table, frames, path)
         constant = table.constant_rate
         if not constant:
-            fps_avg = (len(table) - 1) / max(float(table.seconds[-1]), 1e-9) if len(table) > 1 else float(rate)
+            fps_avg = (
+                (len(table) - 1) / max(float(table.seconds[-1]), 1e-9)
+                if len(table) > 1
+                else float(rate)
+            )
             rate = Fraction(fps_avg).limit_denominator(1001)
         duration = _duration(container, stream, table, frames, Fraction(rate), constant)
         rotation = _first_frame_rotation(container, stream, path)
@@ -443,19 +533,27 @@ def probe(path: str | os.PathLike[str], *, timeout: float = 30.0) -> Probe:
             table=table,
         )
     except av.error.FFmpegError as exc:
-        raise _fail("truncated", f"The file could not be probed ({exc}); it is damaged or truncated", path) from None
+        raise _fail(
+            "truncated", f"The file could not be probed ({exc}); it is damaged or truncated", path
+        ) from None
     finally:
         container.close()
 
 
-def _duration(container: Any, stream: Any, table: FrameTable, frames: int, rate: Fraction, constant: bool) -> float:
+def _duration(
+    container: Any, stream: Any, table: FrameTable, frames: int, rate: Fraction, constant: bool
+) -> float:
     """Frames over rate for constant-rate video (as Qwen-style samplers); else the frames' span plus one frame."""
     if constant:
         return float(Fraction(frames) / rate)
     span = float(table.seconds[-1])
     last_gap = float(table.seconds[-1] - table.seconds[-2]) if len(table) > 1 else 0.0
-    declared = float(stream.duration * stream.time_base) if stream.duration and stream.time_base else 0.0
-    return declared if span < declared <= span + 2 * last_gap else span + last_gap  # the muxer's, if plausible
+    declared = (
+        float(stream.duration * stream.time_base) if stream.duration and stream.time_base else 0.0
+    )
+    return (
+        declared if span < declared <= span + 2 * last_gap else span + last_gap
+    )  # the muxer's, if plausible
 
 
 # ---- Planning: seek or decode through, gap by gap --------------------------------------------
@@ -470,7 +568,9 @@ class Run:
     targets: tuple[int, ...]
 
 
-def plan_runs(table: FrameTable, targets: Sequence[int], seek_cost: float = SEEK_COST_FRAMES) -> list[Run]:
+def plan_runs(
+    table: FrameTable, targets: Sequence[int], seek_cost: float = SEEK_COST_FRAMES
+) -> list[Run]:
     """Split sorted, unique ``targets`` into runs: seek where it skips more frames than a seek costs.
 
     Decoding goes on from the last frame decoded; jumping to the keyframe before the next target
@@ -535,7 +635,9 @@ class _Converter:
 
         self.stored, self.rotation = stored, rotation
         self.scale, self.to_rgb = VideoReformatter(), VideoReformatter()
-        self.options: dict[str, Any] = {"threads": 1}  # PyAV >= 15 spreads swscale over threads by default
+        self.options: dict[str, Any] = {
+            "threads": 1
+        }  # PyAV >= 15 spreads swscale over threads by default
 
     def _reformat(self, reformatter: Any, frame: Any, **kwargs: Any) -> Any:
         try:
@@ -546,11 +648,23 @@ class _Converter:
 
     def __call__(self, frame: Any) -> npt.NDArray[np.uint8]:
         width, height = self.stored
-        if frame.format.name in ("yuv420p", "yuvj420p") and (frame.width, frame.height) != self.stored:
-            small = self._reformat(self.scale, frame, width=width, height=height, format=frame.format.name, interpolation="BILINEAR")
+        if (
+            frame.format.name in ("yuv420p", "yuvj420p")
+            and (frame.width, frame.height) != self.stored
+        ):
+            small = self._reformat(
+                self.scale,
+                frame,
+                width=width,
+                height=height,
+                format=frame.format.name,
+                interpolation="BILINEAR",
+            )
             array = self._reformat(self.to_rgb, small, format="rgb24").to_ndarray()
         else:
-            array = self._reformat(self.to_rgb, frame, width=width, height=height, format="rgb24").to_ndarray()
+            array = self._reformat(
+                self.to_rgb, frame, width=width, height=height, format="rgb24"
+            ).to_ndarray()
         return _to_display(array, self.rotation)
 
 
@@ -565,7 +679,11 @@ class _Clock:
 
     def check(self) -> None:
         if time.monotonic() > self.deadline:
-            raise _fail("timeout", "Decoding took longer than the timeout; pass a larger timeout or a shorter clip", self.path)
+            raise _fail(
+                "timeout",
+                "Decoding took longer than the timeout; pass a larger timeout or a shorter clip",
+                self.path,
+            )
 
     @property
     def cancelled(self) -> bool:
@@ -595,8 +713,14 @@ _FLUSH = _Flush()
 class _Seeker:
     """The decoding loop over one open container: runs of targets, seeks, skipping, draining."""
 
-    def __init__(self, container: Any, table: FrameTable, clock: _Clock, targets: Sequence[int],
-                 thread_type: str = "AUTO") -> None:
+    def __init__(
+        self,
+        container: Any,
+        table: FrameTable,
+        clock: _Clock,
+        targets: Sequence[int],
+        thread_type: str = "AUTO",
+    ) -> None:
         self.container = container
         self.stream = container.streams.video[0]
         self.codec = self.stream.codec_context
@@ -609,7 +733,9 @@ class _Seeker:
         self.seek_ok = True
         self.drained = False  # the decoder was told the input ended (until the next seek)
         self.last_index = -1
-        self.tainted = False  # a packet failed to decode: what follows until a keyframe may be wrong
+        self.tainted = (
+            False  # a packet failed to decode: what follows until a keyframe may be wrong
+        )
         self.suspect: set[int] = set()  # pts of frames decoded from possibly broken references
         self.decoded = 0  # frames the decoder returned (tests use it to see seeking work)
 
@@ -645,7 +771,10 @@ class _Seeker:
 
     def _decode(self, pending: deque[int], expect: int) -> Iterator[tuple[int, Any]]:
         """Feed packets until this run's last target is in the decoder (or out, when not seeking)."""
-        unfed, first = set(pending), expect >= 0  # packets come in decode order, not presentation order
+        unfed, first = (
+            set(pending),
+            expect >= 0,
+        )  # packets come in decode order, not presentation order
         for packet in self._packets():
             if packet.size:
                 index = self.table.index_of(packet.pts) if packet.pts is not None else -1
@@ -721,8 +850,13 @@ class _Seeker:
                 yield from self._take(frame, pending)
 
 
-def _pyav_frames(info: Probe, targets: Sequence[int], clock: _Clock, seek_cost: float,
-                 stats: dict[str, int] | None = None) -> Iterator[tuple[int, Any]]:
+def _pyav_frames(
+    info: Probe,
+    targets: Sequence[int],
+    clock: _Clock,
+    seek_cost: float,
+    stats: dict[str, int] | None = None,
+) -> Iterator[tuple[int, Any]]:
     """(index, av.VideoFrame or None) for each target, decoding by the plan."""
     table = info.frame_table()
     runs = plan_runs(table, targets, seek_cost)
@@ -740,8 +874,14 @@ def _pyav_frames(info: Probe, targets: Sequence[int], clock: _Clock, seek_cost: 
             stats.update(decoded=decoded(), runs=len(runs))
 
 
-def _decode_block(info: Probe, table: FrameTable, runs: list[Run], clock: _Clock, thread_type: str,
-                  lazy: bool = False) -> tuple[Iterator[tuple[int, Any]], Callable[[], int]]:
+def _decode_block(
+    info: Probe,
+    table: FrameTable,
+    runs: list[Run],
+    clock: _Clock,
+    thread_type: str,
+    lazy: bool = False,
+) -> tuple[Iterator[tuple[int, Any]], Callable[[], int]]:
     """Decode ``runs`` in a container of their own: the frames (a list unless ``lazy``) and a
     function giving how many frames the decoder returned."""
     seekers: list[_Seeker] = []
@@ -755,8 +895,9 @@ def _decode_block(info: Probe, table: FrameTable, runs: list[Run], clock: _Clock
                 seekers.append(_Seeker(container, table, clock, targets, thread_type))
                 yield from seekers[0].frames(runs)
         except av.error.FFmpegError as exc:
-            raise _fail("truncated", f"Decoding failed ({exc}); the file is damaged or truncated",
-                        info.path) from None
+            raise _fail(
+                "truncated", f"Decoding failed ({exc}); the file is damaged or truncated", info.path
+            ) from None
 
     def decoded() -> int:
         return seekers[0].decoded if seekers else 0
@@ -779,8 +920,14 @@ def _blocks(runs: list[Run], size: int) -> list[list[Run]]:
     return blocks
 
 
-def _parallel_frames(info: Probe, table: FrameTable, runs: list[Run], clock: _Clock, workers: int,
-                     stats: dict[str, int] | None) -> Iterator[tuple[int, Any]]:
+def _parallel_frames(
+    info: Probe,
+    table: FrameTable,
+    runs: list[Run],
+    clock: _Clock,
+    workers: int,
+    stats: dict[str, int] | None,
+) -> Iterator[tuple[int, Any]]:
     """Blocks of runs decoded ``workers`` at a time (one decoder thread each, codecs release the
     GIL), handed on in order; at most ``workers`` blocks wait decoded, so memory stays bounded."""
     blocks = iter(_blocks(runs, BLOCK_TARGETS))
@@ -811,16 +958,22 @@ def _parallel_frames(info: Probe, table: FrameTable, runs: list[Run], clock: _Cl
             stats.update(decoded=decoded, runs=len(runs))
 
 
-def _convert_and_place(convert: _Converter, frame: Any, index: int, sink: Sink | None
-                       ) -> npt.NDArray[np.uint8]:
+def _convert_and_place(
+    convert: _Converter, frame: Any, index: int, sink: Sink | None
+) -> npt.NDArray[np.uint8]:
     array = convert(frame)
     if sink is not None:
         sink(index, array)
     return array
 
 
-def _converted(frames: Iterator[tuple[int, Any]], stored: tuple[int, int], rotation: int,
-               path: Path, sink: Sink | None = None) -> Iterator[DecodedFrame]:
+def _converted(
+    frames: Iterator[tuple[int, Any]],
+    stored: tuple[int, int],
+    rotation: int,
+    path: Path,
+    sink: Sink | None = None,
+) -> Iterator[DecodedFrame]:
     """Convert (and hand to ``sink``) in a worker thread while the decoder goes on (swscale, the
     decoder and numpy's copies release the GIL); a wanted frame the file could not give is stood
     in for by the nearest frame before it."""
@@ -847,7 +1000,9 @@ def _converted(frames: Iterator[tuple[int, Any]], stored: tuple[int, int], rotat
                 wanted, source, job = ahead.popleft()
                 yield DecodedFrame(wanted, job.result(), source)
         if early:
-            raise _fail("truncated", "No frame could be decoded; the file is damaged or truncated", path)
+            raise _fail(
+                "truncated", "No frame could be decoded; the file is damaged or truncated", path
+            )
         while ahead:
             wanted, source, job = ahead.popleft()
             yield DecodedFrame(wanted, job.result(), source)
@@ -862,8 +1017,14 @@ class _DecordFailed(Exception):
     """decord cannot be trusted for this file or call; PyAV takes over from where it stopped."""
 
 
-def _decord_chunks(decord: Any, info: Probe, targets: Sequence[int], size: tuple[int, int] | None,
-                   clock: _Clock, sink: Sink | None = None) -> Iterator[DecodedFrame]:
+def _decord_chunks(
+    decord: Any,
+    info: Probe,
+    targets: Sequence[int],
+    size: tuple[int, int] | None,
+    clock: _Clock,
+    sink: Sink | None = None,
+) -> Iterator[DecodedFrame]:
     """get_batch in chunks, at the target size, in a worker thread we stop waiting for."""
     chunks: queue.Queue[Any] = queue.Queue(maxsize=2)
     stop = threading.Event()
@@ -954,7 +1115,11 @@ def iter_frames(
     clock = _Clock(timeout, info.path, cancel)
     done: set[int] = set()
     decord = _decord_module(prefer)
-    usable = info.readable_frames == info.frame_count and info.rotation == 0 and info.format in DECORD_FORMATS
+    usable = (
+        info.readable_frames == info.frame_count
+        and info.rotation == 0
+        and info.format in DECORD_FORMATS
+    )
     if decord is not None and usable:
         try:
             for item in _decord_chunks(decord, info, targets, size, clock, sink):
@@ -985,15 +1150,25 @@ def read_keyframes(
     """
     import av
 
-    wanted = np.clip(np.asarray(indices, dtype=np.int64).reshape(-1), 0, max(0, info.frame_count - 1))
+    wanted = np.clip(
+        np.asarray(indices, dtype=np.int64).reshape(-1), 0, max(0, info.frame_count - 1)
+    )
     table = info.frame_table()
-    slots = np.maximum(np.searchsorted(table.keys, np.minimum(wanted, table.readable - 1), side="right") - 1, 0)
+    slots = np.maximum(
+        np.searchsorted(table.keys, np.minimum(wanted, table.readable - 1), side="right") - 1, 0
+    )
     distinct = np.unique(slots)
     if len(distinct) > max_keyframes:  # an even spread of the slots wanted
-        distinct = np.unique(distinct[np.round(np.linspace(0, len(distinct) - 1, max_keyframes)).astype(np.int64)])
+        distinct = np.unique(
+            distinct[np.round(np.linspace(0, len(distinct) - 1, max_keyframes)).astype(np.int64)]
+        )
     chosen = distinct[np.clip(np.searchsorted(distinct, slots), 0, len(distinct) - 1)]
-    lower = distinct[np.clip(np.searchsorted(distinct, slots, side="right") - 1, 0, len(distinct) - 1)]
-    chosen = np.where(np.abs(lower - slots) <= np.abs(chosen - slots), lower, chosen)  # the nearest decoded slot
+    lower = distinct[
+        np.clip(np.searchsorted(distinct, slots, side="right") - 1, 0, len(distinct) - 1)
+    ]
+    chosen = np.where(
+        np.abs(lower - slots) <= np.abs(chosen - slots), lower, chosen
+    )  # the nearest decoded slot
     width, height = size if size is not None else (info.width, info.height)
     pictures: dict[int, npt.NDArray[np.uint8]] = {}
     clock = _Clock(timeout, info.path)
@@ -1014,7 +1189,9 @@ def read_keyframes(
                         break
                     clock.check()
     except av.error.FFmpegError as exc:
-        raise _fail("truncated", f"Decoding failed ({exc}); the file is damaged or truncated", info.path) from None
+        raise _fail(
+            "truncated", f"Decoding failed ({exc}); the file is damaged or truncated", info.path
+        ) from None
     array = np.zeros((len(wanted), height, width, 3), dtype=np.uint8)
     for position, slot in enumerate(chosen.tolist()):
         if slot in pictures:
@@ -1051,7 +1228,9 @@ def decode_frames(
     ``on_frame`` is called with each frame as it arrives. If ``cancel`` is set before the end,
     :class:`VideoError` ``cancelled`` is raised.
     """
-    wanted = np.clip(np.asarray(indices, dtype=np.int64).reshape(-1), 0, max(0, info.frame_count - 1))
+    wanted = np.clip(
+        np.asarray(indices, dtype=np.int64).reshape(-1), 0, max(0, info.frame_count - 1)
+    )
     width, height = size if size is not None else (info.width, info.height)
     array = np.empty((len(wanted), height, width, 3), dtype=np.uint8)
     slots: dict[int, list[int]] = {}
@@ -1061,13 +1240,15 @@ def decode_frames(
 
     def place(index: int, pixels: npt.NDArray[np.uint8]) -> None:
         if pixels.shape != array.shape[1:]:  # cannot happen: every path converts to the target size
-            raise _fail("truncated", f"A frame decoded at {pixels.shape}, not {array.shape[1:]}",
-                        info.path)
+            raise _fail(
+                "truncated", f"A frame decoded at {pixels.shape}, not {array.shape[1:]}", info.path
+            )
         array[slots[index]] = pixels  # in the converting thread: ~1 ms a 1080p-sized frame
 
     done = 0
-    items = iter_frames(info, wanted, size, timeout=timeout, prefer=prefer, cancel=cancel,
-                        sink=place)
+    items = iter_frames(
+        info, wanted, size, timeout=timeout, prefer=prefer, cancel=cancel, sink=place
+    )
     for item in items:
         if item.source != item.index:  # a stand-in: its pixels were placed under its source's index
             place(item.index, item.array)
@@ -1078,7 +1259,9 @@ def decode_frames(
         if progress:
             progress(done, len(slots))
     if done < len(slots) and cancel is not None and cancel.is_set():
-        raise _fail("cancelled", f"Decoding was cancelled after {done} of {len(slots)} frames", info.path)
+        raise _fail(
+            "cancelled", f"Decoding was cancelled after {done} of {len(slots)} frames", info.path
+        )
     return Decoded(array, substitutes)
 
 
@@ -1107,4 +1290,6 @@ def read_frames(
     >>> read_frames(probe("clip.mp4"), [0, 0, 5], size=(64, 48)).shape
     (3, 48, 64, 3)
     """
-    return decode_frames(info, indices, size, timeout=timeout, progress=progress, prefer=prefer).array
+    return decode_frames(
+        info, indices, size, timeout=timeout, progress=progress, prefer=prefer
+    ).array
