@@ -1,6 +1,8 @@
-"""Sampling speed and memory: mimo_nb against the decode floor and the obvious ways of getting the model's frames.
+"""Sampling speed and memory: mimo_nb against the decode floor and the obvious ways of getting
+the model's frames.
 
-    python benchmarks/bench_sampling.py            # both tables and the explorer (about 20 minutes; clips cached)
+    python benchmarks/bench_sampling.py            # both tables and the explorer
+                                                   # (about 20 minutes; clips cached)
     python benchmarks/bench_sampling.py --quick    # the 1080p rows only
     python benchmarks/bench_sampling.py --seek-cost  # a seek's cost in frames (SEEK_COST_FRAMES)
 
@@ -456,7 +458,8 @@ def main() -> None:
         explorer_child(args.explorer[0], float(args.explorer[1]))
         return
     print(
-        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; clips cached in {cache_dir()}",
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; "
+        f"clips cached in {cache_dir()}",
         flush=True,
     )
     if args.seek_cost:
@@ -486,7 +489,8 @@ def main() -> None:
     else:
         print(
             f"| first paint | full grid | sample() in the same process |\n|---|---|---|\n"
-            f"| {result['first_paint']:.2f} s | {result['full_grid']:.2f} s ({result['full_grid'] / result['sample']:.2f}x) "
+            f"| {result['first_paint']:.2f} s | {result['full_grid']:.2f} s "
+            f"({result['full_grid'] / result['sample']:.2f}x) "
             f"| {result['sample']:.2f} s |"
         )
     print(f"\nload average at the end {os.getloadavg()[0]:.1f}")

@@ -80,7 +80,8 @@ DECORD_FORMATS = frozenset({"mp4", "mov", "avi"})
 # gave 8.5 and 4.5 frames at 360p and 1080p. Near the break-even either choice costs about the
 # same, so a round figure at the top of the measured band.
 SEEK_COST_FRAMES = 6
-# Over this share of frames missing, a file is refused as truncated rather than sampled with repeats.
+# Over this share of frames missing, a file is refused as truncated rather than sampled with
+# repeats.
 MOST_MISSING = 0.5
 CONVERT_AHEAD = 6  # frames converting in the worker thread while the decoder goes on
 # A plan with this many seeks or more, and a seek for every PARALLEL_TARGETS_PER_SEEK targets or
@@ -105,7 +106,8 @@ def _import_decord() -> Any:
         import decord
     except Exception as exc:  # noqa: BLE001  (no wheel for this platform, or a broken install)
         raise LimitError(
-            f"decord was asked for, but it cannot be imported ({type(exc).__name__}). Install it with "
+            f"decord was asked for, but it cannot be imported ({type(exc).__name__}). "
+            "Install it with "
             "`pip install 'mimo_nb[decord]'`, or unset MIMO_NB_BACKEND to decode with PyAV."
         ) from None
     return decord
@@ -116,7 +118,8 @@ def _decord_module(prefer: str | None = None) -> Any | None:
     choice = (prefer or os.environ.get("MIMO_NB_BACKEND", "")).strip().lower()
     if choice not in ("", "auto", "decord", "pyav"):
         raise LimitError(
-            f"MIMO_NB_BACKEND={choice!r} is not a backend; use 'pyav' (the default), 'decord' or unset it."
+            f"MIMO_NB_BACKEND={choice!r} is not a backend; "
+            "use 'pyav' (the default), 'decord' or unset it."
         )
     return _import_decord() if choice == "decord" else None
 
@@ -224,7 +227,8 @@ class FrameTable:
 def _read_table(
     container: Any, stream: Any, declared: int, rate: Fraction, deadline: float, path: Path
 ) -> FrameTable:
-    """Demux every video packet (no decoding): times, keyframes, and how many frames are really there."""
+    """Demux every video packet (no decoding): times, keyframes, and how many frames are really
+    there."""
     import av
 
     times: list[int] = []
@@ -277,7 +281,8 @@ def _fill_missing(
     time_base: Fraction,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
     """Times for the frames a cut-short file lists but lacks: the constant-rate grid when the frames
-    present sit on it (frames reorder, so the holes are not only at the end), else after the last."""
+    present sit on it (frames reorder, so the holes are not only at the end), else after the
+    last."""
     step = float(1 / (rate * time_base)) if rate else 1.0
     position = (pts - pts[0]) / step
     if (
@@ -340,11 +345,13 @@ class Probe:
         )
 
     def frame_table(self) -> FrameTable:
-        """The table of frame times, extended at the average rate if ``frame_count`` promises more."""
+        """The table of frame times, extended at the average rate if ``frame_count`` promises
+        more."""
         table = self.table
         if table is None:
             raise LimitError(
-                "This Probe was built by hand without a frame table; make it with decode.probe(path)."
+                "This Probe was built by hand without a frame table; "
+                "make it with decode.probe(path)."
             )
         if len(table) >= self.frame_count:
             return table
@@ -387,7 +394,10 @@ def _open_container(path: Path, timeout: float):  # type: ignore[no-untyped-def]
         if _looks_like_container(path):
             raise _fail(
                 "truncated",
-                f"The file starts like a video but cannot be read ({exc}); it is probably truncated or damaged. Re-export or re-download it",
+                (
+                    f"The file starts like a video but cannot be read ({exc}); "
+                    "it is probably truncated or damaged. Re-export or re-download it"
+                ),
                 path,
             ) from None
         raise _fail(
@@ -408,7 +418,11 @@ def _container_format(container: Any, path: Path) -> str:
         return "wmv"
     raise _fail(
         "unsupported_format",
-        f"Container {demuxer!r} is not one MiMo accepts; it takes {', '.join(f.upper() for f in SUPPORTED_FORMATS)}. Convert it first, e.g. `ffmpeg -i in.mkv out.mp4`",
+        (
+            f"Container {demuxer!r} is not one MiMo accepts; "
+            f"it takes {', '.join(f.upper() for f in SUPPORTED_FORMATS)}. "
+            "Convert it first, e.g. `ffmpeg -i in.mkv out.mp4`"
+        ),
         path,
     )
 
@@ -442,8 +456,10 @@ def _check_missing(table: FrameTable, declared: int, path: Path) -> None:
     if missing > MOST_MISSING * declared:
         raise _fail(
             "truncated",
-            f"Only {table.readable} of the {declared} frames the file lists are in it ({missing} missing); it was cut "
-            "short or damaged. Re-export or re-download it",
+            (
+                f"Only {table.readable} of the {declared} frames the file lists are in it "
+                f"({missing} missing); it was cut short or damaged. Re-export or re-download it"
+            ),
             path,
         )
 
@@ -543,7 +559,8 @@ def probe(path: str | os.PathLike[str], *, timeout: float = 30.0) -> Probe:
 def _duration(
     container: Any, stream: Any, table: FrameTable, frames: int, rate: Fraction, constant: bool
 ) -> float:
-    """Frames over rate for constant-rate video (as Qwen-style samplers); else the frames' span plus one frame."""
+    """Frames over rate for constant-rate video (as Qwen-style samplers); else the frames' span
+    plus one frame."""
     if constant:
         return float(Fraction(frames) / rate)
     span = float(table.seconds[-1])
@@ -571,7 +588,8 @@ class Run:
 def plan_runs(
     table: FrameTable, targets: Sequence[int], seek_cost: float = SEEK_COST_FRAMES
 ) -> list[Run]:
-    """Split sorted, unique ``targets`` into runs: seek where it skips more frames than a seek costs.
+    """Split sorted, unique ``targets`` into runs: seek where it skips more frames than a seek
+    costs.
 
     Decoding goes on from the last frame decoded; jumping to the keyframe before the next target
     skips every frame between, at the price of one seek (``seek_cost`` frames). Pure: the plan can
@@ -770,7 +788,8 @@ class _Seeker:
             yield pending.popleft(), None
 
     def _decode(self, pending: deque[int], expect: int) -> Iterator[tuple[int, Any]]:
-        """Feed packets until this run's last target is in the decoder (or out, when not seeking)."""
+        """Feed packets until this run's last target is in the decoder (or out, when not
+        seeking)."""
         unfed, first = (
             set(pending),
             expect >= 0,
@@ -797,7 +816,8 @@ class _Seeker:
                 return  # with seeking on, what is still inside comes out when the next run drains
 
     def _packets(self) -> Iterator[Any]:
-        """The video packets from here on; a read error past some point ends them (the rest is lost)."""
+        """The video packets from here on; a read error past some point ends them (the rest is
+        lost)."""
         import av
 
         packets = self.container.demux(self.stream)
@@ -822,7 +842,8 @@ class _Seeker:
             return []
 
     def _overshot(self, frame: Any, expect: int) -> bool:
-        """A seek landed past the keyframe asked for: go back to the file's start and stop seeking."""
+        """A seek landed past the keyframe asked for: go back to the file's start and stop
+        seeking."""
         index = self.table.index_of(frame.pts) if frame.pts is not None else 0
         if index <= expect:
             return False
