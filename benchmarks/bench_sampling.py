@@ -430,6 +430,30 @@ def table(
         )
 
 
+def explorer_table(repeats: int, timeout: float) -> None:
+    """The FrameExplorer row on clip C, each run in its own process; the fastest full grid
+    counts (its own sample() time beside it, so the ratio is of one run)."""
+    path = ensure_clip("C")
+    runs = [run_child(["--explorer", str(path), "0.5"], timeout) for _ in range(max(1, repeats))]
+    print("\nFrameExplorer on the 20 min 360p30 clip, fps 0.1 -> 0.5\n")
+    good = [r for r in runs if "error" not in r]
+    if not good:
+        print(f"ERR {runs[0]['error']}")
+        return
+    for r in good if len(good) > 1 else []:
+        print(
+            f"  run: full grid {r['full_grid']:.2f} s / sample {r['sample']:.2f} s = "
+            f"{r['full_grid'] / r['sample']:.2f}x, first paint {r['first_paint']:.2f} s"
+        )
+    best = min(good, key=lambda r: r["full_grid"] / r["sample"])
+    print(
+        f"| first paint | full grid | sample() in the same process |\n|---|---|---|\n"
+        f"| {best['first_paint']:.2f} s | {best['full_grid']:.2f} s "
+        f"({best['full_grid'] / best['sample']:.2f}x) "
+        f"| {best['sample']:.2f} s |"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -438,6 +462,11 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=600, help="seconds allowed per case")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--explorer", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--explorer-only",
+        action="store_true",
+        help="only the FrameExplorer rows (the fastest of --repeats runs counts)",
+    )
     parser.add_argument(
         "--seek-cost",
         action="store_true",
@@ -466,6 +495,10 @@ def main() -> None:
         seek_cost_table(args.repeats, args.timeout)
         print(f"\nload average at the end {os.getloadavg()[0]:.1f}")
         return
+    if args.explorer_only:
+        explorer_table(args.repeats, args.timeout)
+        print(f"\nload average at the end {os.getloadavg()[0]:.1f}")
+        return
     dense = [row for row in DENSE if row[0] == "A"] if args.quick else DENSE
     table(
         "Dense targets (every frame must be decoded); ratios to the floor of the same row",
@@ -481,18 +514,7 @@ def main() -> None:
         SPARSE_METHODS,
         args.timeout,
     )
-    path = ensure_clip("C")
-    result = run_child(["--explorer", str(path), "0.5"], args.timeout)
-    print("\nFrameExplorer on the 20 min 360p30 clip, fps 0.1 -> 0.5\n")
-    if "error" in result:
-        print(f"ERR {result['error']}")
-    else:
-        print(
-            f"| first paint | full grid | sample() in the same process |\n|---|---|---|\n"
-            f"| {result['first_paint']:.2f} s | {result['full_grid']:.2f} s "
-            f"({result['full_grid'] / result['sample']:.2f}x) "
-            f"| {result['sample']:.2f} s |"
-        )
+    explorer_table(1, args.timeout)
     print(f"\nload average at the end {os.getloadavg()[0]:.1f}")
 
 

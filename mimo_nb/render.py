@@ -724,15 +724,32 @@ def frame_grid_html(
     images: Images, captions: Sequence[str], columns: int = 6, note: str = "", max_width: int = 192
 ) -> str:
     """An HTML grid of inline JPEG thumbnails with a caption under each; ``note`` above it."""
-    cells = []
-    for image, caption in zip(images, captions, strict=True):
-        uri = _imaging.jpeg_data_uri(_imaging.thumbnail(np.asarray(image), max_width))
-        cells.append(
-            "<figure style='margin:0;text-align:center'>"
-            f"<img src='{uri}' style='max-width:100%;image-rendering:auto' alt='{_e(caption)}'/>"
-            "<figcaption style='font:11px monospace;color:#444'>"
-            f"{_e(caption)}</figcaption></figure>"
-        )
+    cells = [
+        frame_cell_html(thumbnail_uri(image, max_width), caption)
+        for image, caption in zip(images, captions, strict=True)
+    ]
+    return frame_cells_html(cells, columns, note, max_width)
+
+
+def thumbnail_uri(image: npt.NDArray[np.uint8], max_width: int = 192) -> str:
+    """A frame's grid thumbnail (at most ``max_width`` wide) as a JPEG data URI."""
+    return _imaging.jpeg_data_uri(_imaging.thumbnail(np.asarray(image), max_width))
+
+
+def frame_cell_html(uri: str, caption: str) -> str:
+    """One cell of :func:`frame_grid_html`: the thumbnail ``uri`` with ``caption`` under it."""
+    return (
+        "<figure style='margin:0;text-align:center'>"
+        f"<img src='{uri}' style='max-width:100%;image-rendering:auto' alt='{_e(caption)}'/>"
+        "<figcaption style='font:11px monospace;color:#444'>"
+        f"{_e(caption)}</figcaption></figure>"
+    )
+
+
+def frame_cells_html(
+    cells: Sequence[str], columns: int = 6, note: str = "", max_width: int = 192
+) -> str:
+    """:func:`frame_grid_html` from cells already made (a repaint encodes only new ones)."""
     head = f"<div style='color:#555;margin:2px 0'>{_e(note)}</div>" if note else ""
     grid = (
         "<div class='mimo-frames' style='display:grid;"

@@ -225,6 +225,13 @@ class Frames:
 
     def to_html(self, columns: int = 6, max_frames: int | None = None) -> str:
         """An HTML grid of the frames (inline JPEG thumbnails) with timestamps under each."""
+        shown, head = self.grid_note(max_frames)
+        from .render import frame_grid_html
+
+        return frame_grid_html(self.array[:shown], self.captions()[:shown], columns, note=head)
+
+    def grid_note(self, max_frames: int | None = None) -> tuple[int, str]:
+        """How many frames :meth:`to_html` shows, and the line above its grid."""
         shown = len(self) if max_frames is None else max(0, min(max_frames, len(self)))
         head = (
             f"{len(self)} frames at {self.array.shape[2]}x{self.array.shape[1]} "
@@ -236,9 +243,7 @@ class Frames:
             head += f"; showing the first {shown}"
         if self.note:
             head += ". " + self.note
-        from .render import frame_grid_html
-
-        return frame_grid_html(self.array[:shown], self.captions()[:shown], columns, note=head)
+        return shown, head
 
     def _repr_html_(self) -> str:
         return self.to_html(max_frames=48)

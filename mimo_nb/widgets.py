@@ -39,11 +39,12 @@ import asyncio
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
 import ipywidgets as w
+import numpy as np
 import traitlets
 from IPython.display import display as _ipython_display
 
@@ -719,35 +720,35 @@ class FrameExplorer(Explorer):
             "" if profile == DEFAULT_PROFILE else f", profile={profile}"
         )
 
-    def _grid(self, frames: Any) -> str:
-        return str(frames.to_html(columns=self.columns, max_frames=self.max_frames))
-
     def _make_view(
         self, key: tuple[float, str, str, str], cancel: threading.Event, apply: Apply
     ) -> tuple[Any, str]:
         try:
-            frames = self._load_frames(key, cancel, apply)
+            return self._load_frames(key, cancel, apply)
         finally:
             apply(self._hide_progress)
-        return frames, self._grid(frames)
 
     def _load_frames(
         self, key: tuple[float, str, str, str], cancel: threading.Event, apply: Apply
-    ) -> Any:
-        """Decode one setting's frames: a keyframe preview first for long files, then the exact
-        frames.
+    ) -> tuple[Any, str]:
+        """Decode one setting's frames, and their grid: a keyframe preview first for long files,
+        then the exact frames.
 
         UI updates (progress, preview, partial grids) go through ``apply``, which runs them on
-        the notebook's event loop when this runs in the worker thread.
+        the notebook's event loop when this runs in the worker thread. Each thumbnail is encoded
+        once for the pixels it shows (:class:`_FrameGrid`), so repainting while frames arrive
+        costs no JPEG work beyond the cells that changed.
         """
         fps, media_resolution, size, profile = key
         progressive = (
             hasattr(self.video, "iter_sample")
             and getattr(self.video, "native_frame_count", 0) >= self.preview_after
         )
+        grid = _FrameGrid(self.columns, self.max_frames)
         started = last_paint = time.monotonic()
         shown: Any = None
-        arrived = 0
+        in_view = arrived = 0
+        changed: set[int] = set()  # grid positions whose exact pixels arrived since the last paint
 
         def progress(done: int, total: int) -> None:
             if time.monotonic() - started >= self.progress_after:
@@ -756,21 +757,32 @@ class FrameExplorer(Explorer):
         def on_frame(item: Any) -> None:  # exact frames replace the preview as they come
             nonlocal arrived, last_paint
             arrived += 1
-            shown.array[list(item.positions)] = item.array
+            positions = [p for p in item.positions if p < in_view]
+            if positions:
+                shown.array[positions] = item.array
+                changed.update(positions)
             if time.monotonic() - last_paint >= 1.0:
                 last_paint = time.monotonic()
-                grid = self._grid(shown)
-                apply(lambda: self._paint(key, grid, f"{arrived} exact frames so far…"))
+                html = grid.html(shown, changed)
+                changed.clear()
+                apply(lambda: self._paint(key, html, f"{arrived} exact frames so far…"))
 
         options: dict[str, Any] = {"progress": progress, **self._rules(profile)}
         if progressive:
             shown = self.video.preview(fps, media_resolution, size=size, **self._rules(profile))
-            grid = self._grid(shown)
-            apply(lambda: self._paint(key, grid, "preview (keyframes); exact frames on the way…"))
+            in_view = grid.shown(shown)
+            html = grid.html(shown)
+            apply(lambda: self._paint(key, html, "preview (keyframes); exact frames on the way…"))
             options.update(cancel=cancel, on_frame=on_frame)
         elif hasattr(self.video, "iter_sample"):
             options.update(cancel=cancel)
-        return self.video.sample(fps, media_resolution, size=size, **options)
+        frames = self.video.sample(fps, media_resolution, size=size, **options)
+        if shown is None:
+            return frames, grid.html(frames)
+        # the cells painted so far were made from the pixels on_frame passed; any position whose
+        # pixels differ from what sample() returned is encoded again, so the grid shows its frames
+        differ = changed | grid.differing(shown, frames)
+        return frames, grid.html(frames, differ)
 
     def _show_progress(self, done: int, total: int) -> None:
         self.progress.max, self.progress.value = max(total, 1), done
@@ -778,6 +790,51 @@ class FrameExplorer(Explorer):
 
     def _hide_progress(self) -> None:
         self.progress.layout.visibility = "hidden"
+
+
+class _FrameGrid:
+    """One setting's frame grid, repainted from cached cells.
+
+    Each shown position keeps the JPEG data URI of the pixels it shows; :meth:`html` encodes only
+    the positions it is told have changed (and those never encoded), and in a grid of repeated
+    pictures (a keyframe preview) a cell equal to the one before reuses its thumbnail.
+    """
+
+    def __init__(self, columns: int, max_frames: int | None) -> None:
+        self.columns, self.max_frames = columns, max_frames
+        self.encoded = 0  # thumbnails encoded so far
+        self._uris: dict[int, str] = {}
+
+    def shown(self, frames: Any) -> int:
+        """How many of ``frames`` the grid shows."""
+        return int(frames.grid_note(self.max_frames)[0])
+
+    def html(self, frames: Any, changed: Iterable[int] = ()) -> str:
+        """The grid of ``frames`` (as ``frames.to_html``); thumbnails at ``changed`` are redone."""
+        shown, note = frames.grid_note(self.max_frames)
+        for position in changed:
+            self._uris.pop(position, None)
+        repeated = bool(getattr(frames, "repeated", False))
+        for position in range(shown):
+            if position in self._uris:
+                continue
+            image = frames.array[position]
+            before = self._uris.get(position - 1)
+            if repeated and before is not None and np.array_equal(image, frames.array[position - 1]):
+                self._uris[position] = before
+            else:
+                self._uris[position] = render.thumbnail_uri(image)
+                self.encoded += 1
+        captions = frames.captions()[:shown]
+        cells = [render.frame_cell_html(self._uris[p], captions[p]) for p in range(shown)]
+        return render.frame_cells_html(cells, self.columns, note)
+
+    def differing(self, painted: Any, frames: Any) -> set[int]:
+        """Shown positions where ``frames`` has other pixels than ``painted``."""
+        shown = min(self.shown(frames), len(painted))
+        return {
+            p for p in range(shown) if not np.array_equal(painted.array[p], frames.array[p])
+        } | set(range(shown, self.shown(frames)))
 
 
 # ---- TokenCostExplorer ----------------------------------------------------------------------
