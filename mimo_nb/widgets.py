@@ -820,8 +820,12 @@ class _FrameGrid:
                 continue
             image = frames.array[position]
             before = self._uris.get(position - 1)
-            if repeated and before is not None and np.array_equal(image, frames.array[position - 1]):
-                self._uris[position] = before
+            if (
+                repeated
+                and before is not None
+                and np.array_equal(image, frames.array[position - 1])
+            ):
+                self._uris[position] = before  # the same keyframe: its thumbnail again
             else:
                 self._uris[position] = render.thumbnail_uri(image)
                 self.encoded += 1
