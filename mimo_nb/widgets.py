@@ -731,13 +731,11 @@ class FrameExplorer(Explorer):
     def _load_frames(
         self, key: tuple[float, str, str, str], cancel: threading.Event, apply: Apply
     ) -> tuple[Any, str]:
-        """Decode one setting's frames, and their grid: a keyframe preview first for long files,
-        then the exact frames.
+        """Decode one setting's frames, and their grid: for long files a keyframe preview first,
+        then the exact frames as they arrive (:class:`_ProgressiveGrid`).
 
         UI updates (progress, preview, partial grids) go through ``apply``, which runs them on
-        the notebook's event loop when this runs in the worker thread. Each thumbnail is encoded
-        once for the pixels it shows (:class:`_FrameGrid`), so repainting while frames arrive
-        costs no JPEG work beyond the cells that changed.
+        the notebook's event loop when this runs in the worker thread.
         """
         fps, media_resolution, size, profile = key
         progressive = (
@@ -745,44 +743,32 @@ class FrameExplorer(Explorer):
             and getattr(self.video, "native_frame_count", 0) >= self.preview_after
         )
         grid = _FrameGrid(self.columns, self.max_frames)
-        started = last_paint = time.monotonic()
-        shown: Any = None
-        in_view = arrived = 0
-        changed: set[int] = set()  # grid positions whose exact pixels arrived since the last paint
+        started = time.monotonic()
 
         def progress(done: int, total: int) -> None:
             if time.monotonic() - started >= self.progress_after:
                 apply(lambda: self._show_progress(done, total))
 
-        def on_frame(item: Any) -> None:  # exact frames replace the preview as they come
-            nonlocal arrived, last_paint
-            arrived += 1
-            positions = [p for p in item.positions if p < in_view]
-            if positions:
-                shown.array[positions] = item.array
-                changed.update(positions)
-            if time.monotonic() - last_paint >= 1.0:
-                last_paint = time.monotonic()
-                html = grid.html(shown, changed)
-                changed.clear()
-                apply(lambda: self._paint(key, html, f"{arrived} exact frames so far…"))
-
         options: dict[str, Any] = {"progress": progress, **self._rules(profile)}
-        if progressive:
-            shown = self.video.preview(fps, media_resolution, size=size, **self._rules(profile))
-            in_view = grid.shown(shown)
-            html = grid.html(shown)
-            apply(lambda: self._paint(key, html, "preview (keyframes); exact frames on the way…"))
-            options.update(cancel=cancel, on_frame=on_frame)
-        elif hasattr(self.video, "iter_sample"):
-            options.update(cancel=cancel)
-        frames = self.video.sample(fps, media_resolution, size=size, **options)
-        if shown is None:
+        if not progressive:
+            if hasattr(self.video, "iter_sample"):
+                options.update(cancel=cancel)
+            frames = self.video.sample(fps, media_resolution, size=size, **options)
             return frames, grid.html(frames)
-        # the cells painted so far were made from the pixels on_frame passed; any position whose
-        # pixels differ from what sample() returned is encoded again, so the grid shows its frames
-        differ = changed | grid.differing(shown, frames)
-        return frames, grid.html(frames, differ)
+        planned = self.video.plan(fps, media_resolution, **self._rules(profile)).frames
+        painter = _ProgressiveGrid(
+            grid,
+            planned if self.max_frames is None else min(self.max_frames, planned),
+            lambda: self.video.preview(fps, media_resolution, size=size, **self._rules(profile)),
+            lambda html, status: apply(lambda: self._paint(key, html, status)),
+            cancel,
+        )
+        options.update(cancel=cancel, on_frame=painter.on_frame)
+        try:
+            frames = self.video.sample(fps, media_resolution, size=size, **options)
+        finally:
+            painter.stop()
+        return frames, painter.final_html(frames)
 
     def _show_progress(self, done: int, total: int) -> None:
         self.progress.max, self.progress.value = max(total, 1), done
@@ -833,12 +819,97 @@ class _FrameGrid:
         cells = [render.frame_cell_html(self._uris[p], captions[p]) for p in range(shown)]
         return render.frame_cells_html(cells, self.columns, note)
 
+    def update(self, pixels: dict[int, Any]) -> None:
+        """Encode the thumbnails of the cells at ``pixels``' positions from those pixels."""
+        for position, image in pixels.items():
+            self._uris[position] = render.thumbnail_uri(image)
+            self.encoded += 1
+
     def differing(self, painted: Any, frames: Any) -> set[int]:
         """Shown positions where ``frames`` has other pixels than ``painted``."""
         shown = min(self.shown(frames), len(painted))
         return {
             p for p in range(shown) if not np.array_equal(painted.array[p], frames.array[p])
         } | set(range(shown, self.shown(frames)))
+
+
+class _ProgressiveGrid:
+    """A long video's grid while its exact frames are decoded.
+
+    A painter thread decodes the keyframe preview, paints it, and then repaints the cells whose
+    exact frames arrived, once a second; the decode's own thread only copies the frames in view
+    (:meth:`on_frame`). So neither the preview nor any JPEG work waits in the decode's path, and
+    a core the decode leaves idle does them.
+    """
+
+    def __init__(
+        self,
+        grid: _FrameGrid,
+        in_view: int,
+        make_preview: Callable[[], Any],
+        paint: Callable[[str, str], None],
+        cancel: threading.Event,
+    ) -> None:
+        self.grid, self.in_view, self.arrived = grid, in_view, 0
+        self._lock = threading.Lock()
+        self._shown: Any = None  # the preview, its cells overwritten by exact frames as they come
+        self._early: dict[int, Any] = {}  # exact frames in view that came before the preview
+        self._changed: set[int] = set()  # cells whose exact frame came since the last paint
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(
+            target=self._paint_while_decoding,
+            args=(make_preview, paint, cancel),
+            name="mimo_nb-grid-painter",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def on_frame(self, item: Any) -> None:
+        """Keep an exact frame's pixels for the cells in view (in the decode's thread)."""
+        positions = [p for p in item.positions if p < self.in_view]
+        with self._lock:
+            self.arrived += 1
+            if positions and self._shown is None:
+                self._early.update(dict.fromkeys(positions, item.array))
+            elif positions:
+                self._shown.array[positions] = item.array
+                self._changed.update(positions)
+
+    def _paint_while_decoding(
+        self, make_preview: Callable[[], Any], paint: Callable[[str, str], None], cancel: Any
+    ) -> None:
+        try:
+            preview = make_preview()
+        except MimoError:
+            return  # no preview; the exact decode says what is wrong with the file
+        with self._lock:
+            for position, pixels in self._early.items():
+                preview.array[position] = pixels
+            self._early.clear()
+            self._shown = preview
+            html = self.grid.html(preview)
+        if not cancel.is_set():
+            paint(html, "preview (keyframes); exact frames on the way…")
+        while not self._stopped.wait(1.0) and not cancel.is_set():
+            with self._lock:  # a copy of the new cells, so the decode's thread need not wait
+                fresh = {p: self._shown.array[p].copy() for p in self._changed}
+                self._changed.clear()
+                arrived = self.arrived
+            self.grid.update(fresh)
+            paint(self.grid.html(preview), f"{arrived} exact frames so far…")
+
+    def stop(self) -> None:
+        """Stop painting (the decode is over, or failed); returns once the painter is done."""
+        self._stopped.set()
+        self._thread.join()
+
+    def final_html(self, frames: Any) -> str:
+        """The grid of ``frames`` (sample()'s): the cells already made from the same pixels are
+        kept, every other one is encoded from ``frames``."""
+        if self._shown is None:
+            return self.grid.html(frames)
+        differ = self._changed | self.grid.differing(self._shown, frames)
+        return self.grid.html(frames, differ)
 
 
 # ---- TokenCostExplorer ----------------------------------------------------------------------
