@@ -755,11 +755,11 @@ class FrameExplorer(Explorer):
                 options.update(cancel=cancel)
             frames = self.video.sample(fps, media_resolution, size=size, **options)
             return frames, grid.html(frames)
-        planned = self.video.plan(fps, media_resolution, **self._rules(profile)).frames
+        # the preview before the decode, not beside it: beside it, it slowed both (measured)
+        preview = self.video.preview(fps, media_resolution, size=size, **self._rules(profile))
         painter = _ProgressiveGrid(
             grid,
-            planned if self.max_frames is None else min(self.max_frames, planned),
-            lambda: self.video.preview(fps, media_resolution, size=size, **self._rules(profile)),
+            preview,
             lambda html, status: apply(lambda: self._paint(key, html, status)),
             cancel,
         )
@@ -836,67 +836,48 @@ class _FrameGrid:
 class _ProgressiveGrid:
     """A long video's grid while its exact frames are decoded.
 
-    A painter thread decodes the keyframe preview, paints it, and then repaints the cells whose
-    exact frames arrived, once a second; the decode's own thread only copies the frames in view
-    (:meth:`on_frame`). So neither the preview nor any JPEG work waits in the decode's path, and
-    a core the decode leaves idle does them.
+    Paints the keyframe preview at once; then a painter thread repaints the cells whose exact
+    frames arrived, once a second, while the decode's own thread only copies the frames in view
+    (:meth:`on_frame`). So no JPEG work waits in the decode's path.
     """
 
     def __init__(
         self,
         grid: _FrameGrid,
-        in_view: int,
-        make_preview: Callable[[], Any],
+        preview: Any,
         paint: Callable[[str, str], None],
         cancel: threading.Event,
     ) -> None:
-        self.grid, self.in_view, self.arrived = grid, in_view, 0
+        self.grid, self.arrived = grid, 0
+        self._shown = preview  # its cells are overwritten by the exact frames as they come
+        self._in_view = grid.shown(preview)
         self._lock = threading.Lock()
-        self._shown: Any = None  # the preview, its cells overwritten by exact frames as they come
-        self._early: dict[int, Any] = {}  # exact frames in view that came before the preview
         self._changed: set[int] = set()  # cells whose exact frame came since the last paint
         self._stopped = threading.Event()
+        paint(grid.html(preview), "preview (keyframes); exact frames on the way…")
         self._thread = threading.Thread(
-            target=self._paint_while_decoding,
-            args=(make_preview, paint, cancel),
-            name="mimo_nb-grid-painter",
-            daemon=True,
+            target=self._repaint, args=(paint, cancel), name="mimo_nb-grid-painter", daemon=True
         )
         self._thread.start()
 
     def on_frame(self, item: Any) -> None:
         """Keep an exact frame's pixels for the cells in view (in the decode's thread)."""
-        positions = [p for p in item.positions if p < self.in_view]
+        positions = [p for p in item.positions if p < self._in_view]
         with self._lock:
             self.arrived += 1
-            if positions and self._shown is None:
-                self._early.update(dict.fromkeys(positions, item.array))
-            elif positions:
+            if positions:
                 self._shown.array[positions] = item.array
                 self._changed.update(positions)
 
-    def _paint_while_decoding(
-        self, make_preview: Callable[[], Any], paint: Callable[[str, str], None], cancel: Any
-    ) -> None:
-        try:
-            preview = make_preview()
-        except MimoError:
-            return  # no preview; the exact decode says what is wrong with the file
-        with self._lock:
-            for position, pixels in self._early.items():
-                preview.array[position] = pixels
-            self._early.clear()
-            self._shown = preview
-            html = self.grid.html(preview)
-        if not cancel.is_set():
-            paint(html, "preview (keyframes); exact frames on the way…")
+    def _repaint(self, paint: Callable[[str, str], None], cancel: threading.Event) -> None:
         while not self._stopped.wait(1.0) and not cancel.is_set():
             with self._lock:  # a copy of the new cells, so the decode's thread need not wait
                 fresh = {p: self._shown.array[p].copy() for p in self._changed}
                 self._changed.clear()
                 arrived = self.arrived
-            self.grid.update(fresh)
-            paint(self.grid.html(preview), f"{arrived} exact frames so far…")
+            if fresh:
+                self.grid.update(fresh)
+            paint(self.grid.html(self._shown), f"{arrived} exact frames so far…")
 
     def stop(self) -> None:
         """Stop painting (the decode is over, or failed); returns once the painter is done."""
@@ -906,8 +887,6 @@ class _ProgressiveGrid:
     def final_html(self, frames: Any) -> str:
         """The grid of ``frames`` (sample()'s): the cells already made from the same pixels are
         kept, every other one is encoded from ``frames``."""
-        if self._shown is None:
-            return self.grid.html(frames)
         differ = self._changed | self.grid.differing(self._shown, frames)
         return self.grid.html(frames, differ)
 
