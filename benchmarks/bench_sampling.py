@@ -273,6 +273,10 @@ def explorer_child(path: str, fps: float, repeats: int = 1) -> None:
     the machine's load hits both alike; the fastest of each counts (other sessions on the
     machine only ever add time).
     """
+    import gc
+
+    import ipywidgets
+
     from mimo_nb.video import Video
     from mimo_nb.widgets import FrameExplorer
 
@@ -295,6 +299,10 @@ def explorer_child(path: str, fps: float, repeats: int = 1) -> None:
         firsts.append((painted[0] - start) if painted else done - start)
         fulls.append(done - start)
         paints = len(painted)
+        # ipywidgets keeps every widget (and so the explorer's cached frames) until closed
+        ipywidgets.Widget.close_all()
+        del explorer
+        gc.collect()
     print(
         json.dumps(
             dict(

@@ -10,7 +10,7 @@ import time
 import numpy as np
 import pytest
 
-from mimo_nb import widgets
+from mimo_nb import render, widgets
 from mimo_nb.errors import VideoError
 from mimo_nb.video import Video
 
@@ -118,3 +118,27 @@ def test_explorer_cancels_a_setting_the_user_left(long_clip, monkeypatch):
     grid = asyncio.run(move())
     assert cancelled == [5.0]
     assert "preview" not in grid and grid.count("<img") == Video.open(long_clip).plan(fps=1).frames
+
+
+def test_explorer_encodes_each_thumbnail_once_and_ends_on_sample_frames(long_clip, monkeypatch):
+    video = Video.open(long_clip)
+    preview = video.preview(fps=2)
+    keyframes = len(np.unique(preview.array.reshape(len(preview), -1), axis=0))
+    encoded: list[int] = []
+    real_thumbnail_uri = render.thumbnail_uri
+
+    def counting(image, max_width=192):
+        encoded.append(1)
+        return real_thumbnail_uri(image, max_width)
+
+    monkeypatch.setattr(render, "thumbnail_uri", counting)
+    explorer = widgets.FrameExplorer(video, fps=0.5, debounce=0, preview_after=100)
+    encoded.clear()
+    explorer.fps.value = 2.0
+    made = len(encoded)
+    exact = video.sample(fps=2)
+    # the preview's repeated keyframes once each, then each exact frame once; rebuilding the
+    # grid per paint encodes the preview's every cell and every frame again at the end
+    assert made <= keyframes + len(exact) < 2 * len(exact)
+    expected = exact.to_html(columns=explorer.columns, max_frames=explorer.max_frames)
+    assert explorer.view.value == expected  # exactly sample()'s frames, as Frames.to_html shows
