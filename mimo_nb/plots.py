@@ -817,9 +817,10 @@ def plot_budget_frontier(plan: BudgetPlan, *, ax: Axes | None = None) -> Axes:
     """A :class:`~mimo_nb.budget.BudgetPlan` drawn: frames against pixels per frame.
 
     Every setting that fits is a faint point (one marker per ``media_resolution``); the frontier
-    (:attr:`BudgetPlan.frontier`, nothing that fits beats it on both) is a dashed line through its
-    points, and the recommended setting (:attr:`BudgetPlan.best`) a star, its rule in the legend.
-    When nothing fits, the plot says what the cheapest setting needs.
+    (:attr:`BudgetPlan.frontier`: nothing that fits beats it on both) is a dashed staircase through
+    its points, in the plan's order (most frames first); the recommended setting
+    (:attr:`BudgetPlan.best`) is a star, with its rule in the legend. When nothing fits, the plot
+    says what the cheapest setting needs.
 
     >>> from mimo_nb.budget import plan_budget
     >>> plan = plan_budget(duration=60, width=1920, height=1080, max_tokens=20_000)
@@ -863,6 +864,7 @@ def plot_budget_frontier(plan: BudgetPlan, *, ax: Axes | None = None) -> Axes:
         [s.frames for s in plan.frontier],
         [s.pixels_per_frame for s in plan.frontier],
         "o--",
+        drawstyle="steps-post",  # the edge of what the frontier dominates; no straight chords
         color="black",
         markersize=5,
         linewidth=1.2,
