@@ -108,6 +108,7 @@ _LAZY: dict[str, str] = {
     "plot_estimate_vs_actual": "plots",
     "cap_points": "plots",
     "plot_tokens_vs_fps_by_profile": "plots",
+    "plot_budget_frontier": "plots",
     "compare_profiles": "compare",
     "ProfileComparison": "compare",
     "FrameExplorer": "widgets",
@@ -136,6 +137,7 @@ if TYPE_CHECKING:  # what static checkers and IDEs see; at run time __getattr__ 
     from .decode import decode_backend
     from .plots import (
         cap_points,
+        plot_budget_frontier,
         plot_cost,
         plot_estimate_vs_actual,
         plot_tokens_vs_duration,

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -37,6 +37,9 @@ from .errors import LimitError
 from .pricing import Prices
 from .profiles import DEFAULT_PROFILE, Profile, get_profile
 from .tokens import MEDIA_RESOLUTIONS
+
+if TYPE_CHECKING:  # for the annotations only: the core never imports matplotlib
+    from matplotlib.axes import Axes
 
 __all__ = [
     "FPS_GRID",
@@ -285,6 +288,18 @@ class BudgetPlan:
             "best",
         ]
         return pd.DataFrame(rows, columns=columns)
+
+    def plot(self, ax: Axes | None = None) -> Axes:
+        """Frames against pixels per frame: what fits, the frontier, the best (needs matplotlib;
+        :func:`mimo_nb.plots.plot_budget_frontier`). Returns the Axes drawn on.
+
+        >>> ax = plan_budget(duration=10, width=640, height=360, max_tokens=1000).plot()
+        >>> ax.get_xlabel(), ax.get_ylabel()
+        ('frames sampled', 'pixels per frame (model frame)')
+        """
+        from .plots import plot_budget_frontier  # display code: imported only when drawing
+
+        return plot_budget_frontier(self, ax=ax)
 
     def _repr_html_(self) -> str:
         from .render import budget_html

@@ -154,6 +154,19 @@ COLUMNS = (
 )
 
 
+TEXT_COLUMNS = (
+    "path",
+    "name",
+    "format",
+    "codec",
+    "delivery",
+    "error_type",
+    "error_reason",
+    "error",
+    "rate",
+)
+
+
 def _need_pandas() -> Any:
     try:
         import pandas
@@ -1008,6 +1021,10 @@ def _typed(table: pd.DataFrame) -> pd.DataFrame:
         table[column] = table[column].astype("boolean")
     table["duration"] = table["duration"].astype("float64")
     table["native_fps"] = table["native_fps"].astype("float64")
+    # Text as pandas' nullable "string": a blank is <NA> under pandas 2 and 3 alike (object
+    # columns show None in one and NaN in the other, so a saved table would differ).
+    for column in TEXT_COLUMNS:
+        table[column] = table[column].astype("string")
     return table
 
 

@@ -29,6 +29,7 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter
 
+from .budget import BudgetPlan, BudgetSetting
 from .errors import LimitError
 from .pricing import Prices, estimate_cost, load_prices
 from .profiles import PROFILE_NAMES, get_profile
@@ -49,6 +50,7 @@ __all__ = [
     "RESOLUTION_PRESETS",
     "CapPoint",
     "cap_points",
+    "plot_budget_frontier",
     "plot_cost",
     "plot_estimate_vs_actual",
     "plot_tokens_vs_duration",
@@ -799,3 +801,95 @@ def _server_sweep(
     ax.set_ylabel(_WHAT["tokens"])
     _thousands(ax.yaxis)
     ax.grid(True, alpha=0.3)
+
+
+# ---- The budget planner: what fits, the frontier, the best ------------------------------------
+
+_FIT_STYLE = {"default": ("o", "tab:blue"), "max": ("s", "tab:orange"), None: ("o", "tab:gray")}
+
+
+def _setting_words(s: BudgetSetting) -> str:
+    where = f"fps {s.fps:g}" + (f", {s.media_resolution}" if s.media_resolution else "")
+    return f"{where}: {s.frames:,} frames at {s.width}x{s.height}, {s.tokens:,} tokens"
+
+
+def plot_budget_frontier(plan: BudgetPlan, *, ax: Axes | None = None) -> Axes:
+    """A :class:`~mimo_nb.budget.BudgetPlan` drawn: frames against pixels per frame.
+
+    Every setting that fits is a faint point (one marker per ``media_resolution``); the frontier
+    (:attr:`BudgetPlan.frontier`: nothing that fits beats it on both) is a dashed staircase through
+    its points, in the plan's order (most frames first); the recommended setting
+    (:attr:`BudgetPlan.best`) is a star, with its rule in the legend. When nothing fits, the plot
+    says what the cheapest setting needs.
+
+    >>> from mimo_nb.budget import plan_budget
+    >>> plan = plan_budget(duration=60, width=1920, height=1080, max_tokens=20_000)
+    >>> ax = plot_budget_frontier(plan)
+    >>> ax.get_title()
+    '60 s, 1920x1080, at most 20,000 tokens: settings that fit (mimo-api)'
+    """
+    ax, _ = _new_axes(ax)
+    ax.set_title(
+        f"{plan.duration:,g} s, {plan.width}x{plan.height}, {plan.budget_text}: "
+        f"settings that fit ({plan.profile})",
+        fontsize=11,
+    )
+    if plan.best is None:
+        need = "" if plan.cheapest is None else f"; {_setting_words(plan.cheapest)}"
+        ax.text(
+            0.5,
+            0.5,
+            textwrap.fill(f"nothing on the grid fits{need}", 60),
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+            gid="empty",
+        )
+        ax.set_axis_off()
+        return ax
+    for resolution in dict.fromkeys(s.media_resolution for s in plan.settings):
+        fits = [s for s in plan.settings if s.media_resolution == resolution]
+        marker, colour = _FIT_STYLE.get(resolution, _FIT_STYLE[None])
+        ax.scatter(
+            [s.frames for s in fits],
+            [s.pixels_per_frame for s in fits],
+            marker=marker,
+            color=colour,
+            alpha=0.25,
+            s=18,
+            label=f'fits, media_resolution="{resolution}"' if resolution else "fits",
+            gid=f"fits:{resolution}" if resolution else "fits",
+        )
+    ax.plot(
+        [s.frames for s in plan.frontier],
+        [s.pixels_per_frame for s in plan.frontier],
+        "o--",
+        drawstyle="steps-post",  # the edge of what the frontier dominates; no straight chords
+        color="black",
+        markersize=5,
+        linewidth=1.2,
+        label=_wrap("frontier: nothing that fits has more frames and more pixels"),
+        gid="frontier",
+    )
+    best = plan.best
+    ax.scatter(
+        [best.frames],
+        [best.pixels_per_frame],
+        s=220,
+        marker="*",
+        color="tab:red",
+        edgecolors="white",
+        zorder=3,
+        label=_wrap(f"best: {_setting_words(best)}"),
+        gid="best",
+    )
+    ax.set_xlabel("frames sampled")
+    ax.set_ylabel("pixels per frame (model frame)")
+    _thousands(ax.xaxis)
+    _thousands(ax.yaxis)
+    ax.set_xlim(left=0)
+    ax.set_ylim(bottom=0)
+    ax.grid(True, alpha=0.3)
+    rule = Line2D([], [], linestyle="none", label=_wrap(f"best = {plan.rule}"), gid="rule")
+    _legend(ax, [rule])
+    return ax

@@ -367,7 +367,10 @@ class AsyncCompletionStream(_StreamBase):
                 failure = self._failure(exc)
                 raise failure from failure.__cause__
             finally:
-                await events.aclose()
+                # An async generator at run time; httpx-sse 0.4 types it as a bare AsyncIterator.
+                close_events = getattr(events, "aclose", None)
+                if close_events is not None:
+                    await close_events()
                 await self.aclose()
             self._finish(saw_done)
         except MimoError as exc:

@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
+import mimo_nb as mn
 from mimo_nb import plots
 from mimo_nb._imaging import figure_png
 from mimo_nb.pricing import Prices, estimate_cost, load_prices
@@ -254,3 +256,56 @@ def test_figures_are_deterministic_and_never_shown(monkeypatch: pytest.MonkeyPat
     a = figure_png(plots.plot_tokens_vs_frame_size(duration=30).figure)
     b = figure_png(plots.plot_tokens_vs_frame_size(duration=30).figure)
     assert a == b
+
+
+def _points(ax: Axes, gid: str) -> list[tuple[float, float]]:
+    """The (x, y) points of the line or scatter with this gid."""
+    for artist in [*ax.lines, *ax.collections]:
+        if artist.get_gid() == gid:
+            if isinstance(artist, Line2D):
+                return list(zip(artist.get_xdata(), artist.get_ydata(), strict=True))
+            return [tuple(xy) for xy in artist.get_offsets().tolist()]
+    raise AssertionError(f"nothing drawn with gid {gid!r}")
+
+
+def test_budget_frontier_draws_the_plans_frontier_fits_and_best() -> None:
+    plan = mn.plan_budget(duration=60, width=1920, height=1080, max_tokens=20_000)
+    ax = plots.plot_budget_frontier(plan)
+    png(ax)
+    assert _points(ax, "frontier") == [(s.frames, s.pixels_per_frame) for s in plan.frontier]
+    assert len(plan.frontier) > 1
+    assert _points(ax, "best") == [(plan.best.frames, plan.best.pixels_per_frame)]
+    fits = sorted(_points(ax, "fits:default") + _points(ax, "fits:max"))
+    assert fits == sorted((s.frames, s.pixels_per_frame) for s in plan.settings)
+    texts = [t.replace("\n", " ") for t in legend_texts(ax)]
+    assert "best: fps 2.3, default: 138 frames at 736x384, 19,907 tokens" in texts
+    assert f"best = {plan.rule}" in texts
+    assert ax.get_title() == "60 s, 1920x1080, at most 20,000 tokens: settings that fit (mimo-api)"
+    assert ax.yaxis.get_major_formatter()(307200, 0) == "307,200"
+
+
+def test_budget_frontier_for_a_server_profile_and_when_nothing_fits() -> None:
+    plan = mn.plan_budget(
+        duration=60, width=1920, height=1080, native_fps=30, profile="qwen3-vl", max_tokens=20_000
+    )
+    ax = plots.plot_budget_frontier(plan)
+    assert _points(ax, "frontier") == [(s.frames, s.pixels_per_frame) for s in plan.frontier]
+    assert len(_points(ax, "fits")) == len(plan.settings)  # no media_resolution: one group
+    assert "(qwen3-vl)" in ax.get_title()
+    empty = plots.plot_budget_frontier(
+        mn.plan_budget(duration=600, width=1920, height=1080, max_tokens=100)
+    )
+    (note,) = [t for t in empty.texts if t.get_gid() == "empty"]
+    assert "nothing on the grid fits" in note.get_text() and "tokens" in note.get_text()
+
+
+def test_budget_plan_plot_into_given_axes_draws_no_other_figure() -> None:
+    plan = mn.plan_budget(duration=30, width=1280, height=720, max_tokens=12_000)
+    fig = Figure()
+    ax: Axes = fig.add_subplot()
+    before = plt.get_fignums()
+    assert plan.plot(ax=ax) is ax
+    assert plt.get_fignums() == before and len(fig.axes) == 1
+    assert _points(ax, "frontier") == [(s.frames, s.pixels_per_frame) for s in plan.frontier]
+    new = plan.plot()
+    assert new is not ax and len(plt.get_fignums()) == len(before) + 1
