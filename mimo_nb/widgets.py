@@ -761,13 +761,9 @@ class FrameExplorer(Explorer):
             grid,
             preview,
             lambda html, status: apply(lambda: self._paint(key, html, status)),
-            cancel,
         )
         options.update(cancel=cancel, on_frame=painter.on_frame)
-        try:
-            frames = self.video.sample(fps, media_resolution, size=size, **options)
-        finally:
-            painter.stop()
+        frames = self.video.sample(fps, media_resolution, size=size, **options)
         return frames, painter.final_html(frames)
 
     def _show_progress(self, done: int, total: int) -> None:
@@ -819,12 +815,6 @@ class _FrameGrid:
         cells = [render.frame_cell_html(self._uris[p], captions[p]) for p in range(shown)]
         return render.frame_cells_html(cells, self.columns, note)
 
-    def update(self, pixels: dict[int, Any]) -> None:
-        """Encode the thumbnails of the cells at ``pixels``' positions from those pixels."""
-        for position, image in pixels.items():
-            self._uris[position] = render.thumbnail_uri(image)
-            self.encoded += 1
-
     def differing(self, painted: Any, frames: Any) -> set[int]:
         """Shown positions where ``frames`` has other pixels than ``painted``."""
         shown = min(self.shown(frames), len(painted))
@@ -836,53 +826,33 @@ class _FrameGrid:
 class _ProgressiveGrid:
     """A long video's grid while its exact frames are decoded.
 
-    Paints the keyframe preview at once; then a painter thread repaints the cells whose exact
-    frames arrived, once a second, while the decode's own thread only copies the frames in view
-    (:meth:`on_frame`). So no JPEG work waits in the decode's path.
+    Paints the keyframe preview at once; then, at most once a second, repaints with the cells
+    whose exact frames arrived: only those thumbnails are encoded (:class:`_FrameGrid`), so a
+    repaint costs a few JPEGs, not the whole grid. (A painter thread beside the decode was
+    measured slower: it contended with the decode's threads.)
     """
 
-    def __init__(
-        self,
-        grid: _FrameGrid,
-        preview: Any,
-        paint: Callable[[str, str], None],
-        cancel: threading.Event,
-    ) -> None:
+    def __init__(self, grid: _FrameGrid, preview: Any, paint: Callable[[str, str], None]) -> None:
         self.grid, self.arrived = grid, 0
         self._shown = preview  # its cells are overwritten by the exact frames as they come
         self._in_view = grid.shown(preview)
-        self._lock = threading.Lock()
         self._changed: set[int] = set()  # cells whose exact frame came since the last paint
-        self._stopped = threading.Event()
+        self._paint = paint
+        self._last_paint = time.monotonic()
         paint(grid.html(preview), "preview (keyframes); exact frames on the way…")
-        self._thread = threading.Thread(
-            target=self._repaint, args=(paint, cancel), name="mimo_nb-grid-painter", daemon=True
-        )
-        self._thread.start()
 
     def on_frame(self, item: Any) -> None:
-        """Keep an exact frame's pixels for the cells in view (in the decode's thread)."""
+        """Put an exact frame in the cells in view; repaint if a second has passed."""
+        self.arrived += 1
         positions = [p for p in item.positions if p < self._in_view]
-        with self._lock:
-            self.arrived += 1
-            if positions:
-                self._shown.array[positions] = item.array
-                self._changed.update(positions)
-
-    def _repaint(self, paint: Callable[[str, str], None], cancel: threading.Event) -> None:
-        while not self._stopped.wait(1.0) and not cancel.is_set():
-            with self._lock:  # a copy of the new cells, so the decode's thread need not wait
-                fresh = {p: self._shown.array[p].copy() for p in self._changed}
-                self._changed.clear()
-                arrived = self.arrived
-            if fresh:
-                self.grid.update(fresh)
-            paint(self.grid.html(self._shown), f"{arrived} exact frames so far…")
-
-    def stop(self) -> None:
-        """Stop painting (the decode is over, or failed); returns once the painter is done."""
-        self._stopped.set()
-        self._thread.join()
+        if positions:
+            self._shown.array[positions] = item.array
+            self._changed.update(positions)
+        if self._changed and time.monotonic() - self._last_paint >= 1.0:
+            self._last_paint = time.monotonic()
+            html = self.grid.html(self._shown, self._changed)
+            self._changed.clear()
+            self._paint(html, f"{self.arrived} exact frames so far…")
 
     def final_html(self, frames: Any) -> str:
         """The grid of ``frames`` (sample()'s): the cells already made from the same pixels are
