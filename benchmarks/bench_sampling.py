@@ -5,6 +5,7 @@ the model's frames.
                                                    # (about 20 minutes; clips cached)
     python benchmarks/bench_sampling.py --quick    # the 1080p rows only
     python benchmarks/bench_sampling.py --seek-cost  # a seek's cost in frames (SEEK_COST_FRAMES)
+    python benchmarks/bench_sampling.py --explorer-only --repeats 3  # the explorer row alone
 
 Clips (made with mimo_nb.samples.generate_clip: pixel noise, H.264 x264 veryfast, 30 fps, no audio;
 cached in $TMPDIR/mimo_nb_bench):
@@ -31,7 +32,8 @@ fitted to the extra time per seek against d crosses zero at the break-even: a se
 frames (wall time, and CPU time of every thread).
 
 The explorer rows time a FrameExplorer on clip C at a new fps setting: first paint (the keyframe
-preview) and the full grid (every exact frame), against sample() in the same process.
+preview) and the full grid (every exact frame), against sample() in the same process: rounds
+alternate sample() and a new explorer, and the fastest of each counts.
 Not part of the test suite.
 """
 
