@@ -97,8 +97,8 @@ def from_browser(widget, **state) -> list[dict]:
     """Write ``state`` into ``widget`` as a front end does (a comm "update"); return what the kernel
     sent back."""
     sent: list[dict] = []
-    original = widget.comm.send
-    widget.comm.send = lambda data=None, buffers=None, **kw: sent.append(data)
+    # Widget._send, not comm.send: ipywidgets 8.0 drops messages before comm.send without a kernel.
+    widget._send = lambda msg, buffers=None: sent.append(msg)
     try:
         widget._handle_msg(
             {
@@ -107,7 +107,7 @@ def from_browser(widget, **state) -> list[dict]:
             }
         )
     finally:
-        widget.comm.send = original
+        del widget._send
     return [m for m in sent if m.get("method") == "update"]
 
 
@@ -150,7 +150,7 @@ def test_fps_from_the_browser_is_snapped_before_anything_is_computed(
 def test_values_set_from_code_still_reach_the_browser(clip: Path) -> None:
     explorer = widgets.FrameExplorer(Video.open(clip), debounce=0)
     sent: list[dict] = []
-    explorer.fps.comm.send = lambda data=None, buffers=None, **kw: sent.append(data)
+    explorer.fps._send = lambda msg, buffers=None: sent.append(msg)
     explorer.fps.value = 3.0000000000000004
     assert sent == [{"method": "update", "state": {"value": 3.0}, "buffer_paths": []}]
     assert (
