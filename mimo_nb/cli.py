@@ -83,7 +83,8 @@ def _demo(args: argparse.Namespace) -> int:
     return _write(clip, out_dir / DEMO_REPORT, args)
 
 
-def _add_knobs(parser: argparse.ArgumentParser) -> None:
+def _add_sampling(parser: argparse.ArgumentParser) -> None:
+    """The two knobs of the API, for every command."""
     parser.add_argument(
         "--fps", type=float, default=2.0, help="frames sampled per second, 0.1-10 (default 2)"
     )
@@ -93,6 +94,10 @@ def _add_knobs(parser: argparse.ArgumentParser) -> None:
         default="default",
         help="default or max (default: default)",
     )
+
+
+def _add_knobs(parser: argparse.ArgumentParser) -> None:
+    _add_sampling(parser)
     parser.add_argument("--prompt", default=None, help="the question to ask about the video")
     parser.add_argument(
         "--max-completion-tokens",
@@ -114,15 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     est.add_argument("--duration", type=float, required=True, help="seconds")
     est.add_argument("--width", type=int, required=True, help="pixels")
     est.add_argument("--height", type=int, required=True, help="pixels")
-    est.add_argument(
-        "--fps", type=float, default=2.0, help="frames sampled per second, 0.1-10 (default 2)"
-    )
-    est.add_argument(
-        "--media-resolution",
-        choices=MEDIA_RESOLUTIONS,
-        default="default",
-        help="default or max (default: default)",
-    )
+    _add_sampling(est)
     est.add_argument("--mute", action="store_true", help="the video has no audio")
     est.set_defaults(run=_estimate)
 
