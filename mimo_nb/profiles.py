@@ -51,6 +51,7 @@ from .tokens import (
     TokenBreakdown,
     explain_video_tokens,
     explain_video_tokens_array,
+    resize_to_multiples,
     sample_indices,
     validate_fps,
     validate_media_resolution,
@@ -215,17 +216,8 @@ def sglang_smart_resize(
         height, width = int(round(height * scale)), int(round(width * scale))
     else:
         _check_aspect(height, width, "SGLang MiMo-V2")
-    h_bar = round(height / factor) * factor
-    w_bar = round(width / factor) * factor
-    if h_bar * w_bar > max_pixels:
-        beta = math.sqrt(height * width / max_pixels)
-        h_bar = math.floor(height / beta / factor) * factor
-        w_bar = math.floor(width / beta / factor) * factor
-    elif h_bar * w_bar < min_pixels:
-        beta = math.sqrt(min_pixels / (height * width))
-        h_bar = math.ceil(height * beta / factor) * factor
-        w_bar = math.ceil(width * beta / factor) * factor
-    return int(h_bar), int(w_bar)
+    # From here the same rounding as the hosted API's step 3.
+    return resize_to_multiples(height, width, factor, min_pixels, max_pixels)
 
 
 def _check_sides(height: int, width: int, source_h: int, source_w: int, profile: str) -> None:

@@ -74,6 +74,7 @@ __all__ = [
     "sample_indices_by_time",
     "frame_pixel_budget",
     "model_frame_size",
+    "resize_to_multiples",
     "sample_indices",
     "plan_sampling",
     "estimate_audio_tokens",
@@ -194,17 +195,32 @@ def model_frame_size(width: int, height: int, max_pixels: int) -> tuple[int, int
             w, h = int(w * SPATIAL / h), SPATIAL
         else:
             h, w = int(h * SPATIAL / w), SPATIAL
-    h_bar = round(h / SPATIAL) * SPATIAL  # Python's round: halves go to the even neighbour
-    w_bar = round(w / SPATIAL) * SPATIAL
-    if h_bar * w_bar > max_pixels:
-        beta = math.sqrt(h * w / max_pixels)
-        h_bar = math.floor(h / beta / SPATIAL) * SPATIAL
-        w_bar = math.floor(w / beta / SPATIAL) * SPATIAL
-    elif h_bar * w_bar < MIN_FRAME_PIXELS:
-        beta = math.sqrt(MIN_FRAME_PIXELS / (h * w))
-        h_bar = math.ceil(h * beta / SPATIAL) * SPATIAL
-        w_bar = math.ceil(w * beta / SPATIAL) * SPATIAL
+    h_bar, w_bar = resize_to_multiples(h, w, SPATIAL, MIN_FRAME_PIXELS, max_pixels)
     return w_bar, h_bar
+
+
+def resize_to_multiples(
+    height: float, width: float, factor: int, min_pixels: int, max_pixels: int
+) -> tuple[int, int]:
+    """Sides rounded to multiples of ``factor``, then scaled into ``[min_pixels, max_pixels]``.
+
+    Over the budget, both sides shrink by the same ratio and floor to multiples of ``factor``;
+    under the minimum, they grow and ceil. Returns ``(height, width)``.
+
+    >>> resize_to_multiples(1080, 1920, 32, 4096, 307200)
+    (384, 736)
+    """
+    h_bar = round(height / factor) * factor  # Python's round: halves go to the even neighbour
+    w_bar = round(width / factor) * factor
+    if h_bar * w_bar > max_pixels:
+        beta = math.sqrt(height * width / max_pixels)
+        h_bar = math.floor(height / beta / factor) * factor
+        w_bar = math.floor(width / beta / factor) * factor
+    elif h_bar * w_bar < min_pixels:
+        beta = math.sqrt(min_pixels / (height * width))
+        h_bar = math.ceil(height * beta / factor) * factor
+        w_bar = math.ceil(width * beta / factor) * factor
+    return int(h_bar), int(w_bar)
 
 
 # ---- Which frames: the sampling plan --------------------------------------------------------
