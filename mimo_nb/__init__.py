@@ -29,7 +29,41 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .budget import BudgetPlan, BudgetSetting, BudgetTable, plan_budget, plan_budget_many
+from . import _moved
+from .core.budget import BudgetPlan, BudgetSetting, BudgetTable, plan_budget, plan_budget_many
+from .core.limits import BASE64_LIMIT_BYTES, MIME_TYPES, SUPPORTED_FORMATS, URL_LIMIT_BYTES
+from .core.pricing import (
+    ContextCheck,
+    Cost,
+    Prices,
+    check_context,
+    context_length,
+    cost_from_usage,
+    estimate_cost,
+    estimate_text_tokens,
+    load_prices,
+)
+from .core.profiles import (
+    PROFILES,
+    Profile,
+    ServerTokenBreakdown,
+    explain_profile_tokens,
+    get_profile,
+)
+from .core.tokens import (
+    FPS_DEFAULT,
+    FPS_MAX,
+    FPS_MIN,
+    MEDIA_RESOLUTIONS,
+    SamplingPlan,
+    TokenBreakdown,
+    estimate_audio_tokens,
+    estimate_video_tokens,
+    estimate_video_tokens_array,
+    explain_video_tokens,
+    explain_video_tokens_array,
+    plan_sampling,
+)
 from .errors import (
     APIConnectionError,
     APIError,
@@ -52,78 +86,53 @@ from .errors import (
     UnprocessableEntityError,
     VideoError,
 )
-from .limits import BASE64_LIMIT_BYTES, MIME_TYPES, SUPPORTED_FORMATS, URL_LIMIT_BYTES
-from .pricing import (
-    ContextCheck,
-    Cost,
-    Prices,
-    check_context,
-    context_length,
-    cost_from_usage,
-    estimate_cost,
-    estimate_text_tokens,
-    load_prices,
-)
-from .profiles import PROFILES, Profile, ServerTokenBreakdown, explain_profile_tokens, get_profile
-from .tokens import (
-    FPS_DEFAULT,
-    FPS_MAX,
-    FPS_MIN,
-    MEDIA_RESOLUTIONS,
-    SamplingPlan,
-    TokenBreakdown,
-    estimate_audio_tokens,
-    estimate_video_tokens,
-    estimate_video_tokens_array,
-    explain_video_tokens,
-    explain_video_tokens_array,
-    plan_sampling,
-)
 
 __version__ = "0.1.0"
 
+_moved.install()  # the flat module paths of 0.1 (mimo_nb.tokens, mimo_nb.client, ...) still import
+
 # Public names that live in modules with heavier imports: name -> module, loaded on first use.
 _LAZY: dict[str, str] = {
-    "Video": "video",
-    "Frames": "video",
-    "decode_backend": "decode",
-    "generate_clip": "samples",
-    "MimoClient": "client",
-    "AsyncMimoClient": "client",
-    "CompletionStream": "client",
-    "AsyncCompletionStream": "client",
-    "StreamDelta": "client",
-    "BatchItem": "client",
-    "BatchResult": "client",
-    "PreparedRequest": "request",
-    "Completion": "response",
-    "Usage": "response",
-    "RequestEstimate": "request",
-    "spec_example_completion": "response",
-    "ResponseCache": "cache",
-    "plot_tokens_vs_fps": "plots",
-    "plot_tokens_vs_duration": "plots",
-    "plot_tokens_vs_frame_size": "plots",
-    "plot_cost": "plots",
-    "plot_estimate_vs_actual": "plots",
-    "cap_points": "plots",
-    "plot_tokens_vs_fps_by_profile": "plots",
-    "plot_budget_frontier": "plots",
-    "compare_profiles": "compare",
-    "ProfileComparison": "compare",
-    "FrameExplorer": "widgets",
-    "TokenCostExplorer": "widgets",
-    "BudgetExplorer": "widgets",
-    "display_stream": "widgets",
-    "display_stream_async": "widgets",
-    "build_report": "report",
-    "write_report": "report",
+    "Video": "media.video",
+    "Frames": "media.video",
+    "decode_backend": "media.decode",
+    "generate_clip": "media.samples",
+    "MimoClient": "api.client",
+    "AsyncMimoClient": "api.client",
+    "CompletionStream": "api.client",
+    "AsyncCompletionStream": "api.client",
+    "StreamDelta": "api.client",
+    "BatchItem": "api.client",
+    "BatchResult": "api.client",
+    "PreparedRequest": "api.request",
+    "Completion": "api.response",
+    "Usage": "api.response",
+    "RequestEstimate": "api.request",
+    "spec_example_completion": "api.response",
+    "ResponseCache": "api.cache",
+    "plot_tokens_vs_fps": "display.plots",
+    "plot_tokens_vs_duration": "display.plots",
+    "plot_tokens_vs_frame_size": "display.plots",
+    "plot_cost": "display.plots",
+    "plot_estimate_vs_actual": "display.plots",
+    "cap_points": "display.plots",
+    "plot_tokens_vs_fps_by_profile": "display.plots",
+    "plot_budget_frontier": "display.plots",
+    "compare_profiles": "display.compare",
+    "ProfileComparison": "display.compare",
+    "FrameExplorer": "display.widgets",
+    "TokenCostExplorer": "display.widgets",
+    "BudgetExplorer": "display.widgets",
+    "display_stream": "display.widgets",
+    "display_stream_async": "display.widgets",
+    "build_report": "display.report",
+    "write_report": "display.report",
     "Corpus": "corpus",
 }
 
 if TYPE_CHECKING:  # what static checkers and IDEs see; at run time __getattr__ imports on demand
-    from .cache import ResponseCache
-    from .client import (
+    from .api.cache import ResponseCache
+    from .api.client import (
         AsyncCompletionStream,
         AsyncMimoClient,
         BatchItem,
@@ -132,10 +141,11 @@ if TYPE_CHECKING:  # what static checkers and IDEs see; at run time __getattr__ 
         MimoClient,
         StreamDelta,
     )
-    from .compare import ProfileComparison, compare_profiles
+    from .api.request import PreparedRequest, RequestEstimate
+    from .api.response import Completion, Usage, spec_example_completion
     from .corpus import Corpus
-    from .decode import decode_backend
-    from .plots import (
+    from .display.compare import ProfileComparison, compare_profiles
+    from .display.plots import (
         cap_points,
         plot_budget_frontier,
         plot_cost,
@@ -145,18 +155,17 @@ if TYPE_CHECKING:  # what static checkers and IDEs see; at run time __getattr__ 
         plot_tokens_vs_fps_by_profile,
         plot_tokens_vs_frame_size,
     )
-    from .report import build_report, write_report
-    from .request import PreparedRequest, RequestEstimate
-    from .response import Completion, Usage, spec_example_completion
-    from .samples import generate_clip
-    from .video import Frames, Video
-    from .widgets import (
+    from .display.report import build_report, write_report
+    from .display.widgets import (
         BudgetExplorer,
         FrameExplorer,
         TokenCostExplorer,
         display_stream,
         display_stream_async,
     )
+    from .media.decode import decode_backend
+    from .media.samples import generate_clip
+    from .media.video import Frames, Video
 
 
 def __getattr__(name: str) -> Any:

@@ -17,8 +17,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .errors import MimoError
-from .tokens import MEDIA_RESOLUTIONS, explain_video_tokens, validate_fps, validate_media_resolution
+from mimo_nb.core.tokens import (
+    MEDIA_RESOLUTIONS,
+    explain_video_tokens,
+    validate_fps,
+    validate_media_resolution,
+)
+from mimo_nb.errors import MimoError
 
 DEMO_CLIP = "sample.mp4"
 DEMO_REPORT = "report.html"
@@ -42,7 +47,7 @@ def _mode() -> str:
 
 
 def _write(video: str | Path, out: Path, args: argparse.Namespace) -> int:
-    from .report import collect_report, render_report
+    from mimo_nb.display.report import collect_report, render_report
 
     data = collect_report(
         video,
@@ -72,7 +77,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from .samples import generate_clip
+    from mimo_nb.media.samples import generate_clip
 
     validate_fps(args.fps)
     out_dir = Path(args.output)
@@ -146,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if getattr(args, "prompt", "") is None:
-        from .report import DEFAULT_PROMPT
+        from mimo_nb.display.report import DEFAULT_PROMPT
 
         args.prompt = DEFAULT_PROMPT
     try:

@@ -74,7 +74,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from .response import spec_example_json
+from mimo_nb.api.response import spec_example_json
 
 __all__ = [
     "Fault",
@@ -245,7 +245,9 @@ def _video_tokens(part: dict[str, Any]) -> int:
         f"{part.get('fps')}|{part.get('media_resolution')}|".encode() + url.encode()
     ).hexdigest()
     if key not in _charge_memo:
-        from .video import Video  # the stand-in probes what it receives, as the real server must
+        from mimo_nb.media.video import (
+            Video,  # the stand-in probes what it receives, as the real server must
+        )
 
         video = Video.open(base64.b64decode(url.partition(",")[2]))
         _charge_memo[key] = video.estimate(
@@ -260,7 +262,7 @@ def request_token_charge(body: Any) -> int:
     The text counts as mimo_nb estimates it (4 bytes a token) over the system message and the
     user's text, and the answer at its ``max_completion_tokens``: the most the request can use.
     """
-    from .pricing import estimate_text_tokens
+    from mimo_nb.core.pricing import estimate_text_tokens
 
     if not isinstance(body, dict):
         return 0

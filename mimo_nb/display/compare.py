@@ -8,7 +8,7 @@
 A frame is *changed* when its file index is not one the hosted API (``"mimo-api"``) picks at
 the same settings. Frames are decoded through :meth:`Video.sample` with each profile, so the
 thumbnails are the very frames the planner names. This is a shell over the pure core
-(:mod:`mimo_nb.profiles`) and the decoder; it does I/O.
+(:mod:`mimo_nb.core.profiles`) and the decoder; it does I/O.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from . import _imaging
-from .errors import LimitError
-from .profiles import PROFILE_NAMES, Profile, get_profile
-from .tokens import FPS_DEFAULT, TokenBreakdown
+from mimo_nb.core.profiles import PROFILE_NAMES, Profile, get_profile
+from mimo_nb.core.tokens import FPS_DEFAULT, TokenBreakdown
+from mimo_nb.errors import LimitError
+from mimo_nb.media import imaging as _imaging
 
 __all__ = ["ProfileView", "ProfileComparison", "compare_profiles"]
 
@@ -114,7 +114,7 @@ class ProfileComparison:
         return pd.DataFrame(rows)
 
     def _repr_html_(self) -> str:
-        from .render import profile_comparison_html
+        from mimo_nb.display.render import profile_comparison_html
 
         return profile_comparison_html(self)
 
@@ -181,10 +181,10 @@ def compare_profiles(
     """The frames, frame size and tokens of ``video`` under each profile, side by side.
 
     Args:
-        video: a :class:`~mimo_nb.video.Video`.
+        video: a :class:`~mimo_nb.media.video.Video`.
         fps: the sampling rate asked for (servers: the rate their configuration would hold).
         media_resolution: for the API profile; servers have no such knob.
-        profiles: which profiles, in order (names or :class:`~mimo_nb.profiles.Profile` objects).
+        profiles: which profiles, in order (names or :class:`~mimo_nb.core.profiles.Profile` objects).
         thumbnails: False skips decoding (numbers only).
         thumb_width: width of the thumbnails kept, in pixels.
 

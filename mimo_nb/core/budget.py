@@ -18,7 +18,7 @@ that fit. Among them:
 
 Server profiles have no ``media_resolution`` (their pixel limits are server configuration), so
 for them the grid is the 100 fps values and ``media_resolution`` is ``None``. Their token count
-is ``vision + special`` (timestamp text and audio are not counted; see :mod:`mimo_nb.profiles`).
+is ``vision + special`` (timestamp text and audio are not counted; see :mod:`mimo_nb.core.profiles`).
 :func:`plan_budget_many` plans a whole corpus at once, best setting per video.
 
 Pure: numpy and the core only, no I/O.
@@ -33,10 +33,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from .errors import LimitError
-from .pricing import Prices
-from .profiles import DEFAULT_PROFILE, Profile, get_profile
-from .tokens import MEDIA_RESOLUTIONS
+from mimo_nb.core.pricing import Prices
+from mimo_nb.core.profiles import DEFAULT_PROFILE, Profile, get_profile
+from mimo_nb.core.tokens import MEDIA_RESOLUTIONS
+from mimo_nb.errors import LimitError
 
 if TYPE_CHECKING:  # for the annotations only: the core never imports matplotlib
     from matplotlib.axes import Axes
@@ -291,18 +291,20 @@ class BudgetPlan:
 
     def plot(self, ax: Axes | None = None) -> Axes:
         """Frames against pixels per frame: what fits, the frontier, the best (needs matplotlib;
-        :func:`mimo_nb.plots.plot_budget_frontier`). Returns the Axes drawn on.
+        :func:`mimo_nb.display.plots.plot_budget_frontier`). Returns the Axes drawn on.
 
         >>> ax = plan_budget(duration=10, width=640, height=360, max_tokens=1000).plot()
         >>> ax.get_xlabel(), ax.get_ylabel()
         ('frames sampled', 'pixels per frame (model frame)')
         """
-        from .plots import plot_budget_frontier  # display code: imported only when drawing
+        from mimo_nb.display.plots import (
+            plot_budget_frontier,  # display code: imported only when drawing
+        )
 
         return plot_budget_frontier(self, ax=ax)
 
     def _repr_html_(self) -> str:
-        from .render import budget_html
+        from mimo_nb.display.render import budget_html
 
         return budget_html(self)
 
@@ -406,13 +408,13 @@ def plan_budget(
     one.
 
     Args:
-        video: a :class:`~mimo_nb.video.Video` (its duration, size, audio and frame rate are used),
+        video: a :class:`~mimo_nb.media.video.Video` (its duration, size, audio and frame rate are used),
             or None and ``duration``, ``width``, ``height`` (and ``mute``) instead.
-        profile: whose rules count the tokens (:mod:`mimo_nb.profiles`); servers need the file's
+        profile: whose rules count the tokens (:mod:`mimo_nb.core.profiles`); servers need the file's
             ``native_fps`` (and ``native_frame_count``), which a ``video`` supplies.
         max_tokens: the most prompt tokens the video may take.
-        max_cost: the most money per request, at ``prices`` (:class:`~mimo_nb.pricing.Prices`),
-            counting ``output_tokens`` of answer as :func:`~mimo_nb.pricing.estimate_cost` does.
+        max_cost: the most money per request, at ``prices`` (:class:`~mimo_nb.core.pricing.Prices`),
+            counting ``output_tokens`` of answer as :func:`~mimo_nb.core.pricing.estimate_cost` does.
 
     >>> plan_budget(duration=10, width=640, height=360, max_tokens=1000).best.fps
     0.7
@@ -527,7 +529,7 @@ class BudgetTable:
         return pd.DataFrame(data)
 
     def _repr_html_(self) -> str:
-        from .render import budget_table_html
+        from mimo_nb.display.render import budget_table_html
 
         return budget_table_html(self)
 

@@ -23,7 +23,7 @@ network operation by its fields (e.g. ``httpx.Timeout(60, connect=5)``: 60 s for
 to connect) and the call by the largest of them. ``None`` waits for ever.
 
 All HTTP goes through httpx, and httpx's exceptions are translated in one place
-(``mimo_nb._http``) into the :mod:`mimo_nb.errors` tree. Retries (tenacity) cover 429,
+(``mimo_nb.api._http``) into the :mod:`mimo_nb.errors` tree. Retries (tenacity) cover 429,
 5xx, connection errors and timeouts, with exponential backoff and jitter, honouring
 ``Retry-After``, while the deadline leaves time; other 4xx are never retried. The API key is
 sent as the ``api-key`` header, like the spec's curl; it is checked when the client is built,
@@ -61,8 +61,8 @@ from typing import (
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, Retrying, retry_if_exception
 
-from ._deadline import Deadline, DeadlineExceeded, call_before
-from ._http import (
+from mimo_nb.api._deadline import Deadline, DeadlineExceeded, call_before
+from mimo_nb.api._http import (
     ERROR_BODY_BYTES,
     SECRET_HEADERS,
     CappedStream,
@@ -81,19 +81,8 @@ from ._http import (
     status_error,
     within,
 )
-from .cache import ResponseCache, offline_from_env, request_key
-from .errors import (
-    APIResponseValidationError,
-    APIStatusError,
-    CacheError,
-    CacheMissError,
-    ConfigurationError,
-    LimitError,
-    MimoError,
-)
-from .pricing import Prices, load_prices
-from .profiles import DEFAULT_PROFILE, Profile, get_profile
-from .request import (
+from mimo_nb.api.cache import ResponseCache, offline_from_env, request_key
+from mimo_nb.api.request import (
     PreparedRequest,
     VideoPart,
     check_request_args,
@@ -102,14 +91,25 @@ from .request import (
     is_url,
     prepare_request,
 )
-from .response import Completion, completion_from_json
-from .streaming import AsyncCompletionStream, CompletionStream, StreamDelta, _StreamBase
-from .tokens import validate_fps, validate_media_resolution
+from mimo_nb.api.response import Completion, completion_from_json
+from mimo_nb.api.streaming import AsyncCompletionStream, CompletionStream, StreamDelta, _StreamBase
+from mimo_nb.core.pricing import Prices, load_prices
+from mimo_nb.core.profiles import DEFAULT_PROFILE, Profile, get_profile
+from mimo_nb.core.tokens import validate_fps, validate_media_resolution
+from mimo_nb.errors import (
+    APIResponseValidationError,
+    APIStatusError,
+    CacheError,
+    CacheMissError,
+    ConfigurationError,
+    LimitError,
+    MimoError,
+)
 
 if TYPE_CHECKING:
     from typing import TypeAlias
 
-    from .video import Video
+    from mimo_nb.media.video import Video
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -143,11 +143,11 @@ HEAD_TIMEOUT = 10.0  # the URL size probe must never hold up a request for long
 PROBE_TIMEOUT = 60.0  # opening a local video inside ask(), as Video.open
 MAX_RETRY_AFTER = 60.0  # we honour Retry-After, but not beyond a minute
 
-logger = logging.getLogger("mimo_nb.client")
+logger = logging.getLogger("mimo_nb.api.client")
 
 if TYPE_CHECKING:
     VideoInput: TypeAlias = "Video | str | os.PathLike[str] | bytes"
-    """A :class:`~mimo_nb.video.Video`, a local path, a file's bytes, or an http(s) URL."""
+    """A :class:`~mimo_nb.media.video.Video`, a local path, a file's bytes, or an http(s) URL."""
     Videos: TypeAlias = "VideoInput | Sequence[VideoInput]"
 
 
@@ -372,7 +372,7 @@ class BatchResult(Sequence[BatchItem]):
         return f"BatchResult({len(self.items)} items, {len(self.errors)} failed)"
 
     def _repr_html_(self) -> str:
-        from .render import batch_html
+        from mimo_nb.display.render import batch_html
 
         return batch_html(self)
 
@@ -410,7 +410,7 @@ def _batch_call(item: Any, common: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _label(videos: Any) -> str:
-    from .video import Video
+    from mimo_nb.media.video import Video
 
     items = videos if isinstance(videos, (list, tuple)) else [videos]
     names = []
@@ -851,7 +851,7 @@ class _ClientBase:
         self, source: Any, fps: float, media_resolution: str, deadline: Deadline
     ) -> VideoPart:
         """A Video, path or bytes as a part; paths and bytes are opened (probed) with Video.open."""
-        from .video import Video
+        from mimo_nb.media.video import Video
 
         if isinstance(source, Video):
             video = source
@@ -1011,7 +1011,7 @@ class MimoClient(_ClientBase):
         context_lengths: model name -> context length in tokens, to check requests against.
         default_headers: headers sent with every request to the API (never to a video's host).
         profile: whose sampling rules the estimate attached to each answer follows: the hosted
-            API's formula (``"mimo-api"``) or a self-hosted server's (:mod:`mimo_nb.profiles`),
+            API's formula (``"mimo-api"``) or a self-hosted server's (:mod:`mimo_nb.core.profiles`),
             for a ``base_url`` that points at your own SGLang or vLLM deployment.
         transport: an ``httpx.BaseTransport`` (e.g. ``httpx.MockTransport``) instead of the network.
         http_client: your own ``httpx.Client`` (proxies, certificates...); you close it.

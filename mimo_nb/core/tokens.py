@@ -43,7 +43,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from .errors import LimitError
+from mimo_nb.errors import LimitError
 
 __all__ = [
     "MediaResolution",
@@ -275,7 +275,7 @@ class SamplingPlan:
     """What the model will look at: how many frames, which ones, and at what size.
 
     ``profile`` names the rules that made the plan (``"mimo-api"``, the vendor's formula, unless
-    you asked for a server's; see :mod:`mimo_nb.profiles`). ``indices(total_frames)`` maps the
+    you asked for a server's; see :mod:`mimo_nb.core.profiles`). ``indices(total_frames)`` maps the
     plan onto a real file's frames; a server's plan already knows them, since servers count
     frames from the file's ``native_frame_count`` and ``native_fps``.
     """
@@ -340,7 +340,7 @@ def plan_sampling(
     """Frame count, indices and model frame size for a video, validated once.
 
     ``profile="mimo-api"`` (the default) is the vendor page's formula; another profile applies a
-    self-hosted server's rules (see :mod:`mimo_nb.profiles`), which need the file's
+    self-hosted server's rules (see :mod:`mimo_nb.core.profiles`), which need the file's
     ``native_fps`` and ``native_frame_count``.
 
     >>> plan_sampling(60, 1920, 1080, fps=2).frames
@@ -385,7 +385,7 @@ def _plan_with_profile(
     native_fps: float | None,
     native_frame_count: int | None,
 ) -> SamplingPlan:
-    from . import profiles  # profiles builds on this module, so it is imported on use
+    from mimo_nb.core import profiles  # profiles builds on this module, so it is imported on use
 
     rules = profiles.get_profile(profile)
     result = rules.plan(
@@ -485,12 +485,14 @@ class TokenBreakdown:
         return asdict(self)
 
     def _repr_html_(self) -> str:
-        from .render import breakdown_html  # display code stays out of the core's imports
+        from mimo_nb.display.render import (
+            breakdown_html,  # display code stays out of the core's imports
+        )
 
         return breakdown_html(self)
 
     def __str__(self) -> str:
-        from .render import breakdown_text
+        from mimo_nb.display.render import breakdown_text
 
         return breakdown_text(self)
 

@@ -6,9 +6,9 @@
 * :class:`TokenCostExplorer` -- no video needed: duration, fps, a frame size preset (or a custom
   size), the toggle and mute, with the breakdown and a live plot. For teaching the formula.
 * :class:`BudgetExplorer` -- the formula run backwards: a ``max_tokens`` budget for a clip, with
-  :func:`~mimo_nb.budget.plan_budget`'s best setting and its frontier.
+  :func:`~mimo_nb.core.budget.plan_budget`'s best setting and its frontier.
 
-Every explorer has a ``profile`` dropdown (:mod:`mimo_nb.profiles`): the hosted API's formula,
+Every explorer has a ``profile`` dropdown (:mod:`mimo_nb.core.profiles`): the hosted API's formula,
 or a self-hosted server's rules, whose frames, frame size and tokens are then shown instead
 (a server has no ``media_resolution``, so that toggle is disabled; a server counts frames from
 the file's frame rate: the video's, or the ``native fps`` control where there is no video).
@@ -23,9 +23,9 @@ the formula for the value the control displays.
 
 Where widget JavaScript cannot run (nbconvert HTML opened offline, GitHub), each explorer still
 shows a static snapshot of its state: it is displayed as its own output just before the widget,
-and the live widget hides it (see :func:`mimo_nb.render.explorer_style`).
+and the live widget hides it (see :func:`mimo_nb.display.render.explorer_style`).
 
->>> from mimo_nb.video import Video
+>>> from mimo_nb.media.video import Video
 >>> explorer = FrameExplorer(Video.open("clip.mp4"), fps=2)     # last value of a cell
 >>> explorer.estimate().frames
 4
@@ -48,25 +48,25 @@ import numpy as np
 import traitlets
 from IPython.display import display as _ipython_display
 
-from . import render
-from .budget import BudgetPlan, plan_budget
-from .errors import LimitError, MimoError, StreamInterruptedError
-from .plots import RESOLUTION_PRESETS, plot_tokens_vs_fps
-from .pricing import Prices, estimate_cost, load_prices
-from .profiles import (
+from mimo_nb.core.budget import BudgetPlan, plan_budget
+from mimo_nb.core.pricing import Prices, estimate_cost, load_prices
+from mimo_nb.core.profiles import (
     DEFAULT_PROFILE,
     PROFILE_NAMES,
     ServerTokenBreakdown,
     explain_profile_tokens,
     get_profile,
 )
-from .tokens import (
+from mimo_nb.core.tokens import (
     FPS_DEFAULT,
     FPS_MAX,
     FPS_MIN,
     MEDIA_RESOLUTIONS,
     TokenBreakdown,
 )
+from mimo_nb.display import render
+from mimo_nb.display.plots import RESOLUTION_PRESETS, plot_tokens_vs_fps
+from mimo_nb.errors import LimitError, MimoError, StreamInterruptedError
 
 __all__ = [
     "BudgetExplorer",
@@ -603,9 +603,9 @@ class FrameExplorer(Explorer):
     """Explore which frames the model sees at each fps, their size, tokens and cost.
 
     Args:
-        video: an opened :class:`mimo_nb.video.Video` (anything with ``estimate`` and ``sample``).
+        video: an opened :class:`mimo_nb.media.video.Video` (anything with ``estimate`` and ``sample``).
         fps, media_resolution, size: starting values of the controls (fps on the API's 0.1 grid).
-        profile: whose sampling rules (:mod:`mimo_nb.profiles`); a dropdown in the widget.
+        profile: whose sampling rules (:mod:`mimo_nb.core.profiles`); a dropdown in the widget.
         prices: for the cost line (the shipped, cited CNY prices when None).
         output_tokens: answer length to include in the cost (0: prompt only).
         debounce: seconds the slider must rest before decoding; 0 decodes on every change.
@@ -618,7 +618,7 @@ class FrameExplorer(Explorer):
     In a notebook, frames are decoded in a background thread: the controls stay live, and a
     setting the user has already left is cancelled rather than decoded to the end.
 
-    >>> from mimo_nb.video import Video
+    >>> from mimo_nb.media.video import Video
     >>> explorer = FrameExplorer(Video.open("clip.mp4"), debounce=0)
     >>> explorer.fps.value = 4        # the grid, count, size, tokens and cost follow
     >>> len(explorer.frames())
@@ -707,7 +707,7 @@ class FrameExplorer(Explorer):
         return {} if profile == DEFAULT_PROFILE else {"profile": profile}
 
     def frames(self) -> Any:
-        """The decoded :class:`~mimo_nb.video.Frames` for the current controls (cached)."""
+        """The decoded :class:`~mimo_nb.media.video.Frames` for the current controls (cached)."""
         self.wait()
         return self._entry(self.key())[0]
 
@@ -965,7 +965,7 @@ class TokenCostExplorer(_ClipExplorer):
     """Teach the formula: duration, fps, frame size, default/max and mute against tokens and cost.
 
     The duration slider stops at round values (:data:`DURATIONS`, plus the one you start with).
-    ``profile`` shows a self-hosted server's tokens instead (:mod:`mimo_nb.profiles`), counted
+    ``profile`` shows a self-hosted server's tokens instead (:mod:`mimo_nb.core.profiles`), counted
     from the ``native fps`` control (the file's frame rate; its frame count follows the duration).
 
     >>> explorer = TokenCostExplorer(debounce=0)
@@ -1042,7 +1042,7 @@ class TokenCostExplorer(_ClipExplorer):
         )
 
     def estimate(self) -> TokenBreakdown | ServerTokenBreakdown:
-        """The breakdown for the controls (:func:`~mimo_nb.profiles.explain_profile_tokens`)."""
+        """The breakdown for the controls (:func:`~mimo_nb.core.profiles.explain_profile_tokens`)."""
         width, height = self.frame_size()
         return explain_profile_tokens(
             float(self.duration.value),
@@ -1103,7 +1103,7 @@ class TokenCostExplorer(_ClipExplorer):
 class BudgetExplorer(_ClipExplorer):
     """The formula run backwards: a clip and a ``max_tokens`` budget, and the setting to send.
 
-    Shows :func:`~mimo_nb.budget.plan_budget`'s best setting (its rule stated), that setting's
+    Shows :func:`~mimo_nb.core.budget.plan_budget`'s best setting (its rule stated), that setting's
     breakdown and cost, and the frontier (frames against pixels per frame) of every setting on
     the API's grid that fits. ``profile`` plans for a self-hosted server instead (its counted
     tokens; no prices apply).
@@ -1180,7 +1180,7 @@ class BudgetExplorer(_ClipExplorer):
         )
 
     def plan(self) -> BudgetPlan:
-        """:func:`~mimo_nb.budget.plan_budget` for the controls (costs at the API's prices)."""
+        """:func:`~mimo_nb.core.budget.plan_budget` for the controls (costs at the API's prices)."""
         return self._plan_for(self.key())
 
     def _plan_for(self, key: tuple[float, int, int, bool, str, float | None, int]) -> BudgetPlan:
@@ -1315,12 +1315,12 @@ def display_stream(stream: Any, *, min_interval: float = 0.1) -> Any:
 
     In a notebook the area is a display with a ``display_id``, updated at most every
     ``min_interval`` seconds (sanitised Markdown each time). Outside one, the text is printed as
-    it arrives. Returns the assembled :class:`~mimo_nb.response.Completion`. If the stream breaks
+    it arrives. Returns the assembled :class:`~mimo_nb.api.response.Completion`. If the stream breaks
     off, the area keeps what arrived with a note, and the error is raised.
-    For :class:`~mimo_nb.client.AsyncCompletionStream` use :func:`display_stream_async`.
+    For :class:`~mimo_nb.api.client.AsyncCompletionStream` use :func:`display_stream_async`.
 
-    >>> from mimo_nb.client import CompletionStream
-    >>> from mimo_nb.response import spec_example_completion
+    >>> from mimo_nb.api.client import CompletionStream
+    >>> from mimo_nb.api.response import spec_example_completion
     >>> stream = CompletionStream.from_completion(spec_example_completion())
     >>> done = display_stream(stream)  # doctest: +ELLIPSIS
     <BLANKLINE>
@@ -1340,8 +1340,8 @@ def display_stream(stream: Any, *, min_interval: float = 0.1) -> Any:
 async def display_stream_async(stream: Any, *, min_interval: float = 0.1) -> Any:
     """:func:`display_stream` for the async client: ``done = await display_stream_async(stream)``.
 
-    ``stream`` is an :class:`~mimo_nb.client.AsyncCompletionStream` (``await client.ask(...,
-    stream=True)`` of :class:`~mimo_nb.client.AsyncMimoClient`); the area is updated as deltas
+    ``stream`` is an :class:`~mimo_nb.api.client.AsyncCompletionStream` (``await client.ask(...,
+    stream=True)`` of :class:`~mimo_nb.api.client.AsyncMimoClient`); the area is updated as deltas
     arrive, without blocking the event loop.
     """
     sink = _stream_sink(min_interval)

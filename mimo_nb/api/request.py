@@ -35,18 +35,18 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from .cache import file_sha256
-from .errors import LimitError, VideoError
-from .limits import (
+from mimo_nb.api.cache import file_sha256
+from mimo_nb.core.limits import (
     BASE64_LIMIT_BYTES,
     MIME_TYPES,
     URL_LIMIT_BYTES,
     base64_length,
     max_base64_file_bytes,
 )
-from .pricing import ContextCheck, check_context, estimate_text_tokens
-from .profiles import ServerTokenBreakdown
-from .tokens import TokenBreakdown, validate_fps, validate_media_resolution
+from mimo_nb.core.pricing import ContextCheck, check_context, estimate_text_tokens
+from mimo_nb.core.profiles import ServerTokenBreakdown
+from mimo_nb.core.tokens import TokenBreakdown, validate_fps, validate_media_resolution
+from mimo_nb.errors import LimitError, VideoError
 
 __all__ = [
     "MIME_TYPES",
@@ -108,7 +108,7 @@ class VideoPart:
 
     ``kind`` is ``"url"`` (sent as the URL) or ``"data"`` (a local file sent as a data URI).
     ``breakdown`` is the token breakdown when the video was probed, else None: the API's
-    :class:`TokenBreakdown`, or a :class:`~mimo_nb.profiles.ServerTokenBreakdown` when the
+    :class:`TokenBreakdown`, or a :class:`~mimo_nb.core.profiles.ServerTokenBreakdown` when the
     client was given a self-hosted server's profile.
     """
 
@@ -164,7 +164,7 @@ class RequestEstimate:
     ``videos`` holds one :class:`TokenBreakdown` per video, or None for a URL that was not probed
     (its tokens are then unknown and the sums below leave it out; see :attr:`complete`).
     Under a self-hosted server's ``profile`` a video's estimate is that server's
-    :class:`~mimo_nb.profiles.ServerTokenBreakdown`: its vision and special tokens count, its
+    :class:`~mimo_nb.core.profiles.ServerTokenBreakdown`: its vision and special tokens count, its
     audio is not estimated (``audio_tokens`` is then None).
     ``text_tokens`` is a rough count of the system prompt and question (4 bytes per token).
     """
@@ -284,7 +284,7 @@ def file_part(
     """A local file to send as a base64 data URI; its base64 must be at most 50 MB.
 
     ``mime_type`` defaults to the one of the file's suffix. No probing happens here: pass the
-    ``breakdown`` of a probed :class:`~mimo_nb.video.Video` to keep it beside the request.
+    ``breakdown`` of a probed :class:`~mimo_nb.media.video.Video` to keep it beside the request.
     """
     validate_media_resolution(media_resolution)
     return checked_file_part(
@@ -548,7 +548,7 @@ class PreparedRequest:
         )
 
     def _repr_html_(self) -> str:
-        from .render import request_html
+        from mimo_nb.display.render import request_html
 
         return request_html(self)
 

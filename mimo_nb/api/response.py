@@ -23,9 +23,9 @@ from dataclasses import asdict, dataclass, field
 from importlib import resources
 from typing import Any, Literal
 
-from .errors import APIResponseValidationError
-from .pricing import Cost, Prices, cost_from_usage
-from .request import RequestEstimate
+from mimo_nb.api.request import RequestEstimate
+from mimo_nb.core.pricing import Cost, Prices, cost_from_usage
+from mimo_nb.errors import APIResponseValidationError
 
 __all__ = [
     "Usage",
@@ -143,7 +143,7 @@ class Usage:
         return asdict(self)
 
     def _repr_html_(self) -> str:
-        from .render import usage_html
+        from mimo_nb.display.render import usage_html
 
         return usage_html(self)
 
@@ -224,7 +224,9 @@ class Completion:
         }
 
     def _repr_html_(self) -> str:
-        from .render import completion_html  # display code stays out of the core's imports
+        from mimo_nb.display.render import (
+            completion_html,  # display code stays out of the core's imports
+        )
 
         return completion_html(self)
 

@@ -1,6 +1,6 @@
 """The one border with httpx and with what the server says: secrets, timeouts, errors, answers.
 
-Everything the clients (:mod:`mimo_nb.client`) and the streams (:mod:`mimo_nb.streaming`) need to
+Everything the clients (:mod:`mimo_nb.api.client`) and the streams (:mod:`mimo_nb.api.streaming`) need to
 talk to a server safely lives here, once:
 
 - :class:`Secrets` keeps the API key out of every string an error carries: it redacts first and
@@ -27,8 +27,11 @@ from urllib.parse import quote
 
 import httpx
 
-from ._deadline import Deadline, DeadlineExceeded
-from .errors import (
+from mimo_nb.api._deadline import Deadline, DeadlineExceeded
+from mimo_nb.api.request import RequestEstimate
+from mimo_nb.api.response import Completion, completion_from_json
+from mimo_nb.core.pricing import Prices
+from mimo_nb.errors import (
     APIConnectionError,
     APIResponseValidationError,
     APIStatusError,
@@ -44,9 +47,6 @@ from .errors import (
     redact,
     shorten,
 )
-from .pricing import Prices
-from .request import RequestEstimate
-from .response import Completion, completion_from_json
 
 TimeoutArg = float | httpx.Timeout | None
 """A ``timeout``: seconds for a whole call, an ``httpx.Timeout`` (which also bounds each network

@@ -33,7 +33,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .errors import CacheError
+from mimo_nb.errors import CacheError
 
 __all__ = ["ResponseCache", "request_key", "file_sha256", "offline_from_env", "CACHE_FORMAT"]
 

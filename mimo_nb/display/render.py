@@ -2,7 +2,7 @@
 reports.
 
 This module is the one place HTML is built; other modules call these functions and never write
-markup themselves (pictures are encoded in :mod:`mimo_nb._imaging`, and shown here). Every string
+markup themselves (pictures are encoded in :mod:`mimo_nb.media.imaging`, and shown here). Every string
 that reaches a page is escaped here.
 
 Everything a model wrote is untrusted. :func:`markdown_html` renders it as Markdown with raw HTML
@@ -11,9 +11,9 @@ switched off (a ``<script>`` in an answer shows up as text) and then passes the 
 load or restyle the page. The only images this module ever emits are pictures we drew or decoded
 ourselves (plots, frames); model text cannot produce a ``data:`` URL or an ``<img>``.
 
-The numbers in the explanations come from :mod:`mimo_nb.tokens`' constants, never typed again.
+The numbers in the explanations come from :mod:`mimo_nb.core.tokens`' constants, never typed again.
 
->>> from mimo_nb.response import spec_example_completion
+>>> from mimo_nb.api.response import spec_example_completion
 >>> html = completion_html(spec_example_completion())   # answer, reasoning, usage, origin badge
 >>> text = completion_text(spec_example_completion())    # the same as plain text
 >>> "recorded response" in html and "recorded response" in text
@@ -32,8 +32,7 @@ import numpy as np
 import numpy.typing as npt
 from markdown_it import MarkdownIt
 
-from . import _imaging
-from .tokens import (
+from mimo_nb.core.tokens import (
     AUDIO_SPECIAL_TOKENS,
     DEFAULT_MAX_FRAME_TOKENS,
     FINE_TIMESTAMP_TOKENS,
@@ -53,6 +52,7 @@ from .tokens import (
     estimate_audio_tokens,
     timestamp_tokens_per_grid,
 )
+from mimo_nb.media import imaging as _imaging
 
 __all__ = [
     "batch_html",
@@ -134,7 +134,7 @@ def _budget_reason(b: Any) -> str:
 def breakdown_rows(b: Any) -> list[tuple[str, str, str]]:
     """(step, value, explanation) rows of a TokenBreakdown, in the spec's order.
 
-    >>> from mimo_nb.tokens import explain_video_tokens
+    >>> from mimo_nb.core.tokens import explain_video_tokens
     >>> breakdown_rows(explain_video_tokens(60, 1920, 1080))[0][:2]
     ('frames', '120')
     """
@@ -269,7 +269,7 @@ def _prices_summary(prices: Any) -> str:
 def prices_note_html(prices: Any, *, open_: bool = False) -> str:
     """Where prices come from, in one line: what they are, with the source one click away.
 
-    >>> from mimo_nb.pricing import Prices
+    >>> from mimo_nb.core.pricing import Prices
     >>> "my quote" in prices_note_html(Prices(input=1, cached_input=0, output=2, source="my quote"))
     True
     """
@@ -280,7 +280,7 @@ def prices_note_html(prices: Any, *, open_: bool = False) -> str:
 
 
 def prices_html(prices: Any) -> str:
-    """A :class:`~mimo_nb.pricing.Prices` as a table of rates, its source written out."""
+    """A :class:`~mimo_nb.core.pricing.Prices` as a table of rates, its source written out."""
     rows = [
         ("input", f"{prices.input:g}"),
         ("cached input", f"{prices.cached_input:g}"),
@@ -294,7 +294,7 @@ def prices_html(prices: Any) -> str:
 
 
 def cost_html(cost: Any, *, open_citation: bool = False) -> str:
-    """A :class:`~mimo_nb.pricing.Cost` as a table by rate, with the prices' citation under it."""
+    """A :class:`~mimo_nb.core.pricing.Cost` as a table by rate, with the prices' citation under it."""
     p = cost.prices
     rows = [
         ("input", cost.input_tokens, p.input, cost.input),
@@ -344,7 +344,7 @@ def usage_rows(usage: Any) -> list[tuple[str, int]]:
 
 
 def usage_html(usage: Any) -> str:
-    """A :class:`~mimo_nb.response.Usage` as a table of token counts."""
+    """A :class:`~mimo_nb.api.response.Usage` as a table of token counts."""
     return _rows_html(
         [(k, f"{int(v):,}") for k, v in usage_rows(usage)], "mimo-usage", ("usage", "tokens")
     )
@@ -361,7 +361,7 @@ def usage_table_html(completion: Any) -> str:
 def context_check_text(check: Any) -> str:
     """Whether a request fits the model's context, said plainly.
 
-    >>> from mimo_nb.pricing import check_context
+    >>> from mimo_nb.core.pricing import check_context
     >>> check = check_context([17240], model="my-model")
     >>> context_check_text(check)  # doctest: +NORMALIZE_WHITESPACE
     "about 17,240 tokens needed; how many 'my-model' can hold is not on the vendor's page,
@@ -380,7 +380,7 @@ def context_check_text(check: Any) -> str:
 
 
 def context_check_html(check: Any) -> str:
-    """A :class:`~mimo_nb.pricing.ContextCheck` as a table (videos, text, answer, limit) and its
+    """A :class:`~mimo_nb.core.pricing.ContextCheck` as a table (videos, text, answer, limit) and its
     verdict."""
     rows = [(f"video {n + 1}", f"{t:,}") for n, t in enumerate(check.video_tokens)]
     rows += [
@@ -523,7 +523,7 @@ def _percent(estimated: int | None, actual: int | None) -> float | None:
 def comparison_rows(completion: Any) -> list[tuple[str, int | None, int | None, float | None]]:
     """(field, estimated, actual, difference in % of actual) from ``completion.comparison()``.
 
-    >>> from mimo_nb.response import spec_example_completion
+    >>> from mimo_nb.api.response import spec_example_completion
     >>> comparison_rows(spec_example_completion())[0]
     ('video', None, 1144, None)
     """
@@ -595,7 +595,7 @@ def _reasoning_html(reasoning: str | None, *, open_: bool = False) -> str:
 def completion_html(completion: Any) -> str:
     """A Completion as HTML: origin, answer (sanitised Markdown), reasoning, usage, estimate, cost.
 
-    >>> from mimo_nb.response import spec_example_completion
+    >>> from mimo_nb.api.response import spec_example_completion
     >>> "recorded response" in completion_html(spec_example_completion())
     True
     """
@@ -665,7 +665,7 @@ def _one_line(text: str | None, limit: int = 120) -> str:
 
 
 def batch_html(result: Any) -> str:
-    """A :class:`~mimo_nb.client.BatchResult` as a table: one row per item, errors named.
+    """A :class:`~mimo_nb.api.client.BatchResult` as a table: one row per item, errors named.
 
     Answers are shortened to one line of plain text (escaped); each item's completion renders
     in full on its own.
@@ -917,7 +917,7 @@ def _report_answer(data: Any, dry_run_label: str) -> str:
 
 
 def report_html(data: Any, *, dry_run_label: str) -> str:
-    """A :class:`~mimo_nb.report.ReportData` as one self-contained HTML document: same data,
+    """A :class:`~mimo_nb.display.report.ReportData` as one self-contained HTML document: same data,
     same bytes."""
     settings = " · ".join(f"{_e(k)} {_e(v)}" for k, v in data.settings)
     when = f" · generated {_e(data.generated_at)}" if data.generated_at else ""
@@ -1066,7 +1066,7 @@ def _shorten(texts: Any, keep: int = 4) -> str:
 
 
 def server_breakdown_rows(b: Any) -> list[tuple[str, str, str]]:
-    """(step, value, explanation) rows of a :class:`~mimo_nb.profiles.ServerTokenBreakdown`."""
+    """(step, value, explanation) rows of a :class:`~mimo_nb.core.profiles.ServerTokenBreakdown`."""
     return [
         ("profile", b.profile, b.source),
         (
@@ -1140,7 +1140,7 @@ def _setting_cells(s: Any) -> str:
 
 
 def budget_html(plan: Any) -> str:
-    """A :class:`~mimo_nb.budget.BudgetPlan`: the verdict, the rule, and the frontier as a table."""
+    """A :class:`~mimo_nb.core.budget.BudgetPlan`: the verdict, the rule, and the frontier as a table."""
     currency = "" if plan.prices is None else html.escape(plan.prices.currency)
     head = (
         f"<tr><th></th><th>fps</th><th>media_resolution</th><th>frames</th><th>frame size</th>"
@@ -1189,7 +1189,7 @@ def budget_html(plan: Any) -> str:
 
 
 def budget_table_html(table: Any, max_rows: int = 20) -> str:
-    """A :class:`~mimo_nb.budget.BudgetTable`: the best setting per video (first ``max_rows``)."""
+    """A :class:`~mimo_nb.core.budget.BudgetTable`: the best setting per video (first ``max_rows``)."""
     n = len(table)
     head = (
         "<tr><th>#</th><th>fps</th><th>media_resolution</th><th>frames</th><th>frame size</th>"
@@ -1227,7 +1227,7 @@ def profile_comparison_html(comparison: Any, max_thumbnails: int = 48) -> str:
 
     Frames the hosted API would not pick at the same settings get an orange border.
     """
-    from ._imaging import format_time, jpeg_data_uri
+    from mimo_nb.media.imaging import format_time, jpeg_data_uri
 
     c = comparison
     parts = [

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-from .errors import ContextLengthError, LimitError
+from mimo_nb.errors import ContextLengthError, LimitError
 
 __all__ = [
     "Prices",
@@ -64,7 +64,7 @@ class Prices:
         )
 
     def _repr_html_(self) -> str:
-        from .render import prices_html
+        from mimo_nb.display.render import prices_html
 
         return prices_html(self)
 
@@ -102,7 +102,7 @@ class Cost:
         return f"{self.total:.6f} {self.currency}"
 
     def _repr_html_(self) -> str:
-        from .render import cost_html
+        from mimo_nb.display.render import cost_html
 
         return cost_html(self)
 
@@ -224,7 +224,7 @@ class ContextCheck:
         return f"{self.needed:,} of {self.limit:,} tokens ({verdict})"
 
     def _repr_html_(self) -> str:
-        from .render import context_check_html
+        from mimo_nb.display.render import context_check_html
 
         return context_check_html(self)
 

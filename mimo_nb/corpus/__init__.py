@@ -23,7 +23,7 @@ Here ``videos/`` holds three generated clips of 1, 2 and 3 seconds:
 >>> sorted(result.value for result in corpus.map(SaveContactSheet("sheets/")))  # frame work
 ['sheets/clip1.png', 'sheets/clip2.png', 'sheets/clip3.png']
 
-Asking takes an :class:`~mimo_nb.client.AsyncMimoClient` and a notebook's top-level ``await``
+Asking takes an :class:`~mimo_nb.api.client.AsyncMimoClient` and a notebook's top-level ``await``
 (which doctest cannot run; ``tests/test_corpus.py`` runs it against the local stand-in):
 
 >>> answers = await corpus.ask(client, "Describe the video.", fps=1,       # doctest: +SKIP
@@ -72,12 +72,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from ._pacing import Pacer, minimum_wall_time
-from .budget import FPS_GRID  # the API's fps values, 0.1 .. 10.0
-from .errors import LimitError, MimoError
-from .limits import BASE64_LIMIT_BYTES, base64_length
-from .pricing import Prices, estimate_cost, estimate_text_tokens, load_prices
-from .tokens import (
+from mimo_nb.api.pacing import Pacer, minimum_wall_time
+from mimo_nb.core.budget import FPS_GRID  # the API's fps values, 0.1 .. 10.0
+from mimo_nb.core.limits import BASE64_LIMIT_BYTES, base64_length
+from mimo_nb.core.pricing import Prices, estimate_cost, estimate_text_tokens, load_prices
+from mimo_nb.core.tokens import (
     FPS_DEFAULT,
     MAX_FRAMES,
     _sampled_frame_count_array,
@@ -85,14 +84,15 @@ from .tokens import (
     validate_fps,
     validate_media_resolution,
 )
+from mimo_nb.errors import LimitError, MimoError
 
 if TYPE_CHECKING:  # pandas and the display stack load on first use
     import pandas as pd
 
-    from .client import AsyncMimoClient
-    from .request import PreparedRequest
-    from .response import Completion
-    from .video import Video
+    from mimo_nb.api.client import AsyncMimoClient
+    from mimo_nb.api.request import PreparedRequest
+    from mimo_nb.api.response import Completion
+    from mimo_nb.media.video import Video
 
 __all__ = [
     "Corpus",
@@ -317,7 +317,7 @@ def probe_row(source: str, timeout: float = 60.0, base: str | None = None) -> di
     row["path"] = source
     opened = _from_base(source, base)
     try:
-        from .video import Video
+        from mimo_nb.media.video import Video
 
         if not source:
             raise LimitError("the manifest row has no path.")
@@ -511,7 +511,7 @@ def _load_callable(payload: Any) -> Callable[[Any], Any]:
 
 def _map_one(payload: Any, path: str, index: int, name: str, base: str | None = None) -> MapResult:
     """Run in the worker: open the video where the frames will be decoded, then ``fn(video)``."""
-    from .video import Video
+    from mimo_nb.media.video import Video
 
     opened = _from_base(path, base)
     try:
@@ -718,9 +718,9 @@ class Corpus:
         return self._table.loc[~self.ok, ["name", "path", "error_type", "error_reason", "error"]]
 
     def video(self, index: int) -> Video:
-        """Item ``index`` opened as a :class:`~mimo_nb.video.Video` (probed afresh; a URL is
+        """Item ``index`` opened as a :class:`~mimo_nb.media.video.Video` (probed afresh; a URL is
         downloaded)."""
-        from .video import Video
+        from mimo_nb.media.video import Video
 
         row = self._table.iloc[index]
         if isinstance(row["error_type"], str):
@@ -779,7 +779,7 @@ class Corpus:
                 the request's default ``max_completion_tokens``, the most an answer can use.
             prices: default the shipped, cited ``mimo-v2.5`` prices in CNY.
 
-        The arithmetic is :func:`mimo_nb.tokens.explain_video_tokens_array` over the whole table,
+        The arithmetic is :func:`mimo_nb.core.tokens.explain_video_tokens_array` over the whole table,
         one pass per setting, equal item by item to the scalar formula.
         """
         return Forecast.compute(
@@ -898,7 +898,7 @@ class Corpus:
         """Ask ``prompt`` about every probed video: paced, budgeted, cached, resumable.
 
         Args:
-            client: an :class:`~mimo_nb.client.AsyncMimoClient`; give it ``cache=`` to resume.
+            client: an :class:`~mimo_nb.api.client.AsyncMimoClient`; give it ``cache=`` to resume.
             prompt, fps, media_resolution, system, max_completion_tokens, **extra: as for
                 ``client.ask``.
             concurrency: requests in flight at once.
@@ -1035,8 +1035,8 @@ def _request_video(row: Any) -> Video:
     differs from the scan's is opened afresh instead, so a changed file is not sent with a
     stale estimate.
     """
-    from .decode import Probe
-    from .video import Video
+    from mimo_nb.media.decode import Probe
+    from mimo_nb.media.video import Video
 
     path = Path(row["path"])
     try:
@@ -1073,7 +1073,7 @@ def _request_video(row: Any) -> Video:
 
 
 def _open(path: str) -> Video:
-    from .video import Video
+    from mimo_nb.media.video import Video
 
     return Video.open(path)
 
@@ -1202,7 +1202,7 @@ class CorpusSummary:
         return fig
 
     def _repr_html_(self) -> str:
-        from .render import corpus_summary_html
+        from mimo_nb.display.render import corpus_summary_html
 
         return corpus_summary_html(self)
 
@@ -1346,7 +1346,7 @@ class Forecast:
 
     def plot(self, ax: Any = None) -> Any:
         """Total tokens (and cost, right axis) against fps, one line per media_resolution."""
-        from .plots import _new_axes
+        from mimo_nb.display.plots import _new_axes
 
         ax, _ = _new_axes(ax, figsize=(7.0, 3.6))
         for resolution in dict.fromkeys(r["media_resolution"] for r in self.rows):
@@ -1385,7 +1385,7 @@ class Forecast:
         return (np.asarray(cost) * 1e6 - output * (p.output - p.input)) / p.input
 
     def _repr_html_(self) -> str:
-        from .render import forecast_html
+        from mimo_nb.display.render import forecast_html
 
         return forecast_html(self)
 
@@ -1482,7 +1482,7 @@ class FpsChoice:
         )
 
     def plot(self, ax: Any = None) -> Any:
-        from .plots import _new_axes
+        from mimo_nb.display.plots import _new_axes
 
         ax, _ = _new_axes(ax, figsize=(7.0, 3.4))
         use_cost = self.tokens_budget is None
@@ -1502,7 +1502,7 @@ class FpsChoice:
         return ax
 
     def _repr_html_(self) -> str:
-        from .render import fps_choice_html
+        from mimo_nb.display.render import fps_choice_html
 
         return fps_choice_html(self)
 
@@ -1664,7 +1664,7 @@ class CorpusAnswers:
         return text + "."
 
     def _repr_html_(self) -> str:
-        from .render import corpus_answers_html
+        from mimo_nb.display.render import corpus_answers_html
 
         return corpus_answers_html(self)
 

@@ -1,6 +1,6 @@
 """Where MiMo runs decides what it sees: the sampling rules of each server, side by side.
 
-The hosted API follows the vendor page's formula (:mod:`mimo_nb.tokens`). People who run MiMo
+The hosted API follows the vendor page's formula (:mod:`mimo_nb.core.tokens`). People who run MiMo
 themselves go through open preprocessing code that counts frames, picks them and sizes them
 differently, so the same clip at the same ``fps`` gives other frames, another frame size and
 other token counts. Each *profile* here is the rules of one such code path, as data (a frozen
@@ -45,8 +45,7 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 
-from .errors import LimitError
-from .tokens import (
+from mimo_nb.core.tokens import (
     TEMPORAL_PATCH,
     TokenBreakdown,
     explain_video_tokens,
@@ -56,6 +55,7 @@ from .tokens import (
     validate_fps,
     validate_media_resolution,
 )
+from mimo_nb.errors import LimitError
 
 __all__ = [
     "Profile",
@@ -369,12 +369,14 @@ class ServerTokenBreakdown:
         return {**asdict(self), "counted": self.counted}
 
     def _repr_html_(self) -> str:
-        from .render import server_breakdown_html  # display code stays out of the core's imports
+        from mimo_nb.display.render import (
+            server_breakdown_html,  # display code stays out of the core's imports
+        )
 
         return server_breakdown_html(self)
 
     def __str__(self) -> str:
-        from .render import server_breakdown_text
+        from mimo_nb.display.render import server_breakdown_text
 
         return server_breakdown_text(self)
 
@@ -507,7 +509,7 @@ class Profile:
         raise NotImplementedError
 
     def _repr_html_(self) -> str:
-        from .render import profile_html
+        from mimo_nb.display.render import profile_html
 
         return profile_html(self)
 
@@ -551,7 +553,7 @@ def _round_half_even(x: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ApiProfile(Profile):
-    """The hosted API: the vendor page's formula (:mod:`mimo_nb.tokens`), indices by rounded
+    """The hosted API: the vendor page's formula (:mod:`mimo_nb.core.tokens`), indices by rounded
     linspace."""
 
     has_media_resolution: ClassVar[bool] = True

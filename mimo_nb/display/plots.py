@@ -1,6 +1,6 @@
 """Matplotlib plots of what videos cost MiMo: tokens against fps, duration and resolution.
 
-Every curve comes from :func:`mimo_nb.tokens.explain_video_tokens_array` over a dense grid, so
+Every curve comes from :func:`mimo_nb.core.tokens.explain_video_tokens_array` over a dense grid, so
 it is the spec's formula, point for point. The places where a limit of the formula starts to
 bind (the per-frame token cap of ``default``, the token budget shared by all frames, the frame
 cap) are found in those same arrays by :func:`cap_points`, marked on the curves and explained in
@@ -29,11 +29,10 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter
 
-from .budget import BudgetPlan, BudgetSetting
-from .errors import LimitError
-from .pricing import Prices, estimate_cost, load_prices
-from .profiles import PROFILE_NAMES, get_profile
-from .tokens import (
+from mimo_nb.core.budget import BudgetPlan, BudgetSetting
+from mimo_nb.core.pricing import Prices, estimate_cost, load_prices
+from mimo_nb.core.profiles import PROFILE_NAMES, get_profile
+from mimo_nb.core.tokens import (
     AUDIO_SPECIAL_TOKENS,
     DEFAULT_MAX_FRAME_TOKENS,
     FPS_MAX,
@@ -45,6 +44,7 @@ from .tokens import (
     explain_video_tokens_array,
     validate_media_resolution,
 )
+from mimo_nb.errors import LimitError
 
 __all__ = [
     "RESOLUTION_PRESETS",
@@ -345,7 +345,7 @@ def plot_tokens_vs_fps(
     """Estimated tokens of one video as fps goes from 0.1 to 10, limits marked and explained.
 
     ``current`` draws a vertical line at that fps (the one you chose). ``profile`` (with the
-    file's ``native_fps``) draws a self-hosted server's count instead (:mod:`mimo_nb.profiles`);
+    file's ``native_fps``) draws a self-hosted server's count instead (:mod:`mimo_nb.core.profiles`);
     its limits are not the formula's, so none are marked.
 
     >>> ax = plot_tokens_vs_fps(120, 1280, 720, current=2)
@@ -412,7 +412,7 @@ def plot_tokens_vs_duration(
     """Estimated tokens as the video gets longer (0.5 s steps up to ``max_duration``).
 
     ``profile`` (with ``native_fps``; the file's frame count follows from each duration) draws
-    a self-hosted server's count instead (:mod:`mimo_nb.profiles`), without limit marks.
+    a self-hosted server's count instead (:mod:`mimo_nb.core.profiles`), without limit marks.
 
     >>> ax = plot_tokens_vs_duration(1920, 1080, fps=2)   # budget and frame cap marked
     """
@@ -541,7 +541,7 @@ def plot_cost(
 ) -> Axes:
     """What one video's prompt costs (plus ``output_tokens`` of answer) against its duration.
 
-    Uses :func:`mimo_nb.pricing.estimate_cost` at ``prices`` (the shipped, cited CNY table when
+    Uses :func:`mimo_nb.core.pricing.estimate_cost` at ``prices`` (the shipped, cited CNY table when
     None). When this function makes the figure, the prices' citation is written under the plot;
     into your own Axes it is not (cite ``prices.citation`` where you show it).
 
@@ -600,7 +600,7 @@ def plot_estimate_vs_actual(completions: Iterable[Any], *, ax: Axes | None = Non
     audio with its audio tokens minus 2; this mapping, inferred from the spec's example, is
     written in the legend.
 
-    >>> from mimo_nb.response import spec_example_completion
+    >>> from mimo_nb.api.response import spec_example_completion
     >>> ax = plot_estimate_vs_actual([spec_example_completion()])   # no estimate: says so
     """
     ax, _ = _new_axes(ax, figsize=(8.5, 5.0))
@@ -814,7 +814,7 @@ def _setting_words(s: BudgetSetting) -> str:
 
 
 def plot_budget_frontier(plan: BudgetPlan, *, ax: Axes | None = None) -> Axes:
-    """A :class:`~mimo_nb.budget.BudgetPlan` drawn: frames against pixels per frame.
+    """A :class:`~mimo_nb.core.budget.BudgetPlan` drawn: frames against pixels per frame.
 
     Every setting that fits is a faint point (one marker per ``media_resolution``); the frontier
     (:attr:`BudgetPlan.frontier`: nothing that fits beats it on both) is a dashed staircase through
@@ -822,7 +822,7 @@ def plot_budget_frontier(plan: BudgetPlan, *, ax: Axes | None = None) -> Axes:
     (:attr:`BudgetPlan.best`) is a star, with its rule in the legend. When nothing fits, the plot
     says what the cheapest setting needs.
 
-    >>> from mimo_nb.budget import plan_budget
+    >>> from mimo_nb.core.budget import plan_budget
     >>> plan = plan_budget(duration=60, width=1920, height=1080, max_tokens=20_000)
     >>> ax = plot_budget_frontier(plan)
     >>> ax.get_title()

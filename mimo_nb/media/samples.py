@@ -5,7 +5,7 @@ carries its own number twice: as a row of 16 black/white blocks across the top b
 readable, survives compression and resizing; read it with :func:`read_frame_counter`) and as
 large digits a person can read in a thumbnail.
 
->>> from mimo_nb.samples import generate_clip, read_frame_counter
+>>> from mimo_nb.media.samples import generate_clip, read_frame_counter
 >>> path = generate_clip("clip.mp4", duration=2, width=160, height=120)
 >>> frames = mn.Video.open(path).sample(fps=2)       # resized to the model's 160x128
 >>> [read_frame_counter(frame) for frame in frames], frames.indices.tolist()
@@ -13,8 +13,8 @@ large digits a person can read in a thumbnail.
 
 The pictures are deterministic, and so are the encoded bytes on a given machine: x264's AVX-512
 kernels read uninitialised memory, so on AVX-512 CPUs we ask x264 for its AVX2 code
-(:func:`mimo_nb._encode.x264_params`). Bytes may differ between machines (AVX2 and plain C give
-different, each repeatable, output). Encoding itself lives in :mod:`mimo_nb._encode`.
+(:func:`mimo_nb.media.encode.x264_params`). Bytes may differ between machines (AVX2 and plain C give
+different, each repeatable, output). Encoding itself lives in :mod:`mimo_nb.media.encode`.
 
 Formats follow the file suffix: ``.mp4`` and ``.mov`` (H.264 + AAC), ``.avi`` (MPEG-4 part 2 +
 PCM), ``.wmv`` (WMV2 + WMA2).
@@ -33,7 +33,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from ._encode import (
+from mimo_nb.errors import LimitError
+from mimo_nb.media.encode import (
     AUDIO_RATE,
     VIDEO_FORMATS,
     Tone,
@@ -41,7 +42,6 @@ from ._encode import (
     write_h264_size_change,
     write_video,
 )
-from .errors import LimitError
 
 __all__ = ["generate_clip", "draw_frame", "read_frame_counter", "COUNTER_BITS", "SAMPLE_FORMATS"]
 

@@ -6,7 +6,7 @@ page forbids loading anything else. Its sections, in order:
 
 1. **video**: the file's card (format, duration, size, frame rate, audio, bytes, sha256);
 2. **frames**: the frames the model sees at the chosen ``fps`` and ``media_resolution``;
-3. **tokens**: the spec's formula step by step (:func:`mimo_nb.tokens.explain_video_tokens`);
+3. **tokens**: the spec's formula step by step (:func:`mimo_nb.core.tokens.explain_video_tokens`);
 4. **curves**: tokens against fps and resolution, cost against duration, this video marked;
 5. **cost**: the request's estimated cost, with the prices' citation;
 6. **answer**: the model's answer when an API key is set, else the exact request, labelled
@@ -27,11 +27,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._imaging import figure_png
-from .errors import MimoError
-from .pricing import Cost, Prices, estimate_cost, load_prices
-from .render import report_html
-from .tokens import TokenBreakdown, validate_fps, validate_media_resolution
+from mimo_nb.core.pricing import Cost, Prices, estimate_cost, load_prices
+from mimo_nb.core.tokens import TokenBreakdown, validate_fps, validate_media_resolution
+from mimo_nb.display.render import report_html
+from mimo_nb.errors import MimoError
+from mimo_nb.media.imaging import figure_png
 
 __all__ = [
     "DEFAULT_PROMPT",
@@ -62,7 +62,7 @@ class ReportFigure:
 class ReportData:
     """Everything the report shows, gathered once; :func:`render_report` only formats it.
 
-    ``video_card`` and ``frames_grid`` are HTML made by :mod:`mimo_nb.video` (strings in them
+    ``video_card`` and ``frames_grid`` are HTML made by :mod:`mimo_nb.media.video` (strings in them
     are escaped there); every other string here is escaped when rendered.
     """
 
@@ -78,7 +78,7 @@ class ReportData:
     cost: Cost
     max_completion_tokens: int
     figures: tuple[ReportFigure, ...]
-    completion: Any = None  # a mimo_nb.response.Completion when the model was asked
+    completion: Any = None  # a mimo_nb.api.response.Completion when the model was asked
     error: str | None = None  # why asking failed, when it did
     generated_at: str | None = None
     settings: tuple[tuple[str, str], ...] = field(default_factory=tuple)
@@ -98,7 +98,7 @@ def _figures(video: Any, breakdown: TokenBreakdown, prices: Prices) -> tuple[Rep
         Figure,  # not pyplot: nothing is shown, nothing is left open
     )
 
-    from . import plots  # matplotlib is imported only when a report is drawn
+    from mimo_nb.display import plots  # matplotlib is imported only when a report is drawn
 
     def draw(plot: Any, *args: Any, **kwargs: Any) -> bytes:
         fig = Figure(figsize=(9.0, 4.2), layout="constrained")
@@ -161,7 +161,7 @@ def _figures(video: Any, breakdown: TokenBreakdown, prices: Prices) -> tuple[Rep
 
 
 def _video_card(video: Any) -> str:
-    """The video's own card: a thumbnail strip and its metadata (escaped by mimo_nb.video)."""
+    """The video's own card: a thumbnail strip and its metadata (escaped by mimo_nb.media.video)."""
     return video._repr_html_()
 
 
@@ -182,10 +182,10 @@ def collect_report(
     """Open ``source``, sample it, estimate, draw the curves and (with a key) ask the model.
 
     Args:
-        source: a :class:`~mimo_nb.video.Video`, a local path, bytes or an http(s) URL.
+        source: a :class:`~mimo_nb.media.video.Video`, a local path, bytes or an http(s) URL.
         fps, media_resolution: the sampling the request asks for.
         prompt: the question sent with the video.
-        client: a :class:`~mimo_nb.client.MimoClient`; one is made from the environment if None.
+        client: a :class:`~mimo_nb.api.client.MimoClient`; one is made from the environment if None.
         send: ask the model; default: only when ``MIMO_API_KEY`` is set. Without sending, the
             report shows the exact request instead, labelled as a dry run.
         prices: prices for the cost (default: the shipped, cited CNY prices).
@@ -198,8 +198,8 @@ def collect_report(
     """
     fps = validate_fps(fps)  # cheap checks first: a bad knob fails before any decoding
     validate_media_resolution(media_resolution)
-    from .client import MimoClient
-    from .video import Video
+    from mimo_nb.api.client import MimoClient
+    from mimo_nb.media.video import Video
 
     prices = prices or load_prices()
     video = source if isinstance(source, Video) else Video.open(source)
@@ -252,7 +252,7 @@ def collect_report(
 
 
 def render_report(data: ReportData) -> str:
-    """The report as one HTML document (built by :func:`mimo_nb.render.report_html`): same data,
+    """The report as one HTML document (built by :func:`mimo_nb.display.render.report_html`): same data,
     same bytes.
 
     >>> render_report(collect_report("clip.mp4")).startswith("<!DOCTYPE html>")

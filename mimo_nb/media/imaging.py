@@ -1,7 +1,7 @@
 """Pictures for people: PNG/JPEG bytes and data URIs, thumbnails, contact sheets, plots as PNG.
 
 Pure functions over numpy arrays and figures; the HTML that shows them is built in
-:mod:`mimo_nb.render`.
+:mod:`mimo_nb.display.render`.
 
 >>> import numpy as np
 >>> png_data_uri(np.zeros((8, 8, 3), np.uint8)).startswith("data:image/png;base64,")

@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .errors import LimitError
+from mimo_nb.errors import LimitError
 
 __all__ = ["Pacer", "Ticket", "minimum_wall_time"]
 

@@ -3,7 +3,7 @@
 Probing reads the container with PyAV and demuxes every video packet once, without decoding,
 into a :class:`FrameTable`: each readable frame's presentation time, in presentation order, and
 where the keyframes are. Everything after that is exact by construction: frames are chosen by
-time (:func:`mimo_nb.tokens.sample_indices_by_time`), a decoded frame is identified by its
+time (:func:`mimo_nb.core.tokens.sample_indices_by_time`), a decoded frame is identified by its
 presentation time (never by counting), and the decoder decides for every gap between two wanted
 frames whether to seek to the keyframe before the next one or to decode through, from the real
 keyframe positions and a measured cost (:func:`plan_runs`).
@@ -20,7 +20,7 @@ decord disagrees with, WMV files (wrong frames here), damaged files and any deco
 to PyAV.
 
 A frame that cannot be decoded (the file is cut short, or its bytes are damaged) is never
-silently replaced: :func:`decode_frames` reports each substitute, so :class:`~mimo_nb.video.Frames`
+silently replaced: :func:`decode_frames` reports each substitute, so :class:`~mimo_nb.media.video.Frames`
 can say ``repeated=True`` and name the frames.
 
 This module is the one border where decord and PyAV exceptions become :class:`VideoError`,
@@ -48,8 +48,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .errors import LimitError, VideoError
-from .limits import MIME_TYPES, SUPPORTED_FORMATS
+from mimo_nb.core.limits import MIME_TYPES, SUPPORTED_FORMATS
+from mimo_nb.errors import LimitError, VideoError
 
 __all__ = [
     "Probe",

@@ -19,9 +19,9 @@ Which frames: ``tokens.plan_sampling`` gives the count and size from the spec's 
 ``tokens.sample_indices_by_time`` spreads them evenly over the clip's *time*: target times from
 the first to the last frame's presentation time, each taking the frame nearest to it (for a
 constant-rate file exactly the rounded ``linspace`` over frame numbers, ``tokens.sample_indices``).
-:mod:`mimo_nb.decode` reads them; timestamps are the frames' real presentation times. Writing
-video (``fit``, ``Frames.save``/``play``) goes through :mod:`mimo_nb._encode`; the HTML comes from
-:mod:`mimo_nb.render`.
+:mod:`mimo_nb.media.decode` reads them; timestamps are the frames' real presentation times. Writing
+video (``fit``, ``Frames.save``/``play``) goes through :mod:`mimo_nb.media.encode`; the HTML comes from
+:mod:`mimo_nb.display.render`.
 
 A ``Video`` remembers its file's size, modification time and inode from ``open``: if the file is
 rewritten afterwards, ``plan``/``estimate``/``sample``/``fit``/``play`` raise ``VideoError``
@@ -50,13 +50,11 @@ from urllib.parse import unquote, urlparse
 import numpy as np
 import numpy.typing as npt
 
-from . import _encode, _imaging, decode, render
-from ._deadline import Deadline, DeadlineExceeded, call_before
-from .cache import file_sha256, offline_from_env
-from .errors import LimitError, VideoError
-from .limits import BASE64_LIMIT_BYTES, URL_LIMIT_BYTES, base64_length
-from .profiles import Profile, ServerTokenBreakdown, explain_profile_tokens
-from .tokens import (
+from mimo_nb.api._deadline import Deadline, DeadlineExceeded, call_before
+from mimo_nb.api.cache import file_sha256, offline_from_env
+from mimo_nb.core.limits import BASE64_LIMIT_BYTES, URL_LIMIT_BYTES, base64_length
+from mimo_nb.core.profiles import Profile, ServerTokenBreakdown, explain_profile_tokens
+from mimo_nb.core.tokens import (
     FPS_DEFAULT,
     SamplingPlan,
     TokenBreakdown,
@@ -64,6 +62,11 @@ from .tokens import (
     plan_sampling,
     sample_indices_by_time,
 )
+from mimo_nb.display import render
+from mimo_nb.errors import LimitError, VideoError
+from mimo_nb.media import decode
+from mimo_nb.media import encode as _encode
+from mimo_nb.media import imaging as _imaging
 
 __all__ = ["Video", "Frames", "Player", "SampledFrame"]
 
@@ -226,7 +229,7 @@ class Frames:
     def to_html(self, columns: int = 6, max_frames: int | None = None) -> str:
         """An HTML grid of the frames (inline JPEG thumbnails) with timestamps under each."""
         shown, head = self.grid_note(max_frames)
-        from .render import frame_grid_html
+        from mimo_nb.display.render import frame_grid_html
 
         return frame_grid_html(self.array[:shown], self.captions()[:shown], columns, note=head)
 
@@ -809,7 +812,7 @@ class Video:
         """Frame count, indices and model frame size for this video (validated by the token core).
 
         ``profile`` picks whose rules: the hosted API's formula by default, or a self-hosted
-        server's (:mod:`mimo_nb.profiles`), which count from the probe's frame count and rate.
+        server's (:mod:`mimo_nb.core.profiles`), which count from the probe's frame count and rate.
 
         Raises :class:`VideoError` ``changed`` if the file was rewritten since :meth:`open`.
         """
@@ -891,7 +894,7 @@ class Video:
 
         Args:
             fps, media_resolution: as sent to the API.
-            profile: whose sampling rules (``"mimo-api"``, or a server's: :mod:`mimo_nb.profiles`).
+            profile: whose sampling rules (``"mimo-api"``, or a server's: :mod:`mimo_nb.core.profiles`).
             size: ``"model"`` (the formula's width x height) or ``"native"`` (displayed size).
             progress: True for a tqdm bar, or a callable ``(done, total)``.
             timeout: seconds for the whole decode.
@@ -1203,7 +1206,7 @@ class Video:
                 [],
                 f"thumbnails unavailable: {exc}",
             )
-        from .render import video_card_html
+        from mimo_nb.display.render import video_card_html
 
         return video_card_html(self.name, self.metadata_rows(), strip, captions, note)
 
