@@ -30,6 +30,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from . import _moved
+from .core import display_hook as _display_hook
 from .core.budget import BudgetPlan, BudgetSetting, BudgetTable, plan_budget, plan_budget_many
 from .core.limits import BASE64_LIMIT_BYTES, MIME_TYPES, SUPPORTED_FORMATS, URL_LIMIT_BYTES
 from .core.pricing import (
@@ -90,6 +91,8 @@ from .errors import (
 __version__ = "0.1.0"
 
 _moved.install()  # the flat module paths of 0.1 (mimo_nb.tokens, mimo_nb.client, ...) still import
+# Values of the lower layers render through the hook; the display layer is imported on first need.
+_display_hook.set_loader(lambda: importlib.import_module(".display", __name__))
 
 # Public names that live in modules with heavier imports: name -> module, loaded on first use.
 _LAZY: dict[str, str] = {

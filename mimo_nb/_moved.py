@@ -1,4 +1,4 @@
-"""The flat module paths of mimo_nb 0.1 keep importing: ``mimo_nb.tokens`` is ``mimo_nb.core.tokens``.
+"""The flat module paths of 0.1 keep importing: ``mimo_nb.tokens`` is ``mimo_nb.core.tokens``.
 
 mimo_nb 0.2 grouped its modules into layers (``core``, ``media``, ``api``, ``display``,
 ``corpus``; see the README's Architecture section). Code written against the flat paths keeps
@@ -61,7 +61,9 @@ class _MovedModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return module
 
     def exec_module(self, module: ModuleType) -> None:
-        module.__spec__ = module.__spec__.loader_state  # give the module its own spec back
+        alias = module.__spec__
+        if alias is not None:
+            module.__spec__ = alias.loader_state  # give the module its own spec back
 
 
 def install() -> None:

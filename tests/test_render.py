@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from mimo_nb import render
+from mimo_nb import render, tokens
 from mimo_nb.pricing import Prices, check_context, cost_from_usage, load_prices
 from mimo_nb.request import RequestEstimate
 from mimo_nb.response import Completion, Usage, spec_example_completion
@@ -59,12 +59,12 @@ SPEC_CLIP = explain_video_tokens(3.02, 720, 405, fps=2)
 
 def test_breakdown_rows_match_the_breakdown() -> None:
     b = explain_video_tokens(60, 1920, 1080, fps=2)
-    rows = {k: v for k, v, _ in render.breakdown_rows(b)}
+    rows = {k: v for k, v, _ in tokens.breakdown_rows(b)}
     assert rows["frames"] == str(b.frames)
     assert rows["model frame size"] == f"{b.width} x {b.height}"
     assert rows["total"] == f"{b.total:,}"
     assert row(render.breakdown_html(b), "vision")[1] == f"{b.vision:,}"
-    assert f"{b.total:,}" in render.breakdown_text(b).splitlines()[-1]
+    assert f"{b.total:,}" in tokens.breakdown_text(b).splitlines()[-1]
 
 
 def test_spec_example_renders_answer_reasoning_usage_and_origin() -> None:
@@ -198,22 +198,22 @@ def test_breakdown_explanations_come_from_the_formulas_constants(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     b = explain_video_tokens(60, 1920, 1080, fps=2.5)
-    why = {k: w for k, _, w in render.breakdown_rows(b)}
+    why = {k: w for k, _, w in tokens.breakdown_rows(b)}
     assert why["timestamps"] == "grids x 5 (5 when fps > 2, else 3)"
     assert why["tokens / grid"] == "(h/16) x (w/16) / 4"
     assert why["special"] == "grids x 2 + 2" and "at most 2,048" in why["frames"]
     assert why["pixel budget / frame"] == "default caps a frame at 300 tokens x 1,024 px"
     assert why["audio"] == "about 6.25 per second, + 2 special"
     # Change a constant and the words follow: nothing is typed twice.
-    monkeypatch.setattr(render, "MAX_FRAMES", 4096)
-    monkeypatch.setattr(render, "FINE_TIMESTAMP_TOKENS", 7)
-    why = {k: w for k, _, w in render.breakdown_rows(b)}
+    monkeypatch.setattr(tokens, "MAX_FRAMES", 4096)
+    monkeypatch.setattr(tokens, "FINE_TIMESTAMP_TOKENS", 7)
+    why = {k: w for k, _, w in tokens.breakdown_rows(b)}
     assert "at most 4,096" in why["frames"] and "7 when fps > 2" in why["timestamps"]
 
 
 def test_pixel_budget_says_which_rule_set_it() -> None:
     def reason(*args, **kwargs) -> str:
-        return {k: w for k, _, w in render.breakdown_rows(explain_video_tokens(*args, **kwargs))}[
+        return {k: w for k, _, w in tokens.breakdown_rows(explain_video_tokens(*args, **kwargs))}[
             "pixel budget / frame"
         ]
 

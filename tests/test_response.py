@@ -104,13 +104,9 @@ def test_to_dict_is_flat():
     assert all(not isinstance(v, (dict, list)) for v in record.values())
 
 
-def test_repr_html_delegates_to_render(monkeypatch: pytest.MonkeyPatch):
-    seen = []
-    monkeypatch.setattr(
-        render, "completion_html", lambda c: seen.append(c) or "<div>ok</div>", raising=False
-    )
+def test_repr_html_comes_from_the_display_layer_through_the_hook():
     done = spec_example_completion()
-    assert done._repr_html_() == "<div>ok</div>" and seen == [done]
+    assert done._repr_html_() == render.completion_html(done)
 
 
 def test_malformed_bodies_raise_validation_errors_naming_the_field():

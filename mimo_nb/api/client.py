@@ -93,6 +93,7 @@ from mimo_nb.api.request import (
 )
 from mimo_nb.api.response import Completion, completion_from_json
 from mimo_nb.api.streaming import AsyncCompletionStream, CompletionStream, StreamDelta, _StreamBase
+from mimo_nb.core.display_hook import Displayed
 from mimo_nb.core.pricing import Prices, load_prices
 from mimo_nb.core.profiles import DEFAULT_PROFILE, Profile, get_profile
 from mimo_nb.core.tokens import validate_fps, validate_media_resolution
@@ -334,7 +335,7 @@ class BatchItem:
 
 
 @dataclass
-class BatchResult(Sequence[BatchItem]):
+class BatchResult(Sequence[BatchItem], Displayed):
     """The items of a batch in input order; errors are collected, never raised."""
 
     items: list[BatchItem] = field(default_factory=list)
@@ -370,11 +371,6 @@ class BatchResult(Sequence[BatchItem]):
 
     def __repr__(self) -> str:
         return f"BatchResult({len(self.items)} items, {len(self.errors)} failed)"
-
-    def _repr_html_(self) -> str:
-        from mimo_nb.display.render import batch_html
-
-        return batch_html(self)
 
 
 def _check_batch_options(

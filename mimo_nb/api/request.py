@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from mimo_nb.api.cache import file_sha256
+from mimo_nb.core.display_hook import Displayed
 from mimo_nb.core.limits import (
     BASE64_LIMIT_BYTES,
     MIME_TYPES,
@@ -387,7 +388,7 @@ def _iter_base64(
 
 
 @dataclass
-class PreparedRequest:
+class PreparedRequest(Displayed):
     """A request ready to send: the JSON body (videos as markers until sent), estimate, checks.
 
     ``json`` is the exact body as a dict (reading every local file, so it is large for large
@@ -546,11 +547,6 @@ class PreparedRequest:
             f"PreparedRequest(model={self.template.get('model')!r}, videos=[{videos}], "
             f"estimated_prompt_tokens={self.estimate.prompt_tokens}, bytes={self.content_length:,})"
         )
-
-    def _repr_html_(self) -> str:
-        from mimo_nb.display.render import request_html
-
-        return request_html(self)
 
 
 def check_request_args(

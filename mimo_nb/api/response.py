@@ -24,6 +24,7 @@ from importlib import resources
 from typing import Any, Literal
 
 from mimo_nb.api.request import RequestEstimate
+from mimo_nb.core.display_hook import Displayed
 from mimo_nb.core.pricing import Cost, Prices, cost_from_usage
 from mimo_nb.errors import APIResponseValidationError
 
@@ -83,7 +84,7 @@ def _count(value: Any, where: str) -> int:
 
 
 @dataclass(frozen=True)
-class Usage:
+class Usage(Displayed):
     """Token counts the server reported; every field is 0 when the server left it out."""
 
     prompt_tokens: int = 0
@@ -142,14 +143,9 @@ class Usage:
         """The flat fields as a dict."""
         return asdict(self)
 
-    def _repr_html_(self) -> str:
-        from mimo_nb.display.render import usage_html
-
-        return usage_html(self)
-
 
 @dataclass
-class Completion:
+class Completion(Displayed):
     """One answer of the model, with usage, the request's estimate, cost and where it came from.
 
     ``origin`` is ``"live"`` (just received), ``"cache"`` (replayed from the response cache) or
@@ -222,13 +218,6 @@ class Completion:
             "currency": cost.currency if cost else None,
             "request_id": self.request_id,
         }
-
-    def _repr_html_(self) -> str:
-        from mimo_nb.display.render import (
-            completion_html,  # display code stays out of the core's imports
-        )
-
-        return completion_html(self)
 
     def __str__(self) -> str:
         label = {

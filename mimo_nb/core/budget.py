@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from mimo_nb.core.display_hook import Displayed, show
 from mimo_nb.core.pricing import Prices
 from mimo_nb.core.profiles import DEFAULT_PROFILE, Profile, get_profile
 from mimo_nb.core.tokens import MEDIA_RESOLUTIONS
@@ -203,7 +204,7 @@ def _first_by_fps(keep: np.ndarray, grid: _Grid) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class BudgetPlan:
+class BudgetPlan(Displayed):
     """Every setting on the grid that fits a budget, the frontier, and the recommended one.
 
     ``best`` follows :data:`BEST_RULE` (None when nothing fits; ``cheapest`` then says what the
@@ -297,16 +298,7 @@ class BudgetPlan:
         >>> ax.get_xlabel(), ax.get_ylabel()
         ('frames sampled', 'pixels per frame (model frame)')
         """
-        from mimo_nb.display.plots import (
-            plot_budget_frontier,  # display code: imported only when drawing
-        )
-
-        return plot_budget_frontier(self, ax=ax)
-
-    def _repr_html_(self) -> str:
-        from mimo_nb.display.render import budget_html
-
-        return budget_html(self)
+        return show("plot", self, ax=ax)
 
     def __repr__(self) -> str:
         best = (
@@ -469,7 +461,7 @@ def plan_budget(
 
 
 @dataclass(frozen=True)
-class BudgetTable:
+class BudgetTable(Displayed):
     """The best setting per video for a whole corpus (arrays, one element per video).
 
     ``fits`` is False where no setting fits; there ``fps`` is NaN, ``media_resolution`` None and
@@ -527,11 +519,6 @@ class BudgetTable:
             if k not in ("profile", "rule") and v is not None
         }
         return pd.DataFrame(data)
-
-    def _repr_html_(self) -> str:
-        from mimo_nb.display.render import budget_table_html
-
-        return budget_table_html(self)
 
 
 def plan_budget_many(

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
+from mimo_nb.core.display_hook import Displayed
 from mimo_nb.errors import ContextLengthError, LimitError
 
 __all__ = [
@@ -35,7 +36,7 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class Prices:
+class Prices(Displayed):
     """Prices per million tokens in one currency, with where they came from."""
 
     input: float
@@ -63,14 +64,9 @@ class Prices:
             f"{self.model or 'custom'} prices in {self.currency} per 1M tokens{when}: {self.source}"
         )
 
-    def _repr_html_(self) -> str:
-        from mimo_nb.display.render import prices_html
-
-        return prices_html(self)
-
 
 @dataclass(frozen=True)
-class Cost:
+class Cost(Displayed):
     """A cost split by what it was for, in ``prices.currency``."""
 
     input_tokens: int
@@ -100,11 +96,6 @@ class Cost:
 
     def __str__(self) -> str:
         return f"{self.total:.6f} {self.currency}"
-
-    def _repr_html_(self) -> str:
-        from mimo_nb.display.render import cost_html
-
-        return cost_html(self)
 
 
 def _load_data() -> Mapping[str, Any]:
@@ -190,7 +181,7 @@ def estimate_text_tokens(text: str) -> int:
 
 
 @dataclass(frozen=True)
-class ContextCheck:
+class ContextCheck(Displayed):
     """Whether a request fits the model's context, and by how much it misses."""
 
     model: str
@@ -222,11 +213,6 @@ class ContextCheck:
             )
         verdict = "fits" if self.fits else f"over by {self.over_by:,}"
         return f"{self.needed:,} of {self.limit:,} tokens ({verdict})"
-
-    def _repr_html_(self) -> str:
-        from mimo_nb.display.render import context_check_html
-
-        return context_check_html(self)
 
     def raise_if_over(self) -> None:
         """Raise :class:`ContextLengthError` when the request does not fit."""

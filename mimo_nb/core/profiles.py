@@ -37,7 +37,7 @@ Everything here is pure: numpy only, no I/O.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from types import MappingProxyType
 from typing import Any, ClassVar
@@ -45,6 +45,7 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 
+from mimo_nb.core.display_hook import Displayed
 from mimo_nb.core.tokens import (
     TEMPORAL_PATCH,
     TokenBreakdown,
@@ -326,7 +327,7 @@ class ProfilePlan:
 
 
 @dataclass(frozen=True)
-class ServerTokenBreakdown:
+class ServerTokenBreakdown(Displayed):
     """Tokens a self-hosted server spends on one video, as far as its source fixes them.
 
     ``counted`` = ``vision + special``. Not counted: the timestamp text (``timestamp_texts``; its
@@ -368,16 +369,7 @@ class ServerTokenBreakdown:
         """The fields (and ``counted``) as a plain dict."""
         return {**asdict(self), "counted": self.counted}
 
-    def _repr_html_(self) -> str:
-        from mimo_nb.display.render import (
-            server_breakdown_html,  # display code stays out of the core's imports
-        )
-
-        return server_breakdown_html(self)
-
     def __str__(self) -> str:
-        from mimo_nb.display.render import server_breakdown_text
-
         return server_breakdown_text(self)
 
 
@@ -428,7 +420,7 @@ def resolve_native(
 
 
 @dataclass(frozen=True)
-class Profile:
+class Profile(Displayed):
     """One server's rules. Subclasses hold the constants; :meth:`plan` applies them to a clip."""
 
     name: str
@@ -507,11 +499,6 @@ class Profile:
         ``vision = tokens = -1``.
         """
         raise NotImplementedError
-
-    def _repr_html_(self) -> str:
-        from mimo_nb.display.render import profile_html
-
-        return profile_html(self)
 
 
 def _arrays(
@@ -1183,3 +1170,48 @@ def explain_profile_tokens(
         timestamp_texts=plan.timestamp_texts,
         notes=plan.notes,
     )
+
+
+# ---- A server breakdown explained (text; the HTML is display code's) ----------------------
+
+
+def shorten_list(texts: Iterable[str], keep: int = 4) -> str:
+    """The first and last ``keep`` texts joined, with how many were left out between."""
+    texts = list(texts)
+    if len(texts) <= 2 * keep:
+        return ", ".join(texts)
+    return (
+        ", ".join(texts[:keep]) + f", … ({len(texts) - 2 * keep} more), " + ", ".join(texts[-keep:])
+    )
+
+
+def server_breakdown_rows(b: ServerTokenBreakdown) -> list[tuple[str, str, str]]:
+    """(step, value, explanation) rows of a :class:`~mimo_nb.core.profiles.ServerTokenBreakdown`."""
+    return [
+        ("profile", b.profile, b.source),
+        (
+            "file",
+            f"{b.native_frame_count} frames at {b.native_fps:g} fps",
+            f"{b.duration:g} s, {b.source_width} x {b.source_height}",
+        ),
+        ("frames", f"{b.frames}", f"at fps={b.fps:g}, by the server's rules (pairs complete)"),
+        ("indices", shorten_list(str(i) for i in b.indices), "file frames the server decodes"),
+        ("model frame size", f"{b.width} x {b.height}", "by the server's resize rule"),
+        ("tokens / grid", f"{b.tokens_per_grid}", "one grid = a pair of frames"),
+        ("vision", f"{b.vision:,}", "grids x tokens per grid"),
+        ("special", f"{b.special:,}", "start/end tokens the source writes"),
+        (
+            "timestamp text",
+            shorten_list(b.timestamp_texts) or "none",
+            "tokenized by the model's tokenizer: not counted",
+        ),
+        ("counted", f"{b.counted:,}", "vision + special; timestamps and audio not counted"),
+    ]
+
+
+def server_breakdown_text(b: ServerTokenBreakdown) -> str:
+    """A server breakdown as aligned plain text, with its notes."""
+    rows = server_breakdown_rows(b)
+    width = max(len(r[0]) for r in rows)
+    lines = [f"{k:<{width}}  {v}  ({why})" for k, v, why in rows]
+    return "\n".join(lines + [f"note: {n}" for n in b.notes])

@@ -43,6 +43,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from mimo_nb.core.display_hook import Displayed
 from mimo_nb.errors import LimitError
 
 __all__ = [
@@ -439,7 +440,7 @@ def estimate_audio_tokens(duration: float) -> int:
 
 
 @dataclass(frozen=True)
-class TokenBreakdown:
+class TokenBreakdown(Displayed):
     """Every intermediate of the token estimate, for a teacher to show and a test to check.
 
     ``total`` is what :func:`estimate_video_tokens` returns. ``vision`` is what the API reports
@@ -484,16 +485,7 @@ class TokenBreakdown:
         """The fields as a plain dict (for tables, JSON and DataFrames)."""
         return asdict(self)
 
-    def _repr_html_(self) -> str:
-        from mimo_nb.display.render import (
-            breakdown_html,  # display code stays out of the core's imports
-        )
-
-        return breakdown_html(self)
-
     def __str__(self) -> str:
-        from mimo_nb.display.render import breakdown_text
-
         return breakdown_text(self)
 
 
@@ -713,3 +705,89 @@ def estimate_video_tokens_array(
            [ 2877, 17240]])
     """
     return explain_video_tokens_array(duration, width, height, fps, media_resolution, mute)["total"]
+
+
+# ---- The breakdown explained (text; the HTML is display code's) ---------------------------
+
+
+def _audio_tokens_per_second() -> float:
+    """Audio tokens per second of sound, read off the formula itself over an hour."""
+    hour = 3600
+    return (estimate_audio_tokens(hour) - AUDIO_SPECIAL_TOKENS) / hour
+
+
+def _budget_reason(b: TokenBreakdown) -> str:
+    """Which rule of step 2 set the frame's pixel budget, in words."""
+    shared = MAX_TOTAL_TOKENS * PIXELS_PER_TOKEN * TEMPORAL_PATCH // max(b.frames, 1)
+    if b.pixel_budget == MIN_FRAME_PIXELS and shared < MIN_FRAME_PIXELS:
+        return f"raised to the minimum of {MIN_FRAME_PIXELS:,} px"
+    if b.pixel_budget == MAX_FRAME_PIXELS and shared > MAX_FRAME_PIXELS:
+        return f"lowered to the maximum of {MAX_FRAME_PIXELS:,} px"
+    if (
+        b.media_resolution == "default"
+        and b.pixel_budget == DEFAULT_MAX_FRAME_TOKENS * PIXELS_PER_TOKEN
+    ):
+        return (
+            f"default caps a frame at {DEFAULT_MAX_FRAME_TOKENS} tokens x {PIXELS_PER_TOKEN:,} px"
+        )
+    return f"{MAX_TOTAL_TOKENS:,} tokens' worth of pixels shared by {b.frames} frames"
+
+
+def breakdown_rows(b: TokenBreakdown) -> list[tuple[str, str, str]]:
+    """(step, value, explanation) rows of a TokenBreakdown, in the spec's order.
+
+    >>> breakdown_rows(explain_video_tokens(60, 1920, 1080))[0][:2]
+    ('frames', '120')
+    """
+    per_grid = timestamp_tokens_per_grid(b.fps)
+    return [
+        (
+            "frames",
+            f"{b.frames}",
+            (
+                f"ceil({b.duration:g} s x {b.fps:g} fps), at most {MAX_FRAMES:,}, "
+                f"rounded up to even, at least {TEMPORAL_PATCH}"
+            ),
+        ),
+        ("grids", f"{b.grids}", f"frames / {TEMPORAL_PATCH} (frames are encoded in pairs)"),
+        ("pixel budget / frame", f"{b.pixel_budget:,}", _budget_reason(b)),
+        (
+            "model frame size",
+            f"{b.width} x {b.height}",
+            f"from {b.source_width} x {b.source_height}, sides multiples of {SPATIAL}",
+        ),
+        ("tokens / grid", f"{b.tokens_per_grid}", f"(h/{PATCH}) x (w/{PATCH}) / {MERGE**2}"),
+        ("vision", f"{b.vision:,}", "grids x tokens per grid"),
+        (
+            "timestamps",
+            f"{b.timestamps:,}",
+            (
+                f"grids x {per_grid} ({FINE_TIMESTAMP_TOKENS} when fps > "
+                f"{FINE_TIMESTAMPS_ABOVE_FPS:g}, else {TIMESTAMP_TOKENS})"
+            ),
+        ),
+        (
+            "special",
+            f"{b.special:,}",
+            f"grids x {SPECIAL_TOKENS_PER_GRID} + {SPECIAL_TOKENS_PER_VIDEO}",
+        ),
+        (
+            "audio",
+            f"{b.audio:,}",
+            "muted"
+            if b.mute
+            else (
+                f"about {_audio_tokens_per_second():.2f} per second, "
+                f"+ {AUDIO_SPECIAL_TOKENS} special"
+            ),
+        ),
+        ("total", f"{b.total:,}", "estimate; the response's usage is the truth"),
+    ]
+
+
+def breakdown_text(b: TokenBreakdown) -> str:
+    """The breakdown as an aligned plain-text table."""
+    rows = breakdown_rows(b)
+    width = max(len(r[0]) for r in rows)
+    vwidth = max(len(r[1]) for r in rows)
+    return "\n".join(f"{k:<{width}}  {v:>{vwidth}}  {why}" for k, v, why in rows)

@@ -25,40 +25,26 @@ from __future__ import annotations
 import base64
 import html
 from collections.abc import Sequence
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import nh3
 import numpy as np
 import numpy.typing as npt
 from markdown_it import MarkdownIt
 
+from mimo_nb.core.display_hook import renders
+from mimo_nb.core.profiles import server_breakdown_rows, shorten_list
 from mimo_nb.core.tokens import (
-    AUDIO_SPECIAL_TOKENS,
-    DEFAULT_MAX_FRAME_TOKENS,
-    FINE_TIMESTAMP_TOKENS,
-    FINE_TIMESTAMPS_ABOVE_FPS,
-    MAX_FRAME_PIXELS,
-    MAX_FRAMES,
-    MAX_TOTAL_TOKENS,
-    MERGE,
-    MIN_FRAME_PIXELS,
-    PATCH,
-    PIXELS_PER_TOKEN,
-    SPATIAL,
-    SPECIAL_TOKENS_PER_GRID,
-    SPECIAL_TOKENS_PER_VIDEO,
-    TEMPORAL_PATCH,
-    TIMESTAMP_TOKENS,
-    estimate_audio_tokens,
-    timestamp_tokens_per_grid,
+    breakdown_rows,
 )
 from mimo_nb.media import imaging as _imaging
+
+if TYPE_CHECKING:
+    from mimo_nb.media.video import Frames, Player, Video
 
 __all__ = [
     "batch_html",
     "breakdown_html",
-    "breakdown_rows",
-    "breakdown_text",
     "comparison_html",
     "comparison_rows",
     "completion_html",
@@ -108,90 +94,6 @@ def error_html(exc: BaseException) -> str:
 # ---- Token breakdowns -----------------------------------------------------------------------
 
 
-def _audio_tokens_per_second() -> float:
-    """Audio tokens per second of sound, read off the formula itself over an hour."""
-    hour = 3600
-    return (estimate_audio_tokens(hour) - AUDIO_SPECIAL_TOKENS) / hour
-
-
-def _budget_reason(b: Any) -> str:
-    """Which rule of step 2 set the frame's pixel budget, in words."""
-    shared = MAX_TOTAL_TOKENS * PIXELS_PER_TOKEN * TEMPORAL_PATCH // max(b.frames, 1)
-    if b.pixel_budget == MIN_FRAME_PIXELS and shared < MIN_FRAME_PIXELS:
-        return f"raised to the minimum of {MIN_FRAME_PIXELS:,} px"
-    if b.pixel_budget == MAX_FRAME_PIXELS and shared > MAX_FRAME_PIXELS:
-        return f"lowered to the maximum of {MAX_FRAME_PIXELS:,} px"
-    if (
-        b.media_resolution == "default"
-        and b.pixel_budget == DEFAULT_MAX_FRAME_TOKENS * PIXELS_PER_TOKEN
-    ):
-        return (
-            f"default caps a frame at {DEFAULT_MAX_FRAME_TOKENS} tokens x {PIXELS_PER_TOKEN:,} px"
-        )
-    return f"{MAX_TOTAL_TOKENS:,} tokens' worth of pixels shared by {b.frames} frames"
-
-
-def breakdown_rows(b: Any) -> list[tuple[str, str, str]]:
-    """(step, value, explanation) rows of a TokenBreakdown, in the spec's order.
-
-    >>> from mimo_nb.core.tokens import explain_video_tokens
-    >>> breakdown_rows(explain_video_tokens(60, 1920, 1080))[0][:2]
-    ('frames', '120')
-    """
-    per_grid = timestamp_tokens_per_grid(b.fps)
-    return [
-        (
-            "frames",
-            f"{b.frames}",
-            (
-                f"ceil({b.duration:g} s x {b.fps:g} fps), at most {MAX_FRAMES:,}, "
-                f"rounded up to even, at least {TEMPORAL_PATCH}"
-            ),
-        ),
-        ("grids", f"{b.grids}", f"frames / {TEMPORAL_PATCH} (frames are encoded in pairs)"),
-        ("pixel budget / frame", f"{b.pixel_budget:,}", _budget_reason(b)),
-        (
-            "model frame size",
-            f"{b.width} x {b.height}",
-            f"from {b.source_width} x {b.source_height}, sides multiples of {SPATIAL}",
-        ),
-        ("tokens / grid", f"{b.tokens_per_grid}", f"(h/{PATCH}) x (w/{PATCH}) / {MERGE**2}"),
-        ("vision", f"{b.vision:,}", "grids x tokens per grid"),
-        (
-            "timestamps",
-            f"{b.timestamps:,}",
-            (
-                f"grids x {per_grid} ({FINE_TIMESTAMP_TOKENS} when fps > "
-                f"{FINE_TIMESTAMPS_ABOVE_FPS:g}, else {TIMESTAMP_TOKENS})"
-            ),
-        ),
-        (
-            "special",
-            f"{b.special:,}",
-            f"grids x {SPECIAL_TOKENS_PER_GRID} + {SPECIAL_TOKENS_PER_VIDEO}",
-        ),
-        (
-            "audio",
-            f"{b.audio:,}",
-            "muted"
-            if b.mute
-            else (
-                f"about {_audio_tokens_per_second():.2f} per second, "
-                f"+ {AUDIO_SPECIAL_TOKENS} special"
-            ),
-        ),
-        ("total", f"{b.total:,}", "estimate; the response's usage is the truth"),
-    ]
-
-
-def breakdown_text(b: Any) -> str:
-    """The breakdown as an aligned plain-text table."""
-    rows = breakdown_rows(b)
-    width = max(len(r[0]) for r in rows)
-    vwidth = max(len(r[1]) for r in rows)
-    return "\n".join(f"{k:<{width}}  {v:>{vwidth}}  {why}" for k, v, why in rows)
-
-
 def _rows_html(rows: Sequence[Sequence[str]], css: str, header: Sequence[str] = ()) -> str:
     """A table: the first cell of a row is its heading; numbers (second cell) never wrap."""
     head = ("<tr>" + "".join(f"<th>{_e(h)}</th>" for h in header) + "</tr>") if header else ""
@@ -205,6 +107,7 @@ def _rows_html(rows: Sequence[Sequence[str]], css: str, header: Sequence[str] = 
     return f"<table class='{css}'>{head}{body}</table>"
 
 
+@renders("html", "mimo_nb.core.tokens.TokenBreakdown")
 def breakdown_html(b: Any) -> str:
     """The breakdown as an HTML table (every cell escaped)."""
     return _rows_html(breakdown_rows(b), "mimo-breakdown")
@@ -279,6 +182,7 @@ def prices_note_html(prices: Any, *, open_: bool = False) -> str:
     )
 
 
+@renders("html", "mimo_nb.core.pricing.Prices")
 def prices_html(prices: Any) -> str:
     """A :class:`~mimo_nb.core.pricing.Prices` as a table of rates, its source written out."""
     rows = [
@@ -293,6 +197,7 @@ def prices_html(prices: Any) -> str:
     )
 
 
+@renders("html", "mimo_nb.core.pricing.Cost")
 def cost_html(cost: Any, *, open_citation: bool = False) -> str:
     """A :class:`~mimo_nb.core.pricing.Cost` as a table by rate, with the prices' citation under it."""
     p = cost.prices
@@ -343,6 +248,7 @@ def usage_rows(usage: Any) -> list[tuple[str, int]]:
     ]
 
 
+@renders("html", "mimo_nb.api.response.Usage")
 def usage_html(usage: Any) -> str:
     """A :class:`~mimo_nb.api.response.Usage` as a table of token counts."""
     return _rows_html(
@@ -379,6 +285,7 @@ def context_check_text(check: Any) -> str:
     return f"{needed} of the {check.limit:,} that {check.model!r} holds: {verdict}"
 
 
+@renders("html", "mimo_nb.core.pricing.ContextCheck")
 def context_check_html(check: Any) -> str:
     """A :class:`~mimo_nb.core.pricing.ContextCheck` as a table (videos, text, answer, limit) and its
     verdict."""
@@ -395,6 +302,7 @@ def context_check_html(check: Any) -> str:
     )
 
 
+@renders("html", "mimo_nb.api.request.PreparedRequest")
 def request_html(request: Any) -> str:
     """A prepared request as a dry run: its estimate, its size, the context check and the JSON."""
     est = request.estimate
@@ -592,6 +500,7 @@ def _reasoning_html(reasoning: str | None, *, open_: bool = False) -> str:
     )
 
 
+@renders("html", "mimo_nb.api.response.Completion")
 def completion_html(completion: Any) -> str:
     """A Completion as HTML: origin, answer (sanitised Markdown), reasoning, usage, estimate, cost.
 
@@ -664,6 +573,7 @@ def _one_line(text: str | None, limit: int = 120) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
+@renders("html", "mimo_nb.api.client.BatchResult")
 def batch_html(result: Any) -> str:
     """A :class:`~mimo_nb.api.client.BatchResult` as a table: one row per item, errors named.
 
@@ -786,6 +696,20 @@ def video_card_html(
         f"<div style='display:flex;overflow-x:auto'>{thumbs}</div>"
         f"<table style='font-size:12px;margin-top:4px'>{table}</table>{extra}</div>"
     )
+
+
+@renders("html", "mimo_nb.media.video.Frames")
+def frames_html(frames: Frames, columns: int = 6, max_frames: int | None = None) -> str:
+    """:meth:`Frames.to_html <mimo_nb.media.video.Frames.to_html>`: the grid with its note."""
+    shown, head = frames.grid_note(max_frames)
+    return frame_grid_html(frames.array[:shown], frames.captions()[:shown], columns, note=head)
+
+
+@renders("html", "mimo_nb.media.video.Video")
+def video_html(video: Video) -> str:
+    """A video's card: thumbnails (or why there are none) and its metadata."""
+    strip, captions, note = video.thumbnail_strip()
+    return video_card_html(video.name, video.metadata_rows(), strip, captions, note)
 
 
 # ---- Explorers: what a widget shows where widgets cannot run -------------------------------
@@ -1044,6 +968,22 @@ def player_note_html(title: str, note: str) -> str:
     )
 
 
+@renders("html", "mimo_nb.media.video.Player")
+def player_html(player: Player) -> str:
+    """A :class:`~mimo_nb.media.video.Player`: a ``<video>``, an animated image, or its note."""
+    if player.note is not None:
+        return player_note_html(player.title, player.note)
+    width, title, caption = player.width, player.title, player.caption
+    if player.media_type.startswith("image/"):
+        return animation_html(
+            player.media, mime=player.media_type, width=width, title=title, caption=caption
+        )
+    src = player.url or media_data_uri(player.media, player.media_type)
+    return video_player_html(
+        src, mime=player.media_type, width=width, title=title, caption=caption, loop=player.loop
+    )
+
+
 # ---- Server profiles, the budget planner, profiles side by side ----------------------------
 
 
@@ -1056,47 +996,7 @@ def _table_html(rows: list[tuple[str, str, str]], css: str) -> str:
     return f"<table class='{css}'>{body}</table>"
 
 
-def _shorten(texts: Any, keep: int = 4) -> str:
-    texts = list(texts)
-    if len(texts) <= 2 * keep:
-        return ", ".join(texts)
-    return (
-        ", ".join(texts[:keep]) + f", … ({len(texts) - 2 * keep} more), " + ", ".join(texts[-keep:])
-    )
-
-
-def server_breakdown_rows(b: Any) -> list[tuple[str, str, str]]:
-    """(step, value, explanation) rows of a :class:`~mimo_nb.core.profiles.ServerTokenBreakdown`."""
-    return [
-        ("profile", b.profile, b.source),
-        (
-            "file",
-            f"{b.native_frame_count} frames at {b.native_fps:g} fps",
-            f"{b.duration:g} s, {b.source_width} x {b.source_height}",
-        ),
-        ("frames", f"{b.frames}", f"at fps={b.fps:g}, by the server's rules (pairs complete)"),
-        ("indices", _shorten(str(i) for i in b.indices), "file frames the server decodes"),
-        ("model frame size", f"{b.width} x {b.height}", "by the server's resize rule"),
-        ("tokens / grid", f"{b.tokens_per_grid}", "one grid = a pair of frames"),
-        ("vision", f"{b.vision:,}", "grids x tokens per grid"),
-        ("special", f"{b.special:,}", "start/end tokens the source writes"),
-        (
-            "timestamp text",
-            _shorten(b.timestamp_texts) or "none",
-            "tokenized by the model's tokenizer: not counted",
-        ),
-        ("counted", f"{b.counted:,}", "vision + special; timestamps and audio not counted"),
-    ]
-
-
-def server_breakdown_text(b: Any) -> str:
-    """A server breakdown as aligned plain text, with its notes."""
-    rows = server_breakdown_rows(b)
-    width = max(len(r[0]) for r in rows)
-    lines = [f"{k:<{width}}  {v}  ({why})" for k, v, why in rows]
-    return "\n".join(lines + [f"note: {n}" for n in b.notes])
-
-
+@renders("html", "mimo_nb.core.profiles.ServerTokenBreakdown")
 def server_breakdown_html(b: Any) -> str:
     """A server breakdown as an HTML table (every cell escaped), notes underneath."""
     notes = "".join(f"<li>{html.escape(n)}</li>" for n in b.notes)
@@ -1105,6 +1005,7 @@ def server_breakdown_html(b: Any) -> str:
     )
 
 
+@renders("html", "mimo_nb.core.profiles.Profile")
 def profile_html(profile: Any) -> str:
     """One sampling profile: what it is, where its rules come from, what it leaves out."""
     fields = {
@@ -1139,6 +1040,7 @@ def _setting_cells(s: Any) -> str:
     )
 
 
+@renders("html", "mimo_nb.core.budget.BudgetPlan")
 def budget_html(plan: Any) -> str:
     """A :class:`~mimo_nb.core.budget.BudgetPlan`: the verdict, the rule, and the frontier as a table."""
     currency = "" if plan.prices is None else html.escape(plan.prices.currency)
@@ -1188,6 +1090,7 @@ def budget_html(plan: Any) -> str:
     )
 
 
+@renders("html", "mimo_nb.core.budget.BudgetTable")
 def budget_table_html(table: Any, max_rows: int = 20) -> str:
     """A :class:`~mimo_nb.core.budget.BudgetTable`: the best setting per video (first ``max_rows``)."""
     n = len(table)
@@ -1282,7 +1185,7 @@ def profile_comparison_html(comparison: Any, max_thumbnails: int = 48) -> str:
         texts = (
             (
                 "<div style='color:#666;font-size:smaller'>"
-                f"timestamp text: {html.escape(_shorten(v.timestamp_texts))}</div>"
+                f"timestamp text: {html.escape(shorten_list(v.timestamp_texts))}</div>"
             )
             if v.timestamp_texts
             else ""

@@ -52,6 +52,7 @@ import numpy.typing as npt
 
 from mimo_nb.api._deadline import Deadline, DeadlineExceeded, call_before
 from mimo_nb.api.cache import file_sha256, offline_from_env
+from mimo_nb.core.display_hook import Displayed, show
 from mimo_nb.core.limits import BASE64_LIMIT_BYTES, URL_LIMIT_BYTES, base64_length
 from mimo_nb.core.profiles import Profile, ServerTokenBreakdown, explain_profile_tokens
 from mimo_nb.core.tokens import (
@@ -62,7 +63,6 @@ from mimo_nb.core.tokens import (
     plan_sampling,
     sample_indices_by_time,
 )
-from mimo_nb.display import render
 from mimo_nb.errors import LimitError, VideoError
 from mimo_nb.media import decode
 from mimo_nb.media import encode as _encode
@@ -83,19 +83,34 @@ _PLAY_FPS_MAX = 60.0
 
 
 @dataclass(frozen=True)
-class Player:
+class Player(Displayed):
     """An inline player: a notebook shows it as an HTML5 ``<video>`` (or an animated GIF).
 
-    ``html`` is plain HTML with the media inside (a data: URI) or the video's URL, so it also plays
-    in an nbconvert HTML export; ``embedded_bytes`` says how much it adds to the notebook.
+    What to play: ``media`` (the clip's bytes, embedded as a data: URI, so it also plays in an
+    nbconvert HTML export) or ``url``; or, when there is nothing a browser can play, ``note``
+    saying why and what to do. The HTML is the display layer's (``html``, ``_repr_html_``);
+    ``embedded_bytes`` says how much the player adds to the notebook.
     """
 
-    html: str
     description: str
-    embedded_bytes: int = 0
+    title: str
+    caption: str = ""
+    media: bytes = b""
+    media_type: str = "video/mp4"
+    url: str | None = None
+    note: str | None = None
+    width: int | None = None
+    loop: bool = False
 
-    def _repr_html_(self) -> str:
-        return self.html
+    @property
+    def embedded_bytes(self) -> int:
+        """Bytes of media put into the notebook (0 for a URL or a note)."""
+        return len(self.media)
+
+    @property
+    def html(self) -> str:
+        """The player as HTML (what a notebook shows)."""
+        return self._repr_html_()
 
     def __repr__(self) -> str:
         return f"<Player {self.description}>"
@@ -228,10 +243,8 @@ class Frames:
 
     def to_html(self, columns: int = 6, max_frames: int | None = None) -> str:
         """An HTML grid of the frames (inline JPEG thumbnails) with timestamps under each."""
-        shown, head = self.grid_note(max_frames)
-        from mimo_nb.display.render import frame_grid_html
-
-        return frame_grid_html(self.array[:shown], self.captions()[:shown], columns, note=head)
+        html: str = show("html", self, columns=columns, max_frames=max_frames)
+        return html
 
     def grid_note(self, max_frames: int | None = None) -> tuple[int, str]:
         """How many frames :meth:`to_html` shows, and the line above its grid."""
@@ -340,24 +353,15 @@ class Frames:
                 f"(max_bytes). Save it with frames.save('sampled.{format}'), "
                 "or pass a larger max_bytes."
             )
-            return Player(
-                render.player_note_html(title, note),
-                f"{shown}: too big to embed ({_megabytes(len(data))})",
-            )
-        if format == "gif":
-            html = render.animation_html(data, width=width, title=title, caption=caption)
-        else:
-            html = render.video_player_html(
-                render.media_data_uri(data, "video/mp4"),
-                width=width,
-                title=title,
-                caption=caption,
-                loop=True,
-            )
+            return Player(f"{shown}: too big to embed ({_megabytes(len(data))})", title, note=note)
         return Player(
-            html,
             f"{shown} as {format.upper()}, {rate:g} fps, {_megabytes(len(data))} inline",
-            len(data),
+            title,
+            caption,
+            media=data,
+            media_type="image/gif" if format == "gif" else "video/mp4",
+            width=width,
+            loop=format != "gif",
         )
 
 
@@ -600,7 +604,7 @@ def _fetch(url: str, deadline: Deadline) -> Path:
     return target
 
 
-class Video:
+class Video(Displayed):
     """A local video file, probed once; what MiMo will see of it and what that costs.
 
     Open with :meth:`Video.open`. Sizes are as displayed (the container's rotation applied).
@@ -1141,33 +1145,29 @@ class Video:
                 "or re-encode to H.264: video.fit(fps=2).play()."
             )
             return Player(
-                render.player_note_html(self.name, note),
-                f"{self.name}: no browser plays {self.format}/{self.codec}",
+                f"{self.name}: no browser plays {self.format}/{self.codec}", self.name, note=note
             )
         if size <= limit:
             data = self.path.read_bytes()
             # an H.264 MOV plays when labelled video/mp4; browsers refuse video/quicktime
-            uri = render.media_data_uri(data, "video/mp4")
-            html = render.video_player_html(uri, width=show_width, title=self.name, caption=caption)
-            return Player(html, f"{self.name}: {caption}, inline", len(data))
-        if self.url:
-            html = render.video_player_html(
-                self.url,
-                width=show_width,
-                title=self.name,
-                caption=caption + ", played from its URL",
+            return Player(
+                f"{self.name}: {caption}, inline", self.name, caption, data, width=show_width
             )
-            return Player(html, f"{self.name}: {caption}, from {self.url}")
+        if self.url:
+            return Player(
+                f"{self.name}: {caption}, from {self.url}",
+                self.name,
+                caption + ", played from its URL",
+                url=self.url,
+                width=show_width,
+            )
         note = (
             f"{self.name} is {_megabytes(size)}, more than the {_megabytes(limit)} "
             "put into a notebook by default (max_bytes). "
             f"Pass max_bytes={size} to embed it anyway, "
             "or watch what the model sees: video.sample(fps=2).play()."
         )
-        return Player(
-            render.player_note_html(self.name, note),
-            f"{self.name}: too big to embed ({_megabytes(size)})",
-        )
+        return Player(f"{self.name}: too big to embed ({_megabytes(size)})", self.name, note=note)
 
     def metadata_rows(self) -> list[tuple[str, str]]:
         """(field, value) pairs shown in the card."""
@@ -1195,20 +1195,14 @@ class Video:
             rows.append(("fit", self.fit_note))
         return rows
 
-    def _repr_html_(self) -> str:
-        note = ""
+    def thumbnail_strip(self) -> tuple[Any, list[str], str]:
+        """Thumbnails for the card, their captions, and a note (why there are none, if so)."""
         try:
             self.check_unchanged()
             strip, captions = self._thumbnail_strip()
         except VideoError as exc:  # a card with metadata beats no card
-            strip, captions, note = (
-                np.zeros((0, 1, 1, 3), np.uint8),
-                [],
-                f"thumbnails unavailable: {exc}",
-            )
-        from mimo_nb.display.render import video_card_html
-
-        return video_card_html(self.name, self.metadata_rows(), strip, captions, note)
+            return np.zeros((0, 1, 1, 3), np.uint8), [], f"thumbnails unavailable: {exc}"
+        return strip, captions, ""
 
     def __repr__(self) -> str:
         return (
