@@ -18,7 +18,7 @@ import pytest
 
 @pytest.fixture(scope="session")
 def _doctest_clip_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from mimo_nb.samples import generate_clip
+    from mimo_nb.media.samples import generate_clip
 
     folder = tmp_path_factory.mktemp("doctest")
     generate_clip(folder / "clip.mp4", duration=2.0, width=320, height=240)

@@ -38,7 +38,7 @@ def _variant(name: str, path: str) -> None:
     import hashlib
     import json
 
-    from mimo_nb.request import file_part, prepare_request
+    from mimo_nb.api.request import file_part, prepare_request
 
     prompt = "please describe the content of the video"
     before = _rss_bytes()
@@ -110,7 +110,7 @@ def bench_memory() -> None:
 
 
 def bench_throughput() -> None:
-    from mimo_nb.client import AsyncMimoClient
+    from mimo_nb.api.client import AsyncMimoClient
 
     ideal = REQUESTS / CONCURRENCY * DELAY
     # the server runs in its own process, as a real endpoint would: it must not share our GIL

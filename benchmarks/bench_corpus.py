@@ -73,7 +73,7 @@ def _clip_spec(i: int) -> tuple[str, dict]:
 
 
 def _make_clip(i: int) -> None:
-    from mimo_nb.samples import generate_clip
+    from mimo_nb.media.samples import generate_clip
 
     name, spec = _clip_spec(i)
     path = CLIP_DIR / name
@@ -130,7 +130,7 @@ def _worker_maxrss(_: int) -> int:
 def _scan_variant(name: str) -> None:
     """Run one scan variant in this (fresh) process; print timings and memory peaks as JSON."""
     import mimo_nb as mn
-    from mimo_nb.video import Video
+    from mimo_nb.media.video import Video
 
     paths = [CLIP_DIR / _clip_spec(i)[0] for i in range(CLIPS)]
 
@@ -411,7 +411,7 @@ def bench_paced() -> None:
     import mimo_nb as mn
     from mimo_nb.corpus import probe_row
 
-    logging.getLogger("mimo_nb.client").setLevel(
+    logging.getLogger("mimo_nb.api.client").setLevel(
         logging.ERROR
     )  # the unpaced run's retries are counted, not logged
     clip = (

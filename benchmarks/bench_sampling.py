@@ -7,7 +7,7 @@ the model's frames.
     python benchmarks/bench_sampling.py --seek-cost  # a seek's cost in frames (SEEK_COST_FRAMES)
     python benchmarks/bench_sampling.py --explorer-only --repeats 3  # the explorer row alone
 
-Clips (made with mimo_nb.samples.generate_clip: pixel noise, H.264 x264 veryfast, 30 fps, no audio;
+Clips (made with mimo_nb.media.samples.generate_clip: pixel noise, H.264 x264 veryfast, 30 fps, no audio;
 cached in $TMPDIR/mimo_nb_bench):
   A  60 s 1920x1080, a keyframe every 250 frames
   B  10 min 1280x720, a keyframe every 250 frames
@@ -117,9 +117,9 @@ def cache_dir() -> Path:
 
 def ensure_clip(key: str) -> Path:
     try:
-        from mimo_nb.samples import generate_clip
+        from mimo_nb.media.samples import generate_clip
     except ImportError:  # before the rename
-        from mimo_nb.samples import sample_video as generate_clip  # type: ignore[no-redef]
+        from mimo_nb.media.samples import sample_video as generate_clip  # type: ignore[no-redef]
     spec = dict({**CLIPS, **SEEK_CLIPS}[key])
     path = cache_dir() / spec.pop("name")
     spec.pop("label")
@@ -159,7 +159,7 @@ def _cpu_seconds() -> float:
 
 def _plan(path: str, fps: float):  # type: ignore[no-untyped-def]
     """The formula's frames for this clip, computed as mimo_nb does, outside the timed part."""
-    from mimo_nb.video import Video
+    from mimo_nb.media.video import Video
 
     video = Video.open(path)
     plan = video.plan(fps)
@@ -223,14 +223,14 @@ def _decord(path: str, indices, size):  # type: ignore[no-untyped-def]
 def child(method: str, path: str, fps: float) -> None:
     import numpy as np
 
-    from mimo_nb.samples import read_frame_counter
+    from mimo_nb.media.samples import read_frame_counter
 
     indices, size, native_fps = _plan(path, fps)
     import av  # noqa: F401  (imported before the baseline RSS)
 
     if method == "decord":
         import decord  # noqa: F401
-    import mimo_nb.video as mv
+    import mimo_nb.media.video as mv
 
     before = _rss_mb()
     cpu_before = _cpu_seconds()
@@ -279,8 +279,8 @@ def explorer_child(path: str, fps: float, repeats: int = 1) -> None:
 
     import ipywidgets
 
-    from mimo_nb.video import Video
-    from mimo_nb.widgets import FrameExplorer
+    from mimo_nb.display.widgets import FrameExplorer
+    from mimo_nb.media.video import Video
 
     video = Video.open(path)
     samples, firsts, fulls, paints = [], [], [], 0
@@ -332,8 +332,8 @@ def seek_cost_child(path: str, repeats: int) -> None:
     """
     import numpy as np
 
-    import mimo_nb.decode as decode
-    from mimo_nb.video import Video
+    import mimo_nb.media.decode as decode
+    from mimo_nb.media.video import Video
 
     decode.PARALLEL_MIN_SEEKS = 10**9  # one decoder: the cost of a seek, not of parallel blocks
     video = Video.open(path)

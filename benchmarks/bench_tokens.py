@@ -19,7 +19,7 @@ from mimo_nb import (
     explain_video_tokens,
     plan_budget_many,
 )
-from mimo_nb.budget import FPS_GRID
+from mimo_nb.core.budget import FPS_GRID
 
 VIDEOS = 10_000
 MAX_TOKENS = 20_000

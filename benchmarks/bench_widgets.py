@@ -17,9 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from mimo_nb.samples import generate_clip
-from mimo_nb.video import Video
-from mimo_nb.widgets import FrameExplorer
+from mimo_nb.display.widgets import FrameExplorer
+from mimo_nb.media.samples import generate_clip
+from mimo_nb.media.video import Video
 
 COLD_RUNS = 5
 CACHED_RUNS = 30

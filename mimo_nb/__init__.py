@@ -50,6 +50,7 @@ from .core.profiles import (
     ServerTokenBreakdown,
     explain_profile_tokens,
     get_profile,
+    plan_sampling,
 )
 from .core.tokens import (
     FPS_DEFAULT,
@@ -63,7 +64,6 @@ from .core.tokens import (
     estimate_video_tokens_array,
     explain_video_tokens,
     explain_video_tokens_array,
-    plan_sampling,
 )
 from .errors import (
     APIConnectionError,

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from mimo_nb.client import AsyncMimoClient, BatchResult, MimoClient
+from mimo_nb.api.client import AsyncMimoClient, BatchResult, MimoClient
 from mimo_nb.errors import LimitError
 from mimo_nb.testing import MockMimoServer
 

@@ -11,10 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import mimo_nb as mn
-from mimo_nb import budget, tokens
+from mimo_nb.core import budget, tokens
+from mimo_nb.core.pricing import Prices, estimate_cost
+from mimo_nb.core.profiles import PROFILES
 from mimo_nb.errors import LimitError
-from mimo_nb.pricing import Prices, estimate_cost
-from mimo_nb.profiles import PROFILES
 
 # Built independently of the module: exact decimal tenths.
 GRID_FPS = [float(Decimal(k) / 10) for k in range(1, 101)]
@@ -270,7 +270,7 @@ def test_max_cost_uses_the_prices_like_estimate_cost():
 
 
 def test_a_video_supplies_everything(tmp_path):
-    from mimo_nb.video import Video
+    from mimo_nb.media.video import Video
 
     video = Video.open(
         mn.generate_clip(tmp_path / "b.mp4", duration=3, width=160, height=120, fps=12.5)

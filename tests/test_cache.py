@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from mimo_nb.cache import ResponseCache, offline_from_env, request_key
-from mimo_nb.client import AsyncMimoClient, MimoClient
+from mimo_nb.api.cache import ResponseCache, request_key
+from mimo_nb.api.client import AsyncMimoClient, MimoClient
+from mimo_nb.api.request import file_part, prepare_request
 from mimo_nb.errors import CacheError, CacheMissError
-from mimo_nb.request import file_part, prepare_request
+from mimo_nb.net.http import offline_from_env
 
 from server_fixtures import KEY, URL, server, srv  # noqa: F401  (pytest fixtures)
 

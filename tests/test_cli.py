@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mimo_nb.cli import main
-from mimo_nb.samples import generate_clip
+from mimo_nb.media.samples import generate_clip
 
 SECTIONS = ["video", "frames", "tokens", "curves", "cost", "answer"]
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mimo_nb.client import AsyncMimoClient, MimoClient
+from mimo_nb.api.client import AsyncMimoClient, MimoClient
+from mimo_nb.api.response import spec_example_completion
 from mimo_nb.errors import (
     APIConnectionError,
     APIError,
@@ -25,7 +26,6 @@ from mimo_nb.errors import (
     PermissionDeniedError,
     RateLimitError,
 )
-from mimo_nb.response import spec_example_completion
 from mimo_nb.testing import Fault, MockMimoServer
 
 from server_fixtures import KEY, URL, server, srv  # noqa: F401  (pytest fixtures)
@@ -63,7 +63,7 @@ def test_api_key_comes_from_the_environment(srv, monkeypatch):
 
 
 def test_local_file_travels_as_a_data_uri(srv, tmp_path: Path):
-    from mimo_nb.request import file_part, prepare_request
+    from mimo_nb.api.request import file_part, prepare_request
 
     data = bytes(range(256)) * 40
     path = tmp_path / "clip.avi"
@@ -304,8 +304,8 @@ def test_async_timeout(srv):
 
 
 def test_sample_video_end_to_end(srv, tmp_path: Path):
-    samples = pytest.importorskip("mimo_nb.samples")
-    pytest.importorskip("mimo_nb.video")
+    samples = pytest.importorskip("mimo_nb.media.samples")
+    pytest.importorskip("mimo_nb.media.video")
     clip = samples.generate_clip(tmp_path / "clip.mp4", duration=1, width=160, height=120)
     done = make(srv).ask(clip, "What is the number on screen?", fps=4)
     assert done.estimate.complete and done.estimate.videos[0].fps == 4

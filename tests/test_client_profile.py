@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from mimo_nb.client import AsyncMimoClient, MimoClient
+from mimo_nb.api.client import AsyncMimoClient, MimoClient
+from mimo_nb.core.pricing import estimate_text_tokens
+from mimo_nb.core.profiles import PROFILES, ServerTokenBreakdown
+from mimo_nb.core.tokens import TokenBreakdown
 from mimo_nb.errors import ConfigurationError
-from mimo_nb.pricing import estimate_text_tokens
-from mimo_nb.profiles import PROFILES, ServerTokenBreakdown
-from mimo_nb.samples import generate_clip
-from mimo_nb.tokens import TokenBreakdown
-from mimo_nb.video import Video
+from mimo_nb.media.samples import generate_clip
+from mimo_nb.media.video import Video
 
 from server_fixtures import KEY, server, srv  # noqa: F401  (pytest fixtures)
 

@@ -20,10 +20,10 @@ import pandas as pd
 import pytest
 
 import mimo_nb as mn
-from mimo_nb._pacing import Pacer, minimum_wall_time
+from mimo_nb.api.pacing import Pacer, minimum_wall_time
+from mimo_nb.api.response import spec_example_json
 from mimo_nb.corpus import FPS_GRID, SaveContactSheet, _Table, size_class
-from mimo_nb.response import spec_example_json
-from mimo_nb.samples import generate_clip
+from mimo_nb.media.samples import generate_clip
 from mimo_nb.testing import MockMimoServer, Quota, request_token_charge
 
 from system_requirements import IN_CI

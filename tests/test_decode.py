@@ -10,7 +10,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-import mimo_nb.decode as decode
+import mimo_nb.media.decode as decode
 from mimo_nb.errors import LimitError, VideoError
 
 from video_fixtures import clip_dir, clips, counters  # noqa: F401  (fixtures)

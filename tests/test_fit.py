@@ -5,9 +5,9 @@ from __future__ import annotations
 import av
 import pytest
 
+from mimo_nb.core.limits import base64_length
 from mimo_nb.errors import LimitError
-from mimo_nb.limits import base64_length
-from mimo_nb.video import Video
+from mimo_nb.media.video import Video
 
 from video_fixtures import clip_dir, clips, counters  # noqa: F401  (fixtures)
 

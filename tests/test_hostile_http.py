@@ -21,11 +21,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-import mimo_nb.client as client_module
-import mimo_nb.request as request_module
-import mimo_nb.tokens as tokens_module
-from mimo_nb.cache import ResponseCache
-from mimo_nb.client import AsyncMimoClient, MimoClient
+import mimo_nb.api.client as client_module
+import mimo_nb.api.request as request_module
+import mimo_nb.core.tokens as tokens_module
+from mimo_nb.api.cache import ResponseCache
+from mimo_nb.api.client import AsyncMimoClient, MimoClient
+from mimo_nb.api.response import Completion, spec_example_completion, spec_example_json
 from mimo_nb.errors import (
     APIConnectionError,
     APIError,
@@ -45,7 +46,6 @@ from mimo_nb.errors import (
     UnprocessableEntityError,
     VideoError,
 )
-from mimo_nb.response import Completion, spec_example_completion, spec_example_json
 from mimo_nb.testing import Fault, MockMimoServer, sse_chunks
 
 from server_fixtures import KEY, URL, server, srv  # noqa: F401  (pytest fixtures)
@@ -91,7 +91,7 @@ def debug_log(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
 
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from mimo_nb.samples import generate_clip
+    from mimo_nb.media.samples import generate_clip
 
     return generate_clip(
         tmp_path_factory.mktemp("hostile") / "clip.mp4", duration=1, width=96, height=64
@@ -271,7 +271,7 @@ def test_the_url_probe_and_the_request_share_one_deadline(srv):
 
 
 def test_a_trickled_download_in_video_open_ends_at_its_timeout(srv, clip):
-    from mimo_nb.video import Video
+    from mimo_nb.media.video import Video
 
     srv.files["/clip.mp4"] = clip.read_bytes()
     srv.file_faults["/clip.mp4"] = Fault("trickle", interval=0.2, chunk=64)
@@ -456,7 +456,7 @@ def _flip(path: Path) -> bytes:
 def test_a_video_rewritten_after_open_is_never_answered_from_the_old_files_cache(
     srv, clip, tmp_path
 ):
-    from mimo_nb.video import Video
+    from mimo_nb.media.video import Video
 
     path = tmp_path / "v.mp4"
     path.write_bytes(clip.read_bytes())
@@ -550,7 +550,7 @@ def test_offline_mode_never_touches_the_network(srv, tmp_path, monkeypatch):
     with pytest.raises(CacheMissError):
         offline.ask(srv.url("/b.mp4"), "q")
     monkeypatch.setenv("MIMO_NB_OFFLINE", "1")
-    from mimo_nb.video import Video
+    from mimo_nb.media.video import Video
 
     with pytest.raises(VideoError) as info:
         Video.open(srv.url("/a.mp4"))

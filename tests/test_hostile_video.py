@@ -11,8 +11,8 @@ import time
 import pytest
 
 from mimo_nb.errors import LimitError, VideoError
-from mimo_nb.samples import generate_clip
-from mimo_nb.video import Video
+from mimo_nb.media.samples import generate_clip
+from mimo_nb.media.video import Video
 
 from video_fixtures import clip_dir, clips, counters  # noqa: F401  (fixtures)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mimo_nb.client import MimoClient
-from mimo_nb.response import Usage
+from mimo_nb.api.client import MimoClient
+from mimo_nb.api.response import Usage
 from mimo_nb.testing import MockMimoServer
 
 openai = pytest.importorskip("openai")

@@ -14,18 +14,18 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 import mimo_nb as mn
-from mimo_nb import plots
-from mimo_nb._imaging import figure_png
-from mimo_nb.pricing import Prices, estimate_cost, load_prices
-from mimo_nb.request import RequestEstimate
-from mimo_nb.response import spec_example_completion
-from mimo_nb.tokens import (
+from mimo_nb.api.request import RequestEstimate
+from mimo_nb.api.response import spec_example_completion
+from mimo_nb.core.pricing import Prices, estimate_cost, load_prices
+from mimo_nb.core.tokens import (
     DEFAULT_MAX_FRAME_TOKENS,
     MAX_FRAMES,
     PIXELS_PER_TOKEN,
     estimate_video_tokens,
     explain_video_tokens,
 )
+from mimo_nb.display import plots
+from mimo_nb.media.imaging import figure_png
 
 
 @pytest.fixture(autouse=True)

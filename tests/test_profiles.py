@@ -7,7 +7,7 @@ The sources (read with the search tools; our code is written from them, not copi
 - qwen3-vl:       huggingface/transformers
                   src/transformers/models/qwen3_vl/video_processing_qwen3_vl.py
                   and processing_qwen3_vl.py (timestamps)
-- mimo-api:       the vendor page (shared/spec/), as mimo_nb.tokens implements it
+- mimo-api:       the vendor page (shared/spec/), as mimo_nb.core.tokens implements it
 
 The clips (native frame count T at native rate r, frame size, requested fps):
   A  T=1800 at 30 fps (60 s), 1920x1080, fps 2
@@ -28,10 +28,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import mimo_nb as mn
-from mimo_nb import profiles, tokens
+from mimo_nb.core import profiles, tokens
+from mimo_nb.core.profiles import PROFILES
 from mimo_nb.errors import LimitError, MimoError
-from mimo_nb.profiles import PROFILES
-from mimo_nb.video import Video
+from mimo_nb.media.video import Video
 
 from video_fixtures import clip_dir, clips, counters  # noqa: F401  (fixtures)
 
@@ -552,7 +552,7 @@ def test_custom_profile_object_is_accepted():
 
 
 def test_compare_profiles_marks_frames_the_api_does_not_pick(clips):
-    from mimo_nb.compare import compare_profiles
+    from mimo_nb.display.compare import compare_profiles
 
     video = Video.open(clips("profiles_cmp.mp4", duration=3, fps=30))  # 90 frames
     comparison = compare_profiles(video, fps=2)
@@ -579,7 +579,7 @@ def test_compare_profiles_marks_frames_the_api_does_not_pick(clips):
 
 
 def test_compare_profiles_shows_a_refusal(clips):
-    from mimo_nb.compare import compare_profiles
+    from mimo_nb.display.compare import compare_profiles
 
     video = Video.open(clips("profiles_one.mp4", duration=0.04, fps=25))  # a single frame
     assert video.native_frame_count == 1
@@ -593,7 +593,7 @@ def test_plot_tokens_vs_fps_by_profile_draws_each_profile_from_the_arrays():
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from mimo_nb.plots import plot_tokens_vs_fps, plot_tokens_vs_fps_by_profile
+    from mimo_nb.display.plots import plot_tokens_vs_fps, plot_tokens_vs_fps_by_profile
 
     ax = plot_tokens_vs_fps_by_profile(duration=60, width=1920, height=1080, native_fps=30)
     assert isinstance(ax, Axes)  # matplotlib's convention: the Axes drawn on

@@ -10,9 +10,9 @@ import time
 import numpy as np
 import pytest
 
-from mimo_nb import render, widgets
+from mimo_nb.display import render, widgets
 from mimo_nb.errors import VideoError
-from mimo_nb.video import Video
+from mimo_nb.media.video import Video
 
 from video_fixtures import clip_dir, clips, counters  # noqa: F401  (fixtures)
 

@@ -11,8 +11,8 @@ import mimo_nb
 def test_every_public_name_resolves():
     missing = [name for name in mimo_nb.__all__ if not hasattr(mimo_nb, name)]
     assert missing == []
-    assert mimo_nb.Video.__module__ == "mimo_nb.video"
-    assert mimo_nb.FrameExplorer.__module__ == "mimo_nb.widgets"
+    assert mimo_nb.Video.__module__ == "mimo_nb.media.video"
+    assert mimo_nb.FrameExplorer.__module__ == "mimo_nb.display.widgets"
 
 
 def test_unknown_names_are_attribute_errors():

@@ -7,9 +7,9 @@ from pathlib import Path
 import av
 import pytest
 
-from mimo_nb.decode import open_input
-from mimo_nb.samples import generate_clip
-from mimo_nb.video import Video
+from mimo_nb.media.decode import open_input
+from mimo_nb.media.samples import generate_clip
+from mimo_nb.media.video import Video
 
 from video_fixtures import counters
 

@@ -7,11 +7,12 @@ from html.parser import HTMLParser
 
 import pytest
 
-from mimo_nb import render, tokens
-from mimo_nb.pricing import Prices, check_context, cost_from_usage, load_prices
-from mimo_nb.request import RequestEstimate
-from mimo_nb.response import Completion, Usage, spec_example_completion
-from mimo_nb.tokens import explain_video_tokens
+from mimo_nb.api.request import RequestEstimate
+from mimo_nb.api.response import Completion, Usage, spec_example_completion
+from mimo_nb.core import tokens
+from mimo_nb.core.pricing import Prices, check_context, cost_from_usage, load_prices
+from mimo_nb.core.tokens import explain_video_tokens
+from mimo_nb.display import render
 
 
 class Cells(HTMLParser):
@@ -172,7 +173,7 @@ def test_figure_png_is_deterministic() -> None:
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    from mimo_nb._imaging import figure_png
+    from mimo_nb.media.imaging import figure_png
 
     def draw() -> bytes:
         fig = Figure(figsize=(2, 2))
@@ -247,7 +248,7 @@ def _code_without_docstrings(module: object) -> str:
 
 def test_no_formula_number_is_typed_outside_tokens() -> None:
     """The formula's constants appear in display code only through tokens.py's names."""
-    from mimo_nb import plots, widgets
+    from mimo_nb.display import plots, widgets
 
     for module in (render, plots, widgets):
         code = _code_without_docstrings(module)
@@ -263,11 +264,13 @@ def test_no_formula_number_is_typed_outside_tokens() -> None:
             "/ 16",
             "6.25",
         ):
-            assert number not in code, f"{module.__name__} types {number!r}: use mimo_nb.tokens"
+            assert number not in code, (
+                f"{module.__name__} types {number!r}: use mimo_nb.core.tokens"
+            )
 
 
 def test_usage_prices_context_and_batch_tables() -> None:
-    from mimo_nb.client import BatchItem, BatchResult
+    from mimo_nb.api.client import BatchItem, BatchResult
     from mimo_nb.errors import RateLimitError
 
     usage = spec_example_completion().usage
@@ -316,7 +319,7 @@ def test_usage_prices_context_and_batch_tables() -> None:
 
 
 def test_request_html_says_the_context_plainly() -> None:
-    from mimo_nb.request import VideoPart, prepare_request
+    from mimo_nb.api.request import VideoPart, prepare_request
 
     request = prepare_request(
         [VideoPart(kind="url", url="https://example.com/a.mp4", fps=2, media_resolution="default")],

@@ -10,12 +10,18 @@ from typing import Any
 
 import pytest
 
-from mimo_nb.client import MimoClient
+from mimo_nb.api.client import MimoClient
+from mimo_nb.api.response import spec_example_json
+from mimo_nb.core.pricing import load_prices
+from mimo_nb.display.report import (
+    DRY_RUN_LABEL,
+    build_report,
+    collect_report,
+    render_report,
+    write_report,
+)
 from mimo_nb.errors import LimitError, VideoError
-from mimo_nb.pricing import load_prices
-from mimo_nb.report import DRY_RUN_LABEL, build_report, collect_report, render_report, write_report
-from mimo_nb.response import spec_example_json
-from mimo_nb.samples import generate_clip
+from mimo_nb.media.samples import generate_clip
 from mimo_nb.testing import MockMimoServer
 
 SECTIONS = ["video", "frames", "tokens", "curves", "cost", "answer"]
@@ -70,7 +76,7 @@ def test_self_contained_nothing_to_load_or_run(dry_html: str) -> None:
 
 
 def test_numbers_match_the_core(clip: Path, dry_html: str) -> None:
-    from mimo_nb.video import Video
+    from mimo_nb.media.video import Video
 
     b = Video.open(clip).estimate(fps=2)
     assert f"<b>{b.total:,}</b> tokens ({b.frames} frames at {b.width}x{b.height})" in dry_html

@@ -11,9 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mimo_nb.client import MimoClient
-from mimo_nb.errors import ConfigurationError, ContextLengthError, LimitError, VideoError
-from mimo_nb.request import (
+from mimo_nb.api.client import MimoClient
+from mimo_nb.api.request import (
     BASE64_LIMIT_BYTES,
     MIME_TYPES,
     base64_length,
@@ -23,7 +22,8 @@ from mimo_nb.request import (
     prepare_request,
     url_part,
 )
-from mimo_nb.tokens import explain_video_tokens
+from mimo_nb.core.tokens import explain_video_tokens
+from mimo_nb.errors import ConfigurationError, ContextLengthError, LimitError, VideoError
 
 
 def curl_bodies(text: str) -> list[dict]:
@@ -257,20 +257,20 @@ def test_dry_run_needs_no_key_but_sending_does(tiny_file: Path):
         client.send(prepared)
 
 
-# ---- Integration with mimo_nb.video --------------------------------------------------------
+# ---- Integration with mimo_nb.media.video --------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
 def sample_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    samples = pytest.importorskip("mimo_nb.samples")
+    samples = pytest.importorskip("mimo_nb.media.samples")
     return samples.generate_clip(
         tmp_path_factory.mktemp("req") / "clip.mov", duration=1, width=160, height=120
     )
 
 
 def test_local_path_is_probed_and_estimated(sample_clip: Path):
-    pytest.importorskip("mimo_nb.video")
-    from mimo_nb.video import Video
+    pytest.importorskip("mimo_nb.media.video")
+    from mimo_nb.media.video import Video
 
     client = MimoClient(transport=no_network())
     prepared = client.build_request(sample_clip, "q", fps=4)

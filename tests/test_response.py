@@ -8,11 +8,11 @@ from importlib import resources
 
 import pytest
 
-from mimo_nb import render
-from mimo_nb.pricing import Prices, load_prices
-from mimo_nb.request import RequestEstimate
-from mimo_nb.response import Completion, Usage, completion_from_json, spec_example_completion
-from mimo_nb.tokens import explain_video_tokens
+from mimo_nb.api.request import RequestEstimate
+from mimo_nb.api.response import Completion, Usage, completion_from_json, spec_example_completion
+from mimo_nb.core.pricing import Prices, load_prices
+from mimo_nb.core.tokens import explain_video_tokens
+from mimo_nb.display import render
 
 
 def test_shipped_example_is_the_page_example_with_escapes_decoded(spec_page_text):

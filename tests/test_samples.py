@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from mimo_nb.errors import LimitError
-from mimo_nb.samples import COUNTER_BITS, draw_frame, generate_clip, read_frame_counter
+from mimo_nb.media.samples import COUNTER_BITS, draw_frame, generate_clip, read_frame_counter
 
 from video_fixtures import clip_dir, clips, counters  # noqa: F401  (fixtures)
 
@@ -123,7 +123,7 @@ _DETERMINISM_CASES = [
 _DETERMINISM_SCRIPT = """
 import hashlib, json, sys
 from pathlib import Path
-from mimo_nb.samples import generate_clip
+from mimo_nb.media.samples import generate_clip
 out, cases = Path(sys.argv[1]), json.loads(sys.argv[2])
 hashes = {}
 for name, kwargs in cases:

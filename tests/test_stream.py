@@ -8,9 +8,9 @@ import json
 import httpx
 import pytest
 
-from mimo_nb.client import AsyncMimoClient, CompletionStream, MimoClient, StreamDelta
+from mimo_nb.api.client import AsyncMimoClient, CompletionStream, MimoClient, StreamDelta
+from mimo_nb.api.response import spec_example_completion
 from mimo_nb.errors import AuthenticationError, StreamInterruptedError
-from mimo_nb.response import spec_example_completion
 from mimo_nb.testing import sse_chunks
 
 from server_fixtures import KEY, URL, server, srv  # noqa: F401  (pytest fixtures)

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import mimo_nb as mn
-from mimo_nb import tokens
+from mimo_nb.core import tokens
 
 from token_oracle import oracle_tokens
 

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import mimo_nb.decode as decode
-from mimo_nb import tokens
+import mimo_nb.media.decode as decode
+from mimo_nb.core import tokens
 from mimo_nb.errors import LimitError, VideoError
-from mimo_nb.video import Frames, Video
+from mimo_nb.media.video import Frames, Video
 
 from video_fixtures import clip_dir, clips, counters  # noqa: F401  (fixtures)
 

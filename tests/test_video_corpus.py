@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from mimo_nb.errors import VideoError
-from mimo_nb.samples import generate_clip
-from mimo_nb.video import Video
+from mimo_nb.media.samples import generate_clip
+from mimo_nb.media.video import Video
 
 from video_fixtures import clip_dir, clips, counters  # noqa: F401  (fixtures)
 

@@ -15,8 +15,8 @@ import pytest
 from PIL import Image
 
 from mimo_nb.errors import LimitError
-from mimo_nb.samples import read_frame_counter
-from mimo_nb.video import Frames, Player, Video
+from mimo_nb.media.samples import read_frame_counter
+from mimo_nb.media.video import Frames, Player, Video
 
 from video_fixtures import clip_dir, clips, counters  # noqa: F401  (fixtures)
 

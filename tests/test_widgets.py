@@ -17,14 +17,14 @@ import ipywidgets
 import pytest
 from traitlets import TraitError
 
-from mimo_nb import render, widgets
-from mimo_nb.client import CompletionStream, StreamDelta
+from mimo_nb.api.client import CompletionStream, StreamDelta
+from mimo_nb.api.response import spec_example_completion
+from mimo_nb.core.pricing import Prices, estimate_cost, load_prices
+from mimo_nb.core.tokens import explain_video_tokens
+from mimo_nb.display import render, widgets
 from mimo_nb.errors import StreamInterruptedError, VideoError
-from mimo_nb.pricing import Prices, estimate_cost, load_prices
-from mimo_nb.response import spec_example_completion
-from mimo_nb.samples import generate_clip
-from mimo_nb.tokens import explain_video_tokens
-from mimo_nb.video import Video
+from mimo_nb.media.samples import generate_clip
+from mimo_nb.media.video import Video
 
 
 @pytest.fixture(scope="session")
@@ -577,7 +577,7 @@ def test_display_stream_async_updates_one_area(notebook: list[FakeHandle]) -> No
 
 
 def test_display_stream_async_with_the_async_clients_stream(notebook: list[FakeHandle]) -> None:
-    from mimo_nb.client import AsyncCompletionStream
+    from mimo_nb.api.client import AsyncCompletionStream
 
     done = spec_example_completion()
     result = asyncio.run(

@@ -17,14 +17,14 @@ matplotlib.use("Agg")
 import pytest
 from test_widgets import from_browser, images, numbers
 
-from mimo_nb import render, widgets
-from mimo_nb.budget import plan_budget
+from mimo_nb.core.budget import plan_budget
+from mimo_nb.core.pricing import estimate_cost, load_prices
+from mimo_nb.core.profiles import PROFILE_NAMES, ServerTokenBreakdown, explain_profile_tokens
+from mimo_nb.core.tokens import explain_video_tokens
+from mimo_nb.display import render, widgets
 from mimo_nb.errors import LimitError
-from mimo_nb.pricing import estimate_cost, load_prices
-from mimo_nb.profiles import PROFILE_NAMES, ServerTokenBreakdown, explain_profile_tokens
-from mimo_nb.samples import generate_clip
-from mimo_nb.tokens import explain_video_tokens
-from mimo_nb.video import Video
+from mimo_nb.media.samples import generate_clip
+from mimo_nb.media.video import Video
 
 SERVERS = [p for p in PROFILE_NAMES if p != "mimo-api"]
 # (what a front end writes, what the control shows)

@@ -13,8 +13,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from mimo_nb import render
-from mimo_nb.response import Completion, Usage
+from mimo_nb.api.response import Completion, Usage
+from mimo_nb.display import render
 
 HOSTILE = [
     "<script>alert(1)</script>",

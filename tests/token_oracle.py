@@ -1,6 +1,6 @@
 """An independent re-derivation of the spec's token formula, used only as a test oracle.
 
-Written from the spec summary's five steps in a different shape from mimo_nb.tokens (one flat
+Written from the spec summary's five steps in a different shape from mimo_nb.core.tokens (one flat
 function, divmod and explicit branches), keeping the same floating-point operations in the same
 order, because the vendor's reference is defined by its float arithmetic.
 """

@@ -1,7 +1,7 @@
 """Sample clips for the video tests, generated once per session (never downloaded).
 
 Import the fixtures you use explicitly, e.g. ``from video_fixtures import clips, clip_dir``.
-``clips(name, **kwargs)`` writes ``name`` with :func:`mimo_nb.samples.generate_clip` the first time
+``clips(name, **kwargs)`` writes ``name`` with :func:`mimo_nb.media.samples.generate_clip` the first time
 and returns the cached path afterwards, so tests in several files share the work.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from mimo_nb.samples import generate_clip, read_frame_counter
+from mimo_nb.media.samples import generate_clip, read_frame_counter
 
 # Small by default: the whole video suite runs on a shared 2-core machine.
 SMALL = dict(width=160, height=120)

@@ -61,27 +61,8 @@ from typing import (
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, Retrying, retry_if_exception
 
-from mimo_nb.api._deadline import Deadline, DeadlineExceeded, call_before
-from mimo_nb.api._http import (
-    ERROR_BODY_BYTES,
-    SECRET_HEADERS,
-    CappedStream,
-    Secrets,
-    TimeoutArg,
-    aread_capped,
-    check_declared,
-    deadline_error,
-    httpx_errors,
-    is_retryable,
-    overall_seconds,
-    parse_completion,
-    per_operation,
-    read_capped,
-    request_id_of,
-    status_error,
-    within,
-)
-from mimo_nb.api.cache import ResponseCache, offline_from_env, request_key
+from mimo_nb._deadline import Deadline, DeadlineExceeded, call_before
+from mimo_nb.api.cache import ResponseCache, request_key
 from mimo_nb.api.request import (
     PreparedRequest,
     VideoPart,
@@ -91,7 +72,7 @@ from mimo_nb.api.request import (
     is_url,
     prepare_request,
 )
-from mimo_nb.api.response import Completion, completion_from_json
+from mimo_nb.api.response import Completion, completion_from_json, parse_completion
 from mimo_nb.api.streaming import AsyncCompletionStream, CompletionStream, StreamDelta, _StreamBase
 from mimo_nb.core.display_hook import Displayed
 from mimo_nb.core.pricing import Prices, load_prices
@@ -105,6 +86,25 @@ from mimo_nb.errors import (
     ConfigurationError,
     LimitError,
     MimoError,
+)
+from mimo_nb.net.http import (
+    ERROR_BODY_BYTES,
+    SECRET_HEADERS,
+    CappedStream,
+    Secrets,
+    TimeoutArg,
+    aread_capped,
+    check_declared,
+    deadline_error,
+    httpx_errors,
+    is_retryable,
+    offline_from_env,
+    overall_seconds,
+    per_operation,
+    read_capped,
+    request_id_of,
+    status_error,
+    within,
 )
 
 if TYPE_CHECKING:
@@ -977,7 +977,12 @@ class _ClientBase:
             )
         assert sent.data is not None
         completion = parse_completion(
-            sent.data, sent.response, self._secrets, estimate=prepared.estimate, prices=self.prices
+            sent.data,
+            status=sent.response.status_code,
+            request_id=request_id_of(sent.response.headers, self._secrets),
+            secrets=self._secrets,
+            estimate=prepared.estimate,
+            prices=self.prices,
         )
         if store:
             store(completion)

@@ -35,7 +35,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from mimo_nb.api.cache import file_sha256
 from mimo_nb.core.display_hook import Displayed
 from mimo_nb.core.limits import (
     BASE64_LIMIT_BYTES,
@@ -48,6 +47,7 @@ from mimo_nb.core.pricing import ContextCheck, check_context, estimate_text_toke
 from mimo_nb.core.profiles import ServerTokenBreakdown
 from mimo_nb.core.tokens import TokenBreakdown, validate_fps, validate_media_resolution
 from mimo_nb.errors import LimitError, VideoError
+from mimo_nb.media.files import file_sha256
 
 __all__ = [
     "MIME_TYPES",

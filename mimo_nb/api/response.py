@@ -27,6 +27,7 @@ from mimo_nb.api.request import RequestEstimate
 from mimo_nb.core.display_hook import Displayed
 from mimo_nb.core.pricing import Cost, Prices, cost_from_usage
 from mimo_nb.errors import APIResponseValidationError
+from mimo_nb.net.http import Secrets
 
 __all__ = [
     "Usage",
@@ -369,3 +370,33 @@ def spec_example_completion(prices: Prices | None = None) -> Completion:
     719
     """
     return completion_from_json(spec_example_json(), prices=prices, origin="recorded")
+
+
+def parse_completion(
+    data: bytes,
+    *,
+    status: int,
+    request_id: str | None,
+    secrets: Secrets,
+    estimate: RequestEstimate,
+    prices: Prices | None,
+) -> Completion:
+    """A Completion from a 2xx body, or an :class:`APIResponseValidationError` naming the fault."""
+    try:
+        raw = secrets.redact(json.loads(data))  # redacted before anything shows or shortens it
+    except (ValueError, RecursionError) as exc:
+        snippet = secrets.text(data[:4096].decode("utf-8", "replace"), 200)
+        raise APIResponseValidationError(
+            f"MiMo answered {status} but the body is not a chat completion: it is not JSON "
+            f"({type(exc).__name__}): {snippet!r}. Check base_url points at a chat-completions "
+            "endpoint; try again.",
+            problem="the body is not JSON",
+            status_code=status,
+            request_id=request_id,
+            body=snippet,
+        ) from None
+    try:
+        return completion_from_json(raw, estimate=estimate, prices=prices, request_id=request_id)
+    except APIResponseValidationError as exc:
+        exc.status_code, exc.request_id, exc.body = status, request_id, raw
+        raise

@@ -24,12 +24,12 @@ from typing import Any, Literal
 import httpx
 from httpx_sse import EventSource, SSEError
 
-from mimo_nb.api._deadline import Deadline, DeadlineExceeded
-from mimo_nb.api._http import MESSAGE_CHARS, Secrets, deadline_error, within
+from mimo_nb._deadline import Deadline, DeadlineExceeded
 from mimo_nb.api.request import RequestEstimate
 from mimo_nb.api.response import Completion, chunk_pieces, completion_from_json
 from mimo_nb.core.pricing import Prices
 from mimo_nb.errors import APIResponseValidationError, MimoError, StreamInterruptedError, shorten
+from mimo_nb.net.http import MESSAGE_CHARS, Secrets, deadline_error, within
 
 __all__ = ["StreamDelta", "CompletionStream", "AsyncCompletionStream"]
 

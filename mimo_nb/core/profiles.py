@@ -47,10 +47,14 @@ import numpy.typing as npt
 
 from mimo_nb.core.display_hook import Displayed
 from mimo_nb.core.tokens import (
+    FPS_DEFAULT,
     TEMPORAL_PATCH,
+    SamplingPlan,
     TokenBreakdown,
+    _validate_video_args,
     explain_video_tokens,
     explain_video_tokens_array,
+    plan_api_sampling,
     resize_to_multiples,
     sample_indices,
     validate_fps,
@@ -70,6 +74,7 @@ __all__ = [
     "PROFILE_NAMES",
     "DEFAULT_PROFILE",
     "get_profile",
+    "plan_sampling",
     "explain_profile_tokens",
     "resolve_native",
     "qwen_smart_nframes",
@@ -1215,3 +1220,86 @@ def server_breakdown_text(b: ServerTokenBreakdown) -> str:
     width = max(len(r[0]) for r in rows)
     lines = [f"{k:<{width}}  {v}  ({why})" for k, v, why in rows]
     return "\n".join(lines + [f"note: {n}" for n in b.notes])
+
+
+# ---- Planning by any profile ---------------------------------------------------------------
+
+
+def plan_sampling(
+    duration: float,
+    width: int,
+    height: int,
+    fps: float = FPS_DEFAULT,
+    media_resolution: str = "default",
+    *,
+    profile: Any = "mimo-api",
+    native_fps: float | None = None,
+    native_frame_count: int | None = None,
+) -> SamplingPlan:
+    """Frame count, indices and model frame size for a video, validated once.
+
+    ``profile="mimo-api"`` (the default) is the vendor page's formula; another profile applies a
+    self-hosted server's rules (the profiles in this module), which need the file's
+    ``native_fps`` and ``native_frame_count``.
+
+    >>> plan_sampling(60, 1920, 1080, fps=2).frames
+    120
+    >>> plan_sampling(
+    ...     60, 1920, 1080, fps=2, profile="mimo-vl", native_fps=30, native_frame_count=1800
+    ... ).width
+    1008
+    """
+    fps = _validate_video_args(duration, width, height, fps, media_resolution)
+    if get_profile(profile).name == DEFAULT_PROFILE:
+        return plan_api_sampling(
+            duration,
+            width,
+            height,
+            fps,
+            media_resolution,
+            native_fps=native_fps,
+            native_frame_count=native_frame_count,
+        )
+    return _plan_with_profile(
+        duration, width, height, fps, media_resolution, profile, native_fps, native_frame_count
+    )
+
+
+def _plan_with_profile(
+    duration: float,
+    width: int,
+    height: int,
+    fps: float,
+    media_resolution: str,
+    profile: Any,
+    native_fps: float | None,
+    native_frame_count: int | None,
+) -> SamplingPlan:
+    rules = get_profile(profile)
+    result = rules.plan(
+        duration,
+        width,
+        height,
+        fps,
+        media_resolution,
+        native_fps=native_fps,
+        native_frame_count=native_frame_count,
+    )
+    nfps, count = (native_fps, native_frame_count)
+    if rules.needs_native or nfps is not None or count is not None:
+        nfps, count = resolve_native(float(duration), native_fps, native_frame_count, rules.name)
+    return SamplingPlan(
+        duration=float(duration),
+        fps=fps,
+        media_resolution=media_resolution,  # type: ignore[arg-type]
+        frames=result.frames,
+        width=result.width,
+        height=result.height,
+        source_width=int(width),
+        source_height=int(height),
+        profile=rules.name,
+        native_fps=nfps,
+        native_frame_count=count,
+        planned_indices=None if result.indices is None else tuple(int(i) for i in result.indices),
+        timestamp_texts=result.timestamp_texts,
+    )

@@ -77,7 +77,7 @@ __all__ = [
     "model_frame_size",
     "resize_to_multiples",
     "sample_indices",
-    "plan_sampling",
+    "plan_api_sampling",
     "estimate_audio_tokens",
     "timestamp_tokens_per_grid",
     "explain_video_tokens",
@@ -327,35 +327,24 @@ class SamplingPlan:
         return sample_indices(total_frames, self.frames)
 
 
-def plan_sampling(
+def plan_api_sampling(
     duration: float,
     width: int,
     height: int,
     fps: float = FPS_DEFAULT,
     media_resolution: str = "default",
     *,
-    profile: Any = "mimo-api",
     native_fps: float | None = None,
     native_frame_count: int | None = None,
 ) -> SamplingPlan:
-    """Frame count, indices and model frame size for a video, validated once.
+    """Frame count, indices and model frame size by the hosted API's formula, validated once.
 
-    ``profile="mimo-api"`` (the default) is the vendor page's formula; another profile applies a
-    self-hosted server's rules (see :mod:`mimo_nb.core.profiles`), which need the file's
-    ``native_fps`` and ``native_frame_count``.
+    :func:`mimo_nb.core.profiles.plan_sampling` (``mn.plan_sampling``) takes a ``profile`` too.
 
-    >>> plan_sampling(60, 1920, 1080, fps=2).frames
+    >>> plan_api_sampling(60, 1920, 1080, fps=2).frames
     120
-    >>> plan_sampling(
-    ...     60, 1920, 1080, fps=2, profile="mimo-vl", native_fps=30, native_frame_count=1800
-    ... ).width
-    1008
     """
     fps = _validate_video_args(duration, width, height, fps, media_resolution)
-    if profile != "mimo-api":
-        return _plan_with_profile(
-            duration, width, height, fps, media_resolution, profile, native_fps, native_frame_count
-        )
     frames = sampled_frame_count(duration, fps)
     model_w, model_h = model_frame_size(width, height, frame_pixel_budget(frames, media_resolution))
     planned = None
@@ -373,50 +362,6 @@ def plan_sampling(
         native_fps=None if native_fps is None else float(native_fps),
         native_frame_count=None if native_frame_count is None else int(native_frame_count),
         planned_indices=planned,
-    )
-
-
-def _plan_with_profile(
-    duration: float,
-    width: int,
-    height: int,
-    fps: float,
-    media_resolution: str,
-    profile: Any,
-    native_fps: float | None,
-    native_frame_count: int | None,
-) -> SamplingPlan:
-    from mimo_nb.core import profiles  # profiles builds on this module, so it is imported on use
-
-    rules = profiles.get_profile(profile)
-    result = rules.plan(
-        duration,
-        width,
-        height,
-        fps,
-        media_resolution,
-        native_fps=native_fps,
-        native_frame_count=native_frame_count,
-    )
-    nfps, count = (native_fps, native_frame_count)
-    if rules.needs_native or nfps is not None or count is not None:
-        nfps, count = profiles.resolve_native(
-            float(duration), native_fps, native_frame_count, rules.name
-        )
-    return SamplingPlan(
-        duration=float(duration),
-        fps=fps,
-        media_resolution=media_resolution,  # type: ignore[arg-type]
-        frames=result.frames,
-        width=result.width,
-        height=result.height,
-        source_width=int(width),
-        source_height=int(height),
-        profile=rules.name,
-        native_fps=nfps,
-        native_frame_count=count,
-        planned_indices=None if result.indices is None else tuple(int(i) for i in result.indices),
-        timestamp_texts=result.timestamp_texts,
     )
 
 
@@ -518,7 +463,7 @@ def explain_video_tokens(
     >>> explain_video_tokens(60, 1920, 1080).total
     17240
     """
-    plan = plan_sampling(duration, width, height, fps, media_resolution)
+    plan = plan_api_sampling(duration, width, height, fps, media_resolution)
     grids = plan.frames // TEMPORAL_PATCH
     tokens_per_grid = (plan.height // PATCH) * (plan.width // PATCH) // (MERGE**2)
     vision = grids * tokens_per_grid

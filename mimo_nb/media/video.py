@@ -15,7 +15,7 @@
 >>> frames.save("sampled.gif").name            # ... or as a clip: .mp4, or an animated .gif
 'sampled.gif'
 
-Which frames: ``tokens.plan_sampling`` gives the count and size from the spec's formula, and
+Which frames: ``profiles.plan_sampling`` gives the count and size from the spec's formula, and
 ``tokens.sample_indices_by_time`` spreads them evenly over the clip's *time*: target times from
 the first to the last frame's presentation time, each taking the frame nearest to it (for a
 constant-rate file exactly the rounded ``linspace`` over frame numbers, ``tokens.sample_indices``).
@@ -50,23 +50,29 @@ from urllib.parse import unquote, urlparse
 import numpy as np
 import numpy.typing as npt
 
-from mimo_nb.api._deadline import Deadline, DeadlineExceeded, call_before
-from mimo_nb.api.cache import file_sha256, offline_from_env
+from mimo_nb._deadline import Deadline, DeadlineExceeded, call_before
 from mimo_nb.core.display_hook import Displayed, show
 from mimo_nb.core.limits import BASE64_LIMIT_BYTES, URL_LIMIT_BYTES, base64_length
-from mimo_nb.core.profiles import Profile, ServerTokenBreakdown, explain_profile_tokens
+from mimo_nb.core.profiles import (
+    Profile,
+    ServerTokenBreakdown,
+    explain_profile_tokens,
+    get_profile,
+    plan_sampling,
+)
 from mimo_nb.core.tokens import (
     FPS_DEFAULT,
     SamplingPlan,
     TokenBreakdown,
     explain_video_tokens,
-    plan_sampling,
     sample_indices_by_time,
 )
 from mimo_nb.errors import LimitError, VideoError
 from mimo_nb.media import decode
 from mimo_nb.media import encode as _encode
 from mimo_nb.media import imaging as _imaging
+from mimo_nb.media.files import file_sha256
+from mimo_nb.net.http import offline_from_env
 
 __all__ = ["Video", "Frames", "Player", "SampledFrame"]
 
@@ -821,7 +827,7 @@ class Video(Displayed):
         Raises :class:`VideoError` ``changed`` if the file was rewritten since :meth:`open`.
         """
         self.check_unchanged()
-        if profile == "mimo-api":
+        if not get_profile(profile).needs_native:  # the API samples by time, not frame numbers
             return plan_sampling(self.duration, self.width, self.height, fps, media_resolution)
         return plan_sampling(
             self.duration,

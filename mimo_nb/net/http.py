@@ -20,17 +20,15 @@ import contextlib
 import email.utils
 import json
 import math
+import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterator, Mapping
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
-from mimo_nb.api._deadline import Deadline, DeadlineExceeded
-from mimo_nb.api.request import RequestEstimate
-from mimo_nb.api.response import Completion, completion_from_json
-from mimo_nb.core.pricing import Prices
+from mimo_nb._deadline import Deadline, DeadlineExceeded
 from mimo_nb.errors import (
     APIConnectionError,
     APIResponseValidationError,
@@ -107,10 +105,9 @@ class Secrets:
             if hasattr(exc, name):
                 setattr(exc, name, self.redact(getattr(exc, name)))
         partial = getattr(exc, "partial", None)
-        if isinstance(partial, Completion):
-            partial.content = self.redact(partial.content)
-            partial.reasoning_content = self.redact(partial.reasoning_content)
-            partial.raw = self.redact(partial.raw)
+        if partial is not None:  # what a broken stream had delivered (a Completion)
+            for name in ("content", "reasoning_content", "raw"):
+                setattr(partial, name, self.redact(getattr(partial, name)))
         if exc.__cause__ is not None:
             self.scrub(exc.__cause__)
 
@@ -306,37 +303,6 @@ class CappedStream(httpx.SyncByteStream, httpx.AsyncByteStream):
         await self._inner.aclose()
 
 
-def parse_completion(
-    data: bytes,
-    response: httpx.Response,
-    secrets: Secrets,
-    *,
-    estimate: RequestEstimate,
-    prices: Prices | None,
-) -> Completion:
-    """A Completion from a 2xx body, or an :class:`APIResponseValidationError` naming the fault."""
-    request_id = request_id_of(response.headers, secrets)
-    status = response.status_code
-    try:
-        raw = secrets.redact(json.loads(data))  # redacted before anything shows or shortens it
-    except (ValueError, RecursionError) as exc:
-        snippet = secrets.text(data[:4096].decode("utf-8", "replace"), 200)
-        raise APIResponseValidationError(
-            f"MiMo answered {status} but the body is not a chat completion: it is not JSON "
-            f"({type(exc).__name__}): {snippet!r}. Check base_url points at a chat-completions "
-            "endpoint; try again.",
-            problem="the body is not JSON",
-            status_code=status,
-            request_id=request_id,
-            body=snippet,
-        ) from None
-    try:
-        return completion_from_json(raw, estimate=estimate, prices=prices, request_id=request_id)
-    except APIResponseValidationError as exc:
-        exc.status_code, exc.request_id, exc.body = status, request_id, raw
-        raise
-
-
 async def within(deadline: Deadline, awaitable: Awaitable[Any]) -> Any:
     """Await ``awaitable``, or raise :class:`DeadlineExceeded` (cancelling it) at the deadline."""
     left = deadline.remaining()
@@ -346,3 +312,9 @@ async def within(deadline: Deadline, awaitable: Awaitable[Any]) -> Any:
         return await asyncio.wait_for(awaitable, left)
     except asyncio.TimeoutError:
         raise DeadlineExceeded from None
+
+
+def offline_from_env(environ: Mapping[str, str] | None = None) -> bool:
+    """True when ``MIMO_NB_OFFLINE`` is set to 1/true/yes/on."""
+    value = (environ if environ is not None else os.environ).get("MIMO_NB_OFFLINE", "")
+    return value.strip().lower() in ("1", "true", "yes", "on")

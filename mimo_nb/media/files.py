@@ -1,0 +1,62 @@
+"""What a video file is now: its bytes' hash, remembered while its stat is unchanged.
+
+A local video enters a cache key by the sha256 of its bytes (:func:`file_sha256`); hashing a
+two-hour recording for every question would dominate, so a hash is remembered under the file's
+identity and stat and recomputed the moment the file changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import time
+from collections import OrderedDict
+
+__all__ = ["file_sha256"]
+
+# A file's hash is remembered under its identity and stat (device, inode, size, mtime, ctime),
+# so a batch over one clip hashes it once, while a file rewritten in place is hashed again.
+# A stat taken within _RACY_SECONDS of the file's last change is not trusted (the "racy git"
+# problem: a second write inside the clock's granularity would leave the stat unchanged).
+_RACY_SECONDS = 2.0
+_MEMO_SIZE = 256
+_memo: OrderedDict[tuple[int, ...], str] = OrderedDict()
+_memo_lock = threading.Lock()
+
+
+def file_sha256(path: str | os.PathLike[str], chunk_bytes: int = 2**20) -> str:
+    """Hex sha256 of a file's bytes as they are now: how a local video enters a cache key.
+
+    Read in chunks. The result is remembered while the file's stat is unchanged (and not so
+    fresh that a change could hide in the clock's granularity), so a rewritten file is
+    re-hashed, never answered from another file's entry. Raises ``OSError`` as ``open`` does.
+
+    >>> Path("a.bin").write_bytes(b"abc") and file_sha256("a.bin")[:12]
+    'ba7816bf8f01'
+    """
+    with open(path, "rb") as handle:
+        before = os.fstat(handle.fileno())
+        identity = (
+            before.st_dev,
+            before.st_ino,
+            before.st_size,
+            before.st_mtime_ns,
+            before.st_ctime_ns,
+        )
+        with _memo_lock:
+            known = _memo.get(identity)
+        if known is not None:
+            return known
+        digest = hashlib.sha256()
+        for block in iter(lambda: handle.read(chunk_bytes), b""):
+            digest.update(block)
+        after = os.fstat(handle.fileno())
+    value = digest.hexdigest()
+    settled = time.time() - max(after.st_mtime_ns, after.st_ctime_ns) / 1e9 > _RACY_SECONDS
+    if settled and (after.st_size, after.st_mtime_ns, after.st_ctime_ns) == identity[2:]:
+        with _memo_lock:
+            _memo[identity] = value
+            while len(_memo) > _MEMO_SIZE:
+                _memo.popitem(last=False)
+    return value
