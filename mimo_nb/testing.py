@@ -311,9 +311,8 @@ def sse_chunks(response: dict[str, Any], pieces: int = 8) -> list[dict[str, Any]
     ]
     out += [chunk({"content": p}) for p in _pieces(message.get("content") or "", pieces)]
     out.append(chunk({}, response["choices"][0]["finish_reason"]))
-    out.append(
-        {**base, "choices": [], "usage": response["usage"]}
-    )  # usage rides in the final chunk
+    if response.get("usage") is not None:  # usage rides in the final chunk
+        out.append({**base, "choices": [], "usage": response["usage"]})
     return out
 
 
@@ -595,6 +594,8 @@ class _Handler(BaseHTTPRequestHandler):
         if fault.kind == "slow":
             time.sleep(fault.delay)
         response = self.server.owner.response
+        if not self.server.owner.send_usage:
+            response = {k: v for k, v in response.items() if k != "usage"}
         if fault.kind == "malformed_json":
             return self._send_json(200, json.dumps(response).encode("utf-8")[:40])
         if fault.kind == "body":
@@ -640,6 +641,8 @@ class MockMimoServer:
         api_key: the key the server accepts (in ``api-key`` or ``Authorization: Bearer``).
         delay: seconds to wait before every answer (for benchmarks).
         response: the JSON answer; defaults to the spec page's recorded example.
+        send_usage: False answers without ``usage``, in JSON and in streams (as a server that
+            ignores ``stream_options`` or a proxy that strips it); settable between requests.
     """
 
     def __init__(
@@ -650,8 +653,10 @@ class MockMimoServer:
         response: dict[str, Any] | None = None,
         port: int = 0,
         quota: Quota | None = None,
+        send_usage: bool = True,
     ) -> None:
         self.api_key = api_key
+        self.send_usage = send_usage
         self.delay = delay
         self.quota = quota
         self._quota_log: deque[tuple[float, int]] = (

@@ -116,5 +116,5 @@ def test_malformed_bodies_raise_validation_errors_naming_the_field():
         completion_from_json({"id": "x"})
     with pytest.raises(APIResponseValidationError, match=r"choices is \[\] .*non-empty list"):
         completion_from_json({"choices": []})
-    c = completion_from_json({"choices": [{"message": {"content": None}}]})
+    c = completion_from_json({"choices": [{"message": {"content": None}, "finish_reason": "stop"}]})
     assert isinstance(c, Completion) and c.content == "" and c.usage is None

@@ -405,6 +405,12 @@ def _batch_call(item: Any, common: Mapping[str, Any]) -> dict[str, Any]:
     return kwargs
 
 
+def _budget(prepared: PreparedRequest) -> int | None:
+    """The request's ``max_completion_tokens``: what an answer without usage is counted at."""
+    value = prepared.template.get("max_completion_tokens")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def _label(videos: Any) -> str:
     from mimo_nb.media.video import Video
 
@@ -833,15 +839,54 @@ class _ClientBase:
         fields: dict[str, Any],
     ) -> tuple[list[Any], float]:
         """Every check that needs no I/O, before any probe or HEAD; fps is validated here, once."""
-        fps = validate_fps(fps)
-        validate_media_resolution(media_resolution)
-        check_request_args(prompt, system, max_completion_tokens, fields, model or self.model)
+        fps = self._check_options(
+            prompt, fps, media_resolution, system, max_completion_tokens, model, fields
+        )
         items = list(videos) if isinstance(videos, (list, tuple)) else [videos]
         if not items:
             raise LimitError(
                 "ask() needs at least one video: a Video, a path, bytes or an http(s) URL."
             )
         return items, fps
+
+    def _check_options(
+        self,
+        prompt: str,
+        fps: float,
+        media_resolution: str,
+        system: str | None,
+        max_completion_tokens: int,
+        model: str | None,
+        fields: dict[str, Any],
+    ) -> float:
+        """The checks of a call's options (not its videos); returns the validated fps."""
+        fps = validate_fps(fps)
+        validate_media_resolution(media_resolution)
+        check_request_args(prompt, system, max_completion_tokens, fields, model or self.model)
+        return fps
+
+    def _check_ask_args(
+        self,
+        prompt: str,
+        *,
+        fps: float = 2,
+        media_resolution: str = "default",
+        system: str | None = None,
+        max_completion_tokens: int = 1024,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        model: str | None = None,
+        stream: bool = False,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: TimeoutArg | NotGiven = NOT_GIVEN,
+    ) -> None:
+        """Raise :class:`LimitError` for any bad per-call option of :meth:`build_request`, as the
+        call itself would, before any video is touched (``Corpus.ask`` checks once, up front)."""
+        self._call(stream, timeout, None)
+        fields = self._body_fields(temperature, top_p, extra_body, stream)
+        self._check_options(
+            prompt, fps, media_resolution, system, max_completion_tokens, model, fields
+        )
 
     def _local_part(
         self, source: Any, fps: float, media_resolution: str, deadline: Deadline
@@ -916,7 +961,11 @@ class _ClientBase:
         if raw is not None:
             try:
                 return completion_from_json(
-                    raw, estimate=prepared.estimate, prices=self.prices, origin="cache"
+                    raw,
+                    estimate=prepared.estimate,
+                    prices=self.prices,
+                    origin="cache",
+                    max_completion_tokens=_budget(prepared),
                 ), material
             except APIResponseValidationError as exc:
                 logger.warning(
@@ -974,6 +1023,7 @@ class _ClientBase:
                 prices=self.prices,
                 request_id=request_id_of(sent.response.headers, self._secrets),
                 on_complete=store,
+                max_completion_tokens=_budget(prepared),
             )
         assert sent.data is not None
         completion = parse_completion(
@@ -984,6 +1034,7 @@ class _ClientBase:
             estimate=prepared.estimate,
             prices=self.prices,
         )
+        completion.max_completion_tokens = _budget(prepared)  # prices an answer without usage
         if store:
             store(completion)
         return completion

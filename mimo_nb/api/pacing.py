@@ -30,10 +30,50 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from mimo_nb.errors import LimitError
 
-__all__ = ["Pacer", "Ticket", "minimum_wall_time"]
+__all__ = ["Pacer", "Ticket", "minimum_wall_time", "check_count", "check_number"]
+
+
+def check_count(value: Any, name: str, minimum: int = 1, *, none_ok: bool = False) -> int | None:
+    """``value`` as a whole number of at least ``minimum`` (None if ``none_ok``), else
+    :class:`LimitError`. A bool, a float (even 2.0), NaN or infinity is refused.
+
+    >>> check_count(float("nan"), "concurrency")
+    Traceback (most recent call last):
+    ...
+    mimo_nb.errors.LimitError: concurrency must be an integer of at least 1, got nan.
+    """
+    if value is None and none_ok:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        also = " or None" if none_ok else ""
+        raise LimitError(f"{name} must be an integer of at least {minimum}{also}, got {value!r}.")
+    return value
+
+
+def check_number(value: Any, name: str, *, positive: bool, unit: str = "", hint: str = "") -> float:
+    """``value`` as a finite number > 0 (``positive``) or >= 0, else :class:`LimitError`.
+
+    A bool, NaN or infinity is refused: an infinite window would wait for ever, a NaN compares
+    false with everything and so disables the check it is meant for.
+
+    >>> check_number(float("inf"), "window", positive=True, unit=" of seconds")
+    Traceback (most recent call last):
+    ...
+    mimo_nb.errors.LimitError: window must be a finite number of seconds > 0, got inf.
+    """
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or (value <= 0 if positive else value < 0)
+    ):
+        bound = "> 0" if positive else ">= 0"
+        raise LimitError(f"{name} must be a finite number{unit} {bound}{hint}, got {value!r}.")
+    return float(value)
 
 
 @dataclass(eq=False)
@@ -64,20 +104,14 @@ class Pacer:
         margin: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        for name, value in (
-            ("requests_per_minute", requests_per_minute),
-            ("tokens_per_minute", tokens_per_minute),
-        ):
-            if value is not None and (
-                not isinstance(value, int) or isinstance(value, bool) or value < 1
-            ):
-                raise LimitError(f"{name} must be a positive integer or None, got {value!r}.")
-        if not window > 0:
-            raise LimitError(f"window must be a positive number of seconds, got {window!r}.")
-        self.requests_per_minute = requests_per_minute
-        self.tokens_per_minute = tokens_per_minute
-        self.window = float(window)
-        self.margin = float(margin)
+        self.requests_per_minute = check_count(
+            requests_per_minute, "requests_per_minute", none_ok=True
+        )
+        self.tokens_per_minute = check_count(tokens_per_minute, "tokens_per_minute", none_ok=True)
+        self.window = check_number(
+            window, "window", positive=True, unit=" of seconds", hint=" (60 for per-minute quotas)"
+        )
+        self.margin = check_number(margin, "margin", positive=False, unit=" of seconds")
         self._clock = clock
         self._log: list[Ticket] = []
         self._lock = asyncio.Lock()

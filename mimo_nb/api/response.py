@@ -40,6 +40,11 @@ __all__ = [
 
 Origin = Literal["live", "cache", "recorded"]
 
+RESERVED_NOTE = (
+    " (reserved worst case: the server sent no usage, so the whole max_completion_tokens is "
+    "counted)"
+)
+
 
 # ---- The schema: what a chat completion must look like ----------------------------------------
 
@@ -152,6 +157,11 @@ class Completion(Displayed):
     ``origin`` is ``"live"`` (just received), ``"cache"`` (replayed from the response cache) or
     ``"recorded"`` (a recorded response such as the spec page's example). ``content`` is always
     a string: None becomes "", and any other value its JSON text, so every display is safe.
+
+    ``max_completion_tokens`` is the request's answer budget. An answer that came without
+    ``usage`` (a server that ignores ``stream_options``, a proxy that strips it) is never priced
+    at 0: its :attr:`cost` is the reserved worst case, the estimated prompt plus the whole
+    ``max_completion_tokens`` at the output price, and :attr:`cost_reserved` says so.
     """
 
     id: str | None
@@ -165,6 +175,7 @@ class Completion(Displayed):
     prices: Prices | None = field(default=None, repr=False)
     origin: Origin = "live"
     request_id: str | None = None
+    max_completion_tokens: int | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.content, str):
@@ -180,10 +191,33 @@ class Completion(Displayed):
 
     @property
     def cost(self) -> Cost | None:
-        """What the answer cost at ``prices``; None without usage or prices."""
-        if self.usage is None or self.prices is None:
+        """What the answer cost at ``prices``, from its usage.
+
+        Without usage it is the reserved worst case (see :attr:`cost_reserved`); None without
+        prices, or without usage when the request's budget or a complete estimate is unknown.
+
+        >>> from mimo_nb.pricing import Prices
+        >>> done = Completion(None, None, "hi", prices=Prices(1, 1, 2), max_completion_tokens=10,
+        ...                   estimate=RequestEstimate((), text_tokens=5))
+        >>> round(done.cost.total * 1e6), done.cost_reserved   # 5 prompt + 10 answer tokens at most
+        (25, True)
+        """
+        if self.prices is None:
             return None
-        return cost_from_usage(self.usage, self.prices)
+        if self.usage is not None:
+            return cost_from_usage(self.usage, self.prices)
+        if (
+            self.max_completion_tokens is None
+            or self.estimate is None
+            or not self.estimate.complete
+        ):
+            return None
+        return Cost(self.estimate.prompt_tokens, 0, self.max_completion_tokens, self.prices)
+
+    @property
+    def cost_reserved(self) -> bool:
+        """True when :attr:`cost` is the reserved worst case because the server sent no usage."""
+        return self.usage is None and self.cost is not None
 
     def comparison(self) -> list[tuple[str, int | None, int | None]]:
         """Rows ``(field, estimated, actual)`` for video, audio and the prompt total.
@@ -216,6 +250,7 @@ class Completion(Displayed):
             **{f"usage_{k}": v for k, v in usage.items()},
             "estimated_prompt_tokens": self.estimate.prompt_tokens if self.estimate else None,
             "cost": cost.total if cost else None,
+            "cost_reserved": self.cost_reserved,
             "currency": cost.currency if cost else None,
             "request_id": self.request_id,
         }
@@ -241,7 +276,7 @@ class Completion(Displayed):
             ]
         cost = self.cost
         if cost:
-            lines.append(f"cost: {cost}")
+            lines.append(f"cost: {cost}{RESERVED_NOTE if self.cost_reserved else ''}")
         return "\n".join(lines)
 
 
@@ -256,12 +291,20 @@ def completion_from_json(
     prices: Prices | None = None,
     origin: Origin = "live",
     request_id: str | None = None,
+    max_completion_tokens: int | None = None,
+    partial: bool = False,
 ) -> Completion:
     """Build a :class:`Completion` from an OpenAI-style chat completion JSON object.
 
     Raises :class:`~mimo_nb.errors.APIResponseValidationError`, naming the field, for anything
     that is not the schema: no ``choices``, a choice or message that is not an object, content
     that is not a string or null, a usage count that is not a whole number, ...
+
+    A complete answer has a ``finish_reason`` or some content. With a finish reason the content
+    may be empty (``"length"`` when the budget went on reasoning, ``"content_filter"``): the model
+    did finish. A message with neither (an empty message, or reasoning alone, and no finish
+    reason) is no answer and is refused too, so it is never cached or counted as a success.
+    ``partial=True`` reads what a broken-off stream delivered, without that rule.
 
     >>> completion_from_json({"choices": [{"message": {"content": "hi"}}]}).content
     'hi'
@@ -277,20 +320,24 @@ def completion_from_json(
     choice = _mapping(choices[0], "choices[0]")
     message = _mapping(choice.get("message"), "choices[0].message")
     usage = raw.get("usage")
+    content = _text(message.get("content"), "choices[0].message.content") or ""
+    reasoning = _text(message.get("reasoning_content"), "choices[0].message.reasoning_content")
+    finish_reason = _text(choice.get("finish_reason"), "choices[0].finish_reason")
+    if not partial and not content and finish_reason is None:
+        raise _invalid("choices[0]", choices[0], "a message with content, or a finish_reason")
     return Completion(
         id=_text(raw.get("id"), "id"),
         model=_text(raw.get("model"), "model"),
-        content=_text(message.get("content"), "choices[0].message.content") or "",
-        reasoning_content=_text(
-            message.get("reasoning_content"), "choices[0].message.reasoning_content"
-        ),
-        finish_reason=_text(choice.get("finish_reason"), "choices[0].finish_reason"),
+        content=content,
+        reasoning_content=reasoning,
+        finish_reason=finish_reason,
         usage=Usage.from_dict(usage) if usage is not None else None,
         raw=dict(raw),
         estimate=estimate,
         prices=prices,
         origin=origin,
         request_id=request_id,
+        max_completion_tokens=max_completion_tokens,
     )
 
 

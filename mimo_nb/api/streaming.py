@@ -7,6 +7,11 @@ connection, its deadline, a server error event, an event that is not a chat-comp
 answer over ``max_response_bytes``) raises :class:`~mimo_nb.errors.StreamInterruptedError` with
 what arrived in ``.partial`` and the reason as its ``__cause__``.
 
+A stream is complete when a chunk gave a ``finish_reason`` (its content may then be empty: a
+``"length"`` answer whose budget went on reasoning), or when ``[DONE]`` came after some content.
+A stream that ends without either, such as one that is only ``data: [DONE]``, only a role chunk
+or only a usage chunk, is interrupted, never an empty success: it raises, and nothing is cached.
+
 The sync stream reads the socket on a worker thread (:class:`_EventPump`) so that its deadline
 holds even while a server sends keep-alive pings; the async stream awaits each event within the
 time left.
@@ -104,6 +109,7 @@ class _StreamBase:
         prices: Prices | None,
         request_id: str | None,
         on_complete: Callable[[Completion], None] | None,
+        max_completion_tokens: int | None = None,
     ) -> None:
         self._response = response
         self._deadline = deadline or Deadline(None)
@@ -114,6 +120,7 @@ class _StreamBase:
         self._prices = prices
         self._request_id = request_id
         self._on_complete = on_complete
+        self._max_completion_tokens = max_completion_tokens
         self._done = False
         self.completion: Completion | None = None
         """The assembled :class:`Completion`, once the stream has finished."""
@@ -141,12 +148,14 @@ class _StreamBase:
         """The reasoning received so far."""
         return "".join(self._assembler.reasoning)
 
-    def _build(self) -> Completion:
+    def _build(self, partial: bool = False) -> Completion:
         return completion_from_json(
             self._assembler.raw(),
             estimate=self._estimate,
             prices=self._prices,
             request_id=self._request_id,
+            max_completion_tokens=self._max_completion_tokens,
+            partial=partial,
         )
 
     def _handle_event(self, data: str) -> list[StreamDelta] | None:
@@ -175,7 +184,7 @@ class _StreamBase:
             ) from exc
 
     def _interrupted(self, why: str, cause: BaseException | None = None) -> StreamInterruptedError:
-        partial = self._build()
+        partial = self._build(partial=True)
         error = StreamInterruptedError(
             f"the streamed answer broke off: {why}. {len(partial.content):,} characters of content "
             "arrived "
@@ -213,8 +222,16 @@ class _StreamBase:
         raise exc
 
     def _finish(self, saw_done: bool) -> Completion:
-        if not saw_done and self._assembler.finish_reason is None:
-            raise self._interrupted("the stream ended without [DONE] or a finish reason")
+        """The Completion of a complete stream (see the module's docstring), else the
+        interruption; only a complete one reaches ``on_complete`` (the cache)."""
+        if self._assembler.finish_reason is None:
+            if not saw_done:
+                raise self._interrupted("the stream ended without [DONE] or a finish reason")
+            if not self._assembler.content:
+                raise self._interrupted(
+                    "the stream ended with [DONE] but without an answer (no content and no "
+                    "finish reason)"
+                )
         self._done = True
         self.completion = self._build()
         if self._on_complete is not None:

@@ -72,7 +72,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from mimo_nb.api.pacing import Pacer, minimum_wall_time
+from mimo_nb.api.pacing import Pacer, check_count, check_number, minimum_wall_time
 from mimo_nb.core.budget import FPS_GRID  # the API's fps values, 0.1 .. 10.0
 from mimo_nb.core.limits import BASE64_LIMIT_BYTES, base64_length
 from mimo_nb.core.pricing import Prices, estimate_cost, estimate_text_tokens, load_prices
@@ -1533,6 +1533,7 @@ class _Item:
     completion: Completion | None = None
     error_type: str | None = None
     error: str | None = None
+    reserved_cost: float | None = None  # the answer had no usage: counted at its worst case
 
 
 @dataclass(repr=False)
@@ -1593,6 +1594,7 @@ class CorpusAnswers:
                 "completion_tokens": None,
                 "est_cost": None,
                 "cost": None,
+                "cost_reserved": False,
                 "content": None,
                 "error_type": None,
                 "error": None,
@@ -1617,6 +1619,8 @@ class CorpusAnswers:
                     record.update(
                         origin=done.origin, content=done.content, cost=cost.total if cost else None
                     )
+                    if item.reserved_cost is not None:  # no usage: its reserved worst case
+                        record.update(cost=item.reserved_cost, cost_reserved=True)
                     if done.usage is not None:
                         record.update(
                             prompt_tokens=done.usage.prompt_tokens,
@@ -1652,7 +1656,20 @@ class CorpusAnswers:
             f"{self.forecast_cost:.4f} {currency}"
         )
         if not self.dry_run:
-            text += f"; spent {self.spent:.4f} {currency} (from the answers' usage)"
+            text += f"; spent {self.spent:.4f} {currency} (from the answers' usage"
+            reserved = sum(
+                1
+                for it in self.items
+                if it.reserved_cost is not None
+                and it.completion is not None
+                and it.completion.origin != "cache"
+            )
+            if reserved:
+                text += (
+                    f"; {reserved:,} came without usage and count at their reserved worst case: "
+                    "the estimated prompt plus the whole max_completion_tokens"
+                )
+            text += ")"
         if self.minimum_seconds:
             text += f". The quotas allow it in no less than {_duration(self.minimum_seconds)}"
         cap = self.settings.get("max_cost")
@@ -1705,10 +1722,18 @@ class _AskRun:
                 "Corpus.ask needs an AsyncMimoClient (its requests share one event loop); "
                 "pass mimo_nb.AsyncMimoClient(...), not MimoClient."
             )
-        if not isinstance(concurrency, int) or concurrency < 1:
-            raise LimitError(f"concurrency must be a positive integer, got {concurrency!r}.")
-        if max_cost is not None and not (isinstance(max_cost, (int, float)) and max_cost >= 0):
-            raise LimitError(f"max_cost must be a non-negative number, got {max_cost!r}.")
+        check_count(concurrency, "concurrency")
+        if max_cost is not None:
+            check_number(max_cost, "max_cost", positive=False, hint=" (None: no cap)")
+        check_count(output_tokens, "output_tokens", 0, none_ok=True)
+        client._check_ask_args(  # every per-call option, once, as client.ask would check it
+            prompt,
+            fps=fps,
+            media_resolution=media_resolution,
+            system=system,
+            max_completion_tokens=max_completion_tokens,
+            **extra,
+        )
         self.corpus, self.client, self.prompt = corpus, client, prompt
         self.fps, self.media_resolution = (
             validate_fps(fps),
@@ -1868,8 +1893,8 @@ class _AskRun:
                 await self._one(k)
                 bar.update(1)
 
-        try:
-            await asyncio.gather(*(worker() for _ in range(self.concurrency)))
+        try:  # never more workers than items: concurrency=10**6 starts no million coroutines
+            await asyncio.gather(*(worker() for _ in range(min(self.concurrency, len(self.items)))))
         finally:
             bar.close()
 
@@ -1897,7 +1922,7 @@ class _AskRun:
         if item.status:  # failed while preparing
             return
         if item.cached:
-            await self._send(item)  # replayed from the cache: nothing paid, nothing paced
+            await self._send(item, k)  # replayed from the cache: nothing paid, nothing paced
             return
         if self.stopped or self._over_budget(k):
             self.stopped = True
@@ -1918,7 +1943,7 @@ class _AskRun:
                 self.pacer.settle(ticket, 0)
                 return
             try:
-                await self._send(item)
+                await self._send(item, k)
             # answered, failed or cancelled: the request keeps its place for a window from now
             finally:
                 usage = item.completion.usage if item.completion is not None else None
@@ -1926,7 +1951,7 @@ class _AskRun:
         finally:
             self.reserved -= self.worst_cost[k]
 
-    async def _send(self, item: _Item) -> None:
+    async def _send(self, item: _Item, k: int) -> None:
         assert item.prepared is not None
         try:
             completion = await self.client.send(item.prepared)
@@ -1935,5 +1960,11 @@ class _AskRun:
             return
         item.completion = completion
         item.status = STATUS_REPLAYED if completion.origin == "cache" else STATUS_ANSWERED
-        if completion.origin != "cache" and completion.cost is not None:
-            self.spent += completion.cost.total
+        if completion.usage is None and self.prices is not None:
+            # No usage: it counts at its reserved worst case, never at 0 (the cap must hold).
+            item.reserved_cost = float(self.worst_cost[k])
+        if completion.origin != "cache":
+            if item.reserved_cost is not None:
+                self.spent += item.reserved_cost
+            elif completion.cost is not None:
+                self.spent += completion.cost.total

@@ -477,7 +477,16 @@ def _cost_section(completion: Any) -> str:
             f"<div class='mimo-cost' style='{_MUTED}'>cost: no prices given "
             "(pass prices=load_prices(...) to the client)</div>"
         )
-    return cost_html(cost)
+    return cost_html(cost) + _reserved_note(completion)
+
+
+def _reserved_note(completion: Any) -> str:
+    """A warning when a completion's cost is its reserved worst case (no usage came)."""
+    if not getattr(completion, "cost_reserved", False):
+        return ""
+    from mimo_nb.api.response import RESERVED_NOTE
+
+    return f"<div class='mimo-cost-reserved' style='color:#b60'>{_e(RESERVED_NOTE.strip())}</div>"
 
 
 def _header_html(completion: Any) -> str:
@@ -552,6 +561,10 @@ def completion_text(completion: Any) -> str:
     cost = getattr(completion, "cost", None)
     if cost is not None:
         lines.append(f"cost: {cost.total:.6f} {cost.currency} ({cost.prices.citation})")
+        if getattr(completion, "cost_reserved", False):
+            from mimo_nb.api.response import RESERVED_NOTE
+
+            lines.append(f"cost is{RESERVED_NOTE}")
     return "\n".join(lines)
 
 
@@ -602,7 +615,8 @@ def batch_html(result: Any) -> str:
             "<td style='text-align:right'>"
             f"{'' if usage is None else f'{usage.completion_tokens:,}'}</td>"
             "<td style='text-align:right;white-space:nowrap'>"
-            f"{'' if cost is None else f'{cost.total:.6f} {_e(cost.currency)}'}</td>"
+            f"{'' if cost is None else f'{cost.total:.6f} {_e(cost.currency)}'}"
+            f"{' (reserved: no usage)' if getattr(done, 'cost_reserved', False) else ''}</td>"
             f"<td>{said}</td></tr>"
         )
     failed = len(result.errors)
@@ -1351,7 +1365,8 @@ def corpus_answers_html(answers: Any, max_rows: int = 50) -> str:
             f"<td style='text-align:right'>{_cell(r.prompt_tokens)}</td>"
             f"<td style='text-align:right'>{_cell(r.completion_tokens)}</td>"
             f"<td style='text-align:right'>{_cell(r.est_cost, '.6f')}</td>"
-            f"<td style='text-align:right'>{_cell(r.cost, '.6f')}</td><td>{said}</td></tr>"
+            f"<td style='text-align:right'>{_cell(r.cost, '.6f')}"
+            f"{' (reserved: no usage)' if r.cost_reserved else ''}</td><td>{said}</td></tr>"
         )
     currency = "" if answers.prices is None else f" ({_e(answers.prices.currency)})"
     more = (
