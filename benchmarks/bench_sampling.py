@@ -7,8 +7,8 @@ the model's frames.
     python benchmarks/bench_sampling.py --seek-cost  # a seek's cost in frames (SEEK_COST_FRAMES)
     python benchmarks/bench_sampling.py --explorer-only --repeats 3  # the explorer row alone
 
-Clips (made with mimo_nb.media.samples.generate_clip: pixel noise, H.264 x264 veryfast, 30 fps, no audio;
-cached in $TMPDIR/mimo_nb_bench):
+Clips (made with mimo_nb.media.samples.generate_clip: pixel noise, H.264 x264 veryfast, 30 fps, no
+audio; cached in $TMPDIR/mimo_nb_bench):
   A  60 s 1920x1080, a keyframe every 250 frames
   B  10 min 1280x720, a keyframe every 250 frames
   C  20 min 640x360, a keyframe every 30 frames

@@ -1,8 +1,8 @@
 """Sample clips for the video tests, generated once per session (never downloaded).
 
 Import the fixtures you use explicitly, e.g. ``from video_fixtures import clips, clip_dir``.
-``clips(name, **kwargs)`` writes ``name`` with :func:`mimo_nb.media.samples.generate_clip` the first time
-and returns the cached path afterwards, so tests in several files share the work.
+``clips(name, **kwargs)`` writes ``name`` with :func:`mimo_nb.media.samples.generate_clip` the first
+time and returns the cached path afterwards, so tests in several files share the work.
 """
 
 from __future__ import annotations

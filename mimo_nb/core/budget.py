@@ -18,7 +18,8 @@ that fit. Among them:
 
 Server profiles have no ``media_resolution`` (their pixel limits are server configuration), so
 for them the grid is the 100 fps values and ``media_resolution`` is ``None``. Their token count
-is ``vision + special`` (timestamp text and audio are not counted; see :mod:`mimo_nb.core.profiles`).
+is ``vision + special`` (timestamp text and audio are not counted; see
+:mod:`mimo_nb.core.profiles`).
 :func:`plan_budget_many` plans a whole corpus at once, best setting per video.
 
 Pure: numpy and the core only, no I/O.
@@ -400,13 +401,14 @@ def plan_budget(
     one.
 
     Args:
-        video: a :class:`~mimo_nb.media.video.Video` (its duration, size, audio and frame rate are used),
-            or None and ``duration``, ``width``, ``height`` (and ``mute``) instead.
-        profile: whose rules count the tokens (:mod:`mimo_nb.core.profiles`); servers need the file's
-            ``native_fps`` (and ``native_frame_count``), which a ``video`` supplies.
+        video: a :class:`~mimo_nb.media.video.Video` (its duration, size, audio and frame rate are
+            used), or None and ``duration``, ``width``, ``height`` (and ``mute``) instead.
+        profile: whose rules count the tokens (:mod:`mimo_nb.core.profiles`); servers need the
+            file's ``native_fps`` (and ``native_frame_count``), which a ``video`` supplies.
         max_tokens: the most prompt tokens the video may take.
         max_cost: the most money per request, at ``prices`` (:class:`~mimo_nb.core.pricing.Prices`),
-            counting ``output_tokens`` of answer as :func:`~mimo_nb.core.pricing.estimate_cost` does.
+            counting ``output_tokens`` of answer as :func:`~mimo_nb.core.pricing.estimate_cost`
+            does.
 
     >>> plan_budget(duration=10, width=640, height=360, max_tokens=1000).best.fps
     0.7

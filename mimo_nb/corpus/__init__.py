@@ -779,8 +779,8 @@ class Corpus:
                 the request's default ``max_completion_tokens``, the most an answer can use.
             prices: default the shipped, cited ``mimo-v2.5`` prices in CNY.
 
-        The arithmetic is :func:`mimo_nb.core.tokens.explain_video_tokens_array` over the whole table,
-        one pass per setting, equal item by item to the scalar formula.
+        The arithmetic is :func:`mimo_nb.core.tokens.explain_video_tokens_array` over the whole
+        table, one pass per setting, equal item by item to the scalar formula.
         """
         return Forecast.compute(
             self,

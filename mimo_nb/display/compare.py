@@ -184,7 +184,8 @@ def compare_profiles(
         video: a :class:`~mimo_nb.media.video.Video`.
         fps: the sampling rate asked for (servers: the rate their configuration would hold).
         media_resolution: for the API profile; servers have no such knob.
-        profiles: which profiles, in order (names or :class:`~mimo_nb.core.profiles.Profile` objects).
+        profiles: which profiles, in order (names or :class:`~mimo_nb.core.profiles.Profile`
+            objects).
         thumbnails: False skips decoding (numbers only).
         thumb_width: width of the thumbnails kept, in pixels.
 

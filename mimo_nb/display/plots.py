@@ -345,8 +345,8 @@ def plot_tokens_vs_fps(
     """Estimated tokens of one video as fps goes from 0.1 to 10, limits marked and explained.
 
     ``current`` draws a vertical line at that fps (the one you chose). ``profile`` (with the
-    file's ``native_fps``) draws a self-hosted server's count instead (:mod:`mimo_nb.core.profiles`);
-    its limits are not the formula's, so none are marked.
+    file's ``native_fps``) draws a self-hosted server's count instead
+    (:mod:`mimo_nb.core.profiles`); its limits are not the formula's, so none are marked.
 
     >>> ax = plot_tokens_vs_fps(120, 1280, 720, current=2)
     >>> ax.get_xlabel()

@@ -2,8 +2,8 @@
 reports.
 
 This module is the one place HTML is built; other modules call these functions and never write
-markup themselves (pictures are encoded in :mod:`mimo_nb.media.imaging`, and shown here). Every string
-that reaches a page is escaped here.
+markup themselves (pictures are encoded in :mod:`mimo_nb.media.imaging`, and shown here). Every
+string that reaches a page is escaped here.
 
 Everything a model wrote is untrusted. :func:`markdown_html` renders it as Markdown with raw HTML
 switched off (a ``<script>`` in an answer shows up as text) and then passes the result through
@@ -199,7 +199,7 @@ def prices_html(prices: Any) -> str:
 
 @renders("html", "mimo_nb.core.pricing.Cost")
 def cost_html(cost: Any, *, open_citation: bool = False) -> str:
-    """A :class:`~mimo_nb.core.pricing.Cost` as a table by rate, with the prices' citation under it."""
+    """A :class:`~mimo_nb.core.pricing.Cost` as a table by rate, the prices' citation under it."""
     p = cost.prices
     rows = [
         ("input", cost.input_tokens, p.input, cost.input),
@@ -287,8 +287,8 @@ def context_check_text(check: Any) -> str:
 
 @renders("html", "mimo_nb.core.pricing.ContextCheck")
 def context_check_html(check: Any) -> str:
-    """A :class:`~mimo_nb.core.pricing.ContextCheck` as a table (videos, text, answer, limit) and its
-    verdict."""
+    """A :class:`~mimo_nb.core.pricing.ContextCheck` as a table (videos, text, answer, limit) and
+    its verdict."""
     rows = [(f"video {n + 1}", f"{t:,}") for n, t in enumerate(check.video_tokens)]
     rows += [
         ("text (estimated)", f"{check.text_tokens:,}"),
@@ -1056,7 +1056,7 @@ def _setting_cells(s: Any) -> str:
 
 @renders("html", "mimo_nb.core.budget.BudgetPlan")
 def budget_html(plan: Any) -> str:
-    """A :class:`~mimo_nb.core.budget.BudgetPlan`: the verdict, the rule, and the frontier as a table."""
+    """A :class:`~mimo_nb.core.budget.BudgetPlan`: verdict, rule, and the frontier as a table."""
     currency = "" if plan.prices is None else html.escape(plan.prices.currency)
     head = (
         f"<tr><th></th><th>fps</th><th>media_resolution</th><th>frames</th><th>frame size</th>"
@@ -1106,7 +1106,7 @@ def budget_html(plan: Any) -> str:
 
 @renders("html", "mimo_nb.core.budget.BudgetTable")
 def budget_table_html(table: Any, max_rows: int = 20) -> str:
-    """A :class:`~mimo_nb.core.budget.BudgetTable`: the best setting per video (first ``max_rows``)."""
+    """A :class:`~mimo_nb.core.budget.BudgetTable`: the best setting per video (``max_rows``)."""
     n = len(table)
     head = (
         "<tr><th>#</th><th>fps</th><th>media_resolution</th><th>frames</th><th>frame size</th>"

@@ -252,8 +252,8 @@ def collect_report(
 
 
 def render_report(data: ReportData) -> str:
-    """The report as one HTML document (built by :func:`mimo_nb.display.render.report_html`): same data,
-    same bytes.
+    """The report as one HTML document (built by :func:`mimo_nb.display.render.report_html`): same
+    data, same bytes.
 
     >>> render_report(collect_report("clip.mp4")).startswith("<!DOCTYPE html>")
     True

@@ -603,7 +603,8 @@ class FrameExplorer(Explorer):
     """Explore which frames the model sees at each fps, their size, tokens and cost.
 
     Args:
-        video: an opened :class:`mimo_nb.media.video.Video` (anything with ``estimate`` and ``sample``).
+        video: an opened :class:`mimo_nb.media.video.Video` (anything with ``estimate`` and
+            ``sample``).
         fps, media_resolution, size: starting values of the controls (fps on the API's 0.1 grid).
         profile: whose sampling rules (:mod:`mimo_nb.core.profiles`); a dropdown in the widget.
         prices: for the cost line (the shipped, cited CNY prices when None).
@@ -1042,7 +1043,8 @@ class TokenCostExplorer(_ClipExplorer):
         )
 
     def estimate(self) -> TokenBreakdown | ServerTokenBreakdown:
-        """The breakdown for the controls (:func:`~mimo_nb.core.profiles.explain_profile_tokens`)."""
+        """The breakdown for the controls
+        (:func:`~mimo_nb.core.profiles.explain_profile_tokens`)."""
         width, height = self.frame_size()
         return explain_profile_tokens(
             float(self.duration.value),
@@ -1315,8 +1317,8 @@ def display_stream(stream: Any, *, min_interval: float = 0.1) -> Any:
 
     In a notebook the area is a display with a ``display_id``, updated at most every
     ``min_interval`` seconds (sanitised Markdown each time). Outside one, the text is printed as
-    it arrives. Returns the assembled :class:`~mimo_nb.api.response.Completion`. If the stream breaks
-    off, the area keeps what arrived with a note, and the error is raised.
+    it arrives. Returns the assembled :class:`~mimo_nb.api.response.Completion`. If the stream
+    breaks off, the area keeps what arrived with a note, and the error is raised.
     For :class:`~mimo_nb.api.client.AsyncCompletionStream` use :func:`display_stream_async`.
 
     >>> from mimo_nb.api.client import CompletionStream

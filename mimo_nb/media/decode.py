@@ -20,8 +20,8 @@ decord disagrees with, WMV files (wrong frames here), damaged files and any deco
 to PyAV.
 
 A frame that cannot be decoded (the file is cut short, or its bytes are damaged) is never
-silently replaced: :func:`decode_frames` reports each substitute, so :class:`~mimo_nb.media.video.Frames`
-can say ``repeated=True`` and name the frames.
+silently replaced: :func:`decode_frames` reports each substitute, so
+:class:`~mimo_nb.media.video.Frames` can say ``repeated=True`` and name the frames.
 
 This module is the one border where decord and PyAV exceptions become :class:`VideoError`,
 and :func:`open_input` is the one place a file is opened with PyAV.

@@ -1,8 +1,10 @@
 """Write frames (and a sound track) to a video file or an animated GIF: the twin of :mod:`decode`.
 
-Every video mimo_nb makes is written here: the sample clips (:func:`mimo_nb.media.samples.generate_clip`),
-the re-encoded clips of :meth:`Video.fit <mimo_nb.media.video.Video.fit>`, and the clips and GIFs of
-:meth:`Frames.save <mimo_nb.media.video.Frames.save>` / :meth:`Frames.play <mimo_nb.media.video.Frames.play>`.
+Every video mimo_nb makes is written here: the sample clips
+(:func:`mimo_nb.media.samples.generate_clip`), the re-encoded clips of
+:meth:`Video.fit <mimo_nb.media.video.Video.fit>`, and the clips and GIFs of
+:meth:`Frames.save <mimo_nb.media.video.Frames.save>` /
+:meth:`Frames.play <mimo_nb.media.video.Frames.play>`.
 :func:`write_video` sets up the streams for the format the suffix names, encodes the pictures
 and the sound through the one encode/mux loop (:func:`_encode_into`), and turns PyAV and file
 system errors into :class:`~mimo_nb.errors.VideoError`. :func:`write_gif` writes GIFs with Pillow.

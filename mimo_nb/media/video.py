@@ -20,8 +20,8 @@ Which frames: ``profiles.plan_sampling`` gives the count and size from the spec'
 the first to the last frame's presentation time, each taking the frame nearest to it (for a
 constant-rate file exactly the rounded ``linspace`` over frame numbers, ``tokens.sample_indices``).
 :mod:`mimo_nb.media.decode` reads them; timestamps are the frames' real presentation times. Writing
-video (``fit``, ``Frames.save``/``play``) goes through :mod:`mimo_nb.media.encode`; the HTML comes from
-:mod:`mimo_nb.display.render`.
+video (``fit``, ``Frames.save``/``play``) goes through :mod:`mimo_nb.media.encode`; the HTML comes
+from :mod:`mimo_nb.display.render`.
 
 A ``Video`` remembers its file's size, modification time and inode from ``open``: if the file is
 rewritten afterwards, ``plan``/``estimate``/``sample``/``fit``/``play`` raise ``VideoError``
@@ -904,7 +904,8 @@ class Video(Displayed):
 
         Args:
             fps, media_resolution: as sent to the API.
-            profile: whose sampling rules (``"mimo-api"``, or a server's: :mod:`mimo_nb.core.profiles`).
+            profile: whose sampling rules (``"mimo-api"``, or a server's:
+                :mod:`mimo_nb.core.profiles`).
             size: ``"model"`` (the formula's width x height) or ``"native"`` (displayed size).
             progress: True for a tqdm bar, or a callable ``(done, total)``.
             timeout: seconds for the whole decode.

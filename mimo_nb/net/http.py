@@ -1,7 +1,7 @@
 """The one border with httpx and with what the server says: secrets, timeouts, errors, answers.
 
-Everything the clients (:mod:`mimo_nb.api.client`) and the streams (:mod:`mimo_nb.api.streaming`) need to
-talk to a server safely lives here, once:
+Everything the clients (:mod:`mimo_nb.api.client`) and the streams (:mod:`mimo_nb.api.streaming`)
+need to talk to a server safely lives here, once:
 
 - :class:`Secrets` keeps the API key out of every string an error carries: it redacts first and
   shortens after, so no prefix of a key survives a cut.
