@@ -49,13 +49,15 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/mimo-nb demo --output $(DEMO_DIR)
 
-# Lint and formatting first (quickest to fail), then types, then the tests, the >>> examples in
+# Lint and formatting first (quickest to fail), then types, the layer contracts (import-linter,
+# contracts in pyproject.toml), then the tests, the >>> examples in
 # mimo_nb's docstrings (set up by ./conftest.py) and the notebooks. The key is removed so the
 # committed dry-run outputs of the notebooks compare under nbval.
 test: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy mimo_nb
+	$(VENV)/bin/lint-imports --no-cache
 	env -u MIMO_API_KEY -u MIMO_NB_OFFLINE $(PY) -m pytest tests --doctest-modules mimo_nb $(if $(NOTEBOOKS),--nbval $(NOTEBOOKS) --nbval-sanitize-with notebooks/sanitize.cfg)
 
 # The oldest Python we support, each direct dependency (runtime and dev) at its declared lower

@@ -253,6 +253,7 @@ def bench_forecast() -> None:
     import pandas as pd
 
     import mimo_nb as mn
+    from mimo_nb.core.pricing import estimate_text_tokens
 
     rng = np.random.default_rng(12)
     sizes = np.array(
@@ -285,7 +286,7 @@ def bench_forecast() -> None:
         start = time.perf_counter()
         forecast = corpus.forecast(fps, resolutions, prompt=PROMPT, output_tokens=300)
         t_array = min(t_array, time.perf_counter() - start)
-    text = mn.estimate_text_tokens(PROMPT)
+    text = estimate_text_tokens(PROMPT)
 
     sample = rng.choice(FORECAST_ROWS, SAMPLE_ROWS, replace=False)
     d, w, h = (
@@ -409,6 +410,7 @@ def bench_paced() -> None:
     import logging
 
     import mimo_nb as mn
+    from mimo_nb.core.pricing import estimate_text_tokens
     from mimo_nb.corpus import probe_row
 
     logging.getLogger("mimo_nb.api.client").setLevel(
@@ -420,7 +422,7 @@ def bench_paced() -> None:
     corpus = mn.Corpus.from_pandas(
         __import__("pandas").DataFrame([probe_row(str(clip))] * ASK_ITEMS)
     )
-    charge = int(corpus.video_tokens(1.0)[0]) + mn.estimate_text_tokens(PROMPT) + MAX_COMPLETION
+    charge = int(corpus.video_tokens(1.0)[0]) + estimate_text_tokens(PROMPT) + MAX_COMPLETION
     quota = PER_WINDOW * charge
     server = Server(DELAY, quota)
     try:

@@ -19,52 +19,27 @@ PreparedRequest(model='mimo-v2.5', videos=[data:clip.mp4], estimated_prompt_toke
 ``build_request`` shows the exact request and sends nothing; the size in bytes of the encoded
 clip depends on the machine's x264 build, hence the ``...``.
 
-The pure core (tokens, pricing, limits, errors) is imported at once; the rest (video, client,
-plots, widgets, report) is imported on first use, so ``import mimo_nb`` stays quick and does
-not pull in matplotlib or ipywidgets until they are needed.
+This top level is the everyday surface (``__all__``, pinned by a test); everything else is one
+import away in its layer: :mod:`mimo_nb.core` (tokens, profiles, budget, pricing, limits),
+:mod:`mimo_nb.media` (video, decode, encode, samples), :mod:`mimo_nb.net` (the http seam),
+:mod:`mimo_nb.api` (clients, streaming, cache, responses), :mod:`mimo_nb.display` (render,
+plots, widgets, report) and :mod:`mimo_nb.corpus`. The errors and the pure core are imported at
+once; the rest on first use, so ``import mimo_nb`` stays quick and pulls in no display, media or
+HTTP library until one is needed.
 """
 
 from __future__ import annotations
 
 import importlib
+import warnings
 from typing import TYPE_CHECKING, Any
 
 from . import _moved
 from .core import display_hook as _display_hook
-from .core.budget import BudgetPlan, BudgetSetting, BudgetTable, plan_budget, plan_budget_many
-from .core.limits import BASE64_LIMIT_BYTES, MIME_TYPES, SUPPORTED_FORMATS, URL_LIMIT_BYTES
-from .core.pricing import (
-    ContextCheck,
-    Cost,
-    Prices,
-    check_context,
-    context_length,
-    cost_from_usage,
-    estimate_cost,
-    estimate_text_tokens,
-    load_prices,
-)
-from .core.profiles import (
-    PROFILES,
-    Profile,
-    ServerTokenBreakdown,
-    explain_profile_tokens,
-    get_profile,
-    plan_sampling,
-)
-from .core.tokens import (
-    FPS_DEFAULT,
-    FPS_MAX,
-    FPS_MIN,
-    MEDIA_RESOLUTIONS,
-    SamplingPlan,
-    TokenBreakdown,
-    estimate_audio_tokens,
-    estimate_video_tokens,
-    estimate_video_tokens_array,
-    explain_video_tokens,
-    explain_video_tokens_array,
-)
+from .core.budget import plan_budget
+from .core.pricing import Prices, estimate_cost, load_prices
+from .core.profiles import explain_profile_tokens, plan_sampling
+from .core.tokens import estimate_video_tokens, estimate_video_tokens_array, explain_video_tokens
 from .errors import (
     APIConnectionError,
     APIError,
@@ -88,91 +63,112 @@ from .errors import (
     VideoError,
 )
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 _moved.install()  # the flat module paths of 0.1 (mimo_nb.tokens, mimo_nb.client, ...) still import
 # Values of the lower layers render through the hook; the display layer is imported on first need.
 _display_hook.set_loader(lambda: importlib.import_module(".display", __name__))
 
-# Public names that live in modules with heavier imports: name -> module, loaded on first use.
+# Public names whose modules have heavier imports: name -> module, loaded on first use.
 _LAZY: dict[str, str] = {
     "Video": "media.video",
     "Frames": "media.video",
-    "decode_backend": "media.decode",
     "generate_clip": "media.samples",
     "MimoClient": "api.client",
     "AsyncMimoClient": "api.client",
-    "CompletionStream": "api.client",
-    "AsyncCompletionStream": "api.client",
-    "StreamDelta": "api.client",
-    "BatchItem": "api.client",
-    "BatchResult": "api.client",
-    "PreparedRequest": "api.request",
     "Completion": "api.response",
-    "Usage": "api.response",
-    "RequestEstimate": "api.request",
-    "spec_example_completion": "api.response",
     "ResponseCache": "api.cache",
-    "plot_tokens_vs_fps": "display.plots",
-    "plot_tokens_vs_duration": "display.plots",
-    "plot_tokens_vs_frame_size": "display.plots",
-    "plot_cost": "display.plots",
-    "plot_estimate_vs_actual": "display.plots",
-    "cap_points": "display.plots",
-    "plot_tokens_vs_fps_by_profile": "display.plots",
-    "plot_budget_frontier": "display.plots",
     "compare_profiles": "display.compare",
-    "ProfileComparison": "display.compare",
     "FrameExplorer": "display.widgets",
     "TokenCostExplorer": "display.widgets",
     "BudgetExplorer": "display.widgets",
-    "display_stream": "display.widgets",
-    "display_stream_async": "display.widgets",
-    "build_report": "display.report",
     "write_report": "display.report",
     "Corpus": "corpus",
 }
 
+# Names the top level had in 0.1 and no longer lists: they still resolve, with a warning that says
+# where each lives now (one import away).
+_FORMER: dict[str, str] = {
+    **dict.fromkeys(
+        [
+            "FPS_MIN",
+            "FPS_MAX",
+            "FPS_DEFAULT",
+            "MEDIA_RESOLUTIONS",
+            "SamplingPlan",
+            "TokenBreakdown",
+            "estimate_audio_tokens",
+            "explain_video_tokens_array",
+        ],
+        "core.tokens",
+    ),
+    **dict.fromkeys(
+        [
+            "Cost",
+            "ContextCheck",
+            "cost_from_usage",
+            "context_length",
+            "check_context",
+            "estimate_text_tokens",
+        ],
+        "core.pricing",
+    ),
+    **dict.fromkeys(
+        ["PROFILES", "Profile", "ServerTokenBreakdown", "get_profile"], "core.profiles"
+    ),
+    **dict.fromkeys(
+        ["BudgetPlan", "BudgetSetting", "BudgetTable", "plan_budget_many"], "core.budget"
+    ),
+    **dict.fromkeys(
+        ["MIME_TYPES", "SUPPORTED_FORMATS", "BASE64_LIMIT_BYTES", "URL_LIMIT_BYTES"], "core.limits"
+    ),
+    "decode_backend": "media.decode",
+    **dict.fromkeys(
+        ["CompletionStream", "AsyncCompletionStream", "StreamDelta", "BatchItem", "BatchResult"],
+        "api.client",
+    ),
+    **dict.fromkeys(["PreparedRequest", "RequestEstimate"], "api.request"),
+    **dict.fromkeys(["Usage", "spec_example_completion"], "api.response"),
+    **dict.fromkeys(
+        [
+            "plot_tokens_vs_fps",
+            "plot_tokens_vs_duration",
+            "plot_tokens_vs_frame_size",
+            "plot_cost",
+            "plot_estimate_vs_actual",
+            "cap_points",
+            "plot_tokens_vs_fps_by_profile",
+            "plot_budget_frontier",
+        ],
+        "display.plots",
+    ),
+    "ProfileComparison": "display.compare",
+    **dict.fromkeys(["display_stream", "display_stream_async"], "display.widgets"),
+    "build_report": "display.report",
+}
+
 if TYPE_CHECKING:  # what static checkers and IDEs see; at run time __getattr__ imports on demand
     from .api.cache import ResponseCache
-    from .api.client import (
-        AsyncCompletionStream,
-        AsyncMimoClient,
-        BatchItem,
-        BatchResult,
-        CompletionStream,
-        MimoClient,
-        StreamDelta,
-    )
-    from .api.request import PreparedRequest, RequestEstimate
-    from .api.response import Completion, Usage, spec_example_completion
+    from .api.client import AsyncMimoClient, MimoClient
+    from .api.response import Completion
     from .corpus import Corpus
-    from .display.compare import ProfileComparison, compare_profiles
-    from .display.plots import (
-        cap_points,
-        plot_budget_frontier,
-        plot_cost,
-        plot_estimate_vs_actual,
-        plot_tokens_vs_duration,
-        plot_tokens_vs_fps,
-        plot_tokens_vs_fps_by_profile,
-        plot_tokens_vs_frame_size,
-    )
-    from .display.report import build_report, write_report
-    from .display.widgets import (
-        BudgetExplorer,
-        FrameExplorer,
-        TokenCostExplorer,
-        display_stream,
-        display_stream_async,
-    )
-    from .media.decode import decode_backend
+    from .display.compare import compare_profiles
+    from .display.report import write_report
+    from .display.widgets import BudgetExplorer, FrameExplorer, TokenCostExplorer
     from .media.samples import generate_clip
     from .media.video import Frames, Video
 
 
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
+    if module is None and name in _FORMER:
+        module = _FORMER[name]
+        warnings.warn(
+            f"mimo_nb.{name} is no longer on the top level: from mimo_nb.{module} import {name}",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(importlib.import_module(f".{module}", __name__), name)
     if module is None:
         raise AttributeError(f"module 'mimo_nb' has no attribute {name!r}")
     value = getattr(importlib.import_module(f".{module}", __name__), name)
@@ -186,7 +182,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "__version__",
-    # errors
+    # the error tree
     "MimoError",
     "LimitError",
     "ContextLengthError",
@@ -207,45 +203,16 @@ __all__ = [
     "StreamInterruptedError",
     "CacheError",
     "CacheMissError",
-    # tokens
-    "FPS_MIN",
-    "FPS_MAX",
-    "FPS_DEFAULT",
-    "MEDIA_RESOLUTIONS",
-    "SamplingPlan",
-    "TokenBreakdown",
-    "plan_sampling",
-    "estimate_audio_tokens",
-    "estimate_video_tokens",
+    # tokens, frames, money: the pure core
     "explain_video_tokens",
+    "estimate_video_tokens",
     "estimate_video_tokens_array",
-    "explain_video_tokens_array",
-    # pricing
+    "plan_sampling",
+    "explain_profile_tokens",
+    "plan_budget",
     "Prices",
-    "Cost",
-    "ContextCheck",
     "load_prices",
     "estimate_cost",
-    "cost_from_usage",
-    "context_length",
-    "check_context",
-    "estimate_text_tokens",
-    # profiles and the budget planner
-    "PROFILES",
-    "Profile",
-    "ServerTokenBreakdown",
-    "explain_profile_tokens",
-    "get_profile",
-    "BudgetPlan",
-    "BudgetSetting",
-    "BudgetTable",
-    "plan_budget",
-    "plan_budget_many",
-    # limits
-    "MIME_TYPES",
-    "SUPPORTED_FORMATS",
-    "BASE64_LIMIT_BYTES",
-    "URL_LIMIT_BYTES",
-    # loaded on first use
+    # videos, clients, studies, explorers (loaded on first use)
     *_LAZY,
 ]

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 import mimo_nb as mn
 from mimo_nb.core import budget, tokens
+from mimo_nb.core.budget import plan_budget_many
 from mimo_nb.core.pricing import Prices, estimate_cost
 from mimo_nb.core.profiles import PROFILES
 from mimo_nb.errors import LimitError
@@ -229,7 +230,7 @@ def test_many_videos_equal_one_at_a_time(n, seed, profile, max_tokens):
     mute = rng.random(n) < 0.5
     rate = rng.choice([29.97, 24.0, 12.5], n)
     count = np.maximum(1, np.round(d * rate)).astype(np.int64)
-    table = mn.plan_budget_many(
+    table = plan_budget_many(
         d,
         w,
         h,
@@ -297,7 +298,7 @@ def test_nothing_fits_says_what_the_cheapest_needs():
     assert (
         "Nothing fits" in plan._repr_html_() and f"{plan.cheapest.tokens:,}" in plan._repr_html_()
     )
-    table = mn.plan_budget_many([600, 10], 1920, 1080, max_tokens=2000)
+    table = plan_budget_many([600, 10], 1920, 1080, max_tokens=2000)
     assert (
         table.fits.tolist() == [False, True] and np.isnan(table.fps[0]) and table.setting(0) is None
     )
@@ -320,7 +321,7 @@ def test_outputs_for_tables():
     )
     page = plan._repr_html_()
     assert "best" in page and html.escape(budget.BEST_RULE) in page and "<table" in page
-    table = mn.plan_budget_many([30, 60], [1280, 640], [720, 360], max_tokens=12_000)
+    table = plan_budget_many([30, 60], [1280, 640], [720, 360], max_tokens=12_000)
     assert (
         table.to_pandas()["fps"].tolist() == table.fps.tolist()
         and "2 videos" in table._repr_html_()
@@ -339,4 +340,4 @@ def test_bad_budgets_raise_limit_errors():
     with pytest.raises(LimitError, match="native_fps"):
         mn.plan_budget(duration=10, width=640, height=360, max_tokens=5000, profile="qwen3-vl")
     with pytest.raises(LimitError, match="one-dimensional"):
-        mn.plan_budget_many([[10]], [640], [360], max_tokens=100)
+        plan_budget_many([[10]], [640], [360], max_tokens=100)

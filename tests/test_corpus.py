@@ -22,6 +22,7 @@ import pytest
 import mimo_nb as mn
 from mimo_nb.api.pacing import Pacer, minimum_wall_time
 from mimo_nb.api.response import spec_example_json
+from mimo_nb.core.pricing import estimate_text_tokens
 from mimo_nb.corpus import FPS_GRID, SaveContactSheet, _Table, size_class
 from mimo_nb.media.samples import generate_clip
 from mimo_nb.testing import MockMimoServer, Quota, request_token_charge
@@ -305,7 +306,7 @@ def test_forecast_equals_the_scalar_formula(corpus: mn.Corpus, folder: Path) -> 
     fps, resolutions = [0.5, 1.0, 2.5, 10.0], ["default", "max"]
     forecast = corpus.forecast(fps, resolutions, prompt=PROMPT, output_tokens=300, prices=prices)
     videos = [mn.Video.open(folder / name) for name in _ok_names(corpus)]
-    text = mn.estimate_text_tokens(PROMPT)
+    text = estimate_text_tokens(PROMPT)
     table = forecast.to_pandas()
     assert len(table) == 8
     for row in table.itertuples():
@@ -514,9 +515,7 @@ def test_stand_in_quota_answers_429_with_retry_after(folder: Path) -> None:
         assert 25 < caught.value.retry_after <= 30 and server.quota_rejections == 1
         body = server.requests[0].body
         assert request_token_charge(body) == (
-            mn.Video.open(folder / "a.mp4").estimate().total
-            + mn.estimate_text_tokens(PROMPT)
-            + 1024
+            mn.Video.open(folder / "a.mp4").estimate().total + estimate_text_tokens(PROMPT) + 1024
         )
 
 
@@ -533,7 +532,7 @@ async def _ask(
 def test_paced_ask_meets_no_429_where_unpaced_does(corpus: mn.Corpus) -> None:
     # max_completion_tokens covers the stand-in's canned usage (2,109 tokens), as a true estimate
     # would
-    charges = [int(c) for c in corpus.video_tokens(1.0) + mn.estimate_text_tokens(PROMPT) + 2100]
+    charges = [int(c) for c in corpus.video_tokens(1.0) + estimate_text_tokens(PROMPT) + 2100]
     quota = Quota(tokens_per_minute=3 * max(charges), requests_per_minute=4, window=1.0)
     with MockMimoServer(api_key=KEY, delay=0.02, quota=quota) as server:
         paced = asyncio.run(
@@ -566,7 +565,7 @@ def test_answers_join_the_scan_with_estimate_beside_actual(corpus: mn.Corpus) ->
         BROKEN
     )
     assert answered["est_prompt_tokens"].tolist() == [
-        int(t) + mn.estimate_text_tokens(PROMPT) for t in corpus.video_tokens(1.0)
+        int(t) + estimate_text_tokens(PROMPT) for t in corpus.video_tokens(1.0)
     ]
     assert (answered["video_tokens"] == 1144).all()  # the stand-in answers the spec's example usage
     assert answered["est_video_tokens"].notna().all() and answered["cost"].gt(0).all()
@@ -613,7 +612,7 @@ def test_max_cost_refuses_to_start_and_stops_before_crossing(corpus: mn.Corpus) 
         ) -> float:  # the most one request can cost: a full-length answer
             return mn.estimate_cost(prompt_tokens, prices, output_tokens=1024).total
 
-        text = mn.estimate_text_tokens(PROMPT)
+        text = estimate_text_tokens(PROMPT)
         budget = 3.5 * worst(int(corpus.video_tokens(1.0).max()) + text)
         answers = asyncio.run(_ask(corpus, server, max_cost=budget, output_tokens=0, concurrency=1))
     counts = answers.counts()
@@ -659,9 +658,7 @@ def test_ask_builds_each_request_from_the_file_as_it_is_now(tmp_path: Path) -> N
         table = asyncio.run(_ask(corpus, server)).to_pandas().set_index("name")
         assert len(server.requests) == 1
     now = mn.Video.open(tmp_path / "grows.mp4").estimate(1.0)
-    assert table.loc["grows.mp4", "est_prompt_tokens"] == now.total + mn.estimate_text_tokens(
-        PROMPT
-    )
+    assert table.loc["grows.mp4", "est_prompt_tokens"] == now.total + estimate_text_tokens(PROMPT)
     assert (
         table.loc["grows.mp4", "est_video_tokens"] == now.vision
         and table.loc["grows.mp4", "status"] == "answered"

@@ -18,6 +18,7 @@ import pytest
 import mimo_nb as mn
 import mimo_nb.corpus as corpus_module
 from mimo_nb._pacing import Pacer
+from mimo_nb.core.pricing import cost_from_usage, estimate_text_tokens
 from mimo_nb.response import spec_example_json
 from mimo_nb.samples import generate_clip
 from mimo_nb.testing import Fault, MockMimoServer, sse_chunks
@@ -72,7 +73,7 @@ def test_max_cost_caps_a_run_whose_answers_carry_no_usage(
     corpus: mn.Corpus, concurrency: int
 ) -> None:
     prices = mn.load_prices("mimo-v2.5", "CNY")  # the client's default prices
-    prompt = int(corpus.video_tokens(1.0).max()) + mn.estimate_text_tokens(PROMPT)
+    prompt = int(corpus.video_tokens(1.0).max()) + estimate_text_tokens(PROMPT)
     worst = _worst(prices, prompt)
     assert len(set(corpus.video_tokens(1.0).tolist())) == 1  # every request costs the same
     budget = 3.5 * worst  # room for 3 requests at their reserved worst case
@@ -108,7 +109,7 @@ def test_usage_is_still_the_truth_when_it_comes(corpus: mn.Corpus) -> None:
     table = answers.to_pandas()
     usage = spec_example_json()["usage"]
     assert not table["cost_reserved"].any() and "without usage" not in str(answers)
-    assert answers.spent == pytest.approx(2 * mn.cost_from_usage(usage, prices).total)
+    assert answers.spent == pytest.approx(2 * cost_from_usage(usage, prices).total)
 
 
 def test_a_single_answer_without_usage_reports_its_reserved_cost(

@@ -5,6 +5,12 @@ from __future__ import annotations
 import pytest
 
 import mimo_nb as mn
+from mimo_nb.core.pricing import (
+    check_context,
+    context_length,
+    cost_from_usage,
+    estimate_text_tokens,
+)
 
 SPEC_USAGE = {  # the spec page's example response
     "completion_tokens": 849,
@@ -30,7 +36,7 @@ def test_unknown_prices_say_how_to_pass_your_own():
 
 def test_cost_from_usage_bills_cached_tokens_at_the_cached_rate():
     prices = mn.Prices(input=1.0, cached_input=0.02, output=2.0, currency="CNY")
-    cost = mn.cost_from_usage(SPEC_USAGE, prices)
+    cost = cost_from_usage(SPEC_USAGE, prices)
     assert (cost.input_tokens, cost.cached_tokens, cost.output_tokens) == (4, 1256, 849)
     expected = (4 * 1.0 + 1256 * 0.02 + 849 * 2.0) / 1e6
     assert cost.total == pytest.approx(expected)
@@ -39,7 +45,7 @@ def test_cost_from_usage_bills_cached_tokens_at_the_cached_rate():
 
 def test_reasoning_tokens_are_billed_as_output():
     prices = mn.Prices(input=0, cached_input=0, output=1.0)
-    assert mn.cost_from_usage(SPEC_USAGE, prices).total == pytest.approx(849 / 1e6)
+    assert cost_from_usage(SPEC_USAGE, prices).total == pytest.approx(849 / 1e6)
 
 
 def test_estimate_cost_takes_a_breakdown_or_a_count():
@@ -62,7 +68,7 @@ def test_prices_refuse_nonsense(bad):
 
 def test_context_check_fits_and_misses_by_how_much():
     b = mn.explain_video_tokens(600, 1920, 1080, fps=10, media_resolution="max")
-    check = mn.check_context(
+    check = check_context(
         [b, b], text="describe", model="mine", output_tokens=1024, context_lengths={"mine": 200_000}
     )
     assert check.needed == 2 * b.total + 2 + 1024
@@ -70,20 +76,20 @@ def test_context_check_fits_and_misses_by_how_much():
     with pytest.raises(mn.ContextLengthError, match="too many") as info:
         check.raise_if_over()
     assert info.value.limit == 200_000 and isinstance(info.value, mn.LimitError)
-    ok = mn.check_context([1000], model="mine", context_lengths={"mine": 200_000})
+    ok = check_context([1000], model="mine", context_lengths={"mine": 200_000})
     assert ok.fits and ok.over_by == 0
     ok.raise_if_over()
 
 
 def test_context_length_unknown_is_said_not_guessed():
-    check = mn.check_context([17240], model="mimo-v2.5")
+    check = check_context([17240], model="mimo-v2.5")
     assert check.limit is None and check.fits is None
     assert "unknown" in str(check)
     check.raise_if_over()  # an unknown limit is not an error
-    assert mn.context_length("mimo-v2.5[1m]") == 1_000_000
+    assert context_length("mimo-v2.5[1m]") == 1_000_000
 
 
 def test_text_token_estimate_counts_utf8_bytes():
-    assert mn.estimate_text_tokens("") == 0
-    assert mn.estimate_text_tokens("abcd") == 1
-    assert mn.estimate_text_tokens("视频") == 2  # 6 bytes
+    assert estimate_text_tokens("") == 0
+    assert estimate_text_tokens("abcd") == 1
+    assert estimate_text_tokens("视频") == 2  # 6 bytes

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 import mimo_nb as mn
 from mimo_nb.core import tokens
+from mimo_nb.core.tokens import estimate_audio_tokens, explain_video_tokens_array
 
 from token_oracle import oracle_tokens
 
@@ -92,13 +93,13 @@ def test_fps_over_two_costs_five_timestamp_tokens():
 def test_mute_removes_exactly_the_audio():
     loud = mn.explain_video_tokens(42.0, 640, 360)
     mute = mn.explain_video_tokens(42.0, 640, 360, mute=True)
-    assert loud.total - mute.total == loud.audio == mn.estimate_audio_tokens(42.0)
+    assert loud.total - mute.total == loud.audio == estimate_audio_tokens(42.0)
     assert mute.audio == 0
 
 
 def test_audio_is_about_six_and_a_quarter_per_second():
     for seconds in (10, 60, 600):
-        assert abs(mn.estimate_audio_tokens(seconds) - 6.25 * seconds) <= 3
+        assert abs(estimate_audio_tokens(seconds) - 6.25 * seconds) <= 3
 
 
 # ---- Generated cases against the oracle -------------------------------------------------------
@@ -148,7 +149,7 @@ def test_array_broadcasts_to_a_table():
 
 
 def test_array_breakdown_fields_match_scalar_breakdown():
-    parts = mn.explain_video_tokens_array(
+    parts = explain_video_tokens_array(
         [5.0, 90.0], [320, 3840], [240, 2160], [1.0, 7.0], ["max", "default"]
     )
     for k, args in enumerate([(5.0, 320, 240, 1.0, "max"), (90.0, 3840, 2160, 7.0, "default")]):
