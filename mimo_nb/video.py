@@ -60,6 +60,7 @@ from .tokens import (
     FPS_DEFAULT,
     SamplingPlan,
     TokenBreakdown,
+    check_has_pixels,
     explain_video_tokens,
     plan_sampling,
     sample_indices_by_time,
@@ -1038,12 +1039,8 @@ class Video:
         plan = self.plan(fps, media_resolution, profile=profile)
         if size not in ("model", "native"):
             raise LimitError(f"size must be 'model' or 'native', got {size!r}.")
-        if size == "model" and (plan.width == 0 or plan.height == 0):
-            raise LimitError(
-                f"At {self.width}x{self.height} the formula sizes frames to "
-                f"{plan.width}x{plan.height}: the model would see "
-                "no pixels. Pad or crop the video to a less extreme aspect ratio."
-            )
+        if size == "model":
+            check_has_pixels(plan.width, plan.height, self.width, self.height)
         return plan, ((plan.width, plan.height) if size == "model" else None)
 
     def _frame_callback(
