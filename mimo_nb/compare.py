@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from . import _imaging
+from . import _imaging, validate
 from .errors import LimitError
 from .profiles import PROFILE_NAMES, Profile, get_profile
 from .tokens import FPS_DEFAULT, TokenBreakdown
@@ -190,6 +190,8 @@ def compare_profiles(
 
     A profile that refuses the video (too few frames, an extreme aspect ratio) shows its reason.
     """
+    thumb_width = validate.positive_int("thumb_width", thumb_width)
+    timeout = validate.positive("timeout", timeout)
     api = _api_indices(video, fps, media_resolution)
     views = []
     for item in profiles:

@@ -200,7 +200,8 @@ def check_has_pixels(width: int, height: int, source_width: int, source_height: 
         raise LimitError(
             f"At {source_width}x{source_height} the formula sizes frames to {width}x{height}: "
             "the model would see no pixels. Pad or crop the video to a less extreme aspect "
-            "ratio, or pick a lower fps (fewer frames leave each one more pixels)."
+            "ratio, or try media_resolution='max' at a lower fps (fewer frames leave each one "
+            "more pixels); mn.plan_budget(video, ...) lists the settings that work."
         )
 
 

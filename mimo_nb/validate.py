@@ -290,7 +290,8 @@ def selection(key: Any, length: int) -> slice | np.ndarray:
 
     Accepted: a slice, a list or array of whole numbers (negative count from the end), or a
     boolean mask of exactly ``length`` elements. Anything else (``True``, ``None``, ``1.5``,
-    a string, a mask of another length, an index out of range) is a :class:`LimitError`.
+    a string, a mask of another length) is a :class:`LimitError`; an index out of range is an
+    ``IndexError``, as it is for a single int.
     """
     hint = (
         "Select with an int, a slice, a list or array of ints, or a boolean mask with one "
@@ -317,10 +318,5 @@ def selection(key: Any, length: int) -> slice | np.ndarray:
         return np.zeros(0, np.int64)
     if picked.dtype.kind not in "iu":
         raise LimitError(f"cannot select frames with {_short(key)}. {hint}")
-    picked = np.atleast_1d(picked).astype(np.int64)
-    if picked.min() < -length or picked.max() >= length:
-        raise LimitError(
-            f"frame index {int(picked[(picked < -length) | (picked >= length)][0])} is out of "
-            f"range for {length} frames. {hint}"
-        )
-    return np.where(picked < 0, picked + length, picked)
+    # an index out of range is numpy's IndexError, as for a single int (the sequence protocol)
+    return np.arange(length)[np.atleast_1d(picked).astype(np.int64)]

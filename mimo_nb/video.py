@@ -50,7 +50,7 @@ from urllib.parse import unquote, urlparse
 import numpy as np
 import numpy.typing as npt
 
-from . import _encode, _imaging, decode, render
+from . import _encode, _imaging, decode, render, validate
 from ._deadline import Deadline, DeadlineExceeded, call_before
 from .cache import file_sha256, offline_from_env
 from .errors import LimitError, VideoError
@@ -99,24 +99,28 @@ class Player:
         return f"<Player {self.description}>"
 
 
+_PLAY_FPS_MIN = 0.01  # one frame every 100 s: slower rates overflow GIF's frame delay
+
+
 def _check_play_fps(fps: object, limit: float = _PLAY_FPS_MAX) -> float:
-    if (
-        isinstance(fps, bool)
-        or not isinstance(fps, (int, float, np.integer, np.floating))
-        or not (0 < float(fps) <= limit)
-    ):
-        raise LimitError(
-            f"fps must be a number above 0 and at most {limit:g} frames a second, got {fps!r}."
-        )
-    return float(fps)
+    return validate.number(  # type: ignore[no-any-return]
+        "fps",
+        fps,
+        minimum=_PLAY_FPS_MIN,
+        maximum=limit,
+        hint="(frames a second the clip plays at; the sampling fps when None)",
+    )
 
 
 def _check_max_bytes(max_bytes: object) -> int:
-    if isinstance(max_bytes, bool) or not isinstance(max_bytes, (int, np.integer)) or max_bytes < 0:
-        raise LimitError(
-            f"max_bytes must be a whole number of bytes (0 or more), got {max_bytes!r}."
-        )
-    return int(max_bytes)
+    return validate.non_negative_int("max_bytes", max_bytes, hint="(bytes)")  # type: ignore[no-any-return]
+
+
+def _check_width(width: object) -> int | None:
+    """A player's width in CSS pixels, or None for the default."""
+    return validate.positive_int(  # type: ignore[no-any-return]
+        "width", width, allow_none=True, hint="(the player's width in pixels, or None)"
+    )
 
 
 def _megabytes(n: int) -> str:
@@ -184,9 +188,7 @@ class Frames:
             return self.array[key]
         if isinstance(key, (int, np.integer)) and not isinstance(key, (bool, np.bool_)):
             return self.array[key]
-        if isinstance(key, slice):  # a view, as numpy slicing gives
-            return self._subset(key)
-        return self._subset(np.atleast_1d(np.arange(len(self))[key]))
+        return self._subset(validate.selection(key, len(self)))  # a slice stays a view
 
     def _subset(self, picked: slice | npt.NDArray[np.int64]) -> Frames:
         indices = self.indices[picked]
@@ -310,6 +312,7 @@ class Frames:
         if format not in ("mp4", "gif"):
             raise LimitError(f"format must be 'mp4' or 'gif', got {format!r}.")
         limit = _check_max_bytes(max_bytes)
+        width = _check_width(width)
         rate = (
             self.plan.fps
             if fps is None
@@ -426,13 +429,7 @@ def _too_long(text: str, what: str) -> LimitError:
 
 
 def _check_timeout(timeout: object) -> float:
-    if (
-        isinstance(timeout, bool)
-        or not isinstance(timeout, (int, float, np.integer, np.floating))
-        or not (0 < float(timeout) < math.inf)
-    ):
-        raise LimitError(f"timeout must be a positive, finite number of seconds, got {timeout!r}.")
-    return float(timeout)
+    return validate.positive("timeout", timeout, hint="(seconds)")  # type: ignore[no-any-return]
 
 
 def _check_sample_args(progress: object, timeout: object) -> float:
@@ -1120,6 +1117,7 @@ class Video:
         <Player clip.mp4: MP4 h264, 320x240, 2.0 s, ... KB, inline>
         """
         limit = _check_max_bytes(max_bytes)
+        width = _check_width(width)
         self.check_unchanged()
         size = self.size_bytes
         caption = (
