@@ -26,7 +26,6 @@ Pure: numpy and the core only, no I/O.
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 

@@ -240,20 +240,19 @@ def _check_timeout(value: Any, name: str) -> TimeoutArg:
 
 
 def _check_count(value: Any, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigurationError(f"{name} must be an integer of at least {minimum}, got {value!r}.")
-    return value
+    from . import validate  # imported here: this edit stays inside the helper
+
+    return validate.number(  # type: ignore[no-any-return]
+        name, value, minimum=minimum, integer=True, error=ConfigurationError
+    )
 
 
 def _check_delay(value: Any, name: str) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not math.isfinite(value)
-        or value < 0
-    ):
-        raise ConfigurationError(f"{name} must be a number of seconds >= 0, got {value!r}.")
-    return float(value)
+    from . import validate
+
+    return validate.non_negative(  # type: ignore[no-any-return]
+        name, value, hint="(seconds)", error=ConfigurationError
+    )
 
 
 def _check_base_url(value: Any) -> str:

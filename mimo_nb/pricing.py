@@ -50,7 +50,9 @@ class Prices:
 
     def __post_init__(self) -> None:
         for name in ("input", "cached_input", "output"):
-            validate.non_negative(f"Prices.{name}", getattr(self, name), hint="(per million tokens)")
+            validate.non_negative(
+                f"Prices.{name}", getattr(self, name), hint="(per million tokens)"
+            )
 
     @property
     def citation(self) -> str:
@@ -206,7 +208,9 @@ def estimate_cost(
     request's ``max_completion_tokens``); ``cached_tokens`` the part of the prompt you expect
     the server to have cached.
     """
-    total = validate.non_negative_int("prompt_tokens", getattr(prompt_tokens, "total", prompt_tokens))
+    total = validate.non_negative_int(
+        "prompt_tokens", getattr(prompt_tokens, "total", prompt_tokens)
+    )
     output_tokens = validate.non_negative_int("output_tokens", output_tokens)
     cached_tokens = validate.non_negative_int("cached_tokens", cached_tokens)
     prices = _need_prices(prices)

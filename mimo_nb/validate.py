@@ -109,10 +109,10 @@ def number(
     refuses NaN and infinities (NaN is always refused); ``allow_none`` lets None through as
     None. ``hint`` is appended to the message: what to do.
 
-    >>> number("timeout", 0, above=0, hint="Pass a number of seconds.")
+    >>> number("timeout", 0, above=0, hint="(seconds)")
     Traceback (most recent call last):
     ...
-    mimo_nb.errors.LimitError: timeout must be a positive, finite number, got 0. Pass a number of seconds.
+    mimo_nb.errors.LimitError: timeout must be a positive, finite number, got 0. (seconds)
     """
     if value is None and allow_none:
         return None
@@ -179,10 +179,8 @@ def choice(
         known = False
     if not known:
         listed = ", ".join(repr(option) for option in options)
-        raise error(
-            f"{name} must be one of {listed}; got {_short(value) if not isinstance(value, str) else repr(value)}."
-            + (f" {hint}" if hint else "")
-        )
+        shown = repr(value) if isinstance(value, str) else _short(value)
+        raise error(f"{name} must be one of {listed}; got {shown}." + (f" {hint}" if hint else ""))
     return value
 
 
@@ -259,10 +257,10 @@ def same_length(**arrays: npt.ArrayLike | None) -> int:
 
     >>> same_length(duration=[1, 2, 3], width=640)
     3
-    >>> same_length(duration=[1, 2, 3], width=[640, 480])
+    >>> same_length(duration=[1, 2, 3], width=[640, 480])  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    mimo_nb.errors.LimitError: duration has 3 elements but width has 2: give one value per video (or one value for all).
+    mimo_nb.errors.LimitError: duration has 3 elements but width has 2: give one value per ...
     """
     lengths: dict[str, int] = {}
     for name, values in arrays.items():

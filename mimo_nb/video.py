@@ -32,7 +32,6 @@ current bytes.
 from __future__ import annotations
 
 import errno
-import math
 import os
 import re
 import stat
