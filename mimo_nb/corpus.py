@@ -808,6 +808,10 @@ class Corpus:
         ``tokens`` bounds prompt + output tokens; ``cost`` the bill in ``prices.currency``; give
         one or both. Every grid value is computed exactly (tokens need not grow with fps).
         """
+        from . import validate  # the budget is checked before any work
+
+        tokens = validate.non_negative_int("tokens", tokens, allow_none=True)
+        cost = validate.non_negative("cost", cost, allow_none=True)
         return FpsChoice.compute(
             self,
             tokens=tokens,
