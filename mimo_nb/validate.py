@@ -233,7 +233,7 @@ def array(
     if not good.all():
         where = tuple(int(i) for i in np.argwhere(~good)[0])
         at = f" at {where[0] if len(where) == 1 else where}" if where else ""
-        bad = raw[where] if where else raw.item()
+        bad = raw[where].item() if where else raw.item()
         rule = _rule(minimum, maximum, above, integer, True)
         raise LimitError(
             f"every {name} must be {rule}; got {bad!r}{at}." + (f" {hint}" if hint else "")
