@@ -16,14 +16,10 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from mimo_nb.core.tokens import (
-    MEDIA_RESOLUTIONS,
-    explain_video_tokens,
-    validate_fps,
-    validate_media_resolution,
-)
-from mimo_nb.errors import MimoError
+from mimo_nb.core.tokens import MEDIA_RESOLUTIONS, explain_video_tokens
+from mimo_nb.errors import MimoError, VideoError
 
 DEMO_CLIP = "sample.mp4"
 DEMO_REPORT = "report.html"
@@ -46,8 +42,15 @@ def _mode() -> str:
     )
 
 
-def _write(video: str | Path, out: Path, args: argparse.Namespace) -> int:
-    from mimo_nb.display.report import collect_report, render_report
+def _check_knobs(args: argparse.Namespace) -> None:
+    """Every argument checked before anything is printed or decoded."""
+    from mimo_nb.display.report import check_knobs
+
+    check_knobs(args.fps, args.media_resolution, args.max_completion_tokens)
+
+
+def _write(video: Any, out: Path, args: argparse.Namespace) -> int:
+    from mimo_nb.display.report import collect_report, render_report, write_html
 
     data = collect_report(
         video,
@@ -56,8 +59,7 @@ def _write(video: str | Path, out: Path, args: argparse.Namespace) -> int:
         prompt=args.prompt,
         max_completion_tokens=args.max_completion_tokens,
     )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render_report(data), encoding="utf-8")
+    write_html(out, render_report(data))
     b = data.breakdown
     print(
         f"{b.total:,} estimated video tokens ({b.frames} frames at {b.width}x{b.height}); "
@@ -70,22 +72,50 @@ def _write(video: str | Path, out: Path, args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    validate_fps(args.fps)  # fail on a bad knob before decoding anything
-    validate_media_resolution(args.media_resolution)
+    from mimo_nb.display.report import check_output
+    from mimo_nb.media.video import Video
+
+    _check_knobs(args)  # validate first (knobs, output, video), then print
+    out = check_output(args.output)
+    video = Video.open(args.video)
     print(_mode())
-    return _write(args.video, Path(args.output), args)
+    return _write(video, out, args)
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from mimo_nb.display.report import check_output
     from mimo_nb.media.samples import generate_clip
 
-    validate_fps(args.fps)
-    out_dir = Path(args.output)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    _check_knobs(args)
+    out_dir = _folder(args.output)
+    report = check_output(out_dir / DEMO_REPORT)
     clip = generate_clip(out_dir / DEMO_CLIP, duration=DEMO_SECONDS, width=320, height=240)
     print(f"generated a {DEMO_SECONDS:g} s sample clip: {clip.resolve()}")
     print(_mode())
-    return _write(clip, out_dir / DEMO_REPORT, args)
+    return _write(clip, report, args)
+
+
+def _folder(text: str) -> Path:
+    """The folder ``demo`` writes into, made if missing; :class:`VideoError` ``unwritable`` if
+    it is a file or cannot be made."""
+    folder = Path(text)
+    if folder.exists() and not folder.is_dir():
+        raise VideoError(
+            f"{text!r} is a file; demo writes a clip and a report into a folder. "
+            "Give a folder's name (it is created if missing).",
+            reason="unwritable",
+            source=text,
+        )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise VideoError(
+            f"Cannot make the folder {text!r}: {reason}. Pick a place you may write.",
+            reason="unwritable",
+            source=text,
+        ) from None
+    return folder
 
 
 def _add_sampling(parser: argparse.ArgumentParser) -> None:

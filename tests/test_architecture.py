@@ -38,7 +38,9 @@ def _lint(tree: Path) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def clean_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tree = tmp_path_factory.mktemp("tree")
-    shutil.copytree(ROOT / "mimo_nb", tree / "mimo_nb", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        ROOT / "mimo_nb", tree / "mimo_nb", ignore=shutil.ignore_patterns("__pycache__")
+    )
     shutil.copy(ROOT / "pyproject.toml", tree / "pyproject.toml")
     return tree
 

@@ -45,6 +45,8 @@ def brute_force(
             if profile == "mimo-api":
                 b = tokens.explain_video_tokens(duration, width, height, fps, res, mute)
                 frames, w, h, n = b.frames, b.width, b.height, b.total
+                if w == 0 or h == 0:  # no pixels: Video.sample refuses it, so the planner does
+                    continue
             else:
                 try:
                     p = prof.plan(

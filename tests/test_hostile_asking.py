@@ -17,10 +17,10 @@ import pytest
 
 import mimo_nb as mn
 import mimo_nb.corpus as corpus_module
-from mimo_nb._pacing import Pacer
+from mimo_nb.api.pacing import Pacer
+from mimo_nb.api.response import spec_example_json
 from mimo_nb.core.pricing import cost_from_usage, estimate_text_tokens
-from mimo_nb.response import spec_example_json
-from mimo_nb.samples import generate_clip
+from mimo_nb.media.samples import generate_clip
 from mimo_nb.testing import Fault, MockMimoServer, sse_chunks
 
 pytestmark = pytest.mark.timeout(180)

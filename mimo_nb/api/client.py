@@ -74,6 +74,7 @@ from mimo_nb.api.request import (
 )
 from mimo_nb.api.response import Completion, completion_from_json, parse_completion
 from mimo_nb.api.streaming import AsyncCompletionStream, CompletionStream, StreamDelta, _StreamBase
+from mimo_nb.core import validate
 from mimo_nb.core.display_hook import Displayed
 from mimo_nb.core.pricing import Prices, load_prices
 from mimo_nb.core.profiles import DEFAULT_PROFILE, Profile, get_profile
@@ -241,20 +242,15 @@ def _check_timeout(value: Any, name: str) -> TimeoutArg:
 
 
 def _check_count(value: Any, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigurationError(f"{name} must be an integer of at least {minimum}, got {value!r}.")
-    return value
+    return validate.number(  # type: ignore[no-any-return]
+        name, value, minimum=minimum, integer=True, error=ConfigurationError
+    )
 
 
 def _check_delay(value: Any, name: str) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not math.isfinite(value)
-        or value < 0
-    ):
-        raise ConfigurationError(f"{name} must be a number of seconds >= 0, got {value!r}.")
-    return float(value)
+    return validate.non_negative(  # type: ignore[no-any-return]
+        name, value, hint="(seconds)", error=ConfigurationError
+    )
 
 
 def _check_base_url(value: Any) -> str:

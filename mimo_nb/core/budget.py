@@ -27,15 +27,15 @@ Pure: numpy and the core only, no I/O.
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
+from mimo_nb.core import validate
 from mimo_nb.core.display_hook import Displayed, show
-from mimo_nb.core.pricing import Prices
+from mimo_nb.core.pricing import Prices, as_prices
 from mimo_nb.core.profiles import DEFAULT_PROFILE, Profile, get_profile
 from mimo_nb.core.tokens import MEDIA_RESOLUTIONS
 from mimo_nb.errors import LimitError
@@ -108,31 +108,31 @@ def _grid_note(profile: Profile) -> str:
     )
 
 
-def _check_budget(max_tokens: Any, max_cost: Any, prices: Prices | None) -> None:
+def _check_budget(
+    max_tokens: Any, max_cost: Any, prices: Any, output_tokens: Any
+) -> tuple[int | None, float | None, Prices | None, int]:
+    """The budget's arguments checked (through :mod:`mimo_nb.validate`) and as used."""
     if max_tokens is None and max_cost is None:
         raise LimitError(
             "give a budget: max_tokens= (prompt tokens for the video) or max_cost= (with prices=)."
         )
-    if max_tokens is not None and (
-        isinstance(max_tokens, bool)
-        or not isinstance(max_tokens, (int, np.integer))
-        or max_tokens < 0
-    ):
-        raise LimitError(f"max_tokens must be a whole number of tokens >= 0, got {max_tokens!r}.")
-    if max_cost is not None:
-        if (
-            isinstance(max_cost, bool)
-            or not isinstance(max_cost, (int, float))
-            or not math.isfinite(max_cost)
-            or max_cost < 0
-        ):
-            raise LimitError(f"max_cost must be a non-negative amount of money, got {max_cost!r}.")
-        if prices is None:
-            raise LimitError(
-                "max_cost needs prices: pass prices=mn.load_prices('mimo-v2.5', 'CNY') (cited, "
-                "dated) or your own mn.Prices(input=..., cached_input=..., output=..., "
-                "currency=...)."
-            )
+    max_tokens = validate.non_negative_int(
+        "max_tokens", max_tokens, allow_none=True, hint="(prompt tokens for the video)"
+    )
+    max_cost = validate.non_negative(
+        "max_cost", max_cost, allow_none=True, hint="(money per request, in prices.currency)"
+    )
+    prices = as_prices(prices)
+    output_tokens = validate.non_negative_int(
+        "output_tokens", output_tokens, hint="(your guess of the answer's length)"
+    )
+    if max_cost is not None and prices is None:
+        raise LimitError(
+            "max_cost needs prices: pass prices=mn.load_prices('mimo-v2.5', 'CNY') (cited, "
+            "dated) or your own mn.Prices(input=..., cached_input=..., output=..., "
+            "currency=...)."
+        )
+    return max_tokens, max_cost, prices, output_tokens
 
 
 def _cost(tokens: np.ndarray, prices: Prices, output_tokens: int) -> np.ndarray:
@@ -156,10 +156,9 @@ def _evaluate(
 ) -> dict[str, np.ndarray]:
     """Every grid setting for every video: arrays of shape (videos, settings)."""
     res = np.array([r or "default" for r in grid.media_resolution])
-    nfps = None if native_fps is None else np.asarray(native_fps, np.float64)[:, None]
-    count = (
-        None if native_frame_count is None else np.asarray(native_frame_count, np.int64)[:, None]
-    )
+    # no dtype here: the profile checks the values (a 1.5-frame count is refused, not truncated)
+    nfps = None if native_fps is None else np.asarray(native_fps)[:, None]
+    count = None if native_frame_count is None else np.asarray(native_frame_count)[:, None]
     return profile.tokens_array(
         d[:, None],
         w[:, None],
@@ -416,7 +415,11 @@ def plan_budget(
     duration, width, height, mute, native_fps, native_frame_count = _inputs_from(
         video, duration, width, height, mute, native_fps, native_frame_count
     )
-    _check_budget(max_tokens, max_cost, prices)
+    max_tokens, max_cost, prices, output_tokens = _check_budget(
+        max_tokens, max_cost, prices, output_tokens
+    )
+    duration = validate.positive("duration", duration, maximum=validate.MAX_DURATION)
+    width, height = validate.size(width, height)
     prof = get_profile(profile)
     grid = _grid(prof)
     out = _evaluate(
@@ -429,7 +432,7 @@ def plan_budget(
         None if native_fps is None else [native_fps],
         None if native_frame_count is None else [native_frame_count],
     )
-    cost = None if prices is None else _cost(out["tokens"], prices, int(output_tokens))
+    cost = None if prices is None else _cost(out["tokens"], prices, output_tokens)
     fits = _fits(out["tokens"], cost, max_tokens, max_cost)
     frames, pixels, tokens = out["frames"][0], out["width"][0] * out["height"][0], out["tokens"][0]
     fitting = np.flatnonzero(fits[0])
@@ -447,10 +450,10 @@ def plan_budget(
         width=int(width),
         height=int(height),
         mute=bool(mute),
-        max_tokens=None if max_tokens is None else int(max_tokens),
+        max_tokens=max_tokens,
         max_cost=max_cost,
         prices=prices,
-        output_tokens=int(output_tokens),
+        output_tokens=output_tokens,
         grid_size=len(grid.fps),
         grid_note=_grid_note(prof),
         settings=_settings(grid, fitting, out, cost),
@@ -548,24 +551,33 @@ def plan_budget_many(
     >>> table.fps.tolist(), list(table.media_resolution)
     ([9.9, 2.3, 0.1], ['default', 'default', 'default'])
     """
-    _check_budget(max_tokens, max_cost, prices)
-    d = np.atleast_1d(np.asarray(duration, np.float64))
-    w, h = np.atleast_1d(np.asarray(width)), np.atleast_1d(np.asarray(height))
-    d, w, h, m = np.broadcast_arrays(d, w, h, np.atleast_1d(np.asarray(mute, bool)))
-    if d.ndim != 1:
-        raise LimitError("plan_budget_many takes one-dimensional arrays: one element per video.")
-    nfps = (
-        None if native_fps is None else np.broadcast_to(np.asarray(native_fps, np.float64), d.shape)
+    max_tokens, max_cost, prices, output_tokens = _check_budget(
+        max_tokens, max_cost, prices, output_tokens
     )
+    try:
+        validate.same_length(
+            duration=duration,
+            width=width,
+            height=height,
+            mute=mute,
+            native_fps=native_fps,
+            native_frame_count=native_frame_count,
+        )
+    except LimitError as exc:
+        raise LimitError(f"plan_budget_many takes one-dimensional arrays: {exc}") from None
+    d = np.atleast_1d(validate.array("duration", duration, above=0))
+    w, h = (np.atleast_1d(a) for a in validate.sizes(width, height))
+    d, w, h, m = np.broadcast_arrays(d, w, h, np.atleast_1d(np.asarray(mute, bool)))
+    nfps = None if native_fps is None else np.broadcast_to(np.asarray(native_fps), d.shape)
     count = (
         None
         if native_frame_count is None
-        else np.broadcast_to(np.asarray(native_frame_count, np.int64), d.shape)
+        else np.broadcast_to(np.asarray(native_frame_count), d.shape)
     )
     prof = get_profile(profile)
     grid = _grid(prof)
     out = _evaluate(prof, grid, d, w, h, m, nfps, count)
-    cost = None if prices is None else _cost(out["tokens"], prices, int(output_tokens))
+    cost = None if prices is None else _cost(out["tokens"], prices, output_tokens)
     fits = _fits(out["tokens"], cost, max_tokens, max_cost)
     keep, any_fit = _best_columns(fits, out["frames"], out["width"] * out["height"], out["tokens"])
     col = _first_by_fps(keep, grid)

@@ -19,12 +19,14 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
+from mimo_nb.core import validate
 from mimo_nb.core.display_hook import Displayed
 from mimo_nb.errors import ContextLengthError, LimitError
 
 __all__ = [
     "Prices",
     "Cost",
+    "as_prices",
     "ContextCheck",
     "load_prices",
     "estimate_cost",
@@ -49,12 +51,9 @@ class Prices(Displayed):
 
     def __post_init__(self) -> None:
         for name in ("input", "cached_input", "output"):
-            value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
-                raise LimitError(
-                    f"Prices.{name} must be a non-negative number per million tokens, "
-                    f"got {value!r}."
-                )
+            validate.non_negative(
+                f"Prices.{name}", getattr(self, name), hint="(per million tokens)"
+            )
 
     @property
     def citation(self) -> str:
@@ -98,6 +97,43 @@ class Cost(Displayed):
         return f"{self.total:.6f} {self.currency}"
 
 
+_PRICE_FIELDS = ("input", "cached_input", "output", "currency", "model", "as_of", "source")
+
+
+def as_prices(prices: Any, name: str = "prices") -> Prices | None:
+    """``prices`` as a :class:`Prices` (None stays None): a Prices, or a mapping with its fields
+    (``input``, ``cached_input`` and ``output`` per million tokens; ``currency`` and the rest
+    optional), checked here so a wrong one is a :class:`LimitError` naming what is missing.
+    """
+    if prices is None or isinstance(prices, Prices):
+        return prices
+    how = (
+        "Pass mn.load_prices('mimo-v2.5', 'CNY') (cited, dated) or "
+        "mn.Prices(input=..., cached_input=..., output=..., currency=...)."
+    )
+    if not isinstance(prices, Mapping):
+        raise LimitError(
+            f"{name} must be a mimo_nb.Prices or a mapping of its fields, got "
+            f"{type(prices).__name__}. {how}"
+        )
+    missing = [k for k in ("input", "cached_input", "output") if k not in prices]
+    unknown = [str(k) for k in prices if k not in _PRICE_FIELDS]
+    if missing or unknown:
+        wrong = "; ".join(
+            part
+            for part in (
+                f"missing {', '.join(missing)}" if missing else "",
+                f"unknown {', '.join(unknown)}" if unknown else "",
+            )
+            if part
+        )
+        raise LimitError(
+            f"{name} as a mapping needs input, cached_input and output (per million tokens); "
+            f"{wrong}. {how}"
+        )
+    return Prices(**prices)
+
+
 def _load_data() -> Mapping[str, Any]:
     text = resources.files("mimo_nb").joinpath("data/prices.json").read_text(encoding="utf-8")
     return json.loads(text)
@@ -129,6 +165,7 @@ def cost_from_usage(usage: Any, prices: Prices) -> Cost:
         value = obj.get(name, default) if isinstance(obj, Mapping) else getattr(obj, name, default)
         return default if value is None else value
 
+    prices = _need_prices(prices)
     prompt = int(get(usage, "prompt_tokens"))
     details = get(usage, "prompt_tokens_details", None)
     cached = (
@@ -137,6 +174,15 @@ def cost_from_usage(usage: Any, prices: Prices) -> Cost:
         else int(get(usage, "cached_tokens"))
     )
     return Cost(prompt - cached, cached, int(get(usage, "completion_tokens")), prices)
+
+
+def _need_prices(prices: Any) -> Prices:
+    checked = as_prices(prices)
+    if checked is None:
+        raise LimitError(
+            "prices are needed: pass mn.load_prices('mimo-v2.5', 'CNY') or your own mn.Prices(...)."
+        )
+    return checked
 
 
 def estimate_cost(
@@ -153,12 +199,17 @@ def estimate_cost(
     request's ``max_completion_tokens``); ``cached_tokens`` the part of the prompt you expect
     the server to have cached.
     """
-    total = int(getattr(prompt_tokens, "total", prompt_tokens))
+    total = validate.non_negative_int(
+        "prompt_tokens", getattr(prompt_tokens, "total", prompt_tokens)
+    )
+    output_tokens = validate.non_negative_int("output_tokens", output_tokens)
+    cached_tokens = validate.non_negative_int("cached_tokens", cached_tokens)
+    prices = _need_prices(prices)
     if cached_tokens > total:
         raise LimitError(
             f"cached_tokens ({cached_tokens}) cannot exceed the prompt's {total} tokens."
         )
-    return Cost(total - cached_tokens, cached_tokens, int(output_tokens), prices)
+    return Cost(total - cached_tokens, cached_tokens, output_tokens, prices)
 
 
 # ---- Context -----------------------------------------------------------------------------
@@ -238,11 +289,13 @@ def check_context(
 
     ``output_tokens`` reserves room for the answer (the request's max_completion_tokens).
     """
-    counts = tuple(int(getattr(v, "total", v)) for v in video_tokens)
+    counts = tuple(
+        validate.non_negative_int("video_tokens", getattr(v, "total", v)) for v in video_tokens
+    )
     return ContextCheck(
         model=model,
         video_tokens=counts,
         text_tokens=estimate_text_tokens(text),
-        output_tokens=int(output_tokens),
+        output_tokens=validate.non_negative_int("output_tokens", output_tokens),
         limit=context_length(model, context_lengths),
     )

@@ -45,6 +45,7 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 
+from mimo_nb.core import validate
 from mimo_nb.core.display_hook import Displayed
 from mimo_nb.core.tokens import (
     FPS_DEFAULT,
@@ -52,6 +53,7 @@ from mimo_nb.core.tokens import (
     SamplingPlan,
     TokenBreakdown,
     _validate_video_args,
+    check_has_pixels,
     explain_video_tokens,
     explain_video_tokens_array,
     plan_api_sampling,
@@ -382,11 +384,7 @@ class ServerTokenBreakdown(Displayed):
 
 
 def _positive_number(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise LimitError(f"{name} must be a positive number, got {value!r}.")
-    if not (math.isfinite(value) and value > 0):
-        raise LimitError(f"{name} must be a positive, finite number, got {value!r}.")
-    return float(value)
+    return validate.positive(name, value)  # type: ignore[no-any-return]
 
 
 def resolve_native(
@@ -407,16 +405,7 @@ def resolve_native(
     if native_fps is not None:
         native_fps = _positive_number("native_fps", native_fps)
     if native_frame_count is not None:
-        if (
-            isinstance(native_frame_count, bool)
-            or not isinstance(native_frame_count, (int, np.integer))
-            or native_frame_count < 1
-        ):
-            raise LimitError(
-                "native_frame_count must be a whole number of frames >= 1, got "
-                f"{native_frame_count!r}."
-            )
-        native_frame_count = int(native_frame_count)
+        native_frame_count = validate.positive_int("native_frame_count", native_frame_count)
     if native_frame_count is None:
         native_frame_count = max(1, round(duration * native_fps))  # type: ignore[operator]
     if native_fps is None:
@@ -455,11 +444,8 @@ class Profile(Displayed):
         """
         fps = validate_fps(fps)
         validate_media_resolution(media_resolution)
-        duration = _positive_number("duration", duration)
-        width, height = (
-            int(_positive_number("width", width)),
-            int(_positive_number("height", height)),
-        )
+        duration = validate.positive("duration", duration, maximum=validate.MAX_DURATION)
+        width, height = validate.size(width, height)
         if self.needs_native:
             nfps, count = resolve_native(duration, native_fps, native_frame_count, self.name)
             return self._plan(
@@ -509,14 +495,9 @@ class Profile(Displayed):
 def _arrays(
     duration: npt.ArrayLike, width: npt.ArrayLike, height: npt.ArrayLike, fps: npt.ArrayLike
 ) -> tuple[np.ndarray, ...]:
-    d = np.asarray(duration, np.float64)
-    w = np.asarray(width, np.int64)
-    h = np.asarray(height, np.int64)
-    f = np.asarray(fps, np.float64)
-    if not (np.all(np.isfinite(d) & (d > 0)) and np.all(w > 0) and np.all(h > 0)):
-        raise LimitError("every duration, width and height must be a positive number.")
-    if not np.all((f >= 0.1) & (f <= 10)):
-        raise LimitError("every fps must lie in [0.1, 10].")
+    d = validate.array("duration", duration, above=0, maximum=validate.MAX_DURATION)
+    w, h = validate.sizes(width, height)
+    f = validate.array("fps", fps, minimum=0.1, maximum=10, hint="MiMo accepts [0.1, 10.0].")
     return d, w, h, f
 
 
@@ -526,12 +507,12 @@ def _native_arrays(
     """:func:`resolve_native` over arrays."""
     if native_fps is None and count is None:
         resolve_native(1.0, None, None, name)  # raises with the explanation
-    nfps = None if native_fps is None else np.asarray(native_fps, np.float64)
-    n = None if count is None else np.asarray(count, np.int64)
-    if nfps is not None and not np.all(np.isfinite(nfps) & (nfps > 0)):
-        raise LimitError("every native_fps must be a positive, finite number.")
-    if n is not None and not np.all(n >= 1):
-        raise LimitError("every native_frame_count must be >= 1.")
+    nfps = None if native_fps is None else validate.array("native_fps", native_fps, above=0)
+    n = (
+        None
+        if count is None
+        else validate.array("native_frame_count", count, minimum=1, integer=True)
+    )
     if n is None:
         n = np.maximum(1, np.round(d * nfps).astype(np.int64))
     if nfps is None:
@@ -563,6 +544,7 @@ class ApiProfile(Profile):
         mute: bool,
     ) -> ProfilePlan:
         b = explain_video_tokens(duration, width, height, fps, media_resolution, mute)
+        check_has_pixels(b.width, b.height, width, height)  # as Video.sample refuses it
         indices = (
             None if native_frame_count is None else sample_indices(native_frame_count, b.frames)
         )
@@ -594,12 +576,13 @@ class ApiProfile(Profile):
         native_frame_count: npt.ArrayLike | None = None,
     ) -> dict[str, np.ndarray]:
         out = explain_video_tokens_array(duration, width, height, fps, media_resolution, mute)
+        bad = (out["width"] < 1) | (out["height"] < 1)  # no pixels: refused, as plan() does
         return {
             "frames": out["frames"],
             "width": out["width"],
             "height": out["height"],
-            "vision": out["vision"],
-            "tokens": out["total"],
+            "vision": np.where(bad, -1, out["vision"]),
+            "tokens": np.where(bad, -1, out["total"]),
         }
 
 

@@ -43,6 +43,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from mimo_nb.core import validate
 from mimo_nb.core.display_hook import Displayed
 from mimo_nb.errors import LimitError
 
@@ -120,16 +121,13 @@ AUDIO_SPECIAL_TOKENS = 2
 
 def validate_fps(fps: float) -> float:
     """Return ``fps`` as a float, or raise :class:`LimitError` if outside [0.1, 10]."""
-    try:
-        value = float(fps)
-    except (TypeError, ValueError):
-        raise LimitError(f"fps must be a number in [{FPS_MIN}, {FPS_MAX}], got {fps!r}.") from None
-    if not FPS_MIN <= value <= FPS_MAX:
-        raise LimitError(
-            f"fps={fps!r} is outside the range MiMo accepts, [{FPS_MIN}, {FPS_MAX}] frames per "
-            "second. Pick a value in that range (2 is the API's default)."
-        )
-    return value
+    return validate.number(  # type: ignore[no-any-return]
+        "fps",
+        fps,
+        minimum=FPS_MIN,
+        maximum=FPS_MAX,
+        hint=f"MiMo accepts [{FPS_MIN}, {FPS_MAX}] frames per second (2 is the API's default).",
+    )
 
 
 def validate_media_resolution(media_resolution: str) -> MediaResolution:
@@ -142,19 +140,11 @@ def validate_media_resolution(media_resolution: str) -> MediaResolution:
     return media_resolution  # type: ignore[return-value]
 
 
-def _validate_positive(name: str, value: float) -> None:
-    if not (isinstance(value, (int, float, np.integer, np.floating)) and value > 0):
-        raise LimitError(f"{name} must be a positive number, got {value!r}.")
-    if not math.isfinite(value):
-        raise LimitError(f"{name} must be finite, got {value!r}.")
-
-
 def _validate_video_args(
     duration: float, width: int, height: int, fps: float, media_resolution: str
 ) -> float:
-    _validate_positive("duration", duration)
-    _validate_positive("width", width)
-    _validate_positive("height", height)
+    validate.positive("duration", duration, maximum=validate.MAX_DURATION)
+    validate.size(width, height)
     validate_media_resolution(media_resolution)
     return validate_fps(fps)
 
@@ -188,7 +178,8 @@ def model_frame_size(width: int, height: int, max_pixels: int) -> tuple[int, int
     Sides become multiples of 32. A side under 32 px is first scaled up to 32, keeping the
     aspect ratio; a frame over ``max_pixels`` is scaled down (sides floored to multiples of 32),
     one under the minimum is scaled up (sides ceiled). Very thin frames can floor to a zero
-    side; the spec's arithmetic then counts zero vision tokens, and so do we.
+    side; the spec's arithmetic then counts zero vision tokens, and so do we (but
+    :func:`check_has_pixels` keeps such a setting out of sampling and planning).
     """
     h, w = height, width
     if min(h, w) < SPATIAL:  # too thin: stretch the short side to one cell
@@ -198,6 +189,21 @@ def model_frame_size(width: int, height: int, max_pixels: int) -> tuple[int, int
             h, w = int(h * SPATIAL / w), SPATIAL
     h_bar, w_bar = resize_to_multiples(h, w, SPATIAL, MIN_FRAME_PIXELS, max_pixels)
     return w_bar, h_bar
+
+
+def check_has_pixels(width: int, height: int, source_width: int, source_height: int) -> None:
+    """Raise :class:`LimitError` when the model frame size ``width`` x ``height`` has a zero side.
+
+    Very thin frames (1 x 10000, 4000 x 2) can floor to a zero side under a small budget; the
+    model would see no pixels, so no setting that gives one is sampled, planned or compared.
+    """
+    if width < 1 or height < 1:
+        raise LimitError(
+            f"At {source_width}x{source_height} the formula sizes frames to {width}x{height}: "
+            "the model would see no pixels. Pad or crop the video to a less extreme aspect "
+            "ratio, or try media_resolution='max' at a lower fps (fewer frames leave each one "
+            "more pixels); mn.plan_budget(video, ...) lists the settings that work."
+        )
 
 
 def resize_to_multiples(
@@ -374,7 +380,7 @@ def estimate_audio_tokens(duration: float) -> int:
     The audio encoder sees 100 mel frames per second, halves them twice (rounding up), and
     packs 4 into a token: about 6.25 tokens per second.
     """
-    _validate_positive("duration", duration)
+    validate.positive("duration", duration, maximum=validate.MAX_DURATION)
     mel_frames = int(duration * AUDIO_SAMPLE_RATE) // AUDIO_HOP + 1
     halved = (mel_frames - 1) // 2 + 1
     halved = halved // 2 + int(halved % 2 != 0)
@@ -511,23 +517,24 @@ def estimate_video_tokens(
 
 
 def _check_array_args(
-    duration: np.ndarray,
-    width: np.ndarray,
-    height: np.ndarray,
-    fps: np.ndarray,
-    media_resolution: np.ndarray,
-) -> np.ndarray:
-    """Validate broadcastable inputs; return the boolean array "media_resolution is max"."""
-    if not np.all(np.isfinite(duration) & (duration > 0)):
-        raise LimitError("every duration must be a positive, finite number of seconds.")
-    if not (np.all(width > 0) and np.all(height > 0)):
-        raise LimitError("every width and height must be a positive number of pixels.")
-    if not np.all((fps >= FPS_MIN) & (fps <= FPS_MAX)):
-        raise LimitError(f"every fps must lie in [{FPS_MIN}, {FPS_MAX}].")
-    is_max = media_resolution == "max"
-    if not np.all(is_max | (media_resolution == "default")):
+    duration: npt.ArrayLike,
+    width: npt.ArrayLike,
+    height: npt.ArrayLike,
+    fps: npt.ArrayLike,
+    media_resolution: npt.ArrayLike,
+) -> tuple[np.ndarray, ...]:
+    """Validate broadcastable inputs (as the scalar path does, element by element); return
+    duration, width, height and fps as arrays and the boolean array "media_resolution is max"."""
+    d = validate.array("duration", duration, above=0, maximum=validate.MAX_DURATION)
+    w, h = validate.sizes(width, height)
+    f = validate.array(
+        "fps", fps, minimum=FPS_MIN, maximum=FPS_MAX, hint=f"MiMo accepts [{FPS_MIN}, {FPS_MAX}]."
+    )
+    resolution = np.asarray(media_resolution)
+    is_max = resolution == "max"
+    if not np.all(is_max | (resolution == "default")):
         raise LimitError("every media_resolution must be 'default' or 'max'.")
-    return is_max
+    return d, w, h, f, is_max
 
 
 # Step 2 depends only on the frame count (2..2048) and media_resolution, so the array version looks
@@ -598,11 +605,7 @@ def explain_video_tokens_array(
     Arguments broadcast like numpy's, so ``duration[:, None]`` against ``fps[None, :]`` gives a
     duration x fps table. Each element equals :func:`explain_video_tokens` on the same inputs.
     """
-    d = np.asarray(duration, dtype=np.float64)
-    w0 = np.asarray(width, dtype=np.int64)
-    h0 = np.asarray(height, dtype=np.int64)
-    f = np.asarray(fps, dtype=np.float64)
-    is_max = _check_array_args(d, w0, h0, f, np.asarray(media_resolution))
+    d, w0, h0, f, is_max = _check_array_args(duration, width, height, fps, media_resolution)
     muted = np.asarray(mute, dtype=bool)
     d, w0, h0, f, is_max, muted = np.broadcast_arrays(d, w0, h0, f, is_max, muted)
 

@@ -73,6 +73,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mimo_nb.api.pacing import Pacer, check_count, check_number, minimum_wall_time
+from mimo_nb.core import validate
 from mimo_nb.core.budget import FPS_GRID  # the API's fps values, 0.1 .. 10.0
 from mimo_nb.core.limits import BASE64_LIMIT_BYTES, base64_length
 from mimo_nb.core.pricing import Prices, estimate_cost, estimate_text_tokens, load_prices
@@ -808,6 +809,8 @@ class Corpus:
         ``tokens`` bounds prompt + output tokens; ``cost`` the bill in ``prices.currency``; give
         one or both. Every grid value is computed exactly (tokens need not grow with fps).
         """
+        tokens = validate.non_negative_int("tokens", tokens, allow_none=True)
+        cost = validate.non_negative("cost", cost, allow_none=True)
         return FpsChoice.compute(
             self,
             tokens=tokens,

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from mimo_nb.core import validate
 from mimo_nb.core.profiles import PROFILE_NAMES, Profile, get_profile
 from mimo_nb.core.tokens import FPS_DEFAULT, TokenBreakdown
 from mimo_nb.errors import LimitError
@@ -191,6 +192,8 @@ def compare_profiles(
 
     A profile that refuses the video (too few frames, an extreme aspect ratio) shows its reason.
     """
+    thumb_width = validate.positive_int("thumb_width", thumb_width)
+    timeout = validate.positive("timeout", timeout)
     api = _api_indices(video, fps, media_resolution)
     views = []
     for item in profiles:

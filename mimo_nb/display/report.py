@@ -22,15 +22,18 @@ pure, so the same inputs give the same bytes (no clock unless you pass ``generat
 
 from __future__ import annotations
 
+import errno
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mimo_nb.core.pricing import Cost, Prices, estimate_cost, load_prices
+from mimo_nb.core import validate
+from mimo_nb.core.pricing import Cost, Prices, as_prices, estimate_cost, load_prices
 from mimo_nb.core.tokens import TokenBreakdown, validate_fps, validate_media_resolution
 from mimo_nb.display.render import report_html
-from mimo_nb.errors import MimoError
+from mimo_nb.errors import MimoError, VideoError
+from mimo_nb.media import encode as _encode
 from mimo_nb.media.imaging import figure_png
 
 __all__ = [
@@ -39,8 +42,11 @@ __all__ = [
     "ReportData",
     "ReportFigure",
     "build_report",
+    "check_knobs",
+    "check_output",
     "collect_report",
     "render_report",
+    "write_html",
     "write_report",
 ]
 
@@ -165,6 +171,18 @@ def _video_card(video: Any) -> str:
     return video._repr_html_()
 
 
+def check_knobs(
+    fps: Any, media_resolution: Any, max_completion_tokens: Any, max_frames: Any = 0
+) -> tuple[float, str, int, int]:
+    """The report's knobs checked (:mod:`mimo_nb.validate`), as :func:`collect_report` uses them."""
+    return (
+        validate_fps(fps),
+        validate_media_resolution(media_resolution),
+        validate.positive_int("max_completion_tokens", max_completion_tokens),
+        validate.non_negative_int("max_frames", max_frames),
+    )
+
+
 def collect_report(
     source: Any,
     *,
@@ -196,12 +214,13 @@ def collect_report(
             inputs give the same file.
         title: the report's heading (default: the video's file name).
     """
-    fps = validate_fps(fps)  # cheap checks first: a bad knob fails before any decoding
-    validate_media_resolution(media_resolution)
+    fps, media_resolution, max_completion_tokens, max_frames = check_knobs(
+        fps, media_resolution, max_completion_tokens, max_frames
+    )  # cheap checks first: a bad knob fails before any decoding
     from mimo_nb.api.client import MimoClient
     from mimo_nb.media.video import Video
 
-    prices = prices or load_prices()
+    prices = as_prices(prices) or load_prices()
     video = source if isinstance(source, Video) else Video.open(source)
     client = client if client is not None else MimoClient(prices=prices)
     send = bool(os.environ.get("MIMO_API_KEY")) if send is None else send
@@ -271,8 +290,41 @@ def write_report(source: Any, out: str | os.PathLike[str], **kwargs: Any) -> Pat
 
     Keyword arguments are those of :func:`collect_report`.
     """
-    html_text = build_report(source, **kwargs)
-    path = Path(out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(html_text, encoding="utf-8")
+    check_output(out)  # before the work: a folder or a bad path fails at once
+    return write_html(out, build_report(source, **kwargs))
+
+
+def check_output(out: Any) -> Path:
+    """Where a report may go: a file path that is not a folder (:class:`VideoError`
+    ``unwritable`` if it is; :class:`LimitError` if it is no path at all)."""
+    text = _encode.path_argument(out, "the report's output")
+    if os.path.isdir(text):
+        raise VideoError(
+            f"{text!r} is a folder; give a file name inside it, e.g. "
+            f"{os.path.join(text, 'report.html')!r}.",
+            reason="unwritable",
+            source=text,
+        )
+    return Path(text)
+
+
+def write_html(out: Any, html_text: str) -> Path:
+    """Write ``html_text`` to ``out`` (UTF-8), creating its folder; a failure (a folder, no
+    space, no permission) is a :class:`VideoError` ``unwritable`` that says what to do."""
+    path = check_output(out)
+    existed = path.exists()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(html_text, encoding="utf-8")
+    except OSError as exc:
+        if not existed and path.is_file():  # never a half-written report
+            path.unlink(missing_ok=True)
+        if exc.errno == errno.ENOSPC:
+            raise VideoError(
+                f"Cannot write {str(path)!r}: no space left on the device. Free some space or "
+                "write the report elsewhere (-o).",
+                reason="unwritable",
+                source=str(path),
+            ) from None
+        raise _encode._unwritable(path, exc) from None
     return path

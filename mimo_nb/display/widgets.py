@@ -48,8 +48,9 @@ import numpy as np
 import traitlets
 from IPython.display import display as _ipython_display
 
+from mimo_nb.core import validate
 from mimo_nb.core.budget import BudgetPlan, plan_budget
-from mimo_nb.core.pricing import Prices, estimate_cost, load_prices
+from mimo_nb.core.pricing import Prices, as_prices, estimate_cost, load_prices
 from mimo_nb.core.profiles import (
     DEFAULT_PROFILE,
     PROFILE_NAMES,
@@ -63,6 +64,7 @@ from mimo_nb.core.tokens import (
     FPS_MIN,
     MEDIA_RESOLUTIONS,
     TokenBreakdown,
+    validate_fps,
 )
 from mimo_nb.display import render
 from mimo_nb.display.plots import RESOLUTION_PRESETS, plot_tokens_vs_fps
@@ -227,7 +229,7 @@ class SizeBox(w.BoundedIntText):
 
 def _fps_slider(value: float) -> GridSlider:
     return GridSlider(
-        value=value,
+        value=validate_fps(value),  # a slider would clamp a bad value silently
         min=FPS_MIN,
         max=FPS_MAX,
         step=FPS_STEP,
@@ -239,8 +241,9 @@ def _fps_slider(value: float) -> GridSlider:
     )
 
 
-def _toggle(options: Sequence[Any], value: str) -> w.ToggleButtons:
+def _toggle(name: str, options: Sequence[Any], value: str) -> w.ToggleButtons:
     """Toggle buttons as wide as their labels (fixed widths cut "model view" to "model vi...")."""
+    validate.choice(name, value, [o[1] if isinstance(o, tuple) else o for o in options])
     return w.ToggleButtons(options=options, value=value, style={"button_width": "auto"})
 
 
@@ -373,9 +376,10 @@ class Explorer(w.VBox):
         cache_size: int,
     ) -> None:
         """Lay out ``rows`` above the numbers, watch ``controls``, and show the first state."""
-        self.prices = prices or load_prices()
-        self.output_tokens = int(output_tokens)
-        self.cache_size = cache_size
+        self.prices = as_prices(prices) or load_prices()
+        self.output_tokens = validate.non_negative_int("output_tokens", output_tokens)
+        self.cache_size = validate.positive_int("cache_size", cache_size, hint="(views kept)")
+        debounce = validate.non_negative("debounce", debounce, hint="(seconds)")
         self.views_made = 0
         self._cache: OrderedDict[Hashable, tuple[Any, str]] = OrderedDict()
         self._lock = threading.Lock()
@@ -646,13 +650,15 @@ class FrameExplorer(Explorer):
         preview_after: int = 3000,
     ) -> None:
         self.video = video
-        self.progress_after = progress_after
-        self.columns = columns
-        self.max_frames = max_frames
-        self.preview_after = preview_after
+        self.progress_after = validate.non_negative("progress_after", progress_after)
+        self.columns = validate.positive_int("columns", columns)
+        self.max_frames = validate.non_negative_int("max_frames", max_frames, allow_none=True)
+        self.preview_after = validate.non_negative_int("preview_after", preview_after)
         self.fps = _fps_slider(fps)
-        self.media_resolution = _toggle(list(MEDIA_RESOLUTIONS), media_resolution)
-        self.size = _toggle([("model view", "model"), ("native size", "native")], size)
+        self.media_resolution = _toggle(
+            "media_resolution", list(MEDIA_RESOLUTIONS), media_resolution
+        )
+        self.size = _toggle("size", [("model view", "model"), ("native size", "native")], size)
         self.profile = _profile_dropdown(profile)
         self.progress = w.IntProgress(
             value=0,
@@ -891,7 +897,10 @@ class _ClipExplorer(Explorer):
     def _clip_controls(
         self, duration: float, preset: str, mute: bool, profile: str, native_fps: float
     ) -> None:
+        duration = validate.positive("duration", duration, maximum=validate.MAX_DURATION)
+        native_fps = validate.positive("native_fps", native_fps)
         self.presets = frame_size_presets()
+        validate.choice("preset", preset, [*self.presets, CUSTOM])
         self.duration = DurationSlider(
             duration,
             description="duration",
@@ -992,7 +1001,9 @@ class TokenCostExplorer(_ClipExplorer):
     ) -> None:
         self._clip_controls(duration, preset, mute, profile, native_fps)
         self.fps = _fps_slider(fps)
-        self.media_resolution = _toggle(list(MEDIA_RESOLUTIONS), media_resolution)
+        self.media_resolution = _toggle(
+            "media_resolution", list(MEDIA_RESOLUTIONS), media_resolution
+        )
         controls = [
             self.duration,
             self.fps,
@@ -1129,6 +1140,9 @@ class BudgetExplorer(_ClipExplorer):
         debounce: float = 0.2,
         cache_size: int = 32,
     ) -> None:
+        max_tokens = validate.number(
+            "max_tokens", max_tokens, minimum=0, maximum=10**9, integer=True
+        )
         self._clip_controls(duration, preset, mute, profile, native_fps)
         self.max_tokens = SizeBox(
             value=max_tokens,

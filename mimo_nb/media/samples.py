@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from mimo_nb.core import validate
 from mimo_nb.errors import LimitError
 from mimo_nb.media.encode import (
     AUDIO_RATE,
@@ -206,14 +207,7 @@ MAX_SIDE = 8192  # px: beyond this x264 and the decoders here get slow or refuse
 
 def _number(name: str, value: object) -> float:
     """``value`` as a positive finite float, or a LimitError that says what was wrong."""
-    if isinstance(value, bool) or not isinstance(
-        value, (int, float, Fraction, np.integer, np.floating)
-    ):
-        raise LimitError(f"{name} must be a number, got {value!r} ({type(value).__name__}).")
-    number = float(value)
-    if not (math.isfinite(number) and number > 0):
-        raise LimitError(f"{name} must be a positive, finite number, got {value!r}.")
-    return number
+    return validate.positive(name, value)  # type: ignore[no-any-return]
 
 
 def _check_args(
@@ -221,22 +215,15 @@ def _check_args(
 ) -> int:
     """Validate generate_clip's arguments; return the number of frames to draw."""
     duration, fps = _number("duration", duration), _number("fps", fps)
-    for name, side in (("width", width), ("height", height)):
-        if isinstance(side, bool) or not isinstance(side, (int, np.integer)):
-            raise LimitError(f"{name} must be a whole number of pixels, got {side!r}.")
+    width, height = validate.size(width, height)
     if width < 2 or height < 2 or width % 2 or height % 2 or max(width, height) > MAX_SIDE:
         raise LimitError(
             f"width and height must be even numbers from 2 to {MAX_SIDE} px (YUV 4:2:0), "
             f"got {width}x{height}."
         )
-    if isinstance(rotation, bool) or not isinstance(rotation, (int, np.integer)) or rotation % 90:
+    if validate.number("rotation", rotation, integer=True) % 90:
         raise LimitError(f"rotation must be a multiple of 90 degrees, got {rotation!r}.")
-    if gop is not None and (
-        isinstance(gop, bool) or not isinstance(gop, (int, np.integer)) or gop < 1
-    ):
-        raise LimitError(
-            f"gop must be a whole number of frames of at least 1 (or None), got {gop!r}."
-        )
+    validate.positive_int("gop", gop, allow_none=True, hint="(frames between keyframes)")
     count = max(1, round(duration * float(Fraction(fps).limit_denominator(1001))))
     if count > 2**COUNTER_BITS:
         raise LimitError(
@@ -299,8 +286,9 @@ def generate_clip(
             f"preset must be one of x264's presets ({', '.join(X264_PRESETS)}), got {preset!r}."
         )
     rate = Fraction(fps).limit_denominator(1001)
-    if not 0 <= noise <= 127:
-        raise LimitError(f"noise is an amplitude from 0 to 127, got {noise!r}.")
+    noise = validate.number(
+        "noise", noise, minimum=0, maximum=127, integer=True, hint="(a pixel amplitude)"
+    )
     if size_change is not None:
         if (
             path.suffix.lower() not in (".mp4", ".mov")

@@ -32,7 +32,6 @@ current bytes.
 from __future__ import annotations
 
 import errno
-import math
 import os
 import re
 import stat
@@ -51,6 +50,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mimo_nb._deadline import Deadline, DeadlineExceeded, call_before
+from mimo_nb.core import validate
 from mimo_nb.core.display_hook import Displayed, show
 from mimo_nb.core.limits import BASE64_LIMIT_BYTES, URL_LIMIT_BYTES, base64_length
 from mimo_nb.core.profiles import (
@@ -64,6 +64,7 @@ from mimo_nb.core.tokens import (
     FPS_DEFAULT,
     SamplingPlan,
     TokenBreakdown,
+    check_has_pixels,
     explain_video_tokens,
     sample_indices_by_time,
 )
@@ -122,24 +123,28 @@ class Player(Displayed):
         return f"<Player {self.description}>"
 
 
+_PLAY_FPS_MIN = 0.01  # one frame every 100 s: slower rates overflow GIF's frame delay
+
+
 def _check_play_fps(fps: object, limit: float = _PLAY_FPS_MAX) -> float:
-    if (
-        isinstance(fps, bool)
-        or not isinstance(fps, (int, float, np.integer, np.floating))
-        or not (0 < float(fps) <= limit)
-    ):
-        raise LimitError(
-            f"fps must be a number above 0 and at most {limit:g} frames a second, got {fps!r}."
-        )
-    return float(fps)
+    return validate.number(  # type: ignore[no-any-return]
+        "fps",
+        fps,
+        minimum=_PLAY_FPS_MIN,
+        maximum=limit,
+        hint="(frames a second the clip plays at; the sampling fps when None)",
+    )
 
 
 def _check_max_bytes(max_bytes: object) -> int:
-    if isinstance(max_bytes, bool) or not isinstance(max_bytes, (int, np.integer)) or max_bytes < 0:
-        raise LimitError(
-            f"max_bytes must be a whole number of bytes (0 or more), got {max_bytes!r}."
-        )
-    return int(max_bytes)
+    return validate.non_negative_int("max_bytes", max_bytes, hint="(bytes)")  # type: ignore[no-any-return]
+
+
+def _check_width(width: object) -> int | None:
+    """A player's width in CSS pixels, or None for the default."""
+    return validate.positive_int(  # type: ignore[no-any-return]
+        "width", width, allow_none=True, hint="(the player's width in pixels, or None)"
+    )
 
 
 def _megabytes(n: int) -> str:
@@ -207,9 +212,7 @@ class Frames:
             return self.array[key]
         if isinstance(key, (int, np.integer)) and not isinstance(key, (bool, np.bool_)):
             return self.array[key]
-        if isinstance(key, slice):  # a view, as numpy slicing gives
-            return self._subset(key)
-        return self._subset(np.atleast_1d(np.arange(len(self))[key]))
+        return self._subset(validate.selection(key, len(self)))  # a slice stays a view
 
     def _subset(self, picked: slice | npt.NDArray[np.int64]) -> Frames:
         indices = self.indices[picked]
@@ -331,6 +334,7 @@ class Frames:
         if format not in ("mp4", "gif"):
             raise LimitError(f"format must be 'mp4' or 'gif', got {format!r}.")
         limit = _check_max_bytes(max_bytes)
+        width = _check_width(width)
         rate = (
             self.plan.fps
             if fps is None
@@ -438,13 +442,7 @@ def _too_long(text: str, what: str) -> LimitError:
 
 
 def _check_timeout(timeout: object) -> float:
-    if (
-        isinstance(timeout, bool)
-        or not isinstance(timeout, (int, float, np.integer, np.floating))
-        or not (0 < float(timeout) < math.inf)
-    ):
-        raise LimitError(f"timeout must be a positive, finite number of seconds, got {timeout!r}.")
-    return float(timeout)
+    return validate.positive("timeout", timeout, hint="(seconds)")  # type: ignore[no-any-return]
 
 
 def _check_sample_args(progress: object, timeout: object) -> float:
@@ -1052,12 +1050,8 @@ class Video(Displayed):
         plan = self.plan(fps, media_resolution, profile=profile)
         if size not in ("model", "native"):
             raise LimitError(f"size must be 'model' or 'native', got {size!r}.")
-        if size == "model" and (plan.width == 0 or plan.height == 0):
-            raise LimitError(
-                f"At {self.width}x{self.height} the formula sizes frames to "
-                f"{plan.width}x{plan.height}: the model would see "
-                "no pixels. Pad or crop the video to a less extreme aspect ratio."
-            )
+        if size == "model":
+            check_has_pixels(plan.width, plan.height, self.width, self.height)
         return plan, ((plan.width, plan.height) if size == "model" else None)
 
     def _frame_callback(
@@ -1137,6 +1131,7 @@ class Video(Displayed):
         <Player clip.mp4: MP4 h264, 320x240, 2.0 s, ... KB, inline>
         """
         limit = _check_max_bytes(max_bytes)
+        width = _check_width(width)
         self.check_unchanged()
         size = self.size_bytes
         caption = (
