@@ -19,6 +19,8 @@ import pytest
 import mimo_nb as mn
 from mimo_nb.cli import main
 from mimo_nb.core import validate
+from mimo_nb.core.budget import plan_budget_many
+from mimo_nb.core.pricing import check_context
 from mimo_nb.core.profiles import PROFILES
 from mimo_nb.core.tokens import validate_fps
 from mimo_nb.display.report import write_report
@@ -59,7 +61,7 @@ def test_the_planner_proposes_only_frames_with_pixels(width: int, height: int) -
     assert plan.settings and all(s.width >= 1 and s.height >= 1 for s in plan.settings)
     assert all(s.width >= 1 and s.height >= 1 for s in plan.frontier)
     assert plan.cheapest is not None and plan.cheapest.width >= 1 and plan.cheapest.height >= 1
-    table = mn.plan_budget_many([60], [width], [height], max_tokens=20_000)
+    table = plan_budget_many([60], [width], [height], max_tokens=20_000)
     assert table.fits[0] and table.width[0] >= 1 and table.height[0] >= 1
 
 
@@ -67,7 +69,7 @@ def test_a_video_no_setting_gives_pixels_gets_no_recommendation() -> None:
     # 1 x 10000 floors to width 0 at every fps under both media_resolutions (10,000:1)
     plan = mn.plan_budget(duration=60, width=1, height=10000, max_tokens=20_000)
     assert plan.best is None and plan.settings == () and plan.cheapest is None
-    assert not mn.plan_budget_many([60], [1], [10000], max_tokens=20_000).fits[0]
+    assert not plan_budget_many([60], [1], [10000], max_tokens=20_000).fits[0]
 
 
 def test_what_the_planner_proposes_is_what_sample_accepts(thin_clip: Path) -> None:
@@ -100,7 +102,7 @@ def test_the_api_profile_refuses_no_pixels_as_the_servers_do() -> None:
         lambda: mn.estimate_video_tokens_array(60, [640, 1.5], 360),
         lambda: mn.plan_sampling(60, 1920.5, 1080),
         lambda: mn.plan_budget(duration=60, width=1.5, height=2.5, max_tokens=20_000),
-        lambda: mn.plan_budget_many([60], [1.5], [2.5], max_tokens=20_000),
+        lambda: plan_budget_many([60], [1.5], [2.5], max_tokens=20_000),
         lambda: PROFILES["mimo-vl"].plan(60, 1.5, 2.5, native_fps=30),
         lambda: PROFILES["qwen3-vl"].tokens_array(60, 1.5, 2.5, 2.0, native_fps=30),
         lambda: mn.plan_budget(
@@ -112,7 +114,7 @@ def test_the_api_profile_refuses_no_pixels_as_the_servers_do() -> None:
             native_fps=30,
             native_frame_count=1800.5,
         ),
-        lambda: mn.plan_budget_many(
+        lambda: plan_budget_many(
             [60], [640], [360], max_tokens=20_000, profile="mimo-vl", native_frame_count=[1.5]
         ),
     ],
@@ -226,12 +228,12 @@ def test_prices_as_a_mapping_are_checked_and_then_accepted() -> None:
 
 def test_plan_budget_many_with_mismatched_lengths_names_them() -> None:
     with pytest.raises(LimitError, match="duration has 2 elements but width has 3"):
-        mn.plan_budget_many([10, 60], [640, 1920, 1280], [360], max_tokens=20_000)
+        plan_budget_many([10, 60], [640, 1920, 1280], [360], max_tokens=20_000)
     with pytest.raises(LimitError, match="native_fps"):
-        mn.plan_budget_many(
+        plan_budget_many(
             [10, 60], 640, 360, max_tokens=20_000, profile="mimo-vl", native_fps=[30, 30, 30]
         )
-    ok = mn.plan_budget_many([10, 60], [640], 360, max_tokens=20_000)  # one value for all
+    ok = plan_budget_many([10, 60], [640], 360, max_tokens=20_000)  # one value for all
     assert len(ok) == 2
 
 
@@ -286,7 +288,7 @@ def test_frame_explorer_arguments_are_limit_errors(clip: Path) -> None:
         lambda: mn.estimate_cost(1.5, PRICES),
         lambda: mn.estimate_cost(-5, PRICES, cached_tokens=-5),
         lambda: mn.estimate_cost(1000, PRICES, cached_tokens=-1),
-        lambda: mn.check_context([1000], output_tokens=-1),
+        lambda: check_context([1000], output_tokens=-1),
     ],
 )
 def test_negative_or_nan_token_counts_never_make_a_cost(call) -> None:

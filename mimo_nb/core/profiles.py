@@ -1233,7 +1233,7 @@ def plan_sampling(
     1008
     """
     fps = _validate_video_args(duration, width, height, fps, media_resolution)
-    if get_profile(profile).name == DEFAULT_PROFILE:
+    if profile == DEFAULT_PROFILE:  # by name: the formula itself (a Profile object plans)
         return plan_api_sampling(
             duration,
             width,

@@ -54,10 +54,10 @@ from mimo_nb.core import validate
 from mimo_nb.core.display_hook import Displayed, show
 from mimo_nb.core.limits import BASE64_LIMIT_BYTES, URL_LIMIT_BYTES, base64_length
 from mimo_nb.core.profiles import (
+    DEFAULT_PROFILE,
     Profile,
     ServerTokenBreakdown,
     explain_profile_tokens,
-    get_profile,
     plan_sampling,
 )
 from mimo_nb.core.tokens import (
@@ -825,7 +825,7 @@ class Video(Displayed):
         Raises :class:`VideoError` ``changed`` if the file was rewritten since :meth:`open`.
         """
         self.check_unchanged()
-        if not get_profile(profile).needs_native:  # the API samples by time, not frame numbers
+        if profile == DEFAULT_PROFILE:  # by name: the formula; a Profile object plans itself
             return plan_sampling(self.duration, self.width, self.height, fps, media_resolution)
         return plan_sampling(
             self.duration,
