@@ -30,7 +30,7 @@ def _lint(tree: Path) -> subprocess.CompletedProcess[str]:
         cwd=tree,
         capture_output=True,
         text=True,
-        env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin"},
+        env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin", "NO_COLOR": "1", "TERM": "dumb"},
         timeout=300,
     )
 
