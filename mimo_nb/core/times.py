@@ -180,7 +180,7 @@ def _range_start(text: str, first: _Token, second: _Token) -> int | None:
     start = first.start - len(opener[0]) if opener else first.start
     between = text[first.stop : second.start]
     if _JOIN.fullmatch(between):
-        return start if word != "between" else None
+        return start
     if _AND.fullmatch(between):
         return start if word == "between" else None
     ends = _bracket(text, first.start, second.stop)
