@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from mimo_nb.core.profiles import plan_sampling
 from mimo_nb.core.times import TimeRef, find_times
 from mimo_nb.errors import LimitError
 
@@ -143,3 +144,13 @@ def test_find_times_wants_text() -> None:
     with pytest.raises(LimitError, match="reads text"):
         find_times(12)  # type: ignore[arg-type]
     assert find_times("") == []
+
+
+@pytest.mark.parametrize("profile", ["sglang-mimo-v2", "qwen3-vl"])
+def test_the_servers_own_timestamp_texts_read_back(profile: str) -> None:
+    plan = plan_sampling(
+        100, 640, 360, fps=0.5, profile=profile, native_fps=30, native_frame_count=3000
+    )
+    refs = find_times(" ".join(plan.timestamp_texts))
+    assert [r.text for r in refs] == list(plan.timestamp_texts)
+    assert all(r.end is None for r in refs)

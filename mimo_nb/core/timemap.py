@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy.typing as npt
@@ -111,8 +111,8 @@ class TimeMap:
     offset: float = 0.0
     source_duration: float = 0.0
     label: str = ""
-    request_indices: tuple[int, ...] = field(default=(), compare=False)
-    parts: tuple[int, ...] = field(default=(), compare=False)
+    request_indices: tuple[int, ...] = ()
+    parts: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         times = _times("request_times", self.request_times)
@@ -266,17 +266,12 @@ class TimeMap:
         rows: list[tuple[float, int, int, int]] = []
         first_part = 0
         for m in maps:
-            for frame in m.frames:
-                rows.append(
-                    (
-                        frame.source_time,
-                        first_part + frame.part,
-                        frame.request_index,
-                        frame.file_index,
-                    )
-                )
+            rows += [
+                (f.source_time, first_part + f.part, f.request_index, f.file_index)
+                for f in m.frames
+            ]
             first_part += max(m.parts) + 1
-        rows.sort()
+        rows.sort()  # by time; a time two parts share, in part order
         source = max(m.source_duration for m in maps)
         return cls(
             tuple(r[0] for r in rows),
