@@ -85,25 +85,7 @@ class AsyncMimoClient(ClientBase):
         transport: AsyncTransport | None = None,
         http_client: AsyncHTTP | None = None,
     ) -> None:
-        self._configure(
-            ClientOptions.checked(
-                api_key=api_key,
-                base_url=base_url,
-                model=model,
-                timeout=timeout,
-                stream_timeout=stream_timeout,
-                max_retries=max_retries,
-                retry_base_delay=retry_base_delay,
-                retry_max_delay=retry_max_delay,
-                max_response_bytes=max_response_bytes,
-                cache=cache,
-                offline=offline,
-                prices=prices,
-                context_lengths=context_lengths,
-                default_headers=default_headers,
-                profile=profile,
-            )
-        )
+        self._configure(ClientOptions.of_call(locals()))  # all but transport and http_client
         self._http, self._owns_http = async_client(transport, http_client)
 
     async def aclose(self) -> None:

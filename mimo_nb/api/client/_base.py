@@ -202,23 +202,8 @@ class ClientBase:
         >>> quick.timeout, quick.max_retries
         (10.0, 0)
         """
-        options = self.options.replace(
-            api_key=api_key,
-            base_url=base_url,
-            model=model,
-            timeout=timeout,
-            stream_timeout=stream_timeout,
-            max_retries=max_retries,
-            retry_base_delay=retry_base_delay,
-            retry_max_delay=retry_max_delay,
-            max_response_bytes=max_response_bytes,
-            cache=cache,
-            offline=offline,
-            prices=prices,
-            context_lengths=context_lengths,
-            default_headers=default_headers,
-            profile=profile,
-        )
+        given = {name: value for name, value in locals().items() if name != "self"}
+        options = self.options.replace(**given)
         copy = object.__new__(type(self))
         copy._configure(options)
         copy._http, copy._owns_http = self._http, False  # the connections stay with this client

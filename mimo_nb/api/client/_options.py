@@ -2,9 +2,9 @@
 
 :class:`~mimo_nb.api.client.MimoClient` and :class:`~mimo_nb.api.client.AsyncMimoClient` list
 every option in their signatures (so Shift-Tab and type checkers show them, as openai-python's
-clients do) and hand them all to :meth:`ClientOptions.checked`, the one place they are checked
+clients do) and hand them all to :meth:`ClientOptions.of_call`, the one place they are checked
 and stored; ``with_options`` changes some through :meth:`ClientOptions.replace`. A test pins the
-two signatures to these fields, so they cannot drift.
+two signatures (and ``with_options``'s) to these fields, so they cannot drift.
 """
 
 from __future__ import annotations
@@ -146,6 +146,13 @@ class ClientOptions:
             default_headers=_configuration(check_headers, default_headers, "default_headers"),
             profile=_check_profile(profile),
         )
+
+    @classmethod
+    def of_call(cls, arguments: Mapping[str, Any]) -> ClientOptions:
+        """:meth:`checked` with each option taken from ``arguments``, a constructor's
+        ``locals()``: the constructors list every option for Shift-Tab and type checkers, and
+        pass them all on here, by name, without listing them again."""
+        return cls.checked(**{f.name: arguments[f.name] for f in dataclasses.fields(cls)})
 
     def replace(self, **changes: Any) -> ClientOptions:
         """These options with ``changes`` (checked again); :data:`NOT_GIVEN` values are left."""
