@@ -57,7 +57,7 @@ PLANTED = [
     ("core/pricing.py", "from mimo_nb.display import render", "Layers"),
     ("core/budget.py", "from mimo_nb.media import video", "Layers"),
     ("media/video.py", "from mimo_nb.api import client", "Layers"),
-    ("api/client.py", "import httpx", "httpx is met only in the http seam"),
+    ("api/client/_base.py", "import httpx", "httpx is met only in the http seam"),
     ("display/plots.py", "import av", "PyAV is met only in decode and encode"),
     ("core/pricing.py", "from mimo_nb.core import budget", "No import cycles"),
 ]

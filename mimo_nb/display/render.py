@@ -22,7 +22,6 @@ True
 
 from __future__ import annotations
 
-import base64
 import html
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -33,6 +32,7 @@ import numpy.typing as npt
 from markdown_it import MarkdownIt
 
 from mimo_nb.core.display_hook import renders
+from mimo_nb.core.limits import data_uri
 from mimo_nb.core.profiles import server_breakdown_rows, shorten_list
 from mimo_nb.core.tokens import (
     breakdown_rows,
@@ -265,7 +265,7 @@ def usage_table_html(completion: Any) -> str:
 
 
 def context_check_text(check: Any) -> str:
-    """Whether a request fits the model's context, said plainly.
+    """Whether a request fits the model's context, said plainly (``str(check)``).
 
     >>> from mimo_nb.core.pricing import check_context
     >>> check = check_context([17240], model="my-model")
@@ -273,16 +273,7 @@ def context_check_text(check: Any) -> str:
     "about 17,240 tokens needed; how many 'my-model' can hold is not on the vendor's page,
     so whether it fits is not checked"
     """
-    needed = f"about {check.needed:,} tokens needed"
-    if check.output_tokens:
-        needed += f" (counting room for a {check.output_tokens:,}-token answer)"
-    if check.limit is None:
-        return (
-            f"{needed}; how many {check.model!r} can hold is not on the vendor's page, "
-            "so whether it fits is not checked"
-        )
-    verdict = "it fits" if check.fits else f"{check.over_by:,} tokens too many"
-    return f"{needed} of the {check.limit:,} that {check.model!r} holds: {verdict}"
+    return str(check)  # the one wording, the core's
 
 
 @renders("html", "mimo_nb.core.pricing.ContextCheck")
@@ -586,7 +577,7 @@ def _one_line(text: str | None, limit: int = 120) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
-@renders("html", "mimo_nb.api.client.BatchResult")
+@renders("html", "mimo_nb.api.client._batch.BatchResult")
 def batch_html(result: Any) -> str:
     """A :class:`~mimo_nb.api.client.BatchResult` as a table: one row per item, errors named.
 
@@ -634,11 +625,8 @@ def batch_html(result: Any) -> str:
 
 def figure_html(fig: Any, *, dpi: int = 100, alt: str = "plot") -> str:
     """An ``<img>`` holding the figure as an inline PNG that we drew (never from model text)."""
-    data = base64.b64encode(_imaging.figure_png(fig, dpi=dpi)).decode("ascii")
-    return (
-        f"<img alt='{_e(alt)}' style='max-width:100%;height:auto' "
-        f"src='data:image/png;base64,{data}'/>"
-    )
+    data = media_data_uri(_imaging.figure_png(fig, dpi=dpi), "image/png")
+    return f"<img alt='{_e(alt)}' style='max-width:100%;height:auto' src='{data}'/>"
 
 
 Images: TypeAlias = "Sequence[npt.NDArray[np.uint8]] | npt.NDArray[np.uint8]"
@@ -810,8 +798,8 @@ def _section(ident: str, heading: str, body: str) -> str:
 
 def _report_figures(figures: Sequence[Any]) -> str:
     items = "".join(
-        f"<figure><img class='plot' alt='{_e(f.caption)}' src='data:image/png;base64,"
-        f"{base64.b64encode(f.png).decode('ascii')}'/>"
+        f"<figure><img class='plot' alt='{_e(f.caption)}' "
+        f"src='{media_data_uri(f.png, 'image/png')}'/>"
         f"<figcaption class='muted'>{_e(f.caption)}</figcaption></figure>"
         for f in figures
     )
@@ -907,7 +895,7 @@ def media_data_uri(data: bytes, mime: str) -> str:
     >>> media_data_uri(b"GIF89a", "image/gif")
     'data:image/gif;base64,R0lGODlh'
     """
-    return f"data:{mime};base64," + base64.b64encode(data).decode("ascii")
+    return data_uri(data, mime)
 
 
 def _player_frame(title: str, body: str, caption: str) -> str:
