@@ -141,6 +141,8 @@ def test_scorer_wraps_any_callable_and_keeps_the_answer():
     assert scorer(exact)("Paris", "paris").correct is True
     assert scorer(choice)("green", "B", COLOURS).correct is True  # the options reach it
     assert scorer(contains) is contains
+    first = scorer(lambda output, expected, *, choices=None: output == choices[0])
+    assert first("red", "A", COLOURS).correct is True  # choices= reaches a keyword parameter
     assert isinstance(number(), Scorer)
 
 

@@ -332,8 +332,10 @@ class Scorer:
         self, output: str | None, expected: object, choices: Sequence[str] | None = None
     ) -> Score:
         """Score ``output`` against ``expected``."""
-        given = (output, expected, choices) if self.takes_choices else (output, expected)
-        result = self.function(*given)
+        if self.takes_choices:
+            result = self.function(output, expected, choices=choices)
+        else:
+            result = self.function(output, expected)
         if isinstance(result, Score):
             return result
         if result is None or isinstance(result, bool):
@@ -347,8 +349,8 @@ class Scorer:
 def scorer(function: Callable[..., Score | bool | None], *, name: str | None = None) -> Scorer:
     """``function`` as a :class:`Scorer`.
 
-    ``function(output, expected)`` (or ``function(output, expected, choices)`` when it has a
-    ``choices`` parameter) returns a :class:`Score`, or ``True``/``False``/``None``; a bare
+    ``function(output, expected)`` (given ``choices=`` too when it has a parameter of that
+    name) returns a :class:`Score`, or ``True``/``False``/``None``; a bare
     result keeps the whole stripped output as the answer read. A :class:`Scorer` is returned as
     it is.
 
@@ -366,11 +368,8 @@ def scorer(function: Callable[..., Score | bool | None], *, name: str | None = N
             "function of (output, expected) such as mimo_nb.core.scoring.exact."
         )
     try:
-        parameters = inspect.signature(function).parameters
-    except (TypeError, ValueError):  # a builtin without a signature: give it the two arguments
-        parameters = {}  # type: ignore[assignment]
-    takes_choices = "choices" in parameters or any(
-        p.kind is inspect.Parameter.VAR_POSITIONAL for p in parameters.values()
-    )
+        takes_choices = "choices" in inspect.signature(function).parameters
+    except (TypeError, ValueError):  # a builtin without a signature: it gets the two arguments
+        takes_choices = False
     label = name or getattr(function, "__name__", None) or repr(function)
     return Scorer(label, function, takes_choices)
