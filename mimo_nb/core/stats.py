@@ -198,8 +198,8 @@ class SettingResult:
 
     def __post_init__(self) -> None:
         given = tuple(self.outcomes)
-        checked = _outcomes(f"outcome of {self.label}", given)
-        read = tuple(None if o is None else bool(x) for o, x in zip(given, checked))
+        _outcomes(f"outcome of {self.label}", given)  # each True, False, None, 1 or 0
+        read = tuple(None if outcome is None else bool(outcome) for outcome in given)
         object.__setattr__(self, "outcomes", read)
         validate.non_negative(f"{self.label} mean_tokens", self.mean_tokens)
         validate.non_negative(f"{self.label} cost", self.cost, allow_none=True)
