@@ -345,7 +345,9 @@ def test_snapshot_is_its_own_output_and_the_live_widget_hides_it(
 ) -> None:
     explorer = widgets.FrameExplorer(Video.open(clip), debounce=0, fps=3.0)
     shown: list[dict] = []
-    monkeypatch.setattr(widgets._engine, "_ipython_display", lambda obj, raw=False: shown.append(obj))
+    monkeypatch.setattr(
+        widgets._engine, "_ipython_display", lambda obj, raw=False: shown.append(obj)
+    )
     explorer._ipython_display_()
     snapshot, view = shown
     assert set(snapshot) == {"text/html", "text/plain"}

@@ -411,6 +411,8 @@ def _tokens_against(
     count instead, from the file's ``native_fps``. ``scene`` is the clip in words, ``knob`` what
     ``x`` is, ``current_words`` the chosen value in words.
     """
+    current = _line_at("current", current)
+    native_fps = validate.positive("native_fps", native_fps, allow_none=True)
     _, ax = new_axes(ax)
     rules = get_profile(profile)
     if rules.needs_native:
@@ -458,11 +460,6 @@ def _line_at(name: str, value: float | None) -> float | None:
     return validate.number(name, value, allow_none=True)  # type: ignore[no-any-return]
 
 
-def _native_fps(native_fps: float | None) -> float | None:
-    """The file's frame rate a server profile counts from (None: not given)."""
-    return validate.positive("native_fps", native_fps, allow_none=True)  # type: ignore[no-any-return]
-
-
 def plot_tokens_vs_fps(
     duration: float = 60.0,
     width: int = 1920,
@@ -494,7 +491,7 @@ def plot_tokens_vs_fps(
         knob="fps",
         scene=f"{duration:,g} s, {width}x{height}",
         where=lambda x: f"fps {x:g}",
-        current=_line_at("current", current),
+        current=current,
         current_words=lambda x: f"fps {x:g} (chosen)",
         duration=duration,
         width=width,
@@ -504,7 +501,7 @@ def plot_tokens_vs_fps(
         media_resolution=media_resolution,
         mark_caps=mark_caps,
         profile=profile,
-        native_fps=_native_fps(native_fps),
+        native_fps=native_fps,
     )
     ax.set_xlabel("fps (frames sampled per second)")
     return ax
@@ -547,7 +544,7 @@ def plot_tokens_vs_duration(
         knob="duration",
         scene=f"{width}x{height} at fps {fps:g}",
         where=lambda x: f"{x:,g} s",
-        current=_line_at("current", current),
+        current=current,
         current_words=lambda x: f"{x:,g} s (this video)",
         duration=duration,
         width=width,
@@ -557,7 +554,7 @@ def plot_tokens_vs_duration(
         media_resolution=media_resolution,
         mark_caps=mark_caps,
         profile=profile,
-        native_fps=_native_fps(native_fps),
+        native_fps=native_fps,
     )
     ax.set_xlabel("duration (s)")
     _thousands(ax.xaxis)
@@ -600,7 +597,7 @@ def plot_tokens_vs_frame_size(
         knob="resolution",
         scene=f"{duration:,g} s at fps {fps:g}",
         where=lambda x: f"a {x:,g} px short side",
-        current=_line_at("current", current),
+        current=current,
         current_words=lambda x: f"{x:,g} px (this video)",
         duration=duration,
         width=width,

@@ -150,7 +150,7 @@ class Explorer(w.VBox):
         """The token breakdown for the current controls (a server's under a server profile)."""
         raise NotImplementedError
 
-    def _numbers_html(self, b: Any) -> str:  # pragma: no cover - abstract
+    def _numbers_html(self, b: TokenBreakdown | ServerTokenBreakdown) -> str:  # pragma: no cover
         raise NotImplementedError
 
     def _panels(self) -> tuple[str, str, str]:

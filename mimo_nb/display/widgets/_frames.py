@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 import numpy as np
@@ -24,6 +24,9 @@ from mimo_nb.display.widgets._controls import (
     toggle,
 )
 from mimo_nb.display.widgets._engine import Apply, Explorer
+
+if TYPE_CHECKING:
+    from mimo_nb.media.video import Frames, SampledFrame, Video
 
 
 class FrameExplorer(Explorer):
@@ -57,7 +60,7 @@ class FrameExplorer(Explorer):
 
     def __init__(
         self,
-        video: Any,
+        video: Video,
         *,
         fps: float = FPS_DEFAULT,
         media_resolution: str = "default",
@@ -131,12 +134,12 @@ class FrameExplorer(Explorer):
         return self.video.estimate(fps, media_resolution, **self._rules(profile))
 
     @staticmethod
-    def _rules(profile: str) -> dict[str, str]:
+    def _rules(profile: str) -> dict[str, Any]:
         """``profile=`` for the video's methods; none for the API's (so any object with the
         methods' older signature still works)."""
         return {} if get_profile(profile).is_default else {"profile": profile}
 
-    def frames(self) -> Any:
+    def frames(self) -> Frames:
         """The decoded :class:`~mimo_nb.media.video.Frames` for the current controls (cached)."""
         self.wait()
         return self._entry(self.key())[0]
@@ -217,11 +220,11 @@ class _FrameGrid:
         self.encoded = 0  # thumbnails encoded so far
         self._uris: dict[int, str] = {}
 
-    def shown(self, frames: Any) -> int:
+    def shown(self, frames: Frames) -> int:
         """How many of ``frames`` the grid shows."""
         return int(frames.grid_note(self.max_frames)[0])
 
-    def html(self, frames: Any, changed: Iterable[int] = ()) -> str:
+    def html(self, frames: Frames, changed: Iterable[int] = ()) -> str:
         """The grid of ``frames`` (as ``frames.to_html``); thumbnails at ``changed`` are redone."""
         shown, note = frames.grid_note(self.max_frames)
         for position in changed:
@@ -245,7 +248,7 @@ class _FrameGrid:
         cells = [render.frame_cell_html(self._uris[p], captions[p]) for p in range(shown)]
         return render.frame_cells_html(cells, self.columns, note)
 
-    def differing(self, painted: Any, frames: Any) -> set[int]:
+    def differing(self, painted: Frames, frames: Frames) -> set[int]:
         """Shown positions where ``frames`` has other pixels than ``painted``."""
         shown = min(self.shown(frames), len(painted))
         return {
@@ -262,7 +265,9 @@ class _ProgressiveGrid:
     measured slower: it contended with the decode's threads.)
     """
 
-    def __init__(self, grid: _FrameGrid, preview: Any, paint: Callable[[str, str], None]) -> None:
+    def __init__(
+        self, grid: _FrameGrid, preview: Frames, paint: Callable[[str, str], None]
+    ) -> None:
         self.grid, self.arrived = grid, 0
         self._shown = preview  # its cells are overwritten by the exact frames as they come
         self._in_view = grid.shown(preview)
@@ -271,7 +276,7 @@ class _ProgressiveGrid:
         self._last_paint = time.monotonic()
         paint(grid.html(preview), "preview (keyframes); exact frames on the way…")
 
-    def on_frame(self, item: Any) -> None:
+    def on_frame(self, item: SampledFrame) -> None:
         """Put an exact frame in the cells in view; repaint if a second has passed."""
         self.arrived += 1
         positions = [p for p in item.positions if p < self._in_view]
@@ -284,7 +289,7 @@ class _ProgressiveGrid:
             self._changed.clear()
             self._paint(html, f"{self.arrived} exact frames so far…")
 
-    def final_html(self, frames: Any) -> str:
+    def final_html(self, frames: Frames) -> str:
         """The grid of ``frames`` (sample()'s): the cells already made from the same pixels are
         kept, every other one is encoded from ``frames``."""
         differ = self._changed | self.grid.differing(self._shown, frames)

@@ -4,12 +4,16 @@ the text printed elsewhere."""
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from IPython.display import display as _ipython_display
 
 from mimo_nb.display import render
 from mimo_nb.errors import StreamInterruptedError
+
+if TYPE_CHECKING:
+    from mimo_nb.api.response import Completion
+    from mimo_nb.api.streaming import AsyncCompletionStream, CompletionStream, StreamDelta
 
 
 def _open_area(bundle: dict[str, str]) -> Any:
@@ -41,7 +45,7 @@ class _StreamArea:
             _bundle(render.streaming_html(text, thought, note=note), text or thought), raw=True
         )
 
-    def add(self, delta: Any) -> None:
+    def add(self, delta: StreamDelta) -> None:
         (self.reasoning if delta.kind == "reasoning" else self.content).append(delta.text)
         now = time.monotonic()
         if now - self.last >= self.min_interval:
@@ -51,7 +55,7 @@ class _StreamArea:
     def broken(self, exc: BaseException) -> None:
         self.show(f"the stream broke off: {exc}")
 
-    def finish(self, completion: Any) -> Any:
+    def finish(self, completion: Completion) -> Completion:
         self.handle.update(
             _bundle(render.completion_html(completion), render.completion_text(completion)),
             raw=True,
@@ -65,7 +69,7 @@ class _StreamPrinter:
     def __init__(self) -> None:
         self.kind: str | None = None
 
-    def add(self, delta: Any) -> None:
+    def add(self, delta: StreamDelta) -> None:
         if delta.kind != self.kind:
             print(f"\n[{'reasoning' if delta.kind == 'reasoning' else 'answer'}]", flush=True)
             self.kind = delta.kind
@@ -74,7 +78,7 @@ class _StreamPrinter:
     def broken(self, exc: BaseException) -> None:
         print()
 
-    def finish(self, completion: Any) -> Any:
+    def finish(self, completion: Completion) -> Completion:
         print()
         return completion
 
@@ -86,7 +90,13 @@ def _stream_sink(min_interval: float) -> _StreamArea | _StreamPrinter:
     return _StreamPrinter() if handle is None else _StreamArea(handle, min_interval)
 
 
-def display_stream(stream: Any, *, min_interval: float = 0.1) -> Any:
+def _read_to_the_end(stream: CompletionStream | AsyncCompletionStream) -> Completion:
+    """The completion of a stream read to its end (it is set by then)."""
+    assert stream.completion is not None, "the stream was not read to its end"
+    return stream.completion
+
+
+def display_stream(stream: CompletionStream, *, min_interval: float = 0.1) -> Completion:
     """Show a streamed answer in one output area, updated in place, then the final rendering.
 
     In a notebook the area is a display with a ``display_id``, updated at most every
@@ -110,10 +120,12 @@ def display_stream(stream: Any, *, min_interval: float = 0.1) -> Any:
     except StreamInterruptedError as exc:
         sink.broken(exc)
         raise
-    return sink.finish(stream.completion)
+    return sink.finish(_read_to_the_end(stream))
 
 
-async def display_stream_async(stream: Any, *, min_interval: float = 0.1) -> Any:
+async def display_stream_async(
+    stream: AsyncCompletionStream, *, min_interval: float = 0.1
+) -> Completion:
     """:func:`display_stream` for the async client: ``done = await display_stream_async(stream)``.
 
     ``stream`` is an :class:`~mimo_nb.api.client.AsyncCompletionStream` (``await client.ask(...,
@@ -127,4 +139,4 @@ async def display_stream_async(stream: Any, *, min_interval: float = 0.1) -> Any
     except StreamInterruptedError as exc:
         sink.broken(exc)
         raise
-    return sink.finish(stream.completion)
+    return sink.finish(_read_to_the_end(stream))
