@@ -383,7 +383,10 @@ def _break_even(rows: list[dict], field: str) -> tuple[float, float, float]:
 
 def seek_cost_table(repeats: int, timeout: float) -> None:
     """Per clip: extra time per seek at each skip, the fitted line and where it crosses zero."""
-    print("\nSeek cost (seek vs decode through, per seek; negative: the seek saved time)\n")
+    print(
+        "\nSeek cost (seek vs decode through, per seek; negative: the seek saved time; "
+        f"{machine()})\n"
+    )
     print(
         "| clip | decode through | "
         + " | ".join(f"d={d}" for d in SKIPS)
@@ -438,12 +441,24 @@ def _cell(result: dict, floor: dict, memory: bool = True) -> str:
     return text
 
 
+def machine() -> str:
+    """The conditions a table was measured under: cores, and the 1/5/15-minute load averages.
+
+    A ratio to the floor depends on them: with two cores, mimo_nb's converting thread competes
+    with the decoder's threads, and any other load takes from both (README: the fps 10 rows).
+    """
+    one, five, fifteen = os.getloadavg()
+    return f"{os.cpu_count()} CPUs, load average {one:.1f} / {five:.1f} / {fifteen:.1f}"
+
+
 def table(
     title: str, rows: list[tuple[str, float]], methods: tuple[str, ...], timeout: float
 ) -> None:
-    print(f"\n{title}\n")
-    print("| clip, fps | frames | " + " | ".join(methods) + " |")
-    print("|---|---|" + "---|" * len(methods))
+    print(
+        f"\n{title}\n({machine()} at the start; the last column: the 1-minute load after the row)\n"
+    )
+    print("| clip, fps | frames | " + " | ".join(methods) + " | load |")
+    print("|---|---|" + "---|" * (len(methods) + 1))
     for key, fps in rows:
         path = ensure_clip(key)
         results = {m: run_child(["--child", m, str(path), str(fps)], timeout) for m in methods}
@@ -451,7 +466,10 @@ def table(
         frames = results["mimo_nb"].get("frames", "?")
         cells = [_cell(results[m], floor, memory=m != "floor") for m in methods]
         print(
-            f"| {CLIPS[key]['label']}, {fps:g} | {frames} | " + " | ".join(cells) + " |", flush=True
+            f"| {CLIPS[key]['label']}, {fps:g} | {frames} | "
+            + " | ".join(cells)
+            + f" | {os.getloadavg()[0]:.1f} |",
+            flush=True,
         )
 
 
@@ -460,7 +478,7 @@ def explorer_table(repeats: int, timeout: float) -> None:
     figure counts."""
     path = ensure_clip("C")
     result = run_child(["--explorer", str(path), "0.5", str(max(1, repeats))], timeout)
-    print("\nFrameExplorer on the 20 min 360p30 clip, fps 0.1 -> 0.5\n")
+    print(f"\nFrameExplorer on the 20 min 360p30 clip, fps 0.1 -> 0.5 ({machine()})\n")
     if "error" in result:
         print(f"ERR {result['error']}")
         return
@@ -514,18 +532,14 @@ def main() -> None:
             args.explorer[0], float(args.explorer[1]), int((args.explorer[2:] or [1])[0])
         )
         return
-    print(
-        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; "
-        f"clips cached in {cache_dir()}",
-        flush=True,
-    )
+    print(f"{machine()}; clips cached in {cache_dir()}", flush=True)
     if args.seek_cost:
         seek_cost_table(args.repeats, args.timeout)
-        print(f"\nload average at the end {os.getloadavg()[0]:.1f}")
+        print(f"\nat the end: {machine()}")
         return
     if args.explorer_only:
         explorer_table(args.repeats, args.timeout)
-        print(f"\nload average at the end {os.getloadavg()[0]:.1f}")
+        print(f"\nat the end: {machine()}")
         return
     dense = [row for row in DENSE if row[0] == "A"] if args.quick else DENSE
     table(
@@ -543,7 +557,7 @@ def main() -> None:
         args.timeout,
     )
     explorer_table(3, args.timeout)
-    print(f"\nload average at the end {os.getloadavg()[0]:.1f}")
+    print(f"\nat the end: {machine()}")
 
 
 if __name__ == "__main__":

@@ -312,3 +312,22 @@ def test_sample_video_end_to_end(srv, tmp_path: Path):
     part = srv.requests[0].body["messages"][0]["content"][0]
     assert part["fps"] == 4 and part["video_url"]["url"].startswith("data:video/mp4;base64,")
     assert srv.requests[0].problems == []
+
+
+def test_both_clients_take_the_options_of_one_options_object():
+    """The constructors and with_options list every ClientOptions field, with the same defaults:
+    they cannot drift (the options are checked once, in ClientOptions.checked)."""
+    import dataclasses
+    import inspect
+
+    from mimo_nb.api.client import ClientOptions
+
+    fields = [f.name for f in dataclasses.fields(ClientOptions)]
+    sync = inspect.signature(MimoClient.__init__).parameters
+    async_ = inspect.signature(AsyncMimoClient.__init__).parameters
+    assert list(sync) == list(async_) == ["self", *fields, "transport", "http_client"]
+    assert [sync[n].default for n in fields] == [async_[n].default for n in fields]
+    assert list(inspect.signature(MimoClient.with_options).parameters)[1:] == fields
+    client = MimoClient(KEY, timeout=5)
+    assert client.options.timeout == client.timeout == 5.0
+    assert client.with_options(model="mimo-v2-omni").options.timeout == 5.0

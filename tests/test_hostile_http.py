@@ -22,6 +22,7 @@ import httpx
 import pytest
 
 import mimo_nb.api.client as client_module
+import mimo_nb.api.client._base as client_base_module
 import mimo_nb.api.request as request_module
 import mimo_nb.core.tokens as tokens_module
 from mimo_nb.api.cache import ResponseCache
@@ -627,7 +628,7 @@ def test_fps_is_validated_once_per_call(monkeypatch):
         calls.append(fps)
         return real(fps)
 
-    for module in (tokens_module, request_module, client_module):
+    for module in (tokens_module, request_module, client_base_module):
         monkeypatch.setattr(module, "validate_fps", counting)
     MimoClient(KEY, transport=answer_with(200, json.dumps(spec_example_json()).encode())).ask(
         URL, "q", fps=3

@@ -84,7 +84,7 @@ def test_context_check_fits_and_misses_by_how_much():
 def test_context_length_unknown_is_said_not_guessed():
     check = check_context([17240], model="mimo-v2.5")
     assert check.limit is None and check.fits is None
-    assert "unknown" in str(check)
+    assert "not on the vendor's page" in str(check)  # said, not guessed
     check.raise_if_over()  # an unknown limit is not an error
     assert context_length("mimo-v2.5[1m]") == 1_000_000
 

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 
 from mimo_nb.api.client import MimoClient
@@ -281,3 +282,38 @@ def test_local_path_is_probed_and_estimated(sample_clip: Path):
     assert base64.b64decode(url.split(",", 1)[1]) == sample_clip.read_bytes()
     from_bytes = client.build_request(sample_clip.read_bytes(), "q", fps=4)
     assert from_bytes.estimate.videos[0].total == video.estimate(fps=4).total
+
+
+def test_a_part_and_a_video_share_one_file_state_check(tmp_path):
+    """A rewrite that keeps the size is caught by both (size, modification time, inode)."""
+    from mimo_nb.media.files import FileState
+
+    path = tmp_path / "a.mp4"
+    path.write_bytes(b"x" * 30)
+    part = file_part(path)
+    assert part.state == FileState.of(path)
+    part.check_unchanged()
+    os.utime(path, ns=(0, 0))  # same bytes, same size: only the modification time moves
+    with pytest.raises(VideoError, match="modified since") as info:
+        part.check_unchanged()
+    assert info.value.reason == "changed"
+
+
+def test_the_payload_is_pure_and_the_api_streams_it():
+    from mimo_nb.core import payload
+
+    body = payload.request_body([("https://example.com/a.mp4", 2.0, "max")], "q", stream=True)
+    part = url_part("https://example.com/a.mp4", fps=2, media_resolution="max")
+    assert prepare_request([part], "q", stream=True).json == body
+    assert payload.with_stream(body, True) is body and "stream" not in payload.with_stream(
+        body, False
+    )
+
+
+def test_one_data_uri_helper():
+    from mimo_nb.core.limits import data_uri, data_uri_prefix
+    from mimo_nb.media import imaging
+
+    image = np.zeros((4, 4, 3), np.uint8)
+    assert imaging.png_data_uri(image) == data_uri(imaging.encode_png(image), "image/png")
+    assert data_uri(b"abc", "video/mp4") == data_uri_prefix("video/mp4") + "YWJj"

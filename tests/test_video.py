@@ -216,3 +216,32 @@ def test_progress_callback(clips):
         fps=2, progress=lambda done, total: seen.append((done, total))
     )
     assert seen and seen[-1] == (4, 4)
+
+
+def test_open_url_goes_through_the_seam_with_a_transport(clips, monkeypatch):
+    import httpx
+
+    from mimo_nb.errors import ConfigurationError
+
+    body = clips("fmt.mp4").read_bytes()
+    seen = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append((request.method, request.url.path))
+        if request.url.path == "/gone.mp4":
+            return httpx.Response(404)
+        return httpx.Response(200, content=body, headers={"Content-Length": str(len(body))})
+
+    transport = httpx.MockTransport(handler)
+    video = Video.open("https://videos.invalid/a/clip.mp4", timeout=10, transport=transport)
+    assert seen == [("GET", "/a/clip.mp4")] and video.native_frame_count == 60
+    assert video.url == "https://videos.invalid/a/clip.mp4" and video.name == "clip.mp4"
+    with pytest.raises(VideoError) as caught:
+        Video.open("https://videos.invalid/gone.mp4", timeout=10, transport=transport)
+    assert caught.value.reason == "download"
+    with pytest.raises(ConfigurationError, match="BaseTransport"):
+        Video.open("https://videos.invalid/a/clip.mp4", transport=httpx.AsyncHTTPTransport())
+    monkeypatch.setenv("MIMO_NB_OFFLINE", "1")
+    with pytest.raises(VideoError) as caught:
+        Video.open("https://videos.invalid/a/clip.mp4", timeout=10, transport=transport)
+    assert caught.value.reason == "offline" and len(seen) == 2  # offline: the network untouched

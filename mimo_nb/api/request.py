@@ -1,15 +1,11 @@
-"""The request body, exactly as the spec shapes it, checked against the API's limits before sending.
+"""A request ready to send: the payload's body with each local file streamed in as base64.
 
-A video travels as a ``video_url`` content part with ``fps`` and ``media_resolution`` *beside*
-``video_url``; a public URL is sent as the URL, a local file as ``data:{MIME};base64,...``::
-
-    {"type": "video_url", "video_url": {"url": "data:video/mp4;base64,AAAA..."},
-     "fps": 2, "media_resolution": "default"}
-
-This module builds that body and does no network I/O. For a local file the base64 text is
-never held in memory whole: :class:`PreparedRequest` keeps the body as a JSON template with a
-marker where each file goes, and :meth:`PreparedRequest.iter_body` streams the file through
-the base64 encoder in small chunks, with the exact ``Content-Length`` known in advance.
+The body itself is pure and lives in :mod:`mimo_nb.core.payload` (its shape, its checks, its
+token estimate); this module adds what touches files: a :class:`VideoPart` per video (a local
+file is measured, and refused if too large), and :class:`PreparedRequest`, which keeps the body
+as a JSON template with a marker where each file goes and :meth:`PreparedRequest.iter_body`
+streams the file through the base64 encoder in small chunks, with the exact ``Content-Length``
+known in advance. The base64 text is never held in memory whole. No network I/O happens here.
 
 >>> part = url_part("https://example.com/clip.mp4", fps=2)
 >>> req = prepare_request([part], "please describe the content of the video")
@@ -27,7 +23,6 @@ from __future__ import annotations
 import base64
 import copy
 import json
-import math
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
@@ -41,13 +36,25 @@ from mimo_nb.core.limits import (
     MIME_TYPES,
     URL_LIMIT_BYTES,
     base64_length,
+    data_uri_prefix,
     max_base64_file_bytes,
 )
-from mimo_nb.core.pricing import ContextCheck, check_context, estimate_text_tokens
+from mimo_nb.core.payload import (
+    RequestEstimate,
+    check_json_value,
+    check_request_args,
+    estimate_request,
+    is_url,
+    json_number,
+    mime_type_for,
+    request_body,
+    with_stream,
+)
+from mimo_nb.core.pricing import ContextCheck
 from mimo_nb.core.profiles import ServerTokenBreakdown
 from mimo_nb.core.tokens import TokenBreakdown, validate_fps, validate_media_resolution
 from mimo_nb.errors import LimitError, VideoError
-from mimo_nb.media.files import file_sha256
+from mimo_nb.media.files import FileState, file_sha256
 
 __all__ = [
     "MIME_TYPES",
@@ -70,34 +77,7 @@ __all__ = [
     "checked_file_part",
 ]
 
-# ---- The spec's limits and formats (the numbers live in limits.py) ---------------------------
-
 CHUNK_BYTES = 3 * 2**18  # 768 KiB: a multiple of 3, so chunks encode to base64 independently
-
-
-def mime_type_for(name_or_format: str | os.PathLike[str]) -> str:
-    """The MIME type of an MP4/MOV/AVI/WMV file, from its format name or file name.
-
-    >>> mime_type_for("clip.MOV")
-    'video/quicktime'
-    """
-    text = str(name_or_format).lower()
-    fmt = text.rsplit(".", 1)[-1]
-    if fmt in MIME_TYPES:
-        return MIME_TYPES[fmt]
-    raise LimitError(
-        f"cannot tell the video format of {str(name_or_format)!r}: MiMo accepts MP4, MOV, AVI and "
-        "WMV. Convert the file to MP4, or open it with Video.open(...), which probes the format."
-    )
-
-
-def is_url(source: Any) -> bool:
-    """True for an ``http://`` or ``https://`` URL string."""
-    return (
-        isinstance(source, str)
-        and source.split("://", 1)[0].lower() in ("http", "https")
-        and "://" in source
-    )
 
 
 # ---- One video as a content part ------------------------------------------------------------
@@ -110,7 +90,8 @@ class VideoPart:
     ``kind`` is ``"url"`` (sent as the URL) or ``"data"`` (a local file sent as a data URI).
     ``breakdown`` is the token breakdown when the video was probed, else None: the API's
     :class:`TokenBreakdown`, or a :class:`~mimo_nb.core.profiles.ServerTokenBreakdown` when the
-    client was given a self-hosted server's profile.
+    client was given a self-hosted server's profile. ``state`` is a local file's
+    :class:`~mimo_nb.media.files.FileState` when the part was made (see :meth:`check_unchanged`).
     """
 
     kind: Literal["url", "data"]
@@ -122,6 +103,7 @@ class VideoPart:
     size_bytes: int | None = None
     breakdown: TokenBreakdown | ServerTokenBreakdown | None = None
     name: str = ""
+    state: FileState | None = None
 
     def sha256(self) -> str:
         """Hex sha256 of the file's bytes as they are now (data parts only).
@@ -136,17 +118,21 @@ class VideoPart:
             raise _changed(self, f"it cannot be read any more ({exc.strerror or exc})") from None
 
     def check_unchanged(self) -> None:
-        """Raise :class:`VideoError` if the file vanished or changed size since it was measured."""
-        if self.path is None:
+        """Raise :class:`VideoError` if the file vanished, or was rewritten or replaced (its
+        size, modification time or inode) since the part was made."""
+        if self.path is None or self.state is None:
             return
         try:
-            size = self.path.stat().st_size
+            changes = self.state.changes(self.path)
         except OSError as exc:
             raise _changed(self, f"it cannot be read any more ({exc.strerror or exc})") from None
-        if size != self.size_bytes:
-            raise _changed(
-                self, f"it is {size:,} bytes now, {self.size_bytes:,} when the request was built"
-            )
+        if changes:
+            raise _changed(self, changes)
+
+
+def _prefix(part: VideoPart) -> str:
+    """The start of a local video's data URI (its base64 follows)."""
+    return data_uri_prefix(str(part.mime_type))
 
 
 def _changed(part: VideoPart, how: str) -> VideoError:
@@ -156,71 +142,6 @@ def _changed(part: VideoPart, how: str) -> VideoError:
         reason="changed",
         source=str(part.path),
     )
-
-
-@dataclass(frozen=True)
-class RequestEstimate:
-    """The token estimate of a whole request, made before sending it.
-
-    ``videos`` holds one :class:`TokenBreakdown` per video, or None for a URL that was not probed
-    (its tokens are then unknown and the sums below leave it out; see :attr:`complete`).
-    Under a self-hosted server's ``profile`` a video's estimate is that server's
-    :class:`~mimo_nb.core.profiles.ServerTokenBreakdown`: its vision and special tokens count, its
-    audio is not estimated (``audio_tokens`` is then None).
-    ``text_tokens`` is a rough count of the system prompt and question (4 bytes per token).
-    """
-
-    videos: tuple[TokenBreakdown | ServerTokenBreakdown | None, ...]
-    text_tokens: int = 0
-    profile: str = "mimo-api"
-
-    @property
-    def complete(self) -> bool:
-        """True when every video has an estimate."""
-        return all(v is not None for v in self.videos)
-
-    @property
-    def video_tokens(self) -> int:
-        """Estimated vision tokens: what the API reports as ``video_tokens``."""
-        return sum(v.vision for v in self.videos if v is not None)
-
-    @property
-    def audio_tokens(self) -> int | None:
-        """Estimated audio tokens without their special tokens: the API's ``audio_tokens``.
-
-        None when a server profile estimated a video: its audio layout is not counted.
-        """
-        if any(isinstance(v, ServerTokenBreakdown) for v in self.videos):
-            return None
-        return sum(v.audio_tokens for v in self.videos if isinstance(v, TokenBreakdown))
-
-    @property
-    def prompt_tokens(self) -> int:
-        """Estimated prompt tokens: each video's total (a server's counted tokens) plus text."""
-        return sum(video_prompt_tokens(v) for v in self.videos if v is not None) + self.text_tokens
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "videos": [None if v is None else v.to_dict() for v in self.videos],
-            "text_tokens": self.text_tokens,
-            "video_tokens": self.video_tokens,
-            "audio_tokens": self.audio_tokens,
-            "prompt_tokens": self.prompt_tokens,
-            "complete": self.complete,
-            "profile": self.profile,
-        }
-
-
-def video_prompt_tokens(breakdown: TokenBreakdown | ServerTokenBreakdown) -> int:
-    """One video's prompt tokens: the API's total, or what a server's source fixes (counted)."""
-    if isinstance(breakdown, ServerTokenBreakdown):
-        return breakdown.counted
-    return breakdown.total
-
-
-def _json_number(value: float) -> int | float:
-    """2.0 -> 2, so the body reads like the spec's (``"fps": 2``)."""
-    return int(value) if float(value).is_integer() else float(value)
 
 
 def url_part(
@@ -312,22 +233,23 @@ def checked_file_part(
     """:func:`file_part` for an ``fps`` and ``media_resolution`` validated by the caller."""
     path = Path(path)
     mime_type = mime_type or mime_type_for(path)
+    try:
+        state = FileState.of(path)
+    except OSError as exc:
+        raise VideoError(
+            f"cannot read {path}: {exc.strerror or exc}. Check the path.",
+            reason="not_found",
+            source=str(path),
+        ) from None
     if size_bytes is None:
-        try:
-            size_bytes = path.stat().st_size
-        except OSError as exc:
-            raise VideoError(
-                f"cannot read {path}: {exc.strerror or exc}. Check the path.",
-                reason="not_found",
-                source=str(path),
-            ) from None
+        size_bytes = state.size
     encoded = base64_length(size_bytes)
     if encoded > BASE64_LIMIT_BYTES:
         raise LimitError(
             f"{path.name} is {size_bytes / 2**20:.1f} MB, so its base64 text would be "
             f"{encoded / 2**20:.1f} MB: over MiMo's 50 MB limit for a base64 video (files up to "
             f"{max_base64_file_bytes() / 2**20:.1f} MB fit). Shrink it first with "
-            f"Video.open({str(path)!r}).fit(fps={_json_number(fps)!r}, "
+            f"Video.open({str(path)!r}).fit(fps={json_number(fps)!r}, "
             f"media_resolution={media_resolution!r}), or host it at a public URL (up to 300 MB)."
         )
     return VideoPart(
@@ -339,6 +261,7 @@ def checked_file_part(
         size_bytes=size_bytes,
         breakdown=breakdown,
         name=name or path.name,
+        state=state,
     )
 
 
@@ -420,20 +343,17 @@ class PreparedRequest(Displayed):
     def json(self) -> dict[str, Any]:
         """The exact body that would be sent, as a dict (local files read and base64-encoded)."""
 
-        def data_uri(marker: str, part: VideoPart) -> str:
-            encoded = b"".join(_iter_base64(part)).decode("ascii")
-            return f"data:{part.mime_type};base64,{encoded}"
+        def inline(marker: str, part: VideoPart) -> str:
+            return _prefix(part) + b"".join(_iter_base64(part)).decode("ascii")
 
-        return self._replace_markers(data_uri)
+        return self._replace_markers(inline)
 
     def elided_json(self) -> dict[str, Any]:
         """The body with each data URI's base64 replaced by a short note (for display)."""
 
         def note(marker: str, part: VideoPart) -> str:
             size = base64_length(part.size_bytes or 0)
-            return (
-                f"data:{part.mime_type};base64,<{size:,} base64 characters of {part.name} elided>"
-            )
+            return _prefix(part) + f"<{size:,} base64 characters of {part.name} elided>"
 
         return self._replace_markers(note)
 
@@ -462,16 +382,8 @@ class PreparedRequest(Displayed):
     def with_stream(self, stream: bool) -> PreparedRequest:
         """This request asking for a streamed answer (``stream=True``, usage in the last chunk) or
         a plain one; itself when it already does."""
-        if stream == self.stream:
-            return self
-        template = dict(self.template)
-        if stream:
-            template["stream"] = True
-            template.setdefault("stream_options", {"include_usage": True})
-        else:
-            template.pop("stream", None)
-            template.pop("stream_options", None)
-        return replace(self, template=template)
+        template = with_stream(self.template, stream)
+        return self if template is self.template else replace(self, template=template)
 
     def check_files(self) -> None:
         """Raise :class:`VideoError` if a local video vanished or changed size since building."""
@@ -504,7 +416,7 @@ class PreparedRequest(Displayed):
 
     @staticmethod
     def _data_prefix(part: VideoPart) -> bytes:
-        return f'"data:{part.mime_type};base64,'.encode("ascii")
+        return ('"' + _prefix(part)).encode("ascii")
 
     def iter_body(
         self, chunk_bytes: int = CHUNK_BYTES, on_block: BlockHook | None = None
@@ -549,106 +461,6 @@ class PreparedRequest(Displayed):
         )
 
 
-def check_request_args(
-    prompt: str,
-    system: str | None = None,
-    max_completion_tokens: int = 1024,
-    extra: Mapping[str, Any] | None = None,
-    model: str = "mimo-v2.5",
-) -> None:
-    """Raise :class:`LimitError` for a bad prompt, system, token budget, model or extra field.
-
-    >>> check_request_args("q", extra={"temperature": float("nan")})
-    Traceback (most recent call last):
-    ...
-    mimo_nb.errors.LimitError: extra_body['temperature'] is nan: JSON has no NaN or infinity, ...
-    """
-    if not isinstance(prompt, str) or not prompt.strip():
-        raise LimitError(
-            "prompt must be a non-empty string: the question to ask about the video(s)."
-        )
-    check_json_value(prompt, "prompt")
-    if system is not None:
-        if not isinstance(system, str):
-            raise LimitError(f"system must be a string or None, got {type(system).__name__}.")
-        check_json_value(system, "system")
-    if not isinstance(model, str) or not model.strip():
-        raise LimitError(f"model must be a model name such as 'mimo-v2.5', got {model!r}.")
-    check_json_value(model, "model")
-    if (
-        not isinstance(max_completion_tokens, int)
-        or isinstance(max_completion_tokens, bool)
-        or max_completion_tokens < 1
-    ):
-        raise LimitError(
-            f"max_completion_tokens must be a positive integer, got {max_completion_tokens!r}."
-        )
-    if extra is None:
-        return
-    if not isinstance(extra, Mapping):
-        raise LimitError(
-            f"extra_body must be a dict of top-level fields, got {type(extra).__name__}."
-        )
-    clash = [k for k in _RESERVED if k in extra]
-    if clash:
-        raise LimitError(
-            f"{clash} are set by ask() itself; pass the videos and prompt instead of raw {clash}."
-        )
-    for key, value in extra.items():
-        if not isinstance(key, str):
-            raise LimitError(f"extra_body keys must be strings, got {key!r}.")
-        check_json_value(value, f"extra_body[{key!r}]")
-
-
-_RESERVED = ("messages",)
-
-
-def check_json_value(value: Any, where: str) -> None:
-    """Raise :class:`LimitError` unless ``value`` can be sent as JSON in UTF-8, exactly.
-
-    Refused: NaN and infinities (``json.dumps`` would write ``NaN``, which is not JSON), strings
-    with lone surrogates (not encodable as UTF-8), and anything but str, int, float, bool, None,
-    lists, tuples and dicts with string keys. ``where`` names the value in the message.
-    """
-    if value is None or isinstance(value, (bool, int)):
-        return
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise LimitError(
-                f"{where} contains a lone surrogate (U+{ord(value[exc.start]):04X} at character "
-                f"{exc.start}), "
-                "which cannot be sent as UTF-8. Remove it, or clean the text with "
-                "text.encode('utf-8', 'replace').decode('utf-8')."
-            ) from None
-        return
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise LimitError(
-                f"{where} is {value!r}: JSON has no NaN or infinity, so it cannot be sent. "
-                "Pass a finite number."
-            )
-        return
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise LimitError(
-                    f"{where} has a key {key!r} that is not a string; JSON keys are strings."
-                )
-            check_json_value(key, f"a key of {where}")
-            check_json_value(item, f"{where}[{key!r}]")
-        return
-    if isinstance(value, (list, tuple)):
-        for i, item in enumerate(value):
-            check_json_value(item, f"{where}[{i}]")
-        return
-    raise LimitError(
-        f"{where} is a {type(value).__name__}; a request holds only JSON values (str, int, float, "
-        "bool, None, lists and dicts). Convert it first, e.g. float(x) or x.tolist()."
-    )
-
-
 def prepare_request(
     parts: Iterable[VideoPart],
     prompt: str,
@@ -670,59 +482,33 @@ def prepare_request(
     names whose rules the parts' breakdowns follow (the estimate carries it).
     """
     parts = tuple(parts)
-    check_request_args(prompt, system, max_completion_tokens, extra, model)
-    extra = dict(extra or {})
-
     markers: dict[str, VideoPart] = {}
-    content: list[dict[str, Any]] = []
+    videos = []
     for part in parts:
         if part.kind == "url":
-            url: str = part.url or ""
+            url = part.url or ""
         else:
             url = f"mimo-nb-video-{uuid.uuid4().hex}"  # replaced by the data URI when sent
             markers[url] = part
-        content.append(
-            {
-                "type": "video_url",
-                "video_url": {"url": url},
-                "fps": _json_number(part.fps),
-                "media_resolution": part.media_resolution,
-            }
-        )
-    content.append({"type": "text", "text": prompt})
-
-    messages: list[dict[str, Any]] = []
-    if system is not None:
-        messages.append({"role": "system", "content": system})
-    messages.append({"role": "user", "content": content})
-    body: dict[str, Any] = {
-        "model": model,
-        "messages": messages,
-        "max_completion_tokens": max_completion_tokens,
-    }
-    if stream:
-        body["stream"] = True
-        body["stream_options"] = {"include_usage": True}  # usage arrives in the final chunk
-    for key, value in extra.items():  # None removes a field (e.g. stream_options=None)
-        if value is None:
-            body.pop(key, None)
-        else:
-            body[key] = value
-
-    text = (system or "") + prompt
-    estimate = RequestEstimate(
-        videos=tuple(p.breakdown for p in parts),
-        text_tokens=estimate_text_tokens(text),
+        videos.append((url, part.fps, part.media_resolution))
+    body = request_body(
+        videos,
+        prompt,
+        model=model,
+        system=system,
+        max_completion_tokens=max_completion_tokens,
+        stream=stream,
+        extra=extra,
+    )
+    estimate, context = estimate_request(
+        [p.breakdown for p in parts],
+        prompt,
+        system=system,
+        model=model,
+        max_completion_tokens=max_completion_tokens,
+        context_lengths=context_lengths,
         profile=profile,
     )
-    context = check_context(
-        [video_prompt_tokens(p.breakdown) for p in parts if p.breakdown is not None],
-        text=text,
-        model=model,
-        output_tokens=max_completion_tokens,
-        context_lengths=context_lengths,
-    )
-    context.raise_if_over()
     return PreparedRequest(
         template=body, parts=parts, estimate=estimate, context=context, markers=markers
     )

@@ -26,15 +26,19 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import httpx
-from httpx_sse import EventSource, SSEError
-
 from mimo_nb._deadline import Deadline, DeadlineExceeded
 from mimo_nb.api.request import RequestEstimate
 from mimo_nb.api.response import Completion, chunk_pieces, completion_from_json
 from mimo_nb.core.pricing import Prices
 from mimo_nb.errors import APIResponseValidationError, MimoError, StreamInterruptedError, shorten
-from mimo_nb.net.http import MESSAGE_CHARS, Secrets, deadline_error, within
+from mimo_nb.net.http import (
+    MESSAGE_CHARS,
+    Reply,
+    Secrets,
+    StreamReadError,
+    deadline_error,
+    within,
+)
 
 __all__ = ["StreamDelta", "CompletionStream", "AsyncCompletionStream"]
 
@@ -101,7 +105,7 @@ class _StreamBase:
 
     def __init__(
         self,
-        response: httpx.Response | None,
+        reply: Reply | None,
         *,
         deadline: Deadline | None = None,
         secrets: Secrets | None = None,
@@ -111,7 +115,7 @@ class _StreamBase:
         on_complete: Callable[[Completion], None] | None,
         max_completion_tokens: int | None = None,
     ) -> None:
-        self._response = response
+        self._reply = reply
         self._deadline = deadline or Deadline(None)
         self._secrets = secrets or Secrets()
         self._replay: Completion | None = None
@@ -209,16 +213,8 @@ class _StreamBase:
             )
         if isinstance(exc, APIResponseValidationError):
             return self._interrupted(exc.problem, exc)
-        if isinstance(exc, SSEError):
-            return self._interrupted(
-                f"the answer is not an event stream ({self._secrets.text(exc, 200)})"
-            )
-        if isinstance(exc, httpx.TimeoutException):
-            return self._interrupted(
-                f"the server went quiet past the read timeout ({type(exc).__name__})"
-            )
-        if isinstance(exc, httpx.HTTPError):
-            return self._interrupted(f"the connection broke ({type(exc).__name__})")
+        if isinstance(exc, StreamReadError):
+            return self._interrupted(str(exc))
         raise exc
 
     def _finish(self, saw_done: bool) -> Completion:
@@ -240,30 +236,31 @@ class _StreamBase:
 
 
 class _EventPump:
-    """Reads a response's SSE events on a worker thread, so the reader can stop at its deadline.
+    """Reads a reply's SSE events on a worker thread, so the reader can stop at its deadline.
 
     A blocking socket read cannot be interrupted from outside; the reader waits on a queue with
-    the time left instead, and a pump that outlives its reader closes the response itself.
+    the time left instead, and a pump that outlives its reader closes the reply itself.
     """
 
-    def __init__(self, response: httpx.Response, deadline: Deadline) -> None:
-        self._response = response
+    def __init__(self, reply: Reply, deadline: Deadline, secrets: Secrets) -> None:
+        self._reply = reply
         self._deadline = deadline
+        self._secrets = secrets
         self._events: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
         self._stopped = threading.Event()
         threading.Thread(target=self._run, name="mimo-nb-stream", daemon=True).start()
 
     def _run(self) -> None:
         try:
-            for sse in EventSource(self._response).iter_sse():
+            for data in self._reply.events(self._secrets):
                 if self._stopped.is_set():
                     return
-                self._events.put(("data", sse.data))
+                self._events.put(("data", data))
             self._events.put(("end", None))
         except BaseException as exc:  # noqa: BLE001  (handed to the reader)
             self._events.put(("error", exc))
         finally:
-            self._response.close()
+            self._reply.close()
 
     def __iter__(self) -> Iterator[str]:
         while True:
@@ -299,10 +296,10 @@ class CompletionStream(_StreamBase):
     _pump: _EventPump | None = None
 
     def _events(self) -> Iterator[str]:
-        assert self._response is not None
+        assert self._reply is not None
         if self._deadline.at is None:
-            return (sse.data for sse in EventSource(self._response).iter_sse())
-        self._pump = _EventPump(self._response, self._deadline)
+            return self._reply.events(self._secrets)
+        self._pump = _EventPump(self._reply, self._deadline, self._secrets)
         return iter(self._pump)
 
     def __iter__(self) -> Iterator[StreamDelta]:
@@ -311,7 +308,7 @@ class CompletionStream(_StreamBase):
             yield from _replay_deltas(replay)
             self.completion, self._done = replay, True
             return
-        if self._done or self._response is None:
+        if self._done or self._reply is None:
             return
         saw_done = False
         try:
@@ -322,7 +319,7 @@ class CompletionStream(_StreamBase):
                         saw_done = True
                         break
                     yield from deltas
-            except (DeadlineExceeded, APIResponseValidationError, SSEError, httpx.HTTPError) as exc:
+            except (DeadlineExceeded, APIResponseValidationError, StreamReadError) as exc:
                 failure = self._failure(exc)
                 raise failure from failure.__cause__
             finally:
@@ -342,9 +339,9 @@ class CompletionStream(_StreamBase):
     def close(self) -> None:
         """Stop reading and release the connection."""
         if self._pump is not None:
-            self._pump.close()  # the pump's thread closes the response it reads
-        elif self._response is not None:
-            self._response.close()
+            self._pump.close()  # the pump's thread closes the reply it reads
+        elif self._reply is not None:
+            self._reply.close()
 
     def __enter__(self) -> CompletionStream:
         return self
@@ -363,31 +360,28 @@ class AsyncCompletionStream(_StreamBase):
                 yield delta
             self.completion, self._done = replay, True
             return
-        if self._done or self._response is None:
+        if self._done or self._reply is None:
             return
         saw_done = False
-        events = EventSource(self._response).aiter_sse()
+        events = self._reply.aevents(self._secrets)
         try:
             try:
                 while True:
                     try:
-                        sse = await within(self._deadline, events.__anext__())
+                        data = await within(self._deadline, events.__anext__())
                     except StopAsyncIteration:
                         break
-                    deltas = self._handle_event(sse.data)
+                    deltas = self._handle_event(data)
                     if deltas is None:
                         saw_done = True
                         break
                     for delta in deltas:
                         yield delta
-            except (DeadlineExceeded, APIResponseValidationError, SSEError, httpx.HTTPError) as exc:
+            except (DeadlineExceeded, APIResponseValidationError, StreamReadError) as exc:
                 failure = self._failure(exc)
                 raise failure from failure.__cause__
             finally:
-                # An async generator at run time; httpx-sse 0.4 types it as a bare AsyncIterator.
-                close_events = getattr(events, "aclose", None)
-                if close_events is not None:
-                    await close_events()
+                await events.aclose()
                 await self.aclose()
             self._finish(saw_done)
         except MimoError as exc:
@@ -401,8 +395,8 @@ class AsyncCompletionStream(_StreamBase):
         return self.completion
 
     async def aclose(self) -> None:
-        if self._response is not None:
-            await self._response.aclose()
+        if self._reply is not None:
+            await self._reply.aclose()
 
     async def __aenter__(self) -> AsyncCompletionStream:
         return self

@@ -1,10 +1,12 @@
-"""What the MiMo API accepts, as the vendor's page states it: formats and sizes. Pure data.
+"""What the MiMo API accepts, as the vendor's page states it: formats, sizes, data URIs. Pure.
 
 >>> base64_length(3 * 2**20) <= BASE64_LIMIT_BYTES
 True
 """
 
 from __future__ import annotations
+
+import base64
 
 __all__ = [
     "MIME_TYPES",
@@ -13,6 +15,8 @@ __all__ = [
     "URL_LIMIT_BYTES",
     "base64_length",
     "max_base64_file_bytes",
+    "data_uri",
+    "data_uri_prefix",
 ]
 
 # The page lists MP4, MOV, AVI and WMV; a data URI needs the MIME type of the real format.
@@ -39,3 +43,22 @@ def base64_length(size_bytes: int) -> int:
 def max_base64_file_bytes(limit: int = BASE64_LIMIT_BYTES) -> int:
     """The largest file whose base64 text fits in ``limit`` characters."""
     return limit // 4 * 3
+
+
+def data_uri_prefix(mime: str) -> str:
+    """What comes before the base64 text in a data URI of ``mime`` bytes.
+
+    >>> data_uri_prefix("video/mp4")
+    'data:video/mp4;base64,'
+    """
+    return f"data:{mime};base64,"
+
+
+def data_uri(data: bytes, mime: str) -> str:
+    """A ``data:<mime>;base64,...`` URI of ``data``: how a video travels inline, and how an
+    image or a clip is written into a notebook.
+
+    >>> data_uri(b"GIF89a", "image/gif")
+    'data:image/gif;base64,R0lGODlh'
+    """
+    return data_uri_prefix(mime) + base64.b64encode(data).decode("ascii")

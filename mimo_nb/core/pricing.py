@@ -257,21 +257,30 @@ class ContextCheck(Displayed):
         return 0 if self.limit is None else max(self.needed - self.limit, 0)
 
     def __str__(self) -> str:
+        """Whether the request fits, said plainly: the one wording of a context check (the
+        error, the HTML and the request's card all use it).
+
+        >>> print(check_context([17240], model="my-model"))  # doctest: +NORMALIZE_WHITESPACE
+        about 17,240 tokens needed; how many 'my-model' can hold is not on the vendor's page,
+        so whether it fits is not checked
+        """
+        needed = f"about {self.needed:,} tokens needed"
+        if self.output_tokens:
+            needed += f" (counting room for a {self.output_tokens:,}-token answer)"
         if self.limit is None:
             return (
-                f"{self.needed:,} tokens needed; context length of {self.model!r} unknown "
-                "(pass context_lengths={model: tokens} to check)"
+                f"{needed}; how many {self.model!r} can hold is not on the vendor's page, "
+                "so whether it fits is not checked"
             )
-        verdict = "fits" if self.fits else f"over by {self.over_by:,}"
-        return f"{self.needed:,} of {self.limit:,} tokens ({verdict})"
+        verdict = "it fits" if self.fits else f"{self.over_by:,} tokens too many"
+        return f"{needed} of the {self.limit:,} that {self.model!r} holds: {verdict}"
 
     def raise_if_over(self) -> None:
         """Raise :class:`ContextLengthError` when the request does not fit."""
         if self.fits is False:
             raise ContextLengthError(
-                f"the request needs about {self.needed:,} tokens but {self.model!r} holds "
-                f"{self.limit:,}: {self.over_by:,} too many. Lower fps, use "
-                "media_resolution='default', shorten the clips or send fewer videos.",
+                f"the request does not fit: {self}. Lower fps, use media_resolution='default', "
+                "shorten the clips or send fewer videos.",
                 needed=self.needed,
                 limit=int(self.limit or 0),
             )

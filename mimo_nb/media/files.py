@@ -1,4 +1,9 @@
-"""What a video file is now: its bytes' hash, remembered while its stat is unchanged.
+"""What a video file is now: its state (has it changed?) and its bytes' hash.
+
+:class:`FileState` is the one file-state check: a :class:`~mimo_nb.media.video.Video` and a
+request's :class:`~mimo_nb.api.request.VideoPart` each keep the state of their file when they
+measured it, and :meth:`FileState.changes` says how the file differs now (size, modification
+time, inode).
 
 A local video enters a cache key by the sha256 of its bytes (:func:`file_sha256`); hashing a
 two-hour recording for every question would dominate, so a hash is remembered under the file's
@@ -12,8 +17,48 @@ import os
 import threading
 import time
 from collections import OrderedDict
+from typing import NamedTuple
 
-__all__ = ["file_sha256"]
+__all__ = ["FileState", "file_sha256"]
+
+
+class FileState(NamedTuple):
+    """What tells us a file was rewritten or replaced: its size, modification time and inode.
+
+    >>> state = FileState.of("clip.mp4")
+    >>> state.changes("clip.mp4")  # nothing happened to it: the empty string
+    ''
+    """
+
+    size: int
+    mtime_ns: int
+    inode: int
+
+    @classmethod
+    def of(cls, path: str | os.PathLike[str]) -> FileState:
+        """The file's state now; ``OSError`` as ``os.stat`` raises it."""
+        return cls.from_stat(os.stat(path))
+
+    @classmethod
+    def from_stat(cls, info: os.stat_result) -> FileState:
+        return cls(info.st_size, info.st_mtime_ns, info.st_ino)
+
+    def differences(self, now: FileState) -> str:
+        """How ``now`` differs from this state, said plainly ("" when it does not)."""
+        said = []
+        if now.size != self.size:
+            said.append(f"{self.size:,} -> {now.size:,} bytes")
+        if now.mtime_ns != self.mtime_ns:
+            said.append("modified since")
+        if now.inode != self.inode:
+            said.append("replaced by another file")
+        return ", ".join(said)
+
+    def changes(self, path: str | os.PathLike[str]) -> str:
+        """How the file at ``path`` differs from this state now ("" when it does not);
+        ``OSError`` when it cannot be read any more."""
+        return self.differences(FileState.of(path))
+
 
 # A file's hash is remembered under its identity and stat (device, inode, size, mtime, ctime),
 # so a batch over one clip hashes it once, while a file rewritten in place is hashed again.
@@ -32,6 +77,7 @@ def file_sha256(path: str | os.PathLike[str], chunk_bytes: int = 2**20) -> str:
     fresh that a change could hide in the clock's granularity), so a rewritten file is
     re-hashed, never answered from another file's entry. Raises ``OSError`` as ``open`` does.
 
+    >>> from pathlib import Path
     >>> Path("a.bin").write_bytes(b"abc") and file_sha256("a.bin")[:12]
     'ba7816bf8f01'
     """

@@ -10,7 +10,6 @@ True
 
 from __future__ import annotations
 
-import base64
 import io
 from collections.abc import Sequence
 from typing import Any
@@ -18,6 +17,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageDraw
+
+from mimo_nb.core.limits import data_uri
 
 __all__ = [
     "contact_sheet",
@@ -49,12 +50,12 @@ def encode_jpeg(array: Array, quality: int = 85) -> bytes:
 
 def png_data_uri(array: Array) -> str:
     """A ``data:image/png;base64,...`` URI for an image array."""
-    return "data:image/png;base64," + base64.b64encode(encode_png(array)).decode("ascii")
+    return data_uri(encode_png(array), "image/png")
 
 
 def jpeg_data_uri(array: Array, quality: int = 85) -> str:
     """A ``data:image/jpeg;base64,...`` URI for an image array."""
-    return "data:image/jpeg;base64," + base64.b64encode(encode_jpeg(array, quality)).decode("ascii")
+    return data_uri(encode_jpeg(array, quality), "image/jpeg")
 
 
 def thumbnail(array: Array, max_width: int = 192) -> Array:

@@ -43,13 +43,13 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Literal, NamedTuple, overload
+from typing import Any, Literal, overload
 from urllib.parse import unquote, urlparse
 
 import numpy as np
 import numpy.typing as npt
 
-from mimo_nb._deadline import Deadline, DeadlineExceeded, call_before
+from mimo_nb._deadline import Deadline
 from mimo_nb.core import validate
 from mimo_nb.core.display_hook import Displayed, show
 from mimo_nb.core.limits import BASE64_LIMIT_BYTES, URL_LIMIT_BYTES, base64_length
@@ -72,8 +72,8 @@ from mimo_nb.errors import LimitError, VideoError
 from mimo_nb.media import decode
 from mimo_nb.media import encode as _encode
 from mimo_nb.media import imaging as _imaging
-from mimo_nb.media.files import file_sha256
-from mimo_nb.net.http import offline_from_env
+from mimo_nb.media.files import FileState, file_sha256
+from mimo_nb.net.http import Transport, download, offline_from_env
 
 __all__ = ["Video", "Frames", "Player", "SampledFrame"]
 
@@ -501,32 +501,9 @@ def _local_file(text: str) -> tuple[Path, os.stat_result]:
     return path, info
 
 
-class _FileState(NamedTuple):
-    """What tells us a file was rewritten or replaced: its size, modification time and inode."""
-
-    size: int
-    mtime_ns: int
-    inode: int
-
-    @classmethod
-    def of(cls, info: os.stat_result) -> _FileState:
-        return cls(info.st_size, info.st_mtime_ns, info.st_ino)
-
-    def differences(self, now: _FileState) -> str:
-        said = []
-        if now.size != self.size:
-            said.append(f"{self.size:,} -> {now.size:,} bytes")
-        if now.mtime_ns != self.mtime_ns:
-            said.append("modified since")
-        if now.inode != self.inode:
-            said.append("replaced by another file")
-        return ", ".join(said)
-
-
-def _download(url: str, deadline: Deadline) -> Path:
-    """Stream ``url`` to a temp file with a progress bar, all of it before ``deadline``; refuse
-    files over 300 MB. The download runs on a worker thread, so a server that trickles bytes
-    cannot hold the caller past the deadline (the worker stops at its next chunk)."""
+def _download(url: str, deadline: Deadline, transport: Transport | None) -> Path:
+    """``url`` in a temp file, through the network seam (:func:`mimo_nb.net.http.download`: all
+    of it before ``deadline``, at most 300 MB, a progress bar); never in offline mode."""
     if offline_from_env():
         raise VideoError(
             f"offline mode is on (MIMO_NB_OFFLINE): not downloading {url}. Download it yourself "
@@ -534,77 +511,8 @@ def _download(url: str, deadline: Deadline) -> Path:
             reason="offline",
             source=url,
         )
-    try:
-        return call_before(
-            deadline,
-            lambda: _fetch(url, deadline),
-            discard=lambda p: p.unlink(missing_ok=True),
-            name="mimo-nb-download",
-        )
-    except DeadlineExceeded:
-        raise VideoError(
-            f"Downloading {url} took longer than timeout={deadline.seconds:g} s. "
-            "Check the network, "
-            "or pass a larger timeout to Video.open.",
-            reason="timeout",
-            source=url,
-        ) from None
-
-
-def _fetch(url: str, deadline: Deadline) -> Path:
-    import httpx
-    from tqdm.auto import tqdm
-
-    suffix = Path(unquote(urlparse(url).path)).suffix.lower()[:8]
-    target = _temp_file(suffix)
-    try:
-        with httpx.stream(
-            "GET", url, timeout=httpx.Timeout(deadline.cap(None)), follow_redirects=True
-        ) as response:
-            if response.status_code >= 400:
-                raise VideoError(
-                    f"Downloading {url} failed: HTTP {response.status_code}. Check the URL.",
-                    reason="download",
-                    source=url,
-                )
-            length = response.headers.get("content-length", "")
-            declared = int(length) if length.isdigit() else 0
-            if declared > URL_LIMIT_BYTES:
-                raise VideoError(
-                    f"{url} is {declared / 2**20:.0f} MB; MiMo accepts videos up to 300 MB by URL. "
-                    "Trim or re-encode it first.",
-                    reason="too_large",
-                    source=url,
-                )
-            received = 0
-            with (
-                open(target, "wb") as out,
-                tqdm(
-                    total=declared or None, unit="B", unit_scale=True, desc="download", leave=False
-                ) as bar,
-            ):
-                for chunk in response.iter_bytes():
-                    received += len(chunk)
-                    if received > URL_LIMIT_BYTES:
-                        raise VideoError(
-                            f"{url} is over 300 MB, the limit for video URLs.",
-                            reason="too_large",
-                            source=url,
-                        )
-                    out.write(chunk)
-                    bar.update(len(chunk))
-                    deadline.check()  # an abandoned download stops here
-    except httpx.HTTPError as exc:
-        target.unlink(missing_ok=True)
-        raise VideoError(
-            f"Downloading {url} failed ({type(exc).__name__}: {exc}). "
-            "Check the URL and the network.",
-            reason="download",
-            source=url,
-        ) from None
-    except BaseException:
-        target.unlink(missing_ok=True)
-        raise
+    target = _temp_file(Path(unquote(urlparse(url).path)).suffix.lower()[:8])
+    download(url, target, deadline=deadline, max_bytes=URL_LIMIT_BYTES, transport=transport)
     return target
 
 
@@ -633,16 +541,28 @@ class Video(Displayed):
         self.name = name or info.path.name
         self.fit_note: str = ""
         # the file as probed (``state``: its stat from before the probe); see check_unchanged
-        self._state = _FileState.of(state if state is not None else os.stat(info.path))
+        self._state = FileState.from_stat(state if state is not None else os.stat(info.path))
         self._sha256: str | None = None
-        self._sha256_state: _FileState | None = None
+        self._sha256_state: FileState | None = None
         self._strip: tuple[npt.NDArray[np.uint8], list[str]] | None = None
         if temporary:  # bytes and downloads live in temp files that go with the object
             weakref.finalize(self, Path(info.path).unlink, missing_ok=True)
 
     @classmethod
-    def open(cls, source: str | os.PathLike[str] | bytes, *, timeout: float = 60.0) -> Video:
+    def open(
+        cls,
+        source: str | os.PathLike[str] | bytes,
+        *,
+        timeout: float = 60.0,
+        transport: Transport | None = None,
+    ) -> Video:
         """Open a local path, the bytes of a file, or an http(s) URL, and probe it.
+
+        ``timeout`` bounds the whole of it, a URL's download included. A URL is downloaded
+        through the network seam (:mod:`mimo_nb.net.http`), as every request is: ``transport``
+        (an ``httpx.BaseTransport``, e.g. the ``httpx.MockTransport`` you give ``MimoClient``)
+        replaces the network; it is only used for URLs. Nothing is downloaded in offline mode
+        (``MIMO_NB_OFFLINE``).
 
         Raises :class:`VideoError` (``reason`` says why) when the file is missing, empty, not a
         video, truncated, in a format MiMo does not take, or too large to download, and
@@ -675,7 +595,7 @@ class Video(Displayed):
         text = _encode.path_argument(source, "Video.open")
         if text.lower().startswith(("http://", "https://")):
             deadline = Deadline(timeout)  # one deadline for the download and the probe
-            path = _download(text, deadline)
+            path = _download(text, deadline, transport)
             name = Path(unquote(urlparse(text).path)).name or "video"
             video = cls._probe_owned(path, max(deadline.remaining() or 0.0, 0.001), name=name)
             video.url = text
@@ -754,9 +674,9 @@ class Video(Displayed):
         """Everything the probe read."""
         return self._info
 
-    def _current_state(self) -> _FileState:
+    def _current_state(self) -> FileState:
         try:
-            return _FileState.of(os.stat(self.path))
+            return FileState.of(self.path)
         except OSError:
             raise VideoError(
                 f"{self.name} is gone: {str(self.path)!r} was deleted or moved after Video.open. "
@@ -774,11 +694,11 @@ class Video(Displayed):
         the size and lands within the file system's timestamp resolution cannot be seen this way;
         :meth:`sha256` always hashes the bytes.)
         """
-        now = self._current_state()
-        if now != self._state:
+        changes = self._state.differences(self._current_state())
+        if changes:
             raise VideoError(
                 f"{self.name} changed on disk after Video.open "
-                f"({self._state.differences(now)}); what was probed "
+                f"({changes}); what was probed "
                 "(duration, size, frames) no longer describes it. "
                 f"Open it again: Video.open({str(self.path)!r}).",
                 reason="changed",

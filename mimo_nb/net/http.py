@@ -1,8 +1,15 @@
 """The one border with httpx and with what the server says: secrets, timeouts, errors, answers.
 
-Everything the clients (:mod:`mimo_nb.api.client`) and the streams (:mod:`mimo_nb.api.streaming`)
-need to talk to a server safely lives here, once:
+Everything the clients (:mod:`mimo_nb.api.client`), the streams (:mod:`mimo_nb.api.streaming`)
+and ``Video.open(url)`` need to talk to a server safely lives here, once; they see our names
+(:class:`Reply`, :data:`SyncHTTP`, :data:`Transport`...), never httpx's:
 
+- :func:`sync_client` / :func:`async_client` give the httpx client a MiMo client sends through
+  (the caller's ``transport`` or ``http_client``, checked); :func:`check_timeout` checks a
+  ``timeout``; :func:`url_text` and :func:`parses_as_http_url` check a ``base_url``.
+- :func:`post` / :func:`apost` send one request and return a :class:`Reply`: the body read
+  within its cap, or an open event stream whose :meth:`Reply.events` yields each event's data;
+  :func:`head_size` / :func:`ahead_size` ask a URL's size; :func:`download` fetches a file.
 - :class:`Secrets` keeps the API key out of every string an error carries: it redacts first and
   shortens after, so no prefix of a key survives a cut.
 - :func:`httpx_errors` translates httpx's exceptions into the :mod:`mimo_nb.errors` tree;
@@ -19,16 +26,27 @@ import asyncio
 import contextlib
 import email.utils
 import json
+import logging
 import math
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Iterator, Mapping
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Iterable,
+    Iterator,
+    Mapping,
+)
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import httpx
+from httpx_sse import EventSource, SSEError
 
-from mimo_nb._deadline import Deadline, DeadlineExceeded
+from mimo_nb._deadline import Deadline, DeadlineExceeded, call_before
 from mimo_nb.errors import (
     APIConnectionError,
     APIResponseValidationError,
@@ -36,15 +54,28 @@ from mimo_nb.errors import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    ConfigurationError,
     InternalServerError,
     MimoError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
     UnprocessableEntityError,
+    VideoError,
     redact,
     shorten,
 )
+
+logger = logging.getLogger("mimo_nb.net.http")
+
+SyncHTTP = httpx.Client
+"""The HTTP client a :class:`~mimo_nb.api.client.MimoClient` sends through (``http_client=``)."""
+AsyncHTTP = httpx.AsyncClient
+"""The HTTP client of an :class:`~mimo_nb.api.client.AsyncMimoClient` (``http_client=``)."""
+Transport = httpx.BaseTransport
+"""What ``transport=`` takes for sync HTTP (e.g. ``httpx.MockTransport``) instead of the network."""
+AsyncTransport = httpx.AsyncBaseTransport
+"""What ``transport=`` takes for async HTTP."""
 
 TimeoutArg = float | httpx.Timeout | None
 """A ``timeout``: seconds for a whole call, an ``httpx.Timeout`` (which also bounds each network
@@ -53,6 +84,32 @@ operation), or None for no limit."""
 ERROR_BODY_BYTES = 64 * 2**10  # of an error answer, what we read and keep
 MESSAGE_CHARS = 500  # of the server's message, what an exception repeats
 BODY_CHARS = 2000  # of a body that is not JSON, what an exception keeps
+
+
+def check_seconds(value: Any, name: str) -> float:
+    """``value`` as positive seconds, else a :class:`ConfigurationError` naming ``name``."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise ConfigurationError(
+            f"{name} must be a positive number of seconds (or None for no limit), got {value!r}."
+        )
+    return float(value)
+
+
+def check_timeout(value: Any, name: str) -> TimeoutArg:
+    """A valid ``timeout``: positive seconds, an ``httpx.Timeout`` of positive fields, or None."""
+    if value is None:
+        return None
+    if isinstance(value, httpx.Timeout):
+        for part in ("connect", "read", "write", "pool"):
+            if getattr(value, part) is not None:
+                check_seconds(getattr(value, part), f"{name}.{part}")
+        return value
+    return check_seconds(value, name)
 
 
 def overall_seconds(timeout: TimeoutArg) -> float | None:
@@ -318,3 +375,336 @@ def offline_from_env(environ: Mapping[str, str] | None = None) -> bool:
     """True when ``MIMO_NB_OFFLINE`` is set to 1/true/yes/on."""
     value = (environ if environ is not None else os.environ).get("MIMO_NB_OFFLINE", "")
     return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+# ---- The HTTP clients -------------------------------------------------------------------------
+
+
+def check_transport(transport: Any, *, asynchronous: bool = False) -> None:
+    """Raise :class:`ConfigurationError` unless ``transport`` is None or an httpx transport of
+    the right kind (sync, or async for ``asynchronous``)."""
+    kind = AsyncTransport if asynchronous else Transport
+    if transport is not None and not isinstance(transport, kind):
+        raise ConfigurationError(
+            f"transport must be an httpx.{kind.__name__}, got {type(transport).__name__}."
+        )
+
+
+def _check_client_args(transport: Any, http_client: Any, *, asynchronous: bool) -> None:
+    if http_client is not None and transport is not None:
+        raise ConfigurationError(
+            "pass transport= or http_client=, not both (set the transport on your client)."
+        )
+    kind, other = (
+        (AsyncHTTP, "an httpx.Client goes to MimoClient")
+        if asynchronous
+        else (
+            SyncHTTP,
+            "an httpx.AsyncClient goes to AsyncMimoClient",
+        )
+    )
+    if http_client is not None and not isinstance(http_client, kind):
+        raise ConfigurationError(
+            f"http_client must be an httpx.{kind.__name__}, got {type(http_client).__name__} "
+            f"({other})."
+        )
+    check_transport(transport, asynchronous=asynchronous)
+
+
+def sync_client(transport: Any, http_client: Any) -> tuple[SyncHTTP, bool]:
+    """The client to send through, and whether it is ours to close: the caller's ``http_client``
+    (theirs), else a new one on ``transport`` (None: the network). Checks both arguments."""
+    _check_client_args(transport, http_client, asynchronous=False)
+    if http_client is not None:
+        return http_client, False
+    return httpx.Client(transport=transport), True
+
+
+def async_client(transport: Any, http_client: Any) -> tuple[AsyncHTTP, bool]:
+    """:func:`sync_client` for the async client (up to 64 connections, for batches)."""
+    _check_client_args(transport, http_client, asynchronous=True)
+    if http_client is not None:
+        return http_client, False
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    return httpx.AsyncClient(transport=transport, limits=limits), True
+
+
+def url_text(value: Any) -> str | None:
+    """``value`` as text when it is a URL string or an ``httpx.URL``, else None."""
+    return str(value) if isinstance(value, (str, httpx.URL)) else None
+
+
+def parses_as_http_url(text: str) -> bool:
+    """True when ``text`` parses as an http(s) URL with a host."""
+    try:
+        url = httpx.URL(text)
+    except (httpx.InvalidURL, TypeError, ValueError):
+        return False
+    return url.scheme in ("http", "https") and bool(url.host)
+
+
+# ---- One request --------------------------------------------------------------------------
+
+
+class StreamReadError(MimoError):
+    """Reading an event stream failed: not an event stream, a read timeout, a broken connection.
+
+    Raised only by :meth:`Reply.events` / :meth:`Reply.aevents`; a stream turns it into a
+    :class:`~mimo_nb.errors.StreamInterruptedError` whose message says which.
+    """
+
+
+@contextlib.contextmanager
+def _event_errors(secrets: Secrets) -> Iterator[None]:
+    try:
+        yield
+    except SSEError as exc:
+        raise StreamReadError(
+            f"the answer is not an event stream ({secrets.text(exc, 200)})"
+        ) from None
+    except httpx.TimeoutException as exc:
+        raise StreamReadError(
+            f"the server went quiet past the read timeout ({type(exc).__name__})"
+        ) from None
+    except httpx.HTTPError as exc:
+        raise StreamReadError(f"the connection broke ({type(exc).__name__})") from None
+
+
+class Reply:
+    """A server's answer: its status and request id, and its body (``data``, read within the
+    cap) or, for a stream, its events (:meth:`events`), until :meth:`close`."""
+
+    def __init__(self, response: httpx.Response, data: bytes | None) -> None:
+        self._response = response
+        self.data = data
+        self.status = response.status_code
+
+    def request_id(self, secrets: Secrets) -> str | None:
+        """The server's request id (redacted), if it sent one."""
+        return request_id_of(self._response.headers, secrets)
+
+    def events(self, secrets: Secrets) -> Iterator[str]:
+        """Each server-sent event's data; failures are a :class:`StreamReadError`."""
+        with _event_errors(secrets):
+            for sse in EventSource(self._response).iter_sse():
+                yield sse.data
+
+    async def aevents(self, secrets: Secrets) -> AsyncGenerator[str, None]:
+        """:meth:`events` for an async answer."""
+        with _event_errors(secrets):
+            async for sse in EventSource(self._response).aiter_sse():
+                yield sse.data
+
+    def close(self) -> None:
+        self._response.close()
+
+    async def aclose(self) -> None:
+        await self._response.aclose()
+
+
+def post(
+    http: SyncHTTP,
+    url: str,
+    body: Iterable[bytes],
+    *,
+    headers: Mapping[str, str],
+    timeout: TimeoutArg,
+    deadline: Deadline,
+    secrets: Secrets,
+    max_bytes: int,
+    stream: bool,
+) -> Reply:
+    """POST ``body`` and check the answer: an error status is its :class:`APIStatusError`; a
+    plain answer is read whole (at most ``max_bytes``); a stream is left open, capped."""
+    request = http.build_request(
+        "POST", url, content=body, headers=headers, timeout=per_operation(timeout, deadline)
+    )
+    with httpx_errors(f"POST {request.url}", secrets, timeout):
+        response = http.send(request, stream=True)
+        try:
+            if response.status_code >= 400:
+                data = read_capped(response, ERROR_BODY_BYTES, deadline, keep_head=True)
+                raise status_error(response, data, secrets)
+            if stream:
+                check_declared(response, max_bytes)
+                response.stream = CappedStream(response.stream, max_bytes)
+                return Reply(response, None)
+            data = read_capped(response, max_bytes, deadline)
+        except BaseException:
+            response.close()
+            raise
+    response.close()
+    return Reply(response, data)
+
+
+async def apost(
+    http: AsyncHTTP,
+    url: str,
+    body: AsyncIterable[bytes],
+    *,
+    headers: Mapping[str, str],
+    timeout: TimeoutArg,
+    deadline: Deadline,
+    secrets: Secrets,
+    max_bytes: int,
+    stream: bool,
+) -> Reply:
+    """:func:`post` for the async client (the caller bounds it by the deadline)."""
+    request = http.build_request(
+        "POST", url, content=body, headers=headers, timeout=per_operation(timeout, deadline)
+    )
+    with httpx_errors(f"POST {request.url}", secrets, timeout):
+        response = await http.send(request, stream=True)
+        try:
+            if response.status_code >= 400:
+                data = await aread_capped(response, ERROR_BODY_BYTES, keep_head=True)
+                raise status_error(response, data, secrets)
+            if stream:
+                check_declared(response, max_bytes)
+                response.stream = CappedStream(response.stream, max_bytes)
+                return Reply(response, None)
+            data = await aread_capped(response, max_bytes)
+        except BaseException:
+            await response.aclose()
+            raise
+    await response.aclose()
+    return Reply(response, data)
+
+
+def _head_length(response: httpx.Response) -> int | None:
+    length = response.headers.get("Content-Length")
+    return int(length) if response.is_success and length and length.isdigit() else None
+
+
+def head_size(http: SyncHTTP, url: str, *, timeout: TimeoutArg, deadline: Deadline) -> int | None:
+    """The Content-Length a HEAD request for ``url`` reports, or None when the server does not
+    say or the probe fails; never past ``deadline``."""
+
+    def head() -> httpx.Response:
+        return http.head(url, timeout=per_operation(timeout, deadline), follow_redirects=True)
+
+    try:
+        response = call_before(deadline, head, discard=httpx.Response.close, name="mimo-nb-head")
+    except (httpx.HTTPError, DeadlineExceeded) as exc:
+        logger.debug("HEAD %s failed (%s); size unknown", url, type(exc).__name__)
+        return None
+    return _head_length(response)
+
+
+async def ahead_size(
+    http: AsyncHTTP, url: str, *, timeout: TimeoutArg, deadline: Deadline
+) -> int | None:
+    """:func:`head_size` for the async client."""
+    try:
+        response = await within(
+            deadline,
+            http.head(url, timeout=per_operation(timeout, deadline), follow_redirects=True),
+        )
+    except (httpx.HTTPError, DeadlineExceeded) as exc:
+        logger.debug("HEAD %s failed (%s); size unknown", url, type(exc).__name__)
+        return None
+    return _head_length(response)
+
+
+# ---- Downloads --------------------------------------------------------------------------------
+
+
+def download(
+    url: str,
+    dest: Path,
+    *,
+    deadline: Deadline,
+    max_bytes: int,
+    transport: Transport | None = None,
+    progress: bool = True,
+) -> None:
+    """Stream ``url`` into ``dest``, all of it before ``deadline`` and at most ``max_bytes``.
+
+    The download runs on a worker thread, so a server that trickles bytes cannot hold the caller
+    past the deadline (the worker stops at its next chunk). ``transport`` (an
+    ``httpx.BaseTransport``) replaces the network, as for the clients. Raises
+    :class:`~mimo_nb.errors.VideoError`: ``reason`` ``"download"`` (an error status, a failed
+    connection), ``"too_large"`` or ``"timeout"``; ``dest`` is removed on failure.
+    """
+    try:
+        call_before(
+            deadline,
+            lambda: _fetch(url, dest, deadline, max_bytes, transport, progress),
+            discard=lambda _: dest.unlink(missing_ok=True),
+            name="mimo-nb-download",
+        )
+    except DeadlineExceeded:
+        raise VideoError(
+            f"Downloading {url} took longer than timeout={deadline.seconds:g} s. Check the "
+            "network, or pass a larger timeout.",
+            reason="timeout",
+            source=url,
+        ) from None
+
+
+def _too_large_download(url: str, size: str, max_bytes: int) -> VideoError:
+    return VideoError(
+        f"{url} is {size}, over the {max_bytes / 2**20:.0f} MB limit for video URLs. Trim or "
+        "re-encode it first.",
+        reason="too_large",
+        source=url,
+    )
+
+
+def _fetch(
+    url: str,
+    dest: Path,
+    deadline: Deadline,
+    max_bytes: int,
+    transport: Transport | None,
+    progress: bool,
+) -> None:
+    from tqdm.auto import tqdm
+
+    try:
+        check_transport(transport)
+        with (
+            httpx.Client(transport=transport) as http,
+            http.stream(
+                "GET", url, timeout=per_operation(None, deadline), follow_redirects=True
+            ) as response,
+        ):
+            if response.status_code >= 400:
+                raise VideoError(
+                    f"Downloading {url} failed: HTTP {response.status_code}. Check the URL.",
+                    reason="download",
+                    source=url,
+                )
+            declared = declared_length(response) or 0
+            if declared > max_bytes:
+                raise _too_large_download(url, f"{declared / 2**20:.0f} MB", max_bytes)
+            received = 0
+            with (
+                open(dest, "wb") as out,
+                tqdm(
+                    total=declared or None,
+                    unit="B",
+                    unit_scale=True,
+                    desc="download",
+                    leave=False,
+                    disable=not progress,
+                ) as bar,
+            ):
+                for chunk in response.iter_bytes():
+                    received += len(chunk)
+                    if received > max_bytes:
+                        raise _too_large_download(url, "larger", max_bytes)
+                    out.write(chunk)
+                    bar.update(len(chunk))
+                    deadline.check()  # an abandoned download stops here
+    except httpx.HTTPError as exc:
+        dest.unlink(missing_ok=True)
+        raise VideoError(
+            f"Downloading {url} failed ({type(exc).__name__}: {Secrets().text(exc, 300)}). "
+            "Check the URL and the network.",
+            reason="download",
+            source=url,
+        ) from None
+    except BaseException:
+        dest.unlink(missing_ok=True)
+        raise

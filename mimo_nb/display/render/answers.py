@@ -281,7 +281,7 @@ def streaming_html(content: str, reasoning: str, *, note: str = "streaming…") 
 # ---- Batches --------------------------------------------------------------------------------
 
 
-@renders("html", "mimo_nb.api.client.BatchResult")
+@renders("html", "mimo_nb.api.client._batch.BatchResult")
 def batch_html(result: BatchResult) -> str:
     """A :class:`~mimo_nb.api.client.BatchResult` as a table: one row per item, errors named.
 

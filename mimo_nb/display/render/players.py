@@ -7,10 +7,10 @@ plays in JupyterLab, in an nbconvert export, and in a notebook opened offline.
 
 from __future__ import annotations
 
-import base64
 from typing import TYPE_CHECKING
 
 from mimo_nb.core.display_hook import renders
+from mimo_nb.core.limits import data_uri
 from mimo_nb.display.render._text import escape
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ def media_data_uri(data: bytes, mime: str) -> str:
     >>> media_data_uri(b"GIF89a", "image/gif")
     'data:image/gif;base64,R0lGODlh'
     """
-    return f"data:{mime};base64," + base64.b64encode(data).decode("ascii")
+    return data_uri(data, mime)
 
 
 def _player_frame(title: str, body: str, caption: str) -> str:

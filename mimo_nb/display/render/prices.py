@@ -101,7 +101,7 @@ def self_hosted_cost_html(b: ServerTokenBreakdown) -> str:
 
 
 def context_check_text(check: ContextCheck) -> str:
-    """Whether a request fits the model's context, said plainly.
+    """Whether a request fits the model's context, said plainly (``str(check)``).
 
     >>> from mimo_nb.core.pricing import check_context
     >>> check = check_context([17240], model="my-model")
@@ -109,16 +109,7 @@ def context_check_text(check: ContextCheck) -> str:
     "about 17,240 tokens needed; how many 'my-model' can hold is not on the vendor's page,
     so whether it fits is not checked"
     """
-    needed = f"about {check.needed:,} tokens needed"
-    if check.output_tokens:
-        needed += f" (counting room for a {check.output_tokens:,}-token answer)"
-    if check.limit is None:
-        return (
-            f"{needed}; how many {check.model!r} can hold is not on the vendor's page, "
-            "so whether it fits is not checked"
-        )
-    verdict = "it fits" if check.fits else f"{check.over_by:,} tokens too many"
-    return f"{needed} of the {check.limit:,} that {check.model!r} holds: {verdict}"
+    return str(check)  # the one wording, the core's
 
 
 @renders("html", "mimo_nb.core.pricing.ContextCheck")
