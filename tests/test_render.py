@@ -248,9 +248,18 @@ def _code_without_docstrings(module: object) -> str:
 
 def test_no_formula_number_is_typed_outside_tokens() -> None:
     """The formula's constants appear in display code only through tokens.py's names."""
+    import importlib
+    import pkgutil
+
     from mimo_nb.display import plots, widgets
 
-    for module in (render, plots, widgets):
+    modules = [plots] + [
+        importlib.import_module(f"{package.__name__}.{info.name}")
+        for package in (render, widgets)
+        for info in pkgutil.iter_modules(package.__path__)
+    ]
+    assert len(modules) > 10  # every module of both packages, not only their __init__
+    for module in modules:
         code = _code_without_docstrings(module)
         for number in (
             "2048",

@@ -345,7 +345,9 @@ def test_snapshot_is_its_own_output_and_the_live_widget_hides_it(
 ) -> None:
     explorer = widgets.FrameExplorer(Video.open(clip), debounce=0, fps=3.0)
     shown: list[dict] = []
-    monkeypatch.setattr(widgets, "_ipython_display", lambda obj, raw=False: shown.append(obj))
+    monkeypatch.setattr(
+        widgets._engine, "_ipython_display", lambda obj, raw=False: shown.append(obj)
+    )
     explorer._ipython_display_()
     snapshot, view = shown
     assert set(snapshot) == {"text/html", "text/plain"}
@@ -490,7 +492,7 @@ def notebook(monkeypatch: pytest.MonkeyPatch) -> list[FakeHandle]:
         handles.append(FakeHandle())
         return handles[-1]
 
-    monkeypatch.setattr(widgets, "_open_area", fake_open)
+    monkeypatch.setattr(widgets._streaming, "_open_area", fake_open)
     return handles
 
 

@@ -425,6 +425,12 @@ class Profile(Displayed):
     needs_native: ClassVar[bool] = True
     notes: tuple[str, ...] = ()
 
+    @property
+    def is_default(self) -> bool:
+        """True for the profile used where none is named (:data:`DEFAULT_PROFILE`, the hosted
+        API's); callers leave it unsaid (no ``profile=`` argument, no label)."""
+        return self.name == DEFAULT_PROFILE
+
     def plan(
         self,
         duration: float,

@@ -1189,9 +1189,9 @@ class CorpusSummary:
 
     def figure(self) -> Any:
         """Histograms of duration and file size (a matplotlib Figure)."""
-        from matplotlib.figure import Figure  # not pyplot's: nothing shows twice in a notebook
+        from mimo_nb.display.plots import new_figure  # not pyplot's: nothing shows twice
 
-        fig = Figure(figsize=(9.0, 3.0), layout="constrained")
+        fig = new_figure((9.0, 3.0), shown=False)
         left, right = fig.subplots(1, 2)
         left.hist(self.durations, bins=30, color="tab:blue")
         left.set_xlabel("duration (s)")
@@ -1349,9 +1349,9 @@ class Forecast:
 
     def plot(self, ax: Any = None) -> Any:
         """Total tokens (and cost, right axis) against fps, one line per media_resolution."""
-        from mimo_nb.display.plots import _new_axes
+        from mimo_nb.display.plots import new_axes
 
-        ax, _ = _new_axes(ax, figsize=(7.0, 3.6))
+        _, ax = new_axes(ax, figsize=(7.0, 3.6))
         for resolution in dict.fromkeys(r["media_resolution"] for r in self.rows):
             rows = [r for r in self.rows if r["media_resolution"] == resolution]
             ax.plot(
@@ -1485,9 +1485,9 @@ class FpsChoice:
         )
 
     def plot(self, ax: Any = None) -> Any:
-        from mimo_nb.display.plots import _new_axes
+        from mimo_nb.display.plots import new_axes
 
-        ax, _ = _new_axes(ax, figsize=(7.0, 3.4))
+        _, ax = new_axes(ax, figsize=(7.0, 3.4))
         use_cost = self.tokens_budget is None
         ax.plot(
             [f for f, _, _ in self.curve],

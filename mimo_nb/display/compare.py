@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -25,6 +25,11 @@ from mimo_nb.core.profiles import PROFILE_NAMES, Profile, get_profile
 from mimo_nb.core.tokens import FPS_DEFAULT, TokenBreakdown
 from mimo_nb.errors import LimitError
 from mimo_nb.media import imaging as _imaging
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from mimo_nb.media.video import Video
 
 __all__ = ["ProfileView", "ProfileComparison", "compare_profiles"]
 
@@ -107,7 +112,7 @@ class ProfileComparison:
             "views": [v.to_dict() for v in self.views],
         }
 
-    def to_pandas(self) -> Any:
+    def to_pandas(self) -> pd.DataFrame:
         """One row per profile (needs pandas)."""
         import pandas as pd
 
@@ -120,13 +125,13 @@ class ProfileComparison:
         return profile_comparison_html(self)
 
 
-def _api_indices(video: Any, fps: float, media_resolution: str) -> set[int]:
+def _api_indices(video: Video, fps: float, media_resolution: str) -> set[int]:
     plan = video.plan(fps, media_resolution)
     return {int(i) for i in plan.indices(video.native_frame_count)}
 
 
 def _view(
-    video: Any,
+    video: Video,
     rules: Profile,
     fps: float,
     media_resolution: str,
@@ -170,7 +175,7 @@ def _view(
 
 
 def compare_profiles(
-    video: Any,
+    video: Video,
     fps: float = FPS_DEFAULT,
     media_resolution: str = "default",
     *,

@@ -21,17 +21,21 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
+from matplotlib.axis import Axis
+from matplotlib.figure import Figure, SubFigure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter
 
+from mimo_nb.core import validate
 from mimo_nb.core.budget import BudgetPlan, BudgetSetting
 from mimo_nb.core.pricing import Prices, estimate_cost, load_prices
-from mimo_nb.core.profiles import PROFILE_NAMES, get_profile
+from mimo_nb.core.profiles import DEFAULT_PROFILE, PROFILE_NAMES, Profile, get_profile
 from mimo_nb.core.tokens import (
     AUDIO_SPECIAL_TOKENS,
     DEFAULT_MAX_FRAME_TOKENS,
@@ -42,19 +46,29 @@ from mimo_nb.core.tokens import (
     PIXELS_PER_TOKEN,
     SPATIAL,
     explain_video_tokens_array,
+    validate_fps,
     validate_media_resolution,
 )
 from mimo_nb.errors import LimitError
 
+if TYPE_CHECKING:
+    from mimo_nb.api.response import Completion
+    from mimo_nb.media.video import Video
+
 __all__ = [
+    "FIGSIZE",
     "RESOLUTION_PRESETS",
     "CapPoint",
     "cap_points",
+    "drawn",
+    "new_axes",
+    "new_figure",
     "plot_budget_frontier",
     "plot_cost",
     "plot_estimate_vs_actual",
     "plot_tokens_vs_duration",
     "plot_tokens_vs_fps",
+    "plot_tokens_vs_fps_by_profile",
     "plot_tokens_vs_frame_size",
 ]
 
@@ -85,20 +99,51 @@ _SAWTOOTH = (
     "dips, then climbs again"
 )
 _LEGEND_WIDTH = 44  # characters per legend line
-_FIGSIZE = (9.0, 4.2)  # inches: the plot, and the legend to its right
+FIGSIZE = (9.0, 4.2)  # inches: the plot, and the legend to its right
 
 
-def _new_axes(ax: Axes | None, figsize: tuple[float, float] = _FIGSIZE) -> tuple[Axes, bool]:
-    """The caller's Axes, or a new pyplot figure's; True when the figure is ours to annotate."""
+def new_figure(figsize: tuple[float, float] = FIGSIZE, *, shown: bool = True) -> Figure:
+    """A new figure, laid out ``constrained``: the one place mimo_nb makes a figure.
+
+    ``shown`` makes it through pyplot, so a notebook shows it once, at the end of the cell;
+    otherwise it is a plain :class:`~matplotlib.figure.Figure` drawn only for a page or a file
+    (nothing shows twice, nothing is left open in pyplot).
+    """
+    if shown:
+        import matplotlib.pyplot as plt  # only when we show a figure: pyplot owns it
+
+        return plt.figure(figsize=figsize, layout="constrained")
+    return Figure(figsize=figsize, layout="constrained")
+
+
+def new_axes(
+    ax: Axes | None = None, *, figsize: tuple[float, float] = FIGSIZE, shown: bool = True
+) -> tuple[Figure | SubFigure, Axes]:
+    """``(figure, axes)`` to draw on, following matplotlib's ``ax=`` convention: the caller's
+    Axes and its figure, or a new figure's single Axes (:func:`new_figure`).
+
+    >>> fig, ax = new_axes(figsize=(4, 3), shown=False)
+    >>> ax.figure is fig, new_axes(ax)[1] is ax
+    (True, True)
+    """
     if ax is not None:
-        return ax, False
-    import matplotlib.pyplot as plt  # only when we make the figure: pyplot shows it in a notebook
-
-    _, new = plt.subplots(figsize=figsize, layout="constrained")
-    return new, True
+        return ax.figure, ax
+    fig = new_figure(figsize, shown=shown)
+    return fig, fig.add_subplot()
 
 
-def _thousands(axis: Any) -> None:
+def drawn(
+    plot: Callable[..., object], *args: Any, figsize: tuple[float, float] = FIGSIZE, **kwargs: Any
+) -> Figure:
+    """A figure made only for a page or a file, with ``plot(*args, ax=..., **kwargs)`` drawn on
+    it (never shown in a notebook on its own; encode it with
+    :func:`mimo_nb.media.imaging.figure_png` or :func:`mimo_nb.display.render.figure_html`)."""
+    fig = new_figure(figsize, shown=False)
+    plot(*args, ax=fig.add_subplot(), **kwargs)
+    return fig
+
+
+def _thousands(axis: Axis) -> None:
     axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
 
 
@@ -106,7 +151,7 @@ def _wrap(text: str) -> str:
     return "\n".join(textwrap.wrap(text, _LEGEND_WIDTH))
 
 
-def _legend(ax: Axes, extra: Sequence[Any] = (), title: str | None = None) -> None:
+def _legend(ax: Axes, extra: Sequence[Artist] = (), title: str | None = None) -> None:
     """The legend outside the plot, on its right: it never covers a curve."""
     handles, labels = ax.get_legend_handles_labels()
     handles += list(extra)
@@ -186,8 +231,13 @@ def _binding(
 
 
 def _sweep(
-    duration: Any, width: Any, height: Any, fps: Any, resolution: str, mute: bool
-) -> tuple[dict, dict]:
+    duration: npt.ArrayLike,
+    width: npt.ArrayLike,
+    height: npt.ArrayLike,
+    fps: npt.ArrayLike,
+    resolution: str,
+    mute: bool,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     parts = explain_video_tokens_array(duration, width, height, fps, resolution, mute)
     # The same frames under the largest per-frame budget the formula allows: 2 frames, "max".
     free = explain_video_tokens_array(1.0, width, height, 1.0, "max", True)
@@ -287,15 +337,19 @@ def _curves(
     resolutions: list[str],
     mark: bool,
     where: Callable[[float], str],
-    **kw: Any,
+    *,
+    duration: npt.ArrayLike,
+    width: npt.ArrayLike,
+    height: npt.ArrayLike,
+    fps: npt.ArrayLike,
+    mute: bool,
 ) -> list[Line2D]:
     """Draw one curve per media_resolution; return the legend entries explaining caps and teeth."""
     points: list[CapPoint] = []
     teeth = False
     for resolution in resolutions:
-        total = np.broadcast_to(
-            explain_video_tokens_array(media_resolution=resolution, **kw)["total"], x.shape
-        )
+        parts = explain_video_tokens_array(duration, width, height, fps, resolution, mute)
+        total = np.broadcast_to(parts["total"], x.shape)
         style: dict[str, Any] = dict(_CURVE_STYLE.get(resolution, {}))
         ax.plot(
             x, total, label=f'media_resolution="{resolution}"', gid=f"curve:{resolution}", **style
@@ -305,11 +359,11 @@ def _curves(
             points += cap_points(
                 x,
                 media_resolution=resolution,
-                duration=kw["duration"],
-                width=kw["width"],
-                height=kw["height"],
-                fps=kw["fps"],
-                mute=kw["mute"],
+                duration=duration,
+                width=width,
+                height=height,
+                fps=fps,
+                mute=mute,
             )
     entries = _mark(ax, points, where)
     if teeth:
@@ -329,6 +383,83 @@ def _current(ax: Axes, x: float | None, words: str) -> None:
 # ---- Tokens against one knob ----------------------------------------------------------------
 
 
+def _tokens_against(
+    ax: Axes | None,
+    x: npt.NDArray[np.float64],
+    *,
+    knob: str,
+    scene: str,
+    where: Callable[[float], str],
+    current: float | None,
+    current_words: Callable[[float], str],
+    duration: npt.ArrayLike,
+    width: npt.ArrayLike,
+    height: npt.ArrayLike,
+    fps: npt.ArrayLike,
+    mute: bool,
+    media_resolution: str | Sequence[str],
+    mark_caps: bool,
+    profile: str | Profile = DEFAULT_PROFILE,
+    native_fps: float | None = None,
+) -> Axes:
+    """The skeleton of every "tokens against one knob" plot: the curves along ``x`` (the swept
+    knob, broadcast with the clip's other arguments), the chosen value's line, the title and the
+    legend.
+
+    The API's formula draws one curve per media_resolution with its limits marked (``where``
+    words an x value for the legend); a server profile (``profile.needs_native``) draws its own
+    count instead, from the file's ``native_fps``. ``scene`` is the clip in words, ``knob`` what
+    ``x`` is, ``current_words`` the chosen value in words.
+    """
+    current = _line_at("current", current)
+    native_fps = validate.positive("native_fps", native_fps, allow_none=True)
+    _, ax = new_axes(ax)
+    rules = get_profile(profile)
+    if rules.needs_native:
+        _server_sweep(
+            ax,
+            x,
+            rules,
+            duration=duration,
+            width=width,
+            height=height,
+            fps=fps,
+            mute=mute,
+            native_fps=native_fps,
+        )
+        entries: list[Line2D] = []
+        title = f"{scene}: tokens against {knob} ({rules.name})"
+    else:
+        entries = _curves(
+            ax,
+            x,
+            _resolutions(media_resolution),
+            mark_caps,
+            where,
+            duration=duration,
+            width=width,
+            height=height,
+            fps=fps,
+            mute=mute,
+        )
+        title = f"{scene}{', muted' if mute else ''}: tokens against {knob}"
+    _current(ax, current, "" if current is None else current_words(current))
+    ax.set_title(title, fontsize=11)
+    _legend(ax, entries)
+    return ax
+
+
+def _clip(duration: float, width: int, height: int) -> tuple[float, int, int]:
+    """A plot's clip checked as the estimators check it (:mod:`mimo_nb.core.validate`)."""
+    width, height = validate.size(width, height)
+    return validate.positive("duration", duration, maximum=validate.MAX_DURATION), width, height
+
+
+def _line_at(name: str, value: float | None) -> float | None:
+    """Where a vertical line goes (``current``): any finite number, or None for no line."""
+    return validate.number(name, value, allow_none=True)  # type: ignore[no-any-return]
+
+
 def plot_tokens_vs_fps(
     duration: float = 60.0,
     width: int = 1920,
@@ -339,7 +470,7 @@ def plot_tokens_vs_fps(
     mark_caps: bool = True,
     current: float | None = None,
     ax: Axes | None = None,
-    profile: Any = "mimo-api",
+    profile: str | Profile = DEFAULT_PROFILE,
     native_fps: float | None = None,
 ) -> Axes:
     """Estimated tokens of one video as fps goes from 0.1 to 10, limits marked and explained.
@@ -352,46 +483,27 @@ def plot_tokens_vs_fps(
     >>> ax.get_xlabel()
     'fps (frames sampled per second)'
     """
-    ax, _ = _new_axes(ax)
+    duration, width, height = _clip(duration, width, height)
     fps = np.round(np.arange(FPS_MIN, FPS_MAX + 1e-9, 0.01), 2)
-    ax.set_xlabel("fps (frames sampled per second)")
-    if profile != "mimo-api":
-        _server_sweep(
-            ax,
-            fps,
-            profile,
-            duration=duration,
-            width=width,
-            height=height,
-            fps=fps,
-            mute=mute,
-            native_fps=native_fps,
-        )
-        _current(ax, current, f"fps {current:g} (chosen)" if current is not None else "")
-        ax.set_title(
-            f"{duration:,g} s, {width}x{height}: tokens against fps ({get_profile(profile).name})",
-            fontsize=11,
-        )
-        _legend(ax)
-        return ax
-    entries = _curves(
+    ax = _tokens_against(
         ax,
         fps,
-        _resolutions(media_resolution),
-        mark_caps,
-        lambda x: f"fps {x:g}",
+        knob="fps",
+        scene=f"{duration:,g} s, {width}x{height}",
+        where=lambda x: f"fps {x:g}",
+        current=current,
+        current_words=lambda x: f"fps {x:g} (chosen)",
         duration=duration,
         width=width,
         height=height,
         fps=fps,
         mute=mute,
+        media_resolution=media_resolution,
+        mark_caps=mark_caps,
+        profile=profile,
+        native_fps=native_fps,
     )
-    _current(ax, current, f"fps {current:g} (chosen)" if current is not None else "")
-    ax.set_title(
-        f"{duration:,g} s, {width}x{height}{', muted' if mute else ''}: tokens against fps",
-        fontsize=11,
-    )
-    _legend(ax, entries)
+    ax.set_xlabel("fps (frames sampled per second)")
     return ax
 
 
@@ -406,7 +518,7 @@ def plot_tokens_vs_duration(
     mark_caps: bool = True,
     current: float | None = None,
     ax: Axes | None = None,
-    profile: Any = "mimo-api",
+    profile: str | Profile = DEFAULT_PROFILE,
     native_fps: float | None = None,
 ) -> Axes:
     """Estimated tokens as the video gets longer (0.5 s steps up to ``max_duration``).
@@ -416,50 +528,36 @@ def plot_tokens_vs_duration(
 
     >>> ax = plot_tokens_vs_duration(1920, 1080, fps=2)   # budget and frame cap marked
     """
-    if not max_duration > 0.5:
-        raise LimitError(f"max_duration must be over 0.5 seconds, got {max_duration!r}.")
-    ax, _ = _new_axes(ax)
+    max_duration = validate.number(
+        "max_duration",
+        max_duration,
+        above=0.5,
+        maximum=validate.MAX_DURATION,
+        hint="(seconds: the curve runs from 0.5 s in steps of 0.5 s)",
+    )
+    width, height = validate.size(width, height)
+    fps = validate_fps(fps)
     duration = np.arange(0.5, max_duration + 1e-9, 0.5)
-    ax.set_xlabel("duration (s)")
-    _thousands(ax.xaxis)
-    if profile != "mimo-api":
-        _server_sweep(
-            ax,
-            duration,
-            profile,
-            duration=duration,
-            width=width,
-            height=height,
-            fps=fps,
-            mute=mute,
-            native_fps=native_fps,
-        )
-        _current(ax, current, f"{current:,g} s (this video)" if current is not None else "")
-        ax.set_title(
-            f"{width}x{height} at fps {fps:g}: tokens against duration "
-            f"({get_profile(profile).name})",
-            fontsize=11,
-        )
-        _legend(ax)
-        return ax
-    entries = _curves(
+    ax = _tokens_against(
         ax,
         duration,
-        _resolutions(media_resolution),
-        mark_caps,
-        lambda x: f"{x:,g} s",
+        knob="duration",
+        scene=f"{width}x{height} at fps {fps:g}",
+        where=lambda x: f"{x:,g} s",
+        current=current,
+        current_words=lambda x: f"{x:,g} s (this video)",
         duration=duration,
         width=width,
         height=height,
         fps=fps,
         mute=mute,
+        media_resolution=media_resolution,
+        mark_caps=mark_caps,
+        profile=profile,
+        native_fps=native_fps,
     )
-    _current(ax, current, f"{current:,g} s (this video)" if current is not None else "")
-    ax.set_title(
-        f"{width}x{height} at fps {fps:g}{', muted' if mute else ''}: tokens against duration",
-        fontsize=11,
-    )
-    _legend(ax, entries)
+    ax.set_xlabel("duration (s)")
+    _thousands(ax.xaxis)
     return ax
 
 
@@ -484,27 +582,31 @@ def plot_tokens_vs_frame_size(
 
     >>> ax = plot_tokens_vs_frame_size(duration=600, fps=2)
     """
-    if not SPATIAL < max_short_side <= 8192:
-        raise LimitError(
-            f"max_short_side must be in ({SPATIAL}, 8192] pixels, got {max_short_side!r}."
-        )
-    ax, _ = _new_axes(ax)
+    duration = validate.positive("duration", duration, maximum=validate.MAX_DURATION)
+    fps = validate_fps(fps)
+    aspect = validate.positive("aspect", aspect, hint="(long side / short side, e.g. 16 / 9)")
+    max_short_side = validate.positive_int(
+        "max_short_side", max_short_side, minimum=SPATIAL + 1, maximum=8192, hint="(pixels)"
+    )
     short = np.arange(SPATIAL, max_short_side + 1)
     long_ = np.round(short * aspect).astype(np.int64)
     width, height = (short, long_) if portrait else (long_, short)
-    entries = _curves(
+    ax = _tokens_against(
         ax,
         short.astype(np.float64),
-        _resolutions(media_resolution),
-        mark_caps,
-        lambda x: f"a {x:,g} px short side",
+        knob="resolution",
+        scene=f"{duration:,g} s at fps {fps:g}",
+        where=lambda x: f"a {x:,g} px short side",
+        current=current,
+        current_words=lambda x: f"{x:,g} px (this video)",
         duration=duration,
         width=width,
         height=height,
         fps=fps,
         mute=mute,
+        media_resolution=media_resolution,
+        mark_caps=mark_caps,
     )
-    _current(ax, current, f"{current:,} px (this video)" if current is not None else "")
     ticks = {
         name: h
         for name, (_, h) in RESOLUTION_PRESETS.items()
@@ -515,11 +617,6 @@ def plot_tokens_vs_frame_size(
         "frame size: short side in px "
         f"({'portrait' if portrait else 'landscape'}, aspect {aspect:.3g})"
     )
-    ax.set_title(
-        f"{duration:,g} s at fps {fps:g}{', muted' if mute else ''}: tokens against resolution",
-        fontsize=11,
-    )
-    _legend(ax, entries)
     return ax
 
 
@@ -549,11 +646,23 @@ def plot_cost(
     >>> ax.get_ylabel()
     'cost (USD)'
     """
+    width, height = validate.size(width, height)
+    rates = [validate_fps(f) for f in fps]
+    max_duration = validate.number(
+        "max_duration",
+        max_duration,
+        minimum=1,
+        maximum=validate.MAX_DURATION,
+        hint="(seconds: the curve runs from 1 s)",
+    )
+    output_tokens = validate.non_negative_int("output_tokens", output_tokens)
+    current = _line_at("current", current)
     prices = prices or load_prices()
-    ax, ours = _new_axes(ax)
+    ours = ax is None  # a figure we make carries the prices' citation; yours is not written on
+    _, ax = new_axes(ax)
     duration = np.linspace(1.0, max_duration, 240)
     teeth = False
-    for f in fps:
+    for f in rates:
         totals = explain_video_tokens_array(duration, width, height, f, media_resolution, mute)[
             "total"
         ]
@@ -593,7 +702,7 @@ _MAPPING = (
 )
 
 
-def plot_estimate_vs_actual(completions: Iterable[Any], *, ax: Axes | None = None) -> Axes:
+def plot_estimate_vs_actual(completions: Iterable[Completion], *, ax: Axes | None = None) -> Axes:
     """Estimated against reported tokens, per field, for completions that carry an estimate.
 
     Points on the diagonal are exact. Video is compared with the estimate's vision tokens,
@@ -603,7 +712,7 @@ def plot_estimate_vs_actual(completions: Iterable[Any], *, ax: Axes | None = Non
     >>> from mimo_nb.api.response import spec_example_completion
     >>> ax = plot_estimate_vs_actual([spec_example_completion()])   # no estimate: says so
     """
-    ax, _ = _new_axes(ax, figsize=(8.5, 5.0))
+    _, ax = new_axes(ax, figsize=(8.5, 5.0))
     points: dict[str, list[tuple[int, int]]] = {}
     for completion in completions:
         for name, est, act in completion.comparison():
@@ -665,18 +774,18 @@ _WHAT = {
 
 def _profile_curve(
     ax: Axes,
-    x: np.ndarray,
-    rules: Any,
+    x: npt.NDArray[np.float64],
+    rules: Profile,
     what: str,
     *,
-    duration: Any,
-    width: Any,
-    height: Any,
-    fps: Any,
+    duration: npt.ArrayLike,
+    width: npt.ArrayLike,
+    height: npt.ArrayLike,
+    fps: npt.ArrayLike,
     media_resolution: str,
     mute: bool,
-    native_fps: Any,
-    native_frame_count: Any,
+    native_fps: float | None,
+    native_frame_count: int | None,
 ) -> None:
     """One profile's tokens along ``x``; points the server refuses are left out."""
     out = rules.tokens_array(
@@ -700,7 +809,7 @@ def _profile_curve(
 
 
 def plot_tokens_vs_fps_by_profile(
-    video: Any = None,
+    video: Video | None = None,
     *,
     duration: float = 60.0,
     width: int = 1920,
@@ -708,7 +817,7 @@ def plot_tokens_vs_fps_by_profile(
     native_fps: float = 30.0,
     native_frame_count: int | None = None,
     mute: bool = False,
-    profiles: Sequence[Any] = PROFILE_NAMES,
+    profiles: Sequence[str | Profile] = PROFILE_NAMES,
     media_resolution: str = "default",
     what: str = "vision",
     current: float | None = None,
@@ -722,8 +831,7 @@ def plot_tokens_vs_fps_by_profile(
 
     >>> ax = plot_tokens_vs_fps_by_profile(duration=60, width=1920, height=1080, native_fps=30)
     """
-    if what not in _WHAT:
-        raise LimitError(f"what must be one of {', '.join(_WHAT)}, got {what!r}.")
+    validate.choice("what", what, _WHAT)
     validate_media_resolution(media_resolution)
     if video is not None:
         duration, width, height, mute = (
@@ -733,7 +841,13 @@ def plot_tokens_vs_fps_by_profile(
             not video.has_audio,
         )
         native_fps, native_frame_count = video.native_fps, video.native_frame_count
-    ax, _ = _new_axes(ax)
+    duration, width, height = _clip(duration, width, height)
+    native_fps = validate.positive("native_fps", native_fps)
+    native_frame_count = validate.positive_int(
+        "native_frame_count", native_frame_count, allow_none=True
+    )
+    current = _line_at("current", current)
+    _, ax = new_axes(ax)
     fps = np.round(np.arange(FPS_MIN, FPS_MAX + 1e-9, 0.01), 2)
     for item in profiles:
         _profile_curve(
@@ -767,26 +881,26 @@ def plot_tokens_vs_fps_by_profile(
 
 def _server_sweep(
     ax: Axes,
-    x: np.ndarray,
-    profile: Any,
+    x: npt.NDArray[np.float64],
+    rules: Profile,
     *,
-    duration: Any,
-    width: Any,
-    height: Any,
-    fps: Any,
+    duration: npt.ArrayLike,
+    width: npt.ArrayLike,
+    height: npt.ArrayLike,
+    fps: npt.ArrayLike,
     mute: bool,
     native_fps: float | None,
 ) -> None:
     """A server profile's counted tokens along ``x`` (for ``profile=`` on the sweeps above)."""
     if native_fps is None:
         raise LimitError(
-            f"profile {profile!r} counts frames from the file's frame rate: "
+            f"profile {rules.name!r} counts frames from the file's frame rate: "
             "pass native_fps= (Video.native_fps)."
         )
     _profile_curve(
         ax,
         x,
-        get_profile(profile),
+        rules,
         "tokens",
         duration=duration,
         width=width,
@@ -828,7 +942,7 @@ def plot_budget_frontier(plan: BudgetPlan, *, ax: Axes | None = None) -> Axes:
     >>> ax.get_title()
     '60 s, 1920x1080, at most 20,000 tokens: settings that fit (mimo-api)'
     """
-    ax, _ = _new_axes(ax)
+    _, ax = new_axes(ax)
     ax.set_title(
         f"{plan.duration:,g} s, {plan.width}x{plan.height}, {plan.budget_text}: "
         f"settings that fit ({plan.profile})",

@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import errno
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from mimo_nb.core import validate
 from mimo_nb.core.pricing import Cost, Prices, as_prices, estimate_cost, load_prices
@@ -35,6 +36,13 @@ from mimo_nb.display.render import report_html
 from mimo_nb.errors import MimoError, VideoError
 from mimo_nb.media import encode as _encode
 from mimo_nb.media.imaging import figure_png
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from mimo_nb.api.client import MimoClient
+    from mimo_nb.api.response import Completion
+    from mimo_nb.media.video import Video
 
 __all__ = [
     "DEFAULT_PROMPT",
@@ -54,6 +62,8 @@ DEFAULT_PROMPT = "please describe the content of the video"  # the spec page's e
 DRY_RUN_LABEL = "dry run: not sent"
 MAX_FRAMES_SHOWN = 60  # a 10-minute clip at fps 2 has 1200 frames; the grid shows the first ones
 FIGURE_DPI = 80  # small PNGs: the report stays a few hundred kB
+# What a report is about: an opened video, a local path, the file's bytes or an http(s) URL.
+Source: TypeAlias = "Video | str | os.PathLike[str] | bytes"
 
 
 @dataclass(frozen=True)
@@ -84,7 +94,7 @@ class ReportData:
     cost: Cost
     max_completion_tokens: int
     figures: tuple[ReportFigure, ...]
-    completion: Any = None  # a mimo_nb.api.response.Completion when the model was asked
+    completion: Completion | None = None  # when the model was asked
     error: str | None = None  # why asking failed, when it did
     generated_at: str | None = None
     settings: tuple[tuple[str, str], ...] = field(default_factory=tuple)
@@ -98,18 +108,12 @@ class ReportData:
 # ---- Collecting: the I/O --------------------------------------------------------------------
 
 
-def _figures(video: Any, breakdown: TokenBreakdown, prices: Prices) -> tuple[ReportFigure, ...]:
+def _figures(video: Video, breakdown: TokenBreakdown, prices: Prices) -> tuple[ReportFigure, ...]:
     """Token and cost curves around this video, each with the video's own setting marked."""
-    from matplotlib.figure import (
-        Figure,  # not pyplot: nothing is shown, nothing is left open
-    )
-
     from mimo_nb.display import plots  # matplotlib is imported only when a report is drawn
 
-    def draw(plot: Any, *args: Any, **kwargs: Any) -> bytes:
-        fig = Figure(figsize=(9.0, 4.2), layout="constrained")
-        plot(*args, ax=fig.add_subplot(), **kwargs)
-        return figure_png(fig, dpi=FIGURE_DPI)
+    def draw(plot: Callable[..., Axes], *args: float, **kwargs: Any) -> bytes:
+        return figure_png(plots.drawn(plot, *args, **kwargs), dpi=FIGURE_DPI)
 
     mute = not video.has_audio
     res = breakdown.media_resolution
@@ -166,7 +170,7 @@ def _figures(video: Any, breakdown: TokenBreakdown, prices: Prices) -> tuple[Rep
     )
 
 
-def _video_card(video: Any) -> str:
+def _video_card(video: Video) -> str:
     """The video's own card: a thumbnail strip and its metadata (escaped by mimo_nb.media.video)."""
     return video._repr_html_()
 
@@ -184,12 +188,12 @@ def check_knobs(
 
 
 def collect_report(
-    source: Any,
+    source: Source,
     *,
     fps: float = 2.0,
     media_resolution: str = "default",
     prompt: str = DEFAULT_PROMPT,
-    client: Any = None,
+    client: MimoClient | None = None,
     send: bool | None = None,
     prices: Prices | None = None,
     max_completion_tokens: int = 1024,
@@ -280,12 +284,12 @@ def render_report(data: ReportData) -> str:
     return report_html(data, dry_run_label=DRY_RUN_LABEL)
 
 
-def build_report(source: Any, **kwargs: Any) -> str:
+def build_report(source: Source, **kwargs: Any) -> str:
     """:func:`collect_report` then :func:`render_report`: the report as an HTML string."""
     return render_report(collect_report(source, **kwargs))
 
 
-def write_report(source: Any, out: str | os.PathLike[str], **kwargs: Any) -> Path:
+def write_report(source: Source, out: str | os.PathLike[str], **kwargs: Any) -> Path:
     """Write the report for ``source`` to ``out`` (UTF-8) and return its path.
 
     Keyword arguments are those of :func:`collect_report`.
@@ -308,7 +312,7 @@ def check_output(out: Any) -> Path:
     return Path(text)
 
 
-def write_html(out: Any, html_text: str) -> Path:
+def write_html(out: str | os.PathLike[str], html_text: str) -> Path:
     """Write ``html_text`` to ``out`` (UTF-8), creating its folder; a failure (a folder, no
     space, no permission) is a :class:`VideoError` ``unwritable`` that says what to do."""
     path = check_output(out)
