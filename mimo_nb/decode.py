@@ -262,6 +262,8 @@ def _read_table(
         flags[0] = True  # some muxers mark nothing: then only the start is a safe place to begin
     readable = len(pts)
     if declared > readable:  # the header lists frames whose bytes are not in the file
+        # Refused before anything is sized by the declared count: a 37 KB file may declare 2^31.
+        _check_missing(readable, declared, path)
         time_base = Fraction(stream.time_base or Fraction(1, 90000))
         pts, flags = _fill_missing(pts, flags, declared, rate, time_base)
     keys = np.flatnonzero(flags).astype(np.int64)
@@ -355,6 +357,7 @@ class Probe:
             )
         if len(table) >= self.frame_count:
             return table
+        _check_missing(table.readable, self.frame_count, self.path)  # before sizing by the count
         step = float(np.median(np.diff(table.pts))) if len(table) > 1 else 1.0
         extra = table.pts[-1] + np.round(
             step * np.arange(1, self.frame_count - len(table) + 1)
@@ -451,14 +454,18 @@ def _keyframe_interval(table: FrameTable) -> int:
     return max(1, round(table.readable / len(table.keys)))
 
 
-def _check_missing(table: FrameTable, declared: int, path: Path) -> None:
-    missing = declared - table.readable
+def _check_missing(readable: int, declared: int, path: Path) -> None:
+    """Refuse a file listing over twice the frames it holds: truncated, or a header that lies.
+
+    This also bounds every array sized by the declared count to twice the packets demuxed.
+    """
+    missing = declared - readable
     if missing > MOST_MISSING * declared:
         raise _fail(
             "truncated",
             (
-                f"Only {table.readable} of the {declared} frames the file lists are in it "
-                f"({missing} missing); it was cut short or damaged. Re-export or re-download it"
+                f"Only {readable:,} of the {declared:,} frames the file lists are in it "
+                f"({missing:,} missing); it was cut short or damaged. Re-export or re-download it"
             ),
             path,
         )
@@ -521,7 +528,6 @@ def probe(path: str | os.PathLike[str], *, timeout: float = 30.0) -> Probe:
             path,
         )
         frames = len(table)
-        _check_missing(table, frames, path)
         constant = table.constant_rate
         if not constant:
             fps_avg = (
