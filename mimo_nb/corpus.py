@@ -344,7 +344,7 @@ def expand_source(
             f"a DataFrame of {len(sources)} rows",
         )
     if isinstance(source, (list, tuple)):
-        sources = [os.fspath(s) if not isinstance(s, str) else s for s in source]
+        sources = [_list_item(item, k) for k, item in enumerate(source)]
         return sources, [_short_name(s) for s in sources], None, f"a list of {len(sources)} items"
     if not isinstance(source, (str, os.PathLike)):
         raise LimitError(
@@ -374,6 +374,18 @@ def expand_source(
     raise LimitError(
         f"{text!r} is neither a folder, a file, a manifest (.csv/.parquet) nor a glob that "
         "matches; check the path."
+    )
+
+
+def _list_item(item: Any, position: int) -> str:
+    """A listed source as text; None (or NaN) is a row without a path, as in a manifest."""
+    if item is None or (isinstance(item, float) and math.isnan(item)):
+        return ""
+    if isinstance(item, (str, os.PathLike)):
+        return os.fspath(item)  # type: ignore[return-value]
+    raise LimitError(
+        f"item {position} of the list is {item!r:.60} ({type(item).__name__}), not a path or URL; "
+        "list paths (str or pathlib.Path) or URLs only."
     )
 
 
@@ -408,7 +420,7 @@ def probe_row(source: str, timeout: float = 60.0, base: str | None = None) -> di
         from .video import Video
 
         if not source:
-            raise LimitError("the manifest row has no path.")
+            raise LimitError("the row has no path (an empty or missing value); give it one.")
         video = Video.open(opened, timeout=timeout)
         info = video.probe_info
         size = video.size_bytes
@@ -866,7 +878,17 @@ class Corpus:
 
         >>> corpus = Corpus.scan("videos/", executor=dask_client.get_executor())  # doctest: +SKIP
         """
+        from .video import _check_timeout
+
         pd = _need_pandas()
+        timeout = _check_timeout(timeout)  # refused once, not once per row
+        if chunk_size is not None and (
+            isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1
+        ):
+            raise LimitError(
+                f"chunk_size must be a positive whole number of items per task, or None for the "
+                f"default; got {chunk_size!r}."
+            )
         sources, names, extra, description = expand_source(source, path_column)
         rows: list[dict[str, Any] | None] = [None] * len(sources)
         workers = _executor(executor)[1]
@@ -912,7 +934,11 @@ class Corpus:
         if "name" not in frame.columns:
             table["name"] = [_short_name(str(p)) for p in frame["path"]]
         extra = frame[[c for c in frame.columns if c not in COLUMNS]]
-        return cls(_typed(table), extra=extra if len(extra.columns) else None, source=source)
+        return cls(
+            _flag_incomplete(_typed(table)),
+            extra=extra if len(extra.columns) else None,
+            source=source,
+        )
 
     # -- what it holds --
 
@@ -926,12 +952,28 @@ class Corpus:
         )
 
     def __getitem__(self, key: Any) -> Corpus:
-        """A sub-corpus: a slice, a list of positions, or a boolean mask (e.g. ``corpus[:100]``)."""
-        if isinstance(key, slice):
-            positions = np.arange(len(self))[key]
+        """A sub-corpus: a slice, a position, a list of positions, or a boolean mask (e.g.
+        ``corpus[:100]``; ``corpus[0]`` is a corpus of one item)."""
+        everything = np.arange(len(self))
+        array = None if isinstance(key, slice) else np.asarray(key)
+        if array is None:
+            positions = everything[key]
+        elif array.dtype == bool and array.shape == (len(self),):
+            positions = np.flatnonzero(array)
+        elif (array.dtype.kind in "iu" or array.size == 0) and array.ndim <= 1:
+            wanted = np.atleast_1d(array).astype(np.int64)
+            outside = wanted[(wanted >= len(self)) | (wanted < -len(self))]
+            if outside.size:
+                raise LimitError(
+                    f"position {int(outside[0])} is outside this corpus of {len(self)} items "
+                    f"(0..{len(self) - 1}, or negative from the end)."
+                )
+            positions = everything[wanted]
         else:
-            array = np.asarray(key)
-            positions = np.flatnonzero(array) if array.dtype == bool else array.astype(np.int64)
+            raise LimitError(
+                f"a corpus is indexed by a position, a slice, a list of positions or a boolean "
+                f"mask of {len(self)} values, not {type(key).__name__} {key!r:.60}."
+            )
         extra = None if self._extra is None else self._extra.iloc[positions]
         return Corpus(
             self._table.iloc[positions],
@@ -1199,6 +1241,32 @@ def _worker_failure(source: str, exc: BaseException) -> dict[str, Any]:
         ),
     )
     return row
+
+
+def _flag_incomplete(table: pd.DataFrame) -> pd.DataFrame:
+    """Rows of a given table whose numbers cannot be forecast become failed rows naming what is
+    wrong: the forecast skips them (and counts them), and ``failures()`` lists them."""
+    ok = table["error_type"].isna()
+    duration = table["duration"]
+    problems = {
+        "duration": ~(duration.notna() & np.isfinite(duration.fillna(0)) & (duration > 0)),
+        "width": ~(table["width"].fillna(0) >= 1),
+        "height": ~(table["height"].fillna(0) >= 1),
+        "has_audio": table["has_audio"].isna(),
+    }
+    for column, bad in problems.items():
+        rows = ok & bad.astype(bool)
+        if rows.any():
+            table.loc[rows, ["error_type", "error_reason"]] = ("LimitError", "incomplete")
+            table.loc[rows, "error"] = [
+                f"the table gives no usable {column} ({value}) for {path}; scan it again "
+                "(Corpus.scan) or fix the value."
+                for value, path in zip(
+                    table.loc[rows, column], table.loc[rows, "path"], strict=True
+                )
+            ]
+            ok &= ~rows
+    return table
 
 
 def _typed(table: pd.DataFrame) -> pd.DataFrame:
@@ -1614,6 +1682,12 @@ class FpsChoice:
         if tokens is None and cost is None:
             raise LimitError("give a budget: max_fps(tokens=...) and/or max_fps(cost=...).")
         validate_media_resolution(media_resolution)
+        if not corpus.ok.any():
+            failed = int((~corpus.ok).sum())
+            raise LimitError(
+                f"there is nothing to forecast: this corpus has no probed video ({len(corpus)} "
+                f"items, {failed} failed); corpus.failures() says why, scan a folder with videos."
+            )
         forecast = Forecast.compute(
             corpus,
             list(FPS_GRID),
