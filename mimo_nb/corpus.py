@@ -230,6 +230,8 @@ def _glob_files(pattern: str) -> list[Path]:
     Unlike ``glob``, a folder reached twice (a link back up the tree) is entered once, so link
     loops end: ``glob`` lists a file once per way round a loop, and never returns with two.
     """
+    if pattern.endswith(("/", os.sep)):
+        return []  # a pattern ending in a separator matches folders only
     parts = Path(pattern).parts
     first = next(i for i, part in enumerate(parts) if glob.has_magic(part))
     root = Path(*parts[:first]) if first else Path(os.curdir)
@@ -532,7 +534,7 @@ def _start_worker(owner: int) -> None:
         if alive is not None:
             with contextlib.suppress(OSError):
                 os.close(alive)
-            server._forkserver_alive_fd = None  # type: ignore[assignment]
+            server._forkserver_alive_fd = None  # type: ignore[attr-defined]
         _kill_with_parent(parent)
     watch = threading.Thread(
         target=_end_with, args=(owner, parent), name="mimo_nb-orphan-watch", daemon=True

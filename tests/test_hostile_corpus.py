@@ -204,6 +204,8 @@ def test_a_glob_matches_what_glob_matches_where_there_are_no_links(tmp_path):
         "[ad]/*",
         "a/b/*.MP4",
         "*.mp4",
+        "*/",
+        "**/",
     ]
     for pattern in patterns:
         expected = sorted(
