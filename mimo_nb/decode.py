@@ -83,6 +83,9 @@ SEEK_COST_FRAMES = 6
 # Over this share of frames missing, a file is refused as truncated rather than sampled with
 # repeats.
 MOST_MISSING = 0.5
+# A Probe edited to list more frames than its table (probe() itself never does) has the rest
+# extrapolated, up to this many (8 MB of times): a count from elsewhere never sizes an array.
+MAX_EXTRAPOLATED_FRAMES = 1 << 20
 CONVERT_AHEAD = 6  # frames converting in the worker thread while the decoder goes on
 # A plan with this many seeks or more, and a seek for every PARALLEL_TARGETS_PER_SEEK targets or
 # fewer, decodes its runs in blocks, several at once, one decoder thread each: after a seek the
@@ -357,7 +360,17 @@ class Probe:
             )
         if len(table) >= self.frame_count:
             return table
-        _check_missing(table.readable, self.frame_count, self.path)  # before sizing by the count
+        extra = self.frame_count - len(table)
+        if extra > MAX_EXTRAPOLATED_FRAMES:  # checked before anything is sized by the count
+            raise _fail(
+                "truncated",
+                (
+                    f"This Probe lists {self.frame_count:,} frames, {extra:,} more than its frame "
+                    f"table holds (at most {MAX_EXTRAPOLATED_FRAMES:,} are extrapolated); probe "
+                    "the file again with decode.probe(path)"
+                ),
+                self.path,
+            )
         step = float(np.median(np.diff(table.pts))) if len(table) > 1 else 1.0
         extra = table.pts[-1] + np.round(
             step * np.arange(1, self.frame_count - len(table) + 1)

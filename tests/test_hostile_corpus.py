@@ -128,6 +128,7 @@ def test_a_file_declaring_two_billion_frames_is_refused_before_allocating(clip, 
     assert "Re-export or re-download" in results["open"]["message"]
     assert results["scan"] == {"type": "VideoError", "reason": "truncated"}  # one row, no crash
     assert results["frame_table"]["type"] == "VideoError", results
+    assert "decode.probe(path)" in results["frame_table"]["message"]
 
 
 def test_a_file_declaring_a_few_more_frames_than_it_holds_still_opens(clip, tmp_path):
