@@ -47,12 +47,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fnmatch
 import glob
 import math
 import multiprocessing
 import os
 import pickle
+import select
 import signal
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import (
@@ -186,7 +189,8 @@ def _is_url(text: str) -> bool:
 
 
 def _folder_files(root: Path) -> list[Path]:
-    """Video files under ``root``, recursively, sorted; hidden files and folders left out."""
+    """Video files under ``root``, recursively, sorted, each real file once; hidden files and
+    folders left out (links to folders are not followed)."""
     found = []
     for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
@@ -195,7 +199,93 @@ def _folder_files(root: Path) -> list[Path]:
             for f in files
             if not f.startswith(".") and Path(f).suffix.lower() in VIDEO_SUFFIXES
         ]
-    return sorted(found)
+    return _each_file_once(sorted(found))
+
+
+def _identity(path: Path | str) -> tuple[int, int] | None:
+    """What makes a file or folder itself whatever links lead to it: (device, inode)."""
+    try:
+        stat = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return stat.st_dev, stat.st_ino
+
+
+def _each_file_once(paths: list[Path]) -> list[Path]:
+    """``paths`` without the later ones that are the same file (reached through a link)."""
+    seen: set[tuple[int, int]] = set()
+    kept = []
+    for path in paths:
+        identity = _identity(path)
+        if identity is None or identity not in seen:
+            kept.append(path)
+            if identity is not None:
+                seen.add(identity)
+    return kept
+
+
+def _glob_files(pattern: str) -> list[Path]:
+    """The files ``pattern`` matches, as ``glob(recursive=True)`` (``**`` spans folders, names
+    starting with a dot match only a pattern that starts with one), sorted, each real file once.
+
+    Unlike ``glob``, a folder reached twice (a link back up the tree) is entered once, so link
+    loops end: ``glob`` lists a file once per way round a loop, and never returns with two.
+    """
+    if pattern.endswith(("/", os.sep)):
+        return []  # a pattern ending in a separator matches folders only
+    parts = Path(pattern).parts
+    first = next(i for i, part in enumerate(parts) if glob.has_magic(part))
+    root = Path(*parts[:first]) if first else Path(os.curdir)
+
+    def shown(name: str, part: str) -> bool:
+        return (not name.startswith(".") or part.startswith(".")) and fnmatch.fnmatch(name, part)
+
+    def entries(folder: Path) -> list[os.DirEntry[str]]:
+        try:
+            with os.scandir(folder) as listing:
+                return sorted(listing, key=lambda e: e.name)
+        except OSError:
+            return []
+
+    def below(folder: Path) -> Iterator[Path]:  # folder and the folders under it, each once
+        seen: set[tuple[int, int] | None] = set()
+        stack = [folder]
+        while stack:
+            here = stack.pop()
+            identity = _identity(here)
+            if identity is None or identity in seen:
+                continue
+            seen.add(identity)
+            yield here
+            stack += [
+                here / e.name
+                for e in reversed(entries(here))
+                if not e.name.startswith(".") and e.is_dir()
+            ]
+
+    def expand(folder: Path, rest: tuple[str, ...]) -> Iterator[Path]:
+        head, tail = rest[0], rest[1:]
+        if head == "**":
+            for sub in below(folder):
+                if tail:
+                    yield from expand(sub, tail)
+                else:  # a trailing ** matches everything under the folder
+                    yield from (sub / e.name for e in entries(sub) if not e.name.startswith("."))
+        elif not glob.has_magic(head):
+            if tail:
+                yield from expand(folder / head, tail)
+            else:
+                yield folder / head
+        else:
+            for entry in entries(folder):
+                if shown(entry.name, head):
+                    if not tail:
+                        yield folder / entry.name
+                    elif entry.is_dir():
+                        yield from expand(folder / entry.name, tail)
+
+    found = expand(root, parts[first:])
+    return _each_file_once(sorted(p for p in found if p.is_file()))
 
 
 def _read_manifest(path: Path) -> Any:
@@ -257,7 +347,7 @@ def expand_source(
             f"a DataFrame of {len(sources)} rows",
         )
     if isinstance(source, (list, tuple)):
-        sources = [os.fspath(s) if not isinstance(s, str) else s for s in source]
+        sources = [_list_item(item, k) for k, item in enumerate(source)]
         return sources, [_short_name(s) for s in sources], None, f"a list of {len(sources)} items"
     if not isinstance(source, (str, os.PathLike)):
         raise LimitError(
@@ -280,13 +370,25 @@ def expand_source(
         sources, extra = _manifest_sources(_read_manifest(path), path_column, path.parent)
         return sources, [_short_name(s) for s in sources], extra, f"manifest {path.name}"
     if any(ch in text for ch in "*?["):
-        files = sorted(Path(p) for p in glob.glob(text, recursive=True) if Path(p).is_file())
+        files = _glob_files(text)
         return [str(f) for f in files], [f.name for f in files], None, f"glob {text}"
     if path.is_file():
         return [text], [path.name], None, text
     raise LimitError(
         f"{text!r} is neither a folder, a file, a manifest (.csv/.parquet) nor a glob that "
         "matches; check the path."
+    )
+
+
+def _list_item(item: Any, position: int) -> str:
+    """A listed source as text; None (or NaN) is a row without a path, as in a manifest."""
+    if item is None or (isinstance(item, float) and math.isnan(item)):
+        return ""
+    if isinstance(item, (str, os.PathLike)):
+        return os.fspath(item)  # type: ignore[return-value]
+    raise LimitError(
+        f"item {position} of the list is {item!r:.60} ({type(item).__name__}), not a path or URL; "
+        "list paths (str or pathlib.Path) or URLs only."
     )
 
 
@@ -321,7 +423,7 @@ def probe_row(source: str, timeout: float = 60.0, base: str | None = None) -> di
         from mimo_nb.media.video import Video
 
         if not source:
-            raise LimitError("the manifest row has no path.")
+            raise LimitError("the row has no path (an empty or missing value); give it one.")
         video = Video.open(opened, timeout=timeout)
         info = video.probe_info
         size = video.size_bytes
@@ -399,15 +501,84 @@ def default_executor() -> ProcessPoolExecutor:
         _shared_pool = ProcessPoolExecutor(
             os.cpu_count() or 2,
             mp_context=multiprocessing.get_context(method),
-            initializer=_ignore_interrupts,
+            initializer=_start_worker,
+            initargs=(os.getpid(),),
         )
     return _shared_pool
 
 
-def _ignore_interrupts() -> None:
-    """In a worker: Ctrl-C (a notebook's "interrupt") is for the parent, which cancels what is
-    queued."""
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+ORPHAN_POLL = 0.5  # seconds between a worker's checks that its owner lives, where it cannot wait
+
+
+def _start_worker(owner: int) -> None:
+    """In a worker of the session's pool: Ctrl-C (a notebook's "interrupt") is for the parent,
+    which cancels what is queued; and the worker ends when ``owner``, the process that made the
+    pool, dies (a kernel the OOM killer takes, a forced restart).
+
+    Nothing else would end it: a worker waits on the pool's task queue, whose write end it holds
+    itself. Its parent is the forkserver (or, with spawn, the owner), and the forkserver lives as
+    long as any process holds its "alive" pipe, which every worker it forked inherits: so each
+    worker drops its copy, the forkserver ends when the owner does, and
+    ``PR_SET_PDEATHSIG`` (Linux) kills the worker with it, even in the middle of native code.
+    With spawn the parent is a thread of the owner that may end long before it (a scan run
+    from a thread), so there the death signal is not asked for. Everywhere, a thread in the
+    worker waits for the owner to exit and ends the worker.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
+    if parent != owner:  # forked by the forkserver
+        from multiprocessing import forkserver
+
+        server = forkserver._forkserver
+        alive = getattr(server, "_forkserver_alive_fd", None)
+        if alive is not None:
+            with contextlib.suppress(OSError):
+                os.close(alive)
+            server._forkserver_alive_fd = None  # type: ignore[attr-defined]
+        _kill_with_parent(parent)
+    watch = threading.Thread(
+        target=_end_with, args=(owner, parent), name="mimo_nb-orphan-watch", daemon=True
+    )
+    watch.start()
+
+
+def _kill_with_parent(parent: int) -> None:
+    """Linux: have the kernel SIGKILL this process when its parent ends."""
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0 and os.getppid() != parent:
+            os._exit(1)  # the parent ended before the signal was asked for
+
+
+def _end_with(owner: int, parent: int) -> None:
+    """Wait until ``owner`` has exited (or this process's parent changed), then end this process."""
+    try:
+        handle = os.pidfd_open(owner)  # Linux 5.3+: readable once the owner has exited
+    except (AttributeError, OSError):
+        handle = None
+    if handle is not None:
+        poller = select.poll()
+        poller.register(handle, select.POLLIN)
+        poller.poll()
+    elif os.name == "posix":  # os.kill(pid, 0) only asks on POSIX (elsewhere it terminates)
+        while os.getppid() == parent and _exists(owner):
+            time.sleep(ORPHAN_POLL)
+    else:
+        return
+    os._exit(1)
+
+
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # someone else's: it exists
+    return True
 
 
 def _executor(executor: Executor | None) -> tuple[Executor, int]:
@@ -467,6 +638,83 @@ def run_bounded(
     finally:
         for future in pending:
             future.cancel()
+
+
+MAX_CRASHES = 8  # tasks run alone that may kill their worker before the rest of a round is failed
+
+Job = tuple[Any, tuple[Any, ...]]  # (key, args)
+
+
+def run_guarded(
+    executor: Executor | None,
+    fn: Callable[..., Any],
+    jobs: Iterable[Job],
+    max_in_flight: int,
+    split: Callable[[Any, tuple[Any, ...]], list[Job]] | None = None,
+) -> Iterator[tuple[Any, tuple[Any, ...], Future[Any]]]:
+    """:func:`run_bounded` on ``executor``; on the session's pool (``executor=None``), a task that
+    kills its worker fails alone. Yields ``(key, args, future)`` as tasks finish.
+
+    A worker of the session's pool that dies (a decoder crash on a hostile file, ``os._exit``)
+    breaks the whole pool: every task in flight fails with it, and every later one is refused.
+    So on that pool, once it broke, no new task is taken until the round ends; refused tasks are
+    sent again as they were, on a fresh pool, and the tasks that were in flight are run again one
+    at a time (``split`` cuts a task of several items into one per item): the one that kills
+    its worker then fails alone (``BrokenExecutor``) and the others succeed. After
+    ``MAX_CRASHES`` such deaths in a round the rest of its suspects fail unrun (workers that die
+    whatever they run point elsewhere). A given executor (threads, Dask, the caller's own pool)
+    is the caller's: its failures are passed on as they are.
+    """
+    jobs = iter(jobs)
+    retry: list[Job] = []  # refused by a broken pool: sent again as they were
+    while True:
+        pool = executor if executor is not None else default_executor()
+        sent: dict[Any, tuple[Any, ...]] = {}
+        suspects: list[Job] = []
+        broke = threading.Event()
+        for key, future in run_bounded(pool, fn, _feed(jobs, retry, sent, broke), max_in_flight):
+            args = sent.pop(key)
+            if executor is None and _broke(future):
+                broke.set()
+                if isinstance(future, Unsent):
+                    retry.append((key, args))
+                else:  # ran when the pool broke: the one to blame, or a bystander
+                    suspects += split(key, args) if split else [(key, args)]
+                continue
+            yield key, args, future
+        crashes = 0
+        for key, args in suspects:
+            if crashes >= MAX_CRASHES:
+                alone: Future[Any] = Unsent()
+                alone.set_exception(BrokenExecutor("the local pool's workers keep dying"))
+            else:
+                try:
+                    alone = default_executor().submit(fn, *args)
+                    wait([alone])
+                except Exception as exc:  # noqa: BLE001  (the pool could not start: the task fails)
+                    alone = Unsent()
+                    alone.set_exception(exc)
+                crashes += _broke(alone)
+            yield key, args, alone
+        if not broke.is_set():
+            return
+
+
+def _feed(
+    jobs: Iterator[Job], retry: list[Job], sent: dict[Any, Any], stop: threading.Event
+) -> Iterator[Job]:
+    """The jobs to submit, refused ones first, each noted in ``sent``; none once ``stop`` is set."""
+    while not stop.is_set():
+        job = retry.pop(0) if retry else next(jobs, None)
+        if job is None:
+            return
+        sent[job[0]] = job[1]
+        yield job
+
+
+def _broke(future: Future[Any]) -> bool:
+    """True if the task failed because its pool broke (a worker died), not by its own error."""
+    return not future.cancelled() and isinstance(future.exception(), BrokenExecutor)
 
 
 def _progress(total: int, enabled: bool, desc: str, unit: str) -> Any:
@@ -633,15 +881,36 @@ class Corpus:
 
         >>> corpus = Corpus.scan("videos/", executor=dask_client.get_executor())  # doctest: +SKIP
         """
+        from .video import _check_timeout
+
         pd = _need_pandas()
+        timeout = _check_timeout(timeout)  # refused once, not once per row
+        if chunk_size is not None and (
+            isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1
+        ):
+            raise LimitError(
+                f"chunk_size must be a positive whole number of items per task, or None for the "
+                f"default; got {chunk_size!r}."
+            )
         sources, names, extra, description = expand_source(source, path_column)
         rows: list[dict[str, Any] | None] = [None] * len(sources)
         workers = _executor(executor)[1]
         size = chunk_size or max(1, min(64, math.ceil(len(sources) / (workers * 8))))
-        chunks = [(start, sources[start : start + size]) for start in range(0, len(sources), size)]
+        base = os.getcwd()
+        jobs = (
+            (start, (sources[start : start + size], timeout, base))
+            for start in range(0, len(sources), size)
+        )
         with contextlib.closing(_progress(len(sources), progress, "scan", "video")) as bar:
-            while chunks:
-                chunks = _probe_round(executor, chunks, rows, timeout, bar)
+            for start, (chunk, *_), future in run_guarded(
+                executor, _probe_chunk, jobs, 4 * workers, _one_by_one
+            ):
+                try:
+                    results = future.result()
+                except Exception as exc:  # noqa: BLE001  (a dead worker fails its items, not the scan)
+                    results = [_worker_failure(s, exc) for s in chunk]
+                rows[start : start + len(chunk)] = results
+                bar.update(len(chunk))
         table = pd.DataFrame.from_records(rows, columns=list(COLUMNS))
         table["name"] = names
         return cls(_typed(table), extra=extra, source=description, executor=executor)
@@ -668,7 +937,11 @@ class Corpus:
         if "name" not in frame.columns:
             table["name"] = [_short_name(str(p)) for p in frame["path"]]
         extra = frame[[c for c in frame.columns if c not in COLUMNS]]
-        return cls(_typed(table), extra=extra if len(extra.columns) else None, source=source)
+        return cls(
+            _flag_incomplete(_typed(table)),
+            extra=extra if len(extra.columns) else None,
+            source=source,
+        )
 
     # -- what it holds --
 
@@ -682,12 +955,28 @@ class Corpus:
         )
 
     def __getitem__(self, key: Any) -> Corpus:
-        """A sub-corpus: a slice, a list of positions, or a boolean mask (e.g. ``corpus[:100]``)."""
-        if isinstance(key, slice):
-            positions = np.arange(len(self))[key]
+        """A sub-corpus: a slice, a position, a list of positions, or a boolean mask (e.g.
+        ``corpus[:100]``; ``corpus[0]`` is a corpus of one item)."""
+        everything = np.arange(len(self))
+        array = None if isinstance(key, slice) else np.asarray(key)
+        if array is None:
+            positions = everything[key]
+        elif array.dtype == bool and array.shape == (len(self),):
+            positions = np.flatnonzero(array)
+        elif (array.dtype.kind in "iu" or array.size == 0) and array.ndim <= 1:
+            wanted = np.atleast_1d(array).astype(np.int64)
+            outside = wanted[(wanted >= len(self)) | (wanted < -len(self))]
+            if outside.size:
+                raise LimitError(
+                    f"position {int(outside[0])} is outside this corpus of {len(self)} items "
+                    f"(0..{len(self) - 1}, or negative from the end)."
+                )
+            positions = everything[wanted]
         else:
-            array = np.asarray(key)
-            positions = np.flatnonzero(array) if array.dtype == bool else array.astype(np.int64)
+            raise LimitError(
+                f"a corpus is indexed by a position, a slice, a list of positions or a boolean "
+                f"mask of {len(self)} values, not {type(key).__name__} {key!r:.60}."
+            )
         extra = None if self._extra is None else self._extra.iloc[positions]
         return Corpus(
             self._table.iloc[positions],
@@ -847,7 +1136,8 @@ class Corpus:
         positions = np.flatnonzero(self.ok)
         table = self._table
 
-        pool, workers = _executor(executor or self.executor)
+        given = executor or self.executor
+        pool, workers = _executor(given)
         payload = _shippable(fn, pool)  # checked now, not at the first next()
 
         def results() -> Iterator[MapResult]:
@@ -860,17 +1150,17 @@ class Corpus:
                 for i in positions
             )  # a URL is downloaded by the worker that needs it
             with contextlib.closing(_progress(len(positions), progress, "map", "video")) as bar:
-                for index, future in run_bounded(
-                    pool, _map_one, jobs, max_in_flight or 2 * workers
+                for index, _, future in run_guarded(
+                    given, _map_one, jobs, max_in_flight or 2 * workers
                 ):
                     try:
                         result = future.result()
-                    except Exception as exc:  # noqa: BLE001  (a lost worker fails its item)
+                    except Exception as exc:  # noqa: BLE001  (a lost worker fails its item alone)
                         result = MapResult(
                             index,
                             str(table.iloc[index]["name"]),
                             error_type=type(exc).__name__,
-                            error=f"the worker running it failed: {exc}",
+                            error=f"the worker running it failed ({type(exc).__name__}: {exc}).",
                         )
                     bar.update(1)
                     yield result
@@ -939,60 +1229,10 @@ class Corpus:
         return await run.execute(dry_run=dry_run)
 
 
-MAX_CRASHES = 8  # items that may kill a worker of the local pool before the scan stops retrying
-
-
-def _probe_round(
-    executor: Executor | None,
-    chunks: list[tuple[int, list[str]]],
-    rows: list[Any],
-    timeout: float,
-    bar: Any,
-) -> list[tuple[int, list[str]]]:
-    """Probe ``chunks`` into ``rows``; return the chunks to probe again after the local pool broke.
-
-    A worker of the session's pool that dies (a decoder crash on a hostile file) breaks the whole
-    pool: every task in flight fails with it, and every later one is refused. So on the default
-    pool, refused chunks are sent again as they were, and the items of chunks that were running
-    are probed again one at a time on a fresh pool: the file that kills its worker then fails
-    alone, as its own row. A given executor (threads, Dask) is the caller's: its failures are rows.
-    """
-    # A suspect is one item to probe alone; its key is -(position + 1), a chunk's is its start.
-    suspects = [(-key - 1, chunk[0]) for key, chunk in chunks if key < 0]
-    chunks = [(key, chunk) for key, chunk in chunks if key >= 0]
-    crashes = 0
-    for position, source in suspects:
-        if crashes >= MAX_CRASHES:  # workers die whatever they probe: something else is wrong
-            dying = BrokenExecutor("the local pool's workers keep dying")
-            rows[position] = _worker_failure(source, dying)
-        else:
-            try:
-                future = default_executor().submit(_probe_chunk, [source], timeout, os.getcwd())
-                rows[position] = future.result()[0]
-            except Exception as exc:  # noqa: BLE001  (this item broke its worker: it alone fails)
-                crashes += isinstance(exc, BrokenExecutor)
-                rows[position] = _worker_failure(source, exc)
-        bar.update(1)
-    again: list[tuple[int, list[str]]] = []
-    pool, workers = _executor(executor)
-    by_start = dict(chunks)
-    base = os.getcwd()
-    jobs = ((start, (chunk, timeout, base)) for start, chunk in chunks)
-    for start, future in run_bounded(pool, _probe_chunk, jobs, max_in_flight=4 * workers):
-        chunk = by_start[start]
-        try:
-            results = future.result()
-        except Exception as exc:  # noqa: BLE001  (a dead worker fails its items, not the scan)
-            if executor is None and isinstance(exc, BrokenExecutor):
-                if isinstance(future, Unsent):  # never ran: the same chunk, on the next pool
-                    again.append((start, chunk))
-                else:  # ran when the pool broke: each item alone next, to find the one to blame
-                    again += [(-(start + k) - 1, [source]) for k, source in enumerate(chunk)]
-                continue
-            results = [_worker_failure(s, exc) for s in chunk]
-        rows[start : start + len(chunk)] = results
-        bar.update(len(chunk))
-    return again
+def _one_by_one(start: int, args: tuple[Any, ...]) -> list[Job]:
+    """A scan task (a chunk of sources from position ``start``) as one task per source."""
+    chunk, *rest = args
+    return [(start + k, ([source], *rest)) for k, source in enumerate(chunk)]
 
 
 def _worker_failure(source: str, exc: BaseException) -> dict[str, Any]:
@@ -1006,6 +1246,32 @@ def _worker_failure(source: str, exc: BaseException) -> dict[str, Any]:
         ),
     )
     return row
+
+
+def _flag_incomplete(table: pd.DataFrame) -> pd.DataFrame:
+    """Rows of a given table whose numbers cannot be forecast become failed rows naming what is
+    wrong: the forecast skips them (and counts them), and ``failures()`` lists them."""
+    ok = table["error_type"].isna()
+    duration = table["duration"]
+    problems = {
+        "duration": ~(duration.notna() & np.isfinite(duration.fillna(0)) & (duration > 0)),
+        "width": ~(table["width"].fillna(0) >= 1),
+        "height": ~(table["height"].fillna(0) >= 1),
+        "has_audio": table["has_audio"].isna(),
+    }
+    for column, bad in problems.items():
+        rows = ok & bad.astype(bool)
+        if rows.any():
+            table.loc[rows, ["error_type", "error_reason"]] = ("LimitError", "incomplete")
+            table.loc[rows, "error"] = [
+                f"the table gives no usable {column} ({value}) for {path}; scan it again "
+                "(Corpus.scan) or fix the value."
+                for value, path in zip(
+                    table.loc[rows, column], table.loc[rows, "path"], strict=True
+                )
+            ]
+            ok &= ~rows
+    return table
 
 
 def _typed(table: pd.DataFrame) -> pd.DataFrame:
@@ -1421,6 +1687,12 @@ class FpsChoice:
         if tokens is None and cost is None:
             raise LimitError("give a budget: max_fps(tokens=...) and/or max_fps(cost=...).")
         validate_media_resolution(media_resolution)
+        if not corpus.ok.any():
+            failed = int((~corpus.ok).sum())
+            raise LimitError(
+                f"there is nothing to forecast: this corpus has no probed video ({len(corpus)} "
+                f"items, {failed} failed); corpus.failures() says why, scan a folder with videos."
+            )
         forecast = Forecast.compute(
             corpus,
             list(FPS_GRID),

@@ -83,6 +83,9 @@ SEEK_COST_FRAMES = 6
 # Over this share of frames missing, a file is refused as truncated rather than sampled with
 # repeats.
 MOST_MISSING = 0.5
+# A Probe edited to list more frames than its table (probe() itself never does) has the rest
+# extrapolated, up to this many (8 MB of times): a count from elsewhere never sizes an array.
+MAX_EXTRAPOLATED_FRAMES = 1 << 20
 CONVERT_AHEAD = 6  # frames converting in the worker thread while the decoder goes on
 # A plan with this many seeks or more, and a seek for every PARALLEL_TARGETS_PER_SEEK targets or
 # fewer, decodes its runs in blocks, several at once, one decoder thread each: after a seek the
@@ -262,6 +265,8 @@ def _read_table(
         flags[0] = True  # some muxers mark nothing: then only the start is a safe place to begin
     readable = len(pts)
     if declared > readable:  # the header lists frames whose bytes are not in the file
+        # Refused before anything is sized by the declared count: a 37 KB file may declare 2^31.
+        _check_missing(readable, declared, path)
         time_base = Fraction(stream.time_base or Fraction(1, 90000))
         pts, flags = _fill_missing(pts, flags, declared, rate, time_base)
     keys = np.flatnonzero(flags).astype(np.int64)
@@ -355,6 +360,17 @@ class Probe:
             )
         if len(table) >= self.frame_count:
             return table
+        extra = self.frame_count - len(table)
+        if extra > MAX_EXTRAPOLATED_FRAMES:  # checked before anything is sized by the count
+            raise _fail(
+                "truncated",
+                (
+                    f"This Probe lists {self.frame_count:,} frames, {extra:,} more than its frame "
+                    f"table holds (at most {MAX_EXTRAPOLATED_FRAMES:,} are extrapolated); probe "
+                    "the file again with decode.probe(path)"
+                ),
+                self.path,
+            )
         step = float(np.median(np.diff(table.pts))) if len(table) > 1 else 1.0
         extra = table.pts[-1] + np.round(
             step * np.arange(1, self.frame_count - len(table) + 1)
@@ -451,14 +467,18 @@ def _keyframe_interval(table: FrameTable) -> int:
     return max(1, round(table.readable / len(table.keys)))
 
 
-def _check_missing(table: FrameTable, declared: int, path: Path) -> None:
-    missing = declared - table.readable
+def _check_missing(readable: int, declared: int, path: Path) -> None:
+    """Refuse a file listing over twice the frames it holds: truncated, or a header that lies.
+
+    This also bounds every array sized by the declared count to twice the packets demuxed.
+    """
+    missing = declared - readable
     if missing > MOST_MISSING * declared:
         raise _fail(
             "truncated",
             (
-                f"Only {table.readable} of the {declared} frames the file lists are in it "
-                f"({missing} missing); it was cut short or damaged. Re-export or re-download it"
+                f"Only {readable:,} of the {declared:,} frames the file lists are in it "
+                f"({missing:,} missing); it was cut short or damaged. Re-export or re-download it"
             ),
             path,
         )
@@ -521,7 +541,6 @@ def probe(path: str | os.PathLike[str], *, timeout: float = 30.0) -> Probe:
             path,
         )
         frames = len(table)
-        _check_missing(table, frames, path)
         constant = table.constant_rate
         if not constant:
             fps_avg = (
