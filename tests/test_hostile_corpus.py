@@ -91,7 +91,7 @@ OPEN_UNDER_A_MEMORY_LIMIT = textwrap.dedent(
     resource.setrlimit(resource.RLIMIT_AS, (int(sys.argv[2]), int(sys.argv[2])))
     from concurrent.futures import ThreadPoolExecutor
     import mimo_nb as mn
-    from mimo_nb.decode import probe
+    from mimo_nb.media.decode import probe
 
     def outcome(call):
         try:

@@ -881,17 +881,12 @@ class Corpus:
 
         >>> corpus = Corpus.scan("videos/", executor=dask_client.get_executor())  # doctest: +SKIP
         """
-        from .video import _check_timeout
-
         pd = _need_pandas()
-        timeout = _check_timeout(timeout)  # refused once, not once per row
-        if chunk_size is not None and (
-            isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1
-        ):
-            raise LimitError(
-                f"chunk_size must be a positive whole number of items per task, or None for the "
-                f"default; got {chunk_size!r}."
-            )
+        # refused once, up front, not once per row
+        timeout = validate.positive("timeout", timeout, hint="(seconds per file)")
+        chunk_size = validate.positive_int(
+            "chunk_size", chunk_size, allow_none=True, hint="(items per task; None: the default)"
+        )
         sources, names, extra, description = expand_source(source, path_column)
         rows: list[dict[str, Any] | None] = [None] * len(sources)
         workers = _executor(executor)[1]
