@@ -20,13 +20,15 @@ STAMP  := $(VENV)/.installed-stamp
 NOTEBOOKS := $(wildcard notebooks/*.ipynb)
 DEMO_DIR  := demo-output
 
-.PHONY: help setup demo test test-lowest test-fast notebooks bench clean
+.PHONY: help setup demo test test-lowest test-fast test-dist dist notebooks bench clean
 
 help:
 	@echo "make demo   set up .venv, generate a sample clip and write an HTML report"
 	@echo "make test   set up .venv; run ruff, mypy, the tests, the doctests and the notebooks (nbval)"
 	@echo "make test PYTHON_VERSION=3.13   the same on another Python, in .venv-3.13"
 	@echo "make test-lowest   the same on Python 3.10 with every direct dependency at its lower bound"
+	@echo "make dist   build the wheel and sdist into dist/ and check them (check-wheel-contents, twine)"
+	@echo "make test-dist  install the wheel in a fresh venv and run the CLI, doctests, quickstart"
 	@echo "make notebooks  re-execute the notebooks with deterministic outputs"
 	@echo "make bench  run the benchmarks (speed and memory, printed as ratios)"
 
@@ -64,6 +66,18 @@ test: $(STAMP)
 # bound and everything else at the newest release that fits: proves the ">=" in pyproject.toml.
 test-lowest:
 	$(MAKE) test PYTHON_VERSION=$(LOWEST_PYTHON_VERSION) VENV=.venv-lowest LOWEST=1
+
+# The release artefacts: a wheel and an sdist, checked as PyPI would (twine) and for what commonly
+# goes wrong in a wheel (check-wheel-contents: missing or stray files, duplicates).
+dist: $(STAMP)
+	rm -rf dist
+	$(PY) -m build --outdir dist .
+	$(VENV)/bin/check-wheel-contents dist/*.whl
+	$(VENV)/bin/twine check --strict dist/*
+
+# The wheel installed in a fresh venv, away from the checkout (scripts/check_dist.sh says what runs).
+test-dist: dist
+	scripts/check_dist.sh $(PYTHON) dist
 
 test-fast: $(STAMP)
 	$(PY) -m pytest tests -x -q
