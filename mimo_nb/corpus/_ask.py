@@ -502,7 +502,7 @@ def _request_video(row: Any) -> Video:
     differs from the scan's is opened afresh instead, so a changed file is not sent with a
     stale estimate.
     """
-    from mimo_nb.media.decode import Probe
+    from mimo_nb.media.probe import Probe
     from mimo_nb.media.video import Video
 
     path = Path(row["path"])
