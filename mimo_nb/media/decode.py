@@ -156,6 +156,7 @@ def plan_runs(
     skips every frame between, at the price of one seek (``seek_cost`` frames). Pure: the plan can
     be tested without a file.
 
+    >>> from fractions import Fraction
     >>> keys = np.arange(0, 600, 30)  # a keyframe every 30 frames
     >>> table = FrameTable(np.arange(600) * 512, Fraction(1, 15360), keys=keys, readable=600)
     >>> plan_runs(table, [5, 10, 300])

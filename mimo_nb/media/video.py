@@ -605,18 +605,9 @@ class Video(Displayed):
         """
         plan, target = self._checked_plan(fps, media_resolution, size, profile)
         indices = self._plan_indices(plan)
-        positions: dict[int, list[int]] = {}
-        for position, index in enumerate(indices.tolist()):
-            positions.setdefault(index, []).append(position)
-        seconds = self._info.frame_table().seconds
+        sampled = self._sampled_frame(indices)
         for item in decode.iter_frames(self._info, indices, target, timeout=timeout, cancel=cancel):
-            yield SampledFrame(
-                tuple(positions[item.index]),
-                item.index,
-                float(seconds[item.index]),
-                item.array,
-                item.source,
-            )
+            yield sampled(item)
 
     def preview(
         self,
@@ -659,28 +650,34 @@ class Video(Displayed):
             check_has_pixels(plan.width, plan.height, self.width, self.height)
         return plan, ((plan.width, plan.height) if size == "model" else None)
 
-    def _frame_callback(
-        self, indices: npt.NDArray[np.int64], on_frame: Callable[[SampledFrame], None] | None
-    ) -> Callable[[decode.DecodedFrame], None] | None:
-        if on_frame is None:
-            return None
+    def _sampled_frame(
+        self, indices: npt.NDArray[np.int64]
+    ) -> Callable[[decode.DecodedFrame], SampledFrame]:
+        """What makes a decoded frame of ``indices`` (the sampled order) a :class:`SampledFrame`:
+        its positions in that order and its presentation time."""
         positions: dict[int, list[int]] = {}
         for position, index in enumerate(indices.tolist()):
             positions.setdefault(index, []).append(position)
         seconds = self._info.frame_table().seconds
 
-        def call(item: decode.DecodedFrame) -> None:
-            on_frame(
-                SampledFrame(
-                    tuple(positions[item.index]),
-                    item.index,
-                    float(seconds[item.index]),
-                    item.array,
-                    item.source,
-                )
+        def sampled(item: decode.DecodedFrame) -> SampledFrame:
+            return SampledFrame(
+                tuple(positions[item.index]),
+                item.index,
+                float(seconds[item.index]),
+                item.array,
+                item.source,
             )
 
-        return call
+        return sampled
+
+    def _frame_callback(
+        self, indices: npt.NDArray[np.int64], on_frame: Callable[[SampledFrame], None] | None
+    ) -> Callable[[decode.DecodedFrame], None] | None:
+        if on_frame is None:
+            return None
+        sampled = self._sampled_frame(indices)
+        return lambda item: on_frame(sampled(item))
 
     def _read(
         self,
