@@ -29,6 +29,7 @@ from mimo_nb.errors import LimitError, MimoError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from mimo_nb.api.client import AsyncMimoClient
     from mimo_nb.api.request import PreparedRequest
     from mimo_nb.api.response import Completion
     from mimo_nb.corpus._corpus import Corpus
@@ -226,7 +227,7 @@ class _AskRun:
     def __init__(
         self,
         corpus: Corpus,
-        client: Any,
+        client: AsyncMimoClient,
         prompt: str,
         *,
         fps: float,

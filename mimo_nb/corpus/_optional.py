@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Any
 
 from mimo_nb.errors import MimoError
 
 
-def _need_pandas() -> Any:
+def _need_pandas() -> ModuleType:
+    """pandas, or the error that says how to install it."""
     try:
         import pandas
     except ImportError:
@@ -18,6 +20,7 @@ def _need_pandas() -> Any:
 
 
 def _progress(total: int, enabled: bool, desc: str, unit: str) -> Any:
+    """A tqdm bar of ``total`` ``unit``s (a silent one unless ``enabled``); ``close()`` it."""
     from tqdm.auto import tqdm
 
     return tqdm(total=total, disable=not enabled, desc=desc, unit=unit)

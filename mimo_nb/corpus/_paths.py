@@ -11,10 +11,12 @@ import os
 
 
 def _is_url(text: str) -> bool:
+    """True for an http(s) URL (a worker downloads it), False for a path."""
     return text.lower().startswith(("http://", "https://"))
 
 
 def _short_name(source: str) -> str:
+    """The last part of a path or URL: the item's name in tables."""
     return source.rstrip("/").rsplit("/", 1)[-1] or source
 
 
