@@ -42,7 +42,7 @@ def _doctest_folder(
     import numpy as np
 
     import mimo_nb
-    import mimo_nb.corpus
+    import mimo_nb.corpus._workers
 
     source: Path = request.getfixturevalue("_doctest_clip_dir")
     here = request.getfixturevalue("tmp_path")
@@ -56,8 +56,8 @@ def _doctest_folder(
     # The session's shared process pool keeps the folder its workers started in, so relative
     # paths would be resolved there, not here (a known limitation of Corpus.scan/map after a
     # change of folder): each doctest gets its own pool, started here, shut down after it.
-    monkeypatch.setattr(mimo_nb.corpus, "_shared_pool", None)
+    monkeypatch.setattr(mimo_nb.corpus._workers, "_shared_pool", None)
     yield
-    pool = mimo_nb.corpus._shared_pool
+    pool = mimo_nb.corpus._workers._shared_pool
     if pool is not None:
         pool.shutdown(wait=True, cancel_futures=True)

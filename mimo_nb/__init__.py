@@ -72,7 +72,7 @@ _display_hook.set_loader(lambda: importlib.import_module(".display", __name__))
 # Public names whose modules have heavier imports: name -> module, loaded on first use.
 _LAZY: dict[str, str] = {
     "Video": "media.video",
-    "Frames": "media.video",
+    "Frames": "media.frames",
     "generate_clip": "media.samples",
     "MimoClient": "api.client",
     "AsyncMimoClient": "api.client",
@@ -155,8 +155,9 @@ if TYPE_CHECKING:  # what static checkers and IDEs see; at run time __getattr__ 
     from .display.compare import compare_profiles
     from .display.report import write_report
     from .display.widgets import BudgetExplorer, FrameExplorer, TokenCostExplorer
+    from .media.frames import Frames
     from .media.samples import generate_clip
-    from .media.video import Frames, Video
+    from .media.video import Video
 
 
 def __getattr__(name: str) -> Any:

@@ -58,7 +58,7 @@ PLANTED = [
     ("core/budget.py", "from mimo_nb.media import video", "Layers"),
     ("media/video.py", "from mimo_nb.api import client", "Layers"),
     ("api/client/_base.py", "import httpx", "httpx is met only in the http seam"),
-    ("display/plots.py", "import av", "PyAV is met only in decode and encode"),
+    ("display/plots.py", "import av", "PyAV is met only in probe, decode and encode"),
     ("core/pricing.py", "from mimo_nb.core import budget", "No import cycles"),
 ]
 

@@ -23,7 +23,8 @@ import mimo_nb as mn
 from mimo_nb.api.pacing import Pacer, minimum_wall_time
 from mimo_nb.api.response import spec_example_json
 from mimo_nb.core.pricing import estimate_text_tokens
-from mimo_nb.corpus import FPS_GRID, SaveContactSheet, _Table, size_class
+from mimo_nb.corpus import FPS_GRID, SaveContactSheet, size_class
+from mimo_nb.corpus._forecast import _Table
 from mimo_nb.media.samples import generate_clip
 from mimo_nb.testing import MockMimoServer, Quota, request_token_charge
 
@@ -205,16 +206,16 @@ def test_dask_local_cluster_gives_the_same_table(corpus: mn.Corpus, folder: Path
 
 def _die_on_files_named_crash() -> None:
     """A worker initializer: this worker's "decoder" kills the process on files named crash*."""
-    import mimo_nb.corpus as corpus_module
+    import mimo_nb.corpus._rows as rows_module  # where _probe_chunk finds probe_row
 
-    probe = corpus_module.probe_row
+    probe = rows_module.probe_row
 
     def crashing_probe(source: str, timeout: float = 60.0, base: str | None = None) -> dict:  # type: ignore[type-arg]
         if Path(source).name.startswith("crash"):
             os._exit(1)  # as a segfault in a decoder would: no exception, the process is gone
         return probe(source, timeout, base)
 
-    corpus_module.probe_row = crashing_probe
+    rows_module.probe_row = crashing_probe
 
 
 def test_a_file_that_kills_its_worker_is_one_row(
@@ -239,7 +240,7 @@ def test_a_file_that_kills_its_worker_is_one_row(
             )
         return pools[-1]
 
-    monkeypatch.setattr(mn.corpus, "default_executor", crashing_pool)
+    monkeypatch.setattr(mn.corpus._workers, "default_executor", crashing_pool)
     try:
         table = mn.Corpus.scan(tmp_path, progress=False, chunk_size=2).to_pandas().set_index("name")
     finally:
@@ -287,9 +288,9 @@ def test_scan_probes_urls_and_says_how_each_file_travels(tmp_path: Path) -> None
         ).to_pandas()
     assert table["delivery"].tolist() == ["url", "base64"] and table["error_type"].isna().all()
     assert table["duration"].tolist() == [1.5, 1.5] and table["name"][0] == "hosted.mp4"
-    limit = mn.corpus.BASE64_LIMIT_BYTES  # base64 grows a file by 4/3: 3/4 of the limit fits
-    assert mn.corpus._delivery(limit * 3 // 4, is_url=False) == "base64"
-    assert mn.corpus._delivery(limit * 3 // 4 + 3, is_url=False) == "fit"
+    limit = mn.corpus._rows.BASE64_LIMIT_BYTES  # base64 grows a file by 4/3: 3/4 of the limit fits
+    assert mn.corpus._rows._delivery(limit * 3 // 4, is_url=False) == "base64"
+    assert mn.corpus._rows._delivery(limit * 3 // 4 + 3, is_url=False) == "fit"
 
 
 def test_size_classes() -> None:

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import mimo_nb.media.decode as decode
+import mimo_nb.media.probe as probe_module
 from mimo_nb.errors import LimitError, VideoError
 
 from video_fixtures import clip_dir, clips, counters  # noqa: F401  (fixtures)
@@ -182,10 +183,10 @@ def test_open_input_leaves_out_metadata_errors_from_pyav_19(clips, monkeypatch):
         return real_open(file, mode, **kwargs)
 
     monkeypatch.setattr(av, "open", pyav19_open)
-    monkeypatch.setattr(decode, "_pyav_major", lambda: 19)
+    monkeypatch.setattr(probe_module, "_pyav_major", lambda: 19)
     info = decode.probe(clips("fmt.mp4"))
     assert counters(decode.read_frames(info, [2, 40], size=(64, 48), prefer="pyav")) == [2, 40]
-    monkeypatch.setattr(decode, "_pyav_major", lambda: 18)
+    monkeypatch.setattr(probe_module, "_pyav_major", lambda: 18)
     with pytest.raises(TypeError):
         decode.probe(clips("fmt.mp4"))  # the shim is what makes it work: without it, PyAV 19 fails
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 import mimo_nb as mn
-import mimo_nb.corpus as corpus_module
+import mimo_nb.corpus._ask as ask_module
 from mimo_nb.api.pacing import Pacer
 from mimo_nb.api.response import spec_example_json
 from mimo_nb.core.pricing import cost_from_usage, estimate_text_tokens
@@ -406,7 +406,7 @@ def test_huge_concurrency_starts_no_more_workers_than_items(
     corpus: mn.Corpus, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     spy = _CountingAsyncio()
-    monkeypatch.setattr(corpus_module, "asyncio", spy)
+    monkeypatch.setattr(ask_module, "asyncio", spy)
     with MockMimoServer(api_key=KEY) as server:
         answers = asyncio.run(_ask(corpus, server, concurrency=10**6))
         assert len(server.requests) == CLIPS

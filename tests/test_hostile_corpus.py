@@ -177,7 +177,7 @@ def test_a_folder_scan_lists_a_linked_file_once(tmp_path):
 def test_a_glob_matches_what_glob_matches_where_there_are_no_links(tmp_path):
     import glob
 
-    from mimo_nb.corpus import _glob_files
+    from mimo_nb.corpus._sources import _glob_files
 
     root = tmp_path / "t"
     for name in (
@@ -254,7 +254,7 @@ KILLED_KERNEL = textwrap.dedent(
         from multiprocessing import forkserver, resource_tracker
 
         import mimo_nb as mn
-        import mimo_nb.corpus as corpus_module
+        import mimo_nb.corpus._workers as workers
 
         listener = socket.socket()
         listener.bind(("127.0.0.1", 0))
@@ -262,11 +262,11 @@ KILLED_KERNEL = textwrap.dedent(
         url = f"http://127.0.0.1:{listener.getsockname()[1]}/slow.mp4"
         scan = lambda: mn.Corpus.scan([url, url], progress=False, chunk_size=1, timeout=600)
         threading.Thread(target=scan, daemon=True).start()
-        while corpus_module._shared_pool is None or len(corpus_module._shared_pool._processes) < 2:
+        while workers._shared_pool is None or len(workers._shared_pool._processes) < 2:
             time.sleep(0.05)
         time.sleep(0.5)  # the workers are downloading
         helpers = [forkserver._forkserver._forkserver_pid, resource_tracker._resource_tracker._pid]
-        print(*corpus_module._shared_pool._processes, *[p for p in helpers if p], flush=True)
+        print(*workers._shared_pool._processes, *[p for p in helpers if p], flush=True)
         time.sleep(600)
 
 

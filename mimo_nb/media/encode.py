@@ -3,8 +3,8 @@
 Every video mimo_nb makes is written here: the sample clips
 (:func:`mimo_nb.media.samples.generate_clip`), the re-encoded clips of
 :meth:`Video.fit <mimo_nb.media.video.Video.fit>`, and the clips and GIFs of
-:meth:`Frames.save <mimo_nb.media.video.Frames.save>` /
-:meth:`Frames.play <mimo_nb.media.video.Frames.play>`.
+:meth:`Frames.save <mimo_nb.media.frames.Frames.save>` /
+:meth:`Frames.play <mimo_nb.media.frames.Frames.play>`.
 :func:`write_video` sets up the streams for the format the suffix names, encodes the pictures
 and the sound through the one encode/mux loop (:func:`_encode_into`), and turns PyAV and file
 system errors into :class:`~mimo_nb.errors.VideoError`. :func:`write_gif` writes GIFs with Pillow.
@@ -43,7 +43,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mimo_nb.errors import LimitError, VideoError
-from mimo_nb.media.decode import open_input
+from mimo_nb.media.probe import open_input
 
 __all__ = [
     "VIDEO_FORMATS",

@@ -1,4 +1,4 @@
-"""What a video file is now: its state (has it changed?) and its bytes' hash.
+"""What a video file is now: its state (has it changed?) and its bytes' hash; temporary files.
 
 :class:`FileState` is the one file-state check: a :class:`~mimo_nb.media.video.Video` and a
 request's :class:`~mimo_nb.api.request.VideoPart` each keep the state of their file when they
@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
 import threading
 import time
 from collections import OrderedDict
+from pathlib import Path
 from typing import NamedTuple
 
-__all__ = ["FileState", "file_sha256"]
+__all__ = ["FileState", "file_sha256", "temp_path"]
 
 
 class FileState(NamedTuple):
@@ -106,3 +108,11 @@ def file_sha256(path: str | os.PathLike[str], chunk_bytes: int = 2**20) -> str:
             while len(_memo) > _MEMO_SIZE:
                 _memo.popitem(last=False)
     return value
+
+
+def temp_path(suffix: str = "") -> Path:
+    """A new empty file in the system's temporary folder, named ``mimo_nb_*suffix``: the caller's
+    to fill and to delete."""
+    handle, name = tempfile.mkstemp(prefix="mimo_nb_", suffix=suffix)
+    os.close(handle)
+    return Path(name)

@@ -19,9 +19,10 @@ Which frames: ``profiles.plan_sampling`` gives the count and size from the spec'
 ``tokens.sample_indices_by_time`` spreads them evenly over the clip's *time*: target times from
 the first to the last frame's presentation time, each taking the frame nearest to it (for a
 constant-rate file exactly the rounded ``linspace`` over frame numbers, ``tokens.sample_indices``).
-:mod:`mimo_nb.media.decode` reads them; timestamps are the frames' real presentation times. Writing
-video (``fit``, ``Frames.save``/``play``) goes through :mod:`mimo_nb.media.encode`; the HTML comes
-from :mod:`mimo_nb.display.render`.
+:mod:`mimo_nb.media.probe` reads the file once, :mod:`mimo_nb.media.decode` decodes the frames;
+timestamps are the frames' real presentation times. The frames are a :class:`Frames`
+(:mod:`mimo_nb.media.frames`). Writing video (``fit``, ``Frames.save``/``play``) goes through
+:mod:`mimo_nb.media.encode`; the HTML comes from :mod:`mimo_nb.display.render`.
 
 A ``Video`` remembers its file's size, modification time and inode from ``open``: if the file is
 rewritten afterwards, ``plan``/``estimate``/``sample``/``fit``/``play`` raise ``VideoError``
@@ -35,12 +36,10 @@ import errno
 import os
 import re
 import stat
-import tempfile
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterator
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal, overload
@@ -51,7 +50,7 @@ import numpy.typing as npt
 
 from mimo_nb._deadline import Deadline
 from mimo_nb.core import validate
-from mimo_nb.core.display_hook import Displayed, show
+from mimo_nb.core.display_hook import Displayed
 from mimo_nb.core.limits import BASE64_LIMIT_BYTES, URL_LIMIT_BYTES, base64_length
 from mimo_nb.core.profiles import (
     DEFAULT_PROFILE,
@@ -65,330 +64,31 @@ from mimo_nb.core.tokens import (
     SamplingPlan,
     TokenBreakdown,
     check_has_pixels,
-    explain_video_tokens,
     sample_indices_by_time,
 )
 from mimo_nb.errors import LimitError, VideoError
 from mimo_nb.media import decode
 from mimo_nb.media import encode as _encode
 from mimo_nb.media import imaging as _imaging
-from mimo_nb.media.files import FileState, file_sha256
+from mimo_nb.media.files import FileState, file_sha256, temp_path
+from mimo_nb.media.frames import (
+    PLAYER_MAX_BYTES,
+    Frames,
+    Player,
+    SampledFrame,
+    _check_max_bytes,
+    _check_width,
+    _megabytes,
+)
+from mimo_nb.media.probe import Probe, probe
 from mimo_nb.net.http import Transport, download, offline_from_env
 
-__all__ = ["Video", "Frames", "Player", "SampledFrame"]
+__all__ = ["Video", "Frames", "Player", "SampledFrame"]  # Frames, Player, SampledFrame: re-exported
 
 ProgressArg = Callable[[int, int], None] | bool | None
-
-# ---- Frames ---------------------------------------------------------------------------------
-
-
-PLAYER_MAX_BYTES = 10 * 2**20  # media bigger than this are not written into the notebook by default
 BROWSER_CODECS = frozenset(
     {"h264", "vp9", "av1"}
 )  # what Chromium, Firefox and Safari all play in MP4
-_PLAY_FPS_MAX = 60.0
-
-
-@dataclass(frozen=True)
-class Player(Displayed):
-    """An inline player: a notebook shows it as an HTML5 ``<video>`` (or an animated GIF).
-
-    What to play: ``media`` (the clip's bytes, embedded as a data: URI, so it also plays in an
-    nbconvert HTML export) or ``url``; or, when there is nothing a browser can play, ``note``
-    saying why and what to do. The HTML is the display layer's (``html``, ``_repr_html_``);
-    ``embedded_bytes`` says how much the player adds to the notebook.
-    """
-
-    description: str
-    title: str
-    caption: str = ""
-    media: bytes = b""
-    media_type: str = "video/mp4"
-    url: str | None = None
-    note: str | None = None
-    width: int | None = None
-    loop: bool = False
-
-    @property
-    def embedded_bytes(self) -> int:
-        """Bytes of media put into the notebook (0 for a URL or a note)."""
-        return len(self.media)
-
-    @property
-    def html(self) -> str:
-        """The player as HTML (what a notebook shows)."""
-        return self._repr_html_()
-
-    def __repr__(self) -> str:
-        return f"<Player {self.description}>"
-
-
-_PLAY_FPS_MIN = 0.01  # one frame every 100 s: slower rates overflow GIF's frame delay
-
-
-def _check_play_fps(fps: object, limit: float = _PLAY_FPS_MAX) -> float:
-    return validate.number(  # type: ignore[no-any-return]
-        "fps",
-        fps,
-        minimum=_PLAY_FPS_MIN,
-        maximum=limit,
-        hint="(frames a second the clip plays at; the sampling fps when None)",
-    )
-
-
-def _check_max_bytes(max_bytes: object) -> int:
-    return validate.non_negative_int("max_bytes", max_bytes, hint="(bytes)")  # type: ignore[no-any-return]
-
-
-def _check_width(width: object) -> int | None:
-    """A player's width in CSS pixels, or None for the default."""
-    return validate.positive_int(  # type: ignore[no-any-return]
-        "width", width, allow_none=True, hint="(the player's width in pixels, or None)"
-    )
-
-
-def _megabytes(n: int) -> str:
-    """A byte count for people: KB below a megabyte, MB above."""
-    return f"{n / 2**10:.1f} KB" if n < 2**20 else f"{n / 2**20:.2f} MB"
-
-
-@dataclass(eq=False)
-class Frames:
-    """Decoded frames with the indices and timestamps they came from; it behaves as an array.
-
-    ``np.asarray(frames)`` is the (frames, height, width, 3) uint8 array, ``frames[0]`` one
-    frame, ``frames[2:5]`` a :class:`Frames` of three, and ``len``, iteration and ``.shape`` work,
-    so numpy code and ``mediapy.show_images(frames)`` take it as it is.
-
-    >>> frames = Video.open("clip.mp4").sample(fps=2)
-    >>> frames.shape, frames.indices.tolist(), frames.repeated
-    ((4, 256, 320, 3), [0, 20, 39, 59], False)
-    >>> frames[1:3].indices.tolist(), frames[0].shape
-    ([20, 39], (256, 320, 3))
-    """
-
-    array: npt.NDArray[np.uint8]
-    indices: npt.NDArray[np.int64]
-    timestamps: npt.NDArray[np.float64]
-    plan: SamplingPlan
-    repeated: bool
-    size: str
-    native_fps: float
-    note: str = ""
-    source_name: str = field(default="")
-
-    # ---- the array protocol ----------------------------------------------------------------
-
-    def __len__(self) -> int:
-        return int(self.array.shape[0])
-
-    def __iter__(self) -> Iterator[npt.NDArray[np.uint8]]:
-        return iter(self.array)
-
-    def __array__(
-        self, dtype: npt.DTypeLike | None = None, copy: bool | None = None
-    ) -> npt.NDArray[Any]:
-        """The frames as one array; numpy 2's ``copy`` is honoured (numpy 1 passes only
-        ``dtype``)."""
-        if dtype is not None and np.dtype(dtype) != self.array.dtype:
-            if copy is False:
-                raise ValueError(
-                    f"Frames are uint8; converting them to {np.dtype(dtype)} needs a copy."
-                )
-            return self.array.astype(dtype)
-        return self.array.copy() if copy else self.array
-
-    @overload
-    def __getitem__(self, key: int | np.integer) -> npt.NDArray[np.uint8]: ...
-    @overload
-    def __getitem__(self, key: slice | Sequence[int] | npt.NDArray[Any]) -> Frames: ...
-    @overload
-    def __getitem__(self, key: tuple[Any, ...]) -> npt.NDArray[np.uint8]: ...
-
-    def __getitem__(self, key: Any) -> Any:
-        """``frames[i]``: one (height, width, 3) frame; a slice, index list or mask: a Frames;
-        a tuple indexes the array as numpy does (``frames[:, :8]`` crops every frame)."""
-        if isinstance(key, tuple):
-            return self.array[key]
-        if isinstance(key, (int, np.integer)) and not isinstance(key, (bool, np.bool_)):
-            return self.array[key]
-        return self._subset(validate.selection(key, len(self)))  # a slice stays a view
-
-    def _subset(self, picked: slice | npt.NDArray[np.int64]) -> Frames:
-        indices = self.indices[picked]
-        repeated = len(np.unique(indices)) < len(indices)
-        return replace(
-            self,
-            array=self.array[picked],
-            indices=indices,
-            timestamps=self.timestamps[picked],
-            repeated=bool(repeated),
-            note=self.note if repeated else "",
-        )
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        """(frames, height, width, 3)."""
-        return tuple(self.array.shape)
-
-    @property
-    def dtype(self) -> np.dtype[Any]:
-        """Always uint8."""
-        return self.array.dtype
-
-    @property
-    def ndim(self) -> int:
-        """4: frames, height, width, channels."""
-        return int(self.array.ndim)
-
-    # ---- looking at them ---------------------------------------------------------------------
-
-    def captions(self) -> list[str]:
-        """One caption per frame: its timestamp and frame index."""
-        return [
-            f"{_imaging.format_time(t)} · #{i}"
-            for t, i in zip(self.timestamps, self.indices, strict=True)
-        ]
-
-    def to_html(self, columns: int = 6, max_frames: int | None = None) -> str:
-        """An HTML grid of the frames (inline JPEG thumbnails) with timestamps under each."""
-        html: str = show("html", self, columns=columns, max_frames=max_frames)
-        return html
-
-    def grid_note(self, max_frames: int | None = None) -> tuple[int, str]:
-        """How many frames :meth:`to_html` shows, and the line above its grid."""
-        shown = len(self) if max_frames is None else max(0, min(max_frames, len(self)))
-        head = (
-            f"{len(self)} frames at {self.array.shape[2]}x{self.array.shape[1]} "
-            f"({self.size} size), "
-            f"fps={self.plan.fps:g}, media_resolution={self.plan.media_resolution}"
-            + ("" if self.plan.profile == "mimo-api" else f", profile={self.plan.profile}")
-        )
-        if shown < len(self):
-            head += f"; showing the first {shown}"
-        if self.note:
-            head += ". " + self.note
-        return shown, head
-
-    def _repr_html_(self) -> str:
-        return self.to_html(max_frames=48)
-
-    def __repr__(self) -> str:
-        return (
-            f"<Frames {len(self)} x {self.array.shape[2]}x{self.array.shape[1]} ({self.size}) "
-            f"fps={self.plan.fps:g} repeated={self.repeated}>"
-        )
-
-    def contact_sheet(self, columns: int = 6) -> Any:
-        """All frames in one ``PIL.Image`` grid, each labelled with its timestamp."""
-        return _imaging.contact_sheet(self.array, self.captions(), columns)
-
-    def save_contact_sheet(self, path: str | os.PathLike[str], columns: int = 6) -> Path:
-        """Write :meth:`contact_sheet` as a PNG file and return its path."""
-        path = Path(path)
-        self.contact_sheet(columns).save(path, format="PNG")
-        return path
-
-    # ---- watching them at the model's rate ---------------------------------------------------
-
-    def save(self, path: str | os.PathLike[str], fps: float | None = None) -> Path:
-        """Write the frames as a clip, one frame every ``1 / fps`` s (default: the sampling fps).
-
-        The suffix picks the format: ``.mp4`` (H.264, plays in every browser), ``.gif`` (loops
-        forever), or ``.mov``, ``.avi``, ``.wmv``. Played at the sampling fps the clip lasts as long
-        as the video, and shows exactly what the model sees, repeats included.
-
-        >>> frames = Video.open("clip.mp4").sample(fps=2)
-        >>> Video.open(frames.save("sampled.mp4")).native_frame_count
-        4
-        """
-        path = _encode.output_path(
-            path, [*_encode.VIDEO_FORMATS, _encode.GIF_SUFFIX], "Frames.save"
-        )
-        suffix = path.suffix.lower()
-        if not len(self):
-            raise LimitError("There are no frames to save (an empty selection).")
-        rate = self.plan.fps if fps is None else fps
-        if suffix == _encode.GIF_SUFFIX:
-            return _encode.write_gif(path, self.array, _check_play_fps(rate, 50.0))
-        return _encode.write_video(
-            path, self.array, rate=Fraction(_check_play_fps(rate)).limit_denominator(1001)
-        )
-
-    def play(
-        self,
-        fps: float | None = None,
-        *,
-        format: str = "mp4",
-        width: int | None = None,
-        max_bytes: int = PLAYER_MAX_BYTES,
-    ) -> Player:
-        """An inline player for the frames at the model's rate (``fps``: the sampling fps).
-
-        ``format="mp4"`` makes an H.264 clip in a ``<video>`` with controls; ``"gif"`` an animated
-        GIF that plays by itself. Past ``max_bytes`` the player is a note saying how to save it.
-
-        >>> Video.open("clip.mp4").sample(fps=2).play(format="gif")  # doctest: +ELLIPSIS
-        <Player 4 frames at 320x256 as GIF, 2 fps, ... KB inline>
-        """
-        if format not in ("mp4", "gif"):
-            raise LimitError(f"format must be 'mp4' or 'gif', got {format!r}.")
-        limit = _check_max_bytes(max_bytes)
-        width = _check_width(width)
-        rate = (
-            self.plan.fps
-            if fps is None
-            else _check_play_fps(fps, 50.0 if format == "gif" else _PLAY_FPS_MAX)
-        )
-        shown = f"{len(self)} frames at {self.array.shape[2]}x{self.array.shape[1]}"
-        caption = (
-            f"{shown}, {rate:g} per second ({len(self) / rate:.1f} s)"
-            + (", the rate the model samples at" if fps is None else "")
-            + (f". {self.note}" if self.note else "")
-        )
-        title = (
-            f"{self.source_name}: what the model sees"
-            if self.source_name
-            else "what the model sees"
-        )
-        target = _temp_file(f".{format}")
-        try:
-            data = self.save(target, rate).read_bytes()
-        finally:
-            target.unlink(missing_ok=True)
-        if len(data) > limit:
-            note = (
-                f"The {format.upper()} of {shown} is {_megabytes(len(data))}, "
-                f"over the {_megabytes(limit)} allowed inline "
-                f"(max_bytes). Save it with frames.save('sampled.{format}'), "
-                "or pass a larger max_bytes."
-            )
-            return Player(f"{shown}: too big to embed ({_megabytes(len(data))})", title, note=note)
-        return Player(
-            f"{shown} as {format.upper()}, {rate:g} fps, {_megabytes(len(data))} inline",
-            title,
-            caption,
-            media=data,
-            media_type="image/gif" if format == "gif" else "video/mp4",
-            width=width,
-            loop=format != "gif",
-        )
-
-
-@dataclass(frozen=True)
-class SampledFrame:
-    """One decoded frame from :meth:`Video.iter_sample`.
-
-    ``positions``: where it goes in the sampled order (more than one when frames repeat);
-    ``index``: its frame number in the file; ``timestamp``: its presentation time (s);
-    ``source``: the frame really shown (``== index`` unless the file could not give it).
-    """
-
-    positions: tuple[int, ...]
-    index: int
-    timestamp: float
-    array: npt.NDArray[np.uint8]
-    source: int
 
 
 def _ranges(numbers: list[int]) -> str:
@@ -402,7 +102,7 @@ def _ranges(numbers: list[int]) -> str:
     return ", ".join(f"{a}-{b}" if a != b else f"{a}" for a, b in spans)
 
 
-def _substitute_note(substitutes: dict[int, int], info: decode.Probe) -> str:
+def _substitute_note(substitutes: dict[int, int], info: Probe) -> str:
     """Which wanted frames the file could not give, and what stands in for them."""
     missing = sorted(substitutes)
     shown = sorted(set(substitutes.values()))
@@ -421,12 +121,6 @@ def _substitute_note(substitutes: dict[int, int], info: decode.Probe) -> str:
 
 
 # ---- Opening: path, bytes or URL ------------------------------------------------------------
-
-
-def _temp_file(suffix: str) -> Path:
-    handle, name = tempfile.mkstemp(prefix="mimo_nb_", suffix=suffix)
-    os.close(handle)
-    return Path(name)
 
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -511,7 +205,7 @@ def _download(url: str, deadline: Deadline, transport: Transport | None) -> Path
             reason="offline",
             source=url,
         )
-    target = _temp_file(Path(unquote(urlparse(url).path)).suffix.lower()[:8])
+    target = temp_path(Path(unquote(urlparse(url).path)).suffix.lower()[:8])
     download(url, target, deadline=deadline, max_bytes=URL_LIMIT_BYTES, transport=transport)
     return target
 
@@ -528,7 +222,7 @@ class Video(Displayed):
 
     def __init__(
         self,
-        info: decode.Probe,
+        info: Probe,
         *,
         url: str | None = None,
         name: str | None = None,
@@ -579,7 +273,7 @@ class Video(Displayed):
                 raise VideoError(
                     "The video bytes are empty (0 bytes).", reason="empty", source="<bytes>"
                 )
-            path = _temp_file(".mov" if data[4:12] == b"ftypqt  " else "")
+            path = temp_path(".mov" if data[4:12] == b"ftypqt  " else "")
             path.write_bytes(data)
             return cls._probe_owned(path, timeout, name="video (bytes)")
         if hasattr(source, "read") and not isinstance(source, (str, os.PathLike)):
@@ -601,12 +295,12 @@ class Video(Displayed):
             video.url = text
             return video
         path, state = _local_file(text)
-        return cls(decode.probe(path, timeout=timeout), state=state)
+        return cls(probe(path, timeout=timeout), state=state)
 
     @classmethod
     def _probe_owned(cls, path: Path, timeout: float, name: str) -> Video:
         try:
-            info = decode.probe(path, timeout=timeout)
+            info = probe(path, timeout=timeout)
         except BaseException:
             path.unlink(missing_ok=True)
             raise
@@ -670,7 +364,7 @@ class Video(Displayed):
         return self._info.codec
 
     @property
-    def probe_info(self) -> decode.Probe:
+    def probe_info(self) -> Probe:
         """Everything the probe read."""
         return self._info
 
@@ -735,7 +429,7 @@ class Video(Displayed):
         fps: float = FPS_DEFAULT,
         media_resolution: str = "default",
         *,
-        profile: str | Profile = "mimo-api",
+        profile: str | Profile = DEFAULT_PROFILE,
     ) -> SamplingPlan:
         """Frame count, indices and model frame size for this video (validated by the token core).
 
@@ -772,7 +466,7 @@ class Video(Displayed):
         fps: float = FPS_DEFAULT,
         media_resolution: str = "default",
         *,
-        profile: str | Profile = "mimo-api",
+        profile: str | Profile = DEFAULT_PROFILE,
     ) -> TokenBreakdown | ServerTokenBreakdown:
         """The token estimate for this file, every step shown; mute without an audio track.
 
@@ -785,16 +479,7 @@ class Video(Displayed):
         187
         """
         self.check_unchanged()
-        if profile == "mimo-api":
-            return explain_video_tokens(
-                self.duration,
-                self.width,
-                self.height,
-                fps,
-                media_resolution,
-                mute=not self.has_audio,
-            )
-        return explain_profile_tokens(
+        return explain_profile_tokens(  # the profile decides: the API's formula or a server's
             self.duration,
             self.width,
             self.height,
@@ -814,7 +499,7 @@ class Video(Displayed):
         progress: ProgressArg = None,
         *,
         timeout: float = 300.0,
-        profile: str | Profile = "mimo-api",
+        profile: str | Profile = DEFAULT_PROFILE,
         cancel: threading.Event | None = None,
         on_frame: Callable[[SampledFrame], None] | None = None,
     ) -> Frames:
@@ -846,7 +531,7 @@ class Video(Displayed):
 
     def _plan_indices(self, plan: SamplingPlan) -> npt.NDArray[np.int64]:
         """The API picks frames by time (below); a server profile by its own index rule."""
-        if plan.profile == "mimo-api":
+        if plan.profile == DEFAULT_PROFILE:
             return self.sample_indices(plan.frames)
         return plan.indices(self.native_frame_count)
 
@@ -900,7 +585,7 @@ class Video(Displayed):
         *,
         timeout: float = 300.0,
         cancel: threading.Event | None = None,
-        profile: str | Profile = "mimo-api",
+        profile: str | Profile = DEFAULT_PROFILE,
     ) -> Iterator[SampledFrame]:
         """The frames :meth:`sample` returns, yielded one by one as they are decoded.
 
@@ -920,18 +605,9 @@ class Video(Displayed):
         """
         plan, target = self._checked_plan(fps, media_resolution, size, profile)
         indices = self._plan_indices(plan)
-        positions: dict[int, list[int]] = {}
-        for position, index in enumerate(indices.tolist()):
-            positions.setdefault(index, []).append(position)
-        seconds = self._info.frame_table().seconds
+        sampled = self._sampled_frame(indices)
         for item in decode.iter_frames(self._info, indices, target, timeout=timeout, cancel=cancel):
-            yield SampledFrame(
-                tuple(positions[item.index]),
-                item.index,
-                float(seconds[item.index]),
-                item.array,
-                item.source,
-            )
+            yield sampled(item)
 
     def preview(
         self,
@@ -941,7 +617,7 @@ class Video(Displayed):
         *,
         max_keyframes: int = 24,
         timeout: float = 30.0,
-        profile: str | Profile = "mimo-api",
+        profile: str | Profile = DEFAULT_PROFILE,
     ) -> Frames:
         """A quick stand-in for :meth:`sample`: each sampled frame shown by a nearby keyframe.
 
@@ -965,7 +641,7 @@ class Video(Displayed):
         return frames
 
     def _checked_plan(
-        self, fps: float, media_resolution: str, size: str, profile: str | Profile = "mimo-api"
+        self, fps: float, media_resolution: str, size: str, profile: str | Profile = DEFAULT_PROFILE
     ) -> tuple[SamplingPlan, tuple[int, int] | None]:
         plan = self.plan(fps, media_resolution, profile=profile)
         if size not in ("model", "native"):
@@ -974,28 +650,34 @@ class Video(Displayed):
             check_has_pixels(plan.width, plan.height, self.width, self.height)
         return plan, ((plan.width, plan.height) if size == "model" else None)
 
-    def _frame_callback(
-        self, indices: npt.NDArray[np.int64], on_frame: Callable[[SampledFrame], None] | None
-    ) -> Callable[[decode.DecodedFrame], None] | None:
-        if on_frame is None:
-            return None
+    def _sampled_frame(
+        self, indices: npt.NDArray[np.int64]
+    ) -> Callable[[decode.DecodedFrame], SampledFrame]:
+        """What makes a decoded frame of ``indices`` (the sampled order) a :class:`SampledFrame`:
+        its positions in that order and its presentation time."""
         positions: dict[int, list[int]] = {}
         for position, index in enumerate(indices.tolist()):
             positions.setdefault(index, []).append(position)
         seconds = self._info.frame_table().seconds
 
-        def call(item: decode.DecodedFrame) -> None:
-            on_frame(
-                SampledFrame(
-                    tuple(positions[item.index]),
-                    item.index,
-                    float(seconds[item.index]),
-                    item.array,
-                    item.source,
-                )
+        def sampled(item: decode.DecodedFrame) -> SampledFrame:
+            return SampledFrame(
+                tuple(positions[item.index]),
+                item.index,
+                float(seconds[item.index]),
+                item.array,
+                item.source,
             )
 
-        return call
+        return sampled
+
+    def _frame_callback(
+        self, indices: npt.NDArray[np.int64], on_frame: Callable[[SampledFrame], None] | None
+    ) -> Callable[[decode.DecodedFrame], None] | None:
+        if on_frame is None:
+            return None
+        sampled = self._sampled_frame(indices)
+        return lambda item: on_frame(sampled(item))
 
     def _read(
         self,
@@ -1162,7 +844,7 @@ class Video(Displayed):
             path = _encode.output_path(path, [".mp4"], "Video.fit")
         plan = self.plan(fps, media_resolution)
         frames = self.sample(fps, media_resolution, size="model", timeout=timeout)
-        out = Path(path) if path is not None else _temp_file(".mp4")
+        out = Path(path) if path is not None else temp_path(".mp4")
         try:
             quality = _encode_fitted(self, frames, out, max_bytes, timeout)
         except BaseException:
@@ -1170,7 +852,7 @@ class Video(Displayed):
                 out.unlink(missing_ok=True)  # our temp file: nothing worth keeping
             raise
         fitted = Video(
-            decode.probe(out, timeout=timeout),
+            probe(out, timeout=timeout),
             name=f"{Path(self.name).stem} (fit).mp4",
             temporary=path is None,
         )

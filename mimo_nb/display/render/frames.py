@@ -17,7 +17,8 @@ from mimo_nb.display.render._text import escape
 from mimo_nb.media import imaging as _imaging
 
 if TYPE_CHECKING:
-    from mimo_nb.media.video import Frames, Video
+    from mimo_nb.media.frames import Frames
+    from mimo_nb.media.video import Video
 
 __all__ = [
     "Images",
@@ -102,9 +103,9 @@ def video_card_html(
     )
 
 
-@renders("html", "mimo_nb.media.video.Frames")
+@renders("html", "mimo_nb.media.frames.Frames")
 def frames_html(frames: Frames, columns: int = 6, max_frames: int | None = None) -> str:
-    """:meth:`Frames.to_html <mimo_nb.media.video.Frames.to_html>`: the grid with its note."""
+    """:meth:`Frames.to_html <mimo_nb.media.frames.Frames.to_html>`: the grid with its note."""
     shown, head = frames.grid_note(max_frames)
     return frame_grid_html(frames.array[:shown], frames.captions()[:shown], columns, note=head)
 

@@ -14,7 +14,7 @@ from mimo_nb.core.limits import data_uri
 from mimo_nb.display.render._text import escape
 
 if TYPE_CHECKING:
-    from mimo_nb.media.video import Player
+    from mimo_nb.media.frames import Player
 
 __all__ = [
     "animation_html",
@@ -102,9 +102,9 @@ def player_note_html(title: str, note: str) -> str:
     )
 
 
-@renders("html", "mimo_nb.media.video.Player")
+@renders("html", "mimo_nb.media.frames.Player")
 def player_html(player: Player) -> str:
-    """A :class:`~mimo_nb.media.video.Player`: a ``<video>``, an animated image, or its note."""
+    """A :class:`~mimo_nb.media.frames.Player`: a ``<video>``, an animated image, or its note."""
     if player.note is not None:
         return player_note_html(player.title, player.note)
     width, title, caption = player.width, player.title, player.caption
