@@ -46,6 +46,8 @@ STAND_IN = "rule-based stand-in, not a model"
 """The ``model`` of every answer of :class:`mimo_nb.testing.MockMimoServer` ``(answer="rules")``,
 and what every display of such an answer says."""
 
+_ORIGINS = {"cache": "replayed from cache", "recorded": "recorded example, not a live answer"}
+
 RESERVED_NOTE = (
     " (reserved worst case: the server sent no usage, so the whole max_completion_tokens is "
     "counted)"
@@ -251,9 +253,8 @@ class Completion(Displayed):
         >>> spec_example_completion().label
         'recorded example, not a live answer'
         """
-        origin = {"cache": "replayed from cache", "recorded": "recorded example, not a live answer"}
         said = [STAND_IN] if self.stand_in else []
-        return "; ".join([*said, *([origin[self.origin]] if self.origin in origin else [])])
+        return "; ".join([*said, *([_ORIGINS[self.origin]] if self.origin in _ORIGINS else [])])
 
     def for_request(self, request: PreparedRequest) -> Completion:
         """A copy of this answer tied to ``request`` (from ``client.build_request``), so its
@@ -315,7 +316,7 @@ class Completion(Displayed):
         }
 
     def __str__(self) -> str:
-        origin = f" ({self.label})" if self.label else ""
+        origin = f" ({_ORIGINS[self.origin]})" if self.origin in _ORIGINS else ""
         lines = [f"{self.model or 'model?'} · {self.finish_reason or 'unfinished'}{origin}"]
         if self.reasoning_content:
             lines += ["", "[reasoning]", _shorten(self.reasoning_content, 600)]
