@@ -345,7 +345,7 @@ def rules_response(body: Any) -> dict[str, Any]:
     prompt = video_tokens + audio_tokens + 16
     completion = estimate_text_tokens(content)
     return {
-        "id": f"rules-{uuid.uuid4().hex[:12]}",
+        "id": "rules-" + hashlib.sha256(content.encode()).hexdigest()[:12],  # same answer, same id
         "object": "chat.completion",
         "created": int(time.time()),
         "model": STAND_IN,

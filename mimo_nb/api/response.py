@@ -247,6 +247,12 @@ class Completion(Displayed):
         return Timeline.of_request(self.content, self.parts, label=self.label)
 
     @property
+    def reasoning_timeline(self) -> Timeline:
+        """:attr:`timeline` for the reasoning (where models often lay out their times, as the
+        vendor page's example does: "(00:00 - 00:01): the video opens...")."""
+        return Timeline.of_request(self.reasoning_content or "", self.parts, label=self.label)
+
+    @property
     def label(self) -> str:
         """Where the answer came from, when that matters: "" for a live answer of a model.
 

@@ -175,7 +175,7 @@ class Timeline(Displayed):
         said = {
             "past_end": f"after the video's end ({self.timemap.duration:g} s): no frame there",
             "unseen": (
-                f"no frame the model saw is within ±{half:g} s (the nearest is {item.gap:g} s "
+                f"no frame the model saw is within ±{half:g} s (the nearest is {item.gap:.3g} s "
                 "away): it cannot have seen this moment"
             ),
             "uncovered": "no frame the model saw lies in this range",
@@ -184,7 +184,7 @@ class Timeline(Displayed):
 
     def line(self, item: GroundedTime) -> str:
         """One grounded time in words: where it falls, its gap, its flags."""
-        gap = f"; gap {item.gap:g} s" if item.gap else ""
+        gap = f"; gap {item.gap:.3g} s" if item.gap else ""
         why = self.explain(item)
         return f"{item.ref.text}  {self.where(item)}{gap}" + (f"; {why}" if why else "")
 
