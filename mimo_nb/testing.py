@@ -319,7 +319,9 @@ def _rules_text(part: dict[str, Any] | None) -> tuple[str, int, int]:
     fps, resolution = float(part.get("fps", 2)), part.get("media_resolution", "default")
     video = Video.open(base64.b64decode(url.partition(",")[2]))
     frames = video.sample(fps, resolution)
-    seen = [(float(t), read_frame_counter(f)) for t, f in zip(frames.timestamps, frames, strict=True)]
+    seen = [
+        (float(t), read_frame_counter(f)) for t, f in zip(frames.timestamps, frames, strict=True)
+    ]
     said = [f"I read the frame counters of the {len(seen)} frames sampled at fps {fps:g}."]
     picks = sorted({0, len(seen) // 2, len(seen) - 1})
     said += [f"At {write_time(seen[i][0])} the counter reads {seen[i][1]}." for i in picks]

@@ -345,7 +345,7 @@ def test_time_chips_open_the_right_frames_in_the_static_export(
         chip.locator("summary").click()
         assert frames.first.is_visible()
         assert [c.strip() for c in chip.locator("figcaption").all_inner_texts()] == expected[said]
-        _assert_shown(_images(page, f".mimo-answer details.mimo-chip[open] img"), 1, "chip frame")
+        _assert_shown(_images(page, ".mimo-answer details.mimo-chip[open] img"), 1, "chip frame")
         expected.pop(said)
     assert expected == {}, f"chips not found: {list(expected)}"
     assert "rule-based stand-in, not a model" in page.inner_text("body")

@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from test_xss import HOSTILE, assert_inert, parse
-from video_fixtures import clip_dir, clips, counters  # noqa: F401  (fixtures)
 
 import mimo_nb as mn
 from mimo_nb.api.response import STAND_IN, Completion, spec_example_completion
@@ -23,6 +22,8 @@ from mimo_nb.core.timemap import TimeMap
 from mimo_nb.display import render
 from mimo_nb.media import decode
 from mimo_nb.testing import MockMimoServer
+
+from video_fixtures import clip_dir, clips, counters  # noqa: F401  (fixtures)
 
 KEY = "test-key"
 SAID = re.compile(r"At (\d\d:\d\d\.\d\d) the counter reads (\d+)\.")
@@ -253,7 +254,7 @@ def _inert_chips(html: str, styles: set[str]) -> None:
     "text",
     [
         "<script>at 00:01</script> then <12.5 seconds> and 00:02 - 00:03",
-        "\"at 00:01\" then '<12.5 seconds>' and \"00:02 - 00:03\" onmouseover=\"alert(1)\"",
+        '"at 00:01" then \'<12.5 seconds>\' and "00:02 - 00:03" onmouseover="alert(1)"',
         "[at 00:01](javascript:alert(1)) then <12.5 seconds> and 00:02 - 00:03",
         "[link](https://evil.example/00:01) then <12.5 seconds> and 00:02 - 00:03",
         "at 00:01 \ue0000\ue001 then <12.5 seconds> and 00:02 - 00:03 \ue0001\ue001",

@@ -97,8 +97,9 @@ class VideoPart:
     client was given a self-hosted server's profile. ``state`` is a local file's
     :class:`~mimo_nb.media.files.FileState` when the part was made (see :meth:`check_unchanged`).
     ``timemap`` is the frames the model is sent, when the video was opened
-    (:func:`mimo_nb.api.timeline.timemap_of`), and ``video`` that :class:`~mimo_nb.media.video.Video`
-    (to show those frames); both None for a URL that was not opened.
+    (:func:`mimo_nb.api.timeline.timemap_of`), and ``video`` that opened
+    :class:`~mimo_nb.media.video.Video` (to show those frames); both None for a URL that was not
+    opened.
     """
 
     kind: Literal["url", "data"]

@@ -15,11 +15,14 @@ can show itself.
 >>> from mimo_nb.core.timemap import TimeMap
 >>> clip = TimeMap((0, 2, 4, 6, 8), (0, 60, 120, 180, 240), duration=10, label="clip.mp4")
 >>> line = Timeline.of("At 00:03 a cat; at 00:04 a dog; the end at 00:12.", clip)
->>> print(line)
+>>> print(line)                                       # doctest: +NORMALIZE_WHITESPACE
 clip.mp4: 3 times in the answer, 5 frames sent over 10 s
-00:03  between frame 1 (00:02.000, file #60) and frame 2 (00:04.000, file #120); gap 1 s; unseen: no frame the model saw is within ±0.5 s (the nearest is 1 s away): it cannot have seen this moment
+00:03  between frame 1 (00:02.000, file #60) and frame 2 (00:04.000, file #120); gap 1 s;
+  unseen: no frame the model saw is within ±0.5 s (the nearest is 1 s away): it cannot have
+  seen this moment
 00:04  on frame 2 (00:04.000, file #120)
-00:12  after frame 4 (00:08.000, file #240); gap 4 s; past_end: after the video's end (10 s): no frame there
+00:12  after frame 4 (00:08.000, file #240); gap 4 s; past_end: after the video's end (10 s):
+  no frame there
 """
 
 from __future__ import annotations

@@ -367,9 +367,10 @@ class GroundedTime:
 
     ``frames``: for an instant, the frames it falls on or between; for a range, the frames in
     it (each end widened by half the time's precision), or the two it falls between. ``gap``:
-    seconds to the nearest frame the model saw (0 for a range that holds one, ends widened). ``source_start``
-    and ``source_end``: the time on the original's clock. Flags: ``past_end``, the time (or a
-    range's end) is after the video's end by more than half its precision; ``unseen``, an instant within the video with no frame
+    seconds to the nearest frame the model saw (0 for a range that holds one, ends widened).
+    ``source_start`` and ``source_end``: the time on the original's clock. Flags: ``past_end``,
+    the time (or a range's end) is after the video's end by more than half its precision;
+    ``unseen``, an instant within the video with no frame
     within half its precision (the samples around it are farther apart than its precision);
     ``uncovered``, a range within the video that holds no frame.
     """

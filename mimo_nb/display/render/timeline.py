@@ -26,7 +26,7 @@ from mimo_nb.media import decode
 
 if TYPE_CHECKING:
     from mimo_nb.api.timeline import Timeline
-    from mimo_nb.core.timemap import GroundedTime, SampledFrame
+    from mimo_nb.core.timemap import SampledFrame
 
 __all__ = ["answer_html", "timeline_html", "timeline_strip_html", "time_chip_html"]
 
@@ -51,7 +51,9 @@ def thumbnails(timeline: Timeline) -> tuple[dict[int, str], str]:
         array = decode.read_frames(video.probe_info, wanted, (width, height), timeout=30.0)
     except MimoError as exc:
         return {}, f"no pictures: {exc}"
-    return {i: thumbnail_uri(np.asarray(a), THUMB_WIDTH) for i, a in zip(wanted, array)}, ""
+    return {
+        i: thumbnail_uri(np.asarray(a), THUMB_WIDTH) for i, a in zip(wanted, array, strict=True)
+    }, ""
 
 
 def _caption(frame: SampledFrame) -> str:
