@@ -212,12 +212,12 @@ def _header_html(completion: Completion) -> str:
 def _answer_html(completion: Completion) -> str:
     """The answer: with its times as chips and a timeline strip when its request is known."""
     timeline = completion.timeline
-    if not timeline.known:
+    if not timeline.known or not timeline.refs:
         return f"<div class='mimo-answer'>{markdown_html(completion.content)}</div>"
     pictures, missing = thumbnails(timeline)
     notes = " ".join(n for n in (timeline.note, missing) if n)
     note = f"<div class='mimo-timeline-note' style='{MUTED}'>{escape(notes)}</div>" if notes else ""
-    strip = timeline_strip_html(timeline) if timeline.refs else ""
+    strip = timeline_strip_html(timeline)
     return (
         f"<div class='mimo-answer'>{answer_html(timeline, pictures)}</div>"
         f"<div class='mimo-timeline'>{strip}{note}</div>"
