@@ -52,8 +52,16 @@ Two standing behaviours, for corpus-scale runs:
   the door until :meth:`MockMimoServer.release`; one whose client has hung up meanwhile is
   dropped unprocessed and unrecorded (kill-and-resume tests kill a client at a known point).
 
-The answer is always the vendor page's recorded example (or what a fault says): it is no model
-and says nothing about the video sent.
+By default the answer is the vendor page's recorded example (or what a fault says): it is no
+model and says nothing about the video sent. ``MockMimoServer(answer="rules")`` answers by rules
+from the frames it receives instead (:func:`rules_response`): it decodes the video sent as a data
+URI, samples it by the formula at the request's ``fps`` (as :meth:`Video.sample
+<mimo_nb.media.video.Video.sample>` does), reads the frame counters our sample clips draw
+(:func:`mimo_nb.media.samples.read_frame_counter`) and says "At MM:SS.ff the counter reads N." for a
+few frames, one range, and one moment between two samples it did not see. Its ``model`` is
+:data:`~mimo_nb.api.response.STAND_IN`, "rule-based stand-in, not a model", and every display of
+its answers says so. Tests check an answer's timeline against it: each frame a time links to
+shows the number the answer says.
 """
 
 from __future__ import annotations
@@ -74,7 +82,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from mimo_nb.api.response import spec_example_json
+from mimo_nb.api.response import STAND_IN, spec_example_json
+from mimo_nb.core.times import write_time
+from mimo_nb.errors import LimitError
 
 __all__ = [
     "Fault",
@@ -84,8 +94,12 @@ __all__ = [
     "validate_payload",
     "request_token_charge",
     "sse_chunks",
+    "rules_response",
     "FAULT_KINDS",
+    "ANSWERS",
 ]
+
+ANSWERS = ("recorded", "rules")  # what MockMimoServer(answer=...) says: the example, or by rules
 
 STATUS_FAULTS = ("400", "401", "403", "404", "422", "429", "500", "502", "503")
 FAULT_KINDS = (
@@ -281,6 +295,76 @@ def request_token_charge(body: Any) -> int:
 
 
 # ---- Answers --------------------------------------------------------------------------------
+
+
+def _first_video(body: Any) -> dict[str, Any] | None:
+    """The first ``video_url`` part of a chat-completions body, or None."""
+    for message in body.get("messages") or [] if isinstance(body, dict) else []:
+        content = message.get("content") if isinstance(message, dict) else None
+        for part in content if isinstance(content, list) else []:
+            if isinstance(part, dict) and part.get("type") == "video_url":
+                return part
+    return None
+
+
+def _rules_text(part: dict[str, Any] | None) -> tuple[str, int, int]:
+    """What the stand-in says about a video part, and its video and audio tokens."""
+    url = (part or {}).get("video_url", {}).get("url", "")
+    if not url.startswith("data:"):
+        return "I read only videos sent as data URIs; this one was not, so I say nothing.", 0, 0
+    from mimo_nb.media.samples import read_frame_counter
+    from mimo_nb.media.video import Video  # the stand-in decodes what it receives
+
+    assert part is not None
+    fps, resolution = float(part.get("fps", 2)), part.get("media_resolution", "default")
+    video = Video.open(base64.b64decode(url.partition(",")[2]))
+    frames = video.sample(fps, resolution)
+    seen = [
+        (float(t), read_frame_counter(f)) for t, f in zip(frames.timestamps, frames, strict=True)
+    ]
+    said = [f"I read the frame counters of the {len(seen)} frames sampled at fps {fps:g}."]
+    picks = sorted({0, len(seen) // 2, len(seen) - 1})
+    said += [f"At {write_time(seen[i][0])} the counter reads {seen[i][1]}." for i in picks]
+    if len(seen) > 1:
+        (t0, n0), (t1, n1) = seen[0], seen[1]
+        said.append(f"From {write_time(t0)} to {write_time(t1)} it runs from {n0} to {n1}.")
+        if t1 - t0 > 0.02:  # a moment it did not see, said as such
+            middle = write_time((t0 + t1) / 2)
+            said.append(f"No frame was sampled at {middle}, so I cannot say what it read then.")
+    breakdown = video.estimate(fps, resolution)
+    return " ".join(said), breakdown.video_tokens, breakdown.audio_tokens
+
+
+def rules_response(body: Any) -> dict[str, Any]:
+    """The rule-based stand-in's answer to a chat-completions ``body``: what the frame counters of
+    the frames it samples from the first video read (see the module's docstring).
+
+    Its ``model`` is :data:`~mimo_nb.api.response.STAND_IN`: it is no model.
+    """
+    from mimo_nb.core.pricing import estimate_text_tokens
+
+    content, video_tokens, audio_tokens = _rules_text(_first_video(body))
+    prompt = video_tokens + audio_tokens + 16
+    completion = estimate_text_tokens(content)
+    return {
+        "id": "rules-" + hashlib.sha256(content.encode()).hexdigest()[:12],  # same answer, same id
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": STAND_IN,
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "stop",
+                "message": {"role": "assistant", "content": content},
+            }
+        ],
+        "usage": {
+            "prompt_tokens": prompt,
+            "completion_tokens": completion,
+            "total_tokens": prompt + completion,
+            "prompt_tokens_details": {"video_tokens": video_tokens, "audio_tokens": audio_tokens},
+        },
+    }
 
 
 def _pieces(text: str, n: int) -> list[str]:
@@ -593,8 +677,9 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send_error(400, message, "invalid_request_error")
         if fault.kind == "slow":
             time.sleep(fault.delay)
-        response = self.server.owner.response
-        if not self.server.owner.send_usage:
+        owner = self.server.owner
+        response = rules_response(body) if owner.answer == "rules" else owner.response
+        if not owner.send_usage:
             response = {k: v for k, v in response.items() if k != "usage"}
         if fault.kind == "malformed_json":
             return self._send_json(200, json.dumps(response).encode("utf-8")[:40])
@@ -643,6 +728,9 @@ class MockMimoServer:
         response: the JSON answer; defaults to the spec page's recorded example.
         send_usage: False answers without ``usage``, in JSON and in streams (as a server that
             ignores ``stream_options`` or a proxy that strips it); settable between requests.
+        answer: ``"recorded"`` (``response``, by default the spec page's example) or ``"rules"``:
+            a rule-based stand-in that reads the frame counters of the video it receives
+            (:func:`rules_response`; "rule-based stand-in, not a model").
     """
 
     def __init__(
@@ -654,7 +742,11 @@ class MockMimoServer:
         port: int = 0,
         quota: Quota | None = None,
         send_usage: bool = True,
+        answer: str = "recorded",
     ) -> None:
+        if answer not in ANSWERS:
+            raise LimitError(f"answer must be one of {ANSWERS}, got {answer!r}.")
+        self.answer = answer
         self.api_key = api_key
         self.send_usage = send_usage
         self.delay = delay

@@ -60,6 +60,7 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parent.parent
 QUICKSTART = ROOT / "notebooks" / "01_quickstart.ipynb"
 ECONOMICS = ROOT / "notebooks" / "02_token_economics.ipynb"
+TIMES = ROOT / "notebooks" / "05_checking_times.ipynb"
 ARTEFACTS = Path(__file__).resolve().parent / "artefacts"
 NPM_CACHE = (
     Path(os.environ.get("MIMO_NB_TEST_CACHE", Path.home() / ".cache" / "mimo_nb-tests")) / "npm"
@@ -196,7 +197,7 @@ def _screenshot(page: Any, name: str, element: Any = None) -> Path:
 # ---- The quickstart, executed and exported --------------------------------------------------
 
 
-def _execute(path: Path, workdir: Path) -> Any:
+def _execute(path: Path, workdir: Path, *, widgets: bool = True) -> Any:
     """A notebook run afresh in ``workdir`` (its clips land there), widget state stored."""
     nbformat = pytest.importorskip("nbformat")
     from nbclient import NotebookClient
@@ -210,7 +211,7 @@ def _execute(path: Path, workdir: Path) -> Any:
         store_widget_state=True,
         resources={"metadata": {"path": str(workdir)}},
     ).execute()
-    assert "widgets" in nb.metadata, f"executing {path.name} stored no widget state"
+    assert not widgets or "widgets" in nb.metadata, f"executing {path.name} stored no widget state"
     return nb
 
 
@@ -224,7 +225,9 @@ def executed_economics(tmp_path_factory: pytest.TempPathFactory) -> Any:
     return _execute(ECONOMICS, tmp_path_factory.mktemp("economics"))
 
 
-def _export(nb: Any, site: Path, base: str, *, with_widget_state: bool) -> Path:
+def _export(
+    nb: Any, site: Path, base: str, *, with_widget_state: bool, name: str | None = None
+) -> Path:
     """Export to HTML in ``site``; every script URL nbconvert would take from a CDN points at
     ``base``."""
     import copy
@@ -243,7 +246,7 @@ def _export(nb: Any, site: Path, base: str, *, with_widget_state: bool) -> Path:
         mathjax_url=f"{base}/mathjax-stub.js",
     )
     body, _ = exporter.from_notebook_node(nb)
-    name = "quickstart-widgets.html" if with_widget_state else "quickstart-static.html"
+    name = name or ("quickstart-widgets.html" if with_widget_state else "quickstart-static.html")
     (site / name).write_text(body, encoding="utf-8")
     return site / name
 
@@ -311,6 +314,43 @@ def test_quickstart_static_export(
     assert "Dry run: nothing was sent" in text and "recorded response" in text
     assert "prices in CNY per 1M tokens" in text
     _screenshot(page, "quickstart-static.png")
+    report.assert_clean()
+    page.close()
+
+
+def test_time_chips_open_the_right_frames_in_the_static_export(
+    browser: Any, tmp_path_factory: pytest.TempPathFactory, site: tuple[Path, str]
+) -> None:
+    """notebooks/05 exported without widget state: clicking a time's chip (a <summary>, no
+    JavaScript) shows the frames the model saw at that time, captioned with their times."""
+    directory, base = site
+    nb = _execute(TIMES, tmp_path_factory.mktemp("times"), widgets=False)
+    page_file = _export(nb, directory, base, with_widget_state=False, name="times-static.html")
+    page, report = _open(browser, f"{base}/{page_file.name}")
+    answer = page.locator(".mimo-completion .mimo-answer").last  # the stand-in's answer
+    chips = answer.locator("details.mimo-chip")
+    assert chips.count() == 5
+    expected = {  # the time as the stand-in wrote it -> the captions of the frames it falls on
+        "00:00.00": ["frame 0 · 00:00.000 · file #0"],
+        "00:03.97": ["frame 2 · 00:03.967 · file #119", "frame 3 · 00:05.967 · file #179"],
+        "00:01.00 ⚠": ["frame 0 · 00:00.000 · file #0", "frame 1 · 00:02.000 · file #60"],
+    }
+    for i in range(chips.count()):
+        chip = chips.nth(i)
+        said = chip.locator("summary").inner_text().strip()
+        if said not in expected:
+            continue
+        frames = chip.locator(".mimo-chip-frame")
+        assert not frames.first.is_visible()  # closed until clicked
+        chip.locator("summary").click()
+        assert frames.first.is_visible()
+        assert [c.strip() for c in chip.locator("figcaption").all_inner_texts()] == expected[said]
+        _assert_shown(_images(page, ".mimo-answer details.mimo-chip[open] img"), 1, "chip frame")
+        expected.pop(said)
+    assert expected == {}, f"chips not found: {list(expected)}"
+    assert "rule-based stand-in, not a model" in page.inner_text("body")
+    assert page.locator("svg.mimo-timeline-strip").count() >= 2
+    _screenshot(page, "times-static.png")
     report.assert_clean()
     page.close()
 

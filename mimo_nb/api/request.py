@@ -28,7 +28,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from mimo_nb.core.display_hook import Displayed
 from mimo_nb.core.limits import (
@@ -55,6 +55,10 @@ from mimo_nb.core.profiles import ServerTokenBreakdown
 from mimo_nb.core.tokens import TokenBreakdown, validate_fps, validate_media_resolution
 from mimo_nb.errors import LimitError, VideoError
 from mimo_nb.media.files import FileState, file_sha256
+
+if TYPE_CHECKING:
+    from mimo_nb.core.timemap import TimeMap
+    from mimo_nb.media.video import Video
 
 __all__ = [
     "MIME_TYPES",
@@ -92,6 +96,10 @@ class VideoPart:
     :class:`TokenBreakdown`, or a :class:`~mimo_nb.core.profiles.ServerTokenBreakdown` when the
     client was given a self-hosted server's profile. ``state`` is a local file's
     :class:`~mimo_nb.media.files.FileState` when the part was made (see :meth:`check_unchanged`).
+    ``timemap`` is the frames the model is sent, when the video was opened
+    (:func:`mimo_nb.api.timeline.timemap_of`), and ``video`` that opened
+    :class:`~mimo_nb.media.video.Video` (to show those frames); both None for a URL that was not
+    opened.
     """
 
     kind: Literal["url", "data"]
@@ -104,6 +112,8 @@ class VideoPart:
     breakdown: TokenBreakdown | ServerTokenBreakdown | None = None
     name: str = ""
     state: FileState | None = None
+    timemap: TimeMap | None = field(default=None, compare=False, repr=False)
+    video: Video | None = field(default=None, compare=False, repr=False)
 
     def sha256(self) -> str:
         """Hex sha256 of the file's bytes as they are now (data parts only).

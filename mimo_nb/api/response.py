@@ -19,14 +19,15 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from importlib import resources
 from typing import Any, Literal
 
-from mimo_nb.api.request import RequestEstimate
+from mimo_nb.api.request import PreparedRequest, RequestEstimate, VideoPart
+from mimo_nb.api.timeline import Timeline
 from mimo_nb.core.display_hook import Displayed
 from mimo_nb.core.pricing import Cost, Prices, cost_from_usage
-from mimo_nb.errors import APIResponseValidationError
+from mimo_nb.errors import APIResponseValidationError, LimitError
 from mimo_nb.net.http import Secrets
 
 __all__ = [
@@ -36,9 +37,16 @@ __all__ = [
     "completion_from_json",
     "chunk_pieces",
     "spec_example_completion",
+    "STAND_IN",
 ]
 
 Origin = Literal["live", "cache", "recorded"]
+
+STAND_IN = "rule-based stand-in, not a model"
+"""The ``model`` of every answer of :class:`mimo_nb.testing.MockMimoServer` ``(answer="rules")``,
+and what every display of such an answer says."""
+
+_ORIGINS = {"cache": "replayed from cache", "recorded": "recorded example, not a live answer"}
 
 RESERVED_NOTE = (
     " (reserved worst case: the server sent no usage, so the whole max_completion_tokens is "
@@ -162,6 +170,10 @@ class Completion(Displayed):
     ``usage`` (a server that ignores ``stream_options``, a proxy that strips it) is never priced
     at 0: its :attr:`cost` is the reserved worst case, the estimated prompt plus the whole
     ``max_completion_tokens`` at the output price, and :attr:`cost_reserved` says so.
+
+    ``parts`` are the request's videos when the request is known (the client sets them on a live
+    answer and a cache replay; :meth:`for_request` ties a recorded answer to a request), so
+    :attr:`timeline` can tie the answer's times to the frames the model saw.
     """
 
     id: str | None
@@ -176,6 +188,7 @@ class Completion(Displayed):
     origin: Origin = "live"
     request_id: str | None = None
     max_completion_tokens: int | None = field(default=None, repr=False)
+    parts: tuple[VideoPart, ...] = field(default=(), repr=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.content, str):
@@ -213,6 +226,59 @@ class Completion(Displayed):
         ):
             return None
         return Cost(self.estimate.prompt_tokens, 0, self.max_completion_tokens, self.prices)
+
+    @property
+    def stand_in(self) -> bool:
+        """True for an answer of the rule-based stand-in server (:data:`STAND_IN`)."""
+        return self.model == STAND_IN
+
+    @property
+    def timeline(self) -> Timeline:
+        """The answer's times tied to the frames its request sent the model
+        (:class:`~mimo_nb.api.timeline.Timeline`).
+
+        Needs the request (:attr:`parts`); without it the times are listed, not grounded, and
+        the timeline's ``note`` says what to do. It never raises.
+
+        >>> line = spec_example_completion().timeline      # no request: found, not grounded
+        >>> line.known, [ref.text for ref in line.refs]
+        (False, [])
+        """
+        return Timeline.of_request(self.content, self.parts, label=self.label)
+
+    @property
+    def reasoning_timeline(self) -> Timeline:
+        """:attr:`timeline` for the reasoning (where models often lay out their times, as the
+        vendor page's example does: "(00:00 - 00:01): the video opens...")."""
+        return Timeline.of_request(self.reasoning_content or "", self.parts, label=self.label)
+
+    @property
+    def label(self) -> str:
+        """Where the answer came from, when that matters: "" for a live answer of a model.
+
+        >>> spec_example_completion().label
+        'recorded example, not a live answer'
+        """
+        said = [STAND_IN] if self.stand_in else []
+        return "; ".join([*said, *([_ORIGINS[self.origin]] if self.origin in _ORIGINS else [])])
+
+    def for_request(self, request: PreparedRequest) -> Completion:
+        """A copy of this answer tied to ``request`` (from ``client.build_request``), so its
+        :attr:`timeline` reads the frames that request sends: for a recorded answer (a dry run),
+        or to read a cached answer against another request. The origin stays as it was.
+
+        >>> from mimo_nb.api.request import prepare_request, url_part
+        >>> done = spec_example_completion().for_request(
+        ...     prepare_request([url_part("https://example.com/kitten.mp4")], "Describe it."))
+        >>> done.origin, done.timeline.known                 # a URL never opened: no frames
+        ('recorded', False)
+        """
+        if not isinstance(request, PreparedRequest):
+            raise LimitError(
+                "for_request takes a PreparedRequest (client.build_request(...)), got "
+                f"{type(request).__name__}."
+            )
+        return replace(self, parts=request.parts, raw=dict(self.raw))
 
     @property
     def cost_reserved(self) -> bool:
@@ -256,12 +322,7 @@ class Completion(Displayed):
         }
 
     def __str__(self) -> str:
-        label = {
-            "live": "",
-            "cache": " (replayed from cache)",
-            "recorded": " (recorded example, not a live answer)",
-        }
-        origin = label.get(self.origin, "")
+        origin = f" ({_ORIGINS[self.origin]})" if self.origin in _ORIGINS else ""
         lines = [f"{self.model or 'model?'} · {self.finish_reason or 'unfinished'}{origin}"]
         if self.reasoning_content:
             lines += ["", "[reasoning]", _shorten(self.reasoning_content, 600)]

@@ -367,9 +367,10 @@ class GroundedTime:
 
     ``frames``: for an instant, the frames it falls on or between; for a range, the frames in
     it (each end widened by half the time's precision), or the two it falls between. ``gap``:
-    seconds to the nearest frame the model saw (0 for a range that holds one). ``source_start``
-    and ``source_end``: the time on the original's clock. Flags: ``past_end``, the time (or a
-    range's end) is after the video's end; ``unseen``, an instant within the video with no frame
+    seconds to the nearest frame the model saw (0 for a range that holds one, ends widened).
+    ``source_start`` and ``source_end``: the time on the original's clock. Flags: ``past_end``,
+    the time (or a range's end) is after the video's end by more than half its precision;
+    ``unseen``, an instant within the video with no frame
     within half its precision (the samples around it are farther apart than its precision);
     ``uncovered``, a range within the video that holds no frame.
     """
@@ -407,14 +408,16 @@ def ground(refs: Iterable[TimeRef], timemap: TimeMap) -> list[GroundedTime]:
 def _ground(ref: TimeRef, timemap: TimeMap) -> GroundedTime:
     half = ref.precision / 2
     start, end = _t(ref.start), None if ref.end is None else _t(ref.end)
-    past_end = (start if end is None else end) > timemap.duration
+    # past the end only when no reading of the digits ends inside: "00:03" on a 2.97 s clip is not
+    past_end = _t((start if end is None else end) - half) > timemap.duration
     within = start <= timemap.duration
     if end is None:
         frames, gap = timemap.frames_at(start), timemap.gap(start)
         unseen, uncovered = not past_end and gap > half, False
     else:
         frames = timemap.frames_in(max(0.0, start - half), end + half)
-        gap = 0.0 if timemap.covers(start, end) else min(timemap.gap(start), timemap.gap(end))
+        # a frame within the range as written (its ends widened by half the precision) is seen
+        gap = 0.0 if frames else min(timemap.gap(start), timemap.gap(end))
         unseen, uncovered = False, within and not frames
         frames = frames or timemap.frames_at(start)
     return GroundedTime(

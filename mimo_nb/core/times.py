@@ -37,6 +37,8 @@ range whose end comes before its start is read as two instants.
 >>> [(t.start, t.end, t.text) for t in find_times("(00:00 - 00:01): a white kitten; at 3.5s it")]
 [(0.0, 1.0, '(00:00 - 00:01)'), (3.5, None, '3.5s')]
 
+:func:`write_time` writes a time the way :func:`find_times` reads it back, to the digits asked.
+
 Pure: ``re`` and the error tree; no I/O.
 """
 
@@ -48,7 +50,7 @@ from dataclasses import dataclass
 from mimo_nb.core import validate
 from mimo_nb.errors import LimitError
 
-__all__ = ["TimeRef", "find_times"]
+__all__ = ["TimeRef", "find_times", "write_time"]
 
 
 @dataclass(frozen=True)
@@ -242,3 +244,22 @@ def _ref(text: str, start: int, first: _Token, second: _Token | None) -> TimeRef
         text=text[start:stop],
         precision=first.precision if second is None else max(first.precision, second.precision),
     )
+
+
+def write_time(seconds: float, decimals: int = 2) -> str:
+    """``seconds`` as ``MM:SS.ff`` (``H:MM:SS.ff`` from an hour on), rounded to ``decimals``
+    digits; :func:`find_times` reads it back with precision ``10**-decimals``.
+
+    >>> write_time(0.6666667), write_time(3725.5, 0), write_time(59.999)
+    ('00:00.67', '1:02:06', '01:00.00')
+    >>> find_times(f"at {write_time(12.345, 3)}")[0].start
+    12.345
+    """
+    validate.non_negative("seconds", seconds, maximum=validate.MAX_DURATION)
+    digits = validate.number("decimals", decimals, minimum=0, maximum=3, integer=True)
+    scale = 10**digits
+    whole, fraction = divmod(round(seconds * scale), scale)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    head = f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+    return head + (f".{fraction:0{digits}d}" if digits else "")

@@ -12,7 +12,7 @@ import logging
 import math
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from mimo_nb._deadline import Deadline
@@ -33,6 +33,7 @@ from mimo_nb.api.request import (
 )
 from mimo_nb.api.response import Completion, completion_from_json, parse_completion
 from mimo_nb.api.streaming import _StreamBase
+from mimo_nb.api.timeline import timemap_of
 from mimo_nb.core.payload import check_request_args
 from mimo_nb.core.pricing import Prices, load_prices
 from mimo_nb.core.profiles import Profile, get_profile
@@ -419,18 +420,24 @@ class ClientBase:
             )
         breakdown = video.estimate(fps=fps, media_resolution=media_resolution, profile=self.profile)
         if video.url:
-            return checked_url_part(
+            part = checked_url_part(
                 video.url, fps, media_resolution, size_bytes=video.size_bytes, breakdown=breakdown
             )
-        return checked_file_part(
-            video.path,
-            video.mime_type,
-            fps,
-            media_resolution,
-            size_bytes=video.size_bytes,
-            breakdown=breakdown,
-            name=video.name,
-        )
+        else:
+            part = checked_file_part(
+                video.path,
+                video.mime_type,
+                fps,
+                media_resolution,
+                size_bytes=video.size_bytes,
+                breakdown=breakdown,
+                name=video.name,
+            )
+        try:  # the frames the model is sent, for the answer's timeline
+            timemap = timemap_of(video, fps, media_resolution, self.profile)
+        except LimitError:  # a Video rebuilt without its frame table (a corpus row): not known
+            return part
+        return replace(part, timemap=timemap, video=video)
 
     def _prepare(
         self,
@@ -470,13 +477,15 @@ class ClientBase:
         raw = self.cache.get(material)
         if raw is not None:
             try:
-                return completion_from_json(
+                done = completion_from_json(
                     raw,
                     estimate=prepared.estimate,
                     prices=self.prices,
                     origin="cache",
                     max_completion_tokens=_budget(prepared),
-                ), material
+                )
+                done.parts = prepared.parts  # the request is known: the timeline reads it
+                return done, material
             except APIResponseValidationError as exc:
                 logger.warning(
                     "ignoring a cache entry that is not a chat completion (%s)", exc.problem
@@ -525,6 +534,12 @@ class ClientBase:
         """The Completion (or stream) an attempt brought back, stored in the cache when done."""
         store = self._store(prepared, material, sent.digests)
         request_id = sent.reply.request_id(self._secrets)
+
+        def complete(completion: Completion) -> None:
+            completion.parts = prepared.parts  # the request is known: the timeline reads it
+            if store:
+                store(completion)
+
         if call.stream:
             return stream_type(
                 sent.reply,
@@ -533,7 +548,7 @@ class ClientBase:
                 estimate=prepared.estimate,
                 prices=self.prices,
                 request_id=request_id,
-                on_complete=store,
+                on_complete=complete,
                 max_completion_tokens=_budget(prepared),
             )
         assert sent.reply.data is not None
@@ -546,6 +561,5 @@ class ClientBase:
             prices=self.prices,
         )
         completion.max_completion_tokens = _budget(prepared)  # prices an answer without usage
-        if store:
-            store(completion)
+        complete(completion)
         return completion

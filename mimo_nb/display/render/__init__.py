@@ -16,6 +16,7 @@ One module per domain, every name importable from here:
   numbers come from :mod:`mimo_nb.core.tokens`' constants, never typed again;
 - ``prices``: prices, costs and the context check;
 - ``answers``: the dry-run request, usage, a completion, a streaming answer, a batch;
+- ``timeline``: an answer's times as chips that open the frames the model saw, and a strip;
 - ``frames``: grids of thumbnails and a video's card; ``players``: inline players;
 - ``figures``: a matplotlib figure as an inline PNG;
 - ``budget``: the budget planner; ``profiles``: server profiles side by side;
@@ -89,6 +90,12 @@ from mimo_nb.display.render.prices import (
 )
 from mimo_nb.display.render.profiles import profile_comparison_html, profile_html
 from mimo_nb.display.render.report import report_html
+from mimo_nb.display.render.timeline import (
+    answer_html,
+    time_chip_html,
+    timeline_html,
+    timeline_strip_html,
+)
 from mimo_nb.display.render.tokens import (
     breakdown_html,
     sampled_frames_html,
@@ -102,6 +109,7 @@ __all__ = [
     "FORECAST_COLUMNS",
     "Images",
     "animation_html",
+    "answer_html",
     "batch_html",
     "breakdown_html",
     "budget_best_html",
@@ -146,6 +154,9 @@ __all__ = [
     "server_total_html",
     "streaming_html",
     "thumbnail_uri",
+    "time_chip_html",
+    "timeline_html",
+    "timeline_strip_html",
     "token_total_html",
     "usage_html",
     "usage_rows",

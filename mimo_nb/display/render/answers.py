@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from mimo_nb.core.display_hook import renders
 from mimo_nb.display.render._text import MUTED, escape, markdown_html, one_line, rows_html
 from mimo_nb.display.render.prices import context_check_text, cost_html
+from mimo_nb.display.render.timeline import answer_html, thumbnails, timeline_strip_html
 
 if TYPE_CHECKING:
     from mimo_nb.api.client import BatchResult
@@ -196,9 +197,30 @@ def _header_html(completion: Completion) -> str:
         escape(getattr(completion, "model", None) or "model?"),
         escape(getattr(completion, "finish_reason", None) or "unfinished"),
     ]
+    stand_in = (
+        f" <span class='mimo-stand-in' style='border:1px solid #b35900;color:#b35900;"
+        f"border-radius:4px;padding:0 4px;font-size:smaller'>{escape(completion.label)}</span>"
+        if completion.stand_in
+        else ""
+    )
     return (
         f"<div class='mimo-header' style='color:#666;font-size:smaller'>{' · '.join(parts)} "
-        f"{origin_badge_html(getattr(completion, 'origin', 'live'))}</div>"
+        f"{origin_badge_html(getattr(completion, 'origin', 'live'))}{stand_in}</div>"
+    )
+
+
+def _answer_html(completion: Completion) -> str:
+    """The answer: with its times as chips and a timeline strip when its request is known."""
+    timeline = completion.timeline
+    if not timeline.known or not timeline.refs:
+        return f"<div class='mimo-answer'>{markdown_html(completion.content)}</div>"
+    pictures, missing = thumbnails(timeline)
+    notes = " ".join(n for n in (timeline.note, missing) if n)
+    note = f"<div class='mimo-timeline-note' style='{MUTED}'>{escape(notes)}</div>" if notes else ""
+    strip = timeline_strip_html(timeline)
+    return (
+        f"<div class='mimo-answer'>{answer_html(timeline, pictures)}</div>"
+        f"<div class='mimo-timeline'>{strip}{note}</div>"
     )
 
 
@@ -227,7 +249,7 @@ def completion_html(completion: Completion) -> str:
     return (
         "<div class='mimo-completion'>"
         f"{_header_html(completion)}"
-        f"<div class='mimo-answer'>{markdown_html(completion.content)}</div>"
+        f"{_answer_html(completion)}"
         f"{_reasoning_html(getattr(completion, 'reasoning_content', None))}"
         f"<details class='mimo-details' open><summary>tokens and cost</summary>{tables}</details>"
         "</div>"
