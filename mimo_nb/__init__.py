@@ -39,6 +39,7 @@ from .core import display_hook as _display_hook
 from .core.budget import plan_budget
 from .core.pricing import Prices, estimate_cost, load_prices
 from .core.profiles import explain_profile_tokens, plan_sampling
+from .core.times import find_times
 from .core.tokens import estimate_video_tokens, estimate_video_tokens_array, explain_video_tokens
 from .errors import (
     APIConnectionError,
@@ -214,6 +215,7 @@ __all__ = [
     "Prices",
     "load_prices",
     "estimate_cost",
+    "find_times",
     # videos, clients, studies, explorers (loaded on first use)
     *_LAZY,
 ]

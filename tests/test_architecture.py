@@ -145,6 +145,7 @@ SURFACE = [
     "Prices",
     "load_prices",
     "estimate_cost",
+    "find_times",
     "Video",
     "Frames",
     "generate_clip",
