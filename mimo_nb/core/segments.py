@@ -13,8 +13,8 @@ even length ``m`` (at most the frame cap, the byte limit and ``max_frames_per_se
 segment is its run of slots, from its first slot's time to the next segment's first.
 
 **Why each segment's frames are exactly its slots.** A segment file holds only its ``m``
-frames, one slot apart, so it lasts ``m x duration / N`` seconds (a millionth of a second less:
-the file's frame rate is rounded *up* at 10^-6, so the count never lands on an edge where a
+frames, one slot apart, so it lasts ``m x duration / N`` seconds (a few microseconds less at most:
+the file's frame rate is rounded *up* at 10^-8, so the count never lands on an edge where a
 float rounding adds a frame). Since ``N >= duration x fps``, ``m x duration / N x fps`` is at most
 ``m``; since ``N < duration x fps + 2`` and ``m < N``, it is more than ``m - 2``; so the formula's
 ``ceil(d x fps)`` rounded up to even is ``m`` for every segment, and it samples all ``m`` frames
@@ -83,7 +83,9 @@ BYTES_BASIS = (
     f"{AUDIO_BITS_PER_SECOND // 1000} kb/s (Video.fit's first quality) and the MP4 index; the "
     "writer steps down Video.fit's quality ladder if a file still comes out over the limit"
 )
-_RATE_SCALE = 1_000_000  # the file's frame rate, in millionths (the muxer's time scale)
+# The file's frame rate is a whole number of these units (its numerator, the muxer's time scale,
+# stays within 32 bits): 10^-8 for the rates of sampling (up to 20 slots a second), else 10^-6.
+_RATE_UNITS = (10**8, 10**6)
 
 
 def hms(seconds: float) -> str:
@@ -114,7 +116,7 @@ class Segment:
     the segment before ends); ``first_slot`` its first slot on the plan's grid; ``frames`` the
     formula's count for the segment file (all its frames); ``breakdown`` the formula on the
     file's duration ``file_duration`` (``file_rate`` frames per second, exact); ``est_bytes``
-    the file's size by :data:`BYTES_BASIS`.
+    the file's size by :data:`BYTES_BASIS`; ``asked_frames`` the plan's slots in all.
     """
 
     index: int
@@ -127,6 +129,7 @@ class Segment:
     breakdown: TokenBreakdown
     est_bytes: int
     source_duration: float
+    asked_frames: int
     frames_per_slot: float | None = None  # native frames per slot; None: the file's unknown
     native_frame_count: int | None = None
 
@@ -162,8 +165,10 @@ class Segment:
 
     @property
     def request_times(self) -> tuple[float, ...]:
-        """The frames' times on the segment file's clock."""
-        return tuple(float(j / self.file_rate) for j in range(self.frames))
+        """The frames' times on the segment's clock: one slot apart from 0 (the file's own
+        clock runs a few microseconds slower, see the module doc)."""
+        step = self.source_duration / self.asked_frames
+        return tuple(_t(j * step) for j in range(self.frames))
 
     @property
     def file_indices(self) -> tuple[int, ...]:
@@ -336,10 +341,10 @@ def _asked_frames(duration: float, fps: float) -> int:
 
 
 def _file_rate(duration: float, asked: int) -> Fraction:
-    """Slots per second rounded up at 10^-6 (strictly above when exact): see the module doc."""
+    """Slots per second rounded up (strictly above when exact): see the module doc."""
     exact = Fraction(asked) / Fraction(duration)
-    up = math.floor(exact * _RATE_SCALE) + 1
-    return Fraction(up, _RATE_SCALE)
+    units = _RATE_UNITS[0] if exact <= 20 else _RATE_UNITS[1]
+    return Fraction(math.floor(exact * units) + 1, units)
 
 
 def _size_at(inputs: _Inputs, frames: int) -> tuple[int, int]:
@@ -440,6 +445,7 @@ def _plan_at(inputs: _Inputs, fps: float) -> SegmentPlan:
                 breakdown=b,
                 est_bytes=_estimated_bytes(m, b.width, b.height, seconds, inputs.has_audio),
                 source_duration=d,
+                asked_frames=asked,
                 frames_per_slot=frames_per_slot,
                 native_frame_count=count,
             )
