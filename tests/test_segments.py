@@ -1,8 +1,9 @@
-"""Videos of any length (issue 20): plan, cut, show and ask segments, on clips longer than the caps."""
+"""Videos of any length (issue 20): plan, cut, show and ask segments longer than the caps."""
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 from pathlib import Path
 
 import av
@@ -45,7 +46,7 @@ def check_plan(plan: SegmentPlan) -> None:
         assert s.file_duration <= s.duration + 1e-9 and s.duration - s.file_duration < 1e-3
         slots += list(s.slots)
     assert plan.segments[0].start == 0 and plan.segments[-1].end == plan.duration
-    for a, b in zip(plan.segments, plan.segments[1:]):
+    for a, b in itertools.pairwise(plan.segments):
         assert b.own_start == a.end  # no gap, no overlap beyond the one asked
         assert b.first_slot == a.slots[-1] + 1 - plan.overlap_frames
     assert sorted(set(slots)) == list(range(plan.asked_frames))  # every frame asked, once more
