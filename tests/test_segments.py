@@ -2,23 +2,35 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import itertools
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
 from pathlib import Path
 
 import av
 import pytest
 
+import mimo_nb as mn
+from mimo_nb.api.response import spec_example_json
 from mimo_nb.core.limits import base64_length, max_base64_file_bytes
 from mimo_nb.core.pricing import Prices
 from mimo_nb.core.segments import SegmentPlan, plan_segments
 from mimo_nb.core.timemap import ground
 from mimo_nb.core.times import find_times
 from mimo_nb.core.tokens import MAX_FRAMES, explain_video_tokens
+from mimo_nb.corpus.long import LongAnswer, ask_long
 from mimo_nb.errors import LimitError
 from mimo_nb.media.samples import generate_clip
 from mimo_nb.media.segments import SegmentFile, plan_video_segments
 from mimo_nb.media.video import Video
+from mimo_nb.testing import MockMimoServer
 
 from video_fixtures import counters
 
@@ -209,3 +221,129 @@ def test_a_plan_for_another_video_is_refused(long_clip: Video, tmp_path: Path):
 
     with pytest.raises(LimitError, match="plan_video_segments"):
         write_segments(long_clip, plan, tmp_path)
+
+
+# ---- Asking: against the local stand-in (its answers are the spec's example, not a model) -----
+
+KEY = "sk-test-segments-0123456789"
+PRICES = Prices(input=2.0, cached_input=0.5, output=8.0, currency="CNY")
+
+
+def timed_answer() -> dict:  # type: ignore[type-arg]
+    """The spec's example answer with times in it, as a model names them in its clip."""
+    response = spec_example_json()
+    response["choices"][0]["message"]["content"] = "(00:00 - 00:01): a counter. At 00:10 it ticks."
+    return response
+
+
+def test_ask_long_answers_every_part_on_the_original_clock(long_clip: Video, written):
+    cut = plan_video_segments(long_clip, fps=10, overlap=1)
+
+    async def go() -> LongAnswer:
+        client = mn.AsyncMimoClient(KEY, base_url=server.base_url, prices=PRICES, max_retries=0)
+        async with client:
+            return await ask_long(
+                client, cut, "What happens?", files=written, merge_prompt="Merge.", concurrency=2
+            )
+
+    with MockMimoServer(api_key=KEY, response=timed_answer()) as server:
+        answer = asyncio.run(go())
+        texts = [r.body["messages"][-1]["content"][-1]["text"] for r in server.requests]
+    assert len(server.requests) == 3  # two parts and the merge
+    assert sorted(t.splitlines()[0] for t in texts[:2]) == [
+        "This is part 1 of 2, from 00:00:00 to 00:03:00 of the original video.",
+        "This is part 2 of 2, from 00:02:59 to 00:06:00 of the original video.",
+    ]
+    assert "00:02:59-00:03:00" in texts[2]  # the merge reads part 2's times on the original
+    assert [p.status for p in answer.parts] == ["answered", "answered"]
+    second = cut.plan.segments[1]
+    first_time = answer.parts[1].times[0]
+    assert first_time.ref.text == "(00:00 - 00:01)"
+    assert first_time.source_start == second.start == 179.6  # 1 s of overlap, balanced parts
+    assert first_time.source_end == 180.6 and first_time.frames[0].file_index == 1796
+    at_ten = answer.parts[1].times[1]  # 00:10 in part 2 is 189.6 s into the original
+    assert at_ten.source_start == 189.6 and [f.file_index for f in at_ten.frames] == [1896]
+    assert "At 00:03:09 it ticks" in texts[2]
+    assert answer.merged is not None and answer.text == answer.merged.content
+    for part in answer.parts:  # estimate against what the stand-in reported
+        assert part.est_prompt_tokens > 0 and part.prompt_tokens is not None
+        assert part.est_cost is not None and part.cost is not None
+    assert answer.spent > 0 and answer.forecast > 0
+    html = answer._repr_html_()
+    assert "mimo-timeline" in html and "est. prompt" in html and "Merged" in html
+
+
+def test_max_cost_refuses_before_anything_is_sent(long_clip: Video, written):
+    cut = plan_video_segments(long_clip, fps=10, overlap=1)
+
+    async def go() -> None:
+        client = mn.AsyncMimoClient(KEY, base_url=server.base_url, prices=PRICES, max_retries=0)
+        async with client:
+            await ask_long(client, cut, "What happens?", files=written, max_cost=1e-6)
+
+    with MockMimoServer(api_key=KEY) as server:
+        with pytest.raises(LimitError, match="over max_cost=1e-06: nothing was sent"):
+            asyncio.run(go())
+        assert server.requests == []
+
+
+def test_the_plan_shows_its_bands_and_what_one_request_loses():
+    plan = plan_segments(7200, 1920, 1080, fps=2, overlap=3, prices=PRICES)
+    html = plan._repr_html_()
+    assert html.count("class='mimo-band'") == len(plan.segments)
+    assert "one request" in html and "frames lost" in html and "12,352" in html
+    assert "480 x 256" in html and "bits per pixel" in html
+
+
+CHILD = textwrap.dedent(f"""
+    import asyncio, json, sys
+    import mimo_nb as mn
+    from mimo_nb.corpus.long import ask_long
+
+    async def main(clip, folder, base_url, cache):
+        client = mn.AsyncMimoClient("{KEY}", base_url=base_url, cache=cache, max_retries=0)
+        async with client:
+            answer = await ask_long(
+                client, mn.Video.open(clip), "What happens?", fps=10,
+                max_frames_per_segment=100, folder=folder, concurrency=2,
+            )
+        print(json.dumps([p.status for p in answer.parts]))
+
+    if __name__ == "__main__":
+        asyncio.run(main(*sys.argv[1:]))
+""")
+
+
+def _wait_for(condition, seconds: float = 120.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.02)
+
+
+def test_sigkill_and_resume_pays_for_no_segment_twice(tmp_path: Path):
+    clip = generate_clip(tmp_path / "match.mp4", 40, 64, 48, fps=10, audio=False)
+    script = tmp_path / "child.py"
+    script.write_text(CHILD)
+    cache = tmp_path / "answers"
+    args = [sys.executable, str(script), str(clip), str(tmp_path / "parts"), "", str(cache)]
+    with MockMimoServer(api_key=KEY, delay=0.02) as server:
+        args[4] = server.base_url
+        server.hold_after(2)  # two answers, then the next requests wait at the door
+        child = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        _wait_for(lambda: len(mn.ResponseCache(cache)) == 2 and server.held > 0)
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(30)
+        server.release()
+        _wait_for(lambda: server.held == 0)
+        assert len(server.requests) == 2 and child.returncode == -signal.SIGKILL
+
+        rerun = subprocess.run(args, capture_output=True, text=True, timeout=240)
+        assert rerun.returncode == 0, rerun.stderr
+        statuses = json.loads(rerun.stdout.strip().splitlines()[-1])
+        assert sorted(statuses) == ["answered", "answered", "replayed", "replayed"]
+        parts = [
+            r.body["messages"][-1]["content"][-1]["text"].splitlines()[0] for r in server.requests
+        ]
+        assert len(parts) == 4 and len(set(parts)) == 4  # each segment paid for once
