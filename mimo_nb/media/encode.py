@@ -92,11 +92,12 @@ class Tone:
 
 @dataclass(frozen=True)
 class AudioCopy:
-    """The first audio track of ``source``, re-encoded and cut at ``seconds``."""
+    """The first audio track of ``source`` from ``start``, re-encoded and cut ``seconds`` later."""
 
     source: Path
     seconds: Fraction
     bit_rate: int = 96000
+    start: Fraction = Fraction(0)
 
 
 AudioTrack = Tone | AudioCopy
@@ -380,7 +381,10 @@ def _copied_frames(stream: Any, copy: AudioCopy, clock: _Clock) -> Iterator[Any]
     )
     limit, written = int(copy.seconds * AUDIO_RATE), 0
     with _open_source(copy.source) as source:
-        for frame in itertools.chain(source.decode(source.streams.audio[0]), [None]):
+        track = source.streams.audio[0]
+        if copy.start > 0:  # to the packet before start; _from_start trims the rest
+            source.seek(int(copy.start / track.time_base), stream=track, backward=True)
+        for frame in itertools.chain(_from_start(source.decode(track), copy.start), [None]):
             if frame is not None:
                 frame.pts = None  # the resampler re-times from zero
             for chunk in resampler.resample(frame):  # None flushes what the resampler holds
@@ -389,6 +393,32 @@ def _copied_frames(stream: Any, copy: AudioCopy, clock: _Clock) -> Iterator[Any]
                 chunk.pts, written = written, written + chunk.samples
                 yield chunk
             clock.check()
+
+
+def _from_start(frames: Iterable[Any], start: Fraction) -> Iterator[Any]:
+    """Decoded audio frames from ``start`` seconds on: earlier frames dropped, the one holding
+    ``start`` cut there (frames without a time are taken as they come)."""
+    import av
+
+    for frame in frames:
+        if start <= 0 or frame.pts is None or frame.time_base is None:
+            yield frame
+            continue
+        begins = frame.pts * frame.time_base
+        skip = math.floor((start - begins) * frame.sample_rate)
+        if skip >= frame.samples:
+            continue
+        if skip > 0:
+            data = frame.to_ndarray()
+            planar = frame.format.is_planar
+            kept = data[:, skip:] if planar else data[:, skip * len(frame.layout.channels) :]
+            cut = av.AudioFrame.from_ndarray(
+                kept, format=frame.format.name, layout=frame.layout.name
+            )
+            cut.sample_rate, cut.pts, cut.time_base = frame.sample_rate, None, frame.time_base
+            frame = cut
+        start = Fraction(0)
+        yield frame
 
 
 # ---- Writing --------------------------------------------------------------------------------

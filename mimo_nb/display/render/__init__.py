@@ -21,7 +21,8 @@ One module per domain, every name importable from here:
 - ``figures``: a matplotlib figure as an inline PNG;
 - ``budget``: the budget planner; ``profiles``: server profiles side by side;
 - ``corpus``: a set of videos, its forecast and answers;
-- ``explorers``: an explorer's static snapshot; ``report``: the report page.
+- ``explorers``: an explorer's static snapshot; ``report``: the report page;
+- ``segments``: a long video's segment plan and its answer on one timeline.
 
 >>> from mimo_nb.api.response import spec_example_completion
 >>> html = completion_html(spec_example_completion())   # answer, reasoning, usage, origin badge
@@ -90,6 +91,7 @@ from mimo_nb.display.render.prices import (
 )
 from mimo_nb.display.render.profiles import profile_comparison_html, profile_html
 from mimo_nb.display.render.report import report_html
+from mimo_nb.display.render.segments import long_answer_html, segment_plan_html
 from mimo_nb.display.render.timeline import (
     answer_html,
     time_chip_html,
@@ -135,6 +137,7 @@ __all__ = [
     "frame_cells_html",
     "frame_grid_html",
     "frames_html",
+    "long_answer_html",
     "markdown_html",
     "media_data_uri",
     "origin_badge_html",
@@ -149,6 +152,7 @@ __all__ = [
     "report_html",
     "request_html",
     "sampled_frames_html",
+    "segment_plan_html",
     "self_hosted_cost_html",
     "server_breakdown_html",
     "server_total_html",

@@ -1,0 +1,349 @@
+"""Videos of any length (issue 20): plan, cut, show and ask segments longer than the caps."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import itertools
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import av
+import pytest
+
+import mimo_nb as mn
+from mimo_nb.api.response import spec_example_json
+from mimo_nb.core.limits import base64_length, max_base64_file_bytes
+from mimo_nb.core.pricing import Prices
+from mimo_nb.core.segments import SegmentPlan, plan_segments
+from mimo_nb.core.timemap import ground
+from mimo_nb.core.times import find_times
+from mimo_nb.core.tokens import MAX_FRAMES, explain_video_tokens
+from mimo_nb.corpus.long import LongAnswer, ask_long
+from mimo_nb.errors import LimitError
+from mimo_nb.media.samples import generate_clip
+from mimo_nb.media.segments import SegmentFile, plan_video_segments
+from mimo_nb.media.video import Video
+from mimo_nb.testing import MockMimoServer
+
+from video_fixtures import counters
+
+pytestmark = pytest.mark.timeout(300)
+
+LONG = dict(duration=360, width=64, height=48, fps=10, audio=False, preset="ultrafast")
+
+
+def check_plan(plan: SegmentPlan) -> None:
+    """The rules every plan keeps: within the caps, the fps honoured, no gap, one timeline."""
+    slots: list[int] = []
+    for k, s in enumerate(plan.segments):
+        assert s.index == k and 2 <= s.frames <= MAX_FRAMES and s.frames % 2 == 0
+        again = explain_video_tokens(
+            s.file_duration,
+            plan.width,
+            plan.height,
+            plan.fps,
+            plan.media_resolution,
+            mute=not plan.has_audio,
+        )
+        assert again.frames == s.frames and again.total == s.tokens  # the formula takes all
+        assert s.est_bytes <= max_base64_file_bytes()
+        assert s.start == pytest.approx(s.first_slot * plan.step, abs=1e-6)
+        assert s.file_duration <= s.duration + 1e-9 and s.duration - s.file_duration < 1e-3
+        slots += list(s.slots)
+    assert plan.segments[0].start == 0 and plan.segments[-1].end == plan.duration
+    for a, b in itertools.pairwise(plan.segments):
+        assert b.own_start == a.end  # no gap, no overlap beyond the one asked
+        assert b.first_slot == a.slots[-1] + 1 - plan.overlap_frames
+    assert sorted(set(slots)) == list(range(plan.asked_frames))  # every frame asked, once more
+    assert len(slots) == plan.asked_frames + plan.overlap_frames * (len(plan.segments) - 1)
+    for request in plan.requests:
+        if plan.context_length is not None:
+            assert plan.request_tokens(plan.requests.index(request)) <= (
+                plan.context_length - plan.reserve_tokens
+            )
+    assert [k for r in plan.requests for k in r] == list(range(len(plan.segments)))
+
+
+@pytest.mark.parametrize(
+    "duration, width, height, options",
+    [
+        (7200, 1920, 1080, dict(fps=2)),  # the lecture of the issue
+        (7200, 1920, 1080, dict(fps=2, media_resolution="max", overlap=5)),
+        (360, 64, 48, dict(fps=10, has_audio=False)),
+        (5400.5, 1280, 720, dict(fps=0.7, native_fps=29.97)),
+        (86_400, 640, 360, dict(fps=0.1)),  # a day of footage: the byte limit cuts it
+        (3001, 1280, 720, dict(fps=3, max_frames_per_segment=600, overlap=2.5)),
+        (12, 640, 360, dict(fps=2)),  # short: one segment, the whole video
+        (900, 1920, 1080, dict(fps=4, context_length=262_144, per_request="pack")),
+    ],
+)
+def test_every_plan_keeps_the_caps_the_fps_and_the_timeline(duration, width, height, options):
+    plan = plan_segments(duration, width, height, **options)
+    check_plan(plan)
+    asked = plan.asked_frames
+    assert plan.unsegmented.frames == min(asked, MAX_FRAMES)
+    assert plan.unsegmented.lost_frames == asked - plan.unsegmented.frames
+
+
+def test_the_lecture_keeps_its_fps_and_more_pixels_than_one_request():
+    plan = plan_segments(7200, 1920, 1080, fps=2, native_fps=30, native_frame_count=216_000)
+    one = plan.unsegmented
+    assert (one.frames, round(one.effective_fps, 2), one.breakdown.width) == (2048, 0.28, 480)
+    assert plan.total_frames == 14_400 and len(plan.segments) == 8
+    assert all(s.width * s.height > one.pixels_per_frame for s in plan.segments)
+    whole = plan.timemap  # one timeline: every slot's frame, in order
+    assert len(whole) == 14_400 and whole.file_indices[:3] == (0, 15, 30)
+    assert whole.file_indices[-1] == 215_985 and whole.duration == 7200
+
+
+def test_packing_fills_the_context_and_one_per_request_does_not():
+    packed = plan_segments(
+        3600, 1280, 720, fps=2, context_length=400_000, per_request="pack", reserve_tokens=8000
+    )
+    assert len(packed.requests) < len(packed.segments)
+    check_plan(packed)
+    one = plan_segments(3600, 1280, 720, fps=2, context_length=400_000)
+    assert one.requests == tuple((k,) for k in range(len(one.segments)))
+    with pytest.raises(LimitError, match="over the context"):
+        plan_segments(3600, 1280, 720, fps=2, context_length=50_000)
+    with pytest.raises(LimitError, match="context_length="):
+        plan_segments(3600, 1280, 720, fps=2, per_request="pack")
+
+
+def test_a_budget_picks_the_largest_fps_whose_segments_fit():
+    prices = Prices(input=2.0, cached_input=0.5, output=8.0, currency="CNY")
+    for budget in (dict(max_tokens=500_000), dict(max_cost=0.5, prices=prices)):
+        plan = plan_segments(7200, 1280, 720, **budget)
+        check_plan(plan)
+        above = plan_segments(7200, 1280, 720, fps=round(plan.fps + 0.1, 1), prices=prices)
+        if "max_tokens" in budget:
+            assert plan.total_tokens <= 500_000 < above.total_tokens
+        else:
+            assert plan.cost is not None and above.cost is not None
+            assert plan.cost.total <= 0.5 < above.cost.total
+        assert "largest" in plan.budget_note
+    with pytest.raises(LimitError, match="no fps on the grid"):
+        plan_segments(7200, 1280, 720, max_tokens=1000)
+    with pytest.raises(LimitError, match="needs prices"):
+        plan_segments(7200, 1280, 720, max_cost=1)
+
+
+@pytest.mark.parametrize(
+    "options, match",
+    [
+        (dict(overlap=-1), "overlap must be"),
+        (dict(overlap=200, max_frames_per_segment=400), "no new frames"),
+        (dict(max_frames_per_segment=4096), "max_frames_per_segment must be"),
+        (dict(per_request="two"), "per_request must be one of"),
+        (dict(fps=20), "fps must be"),
+    ],
+)
+def test_careless_arguments_say_what_to_do(options, match):
+    with pytest.raises(LimitError, match=match):
+        plan_segments(3600, 640, 360, **options)
+
+
+def test_segment_times_map_onto_the_original():
+    plan = plan_segments(360, 64, 48, fps=10, native_fps=10, native_frame_count=3600)
+    second = plan.segments[1]
+    assert (second.start, second.end) == (180.0, 360.0)
+    (at,) = ground(find_times("the light turns red at 00:10"), second.timemap)
+    assert at.source_start == 190.0 and [f.file_index for f in at.frames] == [1900]
+    assert (
+        second.part_line(2)
+        == "This is part 2 of 2, from 00:03:00 to 00:06:00 of the original video."
+    )
+
+
+# ---- Cutting: a clip longer than the caps -----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def long_clip(tmp_path_factory: pytest.TempPathFactory) -> Video:
+    """360 s at 10 fps, the frame number drawn in: fps=10 asks 3,600 frames, over 2,048."""
+    folder = tmp_path_factory.mktemp("long")
+    return Video.open(generate_clip(folder / "long.mp4", **LONG))
+
+
+@pytest.fixture(scope="module")
+def written(long_clip: Video, tmp_path_factory: pytest.TempPathFactory) -> list[SegmentFile]:
+    cut = plan_video_segments(long_clip, fps=10, overlap=1)
+    return cut.write(tmp_path_factory.mktemp("segments"))
+
+
+def test_written_segments_hold_exactly_their_frames(long_clip: Video, written):
+    plan = written[0].segment  # every file: the formula samples all of it, the frames asked
+    seen: list[int] = []
+    for part in written:
+        s = part.segment
+        video = Video.open(part.path)
+        assert video.duration == pytest.approx(s.file_duration, abs=1e-9)
+        assert video.estimate(10).frames == s.frames and video.estimate(10).total == s.tokens
+        assert base64_length(part.size_bytes) <= 50 * 2**20
+        sampled = video.sample(fps=10)
+        assert sampled.indices.tolist() == list(range(s.frames))  # each frame once, in order
+        got = counters(sampled.array)
+        assert got == list(s.file_indices)
+        seen += got[(s.first_slot and 10) :]  # drop the 1 s (10 slots) of overlap
+        assert [f.source_time for f in s.timemap.frames][0] == s.start
+    assert plan.index == 0
+    assert seen == list(range(3600))  # boundaries exact: every frame of the original, no gap
+
+
+def test_writing_again_gives_the_same_bytes(long_clip: Video, written, tmp_path: Path):
+    cut = plan_video_segments(long_clip, fps=10, overlap=1)
+    again = cut.write(tmp_path)
+    digest = [hashlib.sha256(p.path.read_bytes()).hexdigest() for p in written]
+    assert [hashlib.sha256(p.path.read_bytes()).hexdigest() for p in again] == digest
+
+
+def test_a_segment_keeps_the_sound_of_its_stretch(tmp_path: Path):
+    clip = Video.open(generate_clip(tmp_path / "talk.mp4", 12, 64, 48, fps=10, preset="ultrafast"))
+    files = plan_video_segments(clip, fps=10, max_frames_per_segment=40).write(tmp_path / "out")
+    assert len(files) == 3
+    for part in files:
+        with av.open(str(part.path)) as container:
+            audio = container.streams.audio[0]
+            seconds = sum(f.samples for f in container.decode(audio)) / audio.rate
+        assert seconds == pytest.approx(part.segment.file_duration, abs=0.05)
+
+
+def test_a_plan_for_another_video_is_refused(long_clip: Video, tmp_path: Path):
+    plan = plan_segments(100, 64, 48, fps=10)
+    from mimo_nb.media.segments import write_segments
+
+    with pytest.raises(LimitError, match="plan_video_segments"):
+        write_segments(long_clip, plan, tmp_path)
+
+
+# ---- Asking: against the local stand-in (its answers are the spec's example, not a model) -----
+
+KEY = "sk-test-segments-0123456789"
+PRICES = Prices(input=2.0, cached_input=0.5, output=8.0, currency="CNY")
+
+
+def timed_answer() -> dict:  # type: ignore[type-arg]
+    """The spec's example answer with times in it, as a model names them in its clip."""
+    response = spec_example_json()
+    response["choices"][0]["message"]["content"] = "(00:00 - 00:01): a counter. At 00:10 it ticks."
+    return response
+
+
+def test_ask_long_answers_every_part_on_the_original_clock(long_clip: Video, written):
+    cut = plan_video_segments(long_clip, fps=10, overlap=1)
+
+    async def go() -> LongAnswer:
+        client = mn.AsyncMimoClient(KEY, base_url=server.base_url, prices=PRICES, max_retries=0)
+        async with client:
+            return await ask_long(
+                client, cut, "What happens?", files=written, merge_prompt="Merge.", concurrency=2
+            )
+
+    with MockMimoServer(api_key=KEY, response=timed_answer()) as server:
+        answer = asyncio.run(go())
+        texts = [r.body["messages"][-1]["content"][-1]["text"] for r in server.requests]
+    assert len(server.requests) == 3  # two parts and the merge
+    assert sorted(t.splitlines()[0] for t in texts[:2]) == [
+        "This is part 1 of 2, from 00:00:00 to 00:03:00 of the original video.",
+        "This is part 2 of 2, from 00:02:59 to 00:06:00 of the original video.",
+    ]
+    assert "00:02:59-00:03:00" in texts[2]  # the merge reads part 2's times on the original
+    assert [p.status for p in answer.parts] == ["answered", "answered"]
+    second = cut.plan.segments[1]
+    first_time = answer.parts[1].times[0]
+    assert first_time.ref.text == "(00:00 - 00:01)"
+    assert first_time.source_start == second.start == 179.6  # 1 s of overlap, balanced parts
+    assert first_time.source_end == 180.6 and first_time.frames[0].file_index == 1796
+    at_ten = answer.parts[1].times[1]  # 00:10 in part 2 is 189.6 s into the original
+    assert at_ten.source_start == 189.6 and [f.file_index for f in at_ten.frames] == [1896]
+    assert "At 00:03:09 it ticks" in texts[2]
+    assert answer.merged is not None and answer.text == answer.merged.content
+    for part in answer.parts:  # estimate against what the stand-in reported
+        assert part.est_prompt_tokens > 0 and part.prompt_tokens is not None
+        assert part.est_cost is not None and part.cost is not None
+    assert answer.spent > 0 and answer.forecast > 0
+    html = answer._repr_html_()
+    assert "mimo-timeline" in html and "est. prompt" in html and "Merged" in html
+
+
+def test_max_cost_refuses_before_anything_is_sent(long_clip: Video, written):
+    cut = plan_video_segments(long_clip, fps=10, overlap=1)
+
+    async def go() -> None:
+        client = mn.AsyncMimoClient(KEY, base_url=server.base_url, prices=PRICES, max_retries=0)
+        async with client:
+            await ask_long(client, cut, "What happens?", files=written, max_cost=1e-6)
+
+    with MockMimoServer(api_key=KEY) as server:
+        with pytest.raises(LimitError, match="over max_cost=1e-06: nothing was sent"):
+            asyncio.run(go())
+        assert server.requests == []
+
+
+def test_the_plan_shows_its_bands_and_what_one_request_loses():
+    plan = plan_segments(7200, 1920, 1080, fps=2, overlap=3, prices=PRICES)
+    html = plan._repr_html_()
+    assert html.count("class='mimo-band'") == len(plan.segments)
+    assert "one request" in html and "frames lost" in html and "12,352" in html
+    assert "480 x 256" in html and "bits per pixel" in html
+
+
+CHILD = textwrap.dedent(f"""
+    import asyncio, json, sys
+    import mimo_nb as mn
+    from mimo_nb.corpus.long import ask_long
+
+    async def main(clip, folder, base_url, cache):
+        client = mn.AsyncMimoClient("{KEY}", base_url=base_url, cache=cache, max_retries=0)
+        async with client:
+            answer = await ask_long(
+                client, mn.Video.open(clip), "What happens?", fps=10,
+                max_frames_per_segment=100, folder=folder, concurrency=2,
+            )
+        print(json.dumps([p.status for p in answer.parts]))
+
+    if __name__ == "__main__":
+        asyncio.run(main(*sys.argv[1:]))
+""")
+
+
+def _wait_for(condition, seconds: float = 120.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.02)
+
+
+def test_sigkill_and_resume_pays_for_no_segment_twice(tmp_path: Path):
+    clip = generate_clip(tmp_path / "match.mp4", 40, 64, 48, fps=10, audio=False)
+    script = tmp_path / "child.py"
+    script.write_text(CHILD)
+    cache = tmp_path / "answers"
+    args = [sys.executable, str(script), str(clip), str(tmp_path / "parts"), "", str(cache)]
+    with MockMimoServer(api_key=KEY, delay=0.02) as server:
+        args[4] = server.base_url
+        server.hold_after(2)  # two answers, then the next requests wait at the door
+        child = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        _wait_for(lambda: len(mn.ResponseCache(cache)) == 2 and server.held > 0)
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(30)
+        server.release()
+        _wait_for(lambda: server.held == 0)
+        assert len(server.requests) == 2 and child.returncode == -signal.SIGKILL
+
+        rerun = subprocess.run(args, capture_output=True, text=True, timeout=240)
+        assert rerun.returncode == 0, rerun.stderr
+        statuses = json.loads(rerun.stdout.strip().splitlines()[-1])
+        assert sorted(statuses) == ["answered", "answered", "replayed", "replayed"]
+        parts = [
+            r.body["messages"][-1]["content"][-1]["text"].splitlines()[0] for r in server.requests
+        ]
+        assert len(parts) == 4 and len(set(parts)) == 4  # each segment paid for once
