@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from mimo_nb.core.limits import base64_length
 from mimo_nb.errors import LimitError, VideoError
 from mimo_nb.media.probe import open_input
 
@@ -641,3 +642,43 @@ def write_gif(
         path.unlink(missing_ok=True)
         raise _unwritable(path, exc) from None
     return path
+
+
+# ---- Down a quality ladder until a size fits --------------------------------------------------
+
+# (x264 CRF, AAC bit rate): tried in order until the base64 text fits
+QUALITY_LADDER = ((20, 96_000), (26, 64_000), (32, 48_000), (38, 32_000), (46, 24_000))
+
+
+def write_video_within(
+    path: Path,
+    frames: Iterable[Any],
+    *,
+    rate: Fraction,
+    max_base64_bytes: int,
+    audio_source: Path | None = None,
+    seconds: Fraction = Fraction(0),
+    start: Fraction = Fraction(0),
+    deadline: float | None = None,
+) -> str | None:
+    """Write ``frames`` as an H.264 MP4 (with ``audio_source``'s sound from ``start`` for
+    ``seconds``, re-encoded), down :data:`QUALITY_LADDER` until its base64 text is at most
+    ``max_base64_bytes``. Returns the quality used, in words, or None when even the lowest is too
+    big (the file is left at the lowest quality; the caller says what to do).
+
+    ``Video.fit`` and the long-video segments both encode this way: byte-repeatable (a written
+    clip keys the cache), one tick per frame at ``rate``.
+    """
+    pictures = frames if isinstance(frames, np.ndarray) else list(frames)
+    for crf, bit_rate in QUALITY_LADDER:
+        sound = (
+            AudioCopy(audio_source, seconds, bit_rate, start=start)
+            if audio_source is not None
+            else None
+        )
+        write_video(
+            path, pictures, rate=rate, crf=crf, preset="veryfast", audio=sound, deadline=deadline
+        )
+        if base64_length(path.stat().st_size) <= max_base64_bytes:
+            return f"CRF {crf}" + (f", AAC {bit_rate // 1000} kb/s" if sound else "")
+    return None

@@ -39,7 +39,7 @@ from mimo_nb.core.segments import Segment, SegmentPlan, plan_segments
 from mimo_nb.errors import LimitError, VideoError
 from mimo_nb.media import decode
 from mimo_nb.media import encode as _encode
-from mimo_nb.media.video import _QUALITY_LADDER, Video
+from mimo_nb.media.video import Video
 
 __all__ = [
     "SegmentFile",
@@ -129,27 +129,19 @@ def _write_one(
 ) -> SegmentFile:
     """Encode one segment, down Video.fit's quality ladder until its base64 text fits."""
     frames = read_segment(video, segment, timeout=max(deadline - time.monotonic(), 1e-3))
-    seconds = Fraction(segment.frames) / segment.file_rate
-    start = Fraction(segment.start).limit_denominator(1_000_000)
-    for crf, bit_rate in _QUALITY_LADDER:
-        sound = (
-            _encode.AudioCopy(video.path, seconds, bit_rate, start=start)
-            if video.has_audio
-            else None
-        )
-        _encode.write_video(
-            out,
-            frames,
-            rate=segment.file_rate,
-            crf=crf,
-            preset="veryfast",
-            audio=sound,
-            deadline=deadline,
-        )
-        size = out.stat().st_size
-        if base64_length(size) <= max_bytes:
-            audio = f", AAC {bit_rate // 1000} kb/s" if video.has_audio else ""
-            return SegmentFile(segment, out, size, f"CRF {crf}{audio}")
+    quality = _encode.write_video_within(
+        out,
+        frames,
+        rate=segment.file_rate,
+        max_base64_bytes=max_bytes,
+        audio_source=video.path if video.has_audio else None,
+        seconds=Fraction(segment.frames) / segment.file_rate,
+        start=Fraction(segment.start).limit_denominator(1_000_000),
+        deadline=deadline,
+    )
+    size = out.stat().st_size
+    if quality is not None:
+        return SegmentFile(segment, out, size, quality)
     out.unlink(missing_ok=True)
     raise LimitError(
         f"segment {segment.index + 1} is {base64_length(size) / 2**20:.1f} MB as base64 even at "

@@ -878,27 +878,23 @@ def _exact_duration(video: Video) -> Fraction:
     return Fraction(info.duration).limit_denominator(1_000_000)
 
 
-# (x264 CRF, AAC bit rate): tried in order until the base64 text fits
-_QUALITY_LADDER = ((20, 96_000), (26, 64_000), (32, 48_000), (38, 32_000), (46, 24_000))
-
-
 def _encode_fitted(video: Video, frames: Frames, out: Path, max_bytes: int, timeout: float) -> str:
     """Write ``frames`` as an MP4 lasting as long as ``video``; return the quality used."""
     seconds = _exact_duration(video)
     rate = Fraction(len(frames)) / seconds
     if rate.denominator > 1_000_000:  # keep the muxer's time scale within 32 bits
         rate = rate.limit_denominator(1_000_000)
-    deadline = time.monotonic() + timeout
-    for crf, bit_rate in _QUALITY_LADDER:
-        # one tick per frame, so the duration comes out exact; repeatable bytes: a fitted clip
-        # keys the cache
-        sound = _encode.AudioCopy(video.path, seconds, bit_rate) if video.has_audio else None
-        _encode.write_video(
-            out, frames.array, rate=rate, crf=crf, preset="veryfast", audio=sound, deadline=deadline
-        )
-        if base64_length(out.stat().st_size) <= max_bytes:
-            audio = f", AAC {bit_rate // 1000} kb/s" if video.has_audio else ""
-            return f"CRF {crf}{audio}"
+    quality = _encode.write_video_within(
+        out,
+        frames.array,
+        rate=rate,  # one tick per frame, so the duration comes out exact
+        max_base64_bytes=max_bytes,
+        audio_source=video.path if video.has_audio else None,
+        seconds=seconds,
+        deadline=time.monotonic() + timeout,
+    )
+    if quality is not None:
+        return quality
     raise LimitError(
         "Even at the lowest quality the fitted video is "
         f"{base64_length(out.stat().st_size) / 2**20:.1f} MB as base64, over "
