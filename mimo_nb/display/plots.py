@@ -385,7 +385,7 @@ def _current(ax: Axes, x: float | None, words: str) -> None:
 
 def _tokens_against(
     ax: Axes | None,
-    x: npt.NDArray[np.float64],
+    x: npt.NDArray[np.floating[Any]],
     *,
     knob: str,
     scene: str,
@@ -774,7 +774,7 @@ _WHAT = {
 
 def _profile_curve(
     ax: Axes,
-    x: npt.NDArray[np.float64],
+    x: npt.NDArray[np.floating[Any]],
     rules: Profile,
     what: str,
     *,
@@ -881,7 +881,7 @@ def plot_tokens_vs_fps_by_profile(
 
 def _server_sweep(
     ax: Axes,
-    x: npt.NDArray[np.float64],
+    x: npt.NDArray[np.floating[Any]],
     rules: Profile,
     *,
     duration: npt.ArrayLike,
