@@ -45,7 +45,8 @@ autosummary_ignore_module_all = False  # a package's __all__ says what it offers
 autosummary_imported_members = False
 # Each module's page documents what it owns; a name it re-exports from another public module is
 # documented there (and linked), not twice.
-autosummary_context = {"reexported": []}  # filled below: "module.name" of each re-export
+# Filled below: "module.name" of each re-export; each package's public modules.
+autosummary_context: dict[str, object] = {}
 autodoc_default_options = {"members": True, "show-inheritance": True}
 autodoc_member_order = "bysource"
 autodoc_typehints = "signature"  # types in the signature, as the code reads
@@ -144,22 +145,33 @@ def _documented_module(module: str) -> str:
     return ".".join(parts)
 
 
-def _reexports() -> list[str]:
+def _public_modules() -> list[str]:
+    """Every public module of mimo_nb (no ``_`` in its path), packages first."""
+    found = ["mimo_nb"]
+    for info in pkgutil.walk_packages(mimo_nb.__path__, "mimo_nb."):
+        if "._" not in info.name:
+            found.append(info.name)
+    return found
+
+
+def _reexports(modules: list[str]) -> list[str]:
     """``module.name`` for each name a public module's ``__all__`` takes from another public
     module (``mimo_nb.api.client.PreparedRequest`` is ``mimo_nb.api.request``'s)."""
     found = []
-    modules = ["mimo_nb"] + [
-        info.name for info in pkgutil.walk_packages(mimo_nb.__path__, "mimo_nb.")
-    ]
     for module_name in modules:
-        if "._" in module_name:
-            continue
         module = importlib.import_module(module_name)
         for name in getattr(module, "__all__", []):
             home = getattr(getattr(module, name, None), "__module__", None)
             if isinstance(home, str) and _documented_module(home) != module_name:
                 found.append(f"{module_name}.{name}")
     return found
+
+
+def _submodules(modules: list[str]) -> dict[str, list[str]]:
+    """Each package's public modules (autosummary lists only those its ``__all__`` names)."""
+    return {
+        package: [m for m in modules if m.rpartition(".")[0] == package] for package in modules
+    }
 
 
 def _write_surface() -> None:
@@ -183,7 +195,9 @@ for sub in ("readme", "notebooks"):
 _write_readme_pages()
 _copy_notebooks()
 _write_surface()
-autosummary_context["reexported"] = _reexports()
+_modules = _public_modules()
+autosummary_context["reexported"] = _reexports(_modules)
+autosummary_context["submodules"] = _submodules(_modules)
 
 
 # ---- Docstring markup that Sphinx reads differently from help() ----------------------------
