@@ -78,6 +78,7 @@ html_theme_options = {
     "footer_end": [],
 }
 html_show_sourcelink = False
+html_context = {"default_mode": "auto"}  # light or dark as the reader's system says
 
 
 # ---- The generated sources ------------------------------------------------------------------
@@ -169,9 +170,7 @@ def _reexports(modules: list[str]) -> list[str]:
 
 def _submodules(modules: list[str]) -> dict[str, list[str]]:
     """Each package's public modules (autosummary lists only those its ``__all__`` names)."""
-    return {
-        package: [m for m in modules if m.rpartition(".")[0] == package] for package in modules
-    }
+    return {package: [m for m in modules if m.rpartition(".")[0] == package] for package in modules}
 
 
 def _write_surface() -> None:
