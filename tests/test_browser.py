@@ -276,23 +276,19 @@ def _require(module: str, what: str) -> None:
 
 
 @contextlib.contextmanager
-def _jupyter_server(root: Path, argv: list[str], ready_path: str) -> Iterator[str]:
+def _jupyter_server(
+    root: Path, argv: list[str], ready_path: str, settings: dict[str, str] | None = None
+) -> Iterator[str]:
     """Run ``python -m <argv>`` (a server that takes ``--no-browser`` and ``--port``; ``argv``
-    binds it to 127.0.0.1) over copies of the notebooks in ``root``, its settings and runtime
-    files there too, until ``ready_path`` answers (at most 120 s); yield its base URL, then stop
-    it (terminate, kill after 30 s)."""
+    binds it to 127.0.0.1) over copies of the notebooks in ``root``, its runtime files and
+    ``settings`` (JupyterLab's, plugin -> JSON) there too, until ``ready_path`` answers (at most
+    120 s); yield its base URL, then stop it (terminate, kill after 30 s)."""
     for notebook in (QUICKSTART, ECONOMICS):
         shutil.copy(notebook, root / notebook.name)
-    settings = root / ".settings" / "@jupyterlab"
-    (settings / "notebook-extension").mkdir(parents=True)
-    (settings / "apputils-extension").mkdir(parents=True)
-    # Every cell in the DOM (no virtual scrolling), and no news fetched from the internet.
-    (settings / "notebook-extension" / "tracker.jupyterlab-settings").write_text(
-        '{"windowingMode": "none"}'
-    )
-    (settings / "apputils-extension" / "notification.jupyterlab-settings").write_text(
-        '{"fetchNews": "false", "checkForUpdates": false}'
-    )
+    for plugin, value in (settings or {}).items():  # e.g. "notebook-extension/tracker"
+        path = root / ".settings" / "@jupyterlab" / f"{plugin}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(value)
     env = {k: v for k, v in os.environ.items() if k not in ("MIMO_API_KEY", "MIMO_NB_OFFLINE")}
     env.update(
         JUPYTERLAB_SETTINGS_DIR=str(root / ".settings"),
@@ -327,8 +323,13 @@ def _jupyter_server(root: Path, argv: list[str], ready_path: str) -> Iterator[st
                 server.wait(10)
 
 
+# Every cell in the DOM (no virtual scrolling), and no news fetched from the internet.
+_NO_WINDOWING = {"notebook-extension/tracker": '{"windowingMode": "none"}'}
+_NO_NEWS = {"apputils-extension/notification": '{"fetchNews": "false", "checkForUpdates": false}'}
+
+
 def _jupyter_app(
-    tmp_path_factory: pytest.TempPathFactory, module: str, app: str
+    tmp_path_factory: pytest.TempPathFactory, module: str, app: str, settings: dict[str, str]
 ) -> Iterator[tuple[str, str]]:
     """JupyterLab or Notebook 7 (``module``, its app class ``app``) over copies of the notebooks,
     token auth, the app exposed to the page as ``window.jupyterapp``; yields (base URL, token)."""
@@ -341,24 +342,26 @@ def _jupyter_app(
         f"--IdentityProvider.token={token}",
         f"--ServerApp.root_dir={root}",
         f"--{app}.expose_app_in_browser=True",
-        f"--{app}.extension_manager=readonly",
     ]
+    if app == "LabApp":  # JupyterLab's plug-in manager (PyPI) is not Notebook 7's page
+        argv.append("--LabApp.extension_manager=readonly")
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         argv.append("--allow-root")
-    with _jupyter_server(root, argv, f"/api/status?token={token}") as base:
+    with _jupyter_server(root, argv, f"/api/status?token={token}", settings) as base:
         yield base, token
 
 
 @pytest.fixture(scope="module")
 def jupyterlab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """JupyterLab on 127.0.0.1; yields (base URL, token)."""
-    yield from _jupyter_app(tmp_path_factory, "jupyterlab", "LabApp")
+    yield from _jupyter_app(tmp_path_factory, "jupyterlab", "LabApp", _NO_WINDOWING | _NO_NEWS)
 
 
 @pytest.fixture(scope="module")
 def notebook7(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """Jupyter Notebook 7 on 127.0.0.1; yields (base URL, token)."""
-    yield from _jupyter_app(tmp_path_factory, "notebook", "JupyterNotebookApp")
+    # Notebook 7 fetches no news (it has no such plug-in to set).
+    yield from _jupyter_app(tmp_path_factory, "notebook", "JupyterNotebookApp", _NO_WINDOWING)
 
 
 _KERNEL_READY = """() => {
@@ -421,9 +424,10 @@ def _numbers_when(page: Any, text: str) -> str:
     return str(numbers.inner_text())
 
 
-def _check_frame_explorer(page: Any, explorer: Any, shot: str) -> None:
+def _check_frame_explorer(page: Any, explorer: Any, prefix: str, *, keyboard: bool = True) -> None:
     """The quickstart's FrameExplorer (``explorer``: the element holding it) starts at the
-    formula's numbers and follows its fps slider moved with the keyboard, there and back."""
+    formula's numbers and follows its fps slider moved with the keyboard (or the mouse), there
+    and back."""
     # The quickstart's 4 s clip at fps 2: 8 frames, once the slider has written its value back.
     page.wait_for_timeout(2000)
     headline = _numbers_when(page, "frames sampled")
@@ -436,8 +440,15 @@ def _check_frame_explorer(page: Any, explorer: Any, shot: str) -> None:
     assert (
         page.locator(".mimo-snapshot").count() == 1 and page.locator(".mimo-snapshot").is_hidden()
     )
-    screenshot(page, shot, explorer)
-    # Three steps right with the keyboard: fps 2.3, ceil(4 x 2.3) = 10 frames; and back.
+    screenshot(page, f"{prefix}-frame-explorer.png", explorer)
+    if keyboard:
+        _move_by_keys(page, explorer)
+    else:
+        _move_by_mouse(page, explorer)
+
+
+def _move_by_keys(page: Any, explorer: Any) -> None:
+    """Three steps right with the keyboard: fps 2.3, ceil(4 x 2.3) = 10 frames; and back."""
     handle = explorer.locator(".noUi-handle").first
     handle.focus()
     readout = explorer.locator(".widget-readout").first
@@ -458,6 +469,36 @@ def _check_frame_explorer(page: Any, explorer: Any, shot: str) -> None:
     page.wait_for_timeout(1500)
     assert readout.inner_text() == "2.0"
     assert _numbers_when(page, "8 frames").startswith("8 frames sampled (4 pairs)")
+
+
+def _move_by_mouse(page: Any, explorer: Any) -> None:
+    """Drag the fps handle right, then back left: each time the headline and the grid show the
+    formula's frames for the fps the readout shows (Notebook 7 keeps the arrow keys for itself:
+    a focused slider handle does not see them)."""
+    from mimo_nb.core.tokens import explain_video_tokens
+
+    handle = explorer.locator(".noUi-handle").first
+    readout = explorer.locator(".widget-readout").first
+    for dx in (20, -20):
+        handle.scroll_into_view_if_needed()
+        box = handle.bounding_box()
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        page.mouse.move(x, y)
+        page.mouse.down()
+        page.mouse.move(x + dx, y, steps=5)
+        page.mouse.up()
+        page.wait_for_timeout(1500)  # let every message settle
+        fps = float(readout.inner_text())
+        frames = explain_video_tokens(4, 320, 240, fps=fps).frames
+        assert fps != 2.0 or dx < 0, "the drag did not move the slider"
+        assert _numbers_when(page, f"{frames} frames").startswith(
+            f"{frames} frames sampled ({frames // 2} pairs)"
+        )
+        page.wait_for_function(
+            "n => document.querySelectorAll('.mimo-explorer .mimo-frames img').length === n",
+            arg=frames,
+            timeout=30_000,
+        )
 
 
 def _check_token_cost_explorer(page: Any, explorer: Any, prefix: str) -> None:
@@ -484,9 +525,7 @@ _OUTPUT_WITH_EXPLORER = ".jp-OutputArea-output:has(.mimo-explorer)"
 
 def test_explorers_in_jupyterlab(browser: Any, jupyterlab: tuple[str, str]) -> None:
     page, report = _run_in_lab(browser, jupyterlab, QUICKSTART.name)
-    _check_frame_explorer(
-        page, page.locator(_OUTPUT_WITH_EXPLORER), "jupyterlab-frame-explorer.png"
-    )
+    _check_frame_explorer(page, page.locator(_OUTPUT_WITH_EXPLORER), "jupyterlab")
     assert report.blocked == [] and report.page_errors == []
     page.close()
 
@@ -496,15 +535,22 @@ def test_explorers_in_jupyterlab(browser: Any, jupyterlab: tuple[str, str]) -> N
     page.close()
 
 
+# Notebook 7.6's own page throws this while it loads its settings, whatever the notebook (a
+# plain notebook too, every lab extension disabled): not ours, so not counted against us.
+_NOTEBOOK7_OWN_ERRORS = {"Cannot read properties of undefined (reading 'schema')"}
+
+
 def test_explorers_in_notebook7(browser: Any, notebook7: tuple[str, str]) -> None:
     page, report = _run_in_notebook7(browser, notebook7, QUICKSTART.name)
-    _check_frame_explorer(page, page.locator(_OUTPUT_WITH_EXPLORER), "notebook7-frame-explorer.png")
-    assert report.blocked == [] and report.page_errors == []
+    _check_frame_explorer(page, page.locator(_OUTPUT_WITH_EXPLORER), "notebook7", keyboard=False)
+    assert report.blocked == []
+    assert set(report.page_errors) <= _NOTEBOOK7_OWN_ERRORS, report.page_errors
     page.close()
 
     page, report = _run_in_notebook7(browser, notebook7, ECONOMICS.name)
     _check_token_cost_explorer(page, page.locator(_OUTPUT_WITH_EXPLORER), "notebook7")
-    assert report.blocked == [] and report.page_errors == []
+    assert report.blocked == []
+    assert set(report.page_errors) <= _NOTEBOOK7_OWN_ERRORS, report.page_errors
     page.close()
 
 
@@ -522,10 +568,12 @@ def test_quickstart_explorer_in_voila(browser: Any, voila: str) -> None:
     """A teacher shares the quickstart as an app: Voila runs it and the explorer renders and
     reacts, as in JupyterLab."""
     page, report = open_page(browser, voila, wait_for=".mimo-explorer")
-    assert page.locator(".jp-InputArea").count() == 0  # an app: outputs only, no code
+    assert "import mimo_nb as mn" not in page.inner_text("body")  # an app: outputs, no code
     explorer = page.locator(f"{_OUTPUT_WITH_EXPLORER}, .jp-OutputArea-child:has(.mimo-explorer)")
-    _check_frame_explorer(page, explorer.first, "voila-frame-explorer.png")
-    assert report.blocked == [] and report.page_errors == []
+    _check_frame_explorer(page, explorer.first, "voila")
+    # Voila's page template links Font Awesome's stylesheets from a CDN (icons only; blocked here)
+    assert all("fontawesome" in url for url in report.blocked), report.blocked
+    assert report.page_errors == []
     page.close()
 
 
