@@ -17,6 +17,8 @@ import shutil
 import sys
 from pathlib import Path
 
+from sphinx.application import Sphinx
+
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
 GENERATED = DOCS / "_generated"
@@ -218,7 +220,9 @@ def _literal_table(lines: list[str]) -> None:
     lines[first : last + 1] = ["::", ""] + ["    " + line for line in lines[first : last + 1]]
 
 
-def _docstring_markup(app, what, name, obj, options, lines: list[str]) -> None:  # noqa: ANN001
+def _docstring_markup(
+    app: Sphinx, what: str, name: str, obj: object, options: object, lines: list[str]
+) -> None:
     """Escape a starred name in a napoleon ``Args:`` list of several names (napoleon escapes it
     only when it stands alone) and show the listed tables as literal blocks."""
     for i, line in enumerate(lines):
@@ -227,6 +231,6 @@ def _docstring_markup(app, what, name, obj, options, lines: list[str]) -> None: 
         _literal_table(lines)
 
 
-def setup(app) -> None:  # noqa: ANN001
+def setup(app: Sphinx) -> None:
     # Before napoleon (priority 500) turns the Args: sections into fields.
     app.connect("autodoc-process-docstring", _docstring_markup, priority=400)
