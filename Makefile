@@ -19,14 +19,18 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 NOTEBOOKS := $(wildcard notebooks/*.ipynb)
 DEMO_DIR  := demo-output
+# The documentation site (docs/conf.py): offline, warnings as errors, always from scratch.
+DOCS_HTML := docs/_build/html
+SPHINX    = rm -rf docs/_build && $(PY) -m sphinx -W --keep-going -q -b html docs $(DOCS_HTML)
 
-.PHONY: help setup demo test test-lowest test-fast test-dist dist notebooks bench clean
+.PHONY: help setup demo docs test test-lowest test-fast test-dist dist notebooks bench clean
 
 help:
 	@echo "make demo   set up .venv, generate a sample clip and write an HTML report"
 	@echo "make test   set up .venv; run ruff, mypy, the tests, the doctests and the notebooks (nbval)"
 	@echo "make test PYTHON_VERSION=3.13   the same on another Python, in .venv-3.13"
 	@echo "make test-lowest   the same on Python 3.10 with every direct dependency at its lower bound"
+	@echo "make docs   build the documentation site into docs/_build/html (offline, warnings as errors)"
 	@echo "make dist   build the wheel and sdist into dist/ and check them (check-wheel-contents, twine)"
 	@echo "make test-dist  install the wheel in a fresh venv and run the CLI, doctests, quickstart"
 	@echo "make notebooks  re-execute the notebooks with deterministic outputs"
@@ -51,15 +55,19 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/mimo-nb demo --output $(DEMO_DIR)
 
+docs: $(STAMP)
+	$(SPHINX)
+
 # Lint and formatting first (quickest to fail), then types, the layer contracts (import-linter,
-# contracts in pyproject.toml), then the tests, the >>> examples in
-# mimo_nb's docstrings (set up by ./conftest.py) and the notebooks. The key is removed so the
-# committed dry-run outputs of the notebooks compare under nbval.
+# contracts in pyproject.toml), the documentation site (tests/test_docs.py opens it), then the
+# tests, the >>> examples in mimo_nb's docstrings (set up by ./conftest.py) and the notebooks.
+# The key is removed so the committed dry-run outputs of the notebooks compare under nbval.
 test: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy mimo_nb
 	$(VENV)/bin/lint-imports --no-cache
+	$(SPHINX)
 	env -u MIMO_API_KEY -u MIMO_NB_OFFLINE $(PY) -m pytest tests --doctest-modules mimo_nb $(if $(NOTEBOOKS),--nbval $(NOTEBOOKS) --nbval-sanitize-with notebooks/sanitize.cfg)
 
 # The oldest Python we support, each direct dependency (runtime and dev) at its declared lower
@@ -89,4 +97,4 @@ bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:
-	rm -rf .venv .venv-* $(DEMO_DIR) .pytest_cache build *.egg-info
+	rm -rf .venv .venv-* $(DEMO_DIR) .pytest_cache build *.egg-info docs/_build docs/_generated

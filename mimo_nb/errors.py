@@ -2,7 +2,7 @@
 
 Every failure a user can meet is a :class:`MimoError`. Errors from the libraries underneath
 (decord, PyAV, httpx) are translated at the one place each is called, so nothing below leaks out.
-Each message says what was wrong and what to do about it.
+Each message says what was wrong and what to do about it. ::
 
     MimoError
     ├── LimitError (also ValueError)      an argument or a file is outside what the API accepts

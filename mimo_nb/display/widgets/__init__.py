@@ -12,6 +12,7 @@ Every explorer has a ``profile`` dropdown (:mod:`mimo_nb.core.profiles`): the ho
 or a self-hosted server's rules, whose frames, frame size and tokens are then shown instead
 (a server has no ``media_resolution``, so that toggle is disabled; a server counts frames from
 the file's frame rate: the video's, or the ``native fps`` control where there is no video).
+
 * :func:`display_stream` / :func:`display_stream_async` -- one output area updated in place as a
   streamed answer arrives (``await display_stream_async(stream)`` for the async client).
 
