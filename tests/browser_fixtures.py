@@ -94,9 +94,12 @@ def browser() -> Iterator[Any]:
             shutil.rmtree(profile, ignore_errors=True)
 
 
-def open_page(context: Any, url: str, *, wait_for: str | None = None) -> tuple[Any, PageReport]:
+def open_page(
+    context: Any, url: str, *, wait_for: str | None = None, timeout: float = 120.0
+) -> tuple[Any, PageReport]:
     """Open ``url`` in a new tab, recording errors and blocking any request not to 127.0.0.1;
-    wait for ``wait_for`` (a selector) to be visible, then for the network to go quiet."""
+    wait (at most ``timeout`` seconds) for it to load and ``wait_for`` (a selector) to be
+    visible, then for the network to go quiet. On a timeout the tab is closed."""
     report = PageReport()
     page = context.new_page()
     page.on("pageerror", lambda exc: report.page_errors.append(str(exc)))
@@ -113,10 +116,14 @@ def open_page(context: Any, url: str, *, wait_for: str | None = None) -> tuple[A
             route.abort()
 
     page.route("**/*", guard)
-    page.goto(url, wait_until="load", timeout=120_000)
-    if wait_for:
-        page.wait_for_selector(wait_for, state="visible", timeout=60_000)
-    page.wait_for_load_state("networkidle", timeout=60_000)
+    try:
+        page.goto(url, wait_until="load", timeout=timeout * 1000)
+        if wait_for:
+            page.wait_for_selector(wait_for, state="visible", timeout=60_000)
+        page.wait_for_load_state("networkidle", timeout=60_000)
+    except Exception:
+        page.close()
+        raise
     return page, report
 
 
