@@ -44,10 +44,20 @@ from mimo_nb.media.encode import (
     write_video,
 )
 
-__all__ = ["generate_clip", "draw_frame", "read_frame_counter", "COUNTER_BITS", "SAMPLE_FORMATS"]
+__all__ = [
+    "generate_clip",
+    "draw_frame",
+    "read_frame_counter",
+    "red_square",
+    "read_red_square",
+    "RED",
+    "COUNTER_BITS",
+    "SAMPLE_FORMATS",
+]
 
 COUNTER_BITS = 16  # frame numbers up to 65535: over 36 minutes at 30 fps
 TONE_HZ = 440.0
+RED = (220, 40, 40)  # the swinging square: red_square says where, read_red_square reads it
 
 SAMPLE_FORMATS = tuple(VIDEO_FORMATS)  # the suffixes generate_clip writes: MiMo's formats
 X264_PRESETS = (
@@ -127,10 +137,8 @@ def draw_frame(index: int, width: int, height: int, fps: float = 30.0) -> npt.ND
     _draw_digits(img, str(index), band + scale, scale, scale)
     # Two shapes moving at different speeds, kept below the band and the digits.
     t = index / fps
-    side = max(2, min(width, free) // 5)
-    x = int((width - side) * (0.5 + 0.5 * math.sin(2 * math.pi * t / 3.0)))
-    y = height - side - max(1, free // 10)
-    img[y : y + side, x : x + side] = (220, 40, 40)
+    x, y, side = red_square(index, width, height, fps)
+    img[y : y + side, x : x + side] = RED
     cy = band + free // 2
     cx = int((width - side) * ((t / 4.0) % 1.0)) + side // 2
     r = side // 2
@@ -143,6 +151,43 @@ def draw_frame(index: int, width: int, height: int, fps: float = 30.0) -> npt.ND
         (yy - cy) ** 2 + (xx - cx) ** 2 <= r**2
     ] = (40, 200, 60)
     return img
+
+
+def red_square(index: int, width: int, height: int, fps: float = 30.0) -> tuple[int, int, int]:
+    """Where :func:`draw_frame` draws the red square in frame ``index``: ``(left, top, side)`` px.
+
+    It swings left and right with a period of 3 s, ``left = int((width - side) * (0.5 + 0.5 *
+    sin(2 pi t / 3)))`` at ``t = index / fps``: its centre, ``left + side / 2``, is on the
+    frame's middle at t = 0 and crosses it every 1.5 s (moving right first).
+
+    >>> red_square(0, 128, 96, fps=10)
+    (56, 74, 15)
+    """
+    free = height - _band_height(height)
+    side = max(2, min(width, free) // 5)
+    phase = 0.5 + 0.5 * math.sin(2 * math.pi * (index / fps) / 3.0)
+    return int((width - side) * phase), height - side - max(1, free // 10), side
+
+
+def read_red_square(frame: npt.NDArray[np.uint8]) -> float | None:
+    """The red square's centre across a frame drawn by :func:`draw_frame`, as a fraction of the
+    frame's width (0.5 is the middle), at any size the frame was resized to; None when no red
+    square is found.
+
+    Reads the pixels below the counter band that are clearly red (R > 150, G and B < 110; the
+    square is (220, 40, 40), the disc green, the ground dark blue, the digits white) and takes
+    their mean column, each pixel counted at its centre.
+
+    >>> read_red_square(draw_frame(0, 128, 96, fps=10))    # centre 63.5 px of 128
+    0.49609375
+    """
+    height, width = frame.shape[:2]
+    below = frame[int(np.ceil(height * _band_height(1000) / 1000)) :, :, :3].astype(np.int16)
+    red = (below[..., 0] > 150) & (below[..., 1] < 110) & (below[..., 2] < 110)
+    if red.sum() < 4:  # a few stray pixels of compression noise are not a square
+        return None
+    columns = np.nonzero(red)[1]
+    return float((columns.mean() + 0.5) / width)
 
 
 def read_frame_counter(frame: npt.NDArray[np.uint8]) -> int:
