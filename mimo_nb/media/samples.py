@@ -51,6 +51,7 @@ __all__ = [
     "red_square",
     "read_red_square",
     "RED",
+    "frame_count",
     "COUNTER_BITS",
     "SAMPLE_FORMATS",
 ]
@@ -255,6 +256,15 @@ def _number(name: str, value: object) -> float:
     return validate.positive(name, value)  # type: ignore[no-any-return]
 
 
+def frame_count(duration: float, fps: float = 30) -> int:
+    """How many frames :func:`generate_clip` draws for ``duration`` seconds at ``fps``.
+
+    >>> frame_count(2.35, fps=10)
+    24
+    """
+    return max(1, round(duration * float(Fraction(fps).limit_denominator(1001))))
+
+
 def _check_args(
     duration: float, width: int, height: int, fps: float, rotation: int, gop: int | None
 ) -> int:
@@ -269,7 +279,7 @@ def _check_args(
     if validate.number("rotation", rotation, integer=True) % 90:
         raise LimitError(f"rotation must be a multiple of 90 degrees, got {rotation!r}.")
     validate.positive_int("gop", gop, allow_none=True, hint="(frames between keyframes)")
-    count = max(1, round(duration * float(Fraction(fps).limit_denominator(1001))))
+    count = frame_count(duration, fps)
     if count > 2**COUNTER_BITS:
         raise LimitError(
             f"duration={duration:g} s at fps={fps:g} is {count} frames; "
