@@ -58,10 +58,22 @@ from the frames it receives instead (:func:`rules_response`): it decodes the vid
 URI, samples it by the formula at the request's ``fps`` (as :meth:`Video.sample
 <mimo_nb.media.video.Video.sample>` does), reads the frame counters our sample clips draw
 (:func:`mimo_nb.media.samples.read_frame_counter`) and says "At MM:SS.ff the counter reads N." for a
-few frames, one range, and one moment between two samples it did not see. Its ``model`` is
-:data:`~mimo_nb.api.response.STAND_IN`, "rule-based stand-in, not a model", and every display of
-its answers says so. Tests check an answer's timeline against it: each frame a time links to
-shows the number the answer says.
+few frames, one range, and one moment between two samples it did not see. Asked one of the
+counting questions of :mod:`mimo_nb.media.tasks` (it reads the user's text), it answers that
+question from the frames it sampled, and only from them:
+
+* "What is the last number shown ...?": the counter of the *last* frame it sampled, "The last
+  number I saw is N." (the hosted API's formula samples the file's last frame at any ``fps``,
+  so this answer is right at every ``fps``);
+* "How many times does the red square change side ...?": it finds the red square in each frame
+  sampled by its colour (:func:`mimo_nb.media.samples.read_red_square`) and counts the changes of
+  side between consecutive frames (:func:`mimo_nb.media.tasks.count_side_changes`), "The red
+  square changed side N times in the frames I was sent." At a low ``fps`` it misses crossings
+  that happen between two frames it was sent, and says the wrong number it counted.
+
+Its ``model`` is :data:`~mimo_nb.api.response.STAND_IN`, "rule-based stand-in, not a model", and
+every display of its answers says so. Tests check an answer's timeline against it: each frame a
+time links to shows the number the answer says.
 """
 
 from __future__ import annotations
@@ -307,21 +319,24 @@ def _first_video(body: Any) -> dict[str, Any] | None:
     return None
 
 
-def _rules_text(part: dict[str, Any] | None) -> tuple[str, int, int]:
-    """What the stand-in says about a video part, and its video and audio tokens."""
-    url = (part or {}).get("video_url", {}).get("url", "")
-    if not url.startswith("data:"):
-        return "I read only videos sent as data URIs; this one was not, so I say nothing.", 0, 0
-    from mimo_nb.media.samples import read_frame_counter
-    from mimo_nb.media.video import Video  # the stand-in decodes what it receives
+def _user_text(body: Any) -> str:
+    """The text of the user's messages in a chat-completions body (the question asked)."""
+    said = []
+    for message in body.get("messages") or [] if isinstance(body, dict) else []:
+        if not isinstance(message, dict) or message.get("role") != "user":
+            continue
+        content = message.get("content")
+        if isinstance(content, str):
+            said.append(content)
+        for part in content if isinstance(content, list) else []:
+            if isinstance(part, dict) and part.get("type") == "text":
+                said.append(str(part.get("text", "")))
+    return "\n".join(said)
 
-    assert part is not None
-    fps, resolution = float(part.get("fps", 2)), part.get("media_resolution", "default")
-    video = Video.open(base64.b64decode(url.partition(",")[2]))
-    frames = video.sample(fps, resolution)
-    seen = [
-        (float(t), read_frame_counter(f)) for t, f in zip(frames.timestamps, frames, strict=True)
-    ]
+
+def _describe_counters(seen: list[tuple[float, int]], fps: float) -> str:
+    """The default rule: what the counter read at a few of the frames sampled, and a moment
+    between two samples it did not see."""
     said = [f"I read the frame counters of the {len(seen)} frames sampled at fps {fps:g}."]
     picks = sorted({0, len(seen) // 2, len(seen) - 1})
     said += [f"At {write_time(seen[i][0])} the counter reads {seen[i][1]}." for i in picks]
@@ -331,19 +346,64 @@ def _rules_text(part: dict[str, Any] | None) -> tuple[str, int, int]:
         if t1 - t0 > 0.02:  # a moment it did not see, said as such
             middle = write_time((t0 + t1) / 2)
             said.append(f"No frame was sampled at {middle}, so I cannot say what it read then.")
+    return " ".join(said)
+
+
+def _count_side_changes(positions: list[float | None]) -> str:
+    """The side-change rule: the changes of side of the red square between the frames sent."""
+    from mimo_nb.media.tasks import count_side_changes
+
+    if all(p is None for p in positions):
+        return "I found no red square in the frames I was sent, so I cannot say."
+    changes = count_side_changes(positions)
+    times = "time" if changes == 1 else "times"
+    return f"The red square changed side {changes} {times} in the frames I was sent."
+
+
+def _rules_text(part: dict[str, Any] | None, question: str = "") -> tuple[str, int, int]:
+    """What the stand-in says about a video part, asked ``question``, and its video and audio
+    tokens."""
+    url = (part or {}).get("video_url", {}).get("url", "")
+    if not url.startswith("data:"):
+        return "I read only videos sent as data URIs; this one was not, so I say nothing.", 0, 0
+    from mimo_nb.media.samples import read_frame_counter, read_red_square
+    from mimo_nb.media.tasks import question_kind
+    from mimo_nb.media.video import Video  # the stand-in decodes what it receives
+
+    assert part is not None
+    fps, resolution = float(part.get("fps", 2)), part.get("media_resolution", "default")
+    video = Video.open(base64.b64decode(url.partition(",")[2]))
+    frames = video.sample(fps, resolution)
+    kind = question_kind(question)
+    if kind == "side_changes":
+        text = _count_side_changes([read_red_square(frame) for frame in frames])
+    else:
+        seen = [
+            (float(t), read_frame_counter(f))
+            for t, f in zip(frames.timestamps, frames, strict=True)
+        ]
+        if kind == "last_number":
+            text = f"The last number I saw is {seen[-1][1]}."
+        else:
+            text = _describe_counters(seen, fps)
     breakdown = video.estimate(fps, resolution)
-    return " ".join(said), breakdown.video_tokens, breakdown.audio_tokens
+    return text, breakdown.video_tokens, breakdown.audio_tokens
 
 
 def rules_response(body: Any) -> dict[str, Any]:
-    """The rule-based stand-in's answer to a chat-completions ``body``: what the frame counters of
-    the frames it samples from the first video read (see the module's docstring).
+    """The rule-based stand-in's answer to a chat-completions ``body``, from the frames it samples
+    from the first video only (see the module's docstring for the rules):
+
+    - asked the last number shown: the counter of the last frame sampled;
+    - asked how often the red square changes side: the changes of side between the frames
+      sampled, the square found by its colour;
+    - asked anything else: what the frame counters of a few frames sampled read.
 
     Its ``model`` is :data:`~mimo_nb.api.response.STAND_IN`: it is no model.
     """
     from mimo_nb.core.pricing import estimate_text_tokens
 
-    content, video_tokens, audio_tokens = _rules_text(_first_video(body))
+    content, video_tokens, audio_tokens = _rules_text(_first_video(body), _user_text(body))
     prompt = video_tokens + audio_tokens + 16
     completion = estimate_text_tokens(content)
     return {
@@ -729,7 +789,8 @@ class MockMimoServer:
         send_usage: False answers without ``usage``, in JSON and in streams (as a server that
             ignores ``stream_options`` or a proxy that strips it); settable between requests.
         answer: ``"recorded"`` (``response``, by default the spec page's example) or ``"rules"``:
-            a rule-based stand-in that reads the frame counters of the video it receives
+            a rule-based stand-in that reads the frame counters (and, asked how often it changes
+            side, the red square) of the frames it samples from the video it receives
             (:func:`rules_response`; "rule-based stand-in, not a model").
     """
 

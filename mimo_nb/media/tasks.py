@@ -59,7 +59,9 @@ QUESTIONS = {
         "How many times does the red square change side (cross the middle of the frame)?"
     ),
 }
-MIDDLE = 0.04  # a square whose centre is this close to the middle (a fraction of the width): no side
+MIDDLE = (
+    0.04  # a square whose centre is this close to the middle (a fraction of the width): no side
+)
 CLEAR = 0.12  # every clip's last frame has its square at least this far from the middle
 
 _ASKS = {
@@ -111,9 +113,7 @@ def count_side_changes(positions: Iterable[float | None]) -> int:
     return changes
 
 
-def square_positions(
-    indices: Iterable[int], width: int, height: int, fps: float
-) -> list[float]:
+def square_positions(indices: Iterable[int], width: int, height: int, fps: float) -> list[float]:
     """The red square's centre, as a fraction of the width, in frames ``indices`` of a clip
     drawn at ``width`` x ``height`` and ``fps`` (by :func:`~mimo_nb.media.samples.red_square`).
 
@@ -132,8 +132,8 @@ def expected_answer(kind: str, frames: int, width: int, height: int, fps: float)
     ``width`` x ``height`` and ``fps``: the last frame's number, or the side changes over
     every frame.
 
-    >>> expected_answer("last_number", 45, 128, 96, 10), expected_answer("side_changes", 45, 128, 96, 10)
-    (44, 2)
+    >>> [expected_answer(kind, 45, 128, 96, fps=10) for kind in KINDS]
+    [44, 2]
     """
     validate.choice("kind", kind, KINDS)
     if kind == "last_number":
