@@ -349,7 +349,7 @@ def _describe_counters(seen: list[tuple[float, int]], fps: float) -> str:
     return " ".join(said)
 
 
-def _count_side_changes(positions: list[float | None]) -> str:
+def _say_side_changes(positions: list[float | None]) -> str:
     """The side-change rule: the changes of side of the red square between the frames sent."""
     from mimo_nb.media.tasks import count_side_changes
 
@@ -376,7 +376,7 @@ def _rules_text(part: dict[str, Any] | None, question: str = "") -> tuple[str, i
     frames = video.sample(fps, resolution)
     kind = question_kind(question)
     if kind == "side_changes":
-        text = _count_side_changes([read_red_square(frame) for frame in frames])
+        text = _say_side_changes([read_red_square(frame) for frame in frames])
     else:
         seen = [
             (float(t), read_frame_counter(f))

@@ -2,8 +2,8 @@
 
 :func:`generate_counting_tasks` writes short sample clips
 (:func:`~mimo_nb.media.samples.generate_clip`) and returns one labelled task per clip, a record a
-sweep takes (``id``, ``kind``, ``video``, ``question``, ``expected``). Two kinds of question, each with an answer computed
-exactly from what :func:`~mimo_nb.media.samples.draw_frame` draws:
+sweep takes (``id``, ``kind``, ``video``, ``question``, ``expected``). Two kinds of question,
+each with an answer computed exactly from what :func:`~mimo_nb.media.samples.draw_frame` draws:
 
 - ``"last_number"``: "What is the last number shown in the video?" Every frame shows its own
   number, so the answer is the last frame's, the clip's frame count - 1;
