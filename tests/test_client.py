@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import logging
 import socket
 import time
@@ -12,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mimo_nb.api.client import AsyncMimoClient, MimoClient
+from mimo_nb.api.client import AsyncMimoClient, ClientOptions, MimoClient
 from mimo_nb.api.response import spec_example_completion
 from mimo_nb.errors import (
     APIConnectionError,
@@ -331,3 +332,164 @@ def test_both_clients_take_the_options_of_one_options_object():
     client = MimoClient(KEY, timeout=5)
     assert client.options.timeout == client.timeout == 5.0
     assert client.with_options(model="mimo-v2-omni").options.timeout == 5.0
+
+
+# ---- The options: one copy, read-only ---------------------------------------------------------
+
+OPTION_NAMES = [f.name for f in dataclasses.fields(ClientOptions)]
+
+
+def every_option(tmp_path: Path) -> dict:
+    """A value for every option, none of them the default."""
+    from mimo_nb.api.cache import ResponseCache
+    from mimo_nb.core.pricing import load_prices
+
+    return {
+        "api_key": KEY,
+        "base_url": "http://127.0.0.1:9/v1",
+        "model": "mimo-v2-omni",
+        "timeout": 7,
+        "stream_timeout": 70,
+        "max_retries": 4,
+        "retry_base_delay": 0.25,
+        "retry_max_delay": 3,
+        "max_response_bytes": 4096,
+        "cache": ResponseCache(tmp_path / "cache"),
+        "offline": True,
+        "prices": load_prices("mimo-v2.5", "USD"),
+        "context_lengths": {"mimo-v2-omni": 100_000},
+        "default_headers": {"x-trace": "t1"},
+        "profile": "sglang-mimo-v2",
+    }
+
+
+@pytest.mark.parametrize("kind", [MimoClient, AsyncMimoClient])
+def test_every_option_reads_back_from_the_clients_options(kind, tmp_path: Path):
+    given = every_option(tmp_path)
+    assert list(given) == OPTION_NAMES  # a new option needs a value here
+    client = kind(**given)
+    public = [name for name in OPTION_NAMES if name != "api_key"]  # the key is never shown
+    for name in public:
+        assert getattr(client, name) == given[name], name
+        assert getattr(client, name) is getattr(client.options, name), name  # no second copy
+    assert not set(vars(client)) & {*OPTION_NAMES, "options"}  # nothing copied onto the client
+    # A changed copy reads its own options; the original's are as they were.
+    copy = client.with_options(timeout=3, model="mimo-v2.5", default_headers={"x-other": "o"})
+    assert (copy.timeout, copy.model, copy.default_headers) == (3.0, "mimo-v2.5", {"x-other": "o"})
+    assert (client.timeout, client.model, client.default_headers) == (
+        7.0,
+        "mimo-v2-omni",
+        {"x-trace": "t1"},
+    )
+    for name in public:
+        assert getattr(copy, name) is getattr(copy.options, name), name
+    assert copy.options == client.options.replace(
+        timeout=3, model="mimo-v2.5", default_headers={"x-other": "o"}
+    )
+
+
+def test_prices_read_the_options_else_the_models_shipped_ones():
+    from mimo_nb.core.pricing import load_prices
+
+    usd = load_prices("mimo-v2.5", "USD")
+    assert MimoClient(KEY, prices=usd).prices is usd
+    assert MimoClient(KEY).prices == load_prices("mimo-v2.5", "CNY")
+    assert MimoClient(KEY).with_options(prices=usd).prices is usd
+    assert MimoClient(KEY, model="my-own-model").prices is None  # none shipped: no invented cost
+
+
+@pytest.mark.parametrize("kind", [MimoClient, AsyncMimoClient])
+@pytest.mark.parametrize("name", [*OPTION_NAMES, "options"])
+def test_assigning_or_deleting_an_option_raises_and_names_with_options(kind, name):
+    client = kind(KEY, timeout=9)
+    before = client.options
+    with pytest.raises(ConfigurationError, match=r"is read-only") as info:
+        setattr(client, name, 5)
+    message = str(info.value)
+    assert f"{kind.__name__}.{name} is read-only" in message
+    expected = "client.with_options(...)" if name == "options" else f"with_options({name}=...)"
+    assert expected in message and "5" not in message.replace(expected, "")
+    with pytest.raises(ConfigurationError, match=r"is read-only"):
+        delattr(client, name)
+    assert client.options is before and client.timeout == 9.0  # nothing changed
+    client.note = "a user's own attribute"  # other names are as on any object
+    assert client.note == "a user's own attribute"
+
+
+def test_the_options_mappings_are_read_only_copies_of_what_was_given():
+    headers, lengths = {"x-trace": "t1"}, {"mimo-v2.5": 100_000}
+    client = MimoClient(KEY, default_headers=headers, context_lengths=lengths)
+    headers["Authorization"] = "Bearer late"  # the caller's dicts are not the client's
+    lengths["mimo-v2.5"] = 1
+    assert client.default_headers == {"x-trace": "t1"}
+    assert client.context_lengths == {"mimo-v2.5": 100_000}
+    with pytest.raises(TypeError):
+        client.default_headers["Authorization"] = "Bearer sk-unredacted"  # type: ignore[index]
+    with pytest.raises(TypeError):
+        client.context_lengths["mimo-v2.5"] = 1  # type: ignore[index]
+
+
+def test_with_options_keeps_the_key_out_of_reprs_and_shares_only_the_connections(srv, monkeypatch):
+    import copy
+    import pickle
+
+    secret = "Bearer sk-header-secret-77"
+    client = make(srv, default_headers={"Authorization": secret, "x-trace": "t1"})
+    quick = client.with_options(timeout=3, default_headers={"x-other": "o"})
+    for shown in (client, quick, client.options, quick.options):
+        for text in (repr(shown), str(shown)):
+            assert KEY not in text and secret not in text and "sk-header" not in text
+    assert "api_key=<set>" in repr(client.options) and "'Authorization': '***'" in repr(
+        client.options
+    )
+    monkeypatch.delenv("MIMO_API_KEY", raising=False)
+    assert "api_key=<missing>" in repr(MimoClient(base_url=srv.base_url).options)
+    # Shared on purpose: the connections and the URL sizes learnt (the copy is the same service).
+    assert quick._http is client._http and quick._url_sizes is client._url_sizes
+    # Not shared: the options and their mappings, and the secrets each redacts.
+    assert quick.options is not client.options
+    assert quick.default_headers is not client.default_headers
+    assert quick.context_lengths is client.context_lengths is None
+    quick.ask(URL, "q")
+    client.ask(URL, "q")
+    first, second = srv.requests  # the POSTs (the HEAD probes are recorded apart)
+    assert "x-other" in first.headers and "x-trace" not in first.headers
+    assert "authorization" not in first.headers  # the copy's headers replaced the original's
+    assert second.headers["x-trace"] == "t1" and "x-other" not in second.headers
+    # Copies of the options themselves (copy, deepcopy, pickle) are equal and as guarded.
+    for again in (
+        copy.copy(client.options),
+        copy.deepcopy(client.options),
+        pickle.loads(pickle.dumps(client.options)),
+    ):
+        assert again == client.options and KEY not in repr(again) and secret not in repr(again)
+        with pytest.raises(TypeError):
+            again.default_headers["x"] = "y"  # type: ignore[index]
+
+
+def test_the_types_show_the_options_read_only(tmp_path: Path, monkeypatch):
+    """mypy reads tests/typecheck_client_options.py: each ``# E:`` line is an error saying so,
+    every other line type-checks (the options' types, the read-only properties)."""
+    import re
+
+    from mypy import api
+
+    path = Path(__file__).with_name("typecheck_client_options.py")
+    expected = {
+        number: words.strip()
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        for words in re.findall(r"  # E: (.+)$", line)  # a comment after code
+    }
+    monkeypatch.chdir(path.parent.parent)  # the project's config, and its mimo_nb, are read
+    out, err, status = api.run(
+        [str(path), "--no-error-summary", "--cache-dir", str(tmp_path / "mypy")]
+    )
+    found = {}
+    for line in out.splitlines():
+        match = re.match(r".*typecheck_client_options\.py:(\d+): error: (.*)$", line)
+        assert match, f"an unexpected line from mypy: {line}\n{err}"
+        found[int(match[1])] = match[2]
+    assert sorted(found) == sorted(expected), out
+    for number, words in expected.items():
+        assert words in found[number], (number, found[number])
+    assert status == 1 and len(expected) == 7

@@ -7,6 +7,8 @@ The sync client (:mod:`._sync`) and the async one (:mod:`._async`) add only how 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import functools
 import hashlib
 import logging
 import math
@@ -125,58 +127,155 @@ def _budget(prepared: PreparedRequest) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+# The names a client reads from its options, which no assignment may change: each would become
+# a second copy of an option, drifting from the one the client sends with (``api_key`` too).
+_READ_ONLY = frozenset({"options", *(f.name for f in dataclasses.fields(ClientOptions))})
+
+
+def _read_only(client: ClientBase, name: str) -> ConfigurationError:
+    """The error for assigning (or deleting) ``client.<name>``: what to do instead."""
+    kind = type(client).__name__
+    if name == "options":
+        return ConfigurationError(
+            f"{kind}.options is read-only: a client's options are fixed when it is made. "
+            "Use client.with_options(...) for a copy with some changed (it shares this "
+            "client's connections)."
+        )
+    per_call = f", or ask(..., {name}=...) for one call" if name in ("model", "timeout") else ""
+    return ConfigurationError(
+        f"{kind}.{name} is read-only: a client's options are fixed when it is made. "
+        f"Use client = client.with_options({name}=...) for a copy with it changed (it shares "
+        f"this client's connections){per_call}."
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _shipped_prices(model: str) -> Prices | None:
+    """The shipped CNY prices of ``model``, or None when none are shipped (read once a model)."""
+    try:
+        return load_prices(model, "CNY")
+    except LimitError:
+        return None
+
+
 C = TypeVar("C", bound="ClientBase")
 
 
 class ClientBase:
-    """Options and the request-building steps shared by the sync and async clients."""
+    """Options and the request-building steps shared by the sync and async clients.
+
+    :attr:`options` is the one place a client's options live: ``client.timeout``,
+    ``client.model`` and the others read it (they are properties, not copies that could drift),
+    and none can be assigned (a :class:`~mimo_nb.errors.ConfigurationError` says to call
+    :meth:`with_options`, which returns a changed copy sharing the connections and the cache).
+    """
 
     _http: Any
     _owns_http: bool
-    options: ClientOptions
-    """Every option, checked (:class:`~mimo_nb.api.client._options.ClientOptions`)."""
-    base_url: str
-    model: str
-    timeout: TimeoutArg
-    stream_timeout: float | None
-    max_retries: int
-    retry_base_delay: float
-    retry_max_delay: float
-    max_response_bytes: int
-    cache: ResponseCache | None
-    offline: bool
-    context_lengths: dict[str, int] | None
-    default_headers: dict[str, str]
-    profile: str | Profile
+    _options: ClientOptions
 
     def _configure(self, options: ClientOptions) -> None:
         """Take checked options; nothing can be sent before this."""
-        self.options = options
-        for name in (
-            "base_url",
-            "model",
-            "timeout",
-            "stream_timeout",
-            "max_retries",
-            "retry_base_delay",
-            "retry_max_delay",
-            "max_response_bytes",
-            "cache",
-            "offline",
-            "context_lengths",
-            "default_headers",
-            "profile",
-        ):
-            setattr(self, name, getattr(options, name))
-        self._api_key = options.api_key
-        self._prices = options.prices
+        object.__setattr__(self, "_options", options)
         self._secrets = Secrets(
-            self._api_key,
-            *(v for k, v in self.default_headers.items() if k.lower() in SECRET_HEADERS),
+            options.api_key,
+            *(v for k, v in options.default_headers.items() if k.lower() in SECRET_HEADERS),
         )
         # A URL's size is asked for once per client (HEAD), then remembered: a batch over one clip
         # with several prompts or settings need not probe it again and again.
         self._url_sizes: dict[str, int] = {}
+
+    if not TYPE_CHECKING:  # hidden from type checkers: they keep flagging unknown names
+
+        def __setattr__(self, name: str, value: Any) -> None:
+            if name in _READ_ONLY:
+                raise _read_only(self, name)
+            super().__setattr__(name, value)
+
+        def __delattr__(self, name: str) -> None:
+            if name in _READ_ONLY:
+                raise _read_only(self, name)
+            super().__delattr__(name)
+
+    # -- the options, read from self.options (the one copy) --
+
+    @property
+    def options(self) -> ClientOptions:
+        """Every option, checked and frozen (:class:`~mimo_nb.api.client.ClientOptions`); the
+        properties below read it. Change options with :meth:`with_options`."""
+        return self._options
+
+    @property
+    def base_url(self) -> str:
+        """The API root, ending in ``/v1`` (no trailing slash)."""
+        return self._options.base_url
+
+    @property
+    def model(self) -> str:
+        """The model asked when a call names none."""
+        return self._options.model
+
+    @property
+    def timeout(self) -> TimeoutArg:
+        """The deadline of a whole call in seconds, an ``httpx.Timeout``, or None (no limit)."""
+        return self._options.timeout
+
+    @property
+    def stream_timeout(self) -> float | None:
+        """The deadline of a whole streamed answer in seconds (None: no limit)."""
+        return self._options.stream_timeout
+
+    @property
+    def max_retries(self) -> int:
+        """Extra tries on 429, 5xx, connection errors and timeouts, within the deadline."""
+        return self._options.max_retries
+
+    @property
+    def retry_base_delay(self) -> float:
+        """The backoff's first delay, in seconds."""
+        return self._options.retry_base_delay
+
+    @property
+    def retry_max_delay(self) -> float:
+        """The backoff's ceiling, in seconds."""
+        return self._options.retry_max_delay
+
+    @property
+    def max_response_bytes(self) -> int:
+        """The largest answer read, in bytes."""
+        return self._options.max_response_bytes
+
+    @property
+    def cache(self) -> ResponseCache | None:
+        """The cache responses are recorded in and replayed from (None: no cache)."""
+        return self._options.cache
+
+    @property
+    def offline(self) -> bool:
+        """Whether answers come from the cache only, never from the network."""
+        return self._options.offline
+
+    @property
+    def context_lengths(self) -> Mapping[str, int] | None:
+        """Model name -> context length in tokens, given to check requests against (read-only)."""
+        return self._options.context_lengths
+
+    @property
+    def default_headers(self) -> Mapping[str, str]:
+        """The headers sent with every request to the API (read-only)."""
+        return self._options.default_headers
+
+    @property
+    def profile(self) -> str | Profile:
+        """Whose sampling rules the estimates follow: a profile's name, or the Profile given."""
+        return self._options.profile
+
+    @property
+    def prices(self) -> Prices | None:
+        """The prices of a completion's cost: the ones given, else the model's shipped ones
+        (None when none are shipped for it)."""
+        given = self._options.prices
+        return given if given is not None else _shipped_prices(self._options.model)
 
     def with_options(
         self: C,
@@ -214,22 +313,12 @@ class ClientBase:
     copy = with_options
 
     def __repr__(self) -> str:
-        key = "set" if self._api_key else "missing"
+        key = "set" if self._options.api_key else "missing"
         cache = str(self.cache.root) if self.cache else None
         return (
             f"{type(self).__name__}(base_url={self.base_url!r}, model={self.model!r}, "
             f"api_key=<{key}>, timeout={self.timeout!r}, cache={cache!r}, offline={self.offline})"
         )
-
-    @property
-    def prices(self) -> Prices | None:
-        """The prices of a completion's cost: the ones given, else the model's shipped ones."""
-        if self._prices is None:
-            try:
-                self._prices = load_prices(self.model, "CNY")
-            except LimitError:
-                return None
-        return self._prices
 
     @contextlib.contextmanager
     def _guarded(self) -> Iterator[None]:
@@ -257,7 +346,7 @@ class ClientBase:
         return Call(stream, Deadline(overall), ops, check_headers(extra_headers, "extra_headers"))
 
     def _headers(self, call: Call, prepared: PreparedRequest) -> dict[str, str]:
-        if not self._api_key:
+        if not self._options.api_key:
             raise ConfigurationError(
                 "no API key: set the MIMO_API_KEY environment variable or pass "
                 "MimoClient(api_key=...). "
@@ -269,7 +358,7 @@ class ClientBase:
             "User-Agent": "mimo-nb",
             **self.default_headers,
             **call.headers,
-            "api-key": self._api_key,
+            "api-key": self._options.api_key,
             "Content-Length": str(prepared.content_length),
         }
         if call.stream:

@@ -13,6 +13,7 @@ import dataclasses
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 from mimo_nb.api.cache import ResponseCache
@@ -21,6 +22,7 @@ from mimo_nb.core.pricing import Prices
 from mimo_nb.core.profiles import Profile, get_profile
 from mimo_nb.errors import ConfigurationError, LimitError
 from mimo_nb.net.http import (
+    SECRET_HEADERS,
     TimeoutArg,
     check_seconds,
     check_timeout,
@@ -78,7 +80,17 @@ NOT_GIVEN = NotGiven()
 @dataclass(frozen=True)
 class ClientOptions:
     """Every option of a MiMo client, checked (see :class:`~mimo_nb.api.client.MimoClient` for
-    what each means). Build it with :meth:`checked`, never directly."""
+    what each means). Build it with :meth:`checked`, never directly.
+
+    Frozen, its mappings (``context_lengths``, ``default_headers``) read-only views: a client's
+    options are the one copy it reads, changed only by making new ones (:meth:`replace`). The
+    repr shows neither the key nor a secret header's value.
+
+    >>> headers = {"Authorization": "Bearer sk-secret"}
+    >>> options = mn.MimoClient("sk-secret", default_headers=headers).options
+    >>> options.timeout, "sk-secret" in repr(options), options.default_headers["Authorization"]
+    (120.0, False, 'Bearer sk-secret')
+    """
 
     api_key: str | None
     base_url: str
@@ -92,9 +104,43 @@ class ClientOptions:
     cache: ResponseCache | None
     offline: bool
     prices: Prices | None
-    context_lengths: dict[str, int] | None
-    default_headers: dict[str, str]
+    context_lengths: Mapping[str, int] | None
+    default_headers: Mapping[str, str]
     profile: str | Profile
+
+    def __post_init__(self) -> None:
+        # Read-only views of private copies: no caller's dict, and no later assignment into one,
+        # can change what a client sends (or send a header its redaction does not know of).
+        if self.context_lengths is not None:
+            object.__setattr__(
+                self, "context_lengths", MappingProxyType(dict(self.context_lengths))
+            )
+        object.__setattr__(self, "default_headers", MappingProxyType(dict(self.default_headers)))
+
+    def __repr__(self) -> str:
+        shown = []
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name == "api_key":
+                text = "<set>" if value else "<missing>"
+            elif isinstance(value, MappingProxyType):
+                text = repr(
+                    {
+                        k: "***"
+                        if f.name == "default_headers" and k.lower() in SECRET_HEADERS
+                        else v
+                        for k, v in value.items()
+                    }
+                )
+            else:
+                text = repr(value)
+            shown.append(f"{f.name}={text}")
+        return f"ClientOptions({', '.join(shown)})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # copy, deepcopy and pickle: a mappingproxy cannot be pickled, the dict it shows can.
+        values = [getattr(self, f.name) for f in dataclasses.fields(self)]
+        return (type(self), tuple(dict(v) if isinstance(v, Mapping) else v for v in values))
 
     @classmethod
     def checked(
@@ -271,7 +317,7 @@ def _check_prices(prices: Any) -> Prices | None:
     return prices
 
 
-def _check_context_lengths(context_lengths: Any) -> dict[str, int] | None:
+def _check_context_lengths(context_lengths: Any) -> Mapping[str, int] | None:
     if context_lengths is None:
         return None
     if not (
