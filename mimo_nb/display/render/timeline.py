@@ -190,14 +190,18 @@ def timeline_strip_html(timeline: Timeline, width: int = 640) -> str:
         )
     end = x(timemap.duration)
     frame_word = "frame" if len(timemap) == 1 else "frames"
+    # JupyterLab drops <svg> and its elements from an untrusted output (a saved notebook opened
+    # afresh) but keeps their text; at font-size 0 that text takes no room, while the drawing's
+    # own font sizes are set on each <text>. The chips carry every time and flag in plain HTML.
     return (
+        "<div class='mimo-strip' style='font-size:0;line-height:0'>"
         f"<svg class='mimo-timeline-strip' width='{width}' height='{height}' "
         f"viewBox='0 0 {width} {height}' xmlns='http://www.w3.org/2000/svg'>"
         f"<rect x='{left}' y='{axis - 2}' width='{end - left}' height='4' fill='#ccc'/>"
         f"{ticks}{''.join(spans)}"
         f"<text x='{left}' y='{axis + 20}' font-size='11' fill='#666'>0 s</text>"
         f"<text x='{end}' y='{axis + 20}' font-size='11' fill='#666' text-anchor='end'>"
-        f"{timemap.duration:g} s · {len(timemap)} {frame_word} sent</text></svg>"
+        f"{timemap.duration:g} s · {len(timemap)} {frame_word} sent</text></svg></div>"
     )
 
 
