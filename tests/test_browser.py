@@ -621,7 +621,8 @@ def test_time_chips_in_jupyterlab(
     """notebooks/05 run in JupyterLab (trusted outputs: the strip is drawn in SVG), then the
     same notebook run elsewhere and opened afresh (untrusted outputs, sanitised by JupyterLab:
     no SVG): in both the chips show each time, its flag and hover text, and open the frames the
-    model saw; the SVG's text left behind by the sanitiser takes no room."""
+    model saw; where the strip is dropped, the SVG's text left behind takes no room and a note
+    says how to see it."""
     page, report = _run_in_lab(browser, jupyterlab, TIMES.name)
     assert all(page.evaluate(_CODE_CELLS_TRUSTED))
     answer = page.locator(".jp-OutputArea-output .mimo-completion .mimo-answer").last
@@ -631,6 +632,8 @@ def test_time_chips_in_jupyterlab(
     labels = strip.locator("text")  # drawn at their own size inside the font-size 0 wrapper
     assert labels.count() == 5 + 2 and labels.first.bounding_box()["height"] > 5
     assert sum("⚠" in t for t in labels.all_text_contents()) == 1
+    assert page.locator(".mimo-strip-hidden").count() >= 2
+    assert not page.locator(".mimo-strip-hidden").first.is_visible()  # said only where no strip
     screenshot(page, "jupyterlab-times-trusted.png", answer)
     assert report.blocked == [] and report.page_errors == []
     page.close()
@@ -651,7 +654,10 @@ def test_time_chips_in_jupyterlab(
     assert strips.count() >= 2
     for i in range(strips.count()):
         box = strips.nth(i).bounding_box()
-        assert box is not None and box["height"] == 0, box  # its leftover text takes no room
+        note = strips.nth(i).locator(".mimo-strip-hidden")  # out of the drawing: shown
+        assert note.is_visible() and "trust the notebook" in note.inner_text()
+        box = strips.nth(i).bounding_box()
+        assert box is not None and box["height"] == note.bounding_box()["height"], box
     screenshot(page, "jupyterlab-times-untrusted.png", answer)
     assert report.blocked == [] and report.page_errors == []
     page.close()
