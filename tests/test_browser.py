@@ -23,6 +23,10 @@ What is checked, and why this way:
   formula's numbers (8 frames for the quickstart's 4 s clip at fps 2, 17,240 tokens for 60 s of
   1080p), after the slider's front end has written its value back, and moving the slider with the
   keyboard must keep them right.
+* **An answer's times** (``test_time_chips_*``): notebook 05's chips in the static export and
+  in JupyterLab, run there (trusted outputs) and received ready-run (untrusted outputs, through
+  JupyterLab's sanitiser): each shows its time, flag and hover text and opens the frames the
+  model saw there; where the sanitiser drops the SVG strip, a note takes its place.
 * **Demo report** (``test_demo_report_in_browser``): ``mimo-nb demo`` output: frames, numbers
   and plots visible, nothing blocked by its Content-Security-Policy.
 
