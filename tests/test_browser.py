@@ -23,6 +23,10 @@ What is checked, and why this way:
   formula's numbers (8 frames for the quickstart's 4 s clip at fps 2, 17,240 tokens for 60 s of
   1080p), after the slider's front end has written its value back, and moving the slider with the
   keyboard must keep them right.
+* **An answer's times** (``test_time_chips_*``): notebook 05's chips in the static export and
+  in JupyterLab, run there (trusted outputs) and received ready-run (untrusted outputs, through
+  JupyterLab's sanitiser): each shows its time, flag and hover text and opens the frames the
+  model saw there; where the sanitiser drops the SVG strip, a note takes its place.
 * **Demo report** (``test_demo_report_in_browser``): ``mimo-nb demo`` output: frames, numbers
   and plots visible, nothing blocked by its Content-Security-Policy.
 
@@ -34,6 +38,7 @@ offline test, where that is the point, fails the test). Screenshots go to ``test
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import shutil
@@ -197,37 +202,55 @@ def test_quickstart_static_export(
     page.close()
 
 
+# The stand-in's answer in notebooks/05: the time as written -> the captions of the frames it
+# falls on or between; the flagged one (no frame within its precision) carries the mark.
+_TIME_CHIPS = {
+    "00:00.00": ["frame 0 · 00:00.000 · file #0"],
+    "00:03.97": ["frame 2 · 00:03.967 · file #119", "frame 3 · 00:05.967 · file #179"],
+    "00:01.00 ⚠": ["frame 0 · 00:00.000 · file #0", "frame 1 · 00:02.000 · file #60"],
+}
+_OK, _FLAGGED = "rgb(26, 127, 55)", "rgb(179, 89, 0)"  # timeline.py's green and orange
+
+
+def _check_time_chips(page: Any, answer: Any) -> None:
+    """The stand-in's answer (``answer``: its element) shows its 5 times as chips, each coloured
+    by its flags with its explanation on hover; clicking one (a <summary>, no JavaScript) shows
+    the frames the model saw at that time, captioned with their times."""
+    chips = answer.locator("details.mimo-chip")
+    assert chips.count() == 5
+    expected = dict(_TIME_CHIPS)
+    for i in range(chips.count()):
+        summary = chips.nth(i).locator("summary")
+        said = summary.inner_text().strip()
+        title = summary.get_attribute("title") or ""
+        assert title.startswith(said.removesuffix(" ⚠")), (said, title)  # the hover text
+        flagged = said.endswith("⚠")
+        assert ("cannot have seen this moment" in title) == flagged, title
+        colour = summary.evaluate("e => getComputedStyle(e).color")
+        assert colour == (_FLAGGED if flagged else _OK), (said, colour)
+        if said not in expected:
+            continue
+        frames = chips.nth(i).locator(".mimo-chip-frame")
+        assert not frames.first.is_visible()  # closed until clicked
+        summary.click()
+        assert frames.first.is_visible()
+        captions = chips.nth(i).locator("figcaption").all_inner_texts()
+        assert [c.strip() for c in captions] == expected.pop(said)
+        assert_shown(images(page, ".mimo-answer details.mimo-chip[open] img"), 1, "chip frame")
+    assert expected == {}, f"chips not found: {list(expected)}"
+    assert "rule-based stand-in, not a model" in page.inner_text("body")
+
+
 def test_time_chips_open_the_right_frames_in_the_static_export(
     browser: Any, tmp_path_factory: pytest.TempPathFactory, site: tuple[Path, str]
 ) -> None:
-    """notebooks/05 exported without widget state: clicking a time's chip (a <summary>, no
-    JavaScript) shows the frames the model saw at that time, captioned with their times."""
+    """notebooks/05 exported without widget state: the chips show their times and flags and
+    open the frames the model saw there; the strip is drawn."""
     directory, base = site
     nb = _execute(TIMES, tmp_path_factory.mktemp("times"), widgets=False)
     page_file = _export(nb, directory, base, with_widget_state=False, name="times-static.html")
     page, report = open_page(browser, f"{base}/{page_file.name}")
-    answer = page.locator(".mimo-completion .mimo-answer").last  # the stand-in's answer
-    chips = answer.locator("details.mimo-chip")
-    assert chips.count() == 5
-    expected = {  # the time as the stand-in wrote it -> the captions of the frames it falls on
-        "00:00.00": ["frame 0 · 00:00.000 · file #0"],
-        "00:03.97": ["frame 2 · 00:03.967 · file #119", "frame 3 · 00:05.967 · file #179"],
-        "00:01.00 ⚠": ["frame 0 · 00:00.000 · file #0", "frame 1 · 00:02.000 · file #60"],
-    }
-    for i in range(chips.count()):
-        chip = chips.nth(i)
-        said = chip.locator("summary").inner_text().strip()
-        if said not in expected:
-            continue
-        frames = chip.locator(".mimo-chip-frame")
-        assert not frames.first.is_visible()  # closed until clicked
-        chip.locator("summary").click()
-        assert frames.first.is_visible()
-        assert [c.strip() for c in chip.locator("figcaption").all_inner_texts()] == expected[said]
-        assert_shown(images(page, ".mimo-answer details.mimo-chip[open] img"), 1, "chip frame")
-        expected.pop(said)
-    assert expected == {}, f"chips not found: {list(expected)}"
-    assert "rule-based stand-in, not a model" in page.inner_text("body")
+    _check_time_chips(page, page.locator(".mimo-completion .mimo-answer").last)
     assert page.locator("svg.mimo-timeline-strip").count() >= 2
     screenshot(page, "times-static.png")
     report.assert_clean()
@@ -323,7 +346,7 @@ def _jupyter_server(
     binds it to 127.0.0.1) over copies of the notebooks in ``root``, its runtime files and
     ``settings`` (JupyterLab's, plugin -> JSON) there too, until ``ready_path`` answers (at most
     120 s); yield its base URL, then stop it (terminate, kill after 30 s)."""
-    for notebook in (QUICKSTART, ECONOMICS):
+    for notebook in (QUICKSTART, ECONOMICS, TIMES):
         shutil.copy(notebook, root / notebook.name)
     for plugin, value in (settings or {}).items():  # e.g. "notebook-extension/tracker"
         path = root / ".settings" / "@jupyterlab" / f"{plugin}.jupyterlab-settings"
@@ -571,6 +594,75 @@ def test_explorers_in_jupyterlab(browser: Any, jupyterlab: tuple[str, str]) -> N
 
     page, report = _run_in_lab(browser, jupyterlab, ECONOMICS.name)
     _check_token_cost_explorer(page, page.locator(_OUTPUT_WITH_EXPLORER), "jupyterlab")
+    assert report.blocked == [] and report.page_errors == []
+    page.close()
+
+
+_CODE_CELLS_TRUSTED = """() => {
+    const cells = window.jupyterapp.shell.currentWidget.content.model.cells;
+    return Array.from({length: cells.length}, (_, i) => cells.get(i))
+        .filter(c => c.type === 'code').map(c => c.trusted);
+}"""
+
+
+def _upload(server: tuple[str, str], name: str, nb: Any) -> None:
+    """Save ``nb`` as ``name`` in the server's root through its contents API, as a notebook
+    received from someone else: outputs carry no trust, so the server does not sign it."""
+    base, token = server
+    request = urllib.request.Request(
+        f"{base}/api/contents/{name}",
+        data=json.dumps({"type": "notebook", "format": "json", "content": nb}).encode(),
+        method="PUT",
+        headers={"Authorization": f"token {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status in (200, 201), response.status
+
+
+def test_time_chips_in_jupyterlab(
+    browser: Any, jupyterlab: tuple[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """notebooks/05 run in JupyterLab (trusted outputs: the strip is drawn in SVG), then the
+    same notebook run elsewhere and opened afresh (untrusted outputs, sanitised by JupyterLab:
+    no SVG): in both the chips show each time, its flag and hover text, and open the frames the
+    model saw; where the strip is dropped, the SVG's text left behind takes no room and a note
+    says how to see it."""
+    page, report = _run_in_lab(browser, jupyterlab, TIMES.name)
+    assert all(page.evaluate(_CODE_CELLS_TRUSTED))
+    answer = page.locator(".jp-OutputArea-output .mimo-completion .mimo-answer").last
+    _check_time_chips(page, answer)
+    assert page.locator(".jp-OutputArea-output svg.mimo-timeline-strip").count() >= 2
+    strip = page.locator("svg.mimo-timeline-strip").last
+    labels = strip.locator("text")  # drawn at their own size inside the font-size 0 wrapper
+    assert labels.count() == 5 + 2 and labels.first.bounding_box()["height"] > 5
+    assert sum("⚠" in t for t in labels.all_text_contents()) == 1
+    assert page.locator(".mimo-strip-hidden").count() >= 2
+    assert not page.locator(".mimo-strip-hidden").first.is_visible()  # said only where no strip
+    screenshot(page, "jupyterlab-times-trusted.png", answer)
+    assert report.blocked == [] and report.page_errors == []
+    page.close()
+
+    base, token = jupyterlab
+    name = "05_checking_times_received.ipynb"
+    _upload(jupyterlab, name, _execute(TIMES, tmp_path_factory.mktemp("times-lab"), widgets=False))
+    page, report = open_page(
+        browser,
+        f"{base}/lab/workspaces/received/tree/{name}?reset&token={token}",
+        wait_for=".jp-OutputArea-output details.mimo-chip",
+    )
+    assert not any(page.evaluate(_CODE_CELLS_TRUSTED))
+    answer = page.locator(".jp-OutputArea-output .mimo-completion .mimo-answer").last
+    _check_time_chips(page, answer)
+    assert page.locator(".jp-OutputArea-output svg").count() == 0  # the sanitiser dropped it
+    strips = page.locator(".jp-OutputArea-output .mimo-strip")
+    assert strips.count() >= 2
+    for i in range(strips.count()):
+        box = strips.nth(i).bounding_box()
+        note = strips.nth(i).locator(".mimo-strip-hidden")  # out of the drawing: shown
+        assert note.is_visible() and "trust the notebook" in note.inner_text()
+        box = strips.nth(i).bounding_box()
+        assert box is not None and box["height"] == note.bounding_box()["height"], box
+    screenshot(page, "jupyterlab-times-untrusted.png", answer)
     assert report.blocked == [] and report.page_errors == []
     page.close()
 

@@ -34,6 +34,10 @@ THUMB_WIDTH = 160
 _OPEN, _CLOSE = "\ue000", "\ue001"  # private-use characters: a marker model text cannot forge
 _MARKER = re.compile(f"{_OPEN}(\\d+){_CLOSE}")
 _FLAG = "#b35900"
+_STRIP_HIDDEN = (
+    "The timeline strip is a drawing (SVG), which JupyterLab shows only in trusted outputs: run "
+    "the cell, or trust the notebook (command palette: Trust Notebook), to see it."
+)
 _OK = "#1a7f37"
 
 
@@ -190,14 +194,22 @@ def timeline_strip_html(timeline: Timeline, width: int = 640) -> str:
         )
     end = x(timemap.duration)
     frame_word = "frame" if len(timemap) == 1 else "frames"
+    # JupyterLab drops <svg> and its elements from an untrusted output (a notebook received and
+    # opened afresh) but keeps their text: at font-size 0 that text takes no room (the drawing's
+    # own sizes are set on each <text>), and the note in the empty <foreignObject>, never drawn
+    # in the SVG, is all that shows. The chips carry every time and flag in plain HTML.
     return (
+        "<div class='mimo-strip' style='font-size:0;line-height:0'>"
         f"<svg class='mimo-timeline-strip' width='{width}' height='{height}' "
         f"viewBox='0 0 {width} {height}' xmlns='http://www.w3.org/2000/svg'>"
+        f"<foreignObject width='0' height='0'><div class='mimo-strip-hidden' "
+        f"style='color:#666;font-size:12px;line-height:normal'>{_STRIP_HIDDEN}</div>"
+        "</foreignObject>"
         f"<rect x='{left}' y='{axis - 2}' width='{end - left}' height='4' fill='#ccc'/>"
         f"{ticks}{''.join(spans)}"
         f"<text x='{left}' y='{axis + 20}' font-size='11' fill='#666'>0 s</text>"
         f"<text x='{end}' y='{axis + 20}' font-size='11' fill='#666' text-anchor='end'>"
-        f"{timemap.duration:g} s · {len(timemap)} {frame_word} sent</text></svg>"
+        f"{timemap.duration:g} s · {len(timemap)} {frame_word} sent</text></svg></div>"
     )
 
 
