@@ -13,7 +13,9 @@ answer was read or why it could not be. Accuracy counts ``None`` as not correct.
 - :func:`number`: a number read from the text (``"7"``, ``"seven"``, ``"1,234"``, ``"-3"``; the
   one after *answer*, else the last) within a tolerance;
 - :func:`regex`: the answer read with a pattern, then compared as :func:`exact` compares;
-- :func:`scorer`: any callable as a :class:`Scorer`, the one form a sweep calls.
+- :func:`scorer`: any callable as a :class:`Scorer`, the one form a sweep calls;
+- :func:`resolve`: a scorer from its name (``"exact"``, ``"choice"``, ``"number"``,
+  ``"regex:<pattern>"``), a :class:`Scorer` or a callable.
 
 >>> choice("The answer is (b).", "B")
 Score(correct=True, extracted='B', expected='B', note='after "answer"')
@@ -35,7 +37,20 @@ from dataclasses import dataclass
 from mimo_nb.core import validate
 from mimo_nb.errors import LimitError
 
-__all__ = ["Score", "Scorer", "exact", "choice", "number", "regex", "scorer", "normalise"]
+__all__ = [
+    "Score",
+    "Scorer",
+    "exact",
+    "choice",
+    "number",
+    "regex",
+    "scorer",
+    "resolve",
+    "normalise",
+    "SCORER_NAMES",
+]
+
+SCORER_NAMES = ("exact", "choice", "number")  # and "regex:<pattern>"
 
 
 @dataclass(frozen=True)
@@ -373,3 +388,29 @@ def scorer(function: Callable[..., Score | bool | None], *, name: str | None = N
         takes_choices = False
     label = name or getattr(function, "__name__", None) or repr(function)
     return Scorer(label, function, takes_choices)
+
+
+def resolve(spec: str | Scorer | Callable[..., Score | bool | None]) -> Scorer:
+    """The :class:`Scorer` that ``spec`` names: ``"exact"``, ``"choice"``, ``"number"`` (no
+    tolerance; call :func:`number` for one), ``"regex:<pattern>"``, or a Scorer or callable
+    (through :func:`scorer`).
+
+    >>> resolve("regex:reads ([0-9]+)")("the counter reads 7", "7").correct
+    True
+    >>> resolve("fuzzy")
+    Traceback (most recent call last):
+    ...
+    mimo_nb.errors.LimitError: scorer must be one of 'exact', 'choice', 'number'; got 'fuzzy'. \
+Or "regex:<pattern>", a Scorer, or a function of (output, expected).
+    """
+    if not isinstance(spec, str):
+        return scorer(spec)
+    if spec.startswith("regex:"):
+        return regex(spec.removeprefix("regex:"))
+    validate.choice(
+        "scorer",
+        spec,
+        SCORER_NAMES,
+        hint='Or "regex:<pattern>", a Scorer, or a function of (output, expected).',
+    )
+    return number() if spec == "number" else scorer(exact if spec == "exact" else choice)
