@@ -344,8 +344,9 @@ def recommend(
 
 
 def _too_far(best: SettingResult, setting: SettingResult, within: float | None) -> bool:
-    """Whether ``setting``'s accuracy is more than ``within`` below the best's; ``within`` is
-    read to six significant places, so ``1 / 6`` means one task in six, not just under it."""
+    """Whether ``setting``'s accuracy is more than ``within`` below the best's, counted exactly;
+    ``within`` is read as the nearest fraction with a denominator up to a million, so ``1 / 6``
+    means one task in six, not a float just under it."""
     if within is None:
         return False
     margin = Fraction(within).limit_denominator(10**6)
