@@ -219,7 +219,7 @@ def distinct(
     ...
     mimo_nb.errors.LimitError: task id 'a' appears twice (at 0 and 2); each must be unique.
     """
-    listed, seen = list(values), {}
+    listed, seen = list(values), dict[Any, int]()
     for position, value in enumerate(listed):
         if value in seen:
             raise error(

@@ -289,9 +289,10 @@ class _AskRun:
             validate_media_resolution(r)
             for r in _per_row(media_resolution, rows, "media_resolution")
         ]
-        combos = zip(prompts, fps_rows, resolutions, strict=True)
-        alone = [(prompt, fps, media_resolution)] if isinstance(prompt, str) else []
-        for text, f, r in dict.fromkeys(combos) or alone:  # an empty corpus: its arguments
+        combos: list[tuple[Any, Any, Any]] = list(
+            dict.fromkeys(zip(prompts, fps_rows, resolutions, strict=True))
+        )
+        for text, f, r in combos or [(prompt, fps, media_resolution)]:  # empty: as given
             client._check_ask_args(  # every per-call option, once, as client.ask would check it
                 text,
                 fps=f,

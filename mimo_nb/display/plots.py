@@ -1029,9 +1029,9 @@ def plot_sweep(result: SweepResult, *, ax: Axes | None = None) -> Axes:
         ]
         ivs = [s.interval for _, s in points]
         ax.errorbar(
-            [s.mean_tokens for _, s in points],
-            [i.estimate for i in ivs],
-            yerr=[[i.estimate - i.low for i in ivs], [i.high - i.estimate for i in ivs]],
+            np.array([s.mean_tokens for _, s in points], dtype=np.float64),
+            np.array([i.estimate for i in ivs], dtype=np.float64),
+            yerr=np.array([[i.estimate - i.low, i.high - i.estimate] for i in ivs]).T,
             fmt=marker,
             color=colour,
             capsize=3,
