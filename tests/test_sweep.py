@@ -106,9 +106,8 @@ def test_every_task_at_every_setting_is_asked_once_and_scored(
     assert list(table["task"]) == ["start", "frames", "pick"] * 2
     assert list(table["fps"]) == [0.5] * 3 + [2.0] * 3
     assert set(table["answered_by"]) == {"stand-in"} and set(table["origin"]) == {"live"}
-    assert table["correct"].astype(object).fillna("unread").tolist() == (
-        [True, False, "unread"] * 1 + [True, True, "unread"]
-    )
+    read = table["correct"].astype(object).fillna("unread").tolist()
+    assert read == [True, False, "unread", True, True, "unread"]
     assert table["extracted"].tolist()[:2] == ["0", str(sampled_frame_count(4.0, 0.5))]
     assert table.loc[2, "note"].startswith("ambiguous")  # the stand-in named both options
     assert table["answer"].str.contains("counter reads").all()  # the text beside the reading
@@ -290,6 +289,11 @@ def test_summary_compare_and_recommend_on_a_constructed_case() -> None:
     assert (comparison.only_first, comparison.only_second) == (10, 0)
     assert comparison.p_value == mcnemar_exact(10, 0) == 2 / 2**10
     assert result.compare((4.0, "default"), 1).p_value == 0.5
+    table = result.comparisons()
+    assert table["setting"].tolist() == ["fps 0.5, default", "fps 1, default"]
+    assert table["p_value"].tolist() == [mcnemar_exact(10, 0), mcnemar_exact(2, 0)]
+    assert table["difference"].tolist() == [0.5, 0.1]
+    assert set(table["test"]) == {"McNemar's exact test, two-sided"}
     chosen = result.recommend()
     assert (chosen.setting, chosen.best) == ("fps 1, default", "fps 4, default")
     assert "McNemar's exact test" in chosen.reason and "fps 0.5, default (p = 0.00195)" in (
@@ -339,6 +343,7 @@ def test_the_html_labels_the_stand_in_and_escapes_hostile_answers() -> None:
     assert "<script>" not in html and "<img src=x" not in html
     assert "&lt;script&gt;" in html
     assert "Recommended: fps 1, default" in html and "Wilson" in html
+    assert "McNemar&#x27;s exact test, two-sided" in html  # escaped, as every string
 
 
 def test_a_model_answer_is_shown_as_such_and_escaped_end_to_end(
@@ -417,6 +422,11 @@ def test_a_dataframe_of_tasks_and_a_broken_video_are_checked_before_sending(
         with pytest.raises(mn.LimitError, match="setting .* appears twice"):
             asyncio.run(_grid_twice(server, _tasks(clips)))
         assert server.requests == []
+
+
+def test_asweep_needs_the_async_client_and_says_which_to_call(clips: dict[str, Path]) -> None:
+    with pytest.raises(mn.LimitError, match=r"call mn.sweep\(client, tasks"):
+        asyncio.run(asweep(mn.MimoClient(KEY), _tasks(clips)))  # type: ignore[arg-type]
 
 
 async def _grid_twice(server: MockMimoServer, tasks: object) -> None:

@@ -82,7 +82,17 @@ if TYPE_CHECKING:
 
     from mimo_nb.api.client import AsyncMimoClient, MimoClient
 
-__all__ = ["SweepTask", "SweepRow", "SweepResult", "asweep", "sweep", "task_prompt"]
+__all__ = [
+    "SweepTask",
+    "SweepRow",
+    "SweepResult",
+    "asweep",
+    "sweep",
+    "task_prompt",
+    "check_tasks",
+    "setting_label",
+]
+MCNEMAR = "McNemar's exact test, two-sided"
 
 REQUIRED = ("video", "question", "expected")
 OPTIONAL = ("id", "choices", "scorer")
@@ -451,6 +461,31 @@ class SweepResult(Displayed):
         by its label (``'fps 2, default'``), an ``(fps, media_resolution)`` pair, or its fps."""
         return compare(self._find(a), self._find(b))
 
+    def comparisons(self) -> pd.DataFrame:
+        """Every other setting against the most accurate one (the cheaper on a tie), paired on
+        the same tasks: how many only each got right, the difference in accuracy and McNemar's
+        exact two-sided p-value (no correction for the several tests: each stands alone)."""
+        results = self._complete()
+        best = max(results, key=lambda s: s.correct)
+        rows = []
+        for other in results:
+            if other is best:
+                continue
+            c = compare(best, other)
+            rows.append(
+                {
+                    "best": c.first,
+                    "setting": c.second,
+                    "only_best": c.only_first,
+                    "only_setting": c.only_second,
+                    "difference": (best.correct - other.correct) / best.total,
+                    "p_value": c.p_value,
+                    "test": MCNEMAR,
+                }
+            )
+        columns = ["best", "setting", "only_best", "only_setting", "difference", "p_value", "test"]
+        return _need_pandas().DataFrame.from_records(rows, columns=columns)
+
     def frontier(self) -> tuple[SettingResult, ...]:
         """The settings no other matches or beats on accuracy at no more spend, cheapest first
         (:func:`mimo_nb.core.stats.frontier`; point estimates)."""
@@ -588,6 +623,11 @@ async def asweep(
         concurrency, requests_per_minute, tokens_per_minute, window, progress: as for
             :meth:`Corpus.ask <mimo_nb.corpus.Corpus.ask>`.
     """
+    if not asyncio.iscoroutinefunction(getattr(client, "send", None)):
+        raise LimitError(
+            "asweep needs an AsyncMimoClient (await asweep(aclient, tasks, ...)); with a "
+            "MimoClient, call mn.sweep(client, tasks, ...)."
+        )
     checked = check_tasks(tasks, scorer)
     grid = _grid(fps, media_resolution)
     output = validate.non_negative_int(

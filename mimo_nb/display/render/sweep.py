@@ -65,6 +65,25 @@ def _recommendation_html(result: SweepResult, chosen: Recommendation | None) -> 
     )
 
 
+def _comparisons_html(result: SweepResult) -> str:
+    table = result.comparisons()
+    if table.empty:
+        return ""
+    rows = "".join(
+        f"<tr><td>{escape(c.setting)}</td><td {_RIGHT}>{c.only_best:,}</td>"
+        f"<td {_RIGHT}>{c.only_setting:,}</td><td {_RIGHT}>{c.difference:.1%}</td>"
+        f"<td {_RIGHT}>{c.p_value:.3g}</td></tr>"
+        for c in table.itertuples(index=False)
+    )
+    best = escape(table["best"].iloc[0])
+    return (
+        f"<details><summary>Each setting against the best, {best}, on the same tasks "
+        f"({escape(table['test'].iloc[0])})</summary><table class='mimo-sweep-comparisons'>"
+        f"<tr><th>setting</th><th>only {best} right</th><th>only this right</th>"
+        f"<th>accuracy below the best</th><th>p</th></tr>{rows}</table></details>"
+    )
+
+
 def _forecast_html(result: SweepResult) -> str:
     rows = "".join(
         f"<tr><td>{escape(f['setting'])}</td><td {_RIGHT}>{f['prompt_tokens']:,}</td>"
@@ -129,6 +148,7 @@ def sweep_html(result: SweepResult, max_rows: int = 200) -> str:
             figsize=FIGSIZE,
             alt="accuracy with its 95% interval against mean prompt tokens per video",
         ),
+        "" if chosen is None else _comparisons_html(result),
         _forecast_html(result),
         _answers_html(result, max_rows),
     ]
