@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +32,8 @@ from mimo_nb.corpus.sweep import (
 from mimo_nb.display.plots import plot_sweep
 from mimo_nb.media.samples import generate_clip
 from mimo_nb.testing import MockMimoServer
+
+from server_fixtures import kill_after_answers
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -181,14 +180,6 @@ CHILD = textwrap.dedent(f"""
 """)
 
 
-def _wait_for(condition, seconds: float = 60.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        time.sleep(0.02)
-
-
 def test_sigkill_and_resume_pays_each_answer_once(clips: dict[str, Path], tmp_path: Path) -> None:
     script = tmp_path / "child.py"
     script.write_text(CHILD)
@@ -196,14 +187,7 @@ def test_sigkill_and_resume_pays_each_answer_once(clips: dict[str, Path], tmp_pa
     args = [sys.executable, str(script), str(clips["short"]), str(clips["long"]), "", str(cache)]
     with MockMimoServer(api_key=KEY, answer="rules", delay=0.02) as server:
         args[4] = server.base_url
-        server.hold_after(3)  # three answers, then the next requests wait at the door
-        child = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        _wait_for(lambda: len(mn.ResponseCache(cache)) == 3 and server.held > 0)
-        os.kill(child.pid, signal.SIGKILL)
-        child.wait(30)
-        server.release()
-        _wait_for(lambda: server.held == 0)
-        assert len(server.requests) == 3 and child.returncode == -signal.SIGKILL
+        kill_after_answers(args, server, cache, 3)  # killed with requests in flight
 
         rerun = subprocess.run(args, capture_output=True, text=True, timeout=120)
         assert rerun.returncode == 0, rerun.stderr
