@@ -280,6 +280,8 @@ def test_summary_compare_and_recommend_on_a_constructed_case() -> None:
     assert set(table["test"]) == {"McNemar's exact test, two-sided"}
     chosen = result.recommend()
     assert (chosen.setting, chosen.best) == ("fps 1, default", "fps 4, default")
+    assert chosen.reason.endswith("The answers came from the rule-based stand-in, not a model.")
+    assert set(summary["answered_by"]) == {"stand-in"}
     assert "McNemar's exact test" in chosen.reason and "fps 0.5, default (p = 0.00195)" in (
         chosen.reason
     )
@@ -345,7 +347,8 @@ def test_a_model_answer_is_shown_as_such_and_escaped_end_to_end(
     assert table["extracted"].tolist() == ["B", "B"] and table["correct"].all()
     html = result._repr_html_()
     assert "<script>alert" not in html and "&lt;script&gt;alert(1)" in html
-    assert "not a model" not in html
+    assert "not a model" not in html and "not a model" not in result.recommend().reason
+    assert result.summary()["answered_by"].tolist() == ["model", "model"]
 
 
 # ---- bad tasks ----------------------------------------------------------------------------------

@@ -267,10 +267,12 @@ class SweepRow:
 
     @property
     def setting(self) -> str:
+        """The setting's label (:func:`setting_label`)."""
         return setting_label(self.fps, self.media_resolution)
 
     @property
     def answered_by(self) -> str | None:
+        """``"model"``, ``"stand-in"`` (the rule-based stand-in, not a model), None unanswered."""
         if self.answer is None:
             return None
         return "stand-in" if self.model == STAND_IN else "model"
@@ -428,6 +430,9 @@ class SweepResult(Displayed):
                     "mean_est_prompt_tokens": _mean([r.est_prompt_tokens for r in answered]),
                     "mean_cost": result.cost,
                     "currency": self.currency,
+                    "answered_by": ", ".join(
+                        sorted({r.answered_by for r in answered if r.answered_by})
+                    ),
                 }
             )
         return _need_pandas().DataFrame.from_records(rows)
@@ -495,8 +500,12 @@ class SweepResult(Displayed):
         """The cheapest setting whose accuracy is not significantly below the best's (McNemar's
         exact test at ``alpha``) and, given ``within``, at most ``within`` below it (0.05: five
         points); ``reason`` says the rule and the numbers in words
-        (:func:`mimo_nb.core.stats.recommend`)."""
-        return recommend(self._complete(), alpha=alpha, within=within)
+        (:func:`mimo_nb.core.stats.recommend`), and whether the rule-based stand-in answered."""
+        chosen = recommend(self._complete(), alpha=alpha, within=within)
+        if not self.stand_in:
+            return chosen
+        said = " The answers came from the rule-based stand-in, not a model."
+        return dataclasses.replace(chosen, reason=chosen.reason + said)
 
     def rescore(self, scorer: ScorerSpec) -> SweepResult:
         """The same answers scored by ``scorer`` (a name, Scorer or callable): nothing is sent."""

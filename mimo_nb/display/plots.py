@@ -1035,7 +1035,7 @@ def plot_sweep(result: SweepResult, *, ax: Axes | None = None) -> Axes:
             fmt=marker,
             color=colour,
             capsize=3,
-            label=f'media_resolution="{resolution}", 95% Wilson interval',
+            label=_wrap(f'media_resolution="{resolution}", with its 95% Wilson interval'),
             gid=f"settings:{resolution}",
         )
         for (fps, s), i in zip(points, ivs, strict=True):
@@ -1083,8 +1083,8 @@ def plot_sweep(result: SweepResult, *, ax: Axes | None = None) -> Axes:
         )
     who = "rule-based stand-in, not a model" if result.stand_in else "model"
     ax.set_title(
-        f"{len(result.tasks)} tasks x {len(result.settings)} settings: accuracy against tokens "
-        f"(answers: {who})",
+        f"{len(result.tasks)} tasks x {len(result.settings)} settings: accuracy against tokens"
+        f"\nanswers: {who}",
         fontsize=10,
     )
     ax.set_xlabel("mean prompt tokens per video")
