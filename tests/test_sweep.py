@@ -387,6 +387,11 @@ def test_a_model_answer_is_shown_as_such_and_escaped_end_to_end(
         ),
         ([{"video": "a.mp4", "question": "q", "expected": float("nan")}], "expected is blank"),
         ([{"video": 3, "question": "q", "expected": "1"}], "video must be a path or a Video"),
+        ([{"video": "a.mp4", "question": "q", "expected": "?!"}], "holds no word or number"),
+        (
+            [{"video": "a.mp4", "question": "q", "expected": "many", "scorer": "number"}],
+            "must be a number",
+        ),
     ],
 )
 def test_bad_tasks_are_refused_with_what_to_do(tasks: object, message: str) -> None:

@@ -77,12 +77,14 @@ def normalise(text: str) -> str:
     >>> normalise("  The  Eiffel-Tower! ")
     'eiffeltower'
     """
-    text = unicodedata.normalize("NFKC", text).casefold().translate(_PUNCTUATION)
-    return " ".join(_ARTICLES.sub(" ", text).split())
+    return " ".join(_ARTICLES.sub(" ", _words(text)).split())
 
 
 def exact(output: str | None, expected: object, choices: Sequence[str] | None = None) -> Score:
     """Right when the whole output equals ``expected`` once both are :func:`normalise` d.
+
+    An expected answer that is only an article (``"A"``, an option's letter) is compared with
+    the articles kept, so an empty output or ``"the"`` is not taken for it.
 
     ``choices`` is not used (every built-in scorer takes it, so a sweep calls them alike).
 
@@ -91,10 +93,32 @@ def exact(output: str | None, expected: object, choices: Sequence[str] | None = 
     >>> exact("It is Paris.", "Paris").correct
     False
     """
+    _compared("", expected)  # an expected answer with nothing to compare is refused at once
     if output is None:
         return Score(None, None, expected, "no output")
-    read = normalise(output)
-    return Score(read == normalise(str(expected)), read, expected)
+    read, want = _compared(output, expected)
+    return Score(read == want, read, expected)
+
+
+def _compared(text: str, expected: object) -> tuple[str, str]:
+    """``text`` and ``expected`` as :func:`exact` compares them: :func:`normalise` d, or with
+    the articles kept when the expected answer is only an article (``"A"``, ``"the"``)."""
+    want = normalise(str(expected))
+    if want:
+        return normalise(text), want
+    want = _words(str(expected))
+    if not want:
+        raise LimitError(
+            f"the expected answer {expected!r} holds no word or number to compare; give the "
+            "answer as text."
+        )
+    return _words(text), want
+
+
+def _words(text: str) -> str:
+    """``text`` as :func:`normalise` reads it, but keeping the articles."""
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_PUNCTUATION)
+    return " ".join(text.split())
 
 
 # ---- multiple choice ------------------------------------------------------------------------
@@ -326,7 +350,8 @@ def regex(pattern: str, *, flags: int = re.IGNORECASE) -> Scorer:
         read = match.group(1) if compiled.groups else match.group()
         if read is None:
             return Score(None, None, expected, f"pattern {pattern!r}: its group matched nothing")
-        return Score(normalise(read) == normalise(str(expected)), read, expected)
+        said, want = _compared(read, expected)
+        return Score(said == want, read, expected)
 
     return Scorer(f"regex({pattern!r})", score, True)
 
