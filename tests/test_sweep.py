@@ -141,6 +141,30 @@ def test_the_grid_is_forecast_and_max_cost_refuses_before_anything_is_sent(
     assert [r["fps"] for r in result.forecast] == FPS
 
 
+def test_an_unpriced_client_gets_tokens_and_no_invented_costs(clips: dict[str, Path]) -> None:
+    tasks = _tasks(clips)[:1]
+    with MockMimoServer(api_key=KEY, answer="rules") as server:
+
+        async def go() -> SweepResult:
+            client = mn.AsyncMimoClient(
+                KEY,
+                base_url=server.base_url,
+                model="own-model",
+                context_lengths={"own-model": 10**5},
+            )
+            async with client:
+                assert client.prices is None  # a self-hosted model: no shipped prices
+                return await asweep(client, tasks, fps=FPS, progress=False)
+
+        result = asyncio.run(go())
+    table = result.to_pandas()
+    assert table["est_cost"].isna().all() and table["cost"].isna().all()
+    assert [f["cost"] for f in result.forecast] == [None, None]
+    assert result.summary()["mean_cost"].isna().all()
+    assert "by mean tokens per task" in result.recommend().reason
+    assert "no prices (an unpriced client)" in result._repr_html_()
+
+
 def test_a_second_run_replays_from_the_cache_and_offline_gives_the_same_table(
     clips: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

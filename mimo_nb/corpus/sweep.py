@@ -72,6 +72,7 @@ from mimo_nb.core.stats import (
 from mimo_nb.core.tokens import FPS_DEFAULT, validate_fps, validate_media_resolution
 from mimo_nb.corpus._ask import _AskRun, _Item
 from mimo_nb.corpus._corpus import Corpus
+from mimo_nb.corpus._forecast import _as_list
 from mimo_nb.corpus._optional import _need_pandas
 from mimo_nb.corpus._rows import COLUMNS, _typed, probe_row
 from mimo_nb.errors import LimitError, VideoError
@@ -92,10 +93,10 @@ __all__ = [
     "check_tasks",
     "setting_label",
 ]
-MCNEMAR = "McNemar's exact test, two-sided"
 
-REQUIRED = ("video", "question", "expected")
+REQUIRED = ("video", "question", "expected")  # a task's columns
 OPTIONAL = ("id", "choices", "scorer")
+MCNEMAR = "McNemar's exact test, two-sided"  # the paired test, as the tables state it
 ScorerSpec = str | Scorer | Callable[..., Score | bool | None]
 _REFUSAL_HINT = (
     "Sweep fewer settings (lower fps, media_resolution='default' only), fewer tasks, lower "
@@ -226,10 +227,8 @@ def check_tasks(tasks: Any, scorer: ScorerSpec | None = None) -> list[SweepTask]
 
 def _grid(fps: Any, media_resolution: Any) -> list[tuple[float, str]]:
     """Every (fps, media_resolution) to sweep, media_resolution outer as the forecast orders."""
-    listed = (list, tuple)
-    rates = [validate_fps(f) for f in (fps if isinstance(fps, listed) else [fps])]
-    sizes = media_resolution if isinstance(media_resolution, listed) else [media_resolution]
-    grid = [(f, validate_media_resolution(r)) for r in sizes for f in rates]
+    rates = [validate_fps(f) for f in _as_list(fps)]
+    grid = [(f, validate_media_resolution(r)) for r in _as_list(media_resolution) for f in rates]
     if not grid:
         raise LimitError("no settings to sweep: give at least one fps and one media_resolution.")
     return validate.distinct("setting", grid, hint="List each fps and media_resolution once.")
@@ -284,14 +283,16 @@ class SweepRow:
 
 
 def _score(task: SweepTask, answer: str | None, why: str | None) -> Score:
+    """``answer`` scored by the task's scorer; no answer is unread, with the reason."""
     if answer is None:
         return Score(None, None, task.expected, f"no answer: {why or 'not asked'}")
     return task.scorer(answer, task.expected, task.choices)
 
 
 def _row(
-    task: SweepTask, setting: tuple[float, str], item: _Item, estimate: tuple[int, float]
+    task: SweepTask, setting: tuple[float, str], item: _Item, estimate: tuple[int, float | None]
 ) -> SweepRow:
+    """The row of one task x setting from what its request became in the run."""
     done = item.completion
     usage = None if done is None else done.usage
     cost = None if done is None or done.cost is None else done.cost.total
@@ -571,7 +572,8 @@ def _forecast(
     output_tokens: int,
     prices: Prices | None,
 ) -> tuple[dict[str, Any], ...]:
-    """Per setting: the videos' tokens (:meth:`Corpus.forecast`) plus each question's text."""
+    """Per setting: the videos' tokens (:meth:`Corpus.forecast`) plus each question's text,
+    and their cost (None on an unpriced client, e.g. a self-hosted model)."""
     text = sum(estimate_text_tokens((system or "") + t.prompt) for t in tasks)
     rates = list(dict.fromkeys(f for f, _ in grid))
     sizes = list(dict.fromkeys(r for _, r in grid))
@@ -579,7 +581,9 @@ def _forecast(
     rows = []
     for row in videos.rows:
         prompt = row["prompt_tokens"] + text
-        cost = estimate_cost(prompt, videos.prices, output_tokens=row["output_tokens"]).total
+        cost = None
+        if prices is not None:
+            cost = estimate_cost(prompt, prices, output_tokens=row["output_tokens"]).total
         rows.append(
             {
                 "setting": setting_label(row["fps"], row["media_resolution"]),
@@ -589,7 +593,7 @@ def _forecast(
                 "prompt_tokens": prompt,
                 "output_tokens": row["output_tokens"],
                 "cost": cost,
-                "currency": videos.prices.currency,
+                "currency": None if prices is None else prices.currency,
             }
         )
     return tuple(rows)
@@ -666,12 +670,13 @@ async def asweep(
         refusal_hint=_REFUSAL_HINT,
     )
     answers = await run.execute(dry_run=False)
+    unpriced = answers.prices is None  # then no cost is estimated
     rows = tuple(
         _row(
             checked[item.position % len(checked)],
             grid[item.position // len(checked)],
             item,
-            (int(answers.est_prompt_tokens[k]), float(answers.est_cost[k])),
+            (int(answers.est_prompt_tokens[k]), None if unpriced else float(answers.est_cost[k])),
         )
         for k, item in enumerate(answers.items)
     )

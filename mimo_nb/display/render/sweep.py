@@ -87,17 +87,23 @@ def _comparisons_html(result: SweepResult) -> str:
 def _forecast_html(result: SweepResult) -> str:
     rows = "".join(
         f"<tr><td>{escape(f['setting'])}</td><td {_RIGHT}>{f['prompt_tokens']:,}</td>"
-        f"<td {_RIGHT}>{f['output_tokens']:,}</td><td {_RIGHT}>{f['cost']:.6f}</td></tr>"
+        f"<td {_RIGHT}>{f['output_tokens']:,}</td>"
+        f"<td {_RIGHT}>{_number(f['cost'], '.6f')}</td></tr>"
         for f in result.forecast
     )
-    total = sum(f["cost"] for f in result.forecast)
-    currency = escape(result.forecast[0]["currency"]) if result.forecast else ""
+    tokens = sum(f["prompt_tokens"] + f["output_tokens"] for f in result.forecast)
+    currency = escape(result.currency or "")
+    money = (
+        f"{sum(f['cost'] for f in result.forecast):.6f} {currency}; spent {result.spent:.6f} on "
+        "live answers (replays from the cache cost nothing)"
+        if result.currency
+        else "no prices (an unpriced client)"
+    )
     return (
-        "<details><summary>Forecast before sending: "
-        f"{total:.6f} {currency} for the whole grid; spent {result.spent:.6f} on live answers "
-        "(replays from the cache cost nothing)</summary><table><tr><th>setting</th>"
+        f"<details><summary>Forecast before sending: {tokens:,} tokens for the whole grid, "
+        f"{money}</summary><table><tr><th>setting</th>"
         "<th>prompt tokens</th><th>output tokens (assumed)</th>"
-        f"<th>cost ({currency})</th></tr>{rows}</table></details>"
+        f"<th>cost{f' ({currency})' if currency else ''}</th></tr>{rows}</table></details>"
     )
 
 
