@@ -85,6 +85,7 @@ _LAZY: dict[str, str] = {
     "BudgetExplorer": "display.widgets",
     "write_report": "display.report",
     "Corpus": "corpus",
+    "sweep": "corpus.sweep",
 }
 
 # Names the top level had in 0.1 and no longer lists: they still resolve, with a warning that says
@@ -153,6 +154,7 @@ if TYPE_CHECKING:  # what static checkers and IDEs see; at run time __getattr__ 
     from .api.client import AsyncMimoClient, MimoClient
     from .api.response import Completion
     from .corpus import Corpus
+    from .corpus.sweep import sweep
     from .display.compare import compare_profiles
     from .display.report import write_report
     from .display.widgets import BudgetExplorer, FrameExplorer, TokenCostExplorer

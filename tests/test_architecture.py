@@ -160,6 +160,7 @@ SURFACE = [
     "BudgetExplorer",
     "write_report",
     "Corpus",
+    "sweep",
 ]
 
 

@@ -6,12 +6,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
 import subprocess
 import sys
 import textwrap
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -28,6 +26,7 @@ from mimo_nb.corpus._forecast import _Table
 from mimo_nb.media.samples import generate_clip
 from mimo_nb.testing import MockMimoServer, Quota, request_token_charge
 
+from server_fixtures import kill_after_answers
 from system_requirements import IN_CI
 
 pytestmark = pytest.mark.timeout(180)
@@ -691,14 +690,6 @@ CHILD = textwrap.dedent(f"""
 """)
 
 
-def _wait_for(condition, seconds: float = 60.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        time.sleep(0.02)
-
-
 def test_sigkill_and_resume_pays_each_answer_once(
     corpus: mn.Corpus, folder: Path, tmp_path: Path
 ) -> None:
@@ -707,17 +698,8 @@ def test_sigkill_and_resume_pays_each_answer_once(
     cache = tmp_path / "answers"
     items, half = len(CLIPS), len(CLIPS) // 2
     with MockMimoServer(api_key=KEY, delay=0.02) as server:
-        server.hold_after(
-            half
-        )  # the next requests wait at the door: the kill lands with some in flight
         args = [sys.executable, str(script), str(folder), server.base_url, str(cache)]
-        child = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        _wait_for(lambda: len(mn.ResponseCache(cache)) == half and server.held > 0)
-        os.kill(child.pid, signal.SIGKILL)
-        child.wait(30)
-        server.release()
-        _wait_for(lambda: server.held == 0)
-        assert len(server.requests) == half and child.returncode == -signal.SIGKILL
+        kill_after_answers(args, server, cache, half)  # the kill lands with some in flight
 
         rerun = subprocess.run(args, capture_output=True, text=True, timeout=120)
         assert rerun.returncode == 0, rerun.stderr

@@ -119,6 +119,18 @@ def test_exact_compares_normalised_text(output, expected, correct, extracted):
     assert exact(output, expected) == Score(correct, extracted, expected)
 
 
+def test_exact_keeps_the_articles_when_the_answer_is_one():
+    # Found by the sweep: "A" normalises to "" (an article), so an empty answer, "the" or
+    # "an" were scored right against it.
+    assert exact("", "A") == Score(False, "", "A")
+    assert exact("The", "A").correct is False and exact("an", "a").correct is False
+    assert exact("a.", "A") == Score(True, "a", "A")
+    assert exact("The Eiffel Tower", "eiffel tower").correct is True  # articles still dropped
+    assert regex(r"option (\w+)")("option the", "A").correct is False  # the same for regex
+    with pytest.raises(LimitError, match="holds no word or number"):
+        exact(None, "?!")
+
+
 def test_normalise_keeps_words_apart_and_drops_articles():
     assert normalise("A  cat, the DOG\u00a0and an owl") == "cat dog and owl"
 

@@ -6,12 +6,9 @@ import asyncio
 import hashlib
 import itertools
 import json
-import os
-import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import av
@@ -32,6 +29,7 @@ from mimo_nb.media.segments import SegmentFile, plan_video_segments
 from mimo_nb.media.video import Video
 from mimo_nb.testing import MockMimoServer
 
+from server_fixtures import kill_after_answers
 from video_fixtures import counters
 
 pytestmark = pytest.mark.timeout(300)
@@ -314,14 +312,6 @@ CHILD = textwrap.dedent(f"""
 """)
 
 
-def _wait_for(condition, seconds: float = 120.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        time.sleep(0.02)
-
-
 def test_sigkill_and_resume_pays_for_no_segment_twice(tmp_path: Path):
     clip = generate_clip(tmp_path / "match.mp4", 40, 64, 48, fps=10, audio=False)
     script = tmp_path / "child.py"
@@ -330,14 +320,7 @@ def test_sigkill_and_resume_pays_for_no_segment_twice(tmp_path: Path):
     args = [sys.executable, str(script), str(clip), str(tmp_path / "parts"), "", str(cache)]
     with MockMimoServer(api_key=KEY, delay=0.02) as server:
         args[4] = server.base_url
-        server.hold_after(2)  # two answers, then the next requests wait at the door
-        child = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        _wait_for(lambda: len(mn.ResponseCache(cache)) == 2 and server.held > 0)
-        os.kill(child.pid, signal.SIGKILL)
-        child.wait(30)
-        server.release()
-        _wait_for(lambda: server.held == 0)
-        assert len(server.requests) == 2 and child.returncode == -signal.SIGKILL
+        kill_after_answers(args, server, cache, 2, seconds=120)  # two answers, then the kill
 
         rerun = subprocess.run(args, capture_output=True, text=True, timeout=240)
         assert rerun.returncode == 0, rerun.stderr

@@ -217,6 +217,22 @@ def test_recommend_keeps_the_best_when_every_cheaper_one_is_worse():
     assert alone.setting == "fps=1" and "No setting is cheaper" in alone.reason
 
 
+def test_recommend_within_passes_over_a_cheap_setting_too_far_below_on_few_tasks():
+    # 6 tasks: fps=0.5 misses 3 that fps=2 gets; p = 2/2^3 = 0.25 lets it through at alpha 0.05
+    runs = [setting("fps=2", 6, 6, 800.0), setting("fps=1", 5, 6, 400.0)]
+    runs.append(setting("fps=0.5", 3, 6, 200.0))
+    assert recommend(runs).setting == "fps=0.5"
+    chosen = recommend(runs, within=0.2)  # 50 points below: passed over; fps=1 is 16.7 below
+    assert (chosen.setting, chosen.best) == ("fps=1", "fps=2")
+    assert "and at most 20.0% below it" in chosen.reason
+    assert "fps=0.5 (p = 0.25, but 50.0% below the best)" in chosen.reason
+    # the margin is counted in whole tasks: 1 of 6 is exactly within 1/6, not rounded away
+    assert recommend(runs, within=1 / 6).setting == "fps=1"
+    assert recommend(runs, within=0.1).setting == "fps=2"
+    with pytest.raises(LimitError, match="within"):
+        recommend(runs, within=-0.1)
+
+
 def test_recommend_compares_paired_outcomes_not_totals():
     # Same totals, but the two settings get opposite halves right: 10 tasks each way
     one = SettingResult("a", (T,) * 10 + (F,) * 10, 100.0)

@@ -13,7 +13,9 @@ answer was read or why it could not be. Accuracy counts ``None`` as not correct.
 - :func:`number`: a number read from the text (``"7"``, ``"seven"``, ``"1,234"``, ``"-3"``; the
   one after *answer*, else the last) within a tolerance;
 - :func:`regex`: the answer read with a pattern, then compared as :func:`exact` compares;
-- :func:`scorer`: any callable as a :class:`Scorer`, the one form a sweep calls.
+- :func:`scorer`: any callable as a :class:`Scorer`, the one form a sweep calls;
+- :func:`resolve`: a scorer from its name (``"exact"``, ``"choice"``, ``"number"``,
+  ``"regex:<pattern>"``), a :class:`Scorer` or a callable.
 
 >>> choice("The answer is (b).", "B")
 Score(correct=True, extracted='B', expected='B', note='after "answer"')
@@ -35,7 +37,20 @@ from dataclasses import dataclass
 from mimo_nb.core import validate
 from mimo_nb.errors import LimitError
 
-__all__ = ["Score", "Scorer", "exact", "choice", "number", "regex", "scorer", "normalise"]
+__all__ = [
+    "Score",
+    "Scorer",
+    "exact",
+    "choice",
+    "number",
+    "regex",
+    "scorer",
+    "resolve",
+    "normalise",
+    "SCORER_NAMES",
+]
+
+SCORER_NAMES = ("exact", "choice", "number")  # and "regex:<pattern>"
 
 
 @dataclass(frozen=True)
@@ -62,12 +77,14 @@ def normalise(text: str) -> str:
     >>> normalise("  The  Eiffel-Tower! ")
     'eiffeltower'
     """
-    text = unicodedata.normalize("NFKC", text).casefold().translate(_PUNCTUATION)
-    return " ".join(_ARTICLES.sub(" ", text).split())
+    return " ".join(_ARTICLES.sub(" ", _words(text)).split())
 
 
 def exact(output: str | None, expected: object, choices: Sequence[str] | None = None) -> Score:
     """Right when the whole output equals ``expected`` once both are :func:`normalise` d.
+
+    An expected answer that is only an article (``"A"``, an option's letter) is compared with
+    the articles kept, so an empty output or ``"the"`` is not taken for it.
 
     ``choices`` is not used (every built-in scorer takes it, so a sweep calls them alike).
 
@@ -76,10 +93,32 @@ def exact(output: str | None, expected: object, choices: Sequence[str] | None = 
     >>> exact("It is Paris.", "Paris").correct
     False
     """
+    _compared("", expected)  # an expected answer with nothing to compare is refused at once
     if output is None:
         return Score(None, None, expected, "no output")
-    read = normalise(output)
-    return Score(read == normalise(str(expected)), read, expected)
+    read, want = _compared(output, expected)
+    return Score(read == want, read, expected)
+
+
+def _compared(text: str, expected: object) -> tuple[str, str]:
+    """``text`` and ``expected`` as :func:`exact` compares them: :func:`normalise` d, or with
+    the articles kept when the expected answer is only an article (``"A"``, ``"the"``)."""
+    want = normalise(str(expected))
+    if want:
+        return normalise(text), want
+    want = _words(str(expected))
+    if not want:
+        raise LimitError(
+            f"the expected answer {expected!r} holds no word or number to compare; give the "
+            "answer as text."
+        )
+    return _words(text), want
+
+
+def _words(text: str) -> str:
+    """``text`` as :func:`normalise` reads it, but keeping the articles."""
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_PUNCTUATION)
+    return " ".join(text.split())
 
 
 # ---- multiple choice ------------------------------------------------------------------------
@@ -311,7 +350,8 @@ def regex(pattern: str, *, flags: int = re.IGNORECASE) -> Scorer:
         read = match.group(1) if compiled.groups else match.group()
         if read is None:
             return Score(None, None, expected, f"pattern {pattern!r}: its group matched nothing")
-        return Score(normalise(read) == normalise(str(expected)), read, expected)
+        said, want = _compared(read, expected)
+        return Score(said == want, read, expected)
 
     return Scorer(f"regex({pattern!r})", score, True)
 
@@ -373,3 +413,29 @@ def scorer(function: Callable[..., Score | bool | None], *, name: str | None = N
         takes_choices = False
     label = name or getattr(function, "__name__", None) or repr(function)
     return Scorer(label, function, takes_choices)
+
+
+def resolve(spec: str | Scorer | Callable[..., Score | bool | None]) -> Scorer:
+    """The :class:`Scorer` that ``spec`` names: ``"exact"``, ``"choice"``, ``"number"`` (no
+    tolerance; call :func:`number` for one), ``"regex:<pattern>"``, or a Scorer or callable
+    (through :func:`scorer`).
+
+    >>> resolve("regex:reads ([0-9]+)")("the counter reads 7", "7").correct
+    True
+    >>> resolve("fuzzy")
+    Traceback (most recent call last):
+    ...
+    mimo_nb.errors.LimitError: scorer must be one of 'exact', 'choice', 'number'; got 'fuzzy'. \
+Or "regex:<pattern>", a Scorer, or a function of (output, expected).
+    """
+    if not isinstance(spec, str):
+        return scorer(spec)
+    if spec.startswith("regex:"):
+        return regex(spec.removeprefix("regex:"))
+    validate.choice(
+        "scorer",
+        spec,
+        SCORER_NAMES,
+        hint='Or "regex:<pattern>", a Scorer, or a function of (output, expected).',
+    )
+    return number() if spec == "number" else scorer(exact if spec == "exact" else choice)

@@ -308,8 +308,11 @@ class Recommendation:
     comparisons: tuple[Comparison, ...] = ()
 
 
-def recommend(settings: Iterable[SettingResult], *, alpha: float = 0.05) -> Recommendation:
-    """The cheapest setting whose accuracy is not significantly below the best's.
+def recommend(
+    settings: Iterable[SettingResult], *, alpha: float = 0.05, within: float | None = None
+) -> Recommendation:
+    """The cheapest setting whose accuracy is not significantly below the best's (and, given
+    ``within``, at most ``within`` below it: a fraction, 0.05 is five points).
 
     The best is the most accurate setting (the cheaper one on a tie). Going from the cheapest
     up, each setting is compared with the best on the same tasks by McNemar's exact test; the
@@ -317,7 +320,9 @@ def recommend(settings: Iterable[SettingResult], *, alpha: float = 0.05) -> Reco
     is significantly below it). Each test is at ``alpha``, without a correction for several
     tests, so a cheap setting is never let through by the correction. Not significantly below
     is not the same as as good: with few tasks a real difference can go undetected, and the
-    reason says how many tasks told the two apart.
+    reason says how many tasks told the two apart. ``within`` guards against that: a setting
+    whose accuracy (the point estimate) is more than ``within`` below the best's is passed over
+    however large its p-value.
 
     >>> runs = [SettingResult("fps=0.5", (True,) * 6 + (False,) * 4, 200.0),
     ...         SettingResult("fps=2", (True,) * 8 + (False,) * 2, 800.0)]
@@ -325,16 +330,27 @@ def recommend(settings: Iterable[SettingResult], *, alpha: float = 0.05) -> Reco
     'fps=0.5'
     """
     alpha = float(validate.number("alpha", alpha, above=0, maximum=1, hint="(0.05 is 5%)"))
+    within = validate.number("within", within, minimum=0, maximum=1, allow_none=True)
     ordered = _cheapest_first(_checked(settings))
     best = max(ordered, key=lambda s: s.correct)  # the first, so the cheapest, of the most accurate
     chosen, comparisons = best, []
     for setting in ordered[: ordered.index(best)]:
         comparisons.append(compare(best, setting))
-        if comparisons[-1].p_value >= alpha:
+        if comparisons[-1].p_value >= alpha and not _too_far(best, setting, within):
             chosen = setting
             break
-    reason = _reason(chosen, best, comparisons, alpha, _by_cost(ordered))
+    reason = _reason(chosen, best, comparisons, alpha, _by_cost(ordered), within)
     return Recommendation(chosen.label, best.label, reason, alpha, tuple(comparisons))
+
+
+def _too_far(best: SettingResult, setting: SettingResult, within: float | None) -> bool:
+    """Whether ``setting``'s accuracy is more than ``within`` below the best's, counted exactly;
+    ``within`` is read as the nearest fraction with a denominator up to a million, so ``1 / 6``
+    means one task in six, not a float just under it."""
+    if within is None:
+        return False
+    margin = Fraction(within).limit_denominator(10**6)
+    return Fraction(best.correct - setting.correct, best.total) > margin
 
 
 def _reason(
@@ -343,17 +359,20 @@ def _reason(
     comparisons: list[Comparison],
     alpha: float,
     by_cost: bool,
+    within: float | None = None,
 ) -> str:
     """The rule, the chosen setting's numbers and the cheaper settings that failed, in words."""
+    margin = "" if within is None else f" and at most {within:.1%} below it"
     rule = (
         f"Rule: the cheapest setting (by {'cost' if by_cost else 'mean tokens per task'}) whose "
         "accuracy is not significantly below the best's (McNemar's exact test, two-sided, "
-        f"alpha {alpha:g}, on {best.total} paired tasks)."
+        f"alpha {alpha:g}, on {best.total} paired tasks){margin}."
     )
-    below = [c for c in comparisons if c.p_value < alpha]
-    failed = "; ".join(f"{c.second} (p = {c.p_value:.3g})" for c in below)
+    below = [c for c in comparisons if c.second != chosen.label]
+    failed = "; ".join(_failed(c, best, alpha) for c in below)
+    how = "significantly below" if within is None else f"significantly or over {within:.1%} below"
     if chosen is best:
-        cheaper = f" Every cheaper one is significantly below it: {failed}." if failed else ""
+        cheaper = f" Every cheaper one is {how} it: {failed}." if failed else ""
         alone = "" if comparisons else " No setting is cheaper."
         return f"{rule} {best.label} is the best, {best.interval.text()}.{alone}{cheaper}"
     test = comparisons[-1]
@@ -361,7 +380,16 @@ def _reason(
         f"{rule} {chosen.label}: {chosen.interval.text()}, against the best, {best.label}: "
         f"{best.interval.text()}; p = {test.p_value:.3g} ({test.only_first} tasks only "
         f"{best.label} got right, {test.only_second} only {chosen.label})."
-        + (f" Cheaper, and significantly below: {failed}." if failed else "")
+        + (f" Cheaper, and {how}: {failed}." if failed else "")
         + " Not significantly below is not proof of as good: with few tasks that tell them "
         "apart, a real difference can go undetected."
     )
+
+
+def _failed(comparison: Comparison, best: SettingResult, alpha: float) -> str:
+    """A cheaper setting passed over, and why: its p-value, or how far below the best it is."""
+    p = f"p = {comparison.p_value:.3g}"
+    if comparison.p_value < alpha:
+        return f"{comparison.second} ({p})"
+    gap = Fraction(comparison.only_first - comparison.only_second, best.total)
+    return f"{comparison.second} ({p}, but {float(gap):.1%} below the best)"

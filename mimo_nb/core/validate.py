@@ -43,6 +43,8 @@ __all__ = [
     "non_negative",
     "non_negative_int",
     "choice",
+    "text",
+    "distinct",
     "size",
     "array",
     "sizes",
@@ -182,6 +184,50 @@ def choice(
         shown = repr(value) if isinstance(value, str) else _short(value)
         raise error(f"{name} must be one of {listed}; got {shown}." + (f" {hint}" if hint else ""))
     return value
+
+
+def text(
+    name: str,
+    value: Any,
+    *,
+    allow_none: bool = False,
+    hint: str = "",
+    error: type[LimitError] = LimitError,
+) -> Any:
+    """``value`` if it is a string with something besides white space (or None, when allowed).
+
+    >>> text("question", "  ")
+    Traceback (most recent call last):
+    ...
+    mimo_nb.errors.LimitError: question must be a non-empty text; got '  '.
+    """
+    if value is None and allow_none:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        shown = repr(value) if isinstance(value, str) else _short(value)
+        raise error(f"{name} must be a non-empty text; got {shown}." + (f" {hint}" if hint else ""))
+    return value
+
+
+def distinct(
+    name: str, values: Iterable[Any], *, hint: str = "", error: type[LimitError] = LimitError
+) -> list[Any]:
+    """``values`` as a list if no two are equal, else ``error`` naming the first repeated one.
+
+    >>> distinct("task id", ["a", "b", "a"])
+    Traceback (most recent call last):
+    ...
+    mimo_nb.errors.LimitError: task id 'a' appears twice (at 0 and 2); each must be unique.
+    """
+    listed, seen = list(values), dict[Any, int]()
+    for position, value in enumerate(listed):
+        if value in seen:
+            raise error(
+                f"{name} {value!r} appears twice (at {seen[value]} and {position}); each must be "
+                "unique." + (f" {hint}" if hint else "")
+            )
+        seen[value] = position
+    return listed
 
 
 def size(width: Any, height: Any, *, what: str = "a frame") -> tuple[int, int]:

@@ -45,7 +45,9 @@ started on it, that one may be billed twice (at most ``concurrency`` requests).
 The package's modules, one job each: ``_sources`` (what to scan), ``_rows`` (an item probed
 into a row), ``_workers`` (the process pool and guarded runs), ``_map`` (frame work),
 ``_summary``, ``_forecast``, ``_ask`` (paced asking and its answers) and ``_corpus`` (the
-:class:`Corpus` that ties them together). Everything public is imported here.
+:class:`Corpus` that ties them together). Everything public is imported here, but for two modules
+built on them: ``long`` (a video of any length, asked by segments) and ``sweep`` (every labelled
+task at every setting, asked as one run and scored: ``mn.sweep``).
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -21,7 +22,11 @@ import numpy.typing as npt
 
 from mimo_nb.api.pacing import Pacer, check_count, check_number, minimum_wall_time
 from mimo_nb.core.pricing import Prices, estimate_text_tokens
-from mimo_nb.core.tokens import validate_fps, validate_media_resolution
+from mimo_nb.core.tokens import (
+    explain_video_tokens_array,
+    validate_fps,
+    validate_media_resolution,
+)
 from mimo_nb.corpus._optional import _need_pandas, _progress
 from mimo_nb.corpus._paths import _is_url
 from mimo_nb.errors import LimitError, MimoError
@@ -220,18 +225,42 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
+REFUSAL_HINT = (
+    "Lower fps (corpus.max_fps(cost=...) finds the largest that fits), lower "
+    "max_completion_tokens or output_tokens, ask a subset (corpus[:n]), or raise max_cost."
+)
+
+
+def _per_row(value: Any, rows: int, what: str) -> list[Any]:
+    """One value per corpus row: a single value repeated, or a sequence of exactly ``rows``."""
+    if isinstance(value, (str, int, float)):
+        return [value] * rows
+    listed = list(value)
+    if len(listed) != rows:
+        raise LimitError(
+            f"{what} holds {len(listed)} values for a corpus of {rows} rows; give one value, "
+            "or one per row."
+        )
+    return listed
+
+
 class _AskRun:
     """One :meth:`Corpus.ask`: prepare every request, check the cache and budget, then send
-    paced."""
+    paced.
+
+    ``prompt``, ``fps`` and ``media_resolution`` are one value for every row, or one value per
+    row of the corpus (a sweep asks each task's question at each setting in one run: one pacer,
+    one budget, one cache).
+    """
 
     def __init__(
         self,
         corpus: Corpus,
         client: AsyncMimoClient,
-        prompt: str,
+        prompt: str | Sequence[str],
         *,
-        fps: float,
-        media_resolution: str,
+        fps: float | Sequence[float],
+        media_resolution: str | Sequence[str],
         system: str | None,
         max_completion_tokens: int,
         concurrency: int,
@@ -242,6 +271,7 @@ class _AskRun:
         output_tokens: int | None,
         progress: bool,
         extra: dict[str, Any],
+        refusal_hint: str = REFUSAL_HINT,
     ) -> None:
         if not asyncio.iscoroutinefunction(getattr(client, "send", None)):
             raise LimitError(
@@ -252,18 +282,31 @@ class _AskRun:
         if max_cost is not None:
             check_number(max_cost, "max_cost", positive=False, hint=" (None: no cap)")
         check_count(output_tokens, "output_tokens", 0, none_ok=True)
-        client._check_ask_args(  # every per-call option, once, as client.ask would check it
-            prompt,
-            fps=fps,
-            media_resolution=media_resolution,
-            system=system,
-            max_completion_tokens=max_completion_tokens,
-            **extra,
+        rows = len(corpus)
+        prompts = _per_row(prompt, rows, "prompt")
+        fps_rows = [validate_fps(f) for f in _per_row(fps, rows, "fps")]
+        resolutions = [
+            validate_media_resolution(r)
+            for r in _per_row(media_resolution, rows, "media_resolution")
+        ]
+        combos: list[tuple[Any, Any, Any]] = list(
+            dict.fromkeys(zip(prompts, fps_rows, resolutions, strict=True))
         )
-        self.corpus, self.client, self.prompt = corpus, client, prompt
-        self.fps, self.media_resolution = (
-            validate_fps(fps),
-            validate_media_resolution(media_resolution),
+        for text, f, r in combos or [(prompt, fps, media_resolution)]:  # empty: as given
+            client._check_ask_args(  # every per-call option, once, as client.ask would check it
+                text,
+                fps=f,
+                media_resolution=r,
+                system=system,
+                max_completion_tokens=max_completion_tokens,
+                **extra,
+            )
+        self.corpus, self.client, self.refusal_hint = corpus, client, refusal_hint
+        self.fps = validate_fps(fps) if isinstance(fps, (int, float)) else tuple(fps_rows)
+        self.media_resolution = (
+            validate_media_resolution(media_resolution)
+            if isinstance(media_resolution, str)
+            else tuple(resolutions)
         )
         self.system, self.max_completion_tokens, self.extra = system, max_completion_tokens, extra
         self.concurrency, self.max_cost, self.progress = concurrency, max_cost, progress
@@ -273,13 +316,25 @@ class _AskRun:
         if max_cost is not None and self.prices is None:
             raise LimitError("max_cost needs prices: pass AsyncMimoClient(prices=mn.Prices(...)).")
         positions = np.flatnonzero(corpus.ok)
-        text = estimate_text_tokens((system or "") + prompt)
         self.items = [_Item(int(p)) for p in positions]
-        self.est_prompt = corpus.video_tokens(self.fps, self.media_resolution) + text
+        self.prompts = [prompts[p] for p in positions]  # per item, as fps and resolution
+        self.settings = [(fps_rows[p], resolutions[p]) for p in positions]
+        text = np.asarray(
+            [estimate_text_tokens((system or "") + p) for p in self.prompts], dtype=np.int64
+        )
+        self.est_prompt = self._video_tokens() + text
         self.charge = self.est_prompt + max_completion_tokens  # the most a request can weigh
         self.est_cost = self._costs(self.output_tokens)
         self.worst_cost = self._costs(max_completion_tokens)
         self.spent = self.reserved = 0.0
+
+    def _video_tokens(self) -> npt.NDArray[np.int64]:
+        """Each item's video tokens at its own setting (the array estimator, as the forecast)."""
+        if not self.settings:
+            return np.zeros(0, dtype=np.int64)
+        d, w, h, mute = self.corpus._columns()
+        fps, resolutions = zip(*self.settings, strict=True)
+        return explain_video_tokens_array(d, w, h, list(fps), list(resolutions), mute)["total"]
 
     def _estimate(self, k: int, prompt_tokens: int) -> None:
         """Set request k's estimate, and with it its weight against the quotas and its costs."""
@@ -324,11 +379,12 @@ class _AskRun:
             source = await asyncio.to_thread(
                 self._source, item.position
             )  # a stat, maybe a probe: off the loop
+            fps, media_resolution = self.settings[k]
             prepared = await self.client.build_request(
                 source,
-                self.prompt,
-                fps=self.fps,
-                media_resolution=self.media_resolution,
+                self.prompts[k],
+                fps=fps,
+                media_resolution=media_resolution,
                 system=self.system,
                 max_completion_tokens=self.max_completion_tokens,
                 **self.extra,
@@ -388,10 +444,8 @@ class _AskRun:
                 currency = self.prices.currency if self.prices else ""
                 raise LimitError(
                     f"the forecast for the {len(to_send):,} requests to send is {forecast:.4f} "
-                    f"{currency}, over max_cost={self.max_cost:g}: nothing was sent. Lower fps "
-                    "(corpus.max_fps(cost=...) finds the largest that fits), lower "
-                    "max_completion_tokens or output_tokens, ask a subset (corpus[:n]), or raise "
-                    "max_cost."
+                    f"{currency}, over max_cost={self.max_cost:g}: nothing was sent. "
+                    + self.refusal_hint
                 )
             await self._send_all()
         return CorpusAnswers(

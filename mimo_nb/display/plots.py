@@ -53,6 +53,7 @@ from mimo_nb.errors import LimitError
 
 if TYPE_CHECKING:
     from mimo_nb.api.response import Completion
+    from mimo_nb.corpus.sweep import SweepResult
     from mimo_nb.media.video import Video
 
 __all__ = [
@@ -66,6 +67,7 @@ __all__ = [
     "plot_budget_frontier",
     "plot_cost",
     "plot_estimate_vs_actual",
+    "plot_sweep",
     "plot_tokens_vs_duration",
     "plot_tokens_vs_fps",
     "plot_tokens_vs_fps_by_profile",
@@ -1006,4 +1008,90 @@ def plot_budget_frontier(plan: BudgetPlan, *, ax: Axes | None = None) -> Axes:
     ax.grid(True, alpha=0.3)
     rule = Line2D([], [], linestyle="none", label=_wrap(f"best = {plan.rule}"), gid="rule")
     _legend(ax, [rule])
+    return ax
+
+
+def plot_sweep(result: SweepResult, *, ax: Axes | None = None) -> Axes:
+    """A :class:`~mimo_nb.corpus.sweep.SweepResult` drawn: accuracy against mean prompt tokens
+    per video, one point per setting with its 95% Wilson interval as an error bar (one marker
+    per ``media_resolution``, each point labelled with its fps), the frontier as a dashed
+    staircase and the recommended setting as a star, its rule in the legend. With answers
+    missing there is no frontier or recommendation, and the plot says so.
+    """
+    _, ax = new_axes(ax)
+    results = result.setting_results()
+    for resolution in dict.fromkeys(r for _, r in result.settings):
+        marker, colour = _FIT_STYLE.get(resolution, _FIT_STYLE[None])
+        points = [
+            (fps, s)
+            for (fps, r), s in zip(result.settings, results, strict=True)
+            if r == resolution
+        ]
+        ivs = [s.interval for _, s in points]
+        ax.errorbar(
+            np.array([s.mean_tokens for _, s in points], dtype=np.float64),
+            np.array([i.estimate for i in ivs], dtype=np.float64),
+            yerr=np.array([[i.estimate - i.low, i.high - i.estimate] for i in ivs]).T,
+            fmt=marker,
+            color=colour,
+            capsize=3,
+            label=_wrap(f'media_resolution="{resolution}", with its 95% Wilson interval'),
+            gid=f"settings:{resolution}",
+        )
+        for (fps, s), i in zip(points, ivs, strict=True):
+            ax.annotate(
+                f"fps {fps:g}",
+                (s.mean_tokens, i.estimate),
+                xytext=(5, 4),
+                textcoords="offset points",
+                fontsize=8,
+            )
+    notes = []
+    if result.missing:
+        words = (
+            f"{result.missing} answers missing: no frontier or recommendation until the sweep "
+            "is run again to complete them"
+        )
+        notes.append(Line2D([], [], linestyle="none", label=_wrap(words), gid="missing"))
+    else:
+        edge = sorted(result.frontier(), key=lambda s: s.mean_tokens)
+        ax.plot(
+            [s.mean_tokens for s in edge],
+            [s.interval.estimate for s in edge],
+            "--",
+            drawstyle="steps-post",
+            color="black",
+            linewidth=1.2,
+            label=_wrap("frontier: no setting is as accurate for less spend"),
+            gid="frontier",
+        )
+        chosen = result.recommend()
+        best = next(s for s in results if s.label == chosen.setting)
+        ax.scatter(
+            [best.mean_tokens],
+            [best.interval.estimate],
+            s=240,
+            marker="*",
+            color="tab:red",
+            edgecolors="white",
+            zorder=3,
+            label=_wrap(
+                f"recommended: {chosen.setting}, the cheapest not significantly below the best "
+                f"({chosen.best}; McNemar, alpha {chosen.alpha:g})"
+            ),
+            gid="recommended",
+        )
+    who = "rule-based stand-in, not a model" if result.stand_in else "model"
+    ax.set_title(
+        f"{len(result.tasks)} tasks x {len(result.settings)} settings: accuracy against tokens"
+        f"\nanswers: {who}",
+        fontsize=10,
+    )
+    ax.set_xlabel("mean prompt tokens per video")
+    ax.set_ylabel("accuracy (95% Wilson interval)")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.0%}"))
+    _thousands(ax.xaxis)
+    ax.set_ylim(-0.03, 1.03)
+    ax.grid(True, alpha=0.3)
+    _legend(ax, notes)
     return ax

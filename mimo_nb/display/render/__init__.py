@@ -22,7 +22,8 @@ One module per domain, every name importable from here:
 - ``budget``: the budget planner; ``profiles``: server profiles side by side;
 - ``corpus``: a set of videos, its forecast and answers;
 - ``explorers``: an explorer's static snapshot; ``report``: the report page;
-- ``segments``: a long video's segment plan and its answer on one timeline.
+- ``segments``: a long video's segment plan and its answer on one timeline;
+- ``sweep``: a sweep of settings: accuracy with its interval against spend, the recommendation.
 
 >>> from mimo_nb.api.response import spec_example_completion
 >>> html = completion_html(spec_example_completion())   # answer, reasoning, usage, origin badge
@@ -92,6 +93,7 @@ from mimo_nb.display.render.prices import (
 from mimo_nb.display.render.profiles import profile_comparison_html, profile_html
 from mimo_nb.display.render.report import report_html
 from mimo_nb.display.render.segments import long_answer_html, segment_plan_html
+from mimo_nb.display.render.sweep import sweep_html
 from mimo_nb.display.render.timeline import (
     answer_html,
     time_chip_html,
@@ -157,6 +159,7 @@ __all__ = [
     "server_breakdown_html",
     "server_total_html",
     "streaming_html",
+    "sweep_html",
     "thumbnail_uri",
     "time_chip_html",
     "timeline_html",
