@@ -239,6 +239,28 @@ def test_the_sync_twin_runs_inside_a_running_loop_as_a_notebook_has(
         client.close()
 
 
+def test_a_client_with_its_own_transport_is_refused_not_bypassed(
+    clips: dict[str, Path], tmp_path: Path
+) -> None:
+    """sweep() makes an async client from the options; a transport it cannot carry over must not
+    be silently replaced by the network (the requests would go somewhere else)."""
+    import httpx
+
+    sent: list[httpx.Request] = []
+    transport = httpx.MockTransport(lambda r: sent.append(r) or httpx.Response(500))
+    for client in (
+        mn.MimoClient(KEY, base_url="http://127.0.0.1:9/v1", transport=transport),
+        mn.MimoClient(KEY, base_url="http://127.0.0.1:9/v1", transport=transport).with_options(
+            timeout=5
+        ),
+    ):
+        with pytest.raises(mn.ConfigurationError, match="asweep") as caught:
+            mn.sweep(client, _tasks(clips)[:1], fps=1, progress=False)
+        assert KEY not in str(caught.value)
+        client.close()
+    assert sent == []
+
+
 # ---- the numbers ------------------------------------------------------------------------------
 
 

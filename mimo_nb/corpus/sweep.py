@@ -75,7 +75,7 @@ from mimo_nb.corpus._corpus import Corpus
 from mimo_nb.corpus._forecast import _as_list
 from mimo_nb.corpus._optional import _need_pandas
 from mimo_nb.corpus._rows import COLUMNS, _typed, probe_row
-from mimo_nb.errors import LimitError, VideoError
+from mimo_nb.errors import ConfigurationError, LimitError, VideoError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -688,6 +688,13 @@ def _async_twin(client: MimoClient | AsyncMimoClient) -> AsyncMimoClient:
     """An AsyncMimoClient with ``client``'s options (key, URL, cache, prices, offline, ...)."""
     from mimo_nb.api.client import AsyncMimoClient, ClientOptions
 
+    if getattr(client, "_custom_http", False):  # its requests would otherwise go elsewhere
+        raise ConfigurationError(
+            f"sweep() asks through a new AsyncMimoClient made from this {type(client).__name__}'s "
+            "options, and its custom transport or http_client cannot be carried over; run "
+            "`await mimo_nb.corpus.sweep.asweep(aclient, tasks, ...)` with an AsyncMimoClient "
+            "made with the transport you want."
+        )
     options = client.options
     return AsyncMimoClient(
         **{f.name: getattr(options, f.name) for f in dataclasses.fields(ClientOptions)}
@@ -698,10 +705,11 @@ def sweep(client: MimoClient | AsyncMimoClient, tasks: Any, **options: Any) -> S
     """:func:`asweep` for code without ``await``: the same arguments, the same result.
 
     It runs on an event loop of its own, with an :class:`~mimo_nb.api.client.AsyncMimoClient`
-    made from ``client``'s options (key, base URL, cache, prices, offline; not a custom
-    ``transport`` or ``http_client``), in a worker thread when this thread already runs a loop,
-    as a notebook's does. In a notebook, ``await asweep(aclient, tasks, ...)`` does the same
-    without the thread.
+    made from ``client``'s options (key, base URL, cache, prices, offline), in a worker thread
+    when this thread already runs a loop, as a notebook's does. A client made with a custom
+    ``transport`` or ``http_client`` is refused (:class:`~mimo_nb.ConfigurationError`): those
+    cannot be carried over, and the requests must not go anywhere else. In a
+    notebook, ``await asweep(aclient, tasks, ...)`` does the same without the thread.
     """
 
     async def run() -> SweepResult:

@@ -87,6 +87,7 @@ class AsyncMimoClient(ClientBase):
     ) -> None:
         self._configure(ClientOptions.of_call(locals()))  # all but transport and http_client
         self._http, self._owns_http = async_client(transport, http_client)
+        self._custom_http = transport is not None or http_client is not None
 
     async def aclose(self) -> None:
         """Close the connections (unless they belong to an ``http_client`` you passed)."""

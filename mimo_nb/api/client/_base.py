@@ -172,6 +172,7 @@ class ClientBase:
 
     _http: Any
     _owns_http: bool
+    _custom_http: bool  # made with a transport or http_client of the caller's
     _options: ClientOptions
 
     def _configure(self, options: ClientOptions) -> None:
@@ -307,6 +308,7 @@ class ClientBase:
         copy = object.__new__(type(self))
         copy._configure(options)
         copy._http, copy._owns_http = self._http, False  # the connections stay with this client
+        copy._custom_http = self._custom_http
         copy._url_sizes = self._url_sizes
         return copy
 

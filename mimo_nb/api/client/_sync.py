@@ -110,6 +110,7 @@ class MimoClient(ClientBase):
     ) -> None:
         self._configure(ClientOptions.of_call(locals()))  # all but transport and http_client
         self._http, self._owns_http = sync_client(transport, http_client)
+        self._custom_http = transport is not None or http_client is not None
 
     def close(self) -> None:
         """Close the connections (unless they belong to an ``http_client`` you passed, or to the
