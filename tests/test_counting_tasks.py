@@ -20,6 +20,7 @@ from mimo_nb.api.response import STAND_IN
 from mimo_nb.core.scoring import number
 from mimo_nb.errors import LimitError
 from mimo_nb.media import decode
+from mimo_nb.media.files import file_sha256
 from mimo_nb.media.samples import draw_frame, read_frame_counter, read_red_square
 from mimo_nb.media.tasks import (
     CLEAR,
@@ -75,6 +76,15 @@ def test_the_records_take_turns_at_the_two_questions(tasks: list[dict[str, Any]]
     assert len(set(lasts)) == len(lasts)  # lengths differ, and so do the answers
     assert all(22 <= n <= 96 for n in lasts)  # 2.3-9.7 s at 10 fps: frames 23-97
     assert len({t["expected"] for t in _of(tasks, "side_changes")}) >= 3
+    # No two clips alike: the same question on the same bytes would be one request asked twice.
+    assert len({file_sha256(t["video"]) for t in tasks}) == len(tasks)
+
+
+def test_forty_clips_are_forty_different_files(tmp_path: Path) -> None:
+    """Lengths are drawn at random to a tenth of a second; two equal draws used to write two
+    identical clips (seed 0 drew 4 such pairs in 24), one question asked twice."""
+    many = generate_counting_tasks(tmp_path, n=40, seed=0, width=64, height=48)
+    assert len({file_sha256(t["video"]) for t in many}) == 40
 
 
 def test_the_last_number_is_the_last_decoded_frames_counter(

@@ -239,6 +239,26 @@ def test_the_sync_twin_runs_inside_a_running_loop_as_a_notebook_has(
         client.close()
 
 
+def test_the_same_question_on_the_same_bytes_twice_is_refused_before_sending(
+    clips: dict[str, Path], tmp_path: Path
+) -> None:
+    """Two tasks that are one request (a copied file, the same question) would be answered once
+    live and once from the cache, by timing, and count one observation twice: refused."""
+    import shutil
+
+    copy = shutil.copy(clips["short"], tmp_path / "copy.mp4")
+    first = _tasks(clips)[0]
+    twice = [first, {**first, "id": "again", "video": copy}]
+    with MockMimoServer(api_key=KEY, answer="rules") as server:
+        client = mn.MimoClient(KEY, base_url=server.base_url, cache=tmp_path / "answers")
+        with pytest.raises(mn.LimitError, match="'start' and 'again' ask the same question"):
+            mn.sweep(client, twice, fps=1, progress=False)
+        other = [first, {**first, "id": "other", "question": "What does it read at the end?"}]
+        assert len(mn.sweep(client, other, fps=1, progress=False).to_pandas()) == 2
+        client.close()
+        assert len(server.requests) == 2  # none for the refused sweep
+
+
 def test_a_client_with_its_own_transport_is_refused_not_bypassed(
     clips: dict[str, Path], tmp_path: Path
 ) -> None:

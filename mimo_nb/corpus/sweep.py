@@ -76,6 +76,7 @@ from mimo_nb.corpus._forecast import _as_list
 from mimo_nb.corpus._optional import _need_pandas
 from mimo_nb.corpus._rows import COLUMNS, _typed, probe_row
 from mimo_nb.errors import ConfigurationError, LimitError, VideoError
+from mimo_nb.media.files import file_sha256
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -557,10 +558,32 @@ async def _task_corpus(tasks: Sequence[SweepTask]) -> Corpus:
                 reason=row["error_reason"] or "unreadable",
                 source=task.video,
             )
+    _check_no_repeats(tasks, rows)
     pd = _need_pandas()
     table = pd.DataFrame.from_records(rows, columns=list(COLUMNS))
     table["name"] = [t.id for t in tasks]
     return Corpus(_typed(table), source="a sweep's tasks")
+
+
+def _check_no_repeats(tasks: Sequence[SweepTask], rows: Sequence[Mapping[str, Any]]) -> None:
+    """Refuse two tasks asking the same question (and choices) about the same video bytes: they
+    are one request, so one would be answered from the other's cache entry or not, by timing,
+    and counting both would treat one observation as two. Only videos of equal size and prompt
+    are hashed."""
+    alike: dict[tuple[object, str], list[SweepTask]] = {}
+    for task, row in zip(tasks, rows, strict=True):
+        alike.setdefault((row["size_bytes"], task.prompt), []).append(task)
+    for group in (g for g in alike.values() if len(g) > 1):
+        seen: dict[str, str] = {}
+        for task in group:
+            content = task.video if "://" in task.video else file_sha256(task.video)
+            if content in seen:
+                raise LimitError(
+                    f"tasks {seen[content]!r} and {task.id!r} ask the same question about the "
+                    "same video (identical bytes): they are one request, and counting both would "
+                    "count one answer twice. Remove one, or ask each its own question."
+                )
+            seen[content] = task.id
 
 
 def _forecast(

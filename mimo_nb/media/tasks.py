@@ -142,19 +142,24 @@ def expected_answer(kind: str, frames: int, width: int, height: int, fps: float)
 
 
 def _duration(
-    rng: np.random.Generator, durations: tuple[float, float], clip_fps: float, size: tuple[int, int]
+    rng: np.random.Generator,
+    durations: tuple[float, float],
+    clip_fps: float,
+    size: tuple[int, int],
+    taken: set[int],
 ) -> tuple[float, int]:
-    """A clip length (tenths of a second) whose last frame's square is clear of the middle."""
+    """A clip length (tenths of a second) whose last frame's square is clear of the middle, of a
+    frame count not in ``taken`` (two clips alike would be one question asked twice)."""
     for _ in range(1000):
         duration = round(float(rng.uniform(*durations)), 1)
         frames = frame_count(duration, clip_fps)
-        if frames >= 2:
+        if frames >= 2 and frames not in taken:
             (last,) = square_positions([frames - 1], *size, clip_fps)
             if abs(last - 0.5) >= CLEAR:
                 return duration, frames
     raise LimitError(
         f"no clip length in {durations[0]:g}-{durations[1]:g} s ends with the red square clear of "
-        "the middle; give a wider range of durations."
+        "the middle and a frame count of its own; give a wider range of durations or fewer tasks."
     )
 
 
@@ -210,9 +215,11 @@ def generate_counting_tasks(
     out_dir.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     tasks = []
+    taken: set[int] = set()  # frame counts used: every clip differs from the others
     for i in range(n):
         kind = kinds[i % len(kinds)]
-        duration, frames = _duration(rng, (low, high), clip_fps, (width, height))
+        duration, frames = _duration(rng, (low, high), clip_fps, (width, height), taken)
+        taken.add(frames)
         path = generate_clip(
             out_dir / f"count-{i:02d}.mp4",
             duration=duration,
