@@ -15,13 +15,14 @@ import time
 from pathlib import Path
 
 import av
+import numpy as np
 import pytest
 
 import mimo_nb as mn
 from mimo_nb.api.response import spec_example_json
 from mimo_nb.core.limits import base64_length, max_base64_file_bytes
 from mimo_nb.core.pricing import Prices
-from mimo_nb.core.segments import SegmentPlan, plan_segments
+from mimo_nb.core.segments import SegmentPlan, plan_segments, plan_segments_array
 from mimo_nb.core.timemap import ground
 from mimo_nb.core.times import find_times
 from mimo_nb.core.tokens import MAX_FRAMES, explain_video_tokens
@@ -148,6 +149,63 @@ def test_a_budget_picks_the_largest_fps_whose_segments_fit():
 def test_careless_arguments_say_what_to_do(options, match):
     with pytest.raises(LimitError, match=match):
         plan_segments(3600, 640, 360, **options)
+
+
+def _scalar_row(plan: SegmentPlan) -> dict[str, int]:
+    return dict(
+        segments=len(plan.segments),
+        asked_frames=plan.asked_frames,
+        frames=plan.total_frames,
+        longest=max(s.frames for s in plan.segments),
+        max_frames_per_segment=plan.max_frames_per_segment,
+        tokens=plan.total_tokens,
+        est_bytes=sum(s.est_bytes for s in plan.segments),
+        unsegmented_frames=plan.unsegmented.frames,
+        unsegmented_tokens=plan.unsegmented.breakdown.total,
+    )
+
+
+@pytest.mark.parametrize(
+    "options", [{}, dict(overlap=3.0), dict(overlap=1.0, max_frames_per_segment=600)]
+)
+def test_the_array_planner_gives_every_video_the_scalar_plans_numbers(options):
+    rng = np.random.default_rng(20)
+    n = 300
+    duration = np.round(rng.uniform(1, 4 * 3600, n), 3)
+    duration[:20] = rng.uniform(0.05, 2, 20)  # shorter than one slot pair
+    duration[20:30] = [86_400, 7200, 7200.5, 3600, 59.97, 1e5, 1, 0.1, 1801, 5400.5]
+    sizes = np.array([(1920, 1080), (1280, 720), (640, 360), (3840, 2160), (720, 1280), (100, 20)])
+    width, height = sizes[rng.integers(0, len(sizes), n)].T
+    fps = rng.choice([0.1, 0.2, 0.5, 0.7, 1, 2, 3, 5, 10], n)  # low fps: the byte limit cuts
+    resolution = rng.choice(["default", "max"], n)
+    audio = rng.random(n) < 0.7
+    out = plan_segments_array(
+        duration, width, height, fps=fps, media_resolution=resolution, has_audio=audio, **options
+    )
+    assert set(out) == set(_scalar_row(plan_segments(60, 64, 48)))
+    assert (out["max_frames_per_segment"] < 2048).any()  # the byte limit was exercised
+    assert (out["segments"] > 1).sum() > n // 3
+    for i in range(n):
+        plan = plan_segments(
+            float(duration[i]),
+            int(width[i]),
+            int(height[i]),
+            fps=float(fps[i]),
+            media_resolution=str(resolution[i]),
+            has_audio=bool(audio[i]),
+            **options,
+        )
+        assert {k: int(v[i]) for k, v in out.items()} == _scalar_row(plan), i
+
+
+def test_the_array_planner_broadcasts_and_refuses_what_the_scalar_refuses():
+    out = plan_segments_array([[600], [7200]], 1280, 720, fps=[1, 2, 5])
+    assert out["segments"].shape == (2, 3)
+    assert out["tokens"][1, 1] == plan_segments(7200, 1280, 720, fps=2).total_tokens
+    with pytest.raises(LimitError, match="video 1: an overlap"):
+        plan_segments_array([10, 7200], 640, 360, fps=2, overlap=600, max_frames_per_segment=100)
+    with pytest.raises(LimitError, match="fps"):
+        plan_segments_array([10, 20], 640, 360, fps=[2, 50])
 
 
 def test_segment_times_map_onto_the_original():
