@@ -331,6 +331,21 @@ def test_ask_long_answers_every_part_on_the_original_clock(long_clip: Video, wri
     assert "mimo-timeline" in html and "est. prompt" in html and "Merged" in html
 
 
+def test_the_rule_based_stand_ins_long_answer_says_it_is_no_model(long_clip: Video, written):
+    cut = plan_video_segments(long_clip, fps=10, overlap=1)
+
+    async def go() -> LongAnswer:
+        client = mn.AsyncMimoClient(KEY, base_url=server.base_url, max_retries=0)
+        async with client:
+            return await ask_long(client, cut, "What does the counter read?", files=written)
+
+    with MockMimoServer(api_key=KEY, answer="rules") as server:
+        answer = asyncio.run(go())
+    assert all(c is not None and c.stand_in for c in answer.completions)
+    html = answer._repr_html_()
+    assert html.count("rule-based stand-in, not a model") == len(answer.parts)
+
+
 def test_max_cost_refuses_before_anything_is_sent(long_clip: Video, written):
     cut = plan_video_segments(long_clip, fps=10, overlap=1)
 
