@@ -6,8 +6,9 @@ and returns a :class:`VideoSegments`; its :meth:`~VideoSegments.write` (or
 <mimo_nb.media.video.Video.fit>` writes one: only the sampled frames, at the model's size, one
 tick per frame (so the formula samples each frame once), the audio of the same stretch kept,
 H.264 made repeatable (the same bytes run after run, so cache keys stay valid), quality stepped
-down until the base64 text fits. Segments are decoded and written one at a time: memory holds
-one segment's frames at the model's size, never the video's.
+down until the base64 text fits. Segments are decoded one at a time, each encoded in a worker
+thread while the next is decoded: memory holds two segments' frames at the model's size at
+most, never the video's.
 
 >>> import tempfile
 >>> from mimo_nb.media.samples import generate_clip
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import os
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -125,10 +127,14 @@ def _name(video: Video, segment: Segment, count: int) -> str:
 
 
 def _write_one(
-    video: Video, segment: Segment, out: Path, max_bytes: int, deadline: float
+    video: Video,
+    segment: Segment,
+    frames: npt.NDArray[np.uint8],
+    out: Path,
+    max_bytes: int,
+    deadline: float,
 ) -> SegmentFile:
-    """Encode one segment, down Video.fit's quality ladder until its base64 text fits."""
-    frames = read_segment(video, segment, timeout=max(deadline - time.monotonic(), 1e-3))
+    """Encode one segment's frames, down Video.fit's quality ladder until its base64 text fits."""
     quality = _encode.write_video_within(
         out,
         frames,
@@ -159,7 +165,7 @@ def write_segments(
     timeout: float = 600.0,
 ) -> list[SegmentFile]:
     """Write ``plan``'s segments of ``video`` into ``folder``, one ``<stem>.part<k>of<n>.mp4``
-    each, decoding and writing one segment at a time.
+    each, decoding one segment while the one before is encoded.
 
     Each file holds exactly its segment's frames (the original's frames on the plan's slots, at
     the segment's model size), one tick per frame at the plan's file rate, so the formula
@@ -196,7 +202,17 @@ def write_segments(
         _encode.output_path(out / _name(video, s, count), [".mp4"], "write_segments")
         for s in plan.segments
     ]
-    return [
-        _write_one(video, s, path, max_bytes, deadline)
-        for s, path in zip(plan.segments, paths, strict=True)
-    ]
+    # Segment k is encoded in a worker thread while segment k + 1 is decoded (the decoder and the
+    # encoders release the GIL): memory holds two segments' frames at most, never the video's.
+    written: list[SegmentFile] = []
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mimo_nb-segment") as pool:
+        encoding: Future[SegmentFile] | None = None
+        for s, path in zip(plan.segments, paths, strict=True):
+            frames = read_segment(video, s, timeout=max(deadline - time.monotonic(), 1e-3))
+            if encoding is not None:
+                written.append(encoding.result())
+            encoding = pool.submit(_write_one, video, s, frames, path, max_bytes, deadline)
+            del frames
+        if encoding is not None:
+            written.append(encoding.result())
+    return written
