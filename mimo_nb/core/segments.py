@@ -342,6 +342,19 @@ def _even_down(n: int) -> int:
     return n - n % TEMPORAL_PATCH
 
 
+def _segment_cap(max_frames_per_segment: int | None) -> int:
+    """``max_frames_per_segment`` checked (the frame cap when None)."""
+    return int(
+        validate.positive_int(
+            "max_frames_per_segment",
+            MAX_FRAMES if max_frames_per_segment is None else max_frames_per_segment,
+            minimum=TEMPORAL_PATCH,
+            maximum=MAX_FRAMES,
+            hint=f"A segment holds {TEMPORAL_PATCH} to {MAX_FRAMES:,} frames.",
+        )
+    )
+
+
 def _asked_frames(duration: float, fps: float) -> int:
     """The formula's frame count with no cap: ceil(duration x fps), up to even, at least 2."""
     return max(math.ceil(math.ceil(duration * fps) / TEMPORAL_PATCH) * TEMPORAL_PATCH, 2)
@@ -569,13 +582,7 @@ def plan_segments(
     native_frame_count = validate.positive_int(
         "native_frame_count", native_frame_count, allow_none=True
     )
-    cap = validate.positive_int(
-        "max_frames_per_segment",
-        MAX_FRAMES if max_frames_per_segment is None else max_frames_per_segment,
-        minimum=TEMPORAL_PATCH,
-        maximum=MAX_FRAMES,
-        hint=f"A segment holds {TEMPORAL_PATCH} to {MAX_FRAMES:,} frames.",
-    )
+    cap = _segment_cap(max_frames_per_segment)
     budget_given = max_tokens is not None or max_cost is not None
     prices = as_prices(prices)
     if max_cost is not None and prices is None:
@@ -668,15 +675,7 @@ def plan_segments_array(
     d, w, h, f, is_max, audio = (a.ravel() for a in (d, w, h, f, is_max, audio))
     shape = np.broadcast_shapes(*(np.shape(a) for a in (duration, width, height, fps)))
     shape = np.broadcast_shapes(shape, np.shape(media_resolution), np.shape(has_audio))
-    cap0 = _even_down(
-        validate.positive_int(
-            "max_frames_per_segment",
-            MAX_FRAMES if max_frames_per_segment is None else max_frames_per_segment,
-            minimum=TEMPORAL_PATCH,
-            maximum=MAX_FRAMES,
-            hint=f"A segment holds {TEMPORAL_PATCH} to {MAX_FRAMES:,} frames.",
-        )
-    )
+    cap0 = _even_down(_segment_cap(max_frames_per_segment))
     overlap = validate.non_negative("overlap", overlap, hint="(seconds)")
 
     asked = np.maximum((np.ceil(np.ceil(d * f) / TEMPORAL_PATCH) * TEMPORAL_PATCH), 2)
