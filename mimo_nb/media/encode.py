@@ -33,7 +33,7 @@ import itertools
 import math
 import os
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -652,7 +652,7 @@ QUALITY_LADDER = ((20, 96_000), (26, 64_000), (32, 48_000), (38, 32_000), (46, 2
 
 def write_video_within(
     path: Path,
-    frames: Iterable[Any],
+    frames: Iterable[Any] | Callable[[], Iterable[Any]],
     *,
     rate: Fraction,
     max_base64_bytes: int,
@@ -667,9 +667,17 @@ def write_video_within(
     big (the file is left at the lowest quality; the caller says what to do).
 
     ``Video.fit`` and the long-video segments both encode this way: byte-repeatable (a written
-    clip keys the cache), one tick per frame at ``rate``.
+    clip keys the cache), one tick per frame at ``rate``. ``frames`` may be a function giving
+    the frames afresh (e.g. decoding them): each attempt then streams them, none held.
     """
-    pictures = frames if isinstance(frames, np.ndarray) else list(frames)
+    if callable(frames):
+        source = frames
+    else:
+        pictures = frames if isinstance(frames, np.ndarray) else list(frames)
+
+        def source() -> Iterable[Any]:
+            return pictures
+
     for crf, bit_rate in QUALITY_LADDER:
         sound = (
             AudioCopy(audio_source, seconds, bit_rate, start=start)
@@ -677,7 +685,7 @@ def write_video_within(
             else None
         )
         write_video(
-            path, pictures, rate=rate, crf=crf, preset="veryfast", audio=sound, deadline=deadline
+            path, source(), rate=rate, crf=crf, preset="veryfast", audio=sound, deadline=deadline
         )
         if base64_length(path.stat().st_size) <= max_base64_bytes:
             return f"CRF {crf}" + (f", AAC {bit_rate // 1000} kb/s" if sound else "")
