@@ -18,12 +18,14 @@
     in the same run. ``write`` is ``Video.open`` (the probe: one demux pass) +
     ``plan_video_segments`` + ``write`` into a fresh folder. Rows: the default plan (2 segments
     of 1,800 frames for 30 minutes; one of 360 for 3), with --quick also 2 segments (as the
-    30-minute default), and about 8 segments (``max_frames_per_segment``). The writer encodes
-    one segment while it decodes the next, so a plan of one segment cannot overlap the two.
-    Goal: within 1.2x of the floor.
+    30-minute default), and about 8 segments (``max_frames_per_segment``). The writer streams
+    each segment's frames from the decoder into the encoder, two segments at once, so one's
+    decoding overlaps the other's encoding and sound; a plan of one segment has nothing to
+    overlap its sound with. Goal: within 1.2x of the floor.
 (c) Memory: each measurement runs in its own process; peak is the child's ru_maxrss less its
     RSS before the work. It is set against the bytes of every sampled frame of the video at the
-    model's size (RGB) and of one segment's frames: the writer holds one segment at a time.
+    model's size (RGB) and of one segment's frames: the writer holds a few frames per segment
+    it is writing, never a segment's (goal: bounded by a few segments' frames).
 
 The floor and the writes alternate, ``--repeats`` times (default 2), and the fastest of each
 counts (the machine is shared; other sessions only ever add time): compare ratios, not seconds.
