@@ -273,6 +273,24 @@ def test_a_segment_keeps_the_sound_of_its_stretch(tmp_path: Path):
         assert seconds == pytest.approx(part.segment.file_duration, abs=0.05)
 
 
+def test_a_segment_the_decoder_cannot_finish_is_an_error_not_a_short_file(
+    long_clip: Video, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    import mimo_nb.media.decode as decode
+
+    whole = decode.iter_frames
+
+    def short(*args, **kwargs):  # type: ignore[no-untyped-def]
+        return itertools.islice(whole(*args, **kwargs), 50)  # the file ends early
+
+    monkeypatch.setattr(decode, "iter_frames", short)
+    cut = plan_video_segments(long_clip, fps=10, max_frames_per_segment=200)
+    with pytest.raises(mn.VideoError, match="only 50 of segment 1's 200 frames") as caught:
+        cut.write(tmp_path)
+    assert caught.value.reason == "truncated"
+    assert not any(tmp_path.glob("*.mp4"))  # no half-written segment is left behind
+
+
 def test_a_plan_for_another_video_is_refused(long_clip: Video, tmp_path: Path):
     plan = plan_segments(100, 64, 48, fps=10)
     from mimo_nb.media.segments import write_segments
