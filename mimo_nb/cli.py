@@ -65,6 +65,16 @@ def _write(video: Any, out: Path, args: argparse.Namespace) -> int:
         f"{b.total:,} estimated video tokens ({b.frames} frames at {b.width}x{b.height}); "
         f"estimated cost up to {data.cost.total:.6f} {data.cost.currency}"
     )
+    if data.over_limits:
+        plan = data.segment_plan
+        print(
+            f"over the limits: {'; '.join(data.over_limits)}; "
+            + (
+                f"the report plans {len(plan.segments)} segments at fps {plan.fps:g}"
+                if plan is not None
+                else f"no segment plan: {data.segment_error}"
+            )
+        )
     if data.error:
         print(f"mimo-nb: the model was not reached: {data.error}", file=sys.stderr)
     print(f"report written to {out.resolve()}")

@@ -117,3 +117,32 @@ def test_demo_generates_a_clip_and_its_report(tmp_path: Path) -> None:
     for name in SECTIONS:
         assert f"<section id='{name}'>" in text
     assert "sample.mp4" in text and "dry run: not sent" in text
+
+
+def test_report_on_a_video_over_the_frame_cap_plans_its_segments(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 260 s at fps 10 asks for 2,600 frames: one request keeps 2,048
+    long = generate_clip(
+        tmp_path / "long.mp4", duration=260, width=64, height=48, fps=2, audio=False,
+        preset="ultrafast",
+    )  # fmt: skip
+    out = tmp_path / "report.html"
+    assert main(["report", str(long), "-o", str(out), "--fps", "10"]) == 0
+    printed = capsys.readouterr().out
+    assert "over the limits: at fps 10 the video asks for 2,600 frames and one request keeps" in (
+        printed
+    )
+    assert "the report plans 2 segments at fps 10" in printed
+    text = out.read_text(encoding="utf-8")
+    where = [text.find(f"<section id='{name}'>") for name in ["tokens", "segments", "curves"]]
+    assert 0 < where[0] < where[1] < where[2]
+    segments = text[where[1] : where[2]]
+    assert segments.count("class='mimo-band'") == 2
+    assert "2 segments" in segments and "00:02:10" in segments  # the cut, half way
+
+
+def test_report_within_the_limits_has_no_segments_section(clip: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    assert main(["report", str(clip), "-o", str(out), "--fps", "10"]) == 0
+    assert "<section id='segments'>" not in out.read_text(encoding="utf-8")

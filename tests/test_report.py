@@ -251,3 +251,21 @@ def test_study_records_then_replays(tmp_path: Path) -> None:
     out = _stdout(replay)
     assert "mode: replay (18 recorded responses" in out and "clips: recorded with the cache" in out
     assert "replay: 18 answers, 0 failed" in out
+
+
+def test_a_file_over_the_base64_limit_still_gets_a_report_with_its_segments(
+    clip: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mimo_nb.api.request
+    import mimo_nb.display.report
+
+    small = 4000  # base64 characters: the 2 s clip is over it, as a 2-hour file is over 50 MB
+    monkeypatch.setattr(mimo_nb.api.request, "BASE64_LIMIT_BYTES", small)
+    monkeypatch.setattr(mimo_nb.display.report, "BASE64_LIMIT_BYTES", small)
+    data = collect_report(clip, fps=2, send=False)
+    assert data.over_limits and "over the 0 MB limit" in data.over_limits[0]
+    assert data.request_text.startswith("One request cannot send this video:")
+    assert data.error is None and data.segment_plan is not None
+    html = render_report(data)
+    assert "<section id='segments'>" in html and "class='mimo-band'" in html
+    assert collect_report(clip, fps=2, send=True).error.startswith("LimitError")  # type: ignore[union-attr]

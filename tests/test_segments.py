@@ -12,13 +12,14 @@ import textwrap
 from pathlib import Path
 
 import av
+import numpy as np
 import pytest
 
 import mimo_nb as mn
 from mimo_nb.api.response import spec_example_json
 from mimo_nb.core.limits import base64_length, max_base64_file_bytes
 from mimo_nb.core.pricing import Prices
-from mimo_nb.core.segments import SegmentPlan, plan_segments
+from mimo_nb.core.segments import SegmentPlan, plan_segments, plan_segments_array
 from mimo_nb.core.timemap import ground
 from mimo_nb.core.times import find_times
 from mimo_nb.core.tokens import MAX_FRAMES, explain_video_tokens
@@ -148,6 +149,63 @@ def test_careless_arguments_say_what_to_do(options, match):
         plan_segments(3600, 640, 360, **options)
 
 
+def _scalar_row(plan: SegmentPlan) -> dict[str, int]:
+    return dict(
+        segments=len(plan.segments),
+        asked_frames=plan.asked_frames,
+        frames=plan.total_frames,
+        longest=max(s.frames for s in plan.segments),
+        max_frames_per_segment=plan.max_frames_per_segment,
+        tokens=plan.total_tokens,
+        est_bytes=sum(s.est_bytes for s in plan.segments),
+        unsegmented_frames=plan.unsegmented.frames,
+        unsegmented_tokens=plan.unsegmented.breakdown.total,
+    )
+
+
+@pytest.mark.parametrize(
+    "options", [{}, dict(overlap=3.0), dict(overlap=1.0, max_frames_per_segment=600)]
+)
+def test_the_array_planner_gives_every_video_the_scalar_plans_numbers(options):
+    rng = np.random.default_rng(20)
+    n = 300
+    duration = np.round(rng.uniform(1, 4 * 3600, n), 3)
+    duration[:20] = rng.uniform(0.05, 2, 20)  # shorter than one slot pair
+    duration[20:30] = [86_400, 7200, 7200.5, 3600, 59.97, 1e5, 1, 0.1, 1801, 5400.5]
+    sizes = np.array([(1920, 1080), (1280, 720), (640, 360), (3840, 2160), (720, 1280), (100, 20)])
+    width, height = sizes[rng.integers(0, len(sizes), n)].T
+    fps = rng.choice([0.1, 0.2, 0.5, 0.7, 1, 2, 3, 5, 10], n)  # low fps: the byte limit cuts
+    resolution = rng.choice(["default", "max"], n)
+    audio = rng.random(n) < 0.7
+    out = plan_segments_array(
+        duration, width, height, fps=fps, media_resolution=resolution, has_audio=audio, **options
+    )
+    assert set(out) == set(_scalar_row(plan_segments(60, 64, 48)))
+    assert (out["max_frames_per_segment"] < 2048).any()  # the byte limit was exercised
+    assert (out["segments"] > 1).sum() > n // 3
+    for i in range(n):
+        plan = plan_segments(
+            float(duration[i]),
+            int(width[i]),
+            int(height[i]),
+            fps=float(fps[i]),
+            media_resolution=str(resolution[i]),
+            has_audio=bool(audio[i]),
+            **options,
+        )
+        assert {k: int(v[i]) for k, v in out.items()} == _scalar_row(plan), i
+
+
+def test_the_array_planner_broadcasts_and_refuses_what_the_scalar_refuses():
+    out = plan_segments_array([[600], [7200]], 1280, 720, fps=[1, 2, 5])
+    assert out["segments"].shape == (2, 3)
+    assert out["tokens"][1, 1] == plan_segments(7200, 1280, 720, fps=2).total_tokens
+    with pytest.raises(LimitError, match="video 1: an overlap"):
+        plan_segments_array([10, 7200], 640, 360, fps=2, overlap=600, max_frames_per_segment=100)
+    with pytest.raises(LimitError, match="fps"):
+        plan_segments_array([10, 20], 640, 360, fps=[2, 50])
+
+
 def test_segment_times_map_onto_the_original():
     plan = plan_segments(360, 64, 48, fps=10, native_fps=10, native_frame_count=3600)
     second = plan.segments[1]
@@ -213,6 +271,24 @@ def test_a_segment_keeps_the_sound_of_its_stretch(tmp_path: Path):
         assert seconds == pytest.approx(part.segment.file_duration, abs=0.05)
 
 
+def test_a_segment_the_decoder_cannot_finish_is_an_error_not_a_short_file(
+    long_clip: Video, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    import mimo_nb.media.decode as decode
+
+    whole = decode.iter_frames
+
+    def short(*args, **kwargs):  # type: ignore[no-untyped-def]
+        return itertools.islice(whole(*args, **kwargs), 50)  # the file ends early
+
+    monkeypatch.setattr(decode, "iter_frames", short)
+    cut = plan_video_segments(long_clip, fps=10, max_frames_per_segment=200)
+    with pytest.raises(mn.VideoError, match="only 50 of segment 1's 200 frames") as caught:
+        cut.write(tmp_path)
+    assert caught.value.reason == "truncated"
+    assert not any(tmp_path.glob("*.mp4"))  # no half-written segment is left behind
+
+
 def test_a_plan_for_another_video_is_refused(long_clip: Video, tmp_path: Path):
     plan = plan_segments(100, 64, 48, fps=10)
     from mimo_nb.media.segments import write_segments
@@ -269,6 +345,21 @@ def test_ask_long_answers_every_part_on_the_original_clock(long_clip: Video, wri
     assert answer.spent > 0 and answer.forecast > 0
     html = answer._repr_html_()
     assert "mimo-timeline" in html and "est. prompt" in html and "Merged" in html
+
+
+def test_the_rule_based_stand_ins_long_answer_says_it_is_no_model(long_clip: Video, written):
+    cut = plan_video_segments(long_clip, fps=10, overlap=1)
+
+    async def go() -> LongAnswer:
+        client = mn.AsyncMimoClient(KEY, base_url=server.base_url, max_retries=0)
+        async with client:
+            return await ask_long(client, cut, "What does the counter read?", files=written)
+
+    with MockMimoServer(api_key=KEY, answer="rules") as server:
+        answer = asyncio.run(go())
+    assert all(c is not None and c.stand_in for c in answer.completions)
+    html = answer._repr_html_()
+    assert html.count("rule-based stand-in, not a model") == len(answer.parts)
 
 
 def test_max_cost_refuses_before_anything_is_sent(long_clip: Video, written):

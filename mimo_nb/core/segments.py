@@ -38,7 +38,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 from fractions import Fraction
-from typing import Literal
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
 
 from mimo_nb.core import validate
 from mimo_nb.core.budget import FPS_GRID
@@ -51,9 +54,12 @@ from mimo_nb.core.tokens import (
     MAX_FRAMES,
     TEMPORAL_PATCH,
     TokenBreakdown,
+    _check_array_args,
     explain_video_tokens,
+    explain_video_tokens_array,
     frame_pixel_budget,
     model_frame_size,
+    model_frame_size_array,
     sampled_frame_count,
     validate_fps,
     validate_media_resolution,
@@ -68,6 +74,7 @@ __all__ = [
     "Unsegmented",
     "SegmentPlan",
     "plan_segments",
+    "plan_segments_array",
     "hms",
 ]
 
@@ -335,16 +342,34 @@ def _even_down(n: int) -> int:
     return n - n % TEMPORAL_PATCH
 
 
+def _segment_cap(max_frames_per_segment: int | None) -> int:
+    """``max_frames_per_segment`` checked (the frame cap when None)."""
+    return int(
+        validate.positive_int(
+            "max_frames_per_segment",
+            MAX_FRAMES if max_frames_per_segment is None else max_frames_per_segment,
+            minimum=TEMPORAL_PATCH,
+            maximum=MAX_FRAMES,
+            hint=f"A segment holds {TEMPORAL_PATCH} to {MAX_FRAMES:,} frames.",
+        )
+    )
+
+
 def _asked_frames(duration: float, fps: float) -> int:
     """The formula's frame count with no cap: ceil(duration x fps), up to even, at least 2."""
     return max(math.ceil(math.ceil(duration * fps) / TEMPORAL_PATCH) * TEMPORAL_PATCH, 2)
 
 
-def _file_rate(duration: float, asked: int) -> Fraction:
-    """Slots per second rounded up (strictly above when exact): see the module doc."""
+def _file_rate_units(duration: float, asked: int) -> tuple[int, int]:
+    """Slots per second rounded up (strictly above when exact), as (count, units a second)."""
     exact = Fraction(asked) / Fraction(duration)
     units = _RATE_UNITS[0] if exact <= 20 else _RATE_UNITS[1]
-    return Fraction(math.floor(exact * units) + 1, units)
+    return math.floor(exact * units) + 1, units
+
+
+def _file_rate(duration: float, asked: int) -> Fraction:
+    """The segment files' frame rate: see the module doc."""
+    return Fraction(*_file_rate_units(duration, asked))
 
 
 def _size_at(inputs: _Inputs, frames: int) -> tuple[int, int]:
@@ -557,13 +582,7 @@ def plan_segments(
     native_frame_count = validate.positive_int(
         "native_frame_count", native_frame_count, allow_none=True
     )
-    cap = validate.positive_int(
-        "max_frames_per_segment",
-        MAX_FRAMES if max_frames_per_segment is None else max_frames_per_segment,
-        minimum=TEMPORAL_PATCH,
-        maximum=MAX_FRAMES,
-        hint=f"A segment holds {TEMPORAL_PATCH} to {MAX_FRAMES:,} frames.",
-    )
+    cap = _segment_cap(max_frames_per_segment)
     budget_given = max_tokens is not None or max_cost is not None
     prices = as_prices(prices)
     if max_cost is not None and prices is None:
@@ -600,3 +619,146 @@ def plan_segments(
             validate.non_negative("max_cost", max_cost, allow_none=True),
         )
     return _plan_at(inputs, validate_fps(FPS_DEFAULT if fps is None else fps))
+
+
+# ---- Many videos at once ------------------------------------------------------------------
+
+
+def _file_rate_array(d: np.ndarray, asked: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_file_rate` over arrays: its numerator and denominator (units), exactly.
+
+    The float quotient decides every element whose exact value is not within rounding of an
+    integer (or of 20 slots a second); those few take the scalar's exact fractions.
+    """
+    slots_per_second = asked / d
+    units = np.where(slots_per_second <= 20, _RATE_UNITS[0], _RATE_UNITS[1]).astype(np.int64)
+    scaled = asked * (units / d)  # exact value asked * units / d, to a few ulps
+    whole = np.floor(scaled)
+    near = np.abs(scaled - np.round(scaled)) <= scaled * 1e-12 + 1e-9
+    near |= np.abs(slots_per_second - 20) <= 1e-9
+    num = whole.astype(np.int64) + 1
+    for i in np.flatnonzero(near):
+        num[i], units[i] = _file_rate_units(float(d[i]), int(asked[i]))
+    return num, units
+
+
+def plan_segments_array(
+    duration: npt.ArrayLike,
+    width: npt.ArrayLike,
+    height: npt.ArrayLike,
+    *,
+    fps: npt.ArrayLike = FPS_DEFAULT,
+    media_resolution: npt.ArrayLike = "default",
+    max_frames_per_segment: int | None = None,
+    overlap: float = 0.0,
+    has_audio: npt.ArrayLike = True,
+) -> dict[str, npt.NDArray[np.int64]]:
+    """:func:`plan_segments` for many videos at once (a corpus), one segment per request.
+
+    Arguments broadcast like numpy's; each element's numbers equal the scalar plan's on the
+    same inputs (budgets and packing are the scalar's alone). Returns int64 arrays:
+    ``segments`` (how many), ``asked_frames``, ``frames`` (sent over all segments, overlaps
+    counted in each), ``longest`` (frames of the longest segment), ``max_frames_per_segment``
+    (after the byte limit), ``tokens`` (the plan's ``total_tokens``), ``est_bytes`` (all segment
+    files by :data:`BYTES_BASIS`), and ``unsegmented_frames`` and ``unsegmented_tokens`` (the
+    whole video as one request).
+
+    >>> out = plan_segments_array([7200, 600], [1920, 640], [1080, 360], fps=[2, 5])
+    >>> out["segments"].tolist(), out["tokens"].tolist()
+    ([8, 2], [1117832, 243758])
+    >>> plan_segments(600, 640, 360, fps=5).total_tokens  # the same as one plan
+    243758
+    """
+    d, w, h, f, is_max = _check_array_args(duration, width, height, fps, media_resolution)
+    audio = np.asarray(has_audio, dtype=bool)
+    d, w, h, f, is_max, audio = np.broadcast_arrays(d, w, h, f, is_max, audio)
+    d, w, h, f, is_max, audio = (a.ravel() for a in (d, w, h, f, is_max, audio))
+    shape = np.broadcast_shapes(*(np.shape(a) for a in (duration, width, height, fps)))
+    shape = np.broadcast_shapes(shape, np.shape(media_resolution), np.shape(has_audio))
+    cap0 = _even_down(_segment_cap(max_frames_per_segment))
+    overlap = validate.non_negative("overlap", overlap, hint="(seconds)")
+
+    asked = np.maximum((np.ceil(np.ceil(d * f) / TEMPORAL_PATCH) * TEMPORAL_PATCH), 2)
+    asked = asked.astype(np.int64)
+    step = d / asked
+    over = np.zeros_like(asked)
+    if overlap > 0:
+        over = np.ceil(overlap / step / TEMPORAL_PATCH - 1e-9).astype(np.int64) * TEMPORAL_PATCH
+    num, units = _file_rate_array(d, asked)
+
+    def seconds(m: np.ndarray, at: Any = slice(None)) -> np.ndarray:  # float(m / rate)
+        return (m * units[at]) / num[at]
+
+    def est_bytes(m: np.ndarray, mw: np.ndarray, mh: np.ndarray, at: Any = slice(None)) -> Any:
+        video = (m * mw * mh).astype(np.float64) * VIDEO_BITS_PER_PIXEL / 8
+        sound = np.where(audio[at], seconds(m, at) * AUDIO_BITS_PER_SECOND / 8, 0.0)
+        index = _CONTAINER_BYTES + m * _INDEX_BYTES_PER_FRAME
+        return np.ceil(video + sound).astype(np.int64) + index
+
+    # The byte limit, as _bytes_cap: the most frames (even, <= cap) whose file fits. Where the
+    # cap does not fit, counts are tried downwards, 64 at a time, from the most whose sound and
+    # index alone fit (more cannot: the picture only adds bytes).
+    limit = max_base64_file_bytes()
+    cap = np.full_like(asked, cap0)
+    mw, mh = model_frame_size_array(w, h, cap, is_max)
+    todo = np.flatnonzero(est_bytes(cap, mw, mh) > limit)
+    per_frame = np.where(audio[todo], units[todo] / num[todo] * AUDIO_BITS_PER_SECOND / 8, 0.0)
+    most = (limit - _CONTAINER_BYTES) / (per_frame + _INDEX_BYTES_PER_FRAME)
+    top = np.minimum(most.astype(np.int64) // TEMPORAL_PATCH * TEMPORAL_PATCH + 4, cap0)
+    window = TEMPORAL_PATCH * np.arange(64)
+    while todo.size:
+        m = top[:, None] - window
+        at = todo[:, None]
+        mw, mh = model_frame_size_array(w[at], h[at], np.maximum(m, TEMPORAL_PATCH), is_max[at])
+        fits = (est_bytes(m, mw, mh, at) <= limit) & (m >= TEMPORAL_PATCH)
+        found = fits.any(axis=1)
+        cap[todo[found]] = m[found, fits[found].argmax(axis=1)]
+        todo, top = todo[~found], top[~found] - window.size * TEMPORAL_PATCH
+        if np.any(top < TEMPORAL_PATCH):
+            bad = int(todo[top < TEMPORAL_PATCH][0])
+            raise LimitError(
+                f"video {bad}: even {TEMPORAL_PATCH} frames at this size are estimated over the "
+                "base64 limit; it cannot be cut into inline segments: send it by URL."
+            )
+
+    # The run lengths, as _run_lengths: `extra` segments of long = short + 2, the rest short.
+    split = asked > cap
+    if np.any(split & (cap - over < TEMPORAL_PATCH)):
+        bad = int(np.flatnonzero(split & (cap - over < TEMPORAL_PATCH))[0])
+        raise LimitError(
+            f"video {bad}: an overlap of {int(over[bad])} frames leaves no new frames in a segment "
+            f"of at most {int(cap[bad])}: lower overlap= or raise max_frames_per_segment=."
+        )
+    room = np.where(split, cap - over, 1)
+    count = np.where(split, 1 + np.ceil((asked - cap) / room), 1).astype(np.int64)
+    pairs = (asked + (count - 1) * over) // TEMPORAL_PATCH
+    base, extra = np.divmod(pairs, count)
+    short, long = TEMPORAL_PATCH * base, TEMPORAL_PATCH * (base + 1)
+
+    mute, resolution = ~audio, np.where(is_max, "max", "default")
+    totals = np.zeros_like(asked)
+    sizes = np.zeros_like(asked)
+    for m, n in ((short, count - extra), (long, extra)):
+        b = explain_video_tokens_array(seconds(m), w, h, f, resolution, mute)
+        used = n > 0
+        if np.any(used & (b["frames"] != m)):  # the module doc proves this cannot happen
+            bad = int(np.flatnonzero(used & (b["frames"] != m))[0])
+            raise LimitError(
+                f"video {bad}: the formula samples {int(b['frames'][bad])} frames from a segment "
+                f"file of {int(m[bad])}; please report this video's duration and fps."
+            )
+        totals += n * b["total"]
+        sizes += np.where(used, n * est_bytes(m, b["width"], b["height"]), 0)
+    whole = explain_video_tokens_array(d, w, h, f, resolution, mute)
+    out = {
+        "segments": count,
+        "asked_frames": asked,
+        "frames": TEMPORAL_PATCH * pairs,
+        "longest": np.where(extra > 0, long, short),
+        "max_frames_per_segment": cap,
+        "tokens": totals,
+        "est_bytes": sizes,
+        "unsegmented_frames": whole["frames"],
+        "unsegmented_tokens": whole["total"],
+    }
+    return {k: v.reshape(shape) for k, v in out.items()}

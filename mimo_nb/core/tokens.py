@@ -84,6 +84,7 @@ __all__ = [
     "explain_video_tokens",
     "estimate_video_tokens",
     "explain_video_tokens_array",
+    "model_frame_size_array",
     "estimate_video_tokens_array",
 ]
 
@@ -582,6 +583,16 @@ def _model_frame_size_array(
         h_bar = np.where(under, np.ceil(h * beta / SPATIAL).astype(np.int64) * SPATIAL, h_bar)
         w_bar = np.where(under, np.ceil(w * beta / SPATIAL).astype(np.int64) * SPATIAL, w_bar)
     return w_bar, h_bar
+
+
+def model_frame_size_array(
+    width: np.ndarray, height: np.ndarray, frames: np.ndarray, is_max: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Steps 2 and 3 over int64 arrays: the model's ``(width, height)`` when ``frames`` (2 to
+    2,048) share the budget, ``is_max`` where media_resolution is ``"max"``; each element equals
+    ``model_frame_size(w, h, frame_pixel_budget(n, media_resolution))``."""
+    budget = np.where(is_max, _BUDGET_MAX[frames], _BUDGET_DEFAULT[frames])
+    return _model_frame_size_array(width, height, budget)
 
 
 def _audio_tokens_array(d: np.ndarray, muted: np.ndarray) -> np.ndarray:

@@ -7,6 +7,9 @@ page forbids loading anything else. Its sections, in order:
 1. **video**: the file's card (format, duration, size, frame rate, audio, bytes, sha256);
 2. **frames**: the frames the model sees at the chosen ``fps`` and ``media_resolution``;
 3. **tokens**: the spec's formula step by step (:func:`mimo_nb.core.tokens.explain_video_tokens`);
+   when the video is over the limits (more frames asked than one request keeps, or a file over
+   the base64 limit), **segments**: the segment plan that sends it whole at the fps asked
+   (:func:`mimo_nb.media.segments.plan_video_segments`);
 4. **curves**: tokens against fps and resolution, cost against duration, this video marked;
 5. **cost**: the request's estimated cost, with the prices' citation;
 6. **answer**: the model's answer when an API key is set, else the exact request, labelled
@@ -30,7 +33,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from mimo_nb.core import validate
-from mimo_nb.core.pricing import Cost, Prices, as_prices, estimate_cost, load_prices
+from mimo_nb.core.limits import BASE64_LIMIT_BYTES, base64_length
+from mimo_nb.core.pricing import (
+    Cost,
+    Prices,
+    as_prices,
+    estimate_cost,
+    estimate_text_tokens,
+    load_prices,
+)
 from mimo_nb.core.tokens import TokenBreakdown, validate_fps, validate_media_resolution
 from mimo_nb.display.render import report_html
 from mimo_nb.errors import MimoError, VideoError
@@ -41,7 +52,9 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
     from mimo_nb.api.client import MimoClient
+    from mimo_nb.api.request import PreparedRequest
     from mimo_nb.api.response import Completion
+    from mimo_nb.core.segments import SegmentPlan
     from mimo_nb.media.video import Video
 
 __all__ = [
@@ -53,6 +66,7 @@ __all__ = [
     "check_knobs",
     "check_output",
     "collect_report",
+    "over_limits",
     "render_report",
     "write_html",
     "write_report",
@@ -98,6 +112,9 @@ class ReportData:
     error: str | None = None  # why asking failed, when it did
     generated_at: str | None = None
     settings: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    over_limits: tuple[str, ...] = ()  # why one request cannot take the video as asked
+    segment_plan: SegmentPlan | None = None  # the plan that can, when over the limits
+    segment_error: str | None = None  # why there is no plan, when planning failed
 
     @property
     def sent(self) -> bool:
@@ -175,6 +192,44 @@ def _video_card(video: Video) -> str:
     return video._repr_html_()
 
 
+def over_limits(video: Video, plan: SegmentPlan | None) -> tuple[str, ...]:
+    """Why one request cannot take ``video`` as asked: the frame cap (from ``plan``'s
+    unsegmented numbers) and the base64 limit; empty when it can."""
+    reasons = []
+    if plan is not None and plan.unsegmented.lost_frames:
+        one = plan.unsegmented
+        reasons.append(
+            f"at fps {plan.fps:g} the video asks for {one.asked:,} frames and one request keeps "
+            f"{one.frames:,} (an effective {one.effective_fps:.2f} fps, each at "
+            f"{one.breakdown.width}x{one.breakdown.height})"
+        )
+    encoded = base64_length(video.size_bytes)
+    if encoded > BASE64_LIMIT_BYTES:
+        reasons.append(
+            f"the file is {video.size_bytes / 2**20:.1f} MB, so its base64 text would be "
+            f"{encoded / 2**20:.1f} MB: over the {BASE64_LIMIT_BYTES / 2**20:.0f} MB limit"
+        )
+    return tuple(reasons)
+
+
+def _segments(
+    video: Video, fps: float, media_resolution: str
+) -> tuple[tuple[str, ...], SegmentPlan | None, str | None]:
+    """The video's limits and, when it is over them, its segment plan (or why there is none)."""
+    from mimo_nb.media.segments import plan_video_segments
+
+    plan: SegmentPlan | None = None
+    error: str | None = None
+    try:
+        plan = plan_video_segments(video, fps=fps, media_resolution=media_resolution).plan
+    except MimoError as exc:
+        error = f"{type(exc).__name__}: {exc}"
+    reasons = over_limits(video, plan)
+    if not reasons:
+        return (), None, None
+    return reasons, plan, error
+
+
 def check_knobs(
     fps: Any, media_resolution: Any, max_completion_tokens: Any, max_frames: Any = 0
 ) -> tuple[float, str, int, int]:
@@ -231,15 +286,26 @@ def collect_report(
 
     breakdown = video.estimate(fps=fps, media_resolution=media_resolution)
     frames = video.sample(fps=fps, media_resolution=media_resolution)
-    request = client.build_request(
-        video,
-        prompt,
-        fps=fps,
-        media_resolution=media_resolution,
-        max_completion_tokens=max_completion_tokens,
-    )
+    reasons, plan, plan_error = _segments(video, fps, media_resolution)
     completion, error = None, None
-    if send:
+    request: PreparedRequest | None = None
+    try:
+        request = client.build_request(
+            video,
+            prompt,
+            fps=fps,
+            media_resolution=media_resolution,
+            max_completion_tokens=max_completion_tokens,
+        )
+    except MimoError as exc:
+        if not reasons:  # only a video over the limits may fail here; anything else is a bug
+            raise
+        request_text = f"One request cannot send this video: {exc}"
+        prompt_tokens = breakdown.total + estimate_text_tokens(prompt)
+        error = f"{type(exc).__name__}: {exc}" if send else None
+    if request is not None:
+        request_text, prompt_tokens = str(request), request.estimate.prompt_tokens
+    if send and request is not None:
         try:
             completion = client.send(request)
         except MimoError as exc:  # the report still shows everything else, and why asking failed
@@ -252,11 +318,9 @@ def collect_report(
         frames_grid=frames.to_html(columns=6, max_frames=max_frames),
         breakdown=breakdown,
         prompt=prompt,
-        request_text=str(request),
-        estimated_prompt_tokens=request.estimate.prompt_tokens,
-        cost=estimate_cost(
-            request.estimate.prompt_tokens, prices, output_tokens=max_completion_tokens
-        ),
+        request_text=request_text,
+        estimated_prompt_tokens=prompt_tokens,
+        cost=estimate_cost(prompt_tokens, prices, output_tokens=max_completion_tokens),
         max_completion_tokens=max_completion_tokens,
         figures=_figures(video, breakdown, prices),
         completion=completion,
@@ -268,6 +332,9 @@ def collect_report(
             ("model", str(getattr(client, "model", "?"))),
             ("max_completion_tokens", f"{max_completion_tokens:,}"),
         ),
+        over_limits=reasons,
+        segment_plan=plan,
+        segment_error=plan_error,
     )
 
 

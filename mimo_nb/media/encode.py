@@ -33,7 +33,8 @@ import itertools
 import math
 import os
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -539,14 +540,36 @@ def _write_streams(
         video.codec_context.time_base = (
             tick  # the encoder keeps our times (else it rounds them to its grid)
         )
-        _encode_into(container, video, _video_frames(frames, first, pts, tick, turns), clock)
+        pictures = _video_frames(frames, first, pts, tick, turns)
+    chunks = None
     if sound is not None and audio is not None:
         chunks = (
             _tone_frames(sound, audio)
             if isinstance(audio, Tone)
             else _copied_frames(sound, audio, clock)
         )
+    if video is not None:
+        if sound is None or chunks is None:
+            _encode_into(container, video, pictures, clock)
+            return
+        # The sound is encoded in a thread while the pictures are (the encoders release the GIL)
+        # and muxed after them, in the order a one-thread write muxes it: the same bytes.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mimo_nb-audio") as pool:
+            encoded = pool.submit(_encoded_packets, sound, chunks)
+            try:
+                _encode_into(container, video, pictures, clock)
+            finally:
+                wait([encoded])  # the sound's own failure, if any, is raised below
+        for packet in encoded.result():
+            container.mux(packet)
+    elif sound is not None and chunks is not None:
         _encode_into(container, sound, chunks, clock)
+
+
+def _encoded_packets(stream: Any, frames: Iterable[Any]) -> list[Any]:
+    """Every packet of ``frames`` encoded by ``stream``'s encoder, flushed (not muxed)."""
+    packets = [packet for frame in frames for packet in stream.encode(frame)]
+    return packets + list(stream.encode(None))
 
 
 def write_h264_size_change(
@@ -652,7 +675,7 @@ QUALITY_LADDER = ((20, 96_000), (26, 64_000), (32, 48_000), (38, 32_000), (46, 2
 
 def write_video_within(
     path: Path,
-    frames: Iterable[Any],
+    frames: Iterable[Any] | Callable[[], Iterable[Any]],
     *,
     rate: Fraction,
     max_base64_bytes: int,
@@ -667,9 +690,17 @@ def write_video_within(
     big (the file is left at the lowest quality; the caller says what to do).
 
     ``Video.fit`` and the long-video segments both encode this way: byte-repeatable (a written
-    clip keys the cache), one tick per frame at ``rate``.
+    clip keys the cache), one tick per frame at ``rate``. ``frames`` may be a function giving
+    the frames afresh (e.g. decoding them): each attempt then streams them, none held.
     """
-    pictures = frames if isinstance(frames, np.ndarray) else list(frames)
+    if callable(frames):
+        source = frames
+    else:
+        pictures = frames if isinstance(frames, np.ndarray) else list(frames)
+
+        def source() -> Iterable[Any]:
+            return pictures
+
     for crf, bit_rate in QUALITY_LADDER:
         sound = (
             AudioCopy(audio_source, seconds, bit_rate, start=start)
@@ -677,7 +708,7 @@ def write_video_within(
             else None
         )
         write_video(
-            path, pictures, rate=rate, crf=crf, preset="veryfast", audio=sound, deadline=deadline
+            path, source(), rate=rate, crf=crf, preset="veryfast", audio=sound, deadline=deadline
         )
         if base64_length(path.stat().st_size) <= max_base64_bytes:
             return f"CRF {crf}" + (f", AAC {bit_rate // 1000} kb/s" if sound else "")

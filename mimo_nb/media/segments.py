@@ -6,8 +6,8 @@ and returns a :class:`VideoSegments`; its :meth:`~VideoSegments.write` (or
 <mimo_nb.media.video.Video.fit>` writes one: only the sampled frames, at the model's size, one
 tick per frame (so the formula samples each frame once), the audio of the same stretch kept,
 H.264 made repeatable (the same bytes run after run, so cache keys stay valid), quality stepped
-down until the base64 text fits. Segments are decoded and written one at a time: memory holds
-one segment's frames at the model's size, never the video's.
+down until the base64 text fits. Each segment's frames are encoded as they are decoded, two
+segments at a time: memory holds a few frames at the model's size, never a segment's.
 
 >>> import tempfile
 >>> from mimo_nb.media.samples import generate_clip
@@ -24,6 +24,9 @@ from __future__ import annotations
 
 import os
 import time
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -124,14 +127,41 @@ def _name(video: Video, segment: Segment, count: int) -> str:
     return f"{Path(video.name).stem}.part{segment.index + 1}of{count}.mp4"
 
 
+def _stream_segment(
+    video: Video, segment: Segment, deadline: float
+) -> Iterator[npt.NDArray[np.uint8]]:
+    """The frames of one segment in slot order, each as soon as it is decoded (a frame shown by
+    several slots, in a file of a lower rate than the slots, is given once per slot)."""
+    info = video.probe_info
+    wanted = np.clip(np.asarray(segment.file_indices), 0, max(0, info.frame_count - 1))
+    slots = Counter(wanted.tolist())
+    given = 0
+    for item in decode.iter_frames(
+        info,
+        wanted,
+        (segment.width, segment.height),
+        timeout=max(deadline - time.monotonic(), 1e-3),
+    ):
+        for _ in range(slots.get(item.index, 0)):
+            given += 1
+            yield item.array
+    if given != segment.frames:
+        raise VideoError(
+            f"{video.name}: only {given} of segment {segment.index + 1}'s {segment.frames} frames "
+            "could be decoded; the file is damaged or truncated.",
+            reason="truncated",
+            source=str(video.path),
+        )
+
+
 def _write_one(
     video: Video, segment: Segment, out: Path, max_bytes: int, deadline: float
 ) -> SegmentFile:
-    """Encode one segment, down Video.fit's quality ladder until its base64 text fits."""
-    frames = read_segment(video, segment, timeout=max(deadline - time.monotonic(), 1e-3))
+    """Encode one segment, decoding its frames as they are encoded (afresh if the quality must
+    step down Video.fit's ladder until the base64 text fits)."""
     quality = _encode.write_video_within(
         out,
-        frames,
+        lambda: _stream_segment(video, segment, deadline),
         rate=segment.file_rate,
         max_base64_bytes=max_bytes,
         audio_source=video.path if video.has_audio else None,
@@ -159,7 +189,8 @@ def write_segments(
     timeout: float = 600.0,
 ) -> list[SegmentFile]:
     """Write ``plan``'s segments of ``video`` into ``folder``, one ``<stem>.part<k>of<n>.mp4``
-    each, decoding and writing one segment at a time.
+    each, streaming each segment's frames from the decoder into the encoder (two segments at
+    once).
 
     Each file holds exactly its segment's frames (the original's frames on the plan's slots, at
     the segment's model size), one tick per frame at the plan's file rate, so the formula
@@ -196,7 +227,17 @@ def write_segments(
         _encode.output_path(out / _name(video, s, count), [".mp4"], "write_segments")
         for s in plan.segments
     ]
-    return [
-        _write_one(video, s, path, max_bytes, deadline)
-        for s, path in zip(plan.segments, paths, strict=True)
-    ]
+    # Each segment streams: its frames are encoded as they are decoded, a few held at a time,
+    # never a segment's. Two segments are written at once, so one's decoding overlaps the other's
+    # encoding (its sound included); the decoder and the encoders release the GIL.
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="mimo_nb-segment") as pool:
+        jobs = [
+            pool.submit(_write_one, video, s, path, max_bytes, deadline)
+            for s, path in zip(plan.segments, paths, strict=True)
+        ]
+        try:
+            return [job.result() for job in jobs]
+        except BaseException:
+            for job in jobs:
+                job.cancel()
+            raise

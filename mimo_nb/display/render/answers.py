@@ -30,6 +30,7 @@ __all__ = [
     "completion_html",
     "completion_text",
     "origin_badge_html",
+    "stand_in_badge_html",
     "origin_label",
     "request_html",
     "streaming_html",
@@ -192,17 +193,22 @@ def _cost_section(completion: Completion) -> str:
     return f"{cost_html(cost)}<div class='mimo-cost-reserved' style='color:#b60'>{note}</div>"
 
 
+def stand_in_badge_html(completion: Completion) -> str:
+    """The badge saying an answer is the rule-based stand-in's, not a model's ("" otherwise)."""
+    if not completion.stand_in:
+        return ""
+    return (
+        f" <span class='mimo-stand-in' style='border:1px solid #b35900;color:#b35900;"
+        f"border-radius:4px;padding:0 4px;font-size:smaller'>{escape(completion.label)}</span>"
+    )
+
+
 def _header_html(completion: Completion) -> str:
     parts = [
         escape(getattr(completion, "model", None) or "model?"),
         escape(getattr(completion, "finish_reason", None) or "unfinished"),
     ]
-    stand_in = (
-        f" <span class='mimo-stand-in' style='border:1px solid #b35900;color:#b35900;"
-        f"border-radius:4px;padding:0 4px;font-size:smaller'>{escape(completion.label)}</span>"
-        if completion.stand_in
-        else ""
-    )
+    stand_in = stand_in_badge_html(completion)
     return (
         f"<div class='mimo-header' style='color:#666;font-size:smaller'>{' · '.join(parts)} "
         f"{origin_badge_html(getattr(completion, 'origin', 'live'))}{stand_in}</div>"

@@ -14,6 +14,7 @@ from mimo_nb.display.render._text import escape
 from mimo_nb.display.render.answers import completion_html
 from mimo_nb.display.render.players import media_data_uri
 from mimo_nb.display.render.prices import cost_html
+from mimo_nb.display.render.segments import segment_plan_html
 from mimo_nb.display.render.tokens import breakdown_html
 
 if TYPE_CHECKING:
@@ -96,6 +97,24 @@ def _report_answer(data: ReportData, dry_run_label: str) -> str:
     )
 
 
+def _report_segments(data: ReportData) -> str:
+    """Why one request cannot take the video, and the segment plan that sends it whole."""
+    why = "; ".join(escape(r) for r in data.over_limits)
+    if data.segment_plan is None:
+        failed = escape(data.segment_error or "no plan")
+        return f"<p>Over the limits: {why}.</p><p class='error'>No segment plan: {failed}</p>"
+    plan = data.segment_plan
+    return (
+        f"<p>Over the limits: {why}. A segment plan keeps fps {plan.fps:g}: "
+        f"{len(plan.segments)} segments, each a video the formula samples whole, within the "
+        f"frame cap and the base64 limit, {len(plan.requests)} requests, "
+        f"{plan.total_tokens:,} tokens in all. <code>plan_video_segments(video, "
+        f"fps={plan.fps:g}).write(folder)</code> writes them; <code>ask_long</code> asks them "
+        "(mimo_nb.corpus.long).</p>"
+        f"{segment_plan_html(plan)}"
+    )
+
+
 def report_html(data: ReportData, *, dry_run_label: str) -> str:
     """A :class:`~mimo_nb.display.report.ReportData` as one self-contained HTML document: same
     data, same bytes."""
@@ -113,6 +132,11 @@ def report_html(data: ReportData, *, dry_run_label: str) -> str:
             "Tokens",
             f"<p>Estimated for this video: <b>{b.total:,}</b> tokens ({b.frames} frames at "
             f"{b.width}x{b.height}); the response's usage is the truth.</p>{breakdown_html(b)}",
+        ),
+        *(
+            [_section("segments", "Over the limits: segments", _report_segments(data))]
+            if data.over_limits
+            else []
         ),
         _section("curves", "Curves", _report_figures(data.figures)),
         _section("cost", "Cost", _report_cost(data)),

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from mimo_nb.core.display_hook import renders
 from mimo_nb.core.segments import hms
 from mimo_nb.display.render._text import escape, markdown_html, rows_html
+from mimo_nb.display.render.answers import stand_in_badge_html
 
 if TYPE_CHECKING:
     from mimo_nb.core.segments import Segment, SegmentPlan
@@ -116,7 +117,7 @@ def _part_body(answer: LongAnswer, part: LongPart) -> str:
     if part.completion is None:
         text = escape(part.status or "not sent") + (f": {escape(part.error)}" if part.error else "")
     else:
-        text = markdown_html(part.completion.content)
+        text = stand_in_badge_html(part.completion) + markdown_html(part.completion.content)
     times = ", ".join(f"{escape(g.ref.text)} → {hms(g.source_start)}" for g in part.times[:6])
     return (
         f"<b>part {part.request + 1}</b> <span style='color:#666'>{est}{actual}</span>"
@@ -163,7 +164,10 @@ def long_answer_html(answer: LongAnswer) -> str:
     merged = (
         ""
         if answer.merged is None
-        else f"<div class='mimo-merged'><b>Merged</b>{markdown_html(answer.merged.content)}</div>"
+        else (
+            f"<div class='mimo-merged'><b>Merged</b>{stand_in_badge_html(answer.merged)}"
+            f"{markdown_html(answer.merged.content)}</div>"
+        )
     )
     return (
         f"<div class='mimo-long'>{segment_bands_html(plan, bodies, height=160)}{merged}"
