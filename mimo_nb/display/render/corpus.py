@@ -94,7 +94,7 @@ def forecast_html(forecast: Forecast) -> str:
     """A :class:`~mimo_nb.corpus.Forecast`: what it assumes, one row per setting, and its plot."""
     f = forecast
     left_out = f" ({f.excluded:,} failed items left out)" if f.excluded else ""
-    columns = FORECAST_COLUMNS
+    columns: tuple[str, ...] = FORECAST_COLUMNS
     rules = "the spec's formula per video"
     if f.profile != DEFAULT_PROFILE:
         refused = max((r.get("refused", 0) for r in f.rows), default=0)
