@@ -459,7 +459,8 @@ class Corpus:
                 it; while running, send a request only if the spend so far, plus the most the
                 requests in flight and this one can cost, stays within it.
             output_tokens: answer tokens expected per request for the forecast (default
-                ``max_completion_tokens``).
+                ``max_completion_tokens``). The forecast, the quotas' weights and ``max_cost``
+                follow the client's ``profile`` (:meth:`forecast`).
             dry_run: send nothing; show the requests, the forecast and the quota-bound time.
             progress: a tqdm progress bar.
 

@@ -9,7 +9,8 @@ quality-against-spend frontier and the cheapest setting not significantly below 
 
 - **Forecast first.** The whole grid is forecast before anything is sent: per setting, the
   tasks' video tokens by :meth:`Corpus.forecast <mimo_nb.corpus.Corpus.forecast>` plus each
-  question's text tokens, and the money (:attr:`SweepResult.forecast`).
+  question's text tokens, and the money (:attr:`SweepResult.forecast`), by the client's server
+  profile or ``profile=`` (:attr:`SweepResult.profile`).
 - **One run.** Every task x setting goes through :meth:`Corpus.ask
   <mimo_nb.corpus.Corpus.ask>`'s paced, budgeted, cached asking as one run (one pacer against
   the quotas, one ``max_cost``, one progress bar). ``max_cost`` refuses the sweep before
