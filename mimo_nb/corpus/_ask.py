@@ -22,11 +22,13 @@ import numpy.typing as npt
 
 from mimo_nb.api.pacing import Pacer, check_count, check_number, minimum_wall_time
 from mimo_nb.core.pricing import Prices, estimate_text_tokens
+from mimo_nb.core.profiles import DEFAULT_PROFILE, get_profile
 from mimo_nb.core.tokens import (
     explain_video_tokens_array,
     validate_fps,
     validate_media_resolution,
 )
+from mimo_nb.corpus._forecast import profile_video_tokens
 from mimo_nb.corpus._optional import _need_pandas, _progress
 from mimo_nb.corpus._paths import _is_url
 from mimo_nb.errors import LimitError, MimoError
@@ -182,9 +184,11 @@ class CorpusAnswers:
         currency = self.prices.currency if self.prices else ""
         counts = ", ".join(f"{k} {v}" for k, v in self.counts().items())
         head = "Dry run: nothing was sent. " if self.dry_run else ""
+        profile = self.settings.get("profile", DEFAULT_PROFILE)
+        rules = "" if profile == DEFAULT_PROFILE else f" (tokens by profile {profile!r})"
         text = (
-            f"{head}{len(self.items)} items: {counts}. Forecast for the requests to send: "
-            f"{self.forecast_cost:.4f} {currency}"
+            f"{head}{len(self.items)} items: {counts}. Forecast for the requests to send"
+            f"{rules}: {self.forecast_cost:.4f} {currency}"
         )
         if not self.dry_run:
             text += f"; spent {self.spent:.4f} {currency} (from the answers' usage"
@@ -308,6 +312,7 @@ class _AskRun:
             if isinstance(media_resolution, str)
             else tuple(resolutions)
         )
+        self.profile = get_profile(client.profile)  # whose rules the estimates follow
         self.system, self.max_completion_tokens, self.extra = system, max_completion_tokens, extra
         self.concurrency, self.max_cost, self.progress = concurrency, max_cost, progress
         self.output_tokens = max_completion_tokens if output_tokens is None else output_tokens
@@ -329,11 +334,15 @@ class _AskRun:
         self.spent = self.reserved = 0.0
 
     def _video_tokens(self) -> npt.NDArray[np.int64]:
-        """Each item's video tokens at its own setting (the array estimator, as the forecast)."""
+        """Each item's video tokens at its own setting, as the forecast makes them: the array
+        estimator for the hosted API, else video by video by the client's profile (the
+        function the client estimates each request by)."""
         if not self.settings:
             return np.zeros(0, dtype=np.int64)
-        d, w, h, mute = self.corpus._columns()
         fps, resolutions = zip(*self.settings, strict=True)
+        if not self.profile.is_default:
+            return profile_video_tokens(self.corpus, fps, resolutions, self.profile)["tokens"]
+        d, w, h, mute = self.corpus._columns()
         return explain_video_tokens_array(d, w, h, list(fps), list(resolutions), mute)["total"]
 
     def _estimate(self, k: int, prompt_tokens: int) -> None:
@@ -459,7 +468,12 @@ class _AskRun:
             dry_run,
             minimum,
             time.monotonic() - started,
-            {"fps": self.fps, "media_resolution": self.media_resolution, "max_cost": self.max_cost},
+            {
+                "fps": self.fps,
+                "media_resolution": self.media_resolution,
+                "max_cost": self.max_cost,
+                "profile": self.profile.name,
+            },
         )
 
     async def _send_all(self) -> None:

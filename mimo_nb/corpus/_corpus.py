@@ -19,6 +19,7 @@ import numpy.typing as npt
 
 from mimo_nb.core import validate
 from mimo_nb.core.pricing import Prices
+from mimo_nb.core.profiles import DEFAULT_PROFILE, Profile, get_profile
 from mimo_nb.core.tokens import (
     FPS_DEFAULT,
     explain_video_tokens_array,
@@ -26,7 +27,7 @@ from mimo_nb.core.tokens import (
     validate_media_resolution,
 )
 from mimo_nb.corpus._ask import CorpusAnswers, _AskRun
-from mimo_nb.corpus._forecast import Forecast, FpsChoice
+from mimo_nb.corpus._forecast import Forecast, FpsChoice, profile_video_tokens
 from mimo_nb.corpus._map import MapResult, _map_one, _shippable
 from mimo_nb.corpus._optional import _need_pandas, _progress
 from mimo_nb.corpus._paths import _short_name
@@ -262,14 +263,33 @@ class Corpus:
             ~ok["has_audio"].to_numpy(bool),
         )
 
+    def _native_columns(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+        """native_fps (NaN where unknown) and native_frame_count (0 where unknown) of the probed
+        rows: what a server's profile counts frames from."""
+        ok = self._table.loc[self.ok]
+        return (
+            ok["native_fps"].astype("float64").to_numpy(np.float64, na_value=np.nan),
+            ok["native_frame_count"].astype("Int64").to_numpy(np.int64, na_value=0),
+        )
+
     def video_tokens(
-        self, fps: float = FPS_DEFAULT, media_resolution: str = "default"
+        self,
+        fps: float = FPS_DEFAULT,
+        media_resolution: str = "default",
+        *,
+        profile: str | Profile = DEFAULT_PROFILE,
     ) -> npt.NDArray[np.int64]:
-        """Each probed video's token estimate at one setting (the array estimator; NaN-free)."""
+        """Each probed video's token estimate at one setting (the array estimator; NaN-free).
+
+        Under another ``profile`` than the hosted API's, each video's prompt tokens by that
+        server's rules, as a client with ``profile=`` estimates them (0 for a video the server
+        would reject).
+        """
+        fps, media_resolution = validate_fps(fps), validate_media_resolution(media_resolution)
+        if not get_profile(profile).is_default:
+            return profile_video_tokens(self, fps, media_resolution, profile)["tokens"]
         d, w, h, mute = self._columns()
-        return explain_video_tokens_array(
-            d, w, h, validate_fps(fps), validate_media_resolution(media_resolution), mute
-        )["total"]
+        return explain_video_tokens_array(d, w, h, fps, media_resolution, mute)["total"]
 
     def forecast(
         self,
@@ -280,6 +300,7 @@ class Corpus:
         system: str | None = None,
         output_tokens: int = 1024,
         prices: Prices | None = None,
+        profile: str | Profile = DEFAULT_PROFILE,
     ) -> Forecast:
         """Tokens and cost of asking once about every probed video, per setting (fps x
         media_resolution).
@@ -290,9 +311,17 @@ class Corpus:
             output_tokens: answer tokens per video you expect (reasoning included); the default is
                 the request's default ``max_completion_tokens``, the most an answer can use.
             prices: default the shipped, cited ``mimo-v2.5`` prices in CNY.
+            profile: whose sampling rules the videos' tokens follow: the hosted API's
+                (``"mimo-api"``, the default) or a self-hosted server's
+                (:mod:`mimo_nb.core.profiles`; pass ``client.profile`` to forecast what that
+                client will estimate).
 
-        The arithmetic is :func:`mimo_nb.core.tokens.explain_video_tokens_array` over the whole
-        table, one pass per setting, equal item by item to the scalar formula.
+        Under the hosted API's profile the arithmetic is
+        :func:`mimo_nb.core.tokens.explain_video_tokens_array` over the whole table, one pass per
+        setting, equal item by item to the scalar formula. Under a server's profile every video
+        is estimated as a client with that profile estimates one request
+        (:func:`~mimo_nb.core.profiles.explain_profile_tokens`); a video the server would reject
+        counts 0 tokens and is counted in the row's ``refused``.
         """
         return Forecast.compute(
             self,
@@ -302,6 +331,7 @@ class Corpus:
             system=system,
             output_tokens=output_tokens,
             prices=prices,
+            profile=profile,
         )
 
     def max_fps(
@@ -314,11 +344,14 @@ class Corpus:
         system: str | None = None,
         output_tokens: int = 1024,
         prices: Prices | None = None,
+        profile: str | Profile = DEFAULT_PROFILE,
     ) -> FpsChoice:
         """The largest fps on the API's 0.1 grid at which the whole corpus fits a budget.
 
         ``tokens`` bounds prompt + output tokens; ``cost`` the bill in ``prices.currency``; give
         one or both. Every grid value is computed exactly (tokens need not grow with fps).
+        ``profile`` as for :meth:`forecast` (a server's profile estimates video by video, so a
+        large corpus takes longer).
         """
         tokens = validate.non_negative_int("tokens", tokens, allow_none=True)
         cost = validate.non_negative("cost", cost, allow_none=True)
@@ -331,6 +364,7 @@ class Corpus:
             system=system,
             output_tokens=output_tokens,
             prices=prices,
+            profile=profile,
         )
 
     # -- frame work --
@@ -425,7 +459,8 @@ class Corpus:
                 it; while running, send a request only if the spend so far, plus the most the
                 requests in flight and this one can cost, stays within it.
             output_tokens: answer tokens expected per request for the forecast (default
-                ``max_completion_tokens``).
+                ``max_completion_tokens``). The forecast, the quotas' weights and ``max_cost``
+                follow the client's ``profile`` (:meth:`forecast`).
             dry_run: send nothing; show the requests, the forecast and the quota-bound time.
             progress: a tqdm progress bar.
 

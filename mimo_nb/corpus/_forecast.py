@@ -1,8 +1,11 @@
 """Tokens and cost of a corpus before anything is sent: per setting, and the largest fps a budget
 allows.
 
-The arithmetic is :func:`mimo_nb.core.tokens.explain_video_tokens_array` over the whole table,
-one pass per setting, equal item by item to the scalar formula.
+Under the hosted API's profile (the default) the arithmetic is
+:func:`mimo_nb.core.tokens.explain_video_tokens_array` over the whole table, one pass per
+setting, equal item by item to the scalar formula. Under a self-hosted server's profile each row
+is estimated by :func:`mimo_nb.core.profiles.explain_profile_tokens`, the function a client with
+that profile estimates one request by (:func:`profile_video_tokens`).
 """
 
 from __future__ import annotations
@@ -12,9 +15,12 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
 from mimo_nb.core.budget import FPS_GRID  # the API's fps values, 0.1 .. 10.0
+from mimo_nb.core.payload import video_prompt_tokens
 from mimo_nb.core.pricing import Prices, estimate_cost, estimate_text_tokens, load_prices
+from mimo_nb.core.profiles import DEFAULT_PROFILE, Profile, explain_profile_tokens, get_profile
 from mimo_nb.core.tokens import (
     FPS_DEFAULT,
     MAX_FRAMES,
@@ -40,9 +46,63 @@ def _as_list(value: Any) -> list[Any]:
 class _Totals:
     frames: int
     vision: int
-    audio: int
+    audio: int | None  # None: a server profile, whose audio is not counted
     video: int
     largest: int
+    refused: int = 0  # rows the profile's server would reject (counted at 0 tokens)
+
+
+def profile_video_tokens(
+    corpus: Corpus, fps: Any, media_resolution: Any, profile: str | Profile
+) -> dict[str, npt.NDArray[np.int64]]:
+    """Each probed row's ``frames``, ``vision`` and prompt ``tokens`` under ``profile``, by the
+    function a client with that profile estimates one request by.
+
+    ``fps`` and ``media_resolution`` are one value, or one per probed row. Every row goes through
+    :func:`~mimo_nb.core.profiles.explain_profile_tokens` with the scan's duration, size, audio,
+    frame rate and frame count (as ``Video.estimate`` passes them), and its prompt tokens are
+    :func:`~mimo_nb.core.payload.video_prompt_tokens` of that breakdown: a server's counted
+    tokens (vision and special; timestamp text and audio not counted), the API's total. Rows
+    with the same numbers are estimated once. A row the server would reject (``refused``: too
+    few frames, too elongated) gets 0 tokens: the client refuses it, so it is never sent.
+    """
+    d, w, h, mute = corpus._columns()
+    nfps, count = corpus._native_columns()
+    rows = len(d)
+    rates = np.broadcast_to(np.asarray(fps, dtype=object), rows)
+    sizes = np.broadcast_to(np.asarray(media_resolution, dtype=object), rows)
+    rules = get_profile(profile)
+    unknown = np.isnan(nfps) & (count < 1)  # resolve_native fills either from the other
+    if rules.needs_native and unknown.any():
+        missing = int(unknown.sum())
+        raise LimitError(
+            f"profile {rules.name!r} counts frames from each file's frame rate and frame count, "
+            f"and {missing:,} rows of this table have none (a table from elsewhere); scan the "
+            "videos again (Corpus.scan) to forecast them."
+        )
+    out = {k: np.zeros(rows, dtype=np.int64) for k in ("frames", "vision", "tokens", "refused")}
+    seen: dict[tuple[Any, ...], tuple[int, int, int, int]] = {}
+    for i in range(rows):
+        key = (d[i], w[i], h[i], mute[i], nfps[i], count[i], rates[i], sizes[i])
+        if key not in seen:
+            try:
+                b = explain_profile_tokens(
+                    float(d[i]),
+                    int(w[i]),
+                    int(h[i]),
+                    float(rates[i]),
+                    str(sizes[i]),
+                    mute=bool(mute[i]),
+                    profile=rules,
+                    native_fps=None if np.isnan(nfps[i]) else float(nfps[i]),
+                    native_frame_count=int(count[i]) if count[i] >= 1 else None,
+                )
+                seen[key] = (b.frames, b.vision, video_prompt_tokens(b), 0)
+            except LimitError:  # the server would reject it, and the client refuses to send it
+                seen[key] = (0, 0, 0, 1)
+        for name, value in zip(out, seen[key], strict=True):
+            out[name][i] = value
+    return out
 
 
 class _Table:
@@ -96,9 +156,30 @@ class _Table:
         )
 
 
+def _profile_totals(
+    corpus: Corpus, fps: float, media_resolution: str, profile: str | Profile
+) -> _Totals:
+    """One setting's totals under a server's profile, video by video (audio not counted)."""
+    est = profile_video_tokens(corpus, fps, media_resolution, profile)
+    tokens = est["tokens"]
+    return _Totals(
+        int(est["frames"].sum()),
+        int(est["vision"].sum()),
+        None,
+        int(tokens.sum()),
+        int(tokens.max()) if tokens.size else 0,
+        int(est["refused"].sum()),
+    )
+
+
 @dataclass(frozen=True, repr=False)
 class Forecast:
-    """Tokens and cost of a corpus under one or more settings; ``to_pandas()`` is the table."""
+    """Tokens and cost of a corpus under one or more settings; ``to_pandas()`` is the table.
+
+    ``profile`` names whose sampling rules the videos' tokens follow: the hosted API's
+    (``"mimo-api"``) or a self-hosted server's, whose rows leave audio uncounted
+    (``audio_tokens`` None) and count the videos its server would reject (``refused``).
+    """
 
     rows: tuple[dict[str, Any], ...]
     videos: int
@@ -106,6 +187,7 @@ class Forecast:
     prices: Prices
     output_tokens: int
     text_tokens: int
+    profile: str = DEFAULT_PROFILE
 
     @classmethod
     def compute(
@@ -118,8 +200,10 @@ class Forecast:
         system: str | None,
         output_tokens: int,
         prices: Prices | None,
+        profile: str | Profile = DEFAULT_PROFILE,
     ) -> Forecast:
         prices = prices or load_prices()
+        rules = get_profile(profile)
         settings = [
             (validate_fps(f), validate_media_resolution(r))
             for r in _as_list(media_resolution)
@@ -131,10 +215,13 @@ class Forecast:
             )
         videos = int(corpus.ok.sum())
         text = estimate_text_tokens((system or "") + prompt) if prompt or system else 0
-        table = _Table(corpus)
+        table = _Table(corpus) if rules.is_default else None
         rows = []
         for f, r in settings:
-            t = table.totals(f, r)
+            if table is not None:  # the hosted API: the array formula, unchanged
+                t = table.totals(f, r)
+            else:
+                t = _profile_totals(corpus, f, r, rules)
             prompt_tokens = t.video + text * videos
             output = output_tokens * videos
             cost = estimate_cost(prompt_tokens, prices, output_tokens=output)
@@ -155,7 +242,11 @@ class Forecast:
                     "largest_video_tokens": t.largest,
                 }
             )
-        return cls(tuple(rows), videos, len(corpus) - videos, prices, output_tokens, text)
+            if table is None:
+                rows[-1]["refused"] = t.refused
+        return cls(
+            tuple(rows), videos, len(corpus) - videos, prices, output_tokens, text, rules.name
+        )
 
     def to_pandas(self) -> pd.DataFrame:
         """One row per setting: frames, vision, audio, prompt, output and total tokens, cost."""
@@ -164,7 +255,8 @@ class Forecast:
     def __repr__(self) -> str:
         settings = ", ".join(f"fps {r['fps']:g} {r['media_resolution']}" for r in self.rows[:6])
         more = f" and {len(self.rows) - 6} more" if len(self.rows) > 6 else ""
-        return f"<Forecast of {self.videos:,} videos: {settings}{more}>"
+        rules = "" if self.profile == DEFAULT_PROFILE else f" by profile {self.profile!r}"
+        return f"<Forecast of {self.videos:,} videos{rules}: {settings}{more}>"
 
     def plot(self, ax: Any = None) -> Any:
         """Total tokens (and cost, right axis) against fps, one line per media_resolution."""
@@ -223,6 +315,7 @@ class FpsChoice:
     curve: tuple[tuple[float, int, float], ...]  # (fps, total tokens, cost) for every grid value
     prices: Prices
     videos: int
+    profile: str = DEFAULT_PROFILE  # whose sampling rules the tokens follow
 
     @classmethod
     def compute(
@@ -236,6 +329,7 @@ class FpsChoice:
         system: str | None,
         output_tokens: int,
         prices: Prices | None,
+        profile: str | Profile = DEFAULT_PROFILE,
     ) -> FpsChoice:
         if tokens is None and cost is None:
             raise LimitError("give a budget: max_fps(tokens=...) and/or max_fps(cost=...).")
@@ -254,6 +348,7 @@ class FpsChoice:
             system=system,
             output_tokens=output_tokens,
             prices=prices,
+            profile=profile,
         )
         curve = tuple((r["fps"], r["total_tokens"], r["cost"]) for r in forecast.rows)
         fits = [
@@ -269,6 +364,7 @@ class FpsChoice:
             curve,
             forecast.prices,
             forecast.videos,
+            forecast.profile,
         )
 
     def __repr__(self) -> str:
@@ -297,16 +393,17 @@ class FpsChoice:
         return " and ".join(parts)
 
     def __str__(self) -> str:
+        rules = "" if self.profile == DEFAULT_PROFILE else f" (by profile {self.profile!r})"
         if self.fps is None:
             low = self.curve[0]
             return (
                 f"no fps fits {self._budget_text()}: even fps 0.1 needs {low[1]:,} tokens, "
-                f"{low[2]:.4f} {self.prices.currency}"
+                f"{low[2]:.4f} {self.prices.currency}{rules}"
             )
         return (
             f"fps {self.fps:g} (media_resolution={self.media_resolution}) is the largest on the "
             f"0.1 grid within {self._budget_text()}: {self.total_tokens:,} tokens, "
-            f"{self.cost:.4f} {self.prices.currency} for {self.videos:,} videos"
+            f"{self.cost:.4f} {self.prices.currency} for {self.videos:,} videos{rules}"
         )
 
     def plot(self, ax: Any = None) -> Any:

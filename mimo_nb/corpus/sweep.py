@@ -9,7 +9,8 @@ quality-against-spend frontier and the cheapest setting not significantly below 
 
 - **Forecast first.** The whole grid is forecast before anything is sent: per setting, the
   tasks' video tokens by :meth:`Corpus.forecast <mimo_nb.corpus.Corpus.forecast>` plus each
-  question's text tokens, and the money (:attr:`SweepResult.forecast`).
+  question's text tokens, and the money (:attr:`SweepResult.forecast`), by the client's server
+  profile or ``profile=`` (:attr:`SweepResult.profile`).
 - **One run.** Every task x setting goes through :meth:`Corpus.ask
   <mimo_nb.corpus.Corpus.ask>`'s paced, budgeted, cached asking as one run (one pacer against
   the quotas, one ``max_cost``, one progress bar). ``max_cost`` refuses the sweep before
@@ -60,6 +61,7 @@ from mimo_nb.api.response import STAND_IN
 from mimo_nb.core import validate
 from mimo_nb.core.display_hook import Displayed
 from mimo_nb.core.pricing import Prices, estimate_cost, estimate_text_tokens
+from mimo_nb.core.profiles import DEFAULT_PROFILE, Profile, get_profile
 from mimo_nb.core.scoring import Score, Scorer, resolve
 from mimo_nb.core.stats import (
     Comparison,
@@ -325,7 +327,8 @@ class SweepResult(Displayed):
 
     ``forecast`` holds the grid's forecast made before anything was sent (one dict per setting:
     prompt and output tokens, cost); ``spent`` what the answers received live cost (replays from
-    the cache cost nothing).
+    the cache cost nothing). ``profile`` names whose sampling rules the estimates followed: the
+    hosted API's (``"mimo-api"``) or a self-hosted server's (:mod:`mimo_nb.core.profiles`).
     """
 
     tasks: tuple[SweepTask, ...]
@@ -334,6 +337,7 @@ class SweepResult(Displayed):
     forecast: tuple[dict[str, Any], ...] = ()
     currency: str | None = None
     spent: float = 0.0
+    profile: str = DEFAULT_PROFILE
 
     # -- the table --
 
@@ -408,7 +412,8 @@ class SweepResult(Displayed):
     def summary(self) -> pd.DataFrame:
         """One row per setting: tasks scored, right, unreadable, unanswered, accuracy with its
         95% Wilson score interval, mean prompt tokens per video (reported, and estimated) and
-        mean cost per video. Unanswered tasks count as not right."""
+        mean cost per video. Unanswered tasks count as not right. Under a self-hosted server's
+        profile a last column, ``profile``, names it (the estimates followed its rules)."""
         rows = []
         for setting, result in zip(self.settings, self.setting_results(), strict=True):
             answered = self._rows_of(setting)
@@ -437,6 +442,8 @@ class SweepResult(Displayed):
                     ),
                 }
             )
+            if self.profile != DEFAULT_PROFILE:
+                rows[-1]["profile"] = self.profile
         return _need_pandas().DataFrame.from_records(rows)
 
     def _complete(self) -> list[SettingResult]:
@@ -534,6 +541,7 @@ class SweepResult(Displayed):
         return (
             f"<SweepResult {len(self.tasks)} tasks x {len(self.settings)} settings, "
             f"{len(self.rows) - self.missing} answered"
+            + ("" if self.profile == DEFAULT_PROFILE else f", profile {self.profile!r}")
             + (", rule-based stand-in (not a model)" if self.stand_in else "")
             + ">"
         )
@@ -594,13 +602,17 @@ def _forecast(
     system: str | None,
     output_tokens: int,
     prices: Prices | None,
+    profile: str | Profile,
 ) -> tuple[dict[str, Any], ...]:
-    """Per setting: the videos' tokens (:meth:`Corpus.forecast`) plus each question's text,
-    and their cost (None on an unpriced client, e.g. a self-hosted model)."""
+    """Per setting: the videos' tokens (:meth:`Corpus.forecast`, by ``profile``'s rules) plus
+    each question's text, and their cost (None on an unpriced client, e.g. a self-hosted
+    model)."""
     text = sum(estimate_text_tokens((system or "") + t.prompt) for t in tasks)
     rates = list(dict.fromkeys(f for f, _ in grid))
     sizes = list(dict.fromkeys(r for _, r in grid))
-    videos = corpus.forecast(rates, sizes, output_tokens=output_tokens, prices=prices)
+    videos = corpus.forecast(
+        rates, sizes, output_tokens=output_tokens, prices=prices, profile=profile
+    )
     rows = []
     for row in videos.rows:
         prompt = row["prompt_tokens"] + text
@@ -638,6 +650,7 @@ async def asweep(
     tokens_per_minute: int | None = None,
     window: float = 60.0,
     progress: bool = True,
+    profile: str | Profile | None = None,
     **extra: Any,
 ) -> SweepResult:
     """Ask every task at every setting of ``fps`` x ``media_resolution``, score the answers.
@@ -658,12 +671,20 @@ async def asweep(
             answer length the forecast assumes (default ``max_completion_tokens``).
         concurrency, requests_per_minute, tokens_per_minute, window, progress: as for
             :meth:`Corpus.ask <mimo_nb.corpus.Corpus.ask>`.
+        profile: whose sampling rules the forecast, the estimates and ``max_cost`` follow:
+            None for the client's own (``client.profile``), or a profile's name or a
+            :class:`~mimo_nb.core.profiles.Profile` (a self-hosted server's, e.g.
+            ``"sglang-mimo-v2"``): the sweep then asks through
+            ``client.with_options(profile=profile)``.
     """
     if not asyncio.iscoroutinefunction(getattr(client, "send", None)):
         raise LimitError(
             "asweep needs an AsyncMimoClient (await asweep(aclient, tasks, ...)); with a "
             "MimoClient, call mn.sweep(client, tasks, ...)."
         )
+    if profile is not None:  # the same connections, estimates by this profile
+        client = client.with_options(profile=profile)
+    rules = get_profile(client.profile)
     checked = check_tasks(tasks, scorer)
     grid = _grid(fps, media_resolution)
     output = validate.non_negative_int(
@@ -671,7 +692,13 @@ async def asweep(
     )
     corpus = await _task_corpus(checked)
     forecast = _forecast(
-        corpus, checked, grid, system=system, output_tokens=output, prices=client.prices
+        corpus,
+        checked,
+        grid,
+        system=system,
+        output_tokens=output,
+        prices=client.prices,
+        profile=rules,
     )
     every = corpus[[i for _ in grid for i in range(len(checked))]]  # task x setting, setting-major
     run = _AskRun(
@@ -704,7 +731,9 @@ async def asweep(
         for k, item in enumerate(answers.items)
     )
     currency = None if answers.prices is None else answers.prices.currency
-    return SweepResult(tuple(checked), tuple(grid), rows, forecast, currency, answers.spent)
+    return SweepResult(
+        tuple(checked), tuple(grid), rows, forecast, currency, answers.spent, rules.name
+    )
 
 
 def _async_twin(client: MimoClient | AsyncMimoClient) -> AsyncMimoClient:

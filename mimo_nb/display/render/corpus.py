@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from mimo_nb.core.profiles import DEFAULT_PROFILE
 from mimo_nb.display.render._text import MUTED, escape, one_line
 from mimo_nb.display.render.figures import figure_html, plot_html
 
@@ -78,6 +79,8 @@ FORECAST_COLUMNS = (
 
 
 def _forecast_cell(value: object, currency: str = "") -> str:
+    if value is None:  # a server profile's audio
+        return f"<span style='{MUTED}'>not counted</span>"
     if currency:
         return f"{value:,.4f} {escape(currency)}"
     if isinstance(value, float):
@@ -91,18 +94,29 @@ def forecast_html(forecast: Forecast) -> str:
     """A :class:`~mimo_nb.corpus.Forecast`: what it assumes, one row per setting, and its plot."""
     f = forecast
     left_out = f" ({f.excluded:,} failed items left out)" if f.excluded else ""
+    columns: tuple[str, ...] = FORECAST_COLUMNS
+    rules = "the spec's formula per video"
+    if f.profile != DEFAULT_PROFILE:
+        refused = max((r.get("refused", 0) for r in f.rows), default=0)
+        rules = (
+            f"profile {escape(repr(f.profile))}'s sampling rules per video (a self-hosted "
+            "server's: vision and special tokens; its audio and timestamp text not counted"
+            + (f"; up to {refused:,} videos it would reject count 0" if refused else "")
+            + ")"
+        )
+        columns = (*FORECAST_COLUMNS, "refused")
     head = (
         f"<div class='mimo-forecast'><div><b>Forecast</b> for {f.videos:,} videos{left_out}: "
-        f"the spec's formula per video, {f.text_tokens:,} text tokens and {f.output_tokens:,} "
+        f"{rules}, {f.text_tokens:,} text tokens and {f.output_tokens:,} "
         f"output tokens each (assumed). Prices: {escape(f.prices.citation)}.</div>"
     )
-    header = "".join(f"<th>{escape(c.replace('_', ' '))}</th>" for c in FORECAST_COLUMNS)
+    header = "".join(f"<th>{escape(c.replace('_', ' '))}</th>" for c in columns)
     body = "".join(
         "<tr>"
         + "".join(
             f"<td style='text-align:right'>"
             f"{_forecast_cell(r[c], r['currency'] if c == 'cost' else '')}</td>"
-            for c in FORECAST_COLUMNS
+            for c in columns
         )
         + "</tr>"
         for r in f.rows

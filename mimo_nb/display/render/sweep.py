@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from mimo_nb.api.response import STAND_IN
 from mimo_nb.core.display_hook import renders
+from mimo_nb.core.profiles import DEFAULT_PROFILE
 from mimo_nb.display.render._text import MUTED, escape, one_line
 from mimo_nb.display.render.figures import plot_html
 
@@ -84,6 +85,18 @@ def _comparisons_html(result: SweepResult) -> str:
     )
 
 
+def _profile_html(result: SweepResult) -> str:
+    """A line naming a self-hosted server's profile; nothing for the hosted API's."""
+    if result.profile == DEFAULT_PROFILE:
+        return ""
+    return (
+        f"<div class='mimo-sweep-profile'>Tokens estimated and forecast by profile "
+        f"<b>{escape(result.profile)}</b> (a self-hosted server's sampling rules: vision and "
+        "special tokens; its audio and timestamp text not counted), not the hosted API's "
+        "formula.</div>"
+    )
+
+
 def _forecast_html(result: SweepResult) -> str:
     rows = "".join(
         f"<tr><td>{escape(f['setting'])}</td><td {_RIGHT}>{f['prompt_tokens']:,}</td>"
@@ -99,9 +112,10 @@ def _forecast_html(result: SweepResult) -> str:
         if result.currency
         else "no prices (an unpriced client)"
     )
+    rules = "" if result.profile == DEFAULT_PROFILE else f" (by profile {result.profile!r})"
     return (
-        f"<details><summary>Forecast before sending: {tokens:,} tokens for the whole grid, "
-        f"{money}</summary><table><tr><th>setting</th>"
+        f"<details><summary>Forecast before sending{escape(rules)}: {tokens:,} tokens for the "
+        f"whole grid, {money}</summary><table><tr><th>setting</th>"
         "<th>prompt tokens</th><th>output tokens (assumed)</th>"
         f"<th>cost{f' ({currency})' if currency else ''}</th></tr>{rows}</table></details>"
     )
@@ -146,6 +160,7 @@ def sweep_html(result: SweepResult, max_rows: int = 200) -> str:
         f"<div class='mimo-sweep'><div><b>Sweep</b>: {len(result.tasks):,} tasks x "
         f"{len(result.settings):,} settings, {len(result.rows) - result.missing:,} answers. "
         "Accuracy counts an answer that could not be read as not right.</div>",
+        _profile_html(result),
         _STAND_IN.format(label=escape(STAND_IN)) if result.stand_in else "",
         _summary_html(result, chosen),
         _recommendation_html(result, chosen),
