@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 import mimo_nb as mn
-import mimo_nb.corpus._ask as ask_module
+import mimo_nb.corpus._sending as sending_module
 from mimo_nb.api.pacing import Pacer
 from mimo_nb.api.response import spec_example_json
 from mimo_nb.core.pricing import cost_from_usage, estimate_text_tokens
@@ -389,7 +389,8 @@ def test_kept_client_ask_refuses_bad_call_options(clip: Path, options: dict[str,
 
 
 class _CountingAsyncio:
-    """``asyncio`` as corpus.py sees it, counting the awaitables each gather is given."""
+    """``asyncio`` as the sender's worker queue sees it, counting the awaitables each gather
+    is given."""
 
     def __init__(self) -> None:
         self.gathered: list[int] = []
@@ -406,7 +407,7 @@ def test_huge_concurrency_starts_no_more_workers_than_items(
     corpus: mn.Corpus, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     spy = _CountingAsyncio()
-    monkeypatch.setattr(ask_module, "asyncio", spy)
+    monkeypatch.setattr(sending_module, "asyncio", spy)  # the one worker queue (Corpus.ask's too)
     with MockMimoServer(api_key=KEY) as server:
         answers = asyncio.run(_ask(corpus, server, concurrency=10**6))
         assert len(server.requests) == CLIPS

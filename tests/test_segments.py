@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -26,7 +27,7 @@ from mimo_nb.core.tokens import MAX_FRAMES, explain_video_tokens
 from mimo_nb.corpus.long import LongAnswer, ask_long
 from mimo_nb.errors import LimitError
 from mimo_nb.media.samples import generate_clip
-from mimo_nb.media.segments import SegmentFile, plan_video_segments
+from mimo_nb.media.segments import SegmentFile, VideoSegments, plan_video_segments
 from mimo_nb.media.video import Video
 from mimo_nb.testing import MockMimoServer
 
@@ -421,3 +422,116 @@ def test_sigkill_and_resume_pays_for_no_segment_twice(tmp_path: Path):
             r.body["messages"][-1]["content"][-1]["text"].splitlines()[0] for r in server.requests
         ]
         assert len(parts) == 4 and len(set(parts)) == 4  # each segment paid for once
+
+
+# ---- The budget and the quotas hold for every request of ask_long, the merge too ---------------
+
+
+@pytest.fixture(scope="module")
+def four_parts(tmp_path_factory: pytest.TempPathFactory) -> tuple[VideoSegments, list[SegmentFile]]:
+    """A 40 s clip cut into four equal parts of 100 frames (952 video tokens each)."""
+    folder = tmp_path_factory.mktemp("four")
+    clip = Video.open(generate_clip(folder / "four.mp4", 40, 64, 48, fps=10, audio=False))
+    cut = plan_video_segments(clip, fps=10, max_frames_per_segment=100)
+    assert len(cut.plan.requests) == 4
+    return cut, cut.write(folder / "parts")
+
+
+def _long_run(
+    server: MockMimoServer, four_parts: tuple[VideoSegments, list[SegmentFile]], **options: Any
+) -> LongAnswer:
+    cut, files = four_parts
+
+    async def go() -> LongAnswer:
+        client = mn.AsyncMimoClient(KEY, base_url=server.base_url, prices=PRICES, max_retries=0)
+        async with client:
+            return await ask_long(client, cut, "What happens?", files=files, **options)
+
+    return asyncio.run(go())
+
+
+def _worst(prompt_tokens: int, max_completion_tokens: int = 1024) -> float:
+    return (prompt_tokens * PRICES.input + max_completion_tokens * PRICES.output) / 1e6
+
+
+def _costing(cost: float, content: str | None = None) -> dict[str, Any]:
+    """The spec's example answer whose usage costs ``cost`` (or a little more) at PRICES: more
+    prompt tokens than any estimate, as a server that counts differently reports."""
+    response = spec_example_json()
+    completion = 10
+    prompt = int(np.ceil((cost * 1e6 - completion * PRICES.output) / PRICES.input))
+    response["usage"] = {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }
+    if content is not None:
+        response["choices"][0]["message"]["content"] = content
+    return response
+
+
+def _estimates(four_parts: tuple[VideoSegments, list[SegmentFile]]) -> list[int]:
+    """Each part's estimated prompt tokens, from a run without a cap."""
+    with MockMimoServer(api_key=KEY) as server:
+        return [p.est_prompt_tokens for p in _long_run(server, four_parts).parts]
+
+
+def test_the_budget_is_checked_again_after_waiting_for_the_quota(four_parts):
+    # Three workers, one request per window: part 1 is sent, part 2 is admitted (two worst cases
+    # fit the cap) and waits for the quota, parts 3 and 4 do not fit beside them. Part 1's answer
+    # costs 1.5 worst cases: once part 2 has waited, it could take the spend past the cap.
+    worst = _worst(max(_estimates(four_parts)))
+    cap = 2.2 * worst
+    with MockMimoServer(api_key=KEY, response=_costing(1.5 * worst)) as server:
+        answer = _long_run(
+            server,
+            four_parts,
+            max_cost=cap,
+            output_tokens=0,
+            concurrency=3,
+            requests_per_minute=1,
+            window=0.3,
+        )
+        sent = len(server.requests)
+    assert sent == 1  # before: 2, and the spend 3 worst cases, over the cap
+    assert answer.spent <= cap and answer.spent == pytest.approx(1.5 * worst, rel=1e-3)
+    assert [p.status for p in answer.parts] == ["answered", "skipped", "skipped", "skipped"]
+    assert {p.error for p in answer.parts[1:]} == {"not sent: max_cost would be crossed"}
+
+
+def test_the_merge_is_not_sent_past_the_cap(four_parts):
+    # Every part costs more than its worst estimate; the cap admits them all but leaves less
+    # than the merge's worst case: the merge is skipped, not sent past the cap.
+    worst = _worst(max(_estimates(four_parts)))
+    each = 1.2 * worst
+    cap = 4 * each + 1e-3  # the merge's worst case is at least 1,024 answer tokens: 0.0082 CNY
+    with MockMimoServer(api_key=KEY, response=_costing(each)) as server:
+        answer = _long_run(
+            server, four_parts, max_cost=cap, output_tokens=0, merge_prompt="Merge.", concurrency=1
+        )
+        sent = len(server.requests)
+    assert [p.status for p in answer.parts] == ["answered"] * 4
+    assert sent == 4  # before: 5, the merge sent with the spend over the cap
+    assert answer.merged is None and answer.merge_error == "not sent: max_cost would be crossed"
+    assert answer.spent <= cap
+    assert "Merge</b>: not sent: max_cost would be crossed" in answer._repr_html_()
+
+
+def test_a_merge_heavier_than_the_token_quota_is_refused_not_sent(four_parts):
+    # Each part weighs about 1,000 tokens against the quota and fits; the merge carries four long
+    # answers (about 10,000 tokens each) and can never fit 20,000 tokens per minute.
+    long_answer = "The counter ticks on. " * 1800
+    with MockMimoServer(api_key=KEY, response=_costing(0.001, long_answer)) as server:
+        answer = _long_run(
+            server,
+            four_parts,
+            merge_prompt="Merge.",
+            max_completion_tokens=64,
+            tokens_per_minute=20_000,
+        )
+        sent = len(server.requests)
+    assert [p.status for p in answer.parts] == ["answered"] * 4
+    assert sent == 4  # before: 5, the merge sent unpaced past the quota
+    assert answer.merged is None and answer.merge_error is not None
+    assert answer.merge_error.startswith("LimitError: one request needs about")
+    assert "could never be sent" in answer.merge_error

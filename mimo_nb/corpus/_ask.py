@@ -31,6 +31,7 @@ from mimo_nb.core.tokens import (
 from mimo_nb.corpus._forecast import profile_video_tokens
 from mimo_nb.corpus._optional import _need_pandas, _progress
 from mimo_nb.corpus._paths import _is_url
+from mimo_nb.corpus._sending import OVER_BUDGET, Sender, each
 from mimo_nb.errors import LimitError, MimoError
 
 if TYPE_CHECKING:
@@ -331,7 +332,7 @@ class _AskRun:
         self.charge = self.est_prompt + max_completion_tokens  # the most a request can weigh
         self.est_cost = self._costs(self.output_tokens)
         self.worst_cost = self._costs(max_completion_tokens)
-        self.spent = self.reserved = 0.0
+        self.sender = Sender(client, self.pacer, max_cost)  # the spend, the cap, the pacing
 
     def _video_tokens(self) -> npt.NDArray[np.int64]:
         """Each item's video tokens at its own setting, as the forecast makes them: the array
@@ -476,36 +477,17 @@ class _AskRun:
             },
         )
 
+    @property
+    def spent(self) -> float:
+        """What the answers sent so far cost (no usage: their worst case)."""
+        return self.sender.spent
+
     async def _send_all(self) -> None:
-        queue = list(range(len(self.items)))[::-1]
         bar = _progress(len(self.items), self.progress, "ask", "video")
-        self.stopped = False
-
-        async def worker() -> None:
-            while queue:
-                k = queue.pop()
-                await self._one(k)
-                bar.update(1)
-
-        try:  # never more workers than items: concurrency=10**6 starts no million coroutines
-            await asyncio.gather(*(worker() for _ in range(min(self.concurrency, len(self.items)))))
+        try:
+            await each(range(len(self.items)), self.concurrency, self._one, lambda: bar.update(1))
         finally:
             bar.close()
-
-    def _over_budget(self, k: int) -> bool:
-        """True if request k, at its most, could take the spend past max_cost (in-flight ones at
-        their most)."""
-        return (
-            self.max_cost is not None
-            and self.spent + self.reserved + self.worst_cost[k] > self.max_cost
-        )
-
-    def _over_budget_now(self, k: int) -> bool:
-        """The same check for request k once it holds its own reservation."""
-        if self.max_cost is not None and self.spent + self.reserved > self.max_cost:
-            self.stopped = True
-            return True
-        return False
 
     async def _one(self, k: int) -> None:
         item = self.items[k]
@@ -515,53 +497,21 @@ class _AskRun:
             await self._prepare(k)
         if item.status:  # failed while preparing
             return
-        if item.cached:
-            await self._send(item, k)  # replayed from the cache: nothing paid, nothing paced
-            return
-        if self.stopped or self._over_budget(k):
-            self.stopped = True
-            item.status, item.error = STATUS_SKIPPED, "not sent: max_cost would be crossed"
-            return
-        try:
-            self.pacer.check(int(self.charge[k]))
-        except LimitError as exc:  # its file grew past the quota since the scan
-            item.status, item.error_type, item.error = STATUS_ERROR, type(exc).__name__, str(exc)
-            return
-        self.reserved += self.worst_cost[k]
-        try:
-            ticket = await self.pacer.acquire(int(self.charge[k]))
-            if self._over_budget_now(
-                k
-            ):  # answers that came in while we waited cost more than thought
-                item.status, item.error = STATUS_SKIPPED, "not sent: max_cost would be crossed"
-                self.pacer.settle(ticket, 0)
-                return
-            try:
-                await self._send(item, k)
-            # answered, failed or cancelled: the request keeps its place for a window from now
-            finally:
-                usage = item.completion.usage if item.completion is not None else None
-                self.pacer.settle(ticket, usage.total_tokens if usage is not None else None)
-        finally:
-            self.reserved -= self.worst_cost[k]
-
-    async def _send(self, item: _Item, k: int) -> None:
         assert item.prepared is not None
-        try:
-            completion = await self.client.send(item.prepared)
-        except Exception as exc:  # noqa: BLE001  (one item's failure is its row)
+        sent = await self.sender.send(
+            item.prepared,
+            worst=float(self.worst_cost[k]),
+            charge=int(self.charge[k]),
+            cached=item.cached,
+        )
+        if sent.skipped:
+            item.status, item.error = STATUS_SKIPPED, OVER_BUDGET
+        elif sent.error is not None:
+            exc = sent.error
             item.status, item.error_type, item.error = STATUS_ERROR, type(exc).__name__, str(exc)
-            return
-        item.completion = completion
-        item.status = STATUS_REPLAYED if completion.origin == "cache" else STATUS_ANSWERED
-        if completion.usage is None and self.prices is not None:
-            # No usage: it counts at its reserved worst case, never at 0 (the cap must hold).
-            item.reserved_cost = float(self.worst_cost[k])
-        if completion.origin != "cache":
-            if item.reserved_cost is not None:
-                self.spent += item.reserved_cost
-            elif completion.cost is not None:
-                self.spent += completion.cost.total
+        elif sent.completion is not None:
+            item.completion, item.reserved_cost = sent.completion, sent.reserved_cost
+            item.status = STATUS_REPLAYED if sent.completion.origin == "cache" else STATUS_ANSWERED
 
 
 def _request_video(row: Any) -> Video:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,7 @@ from mimo_nb.core.pricing import Prices, estimate_cost, estimate_text_tokens
 from mimo_nb.core.segments import SegmentPlan, hms
 from mimo_nb.core.timemap import GroundedTime, ground
 from mimo_nb.core.times import find_times
+from mimo_nb.corpus._sending import OVER_BUDGET, Sender, Sent, each
 from mimo_nb.errors import LimitError
 from mimo_nb.media.segments import SegmentFile, VideoSegments, plan_video_segments
 from mimo_nb.media.video import Video
@@ -118,7 +119,9 @@ class LongAnswer(Displayed):
     """Every request's answer about a long video, the merged answer, and the money.
 
     ``forecast`` is the estimated cost of the requests that were to be sent; ``spent`` what the
-    answers sent (not replayed from the cache) cost.
+    answers sent (not replayed from the cache) cost, an answer without usage at its worst case.
+    ``merge_error`` says why the merge asked for has no answer (the cap, the quota, or its
+    error).
     """
 
     plan: SegmentPlan
@@ -131,6 +134,7 @@ class LongAnswer(Displayed):
     forecast: float = 0.0
     spent: float = 0.0
     max_cost: float | None = None
+    merge_error: str | None = None
 
     @property
     def completions(self) -> list[Completion | None]:
@@ -203,8 +207,7 @@ class _LongRun:
         self.concurrency: int = options.pop("concurrency")
         self.prepared: dict[int, PreparedRequest] = {}
         self.cached: set[int] = set()
-        self.spent = self.reserved = 0.0
-        self.stopped = False
+        self.sender = Sender(client, self.pacer, answer.max_cost)  # the spend, the cap, pacing
 
     def _cost(self, prompt_tokens: int, output_tokens: int) -> float | None:
         prices = self.answer.prices
@@ -237,55 +240,54 @@ class _LongRun:
         costs = [p.est_cost or 0.0 for p in self.answer.parts if p.request not in self.cached]
         return sum(costs) + (self._cost(merge_tokens, self.output_tokens) or 0.0)
 
-    def _worst(self, part: LongPart) -> float:
+    def _send(self, prepared: PreparedRequest, *, cached: bool) -> Awaitable[Sent]:
+        """Send one request through the run's sender, at its most cost and tokens."""
         limit = self.options["max_completion_tokens"]
-        return self._cost(part.est_prompt_tokens, limit) or 0.0
+        prompt_tokens = prepared.estimate.prompt_tokens
+        return self.sender.send(
+            prepared,
+            worst=self._cost(prompt_tokens, limit) or 0.0,
+            charge=prompt_tokens + limit,
+            cached=cached,
+        )
 
     async def send_all(self) -> None:
-        queue = list(reversed(self.answer.parts))
-
-        async def worker() -> None:
-            while queue:
-                await self._one(queue.pop())
-
-        await asyncio.gather(*(worker() for _ in range(min(self.concurrency, len(queue)))))
+        """Send every part (the heaviest is checked against the token quota before any)."""
+        limit = self.options["max_completion_tokens"]
+        if self.answer.parts:
+            self.pacer.check(max(p.est_prompt_tokens for p in self.answer.parts) + limit)
+        await each(self.answer.parts, self.concurrency, self._one)
 
     async def _one(self, part: LongPart) -> None:
         prepared = self.prepared[part.request]
-        if part.request in self.cached:
-            await self._send(part, prepared)  # replayed: nothing paid, nothing paced
-            return
-        cap, worst = self.answer.max_cost, self._worst(part)
-        if self.stopped or (cap is not None and self.spent + self.reserved + worst > cap):
-            self.stopped = True
-            part.status, part.error = SKIPPED, "not sent: max_cost would be crossed"
-            return
-        charge = part.est_prompt_tokens + self.options["max_completion_tokens"]
-        self.reserved += worst
-        try:
-            ticket = await self.pacer.acquire(charge)
-            try:
-                await self._send(part, prepared)
-            finally:
-                usage = None if part.completion is None else part.completion.usage
-                self.pacer.settle(ticket, None if usage is None else usage.total_tokens)
-        finally:
-            self.reserved -= worst
+        sent = await self._send(prepared, cached=part.request in self.cached)
+        if sent.skipped:
+            part.status, part.error = SKIPPED, OVER_BUDGET
+        elif sent.error is not None:
+            part.status, part.error = FAILED, f"{type(sent.error).__name__}: {sent.error}"
+        elif (completion := sent.completion) is not None:
+            part.completion = completion
+            part.status = REPLAYED if completion.origin == "cache" else ANSWERED
+            if len(part.segments) == 1:
+                segment = self.answer.plan.segments[part.segments[0]]
+                part.times = ground(find_times(completion.content), segment.timemap)
 
-    async def _send(self, part: LongPart, prepared: PreparedRequest) -> None:
-        try:
-            completion = await self.client.send(prepared)
-        except Exception as exc:  # noqa: BLE001  (one part's failure is its row)
-            part.status, part.error = FAILED, f"{type(exc).__name__}: {exc}"
-            return
-        part.completion = completion
-        part.status = REPLAYED if completion.origin == "cache" else ANSWERED
-        if completion.origin != "cache":
-            cost = completion.cost
-            self.spent += cost.total if cost is not None else self._worst(part)
-        if len(part.segments) == 1:
-            segment = self.answer.plan.segments[part.segments[0]]
-            part.times = ground(find_times(completion.content), segment.timemap)
+    async def merge(self, merge_prompt: str) -> None:
+        """Ask the merge through the same sender: within the cap, paced, cached."""
+        prepared = _merge_request(
+            self.client,
+            self.answer,
+            merge_prompt,
+            self.options["system"],
+            self.options["max_completion_tokens"],
+        )
+        cached = await asyncio.to_thread(self._in_cache, prepared)
+        sent = await self._send(prepared, cached=cached)
+        if sent.skipped:
+            self.answer.merge_error = OVER_BUDGET
+        elif sent.error is not None:
+            self.answer.merge_error = f"{type(sent.error).__name__}: {sent.error}"
+        self.answer.merged = sent.completion
 
 
 async def ask_long(
@@ -304,6 +306,7 @@ async def ask_long(
     output_tokens: int | None = None,
     requests_per_minute: int | None = None,
     tokens_per_minute: int | None = None,
+    window: float = 60.0,
     **plan_options: Any,
 ) -> LongAnswer:
     """Ask ``prompt`` about every segment of a long video, then (optionally) merge the answers.
@@ -316,11 +319,14 @@ async def ask_long(
             :class:`VideoSegments` of :func:`plan_video_segments`.
         prompt: asked of every request, after a line saying which part of the whole it covers.
         concurrency: requests in flight at once; ``requests_per_minute`` and
-            ``tokens_per_minute`` pace them as :meth:`Corpus.ask <mimo_nb.corpus.Corpus.ask>`
-            does.
+            ``tokens_per_minute`` pace them (and the merge) as
+            :meth:`Corpus.ask <mimo_nb.corpus.Corpus.ask>` does, over a ``window`` of seconds
+            (60: per minute); a request heavier than ``tokens_per_minute`` is refused before
+            anything is sent.
         max_cost: refuse to start when the forecast (requests not in the cache, and the merge)
-            is over it; while running, send only while the spend and the most the requests in
-            flight can cost stay within it.
+            is over it; while running, send a request (the merge too) only while the spend and
+            the most the requests in flight can cost stay within it, checked again after waiting
+            for the quotas. An answer without usage counts at its worst case.
         merge_prompt: asked, text only, over the segment answers (their times rewritten on the
             original's clock) once every part is answered.
         folder, files: where to write the segment files (a new temporary folder by default), or
@@ -366,7 +372,7 @@ async def ask_long(
             max_completion_tokens=max_completion_tokens,
             output_tokens=output_tokens,
             concurrency=concurrency,
-            pacer=Pacer(requests_per_minute, tokens_per_minute),
+            pacer=Pacer(requests_per_minute, tokens_per_minute, window=window),
         ),
     )
     await run.prepare()
@@ -384,28 +390,26 @@ async def ask_long(
         )
     await run.send_all()
     if merge_prompt is not None and all(p.completion is not None for p in parts):
-        answer.merged = await _merge(client, answer, merge_prompt, system, max_completion_tokens)
-        if answer.merged.origin != "cache" and answer.merged.cost is not None:
-            run.spent += answer.merged.cost.total
-    answer.spent = run.spent
+        await run.merge(merge_prompt)
+    answer.spent = run.sender.spent
     return answer
 
 
-async def _merge(
+def _merge_request(
     client: AsyncMimoClient,
     answer: LongAnswer,
     merge_prompt: str,
     system: str | None,
     max_completion_tokens: int,
-) -> Completion:
-    """One text-only request over the parts' answers, times on the original's clock."""
+) -> PreparedRequest:
+    """The one text-only request over the parts' answers, times on the original's clock."""
     answers = "\n\n".join(_part_text(answer.plan, p) for p in answer.parts)
     text = (
         f"These are answers about the {len(answer.parts)} parts of one video of "
         f"{hms(answer.plan.duration)}, to the question: {answer.prompt}\n\n{answers}\n\n"
         f"{merge_prompt}"
     )
-    prepared = prepare_request(
+    return prepare_request(
         [],
         text,
         model=client.model,
@@ -413,4 +417,3 @@ async def _merge(
         max_completion_tokens=max_completion_tokens,
         context_lengths=client.context_lengths,
     )
-    return await client.send(prepared)

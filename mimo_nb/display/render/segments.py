@@ -162,7 +162,11 @@ def long_answer_html(answer: LongAnswer) -> str:
         header=("", "status", "est. prompt", "reported", f"est. {currency}", f"cost {currency}"),
     )
     merged = (
-        ""
+        (
+            ""
+            if answer.merge_error is None
+            else f"<div class='mimo-merged'><b>Merge</b>: {escape(answer.merge_error)}</div>"
+        )
         if answer.merged is None
         else (
             f"<div class='mimo-merged'><b>Merged</b>{stand_in_badge_html(answer.merged)}"
