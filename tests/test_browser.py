@@ -27,6 +27,12 @@ What is checked, and why this way:
   in JupyterLab, run there (trusted outputs) and received ready-run (untrusted outputs, through
   JupyterLab's sanitiser): each shows its time, flag and hover text and opens the frames the
   model saw there; where the sanitiser drops the SVG strip, a note takes its place.
+* **Quality against spend** (``test_sweep_in_*``): notebook 06's sweep in the static export and
+  in JupyterLab, run there (the stand-in answering in the kernel on 127.0.0.1) and received
+  ready-run (untrusted, through the sanitiser), then with every inline style removed: the
+  summary's rows and intervals, the stand-in's banner (whole, legible, saying whose answers these
+  are), the recommendation and the plot are shown; each section opens on a click; every answer
+  is text, labelled as the stand-in's.
 * **Demo report** (``test_demo_report_in_browser``): ``mimo-nb demo`` output: frames, numbers
   and plots visible, nothing blocked by its Content-Security-Policy.
 
