@@ -1093,7 +1093,7 @@ def plot_sweep(result: SweepResult, *, ax: Axes | None = None) -> Axes:
     ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.0%}"))
     _thousands(ax.xaxis)
     ax.set_ylim(-0.03, 1.1)  # room for a label above a point at 100%
-    ax.margins(x=0.1)  # and for the rightmost point's label
+    ax.margins(x=0.15)  # and for the rightmost point's label
     ax.grid(True, alpha=0.3)
     _legend(ax, notes)
     return ax
