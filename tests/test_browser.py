@@ -27,6 +27,12 @@ What is checked, and why this way:
   in JupyterLab, run there (trusted outputs) and received ready-run (untrusted outputs, through
   JupyterLab's sanitiser): each shows its time, flag and hover text and opens the frames the
   model saw there; where the sanitiser drops the SVG strip, a note takes its place.
+* **Quality against spend** (``test_sweep_in_*``): notebook 06's sweep in the static export and
+  in JupyterLab, run there (the stand-in answering in the kernel on 127.0.0.1) and received
+  ready-run (untrusted, through the sanitiser), then with every inline style removed: the
+  summary's rows and intervals, the stand-in's banner (whole, legible, saying whose answers these
+  are), the recommendation and the plot are shown; each section opens on a click; every answer
+  is text, labelled as the stand-in's.
 * **Demo report** (``test_demo_report_in_browser``): ``mimo-nb demo`` output: frames, numbers
   and plots visible, nothing blocked by its Content-Security-Policy.
 
@@ -73,6 +79,7 @@ ROOT = Path(__file__).resolve().parent.parent
 QUICKSTART = ROOT / "notebooks" / "01_quickstart.ipynb"
 ECONOMICS = ROOT / "notebooks" / "02_token_economics.ipynb"
 TIMES = ROOT / "notebooks" / "05_checking_times.ipynb"
+SWEEP = ROOT / "notebooks" / "06_quality_against_spend.ipynb"
 NPM_CACHE = (
     Path(os.environ.get("MIMO_NB_TEST_CACHE", Path.home() / ".cache" / "mimo_nb-tests")) / "npm"
 )
@@ -257,6 +264,129 @@ def test_time_chips_open_the_right_frames_in_the_static_export(
     page.close()
 
 
+# notebooks/06's summary as the stand-in's rules score it: setting -> tasks, right, interval.
+_SWEEP_SUMMARY = {
+    "fps 0.25, default": ("24", "12", "50.0% (95% CI 31.4%-68.6%, Wilson score)"),
+    "fps 0.5, default": ("24", "13", "54.2% (95% CI 35.1%-72.1%, Wilson score)"),
+    "fps 1, default": ("24", "24", "100.0% (95% CI 86.2%-100.0%, Wilson score)"),
+    "fps 2, default": ("24", "24", "100.0% (95% CI 86.2%-100.0%, Wilson score)"),
+    "fps 4, default": ("24", "24", "100.0% (95% CI 86.2%-100.0%, Wilson score)"),
+}
+_STAND_IN_ORANGE = "rgb(179, 89, 0)"  # render/sweep.py's banner
+
+# An element scrolled into view: its box, font, colour, whether its own content overflows it, and
+# what clips it: the window, or an ancestor (overflow other than visible) it reaches past. (The
+# body's overflow applies to the window: JupyterLab's body has no height of its own.)
+_LAYOUT = """e => {
+    e.scrollIntoView({block: 'center'});
+    const r = e.getBoundingClientRect(), s = getComputedStyle(e), cut = [];
+    const outside = q => r.left < q.left - 1 || r.right > q.right + 1 || r.top < q.top - 1
+        || r.bottom > q.bottom + 1;
+    if (outside({left: 0, top: 0, right: innerWidth, bottom: innerHeight})) cut.push('window');
+    for (let p = e.parentElement; p && p !== document.body; p = p.parentElement) {
+        const ps = getComputedStyle(p);
+        if (ps.overflowX === 'visible' && ps.overflowY === 'visible') continue;
+        if (outside(p.getBoundingClientRect())) cut.push(`${p.tagName}.${p.className}`);
+    }
+    return {width: r.width, height: r.height, font: parseFloat(s.fontSize), colour: s.color,
+            overflows: e.scrollWidth > e.clientWidth + 1 || e.scrollHeight > e.clientHeight + 1,
+            cut};
+}"""
+
+
+def _assert_readable(element: Any, what: str) -> dict[str, Any]:
+    """``element`` is shown whole: a size, a legible font, nothing of it cut off or scrolled
+    away inside it or by an ancestor. Returns its layout (colour included)."""
+    layout: dict[str, Any] = element.evaluate(_LAYOUT)
+    assert element.is_visible(), f"the {what} is not visible"
+    assert layout["width"] > 100 and layout["height"] >= 12, (what, layout)
+    assert layout["font"] >= 12, (what, layout)
+    assert not layout["overflows"] and layout["cut"] == [], (what, layout)
+    return layout
+
+
+def _check_sweep(page: Any, sweep: Any, *, styled: bool = True) -> None:
+    """notebooks/06's sweep (``sweep``: its ``.mimo-sweep`` element): the summary's rows and
+    intervals, the stand-in's banner (orange where inline styles survive, identified by its words
+    everywhere), the recommendation and the plot are shown; each <details> opens on a click, and
+    the answers inside are text (no markup), every one labelled as the stand-in's."""
+    from mimo_nb.api.response import STAND_IN
+
+    summary = sweep.locator("table.mimo-sweep-summary")
+    rows = [r.locator("td").all_inner_texts() for r in summary.locator("tr").all()[1:]]
+    assert {r[0]: tuple(r[1:4]) for r in rows} == _SWEEP_SUMMARY
+    assert [r[-1] for r in rows] == ["", "", "\u2605", "", ""]  # the recommended one starred
+    _assert_readable(summary, "summary table")
+
+    banner = sweep.locator(".mimo-stand-in")
+    assert banner.count() == 1 and banner.inner_text().startswith(STAND_IN + ":")
+    assert "measure those rules, not a model" in banner.inner_text()
+    layout = _assert_readable(banner, "stand-in banner")
+    if styled:
+        assert layout["colour"] == _STAND_IN_ORANGE, layout
+
+    recommendation = sweep.locator(".mimo-sweep-recommendation")
+    said = recommendation.inner_text()
+    assert said.startswith("Recommended: fps 1, default. Rule: the cheapest setting"), said
+    assert "not significantly below the best's (McNemar's exact test" in said  # unescaped once
+    assert said.endswith("The answers came from the rule-based stand-in, not a model."), said
+    _assert_readable(recommendation, "recommendation")
+
+    assert_shown(images(page, ".mimo-sweep > img"), 1, "sweep plot")
+    plot = sweep.locator(":scope > img")
+    assert plot.get_attribute("alt", timeout=1000).startswith("accuracy with its 95% interval")
+    assert plot.bounding_box()["width"] >= 400, plot.bounding_box()
+
+    details = sweep.locator("details")
+    heads = [d.locator("summary").inner_text() for d in details.all()]
+    assert len(heads) == 3, heads
+    assert heads[0].startswith("Each setting against the best, fps 1, default"), heads
+    assert heads[1].startswith("Forecast before sending: 136,139 tokens"), heads
+    assert heads[2] == "Every answer (120), beside the answer read from it", heads
+    for i in range(3):
+        table = details.nth(i).locator("table")
+        assert not table.is_visible() and details.nth(i).get_attribute("open") is None
+        details.nth(i).locator("summary").click()
+        assert table.is_visible() and details.nth(i).get_attribute("open") is not None
+    answers = sweep.locator("table.mimo-sweep-answers tr")
+    assert answers.count() == 1 + 120
+    assert answers.nth(1).locator("td").all_inner_texts()[:7] == [
+        "count-00", "fps 0.25, default", STAND_IN, "The last number I saw is 69.", "69", "69",
+        "right",
+    ]  # fmt: skip
+    by = sweep.locator("table.mimo-sweep-answers td:nth-child(3)").all_inner_texts()
+    assert by == [STAND_IN] * 120  # every answer says who gave it
+    said = sweep.locator("table.mimo-sweep-answers td:nth-child(4)").all_inner_texts()
+    assert len(said) == 120 and all(s.startswith("The ") and s.endswith(".") for s in said)
+    assert sweep.locator("table.mimo-sweep-answers td *").count() == 0  # text, never markup
+
+
+@pytest.fixture(scope="module")
+def executed_sweep(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """notebooks/06 run afresh: the stand-in answers on 127.0.0.1 in the kernel."""
+    return _execute(SWEEP, tmp_path_factory.mktemp("sweep"), widgets=False)
+
+
+def test_sweep_in_the_static_export(
+    browser: Any, executed_sweep: Any, site: tuple[Path, str]
+) -> None:
+    """notebooks/06 exported: the sweep's table, banner, recommendation and plot are shown, its
+    sections open on a click, its answers are text; nothing is fetched from elsewhere."""
+    directory, base = site
+    page_file = _export(
+        executed_sweep, directory, base, with_widget_state=False, name="sweep-static.html"
+    )
+    page, report = open_page(browser, f"{base}/{page_file.name}")
+    sweep = page.locator(".mimo-sweep")
+    assert sweep.count() == 1
+    screenshot(page, "sweep-static-closed.png", sweep)
+    _check_sweep(page, sweep)
+    assert_shown(images(page, ".jp-RenderedImage img"), 1, "plot")  # result.plot()
+    screenshot(page, "sweep-static.png")
+    report.assert_clean()
+    page.close()
+
+
 def test_quickstart_widgets_export(
     browser: Any, executed_quickstart: Any, site: tuple[Path, str]
 ) -> None:
@@ -346,7 +476,7 @@ def _jupyter_server(
     binds it to 127.0.0.1) over copies of the notebooks in ``root``, its runtime files and
     ``settings`` (JupyterLab's, plugin -> JSON) there too, until ``ready_path`` answers (at most
     120 s); yield its base URL, then stop it (terminate, kill after 30 s)."""
-    for notebook in (QUICKSTART, ECONOMICS, TIMES):
+    for notebook in (QUICKSTART, ECONOMICS, TIMES, SWEEP):
         shutil.copy(notebook, root / notebook.name)
     for plugin, value in (settings or {}).items():  # e.g. "notebook-extension/tracker"
         path = root / ".settings" / "@jupyterlab" / f"{plugin}.jupyterlab-settings"
@@ -663,6 +793,64 @@ def test_time_chips_in_jupyterlab(
         box = strips.nth(i).bounding_box()
         assert box is not None and box["height"] == note.bounding_box()["height"], box
     screenshot(page, "jupyterlab-times-untrusted.png", answer)
+    assert report.blocked == [] and report.page_errors == []
+    page.close()
+
+
+def _screenshot_whole(page: Any, name: str, element: Any) -> None:
+    """A screenshot of ``element`` whole, in JupyterLab too (its notebook scrolls inside a panel
+    as tall as the window: the window is made tall enough for it meanwhile)."""
+    size = page.viewport_size
+    height = element.bounding_box()["height"]
+    page.set_viewport_size({"width": size["width"], "height": min(int(height) + 400, 12_000)})
+    try:
+        page.wait_for_timeout(500)  # JupyterLab lays itself out again
+        screenshot(page, name, element)
+    finally:
+        page.set_viewport_size(size)
+
+
+def test_sweep_in_jupyterlab(
+    browser: Any, jupyterlab: tuple[str, str], executed_sweep: Any
+) -> None:
+    """notebooks/06 run in JupyterLab (the stand-in on 127.0.0.1 in the kernel; trusted outputs),
+    then run elsewhere and opened afresh (untrusted: JupyterLab's sanitiser may drop inline
+    styles): in both the table, the stand-in's banner, the recommendation and the plot are shown,
+    and the sections open on a click."""
+    page, report = _run_in_lab(browser, jupyterlab, SWEEP.name)
+    assert all(page.evaluate(_CODE_CELLS_TRUSTED))
+    sweep = page.locator(".jp-OutputArea-output .mimo-sweep")
+    assert sweep.count() == 1
+    _screenshot_whole(page, "jupyterlab-sweep-trusted-closed.png", sweep)
+    _check_sweep(page, sweep)
+    assert_shown(images(page, ".jp-RenderedImage img"), 1, "plot")
+    _screenshot_whole(page, "jupyterlab-sweep-trusted.png", sweep)
+    assert report.blocked == [] and report.page_errors == []
+    page.close()
+
+    base, token = jupyterlab
+    name = "06_quality_against_spend_received.ipynb"
+    _upload(jupyterlab, name, executed_sweep)
+    page, report = open_page(
+        browser,
+        f"{base}/lab/workspaces/received-sweep/tree/{name}?reset&token={token}",
+        wait_for=".jp-OutputArea-output .mimo-sweep",
+    )
+    assert not any(page.evaluate(_CODE_CELLS_TRUSTED))
+    sweep = page.locator(".jp-OutputArea-output .mimo-sweep")
+    _screenshot_whole(page, "jupyterlab-sweep-untrusted-closed.png", sweep)
+    _check_sweep(page, sweep, styled=False)
+    assert_shown(images(page, ".jp-RenderedImage img"), 1, "plot")
+    _screenshot_whole(page, "jupyterlab-sweep-untrusted.png", sweep)
+    # JupyterLab 4's sanitiser keeps these inline styles; a stricter one may drop every style:
+    # the words must still say whose answers these are. Closed again, every style removed:
+    sweep.evaluate(
+        """e => { e.querySelectorAll('details').forEach(d => d.open = false);
+                  e.querySelectorAll('[style]').forEach(s => s.removeAttribute('style')); }"""
+    )
+    assert sweep.locator("[style]").count() == 0
+    _check_sweep(page, sweep, styled=False)
+    _screenshot_whole(page, "jupyterlab-sweep-unstyled.png", sweep)
     assert report.blocked == [] and report.page_errors == []
     page.close()
 

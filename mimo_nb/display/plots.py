@@ -1042,9 +1042,10 @@ def plot_sweep(result: SweepResult, *, ax: Axes | None = None) -> Axes:
             ax.annotate(
                 f"fps {fps:g}",
                 (s.mean_tokens, i.estimate),
-                xytext=(5, 4),
+                xytext=(6, 5),
                 textcoords="offset points",
-                fontsize=8,
+                fontsize=9,
+                zorder=1,  # under the points and their intervals: a label never hides data
             )
     notes = []
     if result.missing:
@@ -1091,7 +1092,8 @@ def plot_sweep(result: SweepResult, *, ax: Axes | None = None) -> Axes:
     ax.set_ylabel("accuracy (95% Wilson interval)")
     ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.0%}"))
     _thousands(ax.xaxis)
-    ax.set_ylim(-0.03, 1.03)
+    ax.set_ylim(-0.03, 1.1)  # room for a label above a point at 100%
+    ax.margins(x=0.15)  # and for the rightmost point's label
     ax.grid(True, alpha=0.3)
     _legend(ax, notes)
     return ax

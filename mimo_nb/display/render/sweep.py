@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 __all__ = ["sweep_html"]
 
 _RIGHT = "style='text-align:right'"
+_LEFT = "style='text-align:left'"  # text: JupyterLab's and nbconvert's tables align cells right
+_NAME = "style='text-align:left;white-space:nowrap'"  # a setting or a task: on one line
 _STAND_IN = (
     "<div class='mimo-stand-in' style='border:1px solid #b35900;color:#b35900;border-radius:4px;"
     "padding:2px 6px;margin:4px 0'><b>{label}</b>: these answers come from rules that read the "
@@ -35,14 +37,15 @@ def _number(value: float | None, spec: str = ",.0f") -> str:
 def _summary_html(result: SweepResult, chosen: Recommendation | None) -> str:
     edge = {s.label for s in result.frontier()} if chosen is not None else set()
     head = (
-        "<tr><th>setting</th><th>tasks</th><th>right</th><th>accuracy (95% Wilson interval)</th>"
+        f"<tr><th {_LEFT}>setting</th><th>tasks</th><th>right</th>"
+        f"<th {_LEFT}>accuracy (95% Wilson interval)</th>"
         "<th>mean prompt tokens / video (reported)</th><th>(estimated)</th>"
         f"<th>mean cost / video{f' ({escape(result.currency)})' if result.currency else ''}</th>"
         "<th>frontier</th><th>recommended</th></tr>"
     )
     body = "".join(
-        f"<tr><td>{escape(r.setting)}</td><td {_RIGHT}>{r.n:,}</td>"
-        f"<td {_RIGHT}>{r.correct:,}</td><td>{escape(r.interval)}</td>"
+        f"<tr><td {_NAME}>{escape(r.setting)}</td><td {_RIGHT}>{r.n:,}</td>"
+        f"<td {_RIGHT}>{r.correct:,}</td><td {_LEFT}>{escape(r.interval)}</td>"
         f"<td {_RIGHT}>{_number(r.mean_prompt_tokens)}</td>"
         f"<td {_RIGHT}>{_number(r.mean_est_prompt_tokens)}</td>"
         f"<td {_RIGHT}>{_number(r.mean_cost, '.6f')}</td>"
@@ -71,7 +74,7 @@ def _comparisons_html(result: SweepResult) -> str:
     if table.empty:
         return ""
     rows = "".join(
-        f"<tr><td>{escape(c.setting)}</td><td {_RIGHT}>{c.only_best:,}</td>"
+        f"<tr><td {_NAME}>{escape(c.setting)}</td><td {_RIGHT}>{c.only_best:,}</td>"
         f"<td {_RIGHT}>{c.only_setting:,}</td><td {_RIGHT}>{c.difference:.1%}</td>"
         f"<td {_RIGHT}>{c.p_value:.3g}</td></tr>"
         for c in table.itertuples(index=False)
@@ -80,7 +83,7 @@ def _comparisons_html(result: SweepResult) -> str:
     return (
         f"<details><summary>Each setting against the best, {best}, on the same tasks "
         f"({escape(table['test'].iloc[0])})</summary><table class='mimo-sweep-comparisons'>"
-        f"<tr><th>setting</th><th>only {best} right</th><th>only this right</th>"
+        f"<tr><th {_LEFT}>setting</th><th>only {best} right</th><th>only this right</th>"
         f"<th>accuracy below the best</th><th>p</th></tr>{rows}</table></details>"
     )
 
@@ -99,7 +102,7 @@ def _profile_html(result: SweepResult) -> str:
 
 def _forecast_html(result: SweepResult) -> str:
     rows = "".join(
-        f"<tr><td>{escape(f['setting'])}</td><td {_RIGHT}>{f['prompt_tokens']:,}</td>"
+        f"<tr><td {_NAME}>{escape(f['setting'])}</td><td {_RIGHT}>{f['prompt_tokens']:,}</td>"
         f"<td {_RIGHT}>{f['output_tokens']:,}</td>"
         f"<td {_RIGHT}>{_number(f['cost'], '.6f')}</td></tr>"
         for f in result.forecast
@@ -115,7 +118,7 @@ def _forecast_html(result: SweepResult) -> str:
     rules = "" if result.profile == DEFAULT_PROFILE else f" (by profile {result.profile!r})"
     return (
         f"<details><summary>Forecast before sending{escape(rules)}: {tokens:,} tokens for the "
-        f"whole grid, {money}</summary><table><tr><th>setting</th>"
+        f"whole grid, {money}</summary><table><tr><th {_LEFT}>setting</th>"
         "<th>prompt tokens</th><th>output tokens (assumed)</th>"
         f"<th>cost{f' ({currency})' if currency else ''}</th></tr>{rows}</table></details>"
     )
@@ -131,21 +134,23 @@ def _who(row: SweepRow) -> str:
 def _answers_html(result: SweepResult, max_rows: int) -> str:
     shown = result.rows[:max_rows]
     cells = "".join(
-        f"<tr><td>{escape(r.task)}</td><td>{escape(r.setting)}</td><td>{_who(r)}</td>"
-        f"<td>{escape(one_line(r.answer if r.answer is not None else r.error, 160))}</td>"
-        f"<td>{escape(r.score.extracted if r.score.extracted is not None else '')}</td>"
-        f"<td>{escape(r.score.expected)}</td>"
-        f"<td>{ {True: 'right', False: 'wrong', None: 'unread'}[r.score.correct] }</td>"
-        f"<td style='{MUTED}'>{escape(r.scorer)}: {escape(r.score.note)}</td></tr>"
+        f"<tr><td {_NAME}>{escape(r.task)}</td><td {_NAME}>{escape(r.setting)}</td>"
+        f"<td {_LEFT}>{_who(r)}</td>"
+        f"<td {_LEFT}>{escape(one_line(r.answer if r.answer is not None else r.error, 160))}</td>"
+        f"<td {_RIGHT}>{escape(r.score.extracted if r.score.extracted is not None else '')}</td>"
+        f"<td {_RIGHT}>{escape(r.score.expected)}</td>"
+        f"<td {_LEFT}>{ {True: 'right', False: 'wrong', None: 'unread'}[r.score.correct] }</td>"
+        f"<td style='text-align:left;{MUTED}'>{escape(r.scorer)}: {escape(r.score.note)}</td></tr>"
         for r in shown
     )
     more = len(result.rows) - len(shown)
     tail = f"<div style='{MUTED}'>… {more:,} more (to_pandas() has all)</div>" if more else ""
     return (
         f"<details><summary>Every answer ({len(result.rows):,}), beside the answer read from it"
-        "</summary><table class='mimo-sweep-answers'><tr><th>task</th><th>setting</th>"
-        "<th>answered by</th><th>answer (or error)</th><th>read</th><th>expected</th>"
-        f"<th>score</th><th>how it was read</th></tr>{cells}</table>{tail}</details>"
+        f"</summary><table class='mimo-sweep-answers'><tr><th {_LEFT}>task</th>"
+        f"<th {_LEFT}>setting</th><th {_LEFT}>answered by</th><th {_LEFT}>answer (or error)</th>"
+        f"<th>read</th><th>expected</th><th {_LEFT}>score</th><th {_LEFT}>how it was read</th>"
+        f"</tr>{cells}</table>{tail}</details>"
     )
 
 
