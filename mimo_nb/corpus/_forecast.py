@@ -80,7 +80,9 @@ def profile_video_tokens(
             f"and {missing:,} rows of this table have none (a table from elsewhere); scan the "
             "videos again (Corpus.scan) to forecast them."
         )
-    out = {k: np.zeros(rows, dtype=np.int64) for k in ("frames", "vision", "tokens", "refused")}
+    out: dict[str, npt.NDArray[np.int64]] = {
+        k: np.zeros(rows, dtype=np.int64) for k in ("frames", "vision", "tokens", "refused")
+    }
     seen: dict[tuple[Any, ...], tuple[int, int, int, int]] = {}
     for i in range(rows):
         key = (d[i], w[i], h[i], mute[i], nfps[i], count[i], rates[i], sizes[i])
