@@ -65,6 +65,13 @@ FOUND = [
     ("from 1:10 to 1:05", [(70, None, 1, "1:10"), (65, None, 1, "1:05")]),
     ("at 00:05 and 12 s", [(5, None, 1, "00:05"), (12, None, 1, "12 s")]),
     ("between 00:05 - 00:08", [(5, 8, 1, "between 00:05 - 00:08")]),
+    # thousands grouped with commas are one number (read as 0.5 and 0 before: "000.5s")
+    ("at 1,000.5s", [(1000.5, None, 0.1, "1,000.5s")]),
+    ("3,000 seconds in", [(3000, None, 1, "3,000 seconds")]),
+    ("at 12,345.6 seconds", [(12345.6, None, 0.1, "12,345.6 seconds")]),
+    ("from 1,000 to 1,200 seconds", [(1000, 1200, 1, "from 1,000 to 1,200 seconds")]),
+    ("[5s,10s]", [(5, 10, 1, "[5s,10s]")]),
+    ("at 5, 10 seconds", [(10, None, 1, "10 seconds")]),
 ]
 
 NOT_TIMES = [
@@ -99,6 +106,11 @@ NOT_TIMES = [
     "500ms of latency",
     "the 3 sets",
     "192.168.1.1",
+    # a decimal comma, or commas not grouping threes: no number is read from their inside
+    "at 2,5 s",
+    "5,10 seconds",
+    "1,00s",
+    "1,0000s",
 ]
 
 

@@ -13,6 +13,7 @@ text                                      start, end (s)   precision  ``.text``
 ``1:05:30``                               3930             1
 ``12:34.56``                              754.56           0.01
 ``3.2s``, ``3.2 s``                       3.2              0.1
+``at 1,000.5 s``                          1000.5           0.1        ``1,000.5 s``
 ``at 12 seconds``, ``12 sec``             12               1          ``12 seconds``
 ``<12.5 seconds>``                        12.5             0.1        ``<12.5 seconds>``
 ``00:01 - 00:02``, ``00:01–00:02``        1, 2             1
@@ -30,9 +31,10 @@ without a unit, and durations (``for 5 seconds``, ``every 2 seconds``, ``a 10 se
 
 Out of scope (not found): minutes and hours in words (``at 2 minutes``, ``1h05``), times spelled
 out (``twelve seconds``), relative times (``5 seconds later``), subtitle times with a comma
-(``00:01:05,120``). Read as times although they are not: chapter and verse (``John 3:16``) and a
-clock time of day with no marker (a bare ``10:30`` is ten and a half minutes into the video). A
-range whose end comes before its start is read as two instants.
+(``00:01:05,120``), decimal commas (``2,5 s``: nothing is read from it, not ``5 s``). Read as
+times although they are not: chapter and verse (``John 3:16``) and a clock time of day with no
+marker (a bare ``10:30`` is ten and a half minutes into the video). A range whose end comes
+before its start is read as two instants.
 
 >>> [(t.start, t.end, t.text) for t in find_times("(00:00 - 00:01): a white kitten; at 3.5s it")]
 [(0.0, 1.0, '(00:00 - 00:01)'), (3.5, None, '3.5s')]
@@ -85,11 +87,14 @@ class TimeRef:
 _CLOCK = r"(?:(?P<h>\d{1,2}):(?P<hm>[0-5]\d)|(?P<m>\d{1,3})):(?P<s>[0-5]\d)(?:\.(?P<cf>\d{1,3}))?"
 # Seconds with a unit: 3.2s, 3.2 s, 12 sec, 12 seconds; Qwen3-VL's <12.5 seconds> whole.
 _UNIT = r"\s?(?:s|secs?|seconds?)\b"
-_SECONDS = rf"(?P<lt><\s*)?(?P<sec>\d+)(?:\.(?P<sf>\d+))?{_UNIT}(?(lt)\s*>)"
+# Whole seconds may group thousands with commas (1,000.5 s); a comma that groups anything but
+# threes (a decimal comma: 2,5 s) is not ours, and no number is read from its inside.
+_WHOLE = r"\d{1,3}(?:,\d{3})+(?![\d,])|\d+(?!,\d)"
+_SECONDS = rf"(?P<lt><\s*)?(?P<sec>{_WHOLE})(?:\.(?P<sf>\d+))?{_UNIT}(?(lt)\s*>)"
 # A bare number: only the start of a range whose end carries the unit (3.2-5.0 seconds).
-_BARE = r"(?P<bare>\d+)(?:\.(?P<bf>\d+))?"
+_BARE = rf"(?P<bare>{_WHOLE})(?:\.(?P<bf>\d+))?"
 _TOKEN = re.compile(
-    rf"(?<![\w:.$€£'’])(?:{_CLOCK}(?![\d:]|\.\d)|{_SECONDS}|{_BARE}(?![\w:]|\.\d))",
+    rf"(?<![\w:.$€£'’])(?:{_CLOCK}(?![\d:]|\.\d)|(?<!\d,)(?:{_SECONDS}|{_BARE}(?![\w:]|\.\d)))",
     re.IGNORECASE,
 )
 
@@ -144,6 +149,11 @@ def _decimal(whole: int, fraction: str | None) -> tuple[float, float]:
     return (whole * scale + int(fraction or 0)) / scale, 1 / scale
 
 
+def _int(digits: str) -> int:
+    """Whole seconds as written, thousands commas and all (``1,000`` is 1000)."""
+    return int(digits.replace(",", ""))
+
+
 def _token(match: re.Match[str]) -> _Token:
     g = match.groupdict()
     if g["s"] is not None:
@@ -151,9 +161,9 @@ def _token(match: re.Match[str]) -> _Token:
         seconds, precision = _decimal((hours * 60 + minutes) * 60 + int(g["s"]), g["cf"])
         kind = "clock"
     elif g["sec"] is not None:
-        (seconds, precision), kind = _decimal(int(g["sec"]), g["sf"]), "seconds"
+        (seconds, precision), kind = _decimal(_int(g["sec"]), g["sf"]), "seconds"
     else:
-        (seconds, precision), kind = _decimal(int(g["bare"]), g["bf"]), "bare"
+        (seconds, precision), kind = _decimal(_int(g["bare"]), g["bf"]), "bare"
     return _Token(seconds, precision, match.start(), match.end(), kind)
 
 
