@@ -111,6 +111,12 @@ NOT_TIMES = [
     "5,10 seconds",
     "1,00s",
     "1,0000s",
+    # longer than any video (MAX_DURATION, 1e9 s), or finer than a nanosecond: not a video time
+    # (before: a LimitError from ground, or a precision of 0.0 refused by TimeRef)
+    "at 9999999999 s",
+    "at 1,000,000,001 s",
+    "at 0.1234567891s",
+    "99999:59",
 ]
 
 
@@ -166,3 +172,16 @@ def test_the_servers_own_timestamp_texts_read_back(profile: str) -> None:
     refs = find_times(" ".join(plan.timestamp_texts))
     assert [r.text for r in refs] == list(plan.timestamp_texts)
     assert all(r.end is None for r in refs)
+
+
+def test_numbers_of_any_length_are_read_or_passed_over_never_raised() -> None:
+    """A model's text may hold a number of thousands of digits: int() refuses more than 4,300
+    (ValueError before) and a float cannot hold 1e400 (OverflowError); none is a video time."""
+    for text in ("1" * 5000 + " s", "at 0." + "1" * 5000 + "s", "1," * 3000 + "000 s", "9" * 400):
+        assert find_times(text) == []
+    edge = find_times("at 1000000000 s, at 999,999,999.5 s, at 0.123456789 s")
+    assert [(r.start, r.precision) for r in edge] == [
+        (1e9, 1),
+        (999999999.5, 0.1),
+        (0.123456789, 1e-9),
+    ]

@@ -83,6 +83,21 @@ def test_a_range_holding_a_frame_within_its_precision_has_no_gap() -> None:
     assert item.gap == 0 and [f.request_time for f in item.frames] == [2.4]
 
 
+def test_a_timeline_of_hostile_numbers_never_raises() -> None:
+    """Completion.timeline never raises: numbers too long to convert, longer than any video or
+    finer than a nanosecond are passed over (a ValueError, a LimitError from the time map and
+    a refused precision before); the times around them still count."""
+    every_2s = TimeMap((0, 2, 4, 6, 8), (0, 60, 120, 180, 240), duration=10)
+    text = (
+        "at 00:04, then " + "7" * 5000 + " s, at 9999999999 s, at 0." + "3" * 400 + "s, "
+        "at 12,000,000,000 s and at 1,000.5 s; 00:02 - 00:04"
+    )
+    line = Timeline.of(text, every_2s)
+    assert [t.ref.text for t in line.times] == ["00:04", "1,000.5 s", "00:02 - 00:04"]
+    assert [t.flags for t in line.times] == [(), ("past_end",), ()]
+    assert "1,000.5 s" in line._repr_html_()
+
+
 def test_a_timeline_without_its_request_says_so() -> None:
     done = Completion(None, None, "at 00:03 a cat")
     line = done.timeline

@@ -26,7 +26,8 @@ text                                      start, end (s)   precision  ``.text``
 Not times: ratios (``16:9``, ``16:10 aspect``), versions (``v2.5``, ``Python 3.10``), clock
 times of day (``at 10:30 am``, ``3:00 PM``, ``at 14:00 o'clock``, ``the clock reads 10:45``),
 scores (``won 21:15``), dates and date-times, money, decades (``the 1990s``), plain numbers
-without a unit, and durations (``for 5 seconds``, ``every 2 seconds``, ``a 10 second clip``,
+without a unit, numbers longer than any video (over 1e9 s) or finer than a nanosecond, and
+durations (``for 5 seconds``, ``every 2 seconds``, ``a 10 second clip``,
 ``2 seconds apart``).
 
 Out of scope (not found): minutes and hours in words (``at 2 minutes``, ``1h05``), times spelled
@@ -88,11 +89,14 @@ _CLOCK = r"(?:(?P<h>\d{1,2}):(?P<hm>[0-5]\d)|(?P<m>\d{1,3})):(?P<s>[0-5]\d)(?:\.
 # Seconds with a unit: 3.2s, 3.2 s, 12 sec, 12 seconds; Qwen3-VL's <12.5 seconds> whole.
 _UNIT = r"\s?(?:s|secs?|seconds?)\b"
 # Whole seconds may group thousands with commas (1,000.5 s); a comma that groups anything but
-# threes (a decimal comma: 2,5 s) is not ours, and no number is read from its inside.
-_WHOLE = r"\d{1,3}(?:,\d{3})+(?![\d,])|\d+(?!,\d)"
-_SECONDS = rf"(?P<lt><\s*)?(?P<sec>{_WHOLE})(?:\.(?P<sf>\d+))?{_UNIT}(?(lt)\s*>)"
+# threes (a decimal comma: 2,5 s) is not ours, and no number is read from its inside. A video
+# time has at most 10 whole digits (MAX_DURATION is 1e9 s) and 9 decimals (times are held to
+# the nanosecond): a longer number is no time, and reading it would only overflow.
+_WHOLE = r"\d{1,3}(?:,\d{3}){1,3}(?![\d,])|\d{1,10}(?!,\d)"
+_FRACTION = r"\d{1,9}"
+_SECONDS = rf"(?P<lt><\s*)?(?P<sec>{_WHOLE})(?:\.(?P<sf>{_FRACTION}))?{_UNIT}(?(lt)\s*>)"
 # A bare number: only the start of a range whose end carries the unit (3.2-5.0 seconds).
-_BARE = rf"(?P<bare>{_WHOLE})(?:\.(?P<bf>\d+))?"
+_BARE = rf"(?P<bare>{_WHOLE})(?:\.(?P<bf>{_FRACTION}))?"
 _TOKEN = re.compile(
     rf"(?<![\w:.$€£'’])(?:{_CLOCK}(?![\d:]|\.\d)|(?<!\d,)(?:{_SECONDS}|{_BARE}(?![\w:]|\.\d)))",
     re.IGNORECASE,
@@ -203,8 +207,11 @@ def _range_start(text: str, first: _Token, second: _Token) -> int | None:
 
 def _bracket(text: str, start: int, stop: int) -> tuple[int, int] | None:
     """The span with its enclosing brackets, when ``text[start:stop]`` is all they hold."""
-    left = len(text[:start].rstrip())
-    right = stop + len(text[stop:]) - len(text[stop:].lstrip())
+    left, right = start, stop  # step over white space in place: no copy of the text's rest
+    while left and text[left - 1].isspace():
+        left -= 1
+    while right < len(text) and text[right].isspace():
+        right += 1
     if left and right < len(text) and _BRACKETS.get(text[left - 1]) == text[right]:
         return left - 1, right + 1
     return None
@@ -245,6 +252,8 @@ def _ref(text: str, start: int, first: _Token, second: _Token | None) -> TimeRef
     last = second or first
     stop = last.stop
     if last.kind == "bare" or not _is_time(text, last.kind, start, stop):
+        return None
+    if last.seconds > validate.MAX_DURATION:  # longer than any video: not a time in one
         return None
     start, stop = _bracket(text, start, stop) or (start, stop)
     return TimeRef(
