@@ -7,7 +7,8 @@ Each message says what was wrong and what to do about it. ::
     MimoError
     ├── LimitError (also ValueError)      an argument or a file is outside what the API accepts
     │   ├── ContextLengthError            the request does not fit the model's context
-    │   └── ConfigurationError            a client option or environment variable is unusable
+    │   ├── ConfigurationError            a client option or environment variable is unusable
+    │   └── UnknownOptionError            a keyword the call does not take (also TypeError)
     ├── VideoError                        a video could not be opened, decoded, written or sent
     ├── APIError                          talking to the API failed: .message, .body, .request_id
     │   ├── APIStatusError                the server answered 4xx/5xx: .status_code, .retry_after
@@ -41,6 +42,7 @@ __all__ = [
     "LimitError",
     "ContextLengthError",
     "ConfigurationError",
+    "UnknownOptionError",
     "VideoError",
     "APIError",
     "APIStatusError",
@@ -91,6 +93,15 @@ class ConfigurationError(LimitError):
 
     It is a :class:`LimitError` (and so a ``ValueError``) because it is a bad argument found
     before anything is sent; :class:`AuthenticationError` is kept for what the server answers.
+    """
+
+
+class UnknownOptionError(LimitError, TypeError):
+    """A keyword the call does not take, among the ``**options`` it passes on (``sweep(...,
+    fsp=2)``): the message names the call, the closest option it does take, and all of them.
+
+    It is a ``TypeError`` too, as Python's own error for an unexpected keyword is, so code that
+    catches either keeps working.
     """
 
 

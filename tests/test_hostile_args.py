@@ -374,3 +374,45 @@ def test_the_layer_says_what_was_wrong_and_what_to_do() -> None:
         validate.sizes([640, 1.5], 360)
     assert validate.positive_int("n", np.int64(3)) == 3 and validate.size(2.0, 4) == (2, 4)
     assert validate.number("x", None, allow_none=True) is None
+
+
+# ---- A typo among the options a call passes on ------------------------------------------------
+
+
+def _typo_calls(clip: Path) -> list[tuple[str, object]]:
+    import asyncio
+
+    from mimo_nb.corpus.long import ask_long
+    from mimo_nb.media.segments import plan_video_segments
+
+    offline = mn.AsyncMimoClient("test-key", base_url="http://127.0.0.1:9/v1", offline=True)
+    sync = mn.MimoClient("test-key", base_url="http://127.0.0.1:9/v1", offline=True)
+    task = [{"video": str(clip), "question": "What does the counter read?", "expected": "1"}]
+    corpus = mn.Corpus.scan([clip], progress=False, executor="serial")
+    video = mn.Video.open(clip)
+    return [
+        ("sweep", lambda: mn.sweep(sync, task, fsp=2, progress=False)),
+        ("sweep", lambda: asyncio.run(mn.corpus.sweep.asweep(offline, task, temprature=0.2))),
+        ("Corpus.ask", lambda: asyncio.run(corpus.ask(offline, "q?", concurency=2))),
+        ("ask_long", lambda: asyncio.run(ask_long(offline, video, "q?", fps=1, overlapp=1))),
+        ("plan_video_segments", lambda: plan_video_segments(video, fps=1, overlapp=1)),
+        ("write_report", lambda: write_report(clip, clip.with_suffix(".html"), fsp=1)),
+    ]
+
+
+def test_a_typo_among_passed_on_options_names_the_call_and_the_option(clip: Path) -> None:
+    """Before: TypeError from _check_ask_args() or plan_segments(), functions the caller never
+    called (and for sweep only after probing every task). Now an UnknownOptionError, a
+    LimitError and a TypeError both, naming the call, the closest option and every one."""
+    for where, call in _typo_calls(clip):
+        with pytest.raises(mn.LimitError, match=rf"^{where} got an unknown option") as caught:
+            call()  # type: ignore[operator]
+        assert isinstance(caught.value, TypeError)
+        assert "Did you mean" in str(caught.value) and "It takes: " in str(caught.value)
+
+
+def test_the_video_fills_its_own_segment_arguments(clip: Path) -> None:
+    from mimo_nb.media.segments import plan_video_segments
+
+    with pytest.raises(mn.LimitError, match="unknown option 'native_fps'"):
+        plan_video_segments(mn.Video.open(clip), fps=1, native_fps=3)

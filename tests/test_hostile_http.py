@@ -600,6 +600,9 @@ def test_an_unknown_keyword_is_a_type_error_not_a_body_field():
         client.ask(URL, "q", temprature=0.2)
     with pytest.raises(TypeError, match="temprature"):
         client.map([URL], prompt="q", temprature=0.2)
+    with pytest.raises(LimitError, match="Did you mean 'temperature'.*extra_body") as caught:
+        client.map([URL], prompt="q", temprature=0.2)  # a MimoError too (a bare TypeError before)
+    assert isinstance(caught.value, TypeError)
 
 
 @pytest.mark.parametrize(

@@ -24,15 +24,17 @@ Pure: the error classes, ``math``, ``numbers`` and numpy; no I/O.
 
 from __future__ import annotations
 
+import difflib
+import inspect
 import math
 import numbers
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from mimo_nb.errors import LimitError
+from mimo_nb.errors import LimitError, UnknownOptionError
 
 __all__ = [
     "MAX_SIDE",
@@ -50,6 +52,7 @@ __all__ = [
     "sizes",
     "same_length",
     "selection",
+    "keywords",
 ]
 
 MAX_SIDE = 1 << 24  # pixels: far beyond any codec, and products of two sides stay exact in int64
@@ -364,3 +367,49 @@ def selection(key: Any, length: int) -> slice | np.ndarray:
         raise LimitError(f"cannot select frames with {_short(key)}. {hint}")
     # an index out of range is numpy's IndexError, as for a single int (the sequence protocol)
     return np.arange(length)[np.atleast_1d(picked).astype(np.int64)]
+
+
+def keywords(
+    where: str,
+    given: Iterable[str],
+    *takes: Callable[..., Any] | Iterable[str],
+    but: Iterable[str] = (),
+    hint: str = "",
+) -> None:
+    """Refuse a keyword that none of ``takes`` accepts (each a function, whose keyword
+    parameters count, or a list of names), or one of ``but`` (the caller fills those itself),
+    before any work (``hint`` ends the message): an
+    :class:`~mimo_nb.errors.UnknownOptionError` (a ``TypeError`` too) naming ``where``, the
+    closest option and every one, instead of a ``TypeError`` from a function deep inside, or a
+    typo taken for a request field.
+
+    >>> keywords("sweep", ["fsp"], ["fps", "media_resolution"])
+    Traceback (most recent call last):
+    ...
+    mimo_nb.errors.UnknownOptionError: sweep got an unknown option 'fsp'. Did you mean 'fps'? \
+It takes: fps, media_resolution.
+    """
+    known: dict[str, None] = {}
+    for accepted in takes:
+        if callable(accepted):  # its options: keyword-only, or with a default
+            parameters = inspect.signature(accepted).parameters.values()
+            known.update(dict.fromkeys(p.name for p in parameters if _an_option(p)))
+        else:
+            known.update(dict.fromkeys(accepted))
+    for name in but:
+        known.pop(name, None)
+    for name in given:
+        if name not in known:
+            close = difflib.get_close_matches(name, list(known), n=1)
+            close_hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise UnknownOptionError(
+                f"{where} got an unknown option {name!r}.{close_hint} It takes: "
+                f"{', '.join(known)}." + (f" {hint}" if hint else "")
+            )
+
+
+def _an_option(parameter: inspect.Parameter) -> bool:
+    if parameter.kind is inspect.Parameter.KEYWORD_ONLY:
+        return True
+    has_default = parameter.default is not inspect.Parameter.empty
+    return parameter.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD and has_default

@@ -466,6 +466,9 @@ class Corpus:
 
         Returns a :class:`CorpusAnswers`; ``to_pandas()`` joins it to the scan.
         """
+        from mimo_nb.api.client import PER_CALL_OPTIONS
+
+        validate.keywords("Corpus.ask", extra, Corpus.ask, PER_CALL_OPTIONS)
         run = _AskRun(
             self,
             client,

@@ -28,12 +28,17 @@ from mimo_nb.api.request import prepare_request
 from mimo_nb.core import validate
 from mimo_nb.core.display_hook import Displayed
 from mimo_nb.core.pricing import Prices, estimate_cost, estimate_text_tokens
-from mimo_nb.core.segments import SegmentPlan, hms
+from mimo_nb.core.segments import SegmentPlan, hms, plan_segments
 from mimo_nb.core.timemap import GroundedTime, ground
 from mimo_nb.core.times import find_times
 from mimo_nb.corpus._sending import OVER_BUDGET, Sender, Sent, each
 from mimo_nb.errors import LimitError
-from mimo_nb.media.segments import SegmentFile, VideoSegments, plan_video_segments
+from mimo_nb.media.segments import (
+    FROM_THE_VIDEO,
+    SegmentFile,
+    VideoSegments,
+    plan_video_segments,
+)
 from mimo_nb.media.video import Video
 
 if TYPE_CHECKING:
@@ -336,6 +341,7 @@ async def ask_long(
     """
     if not asyncio.iscoroutinefunction(getattr(client, "send", None)):
         raise LimitError("ask_long needs an AsyncMimoClient: pass mimo_nb.AsyncMimoClient(...).")
+    validate.keywords("ask_long", plan_options, ask_long, plan_segments, but=FROM_THE_VIDEO)
     cut = _segments_of(video_or_segments, fps, plan_options)
     check_count(concurrency, "concurrency")
     max_cost = validate.non_negative("max_cost", max_cost, allow_none=True, hint="(None: no cap)")

@@ -682,6 +682,9 @@ async def asweep(
             "asweep needs an AsyncMimoClient (await asweep(aclient, tasks, ...)); with a "
             "MimoClient, call mn.sweep(client, tasks, ...)."
         )
+    from mimo_nb.api.client import PER_CALL_OPTIONS
+
+    validate.keywords("sweep", extra, asweep, PER_CALL_OPTIONS)
     if profile is not None:  # the same connections, estimates by this profile
         client = client.with_options(profile=profile)
     rules = get_profile(client.profile)
@@ -763,6 +766,10 @@ def sweep(client: MimoClient | AsyncMimoClient, tasks: Any, **options: Any) -> S
     cannot be carried over, and the requests must not go anywhere else. In a
     notebook, ``await asweep(aclient, tasks, ...)`` does the same without the thread.
     """
+
+    from mimo_nb.api.client import PER_CALL_OPTIONS
+
+    validate.keywords("sweep", options, asweep, PER_CALL_OPTIONS)
 
     async def run() -> SweepResult:
         async with _async_twin(client) as twin:

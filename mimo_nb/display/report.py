@@ -353,6 +353,7 @@ def render_report(data: ReportData) -> str:
 
 def build_report(source: Source, **kwargs: Any) -> str:
     """:func:`collect_report` then :func:`render_report`: the report as an HTML string."""
+    validate.keywords("build_report", kwargs, collect_report)
     return render_report(collect_report(source, **kwargs))
 
 
@@ -362,6 +363,7 @@ def write_report(source: Source, out: str | os.PathLike[str], **kwargs: Any) -> 
     Keyword arguments are those of :func:`collect_report`.
     """
     check_output(out)  # before the work: a folder or a bad path fails at once
+    validate.keywords("write_report", kwargs, collect_report)
     return write_html(out, build_report(source, **kwargs))
 
 

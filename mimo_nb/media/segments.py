@@ -91,6 +91,10 @@ class VideoSegments(Displayed):
         return self.plan._repr_html_()
 
 
+# plan_segments' arguments that plan_video_segments takes from the video's probe
+FROM_THE_VIDEO = ("duration", "width", "height", "native_fps", "native_frame_count", "has_audio")
+
+
 def plan_video_segments(video: Video, **options: Any) -> VideoSegments:
     """Plan ``video``'s segments with its duration, size, audio and frames (the probe's).
 
@@ -98,6 +102,7 @@ def plan_video_segments(video: Video, **options: Any) -> VideoSegments:
     ``max_tokens``, ...). The plan assumes the file's frames are evenly spaced (a variable-rate
     file's slots take the frame at the nominal position).
     """
+    validate.keywords("plan_video_segments", options, plan_segments, but=FROM_THE_VIDEO)
     video.check_unchanged()
     plan = plan_segments(
         video.duration,

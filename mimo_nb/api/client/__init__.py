@@ -37,7 +37,7 @@ the request, the cache), ``_retry`` (the retry policy), ``_batch`` (:class:`Batc
 """
 
 from mimo_nb.api.client._async import AsyncMimoClient
-from mimo_nb.api.client._base import HEAD_TIMEOUT, PROBE_TIMEOUT
+from mimo_nb.api.client._base import HEAD_TIMEOUT, PER_CALL_OPTIONS, PROBE_TIMEOUT
 from mimo_nb.api.client._batch import BatchItem, BatchResult
 from mimo_nb.api.client._options import (
     DEFAULT_BASE_URL,
@@ -64,6 +64,7 @@ __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
     "HEAD_TIMEOUT",
     "PROBE_TIMEOUT",
+    "PER_CALL_OPTIONS",
     "MAX_RETRY_AFTER",
     "NOT_GIVEN",
     "NotGiven",

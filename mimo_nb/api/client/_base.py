@@ -10,6 +10,7 @@ import contextlib
 import dataclasses
 import functools
 import hashlib
+import inspect
 import logging
 import math
 import os
@@ -654,3 +655,12 @@ class ClientBase:
         completion.max_completion_tokens = _budget(prepared)  # prices an answer without usage
         complete(completion)
         return completion
+
+
+#: The per-call options of ``ask`` and ``build_request`` (their ``**options``) that the runs
+#: asking many requests (``Corpus.ask``, ``sweep``) pass on to each request, by name.
+PER_CALL_OPTIONS = tuple(
+    name
+    for name in inspect.signature(ClientBase._check_ask_args).parameters
+    if name not in ("self", "prompt")
+)

@@ -5,12 +5,12 @@ A batch never raises for an item: each item's completion or error is collected, 
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mimo_nb.api.response import Completion
+from mimo_nb.core import validate
 from mimo_nb.core.display_hook import Displayed
 from mimo_nb.errors import LimitError, MimoError
 
@@ -88,16 +88,12 @@ class BatchResult(Sequence[BatchItem], Displayed):
 def check_batch_options(
     ask: Callable[..., Any], common: Mapping[str, Any], concurrency: Any
 ) -> None:
-    """Unknown ask() arguments are a TypeError before anything runs, as in a direct call."""
+    """An unknown ask() argument is an :class:`~mimo_nb.errors.UnknownOptionError` (a
+    ``TypeError`` too, as in a direct call) before anything runs."""
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise LimitError(f"concurrency must be an integer of at least 1, got {concurrency!r}.")
-    known = set(inspect.signature(ask).parameters)
-    unknown = sorted(set(common) - known)
-    if unknown:
-        raise TypeError(
-            f"map() got unexpected keyword arguments {unknown}; it takes ask()'s: {sorted(known)}. "
-            "Put extra body fields in extra_body={...}."
-        )
+    hint = "Put extra body fields in extra_body={...}."
+    validate.keywords("map", common, ["videos", "prompt"], ask, hint=hint)
 
 
 def batch_call(item: Any, common: Mapping[str, Any]) -> dict[str, Any]:
