@@ -1,4 +1,5 @@
-"""The one place arguments are checked: numbers, whole numbers, sizes, choices and selections.
+"""The one place arguments are checked: numbers, whole numbers, sizes, choices, selections and
+the keywords a call passes on.
 
 Every public function that takes a number passes it through here, so the same mistake (NaN,
 infinity, a negative count, ``True`` for a number, ``1.5`` for a whole number, a frame with no
@@ -19,7 +20,7 @@ Traceback (most recent call last):
 ...
 mimo_nb.errors.LimitError: max_tokens must be a positive whole number, got 1.5.
 
-Pure: the error classes, ``math``, ``numbers`` and numpy; no I/O.
+Pure: the error classes, ``math``, ``numbers``, ``inspect``, ``difflib`` and numpy; no I/O.
 """
 
 from __future__ import annotations
