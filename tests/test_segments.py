@@ -24,7 +24,7 @@ from mimo_nb.core.segments import SegmentPlan, plan_segments, plan_segments_arra
 from mimo_nb.core.timemap import ground
 from mimo_nb.core.times import find_times
 from mimo_nb.core.tokens import MAX_FRAMES, explain_video_tokens
-from mimo_nb.corpus.long import LongAnswer, ask_long
+from mimo_nb.corpus.long import LongAnswer, LongPart, ask_long, on_original_clock
 from mimo_nb.errors import LimitError
 from mimo_nb.media.samples import generate_clip
 from mimo_nb.media.segments import SegmentFile, VideoSegments, plan_video_segments
@@ -213,10 +213,30 @@ def test_segment_times_map_onto_the_original():
     assert (second.start, second.end) == (180.0, 360.0)
     (at,) = ground(find_times("the light turns red at 00:10"), second.timemap)
     assert at.source_start == 190.0 and [f.file_index for f in at.frames] == [1900]
-    assert (
-        second.part_line(2)
-        == "This is part 2 of 2, from 00:03:00 to 00:06:00 of the original video."
+    assert second.part_line(2) == (
+        "This is part 2 of 2, from 00:03:00 to 00:06:00 of the original video. Give times from "
+        "the start of this clip (00:00), not of the original."
     )
+
+
+def test_a_time_past_its_parts_end_is_flagged_and_not_placed():
+    """A model told its part's place may answer on the original's clock: "00:03:10" in a part
+    of 3 minutes starting at 00:03:00. Before, it was moved to 00:06:10, a moment nothing was
+    seen at, and shown unflagged beside the part; now it keeps its words, flagged."""
+    plan = plan_segments(360, 64, 48, fps=10, native_fps=10, native_frame_count=3600)
+    second = plan.segments[1]
+    text = "It starts at 00:10 and ends at 00:03:10."
+    times = ground(find_times(text), second.timemap)
+    assert [t.flags for t in times] == [(), ("past_end",)]
+    assert on_original_clock(text, times) == (
+        "It starts at 00:03:10 and ends at 00:03:10 (after the end of this part: not placed)."
+    )
+    done = mn.Completion(None, None, text)
+    part = LongPart(1, (1,), "q", status="answered", completion=done, times=times)
+    html = LongAnswer(plan, [], "q", [LongPart(0, (0,), "q"), part])._repr_html_()
+    assert "00:10 → 00:03:10" in html and "00:03:10 → " in html
+    assert "after this part&#x27;s end" in html or "after this part's end" in html
+    assert "00:06:10" not in html
 
 
 # ---- Cutting: a clip longer than the caps -----------------------------------------------------
@@ -326,8 +346,10 @@ def test_ask_long_answers_every_part_on_the_original_clock(long_clip: Video, wri
         texts = [r.body["messages"][-1]["content"][-1]["text"] for r in server.requests]
     assert len(server.requests) == 3  # two parts and the merge
     assert sorted(t.splitlines()[0] for t in texts[:2]) == [
-        "This is part 1 of 2, from 00:00:00 to 00:03:00 of the original video.",
-        "This is part 2 of 2, from 00:02:59 to 00:06:00 of the original video.",
+        "This is part 1 of 2, from 00:00:00 to 00:03:00 of the original video. Give times from "
+        "the start of this clip (00:00), not of the original.",
+        "This is part 2 of 2, from 00:02:59 to 00:06:00 of the original video. Give times from "
+        "the start of this clip (00:00), not of the original.",
     ]
     assert "00:02:59-00:03:00" in texts[2]  # the merge reads part 2's times on the original
     assert [p.status for p in answer.parts] == ["answered", "answered"]

@@ -201,10 +201,13 @@ class Segment:
         )
 
     def part_line(self, count: int) -> str:
-        """What a request about this segment is told of its place in the whole."""
+        """What a request about this segment is told of its place in the whole, and which
+        clock to give times on: the clip's own (its first frame is 00:00), the clock the frames
+        were sent on; :func:`~mimo_nb.corpus.long.ask_long` maps them onto the original's."""
         return (
             f"This is part {self.index + 1} of {count}, from {hms(self.start)} to "
-            f"{hms(self.end)} of the original video."
+            f"{hms(self.end)} of the original video. Give times from the start of this clip "
+            "(00:00), not of the original."
         )
 
 

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 __all__ = ["LongPart", "LongAnswer", "ask_long", "part_prompt", "on_original_clock"]
 
 ANSWERED, REPLAYED, SKIPPED, FAILED = "answered", "replayed", "skipped", "error"
+NOT_PLACED = "(after the end of this part: not placed)"
 
 
 def part_prompt(plan: SegmentPlan, request: int, prompt: str) -> str:
@@ -56,8 +57,9 @@ def part_prompt(plan: SegmentPlan, request: int, prompt: str) -> str:
 
     >>> from mimo_nb.core.segments import plan_segments
     >>> plan = plan_segments(7200, 1280, 720, fps=2)
-    >>> print(part_prompt(plan, 1, "Summarise."))
-    This is part 2 of 8, from 00:15:00 to 00:30:00 of the original video.
+    >>> print(part_prompt(plan, 1, "Summarise."))  # doctest: +NORMALIZE_WHITESPACE
+    This is part 2 of 8, from 00:15:00 to 00:30:00 of the original video. Give times from the
+    start of this clip (00:00), not of the original.
     <BLANKLINE>
     Summarise.
     """
@@ -71,17 +73,26 @@ def part_prompt(plan: SegmentPlan, request: int, prompt: str) -> str:
 def on_original_clock(text: str, times: Sequence[GroundedTime]) -> str:
     """``text`` with each time it names rewritten as ``HH:MM:SS`` on the original's clock.
 
+    A time after the end of its part (flagged ``past_end``: say, a model that answered on the
+    original's clock although told not to) is not moved: its words stay, marked, since adding
+    the part's start to it would place it where nothing was seen.
+
     >>> from mimo_nb.core.segments import plan_segments
     >>> second = plan_segments(7200, 1280, 720, fps=2, native_fps=30).segments[1]
-    >>> text = "The speaker sits down at 00:10."
-    >>> on_original_clock(text, ground(find_times(text), second.timemap))
-    'The speaker sits down at 00:15:10.'
+    >>> text = "The speaker sits down at 00:10; at 00:15:30 she stands."
+    >>> print(on_original_clock(text, ground(find_times(text), second.timemap)))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    The speaker sits down at 00:15:10; at 00:15:30 (after the end of this part: not placed)
+    she stands.
     """
     out, at = [], 0
     for g in sorted(times, key=lambda g: g.ref.span):
         a, b = g.ref.span
-        shown = hms(g.source_start)
-        if g.source_end is not None:
+        if g.past_end:
+            shown = f"{g.ref.text} {NOT_PLACED}"
+        else:
+            shown = hms(g.source_start)
+        if g.source_end is not None and not g.past_end:
             shown += f"-{hms(g.source_end)}"
         out += [text[at:a], shown]
         at = b

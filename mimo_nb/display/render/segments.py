@@ -13,6 +13,7 @@ from mimo_nb.display.render.answers import stand_in_badge_html
 
 if TYPE_CHECKING:
     from mimo_nb.core.segments import Segment, SegmentPlan
+    from mimo_nb.core.timemap import GroundedTime
     from mimo_nb.corpus.long import LongAnswer, LongPart
 
 __all__ = ["long_answer_html", "segment_bands_html", "segment_plan_html", "unsegmented_rows"]
@@ -111,6 +112,15 @@ def segment_plan_html(plan: SegmentPlan) -> str:
     )
 
 
+def _placed(g: GroundedTime) -> str:
+    """A part's time and where it lies on the original, flagged as the timeline flags it; a time
+    after its part's end is not placed (the part's start added to it would be no seen moment)."""
+    if g.past_end:
+        return f"{escape(g.ref.text)} → <span style='color:#b00'>⚠ after this part's end</span>"
+    flags = f" <span style='color:#b00'>⚠ {escape(', '.join(g.flags))}</span>" if g.flags else ""
+    return f"{escape(g.ref.text)} → {hms(g.source_start)}{flags}"
+
+
 def _part_body(answer: LongAnswer, part: LongPart) -> str:
     est = f"est {part.est_prompt_tokens:,}"
     actual = "" if part.prompt_tokens is None else f" · got {part.prompt_tokens:,}"
@@ -118,7 +128,7 @@ def _part_body(answer: LongAnswer, part: LongPart) -> str:
         text = escape(part.status or "not sent") + (f": {escape(part.error)}" if part.error else "")
     else:
         text = stand_in_badge_html(part.completion) + markdown_html(part.completion.content)
-    times = ", ".join(f"{escape(g.ref.text)} → {hms(g.source_start)}" for g in part.times[:6])
+    times = ", ".join(_placed(g) for g in part.times[:6])
     return (
         f"<b>part {part.request + 1}</b> <span style='color:#666'>{est}{actual}</span>"
         f"<div>{text}</div>" + (f"<div style='color:#666'>times: {times}</div>" if times else "")
