@@ -159,7 +159,9 @@ class LongAnswer(Displayed):
 
     @property
     def times(self) -> list[GroundedTime]:
-        """Every time the answers name, on the original's clock, in order."""
+        """Every time the answers name, on the original's clock, in order, with its flags. A
+        time flagged ``past_end`` lies after its part's end: its ``source_start`` (the part's
+        start added to it) is no moment that part showed; filter on ``g.past_end`` to drop it."""
         return sorted((g for p in self.parts for g in p.times), key=lambda g: g.source_start)
 
     @property
