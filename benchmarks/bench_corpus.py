@@ -3,7 +3,7 @@
 (a) Scan 2,000 generated clips: ``Corpus.scan`` on the default local process pool against a
     plain loop of ``Video.open`` (goal >= 1.7x on 2 cores), and on a Dask ``LocalCluster`` (2
     worker processes) against the local pool (goal: within 1.3x); peak memory of each. Each
-    variant runs in its own subprocess (peak = ru_maxrss growth of the process, and the largest
+    variant runs in its own subprocess (peak = VmHWM growth of the process, and the largest
     worker's peak). The pool's time includes starting its workers; the cluster's start is
     printed apart (a cluster is started once per session and reused).
 (b) Forecast of 10^6 videos x 20 settings (10 fps x 2 media_resolution) with the array
@@ -29,7 +29,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import resource
 import signal
 import subprocess
 import sys
@@ -99,10 +98,12 @@ def clips() -> list[Path]:
 # ---- (a) scan --------------------------------------------------------------------------------
 
 
-def _rss() -> int:
+def _rss(field: str = "VmRSS") -> int:
+    """This process's resident memory now (``VmHWM``: at its highest), from /proc. Peaks use
+    VmHWM, not ru_maxrss, which Linux carries over from the parent through fork and exec."""
     with open("/proc/self/status") as handle:
         for line in handle:
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) * 1024
     return 0
 
@@ -124,7 +125,7 @@ def interleaved(runs: int, **work) -> dict[str, float]:  # type: ignore[no-untyp
 
 def _worker_maxrss(_: int) -> int:
     time.sleep(0.05)  # so that the tasks spread over all workers
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return _rss("VmHWM")
 
 
 def _scan_variant(name: str) -> None:
@@ -151,13 +152,13 @@ def _scan_variant(name: str) -> None:
         out["cold"] = time.perf_counter() - start
         pool()
         out["rows"], out["failed"] = len(corpus), int((~corpus.ok).sum())
-        out["peak"] = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before, 0)
+        out["peak"] = max(_rss("VmHWM") - before, 0)
         out["worker_peak"] = max(mn.corpus.default_executor().map(_worker_maxrss, range(8)))
         corpus.to_pandas().to_pickle(CLIP_DIR.parent / "mimo_nb_bench_pool.pkl")
         out.update(interleaved(3, loop=loop, pool=pool))
     elif name == "loop":
         loop()
-        out["peak"] = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before, 0)
+        out["peak"] = max(_rss("VmHWM") - before, 0)
     elif name == "dask":
         from distributed import Client, LocalCluster
 
@@ -173,12 +174,8 @@ def _scan_variant(name: str) -> None:
             start = time.perf_counter()
             corpus = mn.Corpus.scan(CLIP_DIR, executor=client.get_executor(), progress=False)
             out["cold"] = time.perf_counter() - start  # the workers import PyAV on their first task
-            out["peak"] = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before, 0)
-            out["worker_peak"] = max(
-                client.run(
-                    lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-                ).values()
-            )
+            out["peak"] = max(_rss("VmHWM") - before, 0)
+            out["worker_peak"] = max(client.run(lambda: _rss("VmHWM")).values())
             pool()  # start the local pool too, then time them in turns
             out.update(
                 interleaved(

@@ -143,10 +143,11 @@ def ensure_clip(key: str) -> Path:
 # ---- what runs in the child process ---------------------------------------------------------
 
 
-def _rss_mb() -> float:
+def _rss_mb(field: str = "VmRSS") -> float:
+    """This process's resident memory now (``VmHWM``: at its highest), from /proc."""
     with open("/proc/self/status") as fh:
         for line in fh:
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     return 0.0
 
@@ -248,7 +249,9 @@ def child(method: str, path: str, fps: float) -> None:
         out = mv.Video.open(path).sample(fps).array
     seconds = time.perf_counter() - start
     cpu = _cpu_seconds() - cpu_before
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM, this process's own high-water mark: ru_maxrss would not do, as Linux carries it
+    # over from the parent through fork and exec (a child of a 2 GB parent reports 2 GB).
+    peak = _rss_mb("VmHWM")
     correct = True
     if out is not None:
         frames = len(out)

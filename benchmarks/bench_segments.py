@@ -22,8 +22,9 @@
     each segment's frames from the decoder into the encoder, two segments at once, so one's
     decoding overlaps the other's encoding and sound; a plan of one segment has nothing to
     overlap its sound with. Goal: within 1.2x of the floor.
-(c) Memory: each measurement runs in its own process; peak is the child's ru_maxrss less its
-    RSS before the work. It is set against the bytes of every sampled frame of the video at the
+(c) Memory: each measurement runs in its own process; peak is the child's VmHWM (its own
+    high-water mark; not ru_maxrss, which Linux carries over from the parent) less its RSS
+    before the work. It is set against the bytes of every sampled frame of the video at the
     model's size (RGB) and of one segment's frames: the writer holds a few frames per segment
     it is writing, never a segment's (goal: bounded by a few segments' frames).
 
@@ -38,7 +39,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -154,10 +154,11 @@ def bench_planning() -> None:
 # ---- (b), (c) writing: what runs in the child process ----------------------------------------
 
 
-def _rss_mb() -> float:
+def _rss_mb(field: str = "VmRSS") -> float:
+    """This process's resident memory now (``VmHWM``: at its highest), from /proc."""
     with open("/proc/self/status") as fh:
         for line in fh:
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     return 0.0
 
@@ -217,7 +218,9 @@ def child(method: str, path: str, max_frames: int | None) -> None:
     start = time.perf_counter()
     result = _floor(path) if method == "floor" else _write(path, max_frames)
     seconds = result.pop("write_seconds", time.perf_counter() - start)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM, this process's own high-water mark: ru_maxrss would not do, as Linux carries it
+    # over from the parent through fork and exec (a child of a 2 GB parent reports 2 GB).
+    peak = _rss_mb("VmHWM")
     print(json.dumps(dict(result, seconds=seconds, peak_mb=peak - before)))
 
 

@@ -38,7 +38,7 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -84,11 +84,21 @@ VIDEO_FORMATS: dict[str, EncodeFormat] = {
 }
 
 
+class Samples(Protocol):
+    """Mono samples in [-1, 1]: an array, or anything with a length that gives a slice of them
+    as a float32 array (a long clip's sound computed a chunk at a time, never held whole)."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, key: slice, /) -> npt.NDArray[np.float32]: ...
+
+
 @dataclass(frozen=True)
 class Tone:
-    """A mono sound track given as samples in [-1, 1] at :data:`AUDIO_RATE`."""
+    """A mono sound track given as samples in [-1, 1] at :data:`AUDIO_RATE`, read a chunk of
+    the encoder's frame size at a time."""
 
-    samples: npt.NDArray[np.float32]
+    samples: Samples
     bit_rate: int = 64000  # for the compressed codecs; wmav2 refuses to open without one
 
 
