@@ -1,8 +1,8 @@
 """Long videos (issue 20): planning a corpus's segments, writing a long clip's segments, memory.
 
-    python benchmarks/bench_segments.py            # the 30-minute clip (about 15 minutes on an
+    python benchmarks/bench_segments.py            # the 30-minute clip (about 7 minutes on an
                                                    # idle 2-core machine, plus generating the
-                                                   # clip once: it is cached)
+                                                   # clip once, about 20: it is cached)
     python benchmarks/bench_segments.py --quick    # a 3-minute clip (a few minutes)
 
 (a) Planning: the segments of a 10^4-video corpus (durations log-uniform from 1 minute to 3
