@@ -91,9 +91,7 @@ def on_original_clock(text: str, times: Sequence[GroundedTime]) -> str:
         if g.past_end:
             shown = f"{g.ref.text} {NOT_PLACED}"
         else:
-            shown = hms(g.source_start)
-        if g.source_end is not None and not g.past_end:
-            shown += f"-{hms(g.source_end)}"
+            shown = hms(g.source_start) + ("" if g.source_end is None else f"-{hms(g.source_end)}")
         out += [text[at:a], shown]
         at = b
     return "".join(out) + text[at:]

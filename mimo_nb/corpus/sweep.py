@@ -767,11 +767,7 @@ def sweep(client: MimoClient | AsyncMimoClient, tasks: Any, **options: Any) -> S
     notebook, ``await asweep(aclient, tasks, ...)`` does the same without the thread.
     """
 
-    from mimo_nb.api.client import PER_CALL_OPTIONS
-
-    validate.keywords("sweep", options, asweep, PER_CALL_OPTIONS)
-
-    async def run() -> SweepResult:
+    async def run() -> SweepResult:  # asweep checks the options before any work
         async with _async_twin(client) as twin:
             return await asweep(twin, tasks, **options)
 
